@@ -1,0 +1,1 @@
+"""Agency updates: what each agency shares before a discussion or panel."""

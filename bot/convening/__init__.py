@@ -1,0 +1,1 @@
+"""Convening: strategy discussions and panels, their invitations and who took part."""

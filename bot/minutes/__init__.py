@@ -1,0 +1,1 @@
+"""Decisions and minutes: what a meeting decided and the documents that record it."""

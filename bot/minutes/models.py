@@ -1,0 +1,46 @@
+"""Decisions taken in a meeting and the Word documents generated from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.database import UTCDateTime, utcnow_column_default
+
+
+class Decision(SQLModel, table=True):
+    """One decision of a meeting (section 47 or not, joint or single, ICPC, dissent...)."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    topic: str = Field(max_length=60)
+    outcome: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=3000)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class Document(SQLModel, table=True):
+    """A generated document version: minutes, action log, agenda or panel minutes."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "kind", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    kind: str = Field(max_length=40)
+    version: int = 1
+    state: str = Field(default="draft", max_length=20)  # draft | approved | superseded
+    path: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+    approved_by_id: int | None = Field(default=None, foreign_key="person.id")
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    circulated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,35 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from sqlmodel import SQLModel
+
+from bot.actions.models import Action, ActionEvent, Chase
+from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
+from bot.audit.models import AuditEntry, AuditHead
+from bot.cases.models import Case
+from bot.convening.models import Attendance, Invitation, Meeting
+from bot.delivery.models import OutboxMessage
+from bot.minutes.models import Decision, Document
+from bot.partnership.models import Agency, Person, PersonRole
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Action",
+    "ActionEvent",
+    "Agency",
+    "AgencyUpdate",
+    "AgencyUpdateVersion",
+    "Attendance",
+    "AuditEntry",
+    "AuditHead",
+    "Case",
+    "Chase",
+    "Decision",
+    "Document",
+    "Invitation",
+    "Meeting",
+    "OutboxMessage",
+    "Person",
+    "PersonRole",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""The partnership: its agencies and the people who act for them."""

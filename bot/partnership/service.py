@@ -1,0 +1,106 @@
+"""Bringing `schedules/agencies.yaml` into the database and finding people by Slack id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.partnership.models import Agency, Person, PersonRole
+from bot.schedules import Partnership
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person as the listeners need them: who, which agency, which roles."""
+
+    person_id: int
+    name: str
+    agency_code: str
+    agency_name: str
+    roles: frozenset[str]
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+def sync_partnership(session: Session, partnership: Partnership, *, now: datetime) -> None:
+    """Make the agencies and people tables match the schedules (idempotent).
+
+    People are matched by their id in the schedules, else Slack id, else e-mail; people no
+    longer listed are marked inactive rather than deleted, because records refer to them.
+    """
+    agencies = {agency.code: agency for agency in session.exec(select(Agency))}
+    people = list(session.exec(select(Person)))
+    by_schedule_id = {person.schedule_id: person for person in people if person.schedule_id}
+    by_slack = {person.slack_user_id: person for person in people if person.slack_user_id}
+    by_email = {person.email.lower(): person for person in people if person.email}
+    seen_people: set[int] = set()
+    for configured in partnership.agencies:
+        agency = agencies.get(configured.code) or Agency(code=configured.code, name="", kind="")
+        agency.name, agency.kind, agency.active = configured.name, configured.kind, True
+        session.add(agency)
+        session.flush()
+        for contact in partnership.people_of(configured.code):
+            person = (
+                by_schedule_id.get(contact.id)
+                or (by_slack.get(contact.slack_user_id) if contact.slack_user_id else None)
+                or (by_email.get(contact.email.lower()) if contact.email else None)
+            )
+            if person is None:
+                person = Person(agency_id=agency.id or 0, name=contact.name)
+            person.agency_id = agency.id or 0
+            person.schedule_id = contact.id
+            person.name = contact.name
+            person.role_title = contact.title
+            person.email = contact.email
+            person.slack_user_id = contact.slack_user_id
+            person.active = True
+            person.updated_at = now
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            seen_people.add(person.id)
+            wanted = set(partnership.roles_of(contact))
+            held = {
+                row.role: row
+                for row in session.exec(select(PersonRole).where(PersonRole.person_id == person.id))
+            }
+            for role in wanted - held.keys():
+                session.add(PersonRole(person_id=person.id, role=role))
+            for role in held.keys() - wanted:
+                session.delete(held[role])
+    for person in people:
+        if person.id not in seen_people and person.active:
+            person.active = False
+            person.updated_at = now
+            session.add(person)
+    configured_codes = {agency.code for agency in partnership.agencies}
+    for code, agency in agencies.items():
+        if code not in configured_codes and agency.active:
+            agency.active = False
+            session.add(agency)
+    session.flush()
+
+
+def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
+    """The active person with this Slack id, with their agency and roles; None if unknown."""
+    row = session.exec(
+        select(Person, Agency)
+        .join(Agency, Agency.id == Person.agency_id)
+        .where(Person.slack_user_id == slack_user_id, Person.active == True)  # noqa: E712
+    ).first()
+    if row is None:
+        return None
+    person, agency = row
+    roles = frozenset(
+        session.exec(select(PersonRole.role).where(PersonRole.person_id == person.id))
+    )
+    return Member(
+        person_id=person.id or 0,
+        name=person.name,
+        agency_code=agency.code,
+        agency_name=agency.name,
+        roles=roles,
+    )

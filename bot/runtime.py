@@ -1,0 +1,53 @@
+"""What every listener and job needs, built once: settings, database, clock, Slack client."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.clock import Clock
+from bot.delivery.service import deliver_pending
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.schedules import Partnership
+    from bot.working_days import WorkingCalendar
+
+log = logging.getLogger(__name__)
+
+DELIVERY_JOB_ID = "deliver-outbox"
+
+
+@dataclass
+class Runtime:
+    """The bot's collaborators; services take what they need from it explicitly."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    client: WebClient
+    partnership: Partnership
+    calendar: WorkingCalendar
+    scheduler: BackgroundScheduler | None = None
+    _delivery_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def deliver_now(self) -> int:
+        """Send what the outbox owes Slack; one delivery pass at a time per process."""
+        with self._delivery_lock:
+            return deliver_pending(self.engine, self.client, self.clock)
+
+    def kick_delivery(self) -> None:
+        """Ask for a delivery pass soon, after the caller's commit (never inside a request)."""
+        if self.scheduler is None or not self.scheduler.running:
+            return
+        job = self.scheduler.get_job(DELIVERY_JOB_ID)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(self.scheduler.timezone))

@@ -1,0 +1,41 @@
+"""Periodic work on APScheduler; what is due always lives in the database, not here."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.runtime import DELIVERY_JOB_ID, Runtime
+
+log = logging.getLogger(__name__)
+
+
+def _deliver(runtime: Runtime) -> None:
+    try:
+        sent = runtime.deliver_now()
+        if sent:
+            log.info("delivered %d outbox message(s)", sent)
+    except Exception:
+        log.exception("outbox delivery pass failed; it will run again")
+
+
+def start_scheduler(
+    runtime: Runtime, *, delivery_interval_seconds: float = 30
+) -> BackgroundScheduler:
+    """Start the jobs: outbox delivery now, then on an interval (and whenever kicked)."""
+    scheduler = BackgroundScheduler(timezone=runtime.settings.timezone)
+    scheduler.add_job(
+        _deliver,
+        "interval",
+        seconds=delivery_interval_seconds,
+        args=[runtime],
+        id=DELIVERY_JOB_ID,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.start()
+    runtime.scheduler = scheduler
+    runtime.kick_delivery()
+    return scheduler

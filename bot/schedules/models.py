@@ -1,0 +1,688 @@
+"""Typed shapes of the files in `schedules/`.
+
+Every model forbids unknown keys, so a misspelt setting in a hand-edited YAML file is
+reported instead of silently ignored, and is frozen, because configuration read at
+start-up must not change underneath a running bot.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date, time, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
+
+# --------------------------------------------------------------------------- vocabulary
+
+ROLES: tuple[str, ...] = (
+    "convenor",
+    "chair",
+    "minute_taker",
+    "agency_rep",
+    "agency_lead",
+    "panel_admin",
+    "auditor",
+)
+"""Roles the bot's permission checks know; `roles.yaml` describes each of them."""
+
+ROLE_FLOOR: dict[str, int] = {"convenor": 1, "chair": 1, "panel_admin": 1}
+"""Nobody can convene, chair or run a panel without these, whatever roles.yaml says."""
+
+ESCALATION_KEYWORDS: tuple[str, ...] = ("contacts", "duty", "lead")
+"""Words an escalation route may use instead of a contact id."""
+
+AgencyKind = Literal[
+    "childrens_social_care",
+    "police",
+    "health",
+    "education",
+    "youth_justice",
+    "missing",
+    "early_help",
+    "partnership",
+    "other",
+]
+Urgency = Literal["immediate", "urgent", "standard"]
+URGENCIES: tuple[Urgency, ...] = ("immediate", "urgent", "standard")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
+HolidayRule = Literal["next_working_day", "previous_working_day", "skip"]
+
+# ----------------------------------------------------------------------- field checks
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _check_slug(value: str) -> str:
+    """Codes appear in commands and file references, so keep them plain."""
+    if not _SLUG.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid code: use lower-case letters, digits, '-' or '_'"
+        )
+    return value
+
+
+def _check_email(value: str) -> str:
+    """A simple shape check; deliverability is the mail server's business."""
+    if not _EMAIL.match(value) or ".." in value or value.split("@")[0].startswith("."):
+        raise ValueError(f"{value!r} is not a valid e-mail address")
+    return value
+
+
+def _check_slack_user(value: str) -> str:
+    """Slack user ids start with U (or W on Enterprise Grid); names or e-mails do not work."""
+    if not _SLACK_USER.match(value):
+        raise ValueError(
+            f"{value!r} does not look like a Slack user id (U or W then capitals/digits, "
+            "e.g. U0CSC001)"
+        )
+    return value
+
+
+def _parse_hhmm(value: Any) -> Any:
+    """Accept only "HH:MM"; explain YAML's habit of reading 10:00 as the number 600."""
+    if isinstance(value, time):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f'{value!r} is not a time; write it as "HH:MM", e.g. "09:30"')
+    if isinstance(value, int):
+        hours, minutes = divmod(value, 60)
+        raise ValueError(
+            f'put the time in quotes, e.g. "{hours:02d}:{minutes:02d}" '
+            f"(without quotes YAML reads it as the number {value})"
+        )
+    if not isinstance(value, str) or not _HHMM.match(value.strip()):
+        raise ValueError(f'{value!r} is not a time; write it as "HH:MM", e.g. "09:30"')
+    hours, minutes = value.strip().split(":")
+    return time(int(hours), int(minutes))
+
+
+def _lower(value: Any) -> Any:
+    """Let an administrator write "Tuesday" as well as "tuesday"."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Slug = Annotated[str, AfterValidator(_check_slug)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
+SlackUserId = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_check_slack_user)
+]
+ClockTime = Annotated[time, BeforeValidator(_parse_hhmm)]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    """Base for every schedule model: unknown keys are errors and values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------- agencies
+
+
+class Person(_Model):
+    """Someone the bot may message: a contact, a duty desk or an agency lead."""
+
+    id: Slug
+    name: Text
+    title: Text
+    email: Email
+    slack_user_id: SlackUserId | None = None
+    phone: Text | None = None
+    roles: tuple[Slug, ...] = ()
+
+
+class ContactRef(_Model):
+    """Points at one of the agency's own contacts instead of repeating their details."""
+
+    contact: Slug
+
+
+def _person_or_ref_tag(value: Any) -> str:
+    """Tell an inline person from a reference, so errors speak about the right shape."""
+    if isinstance(value, dict) and set(value) == {"contact"}:
+        return "contact-ref"
+    if isinstance(value, ContactRef):
+        return "contact-ref"
+    return "inline-person"
+
+
+def _bare_ref(value: Any) -> Any:
+    """`duty: ds-reilly` is shorthand for `duty: {contact: ds-reilly}`."""
+    return {"contact": value} if isinstance(value, str) else value
+
+
+PersonOrRef = Annotated[
+    Annotated[Person, Tag("inline-person")] | Annotated[ContactRef, Tag("contact-ref")],
+    Discriminator(_person_or_ref_tag),
+    BeforeValidator(_bare_ref),
+]
+UNION_TAGS: frozenset[str] = frozenset({"inline-person", "contact-ref"})
+"""Tags pydantic puts in error locations; left out of the paths shown to people."""
+
+
+class Agency(_Model):
+    """A partner agency: who is invited, who covers duty, and who is escalated to."""
+
+    code: Slug
+    name: Text
+    kind: AgencyKind
+    contacts: tuple[Person, ...] = Field(min_length=1)
+    duty: PersonOrRef | None = None
+    lead: PersonOrRef
+    escalation: tuple[Slug, ...] = ("contacts", "duty", "lead")
+
+    def contact(self, person_id: str) -> Person | None:
+        """The contact with this id, or None."""
+        return next((p for p in self.contacts if p.id == person_id), None)
+
+    def _resolve(self, value: Person | ContactRef | None) -> Person | None:
+        if isinstance(value, ContactRef):
+            return self.contact(value.contact)
+        return value
+
+    def duty_person(self) -> Person | None:
+        """The duty contact, following a reference to a contact if one is given."""
+        return self._resolve(self.duty)
+
+    def lead_person(self) -> Person:
+        """The agency lead; loading guarantees a reference resolves."""
+        person = self._resolve(self.lead)
+        if person is None:
+            raise LookupError(f"agency {self.code}: lead refers to an unknown contact")
+        return person
+
+    def people(self) -> list[Person]:
+        """Everyone named in this agency once: contacts, then inline duty and lead."""
+        seen: dict[str, Person] = {p.id: p for p in self.contacts}
+        for extra in (self.duty_person(), self._resolve(self.lead)):
+            if extra is not None and extra.id not in seen:
+                seen[extra.id] = extra
+        return list(seen.values())
+
+    def invitees(self) -> list[Person]:
+        """Contacts who receive this agency's invitations (those with the agency_rep role)."""
+        return [p for p in self.contacts if "agency_rep" in p.roles]
+
+    def escalation_route(self) -> list[list[Person]]:
+        """Who is chased at each step, in order; `contacts` means all invitees."""
+        route: list[list[Person]] = []
+        for step in self.escalation:
+            if step == "contacts":
+                route.append(self.invitees())
+            elif step == "duty":
+                duty = self.duty_person()
+                route.append([duty] if duty else [])
+            elif step == "lead":
+                route.append([self.lead_person()])
+            else:
+                person = self.contact(step)
+                route.append([person] if person else [])
+        return route
+
+
+# ------------------------------------------------------------------------------- roles
+
+
+class RoleDefinition(_Model):
+    """What a role means and the rules on who may hold it."""
+
+    code: Slug
+    name: Text
+    description: Text
+    minimum_people: NonNegativeInt = 0
+    agency_kinds: tuple[AgencyKind, ...] = ()
+
+
+# ----------------------------------------------------------------------- meeting types
+
+
+class UpdatesDue(_Model):
+    """When written agency updates are due, relative to the meeting."""
+
+    working_hours_before: NonNegativeInt | None = None
+    end_of_working_days_before: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> UpdatesDue:
+        given = [
+            x for x in (self.working_hours_before, self.end_of_working_days_before) if x is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of working_hours_before or end_of_working_days_before"
+            )
+        return self
+
+
+class UrgencyLevel(_Model):
+    """How soon a meeting of this urgency must happen after the referral."""
+
+    within_working_days: NonNegativeInt
+    description: Text
+    updates_due: UpdatesDue
+
+
+class Urgencies(_Model):
+    """The urgency levels a meeting type offers; leave out any it does not use."""
+
+    immediate: UrgencyLevel | None = None
+    urgent: UrgencyLevel | None = None
+    standard: UrgencyLevel | None = None
+
+    def get(self, urgency: str) -> UrgencyLevel | None:
+        """The level called `urgency`, or None if this meeting type does not offer it."""
+        return getattr(self, urgency, None) if urgency in URGENCIES else None
+
+    def offered(self) -> list[Urgency]:
+        """Codes of the levels this meeting type offers, most urgent first."""
+        return [u for u in URGENCIES if getattr(self, u) is not None]
+
+
+class ActionDue(_Model):
+    """Default working days from the meeting to an action's due date, by priority."""
+
+    immediate: NonNegativeInt
+    high: NonNegativeInt
+    normal: NonNegativeInt
+    low: NonNegativeInt
+
+
+class MeetingType(_Model):
+    """A kind of meeting: who must be there and the timescales that apply."""
+
+    code: Slug
+    name: Text
+    description: Text | None = None
+    follow_up_of: Slug | None = None
+    required_agencies: tuple[Slug, ...] = Field(min_length=1)
+    required_when_exploitation: tuple[Slug, ...] = ()
+    optional_agencies: tuple[Slug, ...] = ()
+    urgencies: Urgencies
+    default_urgency: Urgency
+    default_duration_minutes: Annotated[int, Field(gt=0, le=8 * 60)]
+    icpc_within_working_days: PositiveInt | None = None
+    s47_assessment_max_working_days: PositiveInt | None = None
+    action_due_working_days: ActionDue
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MeetingType:
+        if not self.urgencies.offered():
+            raise ValueError("urgencies: give at least one of immediate, urgent, standard")
+        if self.urgencies.get(self.default_urgency) is None:
+            raise ValueError(
+                f"default_urgency {self.default_urgency!r} is not one of the urgencies "
+                f"listed ({', '.join(self.urgencies.offered())})"
+            )
+        icpc, s47 = self.icpc_within_working_days, self.s47_assessment_max_working_days
+        if icpc is not None and s47 is not None and icpc > s47:
+            raise ValueError(
+                f"icpc_within_working_days ({icpc}) cannot be later than "
+                f"s47_assessment_max_working_days ({s47})"
+            )
+        return self
+
+
+# ------------------------------------------------------------------------------ chasing
+
+
+class WorkingDuration(_Model):
+    """A span of working time, written in exactly one unit so nobody has to convert."""
+
+    working_minutes: PositiveInt | None = None
+    working_hours: PositiveInt | None = None
+    working_days: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> WorkingDuration:
+        given = [
+            x
+            for x in (self.working_minutes, self.working_hours, self.working_days)
+            if x is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of working_minutes, working_hours or working_days")
+        return self
+
+    def in_working_minutes(self, working_day_minutes: int) -> int:
+        """The span in working minutes, given how long a working day is."""
+        if self.working_minutes is not None:
+            return self.working_minutes
+        if self.working_hours is not None:
+            return self.working_hours * 60
+        return (self.working_days or 0) * working_day_minutes
+
+    def describe(self) -> str:
+        """Human wording, e.g. '2 working hours'."""
+        for amount, unit in (
+            (self.working_minutes, "minute"),
+            (self.working_hours, "hour"),
+            (self.working_days, "day"),
+        ):
+            if amount is not None:
+                return f"{amount} working {unit}{'' if amount == 1 else 's'}"
+        return "no time"
+
+
+class WorkingHours(_Model):
+    """The working day in Europe/London local time."""
+
+    start: ClockTime
+    end: ClockTime
+    closures: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end:%H:%M}) must be after start ({self.start:%H:%M})")
+        return self
+
+    @property
+    def minutes(self) -> int:
+        """Length of the working day in minutes."""
+        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+
+
+class InvitationChase(_Model):
+    """When an unanswered invitation is chased, for one urgency."""
+
+    remind_after: WorkingDuration
+    escalate_every: WorkingDuration
+    tell_convenor_after: WorkingDuration
+
+
+class InvitationChasing(_Model):
+    """Invitation chasing for each urgency level (all three must be given)."""
+
+    immediate: InvitationChase
+    urgent: InvitationChase
+    standard: InvitationChase
+
+    def for_urgency(self, urgency: str) -> InvitationChase:
+        """The policy for `urgency`."""
+        if urgency not in URGENCIES:
+            raise KeyError(f"unknown urgency {urgency!r}")
+        chase: InvitationChase = getattr(self, urgency)
+        return chase
+
+
+class ActionChasing(_Model):
+    """Reminders and escalation for actions agreed in meetings."""
+
+    remind_working_days_before_due: NonNegativeInt
+    remind_on_due_day: bool
+    overdue_reminder_every_working_days: PositiveInt
+    escalate_to_agency_lead_after_working_days_overdue: PositiveInt
+    escalate_to_chair_after_working_days_overdue: PositiveInt
+    immediate_priority_chase_every_working_hours: PositiveInt
+
+    @model_validator(mode="after")
+    def _lead_before_chair(self) -> ActionChasing:
+        lead = self.escalate_to_agency_lead_after_working_days_overdue
+        chair = self.escalate_to_chair_after_working_days_overdue
+        if chair <= lead:
+            raise ValueError(
+                f"escalate_to_chair_after_working_days_overdue ({chair}) must be more than "
+                f"escalate_to_agency_lead_after_working_days_overdue ({lead})"
+            )
+        return self
+
+
+class Snooze(_Model):
+    """How far people may put off a reminder."""
+
+    max_working_days: PositiveInt
+    max_times: PositiveInt
+
+
+class MinutesTimescales(_Model):
+    """Working days after the meeting by which each part of the record goes out."""
+
+    decisions_and_actions_within_working_days: NonNegativeInt
+    draft_to_chair_within_working_days: NonNegativeInt
+    chair_approval_within_working_days: NonNegativeInt
+    full_minutes_circulated_within_working_days: NonNegativeInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MinutesTimescales:
+        steps = [
+            (
+                "decisions_and_actions_within_working_days",
+                self.decisions_and_actions_within_working_days,
+            ),
+            ("draft_to_chair_within_working_days", self.draft_to_chair_within_working_days),
+            ("chair_approval_within_working_days", self.chair_approval_within_working_days),
+            (
+                "full_minutes_circulated_within_working_days",
+                self.full_minutes_circulated_within_working_days,
+            ),
+        ]
+        for (earlier, a), (later, b) in itertools.pairwise(steps):
+            if b < a:
+                raise ValueError(f"{later} ({b}) cannot be sooner than {earlier} ({a})")
+        return self
+
+
+class ChasingPolicy(_Model):
+    """Everything about reminders, escalation and the working day."""
+
+    working_hours: WorkingHours
+    sweep_interval_minutes: Annotated[int, Field(gt=0, le=60)]
+    snooze: Snooze
+    invitations: InvitationChasing
+    actions: ActionChasing
+    minutes: MinutesTimescales
+
+
+# ------------------------------------------------------------------------------- panels
+
+
+class Panel(_Model):
+    """A recurring panel (e.g. the Criminal Exploitation Panel) and its calendar."""
+
+    code: Slug
+    name: Text
+    meeting_type: Slug
+    weekday: Annotated[Weekday, BeforeValidator(_lower)]
+    every_weeks: Annotated[int, Field(gt=0, le=12)]
+    first_date: date
+    start_time: ClockTime
+    duration_minutes: Annotated[int, Field(gt=0, le=8 * 60)]
+    referral_cutoff_working_days: NonNegativeInt
+    updates_cutoff_working_days: NonNegativeInt
+    standing_agencies: tuple[Slug, ...] = Field(min_length=1)
+    on_bank_holiday: HolidayRule
+    administrators: tuple[Slug, ...] = Field(min_length=1)
+    chairs: tuple[Slug, ...] = ()
+
+    @model_validator(mode="after")
+    def _first_date_on_weekday(self) -> Panel:
+        actual = self.first_date.strftime("%A").lower()
+        if actual != self.weekday:
+            raise ValueError(
+                f"first_date {self.first_date.isoformat()} is a {actual.title()}, "
+                f"but weekday is {self.weekday}"
+            )
+        return self
+
+    def scheduled_dates(self, start: date, end: date) -> list[date]:
+        """Calendar dates from start to end inclusive, before any bank-holiday rule."""
+        step = timedelta(weeks=self.every_weeks)
+        if end < self.first_date:
+            return []
+        current = self.first_date
+        if start > current:
+            skips = (start - current).days // step.days
+            current += step * skips
+            if current < start:
+                current += step
+        out: list[date] = []
+        while current <= end:
+            out.append(current)
+            current += step
+        return out
+
+
+# ---------------------------------------------------------------------------- retention
+
+
+class RetentionPolicy(_Model):
+    """How long records are kept; set with the partnership's records manager."""
+
+    case_records_years_after_closure: Annotated[int, Field(gt=0, le=100)]
+    drafts_deleted_days_after_approval: Annotated[int, Field(ge=0, le=3650)]
+    audit_log_years: Annotated[int, Field(gt=0, le=100)]
+
+
+# --------------------------------------------------------------------------- partnership
+
+
+class Partnership(_Model):
+    """All of `schedules/`, checked and cross-referenced, with the lookups services need."""
+
+    agencies: tuple[Agency, ...]
+    roles: tuple[RoleDefinition, ...]
+    meeting_types: tuple[MeetingType, ...]
+    panels: tuple[Panel, ...]
+    chasing: ChasingPolicy
+    retention: RetentionPolicy
+
+    _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
+    _people: dict[str, Person] = PrivateAttr(default_factory=dict)
+    _agency_of: dict[str, Agency] = PrivateAttr(default_factory=dict)
+    _by_slack: dict[str, Person] = PrivateAttr(default_factory=dict)
+    _meeting_types: dict[str, MeetingType] = PrivateAttr(default_factory=dict)
+    _panels: dict[str, Panel] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Build look-up tables once; the data is frozen so they never go stale."""
+        self._agencies = {a.code: a for a in self.agencies}
+        for agency in self.agencies:
+            for person in agency.people():
+                self._people.setdefault(person.id, person)
+                self._agency_of.setdefault(person.id, agency)
+                if person.slack_user_id:
+                    self._by_slack.setdefault(person.slack_user_id, person)
+        self._meeting_types = {m.code: m for m in self.meeting_types}
+        self._panels = {p.code: p for p in self.panels}
+
+    def agency(self, code: str) -> Agency:
+        """The agency with this code; KeyError if there is none."""
+        try:
+            return self._agencies[code]
+        except KeyError:
+            raise KeyError(f"no agency with code {code!r}") from None
+
+    @property
+    def working_hours(self) -> WorkingHours:
+        """The working day and closure days (from chasing.yaml), for the working calendar."""
+        return self.chasing.working_hours
+
+    def people(self) -> list[Person]:
+        """Everyone in every agency, once each."""
+        return list(self._people.values())
+
+    def people_of(self, agency_code: str) -> list[Person]:
+        """Everyone in one agency: contacts, then an inline duty contact and lead."""
+        return self.agency(agency_code).people()
+
+    def person(self, person_id: str) -> Person:
+        """The person with this id; KeyError if there is none."""
+        try:
+            return self._people[person_id]
+        except KeyError:
+            raise KeyError(f"no person with id {person_id!r}") from None
+
+    def agency_of(self, person: Person | str) -> Agency:
+        """The agency a person belongs to."""
+        person_id = person if isinstance(person, str) else person.id
+        try:
+            return self._agency_of[person_id]
+        except KeyError:
+            raise KeyError(f"no person with id {person_id!r}") from None
+
+    def person_by_slack_id(self, slack_user_id: str) -> Person | None:
+        """The configured person behind a Slack user id, or None for anyone else."""
+        return self._by_slack.get(slack_user_id)
+
+    def roles_of(self, person: Person | str) -> frozenset[str]:
+        """A person's roles, counting agency_lead for whoever is named as an agency's lead."""
+        found = self.person(person) if isinstance(person, str) else person
+        roles = set(found.roles)
+        if any(a.lead_person().id == found.id for a in self.agencies):
+            roles.add("agency_lead")
+        return frozenset(roles)
+
+    def people_with_role(self, role: str) -> list[Person]:
+        """Everyone holding `role`; ValueError for a role the bot does not know."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; known roles: {', '.join(ROLES)}")
+        return [p for p in self._people.values() if role in self.roles_of(p)]
+
+    def people_without_slack(self) -> list[Person]:
+        """People the bot can only e-mail; worth flagging to the panel administrator."""
+        return [p for p in self._people.values() if not p.slack_user_id]
+
+    def role(self, code: str) -> RoleDefinition:
+        """The description of a role."""
+        for definition in self.roles:
+            if definition.code == code:
+                return definition
+        raise KeyError(f"no role with code {code!r}")
+
+    def meeting_type(self, code: str) -> MeetingType:
+        """The meeting type with this code; KeyError if there is none."""
+        try:
+            return self._meeting_types[code]
+        except KeyError:
+            raise KeyError(f"no meeting type with code {code!r}") from None
+
+    def required_agencies(
+        self, meeting_type: MeetingType | str, exploitation: bool
+    ) -> list[Agency]:
+        """Agencies that must take part; exploitation concerns add their own list."""
+        mt = self.meeting_type(meeting_type) if isinstance(meeting_type, str) else meeting_type
+        codes = list(mt.required_agencies)
+        if exploitation:
+            codes += [c for c in mt.required_when_exploitation if c not in codes]
+        return [self.agency(c) for c in codes]
+
+    def optional_agencies(
+        self, meeting_type: MeetingType | str, exploitation: bool
+    ) -> list[Agency]:
+        """Agencies to invite when relevant, excluding any already required."""
+        mt = self.meeting_type(meeting_type) if isinstance(meeting_type, str) else meeting_type
+        required = {a.code for a in self.required_agencies(mt, exploitation)}
+        extra = list(mt.optional_agencies)
+        if not exploitation:
+            extra += list(mt.required_when_exploitation)
+        out: list[Agency] = []
+        for code in extra:
+            if code not in required and all(a.code != code for a in out):
+                out.append(self.agency(code))
+        return out
+
+    def panel(self, code: str) -> Panel:
+        """The panel with this code; KeyError if there is none."""
+        try:
+            return self._panels[code]
+        except KeyError:
+            raise KeyError(f"no panel with code {code!r}") from None

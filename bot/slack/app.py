@@ -1,0 +1,42 @@
+"""Builds the Bolt app: one factory, so production, the demo and tests run the same code."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+
+from slack_bolt import App
+
+from bot.runtime import Runtime
+from bot.slack.errors import install_error_handler
+
+log = logging.getLogger(__name__)
+
+
+def build_app(
+    runtime: Runtime, *, socket_mode: bool = False, listener_executor: Executor | None = None
+) -> App:
+    """A Bolt app whose Web API client is the runtime's (Slack's URL or a local server).
+
+    Work after an acknowledgement runs on `listener_executor`; whoever stops the bot shuts
+    it down so nothing is cut off half-way.
+    """
+    settings = runtime.settings
+    app = App(
+        client=runtime.client,
+        signing_secret=settings.slack_signing_secret or None,
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+        logger=logging.getLogger("bot.bolt"),
+        listener_executor=listener_executor,
+    )
+    install_error_handler(app, settings.templates_dir)
+    # Each capability registers its own listeners; the order does not matter.
+    from bot.home import listeners as home
+    from bot.strategy import listeners as strategy
+
+    strategy.register(app, runtime)
+    home.register(app, runtime)
+    return app

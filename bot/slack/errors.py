@@ -1,0 +1,55 @@
+"""One place that turns an unexpected failure into a clear message and a logged error id."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.wording import render_message
+
+log = logging.getLogger("bot.errors")
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    """The person behind a command, an interaction or an event."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        return user.get("id")
+    event = body.get("event")
+    if isinstance(event, dict) and isinstance(event.get("user"), str):
+        return event["user"]
+    return body.get("user_id")
+
+
+def _channel_id(body: dict[str, Any]) -> str | None:
+    """Where an ephemeral reply can go: the command's or interaction's channel, not events'."""
+    if "event" in body:
+        return None
+    channel = body.get("channel")
+    return body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else None)
+
+
+def install_error_handler(app: App, templates_dir: Path) -> None:
+    """Log the failure with an id; tell the person the id, never the details."""
+
+    @app.error
+    def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
+        error_id = uuid.uuid4().hex[:8].upper()
+        kind = body.get("type") or ("slash_command" if "command" in body else "unknown")
+        log.error("error %s in %s: %s", error_id, kind, type(error).__name__, exc_info=error)
+        text = render_message(templates_dir, "error.md.j2", error_id=error_id)
+        user_id = _user_id(body)
+        channel_id = _channel_id(body)
+        try:
+            if user_id and channel_id:
+                client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            elif user_id:
+                client.chat_postMessage(channel=user_id, text=text)
+        except Exception:
+            log.warning("could not tell the user about error %s", error_id)
+        return BoltResponse(status=200, body="")

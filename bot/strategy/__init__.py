@@ -1,0 +1,1 @@
+"""Strategy discussions: the `/strategy` command and everything it convenes."""

@@ -1,0 +1,163 @@
+"""The real app over HTTP: Slack's signature, the health check, `/strategy help`, the Home tab,
+and the central error handler, all through signed requests and the local Web API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+
+from bot.audit.models import AuditEntry
+from bot.database import make_engine
+from bot.delivery.models import OutboxMessage
+from bot.web import BotHttpServer, BotWsgiApp
+
+SOCIAL_WORKER = "U0CSC001"
+
+
+def _get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _rows(engine, model) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+@pytest.mark.parametrize(
+    "badness",
+    [
+        {"signing_secret_override": "not-the-secret"},
+        {"timestamp_override": int(time.time()) - 600},
+        {"unsigned": True},
+    ],
+    ids=["forged", "stale", "unsigned"],
+)
+def test_an_unverified_request_gets_401_and_changes_nothing(bot, badness) -> None:
+    calls_before = len(bot.local_slack.calls)
+    response = bot.slack.command("/strategy", "help", user_id=SOCIAL_WORKER, **badness)
+    assert response.status == 401
+    assert "OFFICIAL" not in response.body
+    event = bot.slack.event(
+        {"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home"}, **badness
+    )
+    assert event.status == 401
+    time.sleep(0.3)
+    assert len(bot.local_slack.calls) == calls_before
+    assert _rows(bot.runtime.engine, AuditEntry) == 0
+    assert _rows(bot.runtime.engine, OutboxMessage) == 0
+
+
+def test_health_check_reports_the_database(bot) -> None:
+    status, body = _get(f"{bot.base_url}/healthz")
+    assert (status, body) == (200, {"ok": True, "database": "up"})
+
+
+def test_health_check_fails_when_the_database_is_unreachable(bot) -> None:
+    from bot.slack.app import build_app
+
+    unreachable = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    server = BotHttpServer(BotWsgiApp(build_app(bot.runtime), unreachable)).start()
+    try:
+        status, body = _get(f"http://127.0.0.1:{server.port}/healthz")
+    finally:
+        server.stop()
+    assert (status, body) == (503, {"ok": False, "database": "down"})
+
+
+def test_other_paths_are_not_found(bot) -> None:
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{bot.base_url}/admin", timeout=5)
+    assert raised.value.code == 404
+
+
+def test_strategy_help_is_private_and_lists_the_commands(bot) -> None:
+    response = bot.slack.command("/strategy", "help", user_id=SOCIAL_WORKER)
+    assert response.status == 200
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert body["text"].startswith("*OFFICIAL-SENSITIVE*")
+    assert "`/strategy help`" in body["text"]
+    assert "did not recognise" not in body["text"]
+
+
+def test_an_empty_strategy_command_shows_help(bot) -> None:
+    body = bot.slack.command("/strategy", "", user_id=SOCIAL_WORKER).json()
+    assert "`/strategy help`" in body["text"]
+
+
+def test_an_unknown_subcommand_gets_usage_with_what_was_typed_escaped(bot) -> None:
+    body = bot.slack.command("/strategy", "<!channel> frob", user_id=SOCIAL_WORKER).json()
+    assert "I did not recognise `&lt;!channel&gt; frob`" in body["text"]
+    assert "<!channel>" not in body["text"]
+    assert "`/strategy help`" in body["text"]
+
+
+@pytest.mark.parametrize("command", ["/actions", "/panel"])
+def test_commands_not_yet_switched_on_say_so(bot, command) -> None:
+    body = bot.slack.command(command, "", user_id=SOCIAL_WORKER).json()
+    assert body["response_type"] == "ephemeral"
+    assert f"`{command}` is not switched on" in body["text"]
+
+
+def _published_home(bot, user_id: str) -> dict:
+    response = bot.slack.event({"type": "app_home_opened", "user": user_id, "tab": "home"})
+    assert response.status == 200
+    bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" and c.ok for c in calls))
+    view = bot.local_slack.home_view(user_id)
+    assert view is not None
+    return view
+
+
+def test_home_tab_names_the_persons_agency_and_roles(bot) -> None:
+    view = _published_home(bot, SOCIAL_WORKER)
+    rendered = json.dumps(view)
+    assert "OFFICIAL-SENSITIVE" in rendered
+    assert "Birmingham Children's Social Care" in rendered
+    assert "a convenor" in rendered
+
+
+def test_home_tab_for_someone_not_in_the_schedules(bot) -> None:
+    bot.local_slack.add_user("U0STRANGER", "Someone New")
+    view = _published_home(bot, "U0STRANGER")
+    assert "not listed in the partnership's schedules" in json.dumps(view)
+
+
+def test_a_retried_event_is_acknowledged(bot) -> None:
+    event = {"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home"}
+    first = bot.slack.event(event, event_id="Ev0RETRY")
+    again = bot.slack.event(event, event_id="Ev0RETRY", retry_num=1, retry_reason="http_timeout")
+    assert (first.status, again.status) == (200, 200)
+
+
+def test_url_verification_is_answered(bot) -> None:
+    response = bot.slack.url_verification("challenge-token")
+    assert response.status == 200
+    assert "challenge-token" in response.body
+
+
+def test_a_failure_tells_the_person_an_error_id_and_logs_the_rest(bot, caplog) -> None:
+    with bot.runtime.engine.begin() as connection:
+        connection.execute(text("DROP TABLE personrole"))
+    caplog.set_level(logging.ERROR, logger="bot.errors")
+    bot.slack.event({"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home"})
+    calls = bot.local_slack.wait_for(
+        lambda calls: any(c.method == "chat.postMessage" for c in calls), timeout=10
+    )
+    message = next(c for c in calls if c.method == "chat.postMessage")
+    assert message.args["channel"] == SOCIAL_WORKER
+    found = re.search(r"error id `([0-9A-F]{8})`", message.args["text"])
+    assert found, message.args["text"]
+    assert "personrole" not in message.args["text"].lower()
+    assert any(found.group(1) in record.getMessage() for record in caplog.records)

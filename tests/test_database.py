@@ -1,0 +1,126 @@
+"""The record: migrations match the models, times survive both databases, the audit chain holds."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.audit.models import AuditEntry
+from bot.audit.service import Actor, record, verify_chain
+from bot.cases.models import Case
+from bot.convening.models import Invitation, Meeting
+from bot.database import session_scope
+from bot.models import metadata
+from bot.partnership.models import Agency
+
+
+def test_migrations_create_exactly_the_models(engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
+
+
+def test_times_come_back_aware_and_equal_on_both_databases(engine) -> None:
+    start = datetime(2026, 10, 25, 0, 30, tzinfo=timezone(timedelta(hours=1)))  # BST, on change day
+    with session_scope(engine) as session:
+        session.add(
+            Meeting(
+                reference="SD-2026-0001", meeting_type="strategy_discussion", scheduled_start=start
+            )
+        )
+    with Session(engine) as session:
+        meeting = session.exec(select(Meeting)).one()
+    assert meeting.scheduled_start is not None
+    assert meeting.scheduled_start.tzinfo is not None
+    assert meeting.scheduled_start == start
+    assert meeting.scheduled_start.utcoffset() == timedelta(0)
+
+
+def test_a_naive_time_is_refused(engine) -> None:
+    with pytest.raises(Exception, match="naive datetime"), session_scope(engine) as session:
+        session.add(
+            Meeting(reference="SD-2026-0002", meeting_type="x", deadline=datetime(2026, 1, 1))
+        )
+
+
+def test_references_are_unique_and_nothing_half_written_is_kept(engine) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            Case(reference="CASE-1", child_name="Test Child", child_date_of_birth=date(2012, 1, 1))
+        )
+    with pytest.raises(IntegrityError), session_scope(engine) as session:
+        session.add(Agency(code="csc-x", name="x", kind="x"))
+        session.flush()
+        session.add(Case(reference="CASE-1"))
+    with Session(engine) as session:
+        assert session.exec(select(Agency).where(Agency.code == "csc-x")).first() is None
+        assert len(session.exec(select(Case)).all()) == 1
+
+
+def test_foreign_keys_are_enforced(engine) -> None:
+    with pytest.raises(IntegrityError), session_scope(engine) as session:
+        session.add(Invitation(meeting_id=999, agency_id=999))
+
+
+def _append(engine, act: str, at: datetime) -> None:
+    with session_scope(engine) as session:
+        record(session, at=at, actor=Actor("U1", "T1"), act=act, record_type="meeting", record_id=1)
+
+
+def test_audit_chain_links_and_detects_a_changed_entry(engine) -> None:
+    at = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
+    for number in range(5):
+        _append(engine, f"act-{number}", at + timedelta(minutes=number))
+    with Session(engine) as session:
+        assert verify_chain(session) == []
+        entries = session.exec(select(AuditEntry).order_by(AuditEntry.sequence)).all()
+        assert [entry.sequence for entry in entries] == [1, 2, 3, 4, 5]
+        assert all(b.previous_hash == a.entry_hash for a, b in itertools.pairwise(entries))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE auditentry SET act = 'forged' WHERE sequence = 3"))
+    with Session(engine) as session:
+        assert verify_chain(session) == ["entry 3 was changed after it was written"]
+
+
+def test_audit_chain_detects_a_deleted_entry(engine) -> None:
+    at = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
+    for number in range(4):
+        _append(engine, f"act-{number}", at)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM auditentry WHERE sequence = 4"))
+        connection.execute(text("DELETE FROM auditentry WHERE sequence = 2"))
+    with Session(engine) as session:
+        problems = verify_chain(session)
+    assert "entry 2 is missing (next is 3)" in problems
+    assert "entry 3 does not follow the entry before it" in problems
+    assert "the trail ends at 3 but 4 were written" in problems
+
+
+def test_concurrent_audit_appends_never_fork_the_chain(engine) -> None:
+    at = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            for number in range(10):
+                _append(engine, f"{name}-{number}", at)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(engine) as session:
+        assert verify_chain(session) == []
+        assert len(session.exec(select(AuditEntry)).all()) == 40

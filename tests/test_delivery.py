@@ -1,0 +1,145 @@
+"""The outbox: Slack calls follow committed state and are retried until Slack accepts them."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.database import session_scope
+from bot.delivery.models import OutboxMessage, OutboxState
+from bot.delivery.service import deliver_pending, enqueue, on_delivered, pending_count
+from bot.local_slack import LocalSlack
+from bot.slack.client import make_web_client
+
+
+@pytest.fixture
+def slack():
+    with LocalSlack() as local:
+        local.add_user("U0CSC001", "Social Worker")
+        yield local
+
+
+@pytest.fixture
+def client(slack):
+    return make_web_client(slack.bot_token, slack.api_url, timeout=2)
+
+
+def _post(engine, clock, key: str, text: str = "hello", **extra) -> None:
+    with session_scope(engine) as session:
+        enqueue(
+            session,
+            key=key,
+            method="chat.postMessage",
+            arguments={"channel": "C0GENERAL", "text": text},
+            now=clock.now(),
+            **extra,
+        )
+
+
+def _state(engine, key: str) -> OutboxMessage:
+    with Session(engine) as session:
+        return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+
+
+def test_enqueue_is_idempotent_and_delivery_sends_once(engine, clock, slack, client) -> None:
+    _post(engine, clock, "greeting")
+    _post(engine, clock, "greeting", text="a second click")
+    assert deliver_pending(engine, client, clock) == 1
+    assert deliver_pending(engine, client, clock) == 0
+    messages = slack.messages("C0GENERAL")
+    assert [message["text"] for message in messages] == ["hello"]
+    entry = _state(engine, "greeting")
+    assert entry.state == OutboxState.SENT
+    assert entry.result["ts"] == messages[0]["ts"]
+    assert entry.delivered_at == clock.now()
+
+
+def test_a_rate_limit_is_waited_out_within_the_call(engine, clock, slack, client) -> None:
+    _post(engine, clock, "limited")
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    assert deliver_pending(engine, client, clock) == 1
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert len(slack.messages("C0GENERAL")) == 1
+
+
+def test_a_slack_outage_leaves_it_pending_until_a_later_pass(engine, clock, slack, client) -> None:
+    _post(engine, clock, "outage")
+    slack.fail_next("chat.postMessage", status=500, times=3)  # beyond the client's own retries
+    assert deliver_pending(engine, client, clock) == 0
+    entry = _state(engine, "outage")
+    assert entry.state == OutboxState.PENDING
+    assert entry.last_error.startswith("500")
+    assert entry.next_attempt_at > clock.now()
+    assert deliver_pending(engine, client, clock) == 0  # not due yet: no hammering
+    clock.advance(timedelta(minutes=1))
+    assert deliver_pending(engine, client, clock) == 1
+    assert len(slack.messages("C0GENERAL")) == 1
+    with Session(engine) as session:
+        assert pending_count(session) == 0
+
+
+def test_a_permanent_error_is_not_retried(engine, clock, slack, client) -> None:
+    with session_scope(engine) as session:
+        enqueue(
+            session,
+            key="nowhere",
+            method="chat.postMessage",
+            arguments={"channel": "C0MISSING", "text": "x"},
+            now=clock.now(),
+        )
+    assert deliver_pending(engine, client, clock) == 0
+    clock.advance(timedelta(hours=1))
+    assert deliver_pending(engine, client, clock) == 0
+    entry = _state(engine, "nowhere")
+    assert entry.state == OutboxState.FAILED
+    assert "channel_not_found" in entry.last_error
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_what_was_committed_before_a_restart_is_still_delivered(
+    database_url, clock, slack, client
+) -> None:
+    from bot.database import make_engine
+
+    first = make_engine(database_url)
+    _post(first, clock, "before-restart")
+    first.dispose()  # the process dies before delivering
+    second = make_engine(database_url)
+    assert deliver_pending(second, client, clock) == 1
+    second.dispose()
+    assert len(slack.messages("C0GENERAL")) == 1
+
+
+def test_the_delivery_hook_records_what_slack_answered(engine, clock, slack, client) -> None:
+    seen: list[tuple[int | None, str]] = []
+
+    @on_delivered("test-hook")
+    def remember(session, message, response) -> None:
+        seen.append((message.subject_id, response["ts"]))
+
+    _post(engine, clock, "hooked", purpose="test-hook", subject_id=42)
+    deliver_pending(engine, client, clock)
+    assert seen == [(42, slack.messages("C0GENERAL")[0]["ts"])]
+
+
+def test_concurrent_deliverers_send_each_entry_once(engine, clock, slack) -> None:
+    for number in range(30):
+        _post(engine, clock, f"bulk-{number}", text=f"message {number}")
+    totals: list[int] = []
+
+    def worker() -> None:
+        totals.append(
+            deliver_pending(engine, make_web_client(slack.bot_token, slack.api_url), clock)
+        )
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    texts = sorted(message["text"] for message in slack.messages("C0GENERAL"))
+    assert texts == sorted(f"message {number}" for number in range(30))
+    assert sum(totals) == 30
