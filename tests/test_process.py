@@ -1,0 +1,129 @@
+"""The bot as people run it: `python -m bot run` in HTTP mode, and `python -m bot demo`."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.local_slack import LocalSlack, SignedSlackClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "process-test-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"bot exited early: {process.stderr.read() if process.stderr else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("bot did not become healthy")
+
+
+def test_run_serves_slack_over_http_against_the_configured_api(database_url, tmp_path) -> None:
+    port = _free_port()
+    with LocalSlack(bot_token="xoxb-process") as local:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+            "SLACK_BOT_TOKEN": "xoxb-process",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": local.api_url,
+            "DATABASE_URL": database_url,
+            "PORT": str(port),
+            "DOCUMENTS_DIR": str(tmp_path / "documents"),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+            assert health == {"ok": True, "database": "up"}
+            slack = SignedSlackClient(f"http://127.0.0.1:{port}/slack/events", SECRET, local)
+            reply = slack.command("/strategy", "help", user_id="U0CSC001")
+            assert reply.status == 200
+            assert "`/strategy help`" in reply.json()["text"]
+            assert slack.command("/strategy", "help", signing_secret_override="x").status == 401
+            local.add_user("U0CSC001", "Social Worker")
+            slack.event({"type": "app_home_opened", "user": "U0CSC001", "tab": "home"})
+            local.wait_for(lambda calls: any(c.method == "views.publish" and c.ok for c in calls))
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    assert process.returncode == 0
+
+
+def test_demo_plays_the_scenario_offline() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "GET /healthz -> 200" in out
+    assert "forged signature -> HTTP 401; ten-minute-old timestamp -> HTTP 401" in out
+    assert "`/strategy help`: show this help" in out
+    assert "I did not recognise `frobnicate`" in out
+    assert "You act for *Birmingham Children's Social Care* as a convenor" in out
+    assert out.rstrip().endswith("Demo finished.")
+
+
+def test_manifest_declares_what_the_bot_uses() -> None:
+    manifest = yaml.safe_load((ROOT / "bot" / "slack" / "manifest.yaml").read_text())
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {"/strategy", "/actions", "/panel"}
+    assert all(c["url"].endswith("/slack/events") for c in commands.values())
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert len(manifest["display_information"]["name"]) <= 35
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # Each Web API method the bot calls, and the scope Slack requires for it.
+    needed = {
+        "chat.postMessage": "chat:write",
+        "chat.postEphemeral": "chat:write",
+        "conversations.create": "groups:write",  # private channels only
+        "conversations.invite": "groups:write",
+        "conversations.open": "im:write",
+        "users.info": "users:read",
+        "users.lookupByEmail": "users:read.email",
+        "files.getUploadURLExternal": "files:write",
+        "commands": "commands",
+    }
+    assert set(needed.values()) <= scopes
+    assert "channels:manage" not in scopes, "the bot never makes public channels"
+
+
+@pytest.mark.parametrize("name", ["Socket Mode", "HTTP"])
+def test_readme_explains_both_ways_to_run(name) -> None:
+    assert name in (ROOT / "README.md").read_text()
