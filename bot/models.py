@@ -6,10 +6,11 @@ from bot.actions.models import Action, ActionEvent, Chase
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry, AuditHead
 from bot.cases.models import Case
-from bot.convening.models import Attendance, Invitation, Meeting
+from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Decision, Document
 from bot.partnership.models import Agency, Person, PersonRole
+from bot.references import ReferenceCounter
 
 metadata = SQLModel.metadata
 
@@ -27,9 +28,11 @@ __all__ = [
     "Decision",
     "Document",
     "Invitation",
+    "InvitationMessage",
     "Meeting",
     "OutboxMessage",
     "Person",
     "PersonRole",
+    "ReferenceCounter",
     "metadata",
 ]

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
-from bot.delivery.service import deliver_pending
+from bot.delivery.service import Courier
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,13 +36,14 @@ class Runtime:
     client: WebClient
     partnership: Partnership
     calendar: WorkingCalendar
+    courier: Courier = field(default_factory=Courier)
     scheduler: BackgroundScheduler | None = None
     _delivery_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def deliver_now(self) -> int:
         """Send what the outbox owes Slack; one delivery pass at a time per process."""
         with self._delivery_lock:
-            return deliver_pending(self.engine, self.client, self.clock)
+            return self.courier.deliver_pending(self.engine, self.client, self.clock)
 
     def kick_delivery(self) -> None:
         """Ask for a delivery pass soon, after the caller's commit (never inside a request)."""

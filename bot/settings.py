@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_ROOT / "templates"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    # E-mail for calendar invitations to people without Slack (and as a copy for everyone).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = ""
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=20, gt=0)
+
+    @property
+    def email_enabled(self) -> bool:
+        """E-mail goes out only when a server and a sender are configured."""
+        return bool(self.smtp_host and self.smtp_from)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage, OutboxState
-from bot.delivery.service import deliver_pending, enqueue, on_delivered, pending_count
+from bot.delivery.service import Courier, deliver_pending, enqueue, pending_count
 from bot.local_slack import LocalSlack
 from bot.slack.client import make_web_client
 
@@ -115,13 +115,14 @@ def test_what_was_committed_before_a_restart_is_still_delivered(
 
 def test_the_delivery_hook_records_what_slack_answered(engine, clock, slack, client) -> None:
     seen: list[tuple[int | None, str]] = []
+    courier = Courier()
 
-    @on_delivered("test-hook")
+    @courier.on_delivered("test-hook")
     def remember(session, message, response) -> None:
         seen.append((message.subject_id, response["ts"]))
 
     _post(engine, clock, "hooked", purpose="test-hook", subject_id=42)
-    deliver_pending(engine, client, clock)
+    courier.deliver_pending(engine, client, clock)
     assert seen == [(42, slack.messages("C0GENERAL")[0]["ts"])]
 
 

@@ -610,3 +610,305 @@ def test_response_url_refuses_bad_blocks_and_overuse(local: LocalSlack):
     assert post({"text": "x", "blocks": [{"type": "nope"}]}) == 400
     assert [post({"text": str(n)}) for n in range(6)] == [200] * 5 + [404]
     assert len(local.responses()) == 5
+
+
+# ---------------------------------------------------------------------------
+# Message metadata, history, listing and permalinks (what outbox recovery reads)
+# ---------------------------------------------------------------------------
+
+
+def outbox(key: str) -> dict[str, Any]:
+    return {"event_type": "outbox", "event_payload": {"key": key}}
+
+
+def history(client: WebClient, channel: str, **kwargs: Any) -> list[dict[str, Any]]:
+    return client.conversations_history(channel=channel, **kwargs)["messages"]
+
+
+def test_metadata_round_trip_is_shown_only_with_include_all_metadata(
+    client: WebClient, local: LocalSlack
+):
+    posted = client.chat_postMessage(channel="C0GENERAL", text="one", metadata=outbox("k-1"))
+    assert posted["message"]["metadata"] == outbox("k-1")
+    # A form post carries metadata as a JSON string, as slack_sdk sends it in form data.
+    form = client.api_call(
+        "chat.postMessage",
+        data={"channel": "C0GENERAL", "text": "two", "metadata": json.dumps(outbox("k-2"))},
+    )
+    plain = client.chat_postMessage(channel="C0GENERAL", text="three")
+
+    hidden = history(client, "C0GENERAL")
+    assert [m["text"] for m in hidden] == ["three", "two", "one"]
+    assert all("metadata" not in m for m in hidden)
+    hidden_explicitly = history(client, "C0GENERAL", include_all_metadata=False)
+    assert all("metadata" not in m for m in hidden_explicitly)
+
+    shown = {
+        m["ts"]: m.get("metadata") for m in history(client, "C0GENERAL", include_all_metadata=True)
+    }
+    assert shown == {posted["ts"]: outbox("k-1"), form["ts"]: outbox("k-2"), plain["ts"]: None}
+    assert local.message_metadata("C0GENERAL", form["ts"]) == outbox("k-2")
+    assert local.message_metadata("C0GENERAL", plain["ts"]) is None
+
+    # chat.update keeps metadata it is not given, replaces it when given, and drops it on {}.
+    client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="one, edited")
+    assert local.message_metadata("C0GENERAL", posted["ts"]) == outbox("k-1")
+    client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="again", metadata=outbox("k-9"))
+    assert local.message_metadata("C0GENERAL", posted["ts"]) == outbox("k-9")
+    client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="bare", metadata={})
+    assert local.message_metadata("C0GENERAL", posted["ts"]) is None
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error"),
+    [
+        ({"event_payload": {"key": "k"}}, "invalid_metadata_schema"),
+        ({"event_type": "", "event_payload": {"key": "k"}}, "invalid_metadata_schema"),
+        ({"event_type": "x" * 256, "event_payload": {"key": "k"}}, "invalid_metadata_schema"),
+        ({"event_type": 7, "event_payload": {"key": "k"}}, "invalid_metadata_schema"),
+        ({"event_type": "outbox", "event_payload": ["k"]}, "invalid_metadata_schema"),
+        ({"event_type": "outbox"}, "invalid_metadata_schema"),
+        ({"event_type": "outbox", "event_payload": {}, "extra": 1}, "invalid_metadata_schema"),
+        ({}, "invalid_metadata_schema"),
+        ("{not json", "invalid_metadata_format"),
+        ('["outbox"]', "invalid_metadata_format"),
+    ],
+)
+def test_bad_metadata_is_refused(client: WebClient, local: LocalSlack, metadata: Any, error: str):
+    with pytest.raises(SlackApiError) as caught:
+        client.api_call(
+            "chat.postMessage", json={"channel": "C0GENERAL", "text": "x", "metadata": metadata}
+        )
+    assert caught.value.response["error"] == error
+    assert local.messages("C0GENERAL") == []
+
+    posted = client.chat_postMessage(channel="C0GENERAL", text="kept", metadata=outbox("k"))
+    if metadata != {}:  # on chat.update an empty object clears the metadata instead
+        with pytest.raises(SlackApiError) as on_update:
+            client.api_call(
+                "chat.update",
+                json={
+                    "channel": "C0GENERAL",
+                    "ts": posted["ts"],
+                    "text": "y",
+                    "metadata": metadata,
+                },
+            )
+        assert on_update.value.response["error"] == error
+    [message] = local.messages("C0GENERAL")
+    assert message["text"] == "kept"
+    assert message["metadata"] == outbox("k")
+
+
+def test_metadata_event_type_of_255_characters_is_accepted(client: WebClient, local: LocalSlack):
+    metadata = {"event_type": "e" * 255, "event_payload": {}}
+    posted = client.chat_postMessage(channel="C0GENERAL", text="x", metadata=metadata)
+    assert local.message_metadata("C0GENERAL", posted["ts"]) == metadata
+
+
+def test_history_is_newest_first_and_pages_with_cursors(client: WebClient, local: LocalSlack):
+    sent = [client.chat_postMessage(channel="C0GENERAL", text=f"m{n}")["ts"] for n in range(7)]
+    client.chat_postMessage(channel="C0GENERAL", text="in a thread", thread_ts=sent[0])
+
+    seen: list[str] = []
+    cursor = None
+    pages = []
+    while True:
+        page = client.conversations_history(channel="C0GENERAL", limit=3, cursor=cursor)
+        pages.append(page)
+        seen.extend(m["text"] for m in page["messages"])
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [f"m{n}" for n in reversed(range(7))]  # thread replies are not history
+    assert [len(p["messages"]) for p in pages] == [3, 3, 1]
+    assert [p["has_more"] for p in pages] == [True, True, False]
+    # slack_sdk's own pagination (iterating the response) follows the same cursors.
+    iterated = [
+        m["text"]
+        for page in client.conversations_history(channel="C0GENERAL", limit=2)
+        for m in page["messages"]
+    ]
+    assert iterated == seen
+    parent = next(m for m in history(client, "C0GENERAL") if m["ts"] == sent[0])
+    assert parent["reply_count"] == 1
+
+    def texts(**kwargs: Any) -> list[str]:
+        return [m["text"] for m in history(client, "C0GENERAL", **kwargs)]
+
+    assert texts(oldest=sent[4]) == ["m6", "m5"]
+    assert texts(oldest=sent[4], inclusive=True) == ["m6", "m5", "m4"]
+    assert texts(latest=sent[2]) == ["m1", "m0"]
+    assert texts(latest=sent[2], inclusive=True) == ["m2", "m1", "m0"]
+    assert texts(oldest=sent[1], latest=sent[5]) == ["m4", "m3", "m2"]
+    assert texts(limit=5000) == seen  # capped at 999, not refused
+
+    for bad, error in [
+        ({"cursor": "not-a-cursor"}, "invalid_cursor"),
+        ({"oldest": "yesterday"}, "invalid_ts_oldest"),
+        ({"latest": "soon"}, "invalid_ts_latest"),
+        ({"limit": "many"}, "invalid_limit"),
+    ]:
+        with pytest.raises(SlackApiError) as caught:
+            client.conversations_history(channel="C0GENERAL", **bad)
+        assert caught.value.response["error"] == error, bad
+
+
+def test_history_needs_a_conversation_the_bot_can_read(client: WebClient, local: LocalSlack):
+    with pytest.raises(SlackApiError) as missing:
+        client.api_call("conversations.history", params={})
+    assert missing.value.response["error"] == "invalid_arguments"
+    assert "channel" in missing.value.response["response_metadata"]["messages"][0]
+    outside_public = local.add_channel("town-hall", bot_is_member=False)
+    outside_private = local.add_channel("hr", is_private=True, bot_is_member=False)
+    for channel, error in [
+        ("C0MISSING", "channel_not_found"),
+        (outside_public, "not_in_channel"),
+        (outside_private, "channel_not_found"),  # the bot cannot see it at all
+    ]:
+        with pytest.raises(SlackApiError) as caught:
+            client.conversations_history(channel=channel)
+        assert caught.value.response["error"] == error, channel
+    assert local.calls_to("conversations.history")[-1].response["ok"] is False
+    created = client.conversations_create(name="s47-case-7", is_private=True)["channel"]["id"]
+    client.chat_postMessage(channel=created, text="private note")
+    assert [m["text"] for m in history(client, created)] == ["private note"]
+
+
+def test_history_of_a_dm_posted_by_user_id(client: WebClient, local: LocalSlack):
+    posted = client.chat_postMessage(
+        channel="U0BOB", text="You have an action", metadata=outbox("dm-1")
+    )
+    dm = posted["channel"]
+    assert dm.startswith("D")
+    assert client.conversations_open(users="U0BOB")["channel"]["id"] == dm
+    [message] = history(client, dm, include_all_metadata=True)
+    assert message["text"] == "You have an action"
+    assert message["metadata"]["event_payload"] == {"key": "dm-1"}
+    assert local.message_metadata("U0BOB", posted["ts"]) == outbox("dm-1")
+    group = client.conversations_open(users="U0ALICE,U0BOB")["channel"]["id"]
+    client.chat_postMessage(channel=group, text="to both")
+    assert [m["text"] for m in history(client, group)] == ["to both"]
+
+
+def test_conversations_list_filters_by_type_and_membership(client: WebClient, local: LocalSlack):
+    outside_public = local.add_channel("town-hall", bot_is_member=False)
+    outside_private = local.add_channel("hr", is_private=True, bot_is_member=False)
+    private = client.conversations_create(name="s47-case-1", is_private=True)["channel"]["id"]
+    archived = client.conversations_create(name="old-panel", is_private=True)["channel"]["id"]
+    client.conversations_archive(channel=archived)
+    dm = client.conversations_open(users="U0ALICE")["channel"]["id"]
+    group = client.conversations_open(users="U0ALICE,U0BOB")["channel"]["id"]
+
+    def ids(**kwargs: Any) -> list[str]:
+        return [c["id"] for c in client.conversations_list(**kwargs)["channels"]]
+
+    listed = client.conversations_list()["channels"]
+    assert [c["id"] for c in listed] == ["C0GENERAL", outside_public]  # default: public only
+    assert {c["id"]: c["is_member"] for c in listed} == {"C0GENERAL": True, outside_public: False}
+    assert ids(types="private_channel") == [private, archived]
+    assert outside_private not in ids(types="public_channel,private_channel,im,mpim")
+    assert ids(types="private_channel", exclude_archived=True) == [private]
+    assert ids(types="im") == [dm]
+    assert ids(types="mpim") == [group]
+    assert ids(types="public_channel, private_channel") == [
+        "C0GENERAL",
+        outside_public,
+        private,
+        archived,
+    ]
+    found = next(c for c in client.conversations_list(types="private_channel")["channels"])
+    assert found["name"] == "s47-case-1"
+    assert found["is_private"] is True
+    with pytest.raises(SlackApiError) as caught:
+        client.conversations_list(types="public_channel,shared_channel")
+    assert caught.value.response["error"] == "invalid_types"
+
+
+def test_conversations_list_pages_with_cursors(client: WebClient, local: LocalSlack):
+    made = [local.add_channel(f"case-{n}", is_private=True) for n in range(5)]
+    pages = []
+    cursor = None
+    while True:
+        page = client.conversations_list(types="private_channel", limit=2, cursor=cursor)
+        pages.append([c["id"] for c in page["channels"]])
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert pages == [made[0:2], made[2:4], made[4:]]
+    iterated = [
+        c["id"]
+        for page in client.conversations_list(types="private_channel", limit=3)
+        for c in page["channels"]
+    ]
+    assert iterated == made
+    with pytest.raises(SlackApiError) as caught:
+        client.conversations_list(cursor="bm9wZQ==")
+    assert caught.value.response["error"] == "invalid_cursor"
+
+
+def test_permalink_points_at_the_message_on_the_local_server(client: WebClient, local: LocalSlack):
+    posted = client.chat_postMessage(channel="C0GENERAL", text="minutes are ready")
+    link = client.chat_getPermalink(channel="C0GENERAL", message_ts=posted["ts"])
+    assert link["channel"] == "C0GENERAL"
+    expected = f"{local.base_url}/archives/C0GENERAL/p{posted['ts'].replace('.', '')}"
+    assert link["permalink"] == expected
+    with urllib.request.urlopen(link["permalink"], timeout=5) as page:
+        assert json.loads(page.read())["message"]["text"] == "minutes are ready"
+    reply = client.chat_postMessage(channel="C0GENERAL", text="r", thread_ts=posted["ts"])
+    threaded = client.chat_getPermalink(channel="C0GENERAL", message_ts=reply["ts"])["permalink"]
+    assert threaded.endswith(f"?thread_ts={posted['ts']}&cid=C0GENERAL")
+
+    with pytest.raises(SlackApiError) as unknown:
+        client.chat_getPermalink(channel="C0GENERAL", message_ts="1.000001")
+    assert unknown.value.response["error"] == "message_not_found"
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(f"{local.base_url}/archives/C0GENERAL/p1000001", timeout=5)
+    assert gone.value.code == 404
+    with pytest.raises(SlackApiError) as missing:
+        client.api_call("chat.getPermalink", params={"channel": "C0GENERAL"})
+    assert missing.value.response["error"] == "invalid_arguments"
+    assert "message_ts" in missing.value.response["response_metadata"]["messages"][0]
+
+
+def test_faults_apply_to_the_read_methods(client: WebClient, local: LocalSlack):
+    posted = client.chat_postMessage(channel="C0GENERAL", text="x")
+    local.error_next("conversations.history", error="ratelimited")
+    local.fail_next("conversations.list", status=500)
+    local.error_next("chat.getPermalink", error="internal_error")
+    with pytest.raises(SlackApiError) as history_error:
+        client.conversations_history(channel="C0GENERAL")
+    assert history_error.value.response["error"] == "ratelimited"
+    with pytest.raises(SlackApiError) as list_error:
+        client.conversations_list()
+    assert list_error.value.response.status_code == 500
+    with pytest.raises(SlackApiError) as link_error:
+        client.chat_getPermalink(channel="C0GENERAL", message_ts=posted["ts"])
+    assert link_error.value.response["error"] == "internal_error"
+    assert [c.ok for c in local.calls_to("conversations.list")] == [False]
+    assert client.conversations_history(channel="C0GENERAL")["messages"][0]["text"] == "x"
+    assert client.conversations_list()["channels"]
+    local.stall("conversations.list", seconds=2)
+    with pytest.raises(TimeoutError):
+        WebClient(token=TOKEN, base_url=local.api_url, timeout=1).conversations_list()
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_stalled_post_still_lands_and_history_finds_it_by_key(local: LocalSlack, after: bool):
+    impatient = WebClient(token=TOKEN, base_url=local.api_url, timeout=1)
+    local.stall("chat.postMessage", seconds=2, after=after)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        impatient.chat_postMessage(channel="U0ALICE", text="slow", metadata=outbox("k-stall"))
+    assert time.monotonic() - started < 1.9
+    if not after:  # the work happens once the stall ends
+        local.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
+    # What the bot's retry does: look for its key before sending again.
+    dm = impatient.conversations_open(users="U0ALICE")["channel"]["id"]
+    found = [
+        m
+        for m in history(impatient, dm, include_all_metadata=True)
+        if (m.get("metadata") or {}).get("event_payload", {}).get("key") == "k-stall"
+    ]
+    assert [m["text"] for m in found] == ["slow"]
+    assert [c.ok for c in local.calls_to("chat.postMessage")] == [True]

@@ -644,3 +644,149 @@ def test_working_hours_and_closures(partnership: Partnership) -> None:
         "ds-reilly",
         "di-bennett",
     ]
+
+
+# ----------------------------------------------------------------- partnership.yaml
+
+
+def test_partnership_settings(partnership: Partnership) -> None:
+    settings = partnership.settings
+    assert settings.name == "Birmingham Children's Safeguarding Partnership"
+    assert settings.case_reference.example == "CS-1234567"
+    assert settings.case_reference.description.startswith("two to four capital letters")
+    assert settings.discussion_reference_prefix == "SD"
+    assert settings.panel_reference_prefix == "CEP"
+    assert settings.protective_marking == "OFFICIAL-SENSITIVE"
+    # Folded over several lines in the file, read as one paragraph.
+    assert settings.confidentiality_statement.startswith("This record contains")
+    assert "\n" not in settings.confidentiality_statement
+    assert settings.channel_prefix == "sd"
+    assert settings.minimum_notice_minutes == 15
+
+
+def test_case_reference_matching(partnership: Partnership) -> None:
+    settings = partnership.settings
+    assert settings.matches_case_reference("CS-1234567")
+    assert settings.matches_case_reference("  ABCD12345678 \n")
+    assert settings.matches_case_reference(settings.case_reference.example)
+    # Case-sensitive as the pattern is written: normalise what people type first.
+    assert not settings.matches_case_reference("cs-1234567")
+    assert settings.normalise_case_reference(" cs-1234567 ") == "CS-1234567"
+    assert settings.matches_case_reference(settings.normalise_case_reference(" cs-1234567 "))
+    # The whole reference must match, not just part of it.
+    for wrong in ("", "   ", "CS-1234", "CS-123456789", "C-1234567", "XCS-1234567 extra"):
+        assert not settings.matches_case_reference(wrong), wrong
+    # Digits are the plain 0-9 only.
+    assert not settings.matches_case_reference("CS-\u0661\u0662\u0663\u0664\u0665")
+
+
+def test_case_reference_pattern_must_compile(copy: Path) -> None:
+    edit_text(
+        copy,
+        "partnership.yaml",
+        r"pattern: '^[A-Z]{2,4}-?\d{5,8}$'",
+        r"pattern: '^[A-Z]{2,4}-?(\d{5,8}$'",
+    )
+    assert lines(copy) == [
+        "schedules/partnership.yaml: case_reference.pattern: '^[A-Z]{2,4}-?(\\d{5,8}$' is "
+        "not a valid regular expression (missing ), unterminated subpattern at position 14)"
+    ]
+
+
+def test_case_reference_example_must_match_pattern(copy: Path) -> None:
+    edit_text(copy, "partnership.yaml", "example: CS-1234567", "example: CS-1234")
+    assert lines(copy) == [
+        "schedules/partnership.yaml: case_reference.example: 'CS-1234' does not match the "
+        "pattern '^[A-Z]{2,4}-?\\d{5,8}$'"
+    ]
+
+
+def test_case_reference_pattern_for_lower_case_is_explained(copy: Path) -> None:
+    edit_text(copy, "partnership.yaml", "pattern: '^[A-Z]", "pattern: '^[a-z]")
+    edit_text(copy, "partnership.yaml", "example: CS-1234567", "example: cs-1234567")
+    assert lines(copy) == [
+        "schedules/partnership.yaml: case_reference.example: the pattern "
+        "'^[a-z]{2,4}-?\\d{5,8}$' does not match 'CS-1234567'; the bot upper-cases what "
+        "people type, so write the pattern for capital letters"
+    ]
+
+
+def test_case_reference_pattern_must_not_accept_nothing(copy: Path) -> None:
+    edit_text(copy, "partnership.yaml", r"-?\d{5,8}$'", r"-?\d{5,8}$|'")
+    assert lines(copy) == [
+        "schedules/partnership.yaml: case_reference.pattern: '^[A-Z]{2,4}-?\\d{5,8}$|' "
+        "would accept an empty case reference; the pattern must require at least one "
+        "character"
+    ]
+
+
+def test_bad_reference_prefix(copy: Path) -> None:
+    edit_text(
+        copy,
+        "partnership.yaml",
+        "discussion_reference_prefix: SD",
+        "discussion_reference_prefix: sd",
+    )
+    edit_text(
+        copy, "partnership.yaml", "panel_reference_prefix: CEP", "panel_reference_prefix: MACE-P"
+    )
+    assert lines(copy) == [
+        "schedules/partnership.yaml: discussion_reference_prefix: 'sd' is not a valid "
+        "prefix: use 1 to 6 capital letters, e.g. SD",
+        "schedules/partnership.yaml: panel_reference_prefix: 'MACE-P' is not a valid "
+        "prefix: use 1 to 6 capital letters, e.g. SD",
+    ]
+
+
+def test_reference_prefixes_must_differ(copy: Path) -> None:
+    edit_text(copy, "partnership.yaml", "panel_reference_prefix: CEP", "panel_reference_prefix: SD")
+    assert lines(copy) == [
+        "schedules/partnership.yaml: panel_reference_prefix: 'SD' is also the "
+        "discussion_reference_prefix; use a different prefix so panel and discussion "
+        "references cannot be confused"
+    ]
+
+
+def test_bad_channel_prefix(copy: Path) -> None:
+    edit_text(copy, "partnership.yaml", "channel_prefix: sd", "channel_prefix: Strategy.SD")
+    assert lines(copy) == [
+        "schedules/partnership.yaml: channel_prefix: 'Strategy.SD' is not a valid channel "
+        "prefix: use up to 20 lower-case letters, digits or hyphens, starting and ending "
+        "with a letter or digit, e.g. sd"
+    ]
+
+
+@pytest.mark.parametrize("blank", ['""', "", "'   '"])
+def test_empty_protective_marking(copy: Path, blank: str) -> None:
+    edit_text(
+        copy,
+        "partnership.yaml",
+        "protective_marking: OFFICIAL-SENSITIVE",
+        f"protective_marking: {blank}",
+    )
+    assert lines(copy) == [
+        "schedules/partnership.yaml: protective_marking: should not be empty",
+    ]
+
+
+def test_protective_marking_defaults_to_official_sensitive(copy: Path) -> None:
+    edit_text(copy, "partnership.yaml", "protective_marking: OFFICIAL-SENSITIVE\n", "")
+    assert load_partnership(copy).settings.protective_marking == "OFFICIAL-SENSITIVE"
+
+
+def test_misspelt_partnership_setting(copy: Path) -> None:
+    edit_text(copy, "partnership.yaml", "minimum_notice_minutes: 15", "minimum_notice_minute: 15")
+    assert lines(copy) == [
+        "schedules/partnership.yaml: required key 'minimum_notice_minutes' is missing",
+        "schedules/partnership.yaml: unknown key 'minimum_notice_minute' "
+        "(did you mean 'minimum_notice_minutes'?)",
+    ]
+
+
+def test_missing_partnership_file(copy: Path) -> None:
+    (copy / "partnership.yaml").unlink()
+    assert lines(copy) == [
+        f"schedules/partnership.yaml: file not found (expected at {copy / 'partnership.yaml'})"
+    ]
+    with pytest.raises(ScheduleError, match=r"partnership\.yaml: file not found"):
+        load_partnership(copy)

@@ -63,21 +63,23 @@ class Meeting(SQLModel, table=True):
     calendar_uid: str | None = Field(default=None, max_length=200)
     calendar_sequence: int = 0
     submission_key: str | None = Field(default=None, max_length=200, unique=True)
+    cancelled_reason: str = Field(default="", max_length=1000)
+    status_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
     held_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Invitation(SQLModel, table=True):
-    """One agency's invitation to a meeting, through one of its named contacts."""
+    """One agency's invitation to a meeting; any of its contacts may answer for it."""
 
-    __table_args__ = (UniqueConstraint("meeting_id", "agency_id", "person_id"),)
+    __table_args__ = (UniqueConstraint("meeting_id", "agency_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)
-    person_id: int | None = Field(default=None, foreign_key="person.id")
     required: bool = True
+    why: str = Field(default="required", max_length=20)  # required | exploitation | added
     state: str = Field(default=InvitationState.INVITED, max_length=20)
     delegate_id: int | None = Field(default=None, foreign_key="person.id")
     decline_reason: str = Field(default="", max_length=1000)
@@ -85,8 +87,19 @@ class Invitation(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     chase_step: int = 0
     next_chase_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    message_channel: str | None = Field(default=None, max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class InvitationMessage(SQLModel, table=True):
+    """The invitation as one person received it in Slack, so it can be updated in place."""
+
+    __table_args__ = (UniqueConstraint("invitation_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
 
 

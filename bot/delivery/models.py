@@ -16,6 +16,7 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # gave up: a permanent error Slack will not accept on retry
+    SKIPPED = "skipped"  # no longer needed when its turn came (e.g. the meeting was cancelled)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -35,6 +36,7 @@ class OutboxMessage(SQLModel, table=True):
     lease_owner: str = Field(default="", max_length=40)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", max_length=500)
+    uncertain: bool = False  # the last attempt may have reached Slack; check before resending
     result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -5,6 +5,11 @@ afterwards, so a crash or a Slack outage leaves the entries pending and a later 
 them. An entry is leased before it is sent (a conditional UPDATE that only one process can
 win, on SQLite and PostgreSQL alike), so several bot processes never send the same entry
 at once, and no transaction stays open while Slack is being called.
+
+When an attempt ends without a clear answer (a stall, a dropped connection, a 500), Slack
+may have done the work anyway. Messages carry their outbox key in Slack message metadata,
+so the next attempt first looks for the message in the channel's history; a private channel
+is looked up by name. Nothing is sent twice for a stalled call.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,14 +34,18 @@ from bot.delivery.models import OutboxMessage, OutboxState
 log = logging.getLogger(__name__)
 
 DeliveryHook = Callable[[Session, OutboxMessage, dict[str, Any]], None]
+Preparer = Callable[[Session, OutboxMessage], dict[str, Any]]
+Sender = Callable[[WebClient, OutboxMessage, dict[str, Any]], dict[str, Any]]
 
-_hooks: dict[str, DeliveryHook] = {}
+
+METADATA_EVENT_TYPE = "safeguarding_bot_outbox"
 
 # Errors that no retry will cure; the entry is marked failed and the failure is visible.
 PERMANENT_ERRORS = frozenset(
     {
         "invalid_blocks",
         "invalid_arguments",
+        "invalid_metadata_format",
         "channel_not_found",
         "user_not_found",
         "users_not_found",
@@ -49,20 +58,26 @@ PERMANENT_ERRORS = frozenset(
         "account_inactive",
         "missing_scope",
         "cant_invite_self",
+        "cant_update_message",
+        "message_not_found",
+        "unknown_method",
     }
 )
 MAX_BACKOFF = timedelta(minutes=15)
 LEASE = timedelta(minutes=2)
+DEFER_FOR = timedelta(seconds=5)
 
 
-def on_delivered(purpose: str) -> Callable[[DeliveryHook], DeliveryHook]:
-    """Register what to record once a call of this purpose succeeds (e.g. a message ts)."""
+class Defer(Exception):
+    """Raised by a preparer when the call cannot be made yet (e.g. no message ts yet)."""
 
-    def register(hook: DeliveryHook) -> DeliveryHook:
-        _hooks[purpose] = hook
-        return hook
 
-    return register
+class Skip(Exception):
+    """Raised by a preparer when the call is no longer wanted."""
+
+
+class PermanentFailure(Exception):
+    """Raised by a sender when retrying cannot help (e.g. an e-mail address refused)."""
 
 
 def enqueue(
@@ -70,10 +85,11 @@ def enqueue(
     *,
     key: str,
     method: str,
-    arguments: dict[str, Any],
+    arguments: dict[str, Any] | None = None,
     now: datetime,
     purpose: str = "",
     subject_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Add a call to the outbox unless one with this key exists; returns the entry."""
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
@@ -82,10 +98,10 @@ def enqueue(
     message = OutboxMessage(
         key=key,
         method=method,
-        arguments=arguments,
+        arguments=arguments or {},
         purpose=purpose,
         subject_id=subject_id,
-        next_attempt_at=now,
+        next_attempt_at=not_before or now,
         created_at=now,
     )
     session.add(message)
@@ -93,13 +109,40 @@ def enqueue(
     return message
 
 
+def enqueue_refresh(
+    session: Session, *, purpose: str, subject_id: int, method: str, now: datetime
+) -> OutboxMessage:
+    """Ask for a message to be re-rendered and updated; one pending request is enough."""
+    pending = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.purpose == purpose,
+            OutboxMessage.subject_id == subject_id,
+            OutboxMessage.state == OutboxState.PENDING,
+            OutboxMessage.attempts == 0,
+        )
+    ).first()
+    if pending is not None:
+        return pending
+    return enqueue(
+        session,
+        key=f"{purpose}:{subject_id}:{uuid.uuid4().hex}",
+        method=method,
+        now=now,
+        purpose=purpose,
+        subject_id=subject_id,
+    )
+
+
 @dataclass(frozen=True)
 class _Outcome:
     ok: bool
-    data: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     permanent: bool = False
+    uncertain: bool = False
     retry_after: float | None = None
+    defer: bool = False
+    skip: bool = False
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -116,8 +159,10 @@ def _due(now: datetime):
     )
 
 
-def _lease_next(engine: Engine, now: datetime, owner: str) -> OutboxMessage | None:
-    """Claim the oldest due entry for this owner; None when nothing is due."""
+def _lease_next(
+    engine: Engine, now: datetime, owner: str, preparers: dict[str, Preparer]
+) -> tuple[OutboxMessage, _Outcome | None] | None:
+    """Claim the oldest due entry and build its arguments; None when nothing is due."""
     while True:
         with session_scope(engine) as session:
             candidate = session.exec(
@@ -125,7 +170,7 @@ def _lease_next(engine: Engine, now: datetime, owner: str) -> OutboxMessage | No
             ).first()
             if candidate is None:
                 return None
-            won = session.exec(
+            won = session.exec(  # type: ignore[call-overload]
                 update(OutboxMessage)
                 .where(OutboxMessage.id == candidate, _due(now))
                 .values(
@@ -134,31 +179,117 @@ def _lease_next(engine: Engine, now: datetime, owner: str) -> OutboxMessage | No
                     attempts=OutboxMessage.attempts + 1,
                 )
             ).rowcount
-            if won:
-                return session.get(OutboxMessage, candidate, populate_existing=True)
+            if not won:
+                continue
+            message = session.get(OutboxMessage, candidate, populate_existing=True)
+            assert message is not None
+            preparer = preparers.get(message.purpose)
+            if preparer is None:
+                return message, None
+            try:
+                message.arguments = preparer(session, message)
+            except Defer:
+                return message, _Outcome(False, defer=True)
+            except Skip:
+                return message, _Outcome(False, skip=True)
+            session.add(message)  # what was actually sent stays on the record
+            return message, None
 
 
-def _call(client: WebClient, message: OutboxMessage) -> _Outcome:
+def _with_metadata(message: OutboxMessage) -> dict[str, Any]:
+    arguments = dict(message.arguments)
+    if message.method == "chat.postMessage" and "metadata" not in arguments:
+        arguments["metadata"] = {
+            "event_type": METADATA_EVENT_TYPE,
+            "event_payload": {"key": message.key},
+        }
+    return arguments
+
+
+def _find_posted(client: WebClient, message: OutboxMessage) -> dict[str, Any] | None:
+    """The message an earlier, unanswered attempt may have posted, found by its key."""
+    channel = str(message.arguments.get("channel", ""))
+    if channel.startswith(("U", "W")):
+        channel = client.conversations_open(users=channel)["channel"]["id"]
+    oldest = f"{message.created_at.timestamp() - 60:.6f}"
+    history = client.conversations_history(
+        channel=channel, oldest=oldest, limit=200, include_all_metadata=True
+    )
+    for posted in history.get("messages", []):
+        payload = (posted.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("key") == message.key:
+            return {"ok": True, "channel": channel, "ts": posted["ts"], "message": posted}
+    return None
+
+
+def _find_channel(client: WebClient, message: OutboxMessage) -> dict[str, Any] | None:
+    """The private channel an earlier attempt created, found by its name."""
+    name = message.arguments.get("name")
+    cursor = None
+    while True:
+        page = client.conversations_list(
+            types="private_channel", exclude_archived=True, limit=1000, cursor=cursor
+        )
+        for channel in page.get("channels", []):
+            if channel.get("name") == name:
+                return {"ok": True, "channel": channel}
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return None
+
+
+_RECOVERIES: dict[str, Callable[[WebClient, OutboxMessage], dict[str, Any] | None]] = {
+    "chat.postMessage": _find_posted,
+    "conversations.create": _find_channel,
+}
+
+
+def _call(client: WebClient, message: OutboxMessage, senders: dict[str, Sender]) -> _Outcome:
     try:
-        response = client.api_call(message.method, json=message.arguments)
+        recover = _RECOVERIES.get(message.method)
+        if message.uncertain and recover is not None:
+            found = recover(client, message)
+            if found is not None:
+                return _Outcome(True, found)
+        custom = senders.get(message.method)
+        if custom is not None:
+            return _Outcome(True, custom(client, message, message.arguments))
+        response = client.api_call(message.method, json=_with_metadata(message))
     except SlackApiError as error:
         response = error.response
         code = str(response.get("error", "")) if response is not None else ""
         status = response.status_code if response is not None else 0
+        if code == "name_taken" and message.method == "conversations.create":
+            found = _find_channel(client, message)
+            if found is not None:
+                return _Outcome(True, found)
+        if code == "already_in_channel":
+            return _Outcome(True, dict(response.data) if response is not None else {})  # type: ignore[arg-type]
         retry_after = None
         if response is not None and status == 429:
             retry_after = float(response.headers.get("Retry-After", "1") or 1)
         return _Outcome(
-            False, {}, f"{status} {code}".strip(), code in PERMANENT_ERRORS, retry_after
+            False,
+            error=f"{status} {code}".strip(),
+            permanent=code in PERMANENT_ERRORS,
+            uncertain=status >= 500,
+            retry_after=retry_after,
         )
+    except PermanentFailure as error:
+        return _Outcome(False, error=str(error), permanent=True)
     except Exception as error:
-        return _Outcome(False, {}, f"{type(error).__name__}: {error}")
+        return _Outcome(False, error=f"{type(error).__name__}: {error}", uncertain=True)
     data = dict(response.data) if isinstance(response.data, dict) else {}
     return _Outcome(True, data)
 
 
 def _settle(
-    engine: Engine, message: OutboxMessage, outcome: _Outcome, now: datetime, owner: str
+    engine: Engine,
+    message: OutboxMessage,
+    outcome: _Outcome,
+    now: datetime,
+    owner: str,
+    hooks: dict[str, DeliveryHook],
 ) -> None:
     with session_scope(engine) as session:
         row = session.get(OutboxMessage, message.id, populate_existing=True)
@@ -169,35 +300,90 @@ def _settle(
             row.state = OutboxState.SENT
             row.delivered_at = now
             row.last_error = ""
+            row.uncertain = False
             row.result = {
                 k: outcome.data[k] for k in ("channel", "ts", "view", "file") if k in outcome.data
             }
-            hook = _hooks.get(row.purpose)
+            hook = hooks.get(row.purpose)
             if hook is not None:
                 hook(session, row, outcome.data)
+        elif outcome.skip:
+            row.state = OutboxState.SKIPPED
+        elif outcome.defer:
+            row.attempts -= 1  # waiting for a dependency is not a failed attempt
+            row.next_attempt_at = now + DEFER_FOR
         elif outcome.permanent:
             row.state = OutboxState.FAILED
             row.last_error = outcome.error[:500]
             log.error("outbox %s failed for good: %s", row.id, row.last_error)
         else:
             row.last_error = outcome.error[:500]
+            row.uncertain = row.uncertain or outcome.uncertain
             row.next_attempt_at = now + _backoff(row.attempts, outcome.retry_after)
             log.warning("outbox %s will be retried: %s", row.id, row.last_error)
         session.add(row)
 
 
-def deliver_pending(engine: Engine, client: WebClient, clock: Clock, *, limit: int = 200) -> int:
-    """Send every due entry, oldest first; returns how many Slack accepted."""
-    owner = uuid.uuid4().hex
-    delivered = 0
-    for _ in range(limit):
-        message = _lease_next(engine, clock.now(), owner)
-        if message is None:
-            break
-        outcome = _call(client, message)
-        _settle(engine, message, outcome, clock.now(), owner)
-        delivered += outcome.ok
-    return delivered
+class Courier:
+    """Delivers the outbox, knowing how each capability renders and records its calls.
+
+    Capabilities register, per purpose, a preparer (build the arguments from the state
+    when the call is made), a hook (record what Slack answered), and, per pseudo-method,
+    a sender (work that is more than one Web API call, such as a file upload).
+    """
+
+    def __init__(self) -> None:
+        self.hooks: dict[str, DeliveryHook] = {}
+        self.preparers: dict[str, Preparer] = {}
+        self.senders: dict[str, Sender] = {}
+
+    def on_delivered(self, purpose: str) -> Callable[[DeliveryHook], DeliveryHook]:
+        """Register what to record once a call of this purpose succeeds."""
+
+        def register(hook: DeliveryHook) -> DeliveryHook:
+            self.hooks[purpose] = hook
+            return hook
+
+        return register
+
+    def on_prepare(self, purpose: str) -> Callable[[Preparer], Preparer]:
+        """Register how to build a call's arguments at the moment it is sent."""
+
+        def register(preparer: Preparer) -> Preparer:
+            self.preparers[purpose] = preparer
+            return preparer
+
+        return register
+
+    def sender(self, method: str) -> Callable[[Sender], Sender]:
+        """Register how to perform a pseudo-method (e.g. `files.upload_v2`)."""
+
+        def register(function: Sender) -> Sender:
+            self.senders[method] = function
+            return function
+
+        return register
+
+    def deliver_pending(
+        self, engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500
+    ) -> int:
+        """Send every due entry, oldest first; returns how many were accepted."""
+        owner = uuid.uuid4().hex
+        delivered = 0
+        for _ in range(limit):
+            leased = _lease_next(engine, clock.now(), owner, self.preparers)
+            if leased is None:
+                break
+            message, early = leased
+            outcome = early or _call(client, message, self.senders)
+            _settle(engine, message, outcome, clock.now(), owner, self.hooks)
+            delivered += outcome.ok
+        return delivered
+
+
+def deliver_pending(engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500) -> int:
+    """Deliver with no capability hooks (plain Web API calls)."""
+    return Courier().deliver_pending(engine, client, clock, limit=limit)
 
 
 def pending_count(session: Session) -> int:

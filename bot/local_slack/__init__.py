@@ -5,6 +5,7 @@ from bot.local_slack.server import (
     RecordedCall,
     UploadedFile,
     validate_message_blocks,
+    validate_message_metadata,
     validate_view,
 )
 from bot.local_slack.signed_client import (
@@ -26,6 +27,7 @@ __all__ = [
     "UploadedFile",
     "sign",
     "validate_message_blocks",
+    "validate_message_metadata",
     "validate_view",
     "view_state",
 ]

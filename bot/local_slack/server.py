@@ -9,6 +9,8 @@ errors, stalls) so retry and idempotency paths get exercised.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import json
 import re
@@ -17,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +34,7 @@ __all__ = [
     "RecordedCall",
     "UploadedFile",
     "validate_message_blocks",
+    "validate_message_metadata",
     "validate_view",
 ]
 
@@ -44,6 +48,12 @@ INVITE_USERS_MAX = 1000
 TRIGGER_TTL_SECONDS = 3.0
 RESPONSE_URL_MAX_USES = 5
 RESPONSE_URL_TTL_SECONDS = 30 * 60
+METADATA_EVENT_TYPE_MAX = 255
+HISTORY_LIMIT_DEFAULT = 100
+HISTORY_LIMIT_MAX = 999
+LIST_LIMIT_DEFAULT = 100
+LIST_LIMIT_MAX = 1000
+CONVERSATION_TYPES = ("public_channel", "private_channel", "mpim", "im")
 _CHANNEL_NAME_RE = re.compile(r"^[a-z0-9_\-]+$")
 
 # Fields Slack requires to be plain_text, per (block or element type, field). slack_sdk
@@ -249,6 +259,33 @@ def validate_view(view: Any) -> list[str]:
     return errors
 
 
+def validate_message_metadata(metadata: Any) -> list[str]:
+    """Problems Slack would report for a message's ``metadata``; empty when acceptable.
+
+    Slack message metadata is ``{"event_type": str, "event_payload": object}``; the
+    event type is required, non-empty and at most 255 characters.
+    """
+    if not isinstance(metadata, dict):
+        return [f"metadata must be a JSON object, not {type(metadata).__name__}"]
+    errors: list[str] = []
+    unknown = sorted(set(metadata) - {"event_type", "event_payload"})
+    errors.extend(f"metadata: invalid additional property '{key}'" for key in unknown)
+    event_type = metadata.get("event_type")
+    if "event_type" not in metadata:
+        errors.append("metadata: missing required field: event_type")
+    elif not isinstance(event_type, str):
+        errors.append("metadata.event_type: must be a string")
+    elif not event_type.strip():
+        errors.append("metadata.event_type: must be more than 0 characters")
+    elif len(event_type) > METADATA_EVENT_TYPE_MAX:
+        errors.append(f"metadata.event_type: must be at most {METADATA_EVENT_TYPE_MAX} characters")
+    if "event_payload" not in metadata:
+        errors.append("metadata: missing required field: event_payload")
+    elif not isinstance(metadata["event_payload"], dict):
+        errors.append("metadata.event_payload: must be a JSON object")
+    return errors
+
+
 # ---------------------------------------------------------------------------
 # Records and state
 # ---------------------------------------------------------------------------
@@ -353,6 +390,7 @@ class _Fault:
     retry_after: int | None = None
     error: str = ""
     seconds: float = 0.0
+    after: bool = False  # a stall that holds back the answer, not the work
 
 
 class _ApiError(Exception):
@@ -370,6 +408,58 @@ def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes")
     return bool(value)
+
+
+def _ts_key(ts: Any) -> Decimal:
+    """A message timestamp as a number that orders exactly (floats would round)."""
+    return Decimal(str(ts))
+
+
+def _ts_arg(args: JsonDict, key: str, error: str) -> Decimal | None:
+    """An optional ``oldest``/``latest`` argument; Slack refuses ones that are not numbers."""
+    value = args.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        parsed = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise _ApiError(error, f"{key} must be a Unix timestamp") from exc
+    if not parsed.is_finite() or parsed < 0:
+        raise _ApiError(error, f"{key} must be a Unix timestamp")
+    return parsed
+
+
+def _limit_arg(args: JsonDict, default: int, maximum: int) -> int:
+    """The ``limit`` argument: absent or 0 means the default, above the maximum is capped."""
+    value = args.get("limit")
+    if value in (None, ""):
+        return default
+    try:
+        limit = int(str(value).strip())
+    except ValueError as exc:
+        raise _ApiError("invalid_limit", "limit must be an integer") from exc
+    if limit < 0:
+        raise _ApiError("invalid_limit", "limit must not be negative")
+    return min(limit or default, maximum)
+
+
+def _encode_cursor(kind: str, value: str) -> str:
+    return base64.b64encode(f"{kind}:{value}".encode()).decode("ascii")
+
+
+def _decode_cursor(args: JsonDict, kind: str) -> str | None:
+    """The position an opaque ``cursor`` argument stands for, or ``None`` for the start."""
+    cursor = args.get("cursor")
+    if cursor in (None, ""):
+        return None
+    try:
+        decoded = base64.b64decode(str(cursor), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise _ApiError("invalid_cursor", "cursor was not issued by this method") from exc
+    prefix = f"{kind}:"
+    if not decoded.startswith(prefix) or len(decoded) == len(prefix):
+        raise _ApiError("invalid_cursor", "cursor was not issued by this method")
+    return decoded[len(prefix) :]
 
 
 def _error_body(error: str, messages: Iterable[str] = (), **extra: Any) -> JsonDict:
@@ -392,6 +482,9 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "conversations.info": ("channel",),
     "conversations.members": ("channel",),
     "conversations.archive": ("channel",),
+    "conversations.history": ("channel",),
+    "conversations.list": (),
+    "chat.getPermalink": ("channel", "message_ts"),
     "users.info": ("user",),
     "users.lookupByEmail": ("email",),
     "views.open": ("trigger_id", "view"),
@@ -520,6 +613,9 @@ class LocalSlack:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "conversations.archive": self._conversations_archive,
+            "conversations.history": self._conversations_history,
+            "conversations.list": self._conversations_list,
+            "chat.getPermalink": self._chat_get_permalink,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
@@ -678,6 +774,16 @@ class LocalSlack:
             cid = self._ims.get(channel, channel)
             return json.loads(json.dumps(self._messages.get(cid, [])))
 
+    def message_metadata(self, channel: str, ts: str) -> JsonDict | None:
+        """The ``metadata`` stored on one message, or ``None`` (also for no such message)."""
+        with self._lock:
+            cid = self._ims.get(channel, channel)
+            for message in self._messages.get(cid, []):
+                if message["ts"] == str(ts):
+                    found = message.get("metadata")
+                    return json.loads(json.dumps(found)) if found is not None else None
+        return None
+
     def ephemerals(self) -> list[JsonDict]:
         """Ephemeral messages posted so far."""
         with self._lock:
@@ -756,9 +862,14 @@ class LocalSlack:
         """Answer the next ``times`` calls to ``method`` with HTTP 200 ``ok: false``."""
         self._add_fault(method, _Fault("error", error=error), times)
 
-    def stall(self, method: str, seconds: float, times: int = 1) -> None:
-        """Sleep before answering the next ``times`` calls (they still take effect)."""
-        self._add_fault(method, _Fault("stall", seconds=seconds), times)
+    def stall(self, method: str, seconds: float, times: int = 1, *, after: bool = False) -> None:
+        """Hold up the next ``times`` calls by ``seconds``; they still take effect.
+
+        By default the wait comes first, so the work happens late. With ``after=True``
+        the work is done and recorded at once and only the answer is held back: the
+        case of Slack having acted while the client timed out waiting to hear so.
+        """
+        self._add_fault(method, _Fault("stall", seconds=seconds, after=after), times)
 
     def _add_fault(self, method: str, fault: _Fault, times: int) -> None:
         with self._lock:
@@ -785,22 +896,30 @@ class LocalSlack:
             return self._handle_upload(path[len("/upload/") :], body)
         if path.startswith("/response/"):
             return self._handle_response_url(path[len("/response/") :], headers, body)
+        if path.startswith("/archives/"):
+            return self._handle_permalink(path[len("/archives/") :])
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def _before(
         self, method: str, args: JsonDict, target: str | None = None
-    ) -> tuple[int, JsonDict, dict[str, str]] | None:
-        """Apply an injected fault, if one is queued; returns the answer it forces."""
+    ) -> tuple[tuple[int, JsonDict, dict[str, str]] | None, float]:
+        """Apply an injected fault, if one is queued.
+
+        Returns the answer the fault forces (``None`` to go ahead) and how long to hold
+        the answer back once the work is done.
+        """
         fault = self._take_fault(method)
         if fault is None:
-            return None
+            return None, 0.0
         if fault.kind == "stall":
+            if fault.after:
+                return None, fault.seconds
             self._stopping.wait(fault.seconds)
-            return None
+            return None, 0.0
         if fault.kind == "error":
             response = _error_body(fault.error, [f"injected {fault.error}"])
             self._record(method, args, 200, response, target)
-            return 200, response, {}
+            return (200, response, {}), 0.0
         response = (
             {"ok": False, "error": "ratelimited"}
             if fault.status == 429
@@ -810,7 +929,12 @@ class LocalSlack:
         if fault.retry_after is not None:
             extra_headers["Retry-After"] = str(fault.retry_after)
         self._record(method, args, fault.status, response, target)
-        return fault.status, response, extra_headers
+        return (fault.status, response, extra_headers), 0.0
+
+    def _hold_answer(self, seconds: float) -> None:
+        """Delay a reply whose work is already done (``stall(..., after=True)``)."""
+        if seconds:
+            self._stopping.wait(seconds)
 
     def _record(
         self, method: str, args: JsonDict, status: int, response: JsonDict, target: str | None
@@ -843,11 +967,12 @@ class LocalSlack:
             response = _error_body("invalid_form_data", [str(exc)])
             self._record(method, {}, 200, response, None)
             return self._json_reply(200, response)
-        forced = self._before(method, args)
+        forced, hold = self._before(method, args)
         if forced is not None:
             return self._json_reply(*forced)
         response = self._call(method, args, token)
         self._record(method, args, 200, response, None)
+        self._hold_answer(hold)
         return self._json_reply(200, response)
 
     def _parse_args(
@@ -951,6 +1076,41 @@ class LocalSlack:
             raise _ApiError("not_in_channel", f"the bot is not a member of {ch.id}")
         return ch
 
+    def _visible(self, channel: Any) -> _Channel:
+        """A conversation by id; a private one the bot is not in does not exist for it."""
+        ch = self._channel(channel)
+        if self.bot_user_id not in ch.members and (ch.is_private or ch.is_im or ch.is_mpim):
+            raise _ApiError("channel_not_found", f"no channel {channel!r}")
+        return ch
+
+    def _readable(self, channel: Any) -> _Channel:
+        """A conversation whose history the bot may read: one it is a member of."""
+        ch = self._visible(channel)
+        if self.bot_user_id not in ch.members:
+            raise _ApiError("not_in_channel", f"the bot is not a member of {ch.id}")
+        return ch
+
+    @staticmethod
+    def _metadata_arg(args: JsonDict, *, clearing_allowed: bool) -> JsonDict | None:
+        """The checked ``metadata`` argument, or ``None`` when none was sent.
+
+        ``{}`` is returned only where ``clearing_allowed`` (chat.update, where an empty
+        object removes the message's metadata).
+        """
+        if args.get("_metadata_unparseable"):
+            raise _ApiError("invalid_metadata_format", "metadata must be a JSON object")
+        metadata = args.get("metadata")
+        if metadata is None or metadata == "":
+            return None
+        if not isinstance(metadata, dict):
+            raise _ApiError("invalid_metadata_format", "metadata must be a JSON object")
+        if clearing_allowed and metadata == {}:
+            return {}
+        problems = validate_message_metadata(metadata)
+        if problems:
+            raise _ApiError("invalid_metadata_schema", *problems)
+        return json.loads(json.dumps(metadata))
+
     def _message_content(self, args: JsonDict, *, required: bool = True) -> JsonDict:
         """Validate text/blocks arguments shared by the chat methods."""
         if args.get("_blocks_unparseable"):
@@ -1010,15 +1170,23 @@ class LocalSlack:
 
     def _chat_post_message(self, args: JsonDict) -> JsonDict:
         content = self._message_content(args)
+        metadata = self._metadata_arg(args, clearing_allowed=False)
+        if metadata is not None:
+            content["metadata"] = metadata
         ch = self._writable(args["channel"])
         message = self._store_message(ch, content, args.get("thread_ts"))
         return {"ok": True, "channel": ch.id, "ts": message["ts"], "message": message}
 
     def _chat_update(self, args: JsonDict) -> JsonDict:
         content = self._message_content(args)
+        metadata = self._metadata_arg(args, clearing_allowed=True)
         ch = self._channel(args["channel"], allow_user=True)
         message = self._find_message(ch, args["ts"])
-        message.update(content)  # omitted blocks/attachments are kept, as Slack does
+        message.update(content)  # omitted blocks/attachments/metadata are kept, as Slack does
+        if metadata == {}:
+            message.pop("metadata", None)
+        elif metadata is not None:
+            message["metadata"] = metadata
         message["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
         return {
             "ok": True,
@@ -1155,6 +1323,114 @@ class LocalSlack:
             raise _ApiError("already_archived", f"channel {ch.id} is already archived")
         ch.is_archived = True
         return {"ok": True}
+
+    def _conversations_history(self, args: JsonDict) -> JsonDict:
+        ch = self._readable(args["channel"])
+        limit = _limit_arg(args, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX)
+        oldest = _ts_arg(args, "oldest", "invalid_ts_oldest")
+        latest = _ts_arg(args, "latest", "invalid_ts_latest")
+        inclusive = _flag(args.get("inclusive"))
+        with_metadata = _flag(args.get("include_all_metadata"))
+        stored = self._messages.get(ch.id, [])
+        replies: dict[str, int] = {}
+        for message in stored:
+            parent = message.get("thread_ts")
+            if parent and parent != message["ts"]:
+                replies[parent] = replies.get(parent, 0) + 1
+        # Thread replies live in conversations.replies, not in the channel's history.
+        candidates = [
+            m
+            for m in stored
+            if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+        ]
+        candidates.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+
+        def in_range(ts: Decimal) -> bool:
+            if oldest is not None and (ts < oldest or (ts == oldest and not inclusive)):
+                return False
+            return latest is None or ts < latest or (ts == latest and inclusive)
+
+        selected = [m for m in candidates if in_range(_ts_key(m["ts"]))]
+        start = _decode_cursor(args, "next_ts")
+        if start is not None:
+            try:
+                start_ts = _ts_key(start)
+            except InvalidOperation as exc:
+                raise _ApiError("invalid_cursor", "cursor was not issued by this method") from exc
+            selected = [m for m in selected if _ts_key(m["ts"]) <= start_ts]
+        page = selected[:limit]
+        has_more = len(selected) > limit
+        messages: list[JsonDict] = []
+        for message in page:
+            shown = json.loads(json.dumps(message))
+            if not with_metadata:
+                shown.pop("metadata", None)
+            if message["ts"] in replies:
+                shown["thread_ts"] = message["ts"]
+                shown["reply_count"] = replies[message["ts"]]
+            messages.append(shown)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": has_more,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+            "response_metadata": {
+                "next_cursor": _encode_cursor("next_ts", selected[limit]["ts"]) if has_more else ""
+            },
+        }
+
+    @staticmethod
+    def _conversation_type(ch: _Channel) -> str:
+        if ch.is_im:
+            return "im"
+        if ch.is_mpim:
+            return "mpim"
+        return "private_channel" if ch.is_private else "public_channel"
+
+    def _conversations_list(self, args: JsonDict) -> JsonDict:
+        raw_types = str(args.get("types") or "")
+        types = {t.strip() for t in raw_types.split(",") if t.strip()} or {"public_channel"}
+        unknown = sorted(types - set(CONVERSATION_TYPES))
+        if unknown:
+            raise _ApiError("invalid_types", f"unknown conversation types: {', '.join(unknown)}")
+        limit = _limit_arg(args, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX)
+        exclude_archived = _flag(args.get("exclude_archived"))
+        order = list(self._channels)
+        start = _decode_cursor(args, "channel")
+        if start is not None:
+            if start not in self._channels:
+                raise _ApiError("invalid_cursor", "cursor was not issued by this method")
+            order = order[order.index(start) :]
+        selected: list[_Channel] = []
+        for cid in order:
+            ch = self._channels[cid]
+            kind = self._conversation_type(ch)
+            if kind not in types or (exclude_archived and ch.is_archived):
+                continue
+            if kind != "public_channel" and self.bot_user_id not in ch.members:
+                continue  # the bot cannot see private conversations it is not in
+            selected.append(ch)
+        page = selected[:limit]
+        next_cursor = _encode_cursor("channel", selected[limit].id) if len(selected) > limit else ""
+        return {
+            "ok": True,
+            "channels": [ch.to_slack(self.bot_user_id) for ch in page],
+            "response_metadata": {"next_cursor": next_cursor},
+        }
+
+    def _permalink(self, ch: _Channel, message: JsonDict) -> str:
+        url = f"{self.base_url}/archives/{ch.id}/p{message['ts'].replace('.', '')}"
+        thread_ts = message.get("thread_ts")
+        if thread_ts and thread_ts != message["ts"]:
+            url += f"?thread_ts={thread_ts}&cid={ch.id}"
+        return url
+
+    def _chat_get_permalink(self, args: JsonDict) -> JsonDict:
+        ch = self._visible(args["channel"])
+        message = self._find_message(ch, args["message_ts"])
+        return {"ok": True, "channel": ch.id, "permalink": self._permalink(ch, message)}
 
     def _users_info(self, args: JsonDict) -> JsonDict:
         return {"ok": True, "user": self._user(args["user"])}
@@ -1329,10 +1605,24 @@ class LocalSlack:
 
     # -- non-API endpoints -------------------------------------------------
 
+    def _handle_permalink(self, rest: str) -> tuple[int, dict[str, str], bytes]:
+        """A permalink from chat.getPermalink: answers with the message it points at."""
+        cid, _, digits = rest.partition("/")
+        found: JsonDict | None = None
+        if digits.startswith("p") and digits[1:].isdigit() and len(digits) > 7:
+            ts = f"{digits[1:-6]}.{digits[-6:]}"
+            with self._lock:
+                for message in self._messages.get(cid, []):
+                    if message["ts"] == ts:
+                        found = json.loads(json.dumps(message))
+        if found is None:
+            return 404, {"Content-Type": "text/plain"}, b"message not found"
+        return self._json_reply(200, {"ok": True, "channel": cid, "message": found})
+
     def _handle_upload(self, file_id: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """The files.slack.com upload step of files_upload_v2."""
         args: JsonDict = {"file_id": file_id, "size": len(body)}
-        forced = self._before("upload", args, file_id)
+        forced, hold = self._before("upload", args, file_id)
         if forced is not None:
             return self._json_reply(*forced)
         with self._lock:
@@ -1345,6 +1635,7 @@ class LocalSlack:
                 upload.content = bytes(body)
                 status, text = 200, f"OK - {len(body)}"
             self._record("upload", args, status, {"ok": status == 200, "text": text}, file_id)
+        self._hold_answer(hold)
         return status, {"Content-Type": "text/plain"}, text.encode()
 
     def _handle_response_url(
@@ -1359,12 +1650,13 @@ class LocalSlack:
             response = _error_body("invalid_payload", ["body must be a JSON object"])
             self._record("response_url", {}, 400, response, url_id)
             return self._json_reply(400, response)
-        forced = self._before("response_url", payload, url_id)
+        forced, hold = self._before("response_url", payload, url_id)
         if forced is not None:
             return self._json_reply(*forced)
         with self._lock:
             status, response = self._apply_response(url_id, payload)
             self._record("response_url", payload, status, response, url_id)
+        self._hold_answer(hold)
         return self._json_reply(status, response)
 
     def _apply_response(self, url_id: str, payload: JsonDict) -> tuple[int, JsonDict]:

@@ -16,6 +16,7 @@ class Member:
     """A person as the listeners need them: who, which agency, which roles."""
 
     person_id: int
+    slack_user_id: str
     name: str
     agency_code: str
     agency_name: str
@@ -99,6 +100,7 @@ def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
     )
     return Member(
         person_id=person.id or 0,
+        slack_user_id=slack_user_id,
         name=person.name,
         agency_code=agency.code,
         agency_name=agency.name,

@@ -1,5 +1,6 @@
-"""The partnership's own configuration (`schedules/`): agencies, roles, meeting types,
-chasing, panels and retention, loaded and checked so mistakes are caught at start-up."""
+"""The partnership's own configuration (`schedules/`): its name and reference formats,
+agencies, roles, meeting types, chasing, panels and retention, loaded and checked so
+mistakes are caught at start-up."""
 
 from bot.schedules.loader import check_schedules, default_schedules_dir, load_partnership
 from bot.schedules.models import (
@@ -8,6 +9,7 @@ from bot.schedules.models import (
     ActionChasing,
     ActionDue,
     Agency,
+    CaseReferenceFormat,
     ChasingPolicy,
     ContactRef,
     InvitationChase,
@@ -16,6 +18,7 @@ from bot.schedules.models import (
     MinutesTimescales,
     Panel,
     Partnership,
+    PartnershipSettings,
     Person,
     RetentionPolicy,
     RoleDefinition,
@@ -34,6 +37,7 @@ __all__ = [
     "ActionChasing",
     "ActionDue",
     "Agency",
+    "CaseReferenceFormat",
     "ChasingPolicy",
     "ContactRef",
     "InvitationChase",
@@ -42,6 +46,7 @@ __all__ = [
     "MinutesTimescales",
     "Panel",
     "Partnership",
+    "PartnershipSettings",
     "Person",
     "RetentionPolicy",
     "RoleDefinition",

@@ -21,6 +21,7 @@ from bot.schedules.models import (
     ContactRef,
     MeetingType,
     Panel,
+    PartnershipSettings,
     Person,
     RetentionPolicy,
     RoleDefinition,
@@ -40,6 +41,7 @@ from bot.schedules.problems import (
 class Loaded:
     """What could be read from each file, with list entries kept beside their positions."""
 
+    settings: PartnershipSettings | None
     agencies: list[tuple[int, Agency]] | None
     roles: list[tuple[int, RoleDefinition]] | None
     meeting_types: list[tuple[int, MeetingType]] | None

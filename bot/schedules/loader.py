@@ -26,6 +26,7 @@ from bot.schedules.models import (
     MeetingType,
     Panel,
     Partnership,
+    PartnershipSettings,
     RetentionPolicy,
     RoleDefinition,
 )
@@ -35,6 +36,7 @@ from bot.schedules.problems import (
     FILES,
     MEETING_TYPES,
     PANELS,
+    PARTNERSHIP,
     RETENTION,
     ROLES_FILE,
     Collector,
@@ -192,6 +194,10 @@ def _friendly(error: Any, model: type[BaseModel]) -> tuple[Loc, str]:
             message = "should be a contact id or a person written out in full"
     elif kind == "value_error":
         return loc, message.removeprefix("Value error, ")
+    elif (kind == "string_too_short" and error.get("ctx", {}).get("min_length") == 1) or (
+        kind == "string_type" and error.get("input") is None
+    ):
+        return loc, "should not be empty"
     message = message.replace("Input should be", "should be", 1)
     shown = _shown(error.get("input"))
     return loc, f"{message} (found {shown})" if shown is not None else message
@@ -256,8 +262,9 @@ def _load(directory: Path) -> tuple[Loaded, Collector]:
     col = Collector(Path(directory))
     if not col.directory.is_dir():
         col.problems.append(SchedulesProblem(str(directory), "", "schedules directory not found"))
-        return Loaded(None, None, None, None, None, None), col
+        return Loaded(None, None, None, None, None, None, None), col
     loaded = Loaded(
+        settings=_object_file(col, PARTNERSHIP, PartnershipSettings),
         agencies=_list_file(col, AGENCIES, "agencies", Agency),
         roles=_list_file(col, ROLES_FILE, "roles", RoleDefinition),
         meeting_types=_list_file(col, MEETING_TYPES, "meeting_types", MeetingType),
@@ -282,7 +289,8 @@ def load_partnership(directory: Path) -> Partnership:
     if col.problems:
         raise ScheduleError(col.problems)
     if (
-        loaded.agencies is None
+        loaded.settings is None
+        or loaded.agencies is None
         or loaded.roles is None
         or loaded.meeting_types is None
         or loaded.panels is None
@@ -291,6 +299,7 @@ def load_partnership(directory: Path) -> Partnership:
     ):
         raise ScheduleError([SchedulesProblem(str(directory), "", "incomplete schedules")])
     return Partnership(
+        settings=loaded.settings,
         agencies=tuple(a for _, a in loaded.agencies),
         roles=tuple(r for _, r in loaded.roles),
         meeting_types=tuple(m for _, m in loaded.meeting_types),

@@ -22,6 +22,8 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -67,6 +69,12 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_REFERENCE_PREFIX = re.compile(r"^[A-Z]{1,6}$")
+_CHANNEL_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+CHANNEL_PREFIX_MAX_LENGTH = 20
+"""Slack allows 80 characters; the prefix is kept short so the discussion number fits."""
+CASE_REFERENCE_MAX_LENGTH = 40
+"""The longest case reference the database stores (`Case.reference`)."""
 
 
 def _check_slug(value: str) -> str:
@@ -113,6 +121,57 @@ def _parse_hhmm(value: Any) -> Any:
     return time(int(hours), int(minutes))
 
 
+def _check_reference_prefix(value: str) -> str:
+    """Prefixes begin references such as SD-2026-0001, so keep them short capitals."""
+    if not _REFERENCE_PREFIX.match(value):
+        raise ValueError(f"{value!r} is not a valid prefix: use 1 to 6 capital letters, e.g. SD")
+    return value
+
+
+def _check_channel_prefix(value: str) -> str:
+    """Slack channel names are lower case, without spaces or full stops."""
+    if len(value) > CHANNEL_PREFIX_MAX_LENGTH or not _CHANNEL_PREFIX.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid channel prefix: use up to {CHANNEL_PREFIX_MAX_LENGTH} "
+            "lower-case letters, digits or hyphens, starting and ending with a letter or "
+            "digit, e.g. sd"
+        )
+    return value
+
+
+def _check_one_line(value: str) -> str:
+    """Headings and labels are shown on one line."""
+    if "\n" in value or "\r" in value:
+        raise ValueError("should be on one line")
+    return value
+
+
+def _compile_regex(value: str) -> re.Pattern[str]:
+    """Compile an administrator's regular expression, explaining any mistake in one line.
+
+    ASCII mode keeps \\d to the digits 0-9 and \\w to plain letters, as references are.
+    """
+    try:
+        return re.compile(value, re.ASCII)
+    except re.error as exc:
+        where = f" at position {exc.pos + 1}" if exc.pos is not None else ""
+        raise ValueError(
+            f"'{value}' is not a valid regular expression ({exc.msg}{where})"
+        ) from None
+    except (OverflowError, RecursionError) as exc:
+        raise ValueError(f"'{value}' is not a valid regular expression ({exc})") from None
+
+
+def _check_regex(value: str) -> str:
+    """The pattern must compile, and must not accept an empty reference."""
+    if _compile_regex(value).fullmatch("") is not None:
+        raise ValueError(
+            f"'{value}' would accept an empty case reference; the pattern must require "
+            "at least one character"
+        )
+    return value
+
+
 def _lower(value: Any) -> Any:
     """Let an administrator write "Tuesday" as well as "tuesday"."""
     return value.strip().lower() if isinstance(value, str) else value
@@ -120,6 +179,15 @@ def _lower(value: Any) -> Any:
 
 Slug = Annotated[str, AfterValidator(_check_slug)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Line = Annotated[Text, AfterValidator(_check_one_line)]
+ReferencePrefix = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_check_reference_prefix)
+]
+ChannelPrefix = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_check_channel_prefix)
+]
+RegexPattern = Annotated[Line, AfterValidator(_check_regex)]
+"""Shown in messages as written, in plain quotes, since repr would double each backslash."""
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
 SlackUserId = Annotated[
     str, StringConstraints(strip_whitespace=True), AfterValidator(_check_slack_user)
@@ -552,12 +620,107 @@ class RetentionPolicy(_Model):
     audit_log_years: Annotated[int, Field(gt=0, le=100)]
 
 
+# ------------------------------------------------------------------ partnership settings
+
+
+class CaseReferenceFormat(_Model):
+    """What a case reference looks like, so a mistyped one is caught when it is entered.
+
+    The pattern is matched against the whole reference after `normalise`, which strips
+    spaces and upper-cases it, so patterns should be written for capital letters.
+    """
+
+    pattern: RegexPattern
+    example: Line
+    description: Line
+
+    _compiled: re.Pattern[str] = PrivateAttr()
+
+    @field_validator("example")
+    @classmethod
+    def _example_matches(cls, value: str, info: ValidationInfo) -> str:
+        if len(value) > CASE_REFERENCE_MAX_LENGTH:
+            raise ValueError(
+                f"{value!r} is longer than {CASE_REFERENCE_MAX_LENGTH} characters, the most "
+                "a case reference can be"
+            )
+        pattern = info.data.get("pattern")
+        if pattern is None:  # the pattern is wrong and is reported on its own
+            return value
+        compiled = _compile_regex(pattern)
+        if compiled.fullmatch(value) is None:
+            raise ValueError(f"{value!r} does not match the pattern '{pattern}'")
+        upper = cls.normalise(value)
+        if compiled.fullmatch(upper) is None:
+            raise ValueError(
+                f"the pattern '{pattern}' does not match {upper!r}; the bot upper-cases what "
+                "people type, so write the pattern for capital letters"
+            )
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Compile the pattern once; validation has already shown that it compiles."""
+        self._compiled = _compile_regex(self.pattern)
+
+    @staticmethod
+    def normalise(text: str) -> str:
+        """The reference as stored: surrounding spaces removed and letters upper-cased."""
+        return text.strip().upper()
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` (surrounding spaces ignored) is a whole reference of this format.
+
+        Case-sensitive as the pattern is written, so normalise what people type first.
+        """
+        candidate = text.strip()
+        if not candidate or len(candidate) > CASE_REFERENCE_MAX_LENGTH:
+            return False
+        return self._compiled.fullmatch(candidate) is not None
+
+
+class PartnershipSettings(_Model):
+    """Who the partnership is and how its references, channels and records are labelled."""
+
+    name: Line
+    case_reference: CaseReferenceFormat
+    discussion_reference_prefix: ReferencePrefix
+    panel_reference_prefix: ReferencePrefix
+    protective_marking: Line = "OFFICIAL-SENSITIVE"
+    confidentiality_statement: Text
+    channel_prefix: ChannelPrefix
+    minimum_notice_minutes: Annotated[int, Field(ge=0, le=24 * 60)]
+
+    @field_validator("panel_reference_prefix")
+    @classmethod
+    def _prefixes_differ(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("discussion_reference_prefix"):
+            raise ValueError(
+                f"{value!r} is also the discussion_reference_prefix; use a different prefix "
+                "so panel and discussion references cannot be confused"
+            )
+        return value
+
+    def matches_case_reference(self, text: str) -> bool:
+        """Whether `text`, with surrounding spaces ignored, is a whole valid case reference.
+
+        Matching is case-sensitive as the pattern is written; call
+        `normalise_case_reference` on what people type first.
+        """
+        return self.case_reference.matches(text)
+
+    @staticmethod
+    def normalise_case_reference(text: str) -> str:
+        """Strip surrounding spaces and upper-case; patterns are written for capital letters."""
+        return CaseReferenceFormat.normalise(text)
+
+
 # --------------------------------------------------------------------------- partnership
 
 
 class Partnership(_Model):
     """All of `schedules/`, checked and cross-referenced, with the lookups services need."""
 
+    settings: PartnershipSettings
     agencies: tuple[Agency, ...]
     roles: tuple[RoleDefinition, ...]
     meeting_types: tuple[MeetingType, ...]

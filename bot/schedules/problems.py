@@ -11,13 +11,22 @@ from bot.schedules.models import UNION_TAGS
 
 Loc = tuple[str | int, ...]
 
+PARTNERSHIP = "partnership.yaml"
 AGENCIES = "agencies.yaml"
 ROLES_FILE = "roles.yaml"
 MEETING_TYPES = "meeting_types.yaml"
 CHASING = "chasing.yaml"
 PANELS = "panels.yaml"
 RETENTION = "retention.yaml"
-FILES: tuple[str, ...] = (AGENCIES, ROLES_FILE, MEETING_TYPES, CHASING, PANELS, RETENTION)
+FILES: tuple[str, ...] = (
+    PARTNERSHIP,
+    AGENCIES,
+    ROLES_FILE,
+    MEETING_TYPES,
+    CHASING,
+    PANELS,
+    RETENTION,
+)
 """Every file the bot needs, in the order problems are reported."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -20,12 +21,17 @@ class Usage:
 
 
 # The sub-commands switched on in this version, in the order help lists them.
-AVAILABLE: tuple[Usage, ...] = (Usage("/strategy help", "show this help"),)
+AVAILABLE: tuple[Usage, ...] = (
+    Usage("/strategy new [case reference]", "convene a section 47 strategy discussion"),
+    Usage("/strategy list", "your open discussions and where each stands"),
+    Usage("/strategy SD-2026-0001", "one discussion: agencies, answers, chasing, deadlines"),
+    Usage("/strategy help", "show this help"),
+)
 
-KNOWN = {"help"}
+KNOWN = {"help", "new", "list"}
 
 
-def parse(text: str) -> SubCommand:
+def parse(text: str, discussion_prefix: str = "SD") -> SubCommand:
     """Split the command text; an empty text asks for help, an unknown word is kept for it."""
     words = text.strip().split(maxsplit=1)
     if not words:
@@ -33,5 +39,9 @@ def parse(text: str) -> SubCommand:
     first = words[0].lower()
     rest = words[1] if len(words) > 1 else ""
     if first in KNOWN:
-        return SubCommand(first, rest)
+        return SubCommand(first, rest.strip())
+    if re.fullmatch(
+        rf"{re.escape(discussion_prefix)}-\d{{4}}-\d{{4,}}", words[0], flags=re.IGNORECASE
+    ):
+        return SubCommand("show", words[0].upper())
     return SubCommand("unknown", text.strip()[:100])

@@ -1,33 +1,116 @@
-"""Slack surface of strategy discussions: the `/strategy` command."""
+"""Slack surface of strategy discussions: the `/strategy` command and its sub-commands."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
 
+from bot.audit.service import Actor, record
+from bot.convening.listeners import audit_refusal, open_convene_form
+from bot.convening.service import find_meeting, is_involved, open_meetings_for
+from bot.convening.summary import summarise
+from bot.convening.views import discussion_details, discussion_list
+from bot.database import session_scope
+from bot.partnership.service import member_by_slack_id
 from bot.runtime import Runtime
 from bot.strategy.commands import AVAILABLE, parse
 from bot.wording import render_message
 
 
 def register(app: App, runtime: Runtime) -> None:
-    """Attach the listeners; each acknowledges first."""
+    """Attach the listeners; each acknowledges within Slack's three seconds."""
     templates = runtime.settings.templates_dir
+    prefix = runtime.partnership.settings.discussion_reference_prefix
+
+    def help_text(unknown: str = "") -> str:
+        return render_message(templates, "strategy_help.md.j2", commands=AVAILABLE, unknown=unknown)
 
     @app.command("/strategy")
-    def strategy_command(ack: Ack, command: dict[str, Any]) -> None:
-        request = parse(command.get("text", ""))
+    def strategy_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        request = parse(command.get("text", ""), prefix)
+        user_id = command["user_id"]
+        actor = Actor(user_id, command.get("team_id", ""))
         if request.name in {"help", "unknown"}:
-            text = render_message(
-                templates,
-                "strategy_help.md.j2",
-                commands=AVAILABLE,
-                unknown=request.argument if request.name == "unknown" else "",
+            ack(
+                response_type="ephemeral",
+                text=help_text(request.argument if request.name == "unknown" else ""),
             )
-            ack(response_type="ephemeral", text=text)
             return
-        ack()
+        with session_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, user_id)
+        if request.name == "new":
+            if member is None or not member.has_role("convenor"):
+                ack(
+                    response_type="ephemeral",
+                    text="Only children's social care staff named as convenors in the partnership's "
+                    "schedules can convene a strategy discussion.",
+                )
+                audit_refusal(runtime, actor, "discussion.convene_refused", "", "not a convenor")
+                return
+            ack()
+            open_convene_form(
+                runtime,
+                client,
+                trigger_id=command["trigger_id"],
+                channel_id=command.get("channel_id", ""),
+                case_reference=request.argument,
+            )
+            return
+        now = runtime.clock.now()
+        if request.name == "list":
+            if member is None:
+                ack(
+                    response_type="ephemeral",
+                    text="You are not listed in the partnership's schedules.",
+                )
+                return
+            with session_scope(runtime.engine) as session:
+                summaries = [
+                    summarise(
+                        session, m, partnership=runtime.partnership, calendar=runtime.calendar
+                    )
+                    for m in open_meetings_for(session, member)
+                ]
+            ack(
+                response_type="ephemeral",
+                **discussion_list(summaries, calendar=runtime.calendar, now=now),
+            )
+            return
+        # show one discussion, only to the people involved in it
+        with session_scope(runtime.engine) as session:
+            meeting = find_meeting(session, request.argument)
+            allowed = meeting is not None and is_involved(session, meeting, member)
+            if allowed and meeting is not None:
+                summary = summarise(
+                    session, meeting, partnership=runtime.partnership, calendar=runtime.calendar
+                )
+                record(
+                    session,
+                    at=now,
+                    actor=Actor(
+                        user_id, command.get("team_id", ""), member.person_id if member else None
+                    ),
+                    act="discussion.viewed",
+                    record_type="meeting",
+                    record_id=meeting.reference,
+                    case_reference=summary.case_reference,
+                )
+        if not allowed:
+            # The same answer whether or not it exists: no hint to those not involved.
+            ack(
+                response_type="ephemeral",
+                text=f"I cannot show you {request.argument}: only the people involved in a discussion can see it.",
+            )
+            audit_refusal(
+                runtime, actor, "discussion.view_refused", request.argument, "not involved"
+            )
+            return
+        ack(
+            response_type="ephemeral",
+            **discussion_details(summary, calendar=runtime.calendar, now=now),
+        )
 
     for name in ("/actions", "/panel"):
 

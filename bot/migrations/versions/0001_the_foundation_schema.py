@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 23:29:45.200818
+Create Date: 2026-11-24 23:44:37.845453
 """
 
 from collections.abc import Sequence
@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("lease_owner", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("lease_until", UTCDateTime(), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("uncertain", sa.Boolean(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("delivered_at", UTCDateTime(), nullable=True),
@@ -116,6 +117,15 @@ def upgrade() -> None:
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["state", "next_attempt_at"], unique=False)
 
+    op.create_table(
+        "referencecounter",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("prefix", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("prefix", "year"),
+    )
     op.create_table(
         "person",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -168,6 +178,10 @@ def upgrade() -> None:
         sa.Column("calendar_uid", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("calendar_sequence", sa.Integer(), nullable=False),
         sa.Column("submission_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column(
+            "cancelled_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False
+        ),
+        sa.Column("status_refreshed_at", UTCDateTime(), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("held_at", UTCDateTime(), nullable=True),
@@ -380,8 +394,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("meeting_id", sa.Integer(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("required", sa.Boolean(), nullable=False),
+        sa.Column("why", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("delegate_id", sa.Integer(), nullable=True),
         sa.Column("decline_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
@@ -389,8 +403,6 @@ def upgrade() -> None:
         sa.Column("answered_at", UTCDateTime(), nullable=True),
         sa.Column("chase_step", sa.Integer(), nullable=False),
         sa.Column("next_chase_at", UTCDateTime(), nullable=True),
-        sa.Column("message_channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("message_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agency_id"],
@@ -408,12 +420,8 @@ def upgrade() -> None:
             ["meeting_id"],
             ["meeting.id"],
         ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-        ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("meeting_id", "agency_id", "person_id"),
+        sa.UniqueConstraint("meeting_id", "agency_id"),
     )
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitation_agency_id"), ["agency_id"], unique=False)
@@ -502,6 +510,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_chase_action_id"), ["action_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_chase_invitation_id"), ["invitation_id"], unique=False)
 
+    op.create_table(
+        "invitationmessage",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invitation_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("invitation_id", "person_id"),
+    )
+    with op.batch_alter_table("invitationmessage", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_invitationmessage_invitation_id"), ["invitation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_invitationmessage_person_id"), ["person_id"], unique=False
+        )
+
     # ### end Alembic commands ###
     # The audit chain's head row: appends lock it, so the chain never forks.
     op.execute("INSERT INTO audithead (id, sequence, last_hash) VALUES (1, 0, '" + "0" * 64 + "')")
@@ -509,6 +544,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("invitationmessage", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_invitationmessage_person_id"))
+        batch_op.drop_index(batch_op.f("ix_invitationmessage_invitation_id"))
+
+    op.drop_table("invitationmessage")
     with op.batch_alter_table("chase", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_chase_invitation_id"))
         batch_op.drop_index(batch_op.f("ix_chase_action_id"))
@@ -572,6 +612,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_person_agency_id"))
 
     op.drop_table("person")
+    op.drop_table("referencecounter")
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_due")
 

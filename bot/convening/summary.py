@@ -1,0 +1,145 @@
+"""A discussion as people see it: gathered from the record, no Slack, no child's details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from bot.actions.models import Chase
+from bot.cases.models import Case
+from bot.convening.models import Invitation, InvitationMessage, Meeting
+from bot.convening.service import core_agencies_missing, icpc_due
+from bot.partnership.models import Agency, Person
+from bot.schedules import Partnership
+from bot.working_days import WorkingCalendar
+
+
+@dataclass(frozen=True)
+class ChaseLine:
+    at: datetime
+    step: str
+    to_name: str
+
+
+@dataclass(frozen=True)
+class AgencyStatus:
+    invitation_id: int
+    code: str
+    name: str
+    required: bool
+    state: str
+    answered_by: str | None  # Slack id
+    answered_at: datetime | None
+    delegate: str | None  # Slack id
+    delegate_name: str | None
+    decline_reason: str
+    chases: tuple[ChaseLine, ...]
+    recipients: tuple[str, ...]  # Slack ids of those who received the invitation
+
+
+@dataclass(frozen=True)
+class DiscussionSummary:
+    """Everything the status message, the invitation and `/strategy REF` show."""
+
+    meeting_id: int
+    reference: str
+    case_reference: str
+    state: str
+    urgency: str
+    format: str
+    concerns: tuple[str, ...]
+    start: datetime | None
+    duration_minutes: int
+    deadline: datetime | None
+    late_reason: str
+    convenor: str | None  # Slack id
+    chair: str | None
+    channel_id: str | None
+    cancelled_reason: str
+    follows: str | None
+    icpc_due: date | None
+    core_missing: tuple[str, ...]
+    agencies: tuple[AgencyStatus, ...] = field(default_factory=tuple)
+
+
+def _slack_id(session: Session, person_id: int | None) -> str | None:
+    if person_id is None:
+        return None
+    person = session.get(Person, person_id)
+    return person.slack_user_id if person else None
+
+
+def summarise(
+    session: Session, meeting: Meeting, *, partnership: Partnership, calendar: WorkingCalendar
+) -> DiscussionSummary:
+    """Read one discussion and its invitations into a summary for rendering."""
+    case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    follows = (
+        session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
+    )
+    names = {p.id: p for p in session.exec(select(Person))}
+    agencies: list[AgencyStatus] = []
+    rows = session.exec(
+        select(Invitation, Agency)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(Invitation.meeting_id == meeting.id)
+        .order_by(Invitation.id)
+    ).all()
+    for invitation, agency in rows:
+        chases = tuple(
+            ChaseLine(c.at, c.step, names[c.to_person_id].name if c.to_person_id in names else "")
+            for c in session.exec(
+                select(Chase)
+                .where(Chase.invitation_id == invitation.id)
+                .order_by(Chase.at, Chase.id)
+            )
+        )
+        recipients = tuple(
+            names[pid].slack_user_id or ""
+            for pid in session.exec(
+                select(InvitationMessage.person_id).where(
+                    InvitationMessage.invitation_id == invitation.id
+                )
+            )
+            if pid in names
+        )
+        delegate = names.get(invitation.delegate_id) if invitation.delegate_id else None
+        agencies.append(
+            AgencyStatus(
+                invitation_id=invitation.id or 0,
+                code=agency.code,
+                name=agency.name,
+                required=invitation.required,
+                state=invitation.state,
+                answered_by=_slack_id(session, invitation.answered_by_id),
+                answered_at=invitation.answered_at,
+                delegate=delegate.slack_user_id if delegate else None,
+                delegate_name=delegate.name if delegate else None,
+                decline_reason=invitation.decline_reason,
+                chases=chases,
+                recipients=recipients,
+            )
+        )
+    return DiscussionSummary(
+        meeting_id=meeting.id or 0,
+        reference=meeting.reference,
+        case_reference=case.reference if case else "",
+        state=meeting.state,
+        urgency=meeting.urgency,
+        format=meeting.format,
+        concerns=tuple(meeting.concerns),
+        start=meeting.scheduled_start,
+        duration_minutes=meeting.duration_minutes,
+        deadline=meeting.deadline,
+        late_reason=meeting.late_reason,
+        convenor=_slack_id(session, meeting.convenor_id),
+        chair=_slack_id(session, meeting.chair_id),
+        channel_id=meeting.channel_id,
+        cancelled_reason=meeting.cancelled_reason,
+        follows=follows.reference if follows else None,
+        icpc_due=icpc_due(session, meeting, partnership, calendar),
+        core_missing=tuple(core_agencies_missing(session, meeting, partnership)),
+        agencies=tuple(agencies),
+    )

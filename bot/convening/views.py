@@ -1,0 +1,657 @@
+"""Block Kit for convening: the form, invitations, the live status and the small modals.
+
+Everything here is built with `slack_sdk.models`, so Slack's limits are checked as it is
+built, and carries case references only: never a child's name or date of birth.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    DateTimePickerElement,
+    DividerBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.convening.summary import AgencyStatus, DiscussionSummary
+from bot.convening.vocabulary import (
+    ANSWERS,
+    CONCERNS,
+    FORMATS,
+    RIGHT_HELP_RIGHT_TIME,
+    URGENCY_NAMES,
+)
+from bot.schedules import Partnership
+from bot.wording import escape_mrkdwn
+from bot.working_days import WorkingCalendar
+
+CONVENE_CALLBACK = "strategy_new"
+DELEGATE_CALLBACK = "invitation_delegate"
+DECLINE_CALLBACK = "invitation_decline"
+RESCHEDULE_CALLBACK = "discussion_reschedule"
+CANCEL_CALLBACK = "discussion_cancel"
+SECTION_47_CALLBACK = "discussion_section_47"
+
+ANSWER_ACTIONS = {
+    "invitation_attending": "attending",
+    "invitation_delegate": "delegate",
+    "invitation_written_update": "written_update",
+    "invitation_decline": "declined",
+}
+STATE_MARKS = {
+    "invited": ":hourglass_flowing_sand:",
+    "attending": ":white_check_mark:",
+    "delegate": ":bust_in_silhouette:",
+    "written_update": ":memo:",
+    "declined": ":x:",
+}
+MARKING = "*OFFICIAL-SENSITIVE*"
+
+
+def when(calendar: WorkingCalendar, moment: datetime | None) -> str:
+    """A moment as London people read it: `Tue 10 Nov 2026 14:00`."""
+    if moment is None:
+        return "not set"
+    return calendar.local(moment).strftime("%a %d %b %Y %H:%M")
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%a %d %b %Y") if value else "not set"
+
+
+def time_left(deadline: datetime | None, now: datetime) -> str:
+    """`5 h 20 min left` or `overdue by 1 d 2 h`, in plain clock time."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - now).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if not days else "",
+    ]
+    text = " ".join(p for p in parts if p) or "0 min"
+    return f"overdue by {text}" if late else f"{text} left"
+
+
+def _option(value: str, text: str, description: str | None = None) -> Option:
+    return Option(
+        value=value,
+        text=PlainTextObject(text=text[:75]),
+        description=description[:75] if description else None,
+    )
+
+
+def _input(
+    block_id: str, label: str, element: Any, *, optional: bool = False, hint: str | None = None
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        element=element,
+        optional=optional,
+        hint=PlainTextObject(text=hint) if hint else None,
+    )
+
+
+def convene_modal(
+    *,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+    case_reference: str,
+    private_metadata: str,
+    deadlines: dict[str, datetime],
+    proposed_start: datetime,
+) -> dict[str, Any]:
+    """The `/strategy new` form."""
+    kind = partnership.meeting_type("strategy_discussion")
+    settings = partnership.settings
+    urgencies = [
+        _option(code, URGENCY_NAMES.get(code, code.title()), kind.urgencies.get(code).description)  # type: ignore[union-attr]
+        for code in kind.urgencies.offered()
+    ]
+    default_urgency = next(o for o in urgencies if o.value == kind.default_urgency)
+    chairs = [
+        _option(p.slack_user_id, f"{p.name}, {p.title}")
+        for p in partnership.people_with_role("chair")
+        if p.slack_user_id
+    ]
+    extra = [
+        _option(a.code, a.name)
+        for a in partnership.agencies
+        if a.code not in kind.required_agencies
+    ]
+    deadline_text = " · ".join(
+        f"{URGENCY_NAMES.get(code, code)}: {when(calendar, moment)}"
+        for code, moment in deadlines.items()
+    )
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{MARKING} · The child's name and date of birth are kept in the record "
+                    "and the minutes, never shown in Slack."
+                )
+            ]
+        ),
+        _input(
+            "case_reference",
+            "Case reference",
+            PlainTextInputElement(
+                action_id="value",
+                initial_value=case_reference or None,
+                placeholder=PlainTextObject(text=settings.case_reference.example),
+                max_length=40,
+            ),
+            hint=f"{settings.case_reference.description}, e.g. {settings.case_reference.example}",
+        ),
+        _input(
+            "child_name", "Child's name", PlainTextInputElement(action_id="value", max_length=200)
+        ),
+        _input(
+            "child_date_of_birth",
+            "Child's date of birth",
+            DatePickerElement(action_id="value"),
+            optional=True,
+        ),
+        _input(
+            "reason",
+            "Reason for the discussion, and action already taken",
+            PlainTextInputElement(action_id="value", multiline=True, max_length=3000),
+        ),
+        _input(
+            "concerns",
+            "Exploitation concerns",
+            CheckboxesElement(
+                action_id="value", options=[_option(k, v) for k, v in CONCERNS.items()]
+            ),
+            optional=True,
+            hint="Any concern here adds Force CID, Locate, YOS and education to the invitations.",
+        ),
+        _input(
+            "right_help_right_time_level",
+            "Right Help Right Time level",
+            StaticSelectElement(
+                action_id="value",
+                options=[_option(k, v) for k, v in RIGHT_HELP_RIGHT_TIME.items()],
+                initial_option=_option(
+                    "complex_significant", RIGHT_HELP_RIGHT_TIME["complex_significant"]
+                ),
+            ),
+        ),
+        _input(
+            "urgency",
+            "Urgency",
+            StaticSelectElement(
+                action_id="value", options=urgencies, initial_option=default_urgency
+            ),
+        ),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"Deadlines if convened now: {deadline_text}")]
+        ),
+        _input(
+            "start",
+            "Date and time",
+            DateTimePickerElement(
+                action_id="value", initial_date_time=int(proposed_start.timestamp())
+            ),
+            hint="Pre-filled with the earliest working-hours slot.",
+        ),
+        _input(
+            "late_reason",
+            "If after the deadline: why it cannot be sooner",
+            PlainTextInputElement(action_id="value", multiline=True, max_length=1000),
+            optional=True,
+        ),
+        _input(
+            "format",
+            "Format",
+            RadioButtonsElement(
+                action_id="value",
+                options=[_option(k, v) for k, v in FORMATS.items()],
+                initial_option=_option("call", FORMATS["call"]),
+            ),
+        ),
+        _input("chair", "Chair", StaticSelectElement(action_id="value", options=chairs)),
+        _input(
+            "extra_agencies",
+            "Also invite these agencies",
+            StaticMultiSelectElement(action_id="value", options=extra),
+            optional=True,
+        ),
+        _input(
+            "extra_people",
+            "Also invite these people",
+            UserMultiSelectElement(action_id="value"),
+            optional=True,
+        ),
+        _input(
+            "follows",
+            "Follows an earlier discussion (its reference)",
+            PlainTextInputElement(
+                action_id="value",
+                placeholder=PlainTextObject(
+                    text=f"{settings.discussion_reference_prefix}-{now.year}-0001"
+                ),
+                max_length=40,
+            ),
+            optional=True,
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=CONVENE_CALLBACK,
+        title=PlainTextObject(text="New strategy discussion"),
+        submit=PlainTextObject(text="Convene"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=private_metadata,
+        blocks=blocks,
+    )
+    view.validate_json()
+    return view.to_dict()
+
+
+def read_values(state: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a view's `state.values` into {block_id: value} in plain Python types."""
+    flat: dict[str, Any] = {}
+    for block_id, actions in state.get("values", {}).items():
+        for element in actions.values():
+            kind = element.get("type")
+            if kind == "plain_text_input":
+                flat[block_id] = element.get("value") or ""
+            elif kind in ("static_select", "radio_buttons"):
+                flat[block_id] = (element.get("selected_option") or {}).get("value")
+            elif kind in ("multi_static_select", "checkboxes"):
+                flat[block_id] = [o["value"] for o in element.get("selected_options") or []]
+            elif kind == "datepicker":
+                picked = element.get("selected_date")
+                flat[block_id] = date.fromisoformat(picked) if picked else None
+            elif kind == "datetimepicker":
+                flat[block_id] = element.get("selected_date_time")
+            elif kind == "users_select":
+                flat[block_id] = element.get("selected_user")
+            elif kind == "multi_users_select":
+                flat[block_id] = list(element.get("selected_users") or [])
+    return flat
+
+
+def _agency_line(agency: AgencyStatus, calendar: WorkingCalendar) -> str:
+    mark = STATE_MARKS.get(agency.state, "")
+    line = f"{mark} *{escape_mrkdwn(agency.name)}*: {ANSWERS.get(agency.state, agency.state)}"
+    if agency.state == "delegate" and agency.delegate:
+        line += f" (<@{agency.delegate}>)"
+    if agency.state == "declined" and agency.decline_reason:
+        line += f": _{escape_mrkdwn(agency.decline_reason[:200])}_"
+    if agency.answered_by and agency.answered_at and agency.state != "invited":
+        line += f" · <@{agency.answered_by}> at {calendar.local(agency.answered_at):%H:%M %d %b}"
+    if agency.state == "invited" and not agency.recipients:
+        line += " · :warning: no contact on Slack"
+    if agency.chases and agency.state == "invited":
+        last = agency.chases[-1]
+        step = last.step.replace("_", " ")
+        line += f" · {step} {calendar.local(last.at):%H:%M %d %b}"
+    if not agency.required:
+        line += " · _invited as relevant_"
+    return line
+
+
+def _summary_fields(summary: DiscussionSummary, calendar: WorkingCalendar) -> str:
+    concerns = ", ".join(CONCERNS.get(c, c) for c in summary.concerns) or "none recorded"
+    chair = f"<@{summary.chair}>" if summary.chair else "not set"
+    convenor = f"<@{summary.convenor}>" if summary.convenor else "not set"
+    lines = [
+        f"*When:* {when(calendar, summary.start)} ({FORMATS.get(summary.format, summary.format)}, "
+        f"{summary.duration_minutes} min)",
+        f"*Urgency:* {URGENCY_NAMES.get(summary.urgency, summary.urgency)} · *Concerns:* {concerns}",
+        f"*Convenor:* {convenor} · *Chair:* {chair}",
+    ]
+    if summary.follows:
+        lines.append(f"*Follows:* {summary.follows}")
+    return "\n".join(lines)
+
+
+def _heading(summary: DiscussionSummary) -> str:
+    return f"{MARKING}\n*Strategy discussion {summary.reference}* · case {summary.case_reference}"
+
+
+def status_message(
+    summary: DiscussionSummary, *, calendar: WorkingCalendar, now: datetime
+) -> dict[str, Any]:
+    """The live status in the discussion's channel: deadline, agencies, ICPC."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_heading(summary)))]
+    if summary.state == "cancelled":
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":no_entry: *Cancelled:* {escape_mrkdwn(summary.cancelled_reason[:500])}"
+                )
+            )
+        )
+    deadline = (
+        f"*Deadline:* {when(calendar, summary.deadline)} ({time_left(summary.deadline, now)})"
+    )
+    if summary.start and summary.deadline and summary.start > summary.deadline:
+        deadline += "\n:warning: Booked after the deadline: " + escape_mrkdwn(
+            summary.late_reason[:300]
+        )
+    blocks.append(
+        SectionBlock(
+            text=MarkdownTextObject(text=_summary_fields(summary, calendar) + "\n" + deadline)
+        )
+    )
+    blocks.append(DividerBlock())
+    lines = [_agency_line(agency, calendar) for agency in summary.agencies]
+    answered = sum(1 for a in summary.agencies if a.state != "invited")
+    blocks.append(
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*Agencies* ({answered} of {len(summary.agencies)} answered)\n"
+                + "\n".join(lines)
+            )
+        )
+    )
+    if summary.core_missing:
+        missing = " and ".join(summary.core_missing)
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":rotating_light: {missing.capitalize()} cannot attend: this cannot go ahead as a "
+                    "strategy discussion until they can."
+                )
+            )
+        )
+    icpc = (
+        f"*ICPC:* by {day(summary.icpc_due)} (15 working days after the discussion)"
+        if summary.icpc_due
+        else "*ICPC:* set once section 47 enquiries are decided"
+    )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=icpc)]))
+    if summary.state in ("convening", "scheduled"):
+        value = str(summary.meeting_id)
+        blocks.append(
+            ActionsBlock(
+                block_id="discussion_actions",
+                elements=[
+                    ButtonElement(
+                        text="Section 47 decision", action_id="open_section_47", value=value
+                    ),
+                    ButtonElement(text="Reschedule", action_id="open_reschedule", value=value),
+                    ButtonElement(
+                        text="Cancel discussion",
+                        action_id="open_cancel",
+                        value=value,
+                        style="danger",
+                    ),
+                ],
+            )
+        )
+    return {
+        "text": f"OFFICIAL-SENSITIVE: strategy discussion {summary.reference} ({answered} of "
+        f"{len(summary.agencies)} agencies answered)",
+        "blocks": [block.to_dict() for block in blocks],
+    }
+
+
+def invitation_message(
+    summary: DiscussionSummary, agency: AgencyStatus, *, calendar: WorkingCalendar
+) -> dict[str, Any]:
+    """One contact's invitation; it shows their agency's answer and updates in place."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{_heading(summary)}\nYou are invited for *{escape_mrkdwn(agency.name)}*."
+            )
+        ),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=_summary_fields(summary, calendar)
+                + f"\n*Deadline:* {when(calendar, summary.deadline)}"
+            )
+        ),
+    ]
+    answer = f"*Your agency's answer:* {ANSWERS.get(agency.state, agency.state)}"
+    if agency.state == "delegate" and agency.delegate:
+        answer += f", <@{agency.delegate}>"
+    if agency.answered_by and agency.state != "invited":
+        answer += f" (<@{agency.answered_by}>)"
+    if summary.state == "cancelled":
+        answer = f":no_entry: *Cancelled:* {escape_mrkdwn(summary.cancelled_reason[:500])}"
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=answer)))
+    if summary.state in ("convening", "scheduled"):
+        value = str(agency.invitation_id)
+        blocks.append(
+            ActionsBlock(
+                block_id="invitation_answer",
+                elements=[
+                    ButtonElement(
+                        text="Attending",
+                        action_id="invitation_attending",
+                        value=value,
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text="Sending a delegate", action_id="invitation_delegate", value=value
+                    ),
+                    ButtonElement(
+                        text="Written update only",
+                        action_id="invitation_written_update",
+                        value=value,
+                    ),
+                    ButtonElement(
+                        text="Decline", action_id="invitation_decline", value=value, style="danger"
+                    ),
+                ],
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Representatives should be senior enough to decide for their agency. "
+                    "If nobody can attend, send a written update."
+                )
+            ]
+        )
+    )
+    return {
+        "text": f"OFFICIAL-SENSITIVE: invitation to strategy discussion {summary.reference} for {agency.name}",
+        "blocks": [block.to_dict() for block in blocks],
+    }
+
+
+def _small_modal(
+    callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[Block]
+) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
+        close=PlainTextObject(text="Back"),
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    )
+    view.validate_json()
+    return view.to_dict()
+
+
+def delegate_modal(
+    invitation_id: int, reference: str, people: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Pick the delegate from the agency's own people (name, Slack id)."""
+    return _small_modal(
+        DELEGATE_CALLBACK,
+        "Send a delegate",
+        "Send",
+        {"invitation_id": invitation_id},
+        [
+            SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference}")),
+            _input(
+                "delegate",
+                "Who will attend for your agency?",
+                StaticSelectElement(
+                    action_id="value", options=[_option(uid, name) for name, uid in people][:100]
+                ),
+            ),
+        ],
+    )
+
+
+def decline_modal(invitation_id: int, reference: str) -> dict[str, Any]:
+    return _small_modal(
+        DECLINE_CALLBACK,
+        "Decline invitation",
+        "Decline",
+        {"invitation_id": invitation_id},
+        [
+            SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference}")),
+            _input(
+                "reason",
+                "Why can your agency not take part?",
+                PlainTextInputElement(action_id="value", multiline=True, max_length=1000),
+            ),
+        ],
+    )
+
+
+def reschedule_modal(meeting_id: int, reference: str, start: datetime | None) -> dict[str, Any]:
+    picker = DateTimePickerElement(
+        action_id="value", initial_date_time=int(start.timestamp()) if start else None
+    )
+    return _small_modal(
+        RESCHEDULE_CALLBACK,
+        "Reschedule",
+        "Reschedule",
+        {"meeting_id": meeting_id},
+        [
+            SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference}")),
+            _input("start", "New date and time", picker),
+            _input(
+                "reason",
+                "Reason (required if after the deadline)",
+                PlainTextInputElement(action_id="value", multiline=True, max_length=1000),
+                optional=True,
+            ),
+        ],
+    )
+
+
+def cancel_modal(meeting_id: int, reference: str) -> dict[str, Any]:
+    return _small_modal(
+        CANCEL_CALLBACK,
+        "Cancel discussion",
+        "Cancel it",
+        {"meeting_id": meeting_id},
+        [
+            SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference}")),
+            _input(
+                "reason",
+                "Why is it cancelled?",
+                PlainTextInputElement(action_id="value", multiline=True, max_length=1000),
+            ),
+        ],
+    )
+
+
+def section_47_modal(meeting_id: int, reference: str) -> dict[str, Any]:
+    return _small_modal(
+        SECTION_47_CALLBACK,
+        "Section 47 decision",
+        "Record",
+        {"meeting_id": meeting_id},
+        [
+            SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference}")),
+            _input(
+                "decision",
+                "Start section 47 enquiries?",
+                RadioButtonsElement(
+                    action_id="value",
+                    options=[
+                        _option("start", "Yes, start enquiries"),
+                        _option("no_enquiries", "No"),
+                    ],
+                ),
+            ),
+            _input(
+                "reason",
+                "Why",
+                PlainTextInputElement(action_id="value", multiline=True, max_length=3000),
+            ),
+        ],
+    )
+
+
+def discussion_details(
+    summary: DiscussionSummary, *, calendar: WorkingCalendar, now: datetime
+) -> dict[str, Any]:
+    """`/strategy REF`: the status, privately, with the chase history per agency."""
+    message = status_message(summary, calendar=calendar, now=now)
+    blocks = [b for b in message["blocks"] if b["type"] != "actions"]
+    history = []
+    for agency in summary.agencies:
+        for chase in agency.chases:
+            history.append(
+                f"{calendar.local(chase.at):%d %b %H:%M} {escape_mrkdwn(agency.name)}: "
+                f"{chase.step.replace('_', ' ')} {escape_mrkdwn(chase.to_name)}"
+            )
+    if history:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text="*Chasing*\n" + "\n".join(history[-30:])[:2900])
+            ).to_dict()
+        )
+    if summary.channel_id:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"Channel: <#{summary.channel_id}>")]
+            ).to_dict()
+        )
+    return {"text": message["text"], "blocks": blocks}
+
+
+def discussion_list(
+    summaries: list[DiscussionSummary], *, calendar: WorkingCalendar, now: datetime
+) -> dict[str, Any]:
+    """`/strategy list`: my open discussions, one line each."""
+    if not summaries:
+        text = "You have no open strategy discussions."
+        return {
+            "text": text,
+            "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()],
+        }
+    lines = []
+    for s in summaries[:40]:
+        answered = sum(1 for a in s.agencies if a.state != "invited")
+        lines.append(
+            f"• *{s.reference}* (case {s.case_reference}) · {when(calendar, s.start)} · "
+            f"{answered}/{len(s.agencies)} answered · deadline {time_left(s.deadline, now)}"
+        )
+    text = f"{MARKING}\n*Your open strategy discussions*\n" + "\n".join(lines)
+    return {
+        "text": "Your open strategy discussions",
+        "blocks": [SectionBlock(text=MarkdownTextObject(text=text[:2990])).to_dict()],
+    }
