@@ -68,12 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_cmd_demo)
     database = commands.add_parser("db", help="database tasks")
     database_commands = database.add_subparsers(dest="db_command", required=True)
-    database_commands.add_parser("upgrade", help="apply migrations").set_defaults(
-        handler=_cmd_db_upgrade
-    )
-    commands.add_parser("check", help="validate settings and schedules/").set_defaults(
-        handler=_cmd_check
-    )
+    database_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=_cmd_db_upgrade)
+    commands.add_parser("check", help="validate settings and schedules/").set_defaults(handler=_cmd_check)
     return parser
 
 

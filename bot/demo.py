@@ -38,15 +38,11 @@ def step_health(bot: OfflineBot) -> None:
 
 def step_forged_request(bot: OfflineBot) -> None:
     """A request with a forged signature is refused before any listener runs."""
-    forged = bot.slack.command(
-        "/strategy", "help", user_id=SOCIAL_WORKER, signing_secret_override="wrong"
-    )
+    forged = bot.slack.command("/strategy", "help", user_id=SOCIAL_WORKER, signing_secret_override="wrong")
     stale = bot.slack.command(
         "/strategy", "help", user_id=SOCIAL_WORKER, timestamp_override=int(time.time()) - 600
     )
-    _say(
-        f"forged signature -> HTTP {forged.status}; ten-minute-old timestamp -> HTTP {stale.status}"
-    )
+    _say(f"forged signature -> HTTP {forged.status}; ten-minute-old timestamp -> HTTP {stale.status}")
 
 
 def step_strategy_help(bot: OfflineBot) -> None:
@@ -65,12 +61,8 @@ def step_unknown_subcommand(bot: OfflineBot) -> None:
 
 def step_home_tab(bot: OfflineBot) -> None:
     """Opening the Home tab publishes a view naming the person's agency and roles."""
-    bot.slack.event(
-        {"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home", "channel": "D0HOME"}
-    )
-    published = bot.local_slack.wait_for(
-        lambda calls: any(c.method == "views.publish" for c in calls)
-    )
+    bot.slack.event({"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home", "channel": "D0HOME"})
+    published = bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" for c in calls))
     view = next(c for c in published if c.method == "views.publish").args["view"]
     if isinstance(view, str):
         view = json.loads(view)

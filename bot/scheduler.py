@@ -20,9 +20,7 @@ def _deliver(runtime: Runtime) -> None:
         log.exception("outbox delivery pass failed; it will run again")
 
 
-def start_scheduler(
-    runtime: Runtime, *, delivery_interval_seconds: float = 30
-) -> BackgroundScheduler:
+def start_scheduler(runtime: Runtime, *, delivery_interval_seconds: float = 30) -> BackgroundScheduler:
     """Start the jobs: outbox delivery now, then on an interval (and whenever kicked)."""
     scheduler = BackgroundScheduler(timezone=runtime.settings.timezone)
     scheduler.add_job(

@@ -24,9 +24,7 @@ class Settings(BaseSettings):
 
     slack_bot_token: str = Field(default="", description="Bot token (xoxb-...)")
     slack_signing_secret: str = Field(default="", description="Signing secret of the Slack app")
-    slack_app_token: str = Field(
-        default="", description="App-level token (xapp-...) for Socket Mode"
-    )
+    slack_app_token: str = Field(default="", description="App-level token (xapp-...) for Socket Mode")
     slack_api_url: str = Field(
         default="https://slack.com/api/", description="Web API base URL (a local server in tests)"
     )

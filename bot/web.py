@@ -31,9 +31,7 @@ class BotWsgiApp:
             healthy = database_is_reachable(self._engine)
             body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
             status = "200 OK" if healthy else "503 Service Unavailable"
-            start_response(
-                status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-            )
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         return self._slack(environ, start_response)
 
@@ -69,9 +67,7 @@ class BotHttpServer:
                 raise  # a real failure; closing the socket under the loop is not
 
     def start(self) -> BotHttpServer:
-        self._thread = threading.Thread(
-            target=self._run_until_stopped, name="bot-http", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run_until_stopped, name="bot-http", daemon=True)
         self._thread.start()
         return self
 

@@ -53,9 +53,7 @@ def bank_holidays_for_year(year: int) -> Mapping[date, str]:
     # Outside its range the package returns no holidays at all; silently counting every
     # weekday as working would give wrong statutory dates, so say so instead.
     if not table.start_year <= year <= table.end_year:
-        raise ValueError(
-            f"bank holidays are only known for {table.start_year}-{table.end_year}, not {year}"
-        )
+        raise ValueError(f"bank holidays are only known for {table.start_year}-{table.end_year}, not {year}")
     return MappingProxyType({day: str(name) for day, name in table.items()})
 
 
@@ -108,8 +106,7 @@ class WorkingCalendar:
                 raise ValueError(f"{label} must be a local wall time without a tzinfo")
         if not day_starts < day_ends:
             raise ValueError(
-                f"day_starts ({day_starts.isoformat()}) must be before "
-                f"day_ends ({day_ends.isoformat()})"
+                f"day_starts ({day_starts.isoformat()}) must be before day_ends ({day_ends.isoformat()})"
             )
         closure_set: set[date] = set()
         for closure in closures:
@@ -164,11 +161,7 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         """Monday to Friday, not a bank holiday and not a configured closure."""
         _require_date(day)
-        return (
-            day.weekday() < 5
-            and day not in self._closures
-            and day not in bank_holidays_for_year(day.year)
-        )
+        return day.weekday() < 5 and day not in self._closures and day not in bank_holidays_for_year(day.year)
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
@@ -223,9 +216,7 @@ class WorkingCalendar:
         # Weekdays in (start, end] that are not worked: bank holidays and closures.
         blocked: set[date] = set()
         for year in range(start.year, end.year + 1):
-            blocked.update(
-                d for d in bank_holidays_for_year(year) if start < d <= end and d.weekday() < 5
-            )
+            blocked.update(d for d in bank_holidays_for_year(year) if start < d <= end and d.weekday() < 5)
         low = bisect.bisect_right(self._weekday_closures, start)
         high = bisect.bisect_right(self._weekday_closures, end)
         blocked.update(self._weekday_closures[low:high])
@@ -271,9 +262,7 @@ class WorkingCalendar:
         """True on a working day within ``[day_starts, day_ends)`` local time."""
         moment = _as_utc(moment)
         day = self._local_day(moment)
-        return self.is_working_day(day) and (
-            self.start_of_day(day) <= moment < self.end_of_day(day)
-        )
+        return self.is_working_day(day) and (self.start_of_day(day) <= moment < self.end_of_day(day))
 
     def next_working_moment(self, moment: datetime) -> datetime:
         """``moment`` if it is working time, else when the next working period starts.
@@ -366,9 +355,7 @@ class WorkingCalendar:
                 if found is not None:
                     return found
             day += timedelta(days=1)
-        raise ValueError(
-            f"no {minutes}-minute slot on a {step_minutes}-minute grid fits in working hours"
-        )
+        raise ValueError(f"no {minutes}-minute slot on a {step_minutes}-minute grid fits in working hours")
 
     def _first_slot_on(
         self, day: date, after: datetime, length: timedelta, step_minutes: int

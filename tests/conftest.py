@@ -14,9 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.clock import SettableClock
 from bot.database import make_engine, upgrade
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEMPLATE_DATABASE = "bot_test_template"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -40,9 +38,7 @@ def _postgres_template() -> str:
         try:
             admin = _admin_engine()
             with admin.connect() as connection:
-                connection.execute(
-                    text(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE} WITH (FORCE)")
-                )
+                connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE} WITH (FORCE)"))
                 connection.execute(text(f"CREATE DATABASE {TEMPLATE_DATABASE}"))
             template_engine = make_engine(_url_for(TEMPLATE_DATABASE))
             upgrade(template_engine)

@@ -49,9 +49,7 @@ def test_an_unverified_request_gets_401_and_changes_nothing(bot, badness) -> Non
     response = bot.slack.command("/strategy", "help", user_id=SOCIAL_WORKER, **badness)
     assert response.status == 401
     assert "OFFICIAL" not in response.body
-    event = bot.slack.event(
-        {"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home"}, **badness
-    )
+    event = bot.slack.event({"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home"}, **badness)
     assert event.status == 401
     time.sleep(0.3)
     assert len(bot.local_slack.calls) == calls_before

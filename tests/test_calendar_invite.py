@@ -96,9 +96,7 @@ def test_cancel_uses_method_cancel_and_status_cancelled() -> None:
         (datetime(2026, 10, 23, 10, 0), datetime(2026, 10, 23, 9, 0, tzinfo=UTC)),
     ],
 )
-def test_start_is_london_wall_time_on_both_sides_of_the_clock_change(
-    local: datetime, utc: datetime
-) -> None:
+def test_start_is_london_wall_time_on_both_sides_of_the_clock_change(local: datetime, utc: datetime) -> None:
     data = _build(start=local.replace(tzinfo=LONDON))
     calendar, event = _parse(data)
     stamp = local.strftime("%Y%m%dT%H%M%S").encode()

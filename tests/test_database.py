@@ -32,9 +32,7 @@ def test_times_come_back_aware_and_equal_on_both_databases(engine) -> None:
     start = datetime(2026, 10, 25, 0, 30, tzinfo=timezone(timedelta(hours=1)))  # BST, on change day
     with session_scope(engine) as session:
         session.add(
-            Meeting(
-                reference="SD-2026-0001", meeting_type="strategy_discussion", scheduled_start=start
-            )
+            Meeting(reference="SD-2026-0001", meeting_type="strategy_discussion", scheduled_start=start)
         )
     with Session(engine) as session:
         meeting = session.exec(select(Meeting)).one()
@@ -46,16 +44,12 @@ def test_times_come_back_aware_and_equal_on_both_databases(engine) -> None:
 
 def test_a_naive_time_is_refused(engine) -> None:
     with pytest.raises(Exception, match="naive datetime"), session_scope(engine) as session:
-        session.add(
-            Meeting(reference="SD-2026-0002", meeting_type="x", deadline=datetime(2026, 1, 1))
-        )
+        session.add(Meeting(reference="SD-2026-0002", meeting_type="x", deadline=datetime(2026, 1, 1)))
 
 
 def test_references_are_unique_and_nothing_half_written_is_kept(engine) -> None:
     with session_scope(engine) as session:
-        session.add(
-            Case(reference="CASE-1", child_name="Test Child", child_date_of_birth=date(2012, 1, 1))
-        )
+        session.add(Case(reference="CASE-1", child_name="Test Child", child_date_of_birth=date(2012, 1, 1)))
     with pytest.raises(IntegrityError), session_scope(engine) as session:
         session.add(Agency(code="csc-x", name="x", kind="x"))
         session.flush()

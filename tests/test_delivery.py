@@ -99,9 +99,7 @@ def test_a_permanent_error_is_not_retried(engine, clock, slack, client) -> None:
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
-def test_what_was_committed_before_a_restart_is_still_delivered(
-    database_url, clock, slack, client
-) -> None:
+def test_what_was_committed_before_a_restart_is_still_delivered(database_url, clock, slack, client) -> None:
     from bot.database import make_engine
 
     first = make_engine(database_url)
@@ -132,9 +130,7 @@ def test_concurrent_deliverers_send_each_entry_once(engine, clock, slack) -> Non
     totals: list[int] = []
 
     def worker() -> None:
-        totals.append(
-            deliver_pending(engine, make_web_client(slack.bot_token, slack.api_url), clock)
-        )
+        totals.append(deliver_pending(engine, make_web_client(slack.bot_token, slack.api_url), clock))
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for thread in threads:

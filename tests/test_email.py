@@ -184,9 +184,7 @@ def test_cancellation_says_method_cancel(smtp_server: Server) -> None:
 
 
 def test_subject_marking_is_not_doubled(smtp_server: Server) -> None:
-    send_calendar_email(
-        smtp_server.settings(), _email(subject="OFFICIAL-SENSITIVE: Strategy discussion")
-    )
+    send_calendar_email(smtp_server.settings(), _email(subject="OFFICIAL-SENSITIVE: Strategy discussion"))
     assert smtp_server.received()["Subject"] == "OFFICIAL-SENSITIVE: Strategy discussion"
 
 

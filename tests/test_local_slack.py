@@ -112,9 +112,7 @@ def test_modal_with_input_needs_submit_but_home_may_hold_input():
     assert any("submit" in p for p in problems)
     with_submit = modal(blocks=[input_block], submit={"type": "plain_text", "text": "Save"})
     assert validate_view(with_submit) == []
-    assert (
-        validate_view({"type": "home", "blocks": [{**input_block, "dispatch_action": True}]}) == []
-    )
+    assert validate_view({"type": "home", "blocks": [{**input_block, "dispatch_action": True}]}) == []
     home_with_submit = {"type": "home", "blocks": [section()], "submit": with_submit["submit"]}
     assert validate_view(home_with_submit)
 
@@ -203,15 +201,12 @@ def test_block_limits_slack_sdk_alone_would_let_through():
     duplicate = [{"type": "actions", "elements": [button("x", "same"), button("y", "same")]}]
     assert any("duplicate action_id" in p for p in validate_message_blocks(duplicate))
     assert any(
-        "duplicate block_id" in p
-        for p in validate_message_blocks([section("a", "b1"), section("b", "b1")])
+        "duplicate block_id" in p for p in validate_message_blocks([section("a", "b1"), section("b", "b1")])
     )
     assert validate_message_blocks([section(block_id="b" * 256)])
 
     def select(count: int) -> list[dict[str, Any]]:
-        options = [
-            {"text": {"type": "plain_text", "text": str(i)}, "value": str(i)} for i in range(count)
-        ]
+        options = [{"text": {"type": "plain_text", "text": str(i)}, "value": str(i)} for i in range(count)]
         element = {"type": "static_select", "action_id": "pick", "options": options}
         return [{"type": "actions", "elements": [element]}]
 
@@ -342,9 +337,7 @@ def test_users_lookup(client: WebClient):
 
 def test_files_upload_v2_end_to_end(client: WebClient, local: LocalSlack):
     content = b"PK\x03\x04 minutes of the strategy discussion"
-    result = client.files_upload_v2(
-        channel="C0GENERAL", content=content, filename="x.docx", title="Minutes"
-    )
+    result = client.files_upload_v2(channel="C0GENERAL", content=content, filename="x.docx", title="Minutes")
     file_id = result["file"]["id"]
     [uploaded] = local.uploaded_files()
     assert uploaded.id == file_id
@@ -440,9 +433,7 @@ def test_wait_for_times_out_with_what_was_seen(client: WebClient, local: LocalSl
 
 def test_calls_are_recorded_from_many_threads(local: LocalSlack):
     def post(n: int) -> None:
-        WebClient(token=TOKEN, base_url=local.api_url).chat_postMessage(
-            channel="C0GENERAL", text=str(n)
-        )
+        WebClient(token=TOKEN, base_url=local.api_url).chat_postMessage(channel="C0GENERAL", text=str(n))
 
     threads = [threading.Thread(target=post, args=(n,)) for n in range(20)]
     for thread in threads:
@@ -557,9 +548,7 @@ def test_block_action_on_a_message(local: LocalSlack, bolt):
 def test_view_submission_with_state(local: LocalSlack, bolt):
     signed, seen = bolt
     view = modal(submit={"type": "plain_text", "text": "Save"})
-    refused = signed.view_submission(
-        "U0ALICE", view, values={"name": {"value": StateValue.text("")}}
-    )
+    refused = signed.view_submission("U0ALICE", view, values={"name": {"value": StateValue.text("")}})
     assert refused.status == 200
     assert refused.json() == {"response_action": "errors", "errors": {"name": "Enter a name"}}
     values = {
@@ -625,9 +614,7 @@ def history(client: WebClient, channel: str, **kwargs: Any) -> list[dict[str, An
     return client.conversations_history(channel=channel, **kwargs)["messages"]
 
 
-def test_metadata_round_trip_is_shown_only_with_include_all_metadata(
-    client: WebClient, local: LocalSlack
-):
+def test_metadata_round_trip_is_shown_only_with_include_all_metadata(client: WebClient, local: LocalSlack):
     posted = client.chat_postMessage(channel="C0GENERAL", text="one", metadata=outbox("k-1"))
     assert posted["message"]["metadata"] == outbox("k-1")
     # A form post carries metadata as a JSON string, as slack_sdk sends it in form data.
@@ -643,9 +630,7 @@ def test_metadata_round_trip_is_shown_only_with_include_all_metadata(
     hidden_explicitly = history(client, "C0GENERAL", include_all_metadata=False)
     assert all("metadata" not in m for m in hidden_explicitly)
 
-    shown = {
-        m["ts"]: m.get("metadata") for m in history(client, "C0GENERAL", include_all_metadata=True)
-    }
+    shown = {m["ts"]: m.get("metadata") for m in history(client, "C0GENERAL", include_all_metadata=True)}
     assert shown == {posted["ts"]: outbox("k-1"), form["ts"]: outbox("k-2"), plain["ts"]: None}
     assert local.message_metadata("C0GENERAL", form["ts"]) == outbox("k-2")
     assert local.message_metadata("C0GENERAL", plain["ts"]) is None
@@ -676,9 +661,7 @@ def test_metadata_round_trip_is_shown_only_with_include_all_metadata(
 )
 def test_bad_metadata_is_refused(client: WebClient, local: LocalSlack, metadata: Any, error: str):
     with pytest.raises(SlackApiError) as caught:
-        client.api_call(
-            "chat.postMessage", json={"channel": "C0GENERAL", "text": "x", "metadata": metadata}
-        )
+        client.api_call("chat.postMessage", json={"channel": "C0GENERAL", "text": "x", "metadata": metadata})
     assert caught.value.response["error"] == error
     assert local.messages("C0GENERAL") == []
 
@@ -776,9 +759,7 @@ def test_history_needs_a_conversation_the_bot_can_read(client: WebClient, local:
 
 
 def test_history_of_a_dm_posted_by_user_id(client: WebClient, local: LocalSlack):
-    posted = client.chat_postMessage(
-        channel="U0BOB", text="You have an action", metadata=outbox("dm-1")
-    )
+    posted = client.chat_postMessage(channel="U0BOB", text="You have an action", metadata=outbox("dm-1"))
     dm = posted["channel"]
     assert dm.startswith("D")
     assert client.conversations_open(users="U0BOB")["channel"]["id"] == dm

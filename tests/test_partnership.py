@@ -39,9 +39,7 @@ def test_sync_brings_in_every_agency_person_and_role(engine) -> None:
         assert member.agency_code == "csc"
         assert member.has_role("convenor")
         leads = {p.id for p in partnership.people() if "agency_lead" in partnership.roles_of(p)}
-        stored_leads = session.exec(
-            select(PersonRole).where(PersonRole.role == "agency_lead")
-        ).all()
+        stored_leads = session.exec(select(PersonRole).where(PersonRole.role == "agency_lead")).all()
         assert len(stored_leads) == len(leads)
         assert member_by_slack_id(session, "U0NOBODY") is None
 

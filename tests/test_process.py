@@ -30,9 +30,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> d
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"bot exited early: {process.stderr.read() if process.stderr else ''}"
-            )
+            raise AssertionError(f"bot exited early: {process.stderr.read() if process.stderr else ''}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 return json.loads(response.read())
@@ -79,9 +77,7 @@ def test_run_serves_slack_over_http_against_the_configured_api(database_url, tmp
 
 
 def test_demo_plays_the_scenario_offline() -> None:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
         cwd=ROOT,

@@ -124,9 +124,7 @@ def test_meeting_type_timescales(partnership: Partnership) -> None:
     standard = sd.urgencies.get("standard")
     assert standard is not None and standard.updates_due.end_of_working_days_before == 1
     assert sd.urgencies.offered() == ["immediate", "urgent", "standard"]
-    assert partnership.meeting_type("follow_up_strategy_discussion").follow_up_of == (
-        "strategy_discussion"
-    )
+    assert partnership.meeting_type("follow_up_strategy_discussion").follow_up_of == ("strategy_discussion")
 
 
 def test_panel_calendar(partnership: Partnership) -> None:
@@ -190,17 +188,14 @@ def test_misspelt_key_is_caught_with_a_suggestion(copy: Path) -> None:
         "        emial: grace.okafor@police-cid.example",
     )
     assert lines(copy) == [
-        "schedules/agencies.yaml: agencies[police-cid].contacts[dc-okafor]: "
-        "required key 'email' is missing",
+        "schedules/agencies.yaml: agencies[police-cid].contacts[dc-okafor]: required key 'email' is missing",
         "schedules/agencies.yaml: agencies[police-cid].contacts[dc-okafor]: "
         "unknown key 'emial' (did you mean 'email'?)",
     ]
 
 
 def test_misspelt_key_in_nested_settings(copy: Path) -> None:
-    edit_text(
-        copy, "chasing.yaml", "remind_after: {working_hours: 1}", "remind_after: {working_hour: 1}"
-    )
+    edit_text(copy, "chasing.yaml", "remind_after: {working_hours: 1}", "remind_after: {working_hour: 1}")
     found = lines(copy)
     assert (
         "schedules/chasing.yaml: invitations.urgent.remind_after: unknown key "
@@ -211,10 +206,7 @@ def test_misspelt_key_in_nested_settings(copy: Path) -> None:
 def test_duplicate_agency_code(copy: Path) -> None:
     edit_text(copy, "agencies.yaml", "  - code: early-help\n", "  - code: yos\n")
     found = lines(copy)
-    assert (
-        "schedules/agencies.yaml: agencies[7]: duplicate code 'yos' "
-        "(already used by agencies[4])" in found
-    )
+    assert "schedules/agencies.yaml: agencies[7]: duplicate code 'yos' (already used by agencies[4])" in found
 
 
 def test_meeting_type_requiring_unknown_agency(copy: Path) -> None:
@@ -289,16 +281,13 @@ def test_unquoted_time_is_explained(copy: Path) -> None:
 
 def test_working_day_end_before_start(copy: Path) -> None:
     edit_text(copy, "chasing.yaml", 'end: "17:00"', 'end: "08:00"')
-    assert lines(copy) == [
-        "schedules/chasing.yaml: working_hours: end (08:00) must be after start (09:00)"
-    ]
+    assert lines(copy) == ["schedules/chasing.yaml: working_hours: end (08:00) must be after start (09:00)"]
 
 
 def test_non_positive_duration(copy: Path) -> None:
     edit_text(copy, "panels.yaml", "duration_minutes: 150", "duration_minutes: 0")
     assert lines(copy) == [
-        "schedules/panels.yaml: panels[birmingham-mace].duration_minutes: should be greater "
-        "than 0 (found 0)"
+        "schedules/panels.yaml: panels[birmingham-mace].duration_minutes: should be greater than 0 (found 0)"
     ]
 
 
@@ -311,9 +300,7 @@ def test_yaml_syntax_error_names_the_line(copy: Path) -> None:
     )
     bad_line = next(
         i
-        for i, line in enumerate(
-            (copy / "agencies.yaml").read_text(encoding="utf-8").splitlines(), start=1
-        )
+        for i, line in enumerate((copy / "agencies.yaml").read_text(encoding="utf-8").splitlines(), start=1)
         if "name: Youth Offending Service" in line
     )
     assert lines(copy) == [
@@ -342,9 +329,7 @@ def test_yaml_syntax_error_line_points_at_the_mistake(copy: Path) -> None:
     found = check_schedules(copy)
     bad_line = next(
         i
-        for i, line in enumerate(
-            (copy / "agencies.yaml").read_text(encoding="utf-8").splitlines(), start=1
-        )
+        for i, line in enumerate((copy / "agencies.yaml").read_text(encoding="utf-8").splitlines(), start=1)
         if "bad indent" in line
     )
     agency_problems = [p for p in found if p.file == "schedules/agencies.yaml"]
@@ -537,8 +522,7 @@ def test_broken_agency_does_not_cascade(copy: Path) -> None:
     found = lines(copy)
     assert len(found) == 1
     assert found[0].startswith(
-        "schedules/agencies.yaml: agencies[locate].kind: should be "
-        "'childrens_social_care', 'police'"
+        "schedules/agencies.yaml: agencies[locate].kind: should be 'childrens_social_care', 'police'"
     )
     assert found[0].endswith("(found 'missing-children')")
 
@@ -599,9 +583,7 @@ def test_impossible_date_names_the_line(copy: Path) -> None:
     edit_text(copy, "panels.yaml", "first_date: 2025-01-16", "first_date: 2025-02-30")
     bad_line = next(
         i
-        for i, line in enumerate(
-            (copy / "panels.yaml").read_text(encoding="utf-8").splitlines(), start=1
-        )
+        for i, line in enumerate((copy / "panels.yaml").read_text(encoding="utf-8").splitlines(), start=1)
         if "2025-02-30" in line
     )
     assert lines(copy) == [
@@ -620,8 +602,7 @@ def test_duty_written_wrongly(copy: Path) -> None:
     )
     assert lines(copy) == [
         "schedules/agencies.yaml: agencies[police-ppu].duty: required key 'email' is missing",
-        "schedules/agencies.yaml: agencies[police-ppu].duty: unknown key 'e-mail' "
-        "(did you mean 'email'?)",
+        "schedules/agencies.yaml: agencies[police-ppu].duty: unknown key 'e-mail' (did you mean 'email'?)",
         "schedules/agencies.yaml: agencies[police-cid].duty: should be a contact id or a "
         "person written out in full (found 5)",
     ]
@@ -727,9 +708,7 @@ def test_bad_reference_prefix(copy: Path) -> None:
         "discussion_reference_prefix: SD",
         "discussion_reference_prefix: sd",
     )
-    edit_text(
-        copy, "partnership.yaml", "panel_reference_prefix: CEP", "panel_reference_prefix: MACE-P"
-    )
+    edit_text(copy, "partnership.yaml", "panel_reference_prefix: CEP", "panel_reference_prefix: MACE-P")
     assert lines(copy) == [
         "schedules/partnership.yaml: discussion_reference_prefix: 'sd' is not a valid "
         "prefix: use 1 to 6 capital letters, e.g. SD",

@@ -95,9 +95,7 @@ def test_cli_reports_a_bad_setting_without_a_traceback(tmp_path: Path) -> None:
 
 
 def test_cli_run_without_credentials_names_the_missing_one(tmp_path: Path) -> None:
-    result = _run_cli(
-        "run", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}, cwd=tmp_path
-    )
+    result = _run_cli("run", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}, cwd=tmp_path)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN: missing" in result.stderr
     assert "Traceback" not in result.stderr
@@ -131,8 +129,6 @@ def test_cli_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     tables = {
         row[0]
-        for row in sqlite3.connect(database).execute(
-            "SELECT name FROM sqlite_master WHERE type='table'"
-        )
+        for row in sqlite3.connect(database).execute("SELECT name FROM sqlite_master WHERE type='table'")
     }
     assert {"agency", "person", "case", "meeting", "invitation", "action", "auditentry"} <= tables

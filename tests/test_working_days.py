@@ -199,9 +199,7 @@ def test_october_2026_clock_change() -> None:
     assert CAL.local(result) == london(2026, 10, 26, 10, 0)
     assert CAL.next_working_moment(london(2026, 10, 23, 18, 0)) == utc(2026, 10, 26, 9, 0)
     # Fri 09:00 BST to Mon 17:00 GMT is 73 hours elapsed but 16 working hours.
-    assert CAL.working_time_between(utc(2026, 10, 23, 8, 0), utc(2026, 10, 26, 17, 0)) == timedelta(
-        hours=16
-    )
+    assert CAL.working_time_between(utc(2026, 10, 23, 8, 0), utc(2026, 10, 26, 17, 0)) == timedelta(hours=16)
 
 
 def test_march_2026_clock_change() -> None:
@@ -501,9 +499,7 @@ def test_add_working_days_is_monotonic(day: date, a: int, b: int) -> None:
 @given(DATES, SIGNED_COUNTS, SIGNED_COUNTS)
 def test_add_working_days_composes(day: date, a: int, b: int) -> None:
     start = CAL.add_working_days(day, 0)
-    assert CAL.add_working_days(CAL.add_working_days(start, a), b) == CAL.add_working_days(
-        start, a + b
-    )
+    assert CAL.add_working_days(CAL.add_working_days(start, a), b) == CAL.add_working_days(start, a + b)
 
 
 @FAST
@@ -529,9 +525,7 @@ def test_next_working_moment_laws(cal: WorkingCalendar, moment: datetime) -> Non
 
 @FAST
 @given(CALENDARS, moments(), DURATIONS)
-def test_add_working_hours_laws(
-    cal: WorkingCalendar, moment: datetime, hours: float | timedelta
-) -> None:
+def test_add_working_hours_laws(cal: WorkingCalendar, moment: datetime, hours: float | timedelta) -> None:
     result = cal.add_working_hours(moment, hours)
     wanted = hours if isinstance(hours, timedelta) else timedelta(hours=hours)
     assert result.tzinfo is UTC

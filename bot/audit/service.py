@@ -106,7 +106,5 @@ def verify_chain(session: Session) -> list[str]:
         expected_sequence = entry.sequence + 1
     head = session.get(AuditHead, 1)
     if head is not None and head.sequence != expected_sequence - 1:
-        problems.append(
-            f"the trail ends at {expected_sequence - 1} but {head.sequence} were written"
-        )
+        problems.append(f"the trail ends at {expected_sequence - 1} but {head.sequence} were written")
     return problems

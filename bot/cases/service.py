@@ -30,6 +30,4 @@ def mentions_child_of_case(session: Session, case_id: int | None, text: str) -> 
     return bool(case and case.child_name and mentions_child(text, case.child_name))
 
 
-NAME_IN_SLACK_TEXT = (
-    "This is shown in Slack, so it must not name the child. Use the case reference instead."
-)
+NAME_IN_SLACK_TEXT = "This is shown in Slack, so it must not name the child. Use the case reference instead."

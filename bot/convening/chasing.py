@@ -51,9 +51,7 @@ def timeline(
     every = policy.escalate_every.in_working_minutes(day)
     route = partnership.agency(agency_code).escalation_route()
     steps = [
-        ChaseStep(
-            calendar.add_working_hours(sent_at, timedelta(minutes=remind + k * every)), "route", k
-        )
+        ChaseStep(calendar.add_working_hours(sent_at, timedelta(minutes=remind + k * every)), "route", k)
         for k in range(len(route))
     ]
     convenor_at = calendar.add_working_hours(
@@ -131,9 +129,7 @@ def claim_due_chases(
         else:
             convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
             recipients = [
-                p
-                for p in partnership.people()
-                if convenor is not None and p.id == convenor.schedule_id
+                p for p in partnership.people() if convenor is not None and p.id == convenor.schedule_id
             ]
         for person in recipients:
             stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
@@ -146,9 +142,7 @@ def claim_due_chases(
                     at=now,
                 )
             )
-        claimed.append(
-            DueChase(invitation.id or 0, meeting.id or 0, agency.code, number, step, recipients)
-        )
+        claimed.append(DueChase(invitation.id or 0, meeting.id or 0, agency.code, number, step, recipients))
     session.flush()
     return claimed
 
@@ -162,7 +156,5 @@ def _step_name(step: ChaseStep) -> str:
 def chase_history(session: Session, invitation_id: int) -> list[Chase]:
     """The chases sent about one invitation, oldest first."""
     return list(
-        session.exec(
-            select(Chase).where(Chase.invitation_id == invitation_id).order_by(Chase.at, Chase.id)
-        )
+        session.exec(select(Chase).where(Chase.invitation_id == invitation_id).order_by(Chase.at, Chase.id))
     )

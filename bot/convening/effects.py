@@ -42,9 +42,7 @@ def install(runtime: Runtime) -> None:
     courier = runtime.courier
 
     def summary_of(session: Session, meeting: Meeting):
-        return summarise(
-            session, meeting, partnership=runtime.partnership, calendar=runtime.calendar
-        )
+        return summarise(session, meeting, partnership=runtime.partnership, calendar=runtime.calendar)
 
     def render_invitation(session: Session, message_row: InvitationMessage) -> dict[str, Any]:
         invitation = session.get(Invitation, message_row.invitation_id)
@@ -63,9 +61,7 @@ def install(runtime: Runtime) -> None:
         return {"channel": person.slack_user_id, **render_invitation(session, row)}
 
     @courier.on_delivered("invitation_message")
-    def invitation_posted(
-        session: Session, message: OutboxMessage, response: dict[str, Any]
-    ) -> None:
+    def invitation_posted(session: Session, message: OutboxMessage, response: dict[str, Any]) -> None:
         row = session.get(InvitationMessage, message.subject_id)
         if row is not None:
             row.channel, row.ts = response.get("channel"), response.get("ts")
@@ -131,18 +127,14 @@ def install(runtime: Runtime) -> None:
         return {"channel": meeting.channel_id, "ts": meeting.status_message_ts, **rendered}
 
     @courier.on_delivered("status_refresh")
-    def status_refreshed(
-        session: Session, message: OutboxMessage, response: dict[str, Any]
-    ) -> None:
+    def status_refreshed(session: Session, message: OutboxMessage, response: dict[str, Any]) -> None:
         meeting = session.get(Meeting, message.subject_id)
         if meeting is not None:
             meeting.status_refreshed_at = runtime.clock.now()
             session.add(meeting)
 
     @courier.sender("files.upload_v2")
-    def upload(
-        client: WebClient, message: OutboxMessage, arguments: dict[str, Any]
-    ) -> dict[str, Any]:
+    def upload(client: WebClient, message: OutboxMessage, arguments: dict[str, Any]) -> dict[str, Any]:
         channel = arguments["channel"]
         if channel.startswith(("U", "W")):
             channel = client.conversations_open(users=channel)["channel"]["id"]
@@ -156,9 +148,7 @@ def install(runtime: Runtime) -> None:
         return {"ok": True, "file": response.get("file") or {}, "channel": channel}
 
     @courier.sender("email.send")
-    def send_email(
-        _client: WebClient, message: OutboxMessage, arguments: dict[str, Any]
-    ) -> dict[str, Any]:
+    def send_email(_client: WebClient, message: OutboxMessage, arguments: dict[str, Any]) -> dict[str, Any]:
         email = CalendarEmail(
             to=tuple(arguments["to"]),
             subject=arguments["subject"],
@@ -208,9 +198,7 @@ def refresh_discussion(session: Session, meeting: Meeting, now: datetime) -> Non
         )
 
 
-def invite_to_channel(
-    session: Session, meeting: Meeting, slack_ids: list[str], now: datetime
-) -> None:
+def invite_to_channel(session: Session, meeting: Meeting, slack_ids: list[str], now: datetime) -> None:
     """Add people to the discussion's private channel (once each)."""
     wanted = sorted({uid for uid in slack_ids if uid})
     if not wanted:
@@ -331,8 +319,7 @@ def send_calendar(
         )
     if runtime.settings.email_enabled:
         recipients = sorted(
-            {a.email for a in attendees if a.email}
-            | set(_unreachable_emails(session, meeting, runtime))
+            {a.email for a in attendees if a.email} | set(_unreachable_emails(session, meeting, runtime))
         )
         if recipients:
             enqueue(
@@ -346,7 +333,8 @@ def send_calendar(
                     "ics_base64": content,
                     "ics_filename": filename,
                     "method": "CANCEL" if cancelled else "REQUEST",
-                    "message_id": f"<{meeting.reference.lower()}.{meeting.calendar_sequence}@safeguarding-bot.local>",
+                    "message_id": f"<{meeting.reference.lower()}.{meeting.calendar_sequence}"
+                    "@safeguarding-bot.local>",
                 },
                 now=now,
             )
@@ -371,11 +359,7 @@ def announce_convened(
     invite_to_channel(
         session,
         meeting,
-        [
-            u
-            for u in (_slack_id(session, meeting.convenor_id), _slack_id(session, meeting.chair_id))
-            if u
-        ],
+        [u for u in (_slack_id(session, meeting.convenor_id), _slack_id(session, meeting.chair_id)) if u],
         now,
     )
     enqueue(
@@ -450,9 +434,7 @@ def after_answer(
     from bot.convening.service import core_agencies_missing
 
     refresh_discussion(session, meeting, now)
-    joining = (
-        [_slack_id(session, invitation.answered_by_id)] if invitation.state == "attending" else []
-    )
+    joining = [_slack_id(session, invitation.answered_by_id)] if invitation.state == "attending" else []
     if invitation.state == "delegate":
         joining = [_slack_id(session, invitation.delegate_id)]
     invite_to_channel(session, meeting, [u for u in joining if u], now)
@@ -499,9 +481,7 @@ def send_chases(session: Session, chases: list[DueChase], runtime: Runtime, now:
                 for step in agency.escalation_route()
                 for p in step
             ]
-            chased = ", ".join(
-                dict.fromkeys(p.name for step in agency.escalation_route() for p in step)
-            )
+            chased = ", ".join(dict.fromkeys(p.name for step in agency.escalation_route() for p in step))
             text = render_message(
                 templates, "invitation_convenor.md.j2", route=route, chased=chased, **context
             )
@@ -516,9 +496,7 @@ def send_chases(session: Session, chases: list[DueChase], runtime: Runtime, now:
                     )
             continue
         template = (
-            "invitation_reminder.md.j2"
-            if chase.step.route_index == 0
-            else "invitation_escalation.md.j2"
+            "invitation_reminder.md.j2" if chase.step.route_index == 0 else "invitation_escalation.md.j2"
         )
         text = render_message(templates, template, **context)
         for person in chase.recipients:

@@ -62,9 +62,7 @@ def _actor(body: dict[str, Any], member: Member | None) -> Actor:
     return Actor(user_id, _team(body), member.person_id if member else None)
 
 
-def audit_refusal(
-    runtime: Runtime, actor: Actor, act: str, record_id: str | int, reason: str
-) -> None:
+def audit_refusal(runtime: Runtime, actor: Actor, act: str, record_id: str | int, reason: str) -> None:
     """Refusals are part of the record, written on their own so nothing else is kept."""
     with session_scope(runtime.engine) as session:
         record(
@@ -85,9 +83,7 @@ def open_convene_form(
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
     deadlines = {
-        code: timescales(
-            runtime.partnership, runtime.calendar, urgency=code, referred_at=now
-        ).deadline
+        code: timescales(runtime.partnership, runtime.calendar, urgency=code, referred_at=now).deadline
         for code in kind.urgencies.offered()
     }
     proposed = timescales(
@@ -175,13 +171,9 @@ def register(app: App, runtime: Runtime) -> None:
                     now=now,
                 )
                 if result.created:
-                    effects.announce_convened(
-                        session, result.meeting, result.unreachable, runtime, now
-                    )
+                    effects.announce_convened(session, result.meeting, result.unreachable, runtime, now)
         except IntegrityError:
-            log.info(
-                "a duplicate submission of view %s lost the race; the first is kept", view["id"]
-            )
+            log.info("a duplicate submission of view %s lost the race; the first is kept", view["id"])
         runtime.kick_delivery()
 
     def _answer(body: dict[str, Any], invitation_id: int, answer: Answer) -> str | None:
@@ -217,9 +209,7 @@ def register(app: App, runtime: Runtime) -> None:
         return None
 
     def _quick(state: InvitationState):
-        def handler(
-            ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-        ) -> None:
+        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
             ack()
             refusal = _answer(body, int(action["value"]), Answer(state))
             if refusal:
@@ -247,9 +237,7 @@ def register(app: App, runtime: Runtime) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        invitation, meeting, agency, member = _invitation_context(
-            int(action["value"]), body["user"]["id"]
-        )
+        invitation, meeting, agency, member = _invitation_context(int(action["value"]), body["user"]["id"])
         if member is None or member.agency_code != agency.code:
             respond(
                 text=f"Only {agency.name} can choose its delegate.",
@@ -279,9 +267,7 @@ def register(app: App, runtime: Runtime) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        invitation, meeting, agency, member = _invitation_context(
-            int(action["value"]), body["user"]["id"]
-        )
+        invitation, meeting, agency, member = _invitation_context(int(action["value"]), body["user"]["id"])
         if member is None or member.agency_code != agency.code:
             respond(
                 text=f"Only {agency.name} can answer this invitation.",
@@ -304,9 +290,7 @@ def register(app: App, runtime: Runtime) -> None:
     def delegate_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
         delegate = read_values(view["state"]).get("delegate")
-        refusal = _answer(
-            body, invitation_id, Answer(InvitationState.DELEGATE, delegate_slack_id=delegate)
-        )
+        refusal = _answer(body, invitation_id, Answer(InvitationState.DELEGATE, delegate_slack_id=delegate))
         if refusal:
             ack(response_action="errors", errors={"delegate": refusal})
         else:
@@ -351,9 +335,7 @@ def register(app: App, runtime: Runtime) -> None:
                     response_type="ephemeral",
                     replace_original=False,
                 )
-                audit_refusal(
-                    runtime, _actor(body, member), act, action["value"], "not convenor or chair"
-                )
+                audit_refusal(runtime, _actor(body, member), act, action["value"], "not convenor or chair")
                 return
             client.views_open(trigger_id=body["trigger_id"], view=builder(meeting))
 
@@ -387,9 +369,7 @@ def register(app: App, runtime: Runtime) -> None:
                 meeting = session.get(Meeting, meeting_id)
                 member = member_by_slack_id(session, user_id)
                 if meeting is None or member is None:
-                    raise ConveningRefused(
-                        "Only the convenor or the chair can change this discussion."
-                    )
+                    raise ConveningRefused("Only the convenor or the chair can change this discussion.")
                 errors = _start_errors(start, reason, meeting, now)
                 if reason and mentions_child_of_case(session, meeting.case_id, reason):
                     errors["reason"] = NAME_IN_SLACK_TEXT
@@ -413,9 +393,7 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         runtime.kick_delivery()
 
-    def _start_errors(
-        start: datetime | None, reason: str, meeting: Meeting, now: datetime
-    ) -> dict[str, str]:
+    def _start_errors(start: datetime | None, reason: str, meeting: Meeting, now: datetime) -> dict[str, str]:
         calendar = runtime.calendar
         if start is None:
             return {"start": "Choose the new date and time."}
@@ -438,9 +416,7 @@ def register(app: App, runtime: Runtime) -> None:
                 meeting = session.get(Meeting, meeting_id)
                 member = member_by_slack_id(session, user_id)
                 if meeting is None or member is None:
-                    raise ConveningRefused(
-                        "Only the convenor or the chair can change this discussion."
-                    )
+                    raise ConveningRefused("Only the convenor or the chair can change this discussion.")
                 if mentions_child_of_case(session, meeting.case_id, reason):
                     ack(response_action="errors", errors={"reason": NAME_IN_SLACK_TEXT})
                     return
@@ -468,9 +444,7 @@ def register(app: App, runtime: Runtime) -> None:
                 meeting = session.get(Meeting, meeting_id)
                 member = member_by_slack_id(session, user_id)
                 if meeting is None or member is None:
-                    raise ConveningRefused(
-                        "Only the convenor or the chair can record this decision."
-                    )
+                    raise ConveningRefused("Only the convenor or the chair can record this decision.")
                 record_section_47(
                     session,
                     meeting,

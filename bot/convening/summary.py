@@ -76,9 +76,7 @@ def summarise(
 ) -> DiscussionSummary:
     """Read one discussion and its invitations into a summary for rendering."""
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
-    follows = (
-        session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
-    )
+    follows = session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
     names = {p.id: p for p in session.exec(select(Person))}
     agencies: list[AgencyStatus] = []
     rows = session.exec(
@@ -91,17 +89,13 @@ def summarise(
         chases = tuple(
             ChaseLine(c.at, c.step, names[c.to_person_id].name if c.to_person_id in names else "")
             for c in session.exec(
-                select(Chase)
-                .where(Chase.invitation_id == invitation.id)
-                .order_by(Chase.at, Chase.id)
+                select(Chase).where(Chase.invitation_id == invitation.id).order_by(Chase.at, Chase.id)
             )
         )
         recipients = tuple(
             names[pid].slack_user_id or ""
             for pid in session.exec(
-                select(InvitationMessage.person_id).where(
-                    InvitationMessage.invitation_id == invitation.id
-                )
+                select(InvitationMessage.person_id).where(InvitationMessage.invitation_id == invitation.id)
             )
             if pid in names
         )

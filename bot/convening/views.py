@@ -140,14 +140,9 @@ def convene_modal(
         for p in partnership.people_with_role("chair")
         if p.slack_user_id
     ]
-    extra = [
-        _option(a.code, a.name)
-        for a in partnership.agencies
-        if a.code not in kind.required_agencies
-    ]
+    extra = [_option(a.code, a.name) for a in partnership.agencies if a.code not in kind.required_agencies]
     deadline_text = " · ".join(
-        f"{URGENCY_NAMES.get(code, code)}: {when(calendar, moment)}"
-        for code, moment in deadlines.items()
+        f"{URGENCY_NAMES.get(code, code)}: {when(calendar, moment)}" for code, moment in deadlines.items()
     )
     blocks: list[Block] = [
         ContextBlock(
@@ -169,9 +164,7 @@ def convene_modal(
             ),
             hint=f"{settings.case_reference.description}, e.g. {settings.case_reference.example}",
         ),
-        _input(
-            "child_name", "Child's name", PlainTextInputElement(action_id="value", max_length=200)
-        ),
+        _input("child_name", "Child's name", PlainTextInputElement(action_id="value", max_length=200)),
         _input(
             "child_date_of_birth",
             "Child's date of birth",
@@ -186,9 +179,7 @@ def convene_modal(
         _input(
             "concerns",
             "Exploitation concerns",
-            CheckboxesElement(
-                action_id="value", options=[_option(k, v) for k, v in CONCERNS.items()]
-            ),
+            CheckboxesElement(action_id="value", options=[_option(k, v) for k, v in CONCERNS.items()]),
             optional=True,
             hint="Any concern here adds Force CID, Locate, YOS and education to the invitations.",
         ),
@@ -198,27 +189,19 @@ def convene_modal(
             StaticSelectElement(
                 action_id="value",
                 options=[_option(k, v) for k, v in RIGHT_HELP_RIGHT_TIME.items()],
-                initial_option=_option(
-                    "complex_significant", RIGHT_HELP_RIGHT_TIME["complex_significant"]
-                ),
+                initial_option=_option("complex_significant", RIGHT_HELP_RIGHT_TIME["complex_significant"]),
             ),
         ),
         _input(
             "urgency",
             "Urgency",
-            StaticSelectElement(
-                action_id="value", options=urgencies, initial_option=default_urgency
-            ),
+            StaticSelectElement(action_id="value", options=urgencies, initial_option=default_urgency),
         ),
-        ContextBlock(
-            elements=[MarkdownTextObject(text=f"Deadlines if convened now: {deadline_text}")]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Deadlines if convened now: {deadline_text}")]),
         _input(
             "start",
             "Date and time",
-            DateTimePickerElement(
-                action_id="value", initial_date_time=int(proposed_start.timestamp())
-            ),
+            DateTimePickerElement(action_id="value", initial_date_time=int(proposed_start.timestamp())),
             hint="Pre-filled with the earliest working-hours slot.",
         ),
         _input(
@@ -254,9 +237,7 @@ def convene_modal(
             "Follows an earlier discussion (its reference)",
             PlainTextInputElement(
                 action_id="value",
-                placeholder=PlainTextObject(
-                    text=f"{settings.discussion_reference_prefix}-{now.year}-0001"
-                ),
+                placeholder=PlainTextObject(text=f"{settings.discussion_reference_prefix}-{now.year}-0001"),
                 max_length=40,
             ),
             optional=True,
@@ -338,9 +319,7 @@ def _heading(summary: DiscussionSummary) -> str:
     return f"{MARKING}\n*Strategy discussion {summary.reference}* · case {summary.case_reference}"
 
 
-def status_message(
-    summary: DiscussionSummary, *, calendar: WorkingCalendar, now: datetime
-) -> dict[str, Any]:
+def status_message(summary: DiscussionSummary, *, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
     """The live status in the discussion's channel: deadline, agencies, ICPC."""
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_heading(summary)))]
     if summary.state == "cancelled":
@@ -351,17 +330,11 @@ def status_message(
                 )
             )
         )
-    deadline = (
-        f"*Deadline:* {when(calendar, summary.deadline)} ({time_left(summary.deadline, now)})"
-    )
+    deadline = f"*Deadline:* {when(calendar, summary.deadline)} ({time_left(summary.deadline, now)})"
     if summary.start and summary.deadline and summary.start > summary.deadline:
-        deadline += "\n:warning: Booked after the deadline: " + escape_mrkdwn(
-            summary.late_reason[:300]
-        )
+        deadline += "\n:warning: Booked after the deadline: " + escape_mrkdwn(summary.late_reason[:300])
     blocks.append(
-        SectionBlock(
-            text=MarkdownTextObject(text=_summary_fields(summary, calendar) + "\n" + deadline)
-        )
+        SectionBlock(text=MarkdownTextObject(text=_summary_fields(summary, calendar) + "\n" + deadline))
     )
     blocks.append(DividerBlock())
     lines = [_agency_line(agency, calendar) for agency in summary.agencies]
@@ -369,8 +342,7 @@ def status_message(
     blocks.append(
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"*Agencies* ({answered} of {len(summary.agencies)} answered)\n"
-                + "\n".join(lines)
+                text=f"*Agencies* ({answered} of {len(summary.agencies)} answered)\n" + "\n".join(lines)
             )
         )
     )
@@ -396,9 +368,7 @@ def status_message(
             ActionsBlock(
                 block_id="discussion_actions",
                 elements=[
-                    ButtonElement(
-                        text="Section 47 decision", action_id="open_section_47", value=value
-                    ),
+                    ButtonElement(text="Section 47 decision", action_id="open_section_47", value=value),
                     ButtonElement(text="Reschedule", action_id="open_reschedule", value=value),
                     ButtonElement(
                         text="Cancel discussion",
@@ -428,8 +398,7 @@ def invitation_message(
         ),
         SectionBlock(
             text=MarkdownTextObject(
-                text=_summary_fields(summary, calendar)
-                + f"\n*Deadline:* {when(calendar, summary.deadline)}"
+                text=_summary_fields(summary, calendar) + f"\n*Deadline:* {when(calendar, summary.deadline)}"
             )
         ),
     ]
@@ -453,9 +422,7 @@ def invitation_message(
                         value=value,
                         style="primary",
                     ),
-                    ButtonElement(
-                        text="Sending a delegate", action_id="invitation_delegate", value=value
-                    ),
+                    ButtonElement(text="Sending a delegate", action_id="invitation_delegate", value=value),
                     ButtonElement(
                         text="Written update only",
                         action_id="invitation_written_update",
@@ -478,7 +445,8 @@ def invitation_message(
         )
     )
     return {
-        "text": f"OFFICIAL-SENSITIVE: invitation to strategy discussion {summary.reference} for {agency.name}",
+        "text": f"OFFICIAL-SENSITIVE: invitation to strategy discussion {summary.reference} "
+        f"for {agency.name}",
         "blocks": [block.to_dict() for block in blocks],
     }
 
@@ -499,9 +467,7 @@ def _small_modal(
     return view.to_dict()
 
 
-def delegate_modal(
-    invitation_id: int, reference: str, people: list[tuple[str, str]]
-) -> dict[str, Any]:
+def delegate_modal(invitation_id: int, reference: str, people: list[tuple[str, str]]) -> dict[str, Any]:
     """Pick the delegate from the agency's own people (name, Slack id)."""
     return _small_modal(
         DELEGATE_CALLBACK,
@@ -626,9 +592,7 @@ def discussion_details(
         )
     if summary.channel_id:
         blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text=f"Channel: <#{summary.channel_id}>")]
-            ).to_dict()
+            ContextBlock(elements=[MarkdownTextObject(text=f"Channel: <#{summary.channel_id}>")]).to_dict()
         )
     return {"text": message["text"], "blocks": blocks}
 

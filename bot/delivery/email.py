@@ -70,11 +70,7 @@ class CalendarEmail:
             raise ValueError(f"method must be one of {sorted(METHODS)}")
         if f"METHOD:{self.method}\r\n".encode() not in self.ics:
             raise ValueError("the invitation's METHOD does not match the e-mail's method")
-        if (
-            not self.ics_filename.endswith(".ics")
-            or "/" in self.ics_filename
-            or "\\" in self.ics_filename
-        ):
+        if not self.ics_filename.endswith(".ics") or "/" in self.ics_filename or "\\" in self.ics_filename:
             raise ValueError("ics_filename must be a plain file name ending in .ics")
 
 
@@ -145,9 +141,7 @@ def _open(settings: Settings) -> smtplib.SMTP:
     return smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
 
 
-def _send(
-    settings: Settings, message: EmailMessage, to: tuple[str, ...]
-) -> dict[str, tuple[int, bytes]]:
+def _send(settings: Settings, message: EmailMessage, to: tuple[str, ...]) -> dict[str, tuple[int, bytes]]:
     """One SMTP conversation; returns the recipients the server refused."""
     with _open(settings) as smtp:
         smtp.ehlo()
@@ -166,9 +160,7 @@ def _send(
         return smtp.send_message(message, from_addr=sender, to_addrs=list(to))
 
 
-def send_calendar_email(
-    settings: Settings, email: CalendarEmail, *, message_id: str | None = None
-) -> None:
+def send_calendar_email(settings: Settings, email: CalendarEmail, *, message_id: str | None = None) -> None:
     """Send the invitation, or raise `EmailDeliveryError` saying whether to retry.
 
     If the server takes the message for some recipients but refuses others, the error
@@ -208,9 +200,7 @@ def send_calendar_email(
     except smtplib.SMTPServerDisconnected as error:
         # smtplib reports a read that timed out as a disconnection; say which it was.
         timed_out = isinstance(error.__context__, TimeoutError)
-        reason = (
-            "the mail server timed out" if timed_out else "the mail server closed the connection"
-        )
+        reason = "the mail server timed out" if timed_out else "the mail server closed the connection"
         raise EmailDeliveryError(reason, permanent=False) from None
     except smtplib.SMTPException as error:
         raise EmailDeliveryError(f"SMTP error: {type(error).__name__}", permanent=False) from None
@@ -223,9 +213,7 @@ def send_calendar_email(
         ) from None
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise EmailDeliveryError(
-            f"could not reach the mail server: {reason}", permanent=False
-        ) from None
+        raise EmailDeliveryError(f"could not reach the mail server: {reason}", permanent=False) from None
     if refused:
         codes = [code for code, _ in refused.values()]
         raise EmailDeliveryError(

@@ -301,9 +301,7 @@ def _settle(
             row.delivered_at = now
             row.last_error = ""
             row.uncertain = False
-            row.result = {
-                k: outcome.data[k] for k in ("channel", "ts", "view", "file") if k in outcome.data
-            }
+            row.result = {k: outcome.data[k] for k in ("channel", "ts", "view", "file") if k in outcome.data}
             hook = hooks.get(row.purpose)
             if hook is not None:
                 hook(session, row, outcome.data)
@@ -364,9 +362,7 @@ class Courier:
 
         return register
 
-    def deliver_pending(
-        self, engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500
-    ) -> int:
+    def deliver_pending(self, engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500) -> int:
         """Send every due entry, oldest first; returns how many were accepted."""
         owner = uuid.uuid4().hex
         delivered = 0
@@ -388,9 +384,5 @@ def deliver_pending(engine: Engine, client: WebClient, clock: Clock, *, limit: i
 
 def pending_count(session: Session) -> int:
     """How many calls are still owed to Slack."""
-    query = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PENDING)
-    )
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
     return int(session.exec(query).one())

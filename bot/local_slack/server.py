@@ -681,9 +681,7 @@ class LocalSlack:
 
     # -- directory set-up --------------------------------------------------
 
-    def add_user(
-        self, user_id: str, name: str, email: str | None = None, is_bot: bool = False
-    ) -> JsonDict:
+    def add_user(self, user_id: str, name: str, email: str | None = None, is_bot: bool = False) -> JsonDict:
         """Register a workspace member so users.* and invites know about them."""
         user: JsonDict = {
             "id": user_id,
@@ -851,9 +849,7 @@ class LocalSlack:
 
     # -- fault injection ---------------------------------------------------
 
-    def fail_next(
-        self, method: str, status: int = 429, retry_after: int | None = 1, times: int = 1
-    ) -> None:
+    def fail_next(self, method: str, status: int = 429, retry_after: int | None = 1, times: int = 1) -> None:
         """Answer the next ``times`` calls to ``method`` with an HTTP error status."""
         fault = _Fault("status", status=status, retry_after=retry_after if status == 429 else None)
         self._add_fault(method, fault, times)
@@ -975,9 +971,7 @@ class LocalSlack:
         self._hold_answer(hold)
         return self._json_reply(200, response)
 
-    def _parse_args(
-        self, query: str, headers: dict[str, str], body: bytes
-    ) -> tuple[JsonDict, str | None]:
+    def _parse_args(self, query: str, headers: dict[str, str], body: bytes) -> tuple[JsonDict, str | None]:
         """Decode form or JSON arguments the way Slack reads them; split off the token."""
         args: JsonDict = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -1671,11 +1665,7 @@ class LocalSlack:
             problems = validate_message_blocks(payload["blocks"])
             if problems:
                 return 400, _error_body("invalid_blocks", problems)
-        if (
-            not payload.get("delete_original")
-            and not payload.get("text")
-            and not payload.get("blocks")
-        ):
+        if not payload.get("delete_original") and not payload.get("text") and not payload.get("blocks"):
             return 400, _error_body("no_text", ["text or blocks is required"])
         entry["uses"] += 1
         channel = entry.get("channel")

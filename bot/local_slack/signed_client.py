@@ -230,9 +230,7 @@ class SignedSlackClient:
 
     # -- transport -----------------------------------------------------------
 
-    def post_raw(
-        self, body: str, content_type: str, **options: Unpack[SendOptions]
-    ) -> SignedResponse:
+    def post_raw(self, body: str, content_type: str, **options: Unpack[SendOptions]) -> SignedResponse:
         """Sign and post a prepared body; the other methods build bodies for this."""
         timestamp = str(options.get("timestamp_override", int(time.time())))
         secret = options.get("signing_secret_override", self.signing_secret)

@@ -95,9 +95,7 @@ def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
     if row is None:
         return None
     person, agency = row
-    roles = frozenset(
-        session.exec(select(PersonRole.role).where(PersonRole.person_id == person.id))
-    )
+    roles = frozenset(session.exec(select(PersonRole.role).where(PersonRole.person_id == person.id)))
     return Member(
         person_id=person.id or 0,
         slack_user_id=slack_user_id,

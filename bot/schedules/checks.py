@@ -150,8 +150,7 @@ def _check_agencies(col: Collector, loaded: Loaded) -> None:
                 col.add(
                     AGENCIES,
                     (*loc, "slack_user_id"),
-                    f"Slack user {uid} is already "
-                    f"given to {slack[uid]}; refer to that contact by id instead",
+                    f"Slack user {uid} is already given to {slack[uid]}; refer to that contact by id instead",
                 )
             elif uid:
                 slack[uid] = where
@@ -178,8 +177,7 @@ def _check_agencies(col: Collector, loaded: Loaded) -> None:
                 col.add(
                     AGENCIES,
                     ("agencies", index, name),
-                    f"'{value.contact}' is not one "
-                    f"of this agency's contacts ({', '.join(contact_ids)})",
+                    f"'{value.contact}' is not one of this agency's contacts ({', '.join(contact_ids)})",
                 )
         _check_escalation(col, index, agency, contact_ids)
 
@@ -227,9 +225,7 @@ def _check_role_holders(col: Collector, loaded: Loaded) -> None:
     minimum = dict(ROLE_FLOOR)
     for _, definition in loaded.roles or []:
         if definition.code in holders:
-            minimum[definition.code] = max(
-                minimum.get(definition.code, 0), definition.minimum_people
-            )
+            minimum[definition.code] = max(minimum.get(definition.code, 0), definition.minimum_people)
     for role in ROLES:
         need, have = minimum.get(role, 0), len(holders[role])
         if have >= need:
@@ -267,8 +263,7 @@ def _check_invitable(col: Collector, loaded: Loaded) -> None:
             col.add(
                 AGENCIES,
                 ("agencies", index, "contacts"),
-                "no contact has the role "
-                f"'agency_rep', so nobody would be invited to {used[agency.code]}",
+                f"no contact has the role 'agency_rep', so nobody would be invited to {used[agency.code]}",
             )
 
 

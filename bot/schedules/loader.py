@@ -106,8 +106,7 @@ def _read(col: Collector, filename: str) -> Any:
         col.add_line(
             filename,
             line,
-            f"a value could not be read ({exc}); check that dates "
-            "are real and written as YYYY-MM-DD",
+            f"a value could not be read ({exc}); check that dates are real and written as YYYY-MM-DD",
         )
         return _MISSING
     if data is None:
@@ -203,18 +202,14 @@ def _friendly(error: Any, model: type[BaseModel]) -> tuple[Loc, str]:
     return loc, f"{message} (found {shown})" if shown is not None else message
 
 
-def _report(
-    col: Collector, filename: str, exc: ValidationError, prefix: Loc, model: type[BaseModel]
-) -> None:
+def _report(col: Collector, filename: str, exc: ValidationError, prefix: Loc, model: type[BaseModel]) -> None:
     """Record every error in a pydantic ValidationError under `prefix`."""
     for error in exc.errors(include_url=False):
         loc, message = _friendly(error, model)
         col.add(filename, prefix + loc, message)
 
 
-def _list_file(
-    col: Collector, filename: str, key: str, model: type[M]
-) -> list[tuple[int, M]] | None:
+def _list_file(col: Collector, filename: str, key: str, model: type[M]) -> list[tuple[int, M]] | None:
     """Validate a file of the form `key: [entries]`, keeping the entries that are sound."""
     data = _read(col, filename)
     if data is _MISSING:

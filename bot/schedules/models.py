@@ -80,9 +80,7 @@ CASE_REFERENCE_MAX_LENGTH = 40
 def _check_slug(value: str) -> str:
     """Codes appear in commands and file references, so keep them plain."""
     if not _SLUG.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid code: use lower-case letters, digits, '-' or '_'"
-        )
+        raise ValueError(f"{value!r} is not a valid code: use lower-case letters, digits, '-' or '_'")
     return value
 
 
@@ -97,8 +95,7 @@ def _check_slack_user(value: str) -> str:
     """Slack user ids start with U (or W on Enterprise Grid); names or e-mails do not work."""
     if not _SLACK_USER.match(value):
         raise ValueError(
-            f"{value!r} does not look like a Slack user id (U or W then capitals/digits, "
-            "e.g. U0CSC001)"
+            f"{value!r} does not look like a Slack user id (U or W then capitals/digits, e.g. U0CSC001)"
         )
     return value
 
@@ -155,9 +152,7 @@ def _compile_regex(value: str) -> re.Pattern[str]:
         return re.compile(value, re.ASCII)
     except re.error as exc:
         where = f" at position {exc.pos + 1}" if exc.pos is not None else ""
-        raise ValueError(
-            f"'{value}' is not a valid regular expression ({exc.msg}{where})"
-        ) from None
+        raise ValueError(f"'{value}' is not a valid regular expression ({exc.msg}{where})") from None
     except (OverflowError, RecursionError) as exc:
         raise ValueError(f"'{value}' is not a valid regular expression ({exc})") from None
 
@@ -166,8 +161,7 @@ def _check_regex(value: str) -> str:
     """The pattern must compile, and must not accept an empty reference."""
     if _compile_regex(value).fullmatch("") is not None:
         raise ValueError(
-            f"'{value}' would accept an empty case reference; the pattern must require "
-            "at least one character"
+            f"'{value}' would accept an empty case reference; the pattern must require at least one character"
         )
     return value
 
@@ -189,9 +183,7 @@ ChannelPrefix = Annotated[
 RegexPattern = Annotated[Line, AfterValidator(_check_regex)]
 """Shown in messages as written, in plain quotes, since repr would double each backslash."""
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_email)]
-SlackUserId = Annotated[
-    str, StringConstraints(strip_whitespace=True), AfterValidator(_check_slack_user)
-]
+SlackUserId = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_slack_user)]
 ClockTime = Annotated[time, BeforeValidator(_parse_hhmm)]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
@@ -331,13 +323,9 @@ class UpdatesDue(_Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> UpdatesDue:
-        given = [
-            x for x in (self.working_hours_before, self.end_of_working_days_before) if x is not None
-        ]
+        given = [x for x in (self.working_hours_before, self.end_of_working_days_before) if x is not None]
         if len(given) != 1:
-            raise ValueError(
-                "give exactly one of working_hours_before or end_of_working_days_before"
-            )
+            raise ValueError("give exactly one of working_hours_before or end_of_working_days_before")
         return self
 
 
@@ -421,11 +409,7 @@ class WorkingDuration(_Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> WorkingDuration:
-        given = [
-            x
-            for x in (self.working_minutes, self.working_hours, self.working_days)
-            if x is not None
-        ]
+        given = [x for x in (self.working_minutes, self.working_hours, self.working_days) if x is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of working_minutes, working_hours or working_days")
         return self
@@ -818,9 +802,7 @@ class Partnership(_Model):
         except KeyError:
             raise KeyError(f"no meeting type with code {code!r}") from None
 
-    def required_agencies(
-        self, meeting_type: MeetingType | str, exploitation: bool
-    ) -> list[Agency]:
+    def required_agencies(self, meeting_type: MeetingType | str, exploitation: bool) -> list[Agency]:
         """Agencies that must take part; exploitation concerns add their own list."""
         mt = self.meeting_type(meeting_type) if isinstance(meeting_type, str) else meeting_type
         codes = list(mt.required_agencies)
@@ -828,9 +810,7 @@ class Partnership(_Model):
             codes += [c for c in mt.required_when_exploitation if c not in codes]
         return [self.agency(c) for c in codes]
 
-    def optional_agencies(
-        self, meeting_type: MeetingType | str, exploitation: bool
-    ) -> list[Agency]:
+    def optional_agencies(self, meeting_type: MeetingType | str, exploitation: bool) -> list[Agency]:
         """Agencies to invite when relevant, excluding any already required."""
         mt = self.meeting_type(meeting_type) if isinstance(meeting_type, str) else meeting_type
         required = {a.code for a in self.required_agencies(mt, exploitation)}

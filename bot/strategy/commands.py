@@ -40,8 +40,6 @@ def parse(text: str, discussion_prefix: str = "SD") -> SubCommand:
     rest = words[1] if len(words) > 1 else ""
     if first in KNOWN:
         return SubCommand(first, rest.strip())
-    if re.fullmatch(
-        rf"{re.escape(discussion_prefix)}-\d{{4}}-\d{{4,}}", words[0], flags=re.IGNORECASE
-    ):
+    if re.fullmatch(rf"{re.escape(discussion_prefix)}-\d{{4}}-\d{{4,}}", words[0], flags=re.IGNORECASE):
         return SubCommand("show", words[0].upper())
     return SubCommand("unknown", text.strip()[:100])

@@ -68,9 +68,7 @@ def register(app: App, runtime: Runtime) -> None:
                 return
             with session_scope(runtime.engine) as session:
                 summaries = [
-                    summarise(
-                        session, m, partnership=runtime.partnership, calendar=runtime.calendar
-                    )
+                    summarise(session, m, partnership=runtime.partnership, calendar=runtime.calendar)
                     for m in open_meetings_for(session, member)
                 ]
             ack(
@@ -89,9 +87,7 @@ def register(app: App, runtime: Runtime) -> None:
                 record(
                     session,
                     at=now,
-                    actor=Actor(
-                        user_id, command.get("team_id", ""), member.person_id if member else None
-                    ),
+                    actor=Actor(user_id, command.get("team_id", ""), member.person_id if member else None),
                     act="discussion.viewed",
                     record_type="meeting",
                     record_id=meeting.reference,
@@ -101,11 +97,10 @@ def register(app: App, runtime: Runtime) -> None:
             # The same answer whether or not it exists: no hint to those not involved.
             ack(
                 response_type="ephemeral",
-                text=f"I cannot show you {request.argument}: only the people involved in a discussion can see it.",
+                text=f"I cannot show you {request.argument}: only the people involved in a discussion "
+                "can see it.",
             )
-            audit_refusal(
-                runtime, actor, "discussion.view_refused", request.argument, "not involved"
-            )
+            audit_refusal(runtime, actor, "discussion.view_refused", request.argument, "not involved")
             return
         ack(
             response_type="ephemeral",
@@ -118,7 +113,5 @@ def register(app: App, runtime: Runtime) -> None:
         def not_yet(ack: Ack, command: dict[str, Any]) -> None:
             ack(
                 response_type="ephemeral",
-                text=render_message(
-                    templates, "not_yet_available.md.j2", command=command["command"]
-                ),
+                text=render_message(templates, "not_yet_available.md.j2", command=command["command"]),
             )

@@ -54,9 +54,7 @@ def upgrade() -> None:
     with op.batch_alter_table("auditentry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auditentry_act"), ["act"], unique=False)
         batch_op.create_index(batch_op.f("ix_auditentry_at"), ["at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_auditentry_case_reference"), ["case_reference"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_auditentry_case_reference"), ["case_reference"], unique=False)
         batch_op.create_index(batch_op.f("ix_auditentry_record_id"), ["record_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_auditentry_sequence"), ["sequence"], unique=True)
 
@@ -178,9 +176,7 @@ def upgrade() -> None:
         sa.Column("calendar_uid", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("calendar_sequence", sa.Integer(), nullable=False),
         sa.Column("submission_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column(
-            "cancelled_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False
-        ),
+        sa.Column("cancelled_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column("status_refreshed_at", UTCDateTime(), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
@@ -296,9 +292,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("agencyupdate", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_agencyupdate_agency_id"), ["agency_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_agencyupdate_meeting_id"), ["meeting_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_agencyupdate_meeting_id"), ["meeting_id"], unique=False)
 
     op.create_table(
         "attendance",
@@ -426,9 +420,7 @@ def upgrade() -> None:
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitation_agency_id"), ["agency_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_invitation_meeting_id"), ["meeting_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_invitation_next_chase_at"), ["next_chase_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_invitation_next_chase_at"), ["next_chase_at"], unique=False)
 
     op.create_table(
         "actionevent",
@@ -461,9 +453,7 @@ def upgrade() -> None:
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("risk_ratings", sa.JSON(), nullable=False),
         sa.Column("lawful_basis", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column(
-            "sharing_restriction", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False
-        ),
+        sa.Column("sharing_restriction", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column("not_for_family", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -478,9 +468,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("update_id", "version"),
     )
     with op.batch_alter_table("agencyupdateversion", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_agencyupdateversion_update_id"), ["update_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_agencyupdateversion_update_id"), ["update_id"], unique=False)
 
     op.create_table(
         "chase",
@@ -533,9 +521,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_invitationmessage_invitation_id"), ["invitation_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_invitationmessage_person_id"), ["person_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_invitationmessage_person_id"), ["person_id"], unique=False)
 
     # ### end Alembic commands ###
     # The audit chain's head row: appends lock it, so the chain never forks.
