@@ -7,6 +7,7 @@ demo shows is what the tests check.
 from __future__ import annotations
 
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,34 @@ SIGNING_SECRET = "local-signing-secret"
 BOT_TOKEN = "xoxb-local"
 
 
+class TrackingExecutor(ThreadPoolExecutor):
+    """A listener pool that can say when the work after every acknowledgement has finished."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="bot-listener")
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN201
+        with self._idle:
+            self._pending += 1
+
+        def run():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+        return super().submit(run)
+
+    def wait_idle(self, timeout: float = 15.0) -> bool:
+        """Block until no listener work is running or queued; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+
 class OfflineBot:
     """Start with `with OfflineBot(...) as bot:`; `bot.slack` sends signed requests."""
 
@@ -35,6 +64,8 @@ class OfflineBot:
         clock: Clock | None = None,
         work_dir: Path | None = None,
         delivery_interval_seconds: float = 0.5,
+        sweep_interval_seconds: float = 3600,
+        local_slack: LocalSlack | None = None,
         **setting_overrides: object,
     ) -> None:
         self._temp: tempfile.TemporaryDirectory[str] | None = None
@@ -46,7 +77,10 @@ class OfflineBot:
         self.clock = clock or SystemClock()
         self.delivery_interval_seconds = delivery_interval_seconds
         self.setting_overrides = setting_overrides
-        self.local_slack = LocalSlack(bot_token=BOT_TOKEN)
+        self.sweep_interval_seconds = sweep_interval_seconds
+        # A given local Slack outlives this bot: a test can restart the bot against it.
+        self._owns_slack = local_slack is None
+        self.local_slack = local_slack or LocalSlack(bot_token=BOT_TOKEN)
         self.runtime: Runtime
         self.server: BotHttpServer
         self.slack: SignedSlackClient
@@ -69,15 +103,26 @@ class OfflineBot:
             for person in self.runtime.partnership.people():
                 if person.slack_user_id:
                     self.local_slack.add_user(person.slack_user_id, person.name, email=person.email)
-            self.listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bot-listener")
+            self.listeners = TrackingExecutor(max_workers=8)
             app = build_app(self.runtime, listener_executor=self.listeners)
             self.server = BotHttpServer(BotWsgiApp(app, self.runtime.engine)).start()
-            start_scheduler(self.runtime, delivery_interval_seconds=self.delivery_interval_seconds)
+            start_scheduler(
+                self.runtime,
+                delivery_interval_seconds=self.delivery_interval_seconds,
+                sweep_interval_seconds=self.sweep_interval_seconds,
+            )
             self.slack = SignedSlackClient(self.server.events_url, SIGNING_SECRET, self.local_slack)
         except BaseException:
-            self.local_slack.stop()
+            if self._owns_slack:
+                self.local_slack.stop()
             raise
         return self
+
+    def settle(self, passes: int = 5) -> None:
+        """Let the work after each acknowledgement finish, then deliver what it queued."""
+        for _ in range(passes):
+            self.listeners.wait_idle()
+            self.runtime.deliver_now()
 
     @property
     def base_url(self) -> str:
@@ -93,7 +138,8 @@ class OfflineBot:
         self.listeners.shutdown(wait=True)
         if self.runtime.scheduler is not None:
             self.runtime.scheduler.shutdown(wait=True)
-        self.local_slack.stop()
+        if self._owns_slack:
+            self.local_slack.stop()
         self.runtime.engine.dispose()
         if self._temp is not None:
             self._temp.cleanup()

@@ -20,9 +20,35 @@ def _deliver(runtime: Runtime) -> None:
         log.exception("outbox delivery pass failed; it will run again")
 
 
-def start_scheduler(runtime: Runtime, *, delivery_interval_seconds: float = 30) -> BackgroundScheduler:
-    """Start the jobs: outbox delivery now, then on an interval (and whenever kicked)."""
+def _sweep(runtime: Runtime) -> None:
+    from bot.convening.jobs import sweep_invitations
+
+    try:
+        sweep_invitations(runtime)
+    except Exception:
+        log.exception("invitation sweep failed; it will run again")
+
+
+def start_scheduler(
+    runtime: Runtime,
+    *,
+    delivery_interval_seconds: float = 30,
+    sweep_interval_seconds: float | None = None,
+) -> BackgroundScheduler:
+    """Start the jobs: outbox delivery (on an interval and whenever kicked) and the sweep
+    that chases invitations (every `sweep_interval_minutes` of `schedules/chasing.yaml`)."""
     scheduler = BackgroundScheduler(timezone=runtime.settings.timezone)
+    sweep_every = sweep_interval_seconds or runtime.partnership.chasing.sweep_interval_minutes * 60
+    scheduler.add_job(
+        _sweep,
+        "interval",
+        seconds=sweep_every,
+        args=[runtime],
+        id="sweep-invitations",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
     scheduler.add_job(
         _deliver,
         "interval",

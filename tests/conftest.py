@@ -15,7 +15,7 @@ from bot.clock import SettableClock
 from bot.database import make_engine, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TEMPLATE_DATABASE = "bot_test_template"
+TEMPLATE_DATABASE = f"bot_test_template_{os.getpid()}"  # one per run: parallel runs do not clash
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 _postgres_state: dict[str, object] = {}
@@ -103,3 +103,13 @@ def bot(database_url: str, clock: SettableClock, tmp_path):
 
     with OfflineBot(database_url=database_url, clock=clock, work_dir=tmp_path) as running:
         yield running
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's template database."""
+    if "ready" not in _postgres_state:
+        return
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE} WITH (FORCE)"))
+    admin.dispose()

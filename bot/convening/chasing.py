@@ -112,39 +112,55 @@ def claim_due_chases(
             continue
         steps = timeline(partnership, calendar, agency.code, meeting.urgency, invitation.created_at)
         number = invitation.chase_step
-        if number >= len(steps):
-            continue
-        following = steps[number + 1].at if number + 1 < len(steps) else None
-        won = session.exec(  # type: ignore[call-overload]
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.chase_step == number)
-            .values(chase_step=number + 1, next_chase_at=following)
-        ).rowcount
-        if not won:
-            continue
-        step = steps[number]
-        configured = partnership.agency(agency.code)
-        if step.kind == "route":
-            recipients = configured.escalation_route()[step.route_index]
-        else:
-            convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
-            recipients = [
-                p for p in partnership.people() if convenor is not None and p.id == convenor.schedule_id
-            ]
-        for person in recipients:
-            stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
-            session.add(
-                Chase(
-                    invitation_id=invitation.id,
-                    step=_step_name(step),
-                    to_person_id=stored.id if stored else None,
-                    via="slack_dm" if person.slack_user_id else "none",
-                    at=now,
-                )
+        # Catch up on every step now due (after a restart several may be), one claim each.
+        while number < len(steps) and steps[number].at <= now:
+            following = steps[number + 1].at if number + 1 < len(steps) else None
+            won = session.exec(  # type: ignore[call-overload]
+                update(Invitation)
+                .where(Invitation.id == invitation.id, Invitation.chase_step == number)
+                .values(chase_step=number + 1, next_chase_at=following)
+            ).rowcount
+            if not won:
+                break
+            claimed.append(
+                _record_step(session, partnership, meeting, agency, invitation, number, steps[number], now)
             )
-        claimed.append(DueChase(invitation.id or 0, meeting.id or 0, agency.code, number, step, recipients))
+            number += 1
     session.flush()
     return claimed
+
+
+def _record_step(
+    session: Session,
+    partnership: Partnership,
+    meeting: Meeting,
+    agency: Agency,
+    invitation: Invitation,
+    number: int,
+    step: ChaseStep,
+    now: datetime,
+) -> DueChase:
+    """Store who this step reaches (a Chase row each) and return it for sending."""
+    configured = partnership.agency(agency.code)
+    if step.kind == "route":
+        recipients = configured.escalation_route()[step.route_index]
+    else:
+        convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
+        recipients = [
+            p for p in partnership.people() if convenor is not None and p.id == convenor.schedule_id
+        ]
+    for person in recipients:
+        stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
+        session.add(
+            Chase(
+                invitation_id=invitation.id,
+                step=_step_name(step),
+                to_person_id=stored.id if stored else None,
+                via="slack_dm" if person.slack_user_id else "none",
+                at=now,
+            )
+        )
+    return DueChase(invitation.id or 0, meeting.id or 0, agency.code, number, step, recipients)
 
 
 def _step_name(step: ChaseStep) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit.service import Actor, record
@@ -417,7 +418,7 @@ def answer_invitation(
     now: datetime,
 ) -> tuple[Invitation, bool]:
     """Record an agency's answer; returns the invitation and whether anything changed."""
-    invitation = session.get(Invitation, invitation_id)
+    invitation = session.get(Invitation, invitation_id, with_for_update=True)
     if invitation is None:
         raise ConveningRefused("That invitation no longer exists.")
     meeting = session.get(Meeting, invitation.meeting_id)
@@ -450,13 +451,30 @@ def answer_invitation(
     )
     if unchanged:
         return invitation, False
-    invitation.state = answer.state
-    invitation.delegate_id = delegate_id
-    invitation.decline_reason = reason
-    invitation.answered_by_id = member.person_id if member else None
-    invitation.answered_at = now
-    invitation.next_chase_at = None
-    session.add(invitation)
+    # Change it only if nobody else has since (a double click, two people at once): the
+    # row lock covers PostgreSQL, this condition covers SQLite as well.
+    won = session.exec(  # type: ignore[call-overload]
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.state == invitation.state,
+            Invitation.decline_reason == invitation.decline_reason,
+            Invitation.delegate_id.is_(None)  # type: ignore[union-attr]
+            if invitation.delegate_id is None
+            else Invitation.delegate_id == invitation.delegate_id,
+        )
+        .values(
+            state=answer.state,
+            delegate_id=delegate_id,
+            decline_reason=reason,
+            answered_by_id=member.person_id if member else None,
+            answered_at=now,
+            next_chase_at=None,
+        )
+    ).rowcount
+    session.refresh(invitation)
+    if not won:
+        return invitation, False
     record(
         session,
         at=now,

@@ -66,6 +66,7 @@ PERMANENT_ERRORS = frozenset(
 MAX_BACKOFF = timedelta(minutes=15)
 LEASE = timedelta(minutes=2)
 DEFER_FOR = timedelta(seconds=5)
+REFRESH_PREFIX = "refresh:"
 
 
 class Defer(Exception):
@@ -112,25 +113,35 @@ def enqueue(
 def enqueue_refresh(
     session: Session, *, purpose: str, subject_id: int, method: str, now: datetime
 ) -> OutboxMessage:
-    """Ask for a message to be re-rendered and updated; one pending request is enough."""
-    pending = session.exec(
-        select(OutboxMessage).where(
-            OutboxMessage.purpose == purpose,
-            OutboxMessage.subject_id == subject_id,
-            OutboxMessage.state == OutboxState.PENDING,
-            OutboxMessage.attempts == 0,
-        )
-    ).first()
-    if pending is not None:
-        return pending
+    """Ask for a message to be re-rendered from the record and updated in place.
+
+    Every change asks anew; when an older request's turn comes and a newer one is waiting,
+    the older is skipped, so Slack gets one update that shows the latest state and no
+    change is lost to a race between rendering and committing.
+    """
     return enqueue(
         session,
-        key=f"{purpose}:{subject_id}:{uuid.uuid4().hex}",
+        key=f"{REFRESH_PREFIX}{purpose}:{subject_id}:{uuid.uuid4().hex}",
         method=method,
         now=now,
         purpose=purpose,
         subject_id=subject_id,
     )
+
+
+def _superseded(session: Session, message: OutboxMessage) -> bool:
+    """A refresh with a newer one waiting behind it has nothing to add."""
+    if not message.key.startswith(REFRESH_PREFIX):
+        return False
+    newer = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.purpose == message.purpose,
+            OutboxMessage.subject_id == message.subject_id,
+            OutboxMessage.state == OutboxState.PENDING,
+            OutboxMessage.id > (message.id or 0),
+        )
+    ).first()
+    return newer is not None
 
 
 @dataclass(frozen=True)
@@ -183,6 +194,8 @@ def _lease_next(
                 continue
             message = session.get(OutboxMessage, candidate, populate_existing=True)
             assert message is not None
+            if _superseded(session, message):
+                return message, _Outcome(False, skip=True)
             preparer = preparers.get(message.purpose)
             if preparer is None:
                 return message, None
@@ -211,14 +224,18 @@ def _find_posted(client: WebClient, message: OutboxMessage) -> dict[str, Any] | 
     channel = str(message.arguments.get("channel", ""))
     if channel.startswith(("U", "W")):
         channel = client.conversations_open(users=channel)["channel"]["id"]
-    oldest = f"{message.created_at.timestamp() - 60:.6f}"
-    history = client.conversations_history(
-        channel=channel, oldest=oldest, limit=200, include_all_metadata=True
-    )
-    for posted in history.get("messages", []):
-        payload = (posted.get("metadata") or {}).get("event_payload") or {}
-        if payload.get("key") == message.key:
-            return {"ok": True, "channel": channel, "ts": posted["ts"], "message": posted}
+    cursor = None
+    for _ in range(10):  # the message is recent: the newest pages reach back far enough
+        history = client.conversations_history(
+            channel=channel, limit=200, include_all_metadata=True, cursor=cursor
+        )
+        for posted in history.get("messages", []):
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == message.key:
+                return {"ok": True, "channel": channel, "ts": posted["ts"], "message": posted}
+        cursor = (history.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
     return None
 
 

@@ -1,0 +1,147 @@
+"""Driving `/strategy new` and the invitations as Slack would, for the convening tests."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.convening.models import Invitation, InvitationMessage, Meeting
+from bot.local_slack.signed_client import StateValue
+from bot.offline import OfflineBot
+from bot.partnership.models import Agency
+
+SOCIAL_WORKER = "U0CSC001"
+CHAIR = "U0CSC004"
+CHILD_NAME = "Jayden Okonkwo-Test"
+POLICE_PPU = "U0PPU001"
+POLICE_PPU_2 = "U0PPU002"
+HEALTH = "U0HLT001"
+LOCATE = "U0LOC001"
+
+
+def form_values(**overrides: Any) -> dict[str, dict[str, Any]]:
+    """A complete, valid `/strategy new` submission; override any field by block id."""
+    fields: dict[str, Any] = {
+        "case_reference": StateValue.text("CS-1234567"),
+        "child_name": StateValue.text(CHILD_NAME),
+        "child_date_of_birth": StateValue.datepicker("2011-05-01"),
+        "reason": StateValue.text("Found out of area with unexplained cash; missing three times."),
+        "concerns": StateValue.checkboxes(["county_lines", "missing"]),
+        "right_help_right_time_level": StateValue.static_select("complex_significant"),
+        "urgency": StateValue.static_select("urgent"),
+        "start": StateValue.datetimepicker(int(datetime(2026, 11, 10, 14, 0, tzinfo=UTC).timestamp())),
+        "late_reason": StateValue.text(None),
+        "format": StateValue.radio_buttons("call"),
+        "chair": StateValue.static_select(CHAIR),
+        "extra_agencies": StateValue.multi_static_select([]),
+        "extra_people": StateValue.multi_users_select([]),
+        "follows": StateValue.text(None),
+    }
+    for key, value in overrides.items():
+        fields[key] = value
+    return {block: {"value": element} for block, element in fields.items()}
+
+
+def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> int:
+    """Epoch seconds for a UTC time, as a datetimepicker gives them."""
+    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp())
+
+
+def open_form(bot: OfflineBot, user_id: str = SOCIAL_WORKER, text: str = "CS-1234567") -> dict[str, Any]:
+    """Type `/strategy new` and return the modal Slack was asked to open."""
+    before = len(bot.local_slack.calls_to("views.open"))
+    response = bot.slack.command("/strategy", f"new {text}".strip(), user_id=user_id)
+    assert response.status == 200
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
+    )
+    call = [c for c in calls if c.method == "views.open"][-1]
+    assert call.ok, call.response
+    return call.response["view"]
+
+
+def submit(bot: OfflineBot, view: dict[str, Any], user_id: str = SOCIAL_WORKER, **overrides: Any):
+    return bot.slack.view_submission(user_id, view, values=form_values(**overrides))
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll until the predicate gives something truthy: work after an ack is asynchronous."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def meeting_count(bot: OfflineBot) -> int:
+    with Session(bot.runtime.engine) as session:
+        return len(session.exec(select(Meeting.id)).all())
+
+
+def convene(bot: OfflineBot, **overrides: Any) -> Meeting:
+    """Convene through Slack and wait until every invitation is delivered."""
+    before = meeting_count(bot)
+    view = open_form(bot)
+    response = submit(bot, view, **overrides)
+    assert response.status == 200
+    assert response.body in ("", "{}"), response.body
+    settle(bot)
+    assert meeting_count(bot) > before
+    with Session(bot.runtime.engine) as session:
+        return session.exec(select(Meeting).order_by(Meeting.id.desc())).first()  # type: ignore[union-attr]
+
+
+def settle(bot: OfflineBot) -> None:
+    """Finish the work after each ack, then deliver the outbox (as the scheduler would)."""
+    bot.settle()
+
+
+def invitation_for(bot: OfflineBot, meeting: Meeting, agency_code: str) -> Invitation:
+    with Session(bot.runtime.engine) as session:
+        return session.exec(
+            select(Invitation)
+            .join(Agency, Agency.id == Invitation.agency_id)
+            .where(Invitation.meeting_id == meeting.id, Agency.code == agency_code)
+        ).one()
+
+
+def invitation_message_of(bot: OfflineBot, meeting: Meeting, agency_code: str) -> dict[str, Any]:
+    """The invitation message a contact of that agency received."""
+    invitation = invitation_for(bot, meeting, agency_code)
+    with Session(bot.runtime.engine) as session:
+        row = session.exec(
+            select(InvitationMessage).where(InvitationMessage.invitation_id == invitation.id)
+        ).first()
+    assert row is not None and row.ts
+    message = next(m for m in bot.local_slack.messages(row.channel) if m["ts"] == row.ts)
+    return {**message, "channel": row.channel}
+
+
+def click(bot: OfflineBot, user_id: str, action_id: str, value: str, message: dict[str, Any] | None = None):
+    return bot.slack.block_actions(
+        user_id,
+        [{"action_id": action_id, "block_id": "invitation_answer", "value": value, "type": "button"}],
+        message=message,
+        channel_id=(message or {}).get("channel"),
+    )
+
+
+def status_text(bot: OfflineBot, meeting_id: int) -> str:
+    with Session(bot.runtime.engine) as session:
+        meeting = session.get(Meeting, meeting_id)
+        assert meeting is not None and meeting.channel_id and meeting.status_message_ts
+        channel, ts = meeting.channel_id, meeting.status_message_ts
+    message = next(m for m in bot.local_slack.messages(channel) if m["ts"] == ts)
+    return json.dumps(message["blocks"])
+
+
+def all_slack_text(bot: OfflineBot) -> str:
+    """Everything the bot sent to Slack except file contents, as one string."""
+    return "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
