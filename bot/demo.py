@@ -1,5 +1,6 @@
 """`python -m bot demo`: the real app on loopback, a local Slack, a fresh SQLite database, and a
-scripted scenario sent as Slack would send it. Each capability adds its steps here."""
+scripted scenario sent as Slack would send it, on a simulated clock. Each capability adds its
+steps here."""
 
 from __future__ import annotations
 
@@ -8,13 +9,25 @@ import textwrap
 import time
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
 
 from bot.clock import SettableClock
-from bot.offline import OfflineBot
+from bot.convening.jobs import sweep_invitations
+from bot.convening.models import Invitation, InvitationMessage, Meeting
+from bot.offline import SAMPLE_CHILD_NAME, OfflineBot, open_strategy_form, strategy_form_values
+from bot.partnership.models import Agency
 
 # The demo's people come from the sample partnership in schedules/.
 SOCIAL_WORKER = "U0CSC001"
+POLICE_PPU = "U0PPU001"
+HEALTH = "U0HLT001"
+LOCATE = "U0LOC001"
+LOCATE_DELEGATE = "U0LOC002"
+# Tuesday 10 November 2026, 10:00 in London: a working morning.
+DEMO_START = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
 
 Step = Callable[[OfflineBot], None]
 
@@ -28,6 +41,21 @@ def _slack_text(body: str) -> str:
         return str(json.loads(body).get("text", ""))
     except (ValueError, AttributeError):
         return body
+
+
+def blocks_as_text(blocks: list[dict[str, Any]]) -> str:
+    """A message's blocks as plain lines, roughly as Slack shows them."""
+    lines: list[str] = []
+    for block in blocks:
+        if block["type"] == "section" and block.get("text"):
+            lines.extend(block["text"]["text"].splitlines())
+        elif block["type"] == "context":
+            lines.extend(e.get("text", "") for e in block["elements"])
+        elif block["type"] == "actions":
+            lines.append("  ".join(f"[{e['text']['text']}]" for e in block["elements"]))
+        elif block["type"] == "divider":
+            lines.append("-" * 40)
+    return "\n".join(lines)
 
 
 def step_health(bot: OfflineBot) -> None:
@@ -55,20 +83,174 @@ def step_strategy_help(bot: OfflineBot) -> None:
 def step_unknown_subcommand(bot: OfflineBot) -> None:
     """A mistyped sub-command gets usage help, not silence."""
     response = bot.slack.command("/strategy", "frobnicate", user_id=SOCIAL_WORKER)
-    first_line = _slack_text(response.body).splitlines()[-1]
-    _say(f"/strategy frobnicate -> {first_line}")
+    last_line = _slack_text(response.body).splitlines()[-1]
+    _say(f"/strategy frobnicate -> {last_line}")
 
 
 def step_home_tab(bot: OfflineBot) -> None:
     """Opening the Home tab publishes a view naming the person's agency and roles."""
     bot.slack.event({"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home", "channel": "D0HOME"})
-    published = bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" for c in calls))
-    view = next(c for c in published if c.method == "views.publish").args["view"]
-    if isinstance(view, str):
-        view = json.loads(view)
-    section = next(b for b in view["blocks"] if b["type"] == "section")
+    bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" for c in calls))
+    view = bot.local_slack.home_view(SOCIAL_WORKER) or {}
+    section = next(b for b in view.get("blocks", []) if b["type"] == "section")
     _say("Home tab published:")
     _say(textwrap.indent(section["text"]["text"], "  | "))
+
+
+def _meeting(bot: OfflineBot) -> Meeting:
+    with Session(bot.runtime.engine) as session:
+        meeting = session.exec(select(Meeting).order_by(Meeting.id)).first()
+    if meeting is None:
+        raise RuntimeError("no discussion was convened")
+    return meeting
+
+
+def _invitation_id(bot: OfflineBot, agency_code: str) -> int:
+    with Session(bot.runtime.engine) as session:
+        invitation = session.exec(
+            select(Invitation)
+            .join(Agency, Agency.id == Invitation.agency_id)
+            .where(Invitation.meeting_id == _meeting(bot).id, Agency.code == agency_code)
+        ).one()
+    return invitation.id or 0
+
+
+def step_convene(bot: OfflineBot) -> None:
+    """A social worker convenes an urgent discussion; the form opens pre-filled."""
+    view = open_strategy_form(bot, SOCIAL_WORKER, "CS-1234567")
+    start = next(b for b in view["blocks"] if b.get("block_id") == "start")["element"]["initial_date_time"]
+    deadlines = next(b for b in view["blocks"] if b["type"] == "context" and "Deadlines" in json.dumps(b))
+    _say(
+        f"/strategy new CS-1234567 -> modal '{view['title']['text']}', first free slot "
+        f"{datetime.fromtimestamp(start, UTC):%a %d %b %H:%M} UTC"
+    )
+    _say(deadlines["elements"][0]["text"])
+    late = bot.slack.view_submission(
+        SOCIAL_WORKER,
+        view,
+        values=strategy_form_values(
+            start={
+                "type": "datetimepicker",
+                "selected_date_time": int(datetime(2026, 11, 14, 10, 0, tzinfo=UTC).timestamp()),
+            }
+        ),
+    )
+    _say(f"submitted for Saturday -> inline error: {late.json()['errors']['start']}")
+    response = bot.slack.view_submission(SOCIAL_WORKER, view, values=strategy_form_values())
+    bot.settle()
+    meeting = _meeting(bot)
+    _say(
+        f"submitted -> HTTP {response.status}; stored as {meeting.reference}, deadline "
+        f"{bot.runtime.calendar.local(meeting.deadline):%a %d %b %H:%M}"
+        if meeting.deadline
+        else ""
+    )
+    channel = bot.local_slack.channel(meeting.channel_id or "") or {}
+    _say(f"private channel #{channel.get('name')} created; convenor and chair invited")
+    with Session(bot.runtime.engine) as session:
+        rows = session.exec(
+            select(Agency.name, InvitationMessage.person_id)
+            .join(Invitation, Invitation.agency_id == Agency.id)
+            .join(InvitationMessage, InvitationMessage.invitation_id == Invitation.id)
+            .where(Invitation.meeting_id == meeting.id)
+        ).all()
+    agencies = sorted({name for name, _ in rows})
+    _say(f"{len(rows)} invitations sent by DM to {len(agencies)} agencies: {', '.join(agencies)}")
+    files = [u for u in bot.local_slack.uploaded_files() if u.filename.endswith(".ics")]
+    _say(f"{len(files)} calendar invitations ({files[0].filename}) uploaded through files_upload_v2")
+    flagged = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if "no Slack account" in c.args.get("text", "")
+    ]
+    if flagged:
+        _say("the convenor is told who has no Slack account:")
+        _say(textwrap.indent(flagged[0].args["text"], "  | "))
+
+
+def step_answers(bot: OfflineBot) -> None:
+    """Three agencies answer from their invitations: attending, written update, a delegate."""
+    bot.slack.block_actions(
+        POLICE_PPU, [{"action_id": "invitation_attending", "value": str(_invitation_id(bot, "police-ppu"))}]
+    )
+    _say("Police (PPU) clicks [Attending]")
+    bot.slack.block_actions(
+        HEALTH, [{"action_id": "invitation_written_update", "value": str(_invitation_id(bot, "health"))}]
+    )
+    _say("Health clicks [Written update only]")
+    bot.slack.block_actions(
+        LOCATE, [{"action_id": "invitation_delegate", "value": str(_invitation_id(bot, "locate"))}]
+    )
+    opened = bot.local_slack.wait_for(
+        lambda calls: any(c.method == "views.open" and c.ok for c in calls[-3:])
+    )
+    modal = [c for c in opened if c.method == "views.open"][-1].response["view"]
+    bot.slack.view_submission(
+        LOCATE,
+        modal,
+        values={
+            "delegate": {
+                "value": {
+                    "type": "static_select",
+                    "selected_option": {
+                        "value": LOCATE_DELEGATE,
+                        "text": {"type": "plain_text", "text": "delegate"},
+                    },
+                }
+            }
+        },
+    )
+    _say(f"Locate clicks [Sending a delegate] and picks <@{LOCATE_DELEGATE}>")
+    bot.slack.block_actions(
+        HEALTH,
+        [{"action_id": "invitation_attending", "value": str(_invitation_id(bot, "police-cid"))}],
+        message={"ts": "1", "text": "invitation"},
+        channel_id="D0HEALTH",
+    )
+    bot.settle()
+    refusal = [c for c in bot.local_slack.calls if c.method == "response_url"]
+    if refusal:
+        _say(f"Health tries to answer for Force CID -> refused: {refusal[-1].args.get('text')}")
+    updates = [c for c in bot.local_slack.calls_to("chat.update") if c.ok]
+    _say(f"{len(updates)} messages updated in place (invitations and the live status)")
+
+
+def step_chasing(bot: OfflineBot) -> None:
+    """Force CID has not answered: an hour later it is reminded, then its duty officer is told."""
+    for label, advance in (
+        ("+1 working hour", timedelta(hours=1, minutes=1)),
+        ("+2 working hours", timedelta(hours=1)),
+    ):
+        bot.clock.advance(advance)
+        steps = sweep_invitations(bot.runtime)
+        bot.settle()
+        _say(f"{label} ({bot.runtime.calendar.local(bot.clock.now()):%H:%M}): {steps} chase step(s)")
+    for call in bot.local_slack.calls_to("chat.postMessage"):
+        text = call.args.get("text", "")
+        if ("Reminder" in text or "Escalation" in text) and "Force CID" in text:
+            _say(f"  -> <@{call.args['channel']}>: {text[:110]}...")
+
+
+def step_status(bot: OfflineBot) -> None:
+    """The live status message in the discussion's channel, as it now reads."""
+    meeting = _meeting(bot)
+    message = next(
+        m for m in bot.local_slack.messages(meeting.channel_id or "") if m["ts"] == meeting.status_message_ts
+    )
+    _say(textwrap.indent(blocks_as_text(message["blocks"]), "  | "))
+
+
+def step_need_to_know(bot: OfflineBot) -> None:
+    """The child's name and date of birth went into the record, never into Slack."""
+    sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
+    files = b"".join(u.content for u in bot.local_slack.uploaded_files())
+    found = SAMPLE_CHILD_NAME in sent or SAMPLE_CHILD_NAME.encode() in files or "2011-05-01" in sent
+    _say(
+        f"{len(bot.local_slack.calls)} Web API calls checked: the child's name "
+        f"{'WAS FOUND' if found else 'appears in none of them'}"
+    )
+    if found:
+        raise RuntimeError("the child's name reached Slack")
 
 
 SCENARIO: list[tuple[str, Step]] = [
@@ -77,17 +259,25 @@ SCENARIO: list[tuple[str, Step]] = [
     ("A social worker asks for help", step_strategy_help),
     ("A mistyped command", step_unknown_subcommand),
     ("The Home tab", step_home_tab),
+    ("Convening a strategy discussion", step_convene),
+    ("Agencies answer their invitations", step_answers),
+    ("An agency that does not answer is chased and escalated", step_chasing),
+    ("The live status message", step_status),
+    ("Need to know", step_need_to_know),
 ]
 
 
 def run_demo(*, verbose: bool = False) -> int:
     """Play the scenario and print each step; non-zero if a step fails."""
-    clock = SettableClock(datetime.now(UTC))
+    clock = SettableClock(DEMO_START)
     with OfflineBot(clock=clock) as bot:
         print("Safeguarding panel bot: offline demo")
         print(f"  app on {bot.server.events_url}")
         print(f"  local Slack Web API on {bot.local_slack.api_url}")
         print(f"  fresh SQLite database {bot.database_url.removeprefix('sqlite:///')}")
+        print(
+            f"  simulated clock from {bot.runtime.calendar.local(DEMO_START):%a %d %b %Y %H:%M} London time"
+        )
         print()
         for number, (title, step) in enumerate(SCENARIO, start=1):
             print(f"{number}. {title}")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from bot.bootstrap import build_runtime
 from bot.clock import Clock, SystemClock
 from bot.local_slack import LocalSlack, SignedSlackClient
+from bot.local_slack.signed_client import StateValue
 from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, load_settings
@@ -23,6 +26,9 @@ from bot.slack.client import make_web_client
 from bot.web import BotHttpServer, BotWsgiApp
 
 SIGNING_SECRET = "local-signing-secret"
+# The sample case the demo and tests convene for: a fictional child, never shown in Slack.
+SAMPLE_CHILD_NAME = "Jayden Okonkwo-Test"
+SAMPLE_CHAIR = "U0CSC004"
 BOT_TOKEN = "xoxb-local"
 
 
@@ -143,3 +149,44 @@ class OfflineBot:
         self.runtime.engine.dispose()
         if self._temp is not None:
             self._temp.cleanup()
+
+
+# ----------------------------------------------------------------- driving the bot as people do
+
+
+def strategy_form_values(**overrides: Any) -> dict[str, dict[str, Any]]:
+    """A complete, valid `/strategy new` submission for the sample partnership, in Slack's
+    `state.values` shape; override any field by its block id."""
+    fields: dict[str, Any] = {
+        "case_reference": StateValue.text("CS-1234567"),
+        "child_name": StateValue.text(SAMPLE_CHILD_NAME),
+        "child_date_of_birth": StateValue.datepicker("2011-05-01"),
+        "reason": StateValue.text("Found out of area with unexplained cash; missing three times."),
+        "concerns": StateValue.checkboxes(["county_lines", "missing"]),
+        "right_help_right_time_level": StateValue.static_select("complex_significant"),
+        "urgency": StateValue.static_select("urgent"),
+        "start": StateValue.datetimepicker(int(datetime(2026, 11, 10, 14, 0, tzinfo=UTC).timestamp())),
+        "late_reason": StateValue.text(None),
+        "format": StateValue.radio_buttons("call"),
+        "chair": StateValue.static_select(SAMPLE_CHAIR),
+        "extra_agencies": StateValue.multi_static_select([]),
+        "extra_people": StateValue.multi_users_select([]),
+        "follows": StateValue.text(None),
+    }
+    fields.update(overrides)
+    return {block: {"value": element} for block, element in fields.items()}
+
+
+def open_strategy_form(bot: OfflineBot, user_id: str, text: str = "") -> dict[str, Any]:
+    """Type `/strategy new …` and return the modal the bot asked Slack to open."""
+    before = len(bot.local_slack.calls_to("views.open"))
+    response = bot.slack.command("/strategy", f"new {text}".strip(), user_id=user_id)
+    if response.status != 200:
+        raise RuntimeError(f"/strategy new answered {response.status}")
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
+    )
+    call = [c for c in calls if c.method == "views.open"][-1]
+    if not call.ok:
+        raise RuntimeError(f"views.open was refused: {call.response}")
+    return dict(call.response["view"])

@@ -37,13 +37,16 @@ class Runtime:
     partnership: Partnership
     calendar: WorkingCalendar
     courier: Courier = field(default_factory=Courier)
+    delivery_workers: int = 8
     scheduler: BackgroundScheduler | None = None
     _delivery_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def deliver_now(self) -> int:
         """Send what the outbox owes Slack; one delivery pass at a time per process."""
         with self._delivery_lock:
-            return self.courier.deliver_pending(self.engine, self.client, self.clock)
+            return self.courier.deliver_pending(
+                self.engine, self.client, self.clock, workers=self.delivery_workers
+            )
 
     def kick_delivery(self) -> None:
         """Ask for a delivery pass soon, after the caller's commit (never inside a request)."""

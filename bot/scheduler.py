@@ -37,6 +37,9 @@ def start_scheduler(
 ) -> BackgroundScheduler:
     """Start the jobs: outbox delivery (on an interval and whenever kicked) and the sweep
     that chases invitations (every `sweep_interval_minutes` of `schedules/chasing.yaml`)."""
+    # A kick while a pass is running is skipped by design (the pass picks the work up);
+    # APScheduler would log each skip as a warning.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = BackgroundScheduler(timezone=runtime.settings.timezone)
     sweep_every = sweep_interval_seconds or runtime.partnership.chasing.sweep_interval_minutes * 60
     scheduler.add_job(

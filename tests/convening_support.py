@@ -11,13 +11,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.convening.models import Invitation, InvitationMessage, Meeting
-from bot.local_slack.signed_client import StateValue
-from bot.offline import OfflineBot
+from bot.offline import SAMPLE_CHAIR, SAMPLE_CHILD_NAME, OfflineBot, open_strategy_form, strategy_form_values
 from bot.partnership.models import Agency
 
 SOCIAL_WORKER = "U0CSC001"
-CHAIR = "U0CSC004"
-CHILD_NAME = "Jayden Okonkwo-Test"
+CHAIR = SAMPLE_CHAIR
+CHILD_NAME = SAMPLE_CHILD_NAME
 POLICE_PPU = "U0PPU001"
 POLICE_PPU_2 = "U0PPU002"
 HEALTH = "U0HLT001"
@@ -26,25 +25,7 @@ LOCATE = "U0LOC001"
 
 def form_values(**overrides: Any) -> dict[str, dict[str, Any]]:
     """A complete, valid `/strategy new` submission; override any field by block id."""
-    fields: dict[str, Any] = {
-        "case_reference": StateValue.text("CS-1234567"),
-        "child_name": StateValue.text(CHILD_NAME),
-        "child_date_of_birth": StateValue.datepicker("2011-05-01"),
-        "reason": StateValue.text("Found out of area with unexplained cash; missing three times."),
-        "concerns": StateValue.checkboxes(["county_lines", "missing"]),
-        "right_help_right_time_level": StateValue.static_select("complex_significant"),
-        "urgency": StateValue.static_select("urgent"),
-        "start": StateValue.datetimepicker(int(datetime(2026, 11, 10, 14, 0, tzinfo=UTC).timestamp())),
-        "late_reason": StateValue.text(None),
-        "format": StateValue.radio_buttons("call"),
-        "chair": StateValue.static_select(CHAIR),
-        "extra_agencies": StateValue.multi_static_select([]),
-        "extra_people": StateValue.multi_users_select([]),
-        "follows": StateValue.text(None),
-    }
-    for key, value in overrides.items():
-        fields[key] = value
-    return {block: {"value": element} for block, element in fields.items()}
+    return strategy_form_values(**overrides)
 
 
 def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> int:
@@ -54,15 +35,7 @@ def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> int:
 
 def open_form(bot: OfflineBot, user_id: str = SOCIAL_WORKER, text: str = "CS-1234567") -> dict[str, Any]:
     """Type `/strategy new` and return the modal Slack was asked to open."""
-    before = len(bot.local_slack.calls_to("views.open"))
-    response = bot.slack.command("/strategy", f"new {text}".strip(), user_id=user_id)
-    assert response.status == 200
-    calls = bot.local_slack.wait_for(
-        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
-    )
-    call = [c for c in calls if c.method == "views.open"][-1]
-    assert call.ok, call.response
-    return call.response["view"]
+    return open_strategy_form(bot, user_id, text)
 
 
 def submit(bot: OfflineBot, view: dict[str, Any], user_id: str = SOCIAL_WORKER, **overrides: Any):

@@ -154,7 +154,7 @@ def _record_step(
         session.add(
             Chase(
                 invitation_id=invitation.id,
-                step=_step_name(step),
+                step=_step_name(step, configured.escalation),
                 to_person_id=stored.id if stored else None,
                 via="slack_dm" if person.slack_user_id else "none",
                 at=now,
@@ -163,10 +163,12 @@ def _record_step(
     return DueChase(invitation.id or 0, meeting.id or 0, agency.code, number, step, recipients)
 
 
-def _step_name(step: ChaseStep) -> str:
+def _step_name(step: ChaseStep, route: tuple[str, ...]) -> str:
+    """`reminded` (the contacts), `escalated_to_duty`, `escalated_to_lead`, `told_convenor`."""
     if step.kind == "convenor":
         return "told_convenor"
-    return "reminded" if step.route_index == 0 else f"escalated_{step.route_index}"
+    target = route[step.route_index] if step.route_index < len(route) else "next"
+    return "reminded" if target == "contacts" else f"escalated_to_{target}"
 
 
 def chase_history(session: Session, invitation_id: int) -> list[Chase]:

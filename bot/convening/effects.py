@@ -347,6 +347,20 @@ def announce_convened(
     settings = runtime.partnership.settings
     number = meeting.reference.rsplit("-", 2)
     channel_name = f"{settings.channel_prefix}-{'-'.join(number[-2:])}".lower()
+    rows = session.exec(
+        select(InvitationMessage)
+        .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
+        .where(Invitation.meeting_id == meeting.id)
+    ).all()
+    for row in rows:
+        enqueue(
+            session,
+            key=f"invitation:{row.id}",
+            method="chat.postMessage",
+            now=now,
+            purpose="invitation_message",
+            subject_id=row.id,
+        )
     enqueue(
         session,
         key=f"channel:{meeting.id}",
@@ -370,20 +384,6 @@ def announce_convened(
         purpose="status_post",
         subject_id=meeting.id,
     )
-    rows = session.exec(
-        select(InvitationMessage)
-        .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-        .where(Invitation.meeting_id == meeting.id)
-    ).all()
-    for row in rows:
-        enqueue(
-            session,
-            key=f"invitation:{row.id}",
-            method="chat.postMessage",
-            now=now,
-            purpose="invitation_message",
-            subject_id=row.id,
-        )
     send_calendar(session, meeting, runtime, now)
     convenor = _slack_id(session, meeting.convenor_id)
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
@@ -433,7 +433,16 @@ def after_answer(
     """An answer changed: update the messages, bring attendees in, warn if core agencies drop out."""
     from bot.convening.service import core_agencies_missing
 
-    refresh_discussion(session, meeting, now)
+    # Each invitation shows its own agency's answer: only this agency's copies change.
+    enqueue_refresh(
+        session, purpose="status_refresh", subject_id=meeting.id or 0, method="chat.update", now=now
+    )
+    for row in session.exec(
+        select(InvitationMessage).where(InvitationMessage.invitation_id == invitation.id)
+    ):
+        enqueue_refresh(
+            session, purpose="invitation_refresh", subject_id=row.id or 0, method="chat.update", now=now
+        )
     joining = [_slack_id(session, invitation.answered_by_id)] if invitation.state == "attending" else []
     if invitation.state == "delegate":
         joining = [_slack_id(session, invitation.delegate_id)]

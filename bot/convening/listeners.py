@@ -62,6 +62,15 @@ def _actor(body: dict[str, Any], member: Member | None) -> Actor:
     return Actor(user_id, _team(body), member.person_id if member else None)
 
 
+def tell(body: dict[str, Any], client: WebClient, text: str) -> None:
+    """A private answer to whoever clicked: in place (response_url) or else by DM."""
+    response_url = body.get("response_url")
+    if response_url:
+        Respond(response_url=response_url)(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+
 def audit_refusal(runtime: Runtime, actor: Actor, act: str, record_id: str | int, reason: str) -> None:
     """Refusals are part of the record, written on their own so nothing else is kept."""
     with session_scope(runtime.engine) as session:
@@ -209,11 +218,11 @@ def register(app: App, runtime: Runtime) -> None:
         return None
 
     def _quick(state: InvitationState):
-        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
             ack()
             refusal = _answer(body, int(action["value"]), Answer(state))
             if refusal:
-                respond(text=refusal, response_type="ephemeral", replace_original=False)
+                tell(body, client, refusal)
 
         return handler
 
@@ -233,17 +242,11 @@ def register(app: App, runtime: Runtime) -> None:
             return invitation, meeting, agency, member_by_slack_id(session, user_id)
 
     @app.action("invitation_delegate")
-    def delegate_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
+    def delegate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         invitation, meeting, agency, member = _invitation_context(int(action["value"]), body["user"]["id"])
         if member is None or member.agency_code != agency.code:
-            respond(
-                text=f"Only {agency.name} can choose its delegate.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            tell(body, client, f"Only {agency.name} can choose its delegate.")
             audit_refusal(
                 runtime,
                 _actor(body, member),
@@ -263,17 +266,11 @@ def register(app: App, runtime: Runtime) -> None:
         )
 
     @app.action("invitation_decline")
-    def decline_clicked(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
+    def decline_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         invitation, meeting, agency, member = _invitation_context(int(action["value"]), body["user"]["id"])
         if member is None or member.agency_code != agency.code:
-            respond(
-                text=f"Only {agency.name} can answer this invitation.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            tell(body, client, f"Only {agency.name} can answer this invitation.")
             audit_refusal(
                 runtime,
                 _actor(body, member),
@@ -319,7 +316,6 @@ def register(app: App, runtime: Runtime) -> None:
             body: dict[str, Any],
             action: dict[str, Any],
             client: WebClient,
-            respond: Respond,
         ) -> None:
             ack()
             with session_scope(runtime.engine) as session:
@@ -330,11 +326,7 @@ def register(app: App, runtime: Runtime) -> None:
                 or member is None
                 or member.person_id not in (meeting.convenor_id, meeting.chair_id)
             ):
-                respond(
-                    text="Only the convenor or the chair can do that.",
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
+                tell(body, client, "Only the convenor or the chair can do that.")
                 audit_refusal(runtime, _actor(body, member), act, action["value"], "not convenor or chair")
                 return
             client.views_open(trigger_id=body["trigger_id"], view=builder(meeting))

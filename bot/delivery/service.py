@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,8 +66,8 @@ PERMANENT_ERRORS = frozenset(
 )
 MAX_BACKOFF = timedelta(minutes=15)
 LEASE = timedelta(minutes=2)
-DEFER_FOR = timedelta(seconds=5)
 REFRESH_PREFIX = "refresh:"
+WAITING = "waiting for an earlier call"
 
 
 class Defer(Exception):
@@ -129,19 +130,22 @@ def enqueue_refresh(
     )
 
 
-def _superseded(session: Session, message: OutboxMessage) -> bool:
-    """A refresh with a newer one waiting behind it has nothing to add."""
+def _refresh_order(session: Session, message: OutboxMessage) -> str:
+    """For refreshes of one message: "wait" while an older one is unsettled (so updates
+    never overtake each other when delivered in parallel), "skip" when a newer one is
+    waiting (it will show the latest state), else "send"."""
     if not message.key.startswith(REFRESH_PREFIX):
-        return False
-    newer = session.exec(
-        select(OutboxMessage.id).where(
-            OutboxMessage.purpose == message.purpose,
-            OutboxMessage.subject_id == message.subject_id,
-            OutboxMessage.state == OutboxState.PENDING,
-            OutboxMessage.id > (message.id or 0),
-        )
-    ).first()
-    return newer is not None
+        return "send"
+    siblings = select(OutboxMessage.id).where(
+        OutboxMessage.purpose == message.purpose,
+        OutboxMessage.subject_id == message.subject_id,
+        OutboxMessage.state == OutboxState.PENDING,
+    )
+    if session.exec(siblings.where(OutboxMessage.id < (message.id or 0))).first() is not None:
+        return "wait"
+    if session.exec(siblings.where(OutboxMessage.id > (message.id or 0))).first() is not None:
+        return "skip"
+    return "send"
 
 
 @dataclass(frozen=True)
@@ -171,14 +175,20 @@ def _due(now: datetime):
 
 
 def _lease_next(
-    engine: Engine, now: datetime, owner: str, preparers: dict[str, Preparer]
+    engine: Engine,
+    now: datetime,
+    owner: str,
+    preparers: dict[str, Preparer],
+    passed_over: set[int],
 ) -> tuple[OutboxMessage, _Outcome | None] | None:
-    """Claim the oldest due entry and build its arguments; None when nothing is due."""
+    """Claim the oldest due entry and build its arguments; None when nothing is due.
+    Entries this worker already deferred in this pass (`passed_over`) are left alone."""
     while True:
         with session_scope(engine) as session:
-            candidate = session.exec(
-                select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(1)
-            ).first()
+            query = select(OutboxMessage.id).where(_due(now))
+            if passed_over:
+                query = query.where(OutboxMessage.id.not_in(passed_over))  # type: ignore[union-attr]
+            candidate = session.exec(query.order_by(OutboxMessage.id).limit(1)).first()
             if candidate is None:
                 return None
             won = session.exec(  # type: ignore[call-overload]
@@ -194,8 +204,9 @@ def _lease_next(
                 continue
             message = session.get(OutboxMessage, candidate, populate_existing=True)
             assert message is not None
-            if _superseded(session, message):
-                return message, _Outcome(False, skip=True)
+            order = _refresh_order(session, message)
+            if order != "send":
+                return message, _Outcome(False, skip=order == "skip", defer=order == "wait")
             preparer = preparers.get(message.purpose)
             if preparer is None:
                 return message, None
@@ -325,8 +336,10 @@ def _settle(
         elif outcome.skip:
             row.state = OutboxState.SKIPPED
         elif outcome.defer:
-            row.attempts -= 1  # waiting for a dependency is not a failed attempt
-            row.next_attempt_at = now + DEFER_FOR
+            # Waiting for an earlier call is not a failed attempt; it is due again at once,
+            # and the worker that deferred it leaves it to the next pass.
+            row.attempts -= 1
+            row.last_error = WAITING
         elif outcome.permanent:
             row.state = OutboxState.FAILED
             row.last_error = outcome.error[:500]
@@ -379,17 +392,30 @@ class Courier:
 
         return register
 
-    def deliver_pending(self, engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500) -> int:
-        """Send every due entry, oldest first; returns how many were accepted."""
+    def deliver_pending(
+        self, engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500, workers: int = 1
+    ) -> int:
+        """Send every due entry, oldest first, on `workers` threads at once (independent
+        calls in parallel, as Slack's per-channel limits allow); returns how many succeeded."""
+        if workers <= 1:
+            return self._deliver_some(engine, client, clock, limit)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier") as pool:
+            shares = [pool.submit(self._deliver_some, engine, client, clock, limit) for _ in range(workers)]
+            return sum(share.result() for share in shares)
+
+    def _deliver_some(self, engine: Engine, client: WebClient, clock: Clock, limit: int) -> int:
         owner = uuid.uuid4().hex
         delivered = 0
+        passed_over: set[int] = set()
         for _ in range(limit):
-            leased = _lease_next(engine, clock.now(), owner, self.preparers)
+            leased = _lease_next(engine, clock.now(), owner, self.preparers, passed_over)
             if leased is None:
                 break
             message, early = leased
             outcome = early or _call(client, message, self.senders)
             _settle(engine, message, outcome, clock.now(), owner, self.hooks)
+            if outcome.defer:
+                passed_over.add(message.id or 0)
             delivered += outcome.ok
         return delivered
 

@@ -1,0 +1,201 @@
+"""Acknowledgement latency: how long Slack waits for the bot's answer.
+
+Signed `/strategy new` commands (the bot looks the person up, acks, then calls views.open)
+and `/strategy new` form submissions (the bot validates against the database before it
+acks), sent over loopback by 1 and by 50 concurrent clients, against a bare Bolt app whose
+listeners only `ack()`, served by the same WSGI app and waitress server with the same
+signing. Target: the bot's p99 at most 1.5x the bare app's, and never above 1 s.
+
+    python -m tests.benchmarks.bench_ack            # about a minute on 2 cores
+    python -m tests.benchmarks.bench_ack --scale 0.3  # fewer samples, for a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from bot.offline import BOT_TOKEN, SIGNING_SECRET, OfflineBot
+from bot.local_slack import StateValue
+from tests.benchmarks.load import LoadResult, PreparedRequest, fire
+from tests.benchmarks.support import (
+    BareBoltServer,
+    RequestRecorder,
+    machine,
+    percentile,
+    quiet_logs,
+    table,
+    verdict,
+)
+from tests.convening_support import SOCIAL_WORKER, at, form_values, open_form
+
+RATIO_TARGET = 1.5
+CEILING_MS = 1000.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    build: Callable[[RequestRecorder, int], None]  # adds one prepared request, numbered
+    samples: dict[int, int]  # clients -> samples
+    warmup: int
+    expected_answer: str  # what the bot's body should contain ("" = an empty ack)
+
+
+def fresh_view(view: dict[str, Any]) -> dict[str, Any]:
+    """The opened modal without its ids: each submission then gets a view id of its own,
+    as each real modal has, so the bot's idempotency key differs."""
+    return {k: v for k, v in view.items() if k not in ("id", "root_view_id", "hash")}
+
+
+def proposed_start(view: dict[str, Any]) -> int:
+    """The first free working-hours slot the bot pre-filled in the form."""
+    block = next(b for b in view["blocks"] if b.get("block_id") == "start")
+    return int(block["element"]["initial_date_time"])
+
+
+def scenarios(view: dict[str, Any], scale: float) -> list[Scenario]:
+    modal = fresh_view(view)
+    start = proposed_start(view)
+    past = at(2020, 1, 6, 10)
+
+    def n(count: int) -> int:
+        return max(20, int(count * scale))
+
+    def command(recorder: RequestRecorder, number: int) -> None:
+        recorder.command("/strategy", f"new CS-{1000000 + number}", user_id=SOCIAL_WORKER)
+
+    def refused(recorder: RequestRecorder, number: int) -> None:
+        values = form_values(
+            case_reference=StateValue.text(f"CS-{2000000 + number}"), start=StateValue.datetimepicker(past)
+        )
+        recorder.view_submission(SOCIAL_WORKER, modal, values=values)
+
+    def valid(recorder: RequestRecorder, number: int) -> None:
+        values = form_values(
+            case_reference=StateValue.text(f"CS-{3000000 + number}"), start=StateValue.datetimepicker(start)
+        )
+        recorder.view_submission(SOCIAL_WORKER, modal, values=values)
+
+    return [
+        Scenario("/strategy new (command)", command, {1: n(300), 50: n(1000)}, 30, ""),
+        Scenario("form submission, refused (time passed)", refused, {1: n(300), 50: n(1000)}, 30, "errors"),
+        Scenario("form submission, valid (convenes)", valid, {1: n(40), 50: n(100)}, 3, ""),
+    ]
+
+
+def check_answers(label: str, result: LoadResult, expected: str) -> list[str]:
+    """Every answer should be a 200 with the expected body; anything else is a failure."""
+    wrong: Counter[tuple[int, str]] = Counter()
+    for (status, body), count in result.answers.items():
+        if status != 200 or (expected and expected not in body) or (not expected and body not in ("", "{}")):
+            wrong[(status, body)] += count
+    return [
+        f"{label}: {count} unexpected answer(s) {status} {body!r}" for (status, body), count in wrong.items()
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the sample counts")
+    args = parser.parse_args(argv)
+    quiet_logs()
+    began = time.perf_counter()
+    print(f"bench_ack on {machine()}")
+    rows: list[list[Any]] = []
+    misses: list[str] = []
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(max_workers=1, mp_context=spawn) as clients,
+        OfflineBot() as bot,
+        BareBoltServer(SIGNING_SECRET, BOT_TOKEN, bot.local_slack.api_url) as bare,
+    ):
+        # Each command's trigger_id is used by the bot's views.open after the ack; requests
+        # are prepared before they are sent, so the local Slack must not expire them.
+        bot.local_slack.trigger_ttl = None
+        view = open_form(bot)
+        recorder = RequestRecorder(SIGNING_SECRET, bot.local_slack)
+        numbers = iter(range(1, 10_000_000))
+
+        def prepare(scenario: Scenario, count: int) -> list[PreparedRequest]:
+            for _ in range(count):
+                scenario.build(recorder, next(numbers))
+            return recorder.take()
+
+        def run(url: str, requests: list[PreparedRequest], concurrency: int) -> LoadResult:
+            return clients.submit(fire, url, requests, concurrency).result()
+
+        targets = {"bare": bare.events_url, "bot": bot.server.events_url}
+        for scenario in scenarios(view, args.scale):
+            for name, url in targets.items():  # warm up: imports, caches, connections, auth.test
+                run(url, prepare(scenario, scenario.warmup), 1)
+                run(url, prepare(scenario, scenario.warmup), min(50, scenario.warmup))
+            bot.settle()
+            for concurrency, samples in scenario.samples.items():
+                measured: dict[str, LoadResult] = {}
+                for name, url in targets.items():
+                    requests = prepare(scenario, samples)
+                    measured[name] = run(url, requests, concurrency)
+                    if name == "bot":
+                        bot.settle()  # the work after each ack, so the next phase starts quiet
+                    expected = scenario.expected_answer if name == "bot" else ""
+                    label = f"{scenario.name}, {concurrency} client(s), {name}"
+                    misses.extend(check_answers(label, measured[name], expected))
+                bare_p50 = percentile(measured["bare"].latencies_ms, 0.50)
+                bare_p99 = percentile(measured["bare"].latencies_ms, 0.99)
+                bot_p50 = percentile(measured["bot"].latencies_ms, 0.50)
+                bot_p99 = percentile(measured["bot"].latencies_ms, 0.99)
+                ratio = bot_p99 / bare_p99
+                met = ratio <= RATIO_TARGET and bot_p99 <= CEILING_MS
+                label = f"{scenario.name}, {concurrency} client(s)"
+                if ratio > RATIO_TARGET:
+                    misses.append(
+                        f"{label}: p99 {bot_p99:.1f} ms is {ratio:.2f}x the bare app's "
+                        f"{bare_p99:.1f} ms (target at most {RATIO_TARGET}x)"
+                    )
+                if bot_p99 > CEILING_MS:
+                    misses.append(f"{label}: p99 {bot_p99:.1f} ms is above {CEILING_MS:.0f} ms")
+                rows.append(
+                    [
+                        scenario.name,
+                        concurrency,
+                        samples,
+                        f"{bare_p50:.1f}",
+                        f"{bare_p99:.1f}",
+                        f"{bot_p50:.1f}",
+                        f"{bot_p99:.1f}",
+                        f"{ratio:.2f}x",
+                        "met" if met else "MISSED",
+                    ]
+                )
+                print(f"  {label}: bare p99 {bare_p99:.1f} ms, bot p99 {bot_p99:.1f} ms ({ratio:.2f}x)")
+                sys.stdout.flush()
+    headers = [
+        "request",
+        "clients",
+        "samples",
+        "bare p50 ms",
+        "bare p99 ms",
+        "bot p50 ms",
+        "bot p99 ms",
+        "p99 ratio",
+        "target",
+    ]
+    print()
+    print(table(headers, rows))
+    print(f"\ntarget: bot p99 <= {RATIO_TARGET}x bare p99 and <= {CEILING_MS:.0f} ms; SQLite file database")
+    print(f"took {time.perf_counter() - began:.0f} s")
+    return verdict("acknowledgement latency", misses)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
