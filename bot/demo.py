@@ -231,6 +231,77 @@ def step_chasing(bot: OfflineBot) -> None:
             _say(f"  -> <@{call.args['channel']}>: {text[:110]}...")
 
 
+def _submit_update(bot: OfflineBot, user_id: str, agency_code: str, **changes: str) -> dict[str, Any]:
+    """Open the agency update form from the invitation and submit it."""
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.block_actions(
+        user_id, [{"action_id": "agency_update_open", "value": str(_invitation_id(bot, agency_code))}]
+    )
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
+    )
+    view = [c for c in calls if c.method == "views.open"][-1].response["view"]
+    policy = bot.runtime.partnership.agency_updates
+    text = {
+        "role": "Safeguarding lead",
+        "involvement_current": "Open case; weekly contact.",
+        "new_missing": "Missing twice this month, found out of area.",
+        "child_family_views": "Mother wants help; the child says he is fine.",
+        **changes,
+    }
+    values: dict[str, dict[str, Any]] = {
+        block: {"value": {"type": "plain_text_input", "value": value}} for block, value in text.items()
+    }
+    for indicator in policy.risk_indicators:
+        rating = "current" if indicator.code in {"repeated_missing", "found_out_of_area"} else "not_present"
+        values[f"risk:{indicator.code}"] = {
+            "value": {"type": "static_select", "selected_option": {"value": rating}}
+        }
+    values["lawful_basis"] = {
+        "value": {"type": "static_select", "selected_option": {"value": "safeguarding"}}
+    }
+    restricted = ["police_intelligence"] if agency_code.startswith("police") else []
+    values["restrictions"] = {
+        "value": {"type": "checkboxes", "selected_options": [{"value": r} for r in restricted]}
+    }
+    return bot.slack.view_submission(user_id, view, values=values).json()
+
+
+def step_agency_updates(bot: OfflineBot) -> None:
+    """Three agencies send their updates through the form: one amends, one is late."""
+    done = _submit_update(
+        bot, POLICE_PPU, "police-ppu", new_police_intelligence="Seen with older males linked to a line."
+    )
+    _say(f"Police (PPU) submits -> {done['view']['blocks'][0]['text']['text'].splitlines()[1][:90]}")
+    _submit_update(
+        bot, POLICE_PPU, "police-ppu", new_police_intelligence="Also stopped in a car with a knife."
+    )
+    _say("Police (PPU) amends it before the discussion: version 2 is kept beside version 1")
+    _submit_update(
+        bot, LOCATE_DELEGATE, "locate", involvement_current="Return home interviews after each episode."
+    )
+    _say("Locate's delegate submits")
+    bot.clock.set(datetime(2026, 11, 10, 13, 20, tzinfo=UTC))  # updates were due at 13:00
+    late = _submit_update(bot, HEALTH, "health", involvement_current="School nurse review booked.")
+    _say(f"Health submits at 13:20 -> {late['view']['blocks'][0]['text']['text'].splitlines()[1][-60:]}")
+    bot.settle()
+    meeting = _meeting(bot)
+    chair = "U0CSC004"
+    overview = bot.slack.command("/strategy", f"{meeting.reference} updates", user_id=chair).json()
+    _say(f"/strategy {meeting.reference} updates (the chair):")
+    _say(textwrap.indent(blocks_as_text(overview["blocks"]), "  | "))
+    bot.slack.block_actions(chair, [{"action_id": "agency_updates_read", "value": f"{meeting.id}:1"}])
+    calls = bot.local_slack.wait_for(
+        lambda calls: any(
+            "Combined risk grid" in json.dumps(c.args) for c in calls if c.method == "views.open"
+        )
+    )
+    reader = [c for c in calls if c.method == "views.open"][-1].response["view"]
+    grid = next(b for b in reader["blocks"] if b["type"] == "section")
+    _say("the chair's reader opens with the combined risk grid:")
+    _say(textwrap.indent(grid["text"]["text"].strip(), "  | "))
+
+
 def step_status(bot: OfflineBot) -> None:
     """The live status message in the discussion's channel, as it now reads."""
     meeting = _meeting(bot)
@@ -262,6 +333,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("Convening a strategy discussion", step_convene),
     ("Agencies answer their invitations", step_answers),
     ("An agency that does not answer is chased and escalated", step_chasing),
+    ("Agencies send their updates", step_agency_updates),
     ("The live status message", step_status),
     ("Need to know", step_need_to_know),
 ]

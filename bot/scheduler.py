@@ -21,12 +21,14 @@ def _deliver(runtime: Runtime) -> None:
 
 
 def _sweep(runtime: Runtime) -> None:
+    from bot.agency_updates.jobs import sweep_agency_updates
     from bot.convening.jobs import sweep_invitations
 
-    try:
-        sweep_invitations(runtime)
-    except Exception:
-        log.exception("invitation sweep failed; it will run again")
+    for sweep in (sweep_invitations, sweep_agency_updates):
+        try:
+            sweep(runtime)
+        except Exception:
+            log.exception("%s failed; it will run again", sweep.__name__)
 
 
 def start_scheduler(

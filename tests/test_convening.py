@@ -162,6 +162,7 @@ def test_convening_stores_the_discussion_and_invites_every_required_agency(bot) 
         "invitation_delegate",
         "invitation_written_update",
         "invitation_decline",
+        "agency_update_open",
     ]
     status = status_text(bot, meeting.id)
     assert "SD-2026-0001" in status and "CS-1234567" in status

@@ -21,7 +21,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
@@ -38,7 +38,9 @@ def _calendar_of(raw: bytes) -> Calendar:
     return Calendar.from_ical(part.get_payload(decode=True))
 
 
-def test_invitations_and_cancellations_go_by_email_including_to_people_without_slack(database_url, clock, tmp_path) -> None:
+def test_invitations_and_cancellations_go_by_email_including_to_people_without_slack(
+    database_url, clock, tmp_path
+) -> None:
     inbox = Inbox()
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -56,7 +58,9 @@ def test_invitations_and_cancellations_go_by_email_including_to_people_without_s
             meeting = convene(bot)
             assert len(inbox.messages) == 1
             recipients, raw = inbox.messages[0]
-            no_slack = [p for p in bot.runtime.partnership.agency("education").invitees() if not p.slack_user_id]
+            no_slack = [
+                p for p in bot.runtime.partnership.agency("education").invitees() if not p.slack_user_id
+            ]
             assert no_slack and all(p.email in recipients for p in no_slack)
             message = email.message_from_bytes(raw, policy=email.policy.default)
             assert message["Subject"].startswith("OFFICIAL-SENSITIVE: ")
@@ -70,7 +74,11 @@ def test_invitations_and_cancellations_go_by_email_including_to_people_without_s
             )
             opened = bot.local_slack.wait_for(lambda calls: sum(c.method == "views.open" for c in calls) >= 2)
             modal = [c for c in opened if c.method == "views.open"][-1].response["view"]
-            bot.slack.view_submission(SOCIAL_WORKER, modal, values={"reason": {"value": StateValue.text("Held as a single-agency visit")}})
+            bot.slack.view_submission(
+                SOCIAL_WORKER,
+                modal,
+                values={"reason": {"value": StateValue.text("Held as a single-agency visit")}},
+            )
             bot.clock.advance(timedelta(minutes=1))
             settle(bot)
             assert len(inbox.messages) == 2

@@ -100,6 +100,9 @@ def test_demo_plays_the_scenario_offline() -> None:
     assert "*West Midlands Police - Force CID*: no answer yet · escalated to duty" in out
     assert ":bust_in_silhouette: *Locate (missing children team)*: sending a delegate" in out
     assert "the child's name appears in none of them" in out
+    assert "Health submits at 13:20 -> version 1). It was after the deadline, so it is marked late." in out
+    assert "(3 of 6 submitted; due Tue 10 Nov 2026 13:00)" in out
+    assert "update: submitted, amended" in out
     assert out.rstrip().endswith("Demo finished.")
 
 

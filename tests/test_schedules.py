@@ -16,9 +16,11 @@ import pytest
 import yaml
 
 from bot.schedules import (
+    AgencyUpdatePolicy,
     Partnership,
     ScheduleError,
     SchedulesProblem,
+    WorkingDuration,
     check_schedules,
     default_schedules_dir,
     load_partnership,
@@ -768,4 +770,150 @@ def test_missing_partnership_file(copy: Path) -> None:
         f"schedules/partnership.yaml: file not found (expected at {copy / 'partnership.yaml'})"
     ]
     with pytest.raises(ScheduleError, match=r"partnership\.yaml: file not found"):
+        load_partnership(copy)
+
+
+# -------------------------------------------------------------- agency_updates.yaml
+
+
+def test_agency_update_policy(partnership: Partnership) -> None:
+    policy = partnership.agency_updates
+    assert isinstance(policy, AgencyUpdatePolicy)
+    codes = [i.code for i in policy.risk_indicators]
+    assert len(codes) == 18
+    assert codes[0] == "trauma" and codes[-1] == "online_grooming"
+    assert policy.indicator("weapons").name == "Weapons"
+    assert policy.indicator("trauma").name == "Trauma (neglect, violence, loss)"
+    assert all(len(i.name) <= 75 for i in policy.risk_indicators)
+    basis = policy.lawful_basis("safeguarding")
+    assert basis.name == "Safeguarding children at risk (DPA 2018 Sch 1 para 18)"
+    assert "\n" not in basis.description
+    assert "not needed where a child is at risk" in policy.lawful_basis("consent").description
+    assert {b.code for b in policy.lawful_bases} >= {
+        "safeguarding",
+        "public_task",
+        "legal_obligation",
+        "vital_interests",
+        "consent",
+    }
+    assert policy.restriction("police_intelligence").not_for_family
+    assert not policy.restriction("ask_before_sharing").not_for_family
+    assert policy.restrictions_not_for_family() == frozenset({"not_for_family", "police_intelligence"})
+    for lookup, what in (
+        (policy.indicator, "risk indicator"),
+        (policy.lawful_basis, "lawful basis"),
+        (policy.restriction, "sharing restriction"),
+    ):
+        with pytest.raises(KeyError, match=f"no {what} with code 'nothing'"):
+            lookup("nothing")
+
+
+def test_agency_update_reminders(partnership: Partnership) -> None:
+    reminders = partnership.agency_updates.reminders
+    assert reminders.before_deadline == (
+        WorkingDuration(working_days=1),
+        WorkingDuration(working_hours=2),
+    )
+    assert reminders.when_late is True
+
+
+def test_agency_update_reminders_are_sorted_longest_first(copy: Path) -> None:
+    edit_text(
+        copy,
+        "agency_updates.yaml",
+        "before_deadline: [{working_days: 1}, {working_hours: 2}]",
+        "before_deadline: [{working_minutes: 30}, {working_hours: 10}, {working_days: 1}]",
+    )
+    # A working day is 8 hours (chasing.yaml), so 10 working hours comes first.
+    assert [d.describe() for d in load_partnership(copy).agency_updates.reminders.before_deadline] == [
+        "10 working hours",
+        "1 working day",
+        "30 working minutes",
+    ]
+
+
+def test_duplicate_risk_indicator_code(copy: Path) -> None:
+    edit_text(copy, "agency_updates.yaml", "  - code: online_grooming\n", "  - code: weapons\n")
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: risk_indicators[17]: duplicate code 'weapons' "
+        "(already used by risk_indicators[16])"
+    ]
+
+
+def test_risk_indicator_name_too_long_for_slack(copy: Path) -> None:
+    long_name = "Weapons, including knives, firearms, imitation firearms and any other items carried"
+    edit_text(copy, "agency_updates.yaml", "    name: Weapons\n", f"    name: {long_name}\n")
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: risk_indicators[weapons].name: is "
+        f"{len(long_name)} characters long; Slack shows at most 75, so shorten it"
+    ]
+
+
+def test_too_many_risk_indicators(copy: Path) -> None:
+    def add(data: dict[str, Any]) -> None:
+        data["risk_indicators"] += [{"code": f"extra_{n}", "name": f"Extra {n}"} for n in range(23)]
+
+    edit_data(copy, "agency_updates.yaml", add)
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: risk_indicators: lists 41 risk indicators; the Slack "
+        "form has room for at most 40"
+    ]
+
+
+def test_no_lawful_bases(copy: Path) -> None:
+    edit_data(copy, "agency_updates.yaml", lambda data: data.update(lawful_bases=[]))
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: lawful_bases: should list at least 1 entry (found none)"
+    ]
+
+
+def test_zero_reminder(copy: Path) -> None:
+    edit_text(copy, "agency_updates.yaml", "{working_hours: 2}]", "{working_hours: 0}]")
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: reminders.before_deadline[1].working_hours: should "
+        "be greater than 0 (found 0)"
+    ]
+
+
+def test_repeated_reminder(copy: Path) -> None:
+    edit_text(copy, "agency_updates.yaml", "{working_hours: 2}]", "{working_hours: 2}, {working_hours: 2}]")
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: reminders.before_deadline: 2 working hours is listed twice"
+    ]
+
+
+def test_reminders_the_same_length_in_different_units(copy: Path) -> None:
+    edit_text(copy, "agency_updates.yaml", "{working_hours: 2}]", "{working_hours: 8}]")
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: reminders.before_deadline: 1 working day and 8 "
+        "working hours are the same time, as a working day is 8 hours (chasing.yaml); list "
+        "it once"
+    ]
+
+
+def test_unknown_key_in_agency_updates(copy: Path) -> None:
+    edit_text(
+        copy,
+        "agency_updates.yaml",
+        "    name: Ask this agency before sharing further\n    not_for_family: false\n",
+        "    name: Ask this agency before sharing further\n    not_for_famly: false\n",
+    )
+    edit_text(copy, "agency_updates.yaml", "  when_late: true", "  when_overdue: true")
+    assert lines(copy) == [
+        "schedules/agency_updates.yaml: sharing_restrictions[ask_before_sharing]: required "
+        "key 'not_for_family' is missing",
+        "schedules/agency_updates.yaml: sharing_restrictions[ask_before_sharing]: unknown "
+        "key 'not_for_famly' (did you mean 'not_for_family'?)",
+        "schedules/agency_updates.yaml: reminders: required key 'when_late' is missing",
+        "schedules/agency_updates.yaml: reminders: unknown key 'when_overdue' (allowed: "
+        "before_deadline, when_late)",
+    ]
+
+
+def test_missing_agency_updates_file(copy: Path) -> None:
+    (copy / "agency_updates.yaml").unlink()
+    assert lines(copy) == [
+        f"schedules/agency_updates.yaml: file not found (expected at {copy / 'agency_updates.yaml'})"
+    ]
+    with pytest.raises(ScheduleError, match=r"agency_updates\.yaml: file not found"):
         load_partnership(copy)

@@ -42,7 +42,13 @@ def install(runtime: Runtime) -> None:
     courier = runtime.courier
 
     def summary_of(session: Session, meeting: Meeting):
-        return summarise(session, meeting, partnership=runtime.partnership, calendar=runtime.calendar)
+        return summarise(
+            session,
+            meeting,
+            partnership=runtime.partnership,
+            calendar=runtime.calendar,
+            now=runtime.clock.now(),
+        )
 
     def render_invitation(session: Session, message_row: InvitationMessage) -> dict[str, Any]:
         invitation = session.get(Invitation, message_row.invitation_id)

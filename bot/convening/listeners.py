@@ -145,19 +145,14 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         with session_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
-            if member is None or not member.has_role("convenor"):
-                ack(
-                    response_action="errors",
-                    errors={"case_reference": "Only children's social care convenors can convene."},
-                )
-                audit_refusal(
-                    runtime,
-                    _actor(body, member),
-                    "discussion.convene_refused",
-                    "",
-                    "not a convenor",
-                )
-                return
+        if member is None or not member.has_role("convenor"):
+            ack(
+                response_action="errors",
+                errors={"case_reference": "Only children's social care convenors can convene."},
+            )
+            audit_refusal(runtime, _actor(body, member), "discussion.convene_refused", "", "not a convenor")
+            return
+        with session_scope(runtime.engine) as session:
             request = _request_from(read_values(view["state"]), member, view, _team(body))
             errors = validate(
                 session,

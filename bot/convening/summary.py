@@ -37,6 +37,7 @@ class AgencyStatus:
     decline_reason: str
     chases: tuple[ChaseLine, ...]
     recipients: tuple[str, ...]  # Slack ids of those who received the invitation
+    update_state: str = ""  # "submitted", "missing, late", "draft only"...; "" once closed
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,12 @@ def _slack_id(session: Session, person_id: int | None) -> str | None:
 
 
 def summarise(
-    session: Session, meeting: Meeting, *, partnership: Partnership, calendar: WorkingCalendar
+    session: Session,
+    meeting: Meeting,
+    *,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
 ) -> DiscussionSummary:
     """Read one discussion and its invitations into a summary for rendering."""
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
@@ -85,6 +91,7 @@ def summarise(
         .where(Invitation.meeting_id == meeting.id)
         .order_by(Invitation.id)
     ).all()
+    update_states = _update_states(session, meeting, partnership, calendar, now)
     for invitation, agency in rows:
         chases = tuple(
             ChaseLine(c.at, c.step, names[c.to_person_id].name if c.to_person_id in names else "")
@@ -114,6 +121,7 @@ def summarise(
                 decline_reason=invitation.decline_reason,
                 chases=chases,
                 recipients=recipients,
+                update_state=update_states.get(agency.code, ""),
             )
         )
     return DiscussionSummary(
@@ -137,3 +145,24 @@ def summarise(
         core_missing=tuple(core_agencies_missing(session, meeting, partnership)),
         agencies=tuple(agencies),
     )
+
+
+def _update_states(
+    session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar, now: datetime
+) -> dict[str, str]:
+    """Each agency's update in a word or two, for the status line (open discussions only)."""
+    from bot.agency_updates.service import deadline_for, overview
+    from bot.convening.service import OPEN_STATES
+
+    if meeting.state not in OPEN_STATES:
+        return {}
+    deadline = deadline_for(meeting, partnership, calendar)
+    states: dict[str, str] = {}
+    for summary in overview(session, meeting, deadline=deadline, now=now):
+        words = "draft only" if summary.state == "draft" else summary.state
+        if summary.amended:
+            words += ", amended"
+        if summary.late:
+            words += ", late"
+        states[summary.agency_code] = words
+    return states

@@ -295,6 +295,8 @@ def _agency_line(agency: AgencyStatus, calendar: WorkingCalendar) -> str:
         last = agency.chases[-1]
         step = last.step.replace("_", " ")
         line += f" · {step} {calendar.local(last.at):%H:%M %d %b}"
+    if agency.update_state:
+        line += f" · update: {agency.update_state}"
     if not agency.required:
         line += " · _invited as relevant_"
     return line
@@ -431,6 +433,7 @@ def invitation_message(
                     ButtonElement(
                         text="Decline", action_id="invitation_decline", value=value, style="danger"
                     ),
+                    ButtonElement(text="Submit agency update", action_id="agency_update_open", value=value),
                 ],
             )
         )

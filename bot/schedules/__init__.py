@@ -1,6 +1,6 @@
 """The partnership's own configuration (`schedules/`): its name and reference formats,
-agencies, roles, meeting types, chasing, panels and retention, loaded and checked so
-mistakes are caught at start-up."""
+agencies, roles, meeting types, chasing, panels, retention and what agency updates ask
+for, loaded and checked so mistakes are caught at start-up."""
 
 from bot.schedules.loader import check_schedules, default_schedules_dir, load_partnership
 from bot.schedules.models import (
@@ -9,11 +9,14 @@ from bot.schedules.models import (
     ActionChasing,
     ActionDue,
     Agency,
+    AgencyUpdatePolicy,
+    AgencyUpdateReminders,
     CaseReferenceFormat,
     ChasingPolicy,
     ContactRef,
     InvitationChase,
     InvitationChasing,
+    LawfulBasis,
     MeetingType,
     MinutesTimescales,
     Panel,
@@ -37,11 +40,14 @@ __all__ = [
     "ActionChasing",
     "ActionDue",
     "Agency",
+    "AgencyUpdatePolicy",
+    "AgencyUpdateReminders",
     "CaseReferenceFormat",
     "ChasingPolicy",
     "ContactRef",
     "InvitationChase",
     "InvitationChasing",
+    "LawfulBasis",
     "MeetingType",
     "MinutesTimescales",
     "Panel",
@@ -49,9 +55,11 @@ __all__ = [
     "PartnershipSettings",
     "Person",
     "RetentionPolicy",
+    "RiskIndicator",
     "RoleDefinition",
     "ScheduleError",
     "SchedulesProblem",
+    "SharingRestriction",
     "Snooze",
     "UpdatesDue",
     "Urgencies",

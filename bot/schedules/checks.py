@@ -17,6 +17,7 @@ from bot.schedules.models import (
     ROLES,
     URGENCIES,
     Agency,
+    AgencyUpdatePolicy,
     ChasingPolicy,
     ContactRef,
     MeetingType,
@@ -28,6 +29,7 @@ from bot.schedules.models import (
 )
 from bot.schedules.problems import (
     AGENCIES,
+    AGENCY_UPDATES,
     CHASING,
     MEETING_TYPES,
     PANELS,
@@ -48,6 +50,7 @@ class Loaded:
     panels: list[tuple[int, Panel]] | None
     chasing: ChasingPolicy | None
     retention: RetentionPolicy | None
+    agency_updates: AgencyUpdatePolicy | None = None
 
 
 def _raw_entries(col: Collector, filename: str, key: str) -> list[Any] | None:
@@ -429,6 +432,15 @@ def _check_panel_hours(col: Collector, loaded: Loaded, index: int, panel: Panel)
         )
 
 
+# -------------------------------------------------------------------- agency updates
+
+
+def _check_agency_updates(col: Collector) -> None:
+    """Each indicator, lawful basis and restriction code is used once, as records keep it."""
+    for key in ("risk_indicators", "lawful_bases", "sharing_restrictions"):
+        _duplicates(col, AGENCY_UPDATES, key, _raw_entries(col, AGENCY_UPDATES, key))
+
+
 def run_checks(col: Collector, loaded: Loaded) -> None:
     """Run every cross-entry and cross-file check, adding problems to `col`."""
     _check_agencies(col, loaded)
@@ -438,3 +450,4 @@ def run_checks(col: Collector, loaded: Loaded) -> None:
     _check_meeting_types(col, loaded)
     _check_chasing(col, loaded)
     _check_panels(col, loaded)
+    _check_agency_updates(col)

@@ -22,6 +22,7 @@ from bot.schedules.checks import Loaded, run_checks
 from bot.schedules.models import (
     UNION_TAGS,
     Agency,
+    AgencyUpdatePolicy,
     ChasingPolicy,
     MeetingType,
     Panel,
@@ -32,6 +33,7 @@ from bot.schedules.models import (
 )
 from bot.schedules.problems import (
     AGENCIES,
+    AGENCY_UPDATES,
     CHASING,
     FILES,
     MEETING_TYPES,
@@ -168,6 +170,11 @@ def _shown(value: Any) -> str | None:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _entries(count: int) -> str:
+    """'1 entry', '3 entries'."""
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
+
+
 def _friendly(error: Any, model: type[BaseModel]) -> tuple[Loc, str]:
     """Rewrite one pydantic error as (location, plain-English message)."""
     loc: Loc = tuple(error["loc"])
@@ -193,6 +200,13 @@ def _friendly(error: Any, model: type[BaseModel]) -> tuple[Loc, str]:
             message = "should be a contact id or a person written out in full"
     elif kind == "value_error":
         return loc, message.removeprefix("Value error, ")
+    elif kind in ("too_short", "too_long") and isinstance(error.get("input"), list | tuple):
+        ctx = error.get("ctx", {})
+        found = len(error["input"])
+        if kind == "too_short":
+            need = ctx.get("min_length", 1)
+            return loc, f"should list at least {_entries(need)} (found {found or 'none'})"
+        return loc, f"should list at most {_entries(ctx.get('max_length', 0))} (found {found})"
     elif (kind == "string_too_short" and error.get("ctx", {}).get("min_length") == 1) or (
         kind == "string_type" and error.get("input") is None
     ):
@@ -237,13 +251,15 @@ def _list_file(col: Collector, filename: str, key: str, model: type[M]) -> list[
     return valid
 
 
-def _object_file(col: Collector, filename: str, model: type[M]) -> M | None:
-    """Validate a file that is one mapping of settings."""
+def _object_file(
+    col: Collector, filename: str, model: type[M], context: dict[str, Any] | None = None
+) -> M | None:
+    """Validate a file that is one mapping of settings; `context` reaches its validators."""
     data = _read(col, filename)
     if data is _MISSING:
         return None
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         _report(col, filename, exc, (), model)
         return None
@@ -257,15 +273,23 @@ def _load(directory: Path) -> tuple[Loaded, Collector]:
     col = Collector(Path(directory))
     if not col.directory.is_dir():
         col.problems.append(SchedulesProblem(str(directory), "", "schedules directory not found"))
-        return Loaded(None, None, None, None, None, None, None), col
+        return Loaded(None, None, None, None, None, None, None, None), col
+    chasing = _object_file(col, CHASING, ChasingPolicy)
     loaded = Loaded(
         settings=_object_file(col, PARTNERSHIP, PartnershipSettings),
         agencies=_list_file(col, AGENCIES, "agencies", Agency),
         roles=_list_file(col, ROLES_FILE, "roles", RoleDefinition),
         meeting_types=_list_file(col, MEETING_TYPES, "meeting_types", MeetingType),
-        chasing=_object_file(col, CHASING, ChasingPolicy),
+        chasing=chasing,
         panels=_list_file(col, PANELS, "panels", Panel),
         retention=_object_file(col, RETENTION, RetentionPolicy),
+        # Reminders are compared and ordered in working minutes, so they need the day.
+        agency_updates=_object_file(
+            col,
+            AGENCY_UPDATES,
+            AgencyUpdatePolicy,
+            {"working_day_minutes": chasing.working_hours.minutes} if chasing else None,
+        ),
     )
     run_checks(col, loaded)
     order = {col.display(name): i for i, name in enumerate(FILES)}
@@ -291,6 +315,7 @@ def load_partnership(directory: Path) -> Partnership:
         or loaded.panels is None
         or loaded.chasing is None
         or loaded.retention is None
+        or loaded.agency_updates is None
     ):
         raise ScheduleError([SchedulesProblem(str(directory), "", "incomplete schedules")])
     return Partnership(
@@ -301,4 +326,5 @@ def load_partnership(directory: Path) -> Partnership:
         panels=tuple(p for _, p in loaded.panels),
         chasing=loaded.chasing,
         retention=loaded.retention,
+        agency_updates=loaded.agency_updates,
     )

@@ -604,6 +604,166 @@ class RetentionPolicy(_Model):
     audit_log_years: Annotated[int, Field(gt=0, le=100)]
 
 
+# ------------------------------------------------------------------------ agency updates
+
+SLACK_LABEL_MAX_LENGTH = 75
+"""Slack cuts off form labels and option texts longer than this."""
+MAX_RISK_INDICATORS = 40
+"""Each indicator takes a block of the agency update form, which holds at most 100."""
+MAX_FORM_CHOICES = 10
+"""Slack radio buttons and tick boxes offer at most 10 options."""
+
+
+def _check_label(value: str) -> str:
+    """Names become Slack form labels and options, which Slack cuts short."""
+    if len(value) > SLACK_LABEL_MAX_LENGTH:
+        raise ValueError(
+            f"is {len(value)} characters long; Slack shows at most {SLACK_LABEL_MAX_LENGTH}, so shorten it"
+        )
+    return value
+
+
+Label = Annotated[Line, AfterValidator(_check_label)]
+
+
+def _at_most(values: tuple[Any, ...], limit: int, what: str) -> tuple[Any, ...]:
+    """Refuse a list longer than a Slack form can show, saying why."""
+    if len(values) > limit:
+        raise ValueError(f"lists {len(values)} {what}; the Slack form has room for at most {limit}")
+    return values
+
+
+class RiskIndicator(_Model):
+    """A risk an agency rates in its update (not present / historic / current)."""
+
+    code: Slug
+    name: Label
+
+
+class LawfulBasis(_Model):
+    """A lawful basis on which an agency shares information, chosen with each update."""
+
+    code: Slug
+    name: Label
+    description: Text
+
+
+class SharingRestriction(_Model):
+    """A limit an agency can put on onward sharing of what it contributes."""
+
+    code: Slug
+    name: Label
+    not_for_family: bool
+    """True when the restriction means the child and family must not see the information."""
+
+
+def _by_length(duration: WorkingDuration, working_day_minutes: int | None) -> tuple[int, int]:
+    """Sort key: working minutes when the day's length is known, else days before hours."""
+    if working_day_minutes is not None:
+        return (duration.in_working_minutes(working_day_minutes), 0)
+    return (duration.working_days or 0, duration.in_working_minutes(0))
+
+
+def _hours(minutes: int) -> str:
+    """'8 hours', '7 hours 30 minutes'."""
+    hours, rest = divmod(minutes, 60)
+    text = f"{hours} hour{'' if hours == 1 else 's'}"
+    return f"{text} {rest} minutes" if rest else text
+
+
+class AgencyUpdateReminders(_Model):
+    """When an agency that owes a written update is reminded."""
+
+    before_deadline: tuple[WorkingDuration, ...] = ()
+    """How long before the deadline to remind, longest first."""
+    when_late: bool
+    """Remind once more when the deadline passes without an update."""
+
+    @field_validator("before_deadline")
+    @classmethod
+    def _distinct_longest_first(
+        cls, value: tuple[WorkingDuration, ...], info: ValidationInfo
+    ) -> tuple[WorkingDuration, ...]:
+        # The loader passes the working day from chasing.yaml, so that 8 working hours
+        # and 1 working day are known to be the same reminder and ordered correctly.
+        context = info.context if isinstance(info.context, dict) else {}
+        day = context.get("working_day_minutes")
+        day = day if isinstance(day, int) and day > 0 else None
+        seen: dict[tuple[int, int], WorkingDuration] = {}
+        for duration in value:
+            key = _by_length(duration, day)
+            if key in seen:
+                earlier = seen[key]
+                if earlier == duration:
+                    raise ValueError(f"{duration.describe()} is listed twice")
+                raise ValueError(
+                    f"{earlier.describe()} and {duration.describe()} are the same time, as a "
+                    f"working day is {_hours(day or 0)} (chasing.yaml); list it once"
+                )
+            seen[key] = duration
+        return tuple(sorted(value, key=lambda d: _by_length(d, day), reverse=True))
+
+
+class AgencyUpdatePolicy(_Model):
+    """What an agency update asks for: risk indicators, lawful bases, sharing
+    restrictions, and when agencies are reminded that an update is due."""
+
+    risk_indicators: tuple[RiskIndicator, ...] = Field(min_length=1)
+    lawful_bases: tuple[LawfulBasis, ...] = Field(min_length=1)
+    sharing_restrictions: tuple[SharingRestriction, ...] = ()
+    reminders: AgencyUpdateReminders
+
+    _indicators: dict[str, RiskIndicator] = PrivateAttr(default_factory=dict)
+    _bases: dict[str, LawfulBasis] = PrivateAttr(default_factory=dict)
+    _restrictions: dict[str, SharingRestriction] = PrivateAttr(default_factory=dict)
+
+    @field_validator("risk_indicators")
+    @classmethod
+    def _indicators_fit(cls, value: tuple[RiskIndicator, ...]) -> tuple[RiskIndicator, ...]:
+        return _at_most(value, MAX_RISK_INDICATORS, "risk indicators")
+
+    @field_validator("lawful_bases")
+    @classmethod
+    def _bases_fit(cls, value: tuple[LawfulBasis, ...]) -> tuple[LawfulBasis, ...]:
+        return _at_most(value, MAX_FORM_CHOICES, "lawful bases")
+
+    @field_validator("sharing_restrictions")
+    @classmethod
+    def _restrictions_fit(cls, value: tuple[SharingRestriction, ...]) -> tuple[SharingRestriction, ...]:
+        return _at_most(value, MAX_FORM_CHOICES, "sharing restrictions")
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Build look-up tables once; codes are checked to be unique when loading."""
+        self._indicators = {i.code: i for i in reversed(self.risk_indicators)}
+        self._bases = {b.code: b for b in reversed(self.lawful_bases)}
+        self._restrictions = {r.code: r for r in reversed(self.sharing_restrictions)}
+
+    def indicator(self, code: str) -> RiskIndicator:
+        """The risk indicator with this code; KeyError if there is none."""
+        try:
+            return self._indicators[code]
+        except KeyError:
+            raise KeyError(f"no risk indicator with code {code!r}") from None
+
+    def lawful_basis(self, code: str) -> LawfulBasis:
+        """The lawful basis with this code; KeyError if there is none."""
+        try:
+            return self._bases[code]
+        except KeyError:
+            raise KeyError(f"no lawful basis with code {code!r}") from None
+
+    def restriction(self, code: str) -> SharingRestriction:
+        """The sharing restriction with this code; KeyError if there is none."""
+        try:
+            return self._restrictions[code]
+        except KeyError:
+            raise KeyError(f"no sharing restriction with code {code!r}") from None
+
+    def restrictions_not_for_family(self) -> frozenset[str]:
+        """Codes of the restrictions that keep information from the child and family."""
+        return frozenset(r.code for r in self.sharing_restrictions if r.not_for_family)
+
+
 # ------------------------------------------------------------------ partnership settings
 
 
@@ -711,6 +871,7 @@ class Partnership(_Model):
     panels: tuple[Panel, ...]
     chasing: ChasingPolicy
     retention: RetentionPolicy
+    agency_updates: AgencyUpdatePolicy
 
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
     _people: dict[str, Person] = PrivateAttr(default_factory=dict)

@@ -18,6 +18,7 @@ MEETING_TYPES = "meeting_types.yaml"
 CHASING = "chasing.yaml"
 PANELS = "panels.yaml"
 RETENTION = "retention.yaml"
+AGENCY_UPDATES = "agency_updates.yaml"
 FILES: tuple[str, ...] = (
     PARTNERSHIP,
     AGENCIES,
@@ -26,6 +27,7 @@ FILES: tuple[str, ...] = (
     CHASING,
     PANELS,
     RETENTION,
+    AGENCY_UPDATES,
 )
 """Every file the bot needs, in the order problems are reported."""
 

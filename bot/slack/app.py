@@ -34,11 +34,13 @@ def build_app(
     )
     install_error_handler(app, settings.templates_dir)
     # Each capability registers its own listeners; the order does not matter.
+    from bot.agency_updates import listeners as agency_updates
     from bot.convening import listeners as convening
     from bot.home import listeners as home
     from bot.strategy import listeners as strategy
 
     convening.register(app, runtime)
+    agency_updates.register(app, runtime)
     strategy.register(app, runtime)
     home.register(app, runtime)
     return app

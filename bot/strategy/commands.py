@@ -25,6 +25,7 @@ AVAILABLE: tuple[Usage, ...] = (
     Usage("/strategy new [case reference]", "convene a section 47 strategy discussion"),
     Usage("/strategy list", "your open discussions and where each stands"),
     Usage("/strategy SD-2026-0001", "one discussion: agencies, answers, chasing, deadlines"),
+    Usage("/strategy SD-2026-0001 updates", "the agencies' updates: submitted, late, missing"),
     Usage("/strategy help", "show this help"),
 )
 
@@ -41,5 +42,9 @@ def parse(text: str, discussion_prefix: str = "SD") -> SubCommand:
     if first in KNOWN:
         return SubCommand(first, rest.strip())
     if re.fullmatch(rf"{re.escape(discussion_prefix)}-\d{{4}}-\d{{4,}}", words[0], flags=re.IGNORECASE):
+        if rest.strip().lower() == "updates":
+            return SubCommand("updates", words[0].upper())
+        if rest.strip():
+            return SubCommand("unknown", text.strip()[:100])
         return SubCommand("show", words[0].upper())
     return SubCommand("unknown", text.strip()[:100])

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.agency_updates.listeners import overview_for
 from bot.audit.service import Actor, record
 from bot.convening.listeners import audit_refusal, open_convene_form
 from bot.convening.service import find_meeting, is_involved, open_meetings_for
@@ -68,7 +69,7 @@ def register(app: App, runtime: Runtime) -> None:
                 return
             with session_scope(runtime.engine) as session:
                 summaries = [
-                    summarise(session, m, partnership=runtime.partnership, calendar=runtime.calendar)
+                    summarise(session, m, partnership=runtime.partnership, calendar=runtime.calendar, now=now)
                     for m in open_meetings_for(session, member)
                 ]
             ack(
@@ -82,7 +83,7 @@ def register(app: App, runtime: Runtime) -> None:
             allowed = meeting is not None and is_involved(session, meeting, member)
             if allowed and meeting is not None:
                 summary = summarise(
-                    session, meeting, partnership=runtime.partnership, calendar=runtime.calendar
+                    session, meeting, partnership=runtime.partnership, calendar=runtime.calendar, now=now
                 )
                 record(
                     session,
@@ -101,6 +102,9 @@ def register(app: App, runtime: Runtime) -> None:
                 "can see it.",
             )
             audit_refusal(runtime, actor, "discussion.view_refused", request.argument, "not involved")
+            return
+        if request.name == "updates":
+            ack(response_type="ephemeral", **overview_for(runtime, summary.meeting_id))
             return
         ack(
             response_type="ephemeral",

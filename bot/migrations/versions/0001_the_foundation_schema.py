@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 23:44:37.845453
+Create Date: 2026-11-25 00:10:00.361025
 """
 
 from collections.abc import Sequence
@@ -75,15 +75,9 @@ def upgrade() -> None:
         sa.Column("child_address", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("school", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column(
-            "siblings_and_others_at_risk",
-            sqlmodel.sql.sqltypes.AutoString(length=2000),
-            nullable=False,
+            "siblings_and_others_at_risk", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False
         ),
-        sa.Column(
-            "right_help_right_time_level",
-            sqlmodel.sql.sqltypes.AutoString(length=40),
-            nullable=False,
-        ),
+        sa.Column("right_help_right_time_level", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("closed_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
@@ -159,11 +153,7 @@ def upgrade() -> None:
         sa.Column("format", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=3000), nullable=False),
         sa.Column("concerns", sa.JSON(), nullable=False),
-        sa.Column(
-            "right_help_right_time_level",
-            sqlmodel.sql.sqltypes.AutoString(length=40),
-            nullable=False,
-        ),
+        sa.Column("right_help_right_time_level", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("scheduled_start", UTCDateTime(), nullable=True),
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("deadline", UTCDateTime(), nullable=True),
@@ -278,6 +268,8 @@ def upgrade() -> None:
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("current_version", sa.Integer(), nullable=False),
         sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column("amended", sa.Boolean(), nullable=False),
+        sa.Column("first_submitted_at", UTCDateTime(), nullable=True),
         sa.Column("submitted_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["agency_id"],
@@ -450,11 +442,13 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("is_draft", sa.Boolean(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("submission_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("risk_ratings", sa.JSON(), nullable=False),
-        sa.Column("lawful_basis", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("sharing_restriction", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("lawful_basis", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("restrictions", sa.JSON(), nullable=False),
         sa.Column("not_for_family", sa.Boolean(), nullable=False),
+        sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
@@ -465,6 +459,7 @@ def upgrade() -> None:
             ["agencyupdate.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("update_id", "submission_key"),
         sa.UniqueConstraint("update_id", "version"),
     )
     with op.batch_alter_table("agencyupdateversion", schema=None) as batch_op:

@@ -1,0 +1,261 @@
+"""Slack surface of agency updates: the form (open, save a draft, submit) and the chair's
+reader (`/strategy REF updates` and its pages)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.agency_updates.service import (
+    UpdateRefused,
+    check_may_write,
+    context_for,
+    current_update,
+    deadline_for,
+    form_from_version,
+    latest_version,
+    overview,
+    save,
+    validate,
+)
+from bot.agency_updates.views import (
+    UPDATE_CALLBACK,
+    overview_message,
+    read_form,
+    reader_view,
+    submitted_view,
+    update_form,
+)
+from bot.audit.service import Actor, record
+from bot.convening.listeners import audit_refusal, tell
+from bot.convening.models import Meeting
+from bot.convening.views import when
+from bot.database import session_scope
+from bot.delivery.service import enqueue_refresh
+from bot.partnership.service import Member, member_by_slack_id
+from bot.runtime import Runtime
+
+READERS_NOTE = "Only the convenor, the chair and the minute-taker can read the agencies' updates."
+
+
+def _actor(body: dict[str, Any], member: Member | None) -> Actor:
+    team = body.get("team") or {}
+    return Actor(body["user"]["id"], team.get("id", ""), member.person_id if member else None)
+
+
+def _form_key(view_id: str, form: dict[str, Any], submitting: bool) -> str:
+    digest = hashlib.sha256(json.dumps(form, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{'submit' if submitting else 'draft'}:{view_id}:{digest}"
+
+
+def may_read_updates(meeting: Meeting, member: Member | None) -> bool:
+    """Need to know: the convenor, the chair and the minute-taker read every agency's update."""
+    return member is not None and member.person_id in {
+        meeting.convenor_id,
+        meeting.chair_id,
+        meeting.minute_taker_id,
+    }
+
+
+def overview_for(runtime: Runtime, meeting_id: int) -> dict[str, Any]:
+    """The `/strategy REF updates` message for one discussion."""
+    with session_scope(runtime.engine) as session:
+        meeting = session.get(Meeting, meeting_id)
+        assert meeting is not None
+        deadline = deadline_for(meeting, runtime.partnership, runtime.calendar)
+        summaries = overview(session, meeting, deadline=deadline, now=runtime.clock.now())
+    return overview_message(
+        meeting.reference,
+        summaries,
+        when(runtime.calendar, deadline),
+        meeting.id or 0,
+        lambda moment: when(runtime.calendar, moment),
+    )
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the listeners; each acknowledges within Slack's three seconds."""
+
+    def _form_view(invitation_id: int, member: Member, note: str = "") -> dict[str, Any]:
+        now = runtime.clock.now()
+        with session_scope(runtime.engine) as session:
+            context = context_for(session, invitation_id)
+            check_may_write(context, member, now)
+            update = current_update(session, context)
+            version = latest_version(session, update)
+            form = form_from_version(version)
+            deadline = deadline_for(context.meeting, runtime.partnership, runtime.calendar)
+        if not form.get("role"):
+            configured = runtime.partnership.person_by_slack_id(member.slack_user_id)
+            form["role"] = configured.title if configured else ""
+        if not note and update is not None:
+            note = (
+                f"You are amending the submitted update (version {update.current_version})."
+                if update.state == "submitted"
+                else f"Draft version {update.current_version} is loaded."
+            )
+        return update_form(
+            partnership=runtime.partnership,
+            invitation_id=invitation_id,
+            reference=context.meeting.reference,
+            agency_name=context.agency.name,
+            deadline_text=when(runtime.calendar, deadline),
+            form=form,
+            note=note,
+        )
+
+    @app.action("agency_update_open")
+    def open_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        invitation_id = int(action["value"])
+        with session_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, body["user"]["id"])
+        try:
+            view = _form_view(invitation_id, member) if member else None
+            if view is None:
+                raise UpdateRefused("You are not listed in the partnership's schedules.")
+        except UpdateRefused as refused:
+            tell(body, client, str(refused))
+            audit_refusal(runtime, _actor(body, member), "agency_update.refused", invitation_id, str(refused))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action("agency_update_save_draft")
+    def save_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
+        form = read_form(view["state"])
+        now = runtime.clock.now()
+        errors = validate(form, runtime.partnership, submitting=False)
+        with session_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, body["user"]["id"])
+        if errors:
+            note = ":warning: Not saved: " + " ".join(errors.values())
+        else:
+            try:
+                with session_scope(runtime.engine) as session:
+                    context = context_for(session, invitation_id)
+                    update, _ = save(
+                        session,
+                        context,
+                        form,
+                        member=member,  # type: ignore[arg-type]
+                        submitting=False,
+                        key=_form_key(view["id"], form, False),
+                        partnership=runtime.partnership,
+                        calendar=runtime.calendar,
+                        actor=_actor(body, member),
+                        now=now,
+                    )
+                    version = update.current_version
+                note = (
+                    f":floppy_disk: Draft saved at {runtime.calendar.local(now):%H:%M} (version {version})."
+                )
+            except UpdateRefused as refused:
+                audit_refusal(
+                    runtime, _actor(body, member), "agency_update.refused", invitation_id, str(refused)
+                )
+                note = f":no_entry: {refused}"
+        refreshed = (
+            _form_view(invitation_id, member, note=note)
+            if member and not note.startswith(":no_entry")
+            else None
+        )
+        if refreshed is None:
+            return
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
+
+    @app.view(UPDATE_CALLBACK)
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
+        form = read_form(view["state"])
+        errors = validate(form, runtime.partnership, submitting=True)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        now = runtime.clock.now()
+        member = None
+        try:
+            with session_scope(runtime.engine) as session:
+                member = member_by_slack_id(session, body["user"]["id"])
+                context = context_for(session, invitation_id)
+                update, _ = save(
+                    session,
+                    context,
+                    form,
+                    member=member,  # type: ignore[arg-type]
+                    submitting=True,
+                    key=_form_key(view["id"], form, True),
+                    partnership=runtime.partnership,
+                    calendar=runtime.calendar,
+                    actor=_actor(body, member),
+                    now=now,
+                )
+                enqueue_refresh(
+                    session,
+                    purpose="status_refresh",
+                    subject_id=context.meeting.id or 0,
+                    method="chat.update",
+                    now=now,
+                )
+                done = submitted_view(
+                    context.meeting.reference, context.agency.name, update.current_version, update.late
+                )
+        except UpdateRefused as refused:
+            audit_refusal(runtime, _actor(body, member), "agency_update.refused", invitation_id, str(refused))
+            ack(response_action="errors", errors={"involvement_current": str(refused)})
+            return
+        ack(response_action="update", view=done)
+        runtime.kick_delivery()
+
+    def _reader(body: dict[str, Any], value: str) -> tuple[dict[str, Any] | None, Member | None]:
+        meeting_id, page = (int(part) for part in value.split(":"))
+        with session_scope(runtime.engine) as session:
+            meeting = session.get(Meeting, meeting_id)
+            member = member_by_slack_id(session, body["user"]["id"])
+            if meeting is None or not may_read_updates(meeting, member):
+                return None, member
+            deadline = deadline_for(meeting, runtime.partnership, runtime.calendar)
+            summaries = overview(session, meeting, deadline=deadline, now=runtime.clock.now())
+            record(
+                session,
+                at=runtime.clock.now(),
+                actor=_actor(body, member),
+                act="agency_updates.read",
+                record_type="meeting",
+                record_id=meeting.reference,
+                details={"page": page},
+            )
+        view = reader_view(
+            reference=meeting.reference,
+            meeting_id=meeting_id,
+            summaries=summaries,
+            partnership=runtime.partnership,
+            page=page,
+            when=lambda moment: when(runtime.calendar, moment),
+        )
+        return view, member
+
+    @app.action("agency_updates_read")
+    def read_all(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view, member = _reader(body, action["value"])
+        if view is None:
+            tell(body, client, READERS_NOTE)
+            audit_refusal(
+                runtime, _actor(body, member), "agency_updates.read_refused", action["value"], "not a reader"
+            )
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action("agency_updates_page")
+    def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view, _ = _reader(body, action["value"])
+        if view is not None:
+            client.views_update(view_id=body["view"]["id"], view=view)

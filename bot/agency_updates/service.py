@@ -1,0 +1,359 @@
+"""Agency updates: who may write one, when it is due, saving drafts and submissions as
+versions, and the chair's combined view. Plain Python over the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
+from bot.audit.service import Actor, record
+from bot.cases.models import Case
+from bot.convening.models import Invitation, Meeting, MeetingState
+from bot.partnership.models import Agency, Person
+from bot.partnership.service import Member
+from bot.schedules import Partnership
+from bot.working_days import WorkingCalendar
+
+TEXT_FIELDS: dict[str, str] = {
+    "role": "Your role",
+    "involvement_current": "Current involvement",
+    "involvement_past": "Past involvement",
+    "new_missing": "Missing episodes",
+    "new_police_intelligence": "Police intelligence",
+    "new_school_attendance": "School attendance",
+    "new_other": "Other new information",
+    "protective_factors": "Protective factors",
+    "actions_progress": "Progress on this agency's actions",
+    "child_family_views": "Views of the child and family",
+    "restriction_detail": "Other restriction on sharing",
+}
+TEXT_LIMIT = 3000
+ROLE_LIMIT = 200
+RATINGS: dict[str, str] = {"not_present": "Not present", "historic": "Historic", "current": "Current"}
+OPEN_STATES = (MeetingState.CONVENING, MeetingState.SCHEDULED)
+
+
+class UpdateRefused(Exception):
+    """The person may not write this update, or it can no longer change; says why."""
+
+
+def working_time_before(calendar: WorkingCalendar, moment: datetime, span: timedelta) -> datetime:
+    """The moment `span` of working time before `moment` (counting working hours only)."""
+    remaining = span
+    cursor = moment
+    day = calendar.local(cursor).date()
+    while True:
+        if calendar.is_working_day(day):
+            start, end = calendar.start_of_day(day), calendar.end_of_day(day)
+            latest = min(cursor, end)
+            if latest > start:
+                available = latest - start
+                if available >= remaining:
+                    return latest - remaining
+                remaining -= available
+        day = calendar.previous_working_day(day)
+        cursor = calendar.end_of_day(day)
+
+
+def deadline_for(meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar) -> datetime | None:
+    """When updates are due, by the meeting type's policy for this urgency."""
+    if meeting.scheduled_start is None:
+        return None
+    level = partnership.meeting_type(meeting.meeting_type).urgencies.get(meeting.urgency)
+    if level is None:
+        return meeting.scheduled_start
+    due = level.updates_due
+    if due.working_hours_before is not None:
+        return working_time_before(
+            calendar, meeting.scheduled_start, timedelta(hours=due.working_hours_before)
+        )
+    days = due.end_of_working_days_before or 0
+    meeting_day = calendar.local(meeting.scheduled_start).date()
+    return calendar.end_of_day(calendar.add_working_days(meeting_day, -days) if days else meeting_day)
+
+
+@dataclass(frozen=True)
+class UpdateContext:
+    """An invitation with its meeting and agency, as the update form needs them."""
+
+    invitation: Invitation
+    meeting: Meeting
+    agency: Agency
+    case_reference: str
+
+
+def context_for(session: Session, invitation_id: int) -> UpdateContext:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise UpdateRefused("That invitation no longer exists.")
+    meeting = session.get(Meeting, invitation.meeting_id)
+    agency = session.get(Agency, invitation.agency_id)
+    assert meeting is not None and agency is not None
+    case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    return UpdateContext(invitation, meeting, agency, case.reference if case else "")
+
+
+def check_may_write(context: UpdateContext, member: Member | None, now: datetime) -> None:
+    """Only the agency's people or its named delegate, and only while the meeting is open."""
+    invitation, meeting, agency = context.invitation, context.meeting, context.agency
+    if member is None or (member.agency_code != agency.code and member.person_id != invitation.delegate_id):
+        raise UpdateRefused(f"Only {agency.name} (or its named delegate) can write its update.")
+    if meeting.state not in OPEN_STATES:
+        raise UpdateRefused(f"{meeting.reference} is {meeting.state}: updates are closed.")
+
+
+def current_update(session: Session, context: UpdateContext) -> AgencyUpdate | None:
+    return session.exec(
+        select(AgencyUpdate).where(
+            AgencyUpdate.meeting_id == context.meeting.id, AgencyUpdate.agency_id == context.agency.id
+        )
+    ).first()
+
+
+def latest_version(session: Session, update: AgencyUpdate | None) -> AgencyUpdateVersion | None:
+    if update is None:
+        return None
+    return session.exec(
+        select(AgencyUpdateVersion)
+        .where(AgencyUpdateVersion.update_id == update.id)
+        .order_by(AgencyUpdateVersion.version.desc())  # type: ignore[attr-defined]
+    ).first()
+
+
+def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool) -> dict[str, str]:
+    """Problems keyed by form block; drafts need only sane lengths, submissions need more."""
+    policy = partnership.agency_updates
+    errors: dict[str, str] = {}
+    for field, label in TEXT_FIELDS.items():
+        limit = ROLE_LIMIT if field == "role" else TEXT_LIMIT
+        if len(form.get(field) or "") > limit:
+            errors[field] = f"{label}: keep it under {limit} characters (it has {len(form[field])})."
+    basis = form.get("lawful_basis")
+    if basis:
+        try:
+            policy.lawful_basis(basis)
+        except KeyError:
+            errors["lawful_basis"] = "Choose a lawful basis from the list."
+    ratings = form.get("risk_ratings") or {}
+    for code, rating in ratings.items():
+        if rating and rating not in RATINGS:
+            errors[f"risk:{code}"] = "Choose not present, historic or current."
+    for code in form.get("restrictions") or []:
+        try:
+            policy.restriction(code)
+        except KeyError:
+            errors["restrictions"] = "Choose restrictions from the list."
+    if not submitting:
+        return errors
+    if not (form.get("involvement_current") or "").strip():
+        errors.setdefault(
+            "involvement_current", "Say what your agency is doing now (or that it is not involved)."
+        )
+    if not basis:
+        errors.setdefault("lawful_basis", "Choose the lawful basis for sharing this information.")
+    for indicator in policy.risk_indicators:
+        if not ratings.get(indicator.code):
+            errors.setdefault(f"risk:{indicator.code}", "Rate this: not present, historic or current.")
+    return errors
+
+
+def _content(form: dict[str, Any]) -> dict[str, str]:
+    return {field: (form.get(field) or "").strip() for field in TEXT_FIELDS}
+
+
+def save(
+    session: Session,
+    context: UpdateContext,
+    form: dict[str, Any],
+    *,
+    member: Member,
+    submitting: bool,
+    key: str,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    now: datetime,
+) -> tuple[AgencyUpdate, bool]:
+    """Store a draft or a submission as a new version; returns the update and whether a new
+    version was made (a retried request, or nothing changed, makes none)."""
+    check_may_write(context, member, now)
+    update = current_update(session, context)
+    if (
+        update is not None
+        and update.state == "submitted"
+        and context.meeting.scheduled_start is not None
+        and now >= context.meeting.scheduled_start
+    ):
+        raise UpdateRefused("The discussion has started: send any change to the chair instead.")
+    if update is None:
+        update = AgencyUpdate(meeting_id=context.meeting.id or 0, agency_id=context.agency.id or 0)
+        session.add(update)
+        session.flush()
+    if session.exec(
+        select(AgencyUpdateVersion).where(
+            AgencyUpdateVersion.update_id == update.id, AgencyUpdateVersion.submission_key == key
+        )
+    ).first():
+        return update, False
+    previous = latest_version(session, update)
+    content = _content(form)
+    ratings = {k: v for k, v in (form.get("risk_ratings") or {}).items() if v}
+    restrictions = sorted(form.get("restrictions") or [])
+    unchanged = previous is not None and (
+        previous.content == content
+        and previous.risk_ratings == ratings
+        and previous.lawful_basis == (form.get("lawful_basis") or "")
+        and previous.restrictions == restrictions
+        and previous.is_draft == (not submitting)
+    )
+    if unchanged:
+        return update, False
+    deadline = deadline_for(context.meeting, partnership, calendar)
+    late = bool(submitting and deadline is not None and now > deadline)
+    version = AgencyUpdateVersion(
+        update_id=update.id or 0,
+        version=update.current_version + 1,
+        is_draft=not submitting,
+        author_id=member.person_id,
+        submission_key=key,
+        content=content,
+        risk_ratings=ratings,
+        lawful_basis=form.get("lawful_basis") or "",
+        restrictions=restrictions,
+        not_for_family=bool(set(restrictions) & partnership.agency_updates.restrictions_not_for_family()),
+        late=late,
+        created_at=now,
+    )
+    session.add(version)
+    update.current_version = version.version
+    if submitting:
+        if update.state == "submitted":
+            update.amended = True
+        else:
+            update.first_submitted_at = now
+            update.late = late
+        update.state = "submitted"
+        update.submitted_at = now
+    session.add(update)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        act="agency_update.submitted" if submitting else "agency_update.draft_saved",
+        record_type="agency_update",
+        record_id=update.id or 0,
+        case_reference=context.case_reference,
+        details={"agency": context.agency.code, "version": version.version, "late": late},
+    )
+    session.flush()
+    return update, True
+
+
+def form_from_version(version: AgencyUpdateVersion | None) -> dict[str, Any]:
+    """What to pre-fill the form with: the latest version, draft or submitted."""
+    if version is None:
+        return {}
+    return {
+        **version.content,
+        "risk_ratings": dict(version.risk_ratings),
+        "lawful_basis": version.lawful_basis,
+        "restrictions": list(version.restrictions),
+    }
+
+
+def contributions(session: Session, update: AgencyUpdate) -> dict[str, str]:
+    """Who last wrote each field: the author of the version that last changed it."""
+    authors: dict[str, str] = {}
+    previous: dict[str, Any] = {}
+    versions = session.exec(
+        select(AgencyUpdateVersion)
+        .where(AgencyUpdateVersion.update_id == update.id)
+        .order_by(AgencyUpdateVersion.version)
+    ).all()
+    for version in versions:
+        person = session.get(Person, version.author_id)
+        name = person.name if person else "unknown"
+        current = {
+            **version.content,
+            "risk_ratings": version.risk_ratings,
+            "lawful_basis": version.lawful_basis,
+        }
+        for field, value in current.items():
+            if value and value != previous.get(field):
+                authors[field] = name
+        previous = current
+    return authors
+
+
+@dataclass(frozen=True)
+class AgencyUpdateSummary:
+    """One agency's update as the chair's view shows it."""
+
+    agency_code: str
+    agency_name: str
+    state: str  # missing | draft | submitted
+    late: bool
+    amended: bool
+    submitted_at: datetime | None
+    version: int
+    content: dict[str, str]
+    risk_ratings: dict[str, str]
+    lawful_basis: str
+    restrictions: tuple[str, ...]
+    not_for_family: bool
+    authors: dict[str, str]
+
+
+def overview(
+    session: Session, meeting: Meeting, *, deadline: datetime | None, now: datetime
+) -> list[AgencyUpdateSummary]:
+    """Every invited agency's update (or its absence), in invitation order. A draft counts as
+    missing for the chair: only what was submitted is shown. The convenor's own agency
+    presents at the discussion, so it is listed only if it chose to submit an update."""
+    convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
+    rows = session.exec(
+        select(Invitation, Agency)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(Invitation.meeting_id == meeting.id)
+        .order_by(Invitation.id)
+    ).all()
+    summaries: list[AgencyUpdateSummary] = []
+    for _, agency in rows:
+        update = session.exec(
+            select(AgencyUpdate).where(
+                AgencyUpdate.meeting_id == meeting.id, AgencyUpdate.agency_id == agency.id
+            )
+        ).first()
+        submitted = None
+        if update is not None and update.state == "submitted":
+            submitted = session.exec(
+                select(AgencyUpdateVersion)
+                .where(AgencyUpdateVersion.update_id == update.id, AgencyUpdateVersion.is_draft == False)  # noqa: E712
+                .order_by(AgencyUpdateVersion.version.desc())  # type: ignore[attr-defined]
+            ).first()
+        if submitted is None and convenor is not None and agency.id == convenor.agency_id:
+            continue
+        state = "submitted" if submitted else ("draft" if update is not None else "missing")
+        late = bool(update and update.late) or (submitted is None and deadline is not None and now > deadline)
+        summaries.append(
+            AgencyUpdateSummary(
+                agency_code=agency.code,
+                agency_name=agency.name,
+                state=state,
+                late=late,
+                amended=bool(update and update.amended),
+                submitted_at=update.submitted_at if update else None,
+                version=submitted.version if submitted else 0,
+                content=dict(submitted.content) if submitted else {},
+                risk_ratings=dict(submitted.risk_ratings) if submitted else {},
+                lawful_basis=submitted.lawful_basis if submitted else "",
+                restrictions=tuple(submitted.restrictions) if submitted else (),
+                not_for_family=bool(submitted and submitted.not_for_family),
+                authors=contributions(session, update) if update is not None and submitted else {},
+            )
+        )
+    return summaries
