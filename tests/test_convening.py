@@ -66,6 +66,7 @@ def test_someone_who_is_not_a_convenor_is_refused_and_it_is_recorded(bot) -> Non
     assert response.status == 200
     assert "Only children's social care staff named as convenors" in response.json()["text"]
     assert bot.local_slack.calls_to("views.open") == []
+    settle(bot)  # the refusal is recorded after the acknowledgement
     with Session(bot.runtime.engine) as session:
         acts = [e.act for e in session.exec(select(AuditEntry))]
     assert acts == ["discussion.convene_refused"]

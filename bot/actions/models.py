@@ -40,6 +40,7 @@ class Action(SQLModel, table=True):
     escalation_level: int = 0
     last_chased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_chase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submission_key: str | None = Field(default=None, max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
 
 

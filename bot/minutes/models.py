@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.database import UTCDateTime, utcnow_column_default
@@ -37,8 +37,9 @@ class Document(SQLModel, table=True):
     kind: str = Field(max_length=40)
     version: int = 1
     state: str = Field(default="draft", max_length=20)  # draft | approved | superseded
-    path: str = Field(max_length=500)
+    filename: str = Field(max_length=200)
     sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_type=LargeBinary)  # the record keeps the document itself
     created_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
     approved_by_id: int | None = Field(default=None, foreign_key="person.id")

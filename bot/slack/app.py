@@ -37,10 +37,12 @@ def build_app(
     from bot.agency_updates import listeners as agency_updates
     from bot.convening import listeners as convening
     from bot.home import listeners as home
+    from bot.minutes import listeners as minutes
     from bot.strategy import listeners as strategy
 
     convening.register(app, runtime)
     agency_updates.register(app, runtime)
+    minutes.register(app, runtime)
     strategy.register(app, runtime)
     home.register(app, runtime)
     return app

@@ -26,10 +26,14 @@ AVAILABLE: tuple[Usage, ...] = (
     Usage("/strategy list", "your open discussions and where each stands"),
     Usage("/strategy SD-2026-0001", "one discussion: agencies, answers, chasing, deadlines"),
     Usage("/strategy SD-2026-0001 updates", "the agencies' updates: submitted, late, missing"),
+    Usage("/strategy record SD-2026-0001", "record attendance and decisions (chair or minute-taker)"),
+    Usage("/strategy minutes SD-2026-0001", "the approved minutes and action log, sent to you privately"),
+    Usage("/actions add SD-2026-0001", "add an action to a discussion"),
     Usage("/strategy help", "show this help"),
 )
 
 KNOWN = {"help", "new", "list"}
+WITH_REFERENCE = {"record", "minutes"}
 
 
 def parse(text: str, discussion_prefix: str = "SD") -> SubCommand:
@@ -41,6 +45,12 @@ def parse(text: str, discussion_prefix: str = "SD") -> SubCommand:
     rest = words[1] if len(words) > 1 else ""
     if first in KNOWN:
         return SubCommand(first, rest.strip())
+    if first in WITH_REFERENCE:
+        if re.fullmatch(
+            rf"{re.escape(discussion_prefix)}-\d{{4}}-\d{{4,}}", rest.strip(), flags=re.IGNORECASE
+        ):
+            return SubCommand(first, rest.strip().upper())
+        return SubCommand("unknown", text.strip()[:100])
     if re.fullmatch(rf"{re.escape(discussion_prefix)}-\d{{4}}-\d{{4,}}", words[0], flags=re.IGNORECASE):
         if rest.strip().lower() == "updates":
             return SubCommand("updates", words[0].upper())

@@ -14,6 +14,8 @@ from bot.convening.service import find_meeting, is_involved, open_meetings_for
 from bot.convening.summary import summarise
 from bot.convening.views import discussion_details, discussion_list
 from bot.database import session_scope
+from bot.minutes.listeners import open_record_form, send_minutes
+from bot.minutes.service import RecordingRefused, check_may_record
 from bot.partnership.service import member_by_slack_id
 from bot.runtime import Runtime
 from bot.strategy.commands import AVAILABLE, parse
@@ -60,6 +62,38 @@ def register(app: App, runtime: Runtime) -> None:
             )
             return
         now = runtime.clock.now()
+        if request.name in {"record", "minutes"}:
+            with session_scope(runtime.engine) as session:
+                meeting = find_meeting(session, request.argument)
+            if meeting is None:
+                ack(
+                    response_type="ephemeral",
+                    text=f"There is no discussion {request.argument} that you can see.",
+                )
+                return
+            if request.name == "minutes":
+                ack(
+                    response_type="ephemeral",
+                    text=send_minutes(
+                        runtime,
+                        meeting=meeting,
+                        member=member,
+                        user_id=user_id,
+                        team_id=command.get("team_id", ""),
+                    ),
+                )
+                return
+            try:
+                check_may_record(meeting, member, now)
+            except RecordingRefused as refused:
+                ack(response_type="ephemeral", text=str(refused))
+                audit_refusal(runtime, actor, "discussion.record_refused", request.argument, str(refused))
+                return
+            ack()
+            open_record_form(
+                runtime, client, meeting=meeting, member=member, trigger_id=command["trigger_id"]
+            )
+            return
         if request.name == "list":
             if member is None:
                 ack(
@@ -111,7 +145,7 @@ def register(app: App, runtime: Runtime) -> None:
             **discussion_details(summary, calendar=runtime.calendar, now=now),
         )
 
-    for name in ("/actions", "/panel"):
+    for name in ("/panel",):
 
         @app.command(name)
         def not_yet(ack: Ack, command: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:10:00.361025
+Create Date: 2026-11-25 00:25:07.254417
 """
 
 from collections.abc import Sequence
@@ -233,6 +233,7 @@ def upgrade() -> None:
         sa.Column("escalation_level", sa.Integer(), nullable=False),
         sa.Column("last_chased_at", UTCDateTime(), nullable=True),
         sa.Column("next_chase_at", UTCDateTime(), nullable=True),
+        sa.Column("submission_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agency_id"],
@@ -251,6 +252,7 @@ def upgrade() -> None:
             ["person.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("submission_key"),
     )
     with op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_action_agency_id"), ["agency_id"], unique=False)
@@ -345,8 +347,9 @@ def upgrade() -> None:
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("path", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("filename", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("approved_by_id", sa.Integer(), nullable=True),

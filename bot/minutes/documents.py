@@ -1,0 +1,140 @@
+"""Render the Word minutes and action log from the templates in ``templates/``.
+
+The templates are ordinary ``.docx`` files with docxtpl's Jinja tags, so a partnership can
+restyle them in Word without a programmer. What people typed arrives here as *data* and is
+escaped, never evaluated:
+
+- Values are rendered once, as values: ``{{ 7*7 }}`` typed into a field is text in the
+  output, never template source.
+- Autoescape turns ``<``, ``>`` and ``&`` into XML entities, and ``_finalize`` also writes
+  ``{`` and ``}`` as character references, so docxtpl's post-render clean-up (which
+  rewrites ``{_{`` to ``{{`` in the output XML) cannot alter typed text either.
+- Characters XML 1.0 forbids (most C0 controls, lone surrogates) are dropped, because one
+  of them would make the whole document unreadable; ``\\r\\n`` and ``\\r`` become ``\\n``.
+- Newlines stay as they were typed: docxtpl turns a ``\\n`` inside a rendered run into a
+  ``<w:br/>`` line break (and a tab into ``<w:tab/>``), so plain strings are enough and
+  no ``Listing`` or ``RichText`` is needed.
+
+The Jinja environment is sandboxed (the template itself is edited by administrators, not
+programmers) and strict about undefined names, so a context missing a key fails loudly
+instead of silently leaving a blank in a safeguarding record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+MINUTES_TEMPLATE = "strategy_discussion_minutes.docx"
+ACTION_LOG_TEMPLATE = "action_log.docx"
+
+MINUTES_VARIABLES: frozenset[str] = frozenset(
+    {
+        "marking",
+        "confidentiality",
+        "partnership",
+        "reference",
+        "kind",
+        "follows",
+        "date",
+        "time",
+        "format",
+        "chair",
+        "minute_taker",
+        "children",
+        "attendance",
+        "reason",
+        "action_taken",
+        "information_shared",
+        "child_voice",
+        "risk_grid",
+        "risk_analysis",
+        "decisions",
+        "safety_plan",
+        "actions",
+        "icpc_date",
+        "review_date",
+        "next_steps",
+        "dissent",
+        "circulation",
+        "version",
+        "state",
+        "generated_at",
+        "approved_by",
+        "approved_at",
+    }
+)
+
+ACTION_LOG_VARIABLES: frozenset[str] = frozenset(
+    {"marking", "reference", "title", "generated_at", "version", "actions"}
+)
+
+# Everything XML 1.0 cannot carry: C0 controls other than tab and newline, surrogates,
+# and the two non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BRACES = {"{": "&#123;", "}": "&#125;"}
+
+
+class TemplateContextError(ValueError):
+    """The context lacks names the template uses: a bug in the caller, not in the input."""
+
+
+def _finalize(value: Any) -> Any:
+    """Turn each ``{{ value }}`` into inert, well-formed XML text before it is written."""
+    if value is None:
+        return ""
+    if hasattr(value, "__html__"):  # Markup, or docxtpl's RichText/Listing built by our own code
+        return value
+    if isinstance(value, bool | int | float):
+        return value
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _NOT_XML.sub("", text)
+    escaped = str(escape(text))
+    return Markup(re.sub(r"[{}]", lambda match: _BRACES[match.group(0)], escaped))
+
+
+def _environment() -> SandboxedEnvironment:
+    """A fresh environment per render: sandboxed, strict, escaping every value."""
+    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+
+
+def template_variables(path: Path) -> set[str]:
+    """The top-level names a template uses, so a test can hold code and template together."""
+    return set(DocxTemplate(str(path)).get_undeclared_template_variables(jinja_env=_environment()))
+
+
+def render(template_path: Path, context: dict[str, Any]) -> bytes:
+    """Render the template with ``context`` (values escaped) and return the ``.docx`` bytes."""
+    template = DocxTemplate(str(template_path))
+    missing = set(template.get_undeclared_template_variables(jinja_env=_environment())) - set(context)
+    if missing:
+        raise TemplateContextError(
+            f"{template_path.name} uses {', '.join(sorted(missing))}, which the context does not provide"
+        )
+    template.render(context, jinja_env=_environment(), autoescape=True)
+    buffer = io.BytesIO()
+    template.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A rendered document and its SHA-256, stored with an approved version to show it is unchanged."""
+
+    content: bytes
+    sha256: str
+
+
+def render_document(template_path: Path, context: dict[str, Any]) -> RenderedDocument:
+    """Render and fingerprint in one step, so the hash is always of exactly these bytes."""
+    content = render(template_path, context)
+    return RenderedDocument(content=content, sha256=hashlib.sha256(content).hexdigest())

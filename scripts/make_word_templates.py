@@ -1,0 +1,445 @@
+"""Regenerate the Word templates in ``templates/`` from code.
+
+The generated ``.docx`` files are the source a partnership administrator edits (restyles,
+adds a letterhead) in Word; this script exists so the starting point is reproducible and
+reviewable. Re-running it overwrites any restyling, so only run it on purpose:
+
+    python scripts/make_word_templates.py [output-folder]
+
+Tags are docxtpl's Jinja dialect: ``{{ x }}`` for a value, ``{%p ... %}`` for a tag that
+replaces its whole paragraph, ``{%tr ... %}`` for a whole table row and ``{%tc ... %}`` for
+a whole table cell (used for the risk grid, whose columns are the agencies).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+HEADER_FILL = "D9E2F3"
+
+
+def _new_document(*, landscape: bool) -> DocumentObject:
+    """A blank document with readable defaults; styles stay named so Word can restyle them."""
+    document = Document()
+    normal = document.styles["Normal"]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(10)
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3"):
+        document.styles[name].font.name = "Arial"
+    section = document.sections[0]
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    else:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2.0))
+    return document
+
+
+def _field(paragraph: Paragraph, instruction: str) -> None:
+    """Insert a Word field (PAGE, NUMPAGES) that Word and LibreOffice update on display."""
+    run = paragraph.add_run()
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    run._r.append(begin)
+    run = paragraph.add_run()
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    run._r.append(text)
+    run = paragraph.add_run()
+    separate = OxmlElement("w:fldChar")
+    separate.set(qn("w:fldCharType"), "separate")
+    run._r.append(separate)
+    paragraph.add_run("1")
+    run = paragraph.add_run()
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    run._r.append(end)
+
+
+def _header_and_footer(document: DocumentObject, header_detail: str, footer_detail: str) -> None:
+    """The protective marking at the top and bottom of every page (one section, no first-page
+    exception), so a printed page on its own is still marked."""
+    section = document.sections[0]
+    section.different_first_page_header_footer = False
+    header = section.header.paragraphs[0]
+    header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    marking = header.add_run("{{ marking }}")
+    marking.bold = True
+    marking.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    detail = section.header.add_paragraph(header_detail)
+    detail.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    detail.runs[0].font.size = Pt(8)
+
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    marking = footer.add_run("{{ marking }}")
+    marking.bold = True
+    marking.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    line = section.footer.add_paragraph()
+    line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    line.add_run(footer_detail + " · Page ")
+    _field(line, "PAGE")
+    line.add_run(" of ")
+    _field(line, "NUMPAGES")
+    for run in line.runs:
+        run.font.size = Pt(8)
+
+
+def _shade(cell_xml: OxmlElement, fill: str) -> None:
+    properties = cell_xml.get_or_add_tcPr()
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    properties.append(shading)
+
+
+def _table(
+    document: DocumentObject,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    widths: Sequence[float] | None = None,
+) -> Table:
+    """A real table whose first row is a header row Word repeats on each page."""
+    table = document.add_table(rows=1 + len(rows), cols=len(headers))
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    header_row = table.rows[0]
+    row_properties = header_row._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    row_properties.append(repeat)
+    for cell, text in zip(header_row.cells, headers, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+        _shade(cell._tc, HEADER_FILL)
+    for row, values in zip(table.rows[1:], rows, strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
+            cell.paragraphs[0].add_run(text)
+    if widths:
+        _set_widths(table, widths)
+    return table
+
+
+def _set_widths(table: Table, widths: Sequence[float]) -> None:
+    """Fixed column widths: the grid (read by LibreOffice) and each cell (read by Word)."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+
+
+def _loop_table(
+    document: DocumentObject,
+    headers: Sequence[str],
+    loop: str,
+    cells: Sequence[str],
+    widths: Sequence[float] | None = None,
+) -> Table:
+    """A header row, then one row per item: ``{%tr for ... %}`` / cells / ``{%tr endfor %}``."""
+    blank = [""] * (len(headers) - 1)
+    return _table(
+        document,
+        headers,
+        [[f"{{%tr {loop} %}}", *blank], list(cells), ["{%tr endfor %}", *blank]],
+        widths,
+    )
+
+
+def _key_values(document: DocumentObject, rows: Sequence[tuple[str, str]]) -> Table:
+    """A two-column label/value table (no header row: the labels are the headers)."""
+    table = document.add_table(rows=len(rows), cols=2)
+    table.style = document.styles["Table Grid"]
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        _shade(row.cells[0]._tc, HEADER_FILL)
+        row.cells[1].paragraphs[0].add_run(value)
+    _set_widths(table, [5.0, 12.0])
+    document.add_paragraph()
+    return table
+
+
+def _labelled(document: DocumentObject, label: str, value: str) -> Paragraph:
+    paragraph = document.add_paragraph()
+    paragraph.add_run(label).bold = True
+    paragraph.add_run(value)
+    return paragraph
+
+
+def build_minutes() -> DocumentObject:
+    """Strategy discussion minutes: every section of DESIGN.md §4, in its order."""
+    document = _new_document(landscape=False)
+    document.core_properties.title = "Strategy discussion minutes"
+    _header_and_footer(
+        document,
+        "{{ partnership }} · Strategy discussion {{ reference }}",
+        "Version {{ version }} · {{ state }} · generated {{ generated_at }}",
+    )
+    document.add_paragraph("Strategy discussion minutes: {{ reference }}", style="Title")
+    document.add_paragraph("{{ partnership }}")
+
+    document.add_heading("Protective marking and confidentiality", level=1)
+    marking = document.add_paragraph()
+    run = marking.add_run("{{ marking }}")
+    run.bold = True
+    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    document.add_paragraph("{{ confidentiality }}")
+
+    document.add_heading("Meeting details", level=1)
+    _key_values(
+        document,
+        [
+            ("Date", "{{ date }}"),
+            ("Time", "{{ time }}"),
+            ("Format", "{{ format }}"),
+            ("Chair", "{{ chair }}"),
+            ("Minute-taker", "{{ minute_taker }}"),
+            ("Initial or follow-up", "{{ kind }}{% if follows %} (follows {{ follows }}){% endif %}"),
+        ],
+    )
+
+    document.add_heading("Children", level=1)
+    _loop_table(
+        document,
+        ["Name", "Date of birth", "Case reference", "School", "Siblings and others at risk"],
+        "for child in children",
+        [
+            "{{ child.name }}",
+            "{{ child.date_of_birth }}",
+            "{{ child.case_reference }}",
+            "{{ child.school }}",
+            "{{ child.siblings }}",
+        ],
+        [3.5, 2.5, 3.0, 3.5, 4.5],
+    )
+
+    document.add_heading("Attendance", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Name", "Role", "Status"],
+        "for person in attendance",
+        ["{{ person.agency }}", "{{ person.name }}", "{{ person.role }}", "{{ person.status }}"],
+        [4.5, 4.5, 4.5, 3.5],
+    )
+
+    document.add_heading("Reason for the discussion", level=1)
+    document.add_paragraph("{{ reason }}")
+    document.add_heading("Action already taken", level=2)
+    document.add_paragraph("{{ action_taken }}")
+
+    document.add_heading("Information shared by agency", level=1)
+    document.add_paragraph("{%p if not information_shared %}")
+    document.add_paragraph("No agency information was recorded.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for update in information_shared %}")
+    document.add_heading("{{ update.agency }}", level=2)
+    _labelled(document, "Shared by: ", "{{ update.author }}, {{ update.role }}")
+    document.add_paragraph("{%p if update.restricted %}")
+    restricted = document.add_paragraph()
+    run = restricted.add_run("RESTRICTED: {{ update.restriction }}")
+    run.bold = True
+    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for part in update.sections %}")
+    document.add_heading("{{ part.label }}", level=3)
+    document.add_paragraph("{{ part.text }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p endfor %}")
+
+    document.add_heading("The child's voice", level=1)
+    document.add_paragraph("{{ child_voice }}")
+
+    document.add_heading("Risk indicators", level=1)
+    document.add_paragraph(
+        "Each agency's rating of each indicator: not present, historic or current. "
+        "A blank cell means that agency did not rate it."
+    )
+    # The agencies are columns: {%tc %} repeats a cell, {%tr %} a row.
+    _table(
+        document,
+        ["Indicator", "{%tc for agency in risk_grid.agencies %}", "{{ agency }}", "{%tc endfor %}"],
+        [
+            ["{%tr for row in risk_grid.rows %}", "", "", ""],
+            ["{{ row.indicator }}", "{%tc for rating in row.ratings %}", "{{ rating }}", "{%tc endfor %}"],
+            ["{%tr endfor %}", "", "", ""],
+        ],
+    )
+
+    document.add_heading("Risk analysis", level=1)
+    for label, name in (
+        ("Harm", "harm"),
+        ("Likelihood", "likelihood"),
+        ("Protective factors", "protective_factors"),
+        ("Extra-familial context", "extra_familial"),
+    ):
+        document.add_heading(label, level=2)
+        document.add_paragraph(f"{{{{ risk_analysis.{name} }}}}")
+
+    document.add_heading("Decisions", level=1)
+    _loop_table(
+        document,
+        ["Topic", "Outcome", "Reason"],
+        "for decision in decisions",
+        ["{{ decision.topic }}", "{{ decision.outcome }}", "{{ decision.reason }}"],
+        [4.0, 5.0, 8.0],
+    )
+
+    document.add_heading("Immediate safety plan", level=1)
+    document.add_paragraph("{{ safety_plan }}")
+
+    document.add_heading("Action plan", level=1)
+    _loop_table(
+        document,
+        ["Ref", "Action", "Owner", "Agency", "Due", "Priority", "Concerns"],
+        "for action in actions",
+        [
+            "{{ action.reference }}",
+            "{{ action.text }}",
+            "{{ action.owner }}",
+            "{{ action.agency }}",
+            "{{ action.due }}",
+            "{{ action.priority }}",
+            "{{ action.concerns }}",
+        ],
+        [1.6, 5.0, 2.6, 2.4, 2.0, 1.6, 1.8],
+    )
+
+    document.add_heading("Next steps", level=1)
+    _key_values(
+        document,
+        [
+            ("ICPC date", "{% if icpc_date %}{{ icpc_date }}{% else %}No ICPC date set{% endif %}"),
+            ("Review or next discussion", "{{ review_date }}"),
+        ],
+    )
+    document.add_paragraph("{{ next_steps }}")
+
+    document.add_heading("Dissent and escalation", level=1)
+    document.add_paragraph("{% if dissent %}{{ dissent }}{% else %}No dissent was recorded.{% endif %}")
+
+    document.add_heading("Sign-off and circulation", level=1)
+    document.add_paragraph("{%p if state == 'APPROVED' %}")
+    _labelled(document, "Approved by ", "{{ approved_by }} on {{ approved_at }}.")
+    document.add_paragraph("{%p else %}")
+    _labelled(document, "DRAFT: ", "not yet approved by the chair ({{ chair }}).")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("Circulated to:")
+    document.add_paragraph("{%p for person in circulation %}")
+    document.add_paragraph("{{ person.name }}, {{ person.agency }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+    closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
+    closing.runs[0].italic = True
+    return document
+
+
+def build_action_log() -> DocumentObject:
+    """Action log: every action with status and dates, then each one's updates and chases."""
+    document = _new_document(landscape=True)
+    document.core_properties.title = "Action log"
+    _header_and_footer(
+        document,
+        "Action log {{ reference }}",
+        "Version {{ version }} · generated {{ generated_at }}",
+    )
+    document.add_paragraph("{{ title }}", style="Title")
+    _labelled(document, "Covers: ", "{{ reference }}")
+    _labelled(document, "Generated: ", "{{ generated_at }} (version {{ version }})")
+
+    document.add_heading("Actions", level=1)
+    _loop_table(
+        document,
+        [
+            "Ref",
+            "Action",
+            "Concerns",
+            "Owner",
+            "Agency",
+            "Assigned",
+            "Due",
+            "Completed",
+            "Status",
+            "Priority",
+            "Escalation",
+            "Meeting",
+        ],
+        "for action in actions",
+        [
+            "{{ action.reference }}",
+            "{{ action.text }}",
+            "{{ action.concerns }}",
+            "{{ action.owner }}",
+            "{{ action.agency }}",
+            "{{ action.assigned }}",
+            "{{ action.due }}",
+            "{{ action.completed }}",
+            "{{ action.status }}",
+            "{{ action.priority }}",
+            "{{ action.escalation_level }}",
+            "{{ action.meeting }}",
+        ],
+        [1.5, 5.2, 2.0, 2.2, 2.0, 1.9, 1.9, 1.9, 1.6, 1.5, 1.6, 2.4],
+    )
+
+    document.add_heading("Updates and chases", level=1)
+    document.add_paragraph("{%p for action in actions %}")
+    document.add_heading("{{ action.reference }}: {{ action.status }}", level=2)
+    document.add_paragraph("{{ action.text }}")
+    document.add_heading("Updates", level=3)
+    document.add_paragraph("{%p if action.updates %}")
+    _loop_table(
+        document,
+        ["When", "By", "Update"],
+        "for update in action.updates",
+        ["{{ update.at }}", "{{ update.by }}", "{{ update.text }}"],
+        [4.0, 5.0, 16.7],
+    )
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("No updates recorded.")
+    document.add_paragraph("{%p endif %}")
+    document.add_heading("Chase history", level=3)
+    document.add_paragraph("{%p if action.chases %}")
+    _loop_table(
+        document,
+        ["When", "To whom", "Step", "How"],
+        "for chase in action.chases",
+        ["{{ chase.at }}", "{{ chase.to }}", "{{ chase.step }}", "{{ chase.via }}"],
+        [4.0, 8.0, 7.0, 6.7],
+    )
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("No chases sent.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p endfor %}")
+    return document
+
+
+def main(argv: Sequence[str]) -> int:
+    """Write both templates (to ``templates/`` unless a folder is given)."""
+    folder = Path(argv[0]) if argv else TEMPLATES
+    folder.mkdir(parents=True, exist_ok=True)
+    build_minutes().save(str(folder / "strategy_discussion_minutes.docx"))
+    build_action_log().save(str(folder / "action_log.docx"))
+    print(folder / "strategy_discussion_minutes.docx")
+    print(folder / "action_log.docx")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
