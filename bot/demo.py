@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
@@ -311,14 +312,107 @@ def step_status(bot: OfflineBot) -> None:
     _say(textwrap.indent(blocks_as_text(message["blocks"]), "  | "))
 
 
+CHAIR = "U0CSC004"
+OUTPUT_DIR = Path("demo-output")
+
+
+def _opened(bot: OfflineBot, title: str) -> dict[str, Any]:
+    calls = bot.local_slack.wait_for(
+        lambda calls: any(c.method == "views.open" and c.ok and title in json.dumps(c.args) for c in calls)
+    )
+    return [c for c in calls if c.method == "views.open" and title in json.dumps(c.args)][-1].response["view"]
+
+
+def _choice(value: str) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": {"value": value}}
+
+
+def _typed(value: str | None) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def step_record(bot: OfflineBot) -> None:
+    """After the discussion the chair records attendance and decisions, and adds actions."""
+    meeting = _meeting(bot)
+    early = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR).json()
+    _say(f"at 13:20, /strategy record -> {early['text']}")
+    bot.clock.set(datetime(2026, 11, 10, 15, 0, tzinfo=UTC))
+    bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
+    action_view = _opened(bot, "Add an action")
+    for owner, text, priority in (
+        (LOCATE_DELEGATE, "Return home interview after any missing episode", "immediate"),
+        (POLICE_PPU, "Disruption visit to the address linked to the line", "high"),
+    ):
+        values = {
+            "text": {"value": _typed(text)},
+            "owner": {"value": {"type": "users_select", "selected_user": owner}},
+            "priority": {"value": _choice(priority)},
+            "due_on": {"value": {"type": "datepicker", "selected_date": None}},
+            "concerns": {"value": _typed("CS-1234567")},
+        }
+        done = bot.slack.view_submission(
+            CHAIR, {**action_view, "id": f"{action_view['id']}-{priority}"}, values=values
+        ).json()
+        _say(done["view"]["blocks"][0]["text"]["text"].splitlines()[-1])
+    bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR)
+    view = _opened(bot, "Record discussion")
+    prefilled = [b for b in view["blocks"] if b.get("block_id", "").startswith("attendance:")]
+    values: dict[str, dict[str, Any]] = {
+        b["block_id"]: {"value": _choice(b["element"].get("initial_option", {}).get("value", "present"))}
+        for b in prefilled
+    }
+    typed = {
+        "child_voice": "He says he owes money and is scared.",
+        "harm": "Criminal exploitation: carrying drugs out of area.",
+        "likelihood": "High: three missing episodes in a month.",
+        "section_47_reason": "Reasonable cause to suspect significant harm.",
+        "enquiry_lead": "Children's social care with Force CID",
+        "immediate_safety": "Safety plan agreed with mother; missing protocol in place.",
+        "sharing_with_family": "Mother told today; police intelligence withheld.",
+        "next_steps": "ICPC to be arranged.",
+    }
+    values.update({block: {"value": _typed(text)} for block, text in typed.items()})
+    values["section_47"] = {"value": {"type": "radio_buttons", "selected_option": {"value": "start"}}}
+    values["enquiry_type"] = {"value": {"type": "radio_buttons", "selected_option": {"value": "joint"}}}
+    values["icpc"] = {"value": {"type": "radio_buttons", "selected_option": {"value": "needed"}}}
+    values["review_date"] = {"value": {"type": "datepicker", "selected_date": "2026-11-24"}}
+    bot.slack.view_submission(CHAIR, view, values=values)
+    bot.settle()
+    _say(f"recorded by the chair: attendance from the answers, {len(typed)} decisions and notes")
+    _say("draft minutes v1 sent to the chair privately; the action log circulated to the channel")
+
+
+def step_approve(bot: OfflineBot) -> None:
+    """The chair approves the draft; it is locked with its hash and circulated."""
+    from bot.minutes.models import Document
+
+    with Session(bot.runtime.engine) as session:
+        draft = session.exec(select(Document).where(Document.kind == "minutes")).one()
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    bot.settle()
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    with Session(bot.runtime.engine) as session:
+        documents = session.exec(select(Document).order_by(Document.id)).all()
+        for document in documents:
+            path = OUTPUT_DIR / document.filename
+            path.write_bytes(document.content)
+            _say(
+                f"{document.kind} v{document.version} ({document.state}), sha256 {document.sha256[:16]}…: {path}"
+            )
+    channel = _meeting(bot).channel_id
+    shared = sorted(u.filename for u in bot.local_slack.uploaded_files() if u.channel == channel)
+    _say(f"circulated to the discussion's channel: {', '.join(shared)}")
+
+
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
-    files = b"".join(u.content for u in bot.local_slack.uploaded_files())
-    found = SAMPLE_CHILD_NAME in sent or SAMPLE_CHILD_NAME.encode() in files or "2011-05-01" in sent
+    calendars = b"".join(u.content for u in bot.local_slack.uploaded_files() if u.filename.endswith(".ics"))
+    found = SAMPLE_CHILD_NAME in sent or SAMPLE_CHILD_NAME.encode() in calendars or "2011-05-01" in sent
     _say(
         f"{len(bot.local_slack.calls)} Web API calls checked: the child's name "
-        f"{'WAS FOUND' if found else 'appears in none of them'}"
+        f"{'WAS FOUND' if found else 'appears in none of them'} (it is only inside the Word "
+        "documents, which go to the discussion's private channel and to authorised people)"
     )
     if found:
         raise RuntimeError("the child's name reached Slack")
@@ -335,6 +429,8 @@ SCENARIO: list[tuple[str, Step]] = [
     ("An agency that does not answer is chased and escalated", step_chasing),
     ("Agencies send their updates", step_agency_updates),
     ("The live status message", step_status),
+    ("Recording the discussion and its actions", step_record),
+    ("The chair approves the minutes", step_approve),
     ("Need to know", step_need_to_know),
 ]
 

@@ -23,8 +23,9 @@ def _deliver(runtime: Runtime) -> None:
 def _sweep(runtime: Runtime) -> None:
     from bot.agency_updates.jobs import sweep_agency_updates
     from bot.convening.jobs import sweep_invitations
+    from bot.minutes.jobs import sweep_minutes
 
-    for sweep in (sweep_invitations, sweep_agency_updates):
+    for sweep in (sweep_invitations, sweep_agency_updates, sweep_minutes):
         try:
             sweep(runtime)
         except Exception:

@@ -103,6 +103,9 @@ def test_demo_plays_the_scenario_offline() -> None:
     assert "Health submits at 13:20 -> version 1). It was after the deadline, so it is marked late." in out
     assert "(3 of 6 submitted; due Tue 10 Nov 2026 13:00)" in out
     assert "update: submitted, amended" in out
+    assert "/strategy record -> SD-2026-0001 has not happened yet" in out
+    assert "minutes v1 (approved), sha256" in out and "demo-output/SD-2026-0001-minutes-v1.docx" in out
+    assert "circulated to the discussion's channel: SD-2026-0001-action-log-v1.docx" in out
     assert out.rstrip().endswith("Demo finished.")
 
 

@@ -1,24 +1,35 @@
-"""Slack surface of the Home tab."""
+"""Slack surface of the Home tab: updates owed, open discussions, and for panel
+administrators the records with filters and downloads."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot.agency_updates.models import AgencyUpdate
 from bot.agency_updates.service import deadline_for
-from bot.convening.models import Invitation, InvitationState, Meeting
+from bot.convening.listeners import tell
+from bot.convening.models import Invitation, InvitationState, Meeting, MeetingState
 from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
 from bot.database import session_scope
-from bot.home.views import OpenDiscussion, UpdateToWrite, home_view, role_phrase
+from bot.home.views import OpenDiscussion, RecordRow, UpdateToWrite, home_view, role_phrase
+from bot.minutes.listeners import send_minutes
+from bot.minutes.service import latest
 from bot.partnership.models import Agency
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
 from bot.wording import render_message
+
+STATE_FILTERS = {
+    "open": OPEN_STATES,
+    "held": (MeetingState.HELD, MeetingState.CLOSED),
+    "cancelled": (MeetingState.CANCELLED,),
+}
 
 
 def updates_owed(session: Session, member: Member, runtime: Runtime) -> list[UpdateToWrite]:
@@ -54,6 +65,40 @@ def updates_owed(session: Session, member: Member, runtime: Runtime) -> list[Upd
     return owed
 
 
+def records(session: Session, runtime: Runtime, filters: dict[str, str]) -> list[RecordRow]:
+    """Discussions for a panel administrator, newest first, by state, agency and date."""
+    query = select(Meeting).order_by(Meeting.scheduled_start.desc())  # type: ignore[union-attr]
+    if filters.get("state") in STATE_FILTERS:
+        query = query.where(Meeting.state.in_(STATE_FILTERS[filters["state"]]))  # type: ignore[attr-defined]
+    if filters.get("agency", "any") != "any":
+        query = (
+            query.join(Invitation, Invitation.meeting_id == Meeting.id)
+            .join(Agency, Agency.id == Invitation.agency_id)
+            .where(Agency.code == filters["agency"])
+        )
+    if filters.get("from"):
+        start = runtime.calendar.at(
+            date.fromisoformat(filters["from"]), runtime.partnership.working_hours.start
+        )
+        query = query.where(Meeting.scheduled_start >= start.replace(hour=0, minute=0))  # type: ignore[operator]
+    rows = []
+    for meeting in session.exec(query):
+        approved = latest(session, meeting, "minutes", approved_only=True)
+        draft = latest(session, meeting, "minutes", approved_only=False)
+        shown = approved or draft
+        minutes = f"{shown.state} v{shown.version}" if shown else "none"
+        rows.append(
+            RecordRow(
+                meeting.id or 0,
+                meeting.reference,
+                when(runtime.calendar, meeting.scheduled_start),
+                meeting.state,
+                minutes,
+            )
+        )
+    return rows
+
+
 def _role_in(meeting: Meeting, member: Member) -> str:
     if meeting.convenor_id == member.person_id:
         return "you convene"
@@ -62,16 +107,28 @@ def _role_in(meeting: Meeting, member: Member) -> str:
     return "you are invited"
 
 
-def register(app: App, runtime: Runtime) -> None:
-    """Publish the Home tab whenever someone opens it (events are acknowledged by Bolt)."""
+def _filters_from(view: dict[str, Any] | None) -> dict[str, str]:
+    """The record filters as the person last set them on their Home tab."""
+    values = ((view or {}).get("state") or {}).get("values", {}).get("record_filters", {})
+    filters: dict[str, str] = {}
+    for action_id, key in (("home_filter_state", "state"), ("home_filter_agency", "agency")):
+        chosen = (values.get(action_id) or {}).get("selected_option")
+        if chosen:
+            filters[key] = chosen["value"]
+    picked = (values.get("home_filter_from") or {}).get("selected_date")
+    if picked:
+        filters["from"] = picked
+    return filters
 
-    @app.event("app_home_opened")
-    def publish_home(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") != "home":
-            return
-        user_id = event["user"]
+
+def register(app: App, runtime: Runtime) -> None:
+    """Publish the Home tab when it is opened, and again when a filter changes."""
+
+    def publish(client: WebClient, user_id: str, filters: dict[str, str]) -> None:
         updates: list[UpdateToWrite] = []
         discussions: list[OpenDiscussion] = []
+        rows: list[RecordRow] | None = None
+        agencies: list[tuple[str, str]] = []
         with session_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
             if member is not None:
@@ -82,10 +139,41 @@ def register(app: App, runtime: Runtime) -> None:
                     )
                     for m in open_meetings_for(session, member)
                 ]
+                if member.has_role("panel_admin"):
+                    rows = records(session, runtime, filters)
+                    agencies = [(a.code, a.name) for a in runtime.partnership.agencies]
         intro = render_message(
             runtime.settings.templates_dir,
             "home_intro.md.j2",
             member=member,
             roles=role_phrase(member) if member else "",
         )
-        client.views_publish(user_id=user_id, view=home_view(intro, updates, discussions))
+        view = home_view(intro, updates, discussions, records=rows, filters=filters, agencies=agencies)
+        client.views_publish(user_id=user_id, view=view)
+
+    @app.event("app_home_opened")
+    def publish_home(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab") == "home":
+            publish(client, event["user"], {})
+
+    def refilter(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        publish(client, body["user"]["id"], _filters_from(body.get("view")))
+
+    for action_id in ("home_filter_state", "home_filter_agency", "home_filter_from"):
+        app.action(action_id)(refilter)
+
+    @app.action("home_download")
+    def download(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        kind, _, meeting_id = action["selected_option"]["value"].partition(":")
+        with session_scope(runtime.engine) as session:
+            meeting = session.get(Meeting, int(meeting_id))
+            member = member_by_slack_id(session, body["user"]["id"])
+        if meeting is None:
+            return
+        team = (body.get("team") or {}).get("id", "")
+        reply = send_minutes(
+            runtime, meeting=meeting, member=member, user_id=body["user"]["id"], team_id=team, kinds=(kind,)
+        )
+        tell(body, client, reply)

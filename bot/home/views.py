@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
+    DatePickerElement,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -47,6 +53,84 @@ class UpdateToWrite:
 
 
 @dataclass(frozen=True)
+class RecordRow:
+    """A discussion as a panel administrator's records list shows it."""
+
+    meeting_id: int
+    reference: str
+    when: str
+    state: str
+    minutes: str  # e.g. "approved v2", "draft v1", "none"
+
+
+STATES = {"any": "Any state", "open": "Open", "held": "Held", "cancelled": "Cancelled"}
+RECORDS_SHOWN = 60
+
+
+def _opt(value: str, text: str) -> Option:
+    return Option(value=value, text=PlainTextObject(text=text[:75]))
+
+
+def _records_section(
+    records: list[RecordRow], filters: dict[str, str], agencies: list[tuple[str, str]]
+) -> list[Block]:
+    """The panel administrator's list of discussions, filtered, each with its downloads."""
+    state_options = [_opt(k, v) for k, v in STATES.items()]
+    agency_options = [_opt("any", "Any agency"), *(_opt(code, name) for code, name in agencies)][:100]
+    chosen_state = next(
+        (o for o in state_options if o.value == filters.get("state", "any")), state_options[0]
+    )
+    chosen_agency = next(
+        (o for o in agency_options if o.value == filters.get("agency", "any")), agency_options[0]
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text="Records: discussions and their documents"),
+        ActionsBlock(
+            block_id="record_filters",
+            elements=[
+                StaticSelectElement(
+                    action_id="home_filter_state", options=state_options, initial_option=chosen_state
+                ),
+                StaticSelectElement(
+                    action_id="home_filter_agency", options=agency_options, initial_option=chosen_agency
+                ),
+                DatePickerElement(
+                    action_id="home_filter_from",
+                    initial_date=filters.get("from") or None,
+                    placeholder=PlainTextObject(text="From date"),
+                ),
+            ],
+        ),
+    ]
+    if not records:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No discussion matches these filters.")))
+    for row in records[:RECORDS_SHOWN]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{row.reference}* · {row.when} · {row.state} · minutes: {row.minutes}"
+                ),
+                accessory=OverflowMenuElement(
+                    action_id="home_download",
+                    options=[
+                        _opt(f"minutes:{row.meeting_id}", "Download the minutes"),
+                        _opt(f"action_log:{row.meeting_id}", "Download the action log"),
+                    ],
+                ),
+            )
+        )
+    if len(records) > RECORDS_SHOWN:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=f"Showing {RECORDS_SHOWN} of {len(records)}: narrow the filters.")
+                ]
+            )
+        )
+    return blocks
+
+
+@dataclass(frozen=True)
 class OpenDiscussion:
     reference: str
     when: str
@@ -54,7 +138,13 @@ class OpenDiscussion:
 
 
 def home_view(
-    intro: str, updates: list[UpdateToWrite] | None = None, discussions: list[OpenDiscussion] | None = None
+    intro: str,
+    updates: list[UpdateToWrite] | None = None,
+    discussions: list[OpenDiscussion] | None = None,
+    *,
+    records: list[RecordRow] | None = None,
+    filters: dict[str, str] | None = None,
+    agencies: list[tuple[str, str]] | None = None,
 ) -> dict:
     """The Home tab: marking, what the person can do, updates owed, open discussions."""
     blocks: list[Block] = [
@@ -77,6 +167,8 @@ def home_view(
                     ),
                 )
             )
+    if records is not None:
+        blocks.extend(_records_section(records, filters or {}, agencies or []))
     if discussions:
         blocks.append(HeaderBlock(text="Your open strategy discussions"))
         lines = [f"• *{d.reference}* · {d.when} · {d.role}" for d in discussions[:40]]

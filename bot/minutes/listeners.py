@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -48,6 +48,10 @@ from bot.minutes.views import (
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
+
+
+class _AlreadyRecorded(Exception):
+    """This form was recorded already (a double submission): nothing more to do."""
 
 
 def _actor(user_id: str, team_id: str, member: Member | None) -> Actor:
@@ -149,7 +153,7 @@ def _send_draft_to_chair(
         key=f"approval-request:{document.id}",
         method="chat.postMessage",
         arguments={"channel": chair.slack_user_id, **message},
-        now=now + timedelta(seconds=1),  # after the file, in the chair's DM
+        now=now,
     )
 
 
@@ -175,16 +179,19 @@ def register(app: App, runtime: Runtime) -> None:
                 if meeting is None:
                     raise RecordingRefused("That discussion no longer exists.")
                 actor = _actor(user_id, _team(body), member)
-                save_record(
+                fresh = save_record(
                     session,
                     meeting,
                     form,
-                    member=member,
+                    member=member,  # type: ignore[arg-type]
                     actor=actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
                     now=now,
-                )  # type: ignore[arg-type]
+                    key=f"view:{view['id']}",
+                )
+                if not fresh:
+                    raise _AlreadyRecorded()
                 document = generate(
                     session,
                     meeting,
@@ -196,6 +203,21 @@ def register(app: App, runtime: Runtime) -> None:
                     now=now,
                 )
                 _send_draft_to_chair(session, runtime, meeting, document, now)
+                # Decisions and actions go out the same working day, before the full minutes.
+                log = generate(
+                    session,
+                    meeting,
+                    "action_log",
+                    templates_dir=runtime.settings.templates_dir,
+                    partnership=runtime.partnership,
+                    calendar=runtime.calendar,
+                    actor=actor,
+                    now=now,
+                )
+                marking = runtime.partnership.settings.protective_marking
+                effects.circulate(
+                    session, log, f"{marking}: decisions and action log of {meeting.reference}", now
+                )
                 enqueue_refresh(
                     session,
                     purpose="status_refresh",
@@ -203,6 +225,9 @@ def register(app: App, runtime: Runtime) -> None:
                     method="chat.update",
                     now=now,
                 )
+        except _AlreadyRecorded:
+            ack()
+            return
         except RecordingRefused as refused:
             ack(response_action="errors", errors={"section_47_reason": str(refused)})
             return
@@ -370,7 +395,13 @@ def may_add_actions(meeting: Meeting, member: Member | None) -> bool:
 
 
 def send_minutes(
-    runtime: Runtime, *, meeting: Meeting, member: Member | None, user_id: str, team_id: str
+    runtime: Runtime,
+    *,
+    meeting: Meeting,
+    member: Member | None,
+    user_id: str,
+    team_id: str,
+    kinds: tuple[str, ...] = ("minutes", "action_log"),
 ) -> str:
     """`/strategy minutes REF`: the latest approved minutes and action log, privately, to
     those who took part and to panel administrators; the chair and minute-takers may also
@@ -382,15 +413,21 @@ def send_minutes(
             refused = True
         else:
             refused = False
-            minutes = latest(session, meeting, "minutes", approved_only=True)
-            if minutes is None and may_record(meeting, member):
-                minutes = latest(session, meeting, "minutes", approved_only=False)
-            if minutes is None:
-                return f"{meeting.reference} has no approved minutes yet."
-            documents = [minutes]
-            log = latest(session, meeting, "action_log", approved_only=False)
+            documents = []
+            if "minutes" in kinds:
+                minutes = latest(session, meeting, "minutes", approved_only=True)
+                if minutes is None and may_record(meeting, member):
+                    minutes = latest(session, meeting, "minutes", approved_only=False)
+                if minutes is None:
+                    return f"{meeting.reference} has no approved minutes yet."
+                documents.append(minutes)
+            log = (
+                latest(session, meeting, "action_log", approved_only=False) if "action_log" in kinds else None
+            )
             if log is not None:
                 documents.append(log)
+            if not documents:
+                return f"{meeting.reference} has no action log yet."
             for document in documents:
                 effects.send_privately(
                     session, document, user_id, "", now, why=f"download-{uuid.uuid4().hex[:8]}"

@@ -154,9 +154,16 @@ def save_record(
     partnership: Partnership,
     calendar: WorkingCalendar,
     now: datetime,
-) -> None:
-    """Store attendance and every decision; the discussion is then held."""
+    key: str = "",
+) -> bool:
+    """Store attendance and every decision; the discussion is then held. Returns False (and
+    stores nothing) when this form was already recorded: a retried or double submission."""
+    locked = session.get(Meeting, meeting.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    meeting = locked
     check_may_record(meeting, member, now)
+    if key and key in meeting.details.get("recorded_forms", []):
+        return False
     agencies = {a.code: a for a in session.exec(select(Agency))}
     for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
         session.delete(row)
@@ -185,7 +192,11 @@ def save_record(
         if topic == "review" and form.review_date:
             decision.details = {"date": form.review_date.isoformat()}
         session.add(decision)
-    meeting.details = {**meeting.details, "record": {k: v.strip() for k, v in form.narrative.items()}}
+    meeting.details = {
+        **meeting.details,
+        "record": {k: v.strip() for k, v in form.narrative.items()},
+        "recorded_forms": [*meeting.details.get("recorded_forms", []), key][-20:],
+    }
     meeting.state = MeetingState.HELD
     meeting.held_at = meeting.held_at or meeting.scheduled_start
     if meeting.minute_taker_id is None and member.person_id != meeting.chair_id:
@@ -205,6 +216,7 @@ def save_record(
         details={"decisions": sorted(form.decisions)},
     )
     session.flush()
+    return True
 
 
 def _answering_people(session: Session, meeting: Meeting) -> dict[int, Person]:
@@ -512,6 +524,10 @@ def approve(
     """The chair approves a draft: it is re-rendered as APPROVED, locked and stored with its
     hash; earlier approved versions are superseded. Returns the approved document and
     whether this call approved it (False when it already was)."""
+    # Lock the row: a double click must approve (and circulate) once, not twice.
+    locked = session.get(Document, document.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    document = locked
     meeting = session.get(Meeting, document.meeting_id)
     assert meeting is not None
     if member.person_id != meeting.chair_id:

@@ -253,7 +253,7 @@ def approval_request(reference: str, document_id: int, version: int, meeting_id:
         SectionBlock(
             text=MarkdownTextObject(
                 text=f"{MARKING}\nDraft minutes of *{escape_mrkdwn(reference)}*, version {version}, "
-                "are attached above. "
+                "are in this conversation. "
                 "Approve them to lock this version and circulate it to the discussion's channel."
             )
         ),

@@ -1,0 +1,389 @@
+"""Recording a discussion, its actions, and its minutes and action log in Word: drafts, the
+chair's approval, versions, circulation and downloads, through signed requests."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import UTC, date, datetime
+
+import docx
+from sqlmodel import Session, func, select
+
+from bot.actions.models import Action
+from bot.audit.models import AuditEntry
+from bot.convening.models import Attendance, Meeting
+from bot.local_slack.signed_client import StateValue
+from bot.minutes.models import Decision, Document
+from tests.agency_updates_support import open_update, update_values
+from tests.convening_support import (
+    CHAIR,
+    CHILD_NAME,
+    HEALTH,
+    POLICE_PPU,
+    SOCIAL_WORKER,
+    convene,
+    invitation_for,
+    settle,
+)
+from tests.minutes_support import action_values, record_values
+
+AGENCIES = ["csc", "police-ppu", "health", "police-cid", "locate", "yos", "education"]
+AFTER_THE_MEETING = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
+PANEL_ADMIN = "U0BSC001"
+OUTSIDER = "U0EHP001"
+
+
+def _count(bot, model) -> int:
+    with Session(bot.runtime.engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _open(bot, user_id: str, command: str, text: str, title: str) -> dict:
+    before = len(bot.local_slack.calls_to("views.open"))
+    response = bot.slack.command(command, text, user_id=user_id)
+    assert response.status == 200, response.body
+    calls = bot.local_slack.wait_for(
+        lambda calls: (
+            (
+                len([c for c in calls if c.method == "views.open"]) > before
+                and title in json.dumps(calls[-1].args)
+            )
+            or any(c.method == "views.open" and title in json.dumps(c.args) for c in calls[-3:])
+        )
+    )
+    return [c for c in calls if c.method == "views.open" and title in json.dumps(c.args)][-1].response["view"]
+
+
+def _record(bot, meeting, **overrides):
+    view = _open(bot, CHAIR, "/strategy", f"record {meeting.reference}", "Record discussion")
+    response = bot.slack.view_submission(CHAIR, view, values=record_values(AGENCIES, **overrides))
+    settle(bot)
+    return view, response
+
+
+def _documents(bot) -> list[Document]:
+    with Session(bot.runtime.engine) as session:
+        return list(session.exec(select(Document).order_by(Document.id)))
+
+
+def _text_of(content: bytes) -> str:
+    document = docx.Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_recording_before_the_discussion_or_by_someone_else_is_refused(bot) -> None:
+    meeting = convene(bot)
+    early = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR).json()
+    assert "has not happened yet" in early["text"]
+    bot.clock.set(AFTER_THE_MEETING)
+    other = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=POLICE_PPU).json()
+    assert "Only the chair or a minute-taker" in other["text"]
+    assert _count(bot, Decision) == 0 and _count(bot, Attendance) == 0
+
+
+def test_the_record_form_is_prefilled_and_missing_decisions_are_refused_inline(bot) -> None:
+    meeting = convene(bot)
+    bot.slack.block_actions(
+        HEALTH,
+        [{"action_id": "invitation_written_update", "value": str(invitation_for(bot, meeting, "health").id)}],
+    )
+    settle(bot)
+    bot.clock.set(AFTER_THE_MEETING)
+    view = _open(bot, CHAIR, "/strategy", f"record {meeting.reference}", "Record discussion")
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks["attendance:health"]["element"]["initial_option"]["value"] == "written_update"
+    assert blocks["attendance:police-ppu"]["element"]["initial_option"]["value"] == "did_not_respond"
+    assert "held by Tuesday 01 December 2026" in json.dumps(view)
+    values = record_values(
+        AGENCIES,
+        section_47_reason=StateValue.text(" "),
+        sharing_with_family=StateValue.text(""),
+        review_date=StateValue.datepicker("2026-11-01"),
+    )
+    body = bot.slack.view_submission(CHAIR, view, values=values).json()
+    assert set(body["errors"]) == {"section_47_reason", "sharing_with_family", "review_date"}
+    assert _count(bot, Decision) == 0 and _count(bot, Document) == 0
+
+
+def test_recording_writes_draft_minutes_holding_every_section(bot) -> None:
+    meeting = convene(bot)
+    view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
+    hostile = "Seen with {{ 7*7 }} and {% for x in y %} <w:p> & 🚨"
+    bot.slack.view_submission(
+        POLICE_PPU, view, values=update_values(bot, new_police_intelligence=StateValue.text(hostile))
+    )
+    bot.clock.set(AFTER_THE_MEETING)
+    _, response = _record(bot, meeting)
+    assert response.body in ("", "{}"), response.body
+    with Session(bot.runtime.engine) as session:
+        stored = session.get(Meeting, meeting.id)
+        assert stored is not None and stored.state == "held"
+        assert len(session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)).all()) == len(
+            AGENCIES
+        )
+    documents = _documents(bot)
+    assert [(d.kind, d.version, d.state) for d in documents] == [
+        ("minutes", 1, "draft"),
+        ("action_log", 1, "issued"),
+    ]
+    draft = documents[0]
+    assert draft.sha256 == hashlib.sha256(draft.content).hexdigest()
+    text = _text_of(draft.content)
+    for expected in (
+        CHILD_NAME,
+        "CS-1234567",
+        "Start section 47 enquiries",
+        "Joint enquiry with the police",
+        "Safety plan agreed with mother",
+        "Tuesday 01 December 2026",
+        "He says he owes money",
+        "West Midlands Police - Public Protection Unit (Birmingham)",
+        hostile,
+        "DRAFT",
+    ):
+        assert expected in text, expected
+    assert "49" not in text.replace("2026", "")
+    assert "RESTRICTED" in text
+    header = docx.Document(io.BytesIO(draft.content)).sections[0].header
+    assert "OFFICIAL-SENSITIVE" in "\n".join(p.text for p in header.paragraphs) + "".join(
+        c.text for t in header.tables for r in t.rows for c in r.cells
+    )
+    # the chair gets the draft privately, with the buttons to approve it
+    uploads = [u for u in bot.local_slack.uploaded_files() if u.filename == "SD-2026-0001-minutes-v1.docx"]
+    assert uploads and uploads[0].content == draft.content
+    asks = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == CHAIR and "minutes_approve" in json.dumps(c.args)
+    ]
+    assert len(asks) == 1
+
+
+def test_only_the_chair_approves_and_approval_locks_and_circulates_once(bot) -> None:
+    meeting = convene(bot)
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    draft = _documents(bot)[0]
+    bot.slack.block_actions(SOCIAL_WORKER, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    settle(bot)
+    assert _documents(bot)[0].state == "draft"
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    settle(bot)
+    documents = _documents(bot)
+    minutes = next(d for d in documents if d.kind == "minutes")
+    assert minutes.state == "approved" and minutes.approved_at == AFTER_THE_MEETING
+    assert minutes.sha256 == hashlib.sha256(minutes.content).hexdigest()
+    assert "APPROVED" in _text_of(minutes.content)
+    assert [d.kind for d in documents].count("action_log") == 2  # at recording, and with the approved minutes
+    with Session(bot.runtime.engine) as session:
+        channel = session.get(Meeting, meeting.id).channel_id  # type: ignore[union-attr]
+    circulated = [u.filename for u in bot.local_slack.uploaded_files() if u.channel == channel]
+    assert sorted(circulated) == [
+        "SD-2026-0001-action-log-v1.docx",
+        "SD-2026-0001-action-log-v2.docx",
+        "SD-2026-0001-minutes-v1.docx",
+    ]
+    with Session(bot.runtime.engine) as session:
+        acts = [e.act for e in session.exec(select(AuditEntry))]
+    assert acts.count("document.approved") == 1 and "document.approve_refused" in acts
+
+
+def test_an_amendment_makes_a_new_version_and_keeps_the_old(bot) -> None:
+    meeting = convene(bot)
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    first = _documents(bot)[0]
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(first.id)}])
+    settle(bot)
+    _record(
+        bot,
+        meeting,
+        dissent=StateValue.text("Health disagreed with the threshold; escalated to the head of service."),
+    )
+    minutes = [d for d in _documents(bot) if d.kind == "minutes"]
+    assert [(d.version, d.state) for d in minutes] == [(1, "approved"), (2, "draft")]
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(minutes[1].id)}])
+    settle(bot)
+    minutes = [d for d in _documents(bot) if d.kind == "minutes"]
+    assert [(d.version, d.state) for d in minutes] == [(1, "superseded"), (2, "approved")]
+    assert "escalated to the head of service" in _text_of(minutes[1].content)
+    assert "escalated to the head of service" not in _text_of(minutes[0].content)
+
+
+def test_actions_need_an_owner_and_a_future_date_and_default_their_due_date(bot) -> None:
+    meeting = convene(bot)
+    view = _open(bot, CHAIR, "/actions", f"add {meeting.reference}", "Add an action")
+    no_owner = action_values(POLICE_PPU)
+    no_owner["owner"] = {"value": StateValue.users_select(None)}
+    assert "owner" in bot.slack.view_submission(CHAIR, view, values=no_owner).json()["errors"]
+    past = bot.slack.view_submission(
+        CHAIR, view, values=action_values(POLICE_PPU, due=date(2026, 11, 9))
+    ).json()
+    assert "has passed" in past["errors"]["due_on"]
+    bot.local_slack.add_user("U0STRANGER", "Not In Schedules")
+    stranger = bot.slack.view_submission(CHAIR, view, values=action_values("U0STRANGER")).json()
+    assert "not in the partnership's schedules" in stranger["errors"]["owner"]
+    assert _count(bot, Action) == 0
+    done = bot.slack.view_submission(CHAIR, view, values=action_values(POLICE_PPU, priority="high")).json()
+    bot.slack.view_submission(
+        CHAIR, view, values=action_values(POLICE_PPU, priority="high")
+    )  # a double click
+    assert "SD-2026-0001-A01" in json.dumps(done["view"])
+    with Session(bot.runtime.engine) as session:
+        actions = session.exec(select(Action)).all()
+    assert len(actions) == 1
+    # high priority: 2 working days after the discussion on Tuesday 10 November
+    assert actions[0].due_on == date(2026, 11, 12)
+    refused = bot.slack.command("/actions", f"add {meeting.reference}", user_id=HEALTH).json()
+    assert "can add its actions" in refused["text"]
+
+
+def test_minutes_go_privately_to_those_who_took_part_and_panel_administrators_only(bot) -> None:
+    meeting = convene(bot)
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    early = bot.slack.command("/strategy", f"minutes {meeting.reference}", user_id=POLICE_PPU).json()
+    assert "no approved minutes yet" in early["text"]
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(_documents(bot)[0].id)}])
+    settle(bot)
+    for user in (POLICE_PPU, PANEL_ADMIN):
+        reply = bot.slack.command("/strategy", f"minutes {meeting.reference}", user_id=user).json()
+        assert "Sending you SD-2026-0001-minutes-v1.docx (approved)" in reply["text"]
+    refused = bot.slack.command("/strategy", f"minutes {meeting.reference}", user_id=OUTSIDER).json()
+    assert "Only the people who took part" in refused["text"]
+    settle(bot)
+    dm_channels = {
+        u.channel for u in bot.local_slack.uploaded_files() if u.filename == "SD-2026-0001-minutes-v1.docx"
+    }
+    opened = {
+        c.args["users"]: c.response["channel"]["id"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    assert opened[POLICE_PPU] in dm_channels and opened[PANEL_ADMIN] in dm_channels
+    assert OUTSIDER not in opened
+    with Session(bot.runtime.engine) as session:
+        acts = [e.act for e in session.exec(select(AuditEntry))]
+    assert acts.count("document.downloaded") == 4 and "document.download_refused" in acts
+
+
+def test_panel_administrators_filter_the_records_and_download_from_the_home_tab(bot) -> None:
+    meeting = convene(bot)
+    convene(
+        bot,
+        case_reference=StateValue.text("CS-7654321"),
+        child_name=StateValue.text("Other Child"),
+        concerns=StateValue.checkboxes([]),
+    )
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(_documents(bot)[0].id)}])
+    settle(bot)
+    bot.slack.event({"type": "app_home_opened", "user": PANEL_ADMIN, "tab": "home"})
+    bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" and c.ok for c in calls))
+    home = bot.local_slack.home_view(PANEL_ADMIN)
+    text = json.dumps(home)
+    assert "SD-2026-0001" in text and "SD-2026-0002" in text and "approved v1" in text
+    # filter to held discussions: only the first remains
+    state = {
+        "values": {
+            "record_filters": {
+                "home_filter_state": {"type": "static_select", "selected_option": {"value": "held"}}
+            }
+        }
+    }
+    bot.local_slack.reset_calls()
+    bot.slack.block_actions(
+        PANEL_ADMIN,
+        [
+            {
+                "action_id": "home_filter_state",
+                "block_id": "record_filters",
+                "selected_option": {"value": "held"},
+            }
+        ],
+        view={**home, "state": state},
+    )
+    bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" and c.ok for c in calls))
+    filtered = json.dumps(bot.local_slack.home_view(PANEL_ADMIN))
+    assert "SD-2026-0001" in filtered and "SD-2026-0002" not in filtered
+    # education was invited only to the first (exploitation concerns): filter by agency
+    state = {
+        "values": {
+            "record_filters": {
+                "home_filter_agency": {"type": "static_select", "selected_option": {"value": "education"}}
+            }
+        }
+    }
+    bot.slack.block_actions(
+        PANEL_ADMIN,
+        [
+            {
+                "action_id": "home_filter_agency",
+                "block_id": "record_filters",
+                "selected_option": {"value": "education"},
+            }
+        ],
+        view={**home, "state": state},
+    )
+    settle(bot)
+    assert "SD-2026-0002" not in json.dumps(bot.local_slack.home_view(PANEL_ADMIN))
+    bot.slack.block_actions(
+        PANEL_ADMIN,
+        [
+            {
+                "action_id": "home_download",
+                "block_id": "x",
+                "selected_option": {"value": f"minutes:{meeting.id}"},
+            }
+        ],
+        view=home,
+    )
+    settle(bot)
+    opened = {
+        c.args["users"]: c.response["channel"]["id"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    assert any(
+        u.filename == "SD-2026-0001-minutes-v1.docx" and u.channel == opened.get(PANEL_ADMIN)
+        for u in bot.local_slack.uploaded_files()
+    )
+    # a representative sees no records section
+    bot.slack.event({"type": "app_home_opened", "user": POLICE_PPU, "tab": "home"})
+    settle(bot)
+    assert "Records: discussions" not in json.dumps(bot.local_slack.home_view(POLICE_PPU))
+
+
+def test_a_double_submitted_record_makes_one_draft(bot) -> None:
+    meeting = convene(bot)
+    bot.clock.set(AFTER_THE_MEETING)
+    view, _ = _record(bot, meeting)
+    bot.slack.view_submission(CHAIR, view, values=record_values(AGENCIES))
+    settle(bot)
+    assert [(d.kind, d.version) for d in _documents(bot)] == [("minutes", 1), ("action_log", 1)]
+
+
+def test_the_chair_is_chased_once_when_approval_is_late(bot) -> None:
+    from bot.minutes.jobs import sweep_minutes
+
+    meeting = convene(bot)
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    # chair approval within 3 working days of the draft (Tue 10 Nov): late from Mon 16 Nov
+    bot.clock.set(datetime(2026, 11, 13, 16, 0, tzinfo=UTC))
+    assert sweep_minutes(bot.runtime) == 0
+    bot.clock.set(datetime(2026, 11, 16, 9, 30, tzinfo=UTC))
+    assert sweep_minutes(bot.runtime) == 1
+    settle(bot)
+    assert sweep_minutes(bot.runtime) == 0  # once per draft
+    settle(bot)
+    chased = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == CHAIR and "waited more than" in c.args.get("text", "")
+    ]
+    assert len(chased) == 1
