@@ -397,7 +397,8 @@ def step_approve(bot: OfflineBot) -> None:
             path = OUTPUT_DIR / document.filename
             path.write_bytes(document.content)
             _say(
-                f"{document.kind} v{document.version} ({document.state}), sha256 {document.sha256[:16]}…: {path}"
+                f"{document.kind} v{document.version} ({document.state}), "
+                f"sha256 {document.sha256[:16]}…: {path}"
             )
     channel = _meeting(bot).channel_id
     shared = sorted(u.filename for u in bot.local_slack.uploaded_files() if u.channel == channel)
