@@ -102,11 +102,12 @@ def test_an_unknown_subcommand_gets_usage_with_what_was_typed_escaped(bot) -> No
     assert "`/strategy help`" in body["text"]
 
 
-@pytest.mark.parametrize("command", ["/actions", "/panel"])
-def test_commands_not_yet_switched_on_say_so(bot, command) -> None:
-    body = bot.slack.command(command, "", user_id=SOCIAL_WORKER).json()
+def test_commands_not_yet_switched_on_say_so(bot) -> None:
+    body = bot.slack.command("/panel", "", user_id=SOCIAL_WORKER).json()
     assert body["response_type"] == "ephemeral"
-    assert f"`{command}` is not switched on" in body["text"]
+    assert "`/panel` is not switched on" in body["text"]
+    usage = bot.slack.command("/actions", "", user_id=SOCIAL_WORKER).json()
+    assert "Usage: `/actions add SD-2026-0001`" in usage["text"]
 
 
 def _published_home(bot, user_id: str) -> dict:

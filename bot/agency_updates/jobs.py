@@ -11,15 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.actions.models import Chase
-from bot.agency_updates.models import AgencyUpdate
-from bot.agency_updates.service import deadline_for, working_time_before
+from bot.agency_updates.service import deadline_for, outstanding_updates, working_time_before
 from bot.convening.effects import dm
-from bot.convening.models import Invitation, InvitationMessage, InvitationState, Meeting
-from bot.convening.service import OPEN_STATES
+from bot.convening.models import Invitation, InvitationMessage
 from bot.convening.views import when
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
-from bot.partnership.models import Agency, Person
+from bot.partnership.models import Person
 from bot.runtime import Runtime
 from bot.wording import render_message
 
@@ -68,26 +66,8 @@ def sweep_agency_updates(runtime: Runtime) -> int:
         return 0
     queued = 0
     with session_scope(runtime.engine) as session:
-        rows = session.exec(
-            select(Invitation, Meeting, Agency)
-            .join(Meeting, Meeting.id == Invitation.meeting_id)
-            .join(Agency, Agency.id == Invitation.agency_id)
-            .where(
-                Meeting.state.in_(OPEN_STATES),  # type: ignore[attr-defined]
-                Meeting.scheduled_start > now,  # type: ignore[operator]
-                Invitation.state != InvitationState.DECLINED,
-            )
-        ).all()
-        for invitation, meeting, agency in rows:
-            if meeting.convenor_id is not None and agency.code == _convenor_agency(session, meeting):
-                continue  # the convenor's own agency writes the record, not an update
-            update = session.exec(
-                select(AgencyUpdate).where(
-                    AgencyUpdate.meeting_id == meeting.id, AgencyUpdate.agency_id == agency.id
-                )
-            ).first()
-            if update is not None and update.state == "submitted":
-                continue
+        for owed in outstanding_updates(session, starting_after=now):
+            invitation, meeting, agency, update = owed.invitation, owed.meeting, owed.agency, owed.update
             deadline = deadline_for(meeting, runtime.partnership, runtime.calendar)
             point = _due_point(runtime, deadline, now, invitation.created_at) if deadline else None
             if point is None:
@@ -122,9 +102,3 @@ def sweep_agency_updates(runtime: Runtime) -> int:
                     continue  # another process queued it first
     runtime.kick_delivery()
     return queued
-
-
-def _convenor_agency(session: Session, meeting: Meeting) -> str:
-    convenor = session.get(Person, meeting.convenor_id)
-    agency = session.get(Agency, convenor.agency_id) if convenor else None
-    return agency.code if agency else ""

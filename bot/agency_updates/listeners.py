@@ -31,11 +31,11 @@ from bot.agency_updates.views import (
     update_form,
 )
 from bot.audit.service import Actor, record
+from bot.convening.effects import refresh_status
 from bot.convening.listeners import audit_refusal, tell
 from bot.convening.models import Meeting
 from bot.convening.views import when
 from bot.database import session_scope
-from bot.delivery.service import enqueue_refresh
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
 
@@ -196,13 +196,7 @@ def register(app: App, runtime: Runtime) -> None:
                     actor=_actor(body, member),
                     now=now,
                 )
-                enqueue_refresh(
-                    session,
-                    purpose="status_refresh",
-                    subject_id=context.meeting.id or 0,
-                    method="chat.update",
-                    now=now,
-                )
+                refresh_status(session, context.meeting.id or 0, now)
                 done = submitted_view(
                     context.meeting.reference, context.agency.name, update.current_version, update.late
                 )

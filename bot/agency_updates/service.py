@@ -357,3 +357,40 @@ def overview(
             )
         )
     return summaries
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """An invitation whose agency has not submitted its update for an open discussion."""
+
+    invitation: Invitation
+    meeting: Meeting
+    agency: Agency
+    update: AgencyUpdate | None  # a draft, or None when nothing is saved
+
+
+def outstanding_updates(session: Session, *, starting_after: datetime | None = None) -> list[Outstanding]:
+    """Updates still owed: open discussions, agencies that have not declined, leaving out
+    the convenor's own agency (it presents at the discussion rather than writing ahead)."""
+    query = (
+        select(Invitation, Meeting, Agency)
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(Meeting.state.in_(OPEN_STATES), Invitation.state != "declined")  # type: ignore[attr-defined]
+        .order_by(Meeting.scheduled_start, Invitation.id)
+    )
+    if starting_after is not None:
+        query = query.where(Meeting.scheduled_start > starting_after)  # type: ignore[operator]
+    owed: list[Outstanding] = []
+    for invitation, meeting, agency in session.exec(query).all():
+        convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
+        if convenor is not None and convenor.agency_id == agency.id:
+            continue
+        update = session.exec(
+            select(AgencyUpdate).where(
+                AgencyUpdate.meeting_id == meeting.id, AgencyUpdate.agency_id == agency.id
+            )
+        ).first()
+        if update is None or update.state != "submitted":
+            owed.append(Outstanding(invitation, meeting, agency, update))
+    return owed

@@ -184,16 +184,26 @@ def _slack_id(session: Session, person_id: int | None) -> str | None:
     return person.slack_user_id if person else None
 
 
+def invitation_messages(session: Session, meeting: Meeting) -> list[InvitationMessage]:
+    """Every copy of every invitation of a discussion, as sent to each person."""
+    return list(
+        session.exec(
+            select(InvitationMessage)
+            .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
+            .where(Invitation.meeting_id == meeting.id)
+        )
+    )
+
+
+def refresh_status(session: Session, meeting_id: int, now: datetime) -> None:
+    """Ask for the discussion's live status message to be re-rendered."""
+    enqueue_refresh(session, purpose="status_refresh", subject_id=meeting_id, method="chat.update", now=now)
+
+
 def refresh_discussion(session: Session, meeting: Meeting, now: datetime) -> None:
     """Re-render the status message and every invitation message of a discussion."""
-    enqueue_refresh(
-        session, purpose="status_refresh", subject_id=meeting.id or 0, method="chat.update", now=now
-    )
-    rows = session.exec(
-        select(InvitationMessage)
-        .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-        .where(Invitation.meeting_id == meeting.id)
-    ).all()
+    refresh_status(session, meeting.id or 0, now)
+    rows = invitation_messages(session, meeting)
     for row in rows:
         enqueue_refresh(
             session,
@@ -353,11 +363,7 @@ def announce_convened(
     settings = runtime.partnership.settings
     number = meeting.reference.rsplit("-", 2)
     channel_name = f"{settings.channel_prefix}-{'-'.join(number[-2:])}".lower()
-    rows = session.exec(
-        select(InvitationMessage)
-        .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-        .where(Invitation.meeting_id == meeting.id)
-    ).all()
+    rows = invitation_messages(session, meeting)
     for row in rows:
         enqueue(
             session,
@@ -440,9 +446,7 @@ def after_answer(
     from bot.convening.service import core_agencies_missing
 
     # Each invitation shows its own agency's answer: only this agency's copies change.
-    enqueue_refresh(
-        session, purpose="status_refresh", subject_id=meeting.id or 0, method="chat.update", now=now
-    )
+    refresh_status(session, meeting.id or 0, now)
     for row in session.exec(
         select(InvitationMessage).where(InvitationMessage.invitation_id == invitation.id)
     ):
@@ -548,13 +552,7 @@ def send_chases(session: Session, chases: list[DueChase], runtime: Runtime, now:
                     subject_id=row.id,
                 )
     for meeting in touched.values():
-        enqueue_refresh(
-            session,
-            purpose="status_refresh",
-            subject_id=meeting.id or 0,
-            method="chat.update",
-            now=now,
-        )
+        refresh_status(session, meeting.id or 0, now)
 
 
 def announce_rescheduled(

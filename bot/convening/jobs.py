@@ -7,11 +7,10 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.convening.chasing import claim_due_chases
-from bot.convening.effects import send_chases
+from bot.convening.effects import refresh_status, send_chases
 from bot.convening.models import Meeting
 from bot.convening.service import OPEN_STATES
 from bot.database import session_scope
-from bot.delivery.service import enqueue_refresh
 from bot.runtime import Runtime
 
 STATUS_REFRESH_EVERY = timedelta(hours=1)
@@ -38,12 +37,6 @@ def sweep_invitations(runtime: Runtime) -> int:
                 )
             ).all()
             for meeting in stale:
-                enqueue_refresh(
-                    session,
-                    purpose="status_refresh",
-                    subject_id=meeting.id or 0,
-                    method="chat.update",
-                    now=now,
-                )
+                refresh_status(session, meeting.id or 0, now)
     runtime.kick_delivery()
     return len(chases)

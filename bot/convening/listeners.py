@@ -236,47 +236,39 @@ def register(app: App, runtime: Runtime) -> None:
             assert meeting is not None and agency is not None
             return invitation, meeting, agency, member_by_slack_id(session, user_id)
 
-    @app.action("invitation_delegate")
-    def delegate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
-        invitation, meeting, agency, member = _invitation_context(int(action["value"]), body["user"]["id"])
-        if member is None or member.agency_code != agency.code:
-            tell(body, client, f"Only {agency.name} can choose its delegate.")
-            audit_refusal(
-                runtime,
-                _actor(body, member),
-                "invitation.answer_refused",
-                invitation.id or 0,
-                "not of the agency",
-            )
-            return
-        people = [
-            (f"{p.name}, {p.title}", p.slack_user_id)
-            for p in runtime.partnership.agency(agency.code).people()
-            if p.slack_user_id
-        ]
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=delegate_modal(invitation.id or 0, meeting.reference, people),
-        )
+    def _agency_modal(opens: str):
+        """A button that opens a modal for the invited agency only (delegate, decline)."""
 
-    @app.action("invitation_decline")
-    def decline_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
-        invitation, meeting, agency, member = _invitation_context(int(action["value"]), body["user"]["id"])
-        if member is None or member.agency_code != agency.code:
-            tell(body, client, f"Only {agency.name} can answer this invitation.")
-            audit_refusal(
-                runtime,
-                _actor(body, member),
-                "invitation.answer_refused",
-                invitation.id or 0,
-                "not of the agency",
+        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+            ack()
+            invitation, meeting, agency, member = _invitation_context(
+                int(action["value"]), body["user"]["id"]
             )
-            return
-        client.views_open(
-            trigger_id=body["trigger_id"], view=decline_modal(invitation.id or 0, meeting.reference)
-        )
+            if member is None or member.agency_code != agency.code:
+                tell(body, client, f"Only {agency.name} can answer this invitation.")
+                audit_refusal(
+                    runtime,
+                    _actor(body, member),
+                    "invitation.answer_refused",
+                    invitation.id or 0,
+                    "not of the agency",
+                )
+                return
+            if opens == "delegate":
+                people = [
+                    (f"{p.name}, {p.title}", p.slack_user_id)
+                    for p in runtime.partnership.agency(agency.code).people()
+                    if p.slack_user_id
+                ]
+                view = delegate_modal(invitation.id or 0, meeting.reference, people)
+            else:
+                view = decline_modal(invitation.id or 0, meeting.reference)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        return handler
+
+    app.action("invitation_delegate")(_agency_modal("delegate"))
+    app.action("invitation_decline")(_agency_modal("decline"))
 
     @app.view(DELEGATE_CALLBACK)
     def delegate_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

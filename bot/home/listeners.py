@@ -10,10 +10,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
-from bot.agency_updates.models import AgencyUpdate
-from bot.agency_updates.service import deadline_for
+from bot.agency_updates.service import deadline_for, outstanding_updates
 from bot.convening.listeners import tell
-from bot.convening.models import Invitation, InvitationState, Meeting, MeetingState
+from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
 from bot.database import session_scope
@@ -34,24 +33,10 @@ STATE_FILTERS = {
 
 def updates_owed(session: Session, member: Member, runtime: Runtime) -> list[UpdateToWrite]:
     """Open discussions where this person's agency (or they, as delegate) owe an update."""
-    rows = session.exec(
-        select(Invitation, Meeting, Agency)
-        .join(Meeting, Meeting.id == Invitation.meeting_id)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Meeting.state.in_(OPEN_STATES), Invitation.state != InvitationState.DECLINED)  # type: ignore[attr-defined]
-        .order_by(Meeting.scheduled_start)
-    ).all()
     owed: list[UpdateToWrite] = []
-    for invitation, meeting, agency in rows:
-        ours = agency.code == member.agency_code or invitation.delegate_id == member.person_id
-        if not ours or meeting.convenor_id == member.person_id:
-            continue
-        update = session.exec(
-            select(AgencyUpdate).where(
-                AgencyUpdate.meeting_id == meeting.id, AgencyUpdate.agency_id == agency.id
-            )
-        ).first()
-        if update is not None and update.state == "submitted":
+    for item in outstanding_updates(session):
+        invitation, meeting, agency, update = item.invitation, item.meeting, item.agency, item.update
+        if agency.code != member.agency_code and invitation.delegate_id != member.person_id:
             continue
         deadline = deadline_for(meeting, runtime.partnership, runtime.calendar)
         owed.append(

@@ -16,12 +16,13 @@ from sqlmodel import Session, select
 from bot.actions.service import NewAction, add_action, validate_action
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
+from bot.convening.effects import refresh_status
 from bot.convening.listeners import audit_refusal, tell
 from bot.convening.models import Invitation, Meeting
 from bot.convening.service import find_meeting, is_involved
 from bot.convening.views import read_values
 from bot.database import session_scope
-from bot.delivery.service import enqueue, enqueue_refresh
+from bot.delivery.service import enqueue
 from bot.minutes import effects
 from bot.minutes.models import Decision, Document
 from bot.minutes.service import (
@@ -140,6 +141,22 @@ def _record_form(values: dict[str, Any]) -> RecordForm:
     )
 
 
+def _generate(
+    session: Session, runtime: Runtime, meeting: Meeting, kind: str, actor: Actor, now: Any
+) -> Document:
+    """A new version of the minutes or the action log, rendered from the record."""
+    return generate(
+        session,
+        meeting,
+        kind,
+        templates_dir=runtime.settings.templates_dir,
+        partnership=runtime.partnership,
+        calendar=runtime.calendar,
+        actor=actor,
+        now=now,
+    )
+
+
 def _send_draft_to_chair(
     session: Session, runtime: Runtime, meeting: Meeting, document: Document, now: Any
 ) -> None:
@@ -192,39 +209,15 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 if not fresh:
                     raise _AlreadyRecorded()
-                document = generate(
-                    session,
-                    meeting,
-                    "minutes",
-                    templates_dir=runtime.settings.templates_dir,
-                    partnership=runtime.partnership,
-                    calendar=runtime.calendar,
-                    actor=actor,
-                    now=now,
-                )
+                document = _generate(session, runtime, meeting, "minutes", actor, now)
                 _send_draft_to_chair(session, runtime, meeting, document, now)
                 # Decisions and actions go out the same working day, before the full minutes.
-                log = generate(
-                    session,
-                    meeting,
-                    "action_log",
-                    templates_dir=runtime.settings.templates_dir,
-                    partnership=runtime.partnership,
-                    calendar=runtime.calendar,
-                    actor=actor,
-                    now=now,
-                )
+                log = _generate(session, runtime, meeting, "action_log", actor, now)
                 marking = runtime.partnership.settings.protective_marking
                 effects.circulate(
                     session, log, f"{marking}: decisions and action log of {meeting.reference}", now
                 )
-                enqueue_refresh(
-                    session,
-                    purpose="status_refresh",
-                    subject_id=meeting.id or 0,
-                    method="chat.update",
-                    now=now,
-                )
+                refresh_status(session, meeting.id or 0, now)
         except _AlreadyRecorded:
             ack()
             return
@@ -302,16 +295,7 @@ def register(app: App, runtime: Runtime) -> None:
                 if changed:
                     meeting = session.get(Meeting, approved.meeting_id)
                     assert meeting is not None
-                    log = generate(
-                        session,
-                        meeting,
-                        "action_log",
-                        templates_dir=runtime.settings.templates_dir,
-                        partnership=runtime.partnership,
-                        calendar=runtime.calendar,
-                        actor=actor,
-                        now=now,
-                    )
+                    log = _generate(session, runtime, meeting, "action_log", actor, now)
                     marking = runtime.partnership.settings.protective_marking
                     effects.circulate(
                         session,
