@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -93,7 +94,10 @@ def serve(settings: Settings) -> int:
         for problem in error.problems:
             print(problem)
         return 2
-    app = build_app(runtime, socket_mode=socket_mode)
+    # Work after each acknowledgement runs here; more workers than Bolt's default five, so
+    # acknowledgements do not queue behind slow work (benchmarks: tests/benchmarks).
+    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bot-listener")
+    app = build_app(runtime, socket_mode=socket_mode, listener_executor=listeners)
     scheduler = start_scheduler(runtime)
     try:
         if socket_mode:

@@ -118,3 +118,12 @@ def test_concurrent_audit_appends_never_fork_the_chain(engine) -> None:
     with Session(engine) as session:
         assert verify_chain(session) == []
         assert len(session.exec(select(AuditEntry)).all()) == 40
+
+
+def test_database_errors_never_carry_the_values_written(engine) -> None:
+    """A failed write is logged; its message must not hold the child's details."""
+    with session_scope(engine) as session:
+        session.add(Case(reference="CASE-9", child_name="Secret Child Name"))
+    with pytest.raises(IntegrityError) as raised, session_scope(engine) as session:
+        session.add(Case(reference="CASE-9", child_name="Secret Child Name"))
+    assert "Secret Child Name" not in str(raised.value)
