@@ -50,6 +50,21 @@ def _cmd_run(_args: argparse.Namespace) -> int:
     return serve(settings)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot.bootstrap import build_runtime, run_sweeps
+    from bot.clock import SettableClock, SystemClock
+
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    clock = SettableClock(datetime.fromisoformat(args.now)) if args.now else SystemClock()
+    runtime = build_runtime(settings, clock=clock)
+    taken, delivered = run_sweeps(runtime)
+    print(f"{taken} chase step(s) taken, {delivered} message(s) delivered.")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -69,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database tasks")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=_cmd_db_upgrade)
+    sweep = commands.add_parser(
+        "sweep", help="run every chasing sweep once, then deliver (what the scheduler does)"
+    )
+    sweep.add_argument("--now", help="the time to sweep at, ISO 8601 with offset (rehearsals and tests)")
+    sweep.set_defaults(handler=_cmd_sweep)
     commands.add_parser("check", help="validate settings and schedules/").set_defaults(handler=_cmd_check)
     return parser
 

@@ -405,6 +405,39 @@ def step_approve(bot: OfflineBot) -> None:
     _say(f"circulated to the discussion's channel: {', '.join(shared)}")
 
 
+def step_chase_actions(bot: OfflineBot) -> None:
+    """Police's action goes overdue: reminded, then its lead is told, then it is marked done."""
+    from bot.actions.jobs import sweep_actions
+    from bot.actions.models import Action
+
+    with Session(bot.runtime.engine) as session:
+        action = session.exec(select(Action).where(Action.owner_id != 0, Action.priority == "high")).one()
+    _say(f"{action.reference} owned by <@{POLICE_PPU}>, due {action.due_on:%a %d %b}")
+    for moment in (
+        datetime(2026, 11, 12, 9, 0, tzinfo=UTC),
+        datetime(2026, 11, 13, 9, 0, tzinfo=UTC),
+        datetime(2026, 11, 14, 11, 0, tzinfo=UTC),
+        datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
+    ):
+        bot.clock.set(moment)
+        taken = sweep_actions(bot.runtime)
+        bot.settle()
+        _say(f"{bot.runtime.calendar.local(moment):%a %d %b %H:%M}: {taken} chase step(s)")
+    for call in bot.local_slack.calls_to("chat.postMessage"):
+        if action.reference in json.dumps(call.args) and "blocks" in call.args:
+            first = call.args["blocks"][0]["text"]["text"].splitlines()[0]
+            _say(f"  -> <@{call.args['channel']}>: {first[:100]}")
+    bot.slack.block_actions(POLICE_PPU, [{"action_id": "action_done", "value": str(action.id)}])
+    modal = _opened(bot, "Mark action done")
+    bot.slack.view_submission(
+        POLICE_PPU, modal, values={"note": {"value": _typed("Disruption visit made with housing.")}}
+    )
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        done = session.get(Action, action.id)
+    _say(f"the owner marks it done -> {done.status if done else '?'}; chasing stops")
+
+
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
@@ -432,6 +465,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The live status message", step_status),
     ("Recording the discussion and its actions", step_record),
     ("The chair approves the minutes", step_approve),
+    ("An overdue action is chased until it is done", step_chase_actions),
     ("Need to know", step_need_to_know),
 ]
 

@@ -21,11 +21,12 @@ def _deliver(runtime: Runtime) -> None:
 
 
 def _sweep(runtime: Runtime) -> None:
+    from bot.actions.jobs import send_digests, sweep_actions
     from bot.agency_updates.jobs import sweep_agency_updates
     from bot.convening.jobs import sweep_invitations
     from bot.minutes.jobs import sweep_minutes
 
-    for sweep in (sweep_invitations, sweep_agency_updates, sweep_minutes):
+    for sweep in (sweep_invitations, sweep_agency_updates, sweep_minutes, sweep_actions, send_digests):
         try:
             sweep(runtime)
         except Exception:

@@ -106,6 +106,8 @@ def test_demo_plays_the_scenario_offline() -> None:
     assert "/strategy record -> SD-2026-0001 has not happened yet" in out
     assert "minutes v1 (approved), sha256" in out and "demo-output/SD-2026-0001-minutes-v1.docx" in out
     assert "circulated to the discussion's channel: SD-2026-0001-action-log-v1.docx" in out
+    assert "-> <@U0PPU020>: *OFFICIAL-SENSITIVE* · Escalation to the agency lead" in out
+    assert "the owner marks it done -> done; chasing stops" in out
     assert out.rstrip().endswith("Demo finished.")
 
 

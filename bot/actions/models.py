@@ -38,6 +38,9 @@ class Action(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default=ActionStatus.OPEN, max_length=20)
     escalation_level: int = 0
+    chase_step: int = 0  # how many steps of its chasing timeline are done
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozes: int = 0
     last_chased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_chase_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submission_key: str | None = Field(default=None, max_length=200, unique=True)

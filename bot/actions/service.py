@@ -4,7 +4,7 @@ Plain Python over the database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -45,13 +45,22 @@ def default_due(
     return calendar.add_working_days(max(start, today), days)
 
 
-def validate_action(session: Session, new: NewAction, *, today: date) -> dict[str, str]:
-    """Problems keyed by form block; an action needs words, an owner and a future date."""
+def validate_action(
+    session: Session, new: NewAction, *, today: date, case_id: int | None = None
+) -> dict[str, str]:
+    """Problems keyed by form block; an action needs words, an owner and a future date, and
+    its words are shown in Slack reminders, so they must not name the child."""
+    from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
+
     errors: dict[str, str] = {}
     if not new.text.strip():
         errors["text"] = "Say what is to be done."
     elif len(new.text) > ACTION_TEXT_LIMIT:
         errors["text"] = f"Keep it under {ACTION_TEXT_LIMIT} characters."
+    elif mentions_child_of_case(session, case_id, new.text):
+        errors["text"] = NAME_IN_SLACK_TEXT
+    if mentions_child_of_case(session, case_id, new.concerns):
+        errors["concerns"] = NAME_IN_SLACK_TEXT
     if not new.owner_slack_id:
         errors["owner"] = "Choose who owns this action."
     elif _owner(session, new.owner_slack_id) is None:
@@ -106,6 +115,9 @@ def add_action(
         submission_key=key,
         created_at=now,
     )
+    from bot.actions.chasing import reschedule
+
+    reschedule(action, partnership, calendar, now)
     session.add(action)
     session.flush()
     session.add(
@@ -208,3 +220,220 @@ def actions_of(
             )
         )
     return rows
+
+
+class ActionRefused(Exception):
+    """The person may not do this to the action, or it is not allowed now; says why."""
+
+
+def _load(session: Session, action_id: int) -> Action:
+    action = session.get(Action, action_id, with_for_update=True, populate_existing=True)
+    if action is None:
+        raise ActionRefused("That action no longer exists.")
+    return action
+
+
+def _open(action: Action) -> None:
+    if action.status not in (ActionStatus.OPEN, ActionStatus.ESCALATED):
+        raise ActionRefused(f"{action.reference} is already {action.status}.")
+
+
+def _event(
+    session: Session, action: Action, kind: str, actor: Actor, now: datetime, **details: object
+) -> None:
+    session.add(
+        ActionEvent(action_id=action.id or 0, kind=kind, by_id=actor.person_id, details=dict(details), at=now)
+    )
+    case = session.get(Case, action.case_id) if action.case_id else None
+    record(
+        session,
+        at=now,
+        actor=actor,
+        act=f"action.{kind}",
+        record_type="action",
+        record_id=action.reference,
+        case_reference=case.reference if case else "",
+        details={k: v for k, v in details.items() if k != "note"},
+    )
+
+
+def _is_owner_or_lead(
+    session: Session, action: Action, member_person_id: int | None, partnership: Partnership
+) -> bool:
+    if member_person_id is None:
+        return False
+    if member_person_id == action.owner_id:
+        return True
+    person = session.get(Person, member_person_id)
+    agency = session.get(Agency, action.agency_id)
+    if person is None or agency is None or not person.schedule_id:
+        return False
+    return partnership.agency(agency.code).lead_person().id == person.schedule_id
+
+
+def mark_done(
+    session: Session, action_id: int, note: str, *, actor: Actor, partnership: Partnership, now: datetime
+) -> tuple[Action, bool]:
+    """The owner (or their agency lead) says it is done, with a note of what was done."""
+    action = _load(session, action_id)
+    if action.status == ActionStatus.DONE:
+        return action, False
+    if not _is_owner_or_lead(session, action, actor.person_id, partnership):
+        raise ActionRefused("Only the owner of the action or their agency lead can mark it done.")
+    if not note.strip():
+        raise ActionRefused("Say briefly what was done.")
+    action.status = ActionStatus.DONE
+    action.completed_at = now
+    action.next_chase_at = None
+    session.add(action)
+    _event(session, action, "done", actor, now, note=note.strip())
+    session.flush()
+    return action, True
+
+
+def request_extension(
+    session: Session,
+    action_id: int,
+    wanted: date | None,
+    reason: str,
+    *,
+    actor: Actor,
+    partnership: Partnership,
+    today: date,
+    now: datetime,
+) -> Action:
+    """Ask the chair for a later due date; nothing changes until the chair accepts."""
+    action = _load(session, action_id)
+    _open(action)
+    if not _is_owner_or_lead(session, action, actor.person_id, partnership):
+        raise ActionRefused("Only the owner of the action or their agency lead can ask for an extension.")
+    if wanted is None or wanted <= max(action.due_on, today - timedelta(days=1)):
+        raise ActionRefused("Choose a date after the current due date.")
+    if not reason.strip():
+        raise ActionRefused("Give the reason for the extension.")
+    _event(session, action, "extension_requested", actor, now, due_on=wanted.isoformat(), note=reason.strip())
+    session.flush()
+    return action
+
+
+def latest_request(session: Session, action: Action) -> ActionEvent | None:
+    """The most recent extension request on an action."""
+    return session.exec(
+        select(ActionEvent)
+        .where(ActionEvent.action_id == action.id, ActionEvent.kind == "extension_requested")
+        .order_by(ActionEvent.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def decide_extension(
+    session: Session,
+    request_id: int,
+    accept: bool,
+    *,
+    actor: Actor,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+) -> tuple[Action, bool]:
+    """The chair accepts (the due date moves and chasing starts again from it) or refuses.
+    A request is decided once: a second click finds the decision already made."""
+    request = session.get(ActionEvent, request_id)
+    if request is None or request.kind != "extension_requested":
+        raise ActionRefused("That request no longer exists.")
+    action = _load(session, request.action_id)
+    wanted = date.fromisoformat(request.details["due_on"])
+    meeting = session.get(Meeting, action.meeting_id) if action.meeting_id else None
+    if meeting is None or actor.person_id != meeting.chair_id:
+        raise ActionRefused("Only the chair of the discussion can decide an extension.")
+    decided = session.exec(
+        select(ActionEvent).where(
+            ActionEvent.action_id == action.id,
+            ActionEvent.kind.in_(("extension_accepted", "extension_refused")),  # type: ignore[attr-defined]
+            ActionEvent.id > request.id,  # type: ignore[operator]
+        )
+    ).first()
+    if decided is not None:
+        return action, False
+    _open(action)
+    if accept:
+        from bot.actions.chasing import reschedule
+
+        previous = action.due_on
+        action.due_on = wanted
+        action.escalation_level = 0
+        action.status = ActionStatus.OPEN
+        reschedule(action, partnership, calendar, now)
+        session.add(action)
+        _event(
+            session,
+            action,
+            "extension_accepted",
+            actor,
+            now,
+            due_on=wanted.isoformat(),
+            was=previous.isoformat(),
+        )
+    else:
+        _event(session, action, "extension_refused", actor, now, due_on=wanted.isoformat())
+    session.flush()
+    return action, True
+
+
+def snooze(
+    session: Session,
+    action_id: int,
+    *,
+    actor: Actor,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+) -> Action:
+    """Put the owner's reminders off by a working day, within the policy's limits;
+    escalations are not put off."""
+    action = _load(session, action_id)
+    _open(action)
+    if actor.person_id != action.owner_id:
+        raise ActionRefused("Only the owner can snooze their reminders.")
+    limits = partnership.chasing.snooze
+    if action.snoozes >= limits.max_times:
+        raise ActionRefused(f"{action.reference} has been snoozed {action.snoozes} times, the most allowed.")
+    base = max(now, action.snoozed_until or now)
+    until = calendar.start_of_day(calendar.add_working_days(calendar.local(base).date(), 1))
+    ceiling = calendar.start_of_day(
+        calendar.add_working_days(calendar.local(now).date(), limits.max_working_days)
+    )
+    if until > ceiling:
+        raise ActionRefused(f"Reminders can be put off at most {limits.max_working_days} working days ahead.")
+    action.snoozed_until = until
+    action.snoozes += 1
+    session.add(action)
+    _event(session, action, "snoozed", actor, now, until=until.isoformat())
+    session.flush()
+    return action
+
+
+def reassign(
+    session: Session,
+    action_id: int,
+    new_owner_slack_id: str,
+    *,
+    actor: Actor,
+    partnership: Partnership,
+    now: datetime,
+) -> tuple[Action, Person]:
+    """Give the action to someone else in the same agency."""
+    action = _load(session, action_id)
+    _open(action)
+    if not _is_owner_or_lead(session, action, actor.person_id, partnership):
+        raise ActionRefused("Only the owner of the action or their agency lead can reassign it.")
+    owner = _owner(session, new_owner_slack_id)
+    if owner is None or owner.agency_id != action.agency_id:
+        raise ActionRefused("Choose someone in the same agency.")
+    if owner.id == action.owner_id:
+        return action, owner
+    previous = action.owner_id
+    action.owner_id = owner.id or 0
+    session.add(action)
+    _event(session, action, "reassigned", actor, now, was=previous, to=owner.id)
+    session.flush()
+    return action, owner

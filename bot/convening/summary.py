@@ -63,6 +63,9 @@ class DiscussionSummary:
     icpc_due: date | None
     core_missing: tuple[str, ...]
     agencies: tuple[AgencyStatus, ...] = field(default_factory=tuple)
+    actions_open: int = 0
+    actions_overdue: int = 0
+    actions_done: int = 0
 
 
 def _slack_id(session: Session, person_id: int | None) -> str | None:
@@ -144,6 +147,7 @@ def summarise(
         icpc_due=icpc_due(session, meeting, partnership, calendar),
         core_missing=tuple(core_agencies_missing(session, meeting, partnership)),
         agencies=tuple(agencies),
+        **_action_counts(session, meeting, calendar.local(now).date()),
     )
 
 
@@ -166,3 +170,16 @@ def _update_states(
             words += ", late"
         states[summary.agency_code] = words
     return states
+
+
+def _action_counts(session: Session, meeting: Meeting, today: date) -> dict[str, int]:
+    """How the discussion's actions stand, for the status message."""
+    from bot.actions.models import Action, ActionStatus
+
+    actions = session.exec(select(Action).where(Action.meeting_id == meeting.id)).all()
+    open_ = [a for a in actions if a.status in (ActionStatus.OPEN, ActionStatus.ESCALATED)]
+    return {
+        "actions_open": len(open_),
+        "actions_overdue": sum(1 for a in open_ if a.due_on < today),
+        "actions_done": sum(1 for a in actions if a.status == ActionStatus.DONE),
+    }

@@ -363,6 +363,11 @@ def status_message(summary: DiscussionSummary, *, calendar: WorkingCalendar, now
         if summary.icpc_due
         else "*ICPC:* set once section 47 enquiries are decided"
     )
+    if summary.actions_open or summary.actions_done:
+        icpc += (
+            f" · *Actions:* {summary.actions_open} open ({summary.actions_overdue} overdue), "
+            f"{summary.actions_done} done"
+        )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=icpc)]))
     if summary.state in ("convening", "scheduled"):
         value = str(summary.meeting_id)

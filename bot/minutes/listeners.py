@@ -241,9 +241,14 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         user_id = body["user"]["id"]
         with session_scope(runtime.engine) as session:
-            errors = validate_action(session, new, today=runtime.calendar.local(now).date())
-            member = member_by_slack_id(session, user_id)
             meeting = session.get(Meeting, meeting_id)
+            errors = validate_action(
+                session,
+                new,
+                today=runtime.calendar.local(now).date(),
+                case_id=meeting.case_id if meeting else None,
+            )
+            member = member_by_slack_id(session, user_id)
             if not errors and (meeting is None or not may_add_actions(meeting, member)):
                 errors = {"text": "Only the chair, the convenor or a minute-taker can add actions."}
             if errors:
@@ -346,32 +351,23 @@ def register(app: App, runtime: Runtime) -> None:
             return
         runtime.kick_delivery()
 
-    @app.command("/actions")
-    def actions_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        words = command.get("text", "").split()
-        if len(words) != 2 or words[0].lower() != "add":
-            ack(
-                response_type="ephemeral",
-                text="Usage: `/actions add SD-2026-0001` adds an action to a discussion. "
-                "Viewing and chasing actions arrive with the next version.",
-            )
-            return
-        with session_scope(runtime.engine) as session:
-            meeting = find_meeting(session, words[1])
-            member = member_by_slack_id(session, command["user_id"])
-            case = session.get(Case, meeting.case_id) if meeting and meeting.case_id else None
-        if meeting is None or not may_add_actions(meeting, member):
-            ack(
-                response_type="ephemeral",
-                text=f"Only the chair, the convenor or a minute-taker of {words[1].upper()} "
-                "can add its actions.",
-            )
-            return
-        ack()
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=action_modal(meeting.id or 0, meeting.reference, case.reference if case else ""),
-        )
+
+def open_action_form(
+    runtime: Runtime, client: WebClient, *, reference: str, user_id: str, trigger_id: str
+) -> str | None:
+    """`/actions add REF`: the action form, for the chair, convenor or a minute-taker.
+    Returns a refusal to show instead, if any."""
+    with session_scope(runtime.engine) as session:
+        meeting = find_meeting(session, reference)
+        member = member_by_slack_id(session, user_id)
+        case = session.get(Case, meeting.case_id) if meeting and meeting.case_id else None
+    if meeting is None or not may_add_actions(meeting, member):
+        return f"Only the chair, the convenor or a minute-taker of {reference.upper()} can add its actions."
+    client.views_open(
+        trigger_id=trigger_id,
+        view=action_modal(meeting.id or 0, meeting.reference, case.reference if case else ""),
+    )
+    return None
 
 
 def may_add_actions(meeting: Meeting, member: Member | None) -> bool:

@@ -34,6 +34,7 @@ def build_app(
     )
     install_error_handler(app, settings.templates_dir)
     # Each capability registers its own listeners; the order does not matter.
+    from bot.actions import listeners as actions
     from bot.agency_updates import listeners as agency_updates
     from bot.convening import listeners as convening
     from bot.home import listeners as home
@@ -43,6 +44,7 @@ def build_app(
     convening.register(app, runtime)
     agency_updates.register(app, runtime)
     minutes.register(app, runtime)
+    actions.register(app, runtime)
     strategy.register(app, runtime)
     home.register(app, runtime)
     return app

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:25:07.254417
+Create Date: 2026-11-25 00:44:21.329565
 """
 
 from collections.abc import Sequence
@@ -231,6 +231,9 @@ def upgrade() -> None:
         sa.Column("completed_at", UTCDateTime(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("chase_step", sa.Integer(), nullable=False),
+        sa.Column("snoozed_until", UTCDateTime(), nullable=True),
+        sa.Column("snoozes", sa.Integer(), nullable=False),
         sa.Column("last_chased_at", UTCDateTime(), nullable=True),
         sa.Column("next_chase_at", UTCDateTime(), nullable=True),
         sa.Column("submission_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),

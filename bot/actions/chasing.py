@@ -1,0 +1,159 @@
+"""Chasing actions until they are done.
+
+Each action has a timeline fixed by its due date, its priority and `schedules/chasing.yaml`:
+reminders before and on the due day, repeats while overdue, escalation to the owner's agency
+lead and then to the chair. Immediate-safety actions are chased every few working hours.
+Every step falls in working time (the start of a working day, or a working hour), so
+nothing goes out at night or on a bank holiday. What is done is stored on the action
+(`chase_step`, `next_chase_at`): a restart carries on, and each step is claimed with a
+conditional update, so two bot processes never both send it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.actions.models import Action, ActionStatus, Chase
+from bot.convening.models import Meeting
+from bot.partnership.models import Agency, Person
+from bot.schedules import Partnership
+from bot.schedules import Person as ConfiguredPerson
+from bot.working_days import WorkingCalendar
+
+OVERDUE_REPEATS = 30  # repeats listed ahead; the timeline is recomputed whenever it changes
+REMINDERS = ("before_due", "due_today", "overdue", "every_hours")
+
+
+@dataclass(frozen=True)
+class ActionStep:
+    at: datetime
+    kind: str  # before_due | due_today | overdue | every_hours | escalate_lead | escalate_chair
+
+
+def timeline(action: Action, partnership: Partnership, calendar: WorkingCalendar) -> list[ActionStep]:
+    """Every chase step for the action, in order, after it was assigned."""
+    policy = partnership.chasing.actions
+    due = action.due_on
+    steps: list[ActionStep] = []
+    if action.priority == "immediate":
+        every = timedelta(hours=policy.immediate_priority_chase_every_working_hours)
+        moment = action.created_at
+        for _ in range(OVERDUE_REPEATS):
+            moment = calendar.add_working_hours(moment, every)
+            steps.append(ActionStep(moment, "every_hours"))
+    else:
+        if policy.remind_working_days_before_due:
+            day = calendar.add_working_days(due, -policy.remind_working_days_before_due)
+            steps.append(ActionStep(calendar.start_of_day(day), "before_due"))
+        if policy.remind_on_due_day and calendar.is_working_day(due):
+            steps.append(ActionStep(calendar.start_of_day(due), "due_today"))
+        for repeat in range(1, OVERDUE_REPEATS + 1):
+            day = calendar.add_working_days(due, repeat * policy.overdue_reminder_every_working_days)
+            steps.append(ActionStep(calendar.start_of_day(day), "overdue"))
+    lead_day = calendar.add_working_days(due, policy.escalate_to_agency_lead_after_working_days_overdue)
+    chair_day = calendar.add_working_days(due, policy.escalate_to_chair_after_working_days_overdue)
+    steps.append(ActionStep(calendar.start_of_day(lead_day), "escalate_lead"))
+    steps.append(ActionStep(calendar.start_of_day(chair_day), "escalate_chair"))
+    kept = [s for s in steps if s.at > action.created_at]
+    return sorted(kept, key=lambda s: (s.at, s.kind.startswith("escalate")))
+
+
+def reschedule(action: Action, partnership: Partnership, calendar: WorkingCalendar, now: datetime) -> None:
+    """After the due date or priority changes: skip the steps already past, aim at the next."""
+    steps = timeline(action, partnership, calendar)
+    action.chase_step = sum(1 for s in steps if s.at <= now)
+    action.next_chase_at = steps[action.chase_step].at if action.chase_step < len(steps) else None
+
+
+@dataclass(frozen=True)
+class DueActionChase:
+    """A claimed step: which action, what kind, and who is told."""
+
+    action_id: int
+    step_number: int
+    kind: str
+    recipients: list[ConfiguredPerson]
+
+
+def _recipients(
+    session: Session, partnership: Partnership, action: Action, kind: str
+) -> list[ConfiguredPerson]:
+    owner = session.get(Person, action.owner_id)
+    agency = session.get(Agency, action.agency_id)
+    if kind == "escalate_lead" and agency is not None:
+        return [partnership.agency(agency.code).lead_person()]
+    if kind == "escalate_chair":
+        meeting = session.get(Meeting, action.meeting_id) if action.meeting_id else None
+        chair = session.get(Person, meeting.chair_id) if meeting and meeting.chair_id else None
+        return [p for p in partnership.people() if chair is not None and p.id == chair.schedule_id]
+    return [p for p in partnership.people() if owner is not None and p.id == owner.schedule_id]
+
+
+def claim_due_action_chases(
+    session: Session, *, partnership: Partnership, calendar: WorkingCalendar, now: datetime, limit: int = 500
+) -> list[DueActionChase]:
+    """Claim every step now due (in the caller's transaction) and record a Chase for each;
+    the caller sends the messages. A snoozed reminder is passed over silently; escalations
+    are never snoozed."""
+    rows = session.exec(
+        select(Action)
+        .where(
+            Action.status.in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),  # type: ignore[attr-defined]
+            Action.next_chase_at.is_not(None),  # type: ignore[union-attr]
+            Action.next_chase_at <= now,  # type: ignore[operator]
+        )
+        .order_by(Action.next_chase_at)
+        .limit(limit)
+    ).all()
+    claimed: list[DueActionChase] = []
+    for action in rows:
+        steps = timeline(action, partnership, calendar)
+        number = action.chase_step
+        while number < len(steps) and steps[number].at <= now:
+            step = steps[number]
+            following = steps[number + 1].at if number + 1 < len(steps) else None
+            won = session.exec(  # type: ignore[call-overload]
+                update(Action)
+                .where(Action.id == action.id, Action.chase_step == number)
+                .values(chase_step=number + 1, next_chase_at=following)
+            ).rowcount
+            if not won:
+                break
+            number += 1
+            snoozed = (
+                step.kind in REMINDERS and action.snoozed_until is not None and step.at < action.snoozed_until
+            )
+            if snoozed:
+                continue
+            # Several reminders due at once (after an outage) collapse into the latest one.
+            later_reminder = any(s.kind in REMINDERS and s.at <= now for s in steps[number:])
+            if step.kind in REMINDERS and later_reminder:
+                continue
+            recipients = _recipients(session, partnership, action, step.kind)
+            level = {"escalate_lead": 1, "escalate_chair": 2}.get(step.kind)
+            if level is not None and level > action.escalation_level:
+                session.exec(  # type: ignore[call-overload]
+                    update(Action)
+                    .where(Action.id == action.id)
+                    .values(
+                        escalation_level=level, status=ActionStatus.ESCALATED if level == 2 else action.status
+                    )
+                )
+            for person in recipients:
+                stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
+                session.add(
+                    Chase(
+                        action_id=action.id,
+                        step=step.kind,
+                        to_person_id=stored.id if stored else None,
+                        via="slack_dm" if person.slack_user_id else "none",
+                        at=now,
+                    )
+                )
+            claimed.append(DueActionChase(action.id or 0, number - 1, step.kind, recipients))
+    session.flush()
+    return claimed
