@@ -566,16 +566,7 @@ def announce_rescheduled(
         when=when(runtime.calendar, meeting.scheduled_start),
         reason=reason,
     )
-    enqueue(
-        session,
-        key=f"notice:{meeting.id}:reschedule:{meeting.calendar_sequence}",
-        method="chat.postMessage",
-        arguments={"text": text},
-        now=now,
-        purpose="channel_notice",
-        subject_id=meeting.id,
-    )
-    _tell_invitees(session, meeting, f"reschedule:{meeting.calendar_sequence}", text, now)
+    _announce(session, meeting, f"reschedule:{meeting.calendar_sequence}", text, now)
     send_calendar(session, meeting, runtime, now)
     refresh_discussion(session, meeting, now)
 
@@ -589,18 +580,23 @@ def announce_cancelled(session: Session, meeting: Meeting, runtime: Runtime, now
         when=when(runtime.calendar, meeting.scheduled_start),
         reason=meeting.cancelled_reason,
     )
+    _announce(session, meeting, "cancelled", text, now)
+    send_calendar(session, meeting, runtime, now, cancelled=True)
+    refresh_discussion(session, meeting, now)
+
+
+def _announce(session: Session, meeting: Meeting, what: str, text: str, now: datetime) -> None:
+    """A notice in the discussion's channel and by DM to everyone invited (once each)."""
     enqueue(
         session,
-        key=f"notice:{meeting.id}:cancelled",
+        key=f"notice:{meeting.id}:{what}",
         method="chat.postMessage",
         arguments={"text": text},
         now=now,
         purpose="channel_notice",
         subject_id=meeting.id,
     )
-    _tell_invitees(session, meeting, "cancelled", text, now)
-    send_calendar(session, meeting, runtime, now, cancelled=True)
-    refresh_discussion(session, meeting, now)
+    _tell_invitees(session, meeting, what, text, now)
 
 
 def _tell_invitees(session: Session, meeting: Meeting, what: str, text: str, now: datetime) -> None:
