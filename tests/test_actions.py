@@ -251,3 +251,73 @@ def test_two_processes_sweeping_one_postgresql_send_each_reminder_once(bot, data
     assert len(reminders) == 6, [o[0] for o in outputs]
     with Session(bot.runtime.engine) as session:
         assert len(session.exec(select(Chase).where(Chase.action_id.is_not(None))).all()) == 6
+
+
+def test_slack_failing_during_a_sweep_loses_no_reminder_and_repeats_none(
+    database_url, clock, tmp_path
+) -> None:
+    from datetime import timedelta
+
+    from bot.local_slack import LocalSlack
+    from bot.offline import BOT_TOKEN, OfflineBot
+
+    with LocalSlack(bot_token=BOT_TOKEN) as slack:
+        with OfflineBot(
+            database_url=database_url,
+            clock=clock,
+            work_dir=tmp_path,
+            local_slack=slack,
+            delivery_interval_seconds=3600,
+        ) as first:
+            meeting = convene(first)
+            _add_action(first, meeting)
+            _add_action(first, meeting, owner=POLICE_PPU_2)
+            settle(first)
+            slack.fail_next("chat.postMessage", status=429, retry_after=1, times=1)
+            slack.fail_next("chat.postMessage", status=500, times=50)
+            first.clock.set(at(16, 9, 1))
+            assert sweep_actions(first.runtime) == 2
+            first.runtime.deliver_now()
+        # the bot stops with the reminders unsent; Slack recovers; a new process starts
+        slack._faults.clear()  # noqa: SLF001 - the outage ends
+        with OfflineBot(
+            database_url=database_url, clock=clock, work_dir=tmp_path, local_slack=slack
+        ) as second:
+            second.clock.advance(timedelta(minutes=30))
+            assert sweep_actions(second.runtime) == 0  # already claimed: not claimed again
+            settle(second)
+            for owner in (POLICE_PPU, POLICE_PPU_2):
+                assert len(_dms(second, owner, "is due on Tue 17 Nov")) == 1
+
+
+def test_every_chase_is_in_the_action_log(bot) -> None:
+    import io
+
+    import docx
+
+    from bot.minutes.documents import ACTION_LOG_TEMPLATE, render_document
+    from bot.minutes.service import action_log_context
+
+    meeting = convene(bot)
+    _add_action(bot, meeting)
+    _sweep_at(bot, at(16, 9))
+    _sweep_at(bot, at(19, 9))
+    with Session(bot.runtime.engine) as session:
+        context = action_log_context(
+            session,
+            meeting,
+            partnership=bot.runtime.partnership,
+            calendar=bot.runtime.calendar,
+            version=1,
+            now=bot.clock.now(),
+        )
+    steps = [chase["step"] for chase in context["actions"][0]["chases"]]
+    assert steps == ["before_due", "overdue", "escalate_lead"]  # the missed repeats collapsed into one
+    rendered = render_document(bot.runtime.settings.templates_dir / ACTION_LOG_TEMPLATE, context)
+    text = "\n".join(
+        cell.text
+        for table in docx.Document(io.BytesIO(rendered.content)).tables
+        for row in table.rows
+        for cell in row.cells
+    )
+    assert "escalate_lead" in text and "before_due" in text
