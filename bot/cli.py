@@ -12,12 +12,10 @@ from bot.settings import SettingsError, load_settings
 log = logging.getLogger("bot")
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+def _configure_logging(level: str, style: str = "json") -> None:
+    from bot.logging_setup import configure
+
+    configure(level, style)
 
 
 def _cmd_check(_args: argparse.Namespace) -> int:
@@ -46,7 +44,7 @@ def _cmd_run(_args: argparse.Namespace) -> int:
     from bot.bootstrap import serve
 
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
     return serve(settings)
 
 
@@ -65,10 +63,77 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine():
+    from bot.database import make_engine
+
+    return make_engine(load_settings().effective_database_url)
+
+
+def _cmd_audit_verify(_args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from bot.audit.service import verify_chain
+
+    with Session(_engine()) as session:
+        problems = verify_chain(session)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"The audit trail is broken: {len(problems)} problem(s).", file=sys.stderr)
+        return 1
+    print("The audit trail is intact.")
+    return 0
+
+
+def _cmd_audit_export(args: argparse.Namespace) -> int:
+    import csv
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import Session
+
+    from bot.audit.service import export_rows
+
+    zone = ZoneInfo(load_settings().timezone)
+
+    def moment(text: str | None) -> datetime | None:
+        return datetime.combine(date.fromisoformat(text), time(0), zone) if text else None
+
+    start, end = moment(args.date_from), moment(args.date_to)
+    if end is not None:
+        end = end + timedelta(days=1)  # the end date is included
+    with Session(_engine()) as session:
+        rows = export_rows(session, start=start, end=end, case_reference=args.case)
+    output = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        csv.writer(output).writerows(rows)
+    finally:
+        if args.output:
+            output.close()
+    print(f"{len(rows) - 1} audit entries exported.", file=sys.stderr)
+    return 0
+
+
+def _cmd_retention(args: argparse.Namespace) -> int:
+    from bot.bootstrap import build_runtime
+    from bot.retention.jobs import run_retention
+
+    settings = load_settings()
+    runtime = build_runtime(settings)
+    lines = run_retention(runtime, dry_run=not args.apply)
+    verb = "Removed" if args.apply else "Would remove"
+    for line in lines:
+        print(f"{verb}: {line}")
+    if args.apply:
+        print(f"{runtime.deliver_now()} Slack deletion(s) delivered.")
+    print(f"{len(lines)} item(s).")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    _configure_logging("WARNING" if not args.verbose else "INFO")
+    _configure_logging("WARNING" if not args.verbose else "INFO", "text")
     return run_demo(verbose=args.verbose)
 
 
@@ -89,6 +154,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--now", help="the time to sweep at, ISO 8601 with offset (rehearsals and tests)")
     sweep.set_defaults(handler=_cmd_sweep)
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain; exit 1 if broken").set_defaults(
+        handler=_cmd_audit_verify
+    )
+    export = audit_commands.add_parser("export", help="write audit entries as CSV")
+    export.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD), included")
+    export.add_argument("--to", dest="date_to", help="last day (YYYY-MM-DD), included")
+    export.add_argument("--case", help="only entries about this case reference")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.set_defaults(handler=_cmd_audit_export)
+    retention = commands.add_parser("retention", help="apply schedules/retention.yaml")
+    mode = retention.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    mode.add_argument("--apply", action="store_true", help="remove it (and what Slack holds of it)")
+    retention.set_defaults(handler=_cmd_retention)
     commands.add_parser("check", help="validate settings and schedules/").set_defaults(handler=_cmd_check)
     return parser
 

@@ -33,6 +33,17 @@ def _sweep(runtime: Runtime) -> None:
             log.exception("%s failed; it will run again", sweep.__name__)
 
 
+def _retention(runtime: Runtime) -> None:
+    from bot.retention.jobs import run_retention
+
+    try:
+        removed = run_retention(runtime, dry_run=False)
+        if removed:
+            log.info("retention removed %d item(s)", len(removed))
+    except Exception:
+        log.exception("retention failed; it will run again tomorrow")
+
+
 def start_scheduler(
     runtime: Runtime,
     *,
@@ -62,6 +73,17 @@ def start_scheduler(
         seconds=delivery_interval_seconds,
         args=[runtime],
         id=DELIVERY_JOB_ID,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        _retention,
+        "cron",
+        hour=2,
+        minute=30,
+        args=[runtime],
+        id="retention",
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,

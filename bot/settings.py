@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_ROOT / "templates"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$")
     # E-mail for calendar invitations to people without Slack (and as a copy for everyone).
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -113,3 +113,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def fuzz_bot(tmp_path_factory):
+    """One running bot with one convened discussion, shared by the fuzzing examples."""
+    from bot.offline import OfflineBot
+    from tests.convening_support import convene
+
+    clock = SettableClock(datetime(2026, 11, 10, 10, 0, tzinfo=UTC))
+    with OfflineBot(clock=clock, work_dir=tmp_path_factory.mktemp("fuzz")) as running:
+        meeting = convene(running)
+        running.local_slack.reset_calls()
+        yield running, meeting.id

@@ -95,6 +95,14 @@ def verify_chain(session: Session) -> list[str]:
     problems: list[str] = []
     previous = GENESIS_HASH
     expected_sequence = 1
+    first = session.exec(select(AuditEntry).order_by(AuditEntry.sequence)).first()
+    if first is not None and first.sequence > 1:
+        # Retention pruned the oldest entries; a later "audit.pruned" entry attests where
+        # the remaining chain starts. Without that attestation the gap is a break.
+        for attestation in session.exec(select(AuditEntry).where(AuditEntry.act == "audit.pruned")):
+            if attestation.details.get("through_sequence") == first.sequence - 1:
+                previous = str(attestation.details.get("last_hash"))
+                expected_sequence = first.sequence
     for entry in session.exec(select(AuditEntry).order_by(AuditEntry.sequence)):
         if entry.sequence != expected_sequence:
             problems.append(f"entry {expected_sequence} is missing (next is {entry.sequence})")
@@ -108,3 +116,56 @@ def verify_chain(session: Session) -> list[str]:
     if head is not None and head.sequence != expected_sequence - 1:
         problems.append(f"the trail ends at {expected_sequence - 1} but {head.sequence} were written")
     return problems
+
+
+EXPORT_COLUMNS = (
+    "sequence",
+    "at",
+    "team_id",
+    "actor_slack_id",
+    "actor_person_id",
+    "act",
+    "record_type",
+    "record_id",
+    "case_reference",
+    "details",
+    "previous_hash",
+    "entry_hash",
+)
+
+
+def export_rows(
+    session: Session,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    case_reference: str | None = None,
+) -> list[list[str]]:
+    """Audit entries as CSV rows (header first), for a date range and/or one case. The
+    hashes are included so an exported extract can be checked against the live chain."""
+    query = select(AuditEntry).order_by(AuditEntry.sequence)
+    if start is not None:
+        query = query.where(AuditEntry.at >= start)
+    if end is not None:
+        query = query.where(AuditEntry.at < end)
+    if case_reference:
+        query = query.where(AuditEntry.case_reference == case_reference.strip().upper())
+    rows = [list(EXPORT_COLUMNS)]
+    for entry in session.exec(query):
+        rows.append(
+            [
+                str(entry.sequence),
+                entry.at.isoformat(),
+                entry.team_id,
+                entry.actor_slack_id,
+                "" if entry.actor_person_id is None else str(entry.actor_person_id),
+                entry.act,
+                entry.record_type,
+                entry.record_id,
+                entry.case_reference,
+                json.dumps(entry.details, sort_keys=True),
+                entry.previous_hash,
+                entry.entry_hash,
+            ]
+        )
+    return rows
