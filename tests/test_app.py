@@ -106,8 +106,8 @@ def test_commands_not_yet_switched_on_say_so(bot) -> None:
     body = bot.slack.command("/panel", "", user_id=SOCIAL_WORKER).json()
     assert body["response_type"] == "ephemeral"
     assert "`/panel` is not switched on" in body["text"]
-    usage = bot.slack.command("/actions", "", user_id=SOCIAL_WORKER).json()
-    assert "Usage: `/actions add SD-2026-0001`" in usage["text"]
+    usage = bot.slack.command("/actions", "what now please", user_id=SOCIAL_WORKER).json()
+    assert "`/actions add SD-2026-0001` add an action" in usage["text"]
 
 
 def _published_home(bot, user_id: str) -> dict:
