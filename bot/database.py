@@ -67,7 +67,11 @@ def make_engine(url: str) -> Engine:
             # Take the write lock at the start: a transaction that read first and wrote
             # later would otherwise fail at once ("database is locked") whenever another
             # writer committed in between. Now writers queue for the busy timeout instead.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only work (see `read_scope`) does not queue behind writers at all.
+            if connection.get_execution_options().get("read_only"):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -85,6 +89,21 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session that only reads (look-ups before an acknowledgement): on SQLite it does
+    not wait for the write lock, so acknowledgements never queue behind writers."""
+    with Session(engine.execution_options(read_only=True), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

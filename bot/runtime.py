@@ -44,9 +44,14 @@ class Runtime:
     def deliver_now(self) -> int:
         """Send what the outbox owes Slack; one delivery pass at a time per process."""
         with self._delivery_lock:
-            return self.courier.deliver_pending(
-                self.engine, self.client, self.clock, workers=self.delivery_workers
+            # SQLite has one writer at a time: two couriers keep it busy without making
+            # acknowledgements queue behind eight of them.
+            workers = (
+                min(self.delivery_workers, 2)
+                if self.engine.dialect.name == "sqlite"
+                else self.delivery_workers
             )
+            return self.courier.deliver_pending(self.engine, self.client, self.clock, workers=workers)
 
     def kick_delivery(self) -> None:
         """Ask for a delivery pass soon, after the caller's commit (never inside a request)."""

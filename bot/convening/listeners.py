@@ -43,7 +43,7 @@ from bot.convening.views import (
     reschedule_modal,
     section_47_modal,
 )
-from bot.database import session_scope
+from bot.database import read_scope, session_scope
 from bot.partnership.models import Agency
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
@@ -143,7 +143,7 @@ def register(app: App, runtime: Runtime) -> None:
     def convene_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
         now = runtime.clock.now()
-        with session_scope(runtime.engine) as session:
+        with read_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
         if member is None or not member.has_role("convenor"):
             ack(
@@ -152,7 +152,7 @@ def register(app: App, runtime: Runtime) -> None:
             )
             audit_refusal(runtime, _actor(body, member), "discussion.convene_refused", "", "not a convenor")
             return
-        with session_scope(runtime.engine) as session:
+        with read_scope(runtime.engine) as session:
             request = _request_from(read_values(view["state"]), member, view, _team(body))
             errors = validate(
                 session,

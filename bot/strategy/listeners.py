@@ -13,7 +13,7 @@ from bot.convening.listeners import audit_refusal, open_convene_form
 from bot.convening.service import find_meeting, is_involved, open_meetings_for
 from bot.convening.summary import summarise
 from bot.convening.views import discussion_details, discussion_list
-from bot.database import session_scope
+from bot.database import read_scope, session_scope
 from bot.minutes.listeners import open_record_form, send_minutes
 from bot.minutes.service import RecordingRefused, check_may_record
 from bot.partnership.service import member_by_slack_id
@@ -41,7 +41,7 @@ def register(app: App, runtime: Runtime) -> None:
                 text=help_text(request.argument if request.name == "unknown" else ""),
             )
             return
-        with session_scope(runtime.engine) as session:
+        with read_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
         if request.name == "new":
             if member is None or not member.has_role("convenor"):

@@ -22,7 +22,7 @@ separately under tracemalloc (which slows rendering) as the peak above what was 
 before. Target: time and peak memory at most 1.5x the bare render; the large document
 rendered by the bot in under 3 s.
 
-    python -m tests.benchmarks.bench_documents            # about a minute on 2 cores
+    python -m tests.benchmarks.bench_documents            # about 20 seconds on 2 cores
     python -m tests.benchmarks.bench_documents --runs 3   # fewer renders, for a quick look
 """
 
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=7, help="timed renders of each kind per document")
+    parser.add_argument("--runs", type=int, default=15, help="timed renders of each kind per document")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     print(f"bench_documents on {machine()}")
@@ -331,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         bot_text, bare_text = document_text(bot_bytes), document_text(bare_bytes)
         if "{{" in bot_text or "{%" in bot_text:
             misses.append(f"{case.name}: template tags left in the bot's output")
+        if bot_text != bare_text:  # no braces or control characters in the text: they should agree
+            misses.append(f"{case.name}: the bot's document differs from the bare render's")
         bot_times: list[float] = []
         bare_times: list[float] = []
         for _ in range(args.runs):  # alternate, so drift affects both alike
