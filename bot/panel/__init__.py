@@ -1,0 +1,1 @@
+"""The Criminal Exploitation Panel: its calendar, referrals, agenda and VOLT minutes."""
