@@ -95,11 +95,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def read_scope(engine: Engine) -> Iterator[Session]:
     """A session that only reads (look-ups before an acknowledgement): on SQLite it does
     not wait for the write lock, so acknowledgements never queue behind writers."""
+    # Closing the session ends the read transaction and detaches what was read, still loaded.
     with Session(engine.execution_options(read_only=True), expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def is_sqlite(engine: Engine) -> bool:

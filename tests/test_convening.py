@@ -239,9 +239,8 @@ def test_an_answer_is_stored_and_every_message_updates_in_place(bot) -> None:
     assert "Your agency's answer:* attending" in json.dumps(
         invitation_message_of(bot, meeting, "police-ppu")["blocks"]
     )
-    assert ":white_check_mark: *West Midlands Police" in status_text(
-        bot, meeting.id
-    ) or "attending" in status_text(bot, meeting.id)
+    ppu = ":white_check_mark: *West Midlands Police - Public Protection Unit (Birmingham)*: attending"
+    assert ppu in status_text(bot, meeting.id)
     # the one who answered joins the discussion's channel
     joined = [c.args["users"] for c in bot.local_slack.calls_to("conversations.invite")]
     assert POLICE_PPU in joined
@@ -267,8 +266,8 @@ def test_someone_from_another_agency_cannot_answer(bot) -> None:
     replies = bot.local_slack.wait_for(lambda calls: any(c.method == "response_url" for c in calls))
     reply = [c for c in replies if c.method == "response_url"][-1]
     assert (
-        "Only West Midlands Police" in reply.args["text"]
-        or "can answer this invitation" in reply.args["text"]
+        reply.args["text"]
+        == "Only West Midlands Police - Public Protection Unit (Birmingham) can answer this invitation."
     )
     assert reply.args["response_type"] == "ephemeral"
     assert invitation_for(bot, meeting, "police-ppu").state == "invited"
@@ -444,6 +443,7 @@ def test_strategy_list_and_show_are_for_the_people_involved(bot) -> None:
     assert "only the people involved" in refused["text"]
     unknown = bot.slack.command("/strategy", "SD-2026-0404", user_id=POLICE_PPU).json()
     assert unknown["text"] == refused["text"].replace("SD-2026-0001", "SD-2026-0404")
+    settle(bot)  # viewing and refusals are audited after the answer
     with Session(bot.runtime.engine) as session:
         acts = [e.act for e in session.exec(select(AuditEntry).order_by(AuditEntry.sequence))]
         assert "discussion.viewed" in acts and acts.count("discussion.view_refused") == 2

@@ -56,6 +56,19 @@ def _open(bot, user_id: str, command: str, text: str, title: str) -> dict:
     return [c for c in calls if c.method == "views.open" and title in json.dumps(c.args)][-1].response["view"]
 
 
+def _minutes_reply(bot, user_id: str, reference: str) -> str:
+    """`/strategy minutes REF` acknowledges at once and answers privately afterwards."""
+    before = len(bot.local_slack.responses())
+    response = bot.slack.command("/strategy", f"minutes {reference}", user_id=user_id)
+    assert response.status == 200 and response.body in ("", "{}"), response.body
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "response_url"]) > before
+    )
+    reply = [c for c in calls if c.method == "response_url"][-1]
+    assert reply.args["response_type"] == "ephemeral"
+    return str(reply.args["text"])
+
+
 def _record(bot, meeting, **overrides):
     view = _open(bot, CHAIR, "/strategy", f"record {meeting.reference}", "Record discussion")
     response = bot.slack.view_submission(CHAIR, view, values=record_values(AGENCIES, **overrides))
@@ -249,15 +262,15 @@ def test_minutes_go_privately_to_those_who_took_part_and_panel_administrators_on
     meeting = convene(bot)
     bot.clock.set(AFTER_THE_MEETING)
     _record(bot, meeting)
-    early = bot.slack.command("/strategy", f"minutes {meeting.reference}", user_id=POLICE_PPU).json()
-    assert "no approved minutes yet" in early["text"]
+    early = _minutes_reply(bot, POLICE_PPU, meeting.reference)
+    assert "no approved minutes yet" in early
     bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(_documents(bot)[0].id)}])
     settle(bot)
     for user in (POLICE_PPU, PANEL_ADMIN):
-        reply = bot.slack.command("/strategy", f"minutes {meeting.reference}", user_id=user).json()
-        assert "Sending you SD-2026-0001-minutes-v1.docx (approved)" in reply["text"]
-    refused = bot.slack.command("/strategy", f"minutes {meeting.reference}", user_id=OUTSIDER).json()
-    assert "Only the people who took part" in refused["text"]
+        reply = _minutes_reply(bot, user, meeting.reference)
+        assert "Sending you SD-2026-0001-minutes-v1.docx (approved)" in reply
+    refused = _minutes_reply(bot, OUTSIDER, meeting.reference)
+    assert "Only the people who took part" in refused
     settle(bot)
     dm_channels = {
         u.channel for u in bot.local_slack.uploaded_files() if u.filename == "SD-2026-0001-minutes-v1.docx"

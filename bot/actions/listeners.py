@@ -37,7 +37,6 @@ from bot.actions.views import (
 )
 from bot.audit.service import Actor
 from bot.convening.effects import dm, refresh_status
-from bot.convening.listeners import audit_refusal, tell
 from bot.convening.models import Meeting
 from bot.convening.service import find_meeting, is_involved
 from bot.convening.views import read_values
@@ -47,6 +46,7 @@ from bot.minutes.listeners import open_action_form
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.replies import audit_refusal, tell
 
 USAGE = (
     "`/actions` your open actions · `/actions SD-2026-0001` one discussion's actions · "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -14,18 +13,16 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     InputBlock,
     MarkdownTextObject,
-    Option,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
 )
-from slack_sdk.models.views import View
 
 from bot.actions.service import ActionRow
+from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
 
-MARKING = "*OFFICIAL-SENSITIVE*"
 DONE_CALLBACK = "action_done"
 EXTENSION_CALLBACK = "action_extension"
 REASSIGN_CALLBACK = "action_reassign"
@@ -61,20 +58,15 @@ def reminder_message(row: ActionRow, action_id: int, headline: str, *, case_refe
 def _modal(
     callback_id: str, title: str, submit: str, action_id: int, reference: str, inputs: list[Block]
 ) -> dict[str, Any]:
-    view = View(
-        type="modal",
+    heading = ContextBlock(elements=[MarkdownTextObject(text=f"{MARKING} · {escape_mrkdwn(reference)}")])
+    return modal(
+        title=title,
         callback_id=callback_id,
-        title=PlainTextObject(text=title),
-        submit=PlainTextObject(text=submit),
-        close=PlainTextObject(text="Back"),
-        private_metadata=json.dumps({"action_id": action_id}),
-        blocks=[
-            ContextBlock(elements=[MarkdownTextObject(text=f"{MARKING} · {escape_mrkdwn(reference)}")]),
-            *inputs,
-        ],
+        submit=submit,
+        close="Back",
+        metadata={"action_id": action_id},
+        blocks=[heading, *inputs],
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def done_modal(action_id: int, reference: str) -> dict[str, Any]:
@@ -117,7 +109,7 @@ def extension_modal(action_id: int, reference: str, due: date) -> dict[str, Any]
 
 
 def reassign_modal(action_id: int, reference: str, people: list[tuple[str, str]]) -> dict[str, Any]:
-    options = [Option(value=uid, text=PlainTextObject(text=name[:75])) for name, uid in people][:100]
+    options = [option(uid, name) for name, uid in people][:100]
     return _modal(
         REASSIGN_CALLBACK,
         "Reassign action",

@@ -32,12 +32,12 @@ from bot.agency_updates.views import (
 )
 from bot.audit.service import Actor, record
 from bot.convening.effects import refresh_status
-from bot.convening.listeners import audit_refusal, tell
 from bot.convening.models import Meeting
 from bot.convening.views import when
 from bot.database import session_scope
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.replies import audit_refusal, tell
 
 READERS_NOTE = "Only the convenor, the chair and the minute-taker can read the agencies' updates."
 
@@ -124,60 +124,10 @@ def register(app: App, runtime: Runtime) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action("agency_update_save_draft")
-    def save_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
-        view = body["view"]
+    def _store(body: dict[str, Any], view: dict[str, Any], form: dict[str, Any], *, submitting: bool):
+        """Save the form as a new version (a draft or a submission) for the person who sent it;
+        a refusal is audited and raised for the caller to show where the person is."""
         invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
-        form = read_form(view["state"])
-        now = runtime.clock.now()
-        errors = validate(form, runtime.partnership, submitting=False)
-        with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, body["user"]["id"])
-        if errors:
-            note = ":warning: Not saved: " + " ".join(errors.values())
-        else:
-            try:
-                with session_scope(runtime.engine) as session:
-                    context = context_for(session, invitation_id)
-                    update, _ = save(
-                        session,
-                        context,
-                        form,
-                        member=member,  # type: ignore[arg-type]
-                        submitting=False,
-                        key=_form_key(view["id"], form, False),
-                        partnership=runtime.partnership,
-                        calendar=runtime.calendar,
-                        actor=_actor(body, member),
-                        now=now,
-                    )
-                    version = update.current_version
-                note = (
-                    f":floppy_disk: Draft saved at {runtime.calendar.local(now):%H:%M} (version {version})."
-                )
-            except UpdateRefused as refused:
-                audit_refusal(
-                    runtime, _actor(body, member), "agency_update.refused", invitation_id, str(refused)
-                )
-                note = f":no_entry: {refused}"
-        refreshed = (
-            _form_view(invitation_id, member, note=note)
-            if member and not note.startswith(":no_entry")
-            else None
-        )
-        if refreshed is None:
-            return
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
-
-    @app.view(UPDATE_CALLBACK)
-    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
-        form = read_form(view["state"])
-        errors = validate(form, runtime.partnership, submitting=True)
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
         now = runtime.clock.now()
         member = None
         try:
@@ -189,21 +139,57 @@ def register(app: App, runtime: Runtime) -> None:
                     context,
                     form,
                     member=member,  # type: ignore[arg-type]
-                    submitting=True,
-                    key=_form_key(view["id"], form, True),
+                    submitting=submitting,
+                    key=_form_key(view["id"], form, submitting),
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
                     actor=_actor(body, member),
                     now=now,
                 )
-                refresh_status(session, context.meeting.id or 0, now)
-                done = submitted_view(
-                    context.meeting.reference, context.agency.name, update.current_version, update.late
-                )
+                if submitting:
+                    refresh_status(session, context.meeting.id or 0, now)
         except UpdateRefused as refused:
             audit_refusal(runtime, _actor(body, member), "agency_update.refused", invitation_id, str(refused))
+            raise
+        return context, update, member
+
+    @app.action("agency_update_save_draft")
+    def save_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        form = read_form(view["state"])
+        errors = validate(form, runtime.partnership, submitting=False)
+        if errors:
+            with session_scope(runtime.engine) as session:
+                member = member_by_slack_id(session, body["user"]["id"])
+            note = ":warning: Not saved: " + " ".join(errors.values())
+        else:
+            try:
+                _, update, member = _store(body, view, form, submitting=False)
+            except UpdateRefused:
+                return  # refused and audited; the form stays as it is
+            saved_at = runtime.calendar.local(runtime.clock.now())
+            note = f":floppy_disk: Draft saved at {saved_at:%H:%M} (version {update.current_version})."
+        if member is not None:
+            invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
+            refreshed = _form_view(invitation_id, member, note=note)
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
+
+    @app.view(UPDATE_CALLBACK)
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = read_form(view["state"])
+        errors = validate(form, runtime.partnership, submitting=True)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            context, update, _ = _store(body, view, form, submitting=True)
+        except UpdateRefused as refused:
             ack(response_action="errors", errors={"involvement_current": str(refused)})
             return
+        done = submitted_view(
+            context.meeting.reference, context.agency.name, update.current_version, update.late
+        )
         ack(response_action="update", view=done)
         runtime.kick_delivery()
 

@@ -6,7 +6,6 @@ agency writes is ever posted into a channel.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -19,21 +18,19 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
-    Option,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
 )
-from slack_sdk.models.views import View
 
 from bot.agency_updates.service import RATINGS, TEXT_FIELDS, AgencyUpdateSummary
 from bot.schedules import Partnership
+from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
 
 UPDATE_CALLBACK = "agency_update"
 READER_CALLBACK = "agency_updates_reader"
-MARKING = "*OFFICIAL-SENSITIVE*"
 MULTILINE = {f for f in TEXT_FIELDS if f != "role"}
 SECTIONS: list[tuple[str, list[str]]] = [
     ("Your agency's involvement", ["role", "involvement_current", "involvement_past"]),
@@ -47,10 +44,6 @@ AFTER_RISK: list[tuple[str, list[str]]] = [
 ]
 # Agencies see the readers' page size; each agency takes about a dozen blocks.
 AGENCIES_PER_PAGE = 4
-
-
-def _option(value: str, text: str) -> Option:
-    return Option(value=value, text=PlainTextObject(text=text[:75]))
 
 
 def _text_input(field: str, form: dict[str, Any]) -> InputBlock:
@@ -97,7 +90,7 @@ def update_form(
         blocks.extend(_text_input(field, form) for field in fields)
     blocks.append(HeaderBlock(text="Risk indicators"))
     ratings = form.get("risk_ratings") or {}
-    rating_options = [_option(code, label) for code, label in RATINGS.items()]
+    rating_options = [option(code, label) for code, label in RATINGS.items()]
     for indicator in policy.risk_indicators:
         chosen = ratings.get(indicator.code)
         blocks.append(
@@ -107,7 +100,7 @@ def update_form(
                 element=StaticSelectElement(
                     action_id="value",
                     options=rating_options,
-                    initial_option=_option(chosen, RATINGS[chosen]) if chosen in RATINGS else None,
+                    initial_option=option(chosen, RATINGS[chosen]) if chosen in RATINGS else None,
                     placeholder=PlainTextObject(text="Rate"),
                 ),
                 optional=True,
@@ -118,7 +111,7 @@ def update_form(
         blocks.append(HeaderBlock(text=title))
         blocks.extend(_text_input(field, form) for field in fields)
     blocks.append(HeaderBlock(text="Sharing"))
-    bases = [_option(b.code, b.name) for b in policy.lawful_bases]
+    bases = [option(b.code, b.name) for b in policy.lawful_bases]
     chosen_basis = next((o for o in bases if o.value == form.get("lawful_basis")), None)
     blocks.append(
         InputBlock(
@@ -129,7 +122,7 @@ def update_form(
             hint=PlainTextObject(text="Consent is not needed to share where a child is at risk of harm."),
         )
     )
-    restriction_options = [_option(r.code, r.name) for r in policy.sharing_restrictions]
+    restriction_options = [option(r.code, r.name) for r in policy.sharing_restrictions]
     chosen_restrictions = [o for o in restriction_options if o.value in (form.get("restrictions") or [])]
     blocks.append(
         InputBlock(
@@ -152,17 +145,14 @@ def update_form(
             ],
         )
     )
-    view = View(
-        type="modal",
+    return modal(
         callback_id=UPDATE_CALLBACK,
-        title=PlainTextObject(text="Agency update"),
-        submit=PlainTextObject(text="Submit update"),
-        close=PlainTextObject(text="Close"),
-        private_metadata=json.dumps({"invitation_id": invitation_id}),
+        title="Agency update",
+        submit="Submit update",
+        close="Close",
+        metadata={"invitation_id": invitation_id},
         blocks=blocks,
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def read_form(state: dict[str, Any]) -> dict[str, Any]:
@@ -186,10 +176,9 @@ def read_form(state: dict[str, Any]) -> dict[str, Any]:
 def submitted_view(reference: str, agency_name: str, version: int, late: bool) -> dict[str, Any]:
     """What the form turns into once submitted."""
     late_text = " It was after the deadline, so it is marked late." if late else ""
-    view = View(
-        type="modal",
-        title=PlainTextObject(text="Agency update"),
-        close=PlainTextObject(text="Done"),
+    return modal(
+        title="Agency update",
+        close="Done",
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
@@ -200,8 +189,6 @@ def submitted_view(reference: str, agency_name: str, version: int, late: bool) -
             )
         ],
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 STATE_WORDS = {
@@ -354,12 +341,9 @@ def reader_view(
         )
     if navigation:
         blocks.append(ActionsBlock(block_id="pages", elements=navigation))
-    view = View(
-        type="modal",
+    return modal(
         callback_id=READER_CALLBACK,
-        title=PlainTextObject(text="Agency updates"),
-        close=PlainTextObject(text="Close"),
+        title="Agency updates",
+        close="Close",
         blocks=blocks[:100],
     )
-    view.validate_json()
-    return view.to_dict()

@@ -8,11 +8,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
-from bot.audit.service import Actor, record
+from bot.audit.service import Actor
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
 from bot.convening import effects
 from bot.convening.models import Invitation, InvitationState, Meeting
@@ -47,6 +47,7 @@ from bot.database import read_scope, session_scope
 from bot.partnership.models import Agency
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.replies import audit_refusal, tell
 
 log = logging.getLogger(__name__)
 
@@ -60,29 +61,6 @@ def _actor(body: dict[str, Any], member: Member | None) -> Actor:
     user = body.get("user", {})
     user_id = user.get("id", "") if isinstance(user, dict) else str(body.get("user_id", ""))
     return Actor(user_id, _team(body), member.person_id if member else None)
-
-
-def tell(body: dict[str, Any], client: WebClient, text: str) -> None:
-    """A private answer to whoever clicked: in place (response_url) or else by DM."""
-    response_url = body.get("response_url")
-    if response_url:
-        Respond(response_url=response_url)(text=text, response_type="ephemeral", replace_original=False)
-    else:
-        client.chat_postMessage(channel=body["user"]["id"], text=text)
-
-
-def audit_refusal(runtime: Runtime, actor: Actor, act: str, record_id: str | int, reason: str) -> None:
-    """Refusals are part of the record, written on their own so nothing else is kept."""
-    with session_scope(runtime.engine) as session:
-        record(
-            session,
-            at=runtime.clock.now(),
-            actor=actor,
-            act=act,
-            record_type="refusal",
-            record_id=record_id,
-            details={"reason": reason},
-        )
 
 
 def open_convene_form(

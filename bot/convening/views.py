@@ -6,7 +6,6 @@ built, and carries case references only: never a child's name or date of birth.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +20,6 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     InputBlock,
     MarkdownTextObject,
-    Option,
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
@@ -30,7 +28,6 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserMultiSelectElement,
 )
-from slack_sdk.models.views import View
 
 from bot.convening.summary import AgencyStatus, DiscussionSummary
 from bot.convening.vocabulary import (
@@ -41,6 +38,7 @@ from bot.convening.vocabulary import (
     URGENCY_NAMES,
 )
 from bot.schedules import Partnership
+from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
 from bot.working_days import WorkingCalendar
 
@@ -64,7 +62,6 @@ STATE_MARKS = {
     "written_update": ":memo:",
     "declined": ":x:",
 }
-MARKING = "*OFFICIAL-SENSITIVE*"
 
 
 def when(calendar: WorkingCalendar, moment: datetime | None) -> str:
@@ -97,14 +94,6 @@ def time_left(deadline: datetime | None, now: datetime) -> str:
     return f"overdue by {text}" if late else f"{text} left"
 
 
-def _option(value: str, text: str, description: str | None = None) -> Option:
-    return Option(
-        value=value,
-        text=PlainTextObject(text=text[:75]),
-        description=description[:75] if description else None,
-    )
-
-
 def _input(
     block_id: str, label: str, element: Any, *, optional: bool = False, hint: str | None = None
 ) -> InputBlock:
@@ -131,16 +120,16 @@ def convene_modal(
     kind = partnership.meeting_type("strategy_discussion")
     settings = partnership.settings
     urgencies = [
-        _option(code, URGENCY_NAMES.get(code, code.title()), kind.urgencies.get(code).description)  # type: ignore[union-attr]
+        option(code, URGENCY_NAMES.get(code, code.title()), kind.urgencies.get(code).description)  # type: ignore[union-attr]
         for code in kind.urgencies.offered()
     ]
     default_urgency = next(o for o in urgencies if o.value == kind.default_urgency)
     chairs = [
-        _option(p.slack_user_id, f"{p.name}, {p.title}")
+        option(p.slack_user_id, f"{p.name}, {p.title}")
         for p in partnership.people_with_role("chair")
         if p.slack_user_id
     ]
-    extra = [_option(a.code, a.name) for a in partnership.agencies if a.code not in kind.required_agencies]
+    extra = [option(a.code, a.name) for a in partnership.agencies if a.code not in kind.required_agencies]
     deadline_text = " · ".join(
         f"{URGENCY_NAMES.get(code, code)}: {when(calendar, moment)}" for code, moment in deadlines.items()
     )
@@ -179,7 +168,7 @@ def convene_modal(
         _input(
             "concerns",
             "Exploitation concerns",
-            CheckboxesElement(action_id="value", options=[_option(k, v) for k, v in CONCERNS.items()]),
+            CheckboxesElement(action_id="value", options=[option(k, v) for k, v in CONCERNS.items()]),
             optional=True,
             hint="Any concern here adds Force CID, Locate, YOS and education to the invitations.",
         ),
@@ -188,8 +177,8 @@ def convene_modal(
             "Right Help Right Time level",
             StaticSelectElement(
                 action_id="value",
-                options=[_option(k, v) for k, v in RIGHT_HELP_RIGHT_TIME.items()],
-                initial_option=_option("complex_significant", RIGHT_HELP_RIGHT_TIME["complex_significant"]),
+                options=[option(k, v) for k, v in RIGHT_HELP_RIGHT_TIME.items()],
+                initial_option=option("complex_significant", RIGHT_HELP_RIGHT_TIME["complex_significant"]),
             ),
         ),
         _input(
@@ -215,8 +204,8 @@ def convene_modal(
             "Format",
             RadioButtonsElement(
                 action_id="value",
-                options=[_option(k, v) for k, v in FORMATS.items()],
-                initial_option=_option("call", FORMATS["call"]),
+                options=[option(k, v) for k, v in FORMATS.items()],
+                initial_option=option("call", FORMATS["call"]),
             ),
         ),
         _input("chair", "Chair", StaticSelectElement(action_id="value", options=chairs)),
@@ -243,17 +232,14 @@ def convene_modal(
             optional=True,
         ),
     ]
-    view = View(
-        type="modal",
+    return modal(
+        title="New strategy discussion",
         callback_id=CONVENE_CALLBACK,
-        title=PlainTextObject(text="New strategy discussion"),
-        submit=PlainTextObject(text="Convene"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=private_metadata,
+        submit="Convene",
+        close="Cancel",
+        metadata=private_metadata,
         blocks=blocks,
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def read_values(state: dict[str, Any]) -> dict[str, Any]:
@@ -462,17 +448,9 @@ def invitation_message(
 def _small_modal(
     callback_id: str, title: str, submit: str, metadata: dict[str, Any], blocks: list[Block]
 ) -> dict[str, Any]:
-    view = View(
-        type="modal",
-        callback_id=callback_id,
-        title=PlainTextObject(text=title),
-        submit=PlainTextObject(text=submit),
-        close=PlainTextObject(text="Back"),
-        private_metadata=json.dumps(metadata),
-        blocks=blocks,
+    return modal(
+        title=title, callback_id=callback_id, submit=submit, close="Back", metadata=metadata, blocks=blocks
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def delegate_modal(invitation_id: int, reference: str, people: list[tuple[str, str]]) -> dict[str, Any]:
@@ -488,7 +466,7 @@ def delegate_modal(invitation_id: int, reference: str, people: list[tuple[str, s
                 "delegate",
                 "Who will attend for your agency?",
                 StaticSelectElement(
-                    action_id="value", options=[_option(uid, name) for name, uid in people][:100]
+                    action_id="value", options=[option(uid, name) for name, uid in people][:100]
                 ),
             ),
         ],
@@ -565,8 +543,8 @@ def section_47_modal(meeting_id: int, reference: str) -> dict[str, Any]:
                 RadioButtonsElement(
                     action_id="value",
                     options=[
-                        _option("start", "Yes, start enquiries"),
-                        _option("no_enquiries", "No"),
+                        option("start", "Yes, start enquiries"),
+                        option("no_enquiries", "No"),
                     ],
                 ),
             ),

@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from sqlmodel import Session, select
 
 from bot.agency_updates.service import deadline_for, outstanding_updates
-from bot.convening.listeners import tell
 from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
@@ -22,6 +21,7 @@ from bot.minutes.service import latest
 from bot.partnership.models import Agency
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.replies import tell
 from bot.wording import render_message
 
 STATE_FILTERS = {

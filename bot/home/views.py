@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    Option,
     OverflowMenuElement,
     PlainTextObject,
     SectionBlock,
@@ -22,6 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.partnership.service import Member
+from bot.slack.blocks import MARKING, option
 
 ROLE_NAMES = {
     "convenor": "a convenor",
@@ -67,16 +67,12 @@ STATES = {"any": "Any state", "open": "Open", "held": "Held", "cancelled": "Canc
 RECORDS_SHOWN = 60
 
 
-def _opt(value: str, text: str) -> Option:
-    return Option(value=value, text=PlainTextObject(text=text[:75]))
-
-
 def _records_section(
     records: list[RecordRow], filters: dict[str, str], agencies: list[tuple[str, str]]
 ) -> list[Block]:
     """The panel administrator's list of discussions, filtered, each with its downloads."""
-    state_options = [_opt(k, v) for k, v in STATES.items()]
-    agency_options = [_opt("any", "Any agency"), *(_opt(code, name) for code, name in agencies)][:100]
+    state_options = [option(k, v) for k, v in STATES.items()]
+    agency_options = [option("any", "Any agency"), *(option(code, name) for code, name in agencies)][:100]
     chosen_state = next(
         (o for o in state_options if o.value == filters.get("state", "any")), state_options[0]
     )
@@ -113,8 +109,8 @@ def _records_section(
                 accessory=OverflowMenuElement(
                     action_id="home_download",
                     options=[
-                        _opt(f"minutes:{row.meeting_id}", "Download the minutes"),
-                        _opt(f"action_log:{row.meeting_id}", "Download the action log"),
+                        option(f"minutes:{row.meeting_id}", "Download the minutes"),
+                        option(f"action_log:{row.meeting_id}", "Download the action log"),
                     ],
                 ),
             )
@@ -149,7 +145,7 @@ def home_view(
     """The Home tab: marking, what the person can do, updates owed, open discussions."""
     blocks: list[Block] = [
         HeaderBlock(text="Safeguarding panel"),
-        ContextBlock(elements=[MarkdownTextObject(text="*OFFICIAL-SENSITIVE*")]),
+        ContextBlock(elements=[MarkdownTextObject(text=MARKING)]),
         DividerBlock(),
         SectionBlock(text=MarkdownTextObject(text=intro)),
     ]

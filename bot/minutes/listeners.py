@@ -17,7 +17,6 @@ from bot.actions.service import NewAction, add_action, validate_action
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.effects import refresh_status
-from bot.convening.listeners import audit_refusal, tell
 from bot.convening.models import Invitation, Meeting
 from bot.convening.service import find_meeting, is_involved
 from bot.convening.views import read_values
@@ -49,6 +48,7 @@ from bot.minutes.views import (
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.replies import audit_refusal, tell
 
 
 class _AlreadyRecorded(Exception):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -15,7 +14,6 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
-    Option,
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
@@ -23,19 +21,14 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.views import View
 
 from bot.actions.service import PRIORITIES
 from bot.minutes.service import ATTENDANCE_WORDS
+from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
 
 RECORD_CALLBACK = "strategy_record"
 ACTION_CALLBACK = "action_add"
-MARKING = "*OFFICIAL-SENSITIVE*"
-
-
-def _option(value: str, text: str) -> Option:
-    return Option(value=value, text=PlainTextObject(text=text[:75]))
 
 
 def _text(
@@ -59,7 +52,7 @@ def _text(
 
 
 def _radio(block_id: str, label: str, options: dict[str, str], chosen: str = "") -> InputBlock:
-    choices = [_option(k, v) for k, v in options.items()]
+    choices = [option(k, v) for k, v in options.items()]
     return InputBlock(
         block_id=block_id,
         label=PlainTextObject(text=label),
@@ -83,7 +76,7 @@ def record_modal(
     icpc_hint: str,
 ) -> dict[str, Any]:
     """`/strategy record REF`: attendance as it happened and every decision of DESIGN.md §3."""
-    statuses = [_option(str(k), v) for k, v in ATTENDANCE_WORDS.items()]
+    statuses = [option(str(k), v) for k, v in ATTENDANCE_WORDS.items()]
     blocks: list[Block] = [
         ContextBlock(
             elements=[
@@ -177,28 +170,24 @@ def record_modal(
         _text("next_steps", "Next steps", initial=narrative.get("next_steps", "")),
         _text("dissent", "Dissent, and how it is escalated", initial=d.get("dissent", ("", ""))[1]),
     ]
-    view = View(
-        type="modal",
+    return modal(
         callback_id=RECORD_CALLBACK,
-        title=PlainTextObject(text="Record discussion"),
-        submit=PlainTextObject(text="Record"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=json.dumps({"meeting_id": meeting_id}),
+        title="Record discussion",
+        submit="Record",
+        close="Cancel",
+        metadata={"meeting_id": meeting_id},
         blocks=blocks,
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def action_modal(meeting_id: int, reference: str, case_reference: str) -> dict[str, Any]:
     """One action: what, who, by when, how urgent, about whom."""
-    view = View(
-        type="modal",
+    return modal(
         callback_id=ACTION_CALLBACK,
-        title=PlainTextObject(text="Add an action"),
-        submit=PlainTextObject(text="Add action"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=json.dumps({"meeting_id": meeting_id}),
+        title="Add an action",
+        submit="Add action",
+        close="Cancel",
+        metadata={"meeting_id": meeting_id},
         blocks=[
             ContextBlock(elements=[MarkdownTextObject(text=f"{MARKING} · {escape_mrkdwn(reference)}")]),
             _text("text", "What is to be done", optional=False),
@@ -212,8 +201,8 @@ def action_modal(meeting_id: int, reference: str, case_reference: str) -> dict[s
                 label=PlainTextObject(text="Priority"),
                 element=StaticSelectElement(
                     action_id="value",
-                    options=[_option(k, v) for k, v in PRIORITIES.items()],
-                    initial_option=_option("normal", PRIORITIES["normal"]),
+                    options=[option(k, v) for k, v in PRIORITIES.items()],
+                    initial_option=option("normal", PRIORITIES["normal"]),
                 ),
             ),
             InputBlock(
@@ -226,15 +215,12 @@ def action_modal(meeting_id: int, reference: str, case_reference: str) -> dict[s
             _text("concerns", "The child or context it concerns", initial=case_reference, multiline=False),
         ],
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def action_added_view(reference: str, due: str, owner: str) -> dict[str, Any]:
-    view = View(
-        type="modal",
-        title=PlainTextObject(text="Action added"),
-        close=PlainTextObject(text="Done"),
+    return modal(
+        title="Action added",
+        close="Done",
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
@@ -243,8 +229,6 @@ def action_added_view(reference: str, due: str, owner: str) -> dict[str, Any]:
             )
         ],
     )
-    view.validate_json()
-    return view.to_dict()
 
 
 def approval_request(reference: str, document_id: int, version: int, meeting_id: int) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.agency_updates.listeners import overview_for
 from bot.audit.service import Actor, record
-from bot.convening.listeners import audit_refusal, open_convene_form
+from bot.convening.listeners import open_convene_form
 from bot.convening.service import find_meeting, is_involved, open_meetings_for
 from bot.convening.summary import summarise
 from bot.convening.views import discussion_details, discussion_list
@@ -18,6 +18,7 @@ from bot.minutes.listeners import open_record_form, send_minutes
 from bot.minutes.service import RecordingRefused, check_may_record
 from bot.partnership.service import member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.replies import audit_refusal
 from bot.strategy.commands import AVAILABLE, parse
 from bot.wording import render_message
 
@@ -31,7 +32,7 @@ def register(app: App, runtime: Runtime) -> None:
         return render_message(templates, "strategy_help.md.j2", commands=AVAILABLE, unknown=unknown)
 
     @app.command("/strategy")
-    def strategy_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+    def strategy_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         request = parse(command.get("text", ""), prefix)
         user_id = command["user_id"]
         actor = Actor(user_id, command.get("team_id", ""))
@@ -63,7 +64,7 @@ def register(app: App, runtime: Runtime) -> None:
             return
         now = runtime.clock.now()
         if request.name in {"record", "minutes"}:
-            with session_scope(runtime.engine) as session:
+            with read_scope(runtime.engine) as session:
                 meeting = find_meeting(session, request.argument)
             if meeting is None:
                 ack(
@@ -72,16 +73,16 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 return
             if request.name == "minutes":
-                ack(
-                    response_type="ephemeral",
-                    text=send_minutes(
-                        runtime,
-                        meeting=meeting,
-                        member=member,
-                        user_id=user_id,
-                        team_id=command.get("team_id", ""),
-                    ),
+                # Sending documents writes to the outbox and the audit trail: after the ack.
+                ack()
+                reply = send_minutes(
+                    runtime,
+                    meeting=meeting,
+                    member=member,
+                    user_id=user_id,
+                    team_id=command.get("team_id", ""),
                 )
+                respond(text=reply, response_type="ephemeral")
                 return
             try:
                 check_may_record(meeting, member, now)
@@ -101,7 +102,7 @@ def register(app: App, runtime: Runtime) -> None:
                     text="You are not listed in the partnership's schedules.",
                 )
                 return
-            with session_scope(runtime.engine) as session:
+            with read_scope(runtime.engine) as session:
                 summaries = [
                     summarise(session, m, partnership=runtime.partnership, calendar=runtime.calendar, now=now)
                     for m in open_meetings_for(session, member)
@@ -112,21 +113,12 @@ def register(app: App, runtime: Runtime) -> None:
             )
             return
         # show one discussion, only to the people involved in it
-        with session_scope(runtime.engine) as session:
+        with read_scope(runtime.engine) as session:
             meeting = find_meeting(session, request.argument)
             allowed = meeting is not None and is_involved(session, meeting, member)
             if allowed and meeting is not None:
                 summary = summarise(
                     session, meeting, partnership=runtime.partnership, calendar=runtime.calendar, now=now
-                )
-                record(
-                    session,
-                    at=now,
-                    actor=Actor(user_id, command.get("team_id", ""), member.person_id if member else None),
-                    act="discussion.viewed",
-                    record_type="meeting",
-                    record_id=meeting.reference,
-                    case_reference=summary.case_reference,
                 )
         if not allowed:
             # The same answer whether or not it exists: no hint to those not involved.
@@ -139,11 +131,19 @@ def register(app: App, runtime: Runtime) -> None:
             return
         if request.name == "updates":
             ack(response_type="ephemeral", **overview_for(runtime, summary.meeting_id))
-            return
-        ack(
-            response_type="ephemeral",
-            **discussion_details(summary, calendar=runtime.calendar, now=now),
-        )
+        else:
+            ack(response_type="ephemeral", **discussion_details(summary, calendar=runtime.calendar, now=now))
+        # Reading case details is audited, after the answer so the write never delays it.
+        with session_scope(runtime.engine) as session:
+            record(
+                session,
+                at=now,
+                actor=Actor(user_id, command.get("team_id", ""), member.person_id if member else None),
+                act="discussion.viewed",
+                record_type="meeting",
+                record_id=summary.reference,
+                case_reference=summary.case_reference,
+            )
 
     for name in ("/panel",):
 
