@@ -858,6 +858,11 @@ class LocalSlack:
         """Answer the next ``times`` calls to ``method`` with HTTP 200 ``ok: false``."""
         self._add_fault(method, _Fault("error", error=error), times)
 
+    def clear_faults(self) -> None:
+        """End every injected fault still queued: the outage is over."""
+        with self._lock:
+            self._faults.clear()
+
     def stall(self, method: str, seconds: float, times: int = 1, *, after: bool = False) -> None:
         """Hold up the next ``times`` calls by ``seconds``; they still take effect.
 
