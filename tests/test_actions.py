@@ -280,7 +280,7 @@ def test_slack_failing_during_a_sweep_loses_no_reminder_and_repeats_none(
             assert sweep_actions(first.runtime) == 2
             first.runtime.deliver_now()
         # the bot stops with the reminders unsent; Slack recovers; a new process starts
-        slack._faults.clear()
+        slack.clear_faults()  # the outage ends
         with OfflineBot(
             database_url=database_url, clock=clock, work_dir=tmp_path, local_slack=slack
         ) as second:

@@ -611,7 +611,7 @@ def test_a_restart_in_the_middle_loses_nothing_and_sends_nothing_twice(database_
             assert submit(first, view).status == 200
             first.runtime.deliver_now()
         # the bot dies with invitations unsent; Slack recovers; a new process starts
-        slack._faults.clear()
+        slack.clear_faults()  # the outage ends
         with OfflineBot(
             database_url=database_url, clock=clock, work_dir=tmp_path, local_slack=slack
         ) as second:
