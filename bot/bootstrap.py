@@ -69,10 +69,18 @@ def run_sweeps(runtime: Runtime) -> tuple[int, int]:
     from bot.agency_updates.jobs import sweep_agency_updates
     from bot.convening.jobs import sweep_invitations
     from bot.minutes.jobs import sweep_minutes
+    from bot.panel.jobs import sweep_panels
 
     taken = sum(
         sweep(runtime)
-        for sweep in (sweep_invitations, sweep_agency_updates, sweep_minutes, sweep_actions, send_digests)
+        for sweep in (
+            sweep_panels,
+            sweep_invitations,
+            sweep_agency_updates,
+            sweep_minutes,
+            sweep_actions,
+            send_digests,
+        )
     )
     return taken, runtime.deliver_now()
 

@@ -9,6 +9,7 @@ from bot.cases.models import Case
 from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Decision, Document
+from bot.panel.models import AgendaItem, NetworkLink, PanelCase, PanelSitting, Referral
 from bot.partnership.models import Agency, Person, PersonRole
 from bot.references import ReferenceCounter
 
@@ -20,6 +21,7 @@ __all__ = [
     "Agency",
     "AgencyUpdate",
     "AgencyUpdateVersion",
+    "AgendaItem",
     "Attendance",
     "AuditEntry",
     "AuditHead",
@@ -30,9 +32,13 @@ __all__ = [
     "Invitation",
     "InvitationMessage",
     "Meeting",
+    "NetworkLink",
     "OutboxMessage",
+    "PanelCase",
+    "PanelSitting",
     "Person",
     "PersonRole",
     "ReferenceCounter",
+    "Referral",
     "metadata",
 ]

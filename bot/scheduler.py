@@ -25,8 +25,16 @@ def _sweep(runtime: Runtime) -> None:
     from bot.agency_updates.jobs import sweep_agency_updates
     from bot.convening.jobs import sweep_invitations
     from bot.minutes.jobs import sweep_minutes
+    from bot.panel.jobs import sweep_panels
 
-    for sweep in (sweep_invitations, sweep_agency_updates, sweep_minutes, sweep_actions, send_digests):
+    for sweep in (
+        sweep_panels,
+        sweep_invitations,
+        sweep_agency_updates,
+        sweep_minutes,
+        sweep_actions,
+        send_digests,
+    ):
         try:
             sweep(runtime)
         except Exception:

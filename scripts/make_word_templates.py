@@ -430,14 +430,338 @@ def build_action_log() -> DocumentObject:
     return document
 
 
+def _red(document: DocumentObject, text: str) -> Paragraph:
+    """A bold red line, for the marking and for what must not reach the family."""
+    paragraph = document.add_paragraph()
+    run = paragraph.add_run(text)
+    run.bold = True
+    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    return paragraph
+
+
+def _marking_block(document: DocumentObject) -> None:
+    document.add_heading("Protective marking and confidentiality", level=1)
+    _red(document, "{{ marking }}")
+    document.add_paragraph("{{ confidentiality }}")
+
+
+def _or_else(value: str, fallback: str) -> str:
+    """Print a value, or say plainly that there is none: a blank reads as a gap in the record."""
+    return f"{{% if {value} %}}{{{{ {value} }}}}{{% else %}}{fallback}{{% endif %}}"
+
+
+def _carried_actions(document: DocumentObject) -> None:
+    """Open actions from earlier sittings, which the panel reviews first (agenda and minutes)."""
+    document.add_heading("Actions from last time", level=1)
+    document.add_paragraph("{%p if not actions_from_last_time %}")
+    document.add_paragraph("No open actions were carried forward from earlier panels.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Ref", "Action", "Owner", "Agency", "Due", "Status", "Raised at"],
+        "for action in actions_from_last_time",
+        [
+            "{{ action.reference }}",
+            "{{ action.text }}",
+            "{{ action.owner }}",
+            "{{ action.agency }}",
+            "{{ action.due }}",
+            "{{ action.status }}",
+            "{{ action.meeting }}",
+        ],
+        [2.6, 5.0, 2.2, 2.2, 1.8, 1.5, 1.7],
+    )
+    document.add_paragraph("{%p endif %}")
+
+
+def _contexts(document: DocumentObject) -> None:
+    """Suspected perpetrators, locations and peer groups: each with the cases it links."""
+    for heading, name, column, empty in (
+        ("Suspected perpetrators", "perpetrators", "Suspected perpetrator", "No suspected perpetrators"),
+        ("Locations", "locations", "Location", "No locations"),
+        ("Peer groups", "peer_groups", "Peer group", "No peer groups"),
+    ):
+        document.add_heading(heading, level=1)
+        document.add_paragraph(f"{{%p if not {name} %}}")
+        document.add_paragraph(f"{empty} were recorded for this panel.")
+        document.add_paragraph("{%p else %}")
+        _loop_table(
+            document,
+            [column, "Linked cases"],
+            f"for item in {name}",
+            ["{{ item.label }}", "{{ item.linked }}"],
+            [7.0, 10.0],
+        )
+        document.add_paragraph("{%p endif %}")
+
+
+def build_panel_minutes() -> DocumentObject:
+    """Criminal Exploitation Panel minutes: DESIGN.md §4's panel record, each case under VOLT."""
+    document = _new_document(landscape=False)
+    document.core_properties.title = "Criminal Exploitation Panel minutes"
+    _header_and_footer(
+        document,
+        "{{ partnership }} · {{ panel }} {{ reference }}",
+        "Version {{ version }} · {{ state }} · generated {{ generated_at }}",
+    )
+    document.add_paragraph("{{ panel }}: minutes {{ reference }}", style="Title")
+    document.add_paragraph("{{ partnership }}")
+    _marking_block(document)
+
+    document.add_heading("Meeting details", level=1)
+    _key_values(
+        document,
+        [
+            ("Panel", "{{ panel }}"),
+            ("Date", "{{ date }}"),
+            ("Time", "{{ time }}"),
+            ("Chair", "{{ chair }}"),
+            ("Minute-taker", "{{ minute_taker }}"),
+        ],
+    )
+
+    document.add_heading("Attendance", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Name", "Role", "Status"],
+        "for person in attendance",
+        ["{{ person.agency }}", "{{ person.name }}", "{{ person.role }}", "{{ person.status }}"],
+        [4.5, 4.5, 4.5, 3.5],
+    )
+
+    _carried_actions(document)
+
+    document.add_heading("Cases", level=1)
+    document.add_paragraph("{%p if not cases %}")
+    document.add_paragraph("No cases were discussed.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for case in cases %}")
+    document.add_heading("{{ case.number }}. {{ case.reference }} — {{ case.subject }}", level=2)
+    _key_values(
+        document,
+        [
+            ("Name", "{{ case.name }}"),
+            ("Date of birth", _or_else("case.date_of_birth", "Not recorded")),
+            ("Section", "{{ case.section }}"),
+            ("Risk level", "{{ case.risk_level }}"),
+            ("Screening result", "{{ case.screening_result }}"),
+            ("Plan status", "{{ case.plan_status }}"),
+        ],
+    )
+    document.add_heading("Reasons for discussion", level=3)
+    document.add_paragraph("{{ case.reasons }}")
+
+    document.add_heading("Agency updates", level=3)
+    document.add_paragraph("{%p if not case.updates %}")
+    document.add_paragraph("No agency updates were received for this panel.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for update in case.updates %}")
+    document.add_heading("{{ update.agency }}", level=4)
+    _labelled(
+        document,
+        "Shared by: ",
+        "{{ update.author }}, {{ update.role }}{% if update.late %} (received after the cut-off){% endif %}",
+    )
+    document.add_paragraph("{%p if update.restricted %}")
+    _red(document, "NOT FOR THE FAMILY: {{ update.restriction }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p if update.current_risks %}")
+    _labelled(document, "Current risks: ", "{{ update.current_risks }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for part in update.sections %}")
+    document.add_paragraph().add_run("{{ part.label }}").bold = True
+    document.add_paragraph("{{ part.text }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p endfor %}")
+
+    for heading, name in (
+        ("Victims", "victims"),
+        ("Offenders", "offenders"),
+        ("Locations", "locations"),
+        ("Themes", "themes"),
+    ):
+        document.add_heading(heading, level=3)
+        document.add_paragraph(_or_else(f"case.{name}", "Nothing recorded."))
+
+    document.add_heading("Decisions", level=3)
+    _key_values(
+        document,
+        [
+            ("Step up, continue or step down", "{{ case.decision }}"),
+            ("Reason", "{{ case.decision_reason }}"),
+            ("National Referral Mechanism", _or_else("case.nrm", "No referral")),
+            ("Disruption", _or_else("case.disruption", "None agreed")),
+            ("Next review", "{{ case.next_review }}"),
+        ],
+    )
+    document.add_paragraph("{%p if case.links %}")
+    document.add_paragraph().add_run("Linked to").bold = True
+    document.add_paragraph("{%p for link in case.links %}")
+    document.add_paragraph("{{ link.kind }}: {{ link.label }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p endfor %}")
+
+    _contexts(document)
+
+    document.add_heading("Themes and intelligence", level=1)
+    document.add_paragraph(_or_else("themes", "No themes or intelligence were recorded."))
+
+    document.add_heading("Peer and location map", level=1)
+    document.add_paragraph("{%p if network_picture %}")
+    picture = document.add_paragraph("{{ network_picture }}")
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph("{{ network_note }}").runs[0].italic = True
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph(
+        "No links between children, peers, suspected perpetrators or locations were recorded."
+    )
+    document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Action log", level=1)
+    document.add_paragraph("{%p if not actions %}")
+    document.add_paragraph("The panel has no actions.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Ref", "Action", "Concerns", "Owner", "Due", "Status", "Priority"],
+        "for action in actions",
+        [
+            "{{ action.reference }}",
+            "{{ action.text }}{% if action.carried_forward %} (carried forward from {{ action.meeting }})"
+            "{% endif %}",
+            "{{ action.concerns }}",
+            "{{ action.owner }}, {{ action.agency }}",
+            "{{ action.due }}",
+            "{{ action.status }}",
+            "{{ action.priority }}",
+        ],
+        [2.6, 5.2, 2.2, 2.6, 1.8, 1.4, 1.2],
+    )
+    document.add_heading("Updates and chases", level=2)
+    document.add_paragraph("{%p for action in actions %}")
+    document.add_heading("{{ action.reference }}: {{ action.status }}", level=3)
+    document.add_paragraph("{{ action.text }}")
+    _labelled(
+        document,
+        "Dates: ",
+        "assigned {{ action.assigned }}, due {{ action.due }}, "
+        "completed {% if action.completed %}{{ action.completed }}{% else %}not yet{% endif %}.",
+    )
+    _labelled(
+        document,
+        "Raised at: ",
+        "{{ action.meeting }}{% if action.carried_forward %} (carried forward){% endif %}; "
+        "priority {{ action.priority }}; escalation level {{ action.escalation_level }}.",
+    )
+    document.add_paragraph("{%p if action.updates %}")
+    _loop_table(
+        document,
+        ["When", "By", "Update"],
+        "for update in action.updates",
+        ["{{ update.at }}", "{{ update.by }}", "{{ update.text }}"],
+        [3.2, 3.8, 10.0],
+    )
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("No updates recorded.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p if action.chases %}")
+    _loop_table(
+        document,
+        ["Chased", "To whom", "Step", "How"],
+        "for chase in action.chases",
+        ["{{ chase.at }}", "{{ chase.to }}", "{{ chase.step }}", "{{ chase.via }}"],
+        [3.2, 5.8, 4.5, 3.5],
+    )
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("No chases sent.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Next panel", level=1)
+    document.add_paragraph("{{ next_panel }}")
+
+    document.add_heading("Sign-off and circulation", level=1)
+    document.add_paragraph("{%p if state == 'APPROVED' %}")
+    _labelled(document, "Approved by ", "{{ approved_by }} on {{ approved_at }}.")
+    document.add_paragraph("{%p else %}")
+    _labelled(document, "DRAFT: ", "not yet approved by the chair ({{ chair }}).")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("Circulated to:")
+    document.add_paragraph("{%p for person in circulation %}")
+    document.add_paragraph("{{ person.name }}, {{ person.agency }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+    closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
+    closing.runs[0].italic = True
+    return document
+
+
+def build_panel_agenda() -> DocumentObject:
+    """Criminal Exploitation Panel agenda: the timed items, then what the panel will review."""
+    document = _new_document(landscape=False)
+    document.core_properties.title = "Criminal Exploitation Panel agenda"
+    _header_and_footer(
+        document,
+        "{{ partnership }} · {{ panel }} {{ reference }}",
+        "Agenda · generated {{ generated_at }}",
+    )
+    document.add_paragraph("{{ panel }}: agenda {{ reference }}", style="Title")
+    document.add_paragraph("{{ partnership }}")
+    _marking_block(document)
+
+    document.add_heading("Meeting details", level=1)
+    _key_values(
+        document,
+        [
+            ("Panel", "{{ panel }}"),
+            ("Date", "{{ date }}"),
+            ("Time", "{{ time }}"),
+            ("Referral cut-off", "{{ referral_cutoff }}"),
+            ("Agency updates cut-off", "{{ updates_cutoff }}"),
+        ],
+    )
+    document.add_paragraph("{%p if moved_note %}")
+    _labelled(document, "Date moved: ", "{{ moved_note }}")
+    document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Agenda", level=1)
+    _loop_table(
+        document,
+        ["Item", "Starts", "Minutes", "Section", "Title", "Risk level", "Screening", "Plan status"],
+        "for item in items",
+        [
+            "{{ item.number }}",
+            "{{ item.starts }}",
+            "{{ item.minutes }}",
+            "{{ item.section }}",
+            "{{ item.title }}",
+            "{{ item.risk_level }}",
+            "{{ item.screening_result }}",
+            "{{ item.plan_status }}",
+        ],
+        [1.1, 1.4, 1.6, 2.8, 3.9, 2.0, 2.1, 2.1],
+    )
+
+    _carried_actions(document)
+    _contexts(document)
+    closing = document.add_paragraph("Agenda generated {{ generated_at }}")
+    closing.runs[0].italic = True
+    return document
+
+
 def main(argv: Sequence[str]) -> int:
-    """Write both templates (to ``templates/`` unless a folder is given)."""
+    """Write every template (to ``templates/`` unless a folder is given)."""
     folder = Path(argv[0]) if argv else TEMPLATES
     folder.mkdir(parents=True, exist_ok=True)
-    build_minutes().save(str(folder / "strategy_discussion_minutes.docx"))
-    build_action_log().save(str(folder / "action_log.docx"))
-    print(folder / "strategy_discussion_minutes.docx")
-    print(folder / "action_log.docx")
+    for name, build in (
+        ("strategy_discussion_minutes.docx", build_minutes),
+        ("action_log.docx", build_action_log),
+        ("panel_minutes.docx", build_panel_minutes),
+        ("panel_agenda.docx", build_panel_agenda),
+    ):
+        build().save(str(folder / name))
+        print(folder / name)
     return 0
 
 

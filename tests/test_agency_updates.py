@@ -263,7 +263,7 @@ def test_the_home_tab_lists_the_updates_an_agency_owes(bot) -> None:
     bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" and c.ok for c in calls))
     home = json.dumps(bot.local_slack.home_view(POLICE_PPU))
     assert "Agency updates to write" in home and meeting.reference in home
-    assert f'"value": "{invitation_for(bot, meeting, "police-ppu").id}"' in home
+    assert f'"value": "{invitation_for(bot, meeting, "police-ppu").id}:0"' in home
     assert "Your open strategy discussions" in home
     view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
     bot.slack.view_submission(POLICE_PPU, view, values=update_values(bot))

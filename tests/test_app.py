@@ -102,10 +102,10 @@ def test_an_unknown_subcommand_gets_usage_with_what_was_typed_escaped(bot) -> No
     assert "`/strategy help`" in body["text"]
 
 
-def test_commands_not_yet_switched_on_say_so(bot) -> None:
+def test_panel_and_actions_answer_with_their_usage(bot) -> None:
     body = bot.slack.command("/panel", "", user_id=SOCIAL_WORKER).json()
     assert body["response_type"] == "ephemeral"
-    assert "`/panel` is not switched on" in body["text"]
+    assert "`/panel refer` refer a child or a context" in body["text"]
     usage = bot.slack.command("/actions", "what now please", user_id=SOCIAL_WORKER).json()
     assert "`/actions add SD-2026-0001` add an action" in usage["text"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionEvent, ActionStatus, Chase
 from bot.audit.service import Actor, record
@@ -156,13 +156,20 @@ class ActionRow:
     meeting: str
     updates: tuple[tuple[datetime, str, str], ...]
     chases: tuple[tuple[datetime, str, str, str], ...]
+    id: int = 0
 
 
 def actions_of(
-    session: Session, *, meeting_id: int | None = None, case_id: int | None = None
+    session: Session,
+    *,
+    meeting_id: int | None = None,
+    case_id: int | None = None,
+    action_ids: list[int] | None = None,
 ) -> list[ActionRow]:
-    """Every action of a meeting (or a case), with its history, oldest first."""
+    """Every action of a meeting (or a case, or these ids), with its history, oldest first."""
     query = select(Action).order_by(Action.id)
+    if action_ids is not None:
+        query = query.where(col(Action.id).in_(action_ids))
     if meeting_id is not None:
         query = query.where(Action.meeting_id == meeting_id)
     if case_id is not None:
@@ -217,6 +224,7 @@ def actions_of(
                 meeting=meeting.reference if meeting else "",
                 updates=updates,
                 chases=chases,
+                id=action.id or 0,
             )
         )
     return rows

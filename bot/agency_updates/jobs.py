@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.actions.models import Chase
-from bot.agency_updates.service import deadline_for, outstanding_updates, working_time_before
+from bot.agency_updates.service import Outstanding, deadline_for, outstanding_updates, working_time_before
 from bot.convening.effects import dm
 from bot.convening.models import Invitation, InvitationMessage
 from bot.convening.views import when
@@ -66,8 +66,12 @@ def sweep_agency_updates(runtime: Runtime) -> int:
         return 0
     queued = 0
     with session_scope(runtime.engine) as session:
+        # A panel asks for one update per agenda item: one reminder lists them all.
+        grouped: dict[int, list[Outstanding]] = {}
         for owed in outstanding_updates(session, starting_after=now):
-            invitation, meeting, agency, update = owed.invitation, owed.meeting, owed.agency, owed.update
+            grouped.setdefault(owed.invitation.id or 0, []).append(owed)
+        for items in grouped.values():
+            invitation, meeting, agency = items[0].invitation, items[0].meeting, items[0].agency
             deadline = deadline_for(meeting, runtime.partnership, runtime.calendar)
             point = _due_point(runtime, deadline, now, invitation.created_at) if deadline else None
             if point is None:
@@ -80,7 +84,9 @@ def sweep_agency_updates(runtime: Runtime) -> int:
                 reference=meeting.reference,
                 deadline=when(runtime.calendar, deadline),
                 when=when(runtime.calendar, meeting.scheduled_start),
-                draft=update is not None,
+                draft=any(owed.update is not None for owed in items),
+                panel=bool(meeting.details.get("panel")),
+                items=[owed.case_reference for owed in items if owed.case_reference],
             )
             for person in _recipients(session, invitation):
                 key = f"update-reminder:{invitation.id}:{point}:{person.slack_user_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -52,6 +53,12 @@ def _form_key(view_id: str, form: dict[str, Any], submitting: bool) -> str:
     return f"{'submit' if submitting else 'draft'}:{view_id}:{digest}"
 
 
+def _opened(value: str) -> tuple[int, int]:
+    """A form button's value: the invitation, and the panel agenda item if there is one."""
+    invitation, _, item = value.partition(":")
+    return int(invitation), int(item or 0)
+
+
 def may_read_updates(meeting: Meeting, member: Member | None) -> bool:
     """Need to know: the convenor, the chair and the minute-taker read every agency's update."""
     return member is not None and member.person_id in {
@@ -80,10 +87,10 @@ def overview_for(runtime: Runtime, meeting_id: int) -> dict[str, Any]:
 def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners; each acknowledges within Slack's three seconds."""
 
-    def _form_view(invitation_id: int, member: Member, note: str = "") -> dict[str, Any]:
+    def _form_view(invitation_id: int, item_id: int, member: Member, note: str = "") -> dict[str, Any]:
         now = runtime.clock.now()
         with session_scope(runtime.engine) as session:
-            context = context_for(session, invitation_id)
+            context = context_for(session, invitation_id, item_id)
             check_may_write(context, member, now)
             update = current_update(session, context)
             version = latest_version(session, update)
@@ -106,16 +113,19 @@ def register(app: App, runtime: Runtime) -> None:
             deadline_text=when(runtime.calendar, deadline),
             form=form,
             note=note,
+            agenda_item_id=item_id,
+            item_reference=context.case_reference if item_id else "",
         )
 
-    @app.action("agency_update_open")
+    # One button per panel agenda item needs its own action id: agency_update_open_<item>.
+    @app.action(re.compile(r"^agency_update_open(_\d+)?$"))
     def open_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        invitation_id = int(action["value"])
+        invitation_id, item_id = _opened(action["value"])
         with session_scope(runtime.engine) as session:
             member = member_by_slack_id(session, body["user"]["id"])
         try:
-            view = _form_view(invitation_id, member) if member else None
+            view = _form_view(invitation_id, item_id, member) if member else None
             if view is None:
                 raise UpdateRefused("You are not listed in the partnership's schedules.")
         except UpdateRefused as refused:
@@ -127,13 +137,14 @@ def register(app: App, runtime: Runtime) -> None:
     def _store(body: dict[str, Any], view: dict[str, Any], form: dict[str, Any], *, submitting: bool):
         """Save the form as a new version (a draft or a submission) for the person who sent it;
         a refusal is audited and raised for the caller to show where the person is."""
-        invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
+        metadata = json.loads(view["private_metadata"])
+        invitation_id = int(metadata["invitation_id"])
         now = runtime.clock.now()
         member = None
         try:
             with session_scope(runtime.engine) as session:
                 member = member_by_slack_id(session, body["user"]["id"])
-                context = context_for(session, invitation_id)
+                context = context_for(session, invitation_id, int(metadata.get("agenda_item_id") or 0))
                 update, _ = save(
                     session,
                     context,
@@ -171,8 +182,9 @@ def register(app: App, runtime: Runtime) -> None:
             saved_at = runtime.calendar.local(runtime.clock.now())
             note = f":floppy_disk: Draft saved at {saved_at:%H:%M} (version {update.current_version})."
         if member is not None:
-            invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
-            refreshed = _form_view(invitation_id, member, note=note)
+            metadata = json.loads(view["private_metadata"])
+            item_id = int(metadata.get("agenda_item_id") or 0)
+            refreshed = _form_view(int(metadata["invitation_id"]), item_id, member, note=note)
             client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
 
     @app.view(UPDATE_CALLBACK)

@@ -12,13 +12,17 @@ from bot.database import UTCDateTime, utcnow_column_default
 
 
 class AgencyUpdate(SQLModel, table=True):
-    """The current state of one agency's update for one meeting."""
+    """The current state of one agency's update for one meeting, or for one item on a
+    panel's agenda (a strategy discussion has a single item, 0)."""
 
-    __table_args__ = (UniqueConstraint("meeting_id", "agency_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "agency_id", "agenda_item_id", name="uq_agencyupdate_item"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)
+    agenda_item_id: int = 0
     state: str = Field(default="draft", max_length=20)  # draft | submitted
     current_version: int = 0
     late: bool = False

@@ -11,8 +11,10 @@ from sqlmodel import Session, select
 
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.service import Actor, record
+from bot.cases.links import LinksInvalid, parse_links
 from bot.cases.models import Case
 from bot.convening.models import Invitation, Meeting, MeetingState
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member
 from bot.schedules import Partnership
@@ -30,6 +32,7 @@ TEXT_FIELDS: dict[str, str] = {
     "actions_progress": "Progress on this agency's actions",
     "child_family_views": "Views of the child and family",
     "restriction_detail": "Other restriction on sharing",
+    "links": "Links to peers, suspected perpetrators and places",
 }
 TEXT_LIMIT = 3000
 ROLE_LIMIT = 200
@@ -60,9 +63,12 @@ def working_time_before(calendar: WorkingCalendar, moment: datetime, span: timed
 
 
 def deadline_for(meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar) -> datetime | None:
-    """When updates are due, by the meeting type's policy for this urgency."""
+    """When updates are due: a panel sitting's own updates cut-off, or else the meeting
+    type's policy for this urgency."""
     if meeting.scheduled_start is None:
         return None
+    if meeting.details.get("updates_cutoff"):
+        return datetime.fromisoformat(meeting.details["updates_cutoff"])
     level = partnership.meeting_type(meeting.meeting_type).urgencies.get(meeting.urgency)
     if level is None:
         return meeting.scheduled_start
@@ -84,17 +90,32 @@ class UpdateContext:
     meeting: Meeting
     agency: Agency
     case_reference: str
+    agenda_item_id: int = 0  # a panel's agenda item; 0 for a strategy discussion
 
 
-def context_for(session: Session, invitation_id: int) -> UpdateContext:
+def agenda_item_case(session: Session, meeting: Meeting, agenda_item_id: int) -> Case:
+    """The child or context an item on this meeting's panel agenda is about."""
+    item = session.get(AgendaItem, agenda_item_id)
+    sitting = session.get(PanelSitting, item.sitting_id) if item else None
+    panel_case = session.get(PanelCase, item.panel_case_id) if item else None
+    case = session.get(Case, panel_case.case_id) if panel_case else None
+    if sitting is None or sitting.meeting_id != meeting.id or case is None:
+        raise UpdateRefused("That item is not on this panel's agenda.")
+    return case
+
+
+def context_for(session: Session, invitation_id: int, agenda_item_id: int = 0) -> UpdateContext:
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         raise UpdateRefused("That invitation no longer exists.")
     meeting = session.get(Meeting, invitation.meeting_id)
     agency = session.get(Agency, invitation.agency_id)
     assert meeting is not None and agency is not None
-    case = session.get(Case, meeting.case_id) if meeting.case_id else None
-    return UpdateContext(invitation, meeting, agency, case.reference if case else "")
+    if agenda_item_id:
+        case: Case | None = agenda_item_case(session, meeting, agenda_item_id)
+    else:
+        case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    return UpdateContext(invitation, meeting, agency, case.reference if case else "", agenda_item_id)
 
 
 def check_may_write(context: UpdateContext, member: Member | None, now: datetime) -> None:
@@ -109,7 +130,9 @@ def check_may_write(context: UpdateContext, member: Member | None, now: datetime
 def current_update(session: Session, context: UpdateContext) -> AgencyUpdate | None:
     return session.exec(
         select(AgencyUpdate).where(
-            AgencyUpdate.meeting_id == context.meeting.id, AgencyUpdate.agency_id == context.agency.id
+            AgencyUpdate.meeting_id == context.meeting.id,
+            AgencyUpdate.agency_id == context.agency.id,
+            AgencyUpdate.agenda_item_id == context.agenda_item_id,
         )
     ).first()
 
@@ -147,6 +170,11 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
             policy.restriction(code)
         except KeyError:
             errors["restrictions"] = "Choose restrictions from the list."
+    if form.get("links"):
+        try:
+            parse_links(form["links"])
+        except LinksInvalid as invalid:
+            errors["links"] = str(invalid)
     if not submitting:
         return errors
     if not (form.get("involvement_current") or "").strip():
@@ -190,7 +218,11 @@ def save(
     ):
         raise UpdateRefused("The discussion has started: send any change to the chair instead.")
     if update is None:
-        update = AgencyUpdate(meeting_id=context.meeting.id or 0, agency_id=context.agency.id or 0)
+        update = AgencyUpdate(
+            meeting_id=context.meeting.id or 0,
+            agency_id=context.agency.id or 0,
+            agenda_item_id=context.agenda_item_id,
+        )
         session.add(update)
         session.flush()
     if session.exec(
@@ -247,7 +279,12 @@ def save(
         record_type="agency_update",
         record_id=update.id or 0,
         case_reference=context.case_reference,
-        details={"agency": context.agency.code, "version": version.version, "late": late},
+        details={
+            "agency": context.agency.code,
+            "version": version.version,
+            "late": late,
+            "agenda_item": context.agenda_item_id,
+        },
     )
     session.flush()
     return update, True
@@ -309,7 +346,12 @@ class AgencyUpdateSummary:
 
 
 def overview(
-    session: Session, meeting: Meeting, *, deadline: datetime | None, now: datetime
+    session: Session,
+    meeting: Meeting,
+    *,
+    deadline: datetime | None,
+    now: datetime,
+    agenda_item_id: int = 0,
 ) -> list[AgencyUpdateSummary]:
     """Every invited agency's update (or its absence), in invitation order. A draft counts as
     missing for the chair: only what was submitted is shown. The convenor's own agency
@@ -325,7 +367,9 @@ def overview(
     for _, agency in rows:
         update = session.exec(
             select(AgencyUpdate).where(
-                AgencyUpdate.meeting_id == meeting.id, AgencyUpdate.agency_id == agency.id
+                AgencyUpdate.meeting_id == meeting.id,
+                AgencyUpdate.agency_id == agency.id,
+                AgencyUpdate.agenda_item_id == agenda_item_id,
             )
         ).first()
         submitted = None
@@ -367,6 +411,8 @@ class Outstanding:
     meeting: Meeting
     agency: Agency
     update: AgencyUpdate | None  # a draft, or None when nothing is saved
+    agenda_item_id: int = 0
+    case_reference: str = ""  # a panel item's child or context
 
 
 def outstanding_updates(session: Session, *, starting_after: datetime | None = None) -> list[Outstanding]:
@@ -384,13 +430,32 @@ def outstanding_updates(session: Session, *, starting_after: datetime | None = N
     owed: list[Outstanding] = []
     for invitation, meeting, agency in session.exec(query).all():
         convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
-        if convenor is not None and convenor.agency_id == agency.id:
+        if convenor is not None and convenor.agency_id == agency.id and not meeting.details.get("panel"):
             continue
-        update = session.exec(
-            select(AgencyUpdate).where(
-                AgencyUpdate.meeting_id == meeting.id, AgencyUpdate.agency_id == agency.id
-            )
-        ).first()
-        if update is None or update.state != "submitted":
-            owed.append(Outstanding(invitation, meeting, agency, update))
+        for item_id, case_reference in _items_of(session, meeting):
+            update = session.exec(
+                select(AgencyUpdate).where(
+                    AgencyUpdate.meeting_id == meeting.id,
+                    AgencyUpdate.agency_id == agency.id,
+                    AgencyUpdate.agenda_item_id == item_id,
+                )
+            ).first()
+            if update is None or update.state != "submitted":
+                owed.append(Outstanding(invitation, meeting, agency, update, item_id, case_reference))
     return owed
+
+
+def _items_of(session: Session, meeting: Meeting) -> list[tuple[int, str]]:
+    """What updates a meeting asks for: one for a strategy discussion (item 0); one per
+    agenda item for a panel sitting, once its agenda is out (none before)."""
+    if not meeting.details.get("panel"):
+        return [(0, "")]
+    rows = session.exec(
+        select(AgendaItem.id, Case.reference)
+        .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
+        .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
+        .join(Case, Case.id == PanelCase.case_id)
+        .where(PanelSitting.meeting_id == meeting.id)
+        .order_by(AgendaItem.position)
+    ).all()
+    return [(item_id or 0, reference) for item_id, reference in rows]

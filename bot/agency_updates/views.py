@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.agency_updates.service import RATINGS, TEXT_FIELDS, AgencyUpdateSummary
+from bot.cases.links import HOW_TO
 from bot.schedules import Partnership
 from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
@@ -70,14 +71,18 @@ def update_form(
     deadline_text: str,
     form: dict[str, Any],
     note: str = "",
+    agenda_item_id: int = 0,
+    item_reference: str = "",
 ) -> dict[str, Any]:
-    """The agency update form, pre-filled with the latest version."""
+    """The agency update form, pre-filled with the latest version. For an item on a panel's
+    agenda it names the child or context and also asks for links to peers and places."""
+    about = f" · about {escape_mrkdwn(item_reference)}" if item_reference else ""
     policy = partnership.agency_updates
     blocks: list[Block] = [
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"{MARKING} · {escape_mrkdwn(reference)} · {escape_mrkdwn(agency_name)} · "
+                    text=f"{MARKING} · {escape_mrkdwn(reference)}{about} · {escape_mrkdwn(agency_name)} · "
                     f"due {deadline_text}. Only the convenor, chair and minute-taker read it."
                 )
             ]
@@ -107,6 +112,10 @@ def update_form(
             )
         )
     blocks.append(_text_input("protective_factors", form))
+    if agenda_item_id:
+        links = _text_input("links", form)
+        links.hint = PlainTextObject(text=f"Optional: {HOW_TO}.")
+        blocks.append(links)
     for title, fields in AFTER_RISK:
         blocks.append(HeaderBlock(text=title))
         blocks.extend(_text_input(field, form) for field in fields)
@@ -140,7 +149,9 @@ def update_form(
             block_id="draft",
             elements=[
                 ButtonElement(
-                    text="Save draft", action_id="agency_update_save_draft", value=str(invitation_id)
+                    text="Save draft",
+                    action_id="agency_update_save_draft",
+                    value=f"{invitation_id}:{agenda_item_id}",
                 )
             ],
         )
@@ -150,7 +161,7 @@ def update_form(
         title="Agency update",
         submit="Submit update",
         close="Close",
-        metadata={"invitation_id": invitation_id},
+        metadata={"invitation_id": invitation_id, "agenda_item_id": agenda_item_id},
         blocks=blocks,
     )
 

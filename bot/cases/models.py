@@ -15,6 +15,7 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=40, unique=True, index=True)
     subject_kind: str = Field(default="child", max_length=20)  # child | location | peer_group | school
+    subject_label: str = Field(default="", max_length=200)  # a context's name, e.g. a park
     child_name: str = Field(default="", max_length=200)
     child_date_of_birth: date | None = None
     child_address: str = Field(default="", max_length=500)

@@ -300,6 +300,10 @@ def send_calendar(
         f"{marking}. Section 47 strategy discussion {meeting.reference} "
         f"(case {case.reference if case else ''}). Details are in Slack and the bot's records."
     )
+    if meeting.details.get("panel"):
+        panel = runtime.partnership.panel(meeting.details["panel"]).name
+        summary = f"{marking}: {panel} {meeting.reference}"
+        description = f"{marking}. {panel} {meeting.reference}. The agenda follows in Slack."
     ics = build_invitation(
         uid=meeting.calendar_uid or meeting.reference,
         sequence=meeting.calendar_sequence,
@@ -362,7 +366,17 @@ def announce_convened(
     """Everything a new discussion sends: channel, status, invitations, calendar, notices."""
     settings = runtime.partnership.settings
     number = meeting.reference.rsplit("-", 2)
-    channel_name = f"{settings.channel_prefix}-{'-'.join(number[-2:])}".lower()
+    open_in_slack(
+        session, meeting, runtime, now, channel_name=f"{settings.channel_prefix}-{'-'.join(number[-2:])}"
+    )
+    _tell_convenor(session, meeting, unreachable, runtime, now)
+
+
+def open_in_slack(
+    session: Session, meeting: Meeting, runtime: Runtime, now: datetime, *, channel_name: str
+) -> None:
+    """A meeting's private channel, its live status, every invitation and the calendar
+    invitation; strategy discussions and panel sittings open the same way."""
     rows = invitation_messages(session, meeting)
     for row in rows:
         enqueue(
@@ -377,7 +391,7 @@ def announce_convened(
         session,
         key=f"channel:{meeting.id}",
         method="conversations.create",
-        arguments={"name": channel_name, "is_private": True},
+        arguments={"name": channel_name.lower(), "is_private": True},
         now=now,
         purpose="discussion_channel",
         subject_id=meeting.id,
@@ -397,6 +411,11 @@ def announce_convened(
         subject_id=meeting.id,
     )
     send_calendar(session, meeting, runtime, now)
+
+
+def _tell_convenor(
+    session: Session, meeting: Meeting, unreachable: list[str], runtime: Runtime, now: datetime
+) -> None:
     convenor = _slack_id(session, meeting.convenor_id)
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     agencies = sorted(
@@ -566,7 +585,7 @@ def announce_rescheduled(
         when=when(runtime.calendar, meeting.scheduled_start),
         reason=reason,
     )
-    _announce(session, meeting, f"reschedule:{meeting.calendar_sequence}", text, now)
+    announce(session, meeting, f"reschedule:{meeting.calendar_sequence}", text, now)
     send_calendar(session, meeting, runtime, now)
     refresh_discussion(session, meeting, now)
 
@@ -580,12 +599,12 @@ def announce_cancelled(session: Session, meeting: Meeting, runtime: Runtime, now
         when=when(runtime.calendar, meeting.scheduled_start),
         reason=meeting.cancelled_reason,
     )
-    _announce(session, meeting, "cancelled", text, now)
+    announce(session, meeting, "cancelled", text, now)
     send_calendar(session, meeting, runtime, now, cancelled=True)
     refresh_discussion(session, meeting, now)
 
 
-def _announce(session: Session, meeting: Meeting, what: str, text: str, now: datetime) -> None:
+def announce(session: Session, meeting: Meeting, what: str, text: str, now: datetime) -> None:
     """A notice in the discussion's channel and by DM to everyone invited (once each)."""
     enqueue(
         session,

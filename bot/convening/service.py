@@ -315,9 +315,7 @@ def _invite_agencies(
     calendar: WorkingCalendar,
     now: datetime,
 ) -> list[str]:
-    """One invitation per agency, a message per named contact; returns who has no Slack."""
-    from bot.convening.chasing import first_chase_at
-
+    """The agencies a strategy discussion needs (more for exploitation), plus any added."""
     exploitation = bool(set(request.concerns) & EXPLOITATION_CONCERNS)
     kind = partnership.meeting_type(meeting.meeting_type)
     wanted: dict[str, str] = {code: "required" for code in kind.required_agencies}
@@ -333,6 +331,35 @@ def _invite_agencies(
             code = partnership.agency_of(person).code
             wanted.setdefault(code, "added")
             named.setdefault(code, []).append(slack_id)
+    return invite_agencies(
+        session,
+        meeting,
+        wanted,
+        named=named,
+        host=request.convenor,
+        partnership=partnership,
+        calendar=calendar,
+        now=now,
+    )
+
+
+def invite_agencies(
+    session: Session,
+    meeting: Meeting,
+    wanted: dict[str, str],
+    *,
+    named: dict[str, list[str]] | None = None,
+    host: Member | None,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+) -> list[str]:
+    """One invitation per agency (code -> why), a message per named contact; the host's own
+    agency counts as attending. Returns who has no Slack. Strategy discussions and panel
+    sittings invite the same way."""
+    from bot.convening.chasing import first_chase_at
+
+    named = named or {}
     unreachable: list[str] = []
     for code, why in wanted.items():
         agency = partnership.agency(code)
@@ -344,9 +371,9 @@ def _invite_agencies(
             why=why,
             created_at=now,
         )
-        if code == request.convenor.agency_code:
+        if host is not None and code == host.agency_code:
             invitation.state = InvitationState.ATTENDING
-            invitation.answered_by_id = request.convenor.person_id
+            invitation.answered_by_id = host.person_id
             invitation.answered_at = now
         else:
             invitation.next_chase_at = first_chase_at(partnership, calendar, meeting.urgency, now)

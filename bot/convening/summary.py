@@ -66,6 +66,7 @@ class DiscussionSummary:
     actions_open: int = 0
     actions_overdue: int = 0
     actions_done: int = 0
+    panel: str = ""  # the panel's name when this meeting is a panel sitting
 
 
 def _slack_id(session: Session, person_id: int | None) -> str | None:
@@ -94,7 +95,8 @@ def summarise(
         .where(Invitation.meeting_id == meeting.id)
         .order_by(Invitation.id)
     ).all()
-    update_states = _update_states(session, meeting, partnership, calendar, now)
+    panel = partnership.panel(meeting.details["panel"]).name if meeting.details.get("panel") else ""
+    update_states = {} if panel else _update_states(session, meeting, partnership, calendar, now)
     for invitation, agency in rows:
         chases = tuple(
             ChaseLine(c.at, c.step, names[c.to_person_id].name if c.to_person_id in names else "")
@@ -145,7 +147,8 @@ def summarise(
         cancelled_reason=meeting.cancelled_reason,
         follows=follows.reference if follows else None,
         icpc_due=icpc_due(session, meeting, partnership, calendar),
-        core_missing=tuple(core_agencies_missing(session, meeting, partnership)),
+        core_missing=() if panel else tuple(core_agencies_missing(session, meeting, partnership)),
+        panel=panel,
         agencies=tuple(agencies),
         **_action_counts(session, meeting, calendar.local(now).date()),
     )

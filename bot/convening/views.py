@@ -298,12 +298,20 @@ def _summary_fields(summary: DiscussionSummary, calendar: WorkingCalendar) -> st
         f"*Urgency:* {URGENCY_NAMES.get(summary.urgency, summary.urgency)} · *Concerns:* {concerns}",
         f"*Convenor:* {convenor} · *Chair:* {chair}",
     ]
+    if summary.panel:
+        lines[1:3] = [f"*Administrator:* {convenor} · *Chair:* {chair}"]
     if summary.follows:
         lines.append(f"*Follows:* {summary.follows}")
     return "\n".join(lines)
 
 
+def _kind(summary: DiscussionSummary) -> str:
+    return "panel" if summary.panel else "strategy discussion"
+
+
 def _heading(summary: DiscussionSummary) -> str:
+    if summary.panel:
+        return f"{MARKING}\n*{escape_mrkdwn(summary.panel)} {summary.reference}*"
     return f"{MARKING}\n*Strategy discussion {summary.reference}* · case {summary.case_reference}"
 
 
@@ -319,7 +327,9 @@ def status_message(summary: DiscussionSummary, *, calendar: WorkingCalendar, now
             )
         )
     deadline = f"*Deadline:* {when(calendar, summary.deadline)} ({time_left(summary.deadline, now)})"
-    if summary.start and summary.deadline and summary.start > summary.deadline:
+    if summary.panel:
+        deadline = "*Agenda:* issued at the referral cut-off, with a form per item for each agency."
+    elif summary.start and summary.deadline and summary.start > summary.deadline:
         deadline += "\n:warning: Booked after the deadline: " + escape_mrkdwn(summary.late_reason[:300])
     blocks.append(
         SectionBlock(text=MarkdownTextObject(text=_summary_fields(summary, calendar) + "\n" + deadline))
@@ -354,8 +364,11 @@ def status_message(summary: DiscussionSummary, *, calendar: WorkingCalendar, now
             f" · *Actions:* {summary.actions_open} open ({summary.actions_overdue} overdue), "
             f"{summary.actions_done} done"
         )
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=icpc)]))
-    if summary.state in ("convening", "scheduled"):
+    if summary.panel:
+        icpc = icpc.split(" · ", 1)[1] if " · " in icpc else ""
+    if icpc:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=icpc)]))
+    if summary.state in ("convening", "scheduled") and not summary.panel:
         value = str(summary.meeting_id)
         blocks.append(
             ActionsBlock(
@@ -373,7 +386,7 @@ def status_message(summary: DiscussionSummary, *, calendar: WorkingCalendar, now
             )
         )
     return {
-        "text": f"OFFICIAL-SENSITIVE: strategy discussion {summary.reference} ({answered} of "
+        "text": f"OFFICIAL-SENSITIVE: {_kind(summary)} {summary.reference} ({answered} of "
         f"{len(summary.agencies)} agencies answered)",
         "blocks": [block.to_dict() for block in blocks],
     }
@@ -391,7 +404,8 @@ def invitation_message(
         ),
         SectionBlock(
             text=MarkdownTextObject(
-                text=_summary_fields(summary, calendar) + f"\n*Deadline:* {when(calendar, summary.deadline)}"
+                text=_summary_fields(summary, calendar)
+                + ("" if summary.panel else f"\n*Deadline:* {when(calendar, summary.deadline)}")
             )
         ),
     ]
@@ -405,6 +419,12 @@ def invitation_message(
     blocks.append(SectionBlock(text=MarkdownTextObject(text=answer)))
     if summary.state in ("convening", "scheduled"):
         value = str(agency.invitation_id)
+        # A panel asks for its updates per agenda item, once the agenda is out.
+        update = (
+            []
+            if summary.panel
+            else [ButtonElement(text="Submit agency update", action_id="agency_update_open", value=value)]
+        )
         blocks.append(
             ActionsBlock(
                 block_id="invitation_answer",
@@ -424,7 +444,7 @@ def invitation_message(
                     ButtonElement(
                         text="Decline", action_id="invitation_decline", value=value, style="danger"
                     ),
-                    ButtonElement(text="Submit agency update", action_id="agency_update_open", value=value),
+                    *update,
                 ],
             )
         )
@@ -439,8 +459,7 @@ def invitation_message(
         )
     )
     return {
-        "text": f"OFFICIAL-SENSITIVE: invitation to strategy discussion {summary.reference} "
-        f"for {agency.name}",
+        "text": f"OFFICIAL-SENSITIVE: invitation to {_kind(summary)} {summary.reference} for {agency.name}",
         "blocks": [block.to_dict() for block in blocks],
     }
 

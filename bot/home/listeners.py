@@ -18,6 +18,7 @@ from bot.database import session_scope
 from bot.home.views import OpenDiscussion, RecordRow, UpdateToWrite, home_view, role_phrase
 from bot.minutes.listeners import send_minutes
 from bot.minutes.service import latest
+from bot.panel.service import network_lines, panels_of_member
 from bot.partnership.models import Agency
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
@@ -45,6 +46,8 @@ def updates_owed(session: Session, member: Member, runtime: Runtime) -> list[Upd
                 reference=meeting.reference,
                 due=when(runtime.calendar, deadline),
                 state="draft" if update is not None else "missing",
+                agenda_item_id=item.agenda_item_id,
+                about=item.case_reference,
             )
         )
     return owed
@@ -114,6 +117,7 @@ def register(app: App, runtime: Runtime) -> None:
         discussions: list[OpenDiscussion] = []
         rows: list[RecordRow] | None = None
         agencies: list[tuple[str, str]] = []
+        network: list[str] | None = None
         with session_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
             if member is not None:
@@ -124,6 +128,9 @@ def register(app: App, runtime: Runtime) -> None:
                     )
                     for m in open_meetings_for(session, member)
                 ]
+                panels = panels_of_member(runtime.partnership, user_id)
+                if panels:
+                    network = network_lines(session, runtime.partnership, panels)
                 if member.has_role("panel_admin"):
                     rows = records(session, runtime, filters)
                     agencies = [(a.code, a.name) for a in runtime.partnership.agencies]
@@ -133,7 +140,9 @@ def register(app: App, runtime: Runtime) -> None:
             member=member,
             roles=role_phrase(member) if member else "",
         )
-        view = home_view(intro, updates, discussions, records=rows, filters=filters, agencies=agencies)
+        view = home_view(
+            intro, updates, discussions, records=rows, filters=filters, agencies=agencies, network=network
+        )
         client.views_publish(user_id=user_id, view=view)
 
     @app.event("app_home_opened")

@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.partnership.service import Member
 from bot.slack.blocks import MARKING, option
+from bot.wording import escape_mrkdwn
 
 ROLE_NAMES = {
     "convenor": "a convenor",
@@ -50,6 +51,8 @@ class UpdateToWrite:
     reference: str
     due: str
     state: str  # missing | draft
+    agenda_item_id: int = 0
+    about: str = ""  # the child or context of a panel agenda item, by reference
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ def home_view(
     records: list[RecordRow] | None = None,
     filters: dict[str, str] | None = None,
     agencies: list[tuple[str, str]] | None = None,
+    network: list[str] | None = None,
 ) -> dict:
     """The Home tab: marking, what the person can do, updates owed, open discussions."""
     blocks: list[Block] = [
@@ -155,11 +159,14 @@ def home_view(
             state = "draft saved, not submitted" if item.state == "draft" else "not started"
             blocks.append(
                 SectionBlock(
-                    text=MarkdownTextObject(text=f"*{item.reference}* · due {item.due} · {state}"),
+                    text=MarkdownTextObject(
+                        text=f"*{item.reference}*{f' · {item.about}' if item.about else ''} · "
+                        f"due {item.due} · {state}"
+                    ),
                     accessory=ButtonElement(
                         text="Submit agency update",
                         action_id="agency_update_open",
-                        value=str(item.invitation_id),
+                        value=f"{item.invitation_id}:{item.agenda_item_id}",
                     ),
                 )
             )
@@ -169,6 +176,12 @@ def home_view(
         blocks.append(HeaderBlock(text="Your open strategy discussions"))
         lines = [f"• *{d.reference}* · {d.when} · {d.role}" for d in discussions[:40]]
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:2900])))
+    if network is not None:
+        # Panel members only: who and where each child or context under review is linked to.
+        blocks.append(HeaderBlock(text="Panel network"))
+        text = "\n".join(f"• {escape_mrkdwn(line)}" for line in network[:60]) or "No cases under review yet."
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text[:2900])))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Shown to panel members only.")]))
     view = View(type="home", blocks=blocks)
     view.validate_json()
     return view.to_dict()

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docx.shared import Cm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
@@ -78,6 +79,10 @@ ACTION_LOG_VARIABLES: frozenset[str] = frozenset(
     {"marking", "reference", "title", "generated_at", "version", "actions"}
 )
 
+# The width of a picture placed with ``images=``: the A4 text width is 17 cm with the
+# templates' 2 cm margins, so 16 cm fits with room to spare; the height follows the aspect.
+IMAGE_WIDTH_CM = 16.0
+
 # Everything XML 1.0 cannot carry: C0 controls other than tab and newline, surrogates,
 # and the two non-characters U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -92,7 +97,7 @@ def _finalize(value: Any) -> Any:
     """Turn each ``{{ value }}`` into inert, well-formed XML text before it is written."""
     if value is None:
         return ""
-    if hasattr(value, "__html__"):  # Markup, or docxtpl's RichText/Listing built by our own code
+    if hasattr(value, "__html__"):  # Markup, or docxtpl's RichText/Listing/InlineImage built by our code
         return value
     if isinstance(value, bool | int | float):
         return value
@@ -112,14 +117,31 @@ def template_variables(path: Path) -> set[str]:
     return set(DocxTemplate(str(path)).get_undeclared_template_variables(jinja_env=_environment()))
 
 
-def render(template_path: Path, context: dict[str, Any]) -> bytes:
-    """Render the template with ``context`` (values escaped) and return the ``.docx`` bytes."""
+def render(template_path: Path, context: dict[str, Any], *, images: dict[str, bytes] | None = None) -> bytes:
+    """Render the template with ``context`` (values escaped) and return the ``.docx`` bytes.
+
+    Each entry of ``images`` (name to PNG or JPEG bytes) becomes a picture, ``IMAGE_WIDTH_CM``
+    wide, under that name. A docxtpl picture belongs to one template object, so it has to be
+    built here, where that object is; callers pass bytes and share this one render path.
+    """
     template = DocxTemplate(str(template_path))
-    missing = set(template.get_undeclared_template_variables(jinja_env=_environment())) - set(context)
+    images = images or {}
+    clashing = set(images) & set(context)
+    if clashing:
+        raise TemplateContextError(f"{', '.join(sorted(clashing))} given both as a value and as an image")
+    provided = set(context) | set(images)
+    missing = set(template.get_undeclared_template_variables(jinja_env=_environment())) - provided
     if missing:
         raise TemplateContextError(
             f"{template_path.name} uses {', '.join(sorted(missing))}, which the context does not provide"
         )
+    if images:
+        # A new dict, so the caller's context is not changed; the pictures pass `_finalize`
+        # untouched because InlineImage has ``__html__`` (it writes its own drawing XML).
+        context = dict(context) | {
+            name: InlineImage(template, io.BytesIO(content), width=Cm(IMAGE_WIDTH_CM))
+            for name, content in images.items()
+        }
     template.render(context, jinja_env=_environment(), autoescape=True)
     buffer = io.BytesIO()
     template.save(buffer)
@@ -134,7 +156,9 @@ class RenderedDocument:
     sha256: str
 
 
-def render_document(template_path: Path, context: dict[str, Any]) -> RenderedDocument:
+def render_document(
+    template_path: Path, context: dict[str, Any], *, images: dict[str, bytes] | None = None
+) -> RenderedDocument:
     """Render and fingerprint in one step, so the hash is always of exactly these bytes."""
-    content = render(template_path, context)
+    content = render(template_path, context, images=images)
     return RenderedDocument(content=content, sha256=hashlib.sha256(content).hexdigest())

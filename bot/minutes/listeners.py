@@ -25,6 +25,7 @@ from bot.delivery.service import enqueue
 from bot.minutes import effects
 from bot.minutes.models import Decision, Document
 from bot.minutes.service import (
+    DOCUMENT_KINDS,
     NARRATIVE,
     RecordForm,
     RecordingRefused,
@@ -300,7 +301,6 @@ def register(app: App, runtime: Runtime) -> None:
                 if changed:
                     meeting = session.get(Meeting, approved.meeting_id)
                     assert meeting is not None
-                    log = _generate(session, runtime, meeting, "action_log", actor, now)
                     marking = runtime.partnership.settings.protective_marking
                     effects.circulate(
                         session,
@@ -308,7 +308,10 @@ def register(app: App, runtime: Runtime) -> None:
                         f"{marking}: approved minutes of {meeting.reference}, version {approved.version}",
                         now,
                     )
-                    effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
+                    companion = DOCUMENT_KINDS[approved.kind].companion
+                    if companion:
+                        log = _generate(session, runtime, meeting, companion, actor, now)
+                        effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
             audit_refusal(
@@ -331,14 +334,16 @@ def register(app: App, runtime: Runtime) -> None:
         with session_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
             meeting = session.get(Meeting, int(action["value"]))
-            if meeting is None or not may_record(meeting, member):
+            if meeting is None or not (
+                may_record(meeting, member) or may_record_panel_minutes(meeting, member)
+            ):
                 refused = "Only the chair or a minute-taker can make a new draft."
             else:
                 refused = ""
                 document = generate(
                     session,
                     meeting,
-                    "minutes",
+                    minutes_kind(meeting),
                     templates_dir=runtime.settings.templates_dir,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -371,7 +376,25 @@ def open_action_form(
 
 
 def may_add_actions(meeting: Meeting, member: Member | None) -> bool:
-    return member is not None and (member.person_id == meeting.convenor_id or may_record(meeting, member))
+    return member is not None and (
+        member.person_id == meeting.convenor_id
+        or may_record(meeting, member)
+        or may_record_panel_minutes(meeting, member)
+    )
+
+
+def minutes_kind(meeting: Meeting) -> str:
+    """A panel sitting's minutes are the panel minutes; a discussion's are its own."""
+    return "panel_minutes" if meeting.details.get("panel") else "minutes"
+
+
+def may_record_panel_minutes(meeting: Meeting, member: Member | None) -> bool:
+    """A panel's chair and minute-taker; its administrators are checked by the panel."""
+    return (
+        member is not None
+        and bool(meeting.details.get("panel"))
+        and member.person_id in {meeting.chair_id, meeting.minute_taker_id, meeting.convenor_id}
+    )
 
 
 def send_minutes(
@@ -394,18 +417,20 @@ def send_minutes(
         else:
             refused = False
             documents = []
-            if "minutes" in kinds:
-                minutes = latest(session, meeting, "minutes", approved_only=True)
-                if minutes is None and may_record(meeting, member):
-                    minutes = latest(session, meeting, "minutes", approved_only=False)
-                if minutes is None:
-                    return f"{meeting.reference} has no approved minutes yet."
-                documents.append(minutes)
-            log = (
-                latest(session, meeting, "action_log", approved_only=False) if "action_log" in kinds else None
-            )
-            if log is not None:
-                documents.append(log)
+            for kind in kinds:
+                if DOCUMENT_KINDS[kind].approvable:
+                    minutes = latest(session, meeting, kind, approved_only=True)
+                    if minutes is None and (
+                        may_record(meeting, member) or may_record_panel_minutes(meeting, member)
+                    ):
+                        minutes = latest(session, meeting, kind, approved_only=False)
+                    if minutes is None:
+                        return f"{meeting.reference} has no approved minutes yet."
+                    documents.append(minutes)
+                else:
+                    issued = latest(session, meeting, kind, approved_only=False)
+                    if issued is not None:
+                        documents.append(issued)
             if not documents:
                 return f"{meeting.reference} has no action log yet."
             for document in documents:

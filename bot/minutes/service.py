@@ -3,6 +3,7 @@ documents: drafts, the chair's approval, versions. Plain Python over the databas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting, MeetingState
 from bot.convening.vocabulary import FORMATS
-from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, render_document
+from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, RenderedDocument, render_document
 from bot.minutes.models import Decision, Document
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member
@@ -227,6 +228,11 @@ def _answering_people(session: Session, meeting: Meeting) -> dict[int, Person]:
         if person is not None:
             people[invitation.agency_id] = person
     return people
+
+
+def _case_reference(session: Session, meeting: Meeting) -> str:
+    """The case a document is about, for the audit trail; a panel sitting has none."""
+    return _case(session, meeting).reference if meeting.case_id else ""
 
 
 def _case(session: Session, meeting: Meeting) -> Case:
@@ -454,6 +460,50 @@ def next_version(session: Session, meeting: Meeting, kind: str) -> int:
     return int(latest or 0) + 1
 
 
+@dataclass(frozen=True)
+class DocumentKind:
+    """How one kind of document is rendered from the record, and whether the chair
+    approves it (minutes) or it is simply issued (an action log, an agenda)."""
+
+    render: Callable[..., RenderedDocument]
+    approvable: bool
+    companion: str | None = None  # a document issued alongside on approval
+
+
+def _render_minutes(
+    session: Session, meeting: Meeting, *, templates_dir: Path, **context: Any
+) -> RenderedDocument:
+    return render_document(templates_dir / MINUTES_TEMPLATE, minutes_context(session, meeting, **context))
+
+
+def _render_action_log(
+    session: Session,
+    meeting: Meeting,
+    *,
+    templates_dir: Path,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    version: int,
+    now: datetime,
+    **_: Any,
+) -> RenderedDocument:
+    context = action_log_context(
+        session, meeting, partnership=partnership, calendar=calendar, version=version, now=now
+    )
+    return render_document(templates_dir / ACTION_LOG_TEMPLATE, context)
+
+
+DOCUMENT_KINDS: dict[str, DocumentKind] = {
+    "minutes": DocumentKind(_render_minutes, approvable=True, companion="action_log"),
+    "action_log": DocumentKind(_render_action_log, approvable=False),
+}
+
+
+def register_document_kind(name: str, kind: DocumentKind) -> None:
+    """Another capability (the panel) adds its documents to the same versions and approval."""
+    DOCUMENT_KINDS[name] = kind
+
+
 def generate(
     session: Session,
     meeting: Meeting,
@@ -465,30 +515,26 @@ def generate(
     actor: Actor,
     now: datetime,
 ) -> Document:
-    """Render a new draft version of the minutes or the action log and store it."""
+    """Render a new version of a document from the record and store it: a draft when the
+    chair approves this kind, else issued."""
     version = next_version(session, meeting, kind)
-    if kind == "minutes":
-        context = minutes_context(
-            session,
-            meeting,
-            partnership=partnership,
-            calendar=calendar,
-            version=version,
-            state="DRAFT",
-            now=now,
-        )
-        rendered = render_document(templates_dir / MINUTES_TEMPLATE, context)
-    else:
-        context = action_log_context(
-            session, meeting, partnership=partnership, calendar=calendar, version=version, now=now
-        )
-        rendered = render_document(templates_dir / ACTION_LOG_TEMPLATE, context)
+    described = DOCUMENT_KINDS[kind]
+    rendered = described.render(
+        session,
+        meeting,
+        templates_dir=templates_dir,
+        partnership=partnership,
+        calendar=calendar,
+        version=version,
+        state="DRAFT",
+        now=now,
+    )
     document = Document(
         meeting_id=meeting.id,
         case_id=meeting.case_id,
         kind=kind,
         version=version,
-        state="draft" if kind == "minutes" else "issued",
+        state="draft" if described.approvable else "issued",
         filename=f"{meeting.reference}-{kind.replace('_', '-')}-v{version}.docx",
         sha256=rendered.sha256,
         content=rendered.content,
@@ -504,7 +550,7 @@ def generate(
         act="document.generated",
         record_type="document",
         record_id=document.id or 0,
-        case_reference=_case(session, meeting).reference,
+        case_reference=_case_reference(session, meeting),
         details={"kind": kind, "version": version, "sha256": rendered.sha256},
     )
     return document
@@ -538,16 +584,19 @@ def approve(
         raise RecordingRefused("That version has been replaced by a newer one.")
     newer = session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id, Document.kind == "minutes", Document.version > document.version
+            Document.meeting_id == meeting.id,
+            Document.kind == document.kind,
+            Document.version > document.version,
         )
     ).first()
     if newer is not None:
         raise RecordingRefused(f"There is a newer draft (version {newer.version}); approve that one.")
     approver = _name(session, member.person_id)
     stamp = calendar.local(now).strftime("%d %B %Y %H:%M")
-    context = minutes_context(
+    rendered = DOCUMENT_KINDS[document.kind].render(
         session,
         meeting,
+        templates_dir=templates_dir,
         partnership=partnership,
         calendar=calendar,
         version=document.version,
@@ -556,10 +605,9 @@ def approve(
         approved_by=approver,
         approved_at=stamp,
     )
-    rendered = render_document(templates_dir / MINUTES_TEMPLATE, context)
     for earlier in session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id, Document.kind == "minutes", Document.state == "approved"
+            Document.meeting_id == meeting.id, Document.kind == document.kind, Document.state == "approved"
         )
     ):
         earlier.state = "superseded"
@@ -575,7 +623,7 @@ def approve(
         act="document.approved",
         record_type="document",
         record_id=document.id or 0,
-        case_reference=_case(session, meeting).reference,
+        case_reference=_case_reference(session, meeting),
         details={"version": document.version, "sha256": document.sha256},
     )
     session.flush()

@@ -547,6 +547,18 @@ class ChasingPolicy(_Model):
 # ------------------------------------------------------------------------------- panels
 
 
+class AgendaTimings(_Model):
+    """Minutes the agenda gives each part of a sitting, so each item gets a time."""
+
+    opening: Annotated[int, Field(ge=0, le=60)] = 5
+    actions_from_last_time: Annotated[int, Field(ge=0, le=60)] = 10
+    new_referral: Annotated[int, Field(gt=0, le=60)] = 10
+    under_review: Annotated[int, Field(gt=0, le=60)] = 5
+    context: Annotated[int, Field(gt=0, le=60)] = 10
+    suspected_perpetrators: Annotated[int, Field(ge=0, le=60)] = 10
+    themes: Annotated[int, Field(ge=0, le=60)] = 10
+
+
 class Panel(_Model):
     """A recurring panel (e.g. the Criminal Exploitation Panel) and its calendar."""
 
@@ -564,6 +576,7 @@ class Panel(_Model):
     on_bank_holiday: HolidayRule
     administrators: tuple[Slug, ...] = Field(min_length=1)
     chairs: tuple[Slug, ...] = ()
+    agenda_minutes: AgendaTimings = AgendaTimings()
 
     @model_validator(mode="after")
     def _first_date_on_weekday(self) -> Panel:

@@ -39,6 +39,7 @@ def build_app(
     from bot.convening import listeners as convening
     from bot.home import listeners as home
     from bot.minutes import listeners as minutes
+    from bot.panel import listeners as panel
     from bot.strategy import listeners as strategy
 
     convening.register(app, runtime)
@@ -46,5 +47,6 @@ def build_app(
     minutes.register(app, runtime)
     actions.register(app, runtime)
     strategy.register(app, runtime)
+    panel.register(app, runtime)
     home.register(app, runtime)
     return app

@@ -144,12 +144,3 @@ def register(app: App, runtime: Runtime) -> None:
                 record_id=summary.reference,
                 case_reference=summary.case_reference,
             )
-
-    for name in ("/panel",):
-
-        @app.command(name)
-        def not_yet(ack: Ack, command: dict[str, Any]) -> None:
-            ack(
-                response_type="ephemeral",
-                text=render_message(templates, "not_yet_available.md.j2", command=command["command"]),
-            )

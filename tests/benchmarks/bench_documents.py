@@ -1,28 +1,36 @@
-"""Document rendering: the minutes and the action log, against a bare docxtpl render.
+"""Document rendering: the minutes, the action log and the panel minutes, against a bare docxtpl render.
 
-The bot renders with `bot.minutes.documents.render_document`: it checks the template's
-names against the context, renders in a sandboxed, strict, escaping Jinja environment whose
-finalizer cleans every value, saves to bytes and hashes them. The baseline, in the same run,
-is a bare docxtpl render of the same template with the same context:
-`DocxTemplate(path).render(context, autoescape=True)`, saved to a BytesIO.
+The bot renders with `bot.minutes.documents.render_document` (the panel minutes through
+`bot.panel.documents.render_panel_minutes`, which calls it with the map as a picture): it
+checks the template's names against the context, renders in a sandboxed, strict, escaping
+Jinja environment whose finalizer cleans every value, saves to bytes and hashes them. The
+baseline, in the same run, is a bare docxtpl render of the same template with the same
+context: `DocxTemplate(path).render(context, autoescape=True)`, saved to a BytesIO; for the
+panel minutes the bare render builds its own `InlineImage` from the same PNG.
 
-The contexts are synthetic but have exactly the shape `bot.minutes.service` builds
-(`minutes_context`, `action_log_context`), with the partnership's own settings and its 18
-risk indicators from `schedules/`; no database is involved:
+The contexts are synthetic but have exactly the shape the services build, with the
+partnership's own settings and its 18 risk indicators from `schedules/`; no database:
 
 - strategy minutes: 8 agency updates (each with every text section and a full risk grid),
   8 attendees, 9 decisions and 30 actions;
 - the action log of that discussion: 30 actions, each with 3 updates and 3 chases;
-- a large action log: 400 actions, each with 3 updates and 3 chases. The panel minutes
-  (40 cases, 320 updates, 400 actions) have no template yet: the panel is a later issue.
-  This is the stand-in for the large document, and its target is the panel's: under 3 s.
+- a large action log: 400 actions, each with 3 updates and 3 chases;
+- the panel minutes, the large document: 40 cases, 320 agency updates (8 a case, 6 text
+  sections each), 400 actions (3 updates and 3 chases each, 60 carried forward) and the
+  peer and location map of the 40 children with 120 peers, suspected perpetrators,
+  locations, schools and peer groups.
+
+Drawing the map (`bot.panel.network.draw_network`) is timed on its own as well. The bot
+draws it and then renders, so the panel's 3 s target is judged on render plus drawing:
+that is how long a chair waits for the minutes.
 
 Each figure is the median of several renders after a warm-up; peak memory is measured
 separately under tracemalloc (which slows rendering) as the peak above what was allocated
-before. Target: time and peak memory at most 1.5x the bare render; the large document
-rendered by the bot in under 3 s.
+before. Targets: time and peak memory at most 1.5x the bare render; the 400-action log
+rendered by the bot in under 3 s, and the panel minutes rendered and drawn in under 3 s
+(every run, not only the median).
 
-    python -m tests.benchmarks.bench_documents            # about 20 seconds on 2 cores
+    python -m tests.benchmarks.bench_documents            # about a minute on 2 cores
     python -m tests.benchmarks.bench_documents --runs 3   # fewer renders, for a quick look
 """
 
@@ -42,19 +50,28 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docx.shared import Cm
+from docxtpl import DocxTemplate, InlineImage
 
 from bot.actions.service import PRIORITIES
 from bot.agency_updates.service import RATINGS, TEXT_FIELDS
 from bot.minutes.documents import (
     ACTION_LOG_TEMPLATE,
     ACTION_LOG_VARIABLES,
+    IMAGE_WIDTH_CM,
     MINUTES_TEMPLATE,
     MINUTES_VARIABLES,
     render_document,
     template_variables,
 )
 from bot.minutes.service import DECISION_TOPICS
+from bot.panel.documents import (
+    NETWORK_PICTURE,
+    PANEL_MINUTES_TEMPLATE,
+    PANEL_MINUTES_VARIABLES,
+    render_panel_minutes,
+)
+from bot.panel.network import NetworkEdge, NetworkNode, draw_network
 from bot.schedules import Partnership
 from bot.schedules.loader import load_partnership
 from tests.benchmarks.support import machine, table, verdict
@@ -62,7 +79,6 @@ from tests.benchmarks.support import machine, table, verdict
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 SCHEDULES = ROOT / "schedules"
-PANEL_TEMPLATES = ("panel_minutes.docx",)  # what the panel issue is expected to add
 RATIO_TARGET = 1.5
 LARGE_TARGET_SECONDS = 3.0
 
@@ -194,52 +210,178 @@ def minutes_context(partnership: Partnership, *, agencies: int, actions: int) ->
     }
 
 
+def when(n: int) -> str:
+    return (datetime(2026, 11, 2, 9, 30) + timedelta(hours=7 * n)).strftime("%d %b %Y %H:%M")
+
+
+def action(n: int, meeting: str, *, updates: int, chases: int) -> dict[str, Any]:
+    """One action with its updates and chases, as `bot.minutes.service` shapes it."""
+    steps = ["reminder", "due_today", "overdue", "escalate_lead", "escalate_chair"]
+    return {
+        "reference": f"{meeting}-A{n + 1:03d}",
+        "text": paragraph(n, 2),
+        "concerns": f"Child {n % 40 + 1}",
+        "owner": f"Owner {n % 25 + 1}",
+        "agency": AGENCIES[n % len(AGENCIES)][0],
+        "assigned": "02 Nov 2026",
+        "due": (date(2026, 11, 9) + timedelta(days=n % 30)).strftime("%d %b %Y"),
+        "completed": when(n) if n % 5 == 0 else "",
+        "status": "done" if n % 5 == 0 else ("escalated" if n % 7 == 0 else "open"),
+        "priority": list(PRIORITIES.values())[n % len(PRIORITIES)],
+        "escalation_level": 2 if n % 7 == 0 else 0,
+        "meeting": meeting,
+        "updates": [
+            {"at": when(n + u), "by": f"Owner {n % 25 + 1}", "text": paragraph(n + u, 2)}
+            for u in range(updates)
+        ],
+        "chases": [
+            {"at": when(n + c), "to": f"Owner {n % 25 + 1}", "step": steps[c % len(steps)], "via": "slack_dm"}
+            for c in range(chases)
+        ],
+    }
+
+
 def action_log_context(
     partnership: Partnership, *, actions: int, updates: int, chases: int
 ) -> dict[str, Any]:
     """An action log, shaped as `bot.minutes.service.action_log_context` makes it."""
-    moment = datetime(2026, 11, 2, 9, 30)
-    steps = ["reminder", "due_today", "overdue", "escalate_lead", "escalate_chair"]
-
-    def when(n: int) -> str:
-        return (moment + timedelta(hours=7 * n)).strftime("%d %b %Y %H:%M")
-
     return {
         "marking": partnership.settings.protective_marking,
         "reference": "SD-2026-0042",
         "title": "Action log: strategy discussion SD-2026-0042",
         "generated_at": "24 November 2026 11:30",
         "version": 3,
-        "actions": [
+        "actions": [action(n, "SD-2026-0042", updates=updates, chases=chases) for n in range(actions)],
+    }
+
+
+PANEL = "CEP-2026-0003"
+SUBJECTS = ["Child", "Child", "Child", "Location", "Child", "Peer group", "Child", "School"]
+DECISIONS = ["Step up", "Continue under review", "Continue under review", "Step down"]
+CONTEXT_NODES = [  # 120 peers, suspected perpetrators, locations, schools and peer groups
+    ("peer", "Peer", 40),
+    ("suspected_perpetrator", "Suspected perpetrator", 30),
+    ("location", "Location", 30),
+    ("school", "School", 10),
+    ("peer_group", "Peer group", 10),
+]
+
+
+def panel_network(cases: int) -> tuple[list[NetworkNode], list[NetworkEdge]]:
+    """The map of the cases: each context node linked to two or three children, some cases linked."""
+    nodes = [NetworkNode(f"case:{c}", f"CS-{700100 + c}", "child") for c in range(cases)]
+    edges: list[NetworkEdge] = []
+    for kind, label, count in CONTEXT_NODES:
+        for i in range(count):
+            key = f"{kind}:{i}"
+            nodes.append(NetworkNode(key, f"{label} {i + 1}", kind))
+            for j in range(2 + i % 2):
+                edges.append(NetworkEdge(f"case:{(i * 7 + j * 13 + len(kind)) % cases}", key, kind))
+    edges += [NetworkEdge(f"case:{c}", f"case:{(c + 5) % cases}", "linked_case") for c in range(0, cases, 4)]
+    return nodes, edges
+
+
+def panel_minutes_context(partnership: Partnership, *, cases: int, actions: int) -> dict[str, Any]:
+    """A panel's minutes, shaped as the panel service makes them (every name the template uses)."""
+    settings = partnership.settings
+    sections = [
+        label for field, label in TEXT_FIELDS.items() if field not in ("role", "restriction_detail", "links")
+    ][:6]
+    rating_names = [indicator.name for indicator in partnership.agency_updates.risk_indicators]
+    attendance = [
+        {"agency": agency, "name": f"Attendee {i + 1}", "role": role, "status": "Present"}
+        for i, (agency, role) in enumerate(AGENCIES)
+    ]
+    all_actions = [
+        action(n, "CEP-2026-0002" if n < 60 else PANEL, updates=3, chases=3) | {"carried_forward": n < 60}
+        for n in range(actions)
+    ]
+    links = [("Location", "Location"), ("Suspected perpetrator", "Suspected perpetrator"), ("Peer", "Peer")]
+    return {
+        "marking": settings.protective_marking,
+        "confidentiality": settings.confidentiality_statement,
+        "partnership": settings.name,
+        "panel": "Criminal Exploitation Panel",
+        "reference": PANEL,
+        "date": "Tuesday 24 November 2026",
+        "time": "10:00",
+        "chair": "Sam Chair, Head of Service",
+        "minute_taker": "Morgan Minutes, Business support",
+        "version": 1,
+        "state": "DRAFT",
+        "generated_at": "24 November 2026 16:00",
+        "approved_by": "",
+        "approved_at": "",
+        "attendance": attendance,
+        "actions_from_last_time": [item for item in all_actions if item["carried_forward"]],
+        "cases": [
             {
-                "reference": f"SD-2026-0042-A{n + 1:03d}",
-                "text": paragraph(n, 2),
-                "concerns": f"Child {n % 40 + 1}",
-                "owner": f"Owner {n % 25 + 1}",
-                "agency": AGENCIES[n % len(AGENCIES)][0],
-                "assigned": "02 Nov 2026",
-                "due": (date(2026, 11, 9) + timedelta(days=n % 30)).strftime("%d %b %Y"),
-                "completed": when(n) if n % 5 == 0 else "",
-                "status": "done" if n % 5 == 0 else ("escalated" if n % 7 == 0 else "open"),
-                "priority": list(PRIORITIES.values())[n % len(PRIORITIES)],
-                "escalation_level": 2 if n % 7 == 0 else 0,
-                "meeting": "SD-2026-0042",
+                "number": c + 1,
+                "reference": f"CS-{700100 + c}",
+                "subject": SUBJECTS[c % len(SUBJECTS)],
+                "name": f"Child {c + 1} Example",
+                "date_of_birth": f"{1 + c % 28} March 2011" if SUBJECTS[c % len(SUBJECTS)] == "Child" else "",
+                "section": "New referral" if c % 5 == 0 else "Under review",
+                "risk_level": ["High", "Medium", "Low"][c % 3],
+                "screening_result": ["Significant risk", "Moderate risk", "Emerging risk"][c % 3],
+                "plan_status": ["Child protection plan", "Child in need", "Early help"][c % 3],
+                "reasons": paragraph(c, 4),
                 "updates": [
-                    {"at": when(n + u), "by": f"Owner {n % 25 + 1}", "text": paragraph(n + u, 2)}
-                    for u in range(updates)
-                ],
-                "chases": [
                     {
-                        "at": when(n + c),
-                        "to": f"Owner {n % 25 + 1}",
-                        "step": steps[c % len(steps)],
-                        "via": "slack_dm",
+                        "agency": agency,
+                        "author": f"Attendee {a + 1}",
+                        "role": role,
+                        "late": (c + a) % 9 == 0,
+                        "restricted": a == 1,
+                        "restriction": "Police intelligence: not to be shared outside this panel"
+                        if a == 1
+                        else "",
+                        "current_risks": ", ".join(rating_names[(c + a) % 5 : (c + a) % 5 + 3]),
+                        "sections": [
+                            {"label": label, "text": paragraph(c + a + s, 3)}
+                            for s, label in enumerate(sections)
+                        ],
                     }
-                    for c in range(chases)
+                    for a, (agency, role) in enumerate(AGENCIES)
+                ],
+                "victims": paragraph(c + 1, 2),
+                "offenders": paragraph(c + 2, 2),
+                "locations": paragraph(c + 3, 2),
+                "themes": paragraph(c + 4, 2),
+                "decision": DECISIONS[c % len(DECISIONS)],
+                "decision_reason": paragraph(c + 5, 2),
+                "nrm": "NRM referral made on 20 November 2026" if c % 6 == 0 else "",
+                "disruption": paragraph(c + 6, 1) if c % 2 == 0 else "",
+                "next_review": "Tuesday 22 December 2026",
+                "links": [
+                    {"kind": kind, "label": f"{label} {(c + k) % 30 + 1}"}
+                    for k, (kind, label) in enumerate(links)
                 ],
             }
-            for n in range(actions)
+            for c in range(cases)
         ],
+        "perpetrators": [
+            {
+                "label": f"Suspected perpetrator {i + 1}",
+                "linked": f"CS-{700100 + i % cases}, CS-{700101 + i % cases}",
+            }
+            for i in range(30)
+        ],
+        "locations": [
+            {"label": f"Location {i + 1}", "linked": f"CS-{700100 + i % cases}, CS-{700103 + i % cases}"}
+            for i in range(30)
+        ],
+        "peer_groups": [
+            {"label": f"Peer group {i + 1}", "linked": f"CS-{700100 + i % cases}, CS-{700102 + i % cases}"}
+            for i in range(10)
+        ],
+        "themes": paragraph(3, 8),
+        NETWORK_PICTURE: "",  # the picture itself comes as PNG bytes; see `Case.picture`
+        "network_note": "Figure: links between children, peers, suspected perpetrators and locations "
+        "recorded at referral and in updates.",
+        "actions": all_actions,
+        "next_panel": "Tuesday 22 December 2026",
+        "circulation": [{"name": a["name"], "agency": a["agency"]} for a in attendance],
     }
 
 
@@ -249,15 +391,22 @@ class Case:
     template: Path
     context: dict[str, Any]
     declared: frozenset[str]  # the names documents.py says the template uses
+    picture: bytes | None = None  # the panel minutes' map, as PNG bytes
 
 
 def bot_render(case: Case) -> bytes:
+    if case.picture is not None:
+        return render_panel_minutes(case.template, case.context, case.picture).content
     return render_document(case.template, case.context).content
 
 
 def bare_render(case: Case) -> bytes:
     template = DocxTemplate(str(case.template))
-    template.render(case.context, autoescape=True)
+    context = case.context
+    if case.picture is not None:
+        picture = InlineImage(template, io.BytesIO(case.picture), width=Cm(IMAGE_WIDTH_CM))
+        context = context | {NETWORK_PICTURE: picture}
+    template.render(context, autoescape=True)
     buffer = io.BytesIO()
     template.save(buffer)
     return buffer.getvalue()
@@ -267,6 +416,13 @@ def timed(render: Callable[[Case], bytes], case: Case) -> float:
     gc.collect()
     started = time.perf_counter()
     render(case)
+    return time.perf_counter() - started
+
+
+def timed_drawing(nodes: list[NetworkNode], edges: list[NetworkEdge]) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    draw_network(nodes, edges, title=f"Peer and location map: {PANEL}")
     return time.perf_counter() - started
 
 
@@ -292,11 +448,20 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=15, help="timed renders of each kind per document")
+    parser.add_argument(
+        "--panel-runs", type=int, default=7, help="timed renders and drawings of the panel minutes"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     print(f"bench_documents on {machine()}")
     partnership = load_partnership(SCHEDULES)
     print(f"{len(partnership.agency_updates.risk_indicators)} risk indicators from {SCHEDULES.name}/")
+    nodes, edges = panel_network(40)
+    picture = draw_network(nodes, edges, title=f"Peer and location map: {PANEL}")  # also the warm-up
+    if picture is None:
+        print("the panel's map drew nothing; fix the benchmark")
+        return 1
+    print(f"panel map: {len(nodes)} nodes, {len(edges)} links, {len(picture) / 1024:.0f} KiB PNG")
     cases = [
         Case(
             "strategy minutes: 8 agency updates, 30 actions",
@@ -316,10 +481,19 @@ def main(argv: list[str] | None = None) -> int:
             action_log_context(partnership, actions=400, updates=3, chases=3),
             ACTION_LOG_VARIABLES,
         ),
+        Case(
+            "panel minutes: 40 cases, 320 updates, 400 actions, map",
+            TEMPLATES / PANEL_MINUTES_TEMPLATE,
+            panel_minutes_context(partnership, cases=40, actions=400),
+            PANEL_MINUTES_VARIABLES,
+            picture,
+        ),
     ]
-    large = cases[-1]
+    large_log, panel = cases[2], cases[3]
     misses: list[str] = []
     rows: list[list[Any]] = []
+    draw_times: list[float] = []
+    panel_times: list[float] = []
     for case in cases:
         # The synthetic context must be the shape the bot builds: the same names as the
         # template uses and as documents.py declares, no more and no fewer.
@@ -333,10 +507,15 @@ def main(argv: list[str] | None = None) -> int:
             misses.append(f"{case.name}: template tags left in the bot's output")
         if bot_text != bare_text:  # no braces or control characters in the text: they should agree
             misses.append(f"{case.name}: the bot's document differs from the bare render's")
+        if case.picture is not None and bot_text.count("<w:drawing>") != 1:
+            misses.append(f"{case.name}: the map is not in the document exactly once")
+        runs = args.panel_runs if case is panel else args.runs
         bot_times: list[float] = []
         bare_times: list[float] = []
-        for _ in range(args.runs):  # alternate, so drift affects both alike
+        for _ in range(runs):  # alternate, so drift affects both alike
             bare_times.append(timed(bare_render, case))
+            if case is panel:  # as the bot does it: draw the map, then render with it
+                draw_times.append(timed_drawing(nodes, edges))
             bot_times.append(timed(bot_render, case))
         bot_peak, bare_peak = peak_bytes(bot_render, case), peak_bytes(bare_render, case)
         bot_median, bare_median = statistics.median(bot_times), statistics.median(bare_times)
@@ -352,12 +531,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"{case.name}: peak {bot_peak / 2**20:.1f} MiB is {memory_ratio:.2f}x the bare render's "
                 f"{bare_peak / 2**20:.1f} MiB (target at most {RATIO_TARGET}x)"
             )
-        if case is large:
-            if max(bot_times) > LARGE_TARGET_SECONDS:
+        if case is large_log and max(bot_times) > LARGE_TARGET_SECONDS:
+            met = False
+            misses.append(f"{case.name}: up to {max(bot_times):.2f} s; target under {LARGE_TARGET_SECONDS} s")
+        if case is panel:
+            panel_times = bot_times
+            slowest = max(d + b for d, b in zip(draw_times, bot_times, strict=True))
+            if slowest > LARGE_TARGET_SECONDS:
+                met = False
                 misses.append(
-                    f"{case.name}: up to {max(bot_times):.2f} s; target under {LARGE_TARGET_SECONDS} s"
+                    f"{case.name}: drawing and rendering took up to {slowest:.2f} s; "
+                    f"target under {LARGE_TARGET_SECONDS} s"
                 )
-            met = met and max(bot_times) <= LARGE_TARGET_SECONDS
         rows.append(
             [
                 case.name,
@@ -390,19 +575,44 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print()
     print(table(headers, rows))
-    panel = [name for name in PANEL_TEMPLATES if (TEMPLATES / name).exists()]
-    if panel:
-        print(f"\nNOTE: {', '.join(panel)} now exists; add the panel minutes to this benchmark.")
-    else:
-        print(
-            "\npanel minutes (40 cases, 320 updates, 400 actions): NOT MEASURED, there is no panel "
-            "minutes template yet (the panel is a later issue); the 400-action log stands in for the "
-            "large document."
-        )
+
+    totals = [d + b for d, b in zip(draw_times, panel_times, strict=True)]
+    print()
     print(
-        f"\n{args.runs} timed renders of each after a warm-up (median); peak memory by tracemalloc; "
-        f"target: at most {RATIO_TARGET}x the bare docxtpl render, the large document under "
-        f"{LARGE_TARGET_SECONDS} s"
+        table(
+            [
+                "panel minutes, step by step",
+                "median ms",
+                "max ms",
+                f"target under {LARGE_TARGET_SECONDS:.0f} s",
+            ],
+            [
+                [
+                    f"draw the map ({len(nodes)} nodes, {len(edges)} links)",
+                    f"{statistics.median(draw_times) * 1000:.0f}",
+                    f"{max(draw_times) * 1000:.0f}",
+                    "",
+                ],
+                [
+                    "render with the map (bot)",
+                    f"{statistics.median(panel_times) * 1000:.0f}",
+                    f"{max(panel_times) * 1000:.0f}",
+                    "",
+                ],
+                [
+                    "draw + render (what a chair waits for)",
+                    f"{statistics.median(totals) * 1000:.0f}",
+                    f"{max(totals) * 1000:.0f}",
+                    "met" if max(totals) <= LARGE_TARGET_SECONDS else "MISSED",
+                ],
+            ],
+        )
+    )
+    print(
+        f"\n{args.runs} timed renders of each ({args.panel_runs} of the panel minutes, each with a "
+        f"drawing) after a warm-up (median); peak memory by tracemalloc; target: at most {RATIO_TARGET}x "
+        f"the bare docxtpl render; under {LARGE_TARGET_SECONDS} s for the 400-action log (render) and "
+        f"for the panel minutes (drawing + render), in every run"
     )
     print(f"took {time.perf_counter() - began:.0f} s")
     return verdict("document rendering", misses)

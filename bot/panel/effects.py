@@ -1,0 +1,174 @@
+"""What the panel owes Slack, written to the outbox in the same transaction as the state
+it follows: a new sitting's channel and invitations, bank-holiday notices, the agenda and
+its Word document, the pre-panel update requests, and the referral messages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from bot.agency_updates.service import deadline_for
+from bot.audit.service import Actor
+from bot.convening.effects import announce, dm, open_in_slack
+from bot.convening.models import Invitation, InvitationMessage, Meeting
+from bot.convening.views import when
+from bot.delivery.service import enqueue
+from bot.minutes import effects as documents
+from bot.minutes.service import generate
+from bot.panel.models import PanelSitting, Referral
+from bot.panel.service import OpenedSitting, agenda_items, agenda_lines
+from bot.panel.views import agenda_message, decision_request, update_request
+from bot.panel.vocabulary import RISK_LEVELS, SCREENING_RESULTS, SUBJECT_KINDS
+from bot.partnership.models import Agency, Person
+from bot.runtime import Runtime
+
+
+def _day(value: date) -> str:
+    return value.strftime("%A %d %B %Y")
+
+
+def announce_sitting(session: Session, opened: OpenedSitting, runtime: Runtime, now: datetime) -> None:
+    """Open the sitting in Slack; if the bank-holiday rule moved or skipped a date, tell
+    everyone invited, in the channel and by DM."""
+    meeting = session.get(Meeting, opened.meeting_id)
+    sitting = session.get(PanelSitting, opened.sitting_id)
+    assert meeting is not None and sitting is not None
+    open_in_slack(session, meeting, runtime, now, channel_name=meeting.reference)
+    panel = runtime.partnership.panel(sitting.panel_code)
+    marking = runtime.partnership.settings.protective_marking
+    if sitting.held_on != sitting.scheduled_for:
+        announce(
+            session,
+            meeting,
+            "moved",
+            f"*{marking}* · {panel.name} {meeting.reference}: {_day(sitting.scheduled_for)} is a bank "
+            f"holiday, so the panel sits on *{when(runtime.calendar, meeting.scheduled_start)}*.",
+            now,
+        )
+    for skipped in opened.skipped:
+        announce(
+            session,
+            meeting,
+            f"skipped:{skipped.isoformat()}",
+            f"*{marking}* · {panel.name}: there is no panel on {_day(skipped)} (a bank holiday). The next "
+            f"sitting is {meeting.reference} on *{_day(sitting.held_on)}*.",
+            now,
+        )
+
+
+def issue_agenda_in_slack(session: Session, sitting: PanelSitting, runtime: Runtime, now: datetime) -> None:
+    """The agenda message and document in the channel, and to each standing agency a
+    request with a button per item for its pre-panel updates."""
+    meeting = session.get(Meeting, sitting.meeting_id)
+    assert meeting is not None
+    panel = runtime.partnership.panel(sitting.panel_code)
+    lines = agenda_lines(session, sitting, meeting, partnership=runtime.partnership)
+    moved = ""
+    if sitting.held_on != sitting.scheduled_for:
+        moved = f"Moved from {_day(sitting.scheduled_for)} (bank holiday)."
+    message = agenda_message(
+        meeting.reference,
+        panel.name,
+        when(runtime.calendar, meeting.scheduled_start),
+        lines,
+        lambda moment: runtime.calendar.local(moment).strftime("%H:%M"),
+        moved,
+    )
+    enqueue(
+        session,
+        key=f"agenda:{meeting.id}",
+        method="chat.postMessage",
+        arguments=message,
+        now=now,
+        purpose="channel_notice",
+        subject_id=meeting.id,
+    )
+    document = generate(
+        session,
+        meeting,
+        "panel_agenda",
+        templates_dir=runtime.settings.templates_dir,
+        partnership=runtime.partnership,
+        calendar=runtime.calendar,
+        actor=Actor("system", "", None),
+        now=now,
+    )
+    marking = runtime.partnership.settings.protective_marking
+    documents.circulate(session, document, f"{marking}: agenda for {meeting.reference}", now)
+    items = [(item.id or 0, case.reference) for item, _, case in agenda_items(session, sitting)]
+    if not items:
+        return
+    due = when(runtime.calendar, deadline_for(meeting, runtime.partnership, runtime.calendar))
+    rows = session.exec(
+        select(Invitation, Agency)
+        .join(Agency, Agency.id == Invitation.agency_id)
+        .where(Invitation.meeting_id == meeting.id, Invitation.state != "declined")
+    ).all()
+    for invitation, agency in rows:
+        request = update_request(meeting.reference, agency.name, due, invitation.id or 0, items)
+        people = session.exec(
+            select(Person)
+            .join(InvitationMessage, InvitationMessage.person_id == Person.id)
+            .where(InvitationMessage.invitation_id == invitation.id)
+        ).all()
+        delegate = session.get(Person, invitation.delegate_id) if invitation.delegate_id else None
+        for person in {p.id: p for p in [*people, *([delegate] if delegate else [])]}.values():
+            if person.slack_user_id:
+                enqueue(
+                    session,
+                    key=f"update-request:{meeting.id}:{invitation.id}:{person.slack_user_id}",
+                    method="chat.postMessage",
+                    arguments={"channel": person.slack_user_id, **request},
+                    now=now,
+                )
+
+
+def ask_administrators(
+    session: Session,
+    referral: Referral,
+    case_reference: str,
+    admins: list[str],
+    runtime: Runtime,
+    now: datetime,
+) -> None:
+    panel = runtime.partnership.panel(referral.panel_code)
+    message = decision_request(
+        referral.id or 0,
+        referral.reference,
+        case_reference,
+        SUBJECT_KINDS.get(referral.subject_kind, referral.subject_kind),
+        RISK_LEVELS.get(referral.risk_level, referral.risk_level),
+        SCREENING_RESULTS.get(referral.screening_result, referral.screening_result),
+        panel.name,
+    )
+    for slack_id in admins:
+        enqueue(
+            session,
+            key=f"referral-decision:{referral.id}:{slack_id}",
+            method="chat.postMessage",
+            arguments={"channel": slack_id, **message},
+            now=now,
+        )
+
+
+def tell_referrer(
+    session: Session, referral: Referral, case_reference: str, runtime: Runtime, now: datetime
+) -> None:
+    """The referrer hears the decision (and the reason for a decline)."""
+    person = session.get(Person, referral.referred_by_id)
+    if person is None or not person.slack_user_id:
+        return
+    marking = runtime.partnership.settings.protective_marking
+    panel = runtime.partnership.panel(referral.panel_code).name
+    if referral.state == "accepted":
+        text = (
+            f"*{marking}* · Your referral {referral.reference} ({case_reference}) to {panel} is accepted: "
+            "it goes on the next agenda and stays under review until the panel steps it down."
+        )
+    else:
+        text = (
+            f"*{marking}* · Your referral {referral.reference} ({case_reference}) to {panel} is declined: "
+            f"{referral.decline_reason}"
+        )
+    dm(session, key=f"referral-decided:{referral.id}", slack_id=person.slack_user_id, text=text, now=now)

@@ -1,0 +1,43 @@
+"""The panel's cycle, driven by the sweep: open each panel's next sitting, and issue the
+agenda once the referral cut-off has passed. What is due lives in the database, so a
+restart catches up and two processes do each step once."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.database import session_scope
+from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
+from bot.panel.effects import announce_sitting, issue_agenda_in_slack
+from bot.panel.models import PanelSitting
+from bot.panel.service import issue_agenda, open_next_sittings
+from bot.runtime import Runtime
+
+
+def sweep_panels(runtime: Runtime) -> int:
+    """Open sittings and issue agendas now due; returns how many steps were taken."""
+    now = runtime.clock.now()
+    steps = 0
+    with session_scope(runtime.engine) as session:
+        for opened in open_next_sittings(
+            session, partnership=runtime.partnership, calendar=runtime.calendar, now=now
+        ):
+            announce_sitting(session, opened, runtime, now)
+            steps += 1
+    with session_scope(runtime.engine) as session:
+        due = session.exec(
+            select(PanelSitting.id).where(
+                col(PanelSitting.agenda_issued_at).is_(None), PanelSitting.referral_cutoff <= now
+            )
+        ).all()
+    for sitting_id in due:
+        with session_scope(runtime.engine) as session:
+            sitting = session.get(PanelSitting, sitting_id)
+            if sitting is not None and issue_agenda(
+                session, sitting, partnership=runtime.partnership, now=now
+            ):
+                issue_agenda_in_slack(session, sitting, runtime, now)
+                steps += 1
+    if steps:
+        runtime.kick_delivery()
+    return steps

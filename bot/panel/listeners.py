@@ -1,0 +1,466 @@
+"""Slack surface of the panel: `/panel` (refer, referrals, next, record, minutes), the
+administrator's accept and decline, and the recording forms. Each acknowledges first or
+answers inline within Slack's three seconds."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlmodel import select
+
+from bot.audit.service import Actor
+from bot.cases.models import Case
+from bot.convening.models import Invitation, Meeting
+from bot.convening.service import find_meeting
+from bot.convening.views import read_values, when
+from bot.database import read_scope, session_scope
+from bot.minutes.listeners import _send_draft_to_chair, send_minutes
+from bot.minutes.service import attendance_defaults, generate
+from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
+from bot.panel.effects import ask_administrators, tell_referrer
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting
+from bot.panel.service import (
+    ItemOutcome,
+    PanelRefused,
+    ReferralForm,
+    agenda_lines,
+    check_may_record_panel,
+    decide_referral,
+    panels_administered,
+    pending_referrals,
+    record_item,
+    record_sitting,
+    refer,
+    sitting_of,
+    unrecorded_items,
+    validate_outcome,
+    validate_referral,
+    validate_sitting,
+)
+from bot.panel.views import (
+    DECLINE_CALLBACK,
+    ITEM_CALLBACK,
+    REFER_CALLBACK,
+    SITTING_CALLBACK,
+    decline_modal,
+    item_modal,
+    recording_message,
+    referral_done,
+    referral_modal,
+    sitting_modal,
+)
+from bot.panel.vocabulary import SUBJECT_KINDS
+from bot.partnership.models import Agency
+from bot.partnership.service import Member, member_by_slack_id
+from bot.runtime import Runtime
+from bot.slack.replies import audit_refusal, tell
+
+USAGE = (
+    "`/panel refer` refer a child or a context · `/panel referrals` referrals to decide "
+    "(administrators) · `/panel next` the next sittings · `/panel record REF` record a sitting · "
+    "`/panel minutes REF` its minutes"
+)
+
+
+def _actor(user_id: str, team_id: str, member: Member | None) -> Actor:
+    return Actor(user_id, team_id, member.person_id if member else None)
+
+
+def _team(body: dict[str, Any]) -> str:
+    return (body.get("team") or {}).get("id", "")
+
+
+def register(app: App, runtime: Runtime) -> None:
+    partnership = runtime.partnership
+
+    @app.command("/panel")
+    def panel_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        words = (command.get("text") or "").split()
+        name = words[0].lower() if words else "help"
+        argument = words[1] if len(words) > 1 else ""
+        user_id, team_id = command["user_id"], command.get("team_id", "")
+        with read_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, user_id)
+        if member is None and name != "help":
+            ack(response_type="ephemeral", text="You are not listed in the partnership's schedules.")
+            audit_refusal(runtime, _actor(user_id, team_id, None), "panel.refused", name, "not a member")
+            return
+        if name == "refer":
+            ack()
+            client.views_open(
+                trigger_id=command["trigger_id"],
+                view=referral_modal(list(partnership.panels), partnership.settings.case_reference.example),
+            )
+        elif name == "referrals":
+            ack(response_type="ephemeral", text=_referrals_text(member))
+        elif name == "next":
+            ack(response_type="ephemeral", text=_next_text())
+        elif name in {"record", "minutes"} and argument:
+            with read_scope(runtime.engine) as session:
+                meeting = find_meeting(session, argument)
+            if meeting is None or not meeting.details.get("panel"):
+                ack(response_type="ephemeral", text=f"There is no panel sitting {argument.upper()}.")
+                return
+            if name == "minutes":
+                ack()
+                reply = send_minutes(
+                    runtime,
+                    meeting=meeting,
+                    member=member,
+                    user_id=user_id,
+                    team_id=team_id,
+                    kinds=("panel_minutes",),
+                )
+                respond(text=reply, response_type="ephemeral")
+                return
+            try:
+                check_may_record_panel(meeting, member, partnership, runtime.clock.now())
+            except PanelRefused as refused:
+                ack(response_type="ephemeral", text=str(refused))
+                audit_refusal(
+                    runtime, _actor(user_id, team_id, member), "panel.record_refused", argument, str(refused)
+                )
+                return
+            ack(response_type="ephemeral", **_recording(meeting.id or 0))
+        else:
+            ack(response_type="ephemeral", text=USAGE)
+
+    def _referrals_text(member: Member | None) -> str:
+        panels = panels_administered(partnership, member)
+        if not panels:
+            return "Only panel administrators decide referrals."
+        with read_scope(runtime.engine) as session:
+            rows = pending_referrals(session, [p.code for p in panels])
+        if not rows:
+            return "No referrals are waiting for a decision."
+        lines = [
+            f"• *{r.reference}* · {SUBJECT_KINDS.get(r.subject_kind, r.subject_kind)} {case.reference} · "
+            f"risk {r.risk_level} · {r.reasons[:200]}"
+            for r, case in rows[:30]
+        ]
+        return (
+            "*OFFICIAL-SENSITIVE* · Referrals waiting for a decision (use the buttons in your DMs):\n"
+            + "\n".join(lines)
+        )
+
+    def _next_text() -> str:
+        with read_scope(runtime.engine) as session:
+            rows = session.exec(
+                select(PanelSitting, Meeting)
+                .join(Meeting, Meeting.id == PanelSitting.meeting_id)
+                .where(Meeting.scheduled_start > runtime.clock.now())  # type: ignore[operator]
+                .order_by(Meeting.scheduled_start)
+            ).all()
+        if not rows:
+            return "No panel sittings are open yet."
+        return "\n".join(
+            f"• *{meeting.reference}* · {partnership.panel(sitting.panel_code).name} · "
+            f"{when(runtime.calendar, meeting.scheduled_start)} · referrals by "
+            f"{when(runtime.calendar, sitting.referral_cutoff)}"
+            + (" · moved for a bank holiday" if sitting.held_on != sitting.scheduled_for else "")
+            for sitting, meeting in rows
+        )
+
+    def _recording(meeting_id: int) -> dict[str, Any]:
+        with read_scope(runtime.engine) as session:
+            meeting = session.get(Meeting, meeting_id)
+            sitting = sitting_of(session, meeting) if meeting else None
+            assert meeting is not None and sitting is not None
+            lines = agenda_lines(session, sitting, meeting, partnership=partnership)
+            recorded = {
+                item.id or 0
+                for item in session.exec(select(AgendaItem).where(AgendaItem.sitting_id == sitting.id))
+                if item.recorded_at is not None
+            }
+        return recording_message(meeting_id, meeting.reference, lines, recorded)
+
+    @app.view(REFER_CALLBACK)
+    def referred(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = read_values(view["state"])
+        form = ReferralForm(
+            panel_code=values.get("panel") or "",
+            subject_kind=values.get("subject_kind") or "",
+            case_reference=values.get("case_reference") or "",
+            child_name=values.get("child_name") or "",
+            child_date_of_birth=values.get("child_date_of_birth"),
+            school=values.get("school") or "",
+            label=values.get("label") or "",
+            reasons=values.get("reasons") or "",
+            risk_level=values.get("risk_level") or "",
+            screening_result=values.get("screening_result") or "",
+            links=values.get("links") or "",
+        )
+        now = runtime.clock.now()
+        user_id = body["user"]["id"]
+        with session_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, user_id)
+            errors = validate_referral(session, form, partnership, today=runtime.calendar.local(now).date())
+            if member is None:
+                errors = {"reasons": "You are not listed in the partnership's schedules."}
+            if errors:
+                ack(response_action="errors", errors=errors)
+                return
+            assert member is not None
+            result = refer(
+                session,
+                form,
+                member=member,
+                actor=_actor(user_id, _team(body), member),
+                key=f"view:{view['id']}",
+                partnership=partnership,
+                calendar=runtime.calendar,
+                now=now,
+            )
+            if result.created and not result.linked_to_existing:
+                ask_administrators(
+                    session, result.referral, result.case.reference, result.administrators, runtime, now
+                )
+            done = referral_done(
+                result.referral.reference, result.case.reference, result.referral.linked_to_existing
+            )
+        ack(response_action="update", view=done)
+        runtime.kick_delivery()
+
+    def _decide(body: dict[str, Any], referral_id: int, *, accept: bool, reason: str) -> str:
+        user_id, now = body["user"]["id"], runtime.clock.now()
+        member = None
+        try:
+            with session_scope(runtime.engine) as session:
+                member = member_by_slack_id(session, user_id)
+                referral, changed = decide_referral(
+                    session,
+                    referral_id,
+                    accept=accept,
+                    reason=reason,
+                    member=member,
+                    actor=_actor(user_id, _team(body), member),
+                    partnership=partnership,
+                    now=now,
+                )
+                case = session.get(Case, referral.case_id)
+                assert case is not None
+                if changed:
+                    tell_referrer(session, referral, case.reference, runtime, now)
+                reply = f"{referral.reference} ({case.reference}) is {referral.state}." + (
+                    "" if changed else " (It was already decided.)"
+                )
+        except PanelRefused as refused:
+            audit_refusal(
+                runtime,
+                _actor(user_id, _team(body), member),
+                "panel.decision_refused",
+                referral_id,
+                str(refused),
+            )
+            return str(refused)
+        runtime.kick_delivery()
+        return reply
+
+    @app.action("panel_referral_accept")
+    def accept_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        tell(body, client, _decide(body, int(action["value"]), accept=True, reason=""))
+
+    @app.action("panel_referral_decline")
+    def decline_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=decline_modal(int(action["value"]), "referral"))
+
+    @app.view(DECLINE_CALLBACK)
+    def declined(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = read_values(view["state"]).get("reason") or ""
+        if not reason.strip():
+            ack(response_action="errors", errors={"reason": "Say why the referral is declined."})
+            return
+        referral_id = int(json.loads(view["private_metadata"])["referral_id"])
+        ack()
+        reply = _decide(body, referral_id, accept=False, reason=reason)
+        with session_scope(runtime.engine) as session:
+            from bot.convening.effects import dm
+
+            dm(
+                session,
+                key=f"decline-reply:{view['id']}",
+                slack_id=body["user"]["id"],
+                text=reply,
+                now=runtime.clock.now(),
+            )
+        runtime.kick_delivery()
+
+    @app.action(re.compile(r"^panel_record_item_\d+$"))
+    def item_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with read_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, body["user"]["id"])
+            item = session.get(AgendaItem, int(action["value"]))
+            sitting = session.get(PanelSitting, item.sitting_id) if item else None
+            meeting = session.get(Meeting, sitting.meeting_id) if sitting else None
+            panel_case = session.get(PanelCase, item.panel_case_id) if item else None
+            case = session.get(Case, panel_case.case_id) if panel_case else None
+        try:
+            if meeting is None or item is None or case is None or panel_case is None:
+                raise PanelRefused("That agenda item no longer exists.")
+            check_may_record_panel(meeting, member, partnership, runtime.clock.now())
+        except PanelRefused as refused:
+            tell(body, client, str(refused))
+            return
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=item_modal(
+                item.id or 0,
+                meeting.reference,
+                case.reference,
+                SUBJECT_KINDS.get(case.subject_kind, case.subject_kind),
+                item.outcome or {},
+                panel_case.risk_level,
+            ),
+        )
+
+    @app.view(ITEM_CALLBACK)
+    def item_recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = read_values(view["state"])
+        outcome = ItemOutcome(
+            **{
+                name: values.get(name) or ""
+                for name in (
+                    "victims",
+                    "offenders",
+                    "locations",
+                    "themes",
+                    "decision",
+                    "decision_reason",
+                    "nrm",
+                    "nrm_detail",
+                    "disruption",
+                    "risk_level",
+                    "plan_status",
+                    "links",
+                )
+            },
+            next_review_on=values.get("next_review_on"),
+        )
+        now = runtime.clock.now()
+        errors = validate_outcome(outcome, today=runtime.calendar.local(now).date())
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        user_id = body["user"]["id"]
+        try:
+            with session_scope(runtime.engine) as session:
+                member = member_by_slack_id(session, user_id)
+                record_item(
+                    session,
+                    int(json.loads(view["private_metadata"])["item_id"]),
+                    outcome,
+                    member=member,
+                    actor=_actor(user_id, _team(body), member),
+                    partnership=partnership,
+                    now=now,
+                )
+        except PanelRefused as refused:
+            ack(response_action="errors", errors={"decision_reason": str(refused)})
+            return
+        ack()
+
+    @app.action("panel_record_sitting")
+    def sitting_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with read_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, body["user"]["id"])
+            meeting = session.get(Meeting, int(action["value"]))
+            if meeting is None or not meeting.details.get("panel"):
+                return
+            agencies = [
+                (agency.code, agency.name)
+                for _, agency in session.exec(
+                    select(Invitation, Agency)
+                    .join(Agency, Agency.id == Invitation.agency_id)
+                    .where(Invitation.meeting_id == meeting.id)
+                    .order_by(Invitation.id)
+                )
+            ]
+            defaults = attendance_defaults(session, meeting)
+        try:
+            check_may_record_panel(meeting, member, partnership, runtime.clock.now())
+        except PanelRefused as refused:
+            tell(body, client, str(refused))
+            return
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=sitting_modal(
+                meeting.id or 0, meeting.reference, agencies, defaults, meeting.details.get("themes", "")
+            ),
+        )
+
+    @app.view(SITTING_CALLBACK)
+    def sitting_recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = read_values(view["state"])
+        attendance = {
+            k.removeprefix("attendance:"): v or "" for k, v in values.items() if k.startswith("attendance:")
+        }
+        themes = values.get("themes") or ""
+        errors = validate_sitting(attendance, themes)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        user_id = body["user"]["id"]
+        try:
+            with session_scope(runtime.engine) as session:
+                member = member_by_slack_id(session, user_id)
+                meeting = session.get(Meeting, int(json.loads(view["private_metadata"])["meeting_id"]))
+                assert meeting is not None
+                record_sitting(
+                    session,
+                    meeting,
+                    attendance=attendance,
+                    themes=themes,
+                    member=member,
+                    actor=_actor(user_id, _team(body), member),
+                    partnership=partnership,
+                    now=runtime.clock.now(),
+                )
+        except PanelRefused as refused:
+            ack(response_action="errors", errors={"themes": str(refused)})
+            return
+        ack()
+
+    @app.action("panel_draft_minutes")
+    def draft_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id, now = body["user"]["id"], runtime.clock.now()
+        with session_scope(runtime.engine) as session:
+            member = member_by_slack_id(session, user_id)
+            meeting = session.get(Meeting, int(action["value"]))
+            assert meeting is not None
+            try:
+                check_may_record_panel(meeting, member, partnership, now)
+                sitting = sitting_of(session, meeting)
+                assert sitting is not None
+                missing = unrecorded_items(session, sitting)
+                if missing:
+                    raise PanelRefused(
+                        f"Record every item first; still to record: {', '.join(missing[:20])}."
+                    )
+                if meeting.state != "held":
+                    raise PanelRefused("Record attendance and themes first.")
+            except PanelRefused as refused:
+                reply = str(refused)
+            else:
+                document = generate(
+                    session,
+                    meeting,
+                    "panel_minutes",
+                    templates_dir=runtime.settings.templates_dir,
+                    partnership=partnership,
+                    calendar=runtime.calendar,
+                    actor=_actor(user_id, _team(body), member),
+                    now=now,
+                )
+                _send_draft_to_chair(session, runtime, meeting, document, now)
+                reply = f"Draft {document.version} of {meeting.reference}'s minutes is with the chair."
+        tell(body, client, reply)
+        runtime.kick_delivery()

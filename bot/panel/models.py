@@ -1,0 +1,117 @@
+"""The panel's own records: its sittings, referrals, the children and contexts it keeps
+under review, each sitting's agenda items with their VOLT outcome, and the links between
+children, peers, suspected perpetrators and places."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.database import UTCDateTime, utcnow_column_default
+
+
+class PanelSitting(SQLModel, table=True):
+    """One sitting of a panel; its meeting carries the invitations, channel and minutes."""
+
+    __table_args__ = (UniqueConstraint("panel_code", "scheduled_for"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel_code: str = Field(max_length=60, index=True)
+    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
+    scheduled_for: date  # the date the calendar gives
+    held_on: date  # after the bank-holiday rule
+    referral_cutoff: datetime = Field(sa_type=UTCDateTime)
+    updates_cutoff: datetime = Field(sa_type=UTCDateTime)
+    agenda_issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class ReferralState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Referral(SQLModel, table=True):
+    """A child or a context referred to a panel, waiting for (or given) the administrator's
+    decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40, unique=True, index=True)  # e.g. PR-2026-0001
+    panel_code: str = Field(max_length=60, index=True)
+    subject_kind: str = Field(max_length=20)  # child | location | peer_group | school
+    case_id: int = Field(foreign_key="case.id", index=True)
+    reasons: str = Field(max_length=3000)
+    risk_level: str = Field(max_length=20)
+    screening_result: str = Field(max_length=40)
+    links: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    referred_by_id: int = Field(foreign_key="person.id")
+    state: str = Field(default=ReferralState.PENDING, max_length=20)
+    sitting_id: int | None = Field(default=None, foreign_key="panelsitting.id", index=True)
+    panel_case_id: int | None = Field(default=None, foreign_key="panelcase.id")
+    linked_to_existing: bool = False
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decline_reason: str = Field(default="", max_length=1000)
+    submission_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class PanelCaseState(StrEnum):
+    UNDER_REVIEW = "under_review"
+    STEPPED_DOWN = "stepped_down"
+
+
+class PanelCase(SQLModel, table=True):
+    """A child or context the panel keeps under review; it goes on every agenda until it is
+    stepped down. One per panel and case: a second referral links to it."""
+
+    __table_args__ = (UniqueConstraint("panel_code", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel_code: str = Field(max_length=60, index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    state: str = Field(default=PanelCaseState.UNDER_REVIEW, max_length=20)
+    risk_level: str = Field(default="", max_length=20)
+    screening_result: str = Field(default="", max_length=40)
+    plan_status: str = Field(default="", max_length=200)
+    next_review_on: date | None = None
+    added_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+    stepped_down_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AgendaItem(SQLModel, table=True):
+    """One child or context on one sitting's agenda, and what the panel recorded about it."""
+
+    __table_args__ = (UniqueConstraint("sitting_id", "panel_case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sitting_id: int = Field(foreign_key="panelsitting.id", index=True)
+    panel_case_id: int = Field(foreign_key="panelcase.id", index=True)
+    section: str = Field(max_length=30)  # new_referral | under_review | location | peer_group | school
+    position: int
+    minutes: int
+    outcome: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # VOLT and decisions
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NetworkLink(SQLModel, table=True):
+    """A link from a child or context to a peer, a suspected perpetrator, a place or another
+    case, as recorded at referral or at the panel."""
+
+    __table_args__ = (UniqueConstraint("case_id", "kind", "label_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: str = Field(max_length=30)
+    label: str = Field(max_length=200)
+    label_key: str = Field(max_length=200)
+    linked_case_id: int | None = Field(default=None, foreign_key="case.id")
+    source: str = Field(max_length=40)  # referral PR-… | panel CEP-…
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)

@@ -1,0 +1,372 @@
+"""What the panel's Word documents show, read from the record: the agenda at the cut-off
+and the VOLT minutes with the action log and the network picture. Documents carry
+children's details; Slack never does."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.actions.service import PRIORITIES, ActionRow, actions_of
+from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
+from bot.cases.models import Case
+from bot.convening.models import Attendance, Meeting
+from bot.minutes.documents import RenderedDocument
+from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
+from bot.panel.documents import (
+    PANEL_AGENDA_TEMPLATE,
+    PANEL_MINUTES_TEMPLATE,
+    render_panel_agenda,
+    render_panel_minutes,
+)
+from bot.panel.models import PanelSitting
+from bot.panel.network import NetworkEdge, NetworkNode, draw_network
+from bot.panel.service import (
+    agenda_items,
+    agenda_lines,
+    carried_forward_actions,
+    network_groups,
+    network_links,
+    sitting_of,
+)
+from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, SCREENING_RESULTS, SECTIONS, SUBJECT_KINDS
+from bot.partnership.models import Agency, Person
+from bot.schedules import Partnership
+from bot.working_days import WorkingCalendar
+
+NETWORK_NOTE = (
+    "Links between children, contexts, peers, suspected perpetrators and places, as recorded at "
+    "referral, in the agencies' pre-panel updates and at the panel."
+)
+LINK_WORDS = {
+    "peer": "Peer",
+    "suspected_perpetrator": "Suspected perpetrator",
+    "location": "Location",
+    "school": "School",
+    "peer_group": "Peer group",
+    "case": "Linked case",
+}
+
+
+def _day(value: datetime | date | None, calendar: WorkingCalendar) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = calendar.local(value).date()
+    return value.strftime("%A %d %B %Y")
+
+
+def _name(session: Session, person_id: int | None) -> str:
+    person = session.get(Person, person_id) if person_id else None
+    if person is None:
+        return ""
+    return f"{person.name}, {person.role_title}" if person.role_title else person.name
+
+
+def _action_rows(rows: list[ActionRow], calendar: WorkingCalendar, carried: set[int]) -> list[dict[str, Any]]:
+    def when(moment: datetime | None) -> str:
+        return calendar.local(moment).strftime("%d %b %Y %H:%M") if moment else ""
+
+    return [
+        {
+            "reference": a.reference,
+            "text": a.text,
+            "concerns": a.concerns,
+            "owner": a.owner,
+            "agency": a.agency,
+            "assigned": a.assigned.strftime("%d %b %Y"),
+            "due": a.due.strftime("%d %b %Y"),
+            "completed": when(a.completed),
+            "status": a.status,
+            "priority": PRIORITIES.get(a.priority, a.priority),
+            "escalation_level": a.escalation_level,
+            "meeting": a.meeting,
+            "carried_forward": a.id in carried,
+            "updates": [{"at": when(at), "by": by, "text": text} for at, by, text in a.updates],
+            "chases": [
+                {"at": when(at), "to": to, "step": step, "via": via} for at, to, step, via in a.chases
+            ],
+        }
+        for a in rows
+    ]
+
+
+def _actions(
+    session: Session, meeting: Meeting, panel_code: str, calendar: WorkingCalendar
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Actions carried forward from earlier sittings, and the whole log (carried + new)."""
+    carried = carried_forward_actions(session, meeting, panel_code)
+    carried_ids = {a.id for a in carried if a.id}
+    earlier = actions_of(session, action_ids=sorted(carried_ids)) if carried_ids else []
+    own = actions_of(session, meeting_id=meeting.id)
+    return (
+        _action_rows(earlier, calendar, carried_ids),
+        _action_rows(earlier + own, calendar, carried_ids),
+    )
+
+
+def _groups(session: Session, case_ids: list[int | None]) -> dict[str, list[dict[str, str]]]:
+    grouped = network_groups(session, case_ids)
+    return {
+        kind: [{"label": label, "linked": ", ".join(cases)} for label, cases in grouped.get(kind, [])]
+        for kind in ("suspected_perpetrator", "location", "peer_group")
+    }
+
+
+def agenda_context(
+    session: Session,
+    meeting: Meeting,
+    *,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+    **_: Any,
+) -> dict[str, Any]:
+    sitting = sitting_of(session, meeting)
+    assert sitting is not None and meeting.scheduled_start is not None
+    panel = partnership.panel(sitting.panel_code)
+    settings = partnership.settings
+    lines = agenda_lines(session, sitting, meeting, partnership=partnership)
+    carried, _ = _actions(session, meeting, panel.code, calendar)
+    groups = _groups(session, [case.id for _, _, case in agenda_items(session, sitting)])
+    moved = ""
+    if sitting.held_on != sitting.scheduled_for:
+        moved = (
+            f"This sitting moved from {_day(sitting.scheduled_for, calendar)} (a bank holiday) to "
+            f"{_day(sitting.held_on, calendar)}."
+        )
+    return {
+        "marking": settings.protective_marking,
+        "confidentiality": settings.confidentiality_statement,
+        "partnership": settings.name,
+        "panel": panel.name,
+        "reference": meeting.reference,
+        "date": _day(meeting.scheduled_start, calendar),
+        "time": calendar.local(meeting.scheduled_start).strftime("%H:%M"),
+        "moved_note": moved,
+        "referral_cutoff": calendar.local(sitting.referral_cutoff).strftime("%A %d %B %Y %H:%M"),
+        "updates_cutoff": calendar.local(sitting.updates_cutoff).strftime("%A %d %B %Y %H:%M"),
+        "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
+        "items": [
+            {
+                "number": number,
+                "starts": calendar.local(line.starts).strftime("%H:%M"),
+                "minutes": line.minutes,
+                "section": SECTIONS.get(line.section, line.section),
+                "title": line.title,
+                "risk_level": line.risk_level,
+                "screening_result": line.screening_result,
+                "plan_status": line.plan_status,
+            }
+            for number, line in enumerate(lines, start=1)
+        ],
+        "actions_from_last_time": carried,
+        "perpetrators": groups["suspected_perpetrator"],
+        "locations": groups["location"],
+        "peer_groups": groups["peer_group"],
+    }
+
+
+def _render_agenda(
+    session: Session, meeting: Meeting, *, templates_dir: Path, **context: Any
+) -> RenderedDocument:
+    return render_panel_agenda(
+        templates_dir / PANEL_AGENDA_TEMPLATE, agenda_context(session, meeting, **context)
+    )
+
+
+def _item_updates(
+    session: Session,
+    meeting: Meeting,
+    item_id: int,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    deadline = deadline_for(meeting, partnership, calendar)
+    policy = partnership.agency_updates
+    names = {i.code: i.name for i in policy.risk_indicators}
+    out = []
+    for update in overview(session, meeting, deadline=deadline, now=now, agenda_item_id=item_id):
+        if update.state != "submitted":
+            continue
+        restrictions = [policy.restriction(code).name for code in update.restrictions]
+        detail = update.content.get("restriction_detail", "")
+        out.append(
+            {
+                "agency": update.agency_name,
+                "author": ", ".join(sorted(set(update.authors.values()))),
+                "role": update.content.get("role", ""),
+                "late": update.late,
+                "restricted": bool(update.not_for_family or restrictions),
+                "restriction": "; ".join(restrictions + ([detail] if detail else [])),
+                "current_risks": ", ".join(
+                    names.get(code, code)
+                    for code, rating in update.risk_ratings.items()
+                    if rating == "current"
+                ),
+                "sections": [
+                    {"label": label, "text": update.content[name]}
+                    for name, label in TEXT_FIELDS.items()
+                    if name not in ("role", "restriction_detail") and update.content.get(name)
+                ],
+            }
+        )
+    return out
+
+
+def network_picture(session: Session, case_ids: list[int | None], *, title: str) -> bytes | None:
+    """The peer and location map of these cases, as a PNG (None when nothing is linked)."""
+    cases = {c.id: c for c in session.exec(select(Case).where(Case.id.in_([i for i in case_ids if i])))}  # type: ignore[union-attr]
+    nodes: dict[str, NetworkNode] = {}
+    edges: list[NetworkEdge] = []
+    for case in cases.values():
+        nodes[f"case:{case.reference}"] = NetworkNode(
+            f"case:{case.reference}", case.reference, case.subject_kind
+        )
+    for row in network_links(session, case_ids):
+        source = f"case:{row.case_reference}"
+        if row.kind == "case":
+            target = f"case:{row.linked_reference or row.label.upper()}"
+            nodes.setdefault(target, NetworkNode(target, row.linked_reference or row.label, "child"))
+        else:
+            target = f"{row.kind}:{row.label.casefold()}"
+            nodes.setdefault(target, NetworkNode(target, row.label, row.kind))
+        edges.append(NetworkEdge(source, target, "linked_case" if row.kind == "case" else row.kind))
+    return draw_network(list(nodes.values()), edges, title=title)
+
+
+def panel_minutes_context(
+    session: Session,
+    meeting: Meeting,
+    *,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    version: int,
+    state: str,
+    now: datetime,
+    approved_by: str = "",
+    approved_at: str = "",
+    **_: Any,
+) -> tuple[dict[str, Any], bytes | None]:
+    """The VOLT minutes: attendance, each case with the agencies' updates and the panel's
+    decisions, the contextual picture, and the action log with carried-forward actions."""
+    sitting = sitting_of(session, meeting)
+    assert sitting is not None and meeting.scheduled_start is not None
+    panel = partnership.panel(sitting.panel_code)
+    settings = partnership.settings
+    attendance = [
+        {
+            "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
+            "name": a.name,
+            "role": a.role,
+            "status": ATTENDANCE_WORDS.get(a.status, a.status),  # type: ignore[call-overload]
+        }
+        for a in session.exec(
+            select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
+        )
+    ]
+    items = agenda_items(session, sitting)
+    case_ids = [case.id for _, _, case in items]
+    links_by_case: dict[str, list[dict[str, str]]] = {}
+    for row in network_links(session, case_ids):
+        links_by_case.setdefault(row.case_reference, []).append(
+            {"kind": LINK_WORDS.get(row.kind, row.kind), "label": row.linked_reference or row.label}
+        )
+    cases = []
+    for number, (item, panel_case, case) in enumerate(items, start=1):
+        outcome = item.outcome or {}
+        review = outcome.get("next_review_on") or ""
+        nrm = outcome.get("nrm", "")
+        nrm_text = ""
+        if nrm and nrm != "none":
+            nrm_text = NRM.get(nrm, nrm) + (f": {outcome['nrm_detail']}" if outcome.get("nrm_detail") else "")
+        cases.append(
+            {
+                "number": number,
+                "reference": case.reference,
+                "subject": SUBJECT_KINDS.get(case.subject_kind, case.subject_kind),
+                "name": case.child_name if case.subject_kind == "child" else case.subject_label,
+                "date_of_birth": case.child_date_of_birth.strftime("%d %B %Y")
+                if case.child_date_of_birth
+                else "",
+                "section": "New referral" if item.section == "new_referral" else "Under review",
+                "risk_level": RISK_LEVELS.get(outcome.get("risk_level") or panel_case.risk_level, ""),
+                "screening_result": SCREENING_RESULTS.get(
+                    panel_case.screening_result, panel_case.screening_result
+                ),
+                "plan_status": outcome.get("plan_status") or panel_case.plan_status,
+                "reasons": _referral_reasons(session, panel_case.id),
+                "updates": _item_updates(session, meeting, item.id or 0, partnership, calendar, now),
+                "victims": outcome.get("victims", ""),
+                "offenders": outcome.get("offenders", ""),
+                "locations": outcome.get("locations", ""),
+                "themes": outcome.get("themes", ""),
+                "decision": DECISIONS.get(outcome.get("decision", ""), "Not recorded"),
+                "decision_reason": outcome.get("decision_reason", ""),
+                "nrm": nrm_text,
+                "disruption": outcome.get("disruption", ""),
+                "next_review": _day(date.fromisoformat(review), calendar) if review else "",
+                "links": links_by_case.get(case.reference, []),
+            }
+        )
+    groups = _groups(session, case_ids)
+    carried, log = _actions(session, meeting, panel.code, calendar)
+    following = session.exec(
+        select(PanelSitting)
+        .where(PanelSitting.panel_code == panel.code, PanelSitting.held_on > sitting.held_on)
+        .order_by(PanelSitting.held_on)
+    ).first()
+    circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
+    context = {
+        "marking": settings.protective_marking,
+        "confidentiality": settings.confidentiality_statement,
+        "partnership": settings.name,
+        "panel": panel.name,
+        "reference": meeting.reference,
+        "date": _day(meeting.scheduled_start, calendar),
+        "time": calendar.local(meeting.scheduled_start).strftime("%H:%M"),
+        "chair": _name(session, meeting.chair_id),
+        "minute_taker": _name(session, meeting.minute_taker_id),
+        "version": version,
+        "state": state,
+        "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
+        "approved_by": approved_by,
+        "approved_at": approved_at,
+        "attendance": attendance,
+        "actions_from_last_time": carried,
+        "cases": cases,
+        "perpetrators": groups["suspected_perpetrator"],
+        "locations": groups["location"],
+        "peer_groups": groups["peer_group"],
+        "themes": meeting.details.get("themes", ""),
+        "network_note": NETWORK_NOTE,
+        "actions": log,
+        "next_panel": _day(following.held_on, calendar) if following else "",
+        "circulation": circulation,
+    }
+    picture = network_picture(session, case_ids, title=f"{panel.name} {meeting.reference}")
+    return context, picture
+
+
+def _referral_reasons(session: Session, panel_case_id: int | None) -> str:
+    from bot.panel.models import Referral
+
+    referrals = session.exec(
+        select(Referral).where(Referral.panel_case_id == panel_case_id).order_by(Referral.created_at)
+    ).all()
+    return "\n".join(f"{r.reference}: {r.reasons}" for r in referrals)
+
+
+def _render_minutes(
+    session: Session, meeting: Meeting, *, templates_dir: Path, **context: Any
+) -> RenderedDocument:
+    values, picture = panel_minutes_context(session, meeting, **context)
+    return render_panel_minutes(templates_dir / PANEL_MINUTES_TEMPLATE, values, picture)
+
+
+register_document_kind("panel_minutes", DocumentKind(_render_minutes, approvable=True))
+register_document_kind("panel_agenda", DocumentKind(_render_agenda, approvable=False))

@@ -1,0 +1,373 @@
+"""The Criminal Exploitation Panel through signed Slack requests, on SQLite and PostgreSQL,
+with an injected clock: sittings and invitations, referrals and decisions, the agenda at the
+cut-off, pre-panel updates per item, VOLT recording, minutes with the network picture, and
+cases and actions carried forward to the next sitting."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import docx
+from sqlmodel import Session, func, select
+
+from bot.actions.models import Action
+from bot.agency_updates.models import AgencyUpdate
+from bot.cases.models import Case
+from bot.local_slack.signed_client import StateValue
+from bot.minutes.models import Document
+from bot.panel.jobs import sweep_panels
+from bot.panel.models import NetworkLink, PanelCase, PanelSitting, Referral
+from tests.agency_updates_support import update_values
+from tests.minutes_support import action_values
+from tests.panel_support import (
+    ADMIN,
+    CHAIR,
+    decide,
+    invitation_of,
+    items_of,
+    opened_view,
+    outcome_values,
+    record_attendance,
+    record_item,
+    refer,
+    sitting_for,
+    views_opened,
+)
+
+SOCIAL_WORKER = "U0CSC001"
+POLICE = "U0PPU001"
+CHILD_A, CHILD_B, CHILD_C = "CS-2000001", "CS-2000002", "CS-2000003"
+STANDING = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
+
+
+def _referrals(bot) -> list[Referral]:
+    with Session(bot.runtime.engine) as session:
+        return list(session.exec(select(Referral).order_by(Referral.id)))
+
+
+def _dm_texts(bot, user_id: str) -> list[str]:
+    return [
+        c.args.get("text", "")
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == user_id and c.ok
+    ]
+
+
+def _document(bot, meeting, kind: str, state: str) -> docx.document.Document:
+    with Session(bot.runtime.engine) as session:
+        row = session.exec(
+            select(Document).where(
+                Document.meeting_id == meeting.id, Document.kind == kind, Document.state == state
+            )
+        ).one()
+        return docx.Document(io.BytesIO(row.content))
+
+
+def _all_text(document) -> str:
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_each_panels_next_sitting_opens_once_with_its_standing_agencies_invited(bot) -> None:
+    assert sweep_panels(bot.runtime) == 2  # both panels' next sittings
+    assert sweep_panels(bot.runtime) == 0  # idempotent
+    bot.settle()
+    meeting, sitting = sitting_for(bot, "2026-11-24")
+    assert meeting.reference == "CEP-2026-0001"
+    assert sitting.referral_cutoff == datetime(2026, 11, 17, 17, 0, tzinfo=UTC)
+    created = bot.local_slack.calls_to("conversations.create")
+    assert any(c.args["name"] == "cep-2026-0001" for c in created)
+    with Session(bot.runtime.engine) as session:
+        from bot.convening.models import Invitation
+        from bot.partnership.models import Agency
+
+        codes = set(
+            session.exec(
+                select(Agency.code)
+                .join(Invitation, Invitation.agency_id == Agency.id)
+                .where(Invitation.meeting_id == meeting.id)
+            )
+        )
+    assert codes == set(STANDING)
+    invitations = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if "invitation to panel" in c.args.get("text", "")
+    ]
+    assert {c.args["channel"] for c in invitations} >= {POLICE, "U0LOC001", "U0HLT001"}
+    # a panel's invitation asks for updates per agenda item later, not here
+    assert all("agency_update_open" not in json.dumps(c.args.get("blocks")) for c in invitations)
+
+
+def test_a_sitting_on_a_bank_holiday_moves_and_everyone_is_told(bot, clock) -> None:
+    clock.set(datetime(2029, 12, 19, 9, 0, tzinfo=UTC))  # after the 18 December sitting
+    sweep_panels(bot.runtime)
+    bot.settle()
+    _, sitting = sitting_for(bot, "2030-01-02")
+    assert sitting.scheduled_for.isoformat() == "2030-01-01"
+    notices = [t for t in _dm_texts(bot, POLICE) if "bank holiday" in t]
+    assert len(notices) == 1 and "sits on *Wed 02 Jan 2030 10:00*" in notices[0]
+    channel = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if "bank holiday" in c.args.get("text", "") and not c.args["channel"].startswith("U")
+    ]
+    assert channel, "the notice also goes to the panel's channel"
+
+
+def test_referrals_are_decided_and_a_child_under_review_is_linked_not_duplicated(bot) -> None:
+    sweep_panels(bot.runtime)
+    refer(
+        bot,
+        SOCIAL_WORKER,
+        case_reference=CHILD_A,
+        child_name="Test Child Alpha",
+        links="perpetrator: Adult male T\npeer: Boy known as K",
+    )
+    referral = _referrals(bot)[-1]
+    asks = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == ADMIN and "panel_referral_accept" in json.dumps(c.args.get("blocks"))
+    ]
+    assert len(asks) == 1 and CHILD_A in asks[0].args["text"] + json.dumps(asks[0].args["blocks"])
+    assert "Test Child Alpha" not in json.dumps([c.args for c in bot.local_slack.calls])
+    # someone who is not an administrator cannot decide
+    decide(bot, referral.id or 0, accept=True, user_id=POLICE)
+    assert _referrals(bot)[-1].state == "pending"
+    decide(bot, referral.id or 0, accept=True)
+    decide(bot, referral.id or 0, accept=True)  # a double click decides once
+    assert _referrals(bot)[-1].state == "accepted"
+    assert sum("is accepted" in t for t in _dm_texts(bot, SOCIAL_WORKER)) == 1
+    # a decline needs a reason, and the referrer hears it
+    refer(
+        bot, SOCIAL_WORKER, case_reference=CHILD_C, child_name="Test Child Gamma", risk="low", screening="low"
+    )
+    declined = _referrals(bot)[-1]
+    before = views_opened(bot)
+    bot.slack.block_actions(ADMIN, [{"action_id": "panel_referral_decline", "value": str(declined.id)}])
+    view = opened_view(bot, before)
+    empty = bot.slack.view_submission(ADMIN, view, values={"reason": {"value": StateValue.text("  ")}}).json()
+    assert empty["response_action"] == "errors" and "reason" in empty["errors"]
+    decide(bot, declined.id or 0, accept=False, reason="Below threshold: early help to lead.")
+    assert _referrals(bot)[-1].state == "declined"
+    assert any("Below threshold: early help to lead." in t for t in _dm_texts(bot, SOCIAL_WORKER))
+    # referring the first child again links to the case under review
+    refer(
+        bot,
+        POLICE,
+        case_reference=CHILD_A,
+        reasons="Arrested with a knife.",
+        links="location: Lodge Road park",
+    )
+    again = _referrals(bot)[-1]
+    assert again.state == "accepted" and again.linked_to_existing
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(func.count()).select_from(PanelCase)).one() == 1
+        assert (
+            session.exec(select(func.count()).select_from(Case).where(Case.reference == CHILD_A)).one() == 1
+        )
+        kinds = sorted(link.kind for link in session.exec(select(NetworkLink)))
+    assert kinds == ["location", "peer", "suspected_perpetrator"]
+
+
+def test_a_referral_form_with_problems_says_what_is_wrong_and_stores_nothing(bot) -> None:
+    before = views_opened(bot)
+    bot.slack.command("/panel", "refer", user_id=SOCIAL_WORKER)
+    view = opened_view(bot, before)
+    from tests.panel_support import referral_values
+
+    body = bot.slack.view_submission(
+        SOCIAL_WORKER,
+        view,
+        values=referral_values(case_reference="nonsense", reasons="", links="friend of T"),
+    ).json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) >= {"case_reference", "reasons", "links"}
+    context = bot.slack.view_submission(
+        SOCIAL_WORKER, view, values=referral_values(subject="location", label="")
+    ).json()
+    assert "label" in context["errors"]
+    assert _referrals(bot) == []
+
+
+def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(bot, clock) -> None:
+    sweep_panels(bot.runtime)
+    refer(
+        bot,
+        SOCIAL_WORKER,
+        case_reference=CHILD_A,
+        child_name="Test Child Alpha",
+        links="perpetrator: Adult male T\npeer: Boy known as K",
+    )
+    refer(
+        bot,
+        SOCIAL_WORKER,
+        case_reference=CHILD_B,
+        child_name="Test Child Beta",
+        risk="medium",
+        screening="moderate",
+        links=f"case: {CHILD_A}\nperpetrator: adult male t",
+    )
+    refer(
+        bot,
+        POLICE,
+        subject="location",
+        label="Lodge Road park",
+        reasons="Daily dealing; children seen with adults.",
+        links="peer: Boy known as K",
+    )
+    for referral in _referrals(bot):
+        decide(bot, referral.id or 0, accept=True)
+    meeting, sitting = sitting_for(bot, "2026-11-24")
+
+    # before the cut-off there is no agenda; after it, one agenda with a time per item
+    clock.set(datetime(2026, 11, 17, 16, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    assert items_of(bot, sitting) == {}
+    clock.set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    items = items_of(bot, sitting)
+    assert list(items) == [CHILD_A, CHILD_B, "CTX-2026-0001"]  # higher risk first, contexts last
+    agenda = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("text", "") == f"OFFICIAL-SENSITIVE: agenda for {meeting.reference}"
+    ]
+    assert len(agenda) == 1
+    text = json.dumps(agenda[0].args["blocks"])
+    assert "`10:00` Attendance and confidentiality" in text and "Suspected perpetrators (1 named)" in text
+    assert "Test Child" not in text and "Lodge Road" not in text  # references only in Slack
+    uploads = [c for c in bot.local_slack.calls_to("files.completeUploadExternal") if c.ok]
+    assert any("agenda" in json.dumps(c.args) for c in uploads)
+    agenda_doc = _document(bot, meeting, "panel_agenda", "issued")
+    assert "Adult male T" in _all_text(agenda_doc) and "CTX-2026-0001" in _all_text(agenda_doc)
+
+    # each standing agency gets a button per item; police write one for the first child
+    requests = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == POLICE and "Pre-panel updates" in json.dumps(c.args.get("blocks"))
+    ]
+    assert len(requests) == 1
+    invitation = invitation_of(bot, meeting, "police-ppu")
+    item = items[CHILD_A]
+    before = views_opened(bot)
+    bot.slack.block_actions(
+        POLICE, [{"action_id": f"agency_update_open_{item.id}", "value": f"{invitation.id}:{item.id}"}]
+    )
+    form = opened_view(bot, before)
+    assert CHILD_A in json.dumps(form["blocks"]) and any(b.get("block_id") == "links" for b in form["blocks"])
+    values = update_values(bot)
+    values["links"] = {"value": StateValue.text("location: Wellington Road trap house")}
+    assert bot.slack.view_submission(POLICE, form, values=values).status == 200
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        stored = session.exec(select(AgencyUpdate).where(AgencyUpdate.agenda_item_id == item.id)).one()
+        assert stored.state == "submitted"
+
+    # the panel sits; the chair records each item under VOLT, attendance and themes
+    clock.set(datetime(2026, 11, 24, 12, 30, tzinfo=UTC))
+    refused = bot.slack.command("/panel", f"record {meeting.reference}", user_id=POLICE).json()
+    assert "Only the chair" in refused["text"]
+    recording = bot.slack.command("/panel", f"record {meeting.reference}", user_id=CHAIR).json()
+    assert "panel_record_item_" in json.dumps(recording["blocks"])
+    bad = record_item(bot, CHAIR, items[CHILD_A].id or 0, outcome_values(review=None)).json()
+    assert bad["response_action"] == "errors" and "next_review_on" in bad["errors"]
+    record_item(
+        bot, CHAIR, items[CHILD_A].id or 0, outcome_values(nrm="referred", links="school: Riverside Academy")
+    )
+    record_item(bot, CHAIR, items[CHILD_B].id or 0, outcome_values(risk="medium"))
+    # the chair's draft is refused until every item is recorded
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.settle()
+    assert any("still to record: CTX-2026-0001" in t for t in _dm_texts(bot, CHAIR))
+    record_item(
+        bot, CHAIR, items["CTX-2026-0001"].id or 0, outcome_values("step_down", review=None, risk="low")
+    )
+    record_attendance(
+        bot, CHAIR, meeting, STANDING, "County lines recruitment through a music video channel."
+    )
+    bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
+    action_form = opened_view(bot, views_opened(bot) - 1)
+    bot.slack.view_submission(
+        CHAIR, action_form, values=action_values(POLICE, text="Disruption visit to Lodge Road park")
+    )
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.settle()
+    approve = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == CHAIR and "minutes_approve" in json.dumps(c.args.get("blocks"))
+    ]
+    assert len(approve) == 1
+    draft = _document(bot, meeting, "panel_minutes", "draft")
+    text = _all_text(draft)
+    for expected in (
+        "Victims",
+        "Offenders",
+        "Locations",
+        "Themes",
+        "Test Child Alpha",
+        "Step down",
+        "Referral made",
+        "Child abduction warning notice",
+        "Wellington Road trap house",
+        "Disruption visit to Lodge Road park",
+        "County lines recruitment",
+    ):
+        assert expected in text, expected
+    assert len(draft.inline_shapes) == 1  # the network picture
+    with Session(bot.runtime.engine) as session:
+        document_id = session.exec(select(Document.id).where(Document.kind == "panel_minutes")).one()
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(document_id)}])
+    bot.settle()
+    approved = _document(bot, meeting, "panel_minutes", "approved")
+    assert "APPROVED" in _all_text(approved)
+    downloads = bot.slack.command("/panel", f"minutes {meeting.reference}", user_id=POLICE)
+    bot.settle()
+    assert downloads.status == 200
+    outsider = bot.slack.command("/panel", f"minutes {meeting.reference}", user_id="U0BSC003")
+    bot.settle()
+    assert outsider.status == 200
+
+    # the next sitting opens; at its cut-off the children carry forward, the park does not
+    sweep_panels(bot.runtime)
+    following, next_sitting = sitting_for(bot, "2026-12-08")
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    carried = items_of(bot, next_sitting)
+    assert list(carried) == [CHILD_A, CHILD_B]
+    assert {i.section for i in carried.values()} == {"under_review"}
+    agenda = _all_text(_document(bot, following, "panel_agenda", "issued"))
+    assert "Disruption visit to Lodge Road park" in agenda  # an open action from last time
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(PanelCase).where(PanelCase.state == "stepped_down")).one()
+        assert session.exec(select(func.count()).select_from(Action)).one() == 1
+        assert session.exec(select(func.count()).select_from(PanelSitting)).one() >= 3
+
+
+def test_the_home_tab_shows_the_links_to_panel_members_only(bot) -> None:
+    sweep_panels(bot.runtime)
+    refer(
+        bot,
+        SOCIAL_WORKER,
+        case_reference=CHILD_A,
+        child_name="Test Child Alpha",
+        links="perpetrator: Adult male T",
+    )
+    decide(bot, _referrals(bot)[-1].id or 0, accept=True)
+    for user in (POLICE, "U0BSC003"):
+        bot.slack.event({"type": "app_home_opened", "user": user, "tab": "home"})
+    bot.settle()
+    member = json.dumps(bot.local_slack.home_view(POLICE))
+    assert "Panel network" in member and "Adult male T" in member and CHILD_A in member
+    outsider = bot.local_slack.home_view("U0BSC003")
+    assert outsider is None or "Adult male T" not in json.dumps(outsider)

@@ -1,0 +1,829 @@
+"""The panel's Word minutes and agenda, and the peer and location map drawn into the minutes.
+
+Rendered from realistic contexts of exactly the shape the panel service builds, reopened
+with python-docx and read as a reader would: headings, tables and the one picture. No
+database and no Slack.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import random
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.shared import Cm
+from docx.table import Table
+
+from bot.minutes.documents import TemplateContextError, render, template_variables
+from bot.panel.documents import (
+    PANEL_AGENDA_TEMPLATE,
+    PANEL_AGENDA_VARIABLES,
+    PANEL_MINUTES_TEMPLATE,
+    PANEL_MINUTES_VARIABLES,
+    render_panel_agenda,
+    render_panel_minutes,
+)
+from bot.panel.network import NetworkEdge, NetworkNode, draw_network
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MINUTES = TEMPLATES / PANEL_MINUTES_TEMPLATE
+AGENDA = TEMPLATES / PANEL_AGENDA_TEMPLATE
+MARKING = "OFFICIAL-SENSITIVE"
+CONFIDENTIALITY = (
+    "This record contains personal information shared to safeguard children. "
+    "Do not share it beyond the circulation list."
+)
+NOTE = (
+    "Figure: links between children, peers, suspected perpetrators and locations recorded at "
+    "referral and in updates."
+)
+NO_LINKS = "No links between children, peers, suspected perpetrators or locations were recorded."
+
+MINUTES_HEADINGS = [
+    "Protective marking and confidentiality",
+    "Meeting details",
+    "Attendance",
+    "Actions from last time",
+    "Cases",
+    "Suspected perpetrators",
+    "Locations",
+    "Peer groups",
+    "Themes and intelligence",
+    "Peer and location map",
+    "Action log",
+    "Next panel",
+    "Sign-off and circulation",
+]
+
+
+def _action(
+    number: int, text: str, *, carried_from: str = "", status: str = "open", updates: int = 1
+) -> dict[str, Any]:
+    meeting = carried_from or "CEP-2026-0003"
+    return {
+        "reference": f"{meeting}-A{number:02d}",
+        "text": text,
+        "concerns": "CS-778812",
+        "owner": "DC Lee Grant",
+        "agency": "West Midlands Police",
+        "assigned": "27 Oct 2026",
+        "due": "10 Nov 2026",
+        "completed": "",
+        "status": status,
+        "priority": "High",
+        "escalation_level": 1 if carried_from else 0,
+        "meeting": meeting,
+        "carried_forward": bool(carried_from),
+        "updates": [
+            {
+                "at": f"0{u + 2} Nov 2026 09:15",
+                "by": "DC Lee Grant",
+                "text": f"Visited the address ({u + 1}).",
+            }
+            for u in range(updates)
+        ],
+        "chases": [{"at": "09 Nov 2026 09:00", "to": "DC Lee Grant", "step": "reminder", "via": "slack_dm"}]
+        if carried_from
+        else [],
+    }
+
+
+CARRIED = _action(
+    4, "Share the disruption plan for the Northfield park associate.", carried_from="CEP-2026-0002"
+)
+
+
+def minutes_context() -> dict[str, Any]:
+    """A sitting that reviews a child (stepped up, NRM referral), a location and a peer group."""
+    return {
+        "marking": MARKING,
+        "confidentiality": CONFIDENTIALITY,
+        "partnership": "Birmingham Safeguarding Children Partnership",
+        "panel": "Criminal Exploitation Panel (North)",
+        "reference": "CEP-2026-0003",
+        "date": "Tuesday 24 November 2026",
+        "time": "10:00",
+        "chair": "Priya Shah, Head of Service",
+        "minute_taker": "Tom Reed",
+        "version": 2,
+        "state": "DRAFT",
+        "generated_at": "24 November 2026 at 14:02",
+        "approved_by": "",
+        "approved_at": "",
+        "attendance": [
+            {"agency": "Children's social care", "name": "Priya Shah", "role": "Chair", "status": "Present"},
+            {
+                "agency": "West Midlands Police",
+                "name": "DC Lee Grant",
+                "role": "Force CID",
+                "status": "Present",
+            },
+            {
+                "agency": "Youth Justice Service",
+                "name": "Ana Costa",
+                "role": "Case manager",
+                "status": "Apologies",
+            },
+        ],
+        "actions_from_last_time": [CARRIED],
+        "cases": [
+            {
+                "number": 1,
+                "reference": "CS-778812",
+                "subject": "Child",
+                "name": "Jayden Miller",
+                "date_of_birth": "12 June 2010",
+                "section": "New referral",
+                "risk_level": "High",
+                "screening_result": "Significant risk of criminal exploitation",
+                "plan_status": "Child protection plan",
+                "reasons": "Three missing episodes since October; found in Stoke with cash.",
+                "updates": [
+                    {
+                        "agency": "West Midlands Police",
+                        "author": "DC Lee Grant",
+                        "role": "Force CID",
+                        "late": False,
+                        "restricted": True,
+                        "restriction": "Police intelligence: not to be shared with the family",
+                        "current_risks": "Repeated missing episodes, Weapons",
+                        "sections": [
+                            {
+                                "label": "Police intelligence",
+                                "text": "Seen with a known county lines associate.",
+                            }
+                        ],
+                    },
+                    {
+                        "agency": "Northfield Academy",
+                        "author": "Jo Patel",
+                        "role": "Designated safeguarding lead",
+                        "late": True,
+                        "restricted": False,
+                        "restriction": "",
+                        "current_risks": "",
+                        "sections": [
+                            {"label": "School attendance", "text": "Attendance 71% this term."},
+                            {"label": "Views of the child and family", "text": "Mother is frightened."},
+                        ],
+                    },
+                ],
+                "victims": "Jayden is groomed to carry drugs out of area.",
+                "offenders": "Adult male known as 'T', 19, drives a grey Audi.",
+                "locations": "Northfield park; a flat on Bristol Road.",
+                "themes": "Out-of-area drug running on school days.",
+                "decision": "Step up",
+                "decision_reason": "Risk has risen since the last review.",
+                "nrm": "NRM referral made by children's social care on 20 November 2026",
+                "disruption": "Child abduction warning notice to 'T'.",
+                "next_review": "Tuesday 22 December 2026",
+                "links": [{"kind": "Location", "label": "Northfield park"}],
+            },
+            {
+                "number": 2,
+                "reference": "CX-000045",
+                "subject": "Location",
+                "name": "Northfield park",
+                "date_of_birth": "",
+                "section": "Under review",
+                "risk_level": "Medium",
+                "screening_result": "Location of concern",
+                "plan_status": "Disruption plan",
+                "reasons": "Used to recruit children after school.",
+                "updates": [],
+                "victims": "Two children seen there after dark.",
+                "offenders": "",
+                "locations": "The skate park and the car park behind it.",
+                "themes": "",
+                "decision": "Step down",
+                "decision_reason": "No sightings for six weeks after patrols.",
+                "nrm": "",
+                "disruption": "",
+                "next_review": "Tuesday 26 January 2027",
+                "links": [],
+            },
+            {
+                "number": 3,
+                "reference": "CX-000046",
+                "subject": "Peer group",
+                "name": "The Bristol Road group",
+                "date_of_birth": "",
+                "section": "Under review",
+                "risk_level": "High",
+                "screening_result": "Peer group of concern",
+                "plan_status": "Contextual safeguarding plan",
+                "reasons": "Older members recruit younger children.",
+                "updates": [],
+                "victims": "Jayden Miller.",
+                "offenders": "Two older members.",
+                "locations": "Bristol Road.",
+                "themes": "Recruitment through social media.",
+                "decision": "Continue under review",
+                "decision_reason": "Work with the group has only just started.",
+                "nrm": "",
+                "disruption": "Detached youth work on Friday evenings.",
+                "next_review": "Tuesday 22 December 2026",
+                "links": [{"kind": "Child", "label": "CS-778812"}],
+            },
+        ],
+        "perpetrators": [{"label": "'T', adult male, 19", "linked": "CS-778812, CX-000046"}],
+        "locations": [{"label": "Northfield park", "linked": "CS-778812, CX-000045"}],
+        "peer_groups": [{"label": "The Bristol Road group", "linked": "CS-778812, CX-000046"}],
+        "themes": "A rise in recruitment through social media across the north of the city.",
+        "network_picture": "",
+        "network_note": NOTE,
+        "actions": [
+            CARRIED,
+            _action(1, "Make the NRM referral for CS-778812.", status="done", updates=3),
+            _action(2, "Patrol Northfield park after school for four weeks.", updates=0),
+        ],
+        "next_panel": "Tuesday 22 December 2026",
+        "circulation": [
+            {"name": "Priya Shah", "agency": "Children's social care"},
+            {"name": "DC Lee Grant", "agency": "West Midlands Police"},
+        ],
+    }
+
+
+def agenda_context() -> dict[str, Any]:
+    """The agenda of the same sitting, moved off a bank holiday."""
+    sections = [
+        ("Actions from last time", "Open actions from CEP-2026-0002", 5, "", "", ""),
+        ("New referrals", "CS-778812 (Child)", 20, "High", "Significant risk", "Child protection plan"),
+        ("Children under review", "CS-660021 (Child)", 15, "Medium", "Moderate risk", "Child in need"),
+        ("Locations", "CX-000045 Northfield park", 10, "Medium", "Location of concern", "Disruption plan"),
+        ("Themes and intelligence", "Themes and intelligence", 10, "", "", ""),
+    ]
+    starts = ["10:00", "10:05", "10:25", "10:40", "10:50"]
+    return {
+        "marking": MARKING,
+        "confidentiality": CONFIDENTIALITY,
+        "partnership": "Birmingham Safeguarding Children Partnership",
+        "panel": "Criminal Exploitation Panel (North)",
+        "reference": "CEP-2026-0003",
+        "date": "Tuesday 29 December 2026",
+        "time": "10:00",
+        "moved_note": "Moved from Monday 28 December 2026 (bank holiday) to the next working day.",
+        "referral_cutoff": "Monday 21 December 2026 at 17:00",
+        "updates_cutoff": "Wednesday 23 December 2026 at 17:00",
+        "generated_at": "22 December 2026 at 09:00",
+        "items": [
+            {
+                "number": n + 1,
+                "starts": starts[n],
+                "minutes": minutes,
+                "section": section,
+                "title": title,
+                "risk_level": risk,
+                "screening_result": screening,
+                "plan_status": plan,
+            }
+            for n, (section, title, minutes, risk, screening, plan) in enumerate(sections)
+        ],
+        "actions_from_last_time": [CARRIED],
+        "perpetrators": [{"label": "'T', adult male, 19", "linked": "CS-778812"}],
+        "locations": [{"label": "Northfield park", "linked": "CS-778812, CX-000045"}],
+        "peer_groups": [],
+    }
+
+
+def network() -> tuple[list[NetworkNode], list[NetworkEdge]]:
+    nodes = [
+        NetworkNode("CS-778812", "CS-778812", "child"),
+        NetworkNode("CS-660021", "CS-660021", "child"),
+        NetworkNode("peer:1", "Peer A", "peer"),
+        NetworkNode("perp:1", "'T'", "suspected_perpetrator"),
+        NetworkNode("loc:1", "Northfield park", "location"),
+        NetworkNode("school:1", "Northfield Academy", "school"),
+        NetworkNode("group:1", "Bristol Road group", "peer_group"),
+    ]
+    edges = [
+        NetworkEdge("CS-778812", "peer:1", "peer"),
+        NetworkEdge("CS-778812", "perp:1", "suspected_perpetrator"),
+        NetworkEdge("CS-660021", "perp:1", "suspected_perpetrator"),
+        NetworkEdge("CS-778812", "loc:1", "location"),
+        NetworkEdge("CS-660021", "school:1", "school"),
+        NetworkEdge("CS-778812", "group:1", "peer_group"),
+        NetworkEdge("CS-778812", "CS-660021", "linked_case"),
+    ]
+    return nodes, edges
+
+
+@pytest.fixture(scope="module")
+def network_png() -> bytes:
+    png = draw_network(*network(), title="Peer and location map")
+    assert png is not None
+    return png
+
+
+def _open(content: bytes) -> DocumentObject:
+    return Document(io.BytesIO(content))
+
+
+def _tables_with_header(document: DocumentObject, *header: str) -> list[Table]:
+    """Every table whose first row starts with these cells (the case tables repeat per case)."""
+    return [
+        table
+        for table in document.tables
+        if tuple(cell.text for cell in table.rows[0].cells[: len(header)]) == header
+    ]
+
+
+def _table(document: DocumentObject, *header: str) -> Table:
+    tables = _tables_with_header(document, *header)
+    assert len(tables) == 1, f"{len(tables)} tables start with {header}"
+    return tables[0]
+
+
+def _rows(table: Table) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def _texts(document: DocumentObject) -> list[str]:
+    return [p.text for p in document.paragraphs]
+
+
+def _all_text(document: DocumentObject) -> str:
+    parts = _texts(document)
+    for table in document.tables:
+        parts.extend(cell.text for row in table.rows for cell in row.cells)
+    for section in document.sections:
+        parts.extend(p.text for p in section.header.paragraphs)
+        parts.extend(p.text for p in section.footer.paragraphs)
+    return "\n".join(parts)
+
+
+def _case_blocks(document: DocumentObject) -> dict[str, list[tuple[str, str]]]:
+    """Each case's paragraphs (style, text), from its Heading 2 to the next heading at level 1 or 2."""
+    blocks: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] | None = None
+    for paragraph in document.paragraphs:
+        style = paragraph.style.name
+        if style == "Heading 2" and paragraph.text[:1].isdigit():
+            current = blocks.setdefault(paragraph.text, [])
+        elif style in {"Heading 1", "Heading 2"}:
+            current = None
+        elif current is not None:
+            current.append((style, paragraph.text))
+    return blocks
+
+
+def _under(block: list[tuple[str, str]], heading: str) -> str:
+    """The text of the first paragraph after a Heading 3 in one case's block."""
+    index = block.index(("Heading 3", heading))
+    return block[index + 1][1]
+
+
+# (a) the templates and the code agree on every top-level name
+
+
+def test_minutes_template_uses_exactly_the_declared_variables() -> None:
+    assert template_variables(MINUTES) == set(PANEL_MINUTES_VARIABLES)
+    assert set(minutes_context()) == set(PANEL_MINUTES_VARIABLES)
+
+
+def test_agenda_template_uses_exactly_the_declared_variables() -> None:
+    assert template_variables(AGENDA) == set(PANEL_AGENDA_VARIABLES)
+    assert set(agenda_context()) == set(PANEL_AGENDA_VARIABLES)
+
+
+def test_a_context_missing_a_name_is_refused() -> None:
+    context = minutes_context()
+    del context["next_panel"]
+    with pytest.raises(TemplateContextError, match="next_panel"):
+        render_panel_minutes(MINUTES, context, None)
+
+
+def test_an_image_and_a_value_of_the_same_name_are_refused(network_png: bytes) -> None:
+    with pytest.raises(TemplateContextError, match="network_picture"):
+        render(MINUTES, minutes_context(), images={"network_picture": network_png})
+
+
+# (b) the minutes as a reader finds them
+
+
+@pytest.fixture(scope="module")
+def minutes(network_png: bytes) -> DocumentObject:
+    return _open(render_panel_minutes(MINUTES, minutes_context(), network_png).content)
+
+
+def test_minutes_are_marked_on_every_page_and_headed_in_order(minutes: DocumentObject) -> None:
+    for section in minutes.sections:
+        header = "\n".join(p.text for p in section.header.paragraphs)
+        footer = "\n".join(p.text for p in section.footer.paragraphs)
+        assert MARKING in header and "CEP-2026-0003" in header
+        assert MARKING in footer and "Version 2 · DRAFT · generated 24 November 2026 at 14:02" in footer
+    title = [p.text for p in minutes.paragraphs if p.style.name == "Title"]
+    assert title == ["Criminal Exploitation Panel (North): minutes CEP-2026-0003"]
+    assert [p.text for p in minutes.paragraphs if p.style.name == "Heading 1"] == MINUTES_HEADINGS
+    assert MARKING in _texts(minutes) and CONFIDENTIALITY in _texts(minutes)
+    assert "{{" not in _all_text(minutes) and "{%" not in _all_text(minutes)
+
+
+def test_minutes_meeting_details_and_attendance(minutes: DocumentObject) -> None:
+    details = dict(_rows(_table(minutes, "Panel")))
+    assert details == {
+        "Panel": "Criminal Exploitation Panel (North)",
+        "Date": "Tuesday 24 November 2026",
+        "Time": "10:00",
+        "Chair": "Priya Shah, Head of Service",
+        "Minute-taker": "Tom Reed",
+    }
+    assert _rows(_table(minutes, "Agency", "Name")) == [
+        ["Agency", "Name", "Role", "Status"],
+        ["Children's social care", "Priya Shah", "Chair", "Present"],
+        ["West Midlands Police", "DC Lee Grant", "Force CID", "Present"],
+        ["Youth Justice Service", "Ana Costa", "Case manager", "Apologies"],
+    ]
+
+
+def test_minutes_list_actions_from_last_time(minutes: DocumentObject) -> None:
+    assert _rows(_table(minutes, "Ref", "Action", "Owner")) == [
+        ["Ref", "Action", "Owner", "Agency", "Due", "Status", "Raised at"],
+        [
+            "CEP-2026-0002-A04",
+            "Share the disruption plan for the Northfield park associate.",
+            "DC Lee Grant",
+            "West Midlands Police",
+            "10 Nov 2026",
+            "open",
+            "CEP-2026-0002",
+        ],
+    ]
+
+
+def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) -> None:
+    blocks = _case_blocks(minutes)
+    assert list(blocks) == ["1. CS-778812 — Child", "2. CX-000045 — Location", "3. CX-000046 — Peer group"]
+    for block in blocks.values():
+        headings = [text for style, text in block if style == "Heading 3"]
+        assert headings == [
+            "Reasons for discussion",
+            "Agency updates",
+            "Victims",
+            "Offenders",
+            "Locations",
+            "Themes",
+            "Decisions",
+        ]
+    child = blocks["1. CS-778812 — Child"]
+    assert _under(child, "Victims") == "Jayden is groomed to carry drugs out of area."
+    assert _under(child, "Offenders") == "Adult male known as 'T', 19, drives a grey Audi."
+    assert _under(child, "Locations") == "Northfield park; a flat on Bristol Road."
+    assert _under(child, "Themes") == "Out-of-area drug running on school days."
+    location = blocks["2. CX-000045 — Location"]
+    assert _under(location, "Offenders") == "Nothing recorded."  # an empty heading says so
+    assert _under(location, "Themes") == "Nothing recorded."
+    assert _under(location, "Agency updates") == "No agency updates were received for this panel."
+    details = [dict(_rows(table)) for table in _tables_with_header(minutes, "Name")]
+    assert [d["Name"] for d in details] == ["Jayden Miller", "Northfield park", "The Bristol Road group"]
+    assert details[0] == {
+        "Name": "Jayden Miller",
+        "Date of birth": "12 June 2010",
+        "Section": "New referral",
+        "Risk level": "High",
+        "Screening result": "Significant risk of criminal exploitation",
+        "Plan status": "Child protection plan",
+    }
+    assert details[1]["Date of birth"] == "Not recorded"
+    assert details[1]["Section"] == "Under review"
+
+
+def test_agency_updates_show_restrictions_and_lateness(minutes: DocumentObject) -> None:
+    child = _case_blocks(minutes)["1. CS-778812 — Child"]
+    texts = [text for _, text in child]
+    police, school = texts.index("West Midlands Police"), texts.index("Northfield Academy")
+    assert ("Heading 4", "West Midlands Police") in child
+    flagged = [text for text in texts if text.startswith("NOT FOR THE FAMILY")]
+    assert flagged == ["NOT FOR THE FAMILY: Police intelligence: not to be shared with the family"]
+    assert police < texts.index(flagged[0]) < school  # under the agency it restricts, not the school
+    assert "Current risks: Repeated missing episodes, Weapons" in texts
+    assert "Shared by: DC Lee Grant, Force CID" in texts
+    assert "Shared by: Jo Patel, Designated safeguarding lead (received after the cut-off)" in texts
+    assert texts[texts.index("Police intelligence") + 1] == "Seen with a known county lines associate."
+    assert texts[texts.index("School attendance") + 1] == "Attendance 71% this term."
+    assert sum(text.startswith("Current risks") for text in texts) == 1  # the school gave none
+
+
+def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentObject) -> None:
+    decisions = [
+        dict(_rows(table)) for table in _tables_with_header(minutes, "Step up, continue or step down")
+    ]
+    assert decisions == [
+        {
+            "Step up, continue or step down": "Step up",
+            "Reason": "Risk has risen since the last review.",
+            "National Referral Mechanism": "NRM referral made by children's social care on 20 November 2026",
+            "Disruption": "Child abduction warning notice to 'T'.",
+            "Next review": "Tuesday 22 December 2026",
+        },
+        {
+            "Step up, continue or step down": "Step down",
+            "Reason": "No sightings for six weeks after patrols.",
+            "National Referral Mechanism": "No referral",
+            "Disruption": "None agreed",
+            "Next review": "Tuesday 26 January 2027",
+        },
+        {
+            "Step up, continue or step down": "Continue under review",
+            "Reason": "Work with the group has only just started.",
+            "National Referral Mechanism": "No referral",
+            "Disruption": "Detached youth work on Friday evenings.",
+            "Next review": "Tuesday 22 December 2026",
+        },
+    ]
+    bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
+    assert bullets[:2] == ["Location: Northfield park", "Child: CS-778812"]
+
+
+def test_perpetrators_locations_peer_groups_and_themes(minutes: DocumentObject) -> None:
+    assert _rows(_table(minutes, "Suspected perpetrator")) == [
+        ["Suspected perpetrator", "Linked cases"],
+        ["'T', adult male, 19", "CS-778812, CX-000046"],
+    ]
+    assert _rows(_table(minutes, "Location", "Linked cases"))[1] == [
+        "Northfield park",
+        "CS-778812, CX-000045",
+    ]
+    assert _rows(_table(minutes, "Peer group", "Linked cases"))[1] == [
+        "The Bristol Road group",
+        "CS-778812, CX-000046",
+    ]
+    texts = _texts(minutes)
+    assert texts[texts.index("Themes and intelligence") + 1] == minutes_context()["themes"]
+
+
+def test_action_log_marks_carried_forward_actions(minutes: DocumentObject) -> None:
+    rows = _rows(_table(minutes, "Ref", "Action", "Concerns"))
+    assert rows[0] == ["Ref", "Action", "Concerns", "Owner", "Due", "Status", "Priority"]
+    assert [row[0] for row in rows[1:]] == ["CEP-2026-0002-A04", "CEP-2026-0003-A01", "CEP-2026-0003-A02"]
+    assert rows[1][1] == (
+        "Share the disruption plan for the Northfield park associate. (carried forward from CEP-2026-0002)"
+    )
+    assert rows[2][1] == "Make the NRM referral for CS-778812."  # raised at this panel: no mark
+    assert rows[2][3] == "DC Lee Grant, West Midlands Police"
+    assert rows[2][5] == "done"
+    texts = _texts(minutes)
+    assert "Raised at: CEP-2026-0002 (carried forward); priority High; escalation level 1." in texts
+    assert "Raised at: CEP-2026-0003; priority High; escalation level 0." in texts
+    updates = [_rows(table) for table in _tables_with_header(minutes, "When", "By", "Update")]
+    assert [len(table) - 1 for table in updates] == [1, 3]  # the third action has none
+    assert "No updates recorded." in texts
+    chases = _tables_with_header(minutes, "Chased", "To whom")
+    assert [_rows(table)[1] for table in chases] == [
+        ["09 Nov 2026 09:00", "DC Lee Grant", "reminder", "slack_dm"]
+    ]
+    assert texts.count("No chases sent.") == 2
+
+
+def test_next_panel_circulation_and_draft_sign_off(minutes: DocumentObject) -> None:
+    texts = _texts(minutes)
+    assert texts[texts.index("Next panel") + 1] == "Tuesday 22 December 2026"
+    bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
+    assert bullets[-2:] == ["Priya Shah, Children's social care", "DC Lee Grant, West Midlands Police"]
+    assert "DRAFT: not yet approved by the chair (Priya Shah, Head of Service)." in texts
+
+
+def test_approved_minutes_name_the_approver() -> None:
+    context = minutes_context() | {
+        "state": "APPROVED",
+        "approved_by": "Priya Shah",
+        "approved_at": "25 Nov 2026",
+    }
+    texts = _texts(_open(render_panel_minutes(MINUTES, context, None).content))
+    assert "Approved by Priya Shah on 25 Nov 2026." in texts
+    assert not any(text.startswith("DRAFT") for text in texts)
+
+
+# (c) the peer and location map
+
+
+def test_minutes_carry_exactly_one_picture_about_16_cm_wide(minutes: DocumentObject) -> None:
+    assert len(minutes.inline_shapes) == 1
+    picture = minutes.inline_shapes[0]
+    assert abs(picture.width - Cm(16)) < Cm(0.1)
+    assert abs(picture.height / picture.width - 1100 / 1600) < 0.01
+    texts = _texts(minutes)
+    assert NOTE in texts
+    assert NO_LINKS not in texts
+
+
+def test_the_picture_in_the_document_is_the_png_drawn(network_png: bytes) -> None:
+    content = render_panel_minutes(MINUTES, minutes_context(), network_png).content
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        media = [archive.read(name) for name in archive.namelist() if name.startswith("word/media/")]
+    assert media == [network_png]
+
+
+def test_minutes_without_a_picture_say_no_links_were_recorded() -> None:
+    document = _open(render_panel_minutes(MINUTES, minutes_context(), None).content)
+    assert len(document.inline_shapes) == 0
+    texts = _texts(document)
+    assert NO_LINKS in texts
+    assert NOTE not in texts
+
+
+def test_a_placeholder_in_the_context_is_replaced_by_the_picture(network_png: bytes) -> None:
+    context = minutes_context() | {"network_picture": "placeholder text"}
+    document = _open(render_panel_minutes(MINUTES, context, network_png).content)
+    assert len(document.inline_shapes) == 1
+    assert "placeholder text" not in _all_text(document)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def test_draw_network_makes_a_png_of_the_designed_size(network_png: bytes) -> None:
+    assert network_png.startswith(b"\x89PNG")
+    width, height = _png_size(network_png)
+    assert abs(width - 1600) <= 2 and abs(height - 1100) <= 2
+
+
+def test_draw_network_is_deterministic_whatever_the_input_order(network_png: bytes) -> None:
+    nodes, edges = network()
+    assert draw_network(nodes, edges, title="Peer and location map") == network_png
+    shuffler = random.Random(3)
+    shuffled_nodes, shuffled_edges = nodes[:], [NetworkEdge(e.b, e.a, e.kind) for e in edges]
+    shuffler.shuffle(shuffled_nodes)
+    shuffler.shuffle(shuffled_edges)
+    assert draw_network(shuffled_nodes, shuffled_edges, title="Peer and location map") == network_png
+    assert draw_network(nodes, edges[:-1], title="Peer and location map") != network_png
+
+
+def test_draw_network_without_links_draws_nothing() -> None:
+    nodes, _ = network()
+    assert draw_network(nodes, []) is None
+    assert draw_network([], []) is None
+
+
+def test_draw_network_refuses_a_link_to_an_unknown_node_or_kind() -> None:
+    nodes, edges = network()
+    with pytest.raises(ValueError, match="not a node"):
+        draw_network(nodes, [*edges, NetworkEdge("CS-778812", "nobody", "peer")])
+    with pytest.raises(ValueError, match="node kind"):
+        draw_network([*nodes, NetworkNode("x", "X", "dog")], edges)
+    with pytest.raises(ValueError, match="edge kind"):
+        draw_network(nodes, [NetworkEdge("CS-778812", "peer:1", "friend")])
+
+
+def test_draw_network_copes_with_a_large_panel() -> None:
+    nodes = [NetworkNode(f"child:{n}", f"CS-{700000 + n}", "child") for n in range(60)]
+    kinds = ["peer", "suspected_perpetrator", "location", "school", "peer_group"]
+    nodes += [NetworkNode(f"ctx:{n}", f"Context {n}", kinds[n % 5]) for n in range(140)]
+    edges = [NetworkEdge(f"child:{n % 60}", f"ctx:{n}", kinds[n % 5]) for n in range(140)]
+    edges += [NetworkEdge(f"child:{n}", f"ctx:{(n * 7) % 140}", kinds[(n * 7) % 5]) for n in range(60)]
+    png = draw_network(nodes, edges)
+    assert png is not None
+    assert _png_size(png)[0] == pytest.approx(1600, abs=2)
+
+
+# (d) typed text is text
+
+
+HOSTILE = "{{ 7*7 }} <w:p> & {% if x %}"
+
+
+def test_typed_text_appears_literally_in_the_minutes(network_png: bytes) -> None:
+    context = copy.deepcopy(minutes_context())
+    context["cases"][0]["reasons"] = HOSTILE
+    context["cases"][0]["victims"] = "<w:p>&amp;</w:p>"
+    context["cases"][0]["updates"][0]["sections"][0]["text"] = HOSTILE + "\nsecond line"
+    context["actions"][1]["text"] = HOSTILE
+    context["attendance"][0]["name"] = "{{ marking }}"
+    context["themes"] = "{%p endif %}"
+    document = _open(render_panel_minutes(MINUTES, context, network_png).content)
+    texts = _texts(document)
+    assert HOSTILE in texts
+    assert HOSTILE + "\nsecond line" in texts
+    assert "{%p endif %}" in texts
+    child = _case_blocks(document)["1. CS-778812 — Child"]
+    assert _under(child, "Victims") == "<w:p>&amp;</w:p>"
+    assert _rows(_table(document, "Ref", "Action", "Concerns"))[2][1] == HOSTILE
+    assert _rows(_table(document, "Agency", "Name"))[1][1] == "{{ marking }}"
+    assert "49" not in _all_text(document)
+    # The structure is untouched: the same rows, the same one picture.
+    assert len(_table(document, "Ref", "Action", "Concerns").rows) == 4
+    assert len(document.inline_shapes) == 1
+
+
+def test_typed_text_appears_literally_in_the_agenda() -> None:
+    context = copy.deepcopy(agenda_context())
+    context["items"][1]["title"] = HOSTILE
+    context["moved_note"] = "<b>moved</b> & {{ date }}"
+    document = _open(render_panel_agenda(AGENDA, context).content)
+    assert _rows(_table(document, "Item"))[2][4] == HOSTILE
+    assert "Date moved: <b>moved</b> & {{ date }}" in _texts(document)
+    assert "49" not in _all_text(document)
+
+
+# (e) the agenda
+
+
+@pytest.fixture(scope="module")
+def agenda() -> DocumentObject:
+    return _open(render_panel_agenda(AGENDA, agenda_context()).content)
+
+
+def test_agenda_is_marked_and_has_its_details(agenda: DocumentObject) -> None:
+    for section in agenda.sections:
+        assert MARKING in "\n".join(p.text for p in section.header.paragraphs)
+        assert MARKING in "\n".join(p.text for p in section.footer.paragraphs)
+    assert [p.text for p in agenda.paragraphs if p.style.name == "Title"] == [
+        "Criminal Exploitation Panel (North): agenda CEP-2026-0003"
+    ]
+    assert [p.text for p in agenda.paragraphs if p.style.name == "Heading 1"] == [
+        "Protective marking and confidentiality",
+        "Meeting details",
+        "Agenda",
+        "Actions from last time",
+        "Suspected perpetrators",
+        "Locations",
+        "Peer groups",
+    ]
+    details = dict(_rows(_table(agenda, "Panel")))
+    assert details["Date"] == "Tuesday 29 December 2026"
+    assert details["Referral cut-off"] == "Monday 21 December 2026 at 17:00"
+    assert details["Agency updates cut-off"] == "Wednesday 23 December 2026 at 17:00"
+    assert "Date moved: Moved from Monday 28 December 2026 (bank holiday) to the next working day." in _texts(
+        agenda
+    )
+
+
+def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
+    rows = _rows(_table(agenda, "Item"))
+    assert rows[0] == [
+        "Item",
+        "Starts",
+        "Minutes",
+        "Section",
+        "Title",
+        "Risk level",
+        "Screening",
+        "Plan status",
+    ]
+    assert rows[1:] == [
+        ["1", "10:00", "5", "Actions from last time", "Open actions from CEP-2026-0002", "", "", ""],
+        [
+            "2",
+            "10:05",
+            "20",
+            "New referrals",
+            "CS-778812 (Child)",
+            "High",
+            "Significant risk",
+            "Child protection plan",
+        ],
+        [
+            "3",
+            "10:25",
+            "15",
+            "Children under review",
+            "CS-660021 (Child)",
+            "Medium",
+            "Moderate risk",
+            "Child in need",
+        ],
+        [
+            "4",
+            "10:40",
+            "10",
+            "Locations",
+            "CX-000045 Northfield park",
+            "Medium",
+            "Location of concern",
+            "Disruption plan",
+        ],
+        ["5", "10:50", "10", "Themes and intelligence", "Themes and intelligence", "", "", ""],
+    ]
+
+
+def test_agenda_lists_carried_actions_and_contexts(agenda: DocumentObject) -> None:
+    carried = _rows(_table(agenda, "Ref", "Action", "Owner"))
+    assert [row[0] for row in carried[1:]] == ["CEP-2026-0002-A04"]
+    assert _rows(_table(agenda, "Suspected perpetrator"))[1:] == [["'T', adult male, 19", "CS-778812"]]
+    assert _rows(_table(agenda, "Location", "Linked cases"))[1:] == [
+        ["Northfield park", "CS-778812, CX-000045"]
+    ]
+    assert not _tables_with_header(agenda, "Peer group")
+    assert "No peer groups were recorded for this panel." in _texts(agenda)
+
+
+def test_agenda_without_a_move_or_carried_actions_says_so() -> None:
+    context = agenda_context() | {"moved_note": "", "actions_from_last_time": [], "perpetrators": []}
+    document = _open(render_panel_agenda(AGENDA, context).content)
+    texts = _texts(document)
+    assert not any(text.startswith("Date moved") for text in texts)
+    assert "No open actions were carried forward from earlier panels." in texts
+    assert "No suspected perpetrators were recorded for this panel." in texts
+    assert not _tables_with_header(document, "Ref")
