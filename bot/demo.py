@@ -19,6 +19,7 @@ from bot.clock import SettableClock
 from bot.convening.jobs import sweep_invitations
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.offline import SAMPLE_CHILD_NAME, OfflineBot, open_strategy_form, strategy_form_values
+from bot.panel import offline as panel_offline
 from bot.partnership.models import Agency
 
 # The demo's people come from the sample partnership in schedules/.
@@ -438,6 +439,309 @@ def step_chase_actions(bot: OfflineBot) -> None:
     _say(f"the owner marks it done -> {done.status if done else '?'}; chasing stops")
 
 
+# --------------------------------------------------------------------------------- panel
+
+PANEL_CHILDREN = [
+    (
+        "CS-1234567",
+        SAMPLE_CHILD_NAME,
+        "high",
+        "significant",
+        "perpetrator: Adult male known as T\ncase: CS-7654321",
+    ),
+    (
+        "CS-7654321",
+        "Amara Test-Child",
+        "high",
+        "moderate",
+        "perpetrator: adult male known as t\nlocation: Lodge Road park",
+    ),
+    ("CS-5550001", "Kai Test-Example", "medium", "moderate", "peer: Older boy known as Dee"),
+]
+
+
+def _panel_meeting(bot: OfflineBot, held_on: str) -> tuple[Meeting, Any]:
+    from bot.panel.models import PanelSitting
+
+    with Session(bot.runtime.engine) as session:
+        for sitting, meeting in session.exec(
+            select(PanelSitting, Meeting).join(Meeting, Meeting.id == PanelSitting.meeting_id)
+        ).all():
+            if sitting.panel_code == panel_offline.PANEL and sitting.held_on.isoformat() == held_on:
+                return meeting, sitting
+    raise RuntimeError(f"no panel sitting on {held_on}")
+
+
+def step_panel_sittings(bot: OfflineBot) -> None:
+    """Each panel's next sitting opens as a meeting: standing agencies invited, a channel."""
+    from bot.panel.jobs import sweep_panels
+
+    opened = sweep_panels(bot.runtime)
+    bot.settle()
+    _say(f"the sweep opened {opened} sitting(s); /panel next (any partner):")
+    answer = bot.slack.command("/panel", "next", user_id=POLICE_PPU).json()
+    _say(textwrap.indent(answer["text"], "  | "))
+    meeting, _ = _panel_meeting(bot, "2026-11-24")
+    invited = {
+        c.args["channel"]
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if f"invitation to panel {meeting.reference}" in c.args.get("text", "")
+    }
+    _say(
+        f"{meeting.reference}: invitations to {len(invited)} standing members, "
+        f"channel #{meeting.reference.lower()}"
+    )
+
+
+def step_panel_referrals(bot: OfflineBot) -> None:
+    """Three children and a location are referred; the administrator accepts them, declines one
+    below threshold, and a second referral of a child under review joins the first."""
+    from bot.panel.models import Referral
+
+    for reference, name, risk, screening, links in PANEL_CHILDREN:
+        panel_offline.refer(
+            bot,
+            SOCIAL_WORKER,
+            case_reference=reference,
+            child_name=name,
+            risk=risk,
+            screening=screening,
+            links=links,
+        )
+    panel_offline.refer(
+        bot,
+        POLICE_PPU,
+        subject="location",
+        label="Lodge Road park",
+        reasons="Daily dealing; children seen with adults in cars.",
+        links="perpetrator: Adult male known as T",
+    )
+    panel_offline.refer(
+        bot,
+        SOCIAL_WORKER,
+        case_reference="CS-5550002",
+        child_name="Noah Test-Decline",
+        risk="low",
+        screening="low",
+        reasons="One missing episode; no exploitation indicators.",
+    )
+    with Session(bot.runtime.engine) as session:
+        referrals = session.exec(select(Referral).order_by(Referral.id)).all()
+    asks = bot.local_slack.calls_to("chat.postMessage")
+    ask = next(
+        c
+        for c in asks
+        if c.args.get("channel") == panel_offline.ADMIN
+        and "panel_referral_accept" in json.dumps(c.args.get("blocks"))
+    )
+    _say("the administrator's DM:")
+    _say(textwrap.indent(blocks_as_text(ask.args["blocks"]), "  | "))
+    for referral in referrals[:-1]:
+        panel_offline.decide(bot, referral.id or 0, accept=True)
+    panel_offline.decide(
+        bot, referrals[-1].id or 0, accept=False, reason="Below threshold: early help to lead."
+    )
+    panel_offline.refer(
+        bot,
+        LOCATE,
+        case_reference="CS-1234567",
+        reasons="Missing again overnight; found in Coventry.",
+        links="location: Wellington Road flat",
+    )
+    with Session(bot.runtime.engine) as session:
+        for referral in session.exec(select(Referral).order_by(Referral.id)):
+            linked = " (linked to the case already under review)" if referral.linked_to_existing else ""
+            _say(f"{referral.reference}: {referral.subject_kind} -> {referral.state}{linked}")
+
+
+def step_panel_agenda(bot: OfflineBot) -> None:
+    """At the referral cut-off the agenda goes out, and each agency is asked per item."""
+    from bot.panel.jobs import sweep_panels
+
+    bot.clock.set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    meeting, _ = _panel_meeting(bot, "2026-11-24")
+    agenda = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("text") == f"OFFICIAL-SENSITIVE: agenda for {meeting.reference}"
+    )
+    _say("in the panel's channel (references only):")
+    _say(textwrap.indent(blocks_as_text(agenda.args["blocks"]), "  | "))
+    request = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == POLICE_PPU and "Pre-panel updates" in json.dumps(c.args.get("blocks"))
+    )
+    _say("to each agency's contacts, e.g. police:")
+    _say(textwrap.indent(blocks_as_text(request.args["blocks"]), "  | "))
+
+
+def step_panel_updates(bot: OfflineBot) -> None:
+    """Police and health write pre-panel updates with the same form, per child, with links."""
+    meeting, sitting = _panel_meeting(bot, "2026-11-24")
+    items = _panel_items(bot, sitting)
+    for user_id, agency, reference, links in (
+        (POLICE_PPU, "police-ppu", "CS-1234567", "location: Wellington Road flat"),
+        (POLICE_PPU, "police-ppu", "CS-7654321", "perpetrator: Adult male known as T"),
+        (HEALTH, "health", "CS-5550001", ""),
+    ):
+        invitation = _invitation_for(bot, meeting, agency)
+        item = items[reference]
+        before = len(bot.local_slack.calls_to("views.open"))
+        bot.slack.block_actions(
+            user_id, [{"action_id": f"agency_update_open_{item}", "value": f"{invitation}:{item}"}]
+        )
+        view = panel_offline.opened_view(bot, before)
+        values = _update_values(bot, user_id, links)
+        bot.slack.view_submission(user_id, view, values=values)
+        _say(
+            f"<@{user_id}> submits the pre-panel update on {reference}"
+            + (f" with a link ({links})" if links else "")
+        )
+    bot.settle()
+
+
+def _panel_items(bot: OfflineBot, sitting: Any) -> dict[str, int]:
+    from bot.cases.models import Case
+    from bot.panel.models import AgendaItem, PanelCase
+
+    with Session(bot.runtime.engine) as session:
+        rows = session.exec(
+            select(AgendaItem.id, Case.reference)
+            .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
+            .join(Case, Case.id == PanelCase.case_id)
+            .where(AgendaItem.sitting_id == sitting.id)
+        ).all()
+    return {reference: item_id or 0 for item_id, reference in rows}
+
+
+def _invitation_for(bot: OfflineBot, meeting: Meeting, agency_code: str) -> int:
+    with Session(bot.runtime.engine) as session:
+        return (
+            session.exec(
+                select(Invitation.id)
+                .join(Agency, Agency.id == Invitation.agency_id)
+                .where(Invitation.meeting_id == meeting.id, Agency.code == agency_code)
+            ).one()
+            or 0
+        )
+
+
+def _update_values(bot: OfflineBot, user_id: str, links: str) -> dict[str, Any]:
+    policy = bot.runtime.partnership.agency_updates
+    values: dict[str, Any] = {
+        "role": {"value": _typed("Safeguarding lead")},
+        "involvement_current": {"value": _typed("Known to us; intelligence since the last panel.")},
+        "new_missing": {"value": _typed("Missing overnight twice; found out of area.")},
+        "links": {"value": _typed(links or None)},
+        "lawful_basis": {"value": _choice("safeguarding")},
+        "restrictions": {"value": {"type": "checkboxes", "selected_options": []}},
+    }
+    for indicator in policy.risk_indicators:
+        values[f"risk:{indicator.code}"] = {
+            "value": _choice("current" if indicator.code == "repeated_missing" else "not_present")
+        }
+    return values
+
+
+def step_panel_sits(bot: OfflineBot) -> None:
+    """The panel sits; the chair records each item under VOLT, then attendance and themes,
+    adds a disruption action and sends the draft for approval, then approves it."""
+    from bot.minutes.models import Document
+
+    meeting, sitting = _panel_meeting(bot, "2026-11-24")
+    bot.clock.set(datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
+    recording = bot.slack.command("/panel", f"record {meeting.reference}", user_id=panel_offline.CHAIR).json()
+    _say(f"/panel record {meeting.reference} (the chair):")
+    _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
+    decisions = {
+        "CS-1234567": panel_offline.outcome_values("continue", nrm="referred", review="2026-12-08"),
+        "CS-7654321": panel_offline.outcome_values("step_up", review="2026-12-08"),
+        "CS-5550001": panel_offline.outcome_values("step_down", review=None, risk="low"),
+        "CTX-2026-0001": panel_offline.outcome_values("continue", review="2026-12-08", risk="medium"),
+    }
+    for reference, item in _panel_items(bot, sitting).items():
+        panel_offline.record_item(bot, panel_offline.CHAIR, item, decisions[reference])
+        _say(f"{reference}: recorded under victims, offenders, locations and themes")
+    agencies = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
+    panel_offline.record_attendance(
+        bot,
+        panel_offline.CHAIR,
+        meeting,
+        agencies,
+        "Recruitment through a music video channel; a new line into Coventry.",
+    )
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.command("/actions", f"add {meeting.reference}", user_id=panel_offline.CHAIR)
+    action_form = panel_offline.opened_view(bot, before)
+    bot.slack.view_submission(
+        panel_offline.CHAIR,
+        action_form,
+        values={
+            "text": {"value": _typed("Joint disruption visit to Lodge Road park with housing")},
+            "owner": {"value": {"type": "users_select", "selected_user": POLICE_PPU}},
+            "priority": {"value": _choice("high")},
+            "due_on": {"value": {"type": "datepicker", "selected_date": "2026-12-04"}},
+            "concerns": {"value": _typed("CTX-2026-0001")},
+        },
+    )
+    bot.slack.block_actions(
+        panel_offline.CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}]
+    )
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        draft = session.exec(select(Document).where(Document.kind == "panel_minutes")).one()
+    bot.slack.block_actions(panel_offline.CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    bot.settle()
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    with Session(bot.runtime.engine) as session:
+        for document in session.exec(select(Document).where(Document.meeting_id == meeting.id)):
+            path = OUTPUT_DIR / document.filename
+            path.write_bytes(document.content)
+            _say(f"{document.kind} v{document.version} ({document.state}): {path}")
+
+
+def step_panel_carry_forward(bot: OfflineBot) -> None:
+    """The next sitting opens; at its cut-off the children still under review and the open
+    action carry forward; the child stepped down does not."""
+    from bot.panel.jobs import sweep_panels
+
+    sweep_panels(bot.runtime)
+    bot.clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    meeting, sitting = _panel_meeting(bot, "2026-12-08")
+    _say(
+        f"{meeting.reference} agenda: {', '.join(sorted(_panel_items(bot, sitting)))} "
+        "(CS-5550001 stepped down)"
+    )
+    agenda = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("text") == f"OFFICIAL-SENSITIVE: agenda for {meeting.reference}"
+    )
+    line = next(
+        t for t in blocks_as_text(agenda.args["blocks"]).splitlines() if "Actions from last time" in t
+    )
+    _say(line.strip())
+    bot.slack.event({"type": "app_home_opened", "user": POLICE_PPU, "tab": "home"})
+    bot.settle()
+    home = bot.local_slack.home_view(POLICE_PPU) or {}
+    network = next(
+        (
+            b
+            for i, b in enumerate(home.get("blocks", []))
+            if i and home["blocks"][i - 1].get("text", {}).get("text") == "Panel network"
+        ),
+        None,
+    )
+    if network:
+        _say("the Home tab of a panel member, Panel network:")
+        _say(textwrap.indent(network["text"]["text"], "  | "))
+
+
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
@@ -466,6 +770,12 @@ SCENARIO: list[tuple[str, Step]] = [
     ("Recording the discussion and its actions", step_record),
     ("The chair approves the minutes", step_approve),
     ("An overdue action is chased until it is done", step_chase_actions),
+    ("The panel's next sittings open", step_panel_sittings),
+    ("Referrals to the Criminal Exploitation Panel", step_panel_referrals),
+    ("The agenda at the referral cut-off", step_panel_agenda),
+    ("Pre-panel updates, one per child or context", step_panel_updates),
+    ("The panel sits: VOLT minutes with the network picture", step_panel_sits),
+    ("Carried forward to the next sitting", step_panel_carry_forward),
     ("Need to know", step_need_to_know),
 ]
 

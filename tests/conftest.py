@@ -124,5 +124,23 @@ def fuzz_bot(tmp_path_factory):
     clock = SettableClock(datetime(2026, 11, 10, 10, 0, tzinfo=UTC))
     with OfflineBot(clock=clock, work_dir=tmp_path_factory.mktemp("fuzz")) as running:
         meeting = convene(running)
+        _panel_with_an_agenda(running, clock)
         running.local_slack.reset_calls()
         yield running, meeting.id
+
+
+def _panel_with_an_agenda(running, clock: SettableClock) -> None:
+    """A panel sitting whose agenda holds one accepted child (item 1, referral 1), and a
+    referral still waiting (2), so hostile payloads reach the panel's listeners too."""
+    from bot.panel.jobs import sweep_panels
+    from bot.panel.offline import decide, refer
+
+    sweep_panels(running.runtime)
+    refer(running, "U0CSC001", case_reference="CS-3000001", child_name="Fuzz Test-Child")
+    decide(running, 1, accept=True)
+    refer(running, "U0CSC001", case_reference="CS-3000002", child_name="Fuzz Other-Child")
+    start = clock.now()
+    clock.set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    sweep_panels(running.runtime)
+    running.settle()
+    clock.set(start)

@@ -371,3 +371,102 @@ def test_the_home_tab_shows_the_links_to_panel_members_only(bot) -> None:
     assert "Panel network" in member and "Adult male T" in member and CHILD_A in member
     outsider = bot.local_slack.home_view("U0BSC003")
     assert outsider is None or "Adult male T" not in json.dumps(outsider)
+
+
+def test_slack_visible_referral_text_must_not_name_the_child(bot) -> None:
+    before = views_opened(bot)
+    bot.slack.command("/panel", "refer", user_id=SOCIAL_WORKER)
+    view = opened_view(bot, before)
+    from tests.panel_support import referral_values
+
+    body = bot.slack.view_submission(
+        SOCIAL_WORKER,
+        view,
+        values=referral_values(
+            case_reference=CHILD_A,
+            child_name="Zebedee Test-Child",
+            reasons="Zebedee was found in Coventry.",
+            links="peer: friend of zebedee",
+        ),
+    ).json()
+    assert body["response_action"] == "errors"
+    assert "must not name the child" in body["errors"]["reasons"]
+    assert "must not name the child" in body["errors"]["links"]
+    assert _referrals(bot) == []
+
+
+def test_administrators_list_referrals_and_others_are_told_no(bot) -> None:
+    sweep_panels(bot.runtime)
+    refer(bot, SOCIAL_WORKER, case_reference=CHILD_A, child_name="Test Child Alpha")
+    listing = bot.slack.command("/panel", "referrals", user_id=ADMIN).json()
+    assert "PR-2026-0001" in listing["text"] and CHILD_A in listing["text"]
+    assert "Test Child Alpha" not in listing["text"]
+    refused = bot.slack.command("/panel", "referrals", user_id=POLICE).json()
+    assert refused["text"] == "Only panel administrators decide referrals."
+    upcoming = bot.slack.command("/panel", "next", user_id=POLICE).json()
+    assert "CEP-2026-0001" in upcoming["text"] and "Tue 24 Nov 2026 10:00" in upcoming["text"]
+
+
+def _through_agenda(bot, clock):
+    """Two children referred and accepted, and the agenda issued for 24 November."""
+    sweep_panels(bot.runtime)
+    refer(bot, SOCIAL_WORKER, case_reference=CHILD_A, child_name="Test Child Alpha")
+    refer(bot, SOCIAL_WORKER, case_reference=CHILD_B, child_name="Test Child Beta", risk="medium")
+    for referral in _referrals(bot):
+        decide(bot, referral.id or 0, accept=True)
+    clock.set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    return sitting_for(bot, "2026-11-24")
+
+
+def test_pre_panel_updates_are_chased_once_per_agency_listing_each_item(bot, clock) -> None:
+    from bot.agency_updates.jobs import sweep_agency_updates
+
+    meeting, sitting = _through_agenda(bot, clock)
+    items = items_of(bot, sitting)
+    invitation = invitation_of(bot, meeting, "police-ppu")
+    item = items[CHILD_A]
+    before = views_opened(bot)
+    bot.slack.block_actions(
+        POLICE, [{"action_id": f"agency_update_open_{item.id}", "value": f"{invitation.id}:{item.id}"}]
+    )
+    form = opened_view(bot, before)
+    values = update_values(bot)
+    values["links"] = {"value": StateValue.text("peer: Test Child Alpha's cousin")}
+    named = bot.slack.view_submission(POLICE, form, values=values).json()
+    assert "must not name the child" in named["errors"]["links"]
+    values["links"] = {"value": StateValue.text("peer: an older cousin")}
+    bot.slack.view_submission(POLICE, form, values=values)
+    bot.settle()
+    clock.set(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))  # updates were due Friday 20 November 17:00
+    assert sweep_agency_updates(bot.runtime) > 0
+    bot.settle()
+    late = [t for t in _dm_texts(bot, POLICE) if "pre-panel updates for panel" in t]
+    assert len(late) == 1
+    assert CHILD_B in late[0] and CHILD_A not in late[0]  # police have written on the first child
+    assert sweep_agency_updates(bot.runtime) == 0
+
+
+def test_panel_minutes_download_from_the_home_tab_and_a_forged_kind_is_ignored(bot, clock) -> None:
+    meeting, sitting = _through_agenda(bot, clock)
+    clock.set(datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
+    for item in items_of(bot, sitting).values():
+        record_item(bot, CHAIR, item.id or 0, outcome_values())
+    record_attendance(bot, CHAIR, meeting, STANDING, "")
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.settle()
+    bot.local_slack.reset_calls()
+    pick = {"action_id": "home_download", "selected_option": {"value": f"minutes:{meeting.id}"}}
+    bot.slack.block_actions(ADMIN, [pick])
+    bot.settle()
+    titles = [
+        c.args.get("files", [{}])[0].get("title", "")
+        for c in bot.local_slack.calls_to("files.completeUploadExternal")
+    ]
+    assert titles == [f"{meeting.reference}-panel-minutes-v1.docx"]
+    bot.local_slack.reset_calls()
+    forged = {"action_id": "home_download", "selected_option": {"value": f"__class__:{meeting.id}"}}
+    assert bot.slack.block_actions(ADMIN, [forged]).status == 200
+    bot.settle()
+    assert bot.local_slack.calls_to("files.completeUploadExternal") == []

@@ -21,7 +21,9 @@ from bot.audit.models import AuditEntry
 from bot.audit.service import Actor, record, verify_chain
 from bot.convening.models import Invitation, Meeting
 from bot.database import session_scope
+from bot.minutes.models import Document
 from bot.offline import SAMPLE_CHILD_NAME
+from bot.panel.models import AgendaItem, PanelCase, Referral
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,6 +133,12 @@ ACTION_IDS = [
     "extension_refuse",
     "home_download",
     "home_filter_state",
+    "panel_referral_accept",
+    "panel_referral_decline",
+    "panel_record_item_1",
+    "panel_record_sitting",
+    "panel_draft_minutes",
+    "agency_update_open_1",
 ]
 CALLBACKS = [
     "strategy_new",
@@ -145,6 +153,10 @@ CALLBACKS = [
     "action_done",
     "action_extension",
     "action_reassign",
+    "panel_refer",
+    "panel_decline",
+    "panel_item",
+    "panel_sitting",
 ]
 hostile_text = st.one_of(
     st.text(max_size=50),
@@ -167,6 +179,7 @@ users = st.sampled_from(["U0EHP001", "U0BSC003", "U0NOBODY", "W0FORGED", ""])
 )
 @given(
     kind=st.sampled_from(["action", "view", "command"]),
+    command=st.sampled_from(["/strategy", "/panel"]),
     action_id=st.sampled_from(ACTION_IDS),
     callback=st.sampled_from(CALLBACKS),
     value=values,
@@ -176,6 +189,8 @@ users = st.sampled_from(["U0EHP001", "U0BSC003", "U0NOBODY", "W0FORGED", ""])
         st.just("not json"),
         st.just('{"meeting_id": 1}'),
         st.just('{"invitation_id": "x"}'),
+        st.just('{"item_id": 1}'),
+        st.just('{"referral_id": 1}'),
         hostile_text,
     ),
     command_text=hostile_text,
@@ -194,7 +209,7 @@ users = st.sampled_from(["U0EHP001", "U0BSC003", "U0NOBODY", "W0FORGED", ""])
     ),
 )
 def test_hostile_payloads_never_cause_a_5xx_a_partial_row_or_a_leak(
-    fuzz_bot, kind, action_id, callback, value, user, metadata, command_text, state
+    fuzz_bot, kind, command, action_id, callback, value, user, metadata, command_text, state
 ) -> None:
     bot, _ = fuzz_bot
     before = _snapshot(bot)
@@ -219,15 +234,17 @@ def test_hostile_payloads_never_cause_a_5xx_a_partial_row_or_a_leak(
         }
         response = bot.slack.view_submission(user or "U0EHP001", view, values=state)
     else:
-        response = bot.slack.command("/strategy", command_text[:3000], user_id=user or "U0EHP001")
+        response = bot.slack.command(command, command_text[:3000], user_id=user or "U0EHP001")
     assert response.status < 500, response.body
     bot.listeners.wait_idle()
     after = _snapshot(bot)
     # nobody outside the discussion changed it, and the record still holds together
     assert after["meetings"] == before["meetings"] and after["invitations"] == before["invitations"]
+    assert after["panel"] == before["panel"]
     with Session(bot.runtime.engine) as session:
         assert verify_chain(session) == []
-    leaked = [c for c in bot.local_slack.calls if SAMPLE_CHILD_NAME in json.dumps(c.args)]
+    names = (SAMPLE_CHILD_NAME, "Fuzz Test-Child", "Fuzz Other-Child")  # the panel's children too
+    leaked = [c for c in bot.local_slack.calls if any(name in json.dumps(c.args) for name in names)]
     assert leaked == []
 
 
@@ -236,4 +253,10 @@ def _snapshot(bot) -> dict:
         meetings = [(m.id, m.state, m.scheduled_start, m.chair_id) for m in session.exec(select(Meeting))]
         invitations = [(i.id, i.state, i.delegate_id) for i in session.exec(select(Invitation))]
         entries = int(session.exec(select(func.count()).select_from(AuditEntry)).one())
-    return {"meetings": meetings, "invitations": invitations, "entries": entries}
+        panel = (
+            [(r.id, r.state) for r in session.exec(select(Referral).order_by(Referral.id))],
+            [(c.id, c.state, c.risk_level) for c in session.exec(select(PanelCase))],
+            [(i.id, i.recorded_at) for i in session.exec(select(AgendaItem))],
+            int(session.exec(select(func.count()).select_from(Document)).one()),
+        )
+    return {"meetings": meetings, "invitations": invitations, "entries": entries, "panel": panel}

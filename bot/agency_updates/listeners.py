@@ -32,6 +32,7 @@ from bot.agency_updates.views import (
     update_form,
 )
 from bot.audit.service import Actor, record
+from bot.cases.service import NAME_IN_SLACK_TEXT
 from bot.convening.effects import refresh_status
 from bot.convening.models import Meeting
 from bot.convening.views import when
@@ -197,7 +198,8 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             context, update, _ = _store(body, view, form, submitting=True)
         except UpdateRefused as refused:
-            ack(response_action="errors", errors={"involvement_current": str(refused)})
+            block = "links" if str(refused) == NAME_IN_SLACK_TEXT else "involvement_current"
+            ack(response_action="errors", errors={block: str(refused)})
             return
         done = submitted_view(
             context.meeting.reference, context.agency.name, update.current_version, update.late

@@ -13,6 +13,7 @@ from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.service import Actor, record
 from bot.cases.links import LinksInvalid, parse_links
 from bot.cases.models import Case
+from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
 from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.partnership.models import Agency, Person
@@ -209,6 +210,11 @@ def save(
     """Store a draft or a submission as a new version; returns the update and whether a new
     version was made (a retried request, or nothing changed, makes none)."""
     check_may_write(context, member, now)
+    if context.agenda_item_id and form.get("links"):
+        # Links show on the panel's Home tab: never the child's name.
+        case = session.exec(select(Case).where(Case.reference == context.case_reference)).first()
+        if case is not None and case.child_name and mentions_child(form["links"], case.child_name):
+            raise UpdateRefused(NAME_IN_SLACK_TEXT)
     update = current_update(session, context)
     if (
         update is not None

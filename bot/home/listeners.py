@@ -16,7 +16,7 @@ from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
 from bot.database import session_scope
 from bot.home.views import OpenDiscussion, RecordRow, UpdateToWrite, home_view, role_phrase
-from bot.minutes.listeners import send_minutes
+from bot.minutes.listeners import minutes_kind, send_minutes
 from bot.minutes.service import latest
 from bot.panel.service import network_lines, panels_of_member
 from bot.partnership.models import Agency
@@ -53,6 +53,9 @@ def updates_owed(session: Session, member: Member, runtime: Runtime) -> list[Upd
     return owed
 
 
+DOWNLOADABLE = ("minutes", "action_log", "panel_agenda")
+
+
 def records(session: Session, runtime: Runtime, filters: dict[str, str]) -> list[RecordRow]:
     """Discussions for a panel administrator, newest first, by state, agency and date."""
     query = select(Meeting).order_by(Meeting.scheduled_start.desc())  # type: ignore[union-attr]
@@ -71,8 +74,8 @@ def records(session: Session, runtime: Runtime, filters: dict[str, str]) -> list
         query = query.where(Meeting.scheduled_start >= start.replace(hour=0, minute=0))  # type: ignore[operator]
     rows = []
     for meeting in session.exec(query):
-        approved = latest(session, meeting, "minutes", approved_only=True)
-        draft = latest(session, meeting, "minutes", approved_only=False)
+        approved = latest(session, meeting, minutes_kind(meeting), approved_only=True)
+        draft = latest(session, meeting, minutes_kind(meeting), approved_only=False)
         shown = approved or draft
         minutes = f"{shown.state} v{shown.version}" if shown else "none"
         rows.append(
@@ -82,6 +85,7 @@ def records(session: Session, runtime: Runtime, filters: dict[str, str]) -> list
                 when(runtime.calendar, meeting.scheduled_start),
                 meeting.state,
                 minutes,
+                is_panel=bool(meeting.details.get("panel")),
             )
         )
     return rows
@@ -164,8 +168,10 @@ def register(app: App, runtime: Runtime) -> None:
         with session_scope(runtime.engine) as session:
             meeting = session.get(Meeting, int(meeting_id))
             member = member_by_slack_id(session, body["user"]["id"])
-        if meeting is None:
+        if meeting is None or kind not in DOWNLOADABLE:
             return
+        if kind == "minutes":
+            kind = minutes_kind(meeting)
         team = (body.get("team") or {}).get("id", "")
         reply = send_minutes(
             runtime, meeting=meeting, member=member, user_id=body["user"]["id"], team_id=team, kinds=(kind,)

@@ -64,6 +64,7 @@ class RecordRow:
     when: str
     state: str
     minutes: str  # e.g. "approved v2", "draft v1", "none"
+    is_panel: bool = False
 
 
 STATES = {"any": "Any state", "open": "Open", "held": "Held", "cancelled": "Cancelled"}
@@ -102,7 +103,7 @@ def _records_section(
         ),
     ]
     if not records:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="No discussion matches these filters.")))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No meeting matches these filters.")))
     for row in records[:RECORDS_SHOWN]:
         blocks.append(
             SectionBlock(
@@ -113,7 +114,9 @@ def _records_section(
                     action_id="home_download",
                     options=[
                         option(f"minutes:{row.meeting_id}", "Download the minutes"),
-                        option(f"action_log:{row.meeting_id}", "Download the action log"),
+                        option(f"panel_agenda:{row.meeting_id}", "Download the agenda")
+                        if row.is_panel
+                        else option(f"action_log:{row.meeting_id}", "Download the action log"),
                     ],
                 ),
             )

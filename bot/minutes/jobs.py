@@ -24,7 +24,7 @@ def sweep_minutes(runtime: Runtime) -> int:
     queued = 0
     with session_scope(runtime.engine) as session:
         drafts = session.exec(
-            select(Document).where(Document.kind == "minutes", Document.state == "draft")
+            select(Document).where(Document.state == "draft")  # only minutes are approved as drafts
         ).all()
         for draft in drafts:
             due_day = runtime.calendar.add_working_days(runtime.calendar.local(draft.created_at).date(), days)
@@ -33,7 +33,7 @@ def sweep_minutes(runtime: Runtime) -> int:
             newer = session.exec(
                 select(Document.id).where(
                     Document.meeting_id == draft.meeting_id,
-                    Document.kind == "minutes",
+                    Document.kind == draft.kind,
                     Document.version > draft.version,
                 )
             ).first()

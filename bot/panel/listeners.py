@@ -29,6 +29,7 @@ from bot.panel.service import (
     ReferralForm,
     agenda_lines,
     check_may_record_panel,
+    child_name_of_item,
     decide_referral,
     panels_administered,
     pending_referrals,
@@ -344,7 +345,10 @@ def register(app: App, runtime: Runtime) -> None:
             next_review_on=values.get("next_review_on"),
         )
         now = runtime.clock.now()
-        errors = validate_outcome(outcome, today=runtime.calendar.local(now).date())
+        item_id = int(json.loads(view["private_metadata"])["item_id"])
+        with read_scope(runtime.engine) as session:
+            child_name = child_name_of_item(session, item_id)
+        errors = validate_outcome(outcome, today=runtime.calendar.local(now).date(), child_name=child_name)
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -354,7 +358,7 @@ def register(app: App, runtime: Runtime) -> None:
                 member = member_by_slack_id(session, user_id)
                 record_item(
                     session,
-                    int(json.loads(view["private_metadata"])["item_id"]),
+                    item_id,
                     outcome,
                     member=member,
                     actor=_actor(user_id, _team(body), member),

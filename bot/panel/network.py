@@ -179,8 +179,8 @@ def draw_network(
             # A pale backing keeps a label readable where it crosses a line.
             bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.7},
         )
+    axes.margins(x=0.14, y=0.08)  # room for labels at the edges
     axes.autoscale_view()
-    axes.margins(0.06)
     figure.legend(handles=legend, loc="upper left", bbox_to_anchor=(0.76, 0.95), fontsize=8, frameon=False)
 
     buffer = io.BytesIO()

@@ -8,10 +8,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.service import PRIORITIES, ActionRow, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
+from bot.cases.links import Link
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.minutes.documents import RenderedDocument
@@ -22,7 +23,7 @@ from bot.panel.documents import (
     render_panel_agenda,
     render_panel_minutes,
 )
-from bot.panel.models import PanelSitting
+from bot.panel.models import AgendaItem, PanelSitting
 from bot.panel.network import NetworkEdge, NetworkNode, draw_network
 from bot.panel.service import (
     agenda_items,
@@ -219,23 +220,37 @@ def _item_updates(
 
 
 def network_picture(session: Session, case_ids: list[int | None], *, title: str) -> bytes | None:
-    """The peer and location map of these cases, as a PNG (None when nothing is linked)."""
-    cases = {c.id: c for c in session.exec(select(Case).where(Case.id.in_([i for i in case_ids if i])))}  # type: ignore[union-attr]
+    """The peer and location map of these cases, as a PNG (None when nothing is linked). A
+    link naming a place, group or school the panel reviews as a context joins that context."""
+    cases = session.exec(select(Case).where(col(Case.id).in_([i for i in case_ids if i]))).all()
+    contexts = {
+        (c.subject_kind, Link(c.subject_kind, c.subject_label).key): c
+        for c in session.exec(select(Case).where(Case.subject_kind != "child"))
+    }
     nodes: dict[str, NetworkNode] = {}
+
+    def case_node(case: Case) -> str:
+        key = f"case:{case.reference}"
+        label = case.reference if case.subject_kind == "child" else f"{case.reference}\n{case.subject_label}"
+        nodes.setdefault(key, NetworkNode(key, label, case.subject_kind))
+        return key
+
+    for case in cases:
+        case_node(case)
     edges: list[NetworkEdge] = []
-    for case in cases.values():
-        nodes[f"case:{case.reference}"] = NetworkNode(
-            f"case:{case.reference}", case.reference, case.subject_kind
-        )
     for row in network_links(session, case_ids):
         source = f"case:{row.case_reference}"
+        context = contexts.get((row.kind, Link(row.kind, row.label).key))
         if row.kind == "case":
             target = f"case:{row.linked_reference or row.label.upper()}"
             nodes.setdefault(target, NetworkNode(target, row.linked_reference or row.label, "child"))
+        elif context is not None:
+            target = case_node(context)
         else:
-            target = f"{row.kind}:{row.label.casefold()}"
+            target = f"{row.kind}:{Link(row.kind, row.label).key}"
             nodes.setdefault(target, NetworkNode(target, row.label, row.kind))
-        edges.append(NetworkEdge(source, target, "linked_case" if row.kind == "case" else row.kind))
+        if target != source:
+            edges.append(NetworkEdge(source, target, "linked_case" if row.kind == "case" else row.kind))
     return draw_network(list(nodes.values()), edges, title=title)
 
 
@@ -271,6 +286,13 @@ def panel_minutes_context(
     ]
     items = agenda_items(session, sitting)
     case_ids = [case.id for _, _, case in items]
+    heard_before = set(
+        session.exec(
+            select(AgendaItem.panel_case_id)
+            .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
+            .where(PanelSitting.panel_code == panel.code, PanelSitting.held_on < sitting.held_on)
+        ).all()
+    )
     links_by_case: dict[str, list[dict[str, str]]] = {}
     for row in network_links(session, case_ids):
         links_by_case.setdefault(row.case_reference, []).append(
@@ -293,7 +315,7 @@ def panel_minutes_context(
                 "date_of_birth": case.child_date_of_birth.strftime("%d %B %Y")
                 if case.child_date_of_birth
                 else "",
-                "section": "New referral" if item.section == "new_referral" else "Under review",
+                "section": "Under review" if panel_case.id in heard_before else "New referral",
                 "risk_level": RISK_LEVELS.get(outcome.get("risk_level") or panel_case.risk_level, ""),
                 "screening_result": SCREENING_RESULTS.get(
                     panel_case.screening_result, panel_case.screening_result

@@ -16,8 +16,9 @@ from bot.audit.service import Actor, record
 from bot.cases.links import KINDS as LINK_KINDS
 from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case
+from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
 from bot.convening.calendar_invite import uid_for
-from bot.convening.models import Attendance, Meeting, MeetingState
+from bot.convening.models import Attendance, Invitation, Meeting, MeetingState
 from bot.convening.service import invite_agencies
 from bot.minutes.service import ATTENDANCE_WORDS
 from bot.panel.calendar import Sitting, next_sitting
@@ -300,6 +301,18 @@ def validate_referral(
         parse_links(form.links)
     except LinksInvalid as invalid:
         errors["links"] = str(invalid)
+    # Reasons reach administrators in Slack and links the panel's Home tab: never the name.
+    name = form.child_name.strip()
+    if form.subject_kind == "child" and not name:
+        known = session.exec(
+            select(Case).where(
+                Case.reference == partnership.settings.normalise_case_reference(form.case_reference)
+            )
+        ).first()
+        name = known.child_name if known else ""
+    for block, text in (("reasons", form.reasons), ("links", form.links)):
+        if name and block not in errors and mentions_child(text, name):
+            errors[block] = NAME_IN_SLACK_TEXT
     return errors
 
 
@@ -834,8 +847,12 @@ class ItemOutcome:
     links: str = ""
 
 
-def validate_outcome(outcome: ItemOutcome, *, today: date) -> dict[str, str]:
+def validate_outcome(outcome: ItemOutcome, *, today: date, child_name: str = "") -> dict[str, str]:
+    """Problems keyed by form block. New links show on the panel's Home tab, so they must
+    not name the child."""
     errors: dict[str, str] = {}
+    if child_name and mentions_child(outcome.links, child_name):
+        errors["links"] = NAME_IN_SLACK_TEXT
     for name in OUTCOME_FIELDS:
         limit = 200 if name == "plan_status" else TEXT_LIMIT
         if len(getattr(outcome, name)) > limit:
@@ -858,6 +875,13 @@ def validate_outcome(outcome: ItemOutcome, *, today: date) -> dict[str, str]:
     except LinksInvalid as invalid:
         errors["links"] = str(invalid)
     return errors
+
+
+def child_name_of_item(session: Session, item_id: int) -> str:
+    item = session.get(AgendaItem, item_id)
+    panel_case = session.get(PanelCase, item.panel_case_id) if item else None
+    case = session.get(Case, panel_case.case_id) if panel_case else None
+    return case.child_name if case else ""
 
 
 def record_item(
@@ -931,10 +955,24 @@ def record_sitting(
     check_may_record_panel(meeting, member, partnership, now)
     for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
         session.delete(row)
+    answered = {
+        invitation.agency_id: session.get(Person, invitation.delegate_id or invitation.answered_by_id)
+        for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id))
+        if invitation.delegate_id or invitation.answered_by_id
+    }
     for code, status in attendance.items():
         agency = session.exec(select(Agency).where(Agency.code == code)).one()
+        person = answered.get(agency.id) if status == "present" else None
         session.add(
-            Attendance(meeting_id=meeting.id or 0, agency_id=agency.id or 0, status=status, recorded_at=now)
+            Attendance(
+                meeting_id=meeting.id or 0,
+                agency_id=agency.id or 0,
+                person_id=person.id if person else None,
+                name=person.name if person else "",
+                role=person.role_title if person else "",
+                status=status,
+                recorded_at=now,
+            )
         )
     meeting.details = {**meeting.details, "themes": themes.strip()}
     if meeting.state != MeetingState.HELD:
