@@ -65,23 +65,9 @@ def build_runtime(
 
 def run_sweeps(runtime: Runtime) -> tuple[int, int]:
     """Every periodic sweep once, then a delivery pass: (steps taken, messages delivered)."""
-    from bot.actions.jobs import send_digests, sweep_actions
-    from bot.agency_updates.jobs import sweep_agency_updates
-    from bot.convening.jobs import sweep_invitations
-    from bot.minutes.jobs import sweep_minutes
-    from bot.panel.jobs import sweep_panels
+    from bot.scheduler import sweeps
 
-    taken = sum(
-        sweep(runtime)
-        for sweep in (
-            sweep_panels,
-            sweep_invitations,
-            sweep_agency_updates,
-            sweep_minutes,
-            sweep_actions,
-            send_digests,
-        )
-    )
+    taken = sum(sweep(runtime) for sweep in sweeps())
     return taken, runtime.deliver_now()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -20,21 +21,20 @@ def _deliver(runtime: Runtime) -> None:
         log.exception("outbox delivery pass failed; it will run again")
 
 
-def _sweep(runtime: Runtime) -> None:
+def sweeps() -> tuple[Callable[[Runtime], int], ...]:
+    """Every periodic sweep, in the order they run: the panel's cycle first, so a sitting
+    opened now is chased and reminded in the same pass."""
     from bot.actions.jobs import send_digests, sweep_actions
     from bot.agency_updates.jobs import sweep_agency_updates
     from bot.convening.jobs import sweep_invitations
     from bot.minutes.jobs import sweep_minutes
     from bot.panel.jobs import sweep_panels
 
-    for sweep in (
-        sweep_panels,
-        sweep_invitations,
-        sweep_agency_updates,
-        sweep_minutes,
-        sweep_actions,
-        send_digests,
-    ):
+    return (sweep_panels, sweep_invitations, sweep_agency_updates, sweep_minutes, sweep_actions, send_digests)
+
+
+def _sweep(runtime: Runtime) -> None:
+    for sweep in sweeps():
         try:
             sweep(runtime)
         except Exception:

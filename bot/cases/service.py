@@ -7,6 +7,7 @@ import re
 from sqlmodel import Session
 
 from bot.cases.models import Case
+from bot.schedules import Partnership
 
 
 def name_parts(child_name: str) -> list[str]:
@@ -28,6 +29,17 @@ def mentions_child_of_case(session: Session, case_id: int | None, text: str) -> 
     """True when text meant for Slack names the child of this case."""
     case = session.get(Case, case_id) if case_id else None
     return bool(case and case.child_name and mentions_child(text, case.child_name))
+
+
+def case_reference_problem(partnership: Partnership, text: str) -> str | None:
+    """What is wrong with a typed case reference, in the partnership's own terms; None if fine."""
+    settings = partnership.settings
+    if settings.matches_case_reference(settings.normalise_case_reference(text)):
+        return None
+    return (
+        f"A case reference is {settings.case_reference.description}, "
+        f"for example {settings.case_reference.example}."
+    )
 
 
 NAME_IN_SLACK_TEXT = "This is shown in Slack, so it must not name the child. Use the case reference instead."

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
-from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
+from bot.cases.service import NAME_IN_SLACK_TEXT, case_reference_problem, mentions_child
 from bot.convening.calendar_invite import uid_for
 from bot.convening.models import (
     Invitation,
@@ -110,11 +110,9 @@ def validate(
     errors: dict[str, str] = {}
     settings = partnership.settings
     reference = settings.normalise_case_reference(request.case_reference)
-    if not settings.matches_case_reference(reference):
-        errors["case_reference"] = (
-            f"A case reference is {settings.case_reference.description}, "
-            f"for example {settings.case_reference.example}."
-        )
+    problem = case_reference_problem(partnership, reference)
+    if problem:
+        errors["case_reference"] = problem
     if not request.child_name.strip():
         errors["child_name"] = "Give the child's name. It is stored, never shown in Slack."
     if request.child_date_of_birth is not None and request.child_date_of_birth > calendar.local(now).date():

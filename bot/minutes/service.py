@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from bot.actions.service import PRIORITIES, actions_of
+from bot.actions.service import PRIORITIES, ActionRow, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
@@ -165,25 +165,7 @@ def save_record(
     check_may_record(meeting, member, now)
     if key and key in meeting.details.get("recorded_forms", []):
         return False
-    agencies = {a.code: a for a in session.exec(select(Agency))}
-    for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
-        session.delete(row)
-    session.flush()
-    answered_by = _answering_people(session, meeting)
-    for code, status in form.attendance.items():
-        agency = agencies[code]
-        person = answered_by.get(agency.id or 0)
-        session.add(
-            Attendance(
-                meeting_id=meeting.id or 0,
-                agency_id=agency.id or 0,
-                person_id=person.id if person else None,
-                name=person.name if person else "",
-                role=person.role_title if person else "",
-                status=status,
-                recorded_at=now,
-            )
-        )
+    store_attendance(session, meeting, form.attendance, now)
     for topic, (outcome, reason) in form.decisions.items():
         decision = session.exec(
             select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == topic)
@@ -202,9 +184,6 @@ def save_record(
     meeting.held_at = meeting.held_at or meeting.scheduled_start
     if meeting.minute_taker_id is None and member.person_id != meeting.chair_id:
         meeting.minute_taker_id = member.person_id
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
-        invitation.next_chase_at = None
-        session.add(invitation)
     session.add(meeting)
     record(
         session,
@@ -218,6 +197,54 @@ def save_record(
     )
     session.flush()
     return True
+
+
+def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, str], now: datetime) -> None:
+    """Who took part, by agency code, replacing what was recorded before; each agency's
+    answering person (or delegate) is named. The meeting has happened, so its invitations
+    are no longer chased."""
+    agencies = {a.code: a for a in session.exec(select(Agency))}
+    for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
+        session.delete(row)
+    session.flush()
+    answered_by = _answering_people(session, meeting)
+    for code, status in attendance.items():
+        agency = agencies[code]
+        person = answered_by.get(agency.id or 0)
+        session.add(
+            Attendance(
+                meeting_id=meeting.id or 0,
+                agency_id=agency.id or 0,
+                person_id=person.id if person else None,
+                name=person.name if person else "",
+                role=person.role_title if person else "",
+                status=status,
+                recorded_at=now,
+            )
+        )
+    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+        invitation.next_chase_at = None
+        session.add(invitation)
+
+
+def action_row(a: ActionRow, when: Callable[[datetime | None], str]) -> dict[str, Any]:
+    """One action as the action log and the panel minutes show it."""
+    return {
+        "reference": a.reference,
+        "text": a.text,
+        "concerns": a.concerns,
+        "owner": a.owner,
+        "agency": a.agency,
+        "assigned": a.assigned.strftime("%d %b %Y"),
+        "due": a.due.strftime("%d %b %Y"),
+        "completed": when(a.completed),
+        "status": a.status,
+        "priority": PRIORITIES.get(a.priority, a.priority),
+        "escalation_level": a.escalation_level,
+        "meeting": a.meeting,
+        "updates": [{"at": when(at), "by": by, "text": text} for at, by, text in a.updates],
+        "chases": [{"at": when(at), "to": to, "step": step, "via": via} for at, to, step, via in a.chases],
+    }
 
 
 def _answering_people(session: Session, meeting: Meeting) -> dict[int, Person]:
@@ -429,27 +456,7 @@ def action_log_context(
         "title": f"Action log: strategy discussion {meeting.reference}",
         "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
         "version": version,
-        "actions": [
-            {
-                "reference": a.reference,
-                "text": a.text,
-                "concerns": a.concerns,
-                "owner": a.owner,
-                "agency": a.agency,
-                "assigned": a.assigned.strftime("%d %b %Y"),
-                "due": a.due.strftime("%d %b %Y"),
-                "completed": when(a.completed),
-                "status": a.status,
-                "priority": PRIORITIES.get(a.priority, a.priority),
-                "escalation_level": a.escalation_level,
-                "meeting": a.meeting,
-                "updates": [{"at": when(at), "by": by, "text": text} for at, by, text in a.updates],
-                "chases": [
-                    {"at": when(at), "to": to, "step": step, "via": via} for at, to, step, via in a.chases
-                ],
-            }
-            for a in actions_of(session, meeting_id=meeting.id)
-        ],
+        "actions": [action_row(a, when) for a in actions_of(session, meeting_id=meeting.id)],
     }
 
 

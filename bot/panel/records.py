@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.actions.service import PRIORITIES, ActionRow, actions_of
+from bot.actions.service import ActionRow, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
 from bot.cases.links import Link
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.minutes.documents import RenderedDocument
-from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
+from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, action_row, register_document_kind
 from bot.panel.documents import (
     PANEL_AGENDA_TEMPLATE,
     PANEL_MINUTES_TEMPLATE,
@@ -71,28 +71,7 @@ def _action_rows(rows: list[ActionRow], calendar: WorkingCalendar, carried: set[
     def when(moment: datetime | None) -> str:
         return calendar.local(moment).strftime("%d %b %Y %H:%M") if moment else ""
 
-    return [
-        {
-            "reference": a.reference,
-            "text": a.text,
-            "concerns": a.concerns,
-            "owner": a.owner,
-            "agency": a.agency,
-            "assigned": a.assigned.strftime("%d %b %Y"),
-            "due": a.due.strftime("%d %b %Y"),
-            "completed": when(a.completed),
-            "status": a.status,
-            "priority": PRIORITIES.get(a.priority, a.priority),
-            "escalation_level": a.escalation_level,
-            "meeting": a.meeting,
-            "carried_forward": a.id in carried,
-            "updates": [{"at": when(at), "by": by, "text": text} for at, by, text in a.updates],
-            "chases": [
-                {"at": when(at), "to": to, "step": step, "via": via} for at, to, step, via in a.chases
-            ],
-        }
-        for a in rows
-    ]
+    return [{**action_row(a, when), "carried_forward": a.id in carried} for a in rows]
 
 
 def _actions(

@@ -16,11 +16,11 @@ from bot.audit.service import Actor, record
 from bot.cases.links import KINDS as LINK_KINDS
 from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case
-from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
+from bot.cases.service import NAME_IN_SLACK_TEXT, case_reference_problem, mentions_child
 from bot.convening.calendar_invite import uid_for
-from bot.convening.models import Attendance, Invitation, Meeting, MeetingState
+from bot.convening.models import Meeting, MeetingState
 from bot.convening.service import invite_agencies
-from bot.minutes.service import ATTENDANCE_WORDS
+from bot.minutes.service import ATTENDANCE_WORDS, store_attendance
 from bot.panel.calendar import Sitting, next_sitting
 from bot.panel.models import (
     AgendaItem,
@@ -32,7 +32,7 @@ from bot.panel.models import (
     ReferralState,
 )
 from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, RISK_ORDER, SCREENING_RESULTS, SUBJECT_KINDS
-from bot.partnership.models import Agency, Person
+from bot.partnership.models import Person
 from bot.partnership.service import Member
 from bot.references import next_reference
 from bot.schedules import Panel, Partnership
@@ -265,11 +265,9 @@ def validate_referral(
     elif form.subject_kind == "child":
         settings = partnership.settings
         reference = settings.normalise_case_reference(form.case_reference)
-        if not settings.matches_case_reference(reference):
-            errors["case_reference"] = (
-                f"A case reference is {settings.case_reference.description}, "
-                f"for example {settings.case_reference.example}."
-            )
+        problem = case_reference_problem(partnership, reference)
+        if problem:
+            errors["case_reference"] = problem
         else:
             known = session.exec(select(Case).where(Case.reference == reference)).first()
             if known is not None and known.subject_kind != "child":
@@ -953,27 +951,7 @@ def record_sitting(
 ) -> None:
     """Attendance by agency and the panel's themes and intelligence; the sitting is held."""
     check_may_record_panel(meeting, member, partnership, now)
-    for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
-        session.delete(row)
-    answered = {
-        invitation.agency_id: session.get(Person, invitation.delegate_id or invitation.answered_by_id)
-        for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id))
-        if invitation.delegate_id or invitation.answered_by_id
-    }
-    for code, status in attendance.items():
-        agency = session.exec(select(Agency).where(Agency.code == code)).one()
-        person = answered.get(agency.id) if status == "present" else None
-        session.add(
-            Attendance(
-                meeting_id=meeting.id or 0,
-                agency_id=agency.id or 0,
-                person_id=person.id if person else None,
-                name=person.name if person else "",
-                role=person.role_title if person else "",
-                status=status,
-                recorded_at=now,
-            )
-        )
+    store_attendance(session, meeting, attendance, now)
     meeting.details = {**meeting.details, "themes": themes.strip()}
     if meeting.state != MeetingState.HELD:
         meeting.state, meeting.held_at = MeetingState.HELD, meeting.held_at or now
