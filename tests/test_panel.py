@@ -300,7 +300,11 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
         CHAIR, action_form, values=action_values(POLICE, text="Disruption visit to Lodge Road park")
     )
     bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
     bot.settle()
+    assert any(
+        "Draft 1 already holds everything recorded" in t for t in _dm_texts(bot, CHAIR)
+    )  # double click
     approve = [
         c
         for c in bot.local_slack.calls_to("chat.postMessage")
@@ -470,3 +474,28 @@ def test_panel_minutes_download_from_the_home_tab_and_a_forged_kind_is_ignored(b
     assert bot.slack.block_actions(ADMIN, [forged]).status == 200
     bot.settle()
     assert bot.local_slack.calls_to("files.completeUploadExternal") == []
+
+
+def test_erasing_a_closed_case_removes_its_panel_rows_and_keeps_the_rest(bot, clock) -> None:
+    from datetime import timedelta
+
+    from bot.panel.models import AgendaItem
+    from bot.retention.service import apply, plan
+
+    _through_agenda(bot, clock)
+    with Session(bot.runtime.engine) as session:
+        case = session.exec(select(Case).where(Case.reference == CHILD_A)).one()
+        case.closed_at = clock.now() - timedelta(days=365 * 30)
+        session.add(case)
+        session.commit()
+    with Session(bot.runtime.engine) as session:
+        result = plan(session, bot.runtime.partnership, clock.now())
+        assert [c.reference for c in result.cases] == [CHILD_A]
+        apply(session, result, clock.now())
+        session.commit()
+    with Session(bot.runtime.engine) as session:
+        left = [c.reference for c in session.exec(select(Case))]
+        assert CHILD_A not in left and CHILD_B in left
+        assert session.exec(select(func.count()).select_from(Referral)).one() == 1
+        assert session.exec(select(func.count()).select_from(AgendaItem)).one() == 1
+        assert session.exec(select(func.count()).select_from(PanelCase)).one() == 1

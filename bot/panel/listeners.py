@@ -22,7 +22,7 @@ from bot.minutes.listeners import _send_draft_to_chair, send_minutes
 from bot.minutes.service import attendance_defaults, generate
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
 from bot.panel.effects import ask_administrators, tell_referrer
-from bot.panel.models import AgendaItem, PanelCase, PanelSitting
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
 from bot.panel.service import (
     ItemOutcome,
     PanelRefused,
@@ -31,13 +31,14 @@ from bot.panel.service import (
     check_may_record_panel,
     child_name_of_item,
     decide_referral,
+    drafted,
     panels_administered,
     pending_referrals,
+    ready_for_minutes,
     record_item,
     record_sitting,
     refer,
     sitting_of,
-    unrecorded_items,
     validate_outcome,
     validate_referral,
     validate_sitting,
@@ -269,7 +270,12 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action("panel_referral_decline")
     def decline_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=decline_modal(int(action["value"]), "referral"))
+        with read_scope(runtime.engine) as session:
+            referral = session.get(Referral, int(action["value"]))
+        if referral is not None:
+            client.views_open(
+                trigger_id=body["trigger_id"], view=decline_modal(referral.id or 0, referral.reference)
+            )
 
     @app.view(DECLINE_CALLBACK)
     def declined(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -438,19 +444,8 @@ def register(app: App, runtime: Runtime) -> None:
         user_id, now = body["user"]["id"], runtime.clock.now()
         with session_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
-            meeting = session.get(Meeting, int(action["value"]))
-            assert meeting is not None
             try:
-                check_may_record_panel(meeting, member, partnership, now)
-                sitting = sitting_of(session, meeting)
-                assert sitting is not None
-                missing = unrecorded_items(session, sitting)
-                if missing:
-                    raise PanelRefused(
-                        f"Record every item first; still to record: {', '.join(missing[:20])}."
-                    )
-                if meeting.state != "held":
-                    raise PanelRefused("Record attendance and themes first.")
+                meeting = ready_for_minutes(session, int(action["value"]), member, partnership, now)
             except PanelRefused as refused:
                 reply = str(refused)
             else:
@@ -465,6 +460,7 @@ def register(app: App, runtime: Runtime) -> None:
                     now=now,
                 )
                 _send_draft_to_chair(session, runtime, meeting, document, now)
+                drafted(meeting, session)
                 reply = f"Draft {document.version} of {meeting.reference}'s minutes is with the chair."
         tell(body, client, reply)
         runtime.kick_delivery()

@@ -4,12 +4,14 @@ agenda at the referral cut-off, and what the panel records about each item."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.actions.models import Action, ActionStatus
 from bot.audit.service import Actor, record
@@ -18,8 +20,9 @@ from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case
 from bot.cases.service import NAME_IN_SLACK_TEXT, case_reference_problem, mentions_child
 from bot.convening.calendar_invite import uid_for
-from bot.convening.models import Meeting, MeetingState
+from bot.convening.models import Attendance, Meeting, MeetingState
 from bot.convening.service import invite_agencies
+from bot.minutes.models import Document
 from bot.minutes.service import ATTENDANCE_WORDS, store_attendance
 from bot.panel.calendar import Sitting, next_sitting
 from bot.panel.models import (
@@ -977,6 +980,63 @@ def validate_sitting(attendance: dict[str, str], themes: str) -> dict[str, str]:
     if len(themes) > TEXT_LIMIT:
         errors["themes"] = f"Keep this under {TEXT_LIMIT} characters."
     return errors
+
+
+def _record_fingerprint(session: Session, meeting: Meeting, sitting: PanelSitting) -> str:
+    """What the minutes are drawn from, hashed: a draft is only worth making when it changed."""
+    state = {
+        "items": [(item.id, item.outcome) for item, _, _ in agenda_items(session, sitting)],
+        "themes": meeting.details.get("themes", ""),
+        "attendance": sorted(
+            (a.agency_id, a.status)
+            for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
+        ),
+        "actions": sorted(
+            (a.id, a.text, a.owner_id, a.due_on.isoformat())
+            for a in session.exec(select(Action).where(Action.meeting_id == meeting.id))
+        ),
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def ready_for_minutes(
+    session: Session, meeting_id: int, member: Member | None, partnership: Partnership, now: datetime
+) -> Meeting:
+    """The sitting, locked, once every item, attendance and themes are recorded and the
+    record has changed since the last draft (a double click makes one draft, not two)."""
+    meeting = session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
+    sitting = sitting_of(session, meeting) if meeting else None
+    if meeting is None or sitting is None:
+        raise PanelRefused("That panel sitting no longer exists.")
+    check_may_record_panel(meeting, member, partnership, now)
+    missing = unrecorded_items(session, sitting)
+    if missing:
+        raise PanelRefused(f"Record every item first; still to record: {', '.join(missing[:20])}.")
+    if meeting.state != MeetingState.HELD:
+        raise PanelRefused("Record attendance and themes first.")
+    last = meeting.details.get("drafted") or {}
+    if last.get("fingerprint") == _record_fingerprint(session, meeting, sitting):
+        raise PanelRefused(
+            f"Draft {last.get('version')} already holds everything recorded; it is with the chair."
+        )
+    return meeting
+
+
+def drafted(meeting: Meeting, session: Session) -> None:
+    """Remember what the newest draft was drawn from."""
+    sitting = sitting_of(session, meeting)
+    assert sitting is not None
+    version = session.exec(
+        select(func.max(Document.version)).where(
+            Document.meeting_id == meeting.id, Document.kind == "panel_minutes"
+        )
+    ).one()
+    meeting.details = {
+        **meeting.details,
+        "drafted": {"fingerprint": _record_fingerprint(session, meeting, sitting), "version": version},
+    }
+    session.add(meeting)
+    session.flush()
 
 
 def unrecorded_items(session: Session, sitting: PanelSitting) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from bot.actions.models import Action, ActionEvent, Chase
@@ -24,6 +24,7 @@ from bot.convening.models import Attendance, Invitation, InvitationMessage, Meet
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import enqueue
 from bot.minutes.models import Decision, Document
+from bot.panel.models import AgendaItem, NetworkLink, PanelCase, Referral
 from bot.schedules import Partnership
 
 
@@ -54,12 +55,13 @@ def plan(session: Session, partnership: Partnership, now: datetime) -> Retention
     result = RetentionPlan()
     draft_cutoff = now - timedelta(days=policy.drafts_deleted_days_after_approval)
     for draft in session.exec(
-        select(Document).where(Document.kind == "minutes", Document.state.in_(("draft", "superseded")))  # type: ignore[attr-defined]
+        # Only minutes (strategy or panel) go through drafts; issued documents are kept.
+        select(Document).where(Document.state.in_(("draft", "superseded")))  # type: ignore[attr-defined]
     ):
         approved = session.exec(
             select(Document).where(
                 Document.meeting_id == draft.meeting_id,
-                Document.kind == "minutes",
+                Document.kind == draft.kind,
                 Document.state == "approved",
                 Document.version > draft.version,
                 Document.approved_at <= draft_cutoff,  # type: ignore[operator]
@@ -99,7 +101,26 @@ def _delete_slack_files(session: Session, document_ids: list[int], now: datetime
                 )
 
 
+def _erase_panel_rows(session: Session, case: Case) -> None:
+    """The panel's rows about this child or context: referrals, its place under review, its
+    agenda items with the agencies' pre-panel updates on them, and its links. The sitting's
+    own minutes cover several children and are kept with the panel's records."""
+    panel_cases = [p.id for p in session.exec(select(PanelCase).where(PanelCase.case_id == case.id))]
+    items = [i.id for i in session.exec(select(AgendaItem).where(AgendaItem.panel_case_id.in_(panel_cases)))]  # type: ignore[union-attr]
+    updates = [u.id for u in session.exec(select(AgencyUpdate).where(AgencyUpdate.agenda_item_id.in_(items)))]  # type: ignore[attr-defined]
+    session.exec(delete(AgencyUpdateVersion).where(AgencyUpdateVersion.update_id.in_(updates)))  # type: ignore[call-overload, attr-defined]
+    session.exec(delete(AgencyUpdate).where(AgencyUpdate.id.in_(updates)))  # type: ignore[call-overload, union-attr]
+    session.exec(delete(Referral).where(Referral.case_id == case.id))  # type: ignore[call-overload]
+    session.exec(delete(AgendaItem).where(AgendaItem.id.in_(items)))  # type: ignore[call-overload, union-attr]
+    session.exec(delete(NetworkLink).where(NetworkLink.case_id == case.id))  # type: ignore[call-overload]
+    session.exec(
+        update(NetworkLink).where(NetworkLink.linked_case_id == case.id).values(linked_case_id=None)  # type: ignore[call-overload]
+    )
+    session.exec(delete(PanelCase).where(PanelCase.case_id == case.id))  # type: ignore[call-overload]
+
+
 def _erase_case(session: Session, case: Case, now: datetime) -> None:
+    _erase_panel_rows(session, case)
     meetings = session.exec(select(Meeting).where(Meeting.case_id == case.id)).all()
     documents = session.exec(select(Document).where(Document.case_id == case.id)).all()
     _delete_slack_files(session, [d.id for d in documents if d.id], now)
