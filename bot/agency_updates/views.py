@@ -77,13 +77,18 @@ def update_form(
     """The agency update form, pre-filled with the latest version. For an item on a panel's
     agenda it names the child or context and also asks for links to peers and places."""
     about = f" · about {escape_mrkdwn(item_reference)}" if item_reference else ""
+    readers = (
+        "It goes into the panel's minutes, for the panel's members."
+        if agenda_item_id
+        else "Only the convenor, chair and minute-taker read it."
+    )
     policy = partnership.agency_updates
     blocks: list[Block] = [
         ContextBlock(
             elements=[
                 MarkdownTextObject(
                     text=f"{MARKING} · {escape_mrkdwn(reference)}{about} · {escape_mrkdwn(agency_name)} · "
-                    f"due {deadline_text}. Only the convenor, chair and minute-taker read it."
+                    f"due {deadline_text}. {readers}"
                 )
             ]
         )
