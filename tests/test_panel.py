@@ -499,3 +499,21 @@ def test_erasing_a_closed_case_removes_its_panel_rows_and_keeps_the_rest(bot, cl
         assert session.exec(select(func.count()).select_from(Referral)).one() == 1
         assert session.exec(select(func.count()).select_from(AgendaItem)).one() == 1
         assert session.exec(select(func.count()).select_from(PanelCase)).one() == 1
+
+
+def test_a_sitting_skipped_for_a_bank_holiday_is_announced_with_the_next_one(bot, clock) -> None:
+    clock.set(datetime(2036, 12, 3, 9, 0, tzinfo=UTC))  # before the strategic panel of 4 December
+    sweep_panels(bot.runtime)
+    clock.set(datetime(2036, 12, 5, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        held = sorted(
+            s.held_on.isoformat()
+            for s in session.exec(
+                select(PanelSitting).where(PanelSitting.panel_code == "birmingham-mace-strategic")
+            )
+        )
+    assert held == ["2036-12-04", "2037-01-29"]  # 1 January 2037 is skipped, not moved
+    notices = [t for t in _dm_texts(bot, POLICE) if "there is no panel on Thursday 01 January 2037" in t]
+    assert len(notices) == 1 and "Thursday 29 January 2037" in notices[0]
