@@ -517,3 +517,23 @@ def test_a_sitting_skipped_for_a_bank_holiday_is_announced_with_the_next_one(bot
     assert held == ["2036-12-04", "2037-01-29"]  # 1 January 2037 is skipped, not moved
     notices = [t for t in _dm_texts(bot, POLICE) if "there is no panel on Thursday 01 January 2037" in t]
     assert len(notices) == 1 and "Thursday 29 January 2037" in notices[0]
+
+
+def test_a_referral_submitted_twice_is_stored_once(bot) -> None:
+    from tests.panel_support import referral_values
+
+    before = views_opened(bot)
+    bot.slack.command("/panel", "refer", user_id=SOCIAL_WORKER)
+    view = opened_view(bot, before)
+    values = referral_values(case_reference=CHILD_A, child_name="Test Child Alpha")
+    first = bot.slack.view_submission(SOCIAL_WORKER, view, values=values).json()
+    again = bot.slack.view_submission(SOCIAL_WORKER, view, values=values).json()
+    bot.settle()
+    assert first["response_action"] == again["response_action"] == "update"
+    assert len(_referrals(bot)) == 1
+    asks = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if "panel_referral_accept" in json.dumps(c.args.get("blocks"))
+    ]
+    assert len(asks) == 2  # one to each of the panel's two administrators, once

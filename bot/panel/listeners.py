@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.audit.service import Actor
@@ -198,32 +199,38 @@ def register(app: App, runtime: Runtime) -> None:
         )
         now = runtime.clock.now()
         user_id = body["user"]["id"]
-        with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
-            errors = validate_referral(session, form, partnership, today=runtime.calendar.local(now).date())
-            if member is None:
-                errors = {"reasons": "You are not listed in the partnership's schedules."}
-            if errors:
-                ack(response_action="errors", errors=errors)
-                return
-            assert member is not None
-            result = refer(
-                session,
-                form,
-                member=member,
-                actor=_actor(user_id, _team(body), member),
-                key=f"view:{view['id']}",
-                partnership=partnership,
-                calendar=runtime.calendar,
-                now=now,
-            )
-            if result.created and not result.linked_to_existing:
-                ask_administrators(
-                    session, result.referral, result.case.reference, result.administrators, runtime, now
+        try:
+            with session_scope(runtime.engine) as session:
+                member = member_by_slack_id(session, user_id)
+                errors = validate_referral(
+                    session, form, partnership, today=runtime.calendar.local(now).date()
                 )
-            done = referral_done(
-                result.referral.reference, result.case.reference, result.referral.linked_to_existing
-            )
+                if member is None:
+                    errors = {"reasons": "You are not listed in the partnership's schedules."}
+                if errors:
+                    ack(response_action="errors", errors=errors)
+                    return
+                assert member is not None
+                result = refer(
+                    session,
+                    form,
+                    member=member,
+                    actor=_actor(user_id, _team(body), member),
+                    key=f"view:{view['id']}",
+                    partnership=partnership,
+                    calendar=runtime.calendar,
+                    now=now,
+                )
+                if result.created and not result.linked_to_existing:
+                    ask_administrators(
+                        session, result.referral, result.case.reference, result.administrators, runtime, now
+                    )
+                done = referral_done(
+                    result.referral.reference, result.case.reference, result.referral.linked_to_existing
+                )
+        except IntegrityError:
+            ack()  # the same form, submitted twice at once: the first one stored it
+            return
         ack(response_action="update", view=done)
         runtime.kick_delivery()
 
