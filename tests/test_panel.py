@@ -353,6 +353,18 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     agenda = _all_text(_document(bot, following, "panel_agenda", "issued"))
     assert "Disruption visit to Lodge Road park" in agenda  # an open action from last time
     with Session(bot.runtime.engine) as session:
+        # what the code gives each panel template is exactly what the template uses
+        from bot.panel.documents import PANEL_AGENDA_VARIABLES, PANEL_MINUTES_VARIABLES
+        from bot.panel.records import agenda_context, panel_minutes_context
+
+        common = {
+            "partnership": bot.runtime.partnership,
+            "calendar": bot.runtime.calendar,
+            "now": clock.now(),
+        }
+        minutes, picture = panel_minutes_context(session, meeting, version=1, state="DRAFT", **common)
+        assert set(minutes) | {"network_picture"} == PANEL_MINUTES_VARIABLES and picture is not None
+        assert set(agenda_context(session, following, **common)) == PANEL_AGENDA_VARIABLES
         assert session.exec(select(PanelCase).where(PanelCase.state == "stepped_down")).one()
         assert session.exec(select(func.count()).select_from(Action)).one() == 1
         assert session.exec(select(func.count()).select_from(PanelSitting)).one() >= 3
