@@ -549,3 +549,19 @@ def test_a_referral_submitted_twice_is_stored_once(bot) -> None:
         if "panel_referral_accept" in json.dumps(c.args.get("blocks"))
     ]
     assert len(asks) == 2  # one to each of the panel's two administrators, once
+
+
+def test_a_referral_accepted_after_the_cut_off_goes_to_the_following_sitting(bot, clock) -> None:
+    _, sitting = _through_agenda(bot, clock)
+    refer(bot, POLICE, case_reference=CHILD_C, child_name="Test Child Gamma")
+    decide(bot, _referrals(bot)[-1].id or 0, accept=True)
+    assert CHILD_C not in items_of(bot, sitting)  # this sitting's agenda is fixed
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)  # the next sitting opens once this one has started
+    _, following = sitting_for(bot, "2026-12-08")
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    items = items_of(bot, following)
+    assert items[CHILD_C].section == "new_referral"
+    assert items[CHILD_A].section == items[CHILD_B].section == "under_review"
+    assert next(iter(items)) == CHILD_C  # new referrals come first
