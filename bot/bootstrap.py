@@ -119,6 +119,9 @@ def serve(settings: Settings) -> int:
     # Work after each acknowledgement runs here; more workers than Bolt's default five, so
     # acknowledgements do not queue behind slow work (benchmarks: tests/benchmarks).
     listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bot-listener")
+    # What follows an acknowledgement (writes, Web API calls) runs on a pool of its own, so
+    # it never holds a listener thread that the next request's acknowledgement needs.
+    runtime.followups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bot-followup")
     app = build_app(runtime, socket_mode=socket_mode, listener_executor=listeners)
     scheduler = start_scheduler(runtime)
     try:
@@ -140,5 +143,8 @@ def serve(settings: Settings) -> int:
             finally:
                 server.stop()
     finally:
+        # Nothing acknowledged is cut off half-way: listeners, then what they handed over.
+        listeners.shutdown(wait=True)
+        runtime.followups.shutdown(wait=True)
         scheduler.shutdown(wait=False)
     return 0

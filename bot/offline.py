@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,10 +34,10 @@ BOT_TOKEN = "xoxb-local"
 
 
 class TrackingExecutor(ThreadPoolExecutor):
-    """A listener pool that can say when the work after every acknowledgement has finished."""
+    """A pool (listeners, follow-ups) that can say when all its work has finished."""
 
-    def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="bot-listener")
+    def __init__(self, max_workers: int, thread_name_prefix: str = "bot-listener") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self._pending = 0
         self._idle = threading.Condition()
 
@@ -54,8 +55,13 @@ class TrackingExecutor(ThreadPoolExecutor):
 
         return super().submit(run)
 
+    @property
+    def pending(self) -> int:
+        with self._idle:
+            return self._pending
+
     def wait_idle(self, timeout: float = 15.0) -> bool:
-        """Block until no listener work is running or queued; False on timeout."""
+        """Block until no work is running or queued; False on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
 
@@ -72,6 +78,8 @@ class OfflineBot:
         delivery_interval_seconds: float = 0.5,
         sweep_interval_seconds: float = 3600,
         local_slack: LocalSlack | None = None,
+        listener_workers: int = 8,
+        followup_workers: int = 4,
         **setting_overrides: object,
     ) -> None:
         self._temp: tempfile.TemporaryDirectory[str] | None = None
@@ -84,6 +92,8 @@ class OfflineBot:
         self.delivery_interval_seconds = delivery_interval_seconds
         self.setting_overrides = setting_overrides
         self.sweep_interval_seconds = sweep_interval_seconds
+        self.listener_workers = listener_workers
+        self.followup_workers = followup_workers
         # A given local Slack outlives this bot: a test can restart the bot against it.
         self._owns_slack = local_slack is None
         self.local_slack = local_slack or LocalSlack(bot_token=BOT_TOKEN)
@@ -109,7 +119,9 @@ class OfflineBot:
             for person in self.runtime.partnership.people():
                 if person.slack_user_id:
                     self.local_slack.add_user(person.slack_user_id, person.name, email=person.email)
-            self.listeners = TrackingExecutor(max_workers=8)
+            self.listeners = TrackingExecutor(self.listener_workers)
+            self.followups = TrackingExecutor(self.followup_workers, thread_name_prefix="bot-followup")
+            self.runtime.followups = self.followups
             app = build_app(self.runtime, listener_executor=self.listeners)
             self.server = BotHttpServer(BotWsgiApp(app, self.runtime.engine)).start()
             start_scheduler(
@@ -124,10 +136,21 @@ class OfflineBot:
             raise
         return self
 
+    def wait_idle(self, timeout: float = 15.0) -> bool:
+        """Block until no listener and no follow-up work is running or queued (a listener
+        may hand work to the follow-ups as it finishes); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for pool in (self.listeners, self.followups):
+                if not pool.wait_idle(max(0.0, deadline - time.monotonic())):
+                    return False
+            if self.listeners.pending == 0 and self.followups.pending == 0:
+                return True
+
     def settle(self, passes: int = 5) -> None:
         """Let the work after each acknowledgement finish, then deliver what it queued."""
         for _ in range(passes):
-            self.listeners.wait_idle()
+            self.wait_idle()
             self.runtime.deliver_now()
 
     @property
@@ -142,6 +165,7 @@ class OfflineBot:
     ) -> None:
         self.server.stop()
         self.listeners.shutdown(wait=True)
+        self.followups.shutdown(wait=True)
         if self.runtime.scheduler is not None:
             self.runtime.scheduler.shutdown(wait=True)
         if self._owns_slack:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -39,7 +41,22 @@ class Runtime:
     courier: Courier = field(default_factory=Courier)
     delivery_workers: int = 8
     scheduler: BackgroundScheduler | None = None
+    # Work that follows an acknowledgement (see `after_ack`); whoever starts the bot owns it.
+    followups: Executor | None = None
     _delivery_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def after_ack(self, work: Callable[[], object]) -> None:
+        """Run `work` once the caller has acknowledged, on the follow-up pool rather than
+        the listener thread, so the next request's look-ups and acknowledgement never wait
+        for a thread that is busy with the last one's writes and Slack calls. Without a
+        pool (or once it is shut down) the work runs here and now."""
+        if self.followups is not None:
+            try:
+                self.followups.submit(work)
+                return
+            except RuntimeError:  # shut down: the bot is stopping; finish it here
+                log.info("follow-up pool closed; running the work on the listener thread")
+        work()
 
     def deliver_now(self) -> int:
         """Send what the outbox owes Slack; one delivery pass at a time per process."""
