@@ -80,13 +80,28 @@ def timescales(
 ) -> Timescales:
     """The urgency's deadline (end of the Nth working day) and the first slot before it."""
     kind = partnership.meeting_type(meeting_type)
-    level = kind.urgencies.get(urgency)
-    if level is None:
-        raise ValueError(f"{meeting_type} has no urgency {urgency!r}")
-    deadline = calendar.end_of_working_day_after(referred_at, level.within_working_days)
+    deadline = deadline_for(
+        partnership, calendar, urgency=urgency, referred_at=referred_at, meeting_type=meeting_type
+    )
     notice = timedelta(minutes=partnership.settings.minimum_notice_minutes)
     slot = calendar.earliest_slot(referred_at + notice, minutes=kind.default_duration_minutes)
     return Timescales(deadline=deadline, proposed_start=slot)
+
+
+def deadline_for(
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    *,
+    urgency: str,
+    referred_at: datetime,
+    meeting_type: str = STRATEGY_DISCUSSION,
+) -> datetime:
+    """The urgency's deadline alone (end of the Nth working day): what a submission is
+    checked against before its acknowledgement, without searching for a free slot."""
+    level = partnership.meeting_type(meeting_type).urgencies.get(urgency)
+    if level is None:
+        raise ValueError(f"{meeting_type} has no urgency {urgency!r}")
+    return calendar.end_of_working_day_after(referred_at, level.within_working_days)
 
 
 def _chair(session: Session, partnership: Partnership, slack_id: str | None) -> Person | None:
@@ -141,7 +156,7 @@ def validate(
         errors["start"] = "Choose the date and time of the discussion."
     elif "urgency" not in errors:
         start = request.start
-        limits = timescales(partnership, calendar, urgency=request.urgency, referred_at=now)
+        deadline = deadline_for(partnership, calendar, urgency=request.urgency, referred_at=now)
         end = start + timedelta(minutes=kind.default_duration_minutes)
         if start < now:
             errors["start"] = "That time has passed. Choose a time from now on."
@@ -152,8 +167,8 @@ def validate(
         elif not calendar.is_working_time(start) or end > calendar.end_of_day(calendar.local(start).date()):
             hours = partnership.working_hours
             errors["start"] = f"Choose a time within working hours, {hours.start:%H:%M} to {hours.end:%H:%M}."
-        elif start > limits.deadline and not request.late_reason.strip():
-            local_deadline = calendar.local(limits.deadline)
+        elif start > deadline and not request.late_reason.strip():
+            local_deadline = calendar.local(deadline)
             errors["late_reason"] = (
                 f"That is after the deadline ({local_deadline:%a %d %b %H:%M}). "
                 "Record why it cannot be sooner, or choose an earlier time."
