@@ -13,6 +13,12 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Connections kept for reuse: enough for every thread that may hold one at once (16
+# listeners, 8 follow-ups, 8 couriers, the sweeps), opened only as they are first needed.
+# A connection beyond the pool is closed when given back, and opening one (PostgreSQL:
+# a new server process) is the slowest thing that can happen before an acknowledgement.
+POOL_SIZE = 36
+POOL_OVERFLOW = 12
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,7 +56,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_pre_ping=True,
+            # No ping before each checkout: a file has no server to drop the connection,
+            # and the ping is a statement more before every acknowledgement.
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
             hide_parameters=True,  # errors and logs never carry a child's details
         )
 
@@ -76,7 +85,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, hide_parameters=True
+    )
 
 
 @contextmanager
