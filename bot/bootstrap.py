@@ -145,7 +145,8 @@ def serve(settings: Settings) -> int:
         else:
             from bot.web import BotHttpServer, BotWsgiApp
 
-            server = BotHttpServer(BotWsgiApp(app, runtime.engine), host="0.0.0.0", port=settings.port)
+            wsgi = BotWsgiApp(app, runtime.engine, runtime.acknowledgements)
+            server = BotHttpServer(wsgi, host="0.0.0.0", port=settings.port)
             log.info("listening on port %d at /slack/events", server.port)
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())

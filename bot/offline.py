@@ -124,7 +124,8 @@ class OfflineBot:
             self.followups = TrackingExecutor(self.followup_workers, thread_name_prefix="bot-followup")
             self.runtime.followups = self.followups
             app = build_app(self.runtime, listener_executor=self.listeners)
-            self.server = BotHttpServer(BotWsgiApp(app, self.runtime.engine)).start()
+            wsgi = BotWsgiApp(app, self.runtime.engine, self.runtime.acknowledgements)
+            self.server = BotHttpServer(wsgi).start()
             start_scheduler(
                 self.runtime,
                 delivery_interval_seconds=self.delivery_interval_seconds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from bot.database import session_scope
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import Courier, Defer, deliver_pending, enqueue, pending_count
 from bot.local_slack import LocalSlack
+from bot.runtime import AcknowledgementsFirst
 from bot.slack.client import make_web_client
 
 
@@ -199,3 +201,38 @@ def test_a_failing_preparer_is_a_failed_attempt_not_a_stopped_pass(engine, clock
         entry = _state(engine, key)
         assert entry.state == OutboxState.PENDING and error in entry.last_error
         assert entry.next_attempt_at > clock.now() and entry.lease_until is None
+
+
+def test_delivery_holds_back_while_an_acknowledgement_is_in_progress(engine, clock, slack, client) -> None:
+    """Before each call a courier waits for no request to be being answered (bounded)."""
+    acknowledgements = AcknowledgementsFirst()
+    _post(engine, clock, "waits", text="after the answer")
+    answered = threading.Event()
+    sent_before_answer: list[int] = []
+
+    def answer() -> None:
+        with acknowledgements.answering():
+            answered.wait(5)
+            sent_before_answer.append(len(slack.messages("C0GENERAL")))
+
+    request = threading.Thread(target=answer)
+    request.start()
+    time.sleep(0.05)  # the request is being answered
+    courier = threading.Thread(
+        target=Courier().deliver_pending,
+        args=(engine, client, clock),
+        kwargs={"pause": lambda: acknowledgements.wait_for_quiet(patience=5)},
+    )
+    courier.start()
+    time.sleep(0.2)
+    answered.set()
+    request.join()
+    courier.join()
+    assert sent_before_answer == [0]
+    assert [m["text"] for m in slack.messages("C0GENERAL")] == ["after the answer"]
+    # Never held back for longer than its patience.
+    with acknowledgements.answering():
+        started = time.monotonic()
+        assert acknowledgements.wait_for_quiet(patience=0.05) is False
+        assert time.monotonic() - started < 1
+    assert acknowledgements.wait_for_quiet(patience=0) is True

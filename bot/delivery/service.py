@@ -432,12 +432,20 @@ class Courier:
         return register
 
     def deliver_pending(
-        self, engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500, workers: int = 1
+        self,
+        engine: Engine,
+        client: WebClient,
+        clock: Clock,
+        *,
+        limit: int = 500,
+        workers: int = 1,
+        pause: Callable[[], object] | None = None,
     ) -> int:
         """Send every due entry (up to `limit`), oldest first, on `workers` threads at once
         (independent calls in parallel, as Slack's per-channel limits allow); returns how
-        many succeeded."""
-        delivery = _Pass(self, engine, client, clock, limit=limit, workers=workers)
+        many succeeded. Each worker calls `pause` before each entry (to let more urgent
+        work go first)."""
+        delivery = _Pass(self, engine, client, clock, limit=limit, workers=workers, pause=pause)
         try:
             if workers <= 1:
                 return delivery.work()
@@ -460,9 +468,18 @@ class _Pass:
     BATCH_PER_WORKER = 2
 
     def __init__(
-        self, courier: Courier, engine: Engine, client: WebClient, clock: Clock, *, limit: int, workers: int
+        self,
+        courier: Courier,
+        engine: Engine,
+        client: WebClient,
+        clock: Clock,
+        *,
+        limit: int,
+        workers: int,
+        pause: Callable[[], object] | None = None,
     ) -> None:
         self.courier, self.engine, self.client, self.clock = courier, engine, client, clock
+        self.pause = pause
         self.owner = uuid.uuid4().hex
         self.batch = max(1, workers) * self.BATCH_PER_WORKER
         self.tries = max(2, workers)
@@ -473,6 +490,8 @@ class _Pass:
         self.lock = threading.Lock()
 
     def _next(self) -> OutboxMessage | None:
+        if self.pause is not None:
+            self.pause()
         with self.lock:
             if not self.queue and self.remaining > 0:
                 leased = _lease_batch(
