@@ -220,6 +220,21 @@ def _schedule_person(session: Session, slack_id: str) -> Person | None:
     ).first()
 
 
+def _schedule_people(session: Session, slack_ids: list[str]) -> dict[str, Person]:
+    """`_schedule_person` for many Slack ids at once (the first active person of each)."""
+    people: dict[str, Person] = {}
+    if not slack_ids:
+        return people
+    found = session.exec(
+        select(Person)
+        .where(Person.slack_user_id.in_(set(slack_ids)), Person.active == True)  # type: ignore[union-attr]  # noqa: E712
+        .order_by(Person.id)
+    )
+    for person in found:
+        people.setdefault(person.slack_user_id or "", person)
+    return people
+
+
 @dataclass
 class Convened:
     """The stored discussion and whether this request created it (False on a retry)."""
@@ -317,10 +332,6 @@ def _invited_codes(session: Session, meeting: Meeting) -> list[str]:
     return sorted(rows)
 
 
-def _agency_row(session: Session, code: str) -> Agency:
-    return session.exec(select(Agency).where(Agency.code == code)).one()
-
-
 def _invite_agencies(
     session: Session,
     meeting: Meeting,
@@ -376,12 +387,23 @@ def invite_agencies(
 
     named = named or {}
     unreachable: list[str] = []
-    for code, why in wanted.items():
+    # Every agency row and every invited person in one query each, every invitation in one
+    # INSERT, then every message in another: a convening is one short write transaction.
+    agencies = select(Agency).where(Agency.code.in_(list(wanted)))  # type: ignore[attr-defined]
+    rows = {row.code: row for row in session.exec(agencies)}
+    recipients: dict[str, list[str]] = {}
+    for code in wanted:
         agency = partnership.agency(code)
-        row = _agency_row(session, code)
+        slack_ids = [p.slack_user_id for p in agency.invitees() if p.slack_user_id]
+        slack_ids += [uid for uid in named.get(code, []) if uid not in slack_ids]
+        recipients[code] = slack_ids
+        unreachable += [f"{p.name} ({agency.name})" for p in agency.invitees() if not p.slack_user_id]
+    people = _schedule_people(session, [uid for slack_ids in recipients.values() for uid in slack_ids])
+    invitations: dict[str, Invitation] = {}
+    for code, why in wanted.items():
         invitation = Invitation(
             meeting_id=meeting.id or 0,
-            agency_id=row.id or 0,
+            agency_id=rows[code].id or 0,
             required=why != "added",
             why=why,
             created_at=now,
@@ -393,12 +415,11 @@ def invite_agencies(
         else:
             invitation.next_chase_at = first_chase_at(partnership, calendar, meeting.urgency, now)
         session.add(invitation)
-        session.flush()
-        recipients = [p.slack_user_id for p in agency.invitees() if p.slack_user_id]
-        recipients += [uid for uid in named.get(code, []) if uid not in recipients]
-        unreachable += [f"{p.name} ({agency.name})" for p in agency.invitees() if not p.slack_user_id]
-        for slack_id in recipients:
-            person = _schedule_person(session, slack_id)
+        invitations[code] = invitation
+    session.flush()
+    for code, invitation in invitations.items():
+        for slack_id in recipients[code]:
+            person = people.get(slack_id)
             if person is not None:
                 session.add(
                     InvitationMessage(

@@ -98,8 +98,15 @@ def enqueue(
     subject_id: int | None = None,
     not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Add a call to the outbox unless one with this key exists; returns the entry."""
-    existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+    """Add a call to the outbox unless one with this key exists; returns the entry.
+
+    The row is written with the session's next flush (at the latest, its commit), so the
+    entries a handler adds go to the database together, in one multi-row INSERT."""
+    for pending in session.new:
+        if isinstance(pending, OutboxMessage) and pending.key == key:
+            return pending
+    with session.no_autoflush:  # looking for this key must not write the entries added so far
+        existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
     if existing is not None:
         return existing
     message = OutboxMessage(
@@ -112,7 +119,6 @@ def enqueue(
         created_at=now,
     )
     session.add(message)
-    session.flush()
     return message
 
 
