@@ -23,6 +23,7 @@ from bot.convening.service import (
     answer_invitation,
     cancel,
     convene,
+    deadline_for,
     record_section_47,
     reschedule,
     timescales,
@@ -71,7 +72,7 @@ def open_convene_form(
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
     deadlines = {
-        code: timescales(runtime.partnership, runtime.calendar, urgency=code, referred_at=now).deadline
+        code: deadline_for(runtime.partnership, runtime.calendar, urgency=code, referred_at=now)
         for code in kind.urgencies.offered()
     }
     proposed = timescales(
