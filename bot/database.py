@@ -107,8 +107,18 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     """A session that only reads (look-ups before an acknowledgement): on SQLite it does
     not wait for the write lock, so acknowledgements never queue behind writers."""
     # Closing the session ends the read transaction and detaches what was read, still loaded.
-    with Session(engine.execution_options(read_only=True), expire_on_commit=False) as session:
+    with Session(_reader(engine), expire_on_commit=False) as session:
         yield session
+
+
+def _reader(engine: Engine) -> Engine:
+    """The engine as `read_scope` uses it. PostgreSQL reads in autocommit: at READ
+    COMMITTED (its default, and the bot's) every statement takes its own snapshot anyway,
+    so a transaction adds nothing to what a read sees, only the BEGIN and ROLLBACK round
+    trips before the acknowledgement. SQLite keeps its read transaction (one snapshot)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(read_only=True, isolation_level="AUTOCOMMIT")
+    return engine.execution_options(read_only=True)
 
 
 def is_sqlite(engine: Engine) -> bool:
