@@ -132,7 +132,8 @@ def serve(settings: Settings) -> int:
     listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bot-listener")
     # What follows an acknowledgement (writes, Web API calls) runs on a pool of its own, so
     # it never holds a listener thread that the next request's acknowledgement needs.
-    runtime.followups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bot-followup")
+    followups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bot-followup")
+    runtime.followups = followups
     app = build_app(runtime, socket_mode=socket_mode, listener_executor=listeners)
     scheduler = start_scheduler(runtime)
     freeze_startup_heap()
@@ -158,6 +159,6 @@ def serve(settings: Settings) -> int:
     finally:
         # Nothing acknowledged is cut off half-way: listeners, then what they handed over.
         listeners.shutdown(wait=True)
-        runtime.followups.shutdown(wait=True)
+        followups.shutdown(wait=True)
         scheduler.shutdown(wait=False)
     return 0

@@ -3,8 +3,8 @@
 A listener validates, acknowledges, then hands what follows (its transaction, its Web API
 calls) to `after_ack`. The listener thread is then free for the next request at once, so
 an acknowledgement never waits for a thread that is busy writing or calling Slack. What
-follows still runs after the ack, started in the order it was handed over; a failure is logged
-and the person told, exactly as Bolt's error handler does for a failing listener.
+follows still runs after the ack, started in the order it was handed over; a failure is
+logged and the person told, exactly as Bolt's error handler does for a failing listener.
 """
 
 from __future__ import annotations
