@@ -13,6 +13,12 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Connections kept for reuse: enough for every thread that may hold one at once (16
+# listeners, 8 follow-ups, 8 couriers, the sweeps), opened only as they are first needed.
+# A connection beyond the pool is closed when given back, and opening one (PostgreSQL:
+# a new server process) is the slowest thing that can happen before an acknowledgement.
+POOL_SIZE = 36
+POOL_OVERFLOW = 12
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,7 +56,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_pre_ping=True,
+            # No ping before each checkout: a file has no server to drop the connection,
+            # and the ping is a statement more before every acknowledgement.
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
             hide_parameters=True,  # errors and logs never carry a child's details
         )
 
@@ -76,7 +85,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, hide_parameters=True
+    )
 
 
 @contextmanager
@@ -96,8 +107,18 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     """A session that only reads (look-ups before an acknowledgement): on SQLite it does
     not wait for the write lock, so acknowledgements never queue behind writers."""
     # Closing the session ends the read transaction and detaches what was read, still loaded.
-    with Session(engine.execution_options(read_only=True), expire_on_commit=False) as session:
+    with Session(_reader(engine), expire_on_commit=False) as session:
         yield session
+
+
+def _reader(engine: Engine) -> Engine:
+    """The engine as `read_scope` uses it. PostgreSQL reads in autocommit: at READ
+    COMMITTED (its default, and the bot's) every statement takes its own snapshot anyway,
+    so a transaction adds nothing to what a read sees, only the BEGIN and ROLLBACK round
+    trips before the acknowledgement. SQLite keeps its read transaction (one snapshot)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(read_only=True, isolation_level="AUTOCOMMIT")
+    return engine.execution_options(read_only=True)
 
 
 def is_sqlite(engine: Engine) -> bool:

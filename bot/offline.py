@@ -6,15 +6,17 @@ demo shows is what the tests check.
 
 from __future__ import annotations
 
+import gc
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bot.bootstrap import build_runtime
+from bot.bootstrap import build_runtime, freeze_startup_heap
 from bot.clock import Clock, SystemClock
 from bot.local_slack import LocalSlack, SignedSlackClient
 from bot.local_slack.signed_client import StateValue
@@ -33,10 +35,10 @@ BOT_TOKEN = "xoxb-local"
 
 
 class TrackingExecutor(ThreadPoolExecutor):
-    """A listener pool that can say when the work after every acknowledgement has finished."""
+    """A pool (listeners, follow-ups) that can say when all its work has finished."""
 
-    def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="bot-listener")
+    def __init__(self, max_workers: int, thread_name_prefix: str = "bot-listener") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
         self._pending = 0
         self._idle = threading.Condition()
 
@@ -54,8 +56,13 @@ class TrackingExecutor(ThreadPoolExecutor):
 
         return super().submit(run)
 
+    @property
+    def pending(self) -> int:
+        with self._idle:
+            return self._pending
+
     def wait_idle(self, timeout: float = 15.0) -> bool:
-        """Block until no listener work is running or queued; False on timeout."""
+        """Block until no work is running or queued; False on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
 
@@ -72,6 +79,8 @@ class OfflineBot:
         delivery_interval_seconds: float = 0.5,
         sweep_interval_seconds: float = 3600,
         local_slack: LocalSlack | None = None,
+        listener_workers: int = 8,
+        followup_workers: int = 4,
         **setting_overrides: object,
     ) -> None:
         self._temp: tempfile.TemporaryDirectory[str] | None = None
@@ -84,6 +93,8 @@ class OfflineBot:
         self.delivery_interval_seconds = delivery_interval_seconds
         self.setting_overrides = setting_overrides
         self.sweep_interval_seconds = sweep_interval_seconds
+        self.listener_workers = listener_workers
+        self.followup_workers = followup_workers
         # A given local Slack outlives this bot: a test can restart the bot against it.
         self._owns_slack = local_slack is None
         self.local_slack = local_slack or LocalSlack(bot_token=BOT_TOKEN)
@@ -109,25 +120,41 @@ class OfflineBot:
             for person in self.runtime.partnership.people():
                 if person.slack_user_id:
                     self.local_slack.add_user(person.slack_user_id, person.name, email=person.email)
-            self.listeners = TrackingExecutor(max_workers=8)
+            self.listeners = TrackingExecutor(self.listener_workers)
+            self.followups = TrackingExecutor(self.followup_workers, thread_name_prefix="bot-followup")
+            self.runtime.followups = self.followups
             app = build_app(self.runtime, listener_executor=self.listeners)
-            self.server = BotHttpServer(BotWsgiApp(app, self.runtime.engine)).start()
+            wsgi = BotWsgiApp(app, self.runtime.engine, self.runtime.acknowledgements)
+            self.server = BotHttpServer(wsgi).start()
             start_scheduler(
                 self.runtime,
                 delivery_interval_seconds=self.delivery_interval_seconds,
                 sweep_interval_seconds=self.sweep_interval_seconds,
             )
             self.slack = SignedSlackClient(self.server.events_url, SIGNING_SECRET, self.local_slack)
+            # As `serve` does; no collection first (cheap for the many bots of a test run).
+            freeze_startup_heap(collect=False)
         except BaseException:
             if self._owns_slack:
                 self.local_slack.stop()
             raise
         return self
 
+    def wait_idle(self, timeout: float = 15.0) -> bool:
+        """Block until no listener and no follow-up work is running or queued (a listener
+        may hand work to the follow-ups as it finishes); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for pool in (self.listeners, self.followups):
+                if not pool.wait_idle(max(0.0, deadline - time.monotonic())):
+                    return False
+            if self.listeners.pending == 0 and self.followups.pending == 0:
+                return True
+
     def settle(self, passes: int = 5) -> None:
         """Let the work after each acknowledgement finish, then deliver what it queued."""
         for _ in range(passes):
-            self.listeners.wait_idle()
+            self.wait_idle()
             self.runtime.deliver_now()
 
     @property
@@ -140,8 +167,10 @@ class OfflineBot:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        gc.unfreeze()  # what this bot leaves behind can be collected again
         self.server.stop()
         self.listeners.shutdown(wait=True)
+        self.followups.shutdown(wait=True)
         if self.runtime.scheduler is not None:
             self.runtime.scheduler.shutdown(wait=True)
         if self._owns_slack:

@@ -13,6 +13,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.database import database_is_reachable
+from bot.runtime import AcknowledgementsFirst
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +21,17 @@ StartResponse = Callable[..., Any]
 
 
 class BotWsgiApp:
-    """A WSGI application: Bolt for Slack's requests, a database check for health."""
+    """A WSGI application: Bolt for Slack's requests, a database check for health.
 
-    def __init__(self, app: App, engine: Engine) -> None:
+    Given `acknowledgements`, each Slack request counts as being answered until Bolt
+    returns its acknowledgement, and delivery holds back meanwhile."""
+
+    def __init__(
+        self, app: App, engine: Engine, acknowledgements: AcknowledgementsFirst | None = None
+    ) -> None:
         self._slack = SlackRequestHandler(app, path="/slack/events")
         self._engine = engine
+        self._acknowledgements = acknowledgements
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
@@ -33,7 +40,10 @@ class BotWsgiApp:
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        return self._slack(environ, start_response)
+        if self._acknowledgements is None:
+            return self._slack(environ, start_response)
+        with self._acknowledgements.answering():
+            return self._slack(environ, start_response)
 
 
 class BotHttpServer:

@@ -40,6 +40,7 @@ _WEEKDAYS_PER_WEEK = 5
 _MINUTES_PER_DAY = 24 * 60
 # How far earliest_slot will look before deciding no slot exists (about ten years).
 _SLOT_SEARCH_DAYS = 3660
+_GRIDS_KEPT = 366
 
 
 @lru_cache(maxsize=256)
@@ -118,6 +119,7 @@ class WorkingCalendar:
         self._closures = frozenset(closure_set)
         # Weekday closures, sorted, so range counts are a bisect rather than a scan.
         self._weekday_closures = sorted(d for d in closure_set if d.weekday() < 5)
+        self._grids: dict[tuple[date, int], tuple[datetime, ...]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -366,6 +368,19 @@ class WorkingCalendar:
         lower = max(after, opens)
         if lower + length > closes:
             return None
+        starts = self._grid_starts(day, step_minutes)
+        for start in starts[bisect.bisect_left(starts, lower) :]:
+            return start if start + length <= closes else None
+        return None
+
+    def _grid_starts(self, day: date, step_minutes: int) -> tuple[datetime, ...]:
+        """Every start on ``day``'s local wall-clock grid, sorted. A pure function of the
+        day, kept once worked out: every form that proposes a slot asks about the same few
+        days, and working them out takes a hundred zone conversions."""
+        key = (day, step_minutes)
+        known = self._grids.get(key)
+        if known is not None:
+            return known
         starts: set[datetime] = set()
         for minute_of_day in range(0, _MINUTES_PER_DAY, step_minutes):
             wall = time(minute_of_day // 60, minute_of_day % 60)
@@ -374,8 +389,7 @@ class WorkingCalendar:
                 start = self.at(day, wall.replace(fold=fold))
                 if self.local(start).replace(tzinfo=None) == datetime.combine(day, wall):
                     starts.add(start)  # otherwise a wall time skipped by the clock change
-        for start in sorted(starts):
-            if start < lower:
-                continue
-            return start if start + length <= closes else None
-        return None
+        if len(self._grids) >= _GRIDS_KEPT:
+            self._grids.clear()
+        self._grids[key] = found = tuple(sorted(starts))
+        return found

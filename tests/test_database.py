@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -17,7 +18,7 @@ from bot.audit.models import AuditEntry
 from bot.audit.service import Actor, record, verify_chain
 from bot.cases.models import Case
 from bot.convening.models import Invitation, Meeting
-from bot.database import session_scope
+from bot.database import read_scope, session_scope
 from bot.models import metadata
 from bot.partnership.models import Agency
 
@@ -127,3 +128,21 @@ def test_database_errors_never_carry_the_values_written(engine) -> None:
     with pytest.raises(IntegrityError) as raised, session_scope(engine) as session:
         session.add(Case(reference="CASE-9", child_name="Secret Child Name"))
     assert "Secret Child Name" not in str(raised.value)
+
+
+def test_a_read_before_an_acknowledgement_does_not_wait_for_a_writer(engine) -> None:
+    """`read_scope` sees what is committed, at once, while another transaction is writing
+    (SQLite: holding the write lock; PostgreSQL: a row lock), and leaves nothing open."""
+    with session_scope(engine) as session:
+        session.add(Agency(code="reader-test", name="Before", kind="police"))
+    with Session(engine) as writer:
+        agency = writer.exec(select(Agency).where(Agency.code == "reader-test")).one()
+        agency.name = "After"
+        writer.flush()  # written, not committed
+        started = time.monotonic()
+        with read_scope(engine) as reader:
+            assert reader.exec(select(Agency.name).where(Agency.code == "reader-test")).one() == "Before"
+        assert time.monotonic() - started < 1
+        writer.commit()
+    with read_scope(engine) as reader:
+        assert reader.exec(select(Agency.name).where(Agency.code == "reader-test")).one() == "After"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from sqlmodel import Session, select
 
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage, OutboxState
-from bot.delivery.service import Courier, deliver_pending, enqueue, pending_count
+from bot.delivery.service import Courier, Defer, deliver_pending, enqueue, pending_count
 from bot.local_slack import LocalSlack
+from bot.runtime import AcknowledgementsFirst
 from bot.slack.client import make_web_client
 
 
@@ -140,3 +142,97 @@ def test_concurrent_deliverers_send_each_entry_once(engine, clock, slack) -> Non
     texts = sorted(message["text"] for message in slack.messages("C0GENERAL"))
     assert texts == sorted(f"message {number}" for number in range(30))
     assert sum(totals) == 30
+
+
+def test_a_deferred_entry_is_sent_in_the_same_pass_once_what_it_waits_for_is(
+    engine, clock, slack, client
+) -> None:
+    """A message that needs another's answer (here: the first message's ts) waits for it,
+    then goes in the same pass, with one worker; its deferral is not a failed attempt."""
+    courier = Courier()
+    first_ts: dict[str, str] = {}
+
+    @courier.on_delivered("first")
+    def remember(session, message, response) -> None:
+        first_ts["ts"] = response["ts"]
+
+    @courier.on_prepare("reply")
+    def reply_to_first(session, message) -> dict:
+        if "ts" not in first_ts:
+            raise Defer()
+        return {**message.arguments, "thread_ts": first_ts["ts"]}
+
+    # The reply is older, so it is tried (and deferred) before the message it answers.
+    _post(engine, clock, "reply", text="the reply", purpose="reply")
+    _post(engine, clock, "first", text="the first", purpose="first")
+    assert courier.deliver_pending(engine, client, clock) == 2
+    reply = _state(engine, "reply")
+    assert reply.state == OutboxState.SENT and reply.attempts == 1
+    assert reply.arguments["thread_ts"] == first_ts["ts"]  # what was sent stays on the record
+
+
+def test_a_pass_stops_at_its_limit_and_leaves_the_rest_free(engine, clock, slack, client) -> None:
+    for number in range(5):
+        _post(engine, clock, f"limited-{number}", text=f"message {number}")
+    assert Courier().deliver_pending(engine, client, clock, limit=2, workers=2) == 2
+    left = [_state(engine, f"limited-{number}") for number in range(2, 5)]
+    assert all(e.state == OutboxState.PENDING and e.lease_until is None and e.attempts == 0 for e in left)
+    assert deliver_pending(engine, client, clock) == 3  # at once: nothing is held by a lease
+
+
+def test_a_failing_preparer_is_a_failed_attempt_not_a_stopped_pass(engine, clock, slack, client) -> None:
+    courier = Courier()
+
+    @courier.on_prepare("broken")
+    def broken(session, message) -> dict:
+        raise KeyError("no such thing")
+
+    @courier.on_prepare("writes")
+    def writes(session, message) -> dict:
+        message.purpose = "changed"  # preparers only read
+        return message.arguments
+
+    _post(engine, clock, "broken", purpose="broken")
+    _post(engine, clock, "writes", purpose="writes")
+    _post(engine, clock, "fine", text="still sent")
+    assert courier.deliver_pending(engine, client, clock, workers=2) == 1
+    assert [m["text"] for m in slack.messages("C0GENERAL")] == ["still sent"]
+    for key, error in (("broken", "KeyError"), ("writes", "preparers only read")):
+        entry = _state(engine, key)
+        assert entry.state == OutboxState.PENDING and error in entry.last_error
+        assert entry.next_attempt_at > clock.now() and entry.lease_until is None
+
+
+def test_delivery_holds_back_while_an_acknowledgement_is_in_progress(engine, clock, slack, client) -> None:
+    """Before each call a courier waits for no request to be being answered (bounded)."""
+    acknowledgements = AcknowledgementsFirst()
+    _post(engine, clock, "waits", text="after the answer")
+    answered = threading.Event()
+    sent_before_answer: list[int] = []
+
+    def answer() -> None:
+        with acknowledgements.answering():
+            answered.wait(5)
+            sent_before_answer.append(len(slack.messages("C0GENERAL")))
+
+    request = threading.Thread(target=answer)
+    request.start()
+    time.sleep(0.05)  # the request is being answered
+    courier = threading.Thread(
+        target=Courier().deliver_pending,
+        args=(engine, client, clock),
+        kwargs={"pause": lambda: acknowledgements.wait_for_quiet(patience=5)},
+    )
+    courier.start()
+    time.sleep(0.2)
+    answered.set()
+    request.join()
+    courier.join()
+    assert sent_before_answer == [0]
+    assert [m["text"] for m in slack.messages("C0GENERAL")] == ["after the answer"]
+    # Never held back for longer than its patience.
+    with acknowledgements.answering():
+        started = time.monotonic()
+        assert acknowledgements.wait_for_quiet(patience=0.05) is False
+        assert time.monotonic() - started < 1
+    assert acknowledgements.wait_for_quiet(patience=0) is True

@@ -236,7 +236,7 @@ def test_hostile_payloads_never_cause_a_5xx_a_partial_row_or_a_leak(
     else:
         response = bot.slack.command(command, command_text[:3000], user_id=user or "U0EHP001")
     assert response.status < 500, response.body
-    bot.listeners.wait_idle()
+    bot.wait_idle()
     after = _snapshot(bot)
     # nobody outside the discussion changed it, and the record still holds together
     assert after["meetings"] == before["meetings"] and after["invitations"] == before["invitations"]

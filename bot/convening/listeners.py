@@ -23,6 +23,7 @@ from bot.convening.service import (
     answer_invitation,
     cancel,
     convene,
+    deadline_for,
     record_section_47,
     reschedule,
     timescales,
@@ -47,6 +48,7 @@ from bot.database import read_scope, session_scope
 from bot.partnership.models import Agency
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ def open_convene_form(
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
     deadlines = {
-        code: timescales(runtime.partnership, runtime.calendar, urgency=code, referred_at=now).deadline
+        code: deadline_for(runtime.partnership, runtime.calendar, urgency=code, referred_at=now)
         for code in kind.urgencies.offered()
     }
     proposed = timescales(
@@ -118,31 +120,48 @@ def register(app: App, runtime: Runtime) -> None:
     effects.install(runtime)
 
     @app.view(CONVENE_CALLBACK)
-    def convene_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def convene_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user_id = body["user"]["id"]
         now = runtime.clock.now()
+        # One read-only transaction for everything the answer depends on.
         with read_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
+            if member is not None and member.has_role("convenor"):
+                request = _request_from(read_values(view["state"]), member, view, _team(body))
+                errors = validate(
+                    session,
+                    request,
+                    partnership=runtime.partnership,
+                    calendar=runtime.calendar,
+                    now=now,
+                )
         if member is None or not member.has_role("convenor"):
             ack(
                 response_action="errors",
                 errors={"case_reference": "Only children's social care convenors can convene."},
             )
-            audit_refusal(runtime, _actor(body, member), "discussion.convene_refused", "", "not a convenor")
-            return
-        with read_scope(runtime.engine) as session:
-            request = _request_from(read_values(view["state"]), member, view, _team(body))
-            errors = validate(
-                session,
-                request,
-                partnership=runtime.partnership,
-                calendar=runtime.calendar,
-                now=now,
+            actor = _actor(body, member)
+            after_ack(
+                runtime,
+                body,
+                client,
+                audit_refusal,
+                runtime,
+                actor,
+                "discussion.convene_refused",
+                "",
+                "not a convenor",
             )
+            return
         if errors:
             ack(response_action="errors", errors=errors)
             return
         ack()
+        after_ack(runtime, body, client, lambda: _convene(request, view["id"], now))
+
+    def _convene(request: ConveneRequest, view_id: str, now: datetime) -> None:
+        """Store a validated submission and what it owes Slack; once per view (the
+        submission key), however often Slack sends it."""
         try:
             with session_scope(runtime.engine) as session:
                 result = convene(
@@ -155,7 +174,7 @@ def register(app: App, runtime: Runtime) -> None:
                 if result.created:
                     effects.announce_convened(session, result.meeting, result.unreachable, runtime, now)
         except IntegrityError:
-            log.info("a duplicate submission of view %s lost the race; the first is kept", view["id"])
+            log.info("a duplicate submission of view %s lost the race; the first is kept", view_id)
         runtime.kick_delivery()
 
     def _answer(body: dict[str, Any], invitation_id: int, answer: Answer) -> str | None:
@@ -193,9 +212,13 @@ def register(app: App, runtime: Runtime) -> None:
     def _quick(state: InvitationState):
         def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
             ack()
-            refusal = _answer(body, int(action["value"]), Answer(state))
-            if refusal:
-                tell(body, client, refusal)
+
+            def answer() -> None:
+                refusal = _answer(body, int(action["value"]), Answer(state))
+                if refusal:
+                    tell(body, client, refusal)
+
+            after_ack(runtime, body, client, answer)
 
         return handler
 
@@ -219,6 +242,9 @@ def register(app: App, runtime: Runtime) -> None:
 
         def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
             ack()
+            after_ack(runtime, body, client, lambda: open_modal(body, action, client))
+
+        def open_modal(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
             invitation, meeting, agency, member = _invitation_context(
                 int(action["value"]), body["user"]["id"]
             )
@@ -283,7 +309,10 @@ def register(app: App, runtime: Runtime) -> None:
             client: WebClient,
         ) -> None:
             ack()
-            with session_scope(runtime.engine) as session:
+            after_ack(runtime, body, client, lambda: open_modal(body, action, client))
+
+        def open_modal(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+            with read_scope(runtime.engine) as session:
                 meeting = session.get(Meeting, int(action["value"]))
                 member = member_by_slack_id(session, body["user"]["id"])
             if (

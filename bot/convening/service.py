@@ -80,13 +80,28 @@ def timescales(
 ) -> Timescales:
     """The urgency's deadline (end of the Nth working day) and the first slot before it."""
     kind = partnership.meeting_type(meeting_type)
-    level = kind.urgencies.get(urgency)
-    if level is None:
-        raise ValueError(f"{meeting_type} has no urgency {urgency!r}")
-    deadline = calendar.end_of_working_day_after(referred_at, level.within_working_days)
+    deadline = deadline_for(
+        partnership, calendar, urgency=urgency, referred_at=referred_at, meeting_type=meeting_type
+    )
     notice = timedelta(minutes=partnership.settings.minimum_notice_minutes)
     slot = calendar.earliest_slot(referred_at + notice, minutes=kind.default_duration_minutes)
     return Timescales(deadline=deadline, proposed_start=slot)
+
+
+def deadline_for(
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    *,
+    urgency: str,
+    referred_at: datetime,
+    meeting_type: str = STRATEGY_DISCUSSION,
+) -> datetime:
+    """The urgency's deadline alone (end of the Nth working day): what a submission is
+    checked against before its acknowledgement, without searching for a free slot."""
+    level = partnership.meeting_type(meeting_type).urgencies.get(urgency)
+    if level is None:
+        raise ValueError(f"{meeting_type} has no urgency {urgency!r}")
+    return calendar.end_of_working_day_after(referred_at, level.within_working_days)
 
 
 def _chair(session: Session, partnership: Partnership, slack_id: str | None) -> Person | None:
@@ -139,7 +154,7 @@ def validate(
         errors["start"] = "Choose the date and time of the discussion."
     elif "urgency" not in errors:
         start = request.start
-        limits = timescales(partnership, calendar, urgency=request.urgency, referred_at=now)
+        deadline = deadline_for(partnership, calendar, urgency=request.urgency, referred_at=now)
         end = start + timedelta(minutes=kind.default_duration_minutes)
         if start < now:
             errors["start"] = "That time has passed. Choose a time from now on."
@@ -150,8 +165,8 @@ def validate(
         elif not calendar.is_working_time(start) or end > calendar.end_of_day(calendar.local(start).date()):
             hours = partnership.working_hours
             errors["start"] = f"Choose a time within working hours, {hours.start:%H:%M} to {hours.end:%H:%M}."
-        elif start > limits.deadline and not request.late_reason.strip():
-            local_deadline = calendar.local(limits.deadline)
+        elif start > deadline and not request.late_reason.strip():
+            local_deadline = calendar.local(deadline)
             errors["late_reason"] = (
                 f"That is after the deadline ({local_deadline:%a %d %b %H:%M}). "
                 "Record why it cannot be sooner, or choose an earlier time."
@@ -201,6 +216,21 @@ def _schedule_person(session: Session, slack_id: str) -> Person | None:
     return session.exec(
         select(Person).where(Person.slack_user_id == slack_id, Person.active == True)  # noqa: E712
     ).first()
+
+
+def _schedule_people(session: Session, slack_ids: list[str]) -> dict[str, Person]:
+    """`_schedule_person` for many Slack ids at once (the first active person of each)."""
+    people: dict[str, Person] = {}
+    if not slack_ids:
+        return people
+    found = session.exec(
+        select(Person)
+        .where(Person.slack_user_id.in_(set(slack_ids)), Person.active == True)  # type: ignore[union-attr]  # noqa: E712
+        .order_by(Person.id)
+    )
+    for person in found:
+        people.setdefault(person.slack_user_id or "", person)
+    return people
 
 
 @dataclass
@@ -300,10 +330,6 @@ def _invited_codes(session: Session, meeting: Meeting) -> list[str]:
     return sorted(rows)
 
 
-def _agency_row(session: Session, code: str) -> Agency:
-    return session.exec(select(Agency).where(Agency.code == code)).one()
-
-
 def _invite_agencies(
     session: Session,
     meeting: Meeting,
@@ -359,12 +385,23 @@ def invite_agencies(
 
     named = named or {}
     unreachable: list[str] = []
-    for code, why in wanted.items():
+    # Every agency row and every invited person in one query each, every invitation in one
+    # INSERT, then every message in another: a convening is one short write transaction.
+    agencies = select(Agency).where(Agency.code.in_(list(wanted)))  # type: ignore[attr-defined]
+    rows = {row.code: row for row in session.exec(agencies)}
+    recipients: dict[str, list[str]] = {}
+    for code in wanted:
         agency = partnership.agency(code)
-        row = _agency_row(session, code)
+        slack_ids = [p.slack_user_id for p in agency.invitees() if p.slack_user_id]
+        slack_ids += [uid for uid in named.get(code, []) if uid not in slack_ids]
+        recipients[code] = slack_ids
+        unreachable += [f"{p.name} ({agency.name})" for p in agency.invitees() if not p.slack_user_id]
+    people = _schedule_people(session, [uid for slack_ids in recipients.values() for uid in slack_ids])
+    invitations: dict[str, Invitation] = {}
+    for code, why in wanted.items():
         invitation = Invitation(
             meeting_id=meeting.id or 0,
-            agency_id=row.id or 0,
+            agency_id=rows[code].id or 0,
             required=why != "added",
             why=why,
             created_at=now,
@@ -376,12 +413,11 @@ def invite_agencies(
         else:
             invitation.next_chase_at = first_chase_at(partnership, calendar, meeting.urgency, now)
         session.add(invitation)
-        session.flush()
-        recipients = [p.slack_user_id for p in agency.invitees() if p.slack_user_id]
-        recipients += [uid for uid in named.get(code, []) if uid not in recipients]
-        unreachable += [f"{p.name} ({agency.name})" for p in agency.invitees() if not p.slack_user_id]
-        for slack_id in recipients:
-            person = _schedule_person(session, slack_id)
+        invitations[code] = invitation
+    session.flush()
+    for code, invitation in invitations.items():
+        for slack_id in recipients[code]:
+            person = people.get(slack_id)
             if person is not None:
                 session.add(
                     InvitationMessage(

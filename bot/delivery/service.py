@@ -2,9 +2,12 @@
 
 A handler writes its rows and its outbox entries in one transaction. Delivery happens
 afterwards, so a crash or a Slack outage leaves the entries pending and a later pass sends
-them. An entry is leased before it is sent (a conditional UPDATE that only one process can
-win, on SQLite and PostgreSQL alike), so several bot processes never send the same entry
-at once, and no transaction stays open while Slack is being called.
+them. Entries are leased before they are sent, a few of the oldest at a time in one
+transaction (a conditional UPDATE that only one process can win, on SQLite and PostgreSQL
+alike; PostgreSQL passes over rows another process is leasing, `SKIP LOCKED`), so several
+bot processes never send the same entry at once, and no transaction stays open while Slack
+is being called. Each call's arguments are built from the record just before it is made,
+in a read-only transaction, and its outcome is recorded in one write transaction.
 
 When an attempt ends without a clear answer (a stall, a dropped connection, a 500), Slack
 may have done the work anyway. Messages carry their outbox key in Slack message metadata,
@@ -15,7 +18,9 @@ is looked up by name. Nothing is sent twice for a stalled call.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.clock import Clock
-from bot.database import session_scope
+from bot.database import read_scope, session_scope
 from bot.delivery.models import OutboxMessage, OutboxState
 
 log = logging.getLogger(__name__)
@@ -93,8 +98,15 @@ def enqueue(
     subject_id: int | None = None,
     not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Add a call to the outbox unless one with this key exists; returns the entry."""
-    existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+    """Add a call to the outbox unless one with this key exists; returns the entry.
+
+    The row is written with the session's next flush (at the latest, its commit), so the
+    entries a handler adds go to the database together, in one multi-row INSERT."""
+    for pending in session.new:
+        if isinstance(pending, OutboxMessage) and pending.key == key:
+            return pending
+    with session.no_autoflush:  # looking for this key must not write the entries added so far
+        existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
     if existing is not None:
         return existing
     message = OutboxMessage(
@@ -107,7 +119,6 @@ def enqueue(
         created_at=now,
     )
     session.add(message)
-    session.flush()
     return message
 
 
@@ -174,50 +185,78 @@ def _due(now: datetime):
     )
 
 
-def _lease_next(
-    engine: Engine,
-    now: datetime,
-    owner: str,
-    preparers: dict[str, Preparer],
-    passed_over: set[int],
-) -> tuple[OutboxMessage, _Outcome | None] | None:
-    """Claim the oldest due entry and build its arguments; None when nothing is due.
-    Entries this worker already deferred in this pass (`passed_over`) are left alone."""
-    while True:
-        with session_scope(engine) as session:
-            query = select(OutboxMessage.id).where(_due(now))
-            if passed_over:
-                query = query.where(OutboxMessage.id.not_in(passed_over))  # type: ignore[union-attr]
-            candidate = session.exec(query.order_by(OutboxMessage.id).limit(1)).first()
-            if candidate is None:
-                return None
-            won = session.exec(  # type: ignore[call-overload]
-                update(OutboxMessage)
-                .where(OutboxMessage.id == candidate, _due(now))
-                .values(
-                    lease_owner=owner,
-                    lease_until=now + LEASE,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-            ).rowcount
-            if not won:
-                continue
-            message = session.get(OutboxMessage, candidate, populate_existing=True)
-            assert message is not None
-            order = _refresh_order(session, message)
-            if order != "send":
-                return message, _Outcome(False, skip=order == "skip", defer=order == "wait")
-            preparer = preparers.get(message.purpose)
-            if preparer is None:
-                return message, None
-            try:
-                message.arguments = preparer(session, message)
-            except Defer:
-                return message, _Outcome(False, defer=True)
-            except Skip:
-                return message, _Outcome(False, skip=True)
-            session.add(message)  # what was actually sent stays on the record
-            return message, None
+def _lease_batch(
+    engine: Engine, now: datetime, owner: str, size: int, excluded: set[int]
+) -> list[OutboxMessage]:
+    """Claim up to `size` of the oldest due entries in one transaction; entries this pass
+    deferred (`excluded`) are left alone. Returns them detached, oldest first."""
+    with session_scope(engine) as session:
+        query = select(OutboxMessage.id).where(_due(now))
+        if excluded:
+            query = query.where(OutboxMessage.id.not_in(excluded))  # type: ignore[union-attr]
+        # PostgreSQL: rows another deliverer has locked are someone else's; take the next.
+        # (SQLite renders no FOR UPDATE: its write lock already makes this one at a time.)
+        query = query.order_by(OutboxMessage.id).limit(size).with_for_update(skip_locked=True)
+        candidates = list(session.exec(query))
+        if not candidates:
+            return []
+        session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates), _due(now))  # type: ignore[union-attr]
+            .values(lease_owner=owner, lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        )
+        won = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(candidates), OutboxMessage.lease_owner == owner)  # type: ignore[union-attr]
+            .order_by(OutboxMessage.id)
+        ).all()
+        session.expunge_all()
+        return list(won)
+
+
+def _prepare(
+    engine: Engine, message: OutboxMessage, owner: str, preparers: dict[str, Preparer]
+) -> tuple[OutboxMessage, _Outcome | None, bool] | None:
+    """Build a leased entry's arguments from the record as it is now, reading only (on
+    SQLite, without the write lock). Returns the entry, an outcome when no call is to be
+    made, and whether a preparer built the arguments; None if the lease is no longer ours."""
+    with read_scope(engine) as session:
+        row = session.get(OutboxMessage, message.id)
+        if row is None or row.lease_owner != owner or row.state != OutboxState.PENDING:
+            return None
+        order = _refresh_order(session, row)
+        if order != "send":
+            return row, _Outcome(False, skip=order == "skip", defer=order == "wait"), False
+        preparer = preparers.get(row.purpose)
+        if preparer is None:
+            return row, None, False
+        try:
+            arguments = preparer(session, row)
+        except Defer:
+            return row, _Outcome(False, defer=True), False
+        except Skip:
+            return row, _Outcome(False, skip=True), False
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError(f"the {row.purpose!r} preparer changed the record; preparers only read")
+        session.expunge(row)
+    row.arguments = arguments
+    return row, None, True
+
+
+def _release(engine: Engine, owner: str, ids: list[int]) -> None:
+    """Give back leased entries that this pass did not get to (not an attempt)."""
+    if not ids:
+        return
+    with session_scope(engine) as session:
+        session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),  # type: ignore[union-attr]
+                OutboxMessage.lease_owner == owner,
+                OutboxMessage.state == OutboxState.PENDING,
+            )
+            .values(lease_owner="", lease_until=None, attempts=OutboxMessage.attempts - 1)
+        )
 
 
 def _with_metadata(message: OutboxMessage) -> dict[str, Any]:
@@ -318,12 +357,18 @@ def _settle(
     now: datetime,
     owner: str,
     hooks: dict[str, DeliveryHook],
+    *,
+    prepared: bool = False,
 ) -> None:
+    """Record the outcome of one attempt (and, when a preparer built them, the arguments
+    actually sent) in one transaction, if the lease is still ours."""
     with session_scope(engine) as session:
         row = session.get(OutboxMessage, message.id, populate_existing=True)
         if row is None or row.lease_owner != owner or row.state != OutboxState.PENDING:
             return
         row.lease_owner, row.lease_until = "", None
+        if prepared:
+            row.arguments = message.arguments  # what was actually sent stays on the record
         if outcome.ok:
             row.state = OutboxState.SENT
             row.delivered_at = now
@@ -393,31 +438,105 @@ class Courier:
         return register
 
     def deliver_pending(
-        self, engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500, workers: int = 1
+        self,
+        engine: Engine,
+        client: WebClient,
+        clock: Clock,
+        *,
+        limit: int = 500,
+        workers: int = 1,
+        pause: Callable[[], object] | None = None,
     ) -> int:
-        """Send every due entry, oldest first, on `workers` threads at once (independent
-        calls in parallel, as Slack's per-channel limits allow); returns how many succeeded."""
-        if workers <= 1:
-            return self._deliver_some(engine, client, clock, limit)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier") as pool:
-            shares = [pool.submit(self._deliver_some, engine, client, clock, limit) for _ in range(workers)]
-            return sum(share.result() for share in shares)
+        """Send every due entry (up to `limit`), oldest first, on `workers` threads at once
+        (independent calls in parallel, as Slack's per-channel limits allow); returns how
+        many succeeded. Each worker calls `pause` before each entry (to let more urgent
+        work go first)."""
+        delivery = _Pass(self, engine, client, clock, limit=limit, workers=workers, pause=pause)
+        try:
+            if workers <= 1:
+                return delivery.work()
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier") as pool:
+                shares = [pool.submit(delivery.work) for _ in range(workers)]
+                return sum(share.result() for share in shares)
+        finally:
+            delivery.release_unsent()
 
-    def _deliver_some(self, engine: Engine, client: WebClient, clock: Clock, limit: int) -> int:
-        owner = uuid.uuid4().hex
+
+class _Pass:
+    """One delivery pass: workers share the entries it leases, a batch per transaction.
+
+    An entry that cannot be sent yet (its preparer defers, e.g. until the channel it goes to
+    exists) is left out of the next leases until another entry of this pass is settled,
+    which may be the one it waits for; then it is tried again, up to `max(2, workers)`
+    times a pass (as often as the one-at-a-time workers before could). What is still
+    deferred when the pass ends waits for the next pass."""
+
+    BATCH_PER_WORKER = 2
+
+    def __init__(
+        self,
+        courier: Courier,
+        engine: Engine,
+        client: WebClient,
+        clock: Clock,
+        *,
+        limit: int,
+        workers: int,
+        pause: Callable[[], object] | None = None,
+    ) -> None:
+        self.courier, self.engine, self.client, self.clock = courier, engine, client, clock
+        self.pause = pause
+        self.owner = uuid.uuid4().hex
+        self.batch = max(1, workers) * self.BATCH_PER_WORKER
+        self.tries = max(2, workers)
+        self.remaining = limit
+        self.queue: deque[OutboxMessage] = deque()
+        self.deferrals: dict[int, int] = {}  # entry -> times deferred in this pass
+        self.waiting: set[int] = set()  # deferred, not to be leased again for now
+        self.lock = threading.Lock()
+
+    def _next(self) -> OutboxMessage | None:
+        if self.pause is not None:
+            self.pause()
+        with self.lock:
+            if not self.queue and self.remaining > 0:
+                leased = _lease_batch(
+                    self.engine, self.clock.now(), self.owner, min(self.batch, self.remaining), self.waiting
+                )
+                self.remaining -= len(leased)
+                self.queue.extend(leased)
+            return self.queue.popleft() if self.queue else None
+
+    def work(self) -> int:
         delivered = 0
-        passed_over: set[int] = set()
-        for _ in range(limit):
-            leased = _lease_next(engine, clock.now(), owner, self.preparers, passed_over)
-            if leased is None:
-                break
-            message, early = leased
-            outcome = early or _call(client, message, self.senders)
-            _settle(engine, message, outcome, clock.now(), owner, self.hooks)
-            if outcome.defer:
-                passed_over.add(message.id or 0)
+        courier = self.courier
+        while (message := self._next()) is not None:
+            try:
+                prepared = _prepare(self.engine, message, self.owner, courier.preparers)
+            except Exception as error:  # a failed attempt, retried later; the pass goes on
+                log.exception("preparing outbox %s failed", message.id)
+                prepared = message, _Outcome(False, error=f"{type(error).__name__}: {error}"), False
+            if prepared is None:
+                continue  # the lease ran out and another deliverer has it
+            message, early, built = prepared
+            outcome = early or _call(self.client, message, courier.senders)
+            _settle(
+                self.engine, message, outcome, self.clock.now(), self.owner, courier.hooks, prepared=built
+            )
+            with self.lock:
+                if outcome.defer:
+                    self.deferrals[message.id or 0] = self.deferrals.get(message.id or 0, 0) + 1
+                    self.waiting.add(message.id or 0)
+                else:  # what the deferred wait for may have just happened
+                    self.waiting = {entry for entry, times in self.deferrals.items() if times >= self.tries}
             delivered += outcome.ok
         return delivered
+
+    def release_unsent(self) -> None:
+        with self.lock:
+            unsent = [message.id or 0 for message in self.queue]
+            self.queue.clear()
+        _release(self.engine, self.owner, unsent)
 
 
 def deliver_pending(engine: Engine, client: WebClient, clock: Clock, *, limit: int = 500) -> int:

@@ -86,21 +86,24 @@ def sync_partnership(session: Session, partnership: Partnership, *, now: datetim
 
 
 def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
-    """The active person with this Slack id, with their agency and roles; None if unknown."""
-    row = session.exec(
-        select(Person, Agency)
+    """The active person with this Slack id, with their agency and roles; None if unknown.
+
+    One query (a row per role), as every listener asks this before it answers."""
+    rows = session.exec(
+        select(Person.id, Person.name, Agency.code, Agency.name, PersonRole.role)
         .join(Agency, Agency.id == Person.agency_id)
+        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
         .where(Person.slack_user_id == slack_user_id, Person.active == True)  # noqa: E712
-    ).first()
-    if row is None:
+        .order_by(Person.id)
+    ).all()
+    if not rows:
         return None
-    person, agency = row
-    roles = frozenset(session.exec(select(PersonRole.role).where(PersonRole.person_id == person.id)))
+    person_id, name, agency_code, agency_name, _ = rows[0]
     return Member(
-        person_id=person.id or 0,
+        person_id=person_id or 0,
         slack_user_id=slack_user_id,
-        name=person.name,
-        agency_code=agency.code,
-        agency_name=agency.name,
-        roles=roles,
+        name=name,
+        agency_code=agency_code,
+        agency_name=agency_name,
+        roles=frozenset(row[4] for row in rows if row[0] == person_id and row[4] is not None),
     )

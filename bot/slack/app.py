@@ -18,8 +18,9 @@ def build_app(
 ) -> App:
     """A Bolt app whose Web API client is the runtime's (Slack's URL or a local server).
 
-    Work after an acknowledgement runs on `listener_executor`; whoever stops the bot shuts
-    it down so nothing is cut off half-way.
+    Listeners run on `listener_executor`, and what follows their acknowledgement on
+    `runtime.followups` (see `bot.slack.followup`); whoever stops the bot shuts both down,
+    listeners first, so nothing is cut off half-way.
     """
     settings = runtime.settings
     app = App(

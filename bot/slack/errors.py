@@ -34,22 +34,27 @@ def _channel_id(body: dict[str, Any]) -> str | None:
     return body.get("channel_id") or (channel.get("id") if isinstance(channel, dict) else None)
 
 
-def install_error_handler(app: App, templates_dir: Path) -> None:
+def report_error(templates_dir: Path, error: Exception, body: dict[str, Any], client: WebClient) -> None:
     """Log the failure with an id; tell the person the id, never the details."""
+    error_id = uuid.uuid4().hex[:8].upper()
+    kind = body.get("type") or ("slash_command" if "command" in body else "unknown")
+    log.error("error %s in %s: %s", error_id, kind, type(error).__name__, exc_info=error)
+    text = render_message(templates_dir, "error.md.j2", error_id=error_id)
+    user_id = _user_id(body)
+    channel_id = _channel_id(body)
+    try:
+        if user_id and channel_id:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        elif user_id:
+            client.chat_postMessage(channel=user_id, text=text)
+    except Exception:
+        log.warning("could not tell the user about error %s", error_id)
+
+
+def install_error_handler(app: App, templates_dir: Path) -> None:
+    """Every listener's unexpected failure goes to `report_error`."""
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
-        error_id = uuid.uuid4().hex[:8].upper()
-        kind = body.get("type") or ("slash_command" if "command" in body else "unknown")
-        log.error("error %s in %s: %s", error_id, kind, type(error).__name__, exc_info=error)
-        text = render_message(templates_dir, "error.md.j2", error_id=error_id)
-        user_id = _user_id(body)
-        channel_id = _channel_id(body)
-        try:
-            if user_id and channel_id:
-                client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-            elif user_id:
-                client.chat_postMessage(channel=user_id, text=text)
-        except Exception:
-            log.warning("could not tell the user about error %s", error_id)
+        report_error(templates_dir, error, body, client)
         return BoltResponse(status=200, body="")

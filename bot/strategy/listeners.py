@@ -18,6 +18,7 @@ from bot.minutes.listeners import open_record_form, send_minutes
 from bot.minutes.service import RecordingRefused, check_may_record
 from bot.partnership.service import member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal
 from bot.strategy.commands import AVAILABLE, parse
 from bot.wording import render_message
@@ -51,10 +52,24 @@ def register(app: App, runtime: Runtime) -> None:
                     text="Only children's social care staff named as convenors in the partnership's "
                     "schedules can convene a strategy discussion.",
                 )
-                audit_refusal(runtime, actor, "discussion.convene_refused", "", "not a convenor")
+                after_ack(
+                    runtime,
+                    command,
+                    client,
+                    audit_refusal,
+                    runtime,
+                    actor,
+                    "discussion.convene_refused",
+                    "",
+                    "not a convenor",
+                )
                 return
             ack()
-            open_convene_form(
+            after_ack(
+                runtime,
+                command,
+                client,
+                open_convene_form,
                 runtime,
                 client,
                 trigger_id=command["trigger_id"],
@@ -75,24 +90,43 @@ def register(app: App, runtime: Runtime) -> None:
             if request.name == "minutes":
                 # Sending documents writes to the outbox and the audit trail: after the ack.
                 ack()
-                reply = send_minutes(
-                    runtime,
-                    meeting=meeting,
-                    member=member,
-                    user_id=user_id,
-                    team_id=command.get("team_id", ""),
-                )
-                respond(text=reply, response_type="ephemeral")
+
+                def send() -> None:
+                    reply = send_minutes(
+                        runtime,
+                        meeting=meeting,
+                        member=member,
+                        user_id=user_id,
+                        team_id=command.get("team_id", ""),
+                    )
+                    respond(text=reply, response_type="ephemeral")
+
+                after_ack(runtime, command, client, send)
                 return
             try:
                 check_may_record(meeting, member, now)
             except RecordingRefused as refused:
                 ack(response_type="ephemeral", text=str(refused))
-                audit_refusal(runtime, actor, "discussion.record_refused", request.argument, str(refused))
+                after_ack(
+                    runtime,
+                    command,
+                    client,
+                    audit_refusal,
+                    runtime,
+                    actor,
+                    "discussion.record_refused",
+                    request.argument,
+                    str(refused),
+                )
                 return
             ack()
-            open_record_form(
-                runtime, client, meeting=meeting, member=member, trigger_id=command["trigger_id"]
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: open_record_form(
+                    runtime, client, meeting=meeting, member=member, trigger_id=command["trigger_id"]
+                ),
             )
             return
         if request.name == "list":
@@ -127,20 +161,35 @@ def register(app: App, runtime: Runtime) -> None:
                 text=f"I cannot show you {request.argument}: only the people involved in a discussion "
                 "can see it.",
             )
-            audit_refusal(runtime, actor, "discussion.view_refused", request.argument, "not involved")
+            after_ack(
+                runtime,
+                command,
+                client,
+                audit_refusal,
+                runtime,
+                actor,
+                "discussion.view_refused",
+                request.argument,
+                "not involved",
+            )
             return
         if request.name == "updates":
             ack(response_type="ephemeral", **overview_for(runtime, summary.meeting_id))
         else:
             ack(response_type="ephemeral", **discussion_details(summary, calendar=runtime.calendar, now=now))
         # Reading case details is audited, after the answer so the write never delays it.
-        with session_scope(runtime.engine) as session:
-            record(
-                session,
-                at=now,
-                actor=Actor(user_id, command.get("team_id", ""), member.person_id if member else None),
-                act="discussion.viewed",
-                record_type="meeting",
-                record_id=summary.reference,
-                case_reference=summary.case_reference,
-            )
+        viewer = Actor(user_id, command.get("team_id", ""), member.person_id if member else None)
+
+        def audit_viewed() -> None:
+            with session_scope(runtime.engine) as session:
+                record(
+                    session,
+                    at=now,
+                    actor=viewer,
+                    act="discussion.viewed",
+                    record_type="meeting",
+                    record_id=summary.reference,
+                    case_reference=summary.case_reference,
+                )
+
+        after_ack(runtime, command, client, audit_viewed)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import random
 import signal
 import statistics
@@ -38,12 +37,10 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from sqlalchemy import event, func, insert, text
 from sqlalchemy.engine import Engine
@@ -58,7 +55,7 @@ from bot.convening.models import Meeting
 from bot.database import make_engine, upgrade
 from bot.partnership.models import Agency, Person
 from bot.schedules.loader import load_partnership
-from tests.benchmarks.support import machine, table, verdict
+from tests.benchmarks.support import BENCH_PG_URL, machine, scratch_postgres, table, verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 INDEX = "ix_action_due_sweep"
@@ -342,21 +339,6 @@ def load(engine: Engine, count: int) -> None:
         connection.execute(text("ANALYZE"))
 
 
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server, dropped afterwards whatever happens."""
-    name = f"bench_sweep_{os.getpid()}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield server_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        print(f"dropped the scratch database {name}")
-
-
 def not_indexed(engine: Engine) -> Any:
     """The sweep's query with SQLite told not to use any index on `action`: its SQL with the
     values written in, as the bind processors would send them, and `NOT INDEXED` added."""
@@ -383,8 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench_sweep on {machine()}")
     misses: list[str] = []
     table_rows: list[list[Any]] = []
-    server = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    with scratch_postgres(server) as url:
+    server = BENCH_PG_URL
+    with scratch_postgres(server, "bench_sweep") as url:
         engine = make_engine(url)
         try:
             upgrade(engine)

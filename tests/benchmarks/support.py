@@ -8,10 +8,14 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Unpack
 
+import psycopg
+from psycopg import sql
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import create_engine
@@ -19,6 +23,25 @@ from sqlalchemy import create_engine
 from bot.local_slack import LocalSlack, SendOptions, SignedResponse, SignedSlackClient, sign
 from bot.web import BotHttpServer, BotWsgiApp
 from tests.benchmarks.load import PreparedRequest
+
+# The PostgreSQL server for scratch databases; used only to create and drop them.
+BENCH_PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def scratch_postgres(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database `<prefix>_<pid>` on the server, dropped afterwards whatever
+    happens (install a SIGTERM handler that raises, so a stopped run unwinds too)."""
+    name = f"{prefix}_{os.getpid()}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        print(f"dropped the scratch database {name}")
 
 
 def quiet_logs() -> None:
