@@ -184,6 +184,35 @@ def _labelled(document: DocumentObject, label: str, value: str) -> Paragraph:
     return paragraph
 
 
+def _sign_off(document: DocumentObject) -> None:
+    """Who approved the minutes (or that they are a draft), and who they went to."""
+    document.add_heading("Sign-off and circulation", level=1)
+    document.add_paragraph("{%p if state == 'APPROVED' %}")
+    _labelled(document, "Approved by ", "{{ approved_by }} on {{ approved_at }}.")
+    document.add_paragraph("{%p else %}")
+    _labelled(document, "DRAFT: ", "not yet approved by the chair ({{ chair }}).")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("Circulated to:")
+    document.add_paragraph("{%p for person in circulation %}")
+    document.add_paragraph("{{ person.name }}, {{ person.agency }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+
+
+def _action_updates(document: DocumentObject, widths: Sequence[float]) -> None:
+    """One action's updates as a table, or a line saying there are none."""
+    document.add_paragraph("{%p if action.updates %}")
+    _loop_table(
+        document,
+        ["When", "By", "Update"],
+        "for update in action.updates",
+        ["{{ update.at }}", "{{ update.by }}", "{{ update.text }}"],
+        widths,
+    )
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("No updates recorded.")
+    document.add_paragraph("{%p endif %}")
+
+
 def build_minutes() -> DocumentObject:
     """Strategy discussion minutes: every section of DESIGN.md §4, in its order."""
     document = _new_document(landscape=False)
@@ -335,16 +364,7 @@ def build_minutes() -> DocumentObject:
     document.add_heading("Dissent and escalation", level=1)
     document.add_paragraph("{% if dissent %}{{ dissent }}{% else %}No dissent was recorded.{% endif %}")
 
-    document.add_heading("Sign-off and circulation", level=1)
-    document.add_paragraph("{%p if state == 'APPROVED' %}")
-    _labelled(document, "Approved by ", "{{ approved_by }} on {{ approved_at }}.")
-    document.add_paragraph("{%p else %}")
-    _labelled(document, "DRAFT: ", "not yet approved by the chair ({{ chair }}).")
-    document.add_paragraph("{%p endif %}")
-    document.add_paragraph("Circulated to:")
-    document.add_paragraph("{%p for person in circulation %}")
-    document.add_paragraph("{{ person.name }}, {{ person.agency }}", style="List Bullet")
-    document.add_paragraph("{%p endfor %}")
+    _sign_off(document)
     closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
     closing.runs[0].italic = True
     return document
@@ -403,17 +423,7 @@ def build_action_log() -> DocumentObject:
     document.add_heading("{{ action.reference }}: {{ action.status }}", level=2)
     document.add_paragraph("{{ action.text }}")
     document.add_heading("Updates", level=3)
-    document.add_paragraph("{%p if action.updates %}")
-    _loop_table(
-        document,
-        ["When", "By", "Update"],
-        "for update in action.updates",
-        ["{{ update.at }}", "{{ update.by }}", "{{ update.text }}"],
-        [4.0, 5.0, 16.7],
-    )
-    document.add_paragraph("{%p else %}")
-    document.add_paragraph("No updates recorded.")
-    document.add_paragraph("{%p endif %}")
+    _action_updates(document, [4.0, 5.0, 16.7])
     document.add_heading("Chase history", level=3)
     document.add_paragraph("{%p if action.chases %}")
     _loop_table(
@@ -654,17 +664,7 @@ def build_panel_minutes() -> DocumentObject:
         "{{ action.meeting }}{% if action.carried_forward %} (carried forward){% endif %}; "
         "priority {{ action.priority }}; escalation level {{ action.escalation_level }}.",
     )
-    document.add_paragraph("{%p if action.updates %}")
-    _loop_table(
-        document,
-        ["When", "By", "Update"],
-        "for update in action.updates",
-        ["{{ update.at }}", "{{ update.by }}", "{{ update.text }}"],
-        [3.2, 3.8, 10.0],
-    )
-    document.add_paragraph("{%p else %}")
-    document.add_paragraph("No updates recorded.")
-    document.add_paragraph("{%p endif %}")
+    _action_updates(document, [3.2, 3.8, 10.0])
     document.add_paragraph("{%p if action.chases %}")
     _loop_table(
         document,
@@ -682,16 +682,7 @@ def build_panel_minutes() -> DocumentObject:
     document.add_heading("Next panel", level=1)
     document.add_paragraph("{{ next_panel }}")
 
-    document.add_heading("Sign-off and circulation", level=1)
-    document.add_paragraph("{%p if state == 'APPROVED' %}")
-    _labelled(document, "Approved by ", "{{ approved_by }} on {{ approved_at }}.")
-    document.add_paragraph("{%p else %}")
-    _labelled(document, "DRAFT: ", "not yet approved by the chair ({{ chair }}).")
-    document.add_paragraph("{%p endif %}")
-    document.add_paragraph("Circulated to:")
-    document.add_paragraph("{%p for person in circulation %}")
-    document.add_paragraph("{{ person.name }}, {{ person.agency }}", style="List Bullet")
-    document.add_paragraph("{%p endfor %}")
+    _sign_off(document)
     closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
     closing.runs[0].italic = True
     return document
