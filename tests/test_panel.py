@@ -334,12 +334,21 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     bot.settle()
     approved = _document(bot, meeting, "panel_minutes", "approved")
     assert "APPROVED" in _all_text(approved)
-    downloads = bot.slack.command("/panel", f"minutes {meeting.reference}", user_id=POLICE)
+    bot.local_slack.reset_calls()
+    bot.slack.command("/panel", f"minutes {meeting.reference}", user_id=POLICE)
     bot.settle()
-    assert downloads.status == 200
-    outsider = bot.slack.command("/panel", f"minutes {meeting.reference}", user_id="U0BSC003")
+    bot.slack.command("/panel", f"minutes {meeting.reference}", user_id="U0BSC003")  # the auditor
     bot.settle()
-    assert outsider.status == 200
+    replies = [c.args.get("text", "") for c in bot.local_slack.calls_to("response_url")]
+    assert (
+        replies[0] == f"Sending you {meeting.reference}-panel-minutes-v1.docx (approved) in a direct message."
+    )
+    assert replies[1].startswith(f"Only the people who took part in {meeting.reference}")
+    sent = [
+        c.args.get("files", [{}])[0].get("title")
+        for c in bot.local_slack.calls_to("files.completeUploadExternal")
+    ]
+    assert sent == [f"{meeting.reference}-panel-minutes-v1.docx"]  # to the police officer only
 
     # the next sitting opens; at its cut-off the children carry forward, the park does not
     sweep_panels(bot.runtime)
