@@ -60,6 +60,7 @@ from bot.panel.vocabulary import SUBJECT_KINDS
 from bot.partnership.models import Agency
 from bot.partnership.service import Member, member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
 USAGE = (
@@ -272,7 +273,12 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action("panel_referral_accept")
     def accept_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        tell(body, client, _decide(body, int(action["value"]), accept=True, reason=""))
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: tell(body, client, _decide(body, int(action["value"]), accept=True, reason="")),
+        )
 
     @app.action("panel_referral_decline")
     def decline_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -448,26 +454,32 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action("panel_draft_minutes")
     def draft_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        user_id, now = body["user"]["id"], runtime.clock.now()
-        with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
-            try:
-                meeting = ready_for_minutes(session, int(action["value"]), member, partnership, now)
-            except PanelRefused as refused:
-                reply = str(refused)
-            else:
-                document = generate(
-                    session,
-                    meeting,
-                    "panel_minutes",
-                    templates_dir=runtime.settings.templates_dir,
-                    partnership=partnership,
-                    calendar=runtime.calendar,
-                    actor=_actor(user_id, _team(body), member),
-                    now=now,
-                )
-                _send_draft_to_chair(session, runtime, meeting, document, now)
-                drafted(meeting, session)
-                reply = f"Draft {document.version} of {meeting.reference}'s minutes is with the chair."
-        tell(body, client, reply)
-        runtime.kick_delivery()
+
+        # Rendering the minutes and drawing the network takes about a second: off the
+        # listener threads, so the next acknowledgement does not wait for it.
+        def draft() -> None:
+            user_id, now = body["user"]["id"], runtime.clock.now()
+            with session_scope(runtime.engine) as session:
+                member = member_by_slack_id(session, user_id)
+                try:
+                    meeting = ready_for_minutes(session, int(action["value"]), member, partnership, now)
+                except PanelRefused as refused:
+                    reply = str(refused)
+                else:
+                    document = generate(
+                        session,
+                        meeting,
+                        "panel_minutes",
+                        templates_dir=runtime.settings.templates_dir,
+                        partnership=partnership,
+                        calendar=runtime.calendar,
+                        actor=_actor(user_id, _team(body), member),
+                        now=now,
+                    )
+                    _send_draft_to_chair(session, runtime, meeting, document, now)
+                    drafted(meeting, session)
+                    reply = f"Draft {document.version} of {meeting.reference}'s minutes is with the chair."
+            tell(body, client, reply)
+            runtime.kick_delivery()
+
+        after_ack(runtime, body, client, draft)

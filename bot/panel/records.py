@@ -26,6 +26,7 @@ from bot.panel.documents import (
 from bot.panel.models import AgendaItem, PanelSitting
 from bot.panel.network import NetworkEdge, NetworkNode, draw_network
 from bot.panel.service import (
+    LinkRow,
     agenda_items,
     agenda_lines,
     carried_forward_actions,
@@ -88,11 +89,27 @@ def _actions(
     )
 
 
-def _groups(session: Session, case_ids: list[int | None]) -> dict[str, list[dict[str, str]]]:
-    grouped = network_groups(session, case_ids)
+def _groups(rows: list[LinkRow]) -> dict[str, list[dict[str, str]]]:
+    grouped = network_groups(rows)
     return {
         kind: [{"label": label, "linked": ", ".join(cases)} for label, cases in grouped.get(kind, [])]
         for kind in ("suspected_perpetrator", "location", "peer_group")
+    }
+
+
+def _heading(
+    partnership: Partnership, panel: str, meeting: Meeting, calendar: WorkingCalendar
+) -> dict[str, Any]:
+    """What both panel documents open with: marking, who, which sitting and when."""
+    settings = partnership.settings
+    return {
+        "marking": settings.protective_marking,
+        "confidentiality": settings.confidentiality_statement,
+        "partnership": settings.name,
+        "panel": panel,
+        "reference": meeting.reference,
+        "date": _day(meeting.scheduled_start, calendar),
+        "time": calendar.local(meeting.scheduled_start).strftime("%H:%M") if meeting.scheduled_start else "",
     }
 
 
@@ -108,10 +125,9 @@ def agenda_context(
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
-    settings = partnership.settings
     lines = agenda_lines(session, sitting, meeting, partnership=partnership)
     carried, _ = _actions(session, meeting, panel.code, calendar)
-    groups = _groups(session, [case.id for _, _, case in agenda_items(session, sitting)])
+    groups = _groups(network_links(session, [case.id for _, _, case in agenda_items(session, sitting)]))
     moved = ""
     if sitting.held_on != sitting.scheduled_for:
         moved = (
@@ -119,13 +135,7 @@ def agenda_context(
             f"{_day(sitting.held_on, calendar)}."
         )
     return {
-        "marking": settings.protective_marking,
-        "confidentiality": settings.confidentiality_statement,
-        "partnership": settings.name,
-        "panel": panel.name,
-        "reference": meeting.reference,
-        "date": _day(meeting.scheduled_start, calendar),
-        "time": calendar.local(meeting.scheduled_start).strftime("%H:%M"),
+        **_heading(partnership, panel.name, meeting, calendar),
         "moved_note": moved,
         "referral_cutoff": calendar.local(sitting.referral_cutoff).strftime("%A %d %B %Y %H:%M"),
         "updates_cutoff": calendar.local(sitting.updates_cutoff).strftime("%A %d %B %Y %H:%M"),
@@ -198,7 +208,9 @@ def _item_updates(
     return out
 
 
-def network_picture(session: Session, case_ids: list[int | None], *, title: str) -> bytes | None:
+def network_picture(
+    session: Session, case_ids: list[int | None], rows: list[LinkRow], *, title: str
+) -> bytes | None:
     """The peer and location map of these cases, as a PNG (None when nothing is linked). A
     link naming a place, group or school the panel reviews as a context joins that context."""
     cases = session.exec(select(Case).where(col(Case.id).in_([i for i in case_ids if i]))).all()
@@ -217,7 +229,7 @@ def network_picture(session: Session, case_ids: list[int | None], *, title: str)
     for case in cases:
         case_node(case)
     edges: list[NetworkEdge] = []
-    for row in network_links(session, case_ids):
+    for row in rows:
         source = f"case:{row.case_reference}"
         context = contexts.get((row.kind, Link(row.kind, row.label).key))
         if row.kind == "case":
@@ -251,7 +263,6 @@ def panel_minutes_context(
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
-    settings = partnership.settings
     attendance = [
         {
             "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
@@ -273,7 +284,8 @@ def panel_minutes_context(
         ).all()
     )
     links_by_case: dict[str, list[dict[str, str]]] = {}
-    for row in network_links(session, case_ids):
+    link_rows = network_links(session, case_ids)
+    for row in link_rows:
         links_by_case.setdefault(row.case_reference, []).append(
             {"kind": LINK_WORDS.get(row.kind, row.kind), "label": row.linked_reference or row.label}
         )
@@ -314,7 +326,7 @@ def panel_minutes_context(
                 "links": links_by_case.get(case.reference, []),
             }
         )
-    groups = _groups(session, case_ids)
+    groups = _groups(link_rows)
     carried, log = _actions(session, meeting, panel.code, calendar)
     following = session.exec(
         select(PanelSitting)
@@ -323,13 +335,7 @@ def panel_minutes_context(
     ).first()
     circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
     context = {
-        "marking": settings.protective_marking,
-        "confidentiality": settings.confidentiality_statement,
-        "partnership": settings.name,
-        "panel": panel.name,
-        "reference": meeting.reference,
-        "date": _day(meeting.scheduled_start, calendar),
-        "time": calendar.local(meeting.scheduled_start).strftime("%H:%M"),
+        **_heading(partnership, panel.name, meeting, calendar),
         "chair": _name(session, meeting.chair_id),
         "minute_taker": _name(session, meeting.minute_taker_id),
         "version": version,
@@ -349,7 +355,7 @@ def panel_minutes_context(
         "next_panel": _day(following.held_on, calendar) if following else "",
         "circulation": circulation,
     }
-    picture = network_picture(session, case_ids, title=f"{panel.name} {meeting.reference}")
+    picture = network_picture(session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}")
     return context, picture
 
 

@@ -637,6 +637,7 @@ def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partne
 
 
 SECTION_ORDER = ("new_referral", "under_review", "location", "peer_group", "school")
+CHILD_SECTIONS = SECTION_ORDER[:2]
 
 
 def agenda_items(session: Session, sitting: PanelSitting) -> list[tuple[AgendaItem, PanelCase, Case]]:
@@ -684,20 +685,30 @@ def agenda_lines(
     clock = meeting.scheduled_start
     lines: list[AgendaLine] = []
 
+    perpetrators_added = False
+
     def add(section: str, title: str, minutes: int, **extra: Any) -> None:
         nonlocal clock
         lines.append(AgendaLine(section, title, clock, minutes, **extra))
         clock = clock + timedelta(minutes=minutes)
 
+    def add_perpetrators() -> None:
+        nonlocal perpetrators_added
+        rows = network_links(session, [case.id for _, _, case in items])
+        count = len(network_groups(rows).get("suspected_perpetrator", []))
+        add("perpetrators", f"Suspected perpetrators ({count} named)", timings.suspected_perpetrators)
+        perpetrators_added = True
+
     add("opening", "Attendance and confidentiality", timings.opening)
     carried = carried_forward_actions(session, meeting, panel.code)
     add("actions", f"Actions from last time ({len(carried)} open)", timings.actions_from_last_time)
     items = agenda_items(session, sitting)
-    for item, panel_case, case in items:
-        if item.section in ("location", "peer_group", "school") and not any(
-            line.section == "perpetrators" for line in lines
-        ):
-            _add_perpetrators(session, items, add, timings.suspected_perpetrators)
+    # Children first (items come in section order), then who exploits them, then contexts.
+    children = [entry for entry in items if entry[0].section in CHILD_SECTIONS]
+    contexts = [entry for entry in items if entry[0].section not in CHILD_SECTIONS]
+    for item, panel_case, case in children + contexts:
+        if item.section not in CHILD_SECTIONS and not perpetrators_added:
+            add_perpetrators()
         add(
             item.section,
             f"{case.reference} ({SUBJECT_KINDS.get(case.subject_kind, case.subject_kind)})",
@@ -709,15 +720,10 @@ def agenda_lines(
             screening_result=SCREENING_RESULTS.get(panel_case.screening_result, panel_case.screening_result),
             plan_status=panel_case.plan_status,
         )
-    if not any(line.section == "perpetrators" for line in lines):
-        _add_perpetrators(session, items, add, timings.suspected_perpetrators)
+    if not perpetrators_added:
+        add_perpetrators()
     add("themes", "Themes and intelligence", timings.themes)
     return lines
-
-
-def _add_perpetrators(session: Session, items: list[Any], add: Any, minutes: int) -> None:
-    count = len(network_groups(session, [case.id for _, _, case in items]).get("suspected_perpetrator", []))
-    add("perpetrators", f"Suspected perpetrators ({count} named)", minutes)
 
 
 # ------------------------------------------------------------------------------- network
@@ -778,11 +784,11 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
     return list(rows.values())
 
 
-def network_groups(session: Session, case_ids: list[int | None]) -> dict[str, list[tuple[str, list[str]]]]:
+def network_groups(rows: list[LinkRow]) -> dict[str, list[tuple[str, list[str]]]]:
     """Peers, suspected perpetrators, locations, schools and groups, each with the cases
-    linked to it: the panel's contextual picture."""
+    linked to it (from `network_links`): the panel's contextual picture."""
     grouped: dict[str, dict[str, tuple[str, set[str]]]] = {}
-    for row in network_links(session, case_ids):
+    for row in rows:
         if row.kind == "case":
             continue
         key = Link(row.kind, row.label).key
