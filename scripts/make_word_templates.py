@@ -185,7 +185,7 @@ def _labelled(document: DocumentObject, label: str, value: str) -> Paragraph:
 
 
 def _sign_off(document: DocumentObject) -> None:
-    """Who approved the minutes (or that they are a draft), and who they went to."""
+    """Who approved the minutes (or that they are a draft), who they went to, which version."""
     document.add_heading("Sign-off and circulation", level=1)
     document.add_paragraph("{%p if state == 'APPROVED' %}")
     _labelled(document, "Approved by ", "{{ approved_by }} on {{ approved_at }}.")
@@ -196,6 +196,8 @@ def _sign_off(document: DocumentObject) -> None:
     document.add_paragraph("{%p for person in circulation %}")
     document.add_paragraph("{{ person.name }}, {{ person.agency }}", style="List Bullet")
     document.add_paragraph("{%p endfor %}")
+    closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
+    closing.runs[0].italic = True
 
 
 def _action_updates(document: DocumentObject, widths: Sequence[float]) -> None:
@@ -365,8 +367,6 @@ def build_minutes() -> DocumentObject:
     document.add_paragraph("{% if dissent %}{{ dissent }}{% else %}No dissent was recorded.{% endif %}")
 
     _sign_off(document)
-    closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
-    closing.runs[0].italic = True
     return document
 
 
@@ -683,8 +683,6 @@ def build_panel_minutes() -> DocumentObject:
     document.add_paragraph("{{ next_panel }}")
 
     _sign_off(document)
-    closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
-    closing.runs[0].italic = True
     return document
 
 

@@ -92,6 +92,7 @@ class UpdateContext:
     agency: Agency
     case_reference: str
     agenda_item_id: int = 0  # a panel's agenda item; 0 for a strategy discussion
+    child_name: str = ""  # to keep it out of what Slack will show
 
 
 def agenda_item_case(session: Session, meeting: Meeting, agenda_item_id: int) -> Case:
@@ -116,7 +117,14 @@ def context_for(session: Session, invitation_id: int, agenda_item_id: int = 0) -
         case: Case | None = agenda_item_case(session, meeting, agenda_item_id)
     else:
         case = session.get(Case, meeting.case_id) if meeting.case_id else None
-    return UpdateContext(invitation, meeting, agency, case.reference if case else "", agenda_item_id)
+    return UpdateContext(
+        invitation,
+        meeting,
+        agency,
+        case.reference if case else "",
+        agenda_item_id,
+        case.child_name if case else "",
+    )
 
 
 def check_may_write(context: UpdateContext, member: Member | None, now: datetime) -> None:
@@ -210,11 +218,13 @@ def save(
     """Store a draft or a submission as a new version; returns the update and whether a new
     version was made (a retried request, or nothing changed, makes none)."""
     check_may_write(context, member, now)
-    if context.agenda_item_id and form.get("links"):
-        # Links show on the panel's Home tab: never the child's name.
-        case = session.exec(select(Case).where(Case.reference == context.case_reference)).first()
-        if case is not None and case.child_name and mentions_child(form["links"], case.child_name):
-            raise UpdateRefused(NAME_IN_SLACK_TEXT)
+    # Links show on the panel's Home tab: never the child's name.
+    if (
+        context.agenda_item_id
+        and context.child_name
+        and mentions_child(form.get("links") or "", context.child_name)
+    ):
+        raise UpdateRefused(NAME_IN_SLACK_TEXT)
     update = current_update(session, context)
     if (
         update is not None
@@ -434,11 +444,14 @@ def outstanding_updates(session: Session, *, starting_after: datetime | None = N
     if starting_after is not None:
         query = query.where(Meeting.scheduled_start > starting_after)  # type: ignore[operator]
     owed: list[Outstanding] = []
+    items: dict[int, list[tuple[int, str]]] = {}  # per meeting, read once
     for invitation, meeting, agency in session.exec(query).all():
         convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
         if convenor is not None and convenor.agency_id == agency.id and not meeting.details.get("panel"):
             continue
-        for item_id, case_reference in _items_of(session, meeting):
+        if (meeting.id or 0) not in items:
+            items[meeting.id or 0] = _items_of(session, meeting)
+        for item_id, case_reference in items[meeting.id or 0]:
             update = session.exec(
                 select(AgencyUpdate).where(
                     AgencyUpdate.meeting_id == meeting.id,
