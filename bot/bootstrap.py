@@ -5,8 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import signal
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,9 +12,10 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock, SystemClock
 from bot.database import make_engine, upgrade
+from bot.defaults import default_schedules_dir, default_templates_dir
 from bot.runtime import Runtime
 from bot.schedules import Partnership, ScheduleError, check_schedules, load_partnership
-from bot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.client import make_web_client
 from bot.working_days import WorkingCalendar
 
@@ -42,8 +41,10 @@ def build_runtime(
     clock: Clock | None = None,
     client: WebClient | None = None,
     migrate: bool = True,
+    sync: bool = True,
 ) -> Runtime:
-    """Load schedules, open the database (migrated) and sync the partnership into it."""
+    """Load schedules, open the database (migrated) and sync the partnership into it.
+    Worker processes pass `migrate=False, sync=False`: their master did both before forking."""
     from bot.database import session_scope
     from bot.partnership.service import sync_partnership
 
@@ -52,8 +53,9 @@ def build_runtime(
     if migrate:
         upgrade(engine)
     clock = clock or SystemClock()
-    with session_scope(engine) as session:
-        sync_partnership(session, partnership, now=clock.now())
+    if sync:
+        with session_scope(engine) as session:
+            sync_partnership(session, partnership, now=clock.now())
     return Runtime(
         settings=settings,
         engine=engine,
@@ -61,6 +63,7 @@ def build_runtime(
         client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
         partnership=partnership,
         calendar=calendar_for(partnership, settings.timezone),
+        delivery_workers=settings.delivery_threads,
     )
 
 
@@ -91,8 +94,8 @@ def check_everything() -> list[str]:
     except SettingsError as error:
         problems.extend(f"settings: {part}" for part in str(error).split("; "))
         # Keep going, so one run lists every problem, not just the first kind.
-        schedules_dir = Path(os.environ.get("SCHEDULES_DIR") or PROJECT_ROOT / "schedules")
-        templates_dir = Path(os.environ.get("TEMPLATES_DIR") or PROJECT_ROOT / "templates")
+        schedules_dir = Path(os.environ.get("SCHEDULES_DIR") or default_schedules_dir())
+        templates_dir = Path(os.environ.get("TEMPLATES_DIR") or default_templates_dir())
     problems.extend(str(problem) for problem in check_schedules(schedules_dir))
     for name in REQUIRED_TEMPLATES:
         if not (templates_dir / name).is_file():
@@ -101,7 +104,8 @@ def check_everything() -> list[str]:
 
 
 def serve(settings: Settings) -> int:
-    """Run until stopped: Socket Mode when an app token is set, else HTTP on $PORT."""
+    """Run until stopped: Socket Mode (one process) when an app token is set, else HTTP on
+    $HOST:$PORT from `HTTP_WORKERS` pre-forked processes (`bot.serving`)."""
     from bot.scheduler import start_scheduler
     from bot.slack.app import build_app
 
@@ -113,35 +117,25 @@ def serve(settings: Settings) -> int:
         for problem in error.problems:
             print(problem)
         return 2
+    if not socket_mode:
+        from bot.serving import serve_http
+
+        return serve_http(settings, runtime)
     # Work after each acknowledgement runs here; more workers than Bolt's default five, so
     # acknowledgements do not queue behind slow work (benchmarks: tests/benchmarks).
-    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bot-listener")
+    listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bot-listener")
     # What follows an acknowledgement (writes, Web API calls) runs on a pool of its own, so
     # it never holds a listener thread that the next request's acknowledgement needs.
-    followups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bot-followup")
+    followups = ThreadPoolExecutor(max_workers=settings.followup_threads, thread_name_prefix="bot-followup")
     runtime.followups = followups
     app = build_app(runtime, socket_mode=socket_mode, listener_executor=listeners)
     scheduler = start_scheduler(runtime)
     freeze_startup_heap()
     try:
-        if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("starting in Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()
-        else:
-            from bot.web import BotHttpServer, BotWsgiApp
-
-            wsgi = BotWsgiApp(app, runtime.engine, runtime.acknowledgements)
-            server = BotHttpServer(wsgi, host="0.0.0.0", port=settings.port)
-            log.info("listening on port %d at /slack/events", server.port)
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            server.start()
-            try:
-                stop.wait()
-            finally:
-                server.stop()
+        log.info("starting in Socket Mode", extra={"event": "socket_mode.start"})
+        SocketModeHandler(app, settings.slack_app_token).start()
     finally:
         # Nothing acknowledged is cut off half-way: listeners, then what they handed over.
         listeners.shutdown(wait=True)

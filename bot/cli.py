@@ -1,4 +1,8 @@
-"""`python -m bot …`: run the bot, play the offline demo, migrate the database, check config."""
+"""`python -m bot …`: run the bot, play the offline demo, migrate the database, check config.
+
+Every configuration or database problem ends a command with one line on standard error and
+exit status 2, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot import __version__
 from bot.settings import SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -20,14 +25,25 @@ def _configure_logging(level: str, style: str = "json") -> None:
 
 def _cmd_check(_args: argparse.Namespace) -> int:
     from bot.bootstrap import check_everything
+    from bot.preflight import check_database, check_slack
 
     problems = check_everything()
     for problem in problems:
         print(problem)
+    if not problems:
+        print("Settings and schedules are valid.")
+    try:
+        settings = load_settings()
+    except SettingsError:
+        settings = None  # already reported above
+    if settings is not None:
+        for finding in check_database(settings) + check_slack(settings):
+            print(finding.text)
+            if finding.problem:
+                problems.append(finding.text)
     if problems:
         print(f"{len(problems)} problem(s) found.", file=sys.stderr)
         return 1
-    print("Settings and schedules are valid.")
     return 0
 
 
@@ -35,9 +51,54 @@ def _cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from bot.database import make_engine, upgrade
 
     settings = load_settings()
-    upgrade(make_engine(settings.effective_database_url))
+    engine = make_engine(settings.effective_database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     print("Database is up to date.")
     return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.defaults import InitError, copy_defaults
+
+    try:
+        copied = copy_defaults(Path(args.folder))
+    except InitError as error:
+        print(f"init: {error}", file=sys.stderr)
+        return 1
+    for folder in copied:
+        print(f"wrote {folder}")
+    schedules, templates = copied
+    print("Edit them, check them with `python -m bot check`, and point the bot at them:")
+    print(f"SCHEDULES_DIR={schedules}")
+    print(f"TEMPLATES_DIR={templates}")
+    return 0
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    settings = load_settings()
+    url = args.url or f"http://127.0.0.1:{settings.port}/healthz/ready"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    except OSError as error:
+        print(f"health: {url}: {error}", file=sys.stderr)
+        return 1
+    try:
+        print(json.dumps(json.loads(body)))
+    except ValueError:
+        print(body.decode("utf-8", "replace")[:200])
+    return 0 if status == 200 else 1
 
 
 def _cmd_run(_args: argparse.Namespace) -> int:
@@ -139,6 +200,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"safeguarding-panel-bot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)"
@@ -170,16 +232,47 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--dry-run", action="store_true", help="list what would be removed")
     mode.add_argument("--apply", action="store_true", help="remove it (and what Slack holds of it)")
     retention.set_defaults(handler=_cmd_retention)
-    commands.add_parser("check", help="validate settings and schedules/").set_defaults(handler=_cmd_check)
+    commands.add_parser(
+        "check", help="validate settings, schedules/ and templates; reach the database and Slack"
+    ).set_defaults(handler=_cmd_check)
+    init = commands.add_parser("init", help="copy the default schedules/ and templates/ into FOLDER to edit")
+    init.add_argument("folder", metavar="FOLDER")
+    init.set_defaults(handler=_cmd_init)
+    health = commands.add_parser("health", help="ask the running bot's /healthz/ready; exit 1 unless ready")
+    health.add_argument("--url", help="default: http://127.0.0.1:$PORT/healthz/ready")
+    health.add_argument("--timeout", type=float, default=8.0, help="seconds (default 8)")
+    health.set_defaults(handler=_cmd_health)
     return parser
 
 
+def _database_url() -> str:
+    try:
+        return load_settings().effective_database_url
+    except SettingsError:
+        return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.database import describe_database_error
+    from bot.schedules import ScheduleError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    except ScheduleError as error:
+        for problem in error.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
+    except SQLAlchemyError as error:
+        print(describe_database_error(error, _database_url()), file=sys.stderr)
+    except CommandError as error:  # Alembic: e.g. the database is at a revision this bot lacks
+        print(f"database error: migrations: {error}", file=sys.stderr)
+    except OSError as error:  # a folder or file the settings name cannot be used
+        print(f"error: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
+    return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import DateTime, event, text
@@ -85,9 +86,14 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, hide_parameters=True
-    )
+    try:
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, hide_parameters=True
+        )
+    except ModuleNotFoundError as error:  # psycopg is the optional `postgresql` extra
+        from bot.settings import POSTGRESQL_EXTRA_HINT, SettingsError
+
+        raise SettingsError(f"DATABASE_URL: PostgreSQL needs psycopg; {POSTGRESQL_EXTRA_HINT}") from error
 
 
 @contextmanager
@@ -135,6 +141,43 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The revisions the migrations end at (read from the scripts once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def database_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions the database is at (empty when it was never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+def migration_state(engine: Engine) -> str:
+    """ "at head", "not migrated" or "behind head", for health checks and `check`."""
+    current = database_revisions(engine)
+    if not current:
+        return "not migrated"
+    return "at head" if current == migration_heads() else "behind head"
+
+
+def describe_database_error(error: Exception, url: str) -> str:
+    """One line for an operator: which database (password hidden) and what went wrong."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        where = make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        where = "DATABASE_URL"
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"database error: {where}: {first_line}"
 
 
 def database_is_reachable(engine: Engine) -> bool:

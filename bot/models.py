@@ -11,6 +11,7 @@ from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Decision, Document
 from bot.panel.models import AgendaItem, NetworkLink, PanelCase, PanelSitting, Referral
 from bot.partnership.models import Agency, Person, PersonRole
+from bot.periodic.models import PeriodicJob
 from bot.references import ReferenceCounter
 
 metadata = SQLModel.metadata
@@ -36,6 +37,7 @@ __all__ = [
     "OutboxMessage",
     "PanelCase",
     "PanelSitting",
+    "PeriodicJob",
     "Person",
     "PersonRole",
     "ReferenceCounter",

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.bootstrap import build_runtime, freeze_startup_heap
 from bot.clock import Clock, SystemClock
+from bot.health import readiness_for
 from bot.local_slack import LocalSlack, SignedSlackClient
 from bot.local_slack.signed_client import StateValue
 from bot.runtime import Runtime
@@ -112,7 +113,6 @@ class OfflineBot:
                 slack_app_token="",
                 slack_api_url=self.local_slack.api_url,
                 database_url=self.database_url,
-                documents_dir=self.work_dir / "documents",
                 **self.setting_overrides,
             )
             client = make_web_client(BOT_TOKEN, self.local_slack.api_url, timeout=5)
@@ -124,7 +124,9 @@ class OfflineBot:
             self.followups = TrackingExecutor(self.followup_workers, thread_name_prefix="bot-followup")
             self.runtime.followups = self.followups
             app = build_app(self.runtime, listener_executor=self.listeners)
-            wsgi = BotWsgiApp(app, self.runtime.engine, self.runtime.acknowledgements)
+            wsgi = BotWsgiApp(
+                app, self.runtime.engine, self.runtime.acknowledgements, readiness=readiness_for(self.runtime)
+            )
             self.server = BotHttpServer(wsgi).start()
             start_scheduler(
                 self.runtime,

@@ -1,24 +1,42 @@
-"""Periodic work on APScheduler; what is due always lives in the database, not here."""
+"""Periodic work on APScheduler; what is due always lives in the database, not here.
+
+Every process runs a scheduler. Outbox delivery runs in each (entries are leased, so none is
+sent twice). The sweep and retention run once per turn across all processes: each process
+asks often whether the job's turn has come, and the one that takes it from the database
+(`bot.periodic`) does the work.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.periodic.service import schedule_first_turn, take_turn
 from bot.runtime import DELIVERY_JOB_ID, Runtime
 
 log = logging.getLogger(__name__)
+
+SWEEP_JOB = "sweep"
+RETENTION_JOB = "retention"
+RETENTION_AT = (2, 30)  # each night at 02:30 local time
+# How often a process asks whether a job's turn has come: a quarter of the sweep interval,
+# at most every 30 s (so a turn starts at most that late), and retention every minute.
+LONGEST_ASK_SECONDS = 30.0
+RETENTION_ASK_SECONDS = 60.0
 
 
 def _deliver(runtime: Runtime) -> None:
     try:
         sent = runtime.deliver_now()
         if sent:
-            log.info("delivered %d outbox message(s)", sent)
+            log.info("outbox messages delivered", extra={"event": "delivery.sent", "count": sent})
     except Exception:
-        log.exception("outbox delivery pass failed; it will run again")
+        log.exception("outbox delivery pass failed; it will run again", extra={"event": "delivery.failed"})
 
 
 def sweeps() -> tuple[Callable[[Runtime], int], ...]:
@@ -34,11 +52,19 @@ def sweeps() -> tuple[Callable[[Runtime], int], ...]:
 
 
 def _sweep(runtime: Runtime) -> None:
+    started = time.monotonic()
+    steps = 0
     for sweep in sweeps():
         try:
-            sweep(runtime)
+            steps += sweep(runtime)
         except Exception:
-            log.exception("%s failed; it will run again", sweep.__name__)
+            log.exception(
+                "a sweep failed; it will run again", extra={"event": "sweep.failed", "sweep": sweep.__name__}
+            )
+    log.info(
+        "sweep finished",
+        extra={"event": "sweep.finished", "steps": steps, "seconds": round(time.monotonic() - started, 3)},
+    )
 
 
 def _retention(runtime: Runtime) -> None:
@@ -46,10 +72,42 @@ def _retention(runtime: Runtime) -> None:
 
     try:
         removed = run_retention(runtime, dry_run=False)
-        if removed:
-            log.info("retention removed %d item(s)", len(removed))
+        log.info("retention finished", extra={"event": "retention.finished", "removed": len(removed)})
     except Exception:
-        log.exception("retention failed; it will run again tomorrow")
+        log.exception("retention failed; it will run again tomorrow", extra={"event": "retention.failed"})
+
+
+def next_retention_at(now: datetime, timezone: str) -> datetime:
+    """The next 02:30 (local time) after `now`, in UTC."""
+    local = now.astimezone(ZoneInfo(timezone))
+    hour, minute = RETENTION_AT
+    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate = (local + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return candidate.astimezone(UTC)
+
+
+def _sweep_turn(runtime: Runtime, every: timedelta) -> None:
+    now = datetime.now(UTC)
+    try:
+        taken = take_turn(runtime.engine, SWEEP_JOB, now=now, next_due=now + every)
+    except Exception:
+        log.exception("could not ask for the sweep's turn", extra={"event": "sweep.turn_failed"})
+        return
+    if taken:
+        _sweep(runtime)
+
+
+def _retention_turn(runtime: Runtime) -> None:
+    now = datetime.now(UTC)
+    next_due = next_retention_at(now, runtime.settings.timezone)
+    try:
+        taken = take_turn(runtime.engine, RETENTION_JOB, now=now, next_due=next_due)
+    except Exception:
+        log.exception("could not ask for retention's turn", extra={"event": "retention.turn_failed"})
+        return
+    if taken:
+        _retention(runtime)
 
 
 def start_scheduler(
@@ -58,43 +116,35 @@ def start_scheduler(
     delivery_interval_seconds: float = 30,
     sweep_interval_seconds: float | None = None,
 ) -> BackgroundScheduler:
-    """Start the jobs: outbox delivery (on an interval and whenever kicked) and the sweep
-    that chases invitations (every `sweep_interval_minutes` of `schedules/chasing.yaml`)."""
+    """Start the jobs: outbox delivery (on an interval and whenever kicked), the sweep
+    (every `sweep_interval_minutes` of `schedules/chasing.yaml`, or SWEEP_INTERVAL_SECONDS)
+    and nightly retention, the last two once per turn across every process."""
     # A kick while a pass is running is skipped by design (the pass picks the work up);
     # APScheduler would log each skip as a warning.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = BackgroundScheduler(timezone=runtime.settings.timezone)
-    sweep_every = sweep_interval_seconds or runtime.partnership.chasing.sweep_interval_minutes * 60
-    scheduler.add_job(
-        _sweep,
-        "interval",
-        seconds=sweep_every,
-        args=[runtime],
-        id="sweep-invitations",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
+    sweep_every = timedelta(
+        seconds=sweep_interval_seconds
+        or runtime.settings.sweep_interval_seconds
+        or runtime.partnership.chasing.sweep_interval_minutes * 60
     )
+    now = datetime.now(UTC)
+    # The first turns, unless the database already has them: one interval after the first
+    # start, and the coming night.
+    schedule_first_turn(runtime.engine, SWEEP_JOB, now + sweep_every)
+    schedule_first_turn(runtime.engine, RETENTION_JOB, next_retention_at(now, runtime.settings.timezone))
+    ask_every = max(0.1, min(LONGEST_ASK_SECONDS, sweep_every.total_seconds() / 4))
+    common = {"args": [runtime], "max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(
-        _deliver,
+        _sweep_turn,
         "interval",
-        seconds=delivery_interval_seconds,
-        args=[runtime],
-        id=DELIVERY_JOB_ID,
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
+        seconds=ask_every,
+        id="sweep-turn",
+        **{**common, "args": [runtime, sweep_every]},
     )
+    scheduler.add_job(_deliver, "interval", seconds=delivery_interval_seconds, id=DELIVERY_JOB_ID, **common)
     scheduler.add_job(
-        _retention,
-        "cron",
-        hour=2,
-        minute=30,
-        args=[runtime],
-        id="retention",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
+        _retention_turn, "interval", seconds=RETENTION_ASK_SECONDS, id="retention-turn", **common
     )
     scheduler.start()
     runtime.scheduler = scheduler

@@ -1,4 +1,11 @@
-"""Settings come from the environment and `.env`, so one build runs a pilot or production."""
+"""Settings come from the environment and `.env`, so one build runs a pilot or production.
+
+Where things are found: `.env` is read from the current working directory, and every
+relative path (SCHEDULES_DIR, TEMPLATES_DIR, an SQLite file in DATABASE_URL, the default
+`data/bot.sqlite3`) is taken from the working directory too: the deployment's folder, the
+same rule for a checkout, a wheel, a container and a systemd unit. Without SCHEDULES_DIR /
+TEMPLATES_DIR the defaults that ship inside the package are used (`bot.defaults`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bot.defaults import default_schedules_dir, default_templates_dir
+
+# Without DATABASE_URL: an SQLite file under the working directory.
+DEFAULT_SQLITE_FILE = Path("data") / "bot.sqlite3"
+SUPPORTED_DATABASE_SCHEMES = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"})
+POSTGRESQL_EXTRA_HINT = "install the PostgreSQL driver: pip install 'safeguarding-panel-bot[postgresql]'"
 
 
 class SettingsError(Exception):
@@ -30,10 +42,18 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file by default")
     timezone: str = "Europe/London"
-    documents_dir: Path = PROJECT_ROOT / "data" / "documents"
-    schedules_dir: Path = PROJECT_ROOT / "schedules"
-    templates_dir: Path = PROJECT_ROOT / "templates"
+    schedules_dir: Path = Field(default_factory=default_schedules_dir)
+    templates_dir: Path = Field(default_factory=default_templates_dir)
+    # HTTP mode: where to listen, how many worker processes, and each one's threads.
+    host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
+    http_workers: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes")
+    http_threads: int = Field(default=8, ge=1, le=256, description="request threads per worker")
+    listener_threads: int = Field(default=16, ge=1, le=256, description="Bolt listener threads")
+    followup_threads: int = Field(default=8, ge=1, le=256, description="work after acknowledgements")
+    delivery_threads: int = Field(default=8, ge=1, le=64, description="outbox couriers (PostgreSQL)")
+    # Rehearsals and tests: sweep this often instead of chasing.yaml's sweep_interval_minutes.
+    sweep_interval_seconds: float | None = Field(default=None, gt=0)
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
     # E-mail for calendar invitations to people without Slack (and as a copy for everyone).
@@ -56,6 +76,28 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        """Refuse what SQLAlchemy cannot read or drive, before anything tries to connect."""
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST:5432/NAME)"
+            ) from None
+        if url.drivername not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(
+                f"unsupported scheme {url.drivername!r} (use sqlite:/// or postgresql://, "
+                "driven by psycopg 3)"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -90,10 +132,10 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        """The configured database, or an SQLite file in the data folder."""
+        """The configured database, or an SQLite file under the working directory."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{PROJECT_ROOT / 'data' / 'bot.sqlite3'}"
+        return f"sqlite:///{DEFAULT_SQLITE_FILE.resolve()}"
 
     def require_slack(self, *, socket_mode: bool) -> None:
         """Running against Slack needs credentials; say which one is missing."""

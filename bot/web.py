@@ -1,8 +1,7 @@
-"""HTTP mode: every Slack request at POST /slack/events, and GET /healthz for the balancer."""
+"""HTTP mode: every Slack request at POST /slack/events, and the health checks (`bot.health`)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -12,7 +11,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
-from bot.database import database_is_reachable
+from bot.health import HEALTH_PATHS, HealthEndpoints, Readiness
 from bot.runtime import AcknowledgementsFirst
 
 log = logging.getLogger(__name__)
@@ -21,25 +20,27 @@ StartResponse = Callable[..., Any]
 
 
 class BotWsgiApp:
-    """A WSGI application: Bolt for Slack's requests, a database check for health.
+    """A WSGI application: Bolt for Slack's requests, and the health checks.
 
     Given `acknowledgements`, each Slack request counts as being answered until Bolt
-    returns its acknowledgement, and delivery holds back meanwhile."""
+    returns its acknowledgement, and delivery holds back meanwhile. `readiness` defaults to
+    the database checks alone; the bot's servers give `bot.health.readiness_for(runtime)`."""
 
     def __init__(
-        self, app: App, engine: Engine, acknowledgements: AcknowledgementsFirst | None = None
+        self,
+        app: App,
+        engine: Engine,
+        acknowledgements: AcknowledgementsFirst | None = None,
+        *,
+        readiness: Readiness | None = None,
     ) -> None:
         self._slack = SlackRequestHandler(app, path="/slack/events")
-        self._engine = engine
+        self._health = HealthEndpoints(readiness or Readiness(engine))
         self._acknowledgements = acknowledgements
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            healthy = database_is_reachable(self._engine)
-            body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
-            status = "200 OK" if healthy else "503 Service Unavailable"
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") in HEALTH_PATHS:
+            return self._health(environ, start_response)
         if self._acknowledgements is None:
             return self._slack(environ, start_response)
         with self._acknowledgements.answering():
@@ -55,6 +56,9 @@ class BotHttpServer:
         from waitress.server import create_server
 
         self._server = create_server(wsgi_app, host=host, port=port, threads=threads, ident="bot")
+        # The I/O loop waits at most 50 ms, not waitress's whole second (its setting takes whole
+        # seconds; the loop takes any), so `stop` returns at once rather than a second later.
+        self._server.adj.asyncore_loop_timeout = 0.05
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 

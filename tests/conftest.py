@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import uuid
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,10 +20,11 @@ from bot.clock import SettableClock
 from bot.database import make_engine, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TEMPLATE_DATABASE = f"bot_test_template_{os.getpid()}"  # one per run: parallel runs do not clash
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-_postgres_state: dict[str, object] = {}
+# Each pytest-xdist worker ("gw0", "gw1", …; "main" without xdist) and each run has its own
+# names, so parallel workers and parallel runs never share a database.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+RUN = f"{WORKER}_{os.getpid()}"
 
 
 def _admin_engine() -> Engine:
@@ -30,57 +36,107 @@ def _url_for(database: str) -> str:
     return f"{base}/{database}"
 
 
-def _postgres_template() -> str:
-    """Migrate a template database once per run; each test copies it (fast, isolated)."""
-    if "error" in _postgres_state:
-        raise RuntimeError(str(_postgres_state["error"]))
-    if "ready" not in _postgres_state:
+class PostgresDatabases:
+    """This worker's PostgreSQL databases: one migrated template, and per test a fresh copy.
+
+    Copies are made one ahead and dropped afterwards on a background thread, so a test
+    neither waits for `CREATE DATABASE … TEMPLATE` (a file copy) nor for the drop."""
+
+    def __init__(self) -> None:
+        self.template = f"bot_test_template_{RUN}"
+        self._admin = _admin_engine()
+        self._names = (f"bot_test_{RUN}_{number}" for number in itertools.count(1))
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+        with self._admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {self.template}"))
+        template_engine = make_engine(_url_for(self.template))
+        upgrade(template_engine)
+        template_engine.dispose()
+        self._next: Future[str] = self._background.submit(self._create)
+
+    def _create(self) -> str:
+        name = next(self._names)
+        with self._admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {self.template} STRATEGY FILE_COPY"))
+        return name
+
+    def _drop(self, name: str) -> None:
+        with self._admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+    def take(self) -> str:
+        """A fresh migrated database's name; the next one starts being made at once."""
+        name = self._next.result()
+        self._next = self._background.submit(self._create)
+        return name
+
+    def give_back(self, name: str) -> None:
+        self._background.submit(self._drop, name)
+
+    def close(self) -> None:
+        """Drop what is left (the copy made ahead, the template) once the drops queued are done."""
+        spare = self._next.result()
+        self._background.submit(self._drop, spare)
+        self._background.submit(self._drop, self.template)
+        self._background.shutdown(wait=True)
+        self._admin.dispose()
+
+
+_postgres: dict[str, object] = {}
+
+
+def _postgres_databases() -> PostgresDatabases:
+    """This worker's databases, set up on first use; the failure is kept so every test
+    that needs PostgreSQL reports it rather than retrying a dead server."""
+    if "error" in _postgres:
+        raise RuntimeError(str(_postgres["error"]))
+    if "databases" not in _postgres:
         try:
-            admin = _admin_engine()
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE} WITH (FORCE)"))
-                connection.execute(text(f"CREATE DATABASE {TEMPLATE_DATABASE}"))
-            template_engine = make_engine(_url_for(TEMPLATE_DATABASE))
-            upgrade(template_engine)
-            template_engine.dispose()
-            admin.dispose()
+            _postgres["databases"] = PostgresDatabases()
         except Exception as error:
-            _postgres_state["error"] = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}"
-            raise RuntimeError(str(_postgres_state["error"])) from error
-        _postgres_state["ready"] = True
-    return TEMPLATE_DATABASE
+            _postgres["error"] = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}"
+            raise RuntimeError(str(_postgres["error"])) from error
+    databases = _postgres["databases"]
+    assert isinstance(databases, PostgresDatabases)
+    return databases
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per worker; each test gets a copy (migrating takes longer)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "migrated.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=DELETE")  # all in the one file, nothing in a -wal
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database on each engine the bot supports.
 
     PostgreSQL tests skip with the reason when no server answers, except under CI=true,
     where a missing server is a failure.
     """
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+        path = tmp_path / "bot.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), path)
+        yield f"sqlite:///{path}"
         return
     try:
-        template = _postgres_template()
+        databases = _postgres_databases()
     except RuntimeError as error:
         if IN_CI:
             pytest.fail(f"{error} (CI=true: PostgreSQL tests may not skip)")
         pytest.skip(str(error))
-    name = f"bot_test_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine()
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    name = databases.take()
     try:
         yield _url_for(name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+        databases.give_back(name)
 
 
 @pytest.fixture
@@ -106,13 +162,10 @@ def bot(database_url: str, clock: SettableClock, tmp_path):
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Drop this run's template database."""
-    if "ready" not in _postgres_state:
-        return
-    admin = _admin_engine()
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DATABASE} WITH (FORCE)"))
-    admin.dispose()
+    """Drop this worker's PostgreSQL databases."""
+    databases = _postgres.get("databases")
+    if isinstance(databases, PostgresDatabases):
+        databases.close()
 
 
 @pytest.fixture(scope="module")

@@ -57,21 +57,90 @@ def test_an_unverified_request_gets_401_and_changes_nothing(bot, badness) -> Non
     assert _rows(bot.runtime.engine, OutboxMessage) == 0
 
 
-def test_health_check_reports_the_database(bot) -> None:
-    status, body = _get(f"{bot.base_url}/healthz")
-    assert (status, body) == (200, {"ok": True, "database": "up"})
+def test_readiness_reports_each_check_and_liveness_only_that_it_answers(bot) -> None:
+    ready = {
+        "ok": True,
+        "database": "up",
+        "migrations": "at head",
+        "slack": "up",
+        "scheduler": "running",
+    }
+    assert _get(f"{bot.base_url}/healthz/ready") == (200, ready)
+    assert _get(f"{bot.base_url}/healthz") == (200, ready)  # the old path is readiness
+    assert _get(f"{bot.base_url}/healthz/live") == (200, {"ok": True})
 
 
-def test_health_check_fails_when_the_database_is_unreachable(bot) -> None:
+def test_readiness_fails_when_the_database_is_unreachable_but_the_process_is_live(bot) -> None:
+    from bot.health import Readiness, SlackProbe
     from bot.slack.app import build_app
 
     unreachable = make_engine("postgresql://nobody@127.0.0.1:1/none")
-    server = BotHttpServer(BotWsgiApp(build_app(bot.runtime), unreachable)).start()
+    readiness = Readiness(unreachable, SlackProbe(bot.runtime.client), lambda: True)
+    server = BotHttpServer(BotWsgiApp(build_app(bot.runtime), unreachable, readiness=readiness)).start()
     try:
-        status, body = _get(f"http://127.0.0.1:{server.port}/healthz")
+        status, body = _get(f"http://127.0.0.1:{server.port}/healthz/ready")
+        live = _get(f"http://127.0.0.1:{server.port}/healthz/live")
     finally:
         server.stop()
-    assert (status, body) == (503, {"ok": False, "database": "down"})
+        unreachable.dispose()
+    assert (status, body["ok"], body["database"], body["migrations"]) == (503, False, "down", "unknown")
+    assert body["slack"] == "up"
+    assert live == (200, {"ok": True})
+
+
+def test_readiness_fails_when_the_scheduler_has_stopped(bot) -> None:
+    bot.runtime.scheduler.shutdown(wait=True)
+    try:
+        status, body = _get(f"{bot.base_url}/healthz/ready")
+    finally:
+        bot.runtime.scheduler.start()
+    assert (status, body["ok"], body["scheduler"]) == (503, False, "stopped")
+    assert _get(f"{bot.base_url}/healthz/ready")[0] == 200
+
+
+def test_readiness_names_slack_refusing_the_token_or_unreachable(bot) -> None:
+    from slack_sdk import WebClient
+
+    from bot.health import Readiness, SlackProbe
+
+    wrong_token = WebClient(token="xoxb-revoked", base_url=bot.local_slack.api_url)
+    report = Readiness(bot.runtime.engine, SlackProbe(wrong_token)).report()
+    assert (report["ok"], report["slack"]) == (False, "refused: invalid_auth")
+    nobody = WebClient(token="xoxb-local", base_url="http://127.0.0.1:1/api/")
+    report = Readiness(bot.runtime.engine, SlackProbe(nobody)).report()
+    assert report["ok"] is False
+    assert report["slack"].startswith("unreachable: ")
+
+
+def test_slack_is_asked_at_most_once_per_interval(bot) -> None:
+    from bot.health import SlackProbe
+
+    now = [1000.0]
+    probe = SlackProbe(bot.runtime.client, kept_for=30, monotonic=lambda: now[0])
+    asked = len(bot.local_slack.calls_to("auth.test"))
+    assert [probe.status() for _ in range(3)] == ["up"] * 3
+    assert len(bot.local_slack.calls_to("auth.test")) == asked + 1
+    now[0] += 29
+    probe.status()
+    assert len(bot.local_slack.calls_to("auth.test")) == asked + 1
+    now[0] += 1
+    probe.status()
+    assert len(bot.local_slack.calls_to("auth.test")) == asked + 2
+
+
+def test_readiness_fails_until_the_migrations_are_at_head(tmp_path) -> None:
+    from bot.database import upgrade
+    from bot.health import Readiness
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        assert Readiness(engine).report() == {"ok": False, "database": "up", "migrations": "not migrated"}
+        upgrade(engine, "0001")
+        assert Readiness(engine).report()["migrations"] == "behind head"
+        upgrade(engine)
+        assert Readiness(engine).report() == {"ok": True, "database": "up", "migrations": "at head"}
+    finally:
+        engine.dispose()
 
 
 def test_other_paths_are_not_found(bot) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -39,29 +40,36 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> d
     raise AssertionError("bot did not become healthy")
 
 
+READY = {"ok": True, "database": "up", "migrations": "at head", "slack": "up", "scheduler": "running"}
+
+
+def _bot_environment(local: LocalSlack, database_url: str, port: int, **more: str) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "SLACK_BOT_TOKEN": "xoxb-process",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": local.api_url,
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        **more,
+    }
+
+
 def test_run_serves_slack_over_http_against_the_configured_api(database_url, tmp_path) -> None:
     port = _free_port()
     with LocalSlack(bot_token="xoxb-process") as local:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
-            "SLACK_BOT_TOKEN": "xoxb-process",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": local.api_url,
-            "DATABASE_URL": database_url,
-            "PORT": str(port),
-            "DOCUMENTS_DIR": str(tmp_path / "documents"),
-        }
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],
             cwd=tmp_path,
-            env=env,
+            env=_bot_environment(local, database_url, port, HTTP_WORKERS="1"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         try:
-            health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
-            assert health == {"ok": True, "database": "up"}
+            health = _wait_healthy(f"http://127.0.0.1:{port}/healthz/ready", process)
+            assert health == READY
             slack = SignedSlackClient(f"http://127.0.0.1:{port}/slack/events", SECRET, local)
             reply = slack.command("/strategy", "help", user_id="U0CSC001")
             assert reply.status == 200
@@ -74,6 +82,64 @@ def test_run_serves_slack_over_http_against_the_configured_api(database_url, tmp
             process.terminate()
             process.wait(timeout=20)
     assert process.returncode == 0
+
+
+def _log_events(path: Path, event: str) -> list[dict]:
+    entries = []
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("event") == event:
+            entries.append(entry)
+    return entries
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_worker_processes_serve_slack_and_sweep_once_per_interval(database_url, tmp_path) -> None:
+    """`run` with HTTP_WORKERS=2 on PostgreSQL: two pre-forked workers answer signed
+    requests, and the sweep, which both schedule every second, runs once per second."""
+    from datetime import datetime
+
+    port = _free_port()
+    log_file = tmp_path / "bot.log"
+    interval = 1.0
+    with LocalSlack(bot_token="xoxb-process") as local, log_file.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=_bot_environment(
+                local, database_url, port, HTTP_WORKERS="2", SWEEP_INTERVAL_SECONDS=str(interval)
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+        try:
+            assert _wait_healthy(f"http://127.0.0.1:{port}/healthz/ready", process) == READY
+            deadline = time.monotonic() + 60
+            while len({e["pid"] for e in _log_events(log_file, "worker.ready")}) < 2:
+                assert time.monotonic() < deadline, "two workers did not start"
+                time.sleep(0.1)
+            slack = SignedSlackClient(f"http://127.0.0.1:{port}/slack/events", SECRET, local)
+            replies = [slack.command("/strategy", "help", user_id="U0CSC001") for _ in range(6)]
+            assert all(r.status == 200 and "`/strategy help`" in r.json()["text"] for r in replies)
+            assert slack.command("/strategy", "help", signing_secret_override="x").status == 401
+            time.sleep(6 * interval)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert process.returncode == 0
+    workers = {e["pid"] for e in _log_events(log_file, "worker.ready")}
+    assert len(workers) == 2
+    sweeps = _log_events(log_file, "sweep.finished")
+    started = sorted(datetime.fromisoformat(e["at"]).timestamp() - e["seconds"] for e in sweeps)
+    # Both workers ask four times a second; each turn is taken by one of them only.
+    assert len(sweeps) >= 4, sweeps
+    gaps = [later - earlier for earlier, later in pairwise(started)]
+    assert min(gaps) >= interval * 0.95, gaps
+    assert {e["pid"] for e in sweeps} <= workers
 
 
 def test_demo_plays_the_scenario_offline() -> None:

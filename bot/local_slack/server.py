@@ -579,6 +579,9 @@ class LocalSlack:
         self.time_source = time_source
         self.trigger_ttl = trigger_ttl
         self.latency_ms: float = 0.0
+        # The scopes the bot token has, sent as Slack does in each answer's X-OAuth-Scopes
+        # header; None: the scopes the app manifest asks for (what an install grants).
+        self.granted_scopes: list[str] | None = None
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._server: _HttpServer | None = None
@@ -974,7 +977,15 @@ class LocalSlack:
         response = self._call(method, args, token)
         self._record(method, args, 200, response, None)
         self._hold_answer(hold)
-        return self._json_reply(200, response)
+        return self._json_reply(200, response, self._scope_header())
+
+    def _scope_header(self) -> dict[str, str]:
+        scopes = self.granted_scopes
+        if scopes is None:
+            from bot.preflight import manifest_scopes
+
+            scopes = sorted(manifest_scopes())
+        return {"X-OAuth-Scopes": ",".join(scopes)}
 
     def _parse_args(self, query: str, headers: dict[str, str], body: bytes) -> tuple[JsonDict, str | None]:
         """Decode form or JSON arguments the way Slack reads them; split off the token."""

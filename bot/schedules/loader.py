@@ -74,6 +74,19 @@ def _impossible_date_line(text: str) -> int | None:
     return None
 
 
+def _safe_load(text: str) -> Any:
+    """yaml.safe_load, through libyaml when PyYAML has it (several times faster at start-up).
+    A file libyaml refuses is read again by the pure-Python parser, so a mistake is reported
+    with the same words and line either way."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # CSafeLoader: the safe loader, in C
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def _read(col: Collector, filename: str) -> Any:
     """Parse one file with yaml.safe_load; on failure record why and return _MISSING."""
     path = col.directory / filename
@@ -86,7 +99,7 @@ def _read(col: Collector, filename: str) -> Any:
         col.add(filename, (), f"could not read the file: {exc}")
         return _MISSING
     try:
-        data = yaml.safe_load(text)
+        data = _safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

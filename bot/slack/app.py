@@ -24,6 +24,7 @@ def build_app(
     """
     settings = runtime.settings
     app = App(
+        name="safeguarding-bot",  # given, so Bolt does not inspect the call stack for one
         client=runtime.client,
         signing_secret=settings.slack_signing_secret or None,
         request_verification_enabled=not socket_mode,
