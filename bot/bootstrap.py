@@ -11,7 +11,7 @@ from pathlib import Path
 from slack_sdk import WebClient
 
 from bot.clock import Clock, SystemClock
-from bot.database import make_engine, upgrade
+from bot.database import make_engine, migration_state, upgrade
 from bot.defaults import default_schedules_dir, default_templates_dir
 from bot.runtime import Runtime
 from bot.schedules import Partnership, ScheduleError, check_schedules, load_partnership
@@ -50,7 +50,7 @@ def build_runtime(
 
     partnership = load_partnership(settings.schedules_dir)
     engine = make_engine(settings.effective_database_url)
-    if migrate:
+    if migrate and migration_state(engine) != "at head":  # one query when nothing is to do
         upgrade(engine)
     clock = clock or SystemClock()
     if sync:

@@ -89,7 +89,10 @@ class Runtime:
                 self.followups.submit(work)
                 return
             except RuntimeError:  # shut down: the bot is stopping; finish it here
-                log.info("follow-up pool closed; running the work on the listener thread")
+                log.info(
+                    "follow-up pool closed; running the work on the listener thread",
+                    extra={"event": "followup.inline"},
+                )
         work()
 
     def deliver_now(self) -> int:

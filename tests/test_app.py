@@ -228,4 +228,6 @@ def test_a_failure_tells_the_person_an_error_id_and_logs_the_rest(bot, caplog) -
     found = re.search(r"error id `([0-9A-F]{8})`", message.args["text"])
     assert found, message.args["text"]
     assert "personrole" not in message.args["text"].lower()
-    assert any(found.group(1) in record.getMessage() for record in caplog.records)
+    logged = [record for record in caplog.records if getattr(record, "error_id", None) == found.group(1)]
+    assert logged and logged[0].event == "listener.failed"
+    assert logged[0].exc_info is not None

@@ -80,8 +80,14 @@ def test_run_serves_slack_over_http_against_the_configured_api(database_url, tmp
             local.wait_for(lambda calls: any(c.method == "views.publish" and c.ok for c in calls))
         finally:
             process.terminate()
-            process.wait(timeout=20)
+            _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0
+    # Every line is JSON from the bot, gunicorn or Bolt (the forged request); no Alembic or
+    # APScheduler chatter at INFO, no Bolt warning about the token it read from the environment.
+    entries = [json.loads(line) for line in stderr.strip().splitlines()]
+    assert [e for e in entries if e["logger"].split(".")[0] not in {"bot", "gunicorn", "slack_bolt"}] == []
+    assert not [entry for entry in entries if "will be unused" in entry["message"]]
+    assert any(entry.get("event") == "worker.ready" for entry in entries)
 
 
 def _log_events(path: Path, event: str) -> list[dict]:

@@ -174,7 +174,10 @@ def register(app: App, runtime: Runtime) -> None:
                 if result.created:
                     effects.announce_convened(session, result.meeting, result.unreachable, runtime, now)
         except IntegrityError:
-            log.info("a duplicate submission of view %s lost the race; the first is kept", view_id)
+            log.info(
+                "a duplicate submission lost the race; the first is kept",
+                extra={"event": "convening.duplicate_submission", "view_id": view_id},
+            )
         runtime.kick_delivery()
 
     def _answer(body: dict[str, Any], invitation_id: int, answer: Answer) -> str | None:

@@ -222,4 +222,7 @@ def send_calendar_email(settings: Settings, email: CalendarEmail, *, message_id:
             code=max(codes),
             refused=tuple(refused),
         )
-    log.info("Calendar e-mail %s sent to %d recipient(s)", message_id, len(email.to))
+    log.info(
+        "calendar e-mail sent",
+        extra={"event": "email.sent", "message_id": message_id, "recipients": len(email.to)},
+    )

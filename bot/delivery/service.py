@@ -388,12 +388,30 @@ def _settle(
         elif outcome.permanent:
             row.state = OutboxState.FAILED
             row.last_error = outcome.error[:500]
-            log.error("outbox %s failed for good: %s", row.id, row.last_error)
+            log.error(
+                "an outbox entry failed for good",
+                extra={
+                    "event": "outbox.failed",
+                    "outbox_id": row.id,
+                    "method": row.method,
+                    "purpose": row.purpose,
+                    "error": row.last_error,
+                },
+            )
         else:
             row.last_error = outcome.error[:500]
             row.uncertain = row.uncertain or outcome.uncertain
             row.next_attempt_at = now + _backoff(row.attempts, outcome.retry_after)
-            log.warning("outbox %s will be retried: %s", row.id, row.last_error)
+            log.warning(
+                "an outbox entry will be retried",
+                extra={
+                    "event": "outbox.retry",
+                    "outbox_id": row.id,
+                    "method": row.method,
+                    "attempts": row.attempts,
+                    "error": row.last_error,
+                },
+            )
         session.add(row)
 
 
@@ -514,7 +532,10 @@ class _Pass:
             try:
                 prepared = _prepare(self.engine, message, self.owner, courier.preparers)
             except Exception as error:  # a failed attempt, retried later; the pass goes on
-                log.exception("preparing outbox %s failed", message.id)
+                log.exception(
+                    "preparing an outbox entry failed",
+                    extra={"event": "outbox.prepare_failed", "outbox_id": message.id},
+                )
                 prepared = message, _Outcome(False, error=f"{type(error).__name__}: {error}"), False
             if prepared is None:
                 continue  # the lease ran out and another deliverer has it

@@ -53,8 +53,10 @@ _MISSING = object()
 
 
 def default_schedules_dir() -> Path:
-    """The `schedules/` folder shipped at the top of the project."""
-    return Path(__file__).resolve().parents[2] / "schedules"
+    """The default `schedules/`: inside the installed package, or the checkout's top level."""
+    from bot.defaults import default_schedules_dir as packaged_or_checkout
+
+    return packaged_or_checkout()
 
 
 # ------------------------------------------------------------------------------ reading

@@ -38,7 +38,11 @@ def report_error(templates_dir: Path, error: Exception, body: dict[str, Any], cl
     """Log the failure with an id; tell the person the id, never the details."""
     error_id = uuid.uuid4().hex[:8].upper()
     kind = body.get("type") or ("slash_command" if "command" in body else "unknown")
-    log.error("error %s in %s: %s", error_id, kind, type(error).__name__, exc_info=error)
+    log.error(
+        "a listener failed",
+        extra={"event": "listener.failed", "error_id": error_id, "request_kind": kind},
+        exc_info=error,
+    )
     text = render_message(templates_dir, "error.md.j2", error_id=error_id)
     user_id = _user_id(body)
     channel_id = _channel_id(body)
@@ -48,7 +52,10 @@ def report_error(templates_dir: Path, error: Exception, body: dict[str, Any], cl
         elif user_id:
             client.chat_postMessage(channel=user_id, text=text)
     except Exception:
-        log.warning("could not tell the user about error %s", error_id)
+        log.warning(
+            "could not tell the person about an error",
+            extra={"event": "listener.failure_untold", "error_id": error_id},
+        )
 
 
 def install_error_handler(app: App, templates_dir: Path) -> None:
