@@ -51,7 +51,9 @@ def sweeps() -> tuple[Callable[[Runtime], int], ...]:
     return (sweep_panels, sweep_invitations, sweep_agency_updates, sweep_minutes, sweep_actions, send_digests)
 
 
-def _sweep(runtime: Runtime) -> None:
+def _sweep(runtime: Runtime, turn: datetime) -> None:
+    """Every sweep once; `turn` is when this process took the turn (logged, so an operator
+    can see the turns' spacing whichever process took them)."""
     started = time.monotonic()
     steps = 0
     for sweep in sweeps():
@@ -63,7 +65,12 @@ def _sweep(runtime: Runtime) -> None:
             )
     log.info(
         "sweep finished",
-        extra={"event": "sweep.finished", "steps": steps, "seconds": round(time.monotonic() - started, 3)},
+        extra={
+            "event": "sweep.finished",
+            "turn": turn.isoformat(),
+            "steps": steps,
+            "seconds": round(time.monotonic() - started, 3),
+        },
     )
 
 
@@ -95,7 +102,7 @@ def _sweep_turn(runtime: Runtime, every: timedelta) -> None:
         log.exception("could not ask for the sweep's turn", extra={"event": "sweep.turn_failed"})
         return
     if taken:
-        _sweep(runtime)
+        _sweep(runtime, now)
 
 
 def _retention_turn(runtime: Runtime) -> None:
