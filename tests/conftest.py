@@ -39,21 +39,24 @@ def _url_for(database: str) -> str:
 class PostgresDatabases:
     """This worker's PostgreSQL databases: one migrated template, and per test a fresh copy.
 
-    Copies are made one ahead and dropped afterwards on a background thread, so a test
-    neither waits for `CREATE DATABASE … TEMPLATE` (a file copy) nor for the drop."""
+    Copies are made one ahead on a background thread and dropped afterwards on another, so
+    a test waits neither for `CREATE DATABASE … TEMPLATE` nor for the drop (which asks the
+    server for a checkpoint: slow while other work fills its buffers), and a slow drop
+    never holds up the next copy."""
 
     def __init__(self) -> None:
         self.template = f"bot_test_template_{RUN}"
         self._admin = _admin_engine()
         self._names = (f"bot_test_{RUN}_{number}" for number in itertools.count(1))
-        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+        self._making = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-database-copies")
+        self._dropping = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-database-drops")
         with self._admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)"))
             connection.execute(text(f"CREATE DATABASE {self.template}"))
         template_engine = make_engine(_url_for(self.template))
         upgrade(template_engine)
         template_engine.dispose()
-        self._next: Future[str] = self._background.submit(self._create)
+        self._next: Future[str] = self._making.submit(self._create)
 
     def _create(self) -> str:
         name = next(self._names)
@@ -70,18 +73,19 @@ class PostgresDatabases:
     def take(self) -> str:
         """A fresh migrated database's name; the next one starts being made at once."""
         name = self._next.result()
-        self._next = self._background.submit(self._create)
+        self._next = self._making.submit(self._create)
         return name
 
     def give_back(self, name: str) -> None:
-        self._background.submit(self._drop, name)
+        self._dropping.submit(self._drop, name)
 
     def close(self) -> None:
         """Drop what is left (the copy made ahead, the template) once the drops queued are done."""
         spare = self._next.result()
-        self._background.submit(self._drop, spare)
-        self._background.submit(self._drop, self.template)
-        self._background.shutdown(wait=True)
+        self._making.shutdown(wait=True)
+        self._dropping.submit(self._drop, spare)
+        self._dropping.submit(self._drop, self.template)
+        self._dropping.shutdown(wait=True)
         self._admin.dispose()
 
 
