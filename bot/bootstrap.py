@@ -8,63 +8,17 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from slack_sdk import WebClient
-
-from bot.clock import Clock, SystemClock
-from bot.database import make_engine, migration_state, upgrade
+from bot.composition import build_runtime, calendar_for
 from bot.defaults import default_schedules_dir, default_templates_dir
 from bot.runtime import Runtime
-from bot.schedules import Partnership, ScheduleError, check_schedules, load_partnership
+from bot.schedules import ScheduleError, check_schedules
 from bot.settings import Settings, SettingsError, load_settings
-from bot.slack.client import make_web_client
-from bot.working_days import WorkingCalendar
 
 log = logging.getLogger(__name__)
 
+__all__ = ["build_runtime", "calendar_for", "check_everything", "run_sweeps", "serve"]
+
 REQUIRED_TEMPLATES = ("messages/strategy_help.md.j2", "messages/error.md.j2")
-
-
-def calendar_for(partnership: Partnership, timezone: str) -> WorkingCalendar:
-    """The partnership's working calendar: its hours and closures, England's bank holidays."""
-    hours = partnership.working_hours
-    return WorkingCalendar(
-        timezone=timezone,
-        day_starts=hours.start,
-        day_ends=hours.end,
-        closures=hours.closures,
-    )
-
-
-def build_runtime(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    client: WebClient | None = None,
-    migrate: bool = True,
-    sync: bool = True,
-) -> Runtime:
-    """Load schedules, open the database (migrated) and sync the partnership into it.
-    Worker processes pass `migrate=False, sync=False`: their master did both before forking."""
-    from bot.database import session_scope
-    from bot.partnership.service import sync_partnership
-
-    partnership = load_partnership(settings.schedules_dir)
-    engine = make_engine(settings.effective_database_url)
-    if migrate and migration_state(engine) != "at head":  # one query when nothing is to do
-        upgrade(engine)
-    clock = clock or SystemClock()
-    if sync:
-        with session_scope(engine) as session:
-            sync_partnership(session, partnership, now=clock.now())
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        clock=clock,
-        client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
-        partnership=partnership,
-        calendar=calendar_for(partnership, settings.timezone),
-        delivery_workers=settings.delivery_threads,
-    )
 
 
 def freeze_startup_heap(*, collect: bool = True) -> None:

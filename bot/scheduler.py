@@ -120,12 +120,13 @@ def _retention_turn(runtime: Runtime) -> None:
 def start_scheduler(
     runtime: Runtime,
     *,
-    delivery_interval_seconds: float = 30,
+    delivery_interval_seconds: float | None = 30,
     sweep_interval_seconds: float | None = None,
 ) -> BackgroundScheduler:
-    """Start the jobs: outbox delivery (on an interval and whenever kicked), the sweep
-    (every `sweep_interval_minutes` of `schedules/chasing.yaml`, or SWEEP_INTERVAL_SECONDS)
-    and nightly retention, the last two once per turn across every process."""
+    """Start the jobs: outbox delivery (on an interval and whenever kicked; none when the
+    interval is None, for a test that leaves delivery to another process), the sweep (every
+    `sweep_interval_minutes` of `schedules/chasing.yaml`, or SWEEP_INTERVAL_SECONDS) and
+    nightly retention, the last two once per turn across every process."""
     # A kick while a pass is running is skipped by design (the pass picks the work up);
     # APScheduler would log each skip as a warning.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
@@ -149,7 +150,10 @@ def start_scheduler(
         id="sweep-turn",
         **{**common, "args": [runtime, sweep_every]},
     )
-    scheduler.add_job(_deliver, "interval", seconds=delivery_interval_seconds, id=DELIVERY_JOB_ID, **common)
+    if delivery_interval_seconds is not None:
+        scheduler.add_job(
+            _deliver, "interval", seconds=delivery_interval_seconds, id=DELIVERY_JOB_ID, **common
+        )
     scheduler.add_job(
         _retention_turn, "interval", seconds=RETENTION_ASK_SECONDS, id="retention-turn", **common
     )

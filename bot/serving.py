@@ -53,7 +53,8 @@ class BotWorkers(BaseApplication):
             "threads": settings.http_threads,
             "proc_name": "safeguarding-bot",
             "logger_class": _GunicornLogs,
-            "loglevel": settings.log_level.lower(),
+            # Like every library's (bot.logging_setup), gunicorn's lines from WARNING up.
+            "loglevel": "error" if settings.log_level == "ERROR" else "warning",
             "accesslog": None,
             "errorlog": "-",
             # A stop lets requests in progress and the work they handed over finish.
@@ -66,7 +67,8 @@ class BotWorkers(BaseApplication):
 
     def load(self) -> Any:
         """In each worker, after the fork: its own runtime, Slack app and scheduler."""
-        from bot.bootstrap import build_runtime, freeze_startup_heap
+        from bot.bootstrap import freeze_startup_heap
+        from bot.composition import build_runtime
         from bot.health import readiness_for
         from bot.scheduler import start_scheduler
         from bot.slack.app import build_app
@@ -84,7 +86,13 @@ class BotWorkers(BaseApplication):
         self.runtime = runtime
         freeze_startup_heap()
         log.info("worker ready", extra={"event": "worker.ready"})
-        return BotWsgiApp(app, runtime.engine, runtime.acknowledgements, readiness=readiness_for(runtime))
+        return BotWsgiApp(
+            app,
+            runtime.engine,
+            runtime.acknowledgements,
+            signing_secret=settings.slack_signing_secret,
+            readiness=readiness_for(runtime),
+        )
 
     def _worker_exit(self, _server: Any, _worker: Any) -> None:
         """Nothing acknowledged is cut off half-way: listeners, then what they handed over."""
