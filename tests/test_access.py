@@ -327,10 +327,10 @@ def test_a_request_with_no_rule_is_refused_and_audited(bot) -> None:
 
 
 def test_requests_are_read_without_raising_whatever_the_body_holds() -> None:
+    from bot.defaults import default_schedules_dir
     from bot.schedules import load_partnership
-    from bot.settings import PROJECT_ROOT
 
-    partnership = load_partnership(PROJECT_ROOT / "schedules")
+    partnership = load_partnership(default_schedules_dir())
     grammars = _rules().grammars
     for body in (
         {},
@@ -347,10 +347,10 @@ def test_requests_are_read_without_raising_whatever_the_body_holds() -> None:
 
 @pytest.mark.parametrize("text", ["record sd-2026-0001", "RECORD SD-2026-0001 "])
 def test_a_reference_is_read_whatever_its_case(text) -> None:
+    from bot.defaults import default_schedules_dir
     from bot.schedules import load_partnership
-    from bot.settings import PROJECT_ROOT
 
-    partnership = load_partnership(PROJECT_ROOT / "schedules")
+    partnership = load_partnership(default_schedules_dir())
     requested = read_request({"command": "/strategy", "text": text}, _rules().grammars, partnership)
     assert requested.key == command("/strategy", "record") and requested.argument == "SD-2026-0001"
 
