@@ -40,9 +40,9 @@ class PostgresDatabases:
     """This worker's PostgreSQL databases: one migrated template, and per test a fresh copy.
 
     Copies are made one ahead on a background thread and dropped afterwards on another, so
-    a test waits neither for `CREATE DATABASE … TEMPLATE` nor for the drop (which asks the
-    server for a checkpoint: slow while other work fills its buffers), and a slow drop
-    never holds up the next copy."""
+    a test waits neither for `CREATE DATABASE … TEMPLATE` nor for the drop (on a server busy
+    with other work either took up to two minutes here), and a slow drop never holds up the
+    next copy."""
 
     def __init__(self) -> None:
         self.template = f"bot_test_template_{RUN}"
