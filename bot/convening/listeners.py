@@ -24,6 +24,7 @@ from bot.convening.service import (
     cancel,
     convene,
     deadline_for,
+    may_convene,
     record_section_47,
     reschedule,
     timescales,
@@ -37,6 +38,7 @@ from bot.convening.views import (
     RESCHEDULE_CALLBACK,
     SECTION_47_CALLBACK,
     cancel_modal,
+    concerns_from,
     convene_modal,
     decline_modal,
     delegate_modal,
@@ -72,11 +74,15 @@ def open_convene_form(
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
     deadlines = {
-        code: deadline_for(runtime.partnership, runtime.calendar, urgency=code, referred_at=now)
+        code: deadline_for(runtime.partnership, runtime.statutory_calendar, urgency=code, referred_at=now)
         for code in kind.urgencies.offered()
     }
     proposed = timescales(
-        runtime.partnership, runtime.calendar, urgency=kind.default_urgency, referred_at=now
+        runtime.partnership,
+        runtime.calendar,
+        statutory=runtime.statutory_calendar,
+        urgency=kind.default_urgency,
+        referred_at=now,
     ).proposed_start
     view = convene_modal(
         partnership=runtime.partnership,
@@ -94,6 +100,7 @@ def _request_from(
     values: dict[str, Any], member: Member, view: dict[str, Any], team_id: str
 ) -> ConveneRequest:
     start = values.get("start")
+    referred = values.get("referred_at")
     return ConveneRequest(
         convenor=member,
         submission_key=f"view:{view['id']}",
@@ -101,7 +108,7 @@ def _request_from(
         child_name=values.get("child_name") or "",
         child_date_of_birth=values.get("child_date_of_birth"),
         reason=values.get("reason") or "",
-        concerns=tuple(values.get("concerns") or ()),
+        concerns=concerns_from(values),
         right_help_right_time_level=values.get("right_help_right_time_level") or "",
         urgency=values.get("urgency") or "",
         start=datetime.fromtimestamp(int(start), UTC) if start else None,
@@ -112,6 +119,9 @@ def _request_from(
         extra_people_slack_ids=tuple(values.get("extra_people") or ()),
         follows_reference=values.get("follows") or "",
         team_id=team_id,
+        referred_at=datetime.fromtimestamp(int(referred), UTC) if referred else None,
+        out_of_hours_reason=values.get("out_of_hours_reason") or "",
+        held_already=bool(values.get("held_already")),
     )
 
 
@@ -126,16 +136,18 @@ def register(app: App, runtime: Runtime) -> None:
         # One read-only transaction for everything the answer depends on.
         with read_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
-            if member is not None and member.has_role("convenor"):
+            if may_convene(member):
+                assert member is not None
                 request = _request_from(read_values(view["state"]), member, view, _team(body))
                 errors = validate(
                     session,
                     request,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
+                    statutory=runtime.statutory_calendar,
                     now=now,
                 )
-        if member is None or not member.has_role("convenor"):
+        if not may_convene(member):
             ack(
                 response_action="errors",
                 errors={"case_reference": "Only children's social care convenors can convene."},
@@ -169,6 +181,7 @@ def register(app: App, runtime: Runtime) -> None:
                     request,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
+                    statutory=runtime.statutory_calendar,
                     now=now,
                 )
                 if result.created:
@@ -438,6 +451,8 @@ def register(app: App, runtime: Runtime) -> None:
                     reason=values.get("reason") or "",
                     member=member,
                     actor=_actor(body, member),
+                    partnership=runtime.partnership,
+                    statutory=runtime.statutory_calendar,
                     now=now,
                 )
                 effects.refresh_discussion(session, meeting, now)

@@ -17,6 +17,8 @@ from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting, MeetingState
 from bot.convening.vocabulary import FORMATS
+from bot.minutes.clocks import clocks_for_minutes
+from bot.minutes.clocks import decision_rows as explicit_decision_rows
 from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, RenderedDocument, render_document
 from bot.minutes.models import Decision, Document
 from bot.partnership.models import Agency, Person
@@ -342,32 +344,15 @@ def minutes_context(
         }
         for indicator in policy.risk_indicators
     ]
-    icpc_date = ""
-    if decisions.get("section_47") and decisions["section_47"].outcome == "start":
-        held = meeting.held_at or meeting.scheduled_start or now
-        days = partnership.meeting_type(meeting.meeting_type).icpc_within_working_days or 15
-        icpc_date = calendar.add_working_days(calendar.local(held).date(), days).strftime("%A %d %B %Y")
+    # Case timeline (issue 15): the clocks as stored on the case's timeline (statutory
+    # calendar); the ICPC target is the enquiry's, anchored to the discussion that started it.
+    clocks = clocks_for_minutes(session, meeting, partnership=partnership, calendar=calendar)
+    icpc_date = clocks["icpc_target"]
     review = decisions.get("review")
     review_date = ""
     if review and review.details.get("date"):
         review_date = date.fromisoformat(review.details["date"]).strftime("%A %d %B %Y")
-    outcome_words = {
-        "start": "Start section 47 enquiries",
-        "no_enquiries": "No section 47 enquiries",
-        "joint": "Joint enquiry with the police",
-        "single": "Single-agency enquiry",
-        "needed": "Needed",
-        "not_needed": "Not needed",
-    }
-    decision_rows = [
-        {
-            "topic": label,
-            "outcome": outcome_words.get(decisions[topic].outcome, decisions[topic].outcome),
-            "reason": decisions[topic].reason,
-        }
-        for topic, label in DECISION_TOPICS.items()
-        if topic in decisions and (decisions[topic].outcome or decisions[topic].reason)
-    ]
+    decision_rows = explicit_decision_rows(decisions)  # issue 15: every decision, answered explicitly
     actions = [
         {
             "reference": a.reference,
@@ -381,7 +366,8 @@ def minutes_context(
         }
         for a in actions_of(session, meeting_id=meeting.id)
     ]
-    start = calendar.local(meeting.scheduled_start) if meeting.scheduled_start else None
+    began = meeting.held_at or meeting.scheduled_start  # issue 15: the actual start once recorded
+    start = calendar.local(began) if began else None
     follows = session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
     circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
     dissent = decisions.get("dissent")
@@ -433,6 +419,7 @@ def minutes_context(
         "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
         "approved_by": approved_by,
         "approved_at": approved_at,
+        "clocks": clocks,  # issue 15: referral, actual times, out of hours, s47, ICPC, assessment, closure
     }
 
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.agency_updates.listeners import overview_for
 from bot.audit.service import Actor, record
 from bot.convening.listeners import open_convene_form
-from bot.convening.service import find_meeting, is_involved, open_meetings_for
+from bot.convening.service import find_meeting, is_involved, may_convene, open_meetings_for
 from bot.convening.summary import summarise
 from bot.convening.views import discussion_details, discussion_list
 from bot.database import read_scope, session_scope
@@ -46,7 +46,7 @@ def register(app: App, runtime: Runtime) -> None:
         with read_scope(runtime.engine) as session:
             member = member_by_slack_id(session, user_id)
         if request.name == "new":
-            if member is None or not member.has_role("convenor"):
+            if not may_convene(member):
                 ack(
                     response_type="ephemeral",
                     text="Only children's social care staff named as convenors in the partnership's "
