@@ -39,7 +39,10 @@ def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datet
     ],
 )
 def test_urgency_deadlines_count_working_days(referred, urgency, deadline) -> None:
-    assert timescales(PARTNERSHIP, CALENDAR, statutory=STATUTORY, urgency=urgency, referred_at=referred).deadline == deadline
+    assert (
+        timescales(PARTNERSHIP, CALENDAR, statutory=STATUTORY, urgency=urgency, referred_at=referred).deadline
+        == deadline
+    )
 
 
 def test_the_first_slot_waits_for_the_next_working_morning() -> None:

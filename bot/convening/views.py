@@ -482,11 +482,12 @@ def status_message(summary: DiscussionSummary, *, calendar: WorkingCalendar, now
     )
     if summary.core_missing:
         missing = " and ".join(summary.core_missing)
+        missing = missing[:1].upper() + missing[1:]
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f":rotating_light: {missing[:1].upper() + missing[1:]} cannot attend: this cannot go ahead as a "
-                    "strategy discussion until they can."
+                    text=f":rotating_light: {escape_mrkdwn(missing)} cannot attend: this cannot go ahead "
+                    "as a strategy discussion unless the chair decides so, with the reason recorded."
                 )
             )
         )

@@ -140,7 +140,9 @@ def decision_problems(answers: dict[str, Answer], facts: Circumstances) -> dict[
             section_47_answers(facts.enquiry_under_way_from) if topic.code == "section_47" else topic.answers
         )
         if options and answer.outcome not in options:
-            errors[topic.code] = "Answer this: " + ", ".join(options.values()).lower() + "."
+            words = list(options.values())
+            listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+            errors[topic.code] = f"Record the decision: {listed}."
             continue
         if len(answer.detail) > DETAIL_LIMIT:
             errors[f"{topic.code}_detail"] = f"Keep it under {DETAIL_LIMIT:,} characters."

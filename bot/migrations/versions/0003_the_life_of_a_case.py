@@ -89,33 +89,48 @@ def upgrade() -> None:
             postgresql_where=sa.text("completed_on IS NULL"),
         )
 
+    # Columns are added in place (ALTER TABLE ... ADD COLUMN), not by rebuilding the table:
+    # on SQLite a rebuild drops `meeting`, which every invitation, action and document refers
+    # to, and would fail on a database that holds records.
     text_default = {"nullable": False, "server_default": ""}
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("referred_at", UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("ended_at", UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("episode_id", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("out_of_hours", sa.Boolean(), nullable=False, server_default=sa.false())
+    op.add_column("meeting", sa.Column("referred_at", UTCDateTime(), nullable=True))
+    op.add_column("meeting", sa.Column("ended_at", UTCDateTime(), nullable=True))
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite takes a reference in ADD COLUMN, though not as a separate constraint.
+        op.execute("ALTER TABLE meeting ADD COLUMN episode_id INTEGER REFERENCES caseepisode (id)")
+    else:
+        op.add_column(
+            "meeting",
+            sa.Column(
+                "episode_id",
+                sa.Integer(),
+                sa.ForeignKey("caseepisode.id", name=MEETING_EPISODE_FK),
+                nullable=True,
+            ),
         )
-        batch_op.add_column(
-            sa.Column("out_of_hours_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), **text_default)
-        )
-        batch_op.add_column(sa.Column("review_on", sa.Date(), nullable=True))
-        batch_op.add_column(
-            sa.Column("review_state", sqlmodel.sql.sqltypes.AutoString(length=20), **text_default)
-        )
-        batch_op.add_column(
-            sa.Column("review_chase_step", sa.Integer(), nullable=False, server_default=sa.text("0"))
-        )
-        batch_op.add_column(sa.Column("review_next_chase_at", UTCDateTime(), nullable=True))
-        batch_op.add_column(
-            sa.Column("review_resolution", sqlmodel.sql.sqltypes.AutoString(length=1000), **text_default)
-        )
-        batch_op.create_index(batch_op.f("ix_meeting_episode_id"), ["episode_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_meeting_review_next_chase_at"), ["review_next_chase_at"], unique=False
-        )
-        batch_op.create_foreign_key(MEETING_EPISODE_FK, "caseepisode", ["episode_id"], ["id"])
+    op.add_column(
+        "meeting", sa.Column("out_of_hours", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "meeting",
+        sa.Column("out_of_hours_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), **text_default),
+    )
+    op.add_column("meeting", sa.Column("review_on", sa.Date(), nullable=True))
+    op.add_column(
+        "meeting", sa.Column("review_state", sqlmodel.sql.sqltypes.AutoString(length=20), **text_default)
+    )
+    op.add_column(
+        "meeting", sa.Column("review_chase_step", sa.Integer(), nullable=False, server_default=sa.text("0"))
+    )
+    op.add_column("meeting", sa.Column("review_next_chase_at", UTCDateTime(), nullable=True))
+    op.add_column(
+        "meeting",
+        sa.Column("review_resolution", sqlmodel.sql.sqltypes.AutoString(length=1000), **text_default),
+    )
+    op.create_index(op.f("ix_meeting_episode_id"), "meeting", ["episode_id"], unique=False)
+    op.create_index(
+        op.f("ix_meeting_review_next_chase_at"), "meeting", ["review_next_chase_at"], unique=False
+    )
 
     _backfill(op.get_bind())
 
@@ -234,6 +249,8 @@ def _backfill(connection: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    # SQLite rebuilds `meeting` to drop a column with a foreign key: run it with foreign keys
+    # off (e.g. on a copy of the database) where other tables hold rows that refer to it.
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.drop_constraint(MEETING_EPISODE_FK, type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_meeting_review_next_chase_at"))
