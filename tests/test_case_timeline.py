@@ -467,6 +467,7 @@ def test_the_review_date_is_chased_on_the_day_then_the_chair_is_told(world) -> N
     assert overdue.step == "review_overdue"
     world.clock.set(utc(2026, 11, 25, 9, 0))
     assert claim() == []  # two steps, then the timeline shows it overdue
+    assert acts(world).count("review.chased") == 2
     with (
         session_scope(world.runtime.engine) as session,
         pytest.raises(ReviewRefused, match="convenor or the chair"),

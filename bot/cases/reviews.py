@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.audit.service import Actor, record
+from bot.audit.service import SYSTEM, Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Meeting
 from bot.partnership.service import Member
@@ -177,6 +177,16 @@ def claim_due_reviews(
         ).rowcount
         if not won:
             continue
+        record(
+            session,
+            at=now,
+            actor=SYSTEM,
+            act="review.chased",
+            record_type="meeting",
+            record_id=meeting.reference,
+            case_reference=case_reference,
+            details={"step": STEPS[step], "review_on": meeting.review_on.isoformat()},
+        )
         claimed.append(
             DueReview(
                 meeting_id=meeting.id or 0,
