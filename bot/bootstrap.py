@@ -10,66 +10,23 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from slack_sdk import WebClient
-
-from bot.clock import Clock, SystemClock
-from bot.database import make_engine, upgrade
+from bot.composition import build_runtime, calendar_for, statutory_calendar_for
 from bot.runtime import Runtime
-from bot.schedules import Partnership, ScheduleError, check_schedules, load_partnership
+from bot.schedules import ScheduleError, check_schedules
 from bot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
-from bot.slack.client import make_web_client
-from bot.working_days import ServiceCalendar, StatutoryCalendar
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "build_runtime",
+    "calendar_for",
+    "check_everything",
+    "run_sweeps",
+    "serve",
+    "statutory_calendar_for",
+]
+
 REQUIRED_TEMPLATES = ("messages/strategy_help.md.j2", "messages/error.md.j2")
-
-
-def calendar_for(partnership: Partnership, timezone: str) -> ServiceCalendar:
-    """The partnership's service calendar, for chasing and reminders: its hours and closure
-    days, and England and Wales bank holidays."""
-    hours = partnership.working_hours
-    return ServiceCalendar(
-        timezone=timezone,
-        day_starts=hours.start,
-        day_ends=hours.end,
-        closures=hours.closures,
-    )
-
-
-def statutory_calendar_for(partnership: Partnership, timezone: str) -> StatutoryCalendar:
-    """The statutory calendar: weekends and England and Wales bank holidays only, whatever
-    closure days the partnership keeps; its working day ends when the partnership's does."""
-    return StatutoryCalendar(timezone=timezone, day_ends=partnership.working_hours.end)
-
-
-def build_runtime(
-    settings: Settings,
-    *,
-    clock: Clock | None = None,
-    client: WebClient | None = None,
-    migrate: bool = True,
-) -> Runtime:
-    """Load schedules, open the database (migrated) and sync the partnership into it."""
-    from bot.database import session_scope
-    from bot.partnership.service import sync_partnership
-
-    partnership = load_partnership(settings.schedules_dir)
-    engine = make_engine(settings.effective_database_url)
-    if migrate:
-        upgrade(engine)
-    clock = clock or SystemClock()
-    with session_scope(engine) as session:
-        sync_partnership(session, partnership, now=clock.now())
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        clock=clock,
-        client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
-        partnership=partnership,
-        calendar=calendar_for(partnership, settings.timezone),
-        statutory_calendar=statutory_calendar_for(partnership, settings.timezone),
-    )
 
 
 def freeze_startup_heap(*, collect: bool = True) -> None:
@@ -140,7 +97,9 @@ def serve(settings: Settings) -> int:
         else:
             from bot.web import BotHttpServer, BotWsgiApp
 
-            wsgi = BotWsgiApp(app, runtime.engine, runtime.acknowledgements)
+            wsgi = BotWsgiApp(
+                app, runtime.engine, runtime.acknowledgements, signing_secret=settings.slack_signing_secret
+            )
             server = BotHttpServer(wsgi, host="0.0.0.0", port=settings.port)
             log.info("listening on port %d at /slack/events", server.port)
             stop = threading.Event()

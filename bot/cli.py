@@ -51,8 +51,9 @@ def _cmd_run(_args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from bot.bootstrap import build_runtime, run_sweeps
+    from bot.bootstrap import run_sweeps
     from bot.clock import SettableClock, SystemClock
+    from bot.composition import build_runtime
 
     settings = load_settings()
     _configure_logging(settings.log_level)
@@ -115,7 +116,7 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace) -> int:
-    from bot.bootstrap import build_runtime
+    from bot.composition import build_runtime
     from bot.retention.jobs import run_retention
 
     settings = load_settings()

@@ -16,8 +16,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bot.bootstrap import build_runtime, freeze_startup_heap
+from bot.bootstrap import freeze_startup_heap
 from bot.clock import Clock, SystemClock
+from bot.composition import build_runtime
 from bot.local_slack import LocalSlack, SignedSlackClient
 from bot.local_slack.signed_client import StateValue
 from bot.runtime import Runtime
@@ -76,7 +77,7 @@ class OfflineBot:
         database_url: str | None = None,
         clock: Clock | None = None,
         work_dir: Path | None = None,
-        delivery_interval_seconds: float = 0.5,
+        delivery_interval_seconds: float | None = 0.5,
         sweep_interval_seconds: float = 3600,
         local_slack: LocalSlack | None = None,
         listener_workers: int = 8,
@@ -124,7 +125,9 @@ class OfflineBot:
             self.followups = TrackingExecutor(self.followup_workers, thread_name_prefix="bot-followup")
             self.runtime.followups = self.followups
             app = build_app(self.runtime, listener_executor=self.listeners)
-            wsgi = BotWsgiApp(app, self.runtime.engine, self.runtime.acknowledgements)
+            wsgi = BotWsgiApp(
+                app, self.runtime.engine, self.runtime.acknowledgements, signing_secret=SIGNING_SECRET
+            )
             self.server = BotHttpServer(wsgi).start()
             start_scheduler(
                 self.runtime,
@@ -152,10 +155,12 @@ class OfflineBot:
                 return True
 
     def settle(self, passes: int = 5) -> None:
-        """Let the work after each acknowledgement finish, then deliver what it queued."""
+        """Let the work after each acknowledgement finish, then deliver what it queued
+        (unless this bot leaves delivery to another process: no delivery interval)."""
         for _ in range(passes):
             self.wait_idle()
-            self.runtime.deliver_now()
+            if self.delivery_interval_seconds is not None:
+                self.runtime.deliver_now()
 
     @property
     def base_url(self) -> str:

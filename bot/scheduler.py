@@ -64,10 +64,11 @@ def _retention(runtime: Runtime) -> None:
 def start_scheduler(
     runtime: Runtime,
     *,
-    delivery_interval_seconds: float = 30,
+    delivery_interval_seconds: float | None = 30,
     sweep_interval_seconds: float | None = None,
 ) -> BackgroundScheduler:
-    """Start the jobs: outbox delivery (on an interval and whenever kicked) and the sweep
+    """Start the jobs: outbox delivery (on an interval and whenever kicked; none when the
+    interval is None, for a test that leaves delivery to another process) and the sweep
     that chases invitations (every `sweep_interval_minutes` of `schedules/chasing.yaml`)."""
     # A kick while a pass is running is skipped by design (the pass picks the work up);
     # APScheduler would log each skip as a warning.
@@ -84,16 +85,17 @@ def start_scheduler(
         coalesce=True,
         misfire_grace_time=None,
     )
-    scheduler.add_job(
-        _deliver,
-        "interval",
-        seconds=delivery_interval_seconds,
-        args=[runtime],
-        id=DELIVERY_JOB_ID,
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
+    if delivery_interval_seconds is not None:
+        scheduler.add_job(
+            _deliver,
+            "interval",
+            seconds=delivery_interval_seconds,
+            args=[runtime],
+            id=DELIVERY_JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     scheduler.add_job(
         _retention,
         "cron",

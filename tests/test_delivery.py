@@ -16,11 +16,14 @@ from bot.local_slack import LocalSlack
 from bot.runtime import AcknowledgementsFirst
 from bot.slack.client import make_web_client
 
+CHANNEL = "G0CASES"  # the bot posts to private channels and DMs only, never public ones
+
 
 @pytest.fixture
 def slack():
     with LocalSlack() as local:
         local.add_user("U0CSC001", "Social Worker")
+        local.add_channel("sd-2026-0001", channel_id=CHANNEL, is_private=True)
         yield local
 
 
@@ -35,7 +38,7 @@ def _post(engine, clock, key: str, text: str = "hello", **extra) -> None:
             session,
             key=key,
             method="chat.postMessage",
-            arguments={"channel": "C0GENERAL", "text": text},
+            arguments={"channel": CHANNEL, "text": text},
             now=clock.now(),
             **extra,
         )
@@ -51,7 +54,7 @@ def test_enqueue_is_idempotent_and_delivery_sends_once(engine, clock, slack, cli
     _post(engine, clock, "greeting", text="a second click")
     assert deliver_pending(engine, client, clock) == 1
     assert deliver_pending(engine, client, clock) == 0
-    messages = slack.messages("C0GENERAL")
+    messages = slack.messages(CHANNEL)
     assert [message["text"] for message in messages] == ["hello"]
     entry = _state(engine, "greeting")
     assert entry.state == OutboxState.SENT
@@ -64,7 +67,7 @@ def test_a_rate_limit_is_waited_out_within_the_call(engine, clock, slack, client
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
     assert deliver_pending(engine, client, clock) == 1
     assert len(slack.calls_to("chat.postMessage")) == 2
-    assert len(slack.messages("C0GENERAL")) == 1
+    assert len(slack.messages(CHANNEL)) == 1
 
 
 def test_a_slack_outage_leaves_it_pending_until_a_later_pass(engine, clock, slack, client) -> None:
@@ -78,7 +81,7 @@ def test_a_slack_outage_leaves_it_pending_until_a_later_pass(engine, clock, slac
     assert deliver_pending(engine, client, clock) == 0  # not due yet: no hammering
     clock.advance(timedelta(minutes=1))
     assert deliver_pending(engine, client, clock) == 1
-    assert len(slack.messages("C0GENERAL")) == 1
+    assert len(slack.messages(CHANNEL)) == 1
     with Session(engine) as session:
         assert pending_count(session) == 0
 
@@ -110,7 +113,7 @@ def test_what_was_committed_before_a_restart_is_still_delivered(database_url, cl
     second = make_engine(database_url)
     assert deliver_pending(second, client, clock) == 1
     second.dispose()
-    assert len(slack.messages("C0GENERAL")) == 1
+    assert len(slack.messages(CHANNEL)) == 1
 
 
 def test_the_delivery_hook_records_what_slack_answered(engine, clock, slack, client) -> None:
@@ -123,7 +126,7 @@ def test_the_delivery_hook_records_what_slack_answered(engine, clock, slack, cli
 
     _post(engine, clock, "hooked", purpose="test-hook", subject_id=42)
     courier.deliver_pending(engine, client, clock)
-    assert seen == [(42, slack.messages("C0GENERAL")[0]["ts"])]
+    assert seen == [(42, slack.messages(CHANNEL)[0]["ts"])]
 
 
 def test_concurrent_deliverers_send_each_entry_once(engine, clock, slack) -> None:
@@ -139,7 +142,7 @@ def test_concurrent_deliverers_send_each_entry_once(engine, clock, slack) -> Non
         thread.start()
     for thread in threads:
         thread.join()
-    texts = sorted(message["text"] for message in slack.messages("C0GENERAL"))
+    texts = sorted(message["text"] for message in slack.messages(CHANNEL))
     assert texts == sorted(f"message {number}" for number in range(30))
     assert sum(totals) == 30
 
@@ -196,7 +199,7 @@ def test_a_failing_preparer_is_a_failed_attempt_not_a_stopped_pass(engine, clock
     _post(engine, clock, "writes", purpose="writes")
     _post(engine, clock, "fine", text="still sent")
     assert courier.deliver_pending(engine, client, clock, workers=2) == 1
-    assert [m["text"] for m in slack.messages("C0GENERAL")] == ["still sent"]
+    assert [m["text"] for m in slack.messages(CHANNEL)] == ["still sent"]
     for key, error in (("broken", "KeyError"), ("writes", "preparers only read")):
         entry = _state(engine, key)
         assert entry.state == OutboxState.PENDING and error in entry.last_error
@@ -213,7 +216,7 @@ def test_delivery_holds_back_while_an_acknowledgement_is_in_progress(engine, clo
     def answer() -> None:
         with acknowledgements.answering():
             answered.wait(5)
-            sent_before_answer.append(len(slack.messages("C0GENERAL")))
+            sent_before_answer.append(len(slack.messages(CHANNEL)))
 
     request = threading.Thread(target=answer)
     request.start()
@@ -229,7 +232,7 @@ def test_delivery_holds_back_while_an_acknowledgement_is_in_progress(engine, clo
     request.join()
     courier.join()
     assert sent_before_answer == [0]
-    assert [m["text"] for m in slack.messages("C0GENERAL")] == ["after the answer"]
+    assert [m["text"] for m in slack.messages(CHANNEL)] == ["after the answer"]
     # Never held back for longer than its patience.
     with acknowledgements.answering():
         started = time.monotonic()

@@ -29,6 +29,7 @@ from bot.local_slack import (
     validate_message_blocks,
     validate_view,
 )
+from bot.local_slack.scopes import EVERY_SCOPE
 
 TOKEN = "xoxb-local"
 SECRET = "test-signing-secret"
@@ -53,7 +54,8 @@ def modal(title: str = "Strategy discussion", **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def local() -> Iterator[LocalSlack]:
-    with LocalSlack(bot_token=TOKEN) as server:
+    # the harness itself is tested with every scope; the bot's tests get its manifest's
+    with LocalSlack(bot_token=TOKEN, scopes=EVERY_SCOPE) as server:
         server.add_user("U0ALICE", "alice", email="alice@example.org")
         server.add_user("U0BOB", "bob", email="bob@example.org")
         yield server
@@ -119,7 +121,7 @@ def test_modal_with_input_needs_submit_but_home_may_hold_input():
 
 def test_trigger_ids_are_single_use_and_expire(client: WebClient):
     now = [100.0]
-    with LocalSlack(bot_token=TOKEN, time_source=lambda: now[0]) as server:
+    with LocalSlack(bot_token=TOKEN, time_source=lambda: now[0], scopes=EVERY_SCOPE) as server:
         web = WebClient(token=TOKEN, base_url=server.api_url)
         trigger = server.new_trigger_id()
         assert web.views_open(trigger_id=trigger, view=modal())["ok"]

@@ -57,10 +57,14 @@ def _open(bot, user_id: str, command: str, text: str, title: str) -> dict:
 
 
 def _minutes_reply(bot, user_id: str, reference: str) -> str:
-    """`/strategy minutes REF` acknowledges at once and answers privately afterwards."""
+    """`/strategy minutes REF` acknowledges at once and answers privately afterwards; a
+    refusal is the acknowledgement itself (the guard answers before any listener)."""
     before = len(bot.local_slack.responses())
     response = bot.slack.command("/strategy", f"minutes {reference}", user_id=user_id)
-    assert response.status == 200 and response.body in ("", "{}"), response.body
+    assert response.status == 200, response.body
+    if response.body not in ("", "{}"):
+        assert response.json()["response_type"] == "ephemeral"
+        return str(response.json()["text"])
     calls = bot.local_slack.wait_for(
         lambda calls: len([c for c in calls if c.method == "response_url"]) > before
     )

@@ -1,16 +1,34 @@
 """Slack surface of actions: `/actions` (mine, one discussion, overdue, add), and the answers
-to a reminder: done, extension (decided by the chair), snooze, reassign."""
+to a reminder: done, extension (decided by the chair), snooze, reassign. Who may do each is
+in `RULES`; the guard decides before a listener runs, and before any form opens."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from bot.access import (
+    ANYONE,
+    MEMBER,
+    Access,
+    Part,
+    Rule,
+    action_by_id,
+    both,
+    button,
+    command,
+    extension_by_id,
+    meeting_by_reference,
+    metadata,
+    part,
+    role,
+    value,
+)
+from bot.actions.commands import USAGE, grammar
 from bot.actions.jobs import overdue_rows
 from bot.actions.models import Action, ActionStatus
 from bot.actions.service import (
@@ -35,29 +53,96 @@ from bot.actions.views import (
     reassign_modal,
     reminder_message,
 )
-from bot.audit.service import Actor
 from bot.convening.effects import dm, refresh_status
 from bot.convening.models import Meeting
-from bot.convening.service import find_meeting, is_involved
 from bot.convening.views import read_values
-from bot.database import session_scope
+from bot.database import read_scope, session_scope
 from bot.delivery.service import enqueue
-from bot.minutes.listeners import open_action_form
+from bot.minutes.listeners import MAY_ADD_ACTIONS, open_action_form
 from bot.partnership.models import Agency, Person
-from bot.partnership.service import member_by_slack_id
 from bot.runtime import Runtime
+from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
-USAGE = (
-    "`/actions` your open actions · `/actions SD-2026-0001` one discussion's actions · "
-    "`/actions overdue` overdue actions (agency leads: your agency; panel administrators: all) · "
-    "`/actions add SD-2026-0001` add an action"
+OWNER_OR_LEAD = part(Part.OWNER, Part.OWNER_LEAD)
+
+COMMANDS = {"/actions": grammar}
+RULES = (
+    Rule(command("/actions", "usage"), ANYONE),
+    Rule(
+        command("/actions", "mine"),
+        MEMBER,
+        refusal="You are not listed in the partnership's schedules.",
+        act="actions.list_refused",
+    ),
+    Rule(
+        command("/actions", "overdue"),
+        role("agency_lead", "panel_admin"),
+        refusal="Overdue lists are for agency leads and panel administrators.",
+        act="actions.overdue_refused",
+    ),
+    Rule(
+        command("/actions", "show"),
+        part(Part.INVOLVED),
+        meeting_by_reference(),
+        refusal="I cannot show you the actions of {argument}.",
+        act="actions.view_refused",
+    ),
+    Rule(
+        command("/actions", "add"),
+        MAY_ADD_ACTIONS,
+        meeting_by_reference(),
+        refusal="Only the chair, the convenor or a minute-taker of {argument} can add its actions.",
+        act="action.add_refused",
+    ),
+    *both(
+        "action_done",
+        DONE_CALLBACK,
+        allow=OWNER_OR_LEAD,
+        record_from_button=action_by_id(value()),
+        record_from_form=action_by_id(metadata("action_id")),
+        refusal="Only the owner of the action or their agency lead can mark it done.",
+        act="action.done_refused",
+        field="note",
+    ),
+    *both(
+        "action_extension",
+        EXTENSION_CALLBACK,
+        allow=OWNER_OR_LEAD,
+        record_from_button=action_by_id(value()),
+        record_from_form=action_by_id(metadata("action_id")),
+        refusal="Only the owner of the action or their agency lead can ask for an extension.",
+        act="action.extension_refused",
+        field="reason",
+    ),
+    *both(
+        "action_reassign",
+        REASSIGN_CALLBACK,
+        allow=OWNER_OR_LEAD,
+        record_from_button=action_by_id(value()),
+        record_from_form=action_by_id(metadata("action_id")),
+        refusal="Only the owner of the action or their agency lead can reassign it.",
+        act="action.reassign_refused",
+        field="owner",
+    ),
+    Rule(
+        button("action_snooze"),
+        part(Part.OWNER),
+        action_by_id(value()),
+        refusal="Only the owner can snooze their reminders.",
+        act="action.snooze_refused",
+    ),
+    *(
+        Rule(
+            button(decision),
+            part(Part.CHAIR),
+            extension_by_id(value()),
+            refusal="Only the chair of the discussion can decide an extension.",
+            act="action.extension_refused_to_decide",
+        )
+        for decision in ("extension_accept", "extension_refuse")
+    ),
 )
-
-
-def _actor(body: dict[str, Any], person_id: int | None) -> Actor:
-    team = body.get("team") or {}
-    return Actor(body["user"]["id"], team.get("id", "") if isinstance(team, dict) else "", person_id)
 
 
 def _group(rows: list[ActionRow], today: date, soon_by: date) -> list[tuple[str, list[ActionRow]]]:
@@ -72,30 +157,41 @@ def _group(rows: list[ActionRow], today: date, soon_by: date) -> list[tuple[str,
 def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners; each acknowledges first."""
 
-    def person_id_of(user_id: str) -> int | None:
-        with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
-        return member.person_id if member else None
-
     @app.command("/actions")
-    def actions_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        words = command.get("text", "").split()
-        user_id = command["user_id"]
-        now = runtime.clock.now()
-        today = runtime.calendar.local(now).date()
+    def actions_command(ack: Ack, command: dict[str, Any], client: WebClient, access: Access) -> None:
+        sub, member = access.requested.name.removeprefix("/actions").strip(), access.member
+        today = runtime.calendar.local(runtime.clock.now()).date()
         soon_by = runtime.calendar.add_working_days(today, 2)
-        if len(words) == 2 and words[0].lower() == "add":
-            refusal = open_action_form(
-                runtime, client, reference=words[1], user_id=user_id, trigger_id=command["trigger_id"]
+        if sub == "usage":
+            ack(response_type="ephemeral", text=USAGE)
+        elif sub == "add":
+            ack()
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: open_action_form(
+                    runtime, client, meeting=access.meeting, trigger_id=access.requested.trigger_id
+                ),
             )
-            ack(response_type="ephemeral", text=refusal) if refusal else ack()
-            return
-        with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
-            if member is None:
-                ack(response_type="ephemeral", text="You are not listed in the partnership's schedules.")
-                return
-            if not words:
+        elif sub == "show":
+            with read_scope(runtime.engine) as session:
+                rows = actions_of(session, meeting_id=access.meeting.id)
+            groups = [
+                *_group(rows, today, soon_by),
+                ("Done", [r for r in rows if r.status == ActionStatus.DONE]),
+            ]
+            ack(response_type="ephemeral", **action_list(f"Actions of {access.meeting.reference}", groups))
+        elif sub == "overdue":
+            with read_scope(runtime.engine) as session:
+                if member.has_role("panel_admin"):
+                    rows, title = overdue_rows(session, runtime), "Overdue actions: all agencies"
+                else:
+                    agency = session.exec(select(Agency).where(Agency.code == member.agency_code)).one()
+                    rows, title = overdue_rows(session, runtime, agency.id), f"Overdue actions: {agency.name}"
+            ack(response_type="ephemeral", **action_list(title, [("Overdue", rows)]))
+        else:  # mine
+            with read_scope(runtime.engine) as session:
                 mine = [
                     r
                     for m in {
@@ -103,54 +199,22 @@ def register(app: App, runtime: Runtime) -> None:
                         for a in session.exec(select(Action).where(Action.owner_id == member.person_id))
                     }
                     for r in actions_of(session, meeting_id=m)
-                    if r.owner_slack_id == user_id
+                    if r.owner_slack_id == member.slack_user_id
                 ]
-                ack(
-                    response_type="ephemeral",
-                    **action_list("Your open actions", _group(mine, today, soon_by)),
-                )
-                return
-            if len(words) == 1 and words[0].lower() == "overdue":
-                if member.has_role("panel_admin"):
-                    rows, title = overdue_rows(session, runtime), "Overdue actions: all agencies"
-                elif member.has_role("agency_lead"):
-                    agency = session.exec(select(Agency).where(Agency.code == member.agency_code)).one()
-                    rows, title = overdue_rows(session, runtime, agency.id), f"Overdue actions: {agency.name}"
-                else:
-                    ack(
-                        response_type="ephemeral",
-                        text="Overdue lists are for agency leads and panel administrators.",
-                    )
-                    return
-                ack(response_type="ephemeral", **action_list(title, [("Overdue", rows)]))
-                return
-            if len(words) == 1:
-                meeting = find_meeting(session, words[0])
-                if meeting is None or not is_involved(session, meeting, member):
-                    ack(
-                        response_type="ephemeral",
-                        text=f"I cannot show you the actions of {words[0].upper()}.",
-                    )
-                    return
-                rows = actions_of(session, meeting_id=meeting.id)
-                done = [r for r in rows if r.status == ActionStatus.DONE]
-                groups = [*_group(rows, today, soon_by), ("Done", done)]
-                ack(response_type="ephemeral", **action_list(f"Actions of {meeting.reference}", groups))
-                return
-        ack(response_type="ephemeral", text=USAGE)
+            ack(response_type="ephemeral", **action_list("Your open actions", _group(mine, today, soon_by)))
 
-    def _owner_or_lead_modal(builder):  # noqa: ANN001
-        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def _opens(builder):  # noqa: ANN001
+        """A reminder's button that opens its form, for whoever the guard let through."""
+
+        def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
-            with session_scope(runtime.engine) as session:
-                row = session.get(Action, int(action["value"]))
-                view = builder(session, row) if row is not None else None
-            if view is not None:
-                client.views_open(trigger_id=body["trigger_id"], view=view)
+            with read_scope(runtime.engine) as session:
+                view = builder(session, access.row)
+            client.views_open(trigger_id=access.requested.trigger_id, view=view)
 
         return handler
 
-    def _reassign_view(session, row: Action) -> dict[str, Any]:  # noqa: ANN001
+    def _reassign_view(session: Session, row: Action) -> dict[str, Any]:
         agency = session.get(Agency, row.agency_id)
         people = [
             (f"{p.name}, {p.title}", p.slack_user_id)
@@ -159,27 +223,25 @@ def register(app: App, runtime: Runtime) -> None:
         ]
         return reassign_modal(row.id or 0, row.reference, people)
 
-    app.action("action_done")(_owner_or_lead_modal(lambda s, row: done_modal(row.id or 0, row.reference)))
+    app.action("action_done")(_opens(lambda s, row: done_modal(row.id or 0, row.reference)))
     app.action("action_extension")(
-        _owner_or_lead_modal(lambda s, row: extension_modal(row.id or 0, row.reference, row.due_on))
+        _opens(lambda s, row: extension_modal(row.id or 0, row.reference, row.due_on))
     )
-    app.action("action_reassign")(_owner_or_lead_modal(_reassign_view))
+    app.action("action_reassign")(_opens(_reassign_view))
 
-    def _submitted(view: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        return int(json.loads(view["private_metadata"])["action_id"]), read_values(view["state"])
+    def _values(view: dict[str, Any]) -> dict[str, Any]:
+        return read_values(view["state"])
 
     @app.view(DONE_CALLBACK)
-    def done_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        action_id, values = _submitted(view)
+    def done_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         now = runtime.clock.now()
-        actor = _actor(body, person_id_of(body["user"]["id"]))
         try:
             with session_scope(runtime.engine) as session:
                 action, changed = mark_done(
                     session,
-                    action_id,
-                    values.get("note") or "",
-                    actor=actor,
+                    access.record.id,
+                    _values(view).get("note") or "",
+                    actor=access.actor,
                     partnership=runtime.partnership,
                     now=now,
                 )
@@ -192,18 +254,16 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
 
     @app.view(EXTENSION_CALLBACK)
-    def extension_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        action_id, values = _submitted(view)
-        now = runtime.clock.now()
-        actor = _actor(body, person_id_of(body["user"]["id"]))
+    def extension_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        values, now = _values(view), runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
                 action = request_extension(
                     session,
-                    action_id,
+                    access.record.id,
                     values.get("due_on"),
                     values.get("reason") or "",
-                    actor=actor,
+                    actor=access.actor,
                     partnership=runtime.partnership,
                     today=runtime.calendar.local(now).date(),
                     now=now,
@@ -214,7 +274,7 @@ def register(app: App, runtime: Runtime) -> None:
                 if request is not None and chair is not None and chair.slack_user_id:
                     message = extension_request(
                         action.reference,
-                        body["user"]["id"],
+                        access.actor.slack_user_id,
                         action.due_on,
                         date.fromisoformat(request.details["due_on"]),
                         request.details.get("note", ""),
@@ -235,17 +295,16 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
 
     def _decide(accept: bool):
-        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
-            now = runtime.clock.now()
-            actor = _actor(body, person_id_of(body["user"]["id"]))
+            now, request_id = runtime.clock.now(), access.record.id
             try:
                 with session_scope(runtime.engine) as session:
                     row, changed = decide_extension(
                         session,
-                        int(action["value"]),
+                        request_id,
                         accept,
-                        actor=actor,
+                        actor=access.actor,
                         partnership=runtime.partnership,
                         calendar=runtime.calendar,
                         now=now,
@@ -261,7 +320,7 @@ def register(app: App, runtime: Runtime) -> None:
                         )
                         dm(
                             session,
-                            key=f"extension-decided:{action['value']}",
+                            key=f"extension-decided:{request_id}",
                             slack_id=owner.slack_user_id,
                             text=f"*OFFICIAL-SENSITIVE* · Extension for *{row.reference}* {verdict}.",
                             now=now,
@@ -273,7 +332,7 @@ def register(app: App, runtime: Runtime) -> None:
                     )
             except ActionRefused as refused:
                 audit_refusal(
-                    runtime, actor, "action.extension_refused_to_decide", action["value"], str(refused)
+                    runtime, access.actor, "action.extension_refused_to_decide", request_id, str(refused)
                 )
                 tell(body, client, str(refused))
                 return
@@ -286,16 +345,15 @@ def register(app: App, runtime: Runtime) -> None:
     app.action("extension_refuse")(_decide(False))
 
     @app.action("action_snooze")
-    def snooze_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def snooze_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
         now = runtime.clock.now()
-        actor = _actor(body, person_id_of(body["user"]["id"]))
         try:
             with session_scope(runtime.engine) as session:
                 row = snooze(
                     session,
-                    int(action["value"]),
-                    actor=actor,
+                    access.record.id,
+                    actor=access.actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
                     now=now,
@@ -313,17 +371,15 @@ def register(app: App, runtime: Runtime) -> None:
         tell(body, client, f"{row.reference}: reminders put off until {until}. Escalations are not put off.")
 
     @app.view(REASSIGN_CALLBACK)
-    def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        action_id, values = _submitted(view)
+    def reassign_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         now = runtime.clock.now()
-        actor = _actor(body, person_id_of(body["user"]["id"]))
         try:
             with session_scope(runtime.engine) as session:
                 action, owner = reassign(
                     session,
-                    action_id,
-                    values.get("owner") or "",
-                    actor=actor,
+                    access.record.id,
+                    _values(view).get("owner") or "",
+                    actor=access.actor,
                     partnership=runtime.partnership,
                     now=now,
                 )

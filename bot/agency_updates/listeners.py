@@ -1,5 +1,6 @@
 """Slack surface of agency updates: the form (open, save a draft, submit) and the chair's
-reader (`/strategy REF updates` and its pages)."""
+reader (`/strategy REF updates` and its pages). Who may do each is in `RULES`; the guard
+decides before a listener runs, and before the form opens."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.access import (
+    Access,
+    Part,
+    Rule,
+    button,
+    form,
+    invitation_by_id,
+    meeting_by_id,
+    metadata,
+    part,
+    value,
+)
 from bot.agency_updates.service import (
     UpdateRefused,
     check_may_write,
@@ -31,33 +44,62 @@ from bot.agency_updates.views import (
     submitted_view,
     update_form,
 )
-from bot.audit.service import Actor, record
+from bot.audit.service import record
 from bot.cases.service import NAME_IN_SLACK_TEXT
 from bot.convening.effects import refresh_status
 from bot.convening.models import Meeting
 from bot.convening.views import when
 from bot.database import session_scope
-from bot.partnership.service import Member, member_by_slack_id
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.replies import audit_refusal, tell
 
 READERS_NOTE = "Only the convenor, the chair and the minute-taker can read the agencies' updates."
+WRITERS_NOTE = "Only the invited agency (or its named delegate) can write its update."
+WRITERS = part(Part.AGENCY, Part.DELEGATE)
+READERS = part(Part.CONVENOR, Part.CHAIR, Part.MINUTE_TAKER)
 
-
-def _actor(body: dict[str, Any], member: Member | None) -> Actor:
-    team = body.get("team") or {}
-    return Actor(body["user"]["id"], team.get("id", ""), member.person_id if member else None)
+RULES = (
+    # One button per panel agenda item needs its own action id: agency_update_open_<item>.
+    Rule(
+        button(r"agency_update_open(_\d+)?"),
+        WRITERS,
+        invitation_by_id(value()),
+        refusal=WRITERS_NOTE,
+        act="agency_update.refused",
+        pattern=True,
+    ),
+    Rule(
+        button("agency_update_save_draft"),
+        WRITERS,
+        invitation_by_id(metadata("invitation_id")),
+        refusal=WRITERS_NOTE,
+        act="agency_update.refused",
+    ),
+    Rule(
+        form(UPDATE_CALLBACK),
+        WRITERS,
+        invitation_by_id(metadata("invitation_id")),
+        refusal=WRITERS_NOTE,
+        act="agency_update.refused",
+        field="involvement_current",
+    ),
+    *(
+        Rule(
+            button(reader),
+            READERS,
+            meeting_by_id(value()),
+            refusal=READERS_NOTE,
+            act="agency_updates.read_refused",
+        )
+        for reader in ("agency_updates_read", "agency_updates_page")
+    ),
+)
 
 
 def _form_key(view_id: str, form: dict[str, Any], submitting: bool) -> str:
     digest = hashlib.sha256(json.dumps(form, sort_keys=True).encode()).hexdigest()[:16]
     return f"{'submit' if submitting else 'draft'}:{view_id}:{digest}"
-
-
-def _opened(value: str) -> tuple[int, int]:
-    """A form button's value: the invitation, and the panel agenda item if there is one."""
-    invitation, _, item = value.partition(":")
-    return int(invitation), int(item or 0)
 
 
 def may_read_updates(meeting: Meeting, member: Member | None) -> bool:
@@ -118,85 +160,74 @@ def register(app: App, runtime: Runtime) -> None:
             item_reference=context.case_reference if item_id else "",
         )
 
-    # One button per panel agenda item needs its own action id: agency_update_open_<item>.
     @app.action(re.compile(r"^agency_update_open(_\d+)?$"))
-    def open_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def open_form(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
-        invitation_id, item_id = _opened(action["value"])
-        with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, body["user"]["id"])
+        # The button's value is the invitation, and the panel agenda item if there is one.
+        invitation_id, item_id = access.record.id, _second_number(access.requested.value)
         try:
-            view = _form_view(invitation_id, item_id, member) if member else None
-            if view is None:
-                raise UpdateRefused("You are not listed in the partnership's schedules.")
-        except UpdateRefused as refused:
+            view = _form_view(invitation_id, item_id, access.member)
+        except UpdateRefused as refused:  # e.g. the discussion is over: said where they are
             tell(body, client, str(refused))
-            audit_refusal(runtime, _actor(body, member), "agency_update.refused", invitation_id, str(refused))
+            audit_refusal(runtime, access.actor, "agency_update.refused", invitation_id, str(refused))
             return
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        client.views_open(trigger_id=access.requested.trigger_id, view=view)
 
-    def _store(body: dict[str, Any], view: dict[str, Any], form: dict[str, Any], *, submitting: bool):
+    def _store(access: Access, view: dict[str, Any], form: dict[str, Any], *, submitting: bool):
         """Save the form as a new version (a draft or a submission) for the person who sent it;
         a refusal is audited and raised for the caller to show where the person is."""
-        metadata = json.loads(view["private_metadata"])
-        invitation_id = int(metadata["invitation_id"])
-        now = runtime.clock.now()
-        member = None
+        metadata_ = json.loads(view["private_metadata"])
+        invitation_id, now = access.record.id, runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, body["user"]["id"])
-                context = context_for(session, invitation_id, int(metadata.get("agenda_item_id") or 0))
+                context = context_for(session, invitation_id, _item_of(metadata_))
                 update, _ = save(
                     session,
                     context,
                     form,
-                    member=member,  # type: ignore[arg-type]
+                    member=access.member,  # type: ignore[arg-type]
                     submitting=submitting,
                     key=_form_key(view["id"], form, submitting),
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
-                    actor=_actor(body, member),
+                    actor=access.actor,
                     now=now,
                 )
                 if submitting:
                     refresh_status(session, context.meeting.id or 0, now)
         except UpdateRefused as refused:
-            audit_refusal(runtime, _actor(body, member), "agency_update.refused", invitation_id, str(refused))
+            audit_refusal(runtime, access.actor, "agency_update.refused", invitation_id, str(refused))
             raise
-        return context, update, member
+        return context, update
 
     @app.action("agency_update_save_draft")
-    def save_draft(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def save_draft(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
         view = body["view"]
         form = read_form(view["state"])
         errors = validate(form, runtime.partnership, submitting=False)
         if errors:
-            with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, body["user"]["id"])
             note = ":warning: Not saved: " + " ".join(errors.values())
         else:
             try:
-                _, update, member = _store(body, view, form, submitting=False)
+                _, update = _store(access, view, form, submitting=False)
             except UpdateRefused:
                 return  # refused and audited; the form stays as it is
             saved_at = runtime.calendar.local(runtime.clock.now())
             note = f":floppy_disk: Draft saved at {saved_at:%H:%M} (version {update.current_version})."
-        if member is not None:
-            metadata = json.loads(view["private_metadata"])
-            item_id = int(metadata.get("agenda_item_id") or 0)
-            refreshed = _form_view(int(metadata["invitation_id"]), item_id, member, note=note)
-            client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
+        item_id = _item_of(json.loads(view["private_metadata"]))
+        refreshed = _form_view(access.record.id, item_id, access.member, note=note)
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
 
     @app.view(UPDATE_CALLBACK)
-    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         form = read_form(view["state"])
         errors = validate(form, runtime.partnership, submitting=True)
         if errors:
             ack(response_action="errors", errors=errors)
             return
         try:
-            context, update, _ = _store(body, view, form, submitting=True)
+            context, update = _store(access, view, form, submitting=True)
         except UpdateRefused as refused:
             block = "links" if str(refused) == NAME_IN_SLACK_TEXT else "involvement_current"
             ack(response_action="errors", errors={block: str(refused)})
@@ -207,49 +238,47 @@ def register(app: App, runtime: Runtime) -> None:
         ack(response_action="update", view=done)
         runtime.kick_delivery()
 
-    def _reader(body: dict[str, Any], value: str) -> tuple[dict[str, Any] | None, Member | None]:
-        meeting_id, page = (int(part) for part in value.split(":"))
+    def _reader(access: Access) -> dict[str, Any]:
+        meeting, page = access.meeting, _second_number(access.requested.value)
         with session_scope(runtime.engine) as session:
-            meeting = session.get(Meeting, meeting_id)
-            member = member_by_slack_id(session, body["user"]["id"])
-            if meeting is None or not may_read_updates(meeting, member):
-                return None, member
             deadline = deadline_for(meeting, runtime.partnership, runtime.calendar)
             summaries = overview(session, meeting, deadline=deadline, now=runtime.clock.now())
             record(
                 session,
                 at=runtime.clock.now(),
-                actor=_actor(body, member),
+                actor=access.actor,
                 act="agency_updates.read",
                 record_type="meeting",
                 record_id=meeting.reference,
                 details={"page": page},
             )
-        view = reader_view(
+        return reader_view(
             reference=meeting.reference,
-            meeting_id=meeting_id,
+            meeting_id=meeting.id or 0,
             summaries=summaries,
             partnership=runtime.partnership,
             page=page,
             when=lambda moment: when(runtime.calendar, moment),
         )
-        return view, member
 
     @app.action("agency_updates_read")
-    def read_all(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def read_all(ack: Ack, client: WebClient, access: Access) -> None:
         ack()
-        view, member = _reader(body, action["value"])
-        if view is None:
-            tell(body, client, READERS_NOTE)
-            audit_refusal(
-                runtime, _actor(body, member), "agency_updates.read_refused", action["value"], "not a reader"
-            )
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        client.views_open(trigger_id=access.requested.trigger_id, view=_reader(access))
 
     @app.action("agency_updates_page")
-    def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def turn_page(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
-        view, _ = _reader(body, action["value"])
-        if view is not None:
-            client.views_update(view_id=body["view"]["id"], view=view)
+        client.views_update(view_id=body["view"]["id"], view=_reader(access))
+
+
+def _item_of(metadata_: Any) -> int:
+    """The panel agenda item a form is for (0 for a strategy discussion's update)."""
+    item = metadata_.get("agenda_item_id") if isinstance(metadata_, dict) else 0
+    return int(item) if isinstance(item, int) or (isinstance(item, str) and item.isdigit()) else 0
+
+
+def _second_number(text: str) -> int:
+    """The number after the colon of a button's value (`12:3`: an agenda item, a page)."""
+    _, _, number = text.partition(":")
+    return int(number) if number.isdigit() and len(number) < 10 else 0

@@ -1,10 +1,12 @@
 """Slack surface of convening: the form's submission, answers to invitations, and the
-discussion's own buttons (section 47 decision, reschedule, cancel)."""
+discussion's own buttons (section 47 decision, reschedule, cancel). Who may do each is in
+`RULES`; the guard decides before a listener runs, and before any form opens."""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +14,25 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
-from bot.audit.service import Actor
+from bot.access import (
+    Access,
+    Part,
+    Rule,
+    both,
+    button,
+    form,
+    invitation_by_id,
+    meeting_by_id,
+    metadata,
+    part,
+    role,
+    value,
+)
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
 from bot.convening import effects
-from bot.convening.models import Invitation, InvitationState, Meeting
+from bot.convening.models import InvitationState, Meeting
 from bot.convening.service import (
+    CONVENING_ROLES,
     Answer,
     ConveneRequest,
     ConveningRefused,
@@ -24,7 +40,8 @@ from bot.convening.service import (
     cancel,
     convene,
     deadline_for,
-    may_convene,
+    find_meeting,
+    follow_up_type,
     record_section_47,
     reschedule,
     timescales,
@@ -48,7 +65,7 @@ from bot.convening.views import (
 )
 from bot.database import read_scope, session_scope
 from bot.partnership.models import Agency
-from bot.partnership.service import Member, member_by_slack_id
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
@@ -56,15 +73,80 @@ from bot.slack.replies import audit_refusal, tell
 log = logging.getLogger(__name__)
 
 
-def _team(body: dict[str, Any]) -> str:
-    team = body.get("team")
-    return team.get("id", "") if isinstance(team, dict) else str(body.get("team_id", ""))
+INVITED_AGENCY = part(Part.AGENCY)
+ANSWER_REFUSED = "Only the invited agency can answer this invitation."
+CONVENOR_OR_CHAIR = part(Part.CONVENOR, Part.CHAIR)
+MANAGE_REFUSED = "Only the convenor or the chair can do that."
 
-
-def _actor(body: dict[str, Any], member: Member | None) -> Actor:
-    user = body.get("user", {})
-    user_id = user.get("id", "") if isinstance(user, dict) else str(body.get("user_id", ""))
-    return Actor(user_id, _team(body), member.person_id if member else None)
+RULES = (
+    Rule(
+        form(CONVENE_CALLBACK),
+        role(*CONVENING_ROLES),
+        refusal="Only children's social care convenors can convene.",
+        act="discussion.convene_refused",
+        field="case_reference",
+    ),
+    *(
+        Rule(
+            button(answer),
+            INVITED_AGENCY,
+            invitation_by_id(value()),
+            refusal=ANSWER_REFUSED,
+            act="invitation.answer_refused",
+        )
+        for answer in ("invitation_attending", "invitation_written_update")
+    ),
+    *both(
+        "invitation_delegate",
+        DELEGATE_CALLBACK,
+        allow=INVITED_AGENCY,
+        record_from_button=invitation_by_id(value()),
+        record_from_form=invitation_by_id(metadata("invitation_id")),
+        refusal=ANSWER_REFUSED,
+        act="invitation.answer_refused",
+        field="delegate",
+    ),
+    *both(
+        "invitation_decline",
+        DECLINE_CALLBACK,
+        allow=INVITED_AGENCY,
+        record_from_button=invitation_by_id(value()),
+        record_from_form=invitation_by_id(metadata("invitation_id")),
+        refusal=ANSWER_REFUSED,
+        act="invitation.answer_refused",
+        field="reason",
+    ),
+    *both(
+        "open_reschedule",
+        RESCHEDULE_CALLBACK,
+        allow=CONVENOR_OR_CHAIR,
+        record_from_button=meeting_by_id(value()),
+        record_from_form=meeting_by_id(metadata("meeting_id")),
+        refusal=MANAGE_REFUSED,
+        act="discussion.reschedule_refused",
+        field="start",
+    ),
+    *both(
+        "open_cancel",
+        CANCEL_CALLBACK,
+        allow=CONVENOR_OR_CHAIR,
+        record_from_button=meeting_by_id(value()),
+        record_from_form=meeting_by_id(metadata("meeting_id")),
+        refusal=MANAGE_REFUSED,
+        act="discussion.cancel_refused",
+        field="reason",
+    ),
+    *both(
+        "open_section_47",
+        SECTION_47_CALLBACK,
+        allow=CONVENOR_OR_CHAIR,
+        record_from_button=meeting_by_id(value()),
+        record_from_form=meeting_by_id(metadata("meeting_id")),
+        refusal=MANAGE_REFUSED,
+        act="decision.refused",
+        field="reason",
+    ),
+)
 
 
 def open_convene_form(
@@ -125,46 +207,40 @@ def _request_from(
     )
 
 
+def _as_follow_up_if_it_follows(session: Any, request: ConveneRequest, partnership: Any) -> ConveneRequest:
+    """A discussion typed into the *follows* field makes this a follow-up (the follow-up
+    meeting type, the earlier discussion's episode); an unknown one is refused inline."""
+    if not request.follows_reference.strip():
+        return request
+    earlier = find_meeting(session, request.follows_reference)
+    if earlier is None:
+        return request
+    try:
+        return replace(request, meeting_type=follow_up_type(partnership, earlier.meeting_type))
+    except (KeyError, ValueError):
+        return request
+
+
 def register(app: App, runtime: Runtime) -> None:
-    """Attach convening's listeners and teach the courier its messages."""
-    effects.install(runtime)
+    """Attach convening's listeners (the courier learns its messages in `bot.composition`)."""
 
     @app.view(CONVENE_CALLBACK)
-    def convene_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
+    def convene_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, access: Access
+    ) -> None:
         now = runtime.clock.now()
         # One read-only transaction for everything the answer depends on.
         with read_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
-            if may_convene(member):
-                assert member is not None
-                request = _request_from(read_values(view["state"]), member, view, _team(body))
-                errors = validate(
-                    session,
-                    request,
-                    partnership=runtime.partnership,
-                    calendar=runtime.calendar,
-                    statutory=runtime.statutory_calendar,
-                    now=now,
-                )
-        if not may_convene(member):
-            ack(
-                response_action="errors",
-                errors={"case_reference": "Only children's social care convenors can convene."},
+            request = _request_from(read_values(view["state"]), access.member, view, access.actor.team_id)
+            request = _as_follow_up_if_it_follows(session, request, runtime.partnership)
+            errors = validate(
+                session,
+                request,
+                partnership=runtime.partnership,
+                calendar=runtime.calendar,
+                statutory=runtime.statutory_calendar,
+                now=now,
             )
-            actor = _actor(body, member)
-            after_ack(
-                runtime,
-                body,
-                client,
-                audit_refusal,
-                runtime,
-                actor,
-                "discussion.convene_refused",
-                "",
-                "not a convenor",
-            )
-            return
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -190,44 +266,30 @@ def register(app: App, runtime: Runtime) -> None:
             log.info("a duplicate submission of view %s lost the race; the first is kept", view_id)
         runtime.kick_delivery()
 
-    def _answer(body: dict[str, Any], invitation_id: int, answer: Answer) -> str | None:
+    def _answer(access: Access, answer: Answer) -> str | None:
         """Record an answer; returns the refusal to show, or None when it was recorded."""
-        user_id = body["user"]["id"]
-        now = runtime.clock.now()
-        member = None
+        now, invitation_id = runtime.clock.now(), access.record.id
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
                 invitation, changed = answer_invitation(
-                    session,
-                    invitation_id,
-                    answer,
-                    member=member,
-                    actor=_actor(body, member),
-                    now=now,
+                    session, invitation_id, answer, member=access.member, actor=access.actor, now=now
                 )
                 if changed:
                     meeting = session.get(Meeting, invitation.meeting_id)
                     assert meeting is not None
                     effects.after_answer(session, meeting, invitation, runtime, now)
         except ConveningRefused as refused:
-            audit_refusal(
-                runtime,
-                _actor(body, member),
-                "invitation.answer_refused",
-                invitation_id,
-                str(refused),
-            )
+            audit_refusal(runtime, access.actor, "invitation.answer_refused", invitation_id, str(refused))
             return str(refused)
         runtime.kick_delivery()
         return None
 
     def _quick(state: InvitationState):
-        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
 
             def answer() -> None:
-                refusal = _answer(body, int(action["value"]), Answer(state))
+                refusal = _answer(access, Answer(state))
                 if refusal:
                     tell(body, client, refusal)
 
@@ -238,40 +300,18 @@ def register(app: App, runtime: Runtime) -> None:
     app.action("invitation_attending")(_quick(InvitationState.ATTENDING))
     app.action("invitation_written_update")(_quick(InvitationState.WRITTEN_UPDATE))
 
-    def _invitation_context(
-        invitation_id: int, user_id: str
-    ) -> tuple[Invitation, Meeting, Agency, Member | None]:
-        with session_scope(runtime.engine) as session:
-            invitation = session.get(Invitation, invitation_id)
-            if invitation is None:
-                raise ConveningRefused("That invitation no longer exists.")
-            meeting = session.get(Meeting, invitation.meeting_id)
-            agency = session.get(Agency, invitation.agency_id)
-            assert meeting is not None and agency is not None
-            return invitation, meeting, agency, member_by_slack_id(session, user_id)
-
     def _agency_modal(opens: str):
-        """A button that opens a modal for the invited agency only (delegate, decline)."""
+        """A button that opens a modal for the invited agency (the guard has checked)."""
 
-        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
-            after_ack(runtime, body, client, lambda: open_modal(body, action, client))
+            after_ack(runtime, body, client, lambda: open_modal(client, access))
 
-        def open_modal(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-            invitation, meeting, agency, member = _invitation_context(
-                int(action["value"]), body["user"]["id"]
-            )
-            if member is None or member.agency_code != agency.code:
-                tell(body, client, f"Only {agency.name} can answer this invitation.")
-                audit_refusal(
-                    runtime,
-                    _actor(body, member),
-                    "invitation.answer_refused",
-                    invitation.id or 0,
-                    "not of the agency",
-                )
-                return
+        def open_modal(client: WebClient, access: Access) -> None:
+            invitation, meeting = access.row, access.meeting
             if opens == "delegate":
+                with read_scope(runtime.engine) as session:
+                    agency = session.get(Agency, invitation.agency_id)
                 people = [
                     (f"{p.name}, {p.title}", p.slack_user_id)
                     for p in runtime.partnership.agency(agency.code).people()
@@ -280,7 +320,7 @@ def register(app: App, runtime: Runtime) -> None:
                 view = delegate_modal(invitation.id or 0, meeting.reference, people)
             else:
                 view = decline_modal(invitation.id or 0, meeting.reference)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            client.views_open(trigger_id=access.requested.trigger_id, view=view)
 
         return handler
 
@@ -288,87 +328,64 @@ def register(app: App, runtime: Runtime) -> None:
     app.action("invitation_decline")(_agency_modal("decline"))
 
     @app.view(DELEGATE_CALLBACK)
-    def delegate_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
+    def delegate_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         delegate = read_values(view["state"]).get("delegate")
-        refusal = _answer(body, invitation_id, Answer(InvitationState.DELEGATE, delegate_slack_id=delegate))
+        refusal = _answer(access, Answer(InvitationState.DELEGATE, delegate_slack_id=delegate))
         if refusal:
             ack(response_action="errors", errors={"delegate": refusal})
         else:
             ack()
 
     @app.view(DECLINE_CALLBACK)
-    def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        invitation_id = int(json.loads(view["private_metadata"])["invitation_id"])
+    def decline_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         reason = (read_values(view["state"]).get("reason") or "").strip()
-        with session_scope(runtime.engine) as session:
-            invitation = session.get(Invitation, invitation_id)
-            meeting = session.get(Meeting, invitation.meeting_id) if invitation else None
-            named = meeting is not None and mentions_child_of_case(session, meeting.case_id, reason)
+        with read_scope(runtime.engine) as session:
+            named = mentions_child_of_case(session, access.meeting.case_id, reason)
         if named:
             ack(response_action="errors", errors={"reason": NAME_IN_SLACK_TEXT})
             return
-        refusal = _answer(body, invitation_id, Answer(InvitationState.DECLINED, reason=reason))
+        refusal = _answer(access, Answer(InvitationState.DECLINED, reason=reason))
         if refusal:
             ack(response_action="errors", errors={"reason": refusal})
         else:
             ack()
 
-    def _manage_clicked(builder, act: str):  # noqa: ANN001
-        def handler(
-            ack: Ack,
-            body: dict[str, Any],
-            action: dict[str, Any],
-            client: WebClient,
-        ) -> None:
-            ack()
-            after_ack(runtime, body, client, lambda: open_modal(body, action, client))
+    def _manage_clicked(builder):  # noqa: ANN001
+        """The convenor's and chair's buttons: each opens its form (the guard has checked)."""
 
-        def open_modal(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-            with read_scope(runtime.engine) as session:
-                meeting = session.get(Meeting, int(action["value"]))
-                member = member_by_slack_id(session, body["user"]["id"])
-            if (
-                meeting is None
-                or member is None
-                or member.person_id not in (meeting.convenor_id, meeting.chair_id)
-            ):
-                tell(body, client, "Only the convenor or the chair can do that.")
-                audit_refusal(runtime, _actor(body, member), act, action["value"], "not convenor or chair")
-                return
-            client.views_open(trigger_id=body["trigger_id"], view=builder(meeting))
+        def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+            ack()
+            after_ack(
+                runtime,
+                body,
+                client,
+                lambda: client.views_open(
+                    trigger_id=access.requested.trigger_id, view=builder(access.meeting)
+                ),
+            )
 
         return handler
 
     app.action("open_reschedule")(
-        _manage_clicked(
-            lambda m: reschedule_modal(m.id or 0, m.reference, m.scheduled_start),
-            "discussion.reschedule_refused",
-        )
+        _manage_clicked(lambda m: reschedule_modal(m.id or 0, m.reference, m.scheduled_start))
     )
-    app.action("open_cancel")(
-        _manage_clicked(lambda m: cancel_modal(m.id or 0, m.reference), "discussion.cancel_refused")
-    )
-    app.action("open_section_47")(
-        _manage_clicked(lambda m: section_47_modal(m.id or 0, m.reference), "decision.refused")
-    )
+    app.action("open_cancel")(_manage_clicked(lambda m: cancel_modal(m.id or 0, m.reference)))
+    app.action("open_section_47")(_manage_clicked(lambda m: section_47_modal(m.id or 0, m.reference)))
 
-    def _managed(view: dict[str, Any], body: dict[str, Any]):
-        meeting_id = int(json.loads(view["private_metadata"])["meeting_id"])
-        return meeting_id, read_values(view["state"]), body["user"]["id"]
+    def _locked_meeting(session: Any, access: Access) -> Meeting:
+        meeting = session.get(Meeting, access.meeting.id)
+        if meeting is None:
+            raise ConveningRefused("That discussion no longer exists.")
+        return meeting
 
     @app.view(RESCHEDULE_CALLBACK)
-    def reschedule_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meeting_id, values, user_id = _managed(view, body)
-        now = runtime.clock.now()
+    def reschedule_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        values, now = read_values(view["state"]), runtime.clock.now()
         start = datetime.fromtimestamp(int(values["start"]), UTC) if values.get("start") else None
         reason = (values.get("reason") or "").strip()
         try:
             with session_scope(runtime.engine) as session:
-                meeting = session.get(Meeting, meeting_id)
-                member = member_by_slack_id(session, user_id)
-                if meeting is None or member is None:
-                    raise ConveningRefused("Only the convenor or the chair can change this discussion.")
+                meeting = _locked_meeting(session, access)
                 errors = _start_errors(start, reason, meeting, now)
                 if reason and mentions_child_of_case(session, meeting.case_id, reason):
                     errors["reason"] = NAME_IN_SLACK_TEXT
@@ -381,8 +398,8 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     start=start,
                     reason=reason,
-                    member=member,
-                    actor=_actor(body, member),
+                    member=access.member,
+                    actor=access.actor,
                     now=now,
                 ):
                     effects.announce_rescheduled(session, meeting, reason, runtime, now)
@@ -406,27 +423,15 @@ def register(app: App, runtime: Runtime) -> None:
         return {}
 
     @app.view(CANCEL_CALLBACK)
-    def cancel_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meeting_id, values, user_id = _managed(view, body)
-        now = runtime.clock.now()
-        reason = (values.get("reason") or "").strip()
+    def cancel_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        reason, now = (read_values(view["state"]).get("reason") or "").strip(), runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
-                meeting = session.get(Meeting, meeting_id)
-                member = member_by_slack_id(session, user_id)
-                if meeting is None or member is None:
-                    raise ConveningRefused("Only the convenor or the chair can change this discussion.")
+                meeting = _locked_meeting(session, access)
                 if mentions_child_of_case(session, meeting.case_id, reason):
                     ack(response_action="errors", errors={"reason": NAME_IN_SLACK_TEXT})
                     return
-                cancel(
-                    session,
-                    meeting,
-                    reason=reason,
-                    member=member,
-                    actor=_actor(body, member),
-                    now=now,
-                )
+                cancel(session, meeting, reason=reason, member=access.member, actor=access.actor, now=now)
                 effects.announce_cancelled(session, meeting, runtime, now)
         except ConveningRefused as refused:
             ack(response_action="errors", errors={"reason": str(refused)})
@@ -435,22 +440,18 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
 
     @app.view(SECTION_47_CALLBACK)
-    def section_47_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meeting_id, values, user_id = _managed(view, body)
-        now = runtime.clock.now()
+    def section_47_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        values, now = read_values(view["state"]), runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
-                meeting = session.get(Meeting, meeting_id)
-                member = member_by_slack_id(session, user_id)
-                if meeting is None or member is None:
-                    raise ConveningRefused("Only the convenor or the chair can record this decision.")
+                meeting = _locked_meeting(session, access)
                 record_section_47(
                     session,
                     meeting,
                     start_enquiries=values.get("decision") == "start",
                     reason=values.get("reason") or "",
-                    member=member,
-                    actor=_actor(body, member),
+                    member=access.member,
+                    actor=access.actor,
                     partnership=runtime.partnership,
                     statutory=runtime.statutory_calendar,
                     now=now,

@@ -1,5 +1,5 @@
 """Slack surface of the Home tab: updates owed, open discussions, and for panel
-administrators the records with filters and downloads."""
+administrators the records with filters and downloads. Who may do each is in `RULES`."""
 
 from __future__ import annotations
 
@@ -10,20 +10,36 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
+from bot.access import ANYONE, Access, Rule, button, event, meeting_by_id, value
 from bot.agency_updates.service import deadline_for, outstanding_updates
 from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
 from bot.database import session_scope
 from bot.home.views import OpenDiscussion, RecordRow, UpdateToWrite, home_view, role_phrase
-from bot.minutes.listeners import minutes_kind, send_minutes
+from bot.minutes.listeners import MAY_HAVE_MINUTES, minutes_kind, send_minutes
 from bot.minutes.service import latest
 from bot.panel.service import network_lines, panels_of_member
 from bot.partnership.models import Agency
-from bot.partnership.service import Member, member_by_slack_id
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.replies import tell
 from bot.wording import render_message
+
+FILTERS = ("home_filter_state", "home_filter_agency", "home_filter_from")
+RULES = (
+    # Everyone may open their own Home tab; what it shows depends on who they are.
+    Rule(event("app_home_opened"), ANYONE),
+    *(Rule(button(action_id), ANYONE) for action_id in FILTERS),
+    Rule(
+        button("home_download"),
+        MAY_HAVE_MINUTES,
+        meeting_by_id(value(1)),
+        refusal="Only the people who took part in a discussion and panel administrators "
+        "can have its minutes.",
+        act="document.download_refused",
+    ),
+)
 
 STATE_FILTERS = {
     "open": OPEN_STATES,
@@ -116,14 +132,14 @@ def _filters_from(view: dict[str, Any] | None) -> dict[str, str]:
 def register(app: App, runtime: Runtime) -> None:
     """Publish the Home tab when it is opened, and again when a filter changes."""
 
-    def publish(client: WebClient, user_id: str, filters: dict[str, str]) -> None:
+    def publish(client: WebClient, access: Access, filters: dict[str, str]) -> None:
         updates: list[UpdateToWrite] = []
         discussions: list[OpenDiscussion] = []
         rows: list[RecordRow] | None = None
         agencies: list[tuple[str, str]] = []
         network: list[str] | None = None
+        member, user_id = access.member, access.requested.user_id
         with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
             if member is not None:
                 updates = updates_owed(session, member, runtime)
                 discussions = [
@@ -150,30 +166,28 @@ def register(app: App, runtime: Runtime) -> None:
         client.views_publish(user_id=user_id, view=view)
 
     @app.event("app_home_opened")
-    def publish_home(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab") == "home":
-            publish(client, event["user"], {})
+    def publish_home(event: dict[str, Any], client: WebClient, access: Access) -> None:
+        if event.get("tab") == "home" and access.requested.user_id:
+            publish(client, access, {})
 
-    def refilter(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def refilter(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
-        publish(client, body["user"]["id"], _filters_from(body.get("view")))
+        publish(client, access, _filters_from(body.get("view")))
 
-    for action_id in ("home_filter_state", "home_filter_agency", "home_filter_from"):
+    for action_id in FILTERS:
         app.action(action_id)(refilter)
 
     @app.action("home_download")
-    def download(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def download(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
-        kind, _, meeting_id = action["selected_option"]["value"].partition(":")
-        with session_scope(runtime.engine) as session:
-            meeting = session.get(Meeting, int(meeting_id))
-            member = member_by_slack_id(session, body["user"]["id"])
-        if meeting is None or kind not in DOWNLOADABLE:
+        kind = access.requested.value.partition(":")[0]
+        if kind not in DOWNLOADABLE:
             return
-        if kind == "minutes":
-            kind = minutes_kind(meeting)
-        team = (body.get("team") or {}).get("id", "")
+        meeting = access.meeting
         reply = send_minutes(
-            runtime, meeting=meeting, member=member, user_id=body["user"]["id"], team_id=team, kinds=(kind,)
+            runtime,
+            meeting=meeting,
+            access=access,
+            kinds=(minutes_kind(meeting) if kind == "minutes" else kind,),
         )
         tell(body, client, reply)

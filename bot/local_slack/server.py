@@ -29,6 +29,8 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block, BlockElement, TextObject
 from slack_sdk.models.views import View
 
+from bot.local_slack.scopes import manifest_scopes, needed_scopes
+
 __all__ = [
     "LocalSlack",
     "RecordedCall",
@@ -301,6 +303,7 @@ class RecordedCall:
     response: JsonDict
     time: float
     target: str | None = None  # response_url id or upload file id, when relevant
+    scopes: tuple[str, ...] = ()  # the OAuth scopes the call needed
 
     @property
     def ok(self) -> bool:
@@ -570,8 +573,15 @@ class LocalSlack:
         team_domain: str = "local",
         time_source: Callable[[], float] = time.monotonic,
         trigger_ttl: float | None = TRIGGER_TTL_SECONDS,
+        scopes: Iterable[str] | None = None,
+        app_token: str = "xapp-local",
     ) -> None:
         self.bot_token = bot_token
+        # The bot token holds only the scopes the app's manifest asks for (the bot's own
+        # manifest unless told otherwise), so a call the manifest does not cover fails here
+        # as it would in a real workspace. The app-level token opens Socket Mode only.
+        self.scopes = frozenset(scopes) if scopes is not None else manifest_scopes()
+        self.app_token = app_token
         self.team_id = team_id
         self.team_domain = team_domain
         self.bot_user_id = bot_user_id
@@ -938,7 +948,13 @@ class LocalSlack:
             self._stopping.wait(seconds)
 
     def _record(
-        self, method: str, args: JsonDict, status: int, response: JsonDict, target: str | None
+        self,
+        method: str,
+        args: JsonDict,
+        status: int,
+        response: JsonDict,
+        target: str | None,
+        scopes: tuple[str, ...] = (),
     ) -> None:
         with self._lock:
             self.calls.append(
@@ -949,6 +965,7 @@ class LocalSlack:
                     response=response,
                     time=time.time(),
                     target=target,
+                    scopes=scopes,
                 )
             )
 
@@ -971,8 +988,8 @@ class LocalSlack:
         forced, hold = self._before(method, args)
         if forced is not None:
             return self._json_reply(*forced)
-        response = self._call(method, args, token)
-        self._record(method, args, 200, response, None)
+        response, scopes = self._call(method, args, token)
+        self._record(method, args, 200, response, None, scopes)
         self._hold_answer(hold)
         return self._json_reply(200, response)
 
@@ -1003,22 +1020,42 @@ class LocalSlack:
                     args[f"_{key}_unparseable"] = True
         return args, token
 
-    def _call(self, method: str, args: JsonDict, token: str | None) -> JsonDict:
+    def _call(self, method: str, args: JsonDict, token: str | None) -> tuple[JsonDict, tuple[str, ...]]:
+        """The answer to one call, and the scopes it needed."""
         handler = self._methods.get(method)
         if handler is None:
-            return _error_body("unknown_method", [f"unknown method {method!r}"])
+            return _error_body("unknown_method", [f"unknown method {method!r}"]), ()
         if not token:
-            return _error_body("not_authed", ["no authentication token provided"])
-        if token != self.bot_token:
-            return _error_body("invalid_auth", ["invalid authentication token"])
+            return _error_body("not_authed", ["no authentication token provided"]), ()
+        if token not in (self.bot_token, self.app_token):
+            return _error_body("invalid_auth", ["invalid authentication token"]), ()
+        if (token == self.app_token) != method.startswith("apps."):
+            return _error_body("not_allowed_token_type", ["the wrong kind of token for this method"]), ()
+        granted = self.scopes if token == self.bot_token else frozenset({"connections:write"})
         for key in _REQUIRED.get(method, ()):
             if args.get(key) in (None, ""):
-                return _error_body("invalid_arguments", [f"missing required field: {key}"])
+                return _error_body("invalid_arguments", [f"missing required field: {key}"]), ()
+        with self._lock:
+            needed = tuple(needed_scopes(method, args, self._kind_of))
+        missing = [scope for scope in needed if scope not in granted]
+        if missing:
+            body = _error_body(
+                "missing_scope",
+                [f"the token lacks {missing[0]}"],
+                needed=missing[0],
+                provided=",".join(sorted(granted)),
+            )
+            return body, needed
         try:
             with self._lock:
-                return handler(args)
+                return handler(args), needed
         except _ApiError as exc:
-            return _error_body(exc.error, exc.messages, **exc.extra)
+            return _error_body(exc.error, exc.messages, **exc.extra), needed
+
+    def _kind_of(self, channel: str) -> str | None:
+        """A conversation's type, for the scope it needs; None if there is no such one."""
+        found = self._channels.get(self._ims.get(channel, channel))
+        return self._conversation_type(found) if found is not None else None
 
     # -- helpers used by method handlers (called with the lock held) ----------
 

@@ -1,9 +1,9 @@
 """Slack surface of recording and minutes: `/strategy record REF`, `/actions add REF`,
-the chair's approval, and `/strategy minutes REF` downloads."""
+the chair's approval, and `/strategy minutes REF` downloads. Who may do each is in
+`RULES`; the guard decides before the listener runs."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from typing import Any
@@ -13,12 +13,24 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.access import (
+    Access,
+    Part,
+    Rule,
+    button,
+    document_by_id,
+    form,
+    meeting_by_id,
+    metadata,
+    part,
+    role,
+    value,
+)
 from bot.actions.service import NewAction, add_action, validate_action
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.effects import refresh_status
 from bot.convening.models import Invitation, Meeting
-from bot.convening.service import find_meeting, is_involved
 from bot.convening.views import read_values
 from bot.database import session_scope
 from bot.delivery.service import enqueue
@@ -47,22 +59,52 @@ from bot.minutes.views import (
     record_modal,
 )
 from bot.partnership.models import Agency, Person
-from bot.partnership.service import Member, member_by_slack_id
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.replies import audit_refusal, tell
+
+MAY_RECORD = part(Part.CHAIR, Part.MINUTE_TAKER) | role("minute_taker")
+# Actions are added by the chair, the convenor or a minute-taker (of a panel sitting too).
+MAY_ADD_ACTIONS = part(Part.CONVENOR, Part.CHAIR, Part.MINUTE_TAKER) | role("minute_taker")
+# Whoever took part, and panel administrators, may have the minutes.
+MAY_HAVE_MINUTES = part(Part.INVOLVED) | role("panel_admin")
+
+RULES = (
+    Rule(
+        form(RECORD_CALLBACK),
+        MAY_RECORD,
+        meeting_by_id(metadata("meeting_id")),
+        refusal="Only the chair or a minute-taker can record a strategy discussion.",
+        act="discussion.record_refused",
+        field="section_47_reason",
+    ),
+    Rule(
+        form(ACTION_CALLBACK),
+        MAY_ADD_ACTIONS,
+        meeting_by_id(metadata("meeting_id")),
+        refusal="Only the chair, the convenor or a minute-taker can add actions.",
+        act="action.add_refused",
+        field="text",
+    ),
+    Rule(
+        button("minutes_approve"),
+        part(Part.CHAIR),
+        document_by_id(value()),
+        refusal="Only the chair of the discussion can approve its minutes.",
+        act="document.approve_refused",
+    ),
+    Rule(
+        button("minutes_regenerate"),
+        MAY_RECORD | part(Part.PANEL_ADMIN),
+        meeting_by_id(value()),
+        refusal="Only the chair or a minute-taker can make a new draft.",
+        act="document.draft_refused",
+    ),
+)
 
 
 class _AlreadyRecorded(Exception):
     """This form was recorded already (a double submission): nothing more to do."""
-
-
-def _actor(user_id: str, team_id: str, member: Member | None) -> Actor:
-    return Actor(user_id, team_id, member.person_id if member else None)
-
-
-def _team(body: dict[str, Any]) -> str:
-    team = body.get("team")
-    return team.get("id", "") if isinstance(team, dict) else str(body.get("team_id", ""))
 
 
 def open_record_form(
@@ -176,12 +218,10 @@ def _send_draft_to_chair(
 
 
 def register(app: App, runtime: Runtime) -> None:
-    """Attach the listeners and teach the courier to upload documents."""
-    effects.install(runtime)
+    """Attach the listeners (the courier learns to upload documents in `bot.composition`)."""
 
     @app.view(RECORD_CALLBACK)
-    def recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meeting_id = int(json.loads(view["private_metadata"])["meeting_id"])
+    def recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
         values = read_values(view["state"])
         form = _record_form(values)
         now = runtime.clock.now()
@@ -189,19 +229,17 @@ def register(app: App, runtime: Runtime) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        user_id = body["user"]["id"]
+        actor = access.actor
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
-                meeting = session.get(Meeting, meeting_id)
+                meeting = session.get(Meeting, access.meeting.id)
                 if meeting is None:
                     raise RecordingRefused("That discussion no longer exists.")
-                actor = _actor(user_id, _team(body), member)
                 fresh = save_record(
                     session,
                     meeting,
                     form,
-                    member=member,  # type: ignore[arg-type]
+                    member=access.member,  # type: ignore[arg-type]
                     actor=actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -229,8 +267,7 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
 
     @app.view(ACTION_CALLBACK)
-    def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meeting_id = int(json.loads(view["private_metadata"])["meeting_id"])
+    def action_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         values = read_values(view["state"])
         new = NewAction(
             text=values.get("text") or "",
@@ -240,22 +277,15 @@ def register(app: App, runtime: Runtime) -> None:
             concerns=values.get("concerns") or "",
         )
         now = runtime.clock.now()
-        user_id = body["user"]["id"]
         with session_scope(runtime.engine) as session:
-            meeting = session.get(Meeting, meeting_id)
+            meeting = session.get(Meeting, access.meeting.id)
+            assert meeting is not None
             errors = validate_action(
-                session,
-                new,
-                today=runtime.calendar.local(now).date(),
-                case_id=meeting.case_id if meeting else None,
+                session, new, today=runtime.calendar.local(now).date(), case_id=meeting.case_id
             )
-            member = member_by_slack_id(session, user_id)
-            if not errors and (meeting is None or not may_add_actions(meeting, member)):
-                errors = {"text": "Only the chair, the convenor or a minute-taker can add actions."}
             if errors:
                 ack(response_action="errors", errors=errors)
                 return
-            assert meeting is not None
             try:
                 action, _ = add_action(
                     session,
@@ -263,7 +293,7 @@ def register(app: App, runtime: Runtime) -> None:
                     new,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
-                    actor=_actor(user_id, _team(body), member),
+                    actor=access.actor,
                     key=f"view:{view['id']}",
                     now=now,
                 )
@@ -276,23 +306,19 @@ def register(app: App, runtime: Runtime) -> None:
         ack(response_action="update", view=done)
 
     @app.action("minutes_approve")
-    def approve_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def approve_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
-        user_id = body["user"]["id"]
         now = runtime.clock.now()
-        member = None
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
-                document = session.get(Document, int(action["value"]))
-                if document is None or member is None:
-                    raise RecordingRefused("Only the chair of this discussion can approve its minutes.")
-                actor = _actor(user_id, _team(body), member)
+                document = session.get(Document, access.record.id)
+                if document is None or access.member is None:
+                    raise RecordingRefused("That version no longer exists.")
                 approved, changed = approve(
                     session,
                     document,
-                    member=member,
-                    actor=actor,
+                    member=access.member,
+                    actor=access.actor,
                     templates_dir=runtime.settings.templates_dir,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -310,76 +336,44 @@ def register(app: App, runtime: Runtime) -> None:
                     )
                     companion = DOCUMENT_KINDS[approved.kind].companion
                     if companion:
-                        log = _generate(session, runtime, meeting, companion, actor, now)
+                        log = _generate(session, runtime, meeting, companion, access.actor, now)
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
-            audit_refusal(
-                runtime,
-                _actor(user_id, _team(body), member),
-                "document.approve_refused",
-                action["value"],
-                str(refused),
-            )
+            audit_refusal(runtime, access.actor, "document.approve_refused", access.record.id, str(refused))
             tell(body, client, str(refused))
             return
         tell(body, client, reply)
         runtime.kick_delivery()
 
     @app.action("minutes_regenerate")
-    def regenerate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def regenerate_clicked(ack: Ack, client: WebClient, access: Access) -> None:
         ack()
-        user_id = body["user"]["id"]
         now = runtime.clock.now()
         with session_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
-            meeting = session.get(Meeting, int(action["value"]))
-            if meeting is None or not (
-                may_record(meeting, member) or may_record_panel_minutes(meeting, member)
-            ):
-                refused = "Only the chair or a minute-taker can make a new draft."
-            else:
-                refused = ""
-                document = generate(
-                    session,
-                    meeting,
-                    minutes_kind(meeting),
-                    templates_dir=runtime.settings.templates_dir,
-                    partnership=runtime.partnership,
-                    calendar=runtime.calendar,
-                    actor=_actor(user_id, _team(body), member),
-                    now=now,
-                )
-                _send_draft_to_chair(session, runtime, meeting, document, now)
-        if refused:
-            tell(body, client, refused)
-            return
+            meeting = session.get(Meeting, access.meeting.id)
+            assert meeting is not None
+            document = generate(
+                session,
+                meeting,
+                minutes_kind(meeting),
+                templates_dir=runtime.settings.templates_dir,
+                partnership=runtime.partnership,
+                calendar=runtime.calendar,
+                actor=access.actor,
+                now=now,
+            )
+            _send_draft_to_chair(session, runtime, meeting, document, now)
         runtime.kick_delivery()
 
 
-def open_action_form(
-    runtime: Runtime, client: WebClient, *, reference: str, user_id: str, trigger_id: str
-) -> str | None:
-    """`/actions add REF`: the action form, for the chair, convenor or a minute-taker.
-    Returns a refusal to show instead, if any."""
+def open_action_form(runtime: Runtime, client: WebClient, *, meeting: Meeting, trigger_id: str) -> None:
+    """`/actions add REF`: the action form (the guard has checked who may add actions)."""
     with session_scope(runtime.engine) as session:
-        meeting = find_meeting(session, reference)
-        member = member_by_slack_id(session, user_id)
-        case = session.get(Case, meeting.case_id) if meeting and meeting.case_id else None
-    if meeting is None or not may_add_actions(meeting, member):
-        return f"Only the chair, the convenor or a minute-taker of {reference.upper()} can add its actions."
+        case = session.get(Case, meeting.case_id) if meeting.case_id else None
     client.views_open(
         trigger_id=trigger_id,
         view=action_modal(meeting.id or 0, meeting.reference, case.reference if case else ""),
-    )
-    return None
-
-
-def may_add_actions(meeting: Meeting, member: Member | None) -> bool:
-    return member is not None and (
-        member.person_id == meeting.convenor_id
-        or may_record(meeting, member)
-        or may_record_panel_minutes(meeting, member)
     )
 
 
@@ -401,64 +395,48 @@ def send_minutes(
     runtime: Runtime,
     *,
     meeting: Meeting,
-    member: Member | None,
-    user_id: str,
-    team_id: str,
+    access: Access,
     kinds: tuple[str, ...] = ("minutes", "action_log"),
 ) -> str:
     """`/strategy minutes REF`: the latest approved minutes and action log, privately, to
-    those who took part and to panel administrators; the chair and minute-takers may also
-    fetch the current draft. Every download is audited. Returns the reply to show."""
+    those who took part and to panel administrators (the guard has checked which); the
+    chair and minute-takers may also fetch the current draft. Every download is audited.
+    Returns the reply to show."""
     now = runtime.clock.now()
+    member, user_id = access.member, access.actor.slack_user_id
     with session_scope(runtime.engine) as session:
-        allowed = is_involved(session, meeting, member) or bool(member and member.has_role("panel_admin"))
-        if not allowed:
-            refused = True
-        else:
-            refused = False
-            documents = []
-            for kind in kinds:
-                if DOCUMENT_KINDS[kind].approvable:
-                    minutes = latest(session, meeting, kind, approved_only=True)
-                    if minutes is None and (
-                        may_record(meeting, member) or may_record_panel_minutes(meeting, member)
-                    ):
-                        minutes = latest(session, meeting, kind, approved_only=False)
-                    if minutes is None:
-                        return f"{meeting.reference} has no approved minutes yet."
-                    documents.append(minutes)
-                else:
-                    issued = latest(session, meeting, kind, approved_only=False)
-                    if issued is not None:
-                        documents.append(issued)
-            if not documents:
-                return f"{meeting.reference} has no action log yet."
-            for document in documents:
-                effects.send_privately(
-                    session, document, user_id, "", now, why=f"download-{uuid.uuid4().hex[:8]}"
-                )
-                record(
-                    session,
-                    at=now,
-                    actor=_actor(user_id, team_id, member),
-                    act="document.downloaded",
-                    record_type="document",
-                    record_id=document.id or 0,
-                    case_reference=session.get(Case, meeting.case_id).reference if meeting.case_id else "",  # type: ignore[union-attr]
-                    details={"kind": document.kind, "version": document.version, "state": document.state},
-                )
-            names = ", ".join(f"{d.filename} ({d.state})" for d in documents)
-    if refused:
-        audit_refusal(
-            runtime,
-            _actor(user_id, team_id, member),
-            "document.download_refused",
-            meeting.reference,
-            "not involved",
-        )
-        return (
-            f"Only the people who took part in {meeting.reference} and panel administrators "
-            "can have its minutes."
-        )
+        documents = []
+        for kind in kinds:
+            if DOCUMENT_KINDS[kind].approvable:
+                minutes = latest(session, meeting, kind, approved_only=True)
+                if minutes is None and (
+                    may_record(meeting, member) or may_record_panel_minutes(meeting, member)
+                ):
+                    minutes = latest(session, meeting, kind, approved_only=False)
+                if minutes is None:
+                    return f"{meeting.reference} has no approved minutes yet."
+                documents.append(minutes)
+            else:
+                issued = latest(session, meeting, kind, approved_only=False)
+                if issued is not None:
+                    documents.append(issued)
+        if not documents:
+            return f"{meeting.reference} has no action log yet."
+        case = session.get(Case, meeting.case_id) if meeting.case_id else None
+        for document in documents:
+            effects.send_privately(
+                session, document, user_id, "", now, why=f"download-{uuid.uuid4().hex[:8]}"
+            )
+            record(
+                session,
+                at=now,
+                actor=access.actor,
+                act="document.downloaded",
+                record_type="document",
+                record_id=document.id or 0,
+                case_reference=case.reference if case else "",
+                details={"kind": document.kind, "version": document.version, "state": document.state},
+            )
+        names = ", ".join(f"{d.filename} ({d.state})" for d in documents)
     runtime.kick_delivery()
     return f"Sending you {names} in a direct message."

@@ -1,10 +1,10 @@
 """Slack surface of the panel: `/panel` (refer, referrals, next, record, minutes), the
 administrator's accept and decline, and the recording forms. Each acknowledges first or
-answers inline within Slack's three seconds."""
+answers inline within Slack's three seconds. Who may do each is in `RULES`; the guard
+decides before a listener runs, and before any form opens."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -13,17 +13,35 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot.audit.service import Actor
+from bot.access import (
+    ANYONE,
+    MEMBER,
+    Access,
+    Part,
+    Rule,
+    agenda_item_by_id,
+    both,
+    button,
+    command,
+    form,
+    metadata,
+    part,
+    referral_by_id,
+    role,
+    sitting_by_id,
+    sitting_by_reference,
+    value,
+)
 from bot.cases.models import Case
 from bot.convening.models import Invitation, Meeting
-from bot.convening.service import find_meeting
 from bot.convening.views import read_values, when
 from bot.database import read_scope, session_scope
-from bot.minutes.listeners import _send_draft_to_chair, send_minutes
+from bot.minutes.listeners import MAY_HAVE_MINUTES, _send_draft_to_chair, send_minutes
 from bot.minutes.service import attendance_defaults, generate
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
+from bot.panel.commands import USAGE, grammar
 from bot.panel.effects import ask_administrators, tell_referrer
-from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.panel.service import (
     ItemOutcome,
     PanelRefused,
@@ -58,75 +76,142 @@ from bot.panel.views import (
 )
 from bot.panel.vocabulary import SUBJECT_KINDS
 from bot.partnership.models import Agency
-from bot.partnership.service import Member, member_by_slack_id
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
-USAGE = (
-    "`/panel refer` refer a child or a context · `/panel referrals` referrals to decide "
-    "(administrators) · `/panel next` the next sittings · `/panel record REF` record a sitting · "
-    "`/panel minutes REF` its minutes"
+NOT_LISTED = "You are not listed in the partnership's schedules."
+RECORDERS = part(Part.CHAIR, Part.MINUTE_TAKER, Part.PANEL_ADMIN)
+RECORDERS_NOTE = "Only the chair, the minute-taker or a panel administrator can record the panel."
+DECIDERS_NOTE = "Only the panel's administrators decide its referrals."
+
+COMMANDS = {"/panel": grammar}
+RULES = (
+    Rule(command("/panel", "help"), ANYONE),
+    Rule(command("/panel", "usage"), ANYONE),
+    Rule(command("/panel", "refer"), MEMBER, refusal=NOT_LISTED, act="panel.refused"),
+    Rule(command("/panel", "next"), MEMBER, refusal=NOT_LISTED, act="panel.refused"),
+    Rule(
+        command("/panel", "referrals"),
+        role("panel_admin"),
+        refusal="Only panel administrators decide referrals.",
+        act="panel.refused",
+    ),
+    Rule(
+        command("/panel", "record"),
+        RECORDERS,
+        sitting_by_reference(),
+        refusal="Only the chair, the minute-taker or a panel administrator can record {argument}.",
+        act="panel.record_refused",
+    ),
+    Rule(
+        command("/panel", "minutes"),
+        MAY_HAVE_MINUTES,
+        sitting_by_reference(),
+        refusal="Only the people who took part in {argument} and panel administrators can have its minutes.",
+        act="document.download_refused",
+    ),
+    Rule(form(REFER_CALLBACK), MEMBER, refusal=NOT_LISTED, act="panel.refused", field="reasons"),
+    Rule(
+        button("panel_referral_accept"),
+        part(Part.PANEL_ADMIN),
+        referral_by_id(value()),
+        refusal=DECIDERS_NOTE,
+        act="panel.decision_refused",
+    ),
+    *both(
+        "panel_referral_decline",
+        DECLINE_CALLBACK,
+        allow=part(Part.PANEL_ADMIN),
+        record_from_button=referral_by_id(value()),
+        record_from_form=referral_by_id(metadata("referral_id")),
+        refusal=DECIDERS_NOTE,
+        act="panel.decision_refused",
+        field="reason",
+    ),
+    # One button per agenda item: panel_record_item_<item>.
+    Rule(
+        button(r"panel_record_item_\d+"),
+        RECORDERS,
+        agenda_item_by_id(value()),
+        refusal=RECORDERS_NOTE,
+        act="panel.record_refused",
+        pattern=True,
+    ),
+    Rule(
+        form(ITEM_CALLBACK),
+        RECORDERS,
+        agenda_item_by_id(metadata("item_id")),
+        refusal=RECORDERS_NOTE,
+        act="panel.record_refused",
+        field="decision_reason",
+    ),
+    *both(
+        "panel_record_sitting",
+        SITTING_CALLBACK,
+        allow=RECORDERS,
+        record_from_button=sitting_by_id(value()),
+        record_from_form=sitting_by_id(metadata("meeting_id")),
+        refusal=RECORDERS_NOTE,
+        act="panel.record_refused",
+        field="themes",
+    ),
+    Rule(
+        button("panel_draft_minutes"),
+        RECORDERS,
+        sitting_by_id(value()),
+        refusal=RECORDERS_NOTE,
+        act="panel.record_refused",
+    ),
 )
-
-
-def _actor(user_id: str, team_id: str, member: Member | None) -> Actor:
-    return Actor(user_id, team_id, member.person_id if member else None)
-
-
-def _team(body: dict[str, Any]) -> str:
-    return (body.get("team") or {}).get("id", "")
 
 
 def register(app: App, runtime: Runtime) -> None:
     partnership = runtime.partnership
 
     @app.command("/panel")
-    def panel_command(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        words = (command.get("text") or "").split()
-        name = words[0].lower() if words else "help"
-        argument = words[1] if len(words) > 1 else ""
-        user_id, team_id = command["user_id"], command.get("team_id", "")
-        with read_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, user_id)
-        if member is None and name != "help":
-            ack(response_type="ephemeral", text="You are not listed in the partnership's schedules.")
-            audit_refusal(runtime, _actor(user_id, team_id, None), "panel.refused", name, "not a member")
-            return
-        if name == "refer":
+    def panel_command(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        sub = access.requested.name.removeprefix("/panel").strip()
+        if sub == "refer":
             ack()
-            client.views_open(
-                trigger_id=command["trigger_id"],
-                view=referral_modal(list(partnership.panels), partnership.settings.case_reference.example),
+            view = referral_modal(list(partnership.panels), partnership.settings.case_reference.example)
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: client.views_open(trigger_id=access.requested.trigger_id, view=view),
             )
-        elif name == "referrals":
-            ack(response_type="ephemeral", text=_referrals_text(member))
-        elif name == "next":
+        elif sub == "referrals":
+            ack(response_type="ephemeral", text=_referrals_text(access.member))
+        elif sub == "next":
             ack(response_type="ephemeral", text=_next_text())
-        elif name in {"record", "minutes"} and argument:
-            with read_scope(runtime.engine) as session:
-                meeting = find_meeting(session, argument)
-            if meeting is None or not meeting.details.get("panel"):
-                ack(response_type="ephemeral", text=f"There is no panel sitting {argument.upper()}.")
-                return
-            if name == "minutes":
-                ack()
-                reply = send_minutes(
-                    runtime,
-                    meeting=meeting,
-                    member=member,
-                    user_id=user_id,
-                    team_id=team_id,
-                    kinds=("panel_minutes",),
-                )
+        elif sub == "minutes":
+            ack()
+
+            def send() -> None:
+                reply = send_minutes(runtime, meeting=access.meeting, access=access, kinds=("panel_minutes",))
                 respond(text=reply, response_type="ephemeral")
-                return
+
+            after_ack(runtime, command, client, send)
+        elif sub == "record":
+            meeting = access.meeting
             try:
-                check_may_record_panel(meeting, member, partnership, runtime.clock.now())
+                check_may_record_panel(meeting, access.member, partnership, runtime.clock.now())
             except PanelRefused as refused:
                 ack(response_type="ephemeral", text=str(refused))
-                audit_refusal(
-                    runtime, _actor(user_id, team_id, member), "panel.record_refused", argument, str(refused)
+                after_ack(
+                    runtime,
+                    command,
+                    client,
+                    audit_refusal,
+                    runtime,
+                    access.actor,
+                    "panel.record_refused",
+                    meeting.reference,
+                    str(refused),
                 )
                 return
             ack(response_type="ephemeral", **_recording(meeting.id or 0))
@@ -183,7 +268,7 @@ def register(app: App, runtime: Runtime) -> None:
         return recording_message(meeting_id, meeting.reference, lines, recorded)
 
     @app.view(REFER_CALLBACK)
-    def referred(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def referred(ack: Ack, view: dict[str, Any], access: Access) -> None:
         values = read_values(view["state"])
         form = ReferralForm(
             panel_code=values.get("panel") or "",
@@ -199,24 +284,19 @@ def register(app: App, runtime: Runtime) -> None:
             links=values.get("links") or "",
         )
         now = runtime.clock.now()
-        user_id = body["user"]["id"]
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
                 errors = validate_referral(
                     session, form, partnership, today=runtime.calendar.local(now).date()
                 )
-                if member is None:
-                    errors = {"reasons": "You are not listed in the partnership's schedules."}
                 if errors:
                     ack(response_action="errors", errors=errors)
                     return
-                assert member is not None
                 result = refer(
                     session,
                     form,
-                    member=member,
-                    actor=_actor(user_id, _team(body), member),
+                    member=access.member,
+                    actor=access.actor,
                     key=f"view:{view['id']}",
                     partnership=partnership,
                     calendar=runtime.calendar,
@@ -235,19 +315,17 @@ def register(app: App, runtime: Runtime) -> None:
         ack(response_action="update", view=done)
         runtime.kick_delivery()
 
-    def _decide(body: dict[str, Any], referral_id: int, *, accept: bool, reason: str) -> str:
-        user_id, now = body["user"]["id"], runtime.clock.now()
-        member = None
+    def _decide(access: Access, *, accept: bool, reason: str) -> str:
+        now, referral_id = runtime.clock.now(), access.record.id
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
                 referral, changed = decide_referral(
                     session,
                     referral_id,
                     accept=accept,
                     reason=reason,
-                    member=member,
-                    actor=_actor(user_id, _team(body), member),
+                    member=access.member,
+                    actor=access.actor,
                     partnership=partnership,
                     now=now,
                 )
@@ -259,77 +337,60 @@ def register(app: App, runtime: Runtime) -> None:
                     "" if changed else " (It was already decided.)"
                 )
         except PanelRefused as refused:
-            audit_refusal(
-                runtime,
-                _actor(user_id, _team(body), member),
-                "panel.decision_refused",
-                referral_id,
-                str(refused),
-            )
+            audit_refusal(runtime, access.actor, "panel.decision_refused", referral_id, str(refused))
             return str(refused)
         runtime.kick_delivery()
         return reply
 
     @app.action("panel_referral_accept")
-    def accept_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def accept_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
-        after_ack(
-            runtime,
-            body,
-            client,
-            lambda: tell(body, client, _decide(body, int(action["value"]), accept=True, reason="")),
-        )
+        after_ack(runtime, body, client, lambda: tell(body, client, _decide(access, accept=True, reason="")))
 
     @app.action("panel_referral_decline")
-    def decline_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def decline_clicked(ack: Ack, client: WebClient, access: Access) -> None:
         ack()
-        with read_scope(runtime.engine) as session:
-            referral = session.get(Referral, int(action["value"]))
-        if referral is not None:
-            client.views_open(
-                trigger_id=body["trigger_id"], view=decline_modal(referral.id or 0, referral.reference)
-            )
+        referral = access.row
+        client.views_open(
+            trigger_id=access.requested.trigger_id, view=decline_modal(referral.id or 0, referral.reference)
+        )
 
     @app.view(DECLINE_CALLBACK)
-    def declined(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def declined(ack: Ack, view: dict[str, Any], access: Access) -> None:
         reason = read_values(view["state"]).get("reason") or ""
         if not reason.strip():
             ack(response_action="errors", errors={"reason": "Say why the referral is declined."})
             return
-        referral_id = int(json.loads(view["private_metadata"])["referral_id"])
         ack()
-        reply = _decide(body, referral_id, accept=False, reason=reason)
+        reply = _decide(access, accept=False, reason=reason)
         with session_scope(runtime.engine) as session:
             from bot.convening.effects import dm
 
             dm(
                 session,
                 key=f"decline-reply:{view['id']}",
-                slack_id=body["user"]["id"],
+                slack_id=access.actor.slack_user_id,
                 text=reply,
                 now=runtime.clock.now(),
             )
         runtime.kick_delivery()
 
     @app.action(re.compile(r"^panel_record_item_\d+$"))
-    def item_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def item_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
+        item, meeting = access.row, access.meeting
         with read_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, body["user"]["id"])
-            item = session.get(AgendaItem, int(action["value"]))
-            sitting = session.get(PanelSitting, item.sitting_id) if item else None
-            meeting = session.get(Meeting, sitting.meeting_id) if sitting else None
-            panel_case = session.get(PanelCase, item.panel_case_id) if item else None
+            panel_case = session.get(PanelCase, item.panel_case_id)
             case = session.get(Case, panel_case.case_id) if panel_case else None
         try:
-            if meeting is None or item is None or case is None or panel_case is None:
+            if case is None or panel_case is None:
                 raise PanelRefused("That agenda item no longer exists.")
-            check_may_record_panel(meeting, member, partnership, runtime.clock.now())
+            check_may_record_panel(meeting, access.member, partnership, runtime.clock.now())
         except PanelRefused as refused:
             tell(body, client, str(refused))
             return
         client.views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=access.requested.trigger_id,
             view=item_modal(
                 item.id or 0,
                 meeting.reference,
@@ -341,7 +402,7 @@ def register(app: App, runtime: Runtime) -> None:
         )
 
     @app.view(ITEM_CALLBACK)
-    def item_recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def item_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
         values = read_values(view["state"])
         outcome = ItemOutcome(
             **{
@@ -363,24 +424,21 @@ def register(app: App, runtime: Runtime) -> None:
             },
             next_review_on=values.get("next_review_on"),
         )
-        now = runtime.clock.now()
-        item_id = int(json.loads(view["private_metadata"])["item_id"])
+        now, item_id = runtime.clock.now(), access.record.id
         with read_scope(runtime.engine) as session:
             child_name = child_name_of_item(session, item_id)
         errors = validate_outcome(outcome, today=runtime.calendar.local(now).date(), child_name=child_name)
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        user_id = body["user"]["id"]
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
                 record_item(
                     session,
                     item_id,
                     outcome,
-                    member=member,
-                    actor=_actor(user_id, _team(body), member),
+                    member=access.member,
+                    actor=access.actor,
                     partnership=partnership,
                     now=now,
                 )
@@ -390,13 +448,10 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
 
     @app.action("panel_record_sitting")
-    def sitting_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def sitting_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
+        meeting = access.meeting
         with read_scope(runtime.engine) as session:
-            member = member_by_slack_id(session, body["user"]["id"])
-            meeting = session.get(Meeting, int(action["value"]))
-            if meeting is None or not meeting.details.get("panel"):
-                return
             agencies = [
                 (agency.code, agency.name)
                 for _, agency in session.exec(
@@ -408,19 +463,19 @@ def register(app: App, runtime: Runtime) -> None:
             ]
             defaults = attendance_defaults(session, meeting)
         try:
-            check_may_record_panel(meeting, member, partnership, runtime.clock.now())
+            check_may_record_panel(meeting, access.member, partnership, runtime.clock.now())
         except PanelRefused as refused:
             tell(body, client, str(refused))
             return
         client.views_open(
-            trigger_id=body["trigger_id"],
+            trigger_id=access.requested.trigger_id,
             view=sitting_modal(
                 meeting.id or 0, meeting.reference, agencies, defaults, meeting.details.get("themes", "")
             ),
         )
 
     @app.view(SITTING_CALLBACK)
-    def sitting_recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def sitting_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
         values = read_values(view["state"])
         attendance = {
             k.removeprefix("attendance:"): v or "" for k, v in values.items() if k.startswith("attendance:")
@@ -430,19 +485,17 @@ def register(app: App, runtime: Runtime) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        user_id = body["user"]["id"]
         try:
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
-                meeting = session.get(Meeting, int(json.loads(view["private_metadata"])["meeting_id"]))
+                meeting = session.get(Meeting, access.meeting.id)
                 assert meeting is not None
                 record_sitting(
                     session,
                     meeting,
                     attendance=attendance,
                     themes=themes,
-                    member=member,
-                    actor=_actor(user_id, _team(body), member),
+                    member=access.member,
+                    actor=access.actor,
                     partnership=partnership,
                     now=runtime.clock.now(),
                 )
@@ -452,17 +505,16 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
 
     @app.action("panel_draft_minutes")
-    def draft_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def draft_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
 
         # Rendering the minutes and drawing the network takes about a second: off the
         # listener threads, so the next acknowledgement does not wait for it.
         def draft() -> None:
-            user_id, now = body["user"]["id"], runtime.clock.now()
+            now = runtime.clock.now()
             with session_scope(runtime.engine) as session:
-                member = member_by_slack_id(session, user_id)
                 try:
-                    meeting = ready_for_minutes(session, int(action["value"]), member, partnership, now)
+                    meeting = ready_for_minutes(session, access.meeting.id, access.member, partnership, now)
                 except PanelRefused as refused:
                     reply = str(refused)
                 else:
@@ -473,7 +525,7 @@ def register(app: App, runtime: Runtime) -> None:
                         templates_dir=runtime.settings.templates_dir,
                         partnership=partnership,
                         calendar=runtime.calendar,
-                        actor=_actor(user_id, _team(body), member),
+                        actor=access.actor,
                         now=now,
                     )
                     _send_draft_to_chair(session, runtime, meeting, document, now)

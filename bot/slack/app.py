@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
+from types import ModuleType
 
 from slack_bolt import App
 
+from bot.access import Rules, install_guard
 from bot.runtime import Runtime
 from bot.slack.errors import install_error_handler
 
 log = logging.getLogger(__name__)
 
 
-def build_app(
-    runtime: Runtime, *, socket_mode: bool = False, listener_executor: Executor | None = None
-) -> App:
-    """A Bolt app whose Web API client is the runtime's (Slack's URL or a local server).
-
-    Listeners run on `listener_executor`, and what follows their acknowledgement on
-    `runtime.followups` (see `bot.slack.followup`); whoever stops the bot shuts both down,
-    listeners first, so nothing is cut off half-way.
-    """
-    settings = runtime.settings
-    app = App(
-        client=runtime.client,
-        signing_secret=settings.slack_signing_secret or None,
-        request_verification_enabled=not socket_mode,
-        token_verification_enabled=False,
-        raise_error_for_unhandled_request=False,
-        ignoring_self_events_enabled=True,
-        logger=logging.getLogger("bot.bolt"),
-        listener_executor=listener_executor,
-    )
-    install_error_handler(app, settings.templates_dir)
-    # Each capability registers its own listeners; the order does not matter.
+def capabilities() -> tuple[ModuleType, ...]:
+    """Each capability's Slack surface: its listeners (`register`), the rules of who may
+    use them (`RULES`) and its slash command's grammar (`COMMANDS`)."""
     from bot.actions import listeners as actions
     from bot.agency_updates import listeners as agency_updates
     from bot.convening import listeners as convening
@@ -43,11 +26,36 @@ def build_app(
     from bot.panel import listeners as panel
     from bot.strategy import listeners as strategy
 
-    convening.register(app, runtime)
-    agency_updates.register(app, runtime)
-    minutes.register(app, runtime)
-    actions.register(app, runtime)
-    strategy.register(app, runtime)
-    panel.register(app, runtime)
-    home.register(app, runtime)
+    return (convening, agency_updates, minutes, actions, strategy, panel, home)
+
+
+def build_app(
+    runtime: Runtime, *, socket_mode: bool = False, listener_executor: Executor | None = None
+) -> App:
+    """A Bolt app whose Web API client is the runtime's (Slack's URL or a local server).
+
+    Every request passes the guard (`bot.access`) before any listener. Listeners run on
+    `listener_executor`, and what follows their acknowledgement on `runtime.followups`
+    (see `bot.slack.followup`); whoever stops the bot shuts both down, listeners first,
+    so nothing is cut off half-way.
+    """
+    settings = runtime.settings
+    app = App(
+        client=runtime.client,
+        signing_secret=settings.slack_signing_secret or None,
+        # HTTP requests are verified twice: strictly by `bot.web` before Bolt sees them,
+        # and again by Bolt. Socket Mode needs no signature.
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+        # A name outside `bot.`: Bolt's own messages are third-party logs (see logging_setup).
+        logger=logging.getLogger("slack_bolt.App"),
+        listener_executor=listener_executor,
+    )
+    install_error_handler(app, settings.templates_dir)
+    parts = capabilities()
+    install_guard(app, runtime, Rules.of(*parts))
+    for capability in parts:
+        capability.register(app, runtime)
     return app

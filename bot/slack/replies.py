@@ -21,8 +21,11 @@ def tell(body: dict[str, Any], client: WebClient, text: str) -> None:
         client.chat_postMessage(channel=body["user"]["id"], text=text)
 
 
-def audit_refusal(runtime: Runtime, actor: Actor, act: str, record_id: str | int, reason: str) -> None:
+def audit_refusal(
+    runtime: Runtime, actor: Actor, act: str, record_id: str | int, reason: str, *, request: str = ""
+) -> None:
     """Refusals are part of the record, written on their own so nothing else is kept."""
+    details = {"reason": reason, "request": request} if request else {"reason": reason}
     with session_scope(runtime.engine) as session:
         record(
             session,
@@ -31,5 +34,5 @@ def audit_refusal(runtime: Runtime, actor: Actor, act: str, record_id: str | int
             act=act,
             record_type="refusal",
             record_id=record_id,
-            details={"reason": reason},
+            details=details,
         )

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.schedules import Partnership
 
 
 @dataclass(frozen=True)
@@ -58,3 +62,10 @@ def parse(text: str, discussion_prefix: str = "SD") -> SubCommand:
             return SubCommand("unknown", text.strip()[:100])
         return SubCommand("show", words[0].upper())
     return SubCommand("unknown", text.strip()[:100])
+
+
+def grammar(text: str, partnership: Partnership) -> tuple[str, str]:
+    """`/strategy` for the guard: the sub-command asked for, and its reference (or, for an
+    unknown one, what was typed, for the help to quote)."""
+    request = parse(text, partnership.settings.discussion_reference_prefix)
+    return request.name, request.argument
