@@ -14,7 +14,7 @@ from bot.convening.models import Meeting
 from bot.minutes.models import Document
 from bot.retention.jobs import run_retention
 from tests.convening_support import CHAIR, convene, settle
-from tests.minutes_support import record_values
+from tests.minutes_support import record_steps
 from tests.test_minutes import AFTER_THE_MEETING, AGENCIES, _documents, _open
 
 
@@ -27,7 +27,7 @@ def _approve_latest(bot) -> None:
 def _record(bot, meeting, **overrides) -> None:
     view = _open(bot, CHAIR, "/strategy", f"record {meeting.reference}", "Record discussion")
     view = {**view, "id": f"{view['id']}-{len(_documents(bot))}"}
-    bot.slack.view_submission(CHAIR, view, values=record_values(AGENCIES, **overrides))
+    record_steps(bot, CHAIR, view, AGENCIES, what=overrides)
     settle(bot)
 
 

@@ -16,13 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.access import (
-    MEMBER,
     Access,
     Part,
     Policy,
     Rule,
     both,
-    button,
     command,
     meeting_by_id,
     meeting_by_reference,
@@ -31,7 +29,7 @@ from bot.access import (
     value,
 )
 from bot.cases import effects as case_effects
-from bot.cases.closure import ClosureRefused, CloseRequest, close_case, closure_problems, open_actions
+from bot.cases.closure import CloseRequest, ClosureRefused, close_case, closure_problems, open_actions
 from bot.cases.models import Case, CaseEpisode
 from bot.cases.reviews import ReviewRefused, no_follow_up_needed
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
@@ -68,8 +66,13 @@ from bot.convening.service import (
     timescales,
     validate,
 )
-from bot.convening.views import FOLLOW_UP_CALLBACK, FollowUpOf, concerns_from, convene_modal, icpc_line, read_values
-from bot.convening.summary import summarise
+from bot.convening.views import (
+    FOLLOW_UP_CALLBACK,
+    FollowUpOf,
+    concerns_from,
+    convene_modal,
+    read_values,
+)
 from bot.database import read_scope, session_scope
 from bot.partnership.models import Person
 from bot.runtime import Runtime
@@ -82,9 +85,9 @@ CONVENOR_OR_CHAIR = part(Part.CONVENOR, Part.CHAIR)
 CASE_REFUSED = "Only the convenor or the chair of the discussion can do that."
 # A follow-up is convened by a convenor who has a part in the discussion it follows.
 MAY_FOLLOW_UP = Policy(
-    lambda m, r: may_convene(m)
-    and r is not None
-    and bool(r.parts & {Part.CONVENOR, Part.CHAIR, Part.INVOLVED}),
+    lambda m, r: (
+        may_convene(m) and r is not None and bool(r.parts & {Part.CONVENOR, Part.CHAIR, Part.INVOLVED})
+    ),
     "a convenor involved in the discussion",
 )
 FOLLOW_UP_REFUSED = "Only a convenor involved in {argument} can convene its follow-up."
@@ -155,7 +158,6 @@ RULES = (
         field="reason",
     ),
 )
-_ = MEMBER  # the Home tab's case pages are ruled by the Home tab's own listeners
 
 
 def _case(session: Session, meeting: Meeting) -> Case | None:
@@ -184,7 +186,9 @@ def open_follow_up_form(
     kind = follow_up_type(partnership, earlier.meeting_type)
     meeting_type = partnership.meeting_type(kind)
     deadlines = {
-        code: deadline_for(partnership, runtime.statutory_calendar, urgency=code, referred_at=now, meeting_type=kind)
+        code: deadline_for(
+            partnership, runtime.statutory_calendar, urgency=code, referred_at=now, meeting_type=kind
+        )
         for code in meeting_type.urgencies.offered()
     }
     after = now
@@ -203,7 +207,8 @@ def open_follow_up_form(
         anchor = "No section 47 enquiries are under way."
     else:
         anchor = (
-            f"ICPC by {icpc.due_on:%a %d %b %Y}, anchored to {icpc.anchored_to}: a follow-up never restarts it."
+            f"ICPC by {icpc.due_on:%a %d %b %Y}, anchored to {icpc.anchored_to}: "
+            "a follow-up never restarts it."
             if icpc.state == "pending"
             else f"The ICPC is {icpc.state.replace('_', ' ')}."
         )
@@ -363,7 +368,9 @@ def register(app: App, runtime: Runtime) -> None:
                         now=now,
                     )
                     if result.created:
-                        convening_effects.announce_convened(session, result.meeting, result.unreachable, runtime, now)
+                        convening_effects.announce_convened(
+                            session, result.meeting, result.unreachable, runtime, now
+                        )
             except IntegrityError:
                 log.info("a duplicate follow-up submission lost the race; the first is kept")
             runtime.kick_delivery()
@@ -404,7 +411,8 @@ def register(app: App, runtime: Runtime) -> None:
             return
         enquiry, reference = found
         client.views_open(
-            trigger_id=access.requested.trigger_id, view=icpc_modal(access.meeting.id or 0, reference, enquiry)
+            trigger_id=access.requested.trigger_id,
+            view=icpc_modal(access.meeting.id or 0, reference, enquiry),
         )
 
     def _open_outcome(body: dict[str, Any], client: WebClient, access: Access) -> None:
@@ -414,11 +422,14 @@ def register(app: App, runtime: Runtime) -> None:
             return
         enquiry, reference = found
         client.views_open(
-            trigger_id=access.requested.trigger_id, view=outcome_modal(access.meeting.id or 0, reference, enquiry)
+            trigger_id=access.requested.trigger_id,
+            view=outcome_modal(access.meeting.id or 0, reference, enquiry),
         )
 
     def _open_close(body: dict[str, Any], client: WebClient, access: Access) -> None:
-        refusal = open_close_form(runtime, client, meeting=access.meeting, trigger_id=access.requested.trigger_id)
+        refusal = open_close_form(
+            runtime, client, meeting=access.meeting, trigger_id=access.requested.trigger_id
+        )
         if refusal:
             tell(body, client, refusal)
 
@@ -456,7 +467,9 @@ def register(app: App, runtime: Runtime) -> None:
         enquiry_id = int(json.loads(view["private_metadata"]).get("enquiry_id") or 0)
         now = runtime.clock.now()
         if values.get("icpc") not in ("held", "not_required"):
-            ack(response_action="errors", errors={"icpc": "Say whether the ICPC was held or is not required."})
+            ack(
+                response_action="errors", errors={"icpc": "Say whether the ICPC was held or is not required."}
+            )
             return
         with read_scope(runtime.engine) as session:
             named = bool(reason) and mentions_child_of_case(session, access.meeting.case_id, reason)
@@ -512,7 +525,9 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
 
     @app.view(CLOSE_CALLBACK)
-    def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, access: Access) -> None:
+    def close_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, access: Access
+    ) -> None:
         values = read_values(view["state"])
         request = CloseRequest(
             outcome=values.get("outcome") or "",
@@ -566,8 +581,6 @@ def register(app: App, runtime: Runtime) -> None:
         from dataclasses import replace
 
         return replace(request, referred_at=now)
-
-    _ = summarise  # the status message is re-rendered by the courier
 
 
 def _same_case(session: Session, enquiry_id: int, meeting: Meeting) -> None:
