@@ -252,7 +252,9 @@ def test_an_amendment_makes_a_new_version_and_keeps_the_old(bot) -> None:
         bot,
         meeting,
         dissent=StateValue.radio_buttons("yes"),
-        dissent_detail=StateValue.text("Health disagreed with the threshold; escalated to the head of service."),
+        dissent_detail=StateValue.text(
+            "Health disagreed with the threshold; escalated to the head of service."
+        ),
     )
     minutes = [d for d in _documents(bot) if d.kind == "minutes"]
     assert [(d.version, d.state) for d in minutes] == [(1, "approved"), (2, "draft")]

@@ -45,6 +45,7 @@ OPEN_CLOSE = "case_close_open"
 REVIEW_FOLLOW_UP = "review_follow_up"
 REVIEW_NOT_NEEDED = "review_not_needed_open"
 HOME_CASES_PAGE = "home_cases_page"
+HOME_CASES_NEXT = "home_cases_next"
 
 
 def _day(value: date | None) -> str:
@@ -165,12 +166,9 @@ def timeline_blocks(
 
 
 def home_cases_blocks(rows: list[CaseRow], *, page: int, more: bool) -> list[Block]:
-    """The Home tab's page of open cases this person convenes or chairs, next dates first."""
-    blocks: list[Block] = [HeaderBlock(text="Your open cases")]
-    if not rows:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text="No open cases." if page == 0 else "No more cases."))
-        )
+    """The Home tab's page of open cases this person convenes or chairs, with each one's
+    next statutory dates: three blocks at most, whatever the page holds."""
+    lines = []
     for row in rows:
         parts = [f"*{row.case_reference}* · latest {row.latest_discussion or 'none'}"]
         if row.icpc_due_on and row.icpc_state == IcpcState.PENDING:
@@ -182,12 +180,17 @@ def home_cases_blocks(rows: list[CaseRow], *, page: int, more: bool) -> list[Blo
             parts.append(f"assessment by {_day(row.assessment_due_on)}")
         if row.review_on:
             parts.append(f"review {_day(row.review_on)}")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=" · ".join(parts))))
+        lines.append("• " + " · ".join(parts))
+    text = "\n".join(lines) or ("No open cases." if page == 0 else "No more cases.")
+    blocks: list[Block] = [
+        HeaderBlock(text="Your open cases"),
+        SectionBlock(text=MarkdownTextObject(text=text[:2900])),
+    ]
     nav = []
     if page > 0:
         nav.append(ButtonElement(text="Previous", action_id=HOME_CASES_PAGE, value=str(page - 1)))
     if more:
-        nav.append(ButtonElement(text="Next", action_id=f"{HOME_CASES_PAGE}_next", value=str(page + 1)))
+        nav.append(ButtonElement(text="Next", action_id=HOME_CASES_NEXT, value=str(page + 1)))
     if nav:
         blocks.append(ActionsBlock(block_id="home_cases_pages", elements=nav))
     return blocks
