@@ -95,7 +95,9 @@ def test_demo_plays_the_scenario_offline() -> None:
     assert "You act for *Birmingham Children's Social Care* as a convenor" in out
     assert "stored as SD-2026-0001, deadline Wed 11 Nov 17:00" in out
     assert "private channel #sd-2026-0001 created" in out
-    assert "submitted for Saturday -> inline error: That is a Saturday. Only an emergency duty convenor" in out
+    assert (
+        "submitted for Saturday -> inline error: That is a Saturday. Only an emergency duty convenor" in out
+    )
     assert "Health tries to answer for Force CID -> refused" in out
     assert "*West Midlands Police - Force CID*: no answer yet · escalated to duty" in out
     assert ":bust_in_silhouette: *Locate (missing children team)*: sending a delegate" in out

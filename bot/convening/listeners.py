@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -30,6 +30,7 @@ from bot.access import (
 )
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
 from bot.convening import effects
+from bot.convening.hours import EMERGENCY_DUTY_CONVENOR, out_of_hours_because
 from bot.convening.models import InvitationState, Meeting
 from bot.convening.service import (
     CONVENING_ROLES,
@@ -386,13 +387,17 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with session_scope(runtime.engine) as session:
                 meeting = _locked_meeting(session, access)
-                errors = _start_errors(start, reason, meeting, now)
+                errors = _start_errors(start, reason, meeting, now, access.member)
                 if reason and mentions_child_of_case(session, meeting.case_id, reason):
                     errors["reason"] = NAME_IN_SLACK_TEXT
                 if errors:
                     ack(response_action="errors", errors=errors)
                     return
                 assert start is not None
+                why = out_of_hours_because(
+                    runtime.calendar, start, start + timedelta(minutes=meeting.duration_minutes)
+                )
+                meeting.out_of_hours, meeting.out_of_hours_reason = bool(why), reason if why else ""
                 if reschedule(
                     session,
                     meeting,
@@ -409,15 +414,23 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         runtime.kick_delivery()
 
-    def _start_errors(start: datetime | None, reason: str, meeting: Meeting, now: datetime) -> dict[str, str]:
+    def _start_errors(
+        start: datetime | None, reason: str, meeting: Meeting, now: datetime, member: Member | None
+    ) -> dict[str, str]:
         calendar = runtime.calendar
         if start is None:
             return {"start": "Choose the new date and time."}
         if start < now:
             return {"start": "That time has passed."}
-        if not calendar.is_working_time(start):
+        why = out_of_hours_because(calendar, start, start + timedelta(minutes=meeting.duration_minutes))
+        if why and not (member is not None and member.has_role(EMERGENCY_DUTY_CONVENOR)):
             hours = runtime.partnership.working_hours
-            return {"start": f"Choose a working day, {hours.start:%H:%M} to {hours.end:%H:%M}."}
+            return {
+                "start": f"That is {why}. Only an emergency duty convenor can move a discussion out of "
+                f"hours; choose a working day, {hours.start:%H:%M} to {hours.end:%H:%M}."
+            }
+        if why and not reason:
+            return {"reason": f"That is {why}: say why it cannot wait for working hours."}
         if meeting.deadline and start > meeting.deadline and not reason:
             return {"reason": "That is after the deadline: record why it cannot be sooner."}
         return {}
