@@ -83,10 +83,21 @@ def _click(bot, user: str, action_id: str, value: str) -> None:
 
 
 def _opened(bot, title: str) -> dict:
-    calls = bot.local_slack.wait_for(
-        lambda calls: any(c.method == "views.open" and title in json.dumps(c.args) for c in calls)
-    )
-    return [c for c in calls if c.method == "views.open" and title in json.dumps(c.args)][-1].response["view"]
+    """The next form with this title (one opened before is not taken again)."""
+    seen = bot.__dict__.setdefault("_views_taken", set())
+
+    def fresh(calls):
+        return [
+            c
+            for c in calls
+            if c.method == "views.open"
+            and title in json.dumps(c.args)
+            and c.response["view"]["id"] not in seen
+        ]
+
+    call = fresh(bot.local_slack.wait_for(fresh))[-1]
+    seen.add(call.response["view"]["id"])
+    return call.response["view"]
 
 
 # --------------------------------------------------------------------- convening
@@ -426,3 +437,46 @@ def test_the_home_tab_lists_your_open_cases_a_page_at_a_time(bot) -> None:
     bot.slack.event({"type": "app_home_opened", "user": HEALTH, "tab": "home"})
     settle(bot)
     assert "Your open cases" not in json.dumps(bot.local_slack.home_view(HEALTH))
+
+
+def test_only_an_emergency_duty_convenor_moves_a_discussion_out_of_hours(bot) -> None:
+    meeting = convene(bot)
+    bot.slack.block_actions(
+        SOCIAL_WORKER, [{"action_id": "open_reschedule", "value": str(meeting.id), "type": "button"}]
+    )
+    view = _opened(bot, "Reschedule")
+    saturday = {"start": {"value": StateValue.datetimepicker(at(2026, 11, 14, 10, 0))}}
+    refused = bot.slack.view_submission(
+        SOCIAL_WORKER, view, values={**saturday, "reason": {"value": StateValue.text(None)}}
+    ).json()
+    assert "Only an emergency duty convenor can move a discussion out of hours" in refused["errors"]["start"]
+    # The emergency duty convenor's own out-of-hours discussion moves to another night, with the reason.
+    bot.clock.set(datetime(2026, 11, 14, 21, 0, tzinfo=UTC))
+    view = open_form(bot, user_id=EDT)
+    submit(
+        bot,
+        view,
+        user_id=EDT,
+        start=StateValue.datetimepicker(at(2026, 11, 14, 22, 0)),
+        chair=StateValue.static_select(OTHER_CHAIR),
+        out_of_hours_reason=StateValue.text("Police protection used tonight."),
+    )
+    settle(bot)
+    edt_meeting = _meetings(bot)[-1]
+    bot.slack.block_actions(
+        EDT, [{"action_id": "open_reschedule", "value": str(edt_meeting.id), "type": "button"}]
+    )
+    view = _opened(bot, "Reschedule")
+    sunday = {"start": {"value": StateValue.datetimepicker(at(2026, 11, 15, 9, 0))}}
+    no_reason = bot.slack.view_submission(
+        EDT, view, values={**sunday, "reason": {"value": StateValue.text(None)}}
+    ).json()
+    assert "cannot wait for working hours" in no_reason["errors"]["reason"]
+    moved = bot.slack.view_submission(
+        EDT,
+        view,
+        values={**sunday, "reason": {"value": StateValue.text("The police could not attend tonight.")}},
+    )
+    assert moved.body in ("", "{}"), moved.body
+    stored = _meetings(bot)[-1]
+    assert stored.out_of_hours and stored.out_of_hours_reason == "The police could not attend tonight."
