@@ -8,7 +8,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.composition import build_runtime, calendar_for
+from bot.composition import build_runtime, calendar_for, statutory_calendar_for
 from bot.defaults import default_schedules_dir, default_templates_dir
 from bot.runtime import Runtime
 from bot.schedules import ScheduleError, check_schedules
@@ -16,7 +16,14 @@ from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_runtime", "calendar_for", "check_everything", "run_sweeps", "serve"]
+__all__ = [
+    "build_runtime",
+    "calendar_for",
+    "check_everything",
+    "run_sweeps",
+    "serve",
+    "statutory_calendar_for",
+]
 
 REQUIRED_TEMPLATES = ("messages/strategy_help.md.j2", "messages/error.md.j2")
 

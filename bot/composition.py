@@ -18,18 +18,25 @@ from bot.runtime import Runtime
 from bot.schedules import Partnership, load_partnership
 from bot.settings import Settings
 from bot.slack.client import make_web_client
-from bot.working_days import WorkingCalendar
+from bot.working_days import ServiceCalendar, StatutoryCalendar
 
 
-def calendar_for(partnership: Partnership, timezone: str) -> WorkingCalendar:
-    """The partnership's working calendar: its hours and closures, England's bank holidays."""
+def calendar_for(partnership: Partnership, timezone: str) -> ServiceCalendar:
+    """The partnership's service calendar, for chasing and reminders: its hours and closure
+    days, and England and Wales bank holidays."""
     hours = partnership.working_hours
-    return WorkingCalendar(
+    return ServiceCalendar(
         timezone=timezone,
         day_starts=hours.start,
         day_ends=hours.end,
         closures=hours.closures,
     )
+
+
+def statutory_calendar_for(partnership: Partnership, timezone: str) -> StatutoryCalendar:
+    """The statutory calendar: weekends and England and Wales bank holidays only, whatever
+    closure days the partnership keeps; its working day ends when the partnership's does."""
+    return StatutoryCalendar(timezone=timezone, day_ends=partnership.working_hours.end)
 
 
 def install_delivery(runtime: Runtime) -> None:
@@ -72,6 +79,7 @@ def build_runtime(
         client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
         partnership=partnership,
         calendar=calendar_for(partnership, settings.timezone),
+        statutory_calendar=statutory_calendar_for(partnership, settings.timezone),
         delivery_workers=settings.delivery_threads,
     )
     install_delivery(runtime)

@@ -317,11 +317,27 @@ CHAIR = "U0CSC004"
 OUTPUT_DIR = Path("demo-output")
 
 
+_SHOWN: dict[int, set[str]] = {}  # per bot: the views already taken, so a form opened again is waited for
+
+
 def _opened(bot: OfflineBot, title: str) -> dict[str, Any]:
-    calls = bot.local_slack.wait_for(
-        lambda calls: any(c.method == "views.open" and c.ok and title in json.dumps(c.args) for c in calls)
-    )
-    return [c for c in calls if c.method == "views.open" and title in json.dumps(c.args)][-1].response["view"]
+    """The next form with this title the bot opened (not one taken before: the same form
+    opened again for another discussion arrives after the request that asks for it)."""
+    shown = _SHOWN.setdefault(id(bot), set())
+
+    def fresh(calls: list[Any]) -> list[Any]:
+        return [
+            c
+            for c in calls
+            if c.method == "views.open"
+            and c.ok
+            and title in json.dumps(c.args)
+            and c.response["view"]["id"] not in shown
+        ]
+
+    call = fresh(bot.local_slack.wait_for(fresh))[-1]
+    shown.add(call.response["view"]["id"])
+    return call.response["view"]
 
 
 def _choice(value: str) -> dict[str, Any]:
@@ -357,30 +373,126 @@ def step_record(bot: OfflineBot) -> None:
         _say(done["view"]["blocks"][0]["text"]["text"].splitlines()[-1])
     bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR)
     view = _opened(bot, "Record discussion")
-    prefilled = [b for b in view["blocks"] if b.get("block_id", "").startswith("attendance:")]
-    values: dict[str, dict[str, Any]] = {
-        b["block_id"]: {"value": _choice(b["element"].get("initial_option", {}).get("value", "present"))}
-        for b in prefilled
-    }
-    typed = {
-        "child_voice": "He says he owes money and is scared.",
-        "harm": "Criminal exploitation: carrying drugs out of area.",
-        "likelihood": "High: three missing episodes in a month.",
-        "section_47_reason": "Reasonable cause to suspect significant harm.",
-        "enquiry_lead": "Children's social care with Force CID",
-        "immediate_safety": "Safety plan agreed with mother; missing protocol in place.",
-        "sharing_with_family": "Mother told today; police intelligence withheld.",
-        "next_steps": "ICPC to be arranged.",
-    }
-    values.update({block: {"value": _typed(text)} for block, text in typed.items()})
-    values["section_47"] = {"value": {"type": "radio_buttons", "selected_option": {"value": "start"}}}
-    values["enquiry_type"] = {"value": {"type": "radio_buttons", "selected_option": {"value": "joint"}}}
-    values["icpc"] = {"value": {"type": "radio_buttons", "selected_option": {"value": "needed"}}}
-    values["review_date"] = {"value": {"type": "datepicker", "selected_date": "2026-11-24"}}
-    bot.slack.view_submission(CHAIR, view, values=values)
-    bot.settle()
-    _say(f"recorded by the chair: attendance from the answers, {len(typed)} decisions and notes")
+    step_two = _record_when_and_who(
+        bot,
+        CHAIR,
+        view,
+        quorum_reason="Health sent a written update: the named nurse was in clinic. Read out in full.",
+    )
+    decided = _record_decisions(
+        bot,
+        CHAIR,
+        step_two,
+        child_voice="He says he owes money and is scared.",
+        harm="Criminal exploitation: carrying drugs out of area.",
+        likelihood="High: three missing episodes in a month.",
+        next_steps="ICPC to be arranged.",
+        review="2026-12-03",
+    )
+    _say(
+        "step 1, when and who: the pre-filled times and answers; health took part by written "
+        "update only, so the reason and the chair's decision to go ahead are recorded"
+    )
+    _say(f"step 2, what was decided -> {'accepted; the form closes' if 'clear' in decided else decided}")
+    _say(f"recorded by the chair: {len(DECISIONS)} decisions answered explicitly, the review on Thu 03 Dec")
     _say("draft minutes v1 sent to the chair privately; the action log circulated to the channel")
+    _say(_status_line(bot, meeting.id or 0, "ICPC"))
+
+
+DECISIONS = {
+    "section_47": ("start", "Reasonable cause to suspect significant harm."),
+    "enquiry_type": ("joint", "Children's social care with Force CID"),
+    "criminal_investigation": ("yes", "CID to open an investigation this week."),
+    "medical_assessment": ("no", "No injuries reported."),
+    "legal_action": ("no", "Not at this stage: the safety plan is working."),
+    "immediate_safety": ("", "Safety plan agreed with mother; missing protocol in place."),
+    "sharing_with_family": ("yes", "Mother told today; police intelligence withheld."),
+    "icpc": ("needed", ""),
+    "dissent": ("no", ""),
+}
+
+
+def _radio(value: str) -> dict[str, Any]:
+    return {"type": "radio_buttons", "selected_option": {"value": value} if value else None}
+
+
+def _record_when_and_who(
+    bot: OfflineBot, user: str, view: dict[str, Any], *, everyone: str = "", **typed: str
+) -> dict[str, Any]:
+    """Step 1 as the form was pre-filled (times and answers; or `everyone` present), plus
+    anything typed; returns the pushed step 2."""
+    values: dict[str, dict[str, Any]] = {}
+    for block in view["blocks"]:
+        block_id, element = block.get("block_id", ""), block.get("element", {})
+        if block_id.startswith("attendance:"):
+            answer = everyone or element.get("initial_option", {}).get("value", "present")
+            values[block_id] = {"value": _choice(answer)}
+        elif element.get("type") == "datetimepicker":
+            values[block_id] = {
+                "value": {"type": "datetimepicker", "selected_date_time": element["initial_date_time"]}
+            }
+    values["out_of_hours_reason"] = {"value": _typed(typed.get("out_of_hours_reason"))}
+    values["quorum_reason"] = {"value": _typed(typed.get("quorum_reason"))}
+    proceed = [{"value": "yes"}] if typed.get("quorum_reason") else []
+    values["quorum_proceed"] = {"value": {"type": "checkboxes", "selected_options": proceed}}
+    for block_id, status in typed.items():
+        if block_id.startswith("attendance:"):
+            values[block_id] = {"value": _choice(status)}
+    for block_id in ("actual_start", "actual_end"):
+        if block_id in typed:
+            values[block_id] = {
+                "value": {"type": "datetimepicker", "selected_date_time": int(typed[block_id])}
+            }
+    body = bot.slack.view_submission(user, view, values=values).json()
+    if body.get("response_action") != "push":
+        raise RuntimeError(f"step 1 of the record form was refused: {body}")
+    return {**body["view"], "id": f"{view['id']}-2"}
+
+
+def _record_decisions(
+    bot: OfflineBot,
+    user: str,
+    view: dict[str, Any],
+    *,
+    review: str,
+    section_47: str = "start",
+    **narrative: str,
+) -> str:
+    """Step 2: every decision answered; returns what Slack was told."""
+    values: dict[str, dict[str, Any]] = {
+        "threshold_level": {"value": _choice("complex_significant")},
+        "review_date": {"value": {"type": "datepicker", "selected_date": review}},
+    }
+    for topic, (answer, detail) in {
+        **DECISIONS,
+        "section_47": (section_47, DECISIONS["section_47"][1]),
+    }.items():
+        if answer:
+            values[topic] = {"value": _radio(answer)}
+        values[f"{topic}_detail"] = {"value": _typed(detail or None)}
+    values.update({key: {"value": _typed(text)} for key, text in narrative.items()})
+    response = bot.slack.view_submission(user, view, values=values)
+    bot.settle()
+    if "clear" not in response.body:
+        raise RuntimeError(f"step 2 of the record form was refused: {response.body}")
+    return response.body
+
+
+def _status_line(bot: OfflineBot, meeting_id: int, starts: str) -> str:
+    """One line of a discussion's live status message, as it now reads."""
+    with Session(bot.runtime.engine) as session:
+        meeting = session.get(Meeting, meeting_id)
+    message = (
+        next(
+            m
+            for m in bot.local_slack.messages(meeting.channel_id or "")
+            if m.get("ts") == meeting.status_message_ts
+        )
+        if meeting
+        else {}
+    )
+    lines = blocks_as_text(message.get("blocks", [])).splitlines()
+    return next((line for line in lines if line.startswith(f"*{starts}")), "")
 
 
 def step_approve(bot: OfflineBot) -> None:
@@ -742,6 +854,187 @@ def step_panel_carry_forward(bot: OfflineBot) -> None:
         _say(textwrap.indent(network["text"]["text"], "  | "))
 
 
+# ------------------------------------------------------------------------ the life of a case
+
+EDT = "U0CSC007"
+OTHER_CHAIR = "U0CSC005"
+
+
+def _ephemeral_text(bot: OfflineBot, user: str, text: str) -> str:
+    return blocks_as_text(bot.slack.command("/strategy", text, user_id=user).json().get("blocks", []))
+
+
+def _follow_up_values(start: datetime) -> dict[str, dict[str, Any]]:
+    return {
+        "reason": {"value": _typed("Review of progress, and a new missing episode at the weekend.")},
+        "concerns": {"value": {"type": "checkboxes", "selected_options": [{"value": "county_lines"}]}},
+        "right_help_right_time_level": {"value": _choice("complex_significant")},
+        "urgency": {"value": _choice("standard")},
+        "start": {"value": {"type": "datetimepicker", "selected_date_time": int(start.timestamp())}},
+        "held_already": {"value": {"type": "checkboxes", "selected_options": []}},
+        "late_reason": {"value": _typed(None)},
+        "out_of_hours_reason": {"value": _typed(None)},
+        "format": {"value": _radio("call")},
+        "chair": {"value": _choice(CHAIR)},
+        "extra_agencies": {"value": {"type": "multi_static_select", "selected_options": []}},
+        "extra_people": {"value": {"type": "multi_users_select", "selected_users": []}},
+    }
+
+
+def step_review_follow_up(bot: OfflineBot) -> None:
+    """On the review day the convenor is asked to convene the follow-up; it keeps the ICPC
+    anchored to the discussion that started section 47 enquiries."""
+    from bot.cases.jobs import sweep_reviews
+
+    first = _meeting(bot)
+    bot.clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    taken = sweep_reviews(bot.runtime)
+    bot.settle()
+    review = [
+        c for c in bot.local_slack.calls_to("chat.postMessage") if "review_follow_up" in json.dumps(c.args)
+    ]
+    _say(f"Thu 03 Dec 09:00: the review sweep takes {taken} step; <@{review[-1].args['channel']}> is asked:")
+    _say(textwrap.indent(blocks_as_text(review[-1].args["blocks"]), "  | "))
+    bot.slack.block_actions(SOCIAL_WORKER, [{"action_id": "review_follow_up", "value": str(first.id)}])
+    form = _opened(bot, "Follow-up discussion")
+    context = blocks_as_text([b for b in form["blocks"] if b["type"] == "context"][:1])
+    _say(f"[Convene the follow-up] -> the form, pre-filled: {context.splitlines()[-1]}")
+    response = bot.slack.view_submission(
+        SOCIAL_WORKER, form, values=_follow_up_values(datetime(2026, 12, 4, 10, 0, tzinfo=UTC))
+    )
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        follow = session.exec(select(Meeting).where(Meeting.follows_meeting_id == first.id)).one()
+    kind = bot.runtime.partnership.meeting_type(follow.meeting_type).name
+    _say(f"submitted -> HTTP {response.status}; {follow.reference}: {kind}, following {first.reference}")
+    bot.clock.set(datetime(2026, 12, 4, 11, 0, tzinfo=UTC))
+    bot.slack.command("/strategy", f"record {follow.reference}", user_id=CHAIR)
+    view = _opened(bot, "Record discussion")
+    step_two = _record_when_and_who(bot, CHAIR, view, everyone="present")
+    offered = next(b for b in step_two["blocks"] if b.get("block_id") == "section_47")
+    _say("recording it, section 47 offers: " + offered["element"]["options"][0]["text"]["text"])
+    _record_decisions(bot, CHAIR, step_two, section_47="continue", review="2026-12-17")
+    _say(_status_line(bot, follow.id or 0, "ICPC"))
+
+
+def step_out_of_hours(bot: OfflineBot) -> None:
+    """Saturday night: the Emergency Duty Team convenes and records a discussion."""
+    bot.clock.set(datetime(2026, 12, 5, 21, 30, tzinfo=UTC))
+    values = strategy_form_values(
+        case_reference=_typed("CS-7654321"),
+        child_name=_typed("Amara Test-Child"),
+        child_date_of_birth={"type": "datepicker", "selected_date": None},
+        referred_at={"type": "datetimepicker", "selected_date_time": int(bot.clock.now().timestamp())},
+        urgency=_choice("immediate"),
+        start={
+            "type": "datetimepicker",
+            "selected_date_time": int(datetime(2026, 12, 5, 22, 0, tzinfo=UTC).timestamp()),
+        },
+        chair=_choice(OTHER_CHAIR),
+        concerns={"type": "checkboxes", "selected_options": [{"value": "criminal_exploitation"}]},
+    )
+    view = open_strategy_form(bot, SOCIAL_WORKER, "CS-7654321")
+    refused = bot.slack.view_submission(SOCIAL_WORKER, view, values=values).json()
+    _say(f"Sat 05 Dec 21:30, the social worker tries -> inline error: {refused['errors']['start']}")
+    view = open_strategy_form(bot, EDT, "CS-7654321")
+    reason = "Found at an address linked to the county line tonight; police protection used."
+    values["out_of_hours_reason"] = {"value": _typed(reason)}
+    response = bot.slack.view_submission(EDT, view, values=values)
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        meeting = session.exec(select(Meeting).order_by(Meeting.id.desc())).first()  # type: ignore[union-attr]
+        chased = min(
+            i.next_chase_at
+            for i in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id))
+            if i.next_chase_at
+        )
+    line = _status_line(bot, meeting.id or 0, "Out of hours")
+    _say(f"the emergency duty convenor -> HTTP {response.status}; {meeting.reference}: {line}")
+    first_chase = bot.runtime.calendar.local(chased)
+    _say(f"invitations go now; chasing keeps to the service calendar: first at {first_chase:%a %d %b %H:%M}")
+    bot.clock.set(datetime(2026, 12, 5, 23, 15, tzinfo=UTC))
+    bot.slack.command("/strategy", f"record {meeting.reference}", user_id=EDT)
+    view = _opened(bot, "Record discussion")
+    step_two = _record_when_and_who(
+        bot,
+        EDT,
+        view,
+        everyone="present",
+        **{"attendance:health": "apologies", "attendance:education": "did_not_respond"},
+        actual_start=str(int(datetime(2026, 12, 5, 22, 5, tzinfo=UTC).timestamp())),
+        actual_end=str(int(datetime(2026, 12, 5, 22, 50, tzinfo=UTC).timestamp())),
+        out_of_hours_reason=reason,
+        quorum_reason="Out of hours: the named nurse could not be reached; the on-call paediatrician "
+        "advised by phone.",
+    )
+    _record_decisions(bot, EDT, step_two, review="2026-12-08")
+    _say(
+        "recorded by the emergency duty convenor at 23:15, as held 22:05-22:50 "
+        "(health absent: the chair went ahead)"
+    )
+    _say(_status_line(bot, meeting.id or 0, "ICPC"))
+
+
+def step_close_case(bot: OfflineBot) -> None:
+    """The ICPC and the assessment are recorded on the case's timeline, and the case closes:
+    refused while an action is open, then with the action handed on."""
+    first = _meeting(bot)
+    bot.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    timeline = _ephemeral_text(bot, SOCIAL_WORKER, first.reference)
+    start = timeline.index("*Case CS-1234567: timeline*")
+    _say("/strategy SD-2026-0001, the case's timeline:")
+    _say(textwrap.indent("\n".join(timeline[start:].splitlines()[:9]), "  | "))
+    bot.slack.block_actions(SOCIAL_WORKER, [{"action_id": "case_icpc_open", "value": str(first.id)}])
+    icpc = _opened(bot, "Record the ICPC")
+    bot.slack.view_submission(
+        SOCIAL_WORKER,
+        icpc,
+        values={
+            "icpc": {"value": _radio("held")},
+            "held_on": {"value": {"type": "datepicker", "selected_date": "2026-12-01"}},
+            "not_required_reason": {"value": _typed(None)},
+        },
+    )
+    bot.slack.block_actions(SOCIAL_WORKER, [{"action_id": "case_outcome_open", "value": str(first.id)}])
+    outcome = _opened(bot, "Assessment outcome")
+    bot.slack.view_submission(
+        SOCIAL_WORKER,
+        outcome,
+        values={
+            "substantiated": {"value": _radio("substantiated")},
+            "outcome": {"value": _radio("child_protection_plan")},
+            "completed_on": {"value": {"type": "datepicker", "selected_date": "2026-12-01"}},
+        },
+    )
+    bot.settle()
+    _say(
+        "[Record the ICPC] held Tue 01 Dec; [Record the assessment outcome] substantiated, "
+        "child protection plan"
+    )
+    bot.slack.command("/strategy", f"close {first.reference}", user_id=SOCIAL_WORKER)
+    closing = _opened(bot, "Close the case")
+    values = {
+        "outcome": {"value": _choice("child_protection_plan")},
+        "reason": {
+            "value": _typed("A child protection plan was made at the ICPC; the core group takes it on.")
+        },
+        "hand_on": {"value": {"type": "checkboxes", "selected_options": []}},
+        "hand_on_note": {"value": _typed(None)},
+    }
+    refused = bot.slack.view_submission(SOCIAL_WORKER, closing, values=values).json()
+    _say(f"/strategy close SD-2026-0001 -> inline: {refused['errors']['hand_on']}")
+    values["hand_on"] = {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+    bot.slack.view_submission(SOCIAL_WORKER, closing, values=values)
+    bot.settle()
+    notice = next(
+        c.args["text"]
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("text", "").startswith("*OFFICIAL-SENSITIVE* · Case CS-1234567 is closed")
+    )
+    _say("ticked 'Hand on the open actions' -> closed; in the discussions' channels:")
+    _say(textwrap.indent(notice, "  | "))
+
+
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
@@ -776,6 +1069,9 @@ SCENARIO: list[tuple[str, Step]] = [
     ("Pre-panel updates, one per child or context", step_panel_updates),
     ("The panel sits: VOLT minutes with the network picture", step_panel_sits),
     ("Carried forward to the next sitting", step_panel_carry_forward),
+    ("The review day brings a follow-up discussion", step_review_follow_up),
+    ("Out of hours: the Emergency Duty Team", step_out_of_hours),
+    ("The ICPC, the assessment's outcome, and closing the case", step_close_case),
     ("Need to know", step_need_to_know),
 ]
 

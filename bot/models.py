@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from bot.actions.models import Action, ActionEvent, Chase
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry, AuditHead
-from bot.cases.models import Case
+from bot.cases.models import Case, CaseEpisode, Section47Enquiry
 from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Decision, Document
@@ -27,6 +27,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Case",
+    "CaseEpisode",
     "Chase",
     "Decision",
     "Document",
@@ -42,5 +43,6 @@ __all__ = [
     "PersonRole",
     "ReferenceCounter",
     "Referral",
+    "Section47Enquiry",
     "metadata",
 ]

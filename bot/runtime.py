@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from bot.schedules import Partnership
-    from bot.working_days import WorkingCalendar
+    from bot.working_days import ServiceCalendar, StatutoryCalendar
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,11 @@ class Runtime:
     clock: Clock
     client: WebClient
     partnership: Partnership
-    calendar: WorkingCalendar
+    # Chasing, reminders and when messages go out: working hours and closure days.
+    calendar: ServiceCalendar
+    # Every statutory date (urgency deadlines, ICPC, 45-day assessment, census): weekends
+    # and bank holidays only. Different types, so one is never passed for the other.
+    statutory_calendar: StatutoryCalendar
     courier: Courier = field(default_factory=Courier)
     delivery_workers: int = 8
     scheduler: BackgroundScheduler | None = None

@@ -44,11 +44,20 @@ def sweeps() -> tuple[Callable[[Runtime], int], ...]:
     opened now is chased and reminded in the same pass."""
     from bot.actions.jobs import send_digests, sweep_actions
     from bot.agency_updates.jobs import sweep_agency_updates
+    from bot.cases.jobs import sweep_reviews
     from bot.convening.jobs import sweep_invitations
     from bot.minutes.jobs import sweep_minutes
     from bot.panel.jobs import sweep_panels
 
-    return (sweep_panels, sweep_invitations, sweep_agency_updates, sweep_minutes, sweep_actions, send_digests)
+    return (
+        sweep_panels,
+        sweep_invitations,
+        sweep_agency_updates,
+        sweep_minutes,
+        sweep_reviews,
+        sweep_actions,
+        send_digests,
+    )
 
 
 def _sweep(runtime: Runtime, turn: datetime) -> None:

@@ -1,9 +1,17 @@
-"""Working days and working hours for a safeguarding partnership in England.
+"""Working days and working hours for a safeguarding partnership in England: two calendars.
 
-Statutory timescales (strategy discussion deadlines, the ICPC within 15 working days,
-the 45-working-day assessment) count Monday to Friday, leaving out England and Wales
-bank holidays and any extra closure days a partnership configures. The bot also only
-sends messages in working hours. Everything here works in the partnership's local
+* `StatutoryCalendar`: Monday to Friday, less England and Wales bank holidays (substitute
+  days included), and nothing else. Every statutory date is counted on it: a strategy
+  discussion's urgency deadline, the ICPC within 15 working days of the discussion that
+  started section 47 enquiries, the 45-working-day assessment, what the Children in Need
+  census counts. A partnership's closure days never move these.
+* `ServiceCalendar`: the same days less the partnership's own closure days (e.g. between
+  Christmas and New Year), with its working hours. For chasing, reminders and when the
+  bot's messages go out only.
+
+The two are different types on purpose: code that computes a statutory date asks for a
+`StatutoryCalendar` (and refuses anything else at run time, `require_statutory`), and a
+`StatutoryCalendar` has no working hours to chase in. Everything here works in the partnership's local
 zone (Europe/London by default) so that the March and October clock changes are
 handled, while the rest of the app stores aware UTC datetimes: every datetime
 returned is aware UTC unless a method says otherwise.
@@ -34,7 +42,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-__all__ = ["WorkingCalendar", "bank_holidays_for_year"]
+__all__ = [
+    "ServiceCalendar",
+    "StatutoryCalendar",
+    "WorkingCalendar",
+    "bank_holidays_for_year",
+    "require_statutory",
+]
 
 _WEEKDAYS_PER_WEEK = 5
 _MINUTES_PER_DAY = 24 * 60
@@ -393,3 +407,88 @@ class WorkingCalendar:
             self._grids.clear()
         self._grids[key] = found = tuple(sorted(starts))
         return found
+
+
+class ServiceCalendar(WorkingCalendar):
+    """The partnership's service calendar: its working hours, England and Wales bank
+    holidays and its own closure days. For chasing, reminders and when messages go out;
+    never for a statutory date (see `StatutoryCalendar`)."""
+
+    def __repr__(self) -> str:
+        return "Service" + super().__repr__()
+
+
+class StatutoryCalendar:
+    """Working days as statutory guidance counts them: Monday to Friday, less England and
+    Wales bank holidays (substitute days included), and nothing else.
+
+    Deliberately not a `WorkingCalendar`: it takes no closure days, has no working hours to
+    chase in, and cannot be handed to code that chases, nor a `ServiceCalendar` to code that
+    computes a statutory date. `day_ends` is only for deadlines that run to the end of a
+    working day (a strategy discussion's urgency)."""
+
+    def __init__(self, timezone: str = "Europe/London", day_ends: time = time(17, 0)) -> None:
+        if not isinstance(day_ends, time) or day_ends == time(0, 0):
+            raise ValueError("day_ends must be a local wall time after midnight")
+        self._days = WorkingCalendar(timezone, day_starts=time(0, 0), day_ends=day_ends)
+
+    def __repr__(self) -> str:
+        return f"StatutoryCalendar(timezone={str(self._days.timezone)!r}, day_ends={self._days.day_ends!r})"
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The zone a moment's local date is taken in."""
+        return self._days.timezone
+
+    @property
+    def day_ends(self) -> time:
+        """Local wall time a working day ends, for end-of-working-day deadlines."""
+        return self._days.day_ends
+
+    def local(self, moment: datetime) -> datetime:
+        """``moment`` in the calendar's zone (aware, local)."""
+        return self._days.local(moment)
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar date of ``moment`` where the partnership is."""
+        return self._days.local(moment).date()
+
+    def bank_holiday_name(self, day: date) -> str | None:
+        """The bank holiday on ``day``, if any."""
+        return self._days.bank_holiday_name(day)
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday and not a bank holiday (closures do not count)."""
+        return self._days.is_working_day(day)
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after ``day``."""
+        return self._days.next_working_day(day)
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """The nth working day after ``day``, as `WorkingCalendar.add_working_days` counts:
+        the ICPC target is ``add_working_days(section_47_start, 15)``."""
+        return self._days.add_working_days(day, n)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days ``d`` with ``start < d <= end`` (negative if reversed)."""
+        return self._days.working_days_between(start, end)
+
+    def end_of_day(self, day: date) -> datetime:
+        """When the working day ends on ``day`` (UTC)."""
+        return self._days.end_of_day(day)
+
+    def end_of_working_day_after(self, moment: datetime, n: int) -> datetime:
+        """The end of the working day ``n`` working days after ``moment``'s local day (0:
+        today's end if it is a working day not yet over, else the next working day's)."""
+        return self._days.end_of_working_day_after(moment, n)
+
+
+def require_statutory(calendar: object) -> StatutoryCalendar:
+    """The calendar, if it is the statutory one; a TypeError otherwise, so a statutory date
+    can never be counted with a partnership's closure days."""
+    if not isinstance(calendar, StatutoryCalendar):
+        raise TypeError(
+            f"statutory dates are counted on a StatutoryCalendar, not a {type(calendar).__name__}"
+        )
+    return calendar

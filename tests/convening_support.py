@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.convening.models import Invitation, InvitationMessage, Meeting
+from bot.local_slack.signed_client import StateValue
 from bot.offline import SAMPLE_CHAIR, SAMPLE_CHILD_NAME, OfflineBot, open_strategy_form, strategy_form_values
 from bot.partnership.models import Agency
 
@@ -38,7 +39,18 @@ def open_form(bot: OfflineBot, user_id: str = SOCIAL_WORKER, text: str = "CS-123
     return open_strategy_form(bot, user_id, text)
 
 
+def prefilled(view: dict[str, Any], block_id: str) -> Any:
+    """The value a form was opened with for one input (as a person leaving it would send it)."""
+    block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+    element = block["element"]
+    return element.get("initial_date_time") or element.get("initial_date") or element.get("initial_value")
+
+
 def submit(bot: OfflineBot, view: dict[str, Any], user_id: str = SOCIAL_WORKER, **overrides: Any):
+    """Send the form with the sample values; the referral time is left as the form offered
+    it (the moment it was opened), unless a test gives one."""
+    if "referred_at" not in overrides and any(b.get("block_id") == "referred_at" for b in view["blocks"]):
+        overrides["referred_at"] = StateValue.datetimepicker(prefilled(view, "referred_at"))
     return bot.slack.view_submission(user_id, view, values=form_values(**overrides))
 
 

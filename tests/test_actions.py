@@ -37,9 +37,14 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def _add_action(bot, meeting, owner=POLICE_PPU, priority="normal") -> Action:
+    # Wait for this command's form, not one an earlier call opened (the form opens after the ack).
+    before = len([c for c in bot.local_slack.calls_to("views.open") if "Add an action" in json.dumps(c.args)])
     bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
     calls = bot.local_slack.wait_for(
-        lambda calls: any(c.method == "views.open" and "Add an action" in json.dumps(c.args) for c in calls)
+        lambda calls: (
+            len([c for c in calls if c.method == "views.open" and "Add an action" in json.dumps(c.args)])
+            > before
+        )
     )
     view = [c for c in calls if c.method == "views.open" and "Add an action" in json.dumps(c.args)][
         -1

@@ -168,7 +168,9 @@ def test_demo_plays_the_scenario_offline() -> None:
     assert "You act for *Birmingham Children's Social Care* as a convenor" in out
     assert "stored as SD-2026-0001, deadline Wed 11 Nov 17:00" in out
     assert "private channel #sd-2026-0001 created" in out
-    assert "submitted for Saturday -> inline error: That day is not a working day" in out
+    assert (
+        "submitted for Saturday -> inline error: That is a Saturday. Only an emergency duty convenor" in out
+    )
     assert "Health tries to answer for Force CID -> refused" in out
     assert "*West Midlands Police - Force CID*: no answer yet · escalated to duty" in out
     assert ":bust_in_silhouette: *Locate (missing children team)*: sending a delegate" in out
@@ -181,6 +183,15 @@ def test_demo_plays_the_scenario_offline() -> None:
     assert "circulated to the discussion's channel: SD-2026-0001-action-log-v1.docx" in out
     assert "-> <@U0PPU020>: *OFFICIAL-SENSITIVE* · Escalation to the agency lead" in out
     assert "the owner marks it done -> done; chasing stops" in out
+    # the life of a case: the review day's follow-up, out of hours, the ICPC and closure
+    assert "the review sweep takes 1 step; <@U0CSC001> is asked" in out
+    assert "SD-2026-0002: Follow-up strategy discussion, following SD-2026-0001" in out
+    assert "*ICPC:* by Tue 01 Dec 2026 (15 working days after SD-2026-0001, which started section 47" in out
+    assert "SD-2026-0003: *Out of hours:* Found at an address linked to the county line tonight" in out
+    assert "chasing keeps to the service calendar: first at Mon 07 Dec 09:20" in out
+    assert "*ICPC:* by Tue 29 Dec 2026 (15 working days after this discussion" in out
+    assert "/strategy close SD-2026-0001 -> inline: Actions are still open (SD-2026-0001-A01)" in out
+    assert "Case CS-1234567 is closed: Child protection plan." in out
     assert out.rstrip().endswith("Demo finished.")
 
 

@@ -9,12 +9,12 @@ from sqlmodel import Session, func, select
 
 from bot.audit.models import AuditEntry
 from bot.audit.service import verify_chain
-from bot.cases.models import Case
+from bot.cases.models import Case, CaseEpisode, Section47Enquiry
 from bot.convening.models import Meeting
 from bot.minutes.models import Document
 from bot.retention.jobs import run_retention
 from tests.convening_support import CHAIR, convene, settle
-from tests.minutes_support import record_values
+from tests.minutes_support import record_steps
 from tests.test_minutes import AFTER_THE_MEETING, AGENCIES, _documents, _open
 
 
@@ -27,7 +27,7 @@ def _approve_latest(bot) -> None:
 def _record(bot, meeting, **overrides) -> None:
     view = _open(bot, CHAIR, "/strategy", f"record {meeting.reference}", "Record discussion")
     view = {**view, "id": f"{view['id']}-{len(_documents(bot))}"}
-    bot.slack.view_submission(CHAIR, view, values=record_values(AGENCIES, **overrides))
+    record_steps(bot, CHAIR, view, AGENCIES, what=overrides)
     settle(bot)
 
 
@@ -80,6 +80,8 @@ def test_a_closed_case_is_erased_after_the_policys_years_here_and_in_slack(bot) 
         assert session.exec(select(func.count()).select_from(Case)).one() == 0
         assert session.exec(select(func.count()).select_from(Meeting)).one() == 0
         assert session.exec(select(func.count()).select_from(Document)).one() == 0
+        assert session.exec(select(func.count()).select_from(CaseEpisode)).one() == 0
+        assert session.exec(select(func.count()).select_from(Section47Enquiry)).one() == 0
         acts = [e.act for e in session.exec(select(AuditEntry))]
         assert "retention.case_erased" in acts and "audit.pruned" in acts
         assert verify_chain(session) == []  # the pruned trail still verifies from its anchor

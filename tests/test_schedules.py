@@ -216,9 +216,11 @@ def test_meeting_type_requiring_unknown_agency(copy: Path) -> None:
         copy,
         "meeting_types.yaml",
         "required_agencies: [csc, police-ppu, health]\n"
+        "    core_agencies: [csc, police-ppu, health]\n"
         "    required_when_exploitation: [police-cid, locate, yos, education]\n"
         "    optional_agencies: [early-help]\n    urgencies:\n      immediate:",
         "required_agencies: [csc, police, health]\n"
+        "    core_agencies: [csc, police, health]\n"
         "    required_when_exploitation: [police-cid, locate, yos, education]\n"
         "    optional_agencies: [early-help]\n    urgencies:\n      immediate:",
     )
@@ -381,7 +383,7 @@ def test_unknown_role_on_a_person(copy: Path) -> None:
     assert found == [
         "schedules/agencies.yaml: agencies[csc].contacts[mt-patel].roles[0]: unknown role "
         "'minutes_taker' (roles are: convenor, chair, minute_taker, agency_rep, agency_lead, "
-        "panel_admin, auditor)"
+        "panel_admin, auditor, emergency_duty_convenor)"
     ]
 
 
@@ -408,7 +410,7 @@ def test_unknown_role_in_roles_yaml(copy: Path) -> None:
     assert lines(copy) == [
         "schedules/roles.yaml: roles[auditer].code: 'auditer' is not a role the bot knows; "
         "roles are: convenor, chair, minute_taker, agency_rep, agency_lead, panel_admin, "
-        "auditor",
+        "auditor, emergency_duty_convenor",
         "schedules/roles.yaml: roles: role 'auditor' is not described; every role the bot "
         "knows must have an entry",
     ]

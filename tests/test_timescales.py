@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import calendar_for
+from bot.bootstrap import calendar_for, statutory_calendar_for
 from bot.convening.chasing import first_chase_at, timeline
 from bot.convening.service import timescales
 from bot.schedules import load_partnership
@@ -16,6 +16,7 @@ from bot.schedules import load_partnership
 ROOT = Path(__file__).resolve().parent.parent
 PARTNERSHIP = load_partnership(ROOT / "schedules")
 CALENDAR = calendar_for(PARTNERSHIP, "Europe/London")
+STATUTORY = statutory_calendar_for(PARTNERSHIP, "Europe/London")
 
 
 def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -38,20 +39,23 @@ def london(year: int, month: int, day: int, hour: int, minute: int = 0) -> datet
     ],
 )
 def test_urgency_deadlines_count_working_days(referred, urgency, deadline) -> None:
-    assert timescales(PARTNERSHIP, CALENDAR, urgency=urgency, referred_at=referred).deadline == deadline
+    assert (
+        timescales(PARTNERSHIP, CALENDAR, statutory=STATUTORY, urgency=urgency, referred_at=referred).deadline
+        == deadline
+    )
 
 
 def test_the_first_slot_waits_for_the_next_working_morning() -> None:
     christmas_eve_evening = london(2026, 12, 24, 18)
     slot = timescales(
-        PARTNERSHIP, CALENDAR, urgency="urgent", referred_at=christmas_eve_evening
+        PARTNERSHIP, CALENDAR, statutory=STATUTORY, urgency="urgent", referred_at=christmas_eve_evening
     ).proposed_start
     assert slot == london(2026, 12, 29, 9, 0)  # after Christmas and the substitute Boxing Day
 
 
 def test_the_first_slot_allows_the_minimum_notice() -> None:
     slot = timescales(
-        PARTNERSHIP, CALENDAR, urgency="urgent", referred_at=london(2026, 11, 10, 10, 20)
+        PARTNERSHIP, CALENDAR, statutory=STATUTORY, urgency="urgent", referred_at=london(2026, 11, 10, 10, 20)
     ).proposed_start
     assert slot == london(2026, 11, 10, 11, 0)  # 10:20 + 15 minutes' notice -> the 11:00 slot
 
@@ -71,4 +75,4 @@ def test_chasing_happens_in_working_time_across_the_october_change() -> None:
 
 def test_icpc_is_fifteen_working_days_after_the_discussion() -> None:
     # A discussion on Monday 14 Dec 2026: three bank holidays fall in the next 15 working days.
-    assert CALENDAR.add_working_days(date(2026, 12, 14), 15) == date(2027, 1, 7)
+    assert STATUTORY.add_working_days(date(2026, 12, 14), 15) == date(2027, 1, 7)

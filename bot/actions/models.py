@@ -17,6 +17,7 @@ class ActionStatus(StrEnum):
     DONE = "done"
     ESCALATED = "escalated"
     CANCELLED = "cancelled"
+    HANDED_ON = "handed_on"  # taken on by the plan that follows the case's closure
 
 
 class Action(SQLModel, table=True):

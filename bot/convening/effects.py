@@ -488,7 +488,7 @@ def after_answer(
                 "core_missing.md.j2",
                 marking=_marking(runtime),
                 reference=meeting.reference,
-                missing=" and ".join(missing).capitalize(),
+                missing=" and ".join(missing),
             ),
             now=now,
         )

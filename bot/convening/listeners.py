@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -29,8 +30,10 @@ from bot.access import (
 )
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
 from bot.convening import effects
+from bot.convening.hours import EMERGENCY_DUTY_CONVENOR, out_of_hours_because
 from bot.convening.models import InvitationState, Meeting
 from bot.convening.service import (
+    CONVENING_ROLES,
     Answer,
     ConveneRequest,
     ConveningRefused,
@@ -38,6 +41,8 @@ from bot.convening.service import (
     cancel,
     convene,
     deadline_for,
+    find_meeting,
+    follow_up_type,
     record_section_47,
     reschedule,
     timescales,
@@ -51,6 +56,7 @@ from bot.convening.views import (
     RESCHEDULE_CALLBACK,
     SECTION_47_CALLBACK,
     cancel_modal,
+    concerns_from,
     convene_modal,
     decline_modal,
     delegate_modal,
@@ -76,7 +82,7 @@ MANAGE_REFUSED = "Only the convenor or the chair can do that."
 RULES = (
     Rule(
         form(CONVENE_CALLBACK),
-        role("convenor"),
+        role(*CONVENING_ROLES),
         refusal="Only children's social care convenors can convene.",
         act="discussion.convene_refused",
         field="case_reference",
@@ -151,11 +157,15 @@ def open_convene_form(
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
     deadlines = {
-        code: deadline_for(runtime.partnership, runtime.calendar, urgency=code, referred_at=now)
+        code: deadline_for(runtime.partnership, runtime.statutory_calendar, urgency=code, referred_at=now)
         for code in kind.urgencies.offered()
     }
     proposed = timescales(
-        runtime.partnership, runtime.calendar, urgency=kind.default_urgency, referred_at=now
+        runtime.partnership,
+        runtime.calendar,
+        statutory=runtime.statutory_calendar,
+        urgency=kind.default_urgency,
+        referred_at=now,
     ).proposed_start
     view = convene_modal(
         partnership=runtime.partnership,
@@ -173,6 +183,7 @@ def _request_from(
     values: dict[str, Any], member: Member, view: dict[str, Any], team_id: str
 ) -> ConveneRequest:
     start = values.get("start")
+    referred = values.get("referred_at")
     return ConveneRequest(
         convenor=member,
         submission_key=f"view:{view['id']}",
@@ -180,7 +191,7 @@ def _request_from(
         child_name=values.get("child_name") or "",
         child_date_of_birth=values.get("child_date_of_birth"),
         reason=values.get("reason") or "",
-        concerns=tuple(values.get("concerns") or ()),
+        concerns=concerns_from(values),
         right_help_right_time_level=values.get("right_help_right_time_level") or "",
         urgency=values.get("urgency") or "",
         start=datetime.fromtimestamp(int(start), UTC) if start else None,
@@ -191,7 +202,24 @@ def _request_from(
         extra_people_slack_ids=tuple(values.get("extra_people") or ()),
         follows_reference=values.get("follows") or "",
         team_id=team_id,
+        referred_at=datetime.fromtimestamp(int(referred), UTC) if referred else None,
+        out_of_hours_reason=values.get("out_of_hours_reason") or "",
+        held_already=bool(values.get("held_already")),
     )
+
+
+def _as_follow_up_if_it_follows(session: Any, request: ConveneRequest, partnership: Any) -> ConveneRequest:
+    """A discussion typed into the *follows* field makes this a follow-up (the follow-up
+    meeting type, the earlier discussion's episode); an unknown one is refused inline."""
+    if not request.follows_reference.strip():
+        return request
+    earlier = find_meeting(session, request.follows_reference)
+    if earlier is None:
+        return request
+    try:
+        return replace(request, meeting_type=follow_up_type(partnership, earlier.meeting_type))
+    except (KeyError, ValueError):
+        return request
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -205,8 +233,14 @@ def register(app: App, runtime: Runtime) -> None:
         # One read-only transaction for everything the answer depends on.
         with read_scope(runtime.engine) as session:
             request = _request_from(read_values(view["state"]), access.member, view, access.actor.team_id)
+            request = _as_follow_up_if_it_follows(session, request, runtime.partnership)
             errors = validate(
-                session, request, partnership=runtime.partnership, calendar=runtime.calendar, now=now
+                session,
+                request,
+                partnership=runtime.partnership,
+                calendar=runtime.calendar,
+                statutory=runtime.statutory_calendar,
+                now=now,
             )
         if errors:
             ack(response_action="errors", errors=errors)
@@ -224,6 +258,7 @@ def register(app: App, runtime: Runtime) -> None:
                     request,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
+                    statutory=runtime.statutory_calendar,
                     now=now,
                 )
                 if result.created:
@@ -355,13 +390,17 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with session_scope(runtime.engine) as session:
                 meeting = _locked_meeting(session, access)
-                errors = _start_errors(start, reason, meeting, now)
+                errors = _start_errors(start, reason, meeting, now, access.member)
                 if reason and mentions_child_of_case(session, meeting.case_id, reason):
                     errors["reason"] = NAME_IN_SLACK_TEXT
                 if errors:
                     ack(response_action="errors", errors=errors)
                     return
                 assert start is not None
+                why = out_of_hours_because(
+                    runtime.calendar, start, start + timedelta(minutes=meeting.duration_minutes)
+                )
+                meeting.out_of_hours, meeting.out_of_hours_reason = bool(why), reason if why else ""
                 if reschedule(
                     session,
                     meeting,
@@ -378,15 +417,23 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         runtime.kick_delivery()
 
-    def _start_errors(start: datetime | None, reason: str, meeting: Meeting, now: datetime) -> dict[str, str]:
+    def _start_errors(
+        start: datetime | None, reason: str, meeting: Meeting, now: datetime, member: Member | None
+    ) -> dict[str, str]:
         calendar = runtime.calendar
         if start is None:
             return {"start": "Choose the new date and time."}
         if start < now:
             return {"start": "That time has passed."}
-        if not calendar.is_working_time(start):
+        why = out_of_hours_because(calendar, start, start + timedelta(minutes=meeting.duration_minutes))
+        if why and not (member is not None and member.has_role(EMERGENCY_DUTY_CONVENOR)):
             hours = runtime.partnership.working_hours
-            return {"start": f"Choose a working day, {hours.start:%H:%M} to {hours.end:%H:%M}."}
+            return {
+                "start": f"That is {why}. Only an emergency duty convenor can move a discussion out of "
+                f"hours; choose a working day, {hours.start:%H:%M} to {hours.end:%H:%M}."
+            }
+        if why and not reason:
+            return {"reason": f"That is {why}: say why it cannot wait for working hours."}
         if meeting.deadline and start > meeting.deadline and not reason:
             return {"reason": "That is after the deadline: record why it cannot be sooner."}
         return {}
@@ -421,6 +468,8 @@ def register(app: App, runtime: Runtime) -> None:
                     reason=values.get("reason") or "",
                     member=access.member,
                     actor=access.actor,
+                    partnership=runtime.partnership,
+                    statutory=runtime.statutory_calendar,
                     now=now,
                 )
                 effects.refresh_discussion(session, meeting, now)

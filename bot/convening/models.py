@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,9 @@ class Meeting(SQLModel, table=True):
     right_help_right_time_level: str = Field(default="", max_length=40)
     scheduled_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duration_minutes: int = 60
+    # The moment the urgency deadline counts from: the referral (asked on the form), or for
+    # a follow-up, when it was asked for. The deadline is on the statutory calendar.
+    referred_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     late_reason: str = Field(default="", max_length=1000)
     convenor_id: int | None = Field(default=None, foreign_key="person.id")
@@ -67,7 +70,20 @@ class Meeting(SQLModel, table=True):
     status_refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+    # When it actually began (recorded; before that, empty) and ended.
     held_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The case episode (referral to closure) this discussion belongs to; panels have none.
+    episode_id: int | None = Field(default=None, foreign_key="caseepisode.id", index=True)
+    # Outside working hours, at a weekend or on a bank holiday, and why it could not wait.
+    out_of_hours: bool = False
+    out_of_hours_reason: str = Field(default="", max_length=1000)
+    # The review or next discussion date recorded here, and chasing it on the day.
+    review_on: date | None = None
+    review_state: str = Field(default="", max_length=20)  # "" | due | followed_up | not_needed | ended
+    review_chase_step: int = 0
+    review_next_chase_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    review_resolution: str = Field(default="", max_length=1000)  # why no follow-up is needed
 
 
 class Invitation(SQLModel, table=True):

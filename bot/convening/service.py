@@ -10,9 +10,18 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit.service import Actor, record
-from bot.cases.models import Case
+from bot.cases.models import Case, CaseEpisode, EpisodeState
 from bot.cases.service import NAME_IN_SLACK_TEXT, case_reference_problem, mentions_child
+from bot.cases.timeline import (
+    THRESHOLD_FOR_SECTION_47,
+    TimelineRefused,
+    begin_or_join_episode,
+    enquiry_of_meeting,
+    start_section_47,
+    urgency_deadline,
+)
 from bot.convening.calendar_invite import uid_for
+from bot.convening.hours import EMERGENCY_DUTY_CONVENOR, OUT_OF_HOURS_REASON_LIMIT, out_of_hours_because
 from bot.convening.models import (
     Invitation,
     InvitationMessage,
@@ -20,18 +29,21 @@ from bot.convening.models import (
     Meeting,
     MeetingState,
 )
-from bot.convening.vocabulary import CONCERNS, EXPLOITATION_CONCERNS, FORMATS, RIGHT_HELP_RIGHT_TIME
+from bot.convening.vocabulary import FORMATS, RIGHT_HELP_RIGHT_TIME
 from bot.minutes.models import Decision
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member
 from bot.references import next_reference
 from bot.schedules import Partnership
-from bot.working_days import WorkingCalendar
+from bot.working_days import StatutoryCalendar, WorkingCalendar
 
 STRATEGY_DISCUSSION = "strategy_discussion"
 OPEN_STATES = (MeetingState.CONVENING, MeetingState.SCHEDULED)
 CANNOT_ATTEND = (InvitationState.DECLINED, InvitationState.WRITTEN_UPDATE)
 REASON_LIMIT = 3000
+# A discussion already held by phone may be recorded this long after it took place.
+AFTER_THE_FACT_DAYS = 7
+CONVENING_ROLES = ("convenor", EMERGENCY_DUTY_CONVENOR)
 
 
 class ConveningRefused(Exception):
@@ -40,7 +52,7 @@ class ConveningRefused(Exception):
 
 @dataclass(frozen=True)
 class ConveneRequest:
-    """What the convenor typed into the `/strategy new` form."""
+    """What the convenor typed into the `/strategy new` form (or the follow-up form)."""
 
     convenor: Member
     submission_key: str
@@ -60,6 +72,29 @@ class ConveneRequest:
     follows_reference: str = ""
     meeting_type: str = STRATEGY_DISCUSSION
     team_id: str = ""
+    # When the referral was received: the urgency deadline counts from here. For a
+    # follow-up, when it was asked for (the form does not ask). None: not given.
+    referred_at: datetime | None = None
+    # Outside working hours (an emergency duty convenor only): why it cannot wait.
+    out_of_hours_reason: str = ""
+    # Already held by phone: the start may be in the past (up to AFTER_THE_FACT_DAYS).
+    held_already: bool = False
+
+
+def may_convene(member: Member | None) -> bool:
+    """Convenors, and emergency duty convenors out of hours."""
+    return member is not None and any(member.has_role(role) for role in CONVENING_ROLES)
+
+
+def follow_up_type(partnership: Partnership, earlier_type: str) -> str:
+    """The meeting type that follows up a discussion of `earlier_type`: the type whose
+    `follow_up_of` names it, or the earlier type itself when that is already a follow-up."""
+    for kind in partnership.meeting_types:
+        if kind.follow_up_of == earlier_type:
+            return kind.code
+    if partnership.meeting_type(earlier_type).follow_up_of:
+        return earlier_type
+    raise ValueError(f"no meeting type follows up {earlier_type!r} (meeting_types.yaml)")
 
 
 @dataclass
@@ -74,34 +109,36 @@ def timescales(
     partnership: Partnership,
     calendar: WorkingCalendar,
     *,
+    statutory: StatutoryCalendar,
     urgency: str,
     referred_at: datetime,
     meeting_type: str = STRATEGY_DISCUSSION,
+    now: datetime | None = None,
 ) -> Timescales:
-    """The urgency's deadline (end of the Nth working day) and the first slot before it."""
+    """The urgency's deadline (statutory calendar, from the referral) and the first slot in
+    working hours (service calendar) from `now` (default: the referral)."""
     kind = partnership.meeting_type(meeting_type)
     deadline = deadline_for(
-        partnership, calendar, urgency=urgency, referred_at=referred_at, meeting_type=meeting_type
+        partnership, statutory, urgency=urgency, referred_at=referred_at, meeting_type=meeting_type
     )
     notice = timedelta(minutes=partnership.settings.minimum_notice_minutes)
-    slot = calendar.earliest_slot(referred_at + notice, minutes=kind.default_duration_minutes)
+    slot = calendar.earliest_slot((now or referred_at) + notice, minutes=kind.default_duration_minutes)
     return Timescales(deadline=deadline, proposed_start=slot)
 
 
 def deadline_for(
     partnership: Partnership,
-    calendar: WorkingCalendar,
+    statutory: StatutoryCalendar,
     *,
     urgency: str,
     referred_at: datetime,
     meeting_type: str = STRATEGY_DISCUSSION,
 ) -> datetime:
-    """The urgency's deadline alone (end of the Nth working day): what a submission is
-    checked against before its acknowledgement, without searching for a free slot."""
-    level = partnership.meeting_type(meeting_type).urgencies.get(urgency)
-    if level is None:
-        raise ValueError(f"{meeting_type} has no urgency {urgency!r}")
-    return calendar.end_of_working_day_after(referred_at, level.within_working_days)
+    """The urgency's deadline alone (end of the Nth statutory working day from the
+    referral): what a submission is checked against before its acknowledgement."""
+    return urgency_deadline(
+        partnership, statutory, urgency=urgency, referred_at=referred_at, meeting_type=meeting_type
+    )
 
 
 def _chair(session: Session, partnership: Partnership, slack_id: str | None) -> Person | None:
@@ -119,6 +156,7 @@ def validate(
     *,
     partnership: Partnership,
     calendar: WorkingCalendar,
+    statutory: StatutoryCalendar,
     now: datetime,
 ) -> dict[str, str]:
     """Every problem with the form, keyed by the field it belongs to; empty when fine."""
@@ -136,47 +174,48 @@ def validate(
         errors["reason"] = "Say why the discussion is needed."
     elif len(request.reason) > REASON_LIMIT:
         errors["reason"] = f"Keep the reason under {REASON_LIMIT} characters."
-    unknown = set(request.concerns) - set(CONCERNS)
-    if unknown:
-        errors["concerns"] = "Choose the concerns from the list."
+    errors.update(concern_problems(partnership, request))
     if request.right_help_right_time_level not in RIGHT_HELP_RIGHT_TIME:
         errors["right_help_right_time_level"] = "Choose the Right Help Right Time level."
+    elif request.right_help_right_time_level != THRESHOLD_FOR_SECTION_47:
+        errors["right_help_right_time_level"] = (
+            "A section 47 strategy discussion is for a child at complex / significant: below it, "
+            "the child's needs are met through early help or a child in need assessment."
+        )
     if request.format not in FORMATS:
         errors["format"] = "Choose how the discussion will be held."
     kind = partnership.meeting_type(request.meeting_type)
     if kind.urgencies.get(request.urgency) is None:
-        errors["urgency"] = "Choose an urgency from the list."
+        offered = ", ".join(kind.urgencies.offered())
+        errors["urgency"] = f"Choose an urgency from the list ({kind.name}: {offered})."
     if request.chair_slack_id is None:
         errors["chair"] = "Choose who will chair."
     elif _chair(session, partnership, request.chair_slack_id) is None:
         errors["chair"] = "That person is not a chair in the partnership's schedules."
+    referred_at = request.referred_at
+    if referred_at is None:
+        errors["referred_at"] = "Give the date and time the referral was received."
+    elif referred_at > now:
+        errors["referred_at"] = "The referral cannot be in the future."
+    elif (
+        request.child_date_of_birth is not None
+        and calendar.local(referred_at).date() < request.child_date_of_birth
+    ):
+        errors["referred_at"] = "The referral is before the child's date of birth."
     if request.start is None:
         errors["start"] = "Choose the date and time of the discussion."
-    elif "urgency" not in errors:
-        start = request.start
-        deadline = deadline_for(partnership, calendar, urgency=request.urgency, referred_at=now)
-        end = start + timedelta(minutes=kind.default_duration_minutes)
-        if start < now:
-            errors["start"] = "That time has passed. Choose a time from now on."
-        elif not calendar.is_working_day(calendar.local(start).date()):
-            holiday = calendar.bank_holiday_name(calendar.local(start).date())
-            why = f"a bank holiday ({holiday})" if holiday else "not a working day"
-            errors["start"] = f"That day is {why}. Choose a working day."
-        elif not calendar.is_working_time(start) or end > calendar.end_of_day(calendar.local(start).date()):
-            hours = partnership.working_hours
-            errors["start"] = f"Choose a time within working hours, {hours.start:%H:%M} to {hours.end:%H:%M}."
-        elif start > deadline and not request.late_reason.strip():
-            local_deadline = calendar.local(deadline)
-            errors["late_reason"] = (
-                f"That is after the deadline ({local_deadline:%a %d %b %H:%M}). "
-                "Record why it cannot be sooner, or choose an earlier time."
-            )
-    if (
-        request.late_reason.strip()
-        and request.child_name.strip()
-        and mentions_child(request.late_reason, request.child_name)
+    elif "urgency" not in errors and referred_at is not None and "referred_at" not in errors:
+        errors.update(
+            _start_problems(request, kind.default_duration_minutes, partnership, calendar, statutory, now)
+        )
+    for field_id, text in (
+        ("late_reason", request.late_reason),
+        ("out_of_hours_reason", request.out_of_hours_reason),
     ):
-        errors["late_reason"] = NAME_IN_SLACK_TEXT
+        if text.strip() and request.child_name.strip() and mentions_child(text, request.child_name):
+            errors[field_id] = NAME_IN_SLACK_TEXT
+    if len(request.out_of_hours_reason) > OUT_OF_HOURS_REASON_LIMIT:
+        errors["out_of_hours_reason"] = f"Keep it under {OUT_OF_HOURS_REASON_LIMIT} characters."
     for code in request.extra_agencies:
         try:
             partnership.agency(code)
@@ -202,14 +241,121 @@ def validate(
                     "That case reference is recorded for a different child. Check the reference."
                 )
         if request.follows_reference.strip():
-            earlier = session.exec(
-                select(Meeting).where(Meeting.reference == request.follows_reference.strip().upper())
-            ).first()
-            if earlier is None:
-                errors["follows"] = "There is no discussion with that reference."
-            elif case is None or earlier.case_id != case.id:
-                errors["follows"] = "That discussion is about a different case."
+            problem = _follows_problem(session, partnership, request, case)
+            if problem:
+                errors["follows"] = problem
     return errors
+
+
+def _start_problems(
+    request: ConveneRequest,
+    duration_minutes: int,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    statutory: StatutoryCalendar,
+    now: datetime,
+) -> dict[str, str]:
+    """The discussion's time: not passed (unless already held), within working hours
+    (unless an emergency duty convenor says why not), and by the deadline (or why not)."""
+    start, referred_at = request.start, request.referred_at
+    assert start is not None and referred_at is not None
+    end = start + timedelta(minutes=duration_minutes)
+    if request.held_already:
+        if start > now:
+            return {"start": "You said it was already held: give the time it began, which has passed."}
+        if start < referred_at:
+            return {"start": "The discussion cannot be before the referral."}
+        if start < now - timedelta(days=AFTER_THE_FACT_DAYS):
+            return {"start": f"Record a discussion within {AFTER_THE_FACT_DAYS} days of holding it."}
+    elif start < now:
+        return {
+            "start": "That time has passed. Choose a time from now on, or tick 'Already held' to "
+            "record a discussion held by phone."
+        }
+    why = out_of_hours_because(calendar, start, end)
+    if why is not None:
+        if not request.convenor.has_role(EMERGENCY_DUTY_CONVENOR):
+            hours = partnership.working_hours
+            return {
+                "start": f"That is {why}. Only an emergency duty convenor can convene a discussion "
+                f"out of hours; choose a working time, {hours.start:%H:%M} to {hours.end:%H:%M}."
+            }
+        if not request.out_of_hours_reason.strip():
+            return {
+                "out_of_hours_reason": f"That is {why}: say why the discussion cannot wait for working hours."
+            }
+    deadline = deadline_for(
+        partnership,
+        statutory,
+        urgency=request.urgency,
+        referred_at=referred_at,
+        meeting_type=request.meeting_type,
+    )
+    if start > deadline and not request.late_reason.strip():
+        return {
+            "late_reason": f"That is after the deadline ({calendar.local(deadline):%a %d %b %H:%M}). "
+            "Record why it cannot be sooner, or choose an earlier time."
+        }
+    return {}
+
+
+def _follows_problem(
+    session: Session, partnership: Partnership, request: ConveneRequest, case: Case | None
+) -> str | None:
+    """A follow-up follows a held discussion of the same child whose case is still open."""
+    earlier = find_meeting(session, request.follows_reference)
+    if earlier is None:
+        return "There is no discussion with that reference."
+    if case is None or earlier.case_id != case.id:
+        return "That discussion is about a different case."
+    if earlier.state == MeetingState.CANCELLED:
+        return f"{earlier.reference} was cancelled: follow the discussion that was held."
+    episode = session.get(CaseEpisode, earlier.episode_id) if earlier.episode_id else None
+    if episode is not None and episode.state != EpisodeState.OPEN:
+        return f"The case was closed after {earlier.reference}: convene a new discussion for a new referral."
+    try:
+        wanted = follow_up_type(partnership, earlier.meeting_type)
+    except (KeyError, ValueError):
+        return f"{earlier.reference} cannot be followed up (no follow-up meeting type in the schedules)."
+    if request.meeting_type != wanted:
+        return f"A follow-up is a {partnership.meeting_type(wanted).name}: use the follow-up form."
+    return None
+
+
+def concern_problems(partnership: Partnership, request: ConveneRequest) -> dict[str, str]:
+    """Concerns come from cases.yaml; `other` must say which agencies it brings in."""
+    errors: dict[str, str] = {}
+    policy = partnership.cases
+    unknown = [c for c in request.concerns if policy.concern(c) is None]
+    if unknown:
+        errors["concerns"] = "Choose the concerns from the list."
+        return errors
+    others = [c for c in request.concerns if policy.concern(c).kind == "other"]  # type: ignore[union-attr]
+    if others and not (request.extra_agencies or request.extra_people_slack_ids):
+        names = " and ".join(policy.concern_name(c) for c in others)
+        errors["extra_agencies"] = (
+            f"You chose {names}: choose which agencies to add for it (only the core agencies are "
+            "invited otherwise)."
+        )
+    return errors
+
+
+def agencies_for_concerns(
+    partnership: Partnership, meeting_type: str, concerns: tuple[str, ...] | list[str]
+) -> dict[str, str]:
+    """Which agencies a discussion invites (code -> why): the meeting type's required ones;
+    for any concern of kind exploitation, its `required_when_exploitation` too; and what
+    each concern also brings in. Harm within the family brings in no more."""
+    kind = partnership.meeting_type(meeting_type)
+    wanted: dict[str, str] = {code: "required" for code in kind.required_agencies}
+    chosen = [c for c in (partnership.cases.concern(code) for code in concerns) if c is not None]
+    if any(c.kind == "exploitation" for c in chosen):
+        for code in kind.required_when_exploitation:
+            wanted.setdefault(code, "exploitation")
+    for concern in chosen:
+        for code in concern.also_invite:
+            wanted.setdefault(code, "concern")
+    return wanted
 
 
 def _schedule_person(session: Session, slack_id: str) -> Person | None:
@@ -229,7 +375,8 @@ def _schedule_people(session: Session, slack_ids: list[str]) -> dict[str, Person
         .order_by(Person.id)
     )
     for person in found:
-        people.setdefault(person.slack_user_id or "", person)
+        if person.slack_user_id and person.slack_user_id not in people:
+            people[person.slack_user_id] = person
     return people
 
 
@@ -248,14 +395,18 @@ def convene(
     *,
     partnership: Partnership,
     calendar: WorkingCalendar,
+    statutory: StatutoryCalendar,
     now: datetime,
 ) -> Convened:
     """Store the discussion, its case and one invitation per agency, in the caller's
-    transaction. A second request with the same submission key returns the first."""
+    transaction, on the case's timeline: an initial discussion joins the child's open
+    episode or begins one from this referral; a follow-up joins its earlier discussion's
+    episode and ends the chasing of that discussion's review date. A second request with
+    the same submission key returns the first."""
     existing = session.exec(select(Meeting).where(Meeting.submission_key == request.submission_key)).first()
     if existing is not None:
         return Convened(existing, created=False)
-    if not request.convenor.has_role("convenor"):
+    if not may_convene(request.convenor):
         raise ConveningRefused("Only children's social care staff named as convenors can convene.")
     settings = partnership.settings
     reference = settings.normalise_case_reference(request.case_reference)
@@ -267,25 +418,45 @@ def convene(
     case.right_help_right_time_level = request.right_help_right_time_level
     session.add(case)
     session.flush()
-    follows = None
-    if request.follows_reference.strip():
-        follows = session.exec(
-            select(Meeting).where(Meeting.reference == request.follows_reference.strip().upper())
-        ).first()
+    actor = Actor(request.convenor.slack_user_id, request.team_id, request.convenor.person_id)
+    referred_at = request.referred_at or now
+    follows = find_meeting(session, request.follows_reference) if request.follows_reference.strip() else None
+    if follows is not None:
+        episode = session.get(CaseEpisode, follows.episode_id) if follows.episode_id else None
+        if episode is None or episode.state != EpisodeState.OPEN:
+            raise ConveningRefused(f"The case of {follows.reference} is closed.")
+    else:
+        episode, _ = begin_or_join_episode(
+            session,
+            case,
+            referred_at=referred_at,
+            threshold_level=request.right_help_right_time_level,
+            decided_by_id=request.convenor.person_id,
+            actor=actor,
+            now=now,
+        )
     limits = timescales(
         partnership,
         calendar,
+        statutory=statutory,
         urgency=request.urgency,
-        referred_at=now,
+        referred_at=referred_at,
         meeting_type=request.meeting_type,
+        now=now,
     )
     kind = partnership.meeting_type(request.meeting_type)
     chair = _chair(session, partnership, request.chair_slack_id)
     year = calendar.local(now).year
+    start = request.start
+    out_of_hours = bool(
+        start
+        and out_of_hours_because(calendar, start, start + timedelta(minutes=kind.default_duration_minutes))
+    )
     meeting = Meeting(
         reference=next_reference(session, settings.discussion_reference_prefix, year),
         meeting_type=request.meeting_type,
         case_id=case.id,
+        episode_id=episode.id,
         follows_meeting_id=follows.id if follows else None,
         state=MeetingState.SCHEDULED,
         urgency=request.urgency,
@@ -295,11 +466,15 @@ def convene(
         right_help_right_time_level=request.right_help_right_time_level,
         scheduled_start=request.start,
         duration_minutes=kind.default_duration_minutes,
+        referred_at=referred_at,
         deadline=limits.deadline,
         late_reason=request.late_reason.strip(),
+        out_of_hours=out_of_hours,
+        out_of_hours_reason=request.out_of_hours_reason.strip() if out_of_hours else "",
         convenor_id=request.convenor.person_id,
         chair_id=chair.id if chair else None,
         submission_key=request.submission_key,
+        details={"held_already": True} if request.held_already else {},
         created_at=now,
     )
     session.add(meeting)
@@ -308,15 +483,27 @@ def convene(
     unreachable = _invite_agencies(
         session, meeting, request, partnership=partnership, calendar=calendar, now=now
     )
+    if follows is not None:
+        from bot.cases.reviews import followed_up
+
+        followed_up(session, follows, meeting, actor=actor, now=now)
     record(
         session,
         at=now,
-        actor=Actor(request.convenor.slack_user_id, request.team_id, request.convenor.person_id),
+        actor=actor,
         act="discussion.convened",
         record_type="meeting",
         record_id=meeting.reference,
         case_reference=case.reference,
-        details={"urgency": meeting.urgency, "agencies": _invited_codes(session, meeting)},
+        details={
+            "urgency": meeting.urgency,
+            "agencies": _invited_codes(session, meeting),
+            "referred_at": referred_at.isoformat(),
+            "deadline": limits.deadline.isoformat(),
+            "follows": follows.reference if follows else None,
+            "out_of_hours": out_of_hours,
+            "held_already": request.held_already,
+        },
     )
     return Convened(meeting, created=True, unreachable=unreachable)
 
@@ -339,13 +526,8 @@ def _invite_agencies(
     calendar: WorkingCalendar,
     now: datetime,
 ) -> list[str]:
-    """The agencies a strategy discussion needs (more for exploitation), plus any added."""
-    exploitation = bool(set(request.concerns) & EXPLOITATION_CONCERNS)
-    kind = partnership.meeting_type(meeting.meeting_type)
-    wanted: dict[str, str] = {code: "required" for code in kind.required_agencies}
-    if exploitation:
-        for code in kind.required_when_exploitation:
-            wanted.setdefault(code, "exploitation")
+    """The agencies the concerns call for (see `agencies_for_concerns`), plus any added."""
+    wanted = agencies_for_concerns(partnership, meeting.meeting_type, request.concerns)
     for code in request.extra_agencies:
         wanted.setdefault(code, "added")
     named: dict[str, list[str]] = {}
@@ -556,17 +738,24 @@ def _case_reference(session: Session, meeting: Meeting) -> str:
 
 
 def core_agencies_missing(session: Session, meeting: Meeting, partnership: Partnership) -> list[str]:
-    """Names of the core agencies (children's social care, police) that cannot attend.
-
-    A strategy discussion needs both; if either has said it cannot attend, it cannot go
-    ahead as a strategy discussion.
-    """
+    """Names of the meeting type's core agencies (`core_agencies`, else children's social
+    care and police) that have said they cannot attend, from their answers: a warning
+    before the discussion. Recording checks who actually took part (`bot.minutes.quorum`)."""
     rows = session.exec(
         select(Invitation, Agency)
         .join(Agency, Agency.id == Invitation.agency_id)
         .where(Invitation.meeting_id == meeting.id)
     ).all()
+    try:
+        core = partnership.meeting_type(meeting.meeting_type).core_agencies
+    except KeyError:
+        core = ()
     missing: list[str] = []
+    if core:
+        for invitation, agency in rows:
+            if agency.code in core and invitation.state in CANNOT_ATTEND:
+                missing.append(agency.name)
+        return missing
     for kind, label in (("childrens_social_care", "children's social care"), ("police", "police")):
         of_kind = [(i, a) for i, a in rows if a.kind == kind]
         if of_kind and all(i.state in CANNOT_ATTEND for i, _ in of_kind):
@@ -574,18 +763,27 @@ def core_agencies_missing(session: Session, meeting: Meeting, partnership: Partn
     return missing
 
 
-def icpc_due(
-    session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar
-) -> date | None:
-    """The initial child protection conference deadline, once section 47 enquiries start."""
-    decision = session.exec(
-        select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == "section_47")
-    ).first()
-    if decision is None or decision.outcome != "start":
+@dataclass(frozen=True)
+class IcpcDue:
+    """The ICPC target of the enquiry a discussion started or continues, and which
+    discussion started it (the anchor: a follow-up never restarts the clock)."""
+
+    due_on: date
+    anchored_to: str
+    state: str
+
+
+def icpc_due(session: Session, meeting: Meeting) -> IcpcDue | None:
+    """The ICPC target as stored on the case's section 47 enquiry, once enquiries start."""
+    enquiry = enquiry_of_meeting(session, meeting)
+    if enquiry is None:
         return None
-    days = partnership.meeting_type(meeting.meeting_type).icpc_within_working_days or 15
-    held = meeting.held_at or meeting.scheduled_start or decision.recorded_at
-    return calendar.add_working_days(calendar.local(held).date(), days)
+    starter = (
+        meeting
+        if enquiry.started_by_meeting_id == meeting.id
+        else session.get(Meeting, enquiry.started_by_meeting_id)
+    )
+    return IcpcDue(enquiry.icpc_due_on, starter.reference if starter else "", enquiry.icpc_state)
 
 
 def record_section_47(
@@ -596,17 +794,37 @@ def record_section_47(
     reason: str,
     member: Member,
     actor: Actor,
+    partnership: Partnership,
+    statutory: StatutoryCalendar,
     now: datetime,
 ) -> Decision:
-    """The decision whether to start section 47 enquiries (convenor or chair only)."""
+    """The decision whether to start section 47 enquiries (convenor or chair only), taken at
+    the discussion: not before it starts. Starting them puts the enquiry on the case's
+    timeline, anchored to this discussion (a follow-up continues an enquiry under way)."""
     if member.person_id not in (meeting.convenor_id, meeting.chair_id):
         raise ConveningRefused("Only the convenor or the chair can record this decision.")
     if not reason.strip():
         raise ConveningRefused("Record the reason for the decision.")
+    if meeting.scheduled_start is not None and now < meeting.scheduled_start:
+        raise ConveningRefused(
+            "This is decided at the discussion: record it once the discussion has started."
+        )
+    try:
+        outcome = apply_section_47(
+            session,
+            meeting,
+            start_enquiries=start_enquiries,
+            actor=actor,
+            partnership=partnership,
+            statutory=statutory,
+            now=now,
+        )
+    except TimelineRefused as refused:
+        raise ConveningRefused(str(refused)) from refused
     decision = session.exec(
         select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == "section_47")
     ).first() or Decision(meeting_id=meeting.id or 0, topic="section_47")
-    decision.outcome = "start" if start_enquiries else "no_enquiries"
+    decision.outcome = outcome
     decision.reason = reason.strip()
     decision.recorded_by_id = member.person_id
     decision.recorded_at = now
@@ -623,6 +841,38 @@ def record_section_47(
     )
     session.flush()
     return decision
+
+
+def apply_section_47(
+    session: Session,
+    meeting: Meeting,
+    *,
+    start_enquiries: bool,
+    actor: Actor,
+    partnership: Partnership,
+    statutory: StatutoryCalendar,
+    now: datetime,
+) -> str:
+    """Put a section 47 decision on the case's timeline and return its outcome: `start`
+    (this discussion starts the enquiry), `continue` (one is under way from an earlier
+    discussion: its clocks stand) or `no_enquiries` (any enquiry this discussion had
+    started is withdrawn; one under way from an earlier discussion is not ended here)."""
+    from bot.cases.timeline import enquiry_under_way, withdraw_section_47
+
+    if start_enquiries:
+        enquiry, _ = start_section_47(
+            session, meeting, statutory=statutory, partnership=partnership, actor=actor, now=now
+        )
+        return "start" if enquiry.started_by_meeting_id == meeting.id else "continue"
+    withdraw_section_47(session, meeting, actor=actor, now=now)
+    earlier = enquiry_under_way(session, meeting.episode_id)
+    if earlier is not None and earlier.started_by_meeting_id != meeting.id:
+        starter = session.get(Meeting, earlier.started_by_meeting_id)
+        raise TimelineRefused(
+            f"Section 47 enquiries started at {starter.reference if starter else 'an earlier discussion'} "
+            "are under way: they end when their outcome is recorded, not at a follow-up."
+        )
+    return "no_enquiries"
 
 
 def _may_manage(meeting: Meeting, member: Member) -> None:

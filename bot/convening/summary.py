@@ -67,6 +67,12 @@ class DiscussionSummary:
     actions_overdue: int = 0
     actions_done: int = 0
     panel: str = ""  # the panel's name when this meeting is a panel sitting
+    icpc_anchor: str = ""  # the discussion that started section 47 enquiries
+    icpc_state: str = ""  # pending | held | not_required
+    out_of_hours: bool = False
+    out_of_hours_reason: str = ""
+    meeting_type: str = ""
+    concern_names: tuple[str, ...] = ()
 
 
 def _slack_id(session: Session, person_id: int | None) -> str | None:
@@ -96,6 +102,7 @@ def summarise(
         .order_by(Invitation.id)
     ).all()
     panel = partnership.panel(meeting.details["panel"]).name if meeting.details.get("panel") else ""
+    icpc = None if panel else icpc_due(session, meeting)
     update_states = {} if panel else _update_states(session, meeting, partnership, calendar, now)
     for invitation, agency in rows:
         chases = tuple(
@@ -146,7 +153,13 @@ def summarise(
         channel_id=meeting.channel_id,
         cancelled_reason=meeting.cancelled_reason,
         follows=follows.reference if follows else None,
-        icpc_due=icpc_due(session, meeting, partnership, calendar),
+        icpc_due=icpc.due_on if icpc else None,
+        icpc_anchor=icpc.anchored_to if icpc else "",
+        icpc_state=icpc.state if icpc else "",
+        out_of_hours=meeting.out_of_hours,
+        out_of_hours_reason=meeting.out_of_hours_reason,
+        meeting_type=meeting.meeting_type,
+        concern_names=tuple(partnership.cases.concern_name(c) for c in meeting.concerns),
         core_missing=() if panel else tuple(core_agencies_missing(session, meeting, partnership)),
         panel=panel,
         agencies=tuple(agencies),

@@ -6,6 +6,7 @@ built, and carries case references only: never a child's name or date of birth.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -32,7 +33,6 @@ from slack_sdk.models.blocks import (
 from bot.convening.summary import AgencyStatus, DiscussionSummary
 from bot.convening.vocabulary import (
     ANSWERS,
-    CONCERNS,
     FORMATS,
     RIGHT_HELP_RIGHT_TIME,
     URGENCY_NAMES,
@@ -43,6 +43,7 @@ from bot.wording import escape_mrkdwn
 from bot.working_days import WorkingCalendar
 
 CONVENE_CALLBACK = "strategy_new"
+FOLLOW_UP_CALLBACK = "strategy_follow_up"
 DELEGATE_CALLBACK = "invitation_delegate"
 DECLINE_CALLBACK = "invitation_decline"
 RESCHEDULE_CALLBACK = "discussion_reschedule"
@@ -106,6 +107,64 @@ def _input(
     )
 
 
+CONCERN_BLOCKS: dict[str, tuple[str, str]] = {
+    # kind -> (block id, label)
+    "exploitation": ("concerns", "Exploitation and harm outside the family"),
+    "intra_familial": ("concerns_family", "Harm within the family"),
+    "other": ("concerns_other", "Other concerns"),
+}
+CONCERN_HINTS = {
+    "exploitation": "Any of these adds the agencies the partnership brings in for exploitation "
+    "(e.g. Force CID, Locate, YOS).",
+    "intra_familial": "These invite the core agencies only.",
+    "other": "Choose the agencies to add for it under 'Also invite these agencies'.",
+}
+
+
+@dataclass(frozen=True)
+class FollowUpOf:
+    """The earlier discussion a follow-up form is for (references only)."""
+
+    meeting_id: int
+    reference: str
+    case_reference: str
+    meeting_type: str
+    concerns: tuple[str, ...]
+    right_help_right_time_level: str
+    chair_slack_id: str | None
+    format: str
+    icpc_line: str  # e.g. "ICPC by Tue 01 Dec 2026, anchored to SD-2026-0001"
+    review_on: date | None
+
+
+def concerns_from(values: dict[str, Any]) -> tuple[str, ...]:
+    """Every concern ticked, across the form's groups."""
+    ticked: list[str] = []
+    for block_id, _ in CONCERN_BLOCKS.values():
+        ticked += [c for c in values.get(block_id) or () if c not in ticked]
+    return tuple(ticked)
+
+
+def _concern_blocks(partnership: Partnership, chosen: tuple[str, ...]) -> list[Block]:
+    blocks: list[Block] = []
+    for kind, (block_id, label) in CONCERN_BLOCKS.items():
+        concerns = partnership.cases.concerns_of_kind(kind)
+        if not concerns:
+            continue
+        options = [option(c.code, c.name) for c in concerns]
+        initial = [o for o in options if o.value in chosen]
+        blocks.append(
+            _input(
+                block_id,
+                label,
+                CheckboxesElement(action_id="value", options=options, initial_options=initial or None),
+                optional=True,
+                hint=CONCERN_HINTS[kind],
+            )
+        )
+    return blocks
+
+
 def convene_modal(
     *,
     partnership: Partnership,
@@ -115,9 +174,12 @@ def convene_modal(
     private_metadata: str,
     deadlines: dict[str, datetime],
     proposed_start: datetime,
+    follow_up: FollowUpOf | None = None,
 ) -> dict[str, Any]:
-    """The `/strategy new` form."""
-    kind = partnership.meeting_type("strategy_discussion")
+    """The `/strategy new` form, or (given `follow_up`) the form for a follow-up discussion,
+    which carries the case and asks neither the child's details nor the referral."""
+    meeting_type = follow_up.meeting_type if follow_up else "strategy_discussion"
+    kind = partnership.meeting_type(meeting_type)
     settings = partnership.settings
     urgencies = [
         option(code, URGENCY_NAMES.get(code, code.title()), kind.urgencies.get(code).description)  # type: ignore[union-attr]
@@ -129,69 +191,106 @@ def convene_modal(
         for p in partnership.people_with_role("chair")
         if p.slack_user_id
     ]
+    chosen_chair = next((o for o in chairs if follow_up and o.value == follow_up.chair_slack_id), None)
     extra = [option(a.code, a.name) for a in partnership.agencies if a.code not in kind.required_agencies]
     deadline_text = " · ".join(
         f"{URGENCY_NAMES.get(code, code)}: {when(calendar, moment)}" for code, moment in deadlines.items()
     )
-    blocks: list[Block] = [
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"{MARKING} · The child's name and date of birth are kept in the record "
-                    "and the minutes, never shown in Slack."
-                )
-            ]
-        ),
-        _input(
-            "case_reference",
-            "Case reference",
-            PlainTextInputElement(
-                action_id="value",
-                initial_value=case_reference or None,
-                placeholder=PlainTextObject(text=settings.case_reference.example),
-                max_length=40,
+    levels = [option(k, v) for k, v in RIGHT_HELP_RIGHT_TIME.items()]
+    level = follow_up.right_help_right_time_level if follow_up else "complex_significant"
+    blocks: list[Block] = []
+    if follow_up is None:
+        blocks += [
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{MARKING} · The child's name and date of birth are kept in the record "
+                        "and the minutes, never shown in Slack."
+                    )
+                ]
             ),
-            hint=f"{settings.case_reference.description}, e.g. {settings.case_reference.example}",
-        ),
-        _input("child_name", "Child's name", PlainTextInputElement(action_id="value", max_length=200)),
-        _input(
-            "child_date_of_birth",
-            "Child's date of birth",
-            DatePickerElement(action_id="value"),
-            optional=True,
-        ),
+            _input(
+                "case_reference",
+                "Case reference",
+                PlainTextInputElement(
+                    action_id="value",
+                    initial_value=case_reference or None,
+                    placeholder=PlainTextObject(text=settings.case_reference.example),
+                    max_length=40,
+                ),
+                hint=f"{settings.case_reference.description}, e.g. {settings.case_reference.example}",
+            ),
+            _input("child_name", "Child's name", PlainTextInputElement(action_id="value", max_length=200)),
+            _input(
+                "child_date_of_birth",
+                "Child's date of birth",
+                DatePickerElement(action_id="value"),
+                optional=True,
+            ),
+            _input(
+                "referred_at",
+                "When the referral was received",
+                DateTimePickerElement(action_id="value", initial_date_time=int(now.timestamp())),
+                hint="The urgency deadline counts from the referral, not from this form.",
+            ),
+        ]
+    else:
+        review = f" · review agreed for {day(follow_up.review_on)}" if follow_up.review_on else ""
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{MARKING} · Follow-up to *{escape_mrkdwn(follow_up.reference)}* · case "
+                        f"{escape_mrkdwn(follow_up.case_reference)}{review}\n{follow_up.icpc_line}"
+                    )
+                ]
+            )
+        )
+    blocks += [
         _input(
             "reason",
-            "Reason for the discussion, and action already taken",
+            "What the follow-up is for (new information, progress)"
+            if follow_up
+            else "Reason for the discussion, and action already taken",
             PlainTextInputElement(action_id="value", multiline=True, max_length=3000),
         ),
-        _input(
-            "concerns",
-            "Exploitation concerns",
-            CheckboxesElement(action_id="value", options=[option(k, v) for k, v in CONCERNS.items()]),
-            optional=True,
-            hint="Any concern here adds Force CID, Locate, YOS and education to the invitations.",
-        ),
+        *_concern_blocks(partnership, follow_up.concerns if follow_up else ()),
         _input(
             "right_help_right_time_level",
             "Right Help Right Time level",
             StaticSelectElement(
                 action_id="value",
-                options=[option(k, v) for k, v in RIGHT_HELP_RIGHT_TIME.items()],
-                initial_option=option("complex_significant", RIGHT_HELP_RIGHT_TIME["complex_significant"]),
+                options=levels,
+                initial_option=next((o for o in levels if o.value == level), None),
             ),
+            hint="A section 47 strategy discussion is held at complex / significant.",
         ),
         _input(
             "urgency",
             "Urgency",
             StaticSelectElement(action_id="value", options=urgencies, initial_option=default_urgency),
         ),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Deadlines if convened now: {deadline_text}")]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Deadlines if {'asked for' if follow_up else 'referred'} now: {deadline_text}"
+                )
+            ]
+        ),
         _input(
             "start",
             "Date and time",
             DateTimePickerElement(action_id="value", initial_date_time=int(proposed_start.timestamp())),
             hint="Pre-filled with the earliest working-hours slot.",
+        ),
+        _input(
+            "held_already",
+            "Already held",
+            CheckboxesElement(
+                action_id="value",
+                options=[option("yes", "It was held already (by phone): I am recording it after the fact")],
+            ),
+            optional=True,
         ),
         _input(
             "late_reason",
@@ -200,15 +299,29 @@ def convene_modal(
             optional=True,
         ),
         _input(
+            "out_of_hours_reason",
+            "If out of hours: why it cannot wait",
+            PlainTextInputElement(action_id="value", multiline=True, max_length=300),
+            optional=True,
+            hint="Evenings, weekends and bank holidays: emergency duty convenors only.",
+        ),
+        _input(
             "format",
             "Format",
             RadioButtonsElement(
                 action_id="value",
                 options=[option(k, v) for k, v in FORMATS.items()],
-                initial_option=option("call", FORMATS["call"]),
+                initial_option=option(
+                    follow_up.format if follow_up and follow_up.format in FORMATS else "call",
+                    FORMATS.get(follow_up.format if follow_up else "call", FORMATS["call"]),
+                ),
             ),
         ),
-        _input("chair", "Chair", StaticSelectElement(action_id="value", options=chairs)),
+        _input(
+            "chair",
+            "Chair",
+            StaticSelectElement(action_id="value", options=chairs, initial_option=chosen_chair),
+        ),
         _input(
             "extra_agencies",
             "Also invite these agencies",
@@ -221,20 +334,26 @@ def convene_modal(
             UserMultiSelectElement(action_id="value"),
             optional=True,
         ),
-        _input(
-            "follows",
-            "Follows an earlier discussion (its reference)",
-            PlainTextInputElement(
-                action_id="value",
-                placeholder=PlainTextObject(text=f"{settings.discussion_reference_prefix}-{now.year}-0001"),
-                max_length=40,
-            ),
-            optional=True,
-        ),
     ]
+    if follow_up is None:
+        blocks.append(
+            _input(
+                "follows",
+                "Follows an earlier discussion (its reference)",
+                PlainTextInputElement(
+                    action_id="value",
+                    placeholder=PlainTextObject(
+                        text=f"{settings.discussion_reference_prefix}-{now.year}-0001"
+                    ),
+                    max_length=40,
+                ),
+                optional=True,
+                hint="Or use /strategy follow-up with its reference: the form carries the case.",
+            )
+        )
     return modal(
-        title="New strategy discussion",
-        callback_id=CONVENE_CALLBACK,
+        title="Follow-up discussion" if follow_up else "New strategy discussion",
+        callback_id=FOLLOW_UP_CALLBACK if follow_up else CONVENE_CALLBACK,
         submit="Convene",
         close="Cancel",
         metadata=private_metadata,
@@ -266,6 +385,21 @@ def read_values(state: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def icpc_line(summary: DiscussionSummary) -> str:
+    """The ICPC target, anchored to the discussion that started section 47 enquiries."""
+    if summary.icpc_due is None:
+        return "*ICPC:* set once section 47 enquiries are decided"
+    if summary.icpc_state == "held":
+        return "*ICPC:* held"
+    if summary.icpc_state == "not_required":
+        return "*ICPC:* not required"
+    anchor = "this discussion" if summary.icpc_anchor == summary.reference else summary.icpc_anchor
+    return (
+        f"*ICPC:* by {day(summary.icpc_due)} (15 working days after {anchor}, "
+        "which started section 47 enquiries)"
+    )
+
+
 def _agency_line(agency: AgencyStatus, calendar: WorkingCalendar) -> str:
     mark = STATE_MARKS.get(agency.state, "")
     line = f"{mark} *{escape_mrkdwn(agency.name)}*: {ANSWERS.get(agency.state, agency.state)}"
@@ -289,7 +423,7 @@ def _agency_line(agency: AgencyStatus, calendar: WorkingCalendar) -> str:
 
 
 def _summary_fields(summary: DiscussionSummary, calendar: WorkingCalendar) -> str:
-    concerns = ", ".join(CONCERNS.get(c, c) for c in summary.concerns) or "none recorded"
+    concerns = ", ".join(summary.concern_names) or "none recorded"
     chair = f"<@{summary.chair}>" if summary.chair else "not set"
     convenor = f"<@{summary.convenor}>" if summary.convenor else "not set"
     lines = [
@@ -302,6 +436,8 @@ def _summary_fields(summary: DiscussionSummary, calendar: WorkingCalendar) -> st
         lines[1:3] = [f"*Administrator:* {convenor} · *Chair:* {chair}"]
     if summary.follows:
         lines.append(f"*Follows:* {summary.follows}")
+    if summary.out_of_hours:
+        lines.append(f"*Out of hours:* {escape_mrkdwn(summary.out_of_hours_reason[:300])}")
     return "\n".join(lines)
 
 
@@ -346,19 +482,16 @@ def status_message(summary: DiscussionSummary, *, calendar: WorkingCalendar, now
     )
     if summary.core_missing:
         missing = " and ".join(summary.core_missing)
+        missing = missing[:1].upper() + missing[1:]
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f":rotating_light: {missing.capitalize()} cannot attend: this cannot go ahead as a "
-                    "strategy discussion until they can."
+                    text=f":rotating_light: {escape_mrkdwn(missing)} cannot attend: this cannot go ahead "
+                    "as a strategy discussion unless the chair decides so, with the reason recorded."
                 )
             )
         )
-    icpc = (
-        f"*ICPC:* by {day(summary.icpc_due)} (15 working days after the discussion)"
-        if summary.icpc_due
-        else "*ICPC:* set once section 47 enquiries are decided"
-    )
+    icpc = icpc_line(summary)
     if summary.actions_open or summary.actions_done:
         icpc += (
             f" · *Actions:* {summary.actions_open} open ({summary.actions_overdue} overdue), "

@@ -10,8 +10,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
-from bot.access import ANYONE, Access, Rule, button, event, meeting_by_id, value
+from bot.access import ANYONE, MEMBER, Access, Rule, button, event, meeting_by_id, value
 from bot.agency_updates.service import deadline_for, outstanding_updates
+from bot.cases.timeline import cases_of
+from bot.cases.views import HOME_CASES_NEXT, HOME_CASES_PAGE, home_cases_blocks
 from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
@@ -31,6 +33,11 @@ RULES = (
     # Everyone may open their own Home tab; what it shows depends on who they are.
     Rule(event("app_home_opened"), ANYONE),
     *(Rule(button(action_id), ANYONE) for action_id in FILTERS),
+    # The pages of a person's own open cases (only ever their own).
+    *(
+        Rule(button(action_id), MEMBER, refusal="You are not listed in the partnership's schedules.")
+        for action_id in (HOME_CASES_PAGE, HOME_CASES_NEXT)
+    ),
     Rule(
         button("home_download"),
         MAY_HAVE_MINUTES,
@@ -132,8 +139,9 @@ def _filters_from(view: dict[str, Any] | None) -> dict[str, str]:
 def register(app: App, runtime: Runtime) -> None:
     """Publish the Home tab when it is opened, and again when a filter changes."""
 
-    def publish(client: WebClient, access: Access, filters: dict[str, str]) -> None:
+    def publish(client: WebClient, access: Access, filters: dict[str, str], cases_page: int = 0) -> None:
         updates: list[UpdateToWrite] = []
+        cases = None
         discussions: list[OpenDiscussion] = []
         rows: list[RecordRow] | None = None
         agencies: list[tuple[str, str]] = []
@@ -148,6 +156,15 @@ def register(app: App, runtime: Runtime) -> None:
                     )
                     for m in open_meetings_for(session, member)
                 ]
+                case_rows, more = cases_of(
+                    session,
+                    member.person_id,
+                    statutory=runtime.statutory_calendar,
+                    now=runtime.clock.now(),
+                    page=cases_page,
+                )
+                if case_rows or cases_page or member.has_role("convenor") or member.has_role("chair"):
+                    cases = home_cases_blocks(case_rows, page=cases_page, more=more)
                 panels = panels_of_member(runtime.partnership, user_id)
                 if panels:
                     network = network_lines(session, runtime.partnership, panels)
@@ -161,7 +178,14 @@ def register(app: App, runtime: Runtime) -> None:
             roles=role_phrase(member) if member else "",
         )
         view = home_view(
-            intro, updates, discussions, records=rows, filters=filters, agencies=agencies, network=network
+            intro,
+            updates,
+            discussions,
+            records=rows,
+            filters=filters,
+            agencies=agencies,
+            network=network,
+            cases=cases,
         )
         client.views_publish(user_id=user_id, view=view)
 
@@ -176,6 +200,14 @@ def register(app: App, runtime: Runtime) -> None:
 
     for action_id in FILTERS:
         app.action(action_id)(refilter)
+
+    def turn_cases_page(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        page = int(access.requested.value) if access.requested.value.isdigit() else 0
+        publish(client, access, _filters_from(body.get("view")), cases_page=min(page, 10_000))
+
+    for action_id in (HOME_CASES_PAGE, HOME_CASES_NEXT):
+        app.action(action_id)(turn_cases_page)
 
     @app.action("home_download")
     def download(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:

@@ -4,18 +4,21 @@ the chair's approval, and `/strategy minutes REF` downloads. Who may do each is 
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackObjectFormationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.access import (
     Access,
     Part,
+    Policy,
     Rule,
     button,
     document_by_id,
@@ -29,41 +32,66 @@ from bot.access import (
 from bot.actions.service import NewAction, add_action, validate_action
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
+from bot.cases.timeline import TimelineRefused, icpc_target
 from bot.convening.effects import refresh_status
-from bot.convening.models import Invitation, Meeting
+from bot.convening.hours import EMERGENCY_DUTY_CONVENOR
+from bot.convening.models import Meeting
+from bot.convening.service import icpc_due
 from bot.convening.views import read_values
-from bot.database import session_scope
+from bot.database import read_scope, session_scope
 from bot.delivery.service import enqueue
 from bot.minutes import effects
+from bot.minutes.decisions import Answer
 from bot.minutes.models import Decision, Document
+from bot.minutes.record_views import (
+    RECORD_CALLBACK,
+    RECORD_DECISIONS_CALLBACK,
+    record_step_one,
+    record_step_two,
+    what_was_decided_from,
+    when_and_who_from,
+)
+from bot.minutes.recording import (
+    RecordingFacts,
+    WhenAndWho,
+    check_may_record_discussion,
+    recording_facts,
+    save_record,
+    what_was_decided_problems,
+    when_and_who_problems,
+)
 from bot.minutes.service import (
     DOCUMENT_KINDS,
-    NARRATIVE,
-    RecordForm,
     RecordingRefused,
     approve,
     attendance_defaults,
-    check_may_record,
     generate,
     latest,
     may_record,
-    save_record,
-    validate_record,
 )
 from bot.minutes.views import (
     ACTION_CALLBACK,
-    RECORD_CALLBACK,
     action_added_view,
     action_modal,
     approval_request,
-    record_modal,
 )
-from bot.partnership.models import Agency, Person
+from bot.partnership.models import Person
 from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.replies import audit_refusal, tell
 
-MAY_RECORD = part(Part.CHAIR, Part.MINUTE_TAKER) | role("minute_taker")
+# The emergency duty convenor records the out-of-hours discussion they convened.
+EMERGENCY_DUTY_RECORDS = Policy(
+    lambda m, r: (
+        m is not None
+        and m.has_role(EMERGENCY_DUTY_CONVENOR)
+        and r is not None
+        and Part.CONVENOR in r.parts
+        and bool(getattr(r.meeting, "out_of_hours", False))
+    ),
+    "the emergency duty convenor of an out-of-hours discussion",
+)
+MAY_RECORD = part(Part.CHAIR, Part.MINUTE_TAKER) | role("minute_taker") | EMERGENCY_DUTY_RECORDS
 # Actions are added by the chair, the convenor or a minute-taker (of a panel sitting too).
 MAY_ADD_ACTIONS = part(Part.CONVENOR, Part.CHAIR, Part.MINUTE_TAKER) | role("minute_taker")
 # Whoever took part, and panel administrators, may have the minutes.
@@ -76,7 +104,15 @@ RULES = (
         meeting_by_id(metadata("meeting_id")),
         refusal="Only the chair or a minute-taker can record a strategy discussion.",
         act="discussion.record_refused",
-        field="section_47_reason",
+        field="actual_start",
+    ),
+    Rule(
+        form(RECORD_DECISIONS_CALLBACK),
+        MAY_RECORD,
+        meeting_by_id(metadata("meeting_id")),
+        refusal="Only the chair or a minute-taker can record a strategy discussion.",
+        act="discussion.record_refused",
+        field="threshold_level",
     ),
     Rule(
         form(ACTION_CALLBACK),
@@ -110,77 +146,86 @@ class _AlreadyRecorded(Exception):
 def open_record_form(
     runtime: Runtime, client: WebClient, *, meeting: Meeting, member: Member | None, trigger_id: str
 ) -> str | None:
-    """Open the recording form; returns a refusal to show instead, if any."""
+    """Open step 1 of the recording form (when and who), pre-filled from the record: the
+    times (as scheduled, until recorded), each agency's answer, and what was recorded
+    before. Returns a refusal to show instead, if any."""
     now = runtime.clock.now()
     try:
-        check_may_record(meeting, member, now)
+        check_may_record_discussion(meeting, member, now)
     except RecordingRefused as refused:
         return str(refused)
-    with session_scope(runtime.engine) as session:
-        agencies = [
-            (a.code, a.name)
-            for a in session.exec(
-                select(Agency)
-                .join(Invitation, Invitation.agency_id == Agency.id)
-                .where(Invitation.meeting_id == meeting.id)
-                .order_by(Invitation.id)
-            )
-        ]
-        attendance = {k: str(v) for k, v in attendance_defaults(session, meeting).items()}
-        decisions = {
-            d.topic: (d.outcome, d.reason)
-            for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))
-        }
-        review = session.exec(
-            select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == "review")
+    with read_scope(runtime.engine) as session:
+        fresh = session.get(Meeting, meeting.id)
+        assert fresh is not None
+        facts = recording_facts(session, fresh, runtime.partnership)
+        attendance = {k: str(v) for k, v in attendance_defaults(session, fresh).items()}
+        quorum = session.exec(
+            select(Decision).where(Decision.meeting_id == fresh.id, Decision.topic == "quorum")
         ).first()
-    narrative = dict(meeting.details.get("record", {}))
-    narrative.setdefault("action_taken", meeting.reason)
-    held = (
-        runtime.calendar.local(meeting.scheduled_start).date()
-        if meeting.scheduled_start
-        else runtime.calendar.local(now).date()
-    )
-    days = runtime.partnership.meeting_type(meeting.meeting_type).icpc_within_working_days or 15
-    icpc = runtime.calendar.add_working_days(held, days)
-    view = record_modal(
-        meeting_id=meeting.id or 0,
-        reference=meeting.reference,
-        agencies=agencies,
+    start = fresh.held_at or fresh.scheduled_start
+    end = fresh.ended_at or (start + timedelta(minutes=fresh.duration_minutes) if start else None)
+    names = {a.code: a.name for a in facts.agencies}
+    view = record_step_one(
+        meeting_id=fresh.id or 0,
+        reference=fresh.reference,
+        agencies=[(a.code, a.name) for a in facts.agencies],
+        core=[names[code] for code in facts.core if code in names],
         attendance=attendance,
-        decisions=decisions,
-        narrative=narrative,
-        review_date=date.fromisoformat(review.details["date"])
-        if review and review.details.get("date")
-        else None,
-        icpc_hint=f"If section 47 enquiries start, the ICPC must be held by {icpc:%A %d %B %Y} "
-        f"({days} working days).",
+        actual_start=start,
+        actual_end=min(end, now) if end else None,
+        out_of_hours_reason=fresh.out_of_hours_reason,
+        quorum_reason=quorum.reason if quorum else "",
+        chair_proceeds=bool(quorum and quorum.outcome == "proceed"),
     )
     client.views_open(trigger_id=trigger_id, view=view)
     return None
 
 
-def _record_form(values: dict[str, Any]) -> RecordForm:
-    attendance = {k.removeprefix("attendance:"): v for k, v in values.items() if k.startswith("attendance:")}
-    text = {k: (v or "") for k, v in values.items() if isinstance(v, str) or v is None}
-    decisions = {
-        "section_47": (values.get("section_47") or "", text.get("section_47_reason", "")),
-        "enquiry_type": (values.get("enquiry_type") or "", text.get("enquiry_lead", "")),
-        "icpc": (values.get("icpc") or "", ""),
-        "review": ("", ""),
+def decisions_step(
+    runtime: Runtime, meeting: Meeting, who: WhenAndWho, facts: RecordingFacts
+) -> dict[str, Any]:
+    """Step 2 (what was decided), pre-filled with what was recorded before, carrying step 1."""
+    with read_scope(runtime.engine) as session:
+        stored = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
+        clocks = icpc_due(session, meeting)
+    answers = {
+        topic: Answer(
+            d.outcome,
+            d.reason,
+            date.fromisoformat(d.details["by"])
+            if isinstance(d.details, dict) and d.details.get("by")
+            else None,
+        )
+        for topic, d in stored.items()
     }
-    for topic in (
-        "criminal_investigation",
-        "medical_assessment",
-        "legal_action",
-        "immediate_safety",
-        "sharing_with_family",
-        "dissent",
-    ):
-        decisions[topic] = ("", text.get(topic, ""))
-    narrative = {key: text.get(key, "") for key in NARRATIVE}
-    return RecordForm(
-        attendance=attendance, decisions=decisions, narrative=narrative, review_date=values.get("review_date")
+    review = stored.get("review")
+    narrative = dict(meeting.details.get("record", {}))
+    narrative.setdefault("action_taken", meeting.reason)
+    if clocks is not None and clocks.anchored_to != meeting.reference:
+        hint = (
+            f"Section 47 enquiries started at {clocks.anchored_to}: the ICPC is due by "
+            f"{clocks.due_on:%A %d %B %Y}, and a follow-up does not restart it."
+        )
+    else:
+        statutory = runtime.statutory_calendar
+        began = who.actual_start or meeting.scheduled_start or runtime.clock.now()
+        days = runtime.partnership.meeting_type(meeting.meeting_type).icpc_within_working_days or 15
+        due = icpc_target(statutory, statutory.local_date(began), days)
+        hint = (
+            f"If section 47 enquiries start, the ICPC must be held by {due:%A %d %B %Y} "
+            f"({days} working days, weekends and bank holidays left out)."
+        )
+    return record_step_two(
+        carried=who.to_metadata(meeting.id or 0),
+        reference=meeting.reference,
+        threshold_level=meeting.right_help_right_time_level,
+        narrative=narrative,
+        decisions=answers,
+        review_date=date.fromisoformat(review.details["date"])
+        if review and isinstance(review.details, dict) and review.details.get("date")
+        else None,
+        enquiry_under_way_from=facts.enquiry_under_way_from,
+        icpc_hint=hint,
     )
 
 
@@ -221,11 +266,46 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners (the courier learns to upload documents in `bot.composition`)."""
 
     @app.view(RECORD_CALLBACK)
-    def recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
-        values = read_values(view["state"])
-        form = _record_form(values)
+    def when_and_who(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        """Step 1: checked here; step 2 is pushed with step 1 in its metadata."""
+        who = when_and_who_from(read_values(view["state"]))
         now = runtime.clock.now()
-        errors = validate_record(form, today=runtime.calendar.local(now).date())
+        with read_scope(runtime.engine) as session:
+            meeting = session.get(Meeting, access.meeting.id)
+            assert meeting is not None
+            facts = recording_facts(session, meeting, runtime.partnership)
+        errors = when_and_who_problems(who, meeting=meeting, facts=facts, calendar=runtime.calendar, now=now)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            step_two = decisions_step(runtime, meeting, who, facts)
+        except SlackObjectFormationError:  # step 1 would not fit in the form's metadata
+            ack(
+                response_action="errors",
+                errors={"quorum_reason": "Shorten the reasons on this step: they travel with the form."},
+            )
+            return
+        ack(response_action="push", view=step_two)
+
+    @app.view(RECORD_DECISIONS_CALLBACK)
+    def recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        """Step 2: both steps checked together, then stored; the minutes follow."""
+        try:
+            carried = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            carried = {}
+        who = WhenAndWho.from_metadata(carried if isinstance(carried, dict) else {})
+        what = what_was_decided_from(read_values(view["state"]))
+        now = runtime.clock.now()
+        with read_scope(runtime.engine) as session:
+            found = session.get(Meeting, access.meeting.id)
+            assert found is not None
+            facts = recording_facts(session, found, runtime.partnership)
+        back = when_and_who_problems(who, meeting=found, facts=facts, calendar=runtime.calendar, now=now)
+        errors = what_was_decided_problems(what, who, facts=facts, today=runtime.calendar.local(now).date())
+        if back:
+            errors["threshold_level"] = "Go back to step 1: " + next(iter(back.values()))
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -238,11 +318,13 @@ def register(app: App, runtime: Runtime) -> None:
                 fresh = save_record(
                     session,
                     meeting,
-                    form,
+                    who,
+                    what,
                     member=access.member,  # type: ignore[arg-type]
                     actor=actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
+                    statutory=runtime.statutory_calendar,
                     now=now,
                     key=f"view:{view['id']}",
                 )
@@ -258,12 +340,12 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 refresh_status(session, meeting.id or 0, now)
         except _AlreadyRecorded:
-            ack()
+            ack(response_action="clear")
             return
-        except RecordingRefused as refused:
-            ack(response_action="errors", errors={"section_47_reason": str(refused)})
+        except (RecordingRefused, TimelineRefused) as refused:
+            ack(response_action="errors", errors={"section_47_detail": str(refused)})
             return
-        ack()
+        ack(response_action="clear")
         runtime.kick_delivery()
 
     @app.view(ACTION_CALLBACK)

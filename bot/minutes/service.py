@@ -15,8 +15,10 @@ from bot.actions.service import PRIORITIES, ActionRow, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
-from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting, MeetingState
+from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
 from bot.convening.vocabulary import FORMATS
+from bot.minutes.clocks import clocks_for_minutes
+from bot.minutes.clocks import decision_rows as explicit_decision_rows
 from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, RenderedDocument, render_document
 from bot.minutes.models import Decision, Document
 from bot.partnership.models import Agency, Person
@@ -50,23 +52,6 @@ DECISION_TOPICS: dict[str, str] = {
     "review": "Review or next discussion",
     "dissent": "Dissent and its escalation",
 }
-REQUIRED_DECISIONS = (
-    "section_47",
-    "enquiry_type",
-    "immediate_safety",
-    "sharing_with_family",
-    "icpc",
-    "review",
-)
-NARRATIVE = (
-    "child_voice",
-    "harm",
-    "likelihood",
-    "protective_factors",
-    "extra_familial",
-    "action_taken",
-    "next_steps",
-)
 
 
 class RecordingRefused(Exception):
@@ -78,15 +63,6 @@ def may_record(meeting: Meeting, member: Member | None) -> bool:
     if member is None:
         return False
     return member.person_id in {meeting.chair_id, meeting.minute_taker_id} or member.has_role("minute_taker")
-
-
-def check_may_record(meeting: Meeting, member: Member | None, now: datetime) -> None:
-    if not may_record(meeting, member):
-        raise RecordingRefused("Only the chair or a minute-taker can record a strategy discussion.")
-    if meeting.state == MeetingState.CANCELLED:
-        raise RecordingRefused(f"{meeting.reference} was cancelled.")
-    if meeting.scheduled_start is None or now < meeting.scheduled_start:
-        raise RecordingRefused(f"{meeting.reference} has not happened yet: record it once it has started.")
 
 
 def attendance_defaults(session: Session, meeting: Meeting) -> dict[str, str]:
@@ -106,97 +82,6 @@ def attendance_defaults(session: Session, meeting: Meeting) -> dict[str, str]:
             agency.id, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
         )
     return defaults
-
-
-@dataclass(frozen=True)
-class RecordForm:
-    """What the chair or minute-taker entered."""
-
-    attendance: dict[str, str]  # agency code -> status
-    decisions: dict[str, tuple[str, str]]  # topic -> (outcome, reason/detail)
-    narrative: dict[str, str]
-    review_date: date | None
-
-
-def validate_record(form: RecordForm, *, today: date) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for code, status in form.attendance.items():
-        if status not in ATTENDANCE_WORDS:
-            errors[f"attendance:{code}"] = "Choose present, apologies, written update or did not respond."
-    s47 = form.decisions.get("section_47", ("", ""))
-    if s47[0] not in ("start", "no_enquiries"):
-        errors["section_47"] = "Record whether section 47 enquiries start."
-    if not s47[1].strip():
-        errors["section_47_reason"] = "Record why."
-    if form.decisions.get("enquiry_type", ("", ""))[0] not in ("joint", "single"):
-        errors["enquiry_type"] = "Record whether the enquiry is single-agency or joint with the police."
-    for topic in ("immediate_safety", "sharing_with_family"):
-        if not form.decisions.get(topic, ("", ""))[1].strip():
-            errors[topic] = "This decision must be recorded (say 'none' and why if so)."
-    if form.decisions.get("icpc", ("", ""))[0] not in ("needed", "not_needed"):
-        errors["icpc"] = "Record whether an initial child protection conference is needed."
-    if form.review_date is None:
-        errors["review_date"] = "Set the review or next discussion date."
-    elif form.review_date < today:
-        errors["review_date"] = "That date has passed."
-    for key, value in [*form.narrative.items(), *((k, v[1]) for k, v in form.decisions.items())]:
-        if len(value) > 3000:
-            errors[key] = "Keep it under 3,000 characters."
-    return errors
-
-
-def save_record(
-    session: Session,
-    meeting: Meeting,
-    form: RecordForm,
-    *,
-    member: Member,
-    actor: Actor,
-    partnership: Partnership,
-    calendar: WorkingCalendar,
-    now: datetime,
-    key: str = "",
-) -> bool:
-    """Store attendance and every decision; the discussion is then held. Returns False (and
-    stores nothing) when this form was already recorded: a retried or double submission."""
-    locked = session.get(Meeting, meeting.id, with_for_update=True, populate_existing=True)
-    assert locked is not None
-    meeting = locked
-    check_may_record(meeting, member, now)
-    if key and key in meeting.details.get("recorded_forms", []):
-        return False
-    store_attendance(session, meeting, form.attendance, now)
-    for topic, (outcome, reason) in form.decisions.items():
-        decision = session.exec(
-            select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == topic)
-        ).first() or Decision(meeting_id=meeting.id or 0, topic=topic)
-        decision.outcome, decision.reason = outcome, reason.strip()
-        decision.recorded_by_id, decision.recorded_at = member.person_id, now
-        if topic == "review" and form.review_date:
-            decision.details = {"date": form.review_date.isoformat()}
-        session.add(decision)
-    meeting.details = {
-        **meeting.details,
-        "record": {k: v.strip() for k, v in form.narrative.items()},
-        "recorded_forms": [*meeting.details.get("recorded_forms", []), key][-20:],
-    }
-    meeting.state = MeetingState.HELD
-    meeting.held_at = meeting.held_at or meeting.scheduled_start
-    if meeting.minute_taker_id is None and member.person_id != meeting.chair_id:
-        meeting.minute_taker_id = member.person_id
-    session.add(meeting)
-    record(
-        session,
-        at=now,
-        actor=actor,
-        act="discussion.recorded",
-        record_type="meeting",
-        record_id=meeting.reference,
-        case_reference=_case(session, meeting).reference if meeting.case_id else "",
-        details={"decisions": sorted(form.decisions)},
-    )
-    session.flush()
-    return True
 
 
 def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, str], now: datetime) -> None:
@@ -342,32 +227,15 @@ def minutes_context(
         }
         for indicator in policy.risk_indicators
     ]
-    icpc_date = ""
-    if decisions.get("section_47") and decisions["section_47"].outcome == "start":
-        held = meeting.held_at or meeting.scheduled_start or now
-        days = partnership.meeting_type(meeting.meeting_type).icpc_within_working_days or 15
-        icpc_date = calendar.add_working_days(calendar.local(held).date(), days).strftime("%A %d %B %Y")
+    # Case timeline (issue 15): the clocks as stored on the case's timeline (statutory
+    # calendar); the ICPC target is the enquiry's, anchored to the discussion that started it.
+    clocks = clocks_for_minutes(session, meeting, partnership=partnership, calendar=calendar)
+    icpc_date = clocks["icpc_target"]
     review = decisions.get("review")
     review_date = ""
     if review and review.details.get("date"):
         review_date = date.fromisoformat(review.details["date"]).strftime("%A %d %B %Y")
-    outcome_words = {
-        "start": "Start section 47 enquiries",
-        "no_enquiries": "No section 47 enquiries",
-        "joint": "Joint enquiry with the police",
-        "single": "Single-agency enquiry",
-        "needed": "Needed",
-        "not_needed": "Not needed",
-    }
-    decision_rows = [
-        {
-            "topic": label,
-            "outcome": outcome_words.get(decisions[topic].outcome, decisions[topic].outcome),
-            "reason": decisions[topic].reason,
-        }
-        for topic, label in DECISION_TOPICS.items()
-        if topic in decisions and (decisions[topic].outcome or decisions[topic].reason)
-    ]
+    decision_rows = explicit_decision_rows(decisions)  # issue 15: every decision, answered explicitly
     actions = [
         {
             "reference": a.reference,
@@ -381,7 +249,8 @@ def minutes_context(
         }
         for a in actions_of(session, meeting_id=meeting.id)
     ]
-    start = calendar.local(meeting.scheduled_start) if meeting.scheduled_start else None
+    began = meeting.held_at or meeting.scheduled_start  # issue 15: the actual start once recorded
+    start = calendar.local(began) if began else None
     follows = session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
     circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
     dissent = decisions.get("dissent")
@@ -433,6 +302,7 @@ def minutes_context(
         "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
         "approved_by": approved_by,
         "approved_at": approved_at,
+        "clocks": clocks,  # issue 15: referral, actual times, out of hours, s47, ICPC, assessment, closure
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -11,7 +10,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     DatePickerElement,
-    HeaderBlock,
     InputBlock,
     MarkdownTextObject,
     PlainTextInputElement,
@@ -23,11 +21,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.actions.service import PRIORITIES
-from bot.minutes.service import ATTENDANCE_WORDS
 from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
 
-RECORD_CALLBACK = "strategy_record"
 ACTION_CALLBACK = "action_add"
 
 
@@ -61,122 +57,6 @@ def _radio(block_id: str, label: str, options: dict[str, str], chosen: str = "")
             options=choices,
             initial_option=next((o for o in choices if o.value == chosen), None),
         ),
-    )
-
-
-def record_modal(
-    *,
-    meeting_id: int,
-    reference: str,
-    agencies: list[tuple[str, str]],
-    attendance: dict[str, str],
-    decisions: dict[str, tuple[str, str]],
-    narrative: dict[str, str],
-    review_date: date | None,
-    icpc_hint: str,
-) -> dict[str, Any]:
-    """`/strategy record REF`: attendance as it happened and every decision of DESIGN.md §3."""
-    statuses = [option(str(k), v) for k, v in ATTENDANCE_WORDS.items()]
-    blocks: list[Block] = [
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"{MARKING} · {escape_mrkdwn(reference)} · "
-                    "what is recorded here goes into the minutes"
-                )
-            ]
-        ),
-        HeaderBlock(text="Attendance"),
-    ]
-    for code, name in agencies:
-        chosen = attendance.get(code, "")
-        blocks.append(
-            InputBlock(
-                block_id=f"attendance:{code}",
-                label=PlainTextObject(text=name[:150]),
-                element=StaticSelectElement(
-                    action_id="value",
-                    options=statuses,
-                    initial_option=next((o for o in statuses if o.value == chosen), None),
-                ),
-            )
-        )
-    d = decisions
-    blocks += [
-        HeaderBlock(text="Discussion"),
-        _text(
-            "action_taken",
-            "Reason for the discussion and action already taken",
-            initial=narrative.get("action_taken", ""),
-        ),
-        _text("child_voice", "The child's voice", initial=narrative.get("child_voice", "")),
-        HeaderBlock(text="Risk analysis"),
-        _text("harm", "Harm", initial=narrative.get("harm", "")),
-        _text("likelihood", "Likelihood", initial=narrative.get("likelihood", "")),
-        _text("protective_factors", "Protective factors", initial=narrative.get("protective_factors", "")),
-        _text(
-            "extra_familial",
-            "Extra-familial context (peers, places, online)",
-            initial=narrative.get("extra_familial", ""),
-        ),
-        HeaderBlock(text="Decisions"),
-        _radio(
-            "section_47",
-            "Section 47 enquiries",
-            {"start": "Start section 47 enquiries", "no_enquiries": "No section 47 enquiries"},
-            d.get("section_47", ("", ""))[0],
-        ),
-        _text("section_47_reason", "Why", initial=d.get("section_47", ("", ""))[1], optional=False),
-        _radio(
-            "enquiry_type",
-            "Single-agency or joint",
-            {"joint": "Joint with the police", "single": "Single-agency"},
-            d.get("enquiry_type", ("", ""))[0],
-        ),
-        _text("enquiry_lead", "Who leads", initial=d.get("enquiry_type", ("", ""))[1], multiline=False),
-        _text(
-            "criminal_investigation",
-            "Criminal investigation and its timing",
-            initial=d.get("criminal_investigation", ("", ""))[1],
-        ),
-        _text("medical_assessment", "Medical assessment", initial=d.get("medical_assessment", ("", ""))[1]),
-        _text("legal_action", "Legal action", initial=d.get("legal_action", ("", ""))[1]),
-        _text(
-            "immediate_safety",
-            "Immediate safety actions (the safety plan)",
-            initial=d.get("immediate_safety", ("", ""))[1],
-            optional=False,
-        ),
-        _text(
-            "sharing_with_family",
-            "What is shared with the child and family, and when (or why not)",
-            initial=d.get("sharing_with_family", ("", ""))[1],
-            optional=False,
-        ),
-        _radio(
-            "icpc",
-            "Initial child protection conference",
-            {"needed": "Needed", "not_needed": "Not needed"},
-            d.get("icpc", ("", ""))[0],
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text=icpc_hint)]),
-        InputBlock(
-            block_id="review_date",
-            label=PlainTextObject(text="Review or next discussion"),
-            element=DatePickerElement(
-                action_id="value", initial_date=review_date.isoformat() if review_date else None
-            ),
-        ),
-        _text("next_steps", "Next steps", initial=narrative.get("next_steps", "")),
-        _text("dissent", "Dissent, and how it is escalated", initial=d.get("dissent", ("", ""))[1]),
-    ]
-    return modal(
-        callback_id=RECORD_CALLBACK,
-        title="Record discussion",
-        submit="Record",
-        close="Cancel",
-        metadata={"meeting_id": meeting_id},
-        blocks=blocks,
     )
 
 

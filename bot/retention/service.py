@@ -19,7 +19,7 @@ from bot.actions.models import Action, ActionEvent, Chase
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry
 from bot.audit.service import SYSTEM, record
-from bot.cases.models import Case
+from bot.cases.models import Case, CaseEpisode, Section47Enquiry
 from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import enqueue
@@ -169,10 +169,13 @@ def _erase_case(session: Session, case: Case, now: datetime) -> None:
         session.exec(delete(InvitationMessage).where(InvitationMessage.invitation_id.in_(invitation_ids)))  # type: ignore[call-overload, union-attr]
         session.exec(delete(Invitation).where(Invitation.meeting_id == meeting.id))  # type: ignore[call-overload]
     session.exec(delete(Document).where(Document.case_id == case.id))  # type: ignore[call-overload]
+    # The case's timeline: its enquiries refer to discussions, and discussions to episodes.
+    session.exec(delete(Section47Enquiry).where(Section47Enquiry.case_id == case.id))  # type: ignore[call-overload]
     for meeting in meetings:
         session.exec(delete(Meeting).where(Meeting.follows_meeting_id == meeting.id))  # type: ignore[call-overload]
     session.exec(delete(Action).where(Action.case_id == case.id))  # type: ignore[call-overload]
     session.exec(delete(Meeting).where(Meeting.case_id == case.id))  # type: ignore[call-overload]
+    session.exec(delete(CaseEpisode).where(CaseEpisode.case_id == case.id))  # type: ignore[call-overload]
     session.delete(case)
 
 

@@ -18,6 +18,7 @@ from bot.schedules.models import (
     URGENCIES,
     Agency,
     AgencyUpdatePolicy,
+    CasePolicy,
     ChasingPolicy,
     ContactRef,
     MeetingType,
@@ -30,6 +31,7 @@ from bot.schedules.models import (
 from bot.schedules.problems import (
     AGENCIES,
     AGENCY_UPDATES,
+    CASES,
     CHASING,
     MEETING_TYPES,
     PANELS,
@@ -51,6 +53,7 @@ class Loaded:
     chasing: ChasingPolicy | None
     retention: RetentionPolicy | None
     agency_updates: AgencyUpdatePolicy | None = None
+    cases: CasePolicy | None = None
 
 
 def _raw_entries(col: Collector, filename: str, key: str) -> list[Any] | None:
@@ -441,6 +444,28 @@ def _check_agency_updates(col: Collector) -> None:
         _duplicates(col, AGENCY_UPDATES, key, _raw_entries(col, AGENCY_UPDATES, key))
 
 
+# ------------------------------------------------------------------------------ cases
+
+
+def _check_cases(col: Collector, loaded: Loaded) -> None:
+    """Concern and outcome codes are used once, and concerns bring in real agencies."""
+    data = col.raw.get(CASES)
+    for key in ("concerns", "closure_outcomes"):
+        entries = data.get(key) if isinstance(data, dict) else None
+        _duplicates(col, CASES, key, entries if isinstance(entries, list) else None)
+    agency_codes = _raw_codes(_raw_entries(col, AGENCIES, "agencies"))
+    if loaded.cases is None or agency_codes is None:
+        return
+    for index, concern in enumerate(loaded.cases.concerns):
+        for k, code in enumerate(concern.also_invite):
+            if code not in agency_codes:
+                col.add(
+                    CASES,
+                    ("concerns", index, "also_invite", k),
+                    f"unknown agency '{code}' (agencies.yaml has: {_listing(agency_codes)})",
+                )
+
+
 def run_checks(col: Collector, loaded: Loaded) -> None:
     """Run every cross-entry and cross-file check, adding problems to `col`."""
     _check_agencies(col, loaded)
@@ -451,3 +476,4 @@ def run_checks(col: Collector, loaded: Loaded) -> None:
     _check_chasing(col, loaded)
     _check_panels(col, loaded)
     _check_agency_updates(col)
+    _check_cases(col, loaded)

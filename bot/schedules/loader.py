@@ -23,6 +23,7 @@ from bot.schedules.models import (
     UNION_TAGS,
     Agency,
     AgencyUpdatePolicy,
+    CasePolicy,
     ChasingPolicy,
     MeetingType,
     Panel,
@@ -34,6 +35,7 @@ from bot.schedules.models import (
 from bot.schedules.problems import (
     AGENCIES,
     AGENCY_UPDATES,
+    CASES,
     CHASING,
     FILES,
     MEETING_TYPES,
@@ -288,7 +290,7 @@ def _load(directory: Path) -> tuple[Loaded, Collector]:
     col = Collector(Path(directory))
     if not col.directory.is_dir():
         col.problems.append(SchedulesProblem(str(directory), "", "schedules directory not found"))
-        return Loaded(None, None, None, None, None, None, None, None), col
+        return Loaded(None, None, None, None, None, None, None, None, None), col
     chasing = _object_file(col, CHASING, ChasingPolicy)
     loaded = Loaded(
         settings=_object_file(col, PARTNERSHIP, PartnershipSettings),
@@ -305,6 +307,7 @@ def _load(directory: Path) -> tuple[Loaded, Collector]:
             AgencyUpdatePolicy,
             {"working_day_minutes": chasing.working_hours.minutes} if chasing else None,
         ),
+        cases=_object_file(col, CASES, CasePolicy),
     )
     run_checks(col, loaded)
     order = {col.display(name): i for i, name in enumerate(FILES)}
@@ -331,6 +334,7 @@ def load_partnership(directory: Path) -> Partnership:
         or loaded.chasing is None
         or loaded.retention is None
         or loaded.agency_updates is None
+        or loaded.cases is None
     ):
         raise ScheduleError([SchedulesProblem(str(directory), "", "incomplete schedules")])
     return Partnership(
@@ -342,4 +346,5 @@ def load_partnership(directory: Path) -> Partnership:
         chasing=loaded.chasing,
         retention=loaded.retention,
         agency_updates=loaded.agency_updates,
+        cases=loaded.cases,
     )

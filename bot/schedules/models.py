@@ -37,6 +37,7 @@ ROLES: tuple[str, ...] = (
     "agency_lead",
     "panel_admin",
     "auditor",
+    "emergency_duty_convenor",
 )
 """Roles the bot's permission checks know; `roles.yaml` describes each of them."""
 
@@ -370,6 +371,9 @@ class MeetingType(_Model):
     description: Text | None = None
     follow_up_of: Slug | None = None
     required_agencies: tuple[Slug, ...] = Field(min_length=1)
+    core_agencies: tuple[Slug, ...] = ()
+    """Without these present it is not a strategy discussion unless the chair decides to
+    go ahead (with the reason recorded). Each must be one of required_agencies."""
     required_when_exploitation: tuple[Slug, ...] = ()
     optional_agencies: tuple[Slug, ...] = ()
     urgencies: Urgencies
@@ -387,6 +391,12 @@ class MeetingType(_Model):
             raise ValueError(
                 f"default_urgency {self.default_urgency!r} is not one of the urgencies "
                 f"listed ({', '.join(self.urgencies.offered())})"
+            )
+        strays = [code for code in self.core_agencies if code not in self.required_agencies]
+        if strays:
+            raise ValueError(
+                f"core_agencies {', '.join(strays)} must also be listed in required_agencies, "
+                "so they are always invited"
             )
         icpc, s47 = self.icpc_within_working_days, self.s47_assessment_max_working_days
         if icpc is not None and s47 is not None and icpc > s47:
@@ -615,6 +625,91 @@ class RetentionPolicy(_Model):
     case_records_years_after_closure: Annotated[int, Field(gt=0, le=100)]
     drafts_deleted_days_after_approval: Annotated[int, Field(ge=0, le=3650)]
     audit_log_years: Annotated[int, Field(gt=0, le=100)]
+
+
+# -------------------------------------------------------------------------------- cases
+
+ConcernKind = Literal["exploitation", "intra_familial", "other"]
+CONCERN_KINDS: tuple[ConcernKind, ...] = ("exploitation", "intra_familial", "other")
+MAX_CHECKBOXES = 10
+"""Slack tick boxes offer at most 10 options; the form shows one group of them per kind."""
+
+
+class Concern(_Model):
+    """A concern a strategy discussion is convened about, and whom it brings in."""
+
+    code: Slug
+    name: Annotated[Line, StringConstraints(max_length=75)]
+    kind: ConcernKind
+    """exploitation brings in the meeting type's required_when_exploitation agencies;
+    intra_familial brings in nobody more; other asks the convenor which agencies to add."""
+    also_invite: tuple[Slug, ...] = ()
+    """Agencies this concern brings in on top of those (e.g. Locate for going missing)."""
+
+
+class ClosureOutcome(_Model):
+    """How a case can end, and (if anyone) who takes its open actions on."""
+
+    code: Slug
+    name: Annotated[Line, StringConstraints(max_length=75)]
+    hand_on_to: Line | None = None
+    """Who open actions are handed on to when the case closes this way, in the
+    partnership's words (e.g. "the core group of the child protection plan"). Leave it out
+    when nobody does: then every action must be done before the case can close."""
+
+
+class CasePolicy(_Model):
+    """`cases.yaml`: the concerns a discussion can be about and how a case closes."""
+
+    concerns: tuple[Concern, ...] = Field(min_length=1)
+    closure_outcomes: tuple[ClosureOutcome, ...] = Field(min_length=1)
+
+    _concerns: dict[str, Concern] = PrivateAttr(default_factory=dict)
+    _outcomes: dict[str, ClosureOutcome] = PrivateAttr(default_factory=dict)
+
+    @field_validator("concerns")
+    @classmethod
+    def _each_kind_fits(cls, value: tuple[Concern, ...]) -> tuple[Concern, ...]:
+        for kind in CONCERN_KINDS:
+            count = sum(1 for c in value if c.kind == kind)
+            if count > MAX_CHECKBOXES:
+                raise ValueError(
+                    f"lists {count} concerns of kind {kind}; the Slack form has room for at most "
+                    f"{MAX_CHECKBOXES} of each kind"
+                )
+        if not any(c.kind == "exploitation" for c in value):
+            raise ValueError("list at least one concern of kind exploitation")
+        return value
+
+    @field_validator("closure_outcomes")
+    @classmethod
+    def _outcomes_fit(cls, value: tuple[ClosureOutcome, ...]) -> tuple[ClosureOutcome, ...]:
+        return _at_most(value, MAX_FORM_CHOICES, "closure outcomes")
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Look-up tables once; codes are checked to be unique when loading."""
+        self._concerns = {c.code: c for c in reversed(self.concerns)}
+        self._outcomes = {o.code: o for o in reversed(self.closure_outcomes)}
+
+    def concern(self, code: str) -> Concern | None:
+        """The concern with this code, or None (an old record's code no longer listed)."""
+        return self._concerns.get(code)
+
+    def concerns_of_kind(self, kind: str) -> list[Concern]:
+        """The concerns of one kind, in the order the file lists them."""
+        return [c for c in self.concerns if c.kind == kind]
+
+    def concern_name(self, code: str) -> str:
+        """How a concern is shown; a code no longer listed is shown as it was stored."""
+        found = self._concerns.get(code)
+        return found.name if found else code.replace("_", " ")
+
+    def closure_outcome(self, code: str) -> ClosureOutcome:
+        """The closure outcome with this code; KeyError if there is none."""
+        try:
+            return self._outcomes[code]
+        except KeyError:
+            raise KeyError(f"no closure outcome with code {code!r}") from None
 
 
 # ------------------------------------------------------------------------ agency updates
@@ -885,6 +980,7 @@ class Partnership(_Model):
     chasing: ChasingPolicy
     retention: RetentionPolicy
     agency_updates: AgencyUpdatePolicy
+    cases: CasePolicy
 
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
     _people: dict[str, Person] = PrivateAttr(default_factory=dict)

@@ -19,6 +19,7 @@ CHASING = "chasing.yaml"
 PANELS = "panels.yaml"
 RETENTION = "retention.yaml"
 AGENCY_UPDATES = "agency_updates.yaml"
+CASES = "cases.yaml"
 FILES: tuple[str, ...] = (
     PARTNERSHIP,
     AGENCIES,
@@ -28,6 +29,7 @@ FILES: tuple[str, ...] = (
     PANELS,
     RETENTION,
     AGENCY_UPDATES,
+    CASES,
 )
 """Every file the bot needs, in the order problems are reported."""
 

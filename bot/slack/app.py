@@ -20,13 +20,14 @@ def capabilities() -> tuple[ModuleType, ...]:
     use them (`RULES`) and its slash command's grammar (`COMMANDS`)."""
     from bot.actions import listeners as actions
     from bot.agency_updates import listeners as agency_updates
+    from bot.cases import listeners as cases
     from bot.convening import listeners as convening
     from bot.home import listeners as home
     from bot.minutes import listeners as minutes
     from bot.panel import listeners as panel
     from bot.strategy import listeners as strategy
 
-    return (convening, agency_updates, minutes, actions, strategy, panel, home)
+    return (convening, agency_updates, minutes, actions, strategy, cases, panel, home)
 
 
 def build_app(

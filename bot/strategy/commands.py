@@ -32,12 +32,14 @@ AVAILABLE: tuple[Usage, ...] = (
     Usage("/strategy SD-2026-0001 updates", "the agencies' updates: submitted, late, missing"),
     Usage("/strategy record SD-2026-0001", "record attendance and decisions (chair or minute-taker)"),
     Usage("/strategy minutes SD-2026-0001", "the approved minutes and action log, sent to you privately"),
+    Usage("/strategy follow-up SD-2026-0001", "convene the follow-up to a discussion (same case, same ICPC)"),
+    Usage("/strategy close SD-2026-0001", "close the case of a discussion (convenor or chair)"),
     Usage("/actions add SD-2026-0001", "add an action to a discussion"),
     Usage("/strategy help", "show this help"),
 )
 
 KNOWN = {"help", "new", "list"}
-WITH_REFERENCE = {"record", "minutes"}
+WITH_REFERENCE = {"record", "minutes", "follow-up", "close"}
 
 
 def parse(text: str, discussion_prefix: str = "SD") -> SubCommand:

@@ -22,13 +22,15 @@ from bot.access import (
 )
 from bot.agency_updates.listeners import overview_for
 from bot.audit.service import record
+from bot.cases.listeners import open_close_form, open_follow_up_form, timeline_for
 from bot.convening.listeners import open_convene_form
-from bot.convening.service import open_meetings_for
+from bot.convening.service import CONVENING_ROLES, open_meetings_for
 from bot.convening.summary import summarise
 from bot.convening.views import discussion_details, discussion_list
 from bot.database import read_scope, session_scope
-from bot.minutes.listeners import open_record_form, send_minutes
-from bot.minutes.service import RecordingRefused, check_may_record
+from bot.minutes.listeners import MAY_RECORD, open_record_form, send_minutes
+from bot.minutes.recording import check_may_record_discussion
+from bot.minutes.service import RecordingRefused
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal
@@ -44,7 +46,7 @@ RULES = (
     Rule(command("/strategy", "unknown"), ANYONE),
     Rule(
         command("/strategy", "new"),
-        role("convenor"),
+        role(*CONVENING_ROLES),
         refusal="Only children's social care staff named as convenors in the partnership's "
         "schedules can convene a strategy discussion.",
         act="discussion.convene_refused",
@@ -66,7 +68,7 @@ RULES = (
     ),
     Rule(
         command("/strategy", "record"),
-        part(Part.CHAIR, Part.MINUTE_TAKER) | role("minute_taker"),
+        MAY_RECORD,
         meeting_by_reference(),
         refusal="Only the chair or a minute-taker of {argument} can record it.",
         act="discussion.record_refused",
@@ -125,9 +127,19 @@ def register(app: App, runtime: Runtime) -> None:
                 respond(text=reply, response_type="ephemeral")
 
             after_ack(runtime, command, client, send)
+        elif sub in {"follow-up", "close"}:
+            ack()
+            opener = open_follow_up_form if sub == "follow-up" else open_close_form
+
+            def open_form() -> None:
+                refusal = opener(runtime, client, meeting=meeting, trigger_id=access.requested.trigger_id)
+                if refusal:
+                    respond(text=refusal, response_type="ephemeral")
+
+            after_ack(runtime, command, client, open_form)
         elif sub == "record":
             try:
-                check_may_record(meeting, member, now)
+                check_may_record_discussion(meeting, member, now)
             except RecordingRefused as refused:
                 ack(response_type="ephemeral", text=str(refused))
                 after_ack(
@@ -163,7 +175,17 @@ def register(app: App, runtime: Runtime) -> None:
                 summary = summarise(
                     session, meeting, partnership=runtime.partnership, calendar=runtime.calendar, now=now
                 )
-            ack(response_type="ephemeral", **discussion_details(summary, calendar=runtime.calendar, now=now))
+            details = discussion_details(summary, calendar=runtime.calendar, now=now)
+            manages = access.member is not None and access.member.person_id in (
+                meeting.convenor_id,
+                meeting.chair_id,
+            )
+            details["blocks"] = [
+                *details["blocks"][:2],
+                *timeline_for(runtime, meeting, may_manage=manages),
+                *details["blocks"][2:],
+            ][:50]
+            ack(response_type="ephemeral", **details)
 
         def audit_viewed() -> None:  # reading case details is audited, after the answer
             with session_scope(runtime.engine) as session:

@@ -1,7 +1,7 @@
 """periodic jobs: each job's next turn, taken once across every process on the database
 
-Revision ID: 0003_periodic_jobs
-Revises: 0002
+Revision ID: 0004_periodic_jobs
+Revises: 0003
 Create Date: 2026-12-01 00:20:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from bot.database import UTCDateTime
 
-revision: str = "0003_periodic_jobs"
-down_revision: str | None = "0002"
+revision: str = "0004_periodic_jobs"
+down_revision: str | None = "0003"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

@@ -1,0 +1,380 @@
+"""Recording a strategy discussion as it happened, in two steps that fit Slack's forms.
+
+1. *When and who*: when it actually began and ended (a discussion held by phone at night is
+   recorded with its real time), why it was out of hours if it was, who actually took part
+   (not who said they would), and, if a core agency was missing, why and the chair's
+   decision to go ahead.
+2. *What was decided*: the threshold, the discussion and risk analysis, and every decision,
+   each answered explicitly and checked against the others and against step 1.
+
+Step 1 travels to step 2 in the form's private metadata (its free text is short, so it
+fits Slack's 3,000 characters), and nothing is stored until step 2 is right. Storing the
+record puts it on the case's timeline: the actual times, the section 47 enquiry it starts
+or continues, and the review date to chase.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.audit.service import Actor, record
+from bot.cases.models import Case
+from bot.cases.reviews import set_review
+from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
+from bot.cases.timeline import enquiry_under_way
+from bot.convening.hours import EMERGENCY_DUTY_CONVENOR, out_of_hours_because
+from bot.convening.models import AttendanceStatus, Invitation, Meeting, MeetingState
+from bot.convening.service import apply_section_47
+from bot.convening.vocabulary import RIGHT_HELP_RIGHT_TIME
+from bot.minutes.decisions import TOPICS, Answer, Circumstances, decision_problems
+from bot.minutes.models import Decision
+from bot.minutes.quorum import AgencyFacts, Quorum, assess, quorum_problems
+from bot.minutes.service import RecordingRefused, may_record, store_attendance
+from bot.partnership.models import Agency
+from bot.partnership.service import Member
+from bot.schedules import Partnership
+from bot.working_days import StatutoryCalendar, WorkingCalendar
+
+OUT_OF_HOURS_REASON_LIMIT = 300  # step 1's free text is carried in the form's metadata
+QUORUM_REASON_LIMIT = 700
+LONGEST_DISCUSSION = timedelta(hours=12)
+NARRATIVE = (
+    "child_voice",
+    "harm",
+    "likelihood",
+    "protective_factors",
+    "extra_familial",
+    "action_taken",
+    "next_steps",
+)
+_STATUS_CODES = {
+    AttendanceStatus.PRESENT: "p",
+    AttendanceStatus.APOLOGIES: "a",
+    AttendanceStatus.WRITTEN_UPDATE: "w",
+    AttendanceStatus.DID_NOT_RESPOND: "d",
+}
+_STATUS_FROM_CODE = {code: str(status) for status, code in _STATUS_CODES.items()}
+
+
+@dataclass(frozen=True)
+class WhenAndWho:
+    """Step 1: the actual times, why out of hours, attendance, and the quorum decision."""
+
+    actual_start: datetime | None
+    actual_end: datetime | None
+    out_of_hours_reason: str
+    attendance: dict[str, str]  # agency code -> AttendanceStatus
+    quorum_reason: str = ""
+    chair_proceeds: bool = False
+
+    def to_metadata(self, meeting_id: int) -> str:
+        """Compact JSON for the next step's private metadata (unicode kept as it is, so
+        the length Slack counts is the length written)."""
+        carried = {
+            "meeting_id": meeting_id,
+            "step": 2,
+            "s": int(self.actual_start.timestamp()) if self.actual_start else None,
+            "e": int(self.actual_end.timestamp()) if self.actual_end else None,
+            "o": self.out_of_hours_reason,
+            "a": {code: _STATUS_CODES.get(AttendanceStatus(s), "d") for code, s in self.attendance.items()},
+            "q": self.quorum_reason,
+            "p": self.chair_proceeds,
+        }
+        return json.dumps(carried, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_metadata(cls, carried: dict[str, Any]) -> WhenAndWho:
+        """Read step 1 back; anything malformed reads as missing, and is checked again."""
+
+        def moment(value: Any) -> datetime | None:
+            return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
+
+        attendance = carried.get("a") if isinstance(carried.get("a"), dict) else {}
+        return cls(
+            actual_start=moment(carried.get("s")),
+            actual_end=moment(carried.get("e")),
+            out_of_hours_reason=str(carried.get("o") or ""),
+            attendance={str(k): _STATUS_FROM_CODE.get(str(v), "") for k, v in attendance.items()},
+            quorum_reason=str(carried.get("q") or ""),
+            chair_proceeds=carried.get("p") is True,
+        )
+
+
+@dataclass(frozen=True)
+class WhatWasDecided:
+    """Step 2: the threshold agreed, the discussion, and every decision."""
+
+    threshold_level: str
+    narrative: dict[str, str]
+    decisions: dict[str, Answer]
+    review_date: date | None
+
+
+@dataclass(frozen=True)
+class RecordingFacts:
+    """What the form and its checks need from the record, read once."""
+
+    agencies: list[AgencyFacts]  # the invited agencies, in invitation order
+    core: tuple[str, ...]
+    enquiry_under_way_from: str  # an earlier discussion that started enquiries, or ""
+    child_name: str = field(repr=False, default="")
+
+
+def recording_facts(session: Session, meeting: Meeting, partnership: Partnership) -> RecordingFacts:
+    """The invited agencies, the core ones, and any enquiry already under way."""
+    agencies = [
+        AgencyFacts(a.code, a.name, a.kind)
+        for a in session.exec(
+            select(Agency)
+            .join(Invitation, Invitation.agency_id == Agency.id)
+            .where(Invitation.meeting_id == meeting.id)
+            .order_by(Invitation.id)  # type: ignore[arg-type]
+        )
+    ]
+    try:
+        core = partnership.meeting_type(meeting.meeting_type).core_agencies
+    except KeyError:
+        core = ()
+    under_way = enquiry_under_way(session, meeting.episode_id)
+    earlier = ""
+    if under_way is not None and under_way.started_by_meeting_id != meeting.id:
+        starter = session.get(Meeting, under_way.started_by_meeting_id)
+        earlier = starter.reference if starter else ""
+    case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    return RecordingFacts(agencies, core, earlier, case.child_name if case else "")
+
+
+def may_record_discussion(meeting: Meeting, member: Member | None) -> bool:
+    """The chair or a minute-taker, and an emergency duty convenor for the out-of-hours
+    discussion they convened."""
+    if may_record(meeting, member):
+        return True
+    return (
+        member is not None
+        and member.has_role(EMERGENCY_DUTY_CONVENOR)
+        and member.person_id == meeting.convenor_id
+        and meeting.out_of_hours
+    )
+
+
+def when_and_who_problems(
+    step: WhenAndWho, *, meeting: Meeting, facts: RecordingFacts, calendar: WorkingCalendar, now: datetime
+) -> dict[str, str]:
+    """Step 1's problems, keyed by its inputs."""
+    errors: dict[str, str] = {}
+    start, end = step.actual_start, step.actual_end
+    if start is None:
+        errors["actual_start"] = "Give the time the discussion began."
+    elif start > now:
+        errors["actual_start"] = "That is in the future: record the discussion once it has happened."
+    elif meeting.referred_at is not None and start < meeting.referred_at:
+        errors["actual_start"] = "The discussion cannot have begun before the referral."
+    if end is None:
+        errors["actual_end"] = "Give the time the discussion ended."
+    elif start is not None and "actual_start" not in errors:
+        if end <= start:
+            errors["actual_end"] = "It must end after it began."
+        elif end > now:
+            errors["actual_end"] = "That is in the future: record the discussion once it has ended."
+        elif end - start > LONGEST_DISCUSSION:
+            errors["actual_end"] = "That is over 12 hours: check the times."
+    reason = step.out_of_hours_reason
+    if len(reason) > OUT_OF_HOURS_REASON_LIMIT:
+        errors["out_of_hours_reason"] = f"Keep it under {OUT_OF_HOURS_REASON_LIMIT} characters."
+    elif start is not None and end is not None and not errors:
+        why = out_of_hours_because(calendar, start, end)
+        if why and not reason.strip():
+            errors["out_of_hours_reason"] = f"It was held out of hours ({why}): say why it could not wait."
+    if reason and facts.child_name and mentions_child(reason, facts.child_name):
+        errors["out_of_hours_reason"] = NAME_IN_SLACK_TEXT
+    codes = [a.code for a in facts.agencies]
+    for code in codes:
+        if step.attendance.get(code) not in {str(s) for s in AttendanceStatus}:
+            errors[f"attendance:{code}"] = "Choose present, apologies, written update or did not respond."
+    if len(step.quorum_reason) > QUORUM_REASON_LIMIT:
+        errors["quorum_reason"] = f"Keep it under {QUORUM_REASON_LIMIT} characters."
+    elif not any(k.startswith("attendance:") for k in errors):
+        errors.update(quorum_problems(quorum_of(step, facts), step.quorum_reason, step.chair_proceeds))
+    if step.quorum_reason and facts.child_name and mentions_child(step.quorum_reason, facts.child_name):
+        errors["quorum_reason"] = NAME_IN_SLACK_TEXT
+    return errors
+
+
+def quorum_of(step: WhenAndWho, facts: RecordingFacts) -> Quorum:
+    return assess(step.attendance, facts.agencies, facts.core)
+
+
+def what_was_decided_problems(
+    step: WhatWasDecided, who: WhenAndWho, *, facts: RecordingFacts, today: date
+) -> dict[str, str]:
+    """Step 2's problems, keyed by its inputs, with the checks that look back at step 1."""
+    errors: dict[str, str] = {}
+    if step.threshold_level not in RIGHT_HELP_RIGHT_TIME:
+        errors["threshold_level"] = "Choose the Right Help Right Time level the discussion agreed."
+    for key, value in step.narrative.items():
+        if len(value) > 3000:
+            errors[key] = "Keep it under 3,000 characters."
+    circumstances = Circumstances(
+        today=today,
+        threshold_level=step.threshold_level,
+        police_present=quorum_of(who, facts).police_present,
+        enquiry_under_way_from=facts.enquiry_under_way_from,
+    )
+    errors.update(decision_problems(step.decisions, circumstances))
+    if step.review_date is None:
+        errors["review_date"] = "Set the review or next discussion date."
+    elif step.review_date < today:
+        errors["review_date"] = "That date has passed."
+    return errors
+
+
+def check_may_record_discussion(meeting: Meeting, member: Member | None, now: datetime) -> None:
+    """Refuse with the reason: not the chair or a minute-taker, cancelled, or not begun."""
+    if not may_record_discussion(meeting, member):
+        raise RecordingRefused("Only the chair or a minute-taker can record a strategy discussion.")
+    if meeting.state == MeetingState.CANCELLED:
+        raise RecordingRefused(f"{meeting.reference} was cancelled.")
+    if meeting.scheduled_start is None or now < meeting.scheduled_start:
+        raise RecordingRefused(f"{meeting.reference} has not happened yet: record it once it has started.")
+
+
+def save_record(
+    session: Session,
+    meeting: Meeting,
+    who: WhenAndWho,
+    what: WhatWasDecided,
+    *,
+    member: Member,
+    actor: Actor,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    statutory: StatutoryCalendar,
+    now: datetime,
+    key: str = "",
+) -> bool:
+    """Store the record (both steps, already checked): attendance, the actual times and
+    whether out of hours, the quorum decision, every decision, the narrative; the
+    discussion is then held, its section 47 decision goes on the case's timeline and its
+    review date is chased. Returns False (storing nothing) for a form already recorded."""
+    locked = session.get(Meeting, meeting.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    meeting = locked
+    check_may_record_discussion(meeting, member, now)
+    if key and key in meeting.details.get("recorded_forms", []):
+        return False
+    facts = recording_facts(session, meeting, partnership)
+    problems = {
+        **when_and_who_problems(who, meeting=meeting, facts=facts, calendar=calendar, now=now),
+        **what_was_decided_problems(what, who, facts=facts, today=calendar.local(now).date()),
+    }
+    if problems:
+        raise RecordingRefused(next(iter(problems.values())))
+    assert who.actual_start is not None and who.actual_end is not None
+    store_attendance(session, meeting, who.attendance, now)
+    why = out_of_hours_because(calendar, who.actual_start, who.actual_end)
+    meeting.held_at, meeting.ended_at = who.actual_start, who.actual_end
+    meeting.out_of_hours = why is not None
+    meeting.out_of_hours_reason = who.out_of_hours_reason.strip() if why else ""
+    meeting.right_help_right_time_level = what.threshold_level
+    meeting.state = MeetingState.HELD
+    quorum = quorum_of(who, facts)
+    section_47 = what.decisions.get("section_47", Answer())
+    outcome = apply_section_47(
+        session,
+        meeting,
+        start_enquiries=section_47.outcome in ("start", "continue"),
+        actor=actor,
+        partnership=partnership,
+        statutory=statutory,
+        now=now,
+    )
+    for topic in TOPICS:
+        answer = what.decisions.get(topic.code, Answer())
+        _decide(
+            session,
+            meeting,
+            topic.code,
+            outcome if topic.code == "section_47" else answer.outcome,
+            answer.detail,
+            {"by": answer.decide_by.isoformat()} if answer.decide_by else {},
+            member,
+            now,
+        )
+    _decide(
+        session,
+        meeting,
+        "review",
+        "",
+        "",
+        {"date": what.review_date.isoformat()} if what.review_date else {},
+        member,
+        now,
+    )
+    _decide(
+        session,
+        meeting,
+        "quorum",
+        "complete" if quorum.complete else "proceed",
+        "" if quorum.complete else who.quorum_reason,
+        {
+            "missing": list(quorum.missing),
+            "written_update_only": list(quorum.written_update_only),
+            "health_written_only": quorum.health_written_only,
+        },
+        member,
+        now,
+    )
+    set_review(session, meeting, what.review_date, calendar=calendar)
+    meeting.details = {
+        **meeting.details,
+        "record": {k: v.strip() for k, v in what.narrative.items()},
+        "recorded_forms": [*meeting.details.get("recorded_forms", []), key][-20:],
+    }
+    if meeting.minute_taker_id is None and member.person_id != meeting.chair_id:
+        meeting.minute_taker_id = member.person_id
+    session.add(meeting)
+    case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    record(
+        session,
+        at=now,
+        actor=actor,
+        act="discussion.recorded",
+        record_type="meeting",
+        record_id=meeting.reference,
+        case_reference=case.reference if case else "",
+        details={
+            "decisions": sorted(topic.code for topic in TOPICS),
+            "section_47": outcome,
+            "actual_start": who.actual_start.isoformat(),
+            "actual_end": who.actual_end.isoformat(),
+            "out_of_hours": meeting.out_of_hours,
+            "quorum_missing": list(quorum.missing),
+            "health_written_only": quorum.health_written_only,
+            "review_on": what.review_date.isoformat() if what.review_date else None,
+        },
+    )
+    session.flush()
+    return True
+
+
+def _decide(
+    session: Session,
+    meeting: Meeting,
+    topic: str,
+    outcome: str,
+    reason: str,
+    details: dict[str, Any],
+    member: Member,
+    now: datetime,
+) -> None:
+    decision = session.exec(
+        select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == topic)
+    ).first() or Decision(meeting_id=meeting.id or 0, topic=topic)
+    decision.outcome, decision.reason, decision.details = outcome, reason.strip(), details
+    decision.recorded_by_id, decision.recorded_at = member.person_id, now
+    session.add(decision)
