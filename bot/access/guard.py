@@ -119,14 +119,9 @@ class Guard(Middleware):
         reason: str,
         client: WebClient | None,
     ) -> None:
-        """After the acknowledgement: tell whoever pressed a button, and audit."""
+        """After the acknowledgement: audit, then tell whoever pressed a button."""
         from bot.slack.replies import audit_refusal, tell
 
-        if requested.kind == Kind.BUTTON and requested.user_id and client is not None:
-            try:
-                tell(dict(body), client, text)
-            except Exception as error:  # the refusal is still audited
-                log.warning("could not tell %s of a refusal: %s", requested.user_id, type(error).__name__)
         named = rule.record.source(requested) if rule is not None and rule.record is not None else ""
         if not (named.isdigit() or REFERENCE.match(named)):
             named = ""  # only an id or a reference goes into the audit trail, never typed text
@@ -138,6 +133,12 @@ class Guard(Middleware):
             reason,
             request=f"{requested.kind} {requested.name[:80]}",
         )
+        # Told only once the refusal is on the record, so whoever sees the reply can find it there.
+        if requested.kind == Kind.BUTTON and requested.user_id and client is not None:
+            try:
+                tell(dict(body), client, text)
+            except Exception as error:  # the refusal is already audited
+                log.warning("could not tell %s of a refusal: %s", requested.user_id, type(error).__name__)
 
 
 def install_guard(app: App, runtime: Runtime, rules: Rules) -> Guard:
