@@ -6,6 +6,7 @@ from bot.actions.models import Action, ActionEvent, Chase
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry, AuditHead
 from bot.cases.models import Case, CaseEpisode, Section47Enquiry
+from bot.children.models import DiscussionChild, Household
 from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Decision, Document
@@ -30,7 +31,9 @@ __all__ = [
     "CaseEpisode",
     "Chase",
     "Decision",
+    "DiscussionChild",
     "Document",
+    "Household",
     "Invitation",
     "InvitationMessage",
     "Meeting",

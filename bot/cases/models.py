@@ -34,6 +34,8 @@ class Case(SQLModel, table=True):
     # Set when the case's last episode closes (the retention clock runs from here); cleared
     # if a new referral opens another episode.
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The household this child shares with their siblings (bot.children), if recorded.
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
 
 
 class EpisodeState(StrEnum):

@@ -84,6 +84,9 @@ class Meeting(SQLModel, table=True):
     review_chase_step: int = 0
     review_next_chase_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     review_resolution: str = Field(default="", max_length=1000)  # why no follow-up is needed
+    # A discussion about a context from the panel's register (a place, a peer group, a
+    # school): the children linked to it are its children (bot.children).
+    context_case_id: int | None = Field(default=None, foreign_key="case.id")
 
 
 class Invitation(SQLModel, table=True):

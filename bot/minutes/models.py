@@ -5,19 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.database import UTCDateTime, utcnow_column_default
 
 
 class Decision(SQLModel, table=True):
-    """One decision of a meeting (section 47 or not, joint or single, ICPC, dissent...)."""
+    """One decision of a meeting (section 47 or not, joint or single, ICPC, dissent...).
 
-    __table_args__ = (UniqueConstraint("meeting_id", "topic"),)
+    A decision the law takes per child (section 47, the enquiry, the ICPC) names the child's
+    case when the discussion concerns several children; a decision without a case is the
+    discussion's as a whole (for one child, that child's)."""
+
+    __table_args__ = (
+        Index(
+            "ux_decision_discussion_topic",
+            "meeting_id",
+            "topic",
+            unique=True,
+            sqlite_where=text("case_id IS NULL"),
+            postgresql_where=text("case_id IS NULL"),
+        ),
+        Index(
+            "ux_decision_child_topic",
+            "meeting_id",
+            "case_id",
+            "topic",
+            unique=True,
+            sqlite_where=text("case_id IS NOT NULL"),
+            postgresql_where=text("case_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id")
     topic: str = Field(max_length=60)
     outcome: str = Field(default="", max_length=200)
     reason: str = Field(default="", max_length=3000)

@@ -1,0 +1,238 @@
+"""The children a discussion concerns, their households, and the others at risk.
+
+Plain Python over the database. Every list is bounded: a discussion concerns at most
+`MAX_CHILDREN` children, and the others at risk shown for a child are at most
+`OTHERS_SHOWN` references (the rest are counted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from bot.cases.models import Case
+from bot.children.models import DiscussionChild, Household
+from bot.convening.models import Meeting
+from bot.panel.models import NetworkLink
+
+MAX_CHILDREN = 8  # per discussion: each takes a step of the recording form
+OTHERS_SHOWN = 20
+CONTEXT_KINDS = ("location", "peer_group", "school")
+
+
+@dataclass(frozen=True)
+class ChildDetails:
+    """One child as the convening form gives them (the name never reaches Slack)."""
+
+    case_reference: str
+    name: str
+    date_of_birth: date | None
+
+
+@dataclass(frozen=True)
+class ChildOfDiscussion:
+    """A child of a discussion with their case: `case.reference` is all Slack may see."""
+
+    link: DiscussionChild
+    case: Case
+
+    @property
+    def reference(self) -> str:
+        return self.case.reference
+
+
+def children_of(session: Session, meeting: Meeting) -> list[ChildOfDiscussion]:
+    """The discussion's children in order (one query). A discussion stored before several
+    children were possible, or a panel sitting, has its case's child or none."""
+    rows = session.exec(
+        select(DiscussionChild, Case)
+        .join(Case, col(Case.id) == DiscussionChild.case_id)
+        .where(DiscussionChild.meeting_id == meeting.id)
+        .order_by(col(DiscussionChild.position))
+        .limit(MAX_CHILDREN)
+    ).all()
+    if rows:
+        return [ChildOfDiscussion(link, case) for link, case in rows]
+    case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    if case is None or case.subject_kind != "child":
+        return []
+    placeholder = DiscussionChild(
+        meeting_id=meeting.id or 0, case_id=case.id or 0, episode_id=meeting.episode_id
+    )
+    return [ChildOfDiscussion(placeholder, case)]
+
+
+def child_names(session: Session, meeting: Meeting) -> list[str]:
+    """Every child's name, to keep them out of text bound for Slack."""
+    return [c.case.child_name for c in children_of(session, meeting) if c.case.child_name]
+
+
+def add_child(
+    session: Session,
+    meeting: Meeting,
+    case: Case,
+    *,
+    position: int,
+    episode_id: int | None,
+    through_context_id: int | None = None,
+    now: datetime,
+) -> DiscussionChild:
+    """Record that the discussion concerns this child, at this place in its order."""
+    link = DiscussionChild(
+        meeting_id=meeting.id or 0,
+        case_id=case.id or 0,
+        position=position,
+        episode_id=episode_id,
+        through_context_id=through_context_id,
+        created_at=now,
+    )
+    session.add(link)
+    return link
+
+
+def record_household(
+    session: Session, cases: list[Case], meeting: Meeting, now: datetime
+) -> Household | None:
+    """Siblings living together share one household: the first existing household among
+    them takes the others in (households already recorded merge into it)."""
+    if len(cases) < 2:
+        return None
+    existing = sorted({c.household_id for c in cases if c.household_id is not None})
+    household = session.get(Household, existing[0]) if existing else None
+    if household is None:
+        household = Household(created_at=now)
+        session.add(household)
+        session.flush()
+    for other in existing[1:]:
+        for member in session.exec(select(Case).where(Case.household_id == other)):
+            member.household_id = household.id
+            session.add(member)
+    for case in cases:
+        case.household_id = household.id
+        session.add(case)
+    return household
+
+
+def household_of(session: Session, case: Case) -> list[str]:
+    """The references of the child's siblings in their household (not the child's own)."""
+    if case.household_id is None:
+        return []
+    return list(
+        session.exec(
+            select(Case.reference)
+            .where(Case.household_id == case.household_id, Case.id != case.id)
+            .order_by(Case.reference)
+            .limit(OTHERS_SHOWN)
+        )
+    )
+
+
+def find_context(session: Session, reference: str) -> Case | None:
+    """A context (a place, a peer group, a school) from the panel's register."""
+    case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
+    return case if case is not None and case.subject_kind in CONTEXT_KINDS else None
+
+
+def children_linked_to(session: Session, context: Case) -> list[Case]:
+    """The children the panel's network links to the context (either way round), first
+    linked first, at most `MAX_CHILDREN`."""
+    linked_ids = [
+        row
+        for row in session.exec(
+            select(NetworkLink.linked_case_id)
+            .where(NetworkLink.case_id == context.id, col(NetworkLink.linked_case_id).is_not(None))
+            .order_by(col(NetworkLink.id))
+        )
+    ] + [
+        row
+        for row in session.exec(
+            select(NetworkLink.case_id)
+            .where(NetworkLink.linked_case_id == context.id)
+            .order_by(col(NetworkLink.id))
+        )
+    ]
+    ordered = list(dict.fromkeys(i for i in linked_ids if i is not None))[: MAX_CHILDREN * 4]
+    if not ordered:
+        return []
+    cases = {
+        c.id: c
+        for c in session.exec(select(Case).where(col(Case.id).in_(ordered), Case.subject_kind == "child"))
+    }
+    return [cases[i] for i in ordered if i in cases][:MAX_CHILDREN]
+
+
+@dataclass(frozen=True)
+class OthersAtRisk:
+    """The other children at risk alongside one child, by case reference only."""
+
+    siblings: list[str]
+    alongside: list[str]  # in the same discussion, or linked through the same context
+    contexts: list[str]  # the contexts that link them
+    more: int = 0
+
+
+def others_at_risk(session: Session, case: Case, meeting: Meeting | None = None) -> OthersAtRisk:
+    """Who else is at risk with this child: their household, the other children of the
+    discussion, and children linked through a context the child is linked to. References
+    only: a child's record never names another child."""
+    siblings = household_of(session, case)
+    alongside: list[str] = []
+    contexts: list[str] = []
+    if meeting is not None:
+        alongside += [c.reference for c in children_of(session, meeting) if c.case.id != case.id]
+        if meeting.context_case_id:
+            context = session.get(Case, meeting.context_case_id)
+            if context is not None:
+                contexts.append(context.reference)
+    context_ids = _contexts_of(session, case)
+    if context_ids:
+        for ctx in session.exec(select(Case).where(col(Case.id).in_(context_ids)).order_by(Case.reference)):
+            if ctx.reference not in contexts:
+                contexts.append(ctx.reference)
+            alongside += [c.reference for c in children_linked_to(session, ctx) if c.id != case.id]
+    alongside = [r for r in dict.fromkeys(alongside) if r not in siblings]
+    more = max(0, len(alongside) - OTHERS_SHOWN)
+    return OthersAtRisk(siblings, alongside[:OTHERS_SHOWN], contexts[:OTHERS_SHOWN], more)
+
+
+def _contexts_of(session: Session, case: Case) -> list[int]:
+    """The contexts the child is linked to in the panel's network or through a discussion."""
+    ids = set(
+        session.exec(
+            select(NetworkLink.case_id).where(NetworkLink.linked_case_id == case.id).limit(OTHERS_SHOWN)
+        )
+    )
+    ids |= {
+        i
+        for i in session.exec(
+            select(NetworkLink.linked_case_id).where(NetworkLink.case_id == case.id).limit(OTHERS_SHOWN)
+        )
+        if i is not None
+    }
+    ids |= {
+        i
+        for i in session.exec(
+            select(DiscussionChild.through_context_id)
+            .where(DiscussionChild.case_id == case.id, col(DiscussionChild.through_context_id).is_not(None))
+            .limit(OTHERS_SHOWN)
+        )
+        if i is not None
+    }
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(Case.id).where(
+                col(Case.id).in_(ids), or_(*(Case.subject_kind == k for k in CONTEXT_KINDS))
+            )
+        )
+    )
+
+
+def children_count(session: Session, meeting_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(DiscussionChild).where(DiscussionChild.meeting_id == meeting_id)
+    ).one()
