@@ -4,6 +4,8 @@ that say which child, the documents per child, households and others at risk."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -86,3 +88,129 @@ def test_the_migration_makes_each_discussions_child_its_first_child(engine) -> N
         raise AssertionError("a second decision on one topic for one child was stored")
     except IntegrityError:
         pass
+
+
+# ---------------------------------------------------------------- convening siblings
+
+from bot.audit.models import AuditEntry  # noqa: E402
+from bot.cases.models import Case, CaseEpisode  # noqa: E402
+from bot.convening.models import Invitation, Meeting  # noqa: E402
+from bot.local_slack.signed_client import StateValue  # noqa: E402
+from tests.convening_support import (  # noqa: E402
+    CHILD_NAME,
+    SOCIAL_WORKER,
+    all_slack_text,
+    open_form,
+    settle,
+    status_text,
+    submit,
+)
+
+SISTER, SISTER_REF, SISTER_BORN = "Amara Okonkwo-Test", "CS-2345678", "2013-02-14"
+BROTHER, BROTHER_REF = "Tobi Okonkwo-Test", "CS-3456789"
+
+
+def sibling_values(*children: tuple[str, str, str | None], siblings: bool = True) -> dict[str, object]:
+    """Form overrides naming further children, as *Add a child* lays them out."""
+    values: dict[str, object] = {"siblings": StateValue.checkboxes(["yes"] if siblings else [])}
+    for number, (reference, name, born) in enumerate(children, start=1):
+        values[f"child_{number}_reference"] = StateValue.text(reference)
+        values[f"child_{number}_name"] = StateValue.text(name)
+        values[f"child_{number}_dob"] = StateValue.datepicker(born)
+    return values
+
+
+def _add_a_child(bot, view: dict) -> dict:
+    """Click *Add a child* in the open form; the form Slack was asked to show instead."""
+    button = next(b for b in view["blocks"] if b.get("block_id") == "children_actions")["elements"][0]
+    before = len(bot.local_slack.calls_to("views.update"))
+    response = bot.slack.block_actions(
+        SOCIAL_WORKER,
+        [
+            {
+                "action_id": button["action_id"],
+                "block_id": "children_actions",
+                "value": button["value"],
+                "type": "button",
+            }
+        ],
+        view=view,
+    )
+    assert response.status == 200
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.update"]) > before
+    )
+    call = [c for c in calls if c.method == "views.update"][-1]
+    assert call.ok, call.response
+    return dict(call.response["view"])
+
+
+def test_add_a_child_grows_the_form_in_place_and_siblings_convene_once(bot) -> None:
+    view = open_form(bot)
+    assert not any(b.get("block_id", "").startswith("child_1_") for b in view["blocks"])
+    view = _add_a_child(bot, view)
+    view = _add_a_child(bot, view)
+    ids = [b.get("block_id") for b in view["blocks"]]
+    assert {"child_1_reference", "child_1_name", "child_1_dob", "child_2_reference", "child_2_name"} <= set(
+        ids
+    )
+    assert len(view["blocks"]) <= 100
+    response = submit(
+        bot, view, **sibling_values((SISTER_REF, SISTER, SISTER_BORN), (BROTHER_REF, BROTHER, None))
+    )
+    assert response.status == 200 and response.body in ("", "{}"), response.body
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        [meeting] = session.exec(select(Meeting)).all()
+        children = session.exec(
+            select(DiscussionChild)
+            .where(DiscussionChild.meeting_id == meeting.id)
+            .order_by(DiscussionChild.position)
+        ).all()
+        cases = [session.get(Case, c.case_id) for c in children]
+        episodes = {c.episode_id for c in children}
+        invitations = session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)).all()
+        added = session.exec(select(AuditEntry).where(AuditEntry.act == "discussion.child_added")).all()
+    assert [c.reference for c in cases] == ["CS-1234567", SISTER_REF, BROTHER_REF]
+    assert [c.child_name for c in cases] == [CHILD_NAME, SISTER, BROTHER]
+    assert len(episodes) == 3 and None not in episodes  # each child's own timeline
+    assert len({c.household_id for c in cases}) == 1 and cases[0].household_id is not None
+    # One set of invitations (one per agency), one channel, one status message.
+    assert len(invitations) == len({i.agency_id for i in invitations})
+    assert len(bot.local_slack.calls_to("conversations.create")) == 1
+    status = status_text(bot, meeting.id)
+    assert f"CS-1234567, {SISTER_REF}, {BROTHER_REF} (siblings)" in status
+    assert {a.case_reference for a in added} == {SISTER_REF, BROTHER_REF}
+    # Names never reach Slack.
+    text = all_slack_text(bot)
+    for name in (CHILD_NAME, SISTER, BROTHER, "Amara", "Tobi"):
+        assert name not in text
+
+
+def test_each_further_child_is_checked_where_it_was_typed(bot) -> None:
+    view = _add_a_child(bot, _add_a_child(bot, open_form(bot)))
+    response = submit(
+        bot,
+        view,
+        **sibling_values(("CS-1234567", SISTER, None), ("XX-1", "", "2099-01-01")),
+        late_reason=StateValue.text("Tobi is away until Friday"),
+    )
+    errors = json.loads(response.body)["errors"]
+    assert errors["child_1_reference"] == "That child is already in this discussion."
+    assert "case reference is" in errors["child_2_reference"]
+    assert "name" in errors["child_2_name"]
+    assert errors["child_2_dob"] == "The date of birth is in the future."
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(Meeting)).all() == []
+        assert session.exec(select(CaseEpisode)).all() == []
+
+
+def test_a_childs_name_in_a_slack_visible_field_is_refused_for_every_child(bot) -> None:
+    view = _add_a_child(bot, open_form(bot))
+    response = submit(
+        bot,
+        view,
+        **sibling_values((SISTER_REF, SISTER, None)),
+        out_of_hours_reason=StateValue.text("Amara was seen at the station"),
+    )
+    assert "must not name the child" in json.loads(response.body)["errors"]["out_of_hours_reason"]

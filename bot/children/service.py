@@ -65,6 +65,18 @@ def children_of(session: Session, meeting: Meeting) -> list[ChildOfDiscussion]:
     return [ChildOfDiscussion(placeholder, case)]
 
 
+def subject_of(session: Session, meeting: Meeting) -> str:
+    """What the discussion concerns, by reference only: `CS-1, CS-2 (siblings)` or
+    `LOC-1: CS-1, CS-2`."""
+    children = children_of(session, meeting)
+    references = ", ".join(c.reference for c in children)
+    households = {c.case.household_id for c in children}
+    if len(children) > 1 and len(households) == 1 and None not in households:
+        references += " (siblings)"
+    context = session.get(Case, meeting.context_case_id) if meeting.context_case_id else None
+    return f"{context.reference}: {references}" if context is not None else references
+
+
 def child_names(session: Session, meeting: Meeting) -> list[str]:
     """Every child's name, to keep them out of text bound for Slack."""
     return [c.case.child_name for c in children_of(session, meeting) if c.case.child_name]
@@ -93,9 +105,7 @@ def add_child(
     return link
 
 
-def record_household(
-    session: Session, cases: list[Case], meeting: Meeting, now: datetime
-) -> Household | None:
+def record_household(session: Session, cases: list[Case], now: datetime) -> Household | None:
     """Siblings living together share one household: the first existing household among
     them takes the others in (households already recorded merge into it)."""
     if len(cases) < 2:

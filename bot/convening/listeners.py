@@ -29,6 +29,7 @@ from bot.access import (
     value,
 )
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
+from bot.children.service import MAX_CHILDREN, ChildDetails
 from bot.convening import effects
 from bot.convening.hours import EMERGENCY_DUTY_CONVENOR, out_of_hours_because
 from bot.convening.models import InvitationState, Meeting
@@ -49,6 +50,7 @@ from bot.convening.service import (
     validate,
 )
 from bot.convening.views import (
+    ADD_CHILD_ACTION,
     CANCEL_CALLBACK,
     CONVENE_CALLBACK,
     DECLINE_CALLBACK,
@@ -60,6 +62,7 @@ from bot.convening.views import (
     convene_modal,
     decline_modal,
     delegate_modal,
+    further_children_from,
     read_values,
     reschedule_modal,
     section_47_modal,
@@ -86,6 +89,12 @@ RULES = (
         refusal="Only children's social care convenors can convene.",
         act="discussion.convene_refused",
         field="case_reference",
+    ),
+    Rule(
+        button(ADD_CHILD_ACTION),
+        role(*CONVENING_ROLES),
+        refusal="Only children's social care convenors can convene.",
+        act="discussion.convene_refused",
     ),
     *(
         Rule(
@@ -154,6 +163,14 @@ def open_convene_form(
     runtime: Runtime, client: WebClient, *, trigger_id: str, channel_id: str, case_reference: str
 ) -> None:
     """Open `/strategy new` with the deadlines and the first free slot filled in."""
+    view = _convene_view(runtime, channel_id=channel_id, case_reference=case_reference, further_children=0)
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _convene_view(
+    runtime: Runtime, *, channel_id: str, case_reference: str, further_children: int
+) -> dict[str, Any]:
+    """The `/strategy new` form with `further_children` more children than the first."""
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
     deadlines = {
@@ -172,11 +189,13 @@ def open_convene_form(
         calendar=runtime.calendar,
         now=now,
         case_reference=case_reference.strip().upper()[:40],
-        private_metadata=json.dumps({"channel": channel_id}),
+        private_metadata=json.dumps({"channel": channel_id, "children": further_children}),
         deadlines=deadlines,
         proposed_start=proposed,
+        further_children=further_children,
+        max_children=MAX_CHILDREN,
     )
-    client.views_open(trigger_id=trigger_id, view=view)
+    return view
 
 
 def _request_from(
@@ -205,6 +224,11 @@ def _request_from(
         referred_at=datetime.fromtimestamp(int(referred), UTC) if referred else None,
         out_of_hours_reason=values.get("out_of_hours_reason") or "",
         held_already=bool(values.get("held_already")),
+        further_children=tuple(
+            ChildDetails(reference, name, born) for reference, name, born in further_children_from(values)
+        ),
+        siblings=bool(values.get("siblings")),
+        context_reference=values.get("context") or "",
     )
 
 
@@ -247,6 +271,32 @@ def register(app: App, runtime: Runtime) -> None:
             return
         ack()
         after_ack(runtime, body, client, lambda: _convene(request, view["id"], now))
+
+    @app.action(ADD_CHILD_ACTION)
+    def add_child(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        """*Add a child*: the same form with one more child's inputs, in place."""
+        ack()
+        view = body.get("view") or {}
+        try:
+            carried = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            carried = {}
+        count = min(len(further_children_from(read_values(view.get("state") or {}))) + 1, MAX_CHILDREN - 1)
+        count = max(count, min(int(carried.get("children") or 0) + 1, MAX_CHILDREN - 1))
+
+        def update() -> None:
+            client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=_convene_view(
+                    runtime,
+                    channel_id=str(carried.get("channel") or ""),
+                    case_reference="",
+                    further_children=count,
+                ),
+            )
+
+        after_ack(runtime, body, client, update)
 
     def _convene(request: ConveneRequest, view_id: str, now: datetime) -> None:
         """Store a validated submission and what it owes Slack; once per view (the

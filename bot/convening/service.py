@@ -20,6 +20,14 @@ from bot.cases.timeline import (
     start_section_47,
     urgency_deadline,
 )
+from bot.children.service import (
+    MAX_CHILDREN,
+    ChildDetails,
+    add_child,
+    children_linked_to,
+    find_context,
+    record_household,
+)
 from bot.convening.calendar_invite import uid_for
 from bot.convening.hours import EMERGENCY_DUTY_CONVENOR, OUT_OF_HOURS_REASON_LIMIT, out_of_hours_because
 from bot.convening.models import (
@@ -79,6 +87,17 @@ class ConveneRequest:
     out_of_hours_reason: str = ""
     # Already held by phone: the start may be in the past (up to AFTER_THE_FACT_DAYS).
     held_already: bool = False
+    # Further children of the same discussion (siblings, a peer group), in order.
+    further_children: tuple[ChildDetails, ...] = ()
+    # The children are siblings living together: record them as one household.
+    siblings: bool = False
+    # A context from the panel's register (a place, a peer group, a school): the children
+    # linked to it join the discussion.
+    context_reference: str = ""
+
+    @property
+    def child_names(self) -> list[str]:
+        return [n.strip() for n in (self.child_name, *(c.name for c in self.further_children)) if n.strip()]
 
 
 def may_convene(member: Member | None) -> bool:
@@ -166,7 +185,13 @@ def validate(
     problem = case_reference_problem(partnership, reference)
     if problem:
         errors["case_reference"] = problem
-    if not request.child_name.strip():
+    context = find_context(session, request.context_reference) if request.context_reference.strip() else None
+    first_named = bool(request.case_reference.strip() or request.child_name.strip()) or context is None
+    if request.context_reference.strip() and context is None:
+        errors["context"] = "No place, peer group or school on the panel's register has that reference."
+    if not first_named:
+        errors.pop("case_reference", None)
+    elif not request.child_name.strip():
         errors["child_name"] = "Give the child's name. It is stored, never shown in Slack."
     if request.child_date_of_birth is not None and request.child_date_of_birth > calendar.local(now).date():
         errors["child_date_of_birth"] = "The date of birth is in the future."
@@ -212,7 +237,7 @@ def validate(
         ("late_reason", request.late_reason),
         ("out_of_hours_reason", request.out_of_hours_reason),
     ):
-        if text.strip() and request.child_name.strip() and mentions_child(text, request.child_name):
+        if text.strip() and any(mentions_child(text, name) for name in request.child_names):
             errors[field_id] = NAME_IN_SLACK_TEXT
     if len(request.out_of_hours_reason) > OUT_OF_HOURS_REASON_LIMIT:
         errors["out_of_hours_reason"] = f"Keep it under {OUT_OF_HOURS_REASON_LIMIT} characters."
@@ -227,23 +252,65 @@ def validate(
             "Only people in the partnership's schedules can be invited; "
             f"{len(strangers)} of those chosen are not."
         )
+    errors.update(_further_children_problems(session, request, partnership, calendar, now, context))
     if "case_reference" not in errors:
-        case = session.exec(select(Case).where(Case.reference == reference)).first()
-        if case is not None and case.child_name and request.child_name.strip():
-            same_name = case.child_name.strip().casefold() == request.child_name.strip().casefold()
-            same_birth = (
-                case.child_date_of_birth is None
-                or request.child_date_of_birth is None
-                or case.child_date_of_birth == request.child_date_of_birth
+        case = session.exec(select(Case).where(Case.reference == reference)).first() if first_named else None
+        if _another_child(case, request.child_name, request.child_date_of_birth):
+            errors["case_reference"] = (
+                "That case reference is recorded for a different child. Check the reference."
             )
-            if not (same_name and same_birth):
-                errors["case_reference"] = (
-                    "That case reference is recorded for a different child. Check the reference."
-                )
         if request.follows_reference.strip():
             problem = _follows_problem(session, partnership, request, case)
             if problem:
                 errors["follows"] = problem
+    return errors
+
+
+def _another_child(case: Case | None, name: str, born: date | None) -> bool:
+    """The reference is already recorded for a child with another name or date of birth."""
+    if case is None or not case.child_name or not name.strip():
+        return case is not None and case.subject_kind != "child"
+    same_name = case.child_name.strip().casefold() == name.strip().casefold()
+    same_birth = case.child_date_of_birth is None or born is None or case.child_date_of_birth == born
+    return not (same_name and same_birth)
+
+
+def _further_children_problems(
+    session: Session,
+    request: ConveneRequest,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+    context: Case | None,
+) -> dict[str, str]:
+    """Each further child's problems, keyed `child_N_reference`, `child_N_name`, `child_N_dob`."""
+    errors: dict[str, str] = {}
+    settings = partnership.settings
+    seen = {settings.normalise_case_reference(request.case_reference)}
+    today = calendar.local(now).date()
+    for number, child in enumerate(request.further_children, start=1):
+        reference = settings.normalise_case_reference(child.case_reference)
+        problem = case_reference_problem(partnership, reference)
+        if problem:
+            errors[f"child_{number}_reference"] = problem
+        elif reference in seen:
+            errors[f"child_{number}_reference"] = "That child is already in this discussion."
+        else:
+            case = session.exec(select(Case).where(Case.reference == reference)).first()
+            if _another_child(case, child.name, child.date_of_birth):
+                errors[f"child_{number}_reference"] = (
+                    "That case reference is recorded for a different child. Check the reference."
+                )
+        seen.add(reference)
+        if not child.name.strip():
+            errors[f"child_{number}_name"] = "Give the child's name. It is stored, never shown in Slack."
+        if child.date_of_birth is not None and child.date_of_birth > today:
+            errors[f"child_{number}_dob"] = "The date of birth is in the future."
+    linked = len(children_linked_to(session, context)) if context is not None else 0
+    if 1 + len(request.further_children) + linked > MAX_CHILDREN:
+        errors["context" if linked else f"child_{len(request.further_children)}_reference"] = (
+            f"A discussion can concern at most {MAX_CHILDREN} children: convene another for the rest."
+        )
     return errors
 
 
@@ -409,32 +476,38 @@ def convene(
     if not may_convene(request.convenor):
         raise ConveningRefused("Only children's social care staff named as convenors can convene.")
     settings = partnership.settings
-    reference = settings.normalise_case_reference(request.case_reference)
-    case = session.exec(select(Case).where(Case.reference == reference)).first()
-    if case is None:
-        case = Case(reference=reference, created_at=now)
-    case.child_name = case.child_name or request.child_name.strip()
-    case.child_date_of_birth = case.child_date_of_birth or request.child_date_of_birth
-    case.right_help_right_time_level = request.right_help_right_time_level
-    session.add(case)
-    session.flush()
     actor = Actor(request.convenor.slack_user_id, request.team_id, request.convenor.person_id)
     referred_at = request.referred_at or now
+    context = find_context(session, request.context_reference) if request.context_reference.strip() else None
+    named = _named_cases(session, request, partnership, now)
+    linked = (
+        [c for c in children_linked_to(session, context) if c.id not in {n.id for n in named}]
+        if context
+        else []
+    )
+    cases = (named + linked)[:MAX_CHILDREN]
+    if not cases:
+        raise ConveningRefused("Name a child, or a context with children linked to it.")
+    case = cases[0]
     follows = find_meeting(session, request.follows_reference) if request.follows_reference.strip() else None
-    if follows is not None:
-        episode = session.get(CaseEpisode, follows.episode_id) if follows.episode_id else None
-        if episode is None or episode.state != EpisodeState.OPEN:
-            raise ConveningRefused(f"The case of {follows.reference} is closed.")
-    else:
-        episode, _ = begin_or_join_episode(
-            session,
-            case,
-            referred_at=referred_at,
-            threshold_level=request.right_help_right_time_level,
-            decided_by_id=request.convenor.person_id,
-            actor=actor,
-            now=now,
-        )
+    episodes: list[CaseEpisode] = []
+    for position, child in enumerate(cases):
+        if follows is not None and position == 0:
+            episode = session.get(CaseEpisode, follows.episode_id) if follows.episode_id else None
+            if episode is None or episode.state != EpisodeState.OPEN:
+                raise ConveningRefused(f"The case of {follows.reference} is closed.")
+        else:
+            episode, _ = begin_or_join_episode(
+                session,
+                child,
+                referred_at=referred_at,
+                threshold_level=request.right_help_right_time_level,
+                decided_by_id=request.convenor.person_id,
+                actor=actor,
+                now=now,
+            )
+        episodes.append(episode)
+    episode = episodes[0]
     limits = timescales(
         partnership,
         calendar,
@@ -457,6 +530,7 @@ def convene(
         meeting_type=request.meeting_type,
         case_id=case.id,
         episode_id=episode.id,
+        context_case_id=context.id if context else None,
         follows_meeting_id=follows.id if follows else None,
         state=MeetingState.SCHEDULED,
         urgency=request.urgency,
@@ -479,6 +553,19 @@ def convene(
     )
     session.add(meeting)
     session.flush()
+    for position, (child, child_episode) in enumerate(zip(cases, episodes, strict=True)):
+        through = context.id if context is not None and child in linked else None
+        add_child(
+            session,
+            meeting,
+            child,
+            position=position,
+            episode_id=child_episode.id,
+            through_context_id=through,
+            now=now,
+        )
+    if request.siblings:
+        record_household(session, named, now)
     meeting.calendar_uid = uid_for(meeting.reference)
     unreachable = _invite_agencies(
         session, meeting, request, partnership=partnership, calendar=calendar, now=now
@@ -503,9 +590,47 @@ def convene(
             "follows": follows.reference if follows else None,
             "out_of_hours": out_of_hours,
             "held_already": request.held_already,
+            "children": [c.reference for c in cases],
+            "context": context.reference if context else None,
+            "siblings": request.siblings,
         },
     )
+    for child in cases[1:]:
+        record(
+            session,
+            at=now,
+            actor=actor,
+            act="discussion.child_added",
+            record_type="meeting",
+            record_id=meeting.reference,
+            case_reference=child.reference,
+            details={"context": context.reference if context else None, "siblings_of": case.reference},
+        )
     return Convened(meeting, created=True, unreachable=unreachable)
+
+
+def _named_cases(
+    session: Session, request: ConveneRequest, partnership: Partnership, now: datetime
+) -> list[Case]:
+    """The cases of the children named on the form, created or brought up to date."""
+    settings = partnership.settings
+    named = [(request.case_reference, request.child_name, request.child_date_of_birth)]
+    named += [(c.case_reference, c.name, c.date_of_birth) for c in request.further_children]
+    cases: list[Case] = []
+    for typed, name, born in named:
+        if not typed.strip():
+            continue
+        reference = settings.normalise_case_reference(typed)
+        case = session.exec(select(Case).where(Case.reference == reference)).first()
+        if case is None:
+            case = Case(reference=reference, created_at=now)
+        case.child_name = case.child_name or name.strip()
+        case.child_date_of_birth = case.child_date_of_birth or born
+        case.right_help_right_time_level = request.right_help_right_time_level
+        session.add(case)
+        session.flush()
+        cases.append(case)
+    return cases
 
 
 def _invited_codes(session: Session, meeting: Meeting) -> list[str]:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from bot.actions.models import Chase
 from bot.cases.models import Case
+from bot.children.service import subject_of
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.convening.service import core_agencies_missing, icpc_due
 from bot.partnership.models import Agency, Person
@@ -139,7 +140,7 @@ def summarise(
     return DiscussionSummary(
         meeting_id=meeting.id or 0,
         reference=meeting.reference,
-        case_reference=case.reference if case else "",
+        case_reference=subject_of(session, meeting) or (case.reference if case else ""),
         state=meeting.state,
         urgency=meeting.urgency,
         format=meeting.format,

@@ -49,6 +49,7 @@ DECLINE_CALLBACK = "invitation_decline"
 RESCHEDULE_CALLBACK = "discussion_reschedule"
 CANCEL_CALLBACK = "discussion_cancel"
 SECTION_47_CALLBACK = "discussion_section_47"
+ADD_CHILD_ACTION = "convene_add_child"
 
 ANSWER_ACTIONS = {
     "invitation_attending": "attending",
@@ -175,9 +176,13 @@ def convene_modal(
     deadlines: dict[str, datetime],
     proposed_start: datetime,
     follow_up: FollowUpOf | None = None,
+    further_children: int = 0,
+    max_children: int = 8,
 ) -> dict[str, Any]:
     """The `/strategy new` form, or (given `follow_up`) the form for a follow-up discussion,
-    which carries the case and asks neither the child's details nor the referral."""
+    which carries the case and asks neither the child's details nor the referral.
+    `further_children` is how many more children the convenor has added (*Add a child*
+    rebuilds the form with one more; Slack keeps what was typed in inputs it still has)."""
     meeting_type = follow_up.meeting_type if follow_up else "strategy_discussion"
     kind = partnership.meeting_type(meeting_type)
     settings = partnership.settings
@@ -218,15 +223,23 @@ def convene_modal(
                     placeholder=PlainTextObject(text=settings.case_reference.example),
                     max_length=40,
                 ),
-                hint=f"{settings.case_reference.description}, e.g. {settings.case_reference.example}",
+                hint=f"{settings.case_reference.description}, e.g. {settings.case_reference.example} "
+                "(leave empty only for a discussion about a context, below)",
+                optional=True,
             ),
-            _input("child_name", "Child's name", PlainTextInputElement(action_id="value", max_length=200)),
+            _input(
+                "child_name",
+                "Child's name",
+                PlainTextInputElement(action_id="value", max_length=200),
+                optional=True,
+            ),
             _input(
                 "child_date_of_birth",
                 "Child's date of birth",
                 DatePickerElement(action_id="value"),
                 optional=True,
             ),
+            *further_children_blocks(settings.case_reference.example, further_children, max_children),
             _input(
                 "referred_at",
                 "When the referral was received",
@@ -359,6 +372,81 @@ def convene_modal(
         metadata=private_metadata,
         blocks=blocks,
     )
+
+
+def further_children_blocks(example: str, count: int, max_children: int) -> list[Block]:
+    """Each further child's case reference, name and date of birth; *Add a child* while
+    there is room; then whether they are siblings, and a context from the panel's register."""
+    blocks: list[Block] = []
+    for number in range(1, count + 1):
+        blocks += [
+            _input(
+                f"child_{number}_reference",
+                f"Child {number + 1}: case reference",
+                PlainTextInputElement(
+                    action_id="value", placeholder=PlainTextObject(text=example), max_length=40
+                ),
+            ),
+            _input(
+                f"child_{number}_name",
+                f"Child {number + 1}: name",
+                PlainTextInputElement(action_id="value", max_length=200),
+            ),
+            _input(
+                f"child_{number}_dob",
+                f"Child {number + 1}: date of birth",
+                DatePickerElement(action_id="value"),
+                optional=True,
+            ),
+        ]
+    if 1 + count < max_children:
+        blocks.append(
+            ActionsBlock(
+                block_id="children_actions",
+                elements=[
+                    ButtonElement(
+                        text=PlainTextObject(text="Add a child"),
+                        action_id=ADD_CHILD_ACTION,
+                        value=str(count + 1),
+                    )
+                ],
+            )
+        )
+    blocks += [
+        _input(
+            "siblings",
+            "Siblings",
+            CheckboxesElement(
+                action_id="value",
+                options=[option("yes", "These children are siblings living together (one household)")],
+            ),
+            optional=True,
+        ),
+        _input(
+            "context",
+            "Or a context from the panel's register (its reference)",
+            PlainTextInputElement(action_id="value", max_length=40),
+            optional=True,
+            hint="A place, peer group or school: the children linked to it on the register join.",
+        ),
+    ]
+    return blocks
+
+
+def further_children_from(values: dict[str, Any]) -> list[tuple[str, str, date | None]]:
+    """Each further child as typed: (case reference, name, date of birth), in order."""
+    children = []
+    number = 1
+    while f"child_{number}_reference" in values or f"child_{number}_name" in values:
+        children.append(
+            (
+                values.get(f"child_{number}_reference") or "",
+                values.get(f"child_{number}_name") or "",
+                values.get(f"child_{number}_dob"),
+            )
+        )
+        number += 1
+    return children
 
 
 def read_values(state: dict[str, Any]) -> dict[str, Any]:
