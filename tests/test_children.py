@@ -214,3 +214,67 @@ def test_a_childs_name_in_a_slack_visible_field_is_refused_for_every_child(bot) 
         out_of_hours_reason=StateValue.text("Amara was seen at the station"),
     )
     assert "must not name the child" in json.loads(response.body)["errors"]["out_of_hours_reason"]
+
+
+def test_a_context_from_the_register_brings_its_linked_children(bot) -> None:
+    """A park on the panel's register, linked to two children: a discussion about the park
+    concerns both, each linked through it, and the status names the context and references."""
+    from bot.panel.jobs import sweep_panels
+    from bot.panel.models import Referral
+    from bot.panel.offline import decide, refer
+
+    sweep_panels(bot.runtime)
+    refer(bot, SOCIAL_WORKER, case_reference="CS-2000001", child_name="Test Child Alpha")
+    refer(bot, SOCIAL_WORKER, case_reference="CS-2000002", child_name="Test Child Beta")
+    refer(
+        bot,
+        "U0PPU001",
+        subject="location",
+        label="Lodge Road park",
+        reasons="Daily dealing; children seen with adults.",
+        links="case: CS-2000001\ncase: CS-2000002\nperpetrator: Adult male T",
+    )
+    with Session(bot.runtime.engine) as session:
+        referrals = session.exec(select(Referral)).all()
+    for referral in referrals:  # the administrator accepts them onto the register
+        decide(bot, referral.id or 0, accept=True)
+    with Session(bot.runtime.engine) as session:
+        park = session.exec(select(Case).where(Case.subject_kind == "location")).one()
+    view = open_form(bot, text="")
+    response = submit(
+        bot,
+        view,
+        case_reference=StateValue.text(None),
+        child_name=StateValue.text(None),
+        child_date_of_birth=StateValue.datepicker(None),
+        context=StateValue.text(park.reference.lower()),
+    )
+    assert response.status == 200 and response.body in ("", "{}"), response.body
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        [meeting] = session.exec(select(Meeting).where(Meeting.meeting_type == "strategy_discussion")).all()
+        children = session.exec(
+            select(DiscussionChild)
+            .where(DiscussionChild.meeting_id == meeting.id)
+            .order_by(DiscussionChild.position)
+        ).all()
+        references = [session.get(Case, c.case_id).reference for c in children]
+    assert meeting.context_case_id == park.id
+    assert references == ["CS-2000001", "CS-2000002"]
+    assert {c.through_context_id for c in children} == {park.id}
+    assert f"{park.reference}: CS-2000001, CS-2000002" in status_text(bot, meeting.id)
+    text = all_slack_text(bot)
+    assert "Test Child Alpha" not in text and "Test Child Beta" not in text
+
+
+def test_a_context_that_is_not_on_the_register_is_refused_inline(bot) -> None:
+    response = submit(
+        bot,
+        open_form(bot),
+        case_reference=StateValue.text(None),
+        child_name=StateValue.text(None),
+        context=StateValue.text("CTX-2026-0099"),
+    )
+    errors = json.loads(response.body)["errors"]
+    assert "register" in errors["context"]
+    assert "case_reference" not in errors or "child_name" in errors

@@ -191,6 +191,8 @@ def validate(
         errors["context"] = "No place, peer group or school on the panel's register has that reference."
     if not first_named:
         errors.pop("case_reference", None)
+        if context is not None and not children_linked_to(session, context):
+            errors["context"] = "No children are linked to that context on the register: name a child."
     elif not request.child_name.strip():
         errors["child_name"] = "Give the child's name. It is stored, never shown in Slack."
     if request.child_date_of_birth is not None and request.child_date_of_birth > calendar.local(now).date():
