@@ -278,3 +278,146 @@ def test_a_context_that_is_not_on_the_register_is_refused_inline(bot) -> None:
     errors = json.loads(response.body)["errors"]
     assert "register" in errors["context"]
     assert "case_reference" not in errors or "child_name" in errors
+
+
+# ---------------------------------------------------------------- recording a step per child
+
+from datetime import UTC, datetime  # noqa: E402
+
+from bot.cases.models import Section47Enquiry  # noqa: E402
+from tests.minutes_support import decision_values, when_and_who_values  # noqa: E402
+
+AGENCIES = ["csc", "police-ppu", "health", "police-cid", "locate", "yos", "education"]
+AFTER_THE_MEETING = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
+from tests.convening_support import CHAIR  # noqa: E402
+
+
+def convene_siblings(bot) -> Meeting:
+    """Three siblings convened through the form (two added with *Add a child*)."""
+    view = _add_a_child(bot, _add_a_child(bot, open_form(bot)))
+    response = submit(
+        bot, view, **sibling_values((SISTER_REF, SISTER, SISTER_BORN), (BROTHER_REF, BROTHER, None))
+    )
+    assert response.body in ("", "{}"), response.body
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        return session.exec(select(Meeting).where(Meeting.meeting_type == "strategy_discussion")).one()
+
+
+def child_values(section_47: str, enquiry: str, icpc: str, **overrides) -> dict:
+    fields = {
+        "section_47": StateValue.radio_buttons(section_47),
+        "section_47_detail": StateValue.text("Reasonable cause to suspect significant harm."),
+        "enquiry_type": StateValue.radio_buttons(enquiry),
+        "enquiry_type_detail": StateValue.text(
+            "Children's social care with Force CID" if enquiry != "not_applicable" else None
+        ),
+        "icpc": StateValue.radio_buttons(icpc),
+        "icpc_detail": StateValue.text(None),
+        "icpc_by": StateValue.datepicker(None),
+        **overrides,
+    }
+    return {block: {"value": element} for block, element in fields.items()}
+
+
+def _open_record(bot, meeting: Meeting) -> dict:
+    before = len(bot.local_slack.calls_to("views.open"))
+    response = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR)
+    assert response.status == 200, response.body
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
+    )
+    return [c for c in calls if c.method == "views.open"][-1].response["view"]
+
+
+def _pushed(response, view_id: str) -> dict:
+    body = json.loads(response.body or "{}")
+    assert body.get("response_action") == "push", body
+    assert len(body["view"]["blocks"]) <= 100
+    return {**body["view"], "id": view_id}
+
+
+def record_siblings(bot, meeting: Meeting, *children: dict) -> list[dict]:
+    """Step 1, the shared step 2, then a step per child; the views Slack was told to push."""
+    first = _open_record(bot, meeting)
+    shared = _pushed(
+        bot.slack.view_submission(CHAIR, first, values=when_and_who_values(AGENCIES)), "V-shared"
+    )
+    assert not any(b.get("block_id") in ("section_47", "icpc", "enquiry_type") for b in shared["blocks"])
+    shared_values = {
+        k: v for k, v in decision_values().items() if not k.startswith(("section_47", "enquiry_type", "icpc"))
+    }
+    response = bot.slack.view_submission(CHAIR, shared, values=shared_values)
+    views = [shared]
+    for number, values in enumerate(children, start=1):
+        step = _pushed(response, f"V-child-{number}")
+        views.append(step)
+        response = bot.slack.view_submission(CHAIR, step, values=values)
+    views.append(json.loads(response.body or "{}"))
+    settle(bot)
+    return views
+
+
+def test_recording_takes_each_childs_decisions_in_a_step_of_their_own(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    views = record_siblings(
+        bot,
+        meeting,
+        child_values("start", "joint", "needed"),
+        child_values("start", "single", "needed"),
+        child_values(
+            "no_enquiries",
+            "not_applicable",
+            "not_needed",
+            section_47_detail=StateValue.text("Protective parent; no sign of harm."),
+        ),
+    )
+    assert views[-1] == {"response_action": "clear"}
+    steps = [json.dumps(v) for v in views[1:4]]
+    assert "CS-1234567" in steps[0] and SISTER_REF in steps[1] and BROTHER_REF in steps[2]
+    assert all(len(v["blocks"]) <= 100 for v in views[:4])
+    with Session(bot.runtime.engine) as session:
+        fresh = session.get(Meeting, meeting.id)
+        enquiries = session.exec(select(Section47Enquiry).order_by(Section47Enquiry.case_id)).all()
+        cases = {c.id: c.reference for c in session.exec(select(Case))}
+        decisions = session.exec(select(Decision).where(Decision.meeting_id == meeting.id)).all()
+    assert fresh.state == "held" and "record_draft" not in fresh.details
+    # Each child's own enquiry and ICPC clock, for the two whose enquiries started.
+    assert sorted(cases[e.case_id] for e in enquiries) == ["CS-1234567", SISTER_REF]
+    assert {e.icpc_due_on for e in enquiries} == {enquiries[0].icpc_due_on}
+    per_child = {(cases[d.case_id], d.topic): d.outcome for d in decisions if d.case_id}
+    assert per_child[("CS-1234567", "section_47")] == "start"
+    assert per_child[(SISTER_REF, "enquiry_type")] == "single"
+    assert per_child[(BROTHER_REF, "section_47")] == "no_enquiries"
+    assert per_child[(BROTHER_REF, "icpc")] == "not_needed"
+    shared = {d.topic for d in decisions if d.case_id is None}
+    assert {"criminal_investigation", "immediate_safety", "review", "quorum"} <= shared
+    assert not shared & {"section_47", "enquiry_type", "icpc"}
+
+
+def test_a_childs_step_is_checked_inline_and_nothing_is_stored_until_the_last(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    first = _open_record(bot, meeting)
+    shared = _pushed(
+        bot.slack.view_submission(CHAIR, first, values=when_and_who_values(AGENCIES)), "V-shared"
+    )
+    shared_values = {
+        k: v for k, v in decision_values().items() if not k.startswith(("section_47", "enquiry_type", "icpc"))
+    }
+    step = _pushed(bot.slack.view_submission(CHAIR, shared, values=shared_values), "V-child-1")
+    wrong = bot.slack.view_submission(
+        CHAIR, step, values=child_values("no_enquiries", "not_applicable", "needed")
+    )
+    errors = json.loads(wrong.body)["errors"]
+    assert "follows section 47 enquiries" in errors["icpc"]
+    step_two = _pushed(
+        bot.slack.view_submission(CHAIR, step, values=child_values("start", "joint", "needed")), "V-child-2"
+    )
+    assert SISTER_REF in json.dumps(step_two)
+    with Session(bot.runtime.engine) as session:
+        fresh = session.get(Meeting, meeting.id)
+        assert fresh.state != "held" and "record_draft" in fresh.details
+        assert session.exec(select(Section47Enquiry)).all() == []
+        assert session.exec(select(Decision).where(Decision.meeting_id == meeting.id)).all() == []

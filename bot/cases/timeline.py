@@ -176,17 +176,23 @@ def enquiry_under_way(session: Session, episode_id: int | None) -> Section47Enqu
     ).first()
 
 
-def enquiry_of_meeting(session: Session, meeting: Meeting) -> Section47Enquiry | None:
-    """The enquiry a discussion started or continues: the one it started, else the one
-    under way in its episode (a follow-up's), else the latest in its episode."""
-    if meeting.episode_id is None:
+def enquiry_of_meeting(
+    session: Session, meeting: Meeting, episode_id: int | None = None
+) -> Section47Enquiry | None:
+    """The enquiry a discussion started or continues for one child (by their episode; the
+    first child's by default): the one it started, else the one under way in the episode
+    (a follow-up's)."""
+    episode_id = episode_id or meeting.episode_id
+    if episode_id is None:
         return None
     started = session.exec(
-        select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting.id)
+        select(Section47Enquiry).where(
+            Section47Enquiry.started_by_meeting_id == meeting.id, Section47Enquiry.episode_id == episode_id
+        )
     ).first()
     if started is not None:
         return started
-    return enquiry_under_way(session, meeting.episode_id)
+    return enquiry_under_way(session, episode_id)
 
 
 def _case_reference(session: Session, case_id: int | None) -> str:
@@ -202,6 +208,7 @@ def start_section_47(
     partnership: Partnership,
     actor: Actor,
     now: datetime,
+    episode_id: int | None = None,
 ) -> tuple[Section47Enquiry, bool]:
     """The discussion decided section 47 enquiries start (or go on). If an enquiry is
     already under way in the case's episode, this continues it and its clocks stand
@@ -209,7 +216,8 @@ def start_section_47(
     is recorded, scheduled) start date, with the ICPC target and the assessment deadline on
     the statutory calendar (returns it and True). Refused below the threshold."""
     require_statutory(statutory)
-    if meeting.episode_id is None:
+    episode_id = episode_id or meeting.episode_id  # one child's; the first child's by default
+    if episode_id is None:
         raise TimelineRefused(f"{meeting.reference} is not part of a case's timeline.")
     if meeting.right_help_right_time_level != THRESHOLD_FOR_SECTION_47:
         raise TimelineRefused(
@@ -217,15 +225,17 @@ def start_section_47(
             "Help Right Time level the discussion agreed."
         )
     ours = session.exec(
-        select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting.id)
+        select(Section47Enquiry).where(
+            Section47Enquiry.started_by_meeting_id == meeting.id, Section47Enquiry.episode_id == episode_id
+        )
     ).first()
     if ours is not None:
         _restate_start(session, ours, meeting, statutory, partnership, actor, now)
         return ours, False
-    under_way = enquiry_under_way(session, meeting.episode_id)
+    under_way = enquiry_under_way(session, episode_id)
     if under_way is not None:
         return under_way, False
-    episode = session.get(CaseEpisode, meeting.episode_id)
+    episode = session.get(CaseEpisode, episode_id)
     assert episode is not None
     icpc_days, assessment_days = _working_days(partnership, meeting.meeting_type)
     started_on = statutory.local_date(meeting.held_at or meeting.scheduled_start or now)
@@ -293,11 +303,17 @@ def _restate_start(
     )
 
 
-def withdraw_section_47(session: Session, meeting: Meeting, *, actor: Actor, now: datetime) -> bool:
-    """A corrected record says this discussion did not start section 47 enquiries: the
-    enquiry it started goes, unless its ICPC or outcome is already recorded (then refused)."""
+def withdraw_section_47(
+    session: Session, meeting: Meeting, *, actor: Actor, now: datetime, episode_id: int | None = None
+) -> bool:
+    """A corrected record says this discussion did not start section 47 enquiries (for one
+    child: the first by default): the enquiry it started goes, unless its ICPC or outcome is
+    already recorded (then refused)."""
+    episode_id = episode_id or meeting.episode_id
     ours = session.exec(
-        select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting.id)
+        select(Section47Enquiry).where(
+            Section47Enquiry.started_by_meeting_id == meeting.id, Section47Enquiry.episode_id == episode_id
+        )
     ).first()
     if ours is None:
         return False

@@ -900,9 +900,10 @@ class IcpcDue:
     state: str
 
 
-def icpc_due(session: Session, meeting: Meeting) -> IcpcDue | None:
-    """The ICPC target as stored on the case's section 47 enquiry, once enquiries start."""
-    enquiry = enquiry_of_meeting(session, meeting)
+def icpc_due(session: Session, meeting: Meeting, episode_id: int | None = None) -> IcpcDue | None:
+    """The ICPC target as stored on one child's section 47 enquiry (the first child's by
+    default), once enquiries start."""
+    enquiry = enquiry_of_meeting(session, meeting, episode_id)
     if enquiry is None:
         return None
     starter = (
@@ -979,8 +980,10 @@ def apply_section_47(
     partnership: Partnership,
     statutory: StatutoryCalendar,
     now: datetime,
+    episode_id: int | None = None,
 ) -> str:
-    """Put a section 47 decision on the case's timeline and return its outcome: `start`
+    """Put a section 47 decision on one child's timeline (their episode; the first child's
+    by default) and return its outcome: `start`
     (this discussion starts the enquiry), `continue` (one is under way from an earlier
     discussion: its clocks stand) or `no_enquiries` (any enquiry this discussion had
     started is withdrawn; one under way from an earlier discussion is not ended here)."""
@@ -988,11 +991,17 @@ def apply_section_47(
 
     if start_enquiries:
         enquiry, _ = start_section_47(
-            session, meeting, statutory=statutory, partnership=partnership, actor=actor, now=now
+            session,
+            meeting,
+            statutory=statutory,
+            partnership=partnership,
+            actor=actor,
+            now=now,
+            episode_id=episode_id,
         )
         return "start" if enquiry.started_by_meeting_id == meeting.id else "continue"
-    withdraw_section_47(session, meeting, actor=actor, now=now)
-    earlier = enquiry_under_way(session, meeting.episode_id)
+    withdraw_section_47(session, meeting, actor=actor, now=now, episode_id=episode_id)
+    earlier = enquiry_under_way(session, episode_id or meeting.episode_id)
     if earlier is not None and earlier.started_by_meeting_id != meeting.id:
         starter = session.get(Meeting, earlier.started_by_meeting_id)
         raise TimelineRefused(

@@ -130,11 +130,19 @@ def section_47_answers(enquiry_under_way_from: str) -> dict[str, str]:
     return TOPIC_BY_CODE["section_47"].answers
 
 
-def decision_problems(answers: dict[str, Answer], facts: Circumstances) -> dict[str, str]:
-    """Every problem with the decisions, keyed by the form input it belongs beside:
-    `topic` (the answer), `topic_detail`, `topic_by`."""
+# Decided for each child when a discussion concerns several: the law's clocks run per child.
+PER_CHILD_TOPICS = ("section_47", "enquiry_type", "icpc")
+SHARED_TOPICS = tuple(t for t in TOPICS if t.code not in PER_CHILD_TOPICS)
+CHILD_TOPICS = tuple(t for t in TOPICS if t.code in PER_CHILD_TOPICS)
+
+
+def decision_problems(
+    answers: dict[str, Answer], facts: Circumstances, topics: tuple[Topic, ...] = TOPICS
+) -> dict[str, str]:
+    """Every problem with the decisions (all of them, or the `topics` of one step), keyed
+    by the form input it belongs beside: `topic` (the answer), `topic_detail`, `topic_by`."""
     errors: dict[str, str] = {}
-    for topic in TOPICS:
+    for topic in topics:
         answer = answers.get(topic.code, Answer())
         options = (
             section_47_answers(facts.enquiry_under_way_from) if topic.code == "section_47" else topic.answers

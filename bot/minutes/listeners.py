@@ -45,16 +45,22 @@ from bot.minutes.decisions import Answer
 from bot.minutes.models import Decision, Document
 from bot.minutes.record_views import (
     RECORD_CALLBACK,
+    RECORD_CHILD_CALLBACK,
     RECORD_DECISIONS_CALLBACK,
+    child_answers_from,
+    record_child_step,
     record_step_one,
     record_step_two,
     what_was_decided_from,
     when_and_who_from,
 )
 from bot.minutes.recording import (
+    ChildFacts,
     RecordingFacts,
+    WhatWasDecided,
     WhenAndWho,
     check_may_record_discussion,
+    child_decision_problems,
     recording_facts,
     save_record,
     what_was_decided_problems,
@@ -113,6 +119,14 @@ RULES = (
         refusal="Only the chair or a minute-taker can record a strategy discussion.",
         act="discussion.record_refused",
         field="threshold_level",
+    ),
+    Rule(
+        form(RECORD_CHILD_CALLBACK),
+        MAY_RECORD,
+        meeting_by_id(metadata("meeting_id")),
+        refusal="Only the chair or a minute-taker can record a strategy discussion.",
+        act="discussion.record_refused",
+        field="section_47",
     ),
     Rule(
         form(ACTION_CALLBACK),
@@ -186,7 +200,12 @@ def decisions_step(
 ) -> dict[str, Any]:
     """Step 2 (what was decided), pre-filled with what was recorded before, carrying step 1."""
     with read_scope(runtime.engine) as session:
-        stored = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
+        stored = {
+            d.topic: d
+            for d in session.exec(
+                select(Decision).where(Decision.meeting_id == meeting.id, Decision.case_id.is_(None))  # type: ignore[union-attr]
+            )
+        }
         clocks = icpc_due(session, meeting)
     answers = {
         topic: Answer(
@@ -225,6 +244,54 @@ def decisions_step(
         if review and isinstance(review.details, dict) and review.details.get("date")
         else None,
         enquiry_under_way_from=facts.enquiry_under_way_from,
+        icpc_hint=hint,
+        children=[c.reference for c in facts.children],
+    )
+
+
+def child_step(
+    runtime: Runtime, meeting: Meeting, who: WhenAndWho, facts: RecordingFacts, index: int
+) -> dict[str, Any]:
+    """The step for the child at `index`: their decisions, pre-filled from what was recorded
+    for them before, with their own ICPC clock."""
+    child: ChildFacts = facts.children[index]
+    with read_scope(runtime.engine) as session:
+        stored = session.exec(
+            select(Decision).where(Decision.meeting_id == meeting.id, Decision.case_id == child.case_id)
+        ).all()
+        clocks = icpc_due(session, meeting, child.episode_id)
+    answers = {
+        d.topic: Answer(
+            d.outcome,
+            d.reason,
+            date.fromisoformat(d.details["by"])
+            if isinstance(d.details, dict) and d.details.get("by")
+            else None,
+        )
+        for d in stored
+    }
+    if clocks is not None and clocks.anchored_to != meeting.reference:
+        hint = (
+            f"{child.reference}: section 47 enquiries started at {clocks.anchored_to}; the ICPC is due "
+            f"by {clocks.due_on:%A %d %B %Y}, and a follow-up does not restart it."
+        )
+    else:
+        statutory = runtime.statutory_calendar
+        began = who.actual_start or meeting.scheduled_start or runtime.clock.now()
+        days = runtime.partnership.meeting_type(meeting.meeting_type).icpc_within_working_days or 15
+        due = icpc_target(statutory, statutory.local_date(began), days)
+        hint = (
+            f"If section 47 enquiries start for {child.reference}, their ICPC must be held by "
+            f"{due:%A %d %B %Y} ({days} working days, weekends and bank holidays left out)."
+        )
+    return record_child_step(
+        meeting_id=meeting.id or 0,
+        reference=meeting.reference,
+        child_reference=child.reference,
+        number=index + 1,
+        total=len(facts.children),
+        decisions=answers,
+        enquiry_under_way_from=child.enquiry_under_way_from,
         icpc_hint=hint,
     )
 
@@ -303,12 +370,83 @@ def register(app: App, runtime: Runtime) -> None:
             assert found is not None
             facts = recording_facts(session, found, runtime.partnership)
         back = when_and_who_problems(who, meeting=found, facts=facts, calendar=runtime.calendar, now=now)
-        errors = what_was_decided_problems(what, who, facts=facts, today=runtime.calendar.local(now).date())
+        # With several children, their own decisions come in the steps that follow.
+        errors = what_was_decided_problems(
+            what, who, facts=facts, today=runtime.calendar.local(now).date(), complete=not facts.children
+        )
         if back:
             errors["threshold_level"] = "Go back to step 1: " + next(iter(back.values()))
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        if facts.children:
+            # Several children: the shared record waits (a draft) for a step per child.
+            _keep_draft(access.meeting.id, who, what, key=f"view:{view['id']}")
+            ack(response_action="push", view=child_step(runtime, found, who, facts, 0))
+            return
+        _store(ack, access, who, what, key=f"view:{view['id']}", now=now)
+
+    def _keep_draft(meeting_id: int | None, who: WhenAndWho, what: WhatWasDecided, *, key: str) -> None:
+        """The record so far, checked, kept on the discussion until the last child's step."""
+        with session_scope(runtime.engine) as session:
+            meeting = session.get(Meeting, meeting_id, with_for_update=True)
+            if meeting is None:
+                return
+            carried = json.loads(who.to_metadata(meeting.id or 0))
+            meeting.details = {
+                **meeting.details,
+                "record_draft": {"who": carried, "what": what.to_draft(), "key": key},
+            }
+            session.add(meeting)
+
+    @app.view(RECORD_CHILD_CALLBACK)
+    def child_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        """One child's step: checked, added to the draft; the next child's step, or (after
+        the last) the whole record checked again and stored."""
+        try:
+            carried = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            carried = {}
+        index = carried.get("child") if isinstance(carried, dict) else None
+        now = runtime.clock.now()
+        with read_scope(runtime.engine) as session:
+            found = session.get(Meeting, access.meeting.id)
+            assert found is not None
+            facts = recording_facts(session, found, runtime.partnership)
+            draft = found.details.get("record_draft")
+        if not isinstance(index, int) or not 0 <= index < len(facts.children) or not isinstance(draft, dict):
+            ack(
+                response_action="errors",
+                errors={"section_47": "This form is out of date: record the discussion again."},
+            )
+            return
+        who = WhenAndWho.from_metadata(draft.get("who") or {})
+        what = WhatWasDecided.from_draft(draft.get("what") or {})
+        child = facts.children[index]
+        what = WhatWasDecided(
+            what.threshold_level,
+            what.narrative,
+            what.decisions,
+            what.review_date,
+            {**what.per_child, child.case_id: child_answers_from(read_values(view["state"]))},
+        )
+        errors = child_decision_problems(
+            what, who, child, facts=facts, today=runtime.calendar.local(now).date()
+        )
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        key = str(draft.get("key") or f"view:{view['id']}")
+        if index + 1 < len(facts.children):
+            _keep_draft(found.id, who, what, key=key)
+            ack(response_action="push", view=child_step(runtime, found, who, facts, index + 1))
+            return
+        _store(ack, access, who, what, key=key, now=now)
+
+    def _store(
+        ack: Ack, access: Access, who: WhenAndWho, what: WhatWasDecided, *, key: str, now: Any
+    ) -> None:
+        """Store the whole record (checked again inside), then the minutes and action log."""
         actor = access.actor
         try:
             with session_scope(runtime.engine) as session:
@@ -326,7 +464,7 @@ def register(app: App, runtime: Runtime) -> None:
                     calendar=runtime.calendar,
                     statutory=runtime.statutory_calendar,
                     now=now,
-                    key=f"view:{view['id']}",
+                    key=key,
                 )
                 if not fresh:
                     raise _AlreadyRecorded()

@@ -24,7 +24,15 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.convening.vocabulary import RIGHT_HELP_RIGHT_TIME
-from bot.minutes.decisions import NOT_YET, TOPICS, Answer, section_47_answers
+from bot.minutes.decisions import (
+    CHILD_TOPICS,
+    NOT_YET,
+    SHARED_TOPICS,
+    TOPICS,
+    Answer,
+    Topic,
+    section_47_answers,
+)
 from bot.minutes.recording import (
     NARRATIVE,
     OUT_OF_HOURS_REASON_LIMIT,
@@ -38,6 +46,7 @@ from bot.wording import escape_mrkdwn
 
 RECORD_CALLBACK = "strategy_record"  # step 1: when and who
 RECORD_DECISIONS_CALLBACK = "strategy_record_decisions"  # step 2: what was decided
+RECORD_CHILD_CALLBACK = "strategy_record_child"  # several children: a step per child
 NARRATIVE_LABELS = {
     "action_taken": "Reason for the discussion and action already taken",
     "child_voice": "The child's voice",
@@ -192,15 +201,21 @@ def record_step_two(
     review_date: date | None,
     enquiry_under_way_from: str,
     icpc_hint: str,
+    children: list[str] | None = None,
 ) -> dict[str, Any]:
     """Step 2: the threshold, the discussion and every decision, each answered explicitly.
-    `carried` is step 1 as `WhenAndWho.to_metadata` wrote it."""
+    `carried` is step 1 as `WhenAndWho.to_metadata` wrote it. With several `children`
+    (their references), the decisions taken per child come in a step each, after this."""
+    several = bool(children and len(children) > 1)
+    steps = f"step 2 of {2 + len(children or [])}" if several else "step 2 of 2"
+    listed = escape_mrkdwn(", ".join(children or []))
     levels = [option(k, v) for k, v in RIGHT_HELP_RIGHT_TIME.items()]
     blocks: list[Block] = [
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"{MARKING} · {escape_mrkdwn(reference)} · step 2 of 2: what was decided"
+                    text=f"{MARKING} · {escape_mrkdwn(reference)} · {steps}: what was decided"
+                    + (f" for all the children; then a step for each of {listed}" if several else "")
                 )
             ]
         ),
@@ -223,8 +238,35 @@ def record_step_two(
             for key in ("harm", "likelihood", "protective_factors", "extra_familial")
         ),
         HeaderBlock(text="Decisions"),
+        *decision_blocks(SHARED_TOPICS if several else TOPICS, decisions, enquiry_under_way_from, icpc_hint),
     ]
-    for topic in TOPICS:
+    blocks += [
+        _input(
+            "review_date",
+            "Review or next discussion",
+            DatePickerElement(
+                action_id="value", initial_date=review_date.isoformat() if review_date else None
+            ),
+            hint="The convenor is reminded on the day to convene it or to record why none is needed.",
+        ),
+        _text("next_steps", NARRATIVE_LABELS["next_steps"], initial=narrative.get("next_steps", "")),
+    ]
+    return modal(
+        callback_id=RECORD_DECISIONS_CALLBACK,
+        title="Record discussion",
+        submit="Next" if several else "Record",
+        close="Back",
+        metadata=carried,
+        blocks=blocks,
+    )
+
+
+def decision_blocks(
+    topics: tuple[Topic, ...], decisions: dict[str, Answer], enquiry_under_way_from: str, icpc_hint: str
+) -> list[Block]:
+    """Each decision's answer, its detail and, for not yet decided, the date."""
+    blocks: list[Block] = []
+    for topic in topics:
         answer = decisions.get(topic.code, Answer())
         answers = section_47_answers(enquiry_under_way_from) if topic.code == "section_47" else topic.answers
         chosen = answer.outcome or (next(iter(answers)) if len(answers) == 1 else "")
@@ -252,25 +294,55 @@ def record_step_two(
             )
         if topic.code == "icpc":
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=icpc_hint)]))
-    blocks += [
-        _input(
-            "review_date",
-            "Review or next discussion",
-            DatePickerElement(
-                action_id="value", initial_date=review_date.isoformat() if review_date else None
-            ),
-            hint="The convenor is reminded on the day to convene it or to record why none is needed.",
+    return blocks
+
+
+def record_child_step(
+    *,
+    meeting_id: int,
+    reference: str,
+    child_reference: str,
+    number: int,
+    total: int,
+    decisions: dict[str, Answer],
+    enquiry_under_way_from: str,
+    icpc_hint: str,
+) -> dict[str, Any]:
+    """One child's step: their section 47 decision and why, the enquiry and who leads it,
+    and their ICPC. About a dozen blocks, whatever the number of children."""
+    last = number == total
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{MARKING} · {escape_mrkdwn(reference)} · step {number + 2} of {total + 2}: "
+                    f"child {number} of {total}, case {escape_mrkdwn(child_reference)}"
+                )
+            ]
         ),
-        _text("next_steps", NARRATIVE_LABELS["next_steps"], initial=narrative.get("next_steps", "")),
+        HeaderBlock(text=f"Decisions for {child_reference}"[:150]),
+        *decision_blocks(CHILD_TOPICS, decisions, enquiry_under_way_from, icpc_hint),
     ]
     return modal(
-        callback_id=RECORD_DECISIONS_CALLBACK,
+        callback_id=RECORD_CHILD_CALLBACK,
         title="Record discussion",
-        submit="Record",
+        submit="Record" if last else "Next child",
         close="Back",
-        metadata=carried,
+        metadata={"meeting_id": meeting_id, "child": number - 1},
         blocks=blocks,
     )
+
+
+def child_answers_from(values: dict[str, Any]) -> dict[str, Answer]:
+    """One child's step's values as their answers."""
+    return {
+        topic.code: Answer(
+            outcome=values.get(topic.code) or "",
+            detail=values.get(f"{topic.code}_detail") or "",
+            decide_by=values.get(f"{topic.code}_by") if values.get(topic.code) == NOT_YET else None,
+        )
+        for topic in CHILD_TOPICS
+    }
 
 
 def when_and_who_from(values: dict[str, Any]) -> WhenAndWho:

@@ -27,11 +27,19 @@ from bot.cases.models import Case
 from bot.cases.reviews import set_review
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
 from bot.cases.timeline import enquiry_under_way
+from bot.children.service import children_of
 from bot.convening.hours import EMERGENCY_DUTY_CONVENOR, out_of_hours_because
 from bot.convening.models import AttendanceStatus, Invitation, Meeting, MeetingState
 from bot.convening.service import apply_section_47
 from bot.convening.vocabulary import RIGHT_HELP_RIGHT_TIME
-from bot.minutes.decisions import TOPICS, Answer, Circumstances, decision_problems
+from bot.minutes.decisions import (
+    CHILD_TOPICS,
+    SHARED_TOPICS,
+    TOPICS,
+    Answer,
+    Circumstances,
+    decision_problems,
+)
 from bot.minutes.models import Decision
 from bot.minutes.quorum import AgencyFacts, Quorum, assess, quorum_problems
 from bot.minutes.service import RecordingRefused, may_record, store_attendance
@@ -107,12 +115,63 @@ class WhenAndWho:
 
 @dataclass(frozen=True)
 class WhatWasDecided:
-    """Step 2: the threshold agreed, the discussion, and every decision."""
+    """Step 2: the threshold agreed, the discussion, and every decision. For several
+    children, `decisions` holds the shared ones and `per_child` each child's (by case id),
+    taken a step per child."""
 
     threshold_level: str
     narrative: dict[str, str]
     decisions: dict[str, Answer]
     review_date: date | None
+    per_child: dict[int, dict[str, Answer]] = field(default_factory=dict)
+
+    def to_draft(self) -> dict[str, Any]:
+        """As JSON for the record's draft (kept while the steps per child are taken)."""
+
+        def answers(given: dict[str, Answer]) -> dict[str, Any]:
+            return {
+                k: [a.outcome, a.detail, a.decide_by.isoformat() if a.decide_by else None]
+                for k, a in given.items()
+            }
+
+        return {
+            "threshold_level": self.threshold_level,
+            "narrative": self.narrative,
+            "decisions": answers(self.decisions),
+            "review_date": self.review_date.isoformat() if self.review_date else None,
+            "per_child": {str(k): answers(v) for k, v in self.per_child.items()},
+        }
+
+    @classmethod
+    def from_draft(cls, draft: dict[str, Any]) -> WhatWasDecided:
+        def answers(given: Any) -> dict[str, Answer]:
+            if not isinstance(given, dict):
+                return {}
+            return {
+                str(k): Answer(str(v[0] or ""), str(v[1] or ""), date.fromisoformat(v[2]) if v[2] else None)
+                for k, v in given.items()
+                if isinstance(v, list) and len(v) == 3
+            }
+
+        review = draft.get("review_date")
+        per_child = draft.get("per_child") if isinstance(draft.get("per_child"), dict) else {}
+        return cls(
+            threshold_level=str(draft.get("threshold_level") or ""),
+            narrative={str(k): str(v) for k, v in (draft.get("narrative") or {}).items()},
+            decisions=answers(draft.get("decisions")),
+            review_date=date.fromisoformat(review) if isinstance(review, str) else None,
+            per_child={int(k): answers(v) for k, v in per_child.items() if str(k).isdigit()},
+        )
+
+
+@dataclass(frozen=True)
+class ChildFacts:
+    """One child of a discussion of several, as the step for their decisions needs them."""
+
+    case_id: int
+    reference: str
+    episode_id: int | None
+    enquiry_under_way_from: str  # an earlier discussion that started their enquiries, or ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +182,12 @@ class RecordingFacts:
     core: tuple[str, ...]
     enquiry_under_way_from: str  # an earlier discussion that started enquiries, or ""
     child_name: str = field(repr=False, default="")
+    # With several children: each child, in order (empty for one child).
+    children: tuple[ChildFacts, ...] = ()
+    child_names: tuple[str, ...] = field(repr=False, default=())
+
+    def names_a_child(self, text: str) -> bool:
+        return any(mentions_child(text, name) for name in (self.child_name, *self.child_names) if name)
 
 
 def recording_facts(session: Session, meeting: Meeting, partnership: Partnership) -> RecordingFacts:
@@ -146,7 +211,33 @@ def recording_facts(session: Session, meeting: Meeting, partnership: Partnership
         starter = session.get(Meeting, under_way.started_by_meeting_id)
         earlier = starter.reference if starter else ""
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
-    return RecordingFacts(agencies, core, earlier, case.child_name if case else "")
+    children = children_of(session, meeting)
+    several = tuple(
+        ChildFacts(
+            c.case.id or 0,
+            c.reference,
+            c.link.episode_id,
+            _started_elsewhere(session, meeting, c.link.episode_id),
+        )
+        for c in children
+    )
+    return RecordingFacts(
+        agencies,
+        core,
+        earlier,
+        case.child_name if case else "",
+        children=several if len(several) > 1 else (),
+        child_names=tuple(c.case.child_name for c in children if c.case.child_name),
+    )
+
+
+def _started_elsewhere(session: Session, meeting: Meeting, episode_id: int | None) -> str:
+    """The earlier discussion that started the enquiry under way in this episode, or ""."""
+    under_way = enquiry_under_way(session, episode_id)
+    if under_way is None or under_way.started_by_meeting_id == meeting.id:
+        return ""
+    starter = session.get(Meeting, under_way.started_by_meeting_id)
+    return starter.reference if starter else ""
 
 
 def may_record_discussion(meeting: Meeting, member: Member | None) -> bool:
@@ -190,7 +281,7 @@ def when_and_who_problems(
         why = out_of_hours_because(calendar, start, end)
         if why and not reason.strip():
             errors["out_of_hours_reason"] = f"It was held out of hours ({why}): say why it could not wait."
-    if reason and facts.child_name and mentions_child(reason, facts.child_name):
+    if reason and facts.names_a_child(reason):
         errors["out_of_hours_reason"] = NAME_IN_SLACK_TEXT
     codes = [a.code for a in facts.agencies]
     for code in codes:
@@ -200,7 +291,7 @@ def when_and_who_problems(
         errors["quorum_reason"] = f"Keep it under {QUORUM_REASON_LIMIT} characters."
     elif not any(k.startswith("attendance:") for k in errors):
         errors.update(quorum_problems(quorum_of(step, facts), step.quorum_reason, step.chair_proceeds))
-    if step.quorum_reason and facts.child_name and mentions_child(step.quorum_reason, facts.child_name):
+    if step.quorum_reason and facts.names_a_child(step.quorum_reason):
         errors["quorum_reason"] = NAME_IN_SLACK_TEXT
     return errors
 
@@ -209,10 +300,25 @@ def quorum_of(step: WhenAndWho, facts: RecordingFacts) -> Quorum:
     return assess(step.attendance, facts.agencies, facts.core)
 
 
-def what_was_decided_problems(
-    step: WhatWasDecided, who: WhenAndWho, *, facts: RecordingFacts, today: date
+def child_decision_problems(
+    step: WhatWasDecided, who: WhenAndWho, child: ChildFacts, *, facts: RecordingFacts, today: date
 ) -> dict[str, str]:
-    """Step 2's problems, keyed by its inputs, with the checks that look back at step 1."""
+    """One child's step: their section 47 decision, enquiry and ICPC, checked against each
+    other, the threshold agreed and who took part."""
+    circumstances = Circumstances(
+        today=today,
+        threshold_level=step.threshold_level,
+        police_present=quorum_of(who, facts).police_present,
+        enquiry_under_way_from=child.enquiry_under_way_from,
+    )
+    return decision_problems(step.per_child.get(child.case_id, {}), circumstances, CHILD_TOPICS)
+
+
+def what_was_decided_problems(
+    step: WhatWasDecided, who: WhenAndWho, *, facts: RecordingFacts, today: date, complete: bool = True
+) -> dict[str, str]:
+    """Step 2's problems, keyed by its inputs, with the checks that look back at step 1.
+    With several children, the shared decisions here and (when `complete`) each child's."""
     errors: dict[str, str] = {}
     if step.threshold_level not in RIGHT_HELP_RIGHT_TIME:
         errors["threshold_level"] = "Choose the Right Help Right Time level the discussion agreed."
@@ -225,7 +331,14 @@ def what_was_decided_problems(
         police_present=quorum_of(who, facts).police_present,
         enquiry_under_way_from=facts.enquiry_under_way_from,
     )
-    errors.update(decision_problems(step.decisions, circumstances))
+    if facts.children:
+        errors.update(decision_problems(step.decisions, circumstances, SHARED_TOPICS))
+        for child in facts.children if complete else ():
+            problems = child_decision_problems(step, who, child, facts=facts, today=today)
+            if problems:
+                errors.setdefault("threshold_level", f"{child.reference}: {next(iter(problems.values()))}")
+    else:
+        errors.update(decision_problems(step.decisions, circumstances))
     if step.review_date is None:
         errors["review_date"] = "Set the review or next discussion date."
     elif step.review_date < today:
@@ -283,28 +396,48 @@ def save_record(
     meeting.right_help_right_time_level = what.threshold_level
     meeting.state = MeetingState.HELD
     quorum = quorum_of(who, facts)
-    section_47 = what.decisions.get("section_47", Answer())
-    outcome = apply_section_47(
-        session,
-        meeting,
-        start_enquiries=section_47.outcome in ("start", "continue"),
-        actor=actor,
-        partnership=partnership,
-        statutory=statutory,
-        now=now,
-    )
-    for topic in TOPICS:
-        answer = what.decisions.get(topic.code, Answer())
-        _decide(
+    outcomes: dict[str, str] = {}
+    for child in facts.children or (None,):
+        given = what.per_child.get(child.case_id, {}) if child else what.decisions
+        section_47 = given.get("section_47", Answer())
+        outcome = apply_section_47(
             session,
             meeting,
-            topic.code,
-            outcome if topic.code == "section_47" else answer.outcome,
-            answer.detail,
-            {"by": answer.decide_by.isoformat()} if answer.decide_by else {},
-            member,
-            now,
+            start_enquiries=section_47.outcome in ("start", "continue"),
+            actor=actor,
+            partnership=partnership,
+            statutory=statutory,
+            now=now,
+            episode_id=child.episode_id if child else None,
         )
+        outcomes[child.reference if child else ""] = outcome
+        for topic in CHILD_TOPICS if child else TOPICS:
+            answer = given.get(topic.code, Answer())
+            _decide(
+                session,
+                meeting,
+                topic.code,
+                outcome if topic.code == "section_47" else answer.outcome,
+                answer.detail,
+                {"by": answer.decide_by.isoformat()} if answer.decide_by else {},
+                member,
+                now,
+                case_id=child.case_id if child else None,
+            )
+    if facts.children:
+        for topic in SHARED_TOPICS:
+            answer = what.decisions.get(topic.code, Answer())
+            _decide(
+                session,
+                meeting,
+                topic.code,
+                answer.outcome,
+                answer.detail,
+                {"by": answer.decide_by.isoformat()} if answer.decide_by else {},
+                member,
+                now,
+            )
+    outcome = outcomes.get("") or ", ".join(f"{ref}: {o}" for ref, o in outcomes.items())
     _decide(
         session,
         meeting,
@@ -335,6 +468,7 @@ def save_record(
         "record": {k: v.strip() for k, v in what.narrative.items()},
         "recorded_forms": [*meeting.details.get("recorded_forms", []), key][-20:],
     }
+    meeting.details.pop("record_draft", None)
     if meeting.minute_taker_id is None and member.person_id != meeting.chair_id:
         meeting.minute_taker_id = member.person_id
     session.add(meeting)
@@ -350,6 +484,7 @@ def save_record(
         details={
             "decisions": sorted(topic.code for topic in TOPICS),
             "section_47": outcome,
+            "children": {ref: o for ref, o in outcomes.items() if ref},
             "actual_start": who.actual_start.isoformat(),
             "actual_end": who.actual_end.isoformat(),
             "out_of_hours": meeting.out_of_hours,
@@ -371,10 +506,16 @@ def _decide(
     details: dict[str, Any],
     member: Member,
     now: datetime,
+    case_id: int | None = None,
 ) -> None:
+    """One decision, the discussion's (no case) or one child's."""
     decision = session.exec(
-        select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == topic)
-    ).first() or Decision(meeting_id=meeting.id or 0, topic=topic)
+        select(Decision).where(
+            Decision.meeting_id == meeting.id,
+            Decision.topic == topic,
+            Decision.case_id == case_id if case_id else Decision.case_id.is_(None),  # type: ignore[union-attr]
+        )
+    ).first() or Decision(meeting_id=meeting.id or 0, topic=topic, case_id=case_id)
     decision.outcome, decision.reason, decision.details = outcome, reason.strip(), details
     decision.recorded_by_id, decision.recorded_at = member.person_id, now
     session.add(decision)
