@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.clock import SettableClock
 from bot.convening.jobs import sweep_invitations
@@ -101,7 +101,7 @@ def step_home_tab(bot: OfflineBot) -> None:
 
 def _meeting(bot: OfflineBot) -> Meeting:
     with Session(bot.runtime.engine) as session:
-        meeting = session.exec(select(Meeting).order_by(Meeting.id)).first()
+        meeting = session.exec(select(Meeting).order_by(col(Meeting.id))).first()
     if meeting is None:
         raise RuntimeError("no discussion was convened")
     return meeting
@@ -111,8 +111,8 @@ def _invitation_id(bot: OfflineBot, agency_code: str) -> int:
     with Session(bot.runtime.engine) as session:
         invitation = session.exec(
             select(Invitation)
-            .join(Agency, Agency.id == Invitation.agency_id)
-            .where(Invitation.meeting_id == _meeting(bot).id, Agency.code == agency_code)
+            .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+            .where(col(Invitation.meeting_id) == _meeting(bot).id, col(Agency.code) == agency_code)
         ).one()
     return invitation.id or 0
 
@@ -151,10 +151,10 @@ def step_convene(bot: OfflineBot) -> None:
     _say(f"private channel #{channel.get('name')} created; convenor and chair invited")
     with Session(bot.runtime.engine) as session:
         rows = session.exec(
-            select(Agency.name, InvitationMessage.person_id)
-            .join(Invitation, Invitation.agency_id == Agency.id)
-            .join(InvitationMessage, InvitationMessage.invitation_id == Invitation.id)
-            .where(Invitation.meeting_id == meeting.id)
+            select(col(Agency.name), col(InvitationMessage.person_id))
+            .join(Invitation, col(Invitation.agency_id) == col(Agency.id))
+            .join(InvitationMessage, col(InvitationMessage.invitation_id) == col(Invitation.id))
+            .where(col(Invitation.meeting_id) == meeting.id)
         ).all()
     agencies = sorted({name for name, _ in rows})
     _say(f"{len(rows)} invitations sent by DM to {len(agencies)} agencies: {', '.join(agencies)}")
@@ -500,12 +500,12 @@ def step_approve(bot: OfflineBot) -> None:
     from bot.minutes.models import Document
 
     with Session(bot.runtime.engine) as session:
-        draft = session.exec(select(Document).where(Document.kind == "minutes")).one()
+        draft = session.exec(select(Document).where(col(Document.kind) == "minutes")).one()
     bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
     bot.settle()
     OUTPUT_DIR.mkdir(exist_ok=True)
     with Session(bot.runtime.engine) as session:
-        documents = session.exec(select(Document).order_by(Document.id)).all()
+        documents = session.exec(select(Document).order_by(col(Document.id))).all()
         for document in documents:
             path = OUTPUT_DIR / document.filename
             path.write_bytes(document.content)
@@ -524,7 +524,9 @@ def step_chase_actions(bot: OfflineBot) -> None:
     from bot.actions.models import Action
 
     with Session(bot.runtime.engine) as session:
-        action = session.exec(select(Action).where(Action.owner_id != 0, Action.priority == "high")).one()
+        action = session.exec(
+            select(Action).where(col(Action.owner_id) != 0, col(Action.priority) == "high")
+        ).one()
     _say(f"{action.reference} owned by <@{POLICE_PPU}>, due {action.due_on:%a %d %b}")
     for moment in (
         datetime(2026, 11, 12, 9, 0, tzinfo=UTC),
@@ -577,7 +579,7 @@ def _panel_meeting(bot: OfflineBot, held_on: str) -> tuple[Meeting, Any]:
 
     with Session(bot.runtime.engine) as session:
         for sitting, meeting in session.exec(
-            select(PanelSitting, Meeting).join(Meeting, Meeting.id == PanelSitting.meeting_id)
+            select(PanelSitting, Meeting).join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
         ).all():
             if sitting.panel_code == panel_offline.PANEL and sitting.held_on.isoformat() == held_on:
                 return meeting, sitting
@@ -638,7 +640,7 @@ def step_panel_referrals(bot: OfflineBot) -> None:
         reasons="One missing episode; no exploitation indicators.",
     )
     with Session(bot.runtime.engine) as session:
-        referrals = session.exec(select(Referral).order_by(Referral.id)).all()
+        referrals = session.exec(select(Referral).order_by(col(Referral.id))).all()
     asks = bot.local_slack.calls_to("chat.postMessage")
     ask = next(
         c
@@ -661,7 +663,7 @@ def step_panel_referrals(bot: OfflineBot) -> None:
         links="location: Wellington Road flat",
     )
     with Session(bot.runtime.engine) as session:
-        for referral in session.exec(select(Referral).order_by(Referral.id)):
+        for referral in session.exec(select(Referral).order_by(col(Referral.id))):
             linked = " (linked to the case already under review)" if referral.linked_to_existing else ""
             _say(f"{referral.reference}: {referral.subject_kind} -> {referral.state}{linked}")
 
@@ -721,10 +723,10 @@ def _panel_items(bot: OfflineBot, sitting: Any) -> dict[str, int]:
 
     with Session(bot.runtime.engine) as session:
         rows = session.exec(
-            select(AgendaItem.id, Case.reference)
-            .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
-            .join(Case, Case.id == PanelCase.case_id)
-            .where(AgendaItem.sitting_id == sitting.id)
+            select(col(AgendaItem.id), col(Case.reference))
+            .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
+            .join(Case, col(Case.id) == col(PanelCase.case_id))
+            .where(col(AgendaItem.sitting_id) == sitting.id)
         ).all()
     return {reference: item_id or 0 for item_id, reference in rows}
 
@@ -733,9 +735,9 @@ def _invitation_for(bot: OfflineBot, meeting: Meeting, agency_code: str) -> int:
     with Session(bot.runtime.engine) as session:
         return (
             session.exec(
-                select(Invitation.id)
-                .join(Agency, Agency.id == Invitation.agency_id)
-                .where(Invitation.meeting_id == meeting.id, Agency.code == agency_code)
+                select(col(Invitation.id))
+                .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+                .where(col(Invitation.meeting_id) == meeting.id, col(Agency.code) == agency_code)
             ).one()
             or 0
         )
@@ -804,12 +806,12 @@ def step_panel_sits(bot: OfflineBot) -> None:
     )
     bot.settle()
     with Session(bot.runtime.engine) as session:
-        draft = session.exec(select(Document).where(Document.kind == "panel_minutes")).one()
+        draft = session.exec(select(Document).where(col(Document.kind) == "panel_minutes")).one()
     bot.slack.block_actions(panel_offline.CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
     bot.settle()
     OUTPUT_DIR.mkdir(exist_ok=True)
     with Session(bot.runtime.engine) as session:
-        for document in session.exec(select(Document).where(Document.meeting_id == meeting.id)):
+        for document in session.exec(select(Document).where(col(Document.meeting_id) == meeting.id)):
             path = OUTPUT_DIR / document.filename
             path.write_bytes(document.content)
             _say(f"{document.kind} v{document.version} ({document.state}): {path}")
@@ -904,7 +906,7 @@ def step_review_follow_up(bot: OfflineBot) -> None:
     )
     bot.settle()
     with Session(bot.runtime.engine) as session:
-        follow = session.exec(select(Meeting).where(Meeting.follows_meeting_id == first.id)).one()
+        follow = session.exec(select(Meeting).where(col(Meeting.follows_meeting_id) == first.id)).one()
     kind = bot.runtime.partnership.meeting_type(follow.meeting_type).name
     _say(f"submitted -> HTTP {response.status}; {follow.reference}: {kind}, following {first.reference}")
     bot.clock.set(datetime(2026, 12, 4, 11, 0, tzinfo=UTC))
@@ -942,10 +944,10 @@ def step_out_of_hours(bot: OfflineBot) -> None:
     response = bot.slack.view_submission(EDT, view, values=values)
     bot.settle()
     with Session(bot.runtime.engine) as session:
-        meeting = session.exec(select(Meeting).order_by(Meeting.id.desc())).first()  # type: ignore[union-attr]
+        meeting = session.exec(select(Meeting).order_by(col(Meeting.id).desc())).first()
         chased = min(
             i.next_chase_at
-            for i in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id))
+            for i in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id))
             if i.next_chase_at
         )
     line = _status_line(bot, meeting.id or 0, "Out of hours")

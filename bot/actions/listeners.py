@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access import (
     ANYONE,
@@ -187,7 +187,7 @@ def register(app: App, runtime: Runtime) -> None:
                 if member.has_role("panel_admin"):
                     rows, title = overdue_rows(session, runtime), "Overdue actions: all agencies"
                 else:
-                    agency = session.exec(select(Agency).where(Agency.code == member.agency_code)).one()
+                    agency = session.exec(select(Agency).where(col(Agency.code) == member.agency_code)).one()
                     rows, title = overdue_rows(session, runtime, agency.id), f"Overdue actions: {agency.name}"
             ack(response_type="ephemeral", **action_list(title, [("Overdue", rows)]))
         else:  # mine
@@ -196,7 +196,7 @@ def register(app: App, runtime: Runtime) -> None:
                     r
                     for m in {
                         a.meeting_id
-                        for a in session.exec(select(Action).where(Action.owner_id == member.person_id))
+                        for a in session.exec(select(Action).where(col(Action.owner_id) == member.person_id))
                     }
                     for r in actions_of(session, meeting_id=m)
                     if r.owner_slack_id == member.slack_user_id

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackObjectFormationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access import (
     Access,
@@ -160,7 +160,7 @@ def open_record_form(
         facts = recording_facts(session, fresh, runtime.partnership)
         attendance = {k: str(v) for k, v in attendance_defaults(session, fresh).items()}
         quorum = session.exec(
-            select(Decision).where(Decision.meeting_id == fresh.id, Decision.topic == "quorum")
+            select(Decision).where(col(Decision.meeting_id) == fresh.id, col(Decision.topic) == "quorum")
         ).first()
     start = fresh.held_at or fresh.scheduled_start
     end = fresh.ended_at or (start + timedelta(minutes=fresh.duration_minutes) if start else None)
@@ -186,7 +186,9 @@ def decisions_step(
 ) -> dict[str, Any]:
     """Step 2 (what was decided), pre-filled with what was recorded before, carrying step 1."""
     with read_scope(runtime.engine) as session:
-        stored = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
+        stored = {
+            d.topic: d for d in session.exec(select(Decision).where(col(Decision.meeting_id) == meeting.id))
+        }
         clocks = icpc_due(session, meeting)
     answers = {
         topic: Answer(
