@@ -38,6 +38,13 @@ def _say(text: str) -> None:
     print(textwrap.indent(text, "    "))
 
 
+def _clock(bot: OfflineBot) -> SettableClock:
+    """The demo moves time itself, so its bot always runs on a settable clock."""
+    if not isinstance(bot.clock, SettableClock):
+        raise TypeError("the demo needs a SettableClock")
+    return bot.clock
+
+
 def _slack_text(body: str) -> str:
     try:
         return str(json.loads(body).get("text", ""))
@@ -223,7 +230,7 @@ def step_chasing(bot: OfflineBot) -> None:
         ("+1 working hour", timedelta(hours=1, minutes=1)),
         ("+2 working hours", timedelta(hours=1)),
     ):
-        bot.clock.advance(advance)
+        _clock(bot).advance(advance)
         steps = sweep_invitations(bot.runtime)
         bot.settle()
         _say(f"{label} ({bot.runtime.calendar.local(bot.clock.now()):%H:%M}): {steps} chase step(s)")
@@ -283,7 +290,7 @@ def step_agency_updates(bot: OfflineBot) -> None:
         bot, LOCATE_DELEGATE, "locate", involvement_current="Return home interviews after each episode."
     )
     _say("Locate's delegate submits")
-    bot.clock.set(datetime(2026, 11, 10, 13, 20, tzinfo=UTC))  # updates were due at 13:00
+    _clock(bot).set(datetime(2026, 11, 10, 13, 20, tzinfo=UTC))  # updates were due at 13:00
     late = _submit_update(bot, HEALTH, "health", involvement_current="School nurse review booked.")
     _say(f"Health submits at 13:20 -> {late['view']['blocks'][0]['text']['text'].splitlines()[1][-60:]}")
     bot.settle()
@@ -353,7 +360,7 @@ def step_record(bot: OfflineBot) -> None:
     meeting = _meeting(bot)
     early = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR).json()
     _say(f"at 13:20, /strategy record -> {early['text']}")
-    bot.clock.set(datetime(2026, 11, 10, 15, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 11, 10, 15, 0, tzinfo=UTC))
     bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
     action_view = _opened(bot, "Add an action")
     for owner, text, priority in (
@@ -534,7 +541,7 @@ def step_chase_actions(bot: OfflineBot) -> None:
         datetime(2026, 11, 14, 11, 0, tzinfo=UTC),
         datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
     ):
-        bot.clock.set(moment)
+        _clock(bot).set(moment)
         taken = sweep_actions(bot.runtime)
         bot.settle()
         _say(f"{bot.runtime.calendar.local(moment):%a %d %b %H:%M}: {taken} chase step(s)")
@@ -672,7 +679,7 @@ def step_panel_agenda(bot: OfflineBot) -> None:
     """At the referral cut-off the agenda goes out, and each agency is asked per item."""
     from bot.panel.jobs import sweep_panels
 
-    bot.clock.set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
     sweep_panels(bot.runtime)
     bot.settle()
     meeting, _ = _panel_meeting(bot, "2026-11-24")
@@ -766,7 +773,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
     from bot.minutes.models import Document
 
     meeting, sitting = _panel_meeting(bot, "2026-11-24")
-    bot.clock.set(datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
     recording = bot.slack.command("/panel", f"record {meeting.reference}", user_id=panel_offline.CHAIR).json()
     _say(f"/panel record {meeting.reference} (the chair):")
     _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
@@ -823,7 +830,7 @@ def step_panel_carry_forward(bot: OfflineBot) -> None:
     from bot.panel.jobs import sweep_panels
 
     sweep_panels(bot.runtime)
-    bot.clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     sweep_panels(bot.runtime)
     bot.settle()
     meeting, sitting = _panel_meeting(bot, "2026-12-08")
@@ -889,7 +896,7 @@ def step_review_follow_up(bot: OfflineBot) -> None:
     from bot.cases.jobs import sweep_reviews
 
     first = _meeting(bot)
-    bot.clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     taken = sweep_reviews(bot.runtime)
     bot.settle()
     review = [
@@ -909,7 +916,7 @@ def step_review_follow_up(bot: OfflineBot) -> None:
         follow = session.exec(select(Meeting).where(col(Meeting.follows_meeting_id) == first.id)).one()
     kind = bot.runtime.partnership.meeting_type(follow.meeting_type).name
     _say(f"submitted -> HTTP {response.status}; {follow.reference}: {kind}, following {first.reference}")
-    bot.clock.set(datetime(2026, 12, 4, 11, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 4, 11, 0, tzinfo=UTC))
     bot.slack.command("/strategy", f"record {follow.reference}", user_id=CHAIR)
     view = _opened(bot, "Record discussion")
     step_two = _record_when_and_who(bot, CHAIR, view, everyone="present")
@@ -921,7 +928,7 @@ def step_review_follow_up(bot: OfflineBot) -> None:
 
 def step_out_of_hours(bot: OfflineBot) -> None:
     """Saturday night: the Emergency Duty Team convenes and records a discussion."""
-    bot.clock.set(datetime(2026, 12, 5, 21, 30, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 5, 21, 30, tzinfo=UTC))
     values = strategy_form_values(
         case_reference=_typed("CS-7654321"),
         child_name=_typed("Amara Test-Child"),
@@ -944,7 +951,7 @@ def step_out_of_hours(bot: OfflineBot) -> None:
     response = bot.slack.view_submission(EDT, view, values=values)
     bot.settle()
     with Session(bot.runtime.engine) as session:
-        meeting = session.exec(select(Meeting).order_by(col(Meeting.id).desc())).first()
+        meeting = session.exec(select(Meeting).order_by(col(Meeting.id).desc()).limit(1)).one()
         chased = min(
             i.next_chase_at
             for i in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id))
@@ -954,7 +961,7 @@ def step_out_of_hours(bot: OfflineBot) -> None:
     _say(f"the emergency duty convenor -> HTTP {response.status}; {meeting.reference}: {line}")
     first_chase = bot.runtime.calendar.local(chased)
     _say(f"invitations go now; chasing keeps to the service calendar: first at {first_chase:%a %d %b %H:%M}")
-    bot.clock.set(datetime(2026, 12, 5, 23, 15, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 5, 23, 15, tzinfo=UTC))
     bot.slack.command("/strategy", f"record {meeting.reference}", user_id=EDT)
     view = _opened(bot, "Record discussion")
     step_two = _record_when_and_who(
@@ -981,7 +988,7 @@ def step_close_case(bot: OfflineBot) -> None:
     """The ICPC and the assessment are recorded on the case's timeline, and the case closes:
     refused while an action is open, then with the action handed on."""
     first = _meeting(bot)
-    bot.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
     timeline = _ephemeral_text(bot, SOCIAL_WORKER, first.reference)
     start = timeline.index("*Case CS-1234567: timeline*")
     _say("/strategy SD-2026-0001, the case's timeline:")
@@ -1040,7 +1047,9 @@ def step_close_case(bot: OfflineBot) -> None:
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
-    calendars = b"".join(u.content for u in bot.local_slack.uploaded_files() if u.filename.endswith(".ics"))
+    calendars = b"".join(
+        u.content or b"" for u in bot.local_slack.uploaded_files() if u.filename.endswith(".ics")
+    )
     found = SAMPLE_CHILD_NAME in sent or SAMPLE_CHILD_NAME.encode() in calendars or "2011-05-01" in sent
     _say(
         f"{len(bot.local_slack.calls)} Web API calls checked: the child's name "

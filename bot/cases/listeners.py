@@ -450,7 +450,12 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with session_scope(runtime.engine) as session:
                 meeting = no_follow_up_needed(
-                    session, access.meeting.id or 0, reason, member=access.member, actor=access.actor, now=now
+                    session,
+                    access.meeting.id or 0,
+                    reason,
+                    member=access.known_member,
+                    actor=access.actor,
+                    now=now,
                 )
                 convening_effects.refresh_status(session, meeting.id or 0, now)
         except ReviewRefused as refused:
@@ -556,7 +561,7 @@ def register(app: App, runtime: Runtime) -> None:
                         session,
                         meeting.episode_id or 0,
                         request,
-                        member=access.member,
+                        member=access.known_member,
                         actor=access.actor,
                         partnership=runtime.partnership,
                         now=now,

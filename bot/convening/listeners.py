@@ -232,7 +232,9 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         # One read-only transaction for everything the answer depends on.
         with read_scope(runtime.engine) as session:
-            request = _request_from(read_values(view["state"]), access.member, view, access.actor.team_id)
+            request = _request_from(
+                read_values(view["state"]), access.known_member, view, access.actor.team_id
+            )
             request = _as_follow_up_if_it_follows(session, request, runtime.partnership)
             errors = validate(
                 session,
@@ -272,7 +274,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     def _answer(access: Access, answer: Answer) -> str | None:
         """Record an answer; returns the refusal to show, or None when it was recorded."""
-        now, invitation_id = runtime.clock.now(), access.record.id
+        now, invitation_id = runtime.clock.now(), access.known_record.id
         try:
             with session_scope(runtime.engine) as session:
                 invitation, changed = answer_invitation(
@@ -406,7 +408,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     start=start,
                     reason=reason,
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     now=now,
                 ):
@@ -447,7 +449,9 @@ def register(app: App, runtime: Runtime) -> None:
                 if mentions_child_of_case(session, meeting.case_id, reason):
                     ack(response_action="errors", errors={"reason": NAME_IN_SLACK_TEXT})
                     return
-                cancel(session, meeting, reason=reason, member=access.member, actor=access.actor, now=now)
+                cancel(
+                    session, meeting, reason=reason, member=access.known_member, actor=access.actor, now=now
+                )
                 effects.announce_cancelled(session, meeting, runtime, now)
         except ConveningRefused as refused:
             ack(response_action="errors", errors={"reason": str(refused)})
@@ -466,7 +470,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     start_enquiries=values.get("decision") == "start",
                     reason=values.get("reason") or "",
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     partnership=runtime.partnership,
                     statutory=runtime.statutory_calendar,

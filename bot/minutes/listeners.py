@@ -322,7 +322,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     who,
                     what,
-                    member=access.member,  # type: ignore[arg-type]
+                    member=access.known_member,
                     actor=actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -395,7 +395,7 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
-                document = session.get(Document, access.record.id)
+                document = session.get(Document, access.known_record.id)
                 if document is None or access.member is None:
                     raise RecordingRefused("That version no longer exists.")
                 approved, changed = approve(
@@ -424,7 +424,9 @@ def register(app: App, runtime: Runtime) -> None:
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
-            audit_refusal(runtime, access.actor, "document.approve_refused", access.record.id, str(refused))
+            audit_refusal(
+                runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
+            )
             tell(body, client, str(refused))
             return
         tell(body, client, reply)

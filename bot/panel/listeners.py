@@ -295,7 +295,7 @@ def register(app: App, runtime: Runtime) -> None:
                 result = refer(
                     session,
                     form,
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     key=f"view:{view['id']}",
                     partnership=partnership,
@@ -316,7 +316,7 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
 
     def _decide(access: Access, *, accept: bool, reason: str) -> str:
-        now, referral_id = runtime.clock.now(), access.record.id
+        now, referral_id = runtime.clock.now(), access.known_record.id
         try:
             with session_scope(runtime.engine) as session:
                 referral, changed = decide_referral(
@@ -424,7 +424,7 @@ def register(app: App, runtime: Runtime) -> None:
             },
             next_review_on=values.get("next_review_on"),
         )
-        now, item_id = runtime.clock.now(), access.record.id
+        now, item_id = runtime.clock.now(), access.known_record.id
         with read_scope(runtime.engine) as session:
             child_name = child_name_of_item(session, item_id)
         errors = validate_outcome(outcome, today=runtime.calendar.local(now).date(), child_name=child_name)
