@@ -4,6 +4,7 @@ in `RULES`; the guard decides before a listener runs, and before any form opens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -219,7 +220,7 @@ def register(app: App, runtime: Runtime) -> None:
         return handler
 
     def _reassign_view(session: Session, row: Action) -> dict[str, Any]:
-        agency = session.get(Agency, row.agency_id)
+        agency = session.get_one(Agency, row.agency_id)
         people = [
             (f"{p.name}, {p.title}", p.slack_user_id)
             for p in runtime.partnership.agency(agency.code).people()
@@ -298,7 +299,7 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         runtime.kick_delivery()
 
-    def _decide(accept: bool):
+    def _decide(accept: bool) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
             now, request_id = runtime.clock.now(), access.known_record.id

@@ -159,6 +159,12 @@ class ActionRow:
     id: int = 0
 
 
+def _name_of(session: Session, person_id: int | None) -> str:
+    """A person's name for a log line; blank when no one is named or the person is gone."""
+    person = session.get(Person, person_id) if person_id else None
+    return person.name if person is not None else ""
+
+
 def actions_of(
     session: Session,
     *,
@@ -185,11 +191,7 @@ def actions_of(
         updates = tuple(
             (
                 event.at,
-                (
-                    session.get(Person, event.by_id).name
-                    if event.by_id and session.get(Person, event.by_id)
-                    else ""
-                ),
+                _name_of(session, event.by_id),
                 str(event.details.get("note") or event.kind),
             )
             for event in events
@@ -197,11 +199,7 @@ def actions_of(
         chases = tuple(
             (
                 chase.at,
-                (
-                    session.get(Person, chase.to_person_id).name
-                    if chase.to_person_id and session.get(Person, chase.to_person_id)
-                    else ""
-                ),
+                _name_of(session, chase.to_person_id),
                 chase.step,
                 chase.via,
             )

@@ -24,7 +24,9 @@ from bot.access import (
     part,
     value,
 )
+from bot.agency_updates.models import AgencyUpdate
 from bot.agency_updates.service import (
+    UpdateContext,
     UpdateRefused,
     check_may_write,
     context_for,
@@ -173,7 +175,9 @@ def register(app: App, runtime: Runtime) -> None:
             return
         client.views_open(trigger_id=access.requested.trigger_id, view=view)
 
-    def _store(access: Access, view: dict[str, Any], form: dict[str, Any], *, submitting: bool):
+    def _store(
+        access: Access, view: dict[str, Any], form: dict[str, Any], *, submitting: bool
+    ) -> tuple[UpdateContext, AgencyUpdate]:
         """Save the form as a new version (a draft or a submission) for the person who sent it;
         a refusal is audited and raised for the caller to show where the person is."""
         metadata_ = json.loads(view["private_metadata"])

@@ -744,12 +744,12 @@ def cases_of(
     rows = rows[:per_page]
     ids = [episode.id for episode, _ in rows]
     enquiries: dict[int, Section47Enquiry] = {}
-    for enquiry in session.exec(
+    for latest_enquiry in session.exec(
         select(Section47Enquiry)
         .where(col(Section47Enquiry.episode_id).in_(ids))
         .order_by(col(Section47Enquiry.id))
     ):
-        enquiries[enquiry.episode_id] = enquiry  # the latest of each episode
+        enquiries[latest_enquiry.episode_id] = latest_enquiry  # the latest of each episode
     meetings: dict[int, tuple[str, int]] = {}
     reviews: dict[int, date] = {}
     for meeting in session.exec(

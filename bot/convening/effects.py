@@ -18,7 +18,7 @@ from bot.cases.models import Case
 from bot.convening.calendar_invite import Attendee, build_invitation, filename_for
 from bot.convening.chasing import DueChase
 from bot.convening.models import Invitation, InvitationMessage, Meeting
-from bot.convening.summary import summarise
+from bot.convening.summary import DiscussionSummary, summarise
 from bot.convening.views import invitation_message, status_message, when
 from bot.delivery.email import CalendarEmail, EmailDeliveryError, send_calendar_email
 from bot.delivery.models import OutboxMessage
@@ -41,7 +41,7 @@ def install(runtime: Runtime) -> None:
     """Teach the runtime's courier how to render and record convening's messages."""
     courier = runtime.courier
 
-    def summary_of(session: Session, meeting: Meeting):
+    def summary_of(session: Session, meeting: Meeting) -> DiscussionSummary:
         return summarise(
             session,
             meeting,

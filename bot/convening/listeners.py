@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,7 +157,7 @@ def open_convene_form(
     """Open `/strategy new` with the deadlines and the first free slot filled in."""
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
-    deadlines = {
+    deadlines: dict[str, datetime] = {
         code: deadline_for(runtime.partnership, runtime.statutory_calendar, urgency=code, referred_at=now)
         for code in kind.urgencies.offered()
     }
@@ -290,7 +291,7 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
         return None
 
-    def _quick(state: InvitationState):
+    def _quick(state: InvitationState) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
 
@@ -306,7 +307,7 @@ def register(app: App, runtime: Runtime) -> None:
     app.action("invitation_attending")(_quick(InvitationState.ATTENDING))
     app.action("invitation_written_update")(_quick(InvitationState.WRITTEN_UPDATE))
 
-    def _agency_modal(opens: str):
+    def _agency_modal(opens: str) -> Callable[..., None]:
         """A button that opens a modal for the invited agency (the guard has checked)."""
 
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
@@ -317,7 +318,7 @@ def register(app: App, runtime: Runtime) -> None:
             invitation, meeting = access.row, access.meeting
             if opens == "delegate":
                 with read_scope(runtime.engine) as session:
-                    agency = session.get(Agency, invitation.agency_id)
+                    agency = session.get_one(Agency, invitation.agency_id)
                 people = [
                     (f"{p.name}, {p.title}", p.slack_user_id)
                     for p in runtime.partnership.agency(agency.code).people()

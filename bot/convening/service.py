@@ -330,7 +330,7 @@ def concern_problems(partnership: Partnership, request: ConveneRequest) -> dict[
     if unknown:
         errors["concerns"] = "Choose the concerns from the list."
         return errors
-    others = [c for c in request.concerns if policy.concern(c).kind == "other"]  # type: ignore[union-attr]
+    others = [c for c in request.concerns if (concern := policy.concern(c)) and concern.kind == "other"]
     if others and not (request.extra_agencies or request.extra_people_slack_ids):
         names = " and ".join(policy.concern_name(c) for c in others)
         errors["extra_agencies"] = (

@@ -29,7 +29,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -177,7 +177,7 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     return (
         (col(OutboxMessage.state) == OutboxState.PENDING)
         & (col(OutboxMessage.next_attempt_at) <= now)
@@ -279,7 +279,8 @@ def _find_posted(client: WebClient, message: OutboxMessage) -> dict[str, Any] | 
         history = client.conversations_history(
             channel=channel, limit=200, include_all_metadata=True, cursor=cursor
         )
-        for posted in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for posted in messages:
             payload = (posted.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == message.key:
                 return {"ok": True, "channel": channel, "ts": posted["ts"], "message": posted}
@@ -297,7 +298,8 @@ def _find_channel(client: WebClient, message: OutboxMessage) -> dict[str, Any] |
         page = client.conversations_list(
             types="private_channel", exclude_archived=True, limit=1000, cursor=cursor
         )
-        for channel in page.get("channels", []):
+        channels: list[dict[str, Any]] = page.get("channels", [])
+        for channel in channels:
             if channel.get("name") == name:
                 return {"ok": True, "channel": channel}
         cursor = (page.get("response_metadata") or {}).get("next_cursor")

@@ -94,7 +94,8 @@ class WhenAndWho:
         def moment(value: Any) -> datetime | None:
             return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
 
-        attendance = carried.get("a") if isinstance(carried.get("a"), dict) else {}
+        given = carried.get("a")
+        attendance: dict[Any, Any] = given if isinstance(given, dict) else {}
         return cls(
             actual_start=moment(carried.get("s")),
             actual_end=moment(carried.get("e")),

@@ -26,7 +26,7 @@ from bot.partnership.service import Member
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
 
-ATTENDANCE_WORDS = {
+ATTENDANCE_WORDS: dict[str, str] = {
     AttendanceStatus.PRESENT: "Present",
     AttendanceStatus.APOLOGIES: "Apologies",
     AttendanceStatus.WRITTEN_UPDATE: "Written update",
@@ -79,7 +79,7 @@ def attendance_defaults(session: Session, meeting: Meeting) -> dict[str, str]:
     }
     for invitation, agency in rows:
         defaults[agency.code] = recorded.get(
-            agency.id, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
+            agency.id or 0, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
         )
     return defaults
 
@@ -184,7 +184,7 @@ def minutes_context(
     narrative = dict(meeting.details.get("record", {}))
     attendance = [
         {
-            "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
+            "agency": session.get_one(Agency, a.agency_id).name,
             "name": a.name,
             "role": a.role,
             "status": ATTENDANCE_WORDS.get(AttendanceStatus(a.status), a.status),

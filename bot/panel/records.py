@@ -126,7 +126,7 @@ def agenda_context(
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
     lines = agenda_lines(session, sitting, meeting, partnership=partnership)
-    carried, _ = _actions(session, meeting, panel.code, calendar)
+    carried = _actions(session, meeting, panel.code, calendar)[0]
     groups = _groups(network_links(session, [case.id for _, _, case in agenda_items(session, sitting)]))
     moved = ""
     if sitting.held_on != sitting.scheduled_for:
@@ -265,10 +265,10 @@ def panel_minutes_context(
     panel = partnership.panel(sitting.panel_code)
     attendance = [
         {
-            "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
+            "agency": session.get_one(Agency, a.agency_id).name,
             "name": a.name,
             "role": a.role,
-            "status": ATTENDANCE_WORDS.get(a.status, a.status),  # type: ignore[call-overload]
+            "status": ATTENDANCE_WORDS.get(a.status, a.status),
         }
         for a in session.exec(
             select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))

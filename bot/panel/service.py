@@ -377,7 +377,7 @@ def refer(
     once (no second case, no decision needed); anything else waits for an administrator."""
     existing = session.exec(select(Referral).where(col(Referral.submission_key) == key)).first()
     if existing is not None:
-        return Referred(existing, session.get(Case, existing.case_id), created=False)  # type: ignore[arg-type]
+        return Referred(existing, session.get_one(Case, existing.case_id), created=False)
     panel = partnership.panel(form.panel_code)
     case = _subject_case(session, form, partnership, calendar, now)
     referral = Referral(
@@ -780,13 +780,11 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
             parsed = parse_links((version.content if version else {}).get("links", ""))
         except LinksInvalid:
             continue
-        for link in parsed:
-            linked = ""
-            if link.kind == "case":
-                linked = link.label.upper()
+        for written in parsed:  # a Link as the agency wrote it, not a stored NetworkLink
+            linked_reference = written.label.upper() if written.kind == "case" else ""
             rows.setdefault(
-                (panel_case.case_id, link.kind, link.key),
-                LinkRow(references[panel_case.case_id], link.kind, link.label, linked),
+                (panel_case.case_id, written.kind, written.key),
+                LinkRow(references[panel_case.case_id], written.kind, written.label, linked_reference),
             )
     return list(rows.values())
 

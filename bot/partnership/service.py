@@ -90,7 +90,7 @@ def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
 
     One query (a row per role), as every listener asks this before it answers."""
     rows = session.exec(
-        select(col(Person.id), col(Person.name), col(Agency.code), col(Agency.name), col(PersonRole.role))
+        select(Person, col(Agency.code), col(Agency.name), col(PersonRole.role))
         .join(Agency, col(Agency.id) == col(Person.agency_id))
         .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
         .where(col(Person.slack_user_id) == slack_user_id, col(Person.active) == True)  # noqa: E712
@@ -98,12 +98,12 @@ def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
     ).all()
     if not rows:
         return None
-    person_id, name, agency_code, agency_name, _ = rows[0]
+    person, agency_code, agency_name, _ = rows[0]
     return Member(
-        person_id=person_id or 0,
+        person_id=person.id or 0,
         slack_user_id=slack_user_id,
-        name=name,
+        name=person.name,
         agency_code=agency_code,
         agency_name=agency_name,
-        roles=frozenset(row[4] for row in rows if row[0] == person_id and row[4] is not None),
+        roles=frozenset(role for p, _, _, role in rows if p.id == person.id and role is not None),
     )
