@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.cases.models import Case
@@ -50,7 +50,7 @@ def children_of(session: Session, meeting: Meeting) -> list[ChildOfDiscussion]:
     rows = session.exec(
         select(DiscussionChild, Case)
         .join(Case, col(Case.id) == DiscussionChild.case_id)
-        .where(DiscussionChild.meeting_id == meeting.id)
+        .where(col(DiscussionChild.meeting_id) == meeting.id)
         .order_by(col(DiscussionChild.position))
         .limit(MAX_CHILDREN)
     ).all()
@@ -117,7 +117,7 @@ def record_household(session: Session, cases: list[Case], now: datetime) -> Hous
         session.add(household)
         session.flush()
     for other in existing[1:]:
-        for member in session.exec(select(Case).where(Case.household_id == other)):
+        for member in session.exec(select(Case).where(col(Case.household_id) == other)):
             member.household_id = household.id
             session.add(member)
     for case in cases:
@@ -132,8 +132,8 @@ def household_of(session: Session, case: Case) -> list[str]:
         return []
     return list(
         session.exec(
-            select(Case.reference)
-            .where(Case.household_id == case.household_id, Case.id != case.id)
+            select(col(Case.reference))
+            .where(col(Case.household_id) == case.household_id, col(Case.id) != case.id)
             .order_by(Case.reference)
             .limit(OTHERS_SHOWN)
         )
@@ -142,7 +142,7 @@ def household_of(session: Session, case: Case) -> list[str]:
 
 def find_context(session: Session, reference: str) -> Case | None:
     """A context (a place, a peer group, a school) from the panel's register."""
-    case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
+    case = session.exec(select(Case).where(col(Case.reference) == reference.strip().upper())).first()
     return case if case is not None and case.subject_kind in CONTEXT_KINDS else None
 
 
@@ -152,15 +152,15 @@ def children_linked_to(session: Session, context: Case) -> list[Case]:
     linked_ids = [
         row
         for row in session.exec(
-            select(NetworkLink.linked_case_id)
-            .where(NetworkLink.case_id == context.id, col(NetworkLink.linked_case_id).is_not(None))
+            select(col(NetworkLink.linked_case_id))
+            .where(col(NetworkLink.case_id) == context.id, col(NetworkLink.linked_case_id).is_not(None))
             .order_by(col(NetworkLink.id))
         )
     ] + [
         row
         for row in session.exec(
-            select(NetworkLink.case_id)
-            .where(NetworkLink.linked_case_id == context.id)
+            select(col(NetworkLink.case_id))
+            .where(col(NetworkLink.linked_case_id) == context.id)
             .order_by(col(NetworkLink.id))
         )
     ]
@@ -169,7 +169,9 @@ def children_linked_to(session: Session, context: Case) -> list[Case]:
         return []
     cases = {
         c.id: c
-        for c in session.exec(select(Case).where(col(Case.id).in_(ordered), Case.subject_kind == "child"))
+        for c in session.exec(
+            select(Case).where(col(Case.id).in_(ordered), col(Case.subject_kind) == "child")
+        )
     }
     return [cases[i] for i in ordered if i in cases][:MAX_CHILDREN]
 
@@ -212,37 +214,40 @@ def _contexts_of(session: Session, case: Case) -> list[int]:
     """The contexts the child is linked to in the panel's network or through a discussion."""
     ids = set(
         session.exec(
-            select(NetworkLink.case_id).where(NetworkLink.linked_case_id == case.id).limit(OTHERS_SHOWN)
+            select(col(NetworkLink.case_id))
+            .where(col(NetworkLink.linked_case_id) == case.id)
+            .limit(OTHERS_SHOWN)
         )
     )
     ids |= {
         i
         for i in session.exec(
-            select(NetworkLink.linked_case_id).where(NetworkLink.case_id == case.id).limit(OTHERS_SHOWN)
+            select(col(NetworkLink.linked_case_id))
+            .where(col(NetworkLink.case_id) == case.id)
+            .limit(OTHERS_SHOWN)
         )
         if i is not None
     }
     ids |= {
         i
         for i in session.exec(
-            select(DiscussionChild.through_context_id)
-            .where(DiscussionChild.case_id == case.id, col(DiscussionChild.through_context_id).is_not(None))
+            select(col(DiscussionChild.through_context_id))
+            .where(
+                col(DiscussionChild.case_id) == case.id, col(DiscussionChild.through_context_id).is_not(None)
+            )
             .limit(OTHERS_SHOWN)
         )
         if i is not None
     }
     if not ids:
         return []
-    return list(
-        session.exec(
-            select(Case.id).where(
-                col(Case.id).in_(ids), or_(*(Case.subject_kind == k for k in CONTEXT_KINDS))
-            )
-        )
+    found = session.exec(
+        select(col(Case.id)).where(col(Case.id).in_(ids), col(Case.subject_kind).in_(CONTEXT_KINDS))
     )
+    return [i for i in found if i is not None]
 
 
 def children_count(session: Session, meeting_id: int) -> int:
     return session.exec(
-        select(func.count()).select_from(DiscussionChild).where(DiscussionChild.meeting_id == meeting_id)
+        select(func.count()).select_from(DiscussionChild).where(col(DiscussionChild.meeting_id) == meeting_id)
     ).one()

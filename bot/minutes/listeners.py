@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackObjectFormationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access import (
     Access,
@@ -174,7 +174,7 @@ def open_record_form(
         facts = recording_facts(session, fresh, runtime.partnership)
         attendance = {k: str(v) for k, v in attendance_defaults(session, fresh).items()}
         quorum = session.exec(
-            select(Decision).where(Decision.meeting_id == fresh.id, Decision.topic == "quorum")
+            select(Decision).where(col(Decision.meeting_id) == fresh.id, col(Decision.topic) == "quorum")
         ).first()
     start = fresh.held_at or fresh.scheduled_start
     end = fresh.ended_at or (start + timedelta(minutes=fresh.duration_minutes) if start else None)
@@ -203,7 +203,9 @@ def decisions_step(
         stored = {
             d.topic: d
             for d in session.exec(
-                select(Decision).where(Decision.meeting_id == meeting.id, Decision.case_id.is_(None))  # type: ignore[union-attr]
+                select(Decision).where(
+                    col(Decision.meeting_id) == meeting.id, col(Decision.case_id).is_(None)
+                )
             )
         }
         clocks = icpc_due(session, meeting)
@@ -257,7 +259,9 @@ def child_step(
     child: ChildFacts = facts.children[index]
     with read_scope(runtime.engine) as session:
         stored = session.exec(
-            select(Decision).where(Decision.meeting_id == meeting.id, Decision.case_id == child.case_id)
+            select(Decision).where(
+                col(Decision.meeting_id) == meeting.id, col(Decision.case_id) == child.case_id
+            )
         ).all()
         clocks = icpc_due(session, meeting, child.episode_id)
     answers = {
@@ -458,7 +462,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     who,
                     what,
-                    member=access.member,  # type: ignore[arg-type]
+                    member=access.known_member,
                     actor=actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -531,7 +535,7 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
-                document = session.get(Document, access.record.id)
+                document = session.get(Document, access.known_record.id)
                 if document is None or access.member is None:
                     raise RecordingRefused("That version no longer exists.")
                 approved, changed = approve(
@@ -560,7 +564,9 @@ def register(app: App, runtime: Runtime) -> None:
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
-            audit_refusal(runtime, access.actor, "document.approve_refused", access.record.id, str(refused))
+            audit_refusal(
+                runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
+            )
             tell(body, client, str(refused))
             return
         tell(body, client, reply)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
@@ -102,7 +102,8 @@ class WhenAndWho:
         def moment(value: Any) -> datetime | None:
             return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
 
-        attendance = carried.get("a") if isinstance(carried.get("a"), dict) else {}
+        given = carried.get("a")
+        attendance: dict[Any, Any] = given if isinstance(given, dict) else {}
         return cls(
             actual_start=moment(carried.get("s")),
             actual_end=moment(carried.get("e")),
@@ -154,10 +155,11 @@ class WhatWasDecided:
             }
 
         review = draft.get("review_date")
-        per_child = draft.get("per_child") if isinstance(draft.get("per_child"), dict) else {}
+        given = draft.get("per_child")
+        per_child: dict[Any, Any] = given if isinstance(given, dict) else {}
         return cls(
             threshold_level=str(draft.get("threshold_level") or ""),
-            narrative={str(k): str(v) for k, v in (draft.get("narrative") or {}).items()},
+            narrative={str(k): str(v) for k, v in dict(draft.get("narrative") or {}).items()},
             decisions=answers(draft.get("decisions")),
             review_date=date.fromisoformat(review) if isinstance(review, str) else None,
             per_child={int(k): answers(v) for k, v in per_child.items() if str(k).isdigit()},
@@ -196,9 +198,9 @@ def recording_facts(session: Session, meeting: Meeting, partnership: Partnership
         AgencyFacts(a.code, a.name, a.kind)
         for a in session.exec(
             select(Agency)
-            .join(Invitation, Invitation.agency_id == Agency.id)
-            .where(Invitation.meeting_id == meeting.id)
-            .order_by(Invitation.id)  # type: ignore[arg-type]
+            .join(Invitation, col(Invitation.agency_id) == col(Agency.id))
+            .where(col(Invitation.meeting_id) == meeting.id)
+            .order_by(col(Invitation.id))
         )
     ]
     try:
@@ -511,9 +513,9 @@ def _decide(
     """One decision, the discussion's (no case) or one child's."""
     decision = session.exec(
         select(Decision).where(
-            Decision.meeting_id == meeting.id,
-            Decision.topic == topic,
-            Decision.case_id == case_id if case_id else Decision.case_id.is_(None),  # type: ignore[union-attr]
+            col(Decision.meeting_id) == meeting.id,
+            col(Decision.topic) == topic,
+            col(Decision.case_id) == case_id if case_id else col(Decision.case_id).is_(None),
         )
     ).first() or Decision(meeting_id=meeting.id or 0, topic=topic, case_id=case_id)
     decision.outcome, decision.reason, decision.details = outcome, reason.strip(), details
