@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from bot.actions.models import Chase
 from bot.cases.models import Case
-from bot.children.service import subject_of
+from bot.children.service import children_of, subject_of
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.convening.service import core_agencies_missing, icpc_due
 from bot.partnership.models import Agency, Person
@@ -74,6 +74,8 @@ class DiscussionSummary:
     out_of_hours_reason: str = ""
     meeting_type: str = ""
     concern_names: tuple[str, ...] = ()
+    # Several children: each child's ICPC clock (reference, due, state, anchor).
+    children_icpc: tuple[tuple[str, date | None, str, str], ...] = ()
 
 
 def _slack_id(session: Session, person_id: int | None) -> str | None:
@@ -104,6 +106,19 @@ def summarise(
     ).all()
     panel = partnership.panel(meeting.details["panel"]).name if meeting.details.get("panel") else ""
     icpc = None if panel else icpc_due(session, meeting)
+    children = [] if panel else children_of(session, meeting)
+    children_icpc: list[tuple[str, date | None, str, str]] = []
+    if len(children) > 1:
+        for child in children:
+            clock = icpc_due(session, meeting, child.link.episode_id)
+            children_icpc.append(
+                (
+                    child.reference,
+                    clock.due_on if clock else None,
+                    clock.state if clock else "",
+                    clock.anchored_to if clock else "",
+                )
+            )
     update_states = {} if panel else _update_states(session, meeting, partnership, calendar, now)
     for invitation, agency in rows:
         chases = tuple(
@@ -161,6 +176,7 @@ def summarise(
         icpc_due=icpc.due_on if icpc else None,
         icpc_anchor=icpc.anchored_to if icpc else "",
         icpc_state=icpc.state if icpc else "",
+        children_icpc=tuple(children_icpc),
         out_of_hours=meeting.out_of_hours,
         out_of_hours_reason=meeting.out_of_hours_reason,
         meeting_type=meeting.meeting_type,

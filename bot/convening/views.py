@@ -475,7 +475,22 @@ def read_values(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def icpc_line(summary: DiscussionSummary) -> str:
-    """The ICPC target, anchored to the discussion that started section 47 enquiries."""
+    """The ICPC target, anchored to the discussion that started section 47 enquiries; with
+    several children, each child's own."""
+    if summary.children_icpc:
+        parts = []
+        for reference, due, state, anchor in summary.children_icpc:
+            if due is None:
+                parts.append(f"{reference} none yet")
+            elif state in ("held", "not_required"):
+                parts.append(f"{reference} {'held' if state == 'held' else 'not required'}")
+            else:
+                after = "" if anchor == summary.reference else f" (from {anchor})"
+                parts.append(f"{reference} by {day(due)}{after}")
+        return (
+            "*ICPC per child* (15 working days after the discussion that started their enquiries): "
+            + "; ".join(escape_mrkdwn(p) for p in parts)
+        )
     if summary.icpc_due is None:
         return "*ICPC:* set once section 47 enquiries are decided"
     if summary.icpc_state == "held":
