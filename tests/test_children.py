@@ -426,3 +426,50 @@ def test_a_childs_step_is_checked_inline_and_nothing_is_stored_until_the_last(bo
         assert fresh.state != "held" and "record_draft" in fresh.details
         assert session.exec(select(Section47Enquiry)).all() == []
         assert session.exec(select(Decision).where(Decision.meeting_id == meeting.id)).all() == []
+
+
+# ---------------------------------------------------------------- agency updates say which child
+
+from bot.agency_updates.models import AgencyUpdateVersion  # noqa: E402
+from tests.agency_updates_support import open_update, update_values  # noqa: E402
+from tests.convening_support import POLICE_PPU, invitation_for  # noqa: E402
+
+
+def test_each_part_of_an_agency_update_names_the_child_it_is_about(bot) -> None:
+    meeting = convene_siblings(bot)
+    view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
+    abouts = [b for b in view["blocks"] if b.get("block_id", "").startswith("about_")]
+    assert len(abouts) == 4 and len(view["blocks"]) <= 100
+    offered = [o["value"] for o in abouts[0]["element"]["options"]]
+    assert offered == ["all", "CS-1234567", SISTER_REF, BROTHER_REF]
+    # A value the form never offered (a forged request) is refused, and nothing is stored.
+    forged = bot.slack.view_submission(
+        POLICE_PPU, view, values=update_values(bot, about_risk=StateValue.static_select("CS-9999999"))
+    )
+    assert "Choose who each part is about" in json.dumps(json.loads(forged.body))
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(AgencyUpdateVersion)).all() == []
+    response = bot.slack.view_submission(
+        POLICE_PPU,
+        view,
+        values=update_values(
+            bot,
+            about_new_information=StateValue.static_select(SISTER_REF),
+            about_risk=StateValue.static_select("all"),
+        ),
+    )
+    assert json.loads(response.body)["response_action"] == "update"
+    with Session(bot.runtime.engine) as session:
+        [version] = session.exec(select(AgencyUpdateVersion)).all()
+    assert version.content["about_new_information"] == SISTER_REF
+    assert version.content["about_risk"] == "all"
+    # The chair's reader says which child the new information is about.
+    bot.slack.block_actions(CHAIR, [{"action_id": "agency_updates_read", "value": f"{meeting.id}:1"}])
+    opened = bot.local_slack.wait_for(
+        lambda calls: any(
+            c.method == "views.open" and c.ok and "Combined risk grid" in json.dumps(c.args) for c in calls
+        )
+    )
+    reader = json.dumps([c for c in opened if c.method == "views.open"][-1].response["view"])
+    assert f"*New information since last contact* is about {SISTER_REF}" in reader
+    assert SISTER not in reader

@@ -160,6 +160,7 @@ def register(app: App, runtime: Runtime) -> None:
             note=note,
             agenda_item_id=item_id,
             item_reference=context.case_reference if item_id else "",
+            subjects=context.subjects,
         )
 
     @app.action(re.compile(r"^agency_update_open(_\d+)?$"))

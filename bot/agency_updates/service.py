@@ -14,6 +14,7 @@ from bot.audit.service import Actor, record
 from bot.cases.links import LinksInvalid, parse_links
 from bot.cases.models import Case
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
+from bot.children.service import children_of
 from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.partnership.models import Agency, Person
@@ -35,6 +36,14 @@ TEXT_FIELDS: dict[str, str] = {
     "restriction_detail": "Other restriction on sharing",
     "links": "Links to peers, suspected perpetrators and places",
 }
+# With several children (or a context), each part of an update says whom it is about.
+ABOUT_SECTIONS: dict[str, str] = {
+    "about_involvement": "Your agency's involvement",
+    "about_new_information": "New information since last contact",
+    "about_risk": "Risk indicators and protective factors",
+    "about_actions_views": "Actions and views",
+}
+ABOUT_ALL = "all"
 TEXT_LIMIT = 3000
 ROLE_LIMIT = 200
 RATINGS: dict[str, str] = {"not_present": "Not present", "historic": "Historic", "current": "Current"}
@@ -93,6 +102,8 @@ class UpdateContext:
     case_reference: str
     agenda_item_id: int = 0  # a panel's agenda item; 0 for a strategy discussion
     child_name: str = ""  # to keep it out of what Slack will show
+    # A discussion of several children or a context: the references a part may be about.
+    subjects: tuple[str, ...] = ()
 
 
 def agenda_item_case(session: Session, meeting: Meeting, agenda_item_id: int) -> Case:
@@ -124,7 +135,18 @@ def context_for(session: Session, invitation_id: int, agenda_item_id: int = 0) -
         case.reference if case else "",
         agenda_item_id,
         case.child_name if case else "",
+        () if agenda_item_id else subjects_of(session, meeting),
     )
+
+
+def subjects_of(session: Session, meeting: Meeting) -> tuple[str, ...]:
+    """What a part of an update may be about: each child by reference, and the context;
+    empty for a discussion of one child (every part is about them)."""
+    children = [c.reference for c in children_of(session, meeting)]
+    context = session.get(Case, meeting.context_case_id) if meeting.context_case_id else None
+    if len(children) < 2 and context is None:
+        return ()
+    return (*children, *((context.reference,) if context else ()))
 
 
 def check_may_write(context: UpdateContext, member: Member | None, now: datetime) -> None:
@@ -199,7 +221,19 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
 
 
 def _content(form: dict[str, Any]) -> dict[str, str]:
-    return {field: (form.get(field) or "").strip() for field in TEXT_FIELDS}
+    content = {field: (form.get(field) or "").strip() for field in TEXT_FIELDS}
+    content.update({key: str(form[key]) for key in ABOUT_SECTIONS if form.get(key)})
+    return content
+
+
+def about_problem(form: dict[str, Any], subjects: tuple[str, ...]) -> str | None:
+    """A part said to be about someone the discussion does not concern."""
+    allowed = {ABOUT_ALL, *subjects}
+    for key in ABOUT_SECTIONS:
+        value = form.get(key)
+        if value and value not in allowed:
+            return "Choose who each part is about from the list: the children's references, or the context."
+    return None
 
 
 def save(
@@ -218,6 +252,9 @@ def save(
     """Store a draft or a submission as a new version; returns the update and whether a new
     version was made (a retried request, or nothing changed, makes none)."""
     check_may_write(context, member, now)
+    problem = about_problem(form, context.subjects)
+    if problem:
+        raise UpdateRefused(problem)
     # Links show on the panel's Home tab: never the child's name.
     if (
         context.agenda_item_id

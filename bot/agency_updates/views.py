@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.agency_updates.service import RATINGS, TEXT_FIELDS, AgencyUpdateSummary
+from bot.agency_updates.service import ABOUT_ALL, ABOUT_SECTIONS, RATINGS, TEXT_FIELDS, AgencyUpdateSummary
 from bot.cases.links import HOW_TO
 from bot.schedules import Partnership
 from bot.slack.blocks import MARKING, modal, option
@@ -73,9 +73,11 @@ def update_form(
     note: str = "",
     agenda_item_id: int = 0,
     item_reference: str = "",
+    subjects: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The agency update form, pre-filled with the latest version. For an item on a panel's
-    agenda it names the child or context and also asks for links to peers and places."""
+    agenda it names the child or context and also asks for links to peers and places. For a
+    discussion of several children (or a context), each part asks whom it is about."""
     about = f" · about {escape_mrkdwn(item_reference)}" if item_reference else ""
     readers = (
         "It goes into the panel's minutes, for the panel's members."
@@ -95,10 +97,15 @@ def update_form(
     ]
     if note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    about_keys = iter(ABOUT_SECTIONS)
     for title, fields in SECTIONS:
         blocks.append(HeaderBlock(text=title))
+        if subjects:
+            blocks.append(_about(next(about_keys), form, subjects))
         blocks.extend(_text_input(field, form) for field in fields)
     blocks.append(HeaderBlock(text="Risk indicators"))
+    if subjects:
+        blocks.append(_about(next(about_keys), form, subjects))
     ratings = form.get("risk_ratings") or {}
     rating_options = [option(code, label) for code, label in RATINGS.items()]
     for indicator in policy.risk_indicators:
@@ -123,6 +130,8 @@ def update_form(
         blocks.append(links)
     for title, fields in AFTER_RISK:
         blocks.append(HeaderBlock(text=title))
+        if subjects:
+            blocks.append(_about(next(about_keys), form, subjects))
         blocks.extend(_text_input(field, form) for field in fields)
     blocks.append(HeaderBlock(text="Sharing"))
     bases = [option(b.code, b.name) for b in policy.lawful_bases]
@@ -171,6 +180,18 @@ def update_form(
     )
 
 
+def _about(key: str, form: dict[str, Any], subjects: tuple[str, ...]) -> InputBlock:
+    """Whom this part is about: all the children, one of them, or the context (references)."""
+    choices = [option(ABOUT_ALL, "All the children"), *(option(ref, ref) for ref in subjects)]
+    chosen = next((o for o in choices if o.value == (form.get(key) or ABOUT_ALL)), None)
+    return InputBlock(
+        block_id=key,
+        label=PlainTextObject(text="This part is about"),
+        element=StaticSelectElement(action_id="value", options=choices, initial_option=chosen),
+        optional=True,
+    )
+
+
 def read_form(state: dict[str, Any]) -> dict[str, Any]:
     """The form's values as the service expects them."""
     form: dict[str, Any] = {"risk_ratings": {}}
@@ -180,8 +201,8 @@ def read_form(state: dict[str, Any]) -> dict[str, Any]:
             form["risk_ratings"][block_id.removeprefix("risk:")] = (element.get("selected_option") or {}).get(
                 "value"
             )
-        elif block_id == "lawful_basis":
-            form["lawful_basis"] = (element.get("selected_option") or {}).get("value")
+        elif block_id == "lawful_basis" or block_id in ABOUT_SECTIONS:
+            form[block_id] = (element.get("selected_option") or {}).get("value")
         elif block_id == "restrictions":
             form["restrictions"] = [o["value"] for o in element.get("selected_options") or []]
         else:
@@ -338,7 +359,11 @@ def reader_view(
         if restrictions:
             meta += " · restrictions: " + escape_mrkdwn("; ".join(restrictions))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join([*flags, meta])[:2900])]))
-        lines = []
+        lines = [
+            f"*{ABOUT_SECTIONS[key]}* is about {escape_mrkdwn(summary.content[key])}"
+            for key in ABOUT_SECTIONS
+            if summary.content.get(key) and summary.content[key] != ABOUT_ALL
+        ]
         for field, label in TEXT_FIELDS.items():
             value = summary.content.get(field)
             if value:
