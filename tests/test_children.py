@@ -473,3 +473,120 @@ def test_each_part_of_an_agency_update_names_the_child_it_is_about(bot) -> None:
     reader = json.dumps([c for c in opened if c.method == "views.open"][-1].response["view"])
     assert f"*New information since last contact* is about {SISTER_REF}" in reader
     assert SISTER not in reader
+
+
+# ---------------------------------------------------------------- the documents
+
+import io  # noqa: E402
+
+import docx  # noqa: E402
+
+from bot.minutes.models import Document  # noqa: E402
+from tests.minutes_support import action_values  # noqa: E402
+
+
+def _text_of(content: bytes) -> str:
+    document = docx.Document(io.BytesIO(content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def _add_action(bot, meeting: Meeting, concerns: str, text: str) -> None:
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
+    )
+    view = [c for c in calls if c.method == "views.open"][-1].response["view"]
+    values = action_values(POLICE_PPU, text=text)
+    values["concerns"] = {"value": StateValue.text(concerns)}
+    response = bot.slack.view_submission(CHAIR, view, values=values)
+    assert json.loads(response.body)["response_action"] == "update", response.body
+
+
+def test_one_set_of_minutes_a_section_per_child_and_each_childs_own_record(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
+    bot.slack.view_submission(
+        POLICE_PPU,
+        view,
+        values=update_values(
+            bot,
+            new_police_intelligence=StateValue.text("Seen carrying a package for an older male."),
+            about_new_information=StateValue.static_select(BROTHER_REF),
+        ),
+    )
+    clock.set(AFTER_THE_MEETING)
+    # Shared text typed with a sibling's first name: each other child's record reads the reference.
+    first = _open_record(bot, meeting)
+    shared = _pushed(
+        bot.slack.view_submission(CHAIR, first, values=when_and_who_values(AGENCIES)), "V-shared"
+    )
+    shared_values = {
+        k: v for k, v in decision_values().items() if not k.startswith(("section_47", "enquiry_type", "icpc"))
+    }
+    shared_values["harm"] = {"value": StateValue.text("Tobi was seen at the park with an older male.")}
+    response = bot.slack.view_submission(CHAIR, shared, values=shared_values)
+    for number, values in enumerate(
+        (
+            child_values("start", "joint", "needed"),
+            child_values("no_enquiries", "not_applicable", "not_needed"),
+            child_values("start", "single", "needed"),
+        ),
+        start=1,
+    ):
+        response = bot.slack.view_submission(CHAIR, _pushed(response, f"V-child-{number}"), values=values)
+    assert json.loads(response.body) == {"response_action": "clear"}
+    settle(bot)
+    _add_action(bot, meeting, BROTHER_REF, "Return home interview after the park sighting")
+    _add_action(bot, meeting, "", "Joint visit to the family home")
+    with Session(bot.runtime.engine) as session:
+        from bot.actions.models import Action
+
+        actions = {a.text: a for a in session.exec(select(Action))}
+        brother = session.exec(select(Case).where(Case.reference == BROTHER_REF)).one()
+    assert actions["Return home interview after the park sighting"].case_id == brother.id
+    assert actions["Joint visit to the family home"].concerns == f"CS-1234567, {SISTER_REF}, {BROTHER_REF}"
+    # A new draft (the chair's button) so the documents hold the actions.
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_regenerate", "value": str(meeting.id)}])
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        documents = session.exec(select(Document).order_by(Document.id)).all()
+    minutes = [d for d in documents if d.kind == "minutes"][-1:]
+    assert [d.version for d in documents if d.kind == "minutes"] == [1, 2]
+    assert len(minutes) == 1  # one set of minutes for the discussion
+    text = _text_of(minutes[0].content)
+    for name, reference in ((CHILD_NAME, "CS-1234567"), (SISTER, SISTER_REF), (BROTHER, BROTHER_REF)):
+        assert name in text and reference in text
+        assert f"For {reference} ({name})" in text  # each child's section
+    assert "Siblings: " in text
+    assert f"Police intelligence (about {BROTHER_REF})" in text
+    records = {d.kind: d for d in documents if d.kind.startswith("child_record:")}  # the latest of each
+    logs = {d.kind: d for d in documents if d.kind.startswith("child_actions:")}
+    assert {d.version for d in records.values()} == {2}
+    assert set(records) == {f"child_record:{r}" for r in ("CS-1234567", SISTER_REF, BROTHER_REF)}
+    assert set(logs) == {f"child_actions:{r}" for r in ("CS-1234567", SISTER_REF, BROTHER_REF)}
+    sister = _text_of(records[f"child_record:{SISTER_REF}"].content)
+    assert SISTER in sister and "14 February 2013" in sister
+    # Never another child's identifying details: their references only.
+    assert "Jayden" not in sister and "Tobi" not in sister and "2011" not in sister
+    assert f"{BROTHER_REF} was seen at the park" in sister
+    assert f"CS-1234567, {BROTHER_REF}" in sister  # household, by reference
+    assert "Seen carrying a package" not in sister  # the police's part about her brother
+    assert "No section 47 enquiry, so no ICPC" in sister
+    brother_record = _text_of(records[f"child_record:{BROTHER_REF}"].content)
+    assert "Seen carrying a package" in brother_record and "To be held by" in brother_record
+    assert "Tobi was seen at the park" in brother_record  # his own name stays in his own record
+    sister_log = _text_of(logs[f"child_actions:{SISTER_REF}"].content)
+    assert "Joint visit to the family home" in sister_log
+    assert "Return home interview" not in sister_log
+    brother_log = _text_of(logs[f"child_actions:{BROTHER_REF}"].content)
+    assert "Return home interview" in brother_log and "Joint visit" in brother_log
+    # The records go privately to the convenor, never to a channel; Slack never names a child.
+    uploads = [c for c in bot.local_slack.calls_to("files.completeUploadExternal")]
+    assert any("child-record" in json.dumps(c.args) for c in uploads)
+    slack_text = all_slack_text(bot)
+    assert SISTER not in slack_text and BROTHER not in slack_text and CHILD_NAME not in slack_text

@@ -46,20 +46,31 @@ def default_due(
 
 
 def validate_action(
-    session: Session, new: NewAction, *, today: date, case_id: int | None = None
+    session: Session,
+    new: NewAction,
+    *,
+    today: date,
+    case_id: int | None = None,
+    child_names: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """Problems keyed by form block; an action needs words, an owner and a future date, and
-    its words are shown in Slack reminders, so they must not name the child."""
-    from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
+    its words are shown in Slack reminders, so they must not name the child (nor any of the
+    discussion's `child_names`)."""
+    from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child, mentions_child_of_case
+
+    def names_a_child(text: str) -> bool:
+        return mentions_child_of_case(session, case_id, text) or any(
+            mentions_child(text, name) for name in child_names
+        )
 
     errors: dict[str, str] = {}
     if not new.text.strip():
         errors["text"] = "Say what is to be done."
     elif len(new.text) > ACTION_TEXT_LIMIT:
         errors["text"] = f"Keep it under {ACTION_TEXT_LIMIT} characters."
-    elif mentions_child_of_case(session, case_id, new.text):
+    elif names_a_child(new.text):
         errors["text"] = NAME_IN_SLACK_TEXT
-    if mentions_child_of_case(session, case_id, new.concerns):
+    if names_a_child(new.concerns):
         errors["concerns"] = NAME_IN_SLACK_TEXT
     if not new.owner_slack_id:
         errors["owner"] = "Choose who owns this action."
@@ -99,12 +110,19 @@ def add_action(
     today = calendar.local(now).date()
     due = new.due_on or default_due(partnership, calendar, meeting, new.priority, today)
     number = len(session.exec(select(col(Action.id)).where(col(Action.meeting_id) == meeting.id)).all()) + 1
+    from bot.children.service import child_named, subject_references
+
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    # With several children, an action naming one of them (by reference) is theirs; one
+    # naming none concerns them all.
+    named = child_named(session, meeting, new.concerns)
     action = Action(
         reference=f"{meeting.reference}-A{number:02d}",
         meeting_id=meeting.id,
-        case_id=meeting.case_id,
-        concerns=new.concerns.strip() or (case.reference if case else ""),
+        case_id=named.id if named else meeting.case_id,
+        concerns=new.concerns.strip()
+        or subject_references(session, meeting)
+        or (case.reference if case else ""),
         text=new.text.strip(),
         owner_id=owner.id or 0,
         agency_id=owner.agency_id,

@@ -77,6 +77,27 @@ def subject_of(session: Session, meeting: Meeting) -> str:
     return f"{context.reference}: {references}" if context is not None else references
 
 
+def subject_references(session: Session, meeting: Meeting) -> str:
+    """Every child's reference (and the context's), comma-separated: what an action or a
+    part of an update concerns when it concerns them all."""
+    references = [c.reference for c in children_of(session, meeting)]
+    context = session.get(Case, meeting.context_case_id) if meeting.context_case_id else None
+    if len(references) < 2 and context is None:
+        return ""
+    return ", ".join([*references, *([context.reference] if context else [])])
+
+
+def child_named(session: Session, meeting: Meeting, text: str) -> Case | None:
+    """The one child of a discussion of several whose reference the text is (or holds)
+    alone; None when it names none or several."""
+    children = children_of(session, meeting)
+    if len(children) < 2:
+        return None
+    typed = text.upper()
+    named = [c.case for c in children if c.reference in typed]
+    return named[0] if len(named) == 1 else None
+
+
 def child_names(session: Session, meeting: Meeting) -> list[str]:
     """Every child's name, to keep them out of text bound for Slack."""
     return [c.case.child_name for c in children_of(session, meeting) if c.case.child_name]

@@ -33,6 +33,8 @@ from bot.actions.service import NewAction, add_action, validate_action
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.cases.timeline import TimelineRefused, icpc_target
+from bot.children.documents import generate_child_documents
+from bot.children.service import child_names, subject_references
 from bot.convening.effects import refresh_status
 from bot.convening.hours import EMERGENCY_DUTY_CONVENOR
 from bot.convening.models import Meeting
@@ -84,6 +86,7 @@ from bot.minutes.views import (
 from bot.partnership.models import Person
 from bot.partnership.service import Member
 from bot.runtime import Runtime
+from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
 # The emergency duty convenor records the out-of-hours discussion they convened.
@@ -316,6 +319,27 @@ def _generate(
     )
 
 
+def _child_documents(session: Session, runtime: Runtime, meeting: Meeting, actor: Actor, now: Any) -> None:
+    """Several children: each child's own record and action log, privately to the
+    convenor (the lead practitioner files them); nothing for one child."""
+    documents = generate_child_documents(
+        session,
+        meeting,
+        templates_dir=runtime.settings.templates_dir,
+        partnership=runtime.partnership,
+        calendar=runtime.calendar,
+        actor=actor,
+        now=now,
+    )
+    convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
+    if convenor is None or not convenor.slack_user_id:
+        return
+    marking = runtime.partnership.settings.protective_marking
+    for document in documents:
+        comment = f"{marking}: for the child's file ({document.kind.split(':', 1)[-1]})"
+        effects.send_privately(session, document, convenor.slack_user_id, comment, now, why="child")
+
+
 def _send_draft_to_chair(
     session: Session, runtime: Runtime, meeting: Meeting, document: Document, now: Any
 ) -> None:
@@ -360,7 +384,9 @@ def register(app: App, runtime: Runtime) -> None:
         ack(response_action="push", view=step_two)
 
     @app.view(RECORD_DECISIONS_CALLBACK)
-    def recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
+    def recorded(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, access: Access
+    ) -> None:
         """Step 2: both steps checked together, then stored; the minutes follow."""
         try:
             carried = json.loads(view.get("private_metadata") or "{}")
@@ -388,7 +414,7 @@ def register(app: App, runtime: Runtime) -> None:
             _keep_draft(access.meeting.id, who, what, key=f"view:{view['id']}")
             ack(response_action="push", view=child_step(runtime, found, who, facts, 0))
             return
-        _store(ack, access, who, what, key=f"view:{view['id']}", now=now)
+        _store(ack, access, who, what, key=f"view:{view['id']}", now=now, body=body, client=client)
 
     def _keep_draft(meeting_id: int | None, who: WhenAndWho, what: WhatWasDecided, *, key: str) -> None:
         """The record so far, checked, kept on the discussion until the last child's step."""
@@ -404,7 +430,9 @@ def register(app: App, runtime: Runtime) -> None:
             session.add(meeting)
 
     @app.view(RECORD_CHILD_CALLBACK)
-    def child_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
+    def child_recorded(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, access: Access
+    ) -> None:
         """One child's step: checked, added to the draft; the next child's step, or (after
         the last) the whole record checked again and stored."""
         try:
@@ -445,10 +473,19 @@ def register(app: App, runtime: Runtime) -> None:
             _keep_draft(found.id, who, what, key=key)
             ack(response_action="push", view=child_step(runtime, found, who, facts, index + 1))
             return
-        _store(ack, access, who, what, key=key, now=now)
+        _store(ack, access, who, what, key=key, now=now, body=body, client=client, several=True)
 
     def _store(
-        ack: Ack, access: Access, who: WhenAndWho, what: WhatWasDecided, *, key: str, now: Any
+        ack: Ack,
+        access: Access,
+        who: WhenAndWho,
+        what: WhatWasDecided,
+        *,
+        key: str,
+        now: Any,
+        body: dict[str, Any],
+        client: WebClient,
+        several: bool = False,
     ) -> None:
         """Store the whole record (checked again inside), then the minutes and action log."""
         actor = access.actor
@@ -489,6 +526,16 @@ def register(app: App, runtime: Runtime) -> None:
             return
         ack(response_action="clear")
         runtime.kick_delivery()
+        if several:
+            # Each child's own record and action log: rendered after the acknowledgement.
+            after_ack(runtime, body, client, _child_documents_later, access.meeting.id, actor, now)
+
+    def _child_documents_later(meeting_id: int | None, actor: Actor, now: Any) -> None:
+        with session_scope(runtime.engine) as session:
+            meeting = session.get(Meeting, meeting_id)
+            if meeting is not None:
+                _child_documents(session, runtime, meeting, actor, now)
+        runtime.kick_delivery()
 
     @app.view(ACTION_CALLBACK)
     def action_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
@@ -505,7 +552,11 @@ def register(app: App, runtime: Runtime) -> None:
             meeting = session.get(Meeting, access.meeting.id)
             assert meeting is not None
             errors = validate_action(
-                session, new, today=runtime.calendar.local(now).date(), case_id=meeting.case_id
+                session,
+                new,
+                today=runtime.calendar.local(now).date(),
+                case_id=meeting.case_id,
+                child_names=tuple(child_names(session, meeting)),
             )
             if errors:
                 ack(response_action="errors", errors=errors)
@@ -590,6 +641,7 @@ def register(app: App, runtime: Runtime) -> None:
                 now=now,
             )
             _send_draft_to_chair(session, runtime, meeting, document, now)
+            _child_documents(session, runtime, meeting, access.actor, now)
         runtime.kick_delivery()
 
 
@@ -597,10 +649,9 @@ def open_action_form(runtime: Runtime, client: WebClient, *, meeting: Meeting, t
     """`/actions add REF`: the action form (the guard has checked who may add actions)."""
     with session_scope(runtime.engine) as session:
         case = session.get(Case, meeting.case_id) if meeting.case_id else None
-    client.views_open(
-        trigger_id=trigger_id,
-        view=action_modal(meeting.id or 0, meeting.reference, case.reference if case else ""),
-    )
+        # Several children: the action concerns them all unless one reference is kept.
+        concerns = subject_references(session, meeting) or (case.reference if case else "")
+    client.views_open(trigger_id=trigger_id, view=action_modal(meeting.id or 0, meeting.reference, concerns))
 
 
 def minutes_kind(meeting: Meeting) -> str:

@@ -214,10 +214,12 @@ def minutes_context(
                     )
                 ),
                 "sections": [
-                    {"label": label, "text": update.content[field]}
+                    {"label": label, "text": update.content[field], "field": field}
                     for field, label in TEXT_FIELDS.items()
                     if field not in ("role", "restriction_detail") and update.content.get(field)
                 ],
+                # Several children: whom each part is about (bot.children.documents).
+                "about": {k: v for k, v in update.content.items() if k.startswith("about_")},
             }
         )
     grid_agencies = [u.agency_name for u in updates]
@@ -354,7 +356,10 @@ class DocumentKind:
 def _render_minutes(
     session: Session, meeting: Meeting, *, templates_dir: Path, **context: Any
 ) -> RenderedDocument:
-    return render_document(templates_dir / MINUTES_TEMPLATE, minutes_context(session, meeting, **context))
+    from bot.children.documents import for_several_children
+
+    values = for_several_children(session, meeting, minutes_context(session, meeting, **context))
+    return render_document(templates_dir / MINUTES_TEMPLATE, values)
 
 
 def _render_action_log(

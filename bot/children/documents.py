@@ -1,0 +1,390 @@
+"""The documents of a discussion of several children: the minutes' section per child, each
+child's action log, and each child's own record for their file.
+
+A child's record holds what was decided for them and what the discussion shared for all
+the children; it never carries another child's identifying details: other children are
+named by case reference, and their names are replaced by their reference wherever typed
+text mentions them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from bot.actions.service import actions_of
+from bot.audit.service import Actor, record
+from bot.cases.models import Case, IcpcState
+from bot.cases.service import name_parts
+from bot.cases.timeline import ASSESSMENT_OUTCOMES, SUBSTANTIATION, enquiry_of_meeting
+from bot.children.service import ChildOfDiscussion, children_of, others_at_risk
+from bot.convening.models import Meeting
+from bot.minutes.decisions import CHILD_TOPICS, SHARED_TOPICS, Answer, Topic, answer_words
+from bot.minutes.documents import RenderedDocument, render_document
+from bot.minutes.models import Decision, Document
+from bot.schedules import Partnership
+from bot.working_days import WorkingCalendar
+
+CHILD_RECORD_TEMPLATE = "child_record.docx"
+ACTION_LOG_TEMPLATE = "action_log.docx"
+CHILD_RECORD = "child_record"
+CHILD_ACTIONS = "child_actions"
+# Which part of an agency update each field belongs to (bot.agency_updates ABOUT_SECTIONS).
+FIELD_PART = {
+    "involvement_current": "about_involvement",
+    "involvement_past": "about_involvement",
+    "new_missing": "about_new_information",
+    "new_police_intelligence": "about_new_information",
+    "new_school_attendance": "about_new_information",
+    "new_other": "about_new_information",
+    "protective_factors": "about_risk",
+    "actions_progress": "about_actions_views",
+    "child_family_views": "about_actions_views",
+}
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%A %d %B %Y") if value else ""
+
+
+def others_line(session: Session, case: Case, meeting: Meeting | None) -> tuple[str, str]:
+    """(household, others at risk) for one child, by case reference only."""
+    others = others_at_risk(session, case, meeting)
+    household = ", ".join(others.siblings)
+    alongside = ", ".join(others.alongside)
+    if others.contexts:
+        alongside += (" " if alongside else "") + f"(linked through {', '.join(others.contexts)})"
+    if others.more:
+        alongside += f" and {others.more} more"
+    return household, alongside
+
+
+def _decision_rows(decisions: dict[str, Decision], topics: tuple[Topic, ...]) -> list[dict[str, str]]:
+    rows = []
+    for topic in topics:
+        found = decisions.get(topic.code)
+        if found is None:
+            rows.append({"topic": topic.label, "outcome": "Not recorded", "reason": ""})
+            continue
+        by = found.details.get("by") if isinstance(found.details, dict) else None
+        answer = Answer(found.outcome, found.reason, date.fromisoformat(by) if by else None)
+        rows.append(
+            {"topic": topic.label, "outcome": answer_words(topic.code, answer), "reason": found.reason}
+        )
+    return rows
+
+
+def _clocks(session: Session, meeting: Meeting, child: ChildOfDiscussion) -> tuple[str, str]:
+    """(ICPC, assessment) for one child, from their own section 47 enquiry."""
+    enquiry = enquiry_of_meeting(session, meeting, child.link.episode_id)
+    if enquiry is None:
+        return "No section 47 enquiry, so no ICPC", ""
+    if enquiry.icpc_state == IcpcState.HELD:
+        icpc = f"Held on {_day(enquiry.icpc_held_on)}"
+    elif enquiry.icpc_state == IcpcState.NOT_REQUIRED:
+        icpc = f"Not required: {enquiry.icpc_not_required_reason}"
+    else:
+        icpc = f"To be held by {_day(enquiry.icpc_due_on)} (15 working days after {_day(enquiry.started_on)})"
+    if enquiry.outcome:
+        assessment = (
+            f"{SUBSTANTIATION.get(enquiry.concerns_substantiated, '')}; "
+            f"{ASSESSMENT_OUTCOMES.get(enquiry.outcome, enquiry.outcome)} ({_day(enquiry.completed_on)})"
+        )
+    else:
+        assessment = f"Due by {_day(enquiry.assessment_due_on)}"
+    return icpc, assessment
+
+
+def _child_decisions(session: Session, meeting: Meeting, case_id: int) -> dict[str, Decision]:
+    return {
+        d.topic: d
+        for d in session.exec(
+            select(Decision).where(col(Decision.meeting_id) == meeting.id, col(Decision.case_id) == case_id)
+        )
+    }
+
+
+def _shared_decisions(session: Session, meeting: Meeting) -> dict[str, Decision]:
+    return {
+        d.topic: d
+        for d in session.exec(
+            select(Decision).where(col(Decision.meeting_id) == meeting.id, col(Decision.case_id).is_(None))
+        )
+    }
+
+
+def _child_row(session: Session, child: ChildOfDiscussion, meeting: Meeting) -> dict[str, str]:
+    household, alongside = others_line(session, child.case, meeting)
+    at_risk = "; ".join(p for p in (f"Siblings: {household}" if household else "", alongside) if p)
+    return {
+        "name": child.case.child_name,
+        "date_of_birth": child.case.child_date_of_birth.strftime("%d %B %Y")
+        if child.case.child_date_of_birth
+        else "",
+        "case_reference": child.reference,
+        "school": child.case.school,
+        "siblings": "; ".join(p for p in (child.case.siblings_and_others_at_risk, at_risk) if p),
+    }
+
+
+def _about(update: dict[str, Any], part: dict[str, Any]) -> str:
+    """Whom one part of an agency's information is about: a reference, or "all"."""
+    about = update.get("about") or {}
+    return str(about.get(FIELD_PART.get(str(part.get("field", "")), ""), "") or "all")
+
+
+def _labelled(update: dict[str, Any]) -> dict[str, Any]:
+    """An agency's information with each part saying whom it is about."""
+    return update | {
+        "sections": [
+            {**part, "label": f"{part['label']} (about {_about(update, part)})"}
+            if _about(update, part) != "all"
+            else part
+            for part in update["sections"]
+        ]
+    }
+
+
+def for_several_children(session: Session, meeting: Meeting, context: dict[str, Any]) -> dict[str, Any]:
+    """The minutes' context with a section per child: every child (others at risk by
+    reference), the shared decisions, then each child's decisions, ICPC and assessment; the
+    agency information says which child each part is about. One child: others at risk only."""
+    children = children_of(session, meeting)
+    if not children:
+        return context
+    context = {**context, "children": [_child_row(session, c, meeting) for c in children]}
+    if len(children) < 2:
+        return context
+    rows = _decision_rows(_shared_decisions(session, meeting), SHARED_TOPICS)
+    icpc_lines = []
+    for child in children:
+        icpc, assessment = _clocks(session, meeting, child)
+        rows.append(
+            {"topic": f"For {child.reference} ({child.case.child_name})", "outcome": "", "reason": ""}
+        )
+        rows += _decision_rows(_child_decisions(session, meeting, child.case.id or 0), CHILD_TOPICS)
+        rows.append({"topic": "Initial child protection conference date", "outcome": icpc, "reason": ""})
+        if assessment:
+            rows.append({"topic": "Assessment", "outcome": assessment, "reason": ""})
+        icpc_lines.append(f"{child.reference}: {icpc}")
+    quorum = next((r for r in context.get("decisions", []) if r.get("topic") == "Quorum"), None)
+    context["decisions"] = rows + ([quorum] if quorum else [])
+    context["icpc_date"] = "; ".join(icpc_lines)
+    context["information_shared"] = [_labelled(u) for u in context.get("information_shared", [])]
+    return context
+
+
+def _redactor(session: Session, meeting: Meeting, child: ChildOfDiscussion) -> Any:
+    """Replace every other child's name (and each part of it) by their case reference."""
+    patterns = []
+    for other in children_of(session, meeting):
+        if other.case.id == child.case.id or not other.case.child_name:
+            continue
+        for part in name_parts(other.case.child_name):
+            if part.casefold() in (p.casefold() for p in name_parts(child.case.child_name)):
+                continue  # a shared surname stays: it names this child too
+            patterns.append((re.compile(rf"(?<!\w){re.escape(part)}(?!\w)", re.IGNORECASE), other.reference))
+
+    def redact(value: Any) -> Any:
+        if isinstance(value, str):
+            for pattern, reference in patterns:
+                value = pattern.sub(reference, value)
+            return value
+        if isinstance(value, list):
+            return [redact(v) for v in value]
+        if isinstance(value, dict):
+            return {k: redact(v) for k, v in value.items()}
+        return value
+
+    return redact
+
+
+def child_record_context(
+    session: Session,
+    meeting: Meeting,
+    child: ChildOfDiscussion,
+    minutes: dict[str, Any],
+    *,
+    version: int,
+    now: str,
+) -> dict[str, Any]:
+    """One child's own record, from the minutes' context: their details, the shared parts,
+    their decisions, clocks and actions. Other children by reference only."""
+    household, alongside = others_line(session, child.case, meeting)
+    icpc, assessment = _clocks(session, meeting, child)
+    reference = child.reference
+    references = {c.reference for c in children_of(session, meeting)}
+    information = []
+    for update in minutes.get("information_shared", []):
+        # Parts about this child, about them all, or about the context; not another child's.
+        parts = [p for p in update["sections"] if _about(update, p) not in references - {reference}]
+        if parts:
+            information.append({**update, "sections": parts})
+    concerning = [
+        a
+        for a in minutes.get("actions", [])
+        if reference in a.get("concerns", "") or not any(r in a.get("concerns", "") for r in references)
+    ]
+    redact = _redactor(session, meeting, child)
+    shared = {
+        "attendance": minutes["attendance"],
+        "reason": minutes["reason"],
+        "action_taken": minutes["action_taken"],
+        "information_shared": information,
+        "child_voice": minutes["child_voice"],
+        "risk_analysis": minutes["risk_analysis"],
+        "shared_decisions": _decision_rows(_shared_decisions(session, meeting), SHARED_TOPICS),
+        "child_decisions": _decision_rows(
+            _child_decisions(session, meeting, child.case.id or 0), CHILD_TOPICS
+        ),
+        "actions": concerning,
+        "next_steps": minutes["next_steps"],
+    }
+    return {
+        "marking": minutes["marking"],
+        "confidentiality": minutes["confidentiality"],
+        "partnership": minutes["partnership"],
+        "reference": meeting.reference,
+        "date": minutes["date"],
+        "time": minutes["time"],
+        "chair": minutes["chair"],
+        "children_count": len(children_of(session, meeting)),
+        "child": {
+            "name": child.case.child_name,
+            "date_of_birth": child.case.child_date_of_birth.strftime("%d %B %Y")
+            if child.case.child_date_of_birth
+            else "",
+            "case_reference": reference,
+            "school": child.case.school,
+        },
+        "household": household or "None recorded",
+        "others_at_risk": alongside or "None recorded",
+        **redact(shared),
+        "icpc": icpc,
+        "assessment": assessment or "No section 47 assessment",
+        "review_date": minutes["review_date"],
+        "version": version,
+        "generated_at": now,
+    }
+
+
+def _next_version(session: Session, meeting: Meeting, kind: str) -> int:
+    latest = session.exec(
+        select(func.max(col(Document.version))).where(
+            col(Document.meeting_id) == meeting.id, col(Document.kind) == kind
+        )
+    ).one()
+    return int(latest or 0) + 1
+
+
+def generate_child_documents(
+    session: Session,
+    meeting: Meeting,
+    *,
+    templates_dir: Path,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    now: datetime,
+) -> list[Document]:
+    """Each child's own record and action log (new versions), stored with the child's case,
+    from the same record as the minutes. Nothing for a discussion of one child."""
+    from bot.minutes.service import minutes_context
+
+    children = children_of(session, meeting)
+    if len(children) < 2:
+        return []
+    minutes = for_several_children(
+        session,
+        meeting,
+        minutes_context(
+            session, meeting, partnership=partnership, calendar=calendar, version=0, state="DRAFT", now=now
+        ),
+    )
+    generated_at = calendar.local(now).strftime("%d %B %Y %H:%M")
+    documents = []
+    for child in children:
+        for kind, rendered, stem in _renderings(
+            session,
+            meeting,
+            child,
+            minutes,
+            templates_dir=templates_dir,
+            partnership=partnership,
+            generated_at=generated_at,
+        ):
+            document = Document(
+                meeting_id=meeting.id,
+                case_id=child.case.id,
+                kind=kind,
+                version=rendered[0],
+                state="issued",
+                filename=f"{meeting.reference}-{child.reference}-{stem}-v{rendered[0]}.docx",
+                sha256=rendered[1].sha256,
+                content=rendered[1].content,
+                created_by_id=actor.person_id,
+                created_at=now,
+            )
+            session.add(document)
+            session.flush()
+            record(
+                session,
+                at=now,
+                actor=actor,
+                act="document.generated",
+                record_type="document",
+                record_id=document.id or 0,
+                case_reference=child.reference,
+                details={"kind": kind, "version": document.version, "sha256": document.sha256},
+            )
+            documents.append(document)
+    return documents
+
+
+def _renderings(
+    session: Session,
+    meeting: Meeting,
+    child: ChildOfDiscussion,
+    minutes: dict[str, Any],
+    *,
+    templates_dir: Path,
+    partnership: Partnership,
+    generated_at: str,
+) -> list[tuple[str, tuple[int, RenderedDocument], str]]:
+    record_kind = f"{CHILD_RECORD}:{child.reference}"[:40]
+    actions_kind = f"{CHILD_ACTIONS}:{child.reference}"[:40]
+    record_version = _next_version(session, meeting, record_kind)
+    actions_version = _next_version(session, meeting, actions_kind)
+    context = child_record_context(session, meeting, child, minutes, version=record_version, now=generated_at)
+    record_doc = render_document(templates_dir / CHILD_RECORD_TEMPLATE, context)
+
+    def when(moment: datetime | None) -> str:
+        return moment.strftime("%d %b %Y %H:%M") if moment else ""
+
+    from bot.minutes.service import action_row
+
+    references = {c.reference for c in children_of(session, meeting)}
+    rows = [
+        action_row(a, when)
+        for a in actions_of(session, meeting_id=meeting.id)
+        if child.reference in a.concerns or not any(r in a.concerns for r in references)
+    ]
+    log = render_document(
+        templates_dir / ACTION_LOG_TEMPLATE,
+        {
+            "marking": partnership.settings.protective_marking,
+            "reference": meeting.reference,
+            "title": f"Action log: strategy discussion {meeting.reference}, for {child.reference}",
+            "generated_at": generated_at,
+            "version": actions_version,
+            "actions": rows,
+        },
+    )
+    return [
+        (record_kind, (record_version, record_doc), "child-record"),
+        (actions_kind, (actions_version, log), "action-log"),
+    ]
