@@ -26,6 +26,7 @@ from bot.partnership.models import Agency
 from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.replies import tell
+from bot.timeliness import listeners as timeliness
 from bot.wording import render_message
 
 FILTERS = ("home_filter_state", "home_filter_agency", "home_filter_from")
@@ -146,6 +147,7 @@ def register(app: App, runtime: Runtime) -> None:
         rows: list[RecordRow] | None = None
         agencies: list[tuple[str, str]] = []
         network: list[str] | None = None
+        timeliness_section = None
         member, user_id = access.member, access.requested.user_id
         with session_scope(runtime.engine) as session:
             if member is not None:
@@ -168,6 +170,7 @@ def register(app: App, runtime: Runtime) -> None:
                 panels = panels_of_member(runtime.partnership, user_id)
                 if panels:
                     network = network_lines(session, runtime.partnership, panels)
+                timeliness_section = timeliness.home_blocks(session, runtime, member)
                 if member.has_role("panel_admin"):
                     rows = records(session, runtime, filters)
                     agencies = [(a.code, a.name) for a in runtime.partnership.agencies]
@@ -186,6 +189,7 @@ def register(app: App, runtime: Runtime) -> None:
             agencies=agencies,
             network=network,
             cases=cases,
+            timeliness=timeliness_section,
         )
         client.views_publish(user_id=user_id, view=view)
 

@@ -349,7 +349,7 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     # 7. Actions due in the period, by agency and priority. "Done by the due date" is done
     # before the local midnight ending the due day: a small table of the period's days and
     # the UTC instant each ends, joined on the due date.
-    ends = _day_ends(period, statutory)
+    ends = day_ends_table(period, statutory)
     open_states = (ActionStatus.OPEN, ActionStatus.ESCALATED)
     done = col(Action.status) == ActionStatus.DONE
     for agency_id, priority, due, on_time, done_late, past_due, escalated, handed_on in session.exec(
@@ -433,7 +433,7 @@ def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _day_ends(period: Period, statutory: StatutoryCalendar) -> Subquery:
+def day_ends_table(period: Period, statutory: StatutoryCalendar) -> Subquery:
     """Each day of the period and the UTC instant its local day ends (a year at most: 366
     rows, within SQLite's limit of 500 selects in a compound)."""
     zone = statutory.timezone
