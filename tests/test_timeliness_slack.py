@@ -240,3 +240,40 @@ def test_the_word_report_and_its_rows_are_sent_on_request(seeded, tmp_path) -> N
     assert "ICPC working days summary" in flat
     assert flat.count("OFFICIAL-SENSITIVE") >= 2
     assert "Strategy discussions held: 4; within their urgency's timescale 3 (75%)" in flat
+
+
+def test_the_monthly_report_goes_to_administrators_on_the_first_working_day_once(seeded) -> None:
+    """New Year's Day 2027 is a Friday bank holiday: December's report goes out on Monday 4
+    January, in working hours, to both panel administrators, and only once."""
+    from bot.timeliness.jobs import send_monthly_report
+    from tests.timeliness_support import utc
+
+    bot = seeded
+    bot.clock.set(utc(2026, 12, 31, 10))
+    assert send_monthly_report(bot.runtime) == 2  # November's had not gone (a new bot catches up)
+    for moment in (utc(2026, 12, 31, 11), utc(2027, 1, 1, 10), utc(2027, 1, 4, 7)):  # not yet
+        bot.clock.set(moment)
+        assert send_monthly_report(bot.runtime) == 0
+    bot.clock.set(utc(2027, 1, 4, 9, 30))
+    assert send_monthly_report(bot.runtime) == 2
+    assert send_monthly_report(bot.runtime) == 0  # the next sweep: already sent
+    bot.clock.set(utc(2027, 1, 20, 9, 30))
+    assert send_monthly_report(bot.runtime) == 0  # nor later in the month
+    bot.settle()
+    sent = sorted(
+        (u.filename, u.channel)
+        for u in bot.local_slack.uploaded_files()
+        if u.completed and "2026-12" in u.filename
+    )
+    assert [name for name, _ in sent] == [
+        "timeliness-month-2026-12-rows.csv",
+        "timeliness-month-2026-12-rows.csv",
+        "timeliness-month-2026-12.docx",
+        "timeliness-month-2026-12.docx",
+    ]
+    assert len({channel for _, channel in sent}) == 2  # one direct message each
+    assert _acts(bot).count("timeliness.monthly_report_sent") == 2  # November's and December's
+    report = next(u for u in bot.local_slack.uploaded_files() if u.filename.endswith("2026-12.docx"))
+    assert "Timeliness report: December 2026" in "\n".join(
+        p.text for p in docx.Document(io.BytesIO(report.content)).paragraphs
+    )
