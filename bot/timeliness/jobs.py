@@ -51,12 +51,14 @@ def send_monthly_report(runtime: Runtime) -> int:
         if cast(CursorResult, claimed).rowcount != 1:
             return 0
         admins = session.exec(
-            select(Person.slack_user_id)
-            .join(PersonRole, col(PersonRole.person_id) == Person.id)
+            select(col(Person.slack_user_id))
+            .join(PersonRole, col(PersonRole.person_id) == col(Person.id))
             .where(
-                PersonRole.role == ADMIN, col(Person.active).is_(True), col(Person.slack_user_id).is_not(None)
+                col(PersonRole.role) == ADMIN,
+                col(Person.active).is_(True),
+                col(Person.slack_user_id).is_not(None),
             )
-            .order_by(Person.slack_user_id)
+            .order_by(col(Person.slack_user_id))
         ).all()
         measures = measures_for(session, runtime, period, now)
         documents = report_documents(session, runtime, measures, member=None, agency_code=None)

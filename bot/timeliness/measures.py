@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, func, literal, or_, union_all
+from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bot.actions.models import Action, ActionStatus
 from bot.agency_updates.models import AgencyUpdate
@@ -208,8 +208,8 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     held = _discussions(start, end)
     agencies = {
         agency_id: AgencyFigures(code, name)
-        for agency_id, code, name in session.exec(
-            select(Agency.id, Agency.code, Agency.name).order_by(Agency.name)
+        for agency_id, code, name in session.execute(
+            select(col(Agency.id), col(Agency.code), col(Agency.name)).order_by(col(Agency.name))
         )
     }
 
@@ -219,18 +219,20 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     ooh = case((col(Meeting.out_of_hours).is_(True), 1), else_=0)
     discussions = tuple(
         UrgencyFigures(urgency or "not given", count, int(w or 0), int(lt or 0), int(o or 0))
-        for urgency, count, w, lt, o in session.exec(
-            select(Meeting.urgency, func.count(), func.sum(within), func.sum(late), func.sum(ooh))
+        for urgency, count, w, lt, o in session.execute(
+            select(col(Meeting.urgency), func.count(), func.sum(within), func.sum(late), func.sum(ooh))
             .where(held)
-            .group_by(Meeting.urgency)
-            .order_by(Meeting.urgency)
+            .group_by(col(Meeting.urgency))
+            .order_by(col(Meeting.urgency))
         )
     )
 
     # 2. Working days from the referral to the discussion (local dates, statutory calendar).
     days: list[int] = []
-    for referred_at, held_at in session.exec(
-        select(Meeting.referred_at, Meeting.held_at).where(held, col(Meeting.referred_at).is_not(None))
+    for referred_at, held_at in session.execute(
+        select(col(Meeting.referred_at), col(Meeting.held_at)).where(
+            held, col(Meeting.referred_at).is_not(None)
+        )
     ):
         days.append(
             max(
@@ -251,7 +253,7 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
         col(s47.assessment_due_on) >= period.first, col(s47.assessment_due_on) <= period.last
     )
 
-    row = session.exec(
+    row = session.execute(
         select(
             count_if(icpc_in),
             count_if(and_(icpc_in, col(s47.icpc_held_on) <= col(s47.icpc_due_on))),
@@ -270,7 +272,9 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     )
     icpc_days = [
         statutory.working_days_between(started_on, held_on)
-        for started_on, held_on in session.exec(select(s47.started_on, s47.icpc_held_on).where(icpc_in))
+        for started_on, held_on in session.execute(
+            select(col(s47.started_on), col(s47.icpc_held_on)).where(icpc_in)
+        )
     ]
     icpcs = IcpcFigures(
         held=icpc_held,
@@ -285,18 +289,18 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
 
     # 5. Attendance by agency: a delegate is someone present in the invited person's place.
     delegate = case((col(Invitation.state) == "delegate", 1), else_=0)
-    for agency_id, status, via_delegate, count in session.exec(
-        select(Attendance.agency_id, Attendance.status, delegate, func.count())
-        .join(Meeting, col(Meeting.id) == Attendance.meeting_id)
+    for agency_id, status, via_delegate, count in session.execute(
+        select(col(Attendance.agency_id), col(Attendance.status), delegate, func.count())
+        .join(Meeting, col(Meeting.id) == col(Attendance.meeting_id))
         .outerjoin(
             Invitation,
             and_(
-                col(Invitation.meeting_id) == Attendance.meeting_id,
-                col(Invitation.agency_id) == Attendance.agency_id,
+                col(Invitation.meeting_id) == col(Attendance.meeting_id),
+                col(Invitation.agency_id) == col(Attendance.agency_id),
             ),
         )
         .where(held)
-        .group_by(Attendance.agency_id, Attendance.status, delegate)
+        .group_by(col(Attendance.agency_id), col(Attendance.status), delegate)
     ):
         figures = agencies.get(agency_id)
         if figures is None:
@@ -314,29 +318,29 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     # convenor's own (it presents at the discussion).
     convenor = aliased(Person)
     submitted = col(AgencyUpdate.state) == "submitted"
-    for agency_id, on_time, late_updates, missing in session.exec(
+    for agency_id, on_time, late_updates, missing in session.execute(
         select(
-            Invitation.agency_id,
+            col(Invitation.agency_id),
             count_if(and_(submitted, col(AgencyUpdate.late).is_(False))),
             count_if(and_(submitted, col(AgencyUpdate.late).is_(True))),
             count_if(or_(col(AgencyUpdate.id).is_(None), col(AgencyUpdate.state) != "submitted")),
         )
-        .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
-        .outerjoin(convenor, col(convenor.id) == Meeting.convenor_id)
+        .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
+        .outerjoin(convenor, col(convenor.id) == col(Meeting.convenor_id))
         .outerjoin(
             AgencyUpdate,
             and_(
-                col(AgencyUpdate.meeting_id) == Invitation.meeting_id,
-                col(AgencyUpdate.agency_id) == Invitation.agency_id,
+                col(AgencyUpdate.meeting_id) == col(Invitation.meeting_id),
+                col(AgencyUpdate.agency_id) == col(Invitation.agency_id),
                 col(AgencyUpdate.agenda_item_id) == 0,
             ),
         )
         .where(
             held,
             col(Invitation.state) != "declined",
-            or_(col(convenor.agency_id).is_(None), col(convenor.agency_id) != Invitation.agency_id),
+            or_(col(convenor.agency_id).is_(None), col(convenor.agency_id) != col(Invitation.agency_id)),
         )
-        .group_by(Invitation.agency_id)
+        .group_by(col(Invitation.agency_id))
     ):
         figures = agencies.get(agency_id)
         if figures is not None:
@@ -352,10 +356,10 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     ends = day_ends_table(period, statutory)
     open_states = (ActionStatus.OPEN, ActionStatus.ESCALATED)
     done = col(Action.status) == ActionStatus.DONE
-    for agency_id, priority, due, on_time, done_late, past_due, escalated, handed_on in session.exec(
+    for agency_id, priority, due, on_time, done_late, past_due, escalated, handed_on in session.execute(
         select(
-            Action.agency_id,
-            Action.priority,
+            col(Action.agency_id),
+            col(Action.priority),
             func.count(),
             count_if(and_(done, col(Action.completed_at) < ends.c.ends)),
             count_if(
@@ -365,9 +369,9 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
             count_if(or_(col(Action.escalation_level) > 0, col(Action.status) == ActionStatus.ESCALATED)),
             count_if(col(Action.status) == ActionStatus.HANDED_ON),
         )
-        .join(ends, ends.c.day == Action.due_on)
+        .join(ends, ends.c.day == col(Action.due_on))
         .where(col(Action.status) != ActionStatus.CANCELLED)
-        .group_by(Action.agency_id, Action.priority)
+        .group_by(col(Action.agency_id), col(Action.priority))
     ):
         figures = agencies.get(agency_id)
         if figures is None:
@@ -385,10 +389,10 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
             figures.by_priority[priority][name] += value
 
     # 8. Overdue now, whatever the period: open or escalated, past the due date today.
-    for agency_id, priority, count in session.exec(
-        select(Action.agency_id, Action.priority, func.count())
+    for agency_id, priority, count in session.execute(
+        select(col(Action.agency_id), col(Action.priority), func.count())
         .where(col(Action.status).in_(open_states), col(Action.due_on) < today)
-        .group_by(Action.agency_id, Action.priority)
+        .group_by(col(Action.agency_id), col(Action.priority))
     ):
         figures = agencies.get(agency_id)
         if figures is not None:
@@ -399,15 +403,15 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     # 9. The panel: children and contexts reviewed at sittings held in the period.
     decision = col(AgendaItem.outcome)["decision"].as_string()
     nrm = col(AgendaItem.outcome)["nrm"].as_string()
-    panel_row = session.exec(
+    panel_row = session.execute(
         select(
             func.count(),
-            func.count(func.distinct(AgendaItem.panel_case_id)),
+            func.count(func.distinct(col(AgendaItem.panel_case_id))),
             count_if(decision == "step_up"),
             count_if(decision == "step_down"),
             count_if(nrm == "referred"),
         )
-        .join(PanelSitting, col(PanelSitting.id) == AgendaItem.sitting_id)
+        .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
         .where(
             col(PanelSitting.held_on) >= period.first,
             col(PanelSitting.held_on) <= period.last,

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bot.actions.models import Action, ActionStatus
 from bot.agency_updates.models import AgencyUpdate
@@ -60,17 +60,17 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
 
     for reference, case_reference, urgency, referred_at, held_at, deadline, ooh in stream(
         select(
-            Meeting.reference,
-            Case.reference,
-            Meeting.urgency,
-            Meeting.referred_at,
-            Meeting.held_at,
-            Meeting.deadline,
-            Meeting.out_of_hours,
+            col(Meeting.reference),
+            col(Case.reference),
+            col(Meeting.urgency),
+            col(Meeting.referred_at),
+            col(Meeting.held_at),
+            col(Meeting.deadline),
+            col(Meeting.out_of_hours),
         )
-        .join(Case, col(Case.id) == Meeting.case_id)
+        .join(Case, col(Case.id) == col(Meeting.case_id))
         .where(held)
-        .order_by(Meeting.held_at)
+        .order_by(col(Meeting.held_at))
     ):
         counted = "no deadline" if deadline is None else ("within" if held_at <= deadline else "late")
         days = (
@@ -100,11 +100,11 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         col(s47.assessment_due_on) >= period.first, col(s47.assessment_due_on) <= period.last
     )
     for enquiry, case_reference, started_by in stream(
-        select(s47, Case.reference, Meeting.reference)
-        .join(Case, col(Case.id) == s47.case_id)
-        .join(Meeting, col(Meeting.id) == s47.started_by_meeting_id)
+        select(s47, col(Case.reference), col(Meeting.reference))
+        .join(Case, col(Case.id) == col(s47.case_id))
+        .join(Meeting, col(Meeting.id) == col(s47.started_by_meeting_id))
         .where(or_(icpc_in, started_in, due_in, done_in, assess_due_in))
-        .order_by(s47.started_on, s47.id)
+        .order_by(col(s47.started_on), col(s47.id))
     ):
         held_on, due_on = enquiry.icpc_held_on, enquiry.icpc_due_on
         counted = ""
@@ -154,18 +154,18 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
             )
 
     for reference, code, status, invitation_state in stream(
-        select(Meeting.reference, Agency.code, Attendance.status, Invitation.state)
-        .join(Meeting, col(Meeting.id) == Attendance.meeting_id)
-        .join(Agency, col(Agency.id) == Attendance.agency_id)
+        select(col(Meeting.reference), col(Agency.code), col(Attendance.status), col(Invitation.state))
+        .join(Meeting, col(Meeting.id) == col(Attendance.meeting_id))
+        .join(Agency, col(Agency.id) == col(Attendance.agency_id))
         .outerjoin(
             Invitation,
             and_(
-                col(Invitation.meeting_id) == Attendance.meeting_id,
-                col(Invitation.agency_id) == Attendance.agency_id,
+                col(Invitation.meeting_id) == col(Attendance.meeting_id),
+                col(Invitation.agency_id) == col(Attendance.agency_id),
             ),
         )
         .where(held)
-        .order_by(Meeting.held_at, Agency.code)
+        .order_by(col(Meeting.held_at), col(Agency.code))
     ):
         if status == AttendanceStatus.PRESENT:
             counted = "delegate" if invitation_state == "delegate" else "attended"
@@ -175,45 +175,45 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
 
     convenor = aliased(Person)
     for reference, code, state, late in stream(
-        select(Meeting.reference, Agency.code, AgencyUpdate.state, AgencyUpdate.late)
+        select(col(Meeting.reference), col(Agency.code), col(AgencyUpdate.state), col(AgencyUpdate.late))
         .select_from(Invitation)
-        .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
-        .join(Agency, col(Agency.id) == Invitation.agency_id)
-        .outerjoin(convenor, col(convenor.id) == Meeting.convenor_id)
+        .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .outerjoin(convenor, col(convenor.id) == col(Meeting.convenor_id))
         .outerjoin(
             AgencyUpdate,
             and_(
-                col(AgencyUpdate.meeting_id) == Invitation.meeting_id,
-                col(AgencyUpdate.agency_id) == Invitation.agency_id,
+                col(AgencyUpdate.meeting_id) == col(Invitation.meeting_id),
+                col(AgencyUpdate.agency_id) == col(Invitation.agency_id),
                 col(AgencyUpdate.agenda_item_id) == 0,
             ),
         )
         .where(
             held,
             col(Invitation.state) != "declined",
-            or_(col(convenor.agency_id).is_(None), col(convenor.agency_id) != Invitation.agency_id),
+            or_(col(convenor.agency_id).is_(None), col(convenor.agency_id) != col(Invitation.agency_id)),
         )
-        .order_by(Meeting.held_at, Agency.code)
+        .order_by(col(Meeting.held_at), col(Agency.code))
     ):
         counted = "missing" if state != "submitted" else ("late" if late else "on time")
         yield ("agency update", reference, "", code, state or "none", "", "", "", "", counted)
 
     ends = day_ends_table(period, statutory)
     for action, code, day_ends in stream(
-        select(Action, Agency.code, ends.c.ends)
-        .join(ends, ends.c.day == Action.due_on)
-        .join(Agency, col(Agency.id) == Action.agency_id)
+        select(Action, col(Agency.code), ends.c.ends)
+        .join(ends, ends.c.day == col(Action.due_on))
+        .join(Agency, col(Agency.id) == col(Action.agency_id))
         .where(col(Action.status) != ActionStatus.CANCELLED)
-        .order_by(Action.due_on, Action.id)
+        .order_by(col(Action.due_on), col(Action.id))
     ):
         yield _action_row("action due", action, code, day_ends, today, statutory)
 
     open_states = (ActionStatus.OPEN, ActionStatus.ESCALATED)
     for action, code in stream(
-        select(Action, Agency.code)
-        .join(Agency, col(Agency.id) == Action.agency_id)
+        select(Action, col(Agency.code))
+        .join(Agency, col(Agency.id) == col(Action.agency_id))
         .where(col(Action.status).in_(open_states), col(Action.due_on) < today)
-        .order_by(Action.due_on, Action.id)
+        .order_by(col(Action.due_on), col(Action.id))
     ):
         yield (
             "action overdue now",
@@ -229,17 +229,17 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         )
 
     for sitting_reference, case_reference, outcome in stream(
-        select(Meeting.reference, Case.reference, AgendaItem.outcome)
-        .join(PanelSitting, col(PanelSitting.id) == AgendaItem.sitting_id)
-        .join(Meeting, col(Meeting.id) == PanelSitting.meeting_id)
-        .join(PanelCase, col(PanelCase.id) == AgendaItem.panel_case_id)
-        .join(Case, col(Case.id) == PanelCase.case_id)
+        select(col(Meeting.reference), col(Case.reference), col(AgendaItem.outcome))
+        .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
+        .join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
+        .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
+        .join(Case, col(Case.id) == col(PanelCase.case_id))
         .where(
             col(PanelSitting.held_on) >= period.first,
             col(PanelSitting.held_on) <= period.last,
             col(AgendaItem.recorded_at).is_not(None),
         )
-        .order_by(PanelSitting.held_on, AgendaItem.position)
+        .order_by(col(PanelSitting.held_on), col(AgendaItem.position))
     ):
         decision = str((outcome or {}).get("decision", ""))
         nrm = str((outcome or {}).get("nrm", ""))
