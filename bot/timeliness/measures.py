@@ -177,7 +177,7 @@ def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "none"
 
 
-def _spread(days: list[int], bands: tuple[tuple[str, int, int | None], ...]) -> Spread:
+def spread(days: list[int], bands: tuple[tuple[str, int, int | None], ...]) -> Spread:
     counted = tuple(
         (label, sum(1 for d in days if low <= d and (high is None or d <= high)))
         for label, low, high in bands
@@ -283,7 +283,7 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
         not_required=not_required,
         outstanding_past_target=outstanding,
         enquiries_started=started,
-        working_days=_spread(icpc_days, ICPC_BANDS),
+        working_days=spread(icpc_days, ICPC_BANDS),
     )
     assessments = AssessmentFigures(completed, assessed_within, completed - assessed_within, open_late)
 
@@ -424,7 +424,7 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
         period=period,
         as_at=now,
         discussions=discussions,
-        referral_to_discussion=_spread(days, DAYS_BANDS),
+        referral_to_discussion=spread(days, DAYS_BANDS),
         icpcs=icpcs,
         assessments=assessments,
         agencies=tuple(agencies.values()),
