@@ -13,22 +13,20 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
 from sqlmodel import Session, col
 
 from bot.actions.models import Action, ActionStatus
 from bot.agency_updates.models import AgencyUpdate
 from bot.cases.models import IcpcState, Section47Enquiry
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
-from bot.database import UTCDateTime
 from bot.panel.models import AgendaItem, PanelSitting
 from bot.partnership.models import Agency, Person
+from bot.timeliness.local_dates import local_date
 from bot.timeliness.periods import Period
 from bot.working_days import StatutoryCalendar, require_statutory
 
@@ -351,9 +349,14 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
             )
 
     # 7. Actions due in the period, by agency and priority. "Done by the due date" is done
-    # before the local midnight ending the due day: a small table of the period's days and
-    # the UTC instant each ends, joined on the due date.
-    ends = day_ends_table(period, statutory)
+    # on or before the due day, in local dates (the database works the date out).
+    done_on = local_date(
+        col(Action.completed_at),
+        session.get_bind().dialect.name,
+        statutory.timezone,
+        period.first.year - 2,
+        today.year + 1,
+    )
     open_states = (ActionStatus.OPEN, ActionStatus.ESCALATED)
     done = col(Action.status) == ActionStatus.DONE
     for agency_id, priority, due, on_time, done_late, past_due, escalated, handed_on in session.execute(
@@ -361,16 +364,17 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
             col(Action.agency_id),
             col(Action.priority),
             func.count(),
-            count_if(and_(done, col(Action.completed_at) < ends.c.ends)),
-            count_if(
-                and_(done, or_(col(Action.completed_at).is_(None), col(Action.completed_at) >= ends.c.ends))
-            ),
+            count_if(and_(done, done_on <= col(Action.due_on))),
+            count_if(and_(done, or_(col(Action.completed_at).is_(None), done_on > col(Action.due_on)))),
             count_if(and_(col(Action.status).in_(open_states), col(Action.due_on) < today)),
             count_if(or_(col(Action.escalation_level) > 0, col(Action.status) == ActionStatus.ESCALATED)),
             count_if(col(Action.status) == ActionStatus.HANDED_ON),
         )
-        .join(ends, ends.c.day == col(Action.due_on))
-        .where(col(Action.status) != ActionStatus.CANCELLED)
+        .where(
+            col(Action.due_on) >= period.first,
+            col(Action.due_on) <= period.last,
+            col(Action.status) != ActionStatus.CANCELLED,
+        )
         .group_by(col(Action.agency_id), col(Action.priority))
     ):
         figures = agencies.get(agency_id)
@@ -437,25 +441,7 @@ def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def day_ends_table(period: Period, statutory: StatutoryCalendar) -> Subquery:
-    """Each day of the period and the UTC instant its local day ends (a year at most: 366
-    rows, within SQLite's limit of 500 selects in a compound)."""
-    zone = statutory.timezone
-    rows = [
-        select(
-            literal(day, Date).label("day"),
-            literal(_midnight_after(day, zone), UTCDateTime).label("ends"),
-        )
-        for day in period.days()
-    ]
-    return union_all(*rows).subquery("day_ends")
-
-
 def first_working_day(year: int, month_number: int, statutory: StatutoryCalendar) -> date:
     """The month's first statutory working day (when the monthly report goes out)."""
     first = date(year, month_number, 1)
     return first if statutory.is_working_day(first) else statutory.next_working_day(first)
-
-
-def _midnight_after(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)

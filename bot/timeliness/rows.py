@@ -21,7 +21,6 @@ from bot.cases.models import Case, IcpcState, Section47Enquiry
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.partnership.models import Agency, Person
-from bot.timeliness.measures import day_ends_table
 from bot.timeliness.periods import Period
 from bot.working_days import StatutoryCalendar, require_statutory
 
@@ -198,15 +197,17 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         counted = "missing" if state != "submitted" else ("late" if late else "on time")
         yield ("agency update", reference, "", code, state or "none", "", "", "", "", counted)
 
-    ends = day_ends_table(period, statutory)
-    for action, code, day_ends in stream(
-        select(Action, col(Agency.code), ends.c.ends)
-        .join(ends, ends.c.day == col(Action.due_on))
+    for action, code in stream(
+        select(Action, col(Agency.code))
         .join(Agency, col(Agency.id) == col(Action.agency_id))
-        .where(col(Action.status) != ActionStatus.CANCELLED)
+        .where(
+            col(Action.due_on) >= period.first,
+            col(Action.due_on) <= period.last,
+            col(Action.status) != ActionStatus.CANCELLED,
+        )
         .order_by(col(Action.due_on), col(Action.id))
     ):
-        yield _action_row("action due", action, code, day_ends, today, statutory)
+        yield _action_row("action due", action, code, today, statutory)
 
     open_states = (ActionStatus.OPEN, ActionStatus.ESCALATED)
     for action, code in stream(
@@ -246,11 +247,10 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         yield ("panel review", sitting_reference, case_reference, "", decision, "", "", "", "", f"NRM {nrm}")
 
 
-def _action_row(
-    measure: str, action: Action, code: str, day_ends: datetime, today: date, statutory: StatutoryCalendar
-) -> Row:
+def _action_row(measure: str, action: Action, code: str, today: date, statutory: StatutoryCalendar) -> Row:
     if action.status == ActionStatus.DONE:
-        on_time = action.completed_at is not None and action.completed_at < day_ends
+        completed = action.completed_at
+        on_time = completed is not None and statutory.local_date(completed) <= action.due_on
         counted = "done by the due date" if on_time else "done late"
     elif action.status in (ActionStatus.OPEN, ActionStatus.ESCALATED) and action.due_on < today:
         counted = "open past due"
