@@ -40,7 +40,7 @@ def test_discussions_within_their_urgency_and_days_from_the_referral(runtime) ->
     assert (found.discussions_held, found.discussions_within) == (4, 3)
     spread = found.referral_to_discussion
     assert spread.count == 4
-    assert dict(spread.bands) == {"same day": 2, "1": 1, "2": 0, "3": 0, "4 or more": 1}
+    assert dict(spread.bands) == {"same day": 2, "1 day": 1, "2 days": 0, "3 days": 0, "4 days or more": 1}
     assert (spread.median, spread.mean) == (0.5, 1.2)
 
 
@@ -148,3 +148,24 @@ def test_the_report_costs_a_fixed_number_of_statements(runtime) -> None:
     seed_december(runtime.engine)
     seed_december(runtime.engine)
     assert statements() == once <= 11  # ten queries, and the connection's own set-up
+
+
+def test_the_template_and_the_report_name_the_same_things(runtime) -> None:
+    """The Word template (rebuilt by scripts/make_word_templates.py, restylable in Word) uses
+    exactly the names the report gives it, so a restyled template that drops or misspells one
+    is caught here rather than in the board's report."""
+    from bot.minutes.documents import template_variables
+    from bot.timeliness.report import TEMPLATE, VARIABLES, context
+
+    seed_december(runtime.engine)
+    found = december(runtime)
+    given = context(
+        found,
+        agency_code=None,
+        partnership="A partnership",
+        marking="OFFICIAL-SENSITIVE",
+        statutory=runtime.statutory_calendar,
+        data_file="rows.csv",
+    )
+    assert template_variables(runtime.settings.templates_dir / TEMPLATE) == set(VARIABLES)
+    assert set(given) | {"chart"} == set(VARIABLES)

@@ -43,10 +43,10 @@ ICPC_BANDS: tuple[tuple[str, int, int | None], ...] = (
 )
 DAYS_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("same day", 0, 0),
-    ("1", 1, 1),
-    ("2", 2, 2),
-    ("3", 3, 3),
-    ("4 or more", 4, None),
+    ("1 day", 1, 1),
+    ("2 days", 2, 2),
+    ("3 days", 3, 3),
+    ("4 days or more", 4, None),
 )
 PRIORITIES = ("immediate", "high", "normal", "low")
 
