@@ -135,9 +135,9 @@ def retry_in(session: Session, ids: Iterable[int]) -> int:
     """Put failed entries back to be sent, in the caller's transaction; returns how many.
     Each is due at once (from when it was made: whatever the clock of the process that
     sends it, CLI and bot alike)."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(list(ids)), OutboxMessage.state == OutboxState.FAILED)
+        .where(col(OutboxMessage.id).in_(list(ids)), col(OutboxMessage.state) == OutboxState.FAILED)
         .values(
             state=OutboxState.PENDING,
             attempts=0,

@@ -271,20 +271,20 @@ def reclaim_dead_leases(engine: Engine, now: datetime) -> int:
         owners = session.exec(
             select(OutboxMessage.lease_owner)
             .where(
-                OutboxMessage.state == OutboxState.PENDING,
-                OutboxMessage.lease_owner != "",
-                OutboxMessage.lease_until >= now,  # type: ignore[operator]
+                col(OutboxMessage.state) == OutboxState.PENDING,
+                col(OutboxMessage.lease_owner) != "",
+                col(OutboxMessage.lease_until) >= now,
             )
             .distinct()
         ).all()
         dead = [owner for owner in owners if _dead_here(owner)]
         if not dead:
             return 0
-        result = session.exec(  # type: ignore[call-overload]
+        result = session.exec(
             update(OutboxMessage)
             .where(
-                OutboxMessage.lease_owner.in_(dead),  # type: ignore[attr-defined]
-                OutboxMessage.state == OutboxState.PENDING,
+                col(OutboxMessage.lease_owner).in_(dead),
+                col(OutboxMessage.state) == OutboxState.PENDING,
             )
             .values(lease_until=now - timedelta(microseconds=1))
         )
@@ -321,11 +321,11 @@ class _LeaseKeeper:
         while not self.stopped.wait(RENEW_EVERY):
             try:
                 with session_scope(self.engine) as session:
-                    session.exec(  # type: ignore[call-overload]
+                    session.exec(
                         update(OutboxMessage)
                         .where(
-                            OutboxMessage.lease_owner == self.owner,
-                            OutboxMessage.state == OutboxState.PENDING,
+                            col(OutboxMessage.lease_owner) == self.owner,
+                            col(OutboxMessage.state) == OutboxState.PENDING,
                         )
                         .values(lease_until=self.clock.now() + LEASE)
                     )
