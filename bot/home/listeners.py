@@ -10,14 +10,17 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session, col, select
 
-from bot.access import ANYONE, MEMBER, Access, Rule, button, event, meeting_by_id, value
+from bot.access import ANYONE, MEMBER, Access, Rule, button, event, meeting_by_id, role, value
 from bot.agency_updates.service import deadline_for, outstanding_updates
+from bot.audit.service import record
 from bot.cases.timeline import cases_of
 from bot.cases.views import HOME_CASES_NEXT, HOME_CASES_PAGE, home_cases_blocks
 from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
 from bot.database import session_scope
+from bot.delivery.failures import failed_page, retry_in
+from bot.delivery.views import HOME_FAILED_NEXT, HOME_FAILED_PAGE, RETRY_FAILED, failed_messages_blocks
 from bot.home.views import OpenDiscussion, RecordRow, UpdateToWrite, home_view, role_phrase
 from bot.minutes.listeners import MAY_HAVE_MINUTES, minutes_kind, send_minutes
 from bot.minutes.service import latest
@@ -38,6 +41,16 @@ RULES = (
     *(
         Rule(button(action_id), MEMBER, refusal="You are not listed in the partnership's schedules.")
         for action_id in (HOME_CASES_PAGE, HOME_CASES_NEXT)
+    ),
+    # Messages that failed for good: panel administrators only (the list, and sending again).
+    *(
+        Rule(
+            button(action_id),
+            role("panel_admin"),
+            refusal="Only panel administrators see the messages that failed.",
+            act="outbox.refused",
+        )
+        for action_id in (HOME_FAILED_PAGE, HOME_FAILED_NEXT, RETRY_FAILED)
     ),
     Rule(
         button("home_download"),
@@ -140,7 +153,9 @@ def _filters_from(view: dict[str, Any] | None) -> dict[str, str]:
 def register(app: App, runtime: Runtime) -> None:
     """Publish the Home tab when it is opened, and again when a filter changes."""
 
-    def publish(client: WebClient, access: Access, filters: dict[str, str], cases_page: int = 0) -> None:
+    def publish(
+        client: WebClient, access: Access, filters: dict[str, str], cases_page: int = 0, failed_at: int = 0
+    ) -> None:
         updates: list[UpdateToWrite] = []
         cases = None
         discussions: list[OpenDiscussion] = []
@@ -148,6 +163,7 @@ def register(app: App, runtime: Runtime) -> None:
         agencies: list[tuple[str, str]] = []
         network: list[str] | None = None
         timeliness_section = None
+        failed = None
         member, user_id = access.member, access.requested.user_id
         with session_scope(runtime.engine) as session:
             if member is not None:
@@ -172,6 +188,13 @@ def register(app: App, runtime: Runtime) -> None:
                     network = network_lines(session, runtime.partnership, panels)
                 timeliness_section = timeliness.home_blocks(session, runtime, member)
                 if member.has_role("panel_admin"):
+                    failed_rows, more_failed = failed_page(session, failed_at)
+                    failed = failed_messages_blocks(
+                        failed_rows,
+                        page=failed_at,
+                        more=more_failed,
+                        when=lambda moment: when(runtime.calendar, moment),
+                    )
                     rows = records(session, runtime, filters)
                     agencies = [(a.code, a.name) for a in runtime.partnership.agencies]
         intro = render_message(
@@ -190,6 +213,7 @@ def register(app: App, runtime: Runtime) -> None:
             network=network,
             cases=cases,
             timeliness=timeliness_section,
+            failed=failed,
         )
         client.views_publish(user_id=user_id, view=view)
 
@@ -212,6 +236,34 @@ def register(app: App, runtime: Runtime) -> None:
 
     for action_id in (HOME_CASES_PAGE, HOME_CASES_NEXT):
         app.action(action_id)(turn_cases_page)
+
+    def turn_failed_page(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        page = int(access.requested.value) if access.requested.value.isdigit() else 0
+        publish(client, access, _filters_from(body.get("view")), failed_at=min(page, 100_000))
+
+    for action_id in (HOME_FAILED_PAGE, HOME_FAILED_NEXT):
+        app.action(action_id)(turn_failed_page)
+
+    @app.action(RETRY_FAILED)
+    def send_again(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        if not access.requested.value.isdigit():
+            return
+        entry, now = int(access.requested.value), runtime.clock.now()
+        with session_scope(runtime.engine) as session:
+            again = retry_in(session, [entry])
+            record(
+                session,
+                at=now,
+                actor=access.actor,
+                act="outbox.retried",
+                record_type="outbox",
+                record_id=entry,
+                details={"again": again},
+            )
+        runtime.kick_delivery()
+        publish(client, access, _filters_from(body.get("view")))
 
     @app.action("home_download")
     def download(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:

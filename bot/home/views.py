@@ -150,6 +150,7 @@ def home_view(
     network: list[str] | None = None,
     cases: list[Block] | None = None,
     timeliness: list[Block] | None = None,
+    failed: list[Block] | None = None,
 ) -> dict:
     """The Home tab: marking, what the person can do, updates owed, open discussions."""
     blocks: list[Block] = [
@@ -179,6 +180,8 @@ def home_view(
         blocks.extend(cases)
     if timeliness:  # issue 18: administrators' and agency leads' headline figures
         blocks.extend(timeliness)
+    if failed:  # panel administrators: messages that failed for good, a page at a time
+        blocks.extend(failed)
     if records is not None:
         blocks.extend(_records_section(records, filters or {}, agencies or []))
     if discussions:
