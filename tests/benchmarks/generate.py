@@ -50,6 +50,22 @@ BUSY_OWNER = "U0PPU001"
 BATCH = 20_000
 
 
+GENERATED = (
+    Person,
+    Case,
+    CaseEpisode,
+    Meeting,
+    Invitation,
+    Action,
+    Chase,
+    AgencyUpdate,
+    AgencyUpdateVersion,
+    Document,
+    OutboxMessage,
+    AuditEntry,
+)
+
+
 @dataclass
 class Counts:
     """Rows written per table, and how long it took."""
@@ -231,10 +247,8 @@ def generate(
         loader.load(OutboxMessage, _uploads(plan, ids))
         _audit(loader, session, plan, audit_entries, now)
         _counters(loader, session, plan)
-        loader.reset_sequences(
-            (Person, Case, CaseEpisode, Meeting, Invitation, Action, Chase, AgencyUpdate)
-            + (AgencyUpdateVersion, Document, OutboxMessage, AuditEntry)
-        )
+        loader.reset_sequences(GENERATED)
+        session.commit()  # joined to the connection's transaction, which commits as the block ends
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
