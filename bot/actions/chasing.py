@@ -95,18 +95,24 @@ def _recipients(
     return [p for p in partnership.people() if owner is not None and p.id == owner.schedule_id]
 
 
-def _read_around(session: Session, actions: list[Action]) -> dict[str, int]:
+def _read_around(session: Session, actions: list[Action]) -> tuple[dict[str, int], list[object]]:
     """Everything the claimed steps need besides the actions themselves, in four queries
     for the whole batch (not per action): their meetings, owners and chairs, agencies, and
-    the stored id of each person in the schedules."""
+    the stored id of each person in the schedules. The rows read are returned too: the
+    session holds them only while something refers to them."""
     meetings = {a.meeting_id for a in actions if a.meeting_id}
-    chairs = {
-        m.chair_id for m in session.exec(select(Meeting).where(col(Meeting.id).in_(meetings))) if m.chair_id
-    }
-    session.exec(select(Person).where(col(Person.id).in_({a.owner_id for a in actions} | chairs))).all()
-    session.exec(select(Agency).where(col(Agency.id).in_({a.agency_id for a in actions}))).all()
+    read = session.exec(select(Meeting).where(col(Meeting.id).in_(meetings))).all()
+    chairs = {m.chair_id for m in read if m.chair_id}
+    people = session.exec(
+        select(Person).where(col(Person.id).in_({a.owner_id for a in actions} | chairs))
+    ).all()
+    agencies = session.exec(select(Agency).where(col(Agency.id).in_({a.agency_id for a in actions}))).all()
     stored = session.exec(select(Person.schedule_id, Person.id).where(col(Person.schedule_id).is_not(None)))
-    return {schedule_id: person_id for schedule_id, person_id in stored if schedule_id}
+    return {schedule_id: person_id for schedule_id, person_id in stored if schedule_id}, [
+        *read,
+        *people,
+        *agencies,
+    ]
 
 
 def claim_due_action_chases(
@@ -126,7 +132,7 @@ def claim_due_action_chases(
         .limit(limit)
     ).all()
     claimed: list[DueActionChase] = []
-    stored = _read_around(session, list(rows)) if rows else {}
+    stored, _kept = _read_around(session, list(rows)) if rows else ({}, [])
     for action in rows:
         steps = timeline(action, partnership, calendar)
         number = action.chase_step

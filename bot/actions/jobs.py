@@ -44,8 +44,9 @@ def sweep_actions(runtime: Runtime) -> int:
         )
         ids = sorted({chase.action_id for chase in claimed})
         rows = {r.id: r for r in actions_of(session, action_ids=ids, history=False)} if ids else {}
-        # The claim read these actions into the session: no query.
-        actions = {i: session.get(Action, i) for i in ids}
+        actions = (
+            {a.id: a for a in session.exec(select(Action).where(col(Action.id).in_(ids)))} if ids else {}
+        )
         case_ids = {a.case_id for a in actions.values() if a.case_id}
         cases = (
             dict(session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(case_ids))).all())

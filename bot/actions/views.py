@@ -150,10 +150,14 @@ def extension_request(
     }
 
 
+def _owner(r: ActionRow) -> str:
+    """The owner as Slack shows a person, or by name for a contact without Slack."""
+    return f"<@{r.owner_slack_id}>" if r.owner_slack_id else escape_mrkdwn(r.owner or "no owner")
+
+
 def _line(r: ActionRow) -> str:
-    return (
-        f"• *{r.reference}* {escape_mrkdwn(r.text[:120])} · <@{r.owner_slack_id}> · due {r.due:%a %d %b}"
-        + (f" · escalated ({r.escalation_level})" if r.escalation_level else "")
+    return f"• *{r.reference}* {escape_mrkdwn(r.text[:120])} · {_owner(r)} · due {r.due:%a %d %b}" + (
+        f" · escalated ({r.escalation_level})" if r.escalation_level else ""
     )
 
 

@@ -232,7 +232,9 @@ def generate(
         people = _add_people(loader, session, partnership, extra_people, now)
         ids = {m: loader.next_id(m) for m in (Case, CaseEpisode, Meeting, Invitation, Action, Chase)}
         ids |= {m: loader.next_id(m) for m in (AgencyUpdate, AgencyUpdateVersion, Document, OutboxMessage)}
-        plan = _discussions(people, now, discussions, years)
+        before = session.exec(select(func.count()).select_from(_table(Meeting))).scalar_one()  # type: ignore[call-overload]
+        cases_before = session.exec(select(func.count()).select_from(_table(Case))).scalar_one()  # type: ignore[call-overload]
+        plan = _discussions(people, now, discussions, years, before=before, cases_before=cases_before)
         loader.load(Case, _cases(plan, ids[Case], now))
         loader.load(CaseEpisode, _episodes(plan, ids[Case], ids[CaseEpisode]))
         loader.load(Meeting, _meetings(plan, ids, people))
@@ -260,15 +262,19 @@ def generate(
 class Planned:
     """One discussion to write: its number, when, its state and its case."""
 
-    number: int
+    number: int  # in this run: ids follow on from it
+    serial: int  # in the database: references follow on from it
     start: datetime
     state: str
     convenor: int
     chair: int
-    case: int  # index into the cases
+    case: int  # index into this run's cases
+    case_reference: str
 
 
-def _discussions(people: People, now: datetime, count: int, years: float) -> list[Planned]:
+def _discussions(
+    people: People, now: datetime, count: int, years: float, *, before: int, cases_before: int
+) -> list[Planned]:
     span = timedelta(days=365.25 * years)
     first = now - span
     cases = max(1, int(count * 0.6))
@@ -283,23 +289,23 @@ def _discussions(people: People, now: datetime, count: int, years: float) -> lis
         convenor = (
             people.busy_convenor if number % 3 == 0 else people.convenors[number % len(people.convenors)]
         )
-        plan.append(
-            Planned(
-                number, start, state, convenor, people.chairs[number % len(people.chairs)], number % cases
-            )
-        )
+        case = number % cases
+        chair = people.chairs[number % len(people.chairs)]
+        reference = f"CS-9{cases_before + case:06d}"
+        plan.append(Planned(number, before + number, start, state, convenor, chair, case, reference))
     return plan
 
 
 def _reference(item: Planned) -> str:
-    return f"SD-{item.start.year}-{item.number + 1:05d}"
+    return f"SD-{item.start.year}-{item.serial + 1:05d}"
 
 
 def _cases(plan: list[Planned], first: int, now: datetime) -> Iterator[dict[str, Any]]:
+    references = {p.case: p.case_reference for p in plan}
     for index in range(max(p.case for p in plan) + 1):
         yield {
             "id": first + index,
-            "reference": f"CS-9{index:06d}",
+            "reference": references[index],
             "subject_kind": "child",
             "subject_label": "",
             "child_name": f"Generated Child {index}",
@@ -355,9 +361,9 @@ def _meetings(plan: list[Planned], ids: dict[Any, int], people: People) -> Itera
             "convenor_id": item.convenor,
             "chair_id": item.chair,
             "minute_taker_id": None,
-            "channel_id": f"CG{item.number:08d}",
+            "channel_id": f"CG{item.serial:08d}",
             "status_message_ts": f"{item.start.timestamp():.6f}",
-            "calendar_uid": f"generated-{item.number}@example.org",
+            "calendar_uid": f"generated-{item.serial}@example.org",
             "calendar_sequence": 0,
             "submission_key": None,
             "cancelled_reason": "Generated." if item.state == "cancelled" else "",
@@ -471,7 +477,7 @@ def _actions(
                 "reference": f"{_reference(item)}-A{offset + 1:02d}",
                 "meeting_id": ids[Meeting] + item.number,
                 "case_id": ids[Case] + item.case,
-                "concerns": f"CS-9{item.case:06d}",
+                "concerns": item.case_reference,
                 "text": f"Generated action {offset + 1}: share the safety plan with the school.",
                 "owner_id": owner,
                 "agency_id": agency,
@@ -631,7 +637,7 @@ def _audit(loader: Loader, session: Session, plan: list[Planned], count: int, no
                 "act": AUDITED_ACTS[number % len(AUDITED_ACTS)],
                 "record_type": "meeting",
                 "record_id": _reference(item) if item else "",
-                "case_reference": f"CS-9{item.case:06d}" if item else "",
+                "case_reference": item.case_reference if item else "",
                 "details": {},
                 "previous_hash": previous,
             }
@@ -652,7 +658,7 @@ def _counters(loader: Loader, session: Session, plan: list[Planned]) -> None:
     """The reference counters past the generated numbers, so new discussions follow on."""
     last: dict[int, int] = {}
     for item in plan:
-        last[item.start.year] = max(last.get(item.start.year, 0), item.number + 1)
+        last[item.start.year] = max(last.get(item.start.year, 0), item.serial + 1)
     for year, number in last.items():
         counter = session.exec(  # type: ignore[call-overload]
             select(ReferenceCounter).where(ReferenceCounter.prefix == "SD", ReferenceCounter.year == year)
