@@ -4,6 +4,7 @@ in `RULES`; the guard decides before a listener runs, and before any form opens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -182,7 +183,7 @@ def register(app: App, runtime: Runtime) -> None:
     def actions_command(
         ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, access: Access
     ) -> None:
-        sub, member = access.requested.name.removeprefix("/actions").strip(), access.member
+        sub = access.requested.name.removeprefix("/actions").strip()
         today = runtime.calendar.local(runtime.clock.now()).date()
         soon_by = runtime.calendar.add_working_days(today, 2)
         if sub == "usage":
@@ -212,7 +213,7 @@ def register(app: App, runtime: Runtime) -> None:
                 runtime,
                 command,
                 client,
-                lambda: respond(response_type="ephemeral", **builder(member, 0)),
+                lambda: respond(response_type="ephemeral", **builder(access.known_member, 0)),
             )
 
     def _overdue_page(member: Member, page: int) -> dict[str, Any]:
@@ -247,7 +248,9 @@ def register(app: App, runtime: Runtime) -> None:
             body,
             client,
             lambda: respond(
-                response_type="ephemeral", replace_original=True, **builder(access.member, min(page, 100_000))
+                response_type="ephemeral",
+                replace_original=True,
+                **builder(access.known_member, min(page, 100_000)),
             ),
         )
 
@@ -266,7 +269,7 @@ def register(app: App, runtime: Runtime) -> None:
         return handler
 
     def _reassign_view(session: Session, row: Action) -> dict[str, Any]:
-        agency = session.get(Agency, row.agency_id)
+        agency = session.get_one(Agency, row.agency_id)
         people = [
             (f"{p.name}, {p.title}", p.slack_user_id)
             for p in runtime.partnership.agency(agency.code).people()
@@ -290,7 +293,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action, changed = mark_done(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     _values(view).get("note") or "",
                     actor=access.actor,
                     partnership=runtime.partnership,
@@ -311,7 +314,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action = request_extension(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     values.get("due_on"),
                     values.get("reason") or "",
                     actor=access.actor,
@@ -345,10 +348,10 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         runtime.kick_delivery()
 
-    def _decide(accept: bool):
+    def _decide(accept: bool) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
-            now, request_id = runtime.clock.now(), access.record.id
+            now, request_id = runtime.clock.now(), access.known_record.id
             try:
                 with session_scope(runtime.engine) as session:
                     row, changed = decide_extension(
@@ -403,7 +406,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 row = snooze(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     actor=access.actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -428,7 +431,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action, owner = reassign(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     _values(view).get("owner") or "",
                     actor=access.actor,
                     partnership=runtime.partnership,

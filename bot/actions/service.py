@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func
+from sqlalchemy import ColumnElement, Select, func
 from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionEvent, ActionStatus, Chase
@@ -75,7 +75,7 @@ def validate_action(
 
 def _owner(session: Session, slack_id: str) -> Person | None:
     return session.exec(
-        select(Person).where(Person.slack_user_id == slack_id, Person.active == True)  # noqa: E712
+        select(Person).where(col(Person.slack_user_id) == slack_id, col(Person.active) == True)  # noqa: E712
     ).first()
 
 
@@ -92,14 +92,14 @@ def add_action(
 ) -> tuple[Action, bool]:
     """Store the action with its reference (e.g. SD-2026-0001-A03); a retried form (same key)
     returns the first. Returns the action and whether it was created now."""
-    existing = session.exec(select(Action).where(Action.submission_key == key)).first()
+    existing = session.exec(select(Action).where(col(Action.submission_key) == key)).first()
     if existing is not None:
         return existing, False
     owner = _owner(session, new.owner_slack_id or "")
     assert owner is not None
     today = calendar.local(now).date()
     due = new.due_on or default_due(partnership, calendar, meeting, new.priority, today)
-    number = len(session.exec(select(Action.id).where(Action.meeting_id == meeting.id)).all()) + 1
+    number = len(session.exec(select(col(Action.id)).where(col(Action.meeting_id) == meeting.id)).all()) + 1
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     action = Action(
         reference=f"{meeting.reference}-A{number:02d}",
@@ -168,10 +168,10 @@ PAGE_SIZE = 20
 def _listed(session: Session, query: Select) -> list[tuple[Action, Person | None, Agency | None, str]]:
     """The actions a query selects with their owner, agency and meeting, in one statement."""
     joined = (
-        query.add_columns(Person, Agency, Meeting.reference)
-        .outerjoin(Person, Person.id == Action.owner_id)
-        .outerjoin(Agency, Agency.id == Action.agency_id)
-        .outerjoin(Meeting, Meeting.id == Action.meeting_id)
+        query.add_columns(Person, Agency, col(Meeting.reference))
+        .outerjoin(Person, col(Person.id) == col(Action.owner_id))
+        .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
+        .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
     )
     return [(a, p, g, m or "") for a, p, g, m in session.execute(joined).all()]
 
@@ -215,13 +215,13 @@ def actions_of(
     """Every action of a meeting (or a case, or these ids), with its history, oldest first.
     Four statements however many actions: the actions with owner, agency and meeting; their
     events; their chases; the names of who acted or was chased."""
-    query = select(Action).order_by(Action.id)
+    query = select(Action).order_by(col(Action.id))
     if action_ids is not None:
         query = query.where(col(Action.id).in_(action_ids))
     if meeting_id is not None:
-        query = query.where(Action.meeting_id == meeting_id)
+        query = query.where(col(Action.meeting_id) == meeting_id)
     if case_id is not None:
-        query = query.where(Action.case_id == case_id)
+        query = query.where(col(Action.case_id) == case_id)
     listed = _listed(session, query)
     ids = [action.id for action, *_ in listed]
     if not history or not ids:
@@ -229,10 +229,10 @@ def actions_of(
     events = session.exec(
         select(ActionEvent)
         .where(col(ActionEvent.action_id).in_(ids))
-        .order_by(ActionEvent.at, ActionEvent.id)
+        .order_by(col(ActionEvent.at), col(ActionEvent.id))
     ).all()
     chases = session.exec(
-        select(Chase).where(col(Chase.action_id).in_(ids)).order_by(Chase.at, Chase.id)
+        select(Chase).where(col(Chase.action_id).in_(ids)).order_by(col(Chase.at), col(Chase.id))
     ).all()
     people = {e.by_id for e in events if e.by_id} | {c.to_person_id for c in chases if c.to_person_id}
     names = (
@@ -290,17 +290,21 @@ def open_actions_page(
     """Open actions (of one owner, one agency, or all; optionally only those due before a
     day: the overdue), a page at a time: two statements whatever the number, a count and
     the page, each served by an index on (owner or agency, status, due date)."""
-    conditions = [col(Action.status).in_(OPEN_STATUSES)]
+    conditions: list[ColumnElement[bool]] = [col(Action.status).in_(OPEN_STATUSES)]
     if owner_id is not None:
-        conditions.append(Action.owner_id == owner_id)
+        conditions.append(col(Action.owner_id) == owner_id)
     if agency_id is not None:
-        conditions.append(Action.agency_id == agency_id)
+        conditions.append(col(Action.agency_id) == agency_id)
     if due_before is not None:
         conditions.append(col(Action.due_on) < due_before)
     total = session.exec(select(func.count()).select_from(Action).where(*conditions)).one()
     page = max(0, min(page, max(total - 1, 0) // size))
     query = (
-        select(Action).where(*conditions).order_by(Action.due_on, Action.id).offset(page * size).limit(size)
+        select(Action)
+        .where(*conditions)
+        .order_by(col(Action.due_on), col(Action.id))
+        .offset(page * size)
+        .limit(size)
     )
     return ActionPage([_row(*item) for item in _listed(session, query)], page, total, size)
 
@@ -403,8 +407,8 @@ def latest_request(session: Session, action: Action) -> ActionEvent | None:
     """The most recent extension request on an action."""
     return session.exec(
         select(ActionEvent)
-        .where(ActionEvent.action_id == action.id, ActionEvent.kind == "extension_requested")
-        .order_by(ActionEvent.id.desc())  # type: ignore[union-attr]
+        .where(col(ActionEvent.action_id) == action.id, col(ActionEvent.kind) == "extension_requested")
+        .order_by(col(ActionEvent.id).desc())
     ).first()
 
 
@@ -430,9 +434,9 @@ def decide_extension(
         raise ActionRefused("Only the chair of the discussion can decide an extension.")
     decided = session.exec(
         select(ActionEvent).where(
-            ActionEvent.action_id == action.id,
-            ActionEvent.kind.in_(("extension_accepted", "extension_refused")),  # type: ignore[attr-defined]
-            ActionEvent.id > request.id,  # type: ignore[operator]
+            col(ActionEvent.action_id) == action.id,
+            col(ActionEvent.kind).in_(("extension_accepted", "extension_refused")),
+            col(ActionEvent.id) > request.id,
         )
     ).first()
     if decided is not None:

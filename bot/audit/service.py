@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.audit.models import AuditEntry, AuditHead
 
@@ -69,7 +69,7 @@ def record(
     The head row is updated before it is read, so a concurrent writer waits for this
     transaction (row lock on PostgreSQL, the write lock on SQLite) instead of forking.
     """
-    session.exec(update(AuditHead).where(AuditHead.id == 1).values(sequence=AuditHead.sequence + 1))
+    session.exec(update(AuditHead).where(col(AuditHead.id) == 1).values(sequence=col(AuditHead.sequence) + 1))
     head = session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         head = AuditHead(id=1, sequence=1, last_hash=GENESIS_HASH)
@@ -99,19 +99,22 @@ def record(
 
 # Rows read per round trip when the whole trail is read: memory stays flat however long it is.
 STREAM_BATCH = 5000
-HASHED_COLUMNS = (
-    AuditEntry.sequence,
-    AuditEntry.at,
-    AuditEntry.team_id,
-    AuditEntry.actor_slack_id,
-    AuditEntry.actor_person_id,
-    AuditEntry.act,
-    AuditEntry.record_type,
-    AuditEntry.record_id,
-    AuditEntry.case_reference,
-    AuditEntry.details,
-    AuditEntry.previous_hash,
-    AuditEntry.entry_hash,
+HASHED_COLUMNS = tuple(
+    col(column)
+    for column in (
+        AuditEntry.sequence,
+        AuditEntry.at,
+        AuditEntry.team_id,
+        AuditEntry.actor_slack_id,
+        AuditEntry.actor_person_id,
+        AuditEntry.act,
+        AuditEntry.record_type,
+        AuditEntry.record_id,
+        AuditEntry.case_reference,
+        AuditEntry.details,
+        AuditEntry.previous_hash,
+        AuditEntry.entry_hash,
+    )
 )
 
 
@@ -143,15 +146,15 @@ def verify_chain(session: Session) -> list[str]:
     problems: list[str] = []
     previous = GENESIS_HASH
     expected_sequence = 1
-    first = session.exec(select(func.min(AuditEntry.sequence))).one()
+    first = session.exec(select(func.min(col(AuditEntry.sequence)))).one()
     if first is not None and first > 1:
         # Retention pruned the oldest entries; a later "audit.pruned" entry attests where
         # the remaining chain starts. Without that attestation the gap is a break.
-        for attestation in session.exec(select(AuditEntry).where(AuditEntry.act == "audit.pruned")):
+        for attestation in session.exec(select(AuditEntry).where(col(AuditEntry.act) == "audit.pruned")):
             if attestation.details.get("through_sequence") == first - 1:
                 previous = str(attestation.details.get("last_hash"))
                 expected_sequence = first
-    for row in _stream(session, select(*HASHED_COLUMNS).order_by(AuditEntry.sequence)):
+    for row in _stream(session, select(*HASHED_COLUMNS).order_by(col(AuditEntry.sequence))):
         if row.sequence != expected_sequence:
             problems.append(f"entry {expected_sequence} is missing (next is {row.sequence})")
         if row.previous_hash != previous:
@@ -192,13 +195,13 @@ def export_rows(
     """Audit entries as CSV rows (header first), for a date range and/or one case, yielded
     as they are read so an export of years holds one batch in memory. The hashes are
     included so an exported extract can be checked against the live chain."""
-    query = select(*HASHED_COLUMNS).order_by(AuditEntry.sequence)
+    query = select(*HASHED_COLUMNS).order_by(col(AuditEntry.sequence))
     if start is not None:
-        query = query.where(AuditEntry.at >= start)
+        query = query.where(col(AuditEntry.at) >= start)
     if end is not None:
-        query = query.where(AuditEntry.at < end)
+        query = query.where(col(AuditEntry.at) < end)
     if case_reference:
-        query = query.where(AuditEntry.case_reference == case_reference.strip().upper())
+        query = query.where(col(AuditEntry.case_reference) == case_reference.strip().upper())
     yield list(EXPORT_COLUMNS)
     for entry in _stream(session, query):
         yield [

@@ -99,12 +99,12 @@ def records(
     many years of meetings there are: the count, the page, and its minutes' versions."""
     query = select(Meeting)
     if filters.get("state") in STATE_FILTERS:
-        query = query.where(Meeting.state.in_(STATE_FILTERS[filters["state"]]))  # type: ignore[attr-defined]
+        query = query.where(col(Meeting.state).in_(STATE_FILTERS[filters["state"]]))
     if filters.get("agency", "any") != "any":
         query = (
-            query.join(Invitation, Invitation.meeting_id == Meeting.id)
-            .join(Agency, Agency.id == Invitation.agency_id)
-            .where(Agency.code == filters["agency"])
+            query.join(Invitation, col(Invitation.meeting_id) == col(Meeting.id))
+            .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+            .where(col(Agency.code) == filters["agency"])
         )
     if filters.get("from"):
         start = runtime.calendar.at(

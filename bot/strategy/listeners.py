@@ -118,7 +118,10 @@ def register(app: App, runtime: Runtime) -> None:
         elif sub == "list":  # a convenor's open discussions grow with the caseload: after the ack
             ack()
             after_ack(
-                runtime, command, client, lambda: respond(response_type="ephemeral", **list_page(member, 0))
+                runtime,
+                command,
+                client,
+                lambda: respond(response_type="ephemeral", **list_page(access.known_member, 0)),
             )
         elif sub == "minutes":
             ack()  # sending documents writes to the outbox and the audit trail: after the ack
@@ -183,7 +186,7 @@ def register(app: App, runtime: Runtime) -> None:
             body,
             client,
             lambda: respond(
-                response_type="ephemeral", replace_original=True, **list_page(access.member, page)
+                response_type="ephemeral", replace_original=True, **list_page(access.known_member, page)
             ),
         )
 
