@@ -132,11 +132,10 @@ def _engine():
 
 
 def _cmd_audit_verify(_args: argparse.Namespace) -> int:
-    from sqlmodel import Session
-
     from bot.audit.service import verify_chain
+    from bot.database import stream_scope
 
-    with Session(_engine()) as session:
+    with stream_scope(_engine()) as session:
         problems = verify_chain(session)
     for problem in problems:
         print(problem)
@@ -152,9 +151,8 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     from datetime import date, datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from sqlmodel import Session
-
     from bot.audit.service import export_rows
+    from bot.database import stream_scope
 
     zone = ZoneInfo(load_settings().timezone)
 
@@ -164,15 +162,19 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     start, end = moment(args.date_from), moment(args.date_to)
     if end is not None:
         end = end + timedelta(days=1)  # the end date is included
-    with Session(_engine()) as session:
-        rows = export_rows(session, start=start, end=end, case_reference=args.case)
     output = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    written = -1  # the header is not an entry
     try:
-        csv.writer(output).writerows(rows)
+        writer = csv.writer(output)
+        with stream_scope(_engine()) as session:
+            # Each row goes to the file as it is read: memory stays flat over years of entries.
+            for row in export_rows(session, start=start, end=end, case_reference=args.case):
+                writer.writerow(row)
+                written += 1
     finally:
         if args.output:
             output.close()
-    print(f"{len(rows) - 1} audit entries exported.", file=sys.stderr)
+    print(f"{written} audit entries exported.", file=sys.stderr)
     return 0
 
 
@@ -229,6 +231,8 @@ def _cmd_census(args: argparse.Namespace) -> int:
         print(f"Date problem: {problem.case_reference} ({problem.started_by}): {problem.problem}")
     print(f"{len(problems)} date problem(s).")
     return 1 if problems else 0
+
+
 def _cmd_outbox(args: argparse.Namespace) -> int:
     """List the messages that failed for good, with their reasons, oldest first, read a
     batch at a time (whatever their number); or put some back to be sent again."""
