@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from bot.actions.service import PRIORITIES, ActionRow, actions_of
-from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
+from bot.agency_updates.service import RATINGS, TEXT_FIELDS, deadline_for, overview, rating_of
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
@@ -223,11 +223,12 @@ def minutes_context(
             }
         )
     grid_agencies = [u.agency_name for u in updates]
-    rating_words = {"current": "Current", "historic": "Historic", "not_present": "Not present"}
     risk_rows = [
         {
             "indicator": indicator.name,
-            "ratings": [rating_words.get(u.risk_ratings.get(indicator.code, ""), "") for u in updates],
+            "ratings": [
+                RATINGS.get(rating := rating_of(u.risk_ratings, indicator.code), rating) for u in updates
+            ],
         }
         for indicator in policy.risk_indicators
     ]
