@@ -181,6 +181,15 @@ def test_add_a_child_grows_the_form_in_place_and_siblings_convene_once(bot) -> N
     status = status_text(bot, meeting.id)
     assert f"CS-1234567, {SISTER_REF}, {BROTHER_REF} (siblings)" in status
     assert {a.case_reference for a in added} == {SISTER_REF, BROTHER_REF}
+    # The household is one node of the panel's network, linking the three.
+    from bot.children.service import others_at_risk
+    from bot.panel.service import network_groups, network_links
+
+    with Session(bot.runtime.engine) as session:
+        groups = network_groups(network_links(session, [c.id for c in cases]))
+        others = others_at_risk(session, cases[1], meeting)
+    assert groups["household"] == [("Household of CS-1234567", ["CS-1234567", SISTER_REF, BROTHER_REF])]
+    assert others.siblings == ["CS-1234567", BROTHER_REF] and others.alongside == []
     # Names never reach Slack.
     text = all_slack_text(bot)
     for name in (CHILD_NAME, SISTER, BROTHER, "Amara", "Tobi"):
@@ -263,6 +272,17 @@ def test_a_context_from_the_register_brings_its_linked_children(bot) -> None:
     assert references == ["CS-2000001", "CS-2000002"]
     assert {c.through_context_id for c in children} == {park.id}
     assert f"{park.reference}: CS-2000001, CS-2000002" in status_text(bot, meeting.id)
+    # Linked through the park: each is the other's "other at risk", and the park is a node
+    # of the panel's network with both.
+    from bot.children.service import others_at_risk
+    from bot.panel.service import network_groups, network_links
+
+    with Session(bot.runtime.engine) as session:
+        alpha = session.exec(select(Case).where(Case.reference == "CS-2000001")).one()
+        others = others_at_risk(session, alpha)  # from the record alone, no discussion given
+        groups = network_groups(network_links(session, [alpha.id]))
+    assert others.alongside == ["CS-2000002"] and others.contexts == [park.reference]
+    assert ("Lodge Road park", ["CS-2000001"]) in groups["location"]
     text = all_slack_text(bot)
     assert "Test Child Alpha" not in text and "Test Child Beta" not in text
 

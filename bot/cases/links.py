@@ -14,6 +14,7 @@ KINDS: dict[str, str] = {
     "school": "School",
     "peer_group": "Peer group",
     "case": "Linked child or context",
+    "household": "Household (siblings)",
 }
 # What people may type before the colon.
 _ALIASES: dict[str, str] = {

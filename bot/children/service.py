@@ -147,6 +147,58 @@ def record_household(session: Session, cases: list[Case], now: datetime) -> Hous
     return household
 
 
+def link_in_network(
+    session: Session,
+    cases: list[Case],
+    *,
+    household: Household | None,
+    context: Case | None,
+    source: str,
+    by: int | None,
+    now: datetime,
+) -> int:
+    """Put the discussion's children in the panel's network: siblings share a household
+    node (named by its first reference), and children who came in through a
+    context are linked to it. Each link once (the network's own uniqueness)."""
+    wanted: list[tuple[Case, str, str, int | None]] = []
+    if household is not None:
+        members = list(
+            session.exec(select(Case).where(col(Case.household_id) == household.id).limit(MAX_CHILDREN * 2))
+        )
+        label = f"Household of {min(m.reference for m in members)}"  # the same node every time
+        wanted += [(member, "household", label, None) for member in members]
+    if context is not None:
+        label = context.subject_label or context.reference
+        wanted += [(child, context.subject_kind, label, context.id) for child in cases]
+    stored = 0
+    for case, kind, label, linked in wanted:
+        key = " ".join(label.split()).casefold()
+        exists = session.exec(
+            select(NetworkLink.id).where(
+                col(NetworkLink.case_id) == case.id,
+                col(NetworkLink.kind) == kind,
+                col(NetworkLink.label_key) == key,
+            )
+        ).first()
+        if exists is not None:
+            continue
+        session.add(
+            NetworkLink(
+                case_id=case.id or 0,
+                kind=kind,
+                label=label,
+                label_key=key,
+                linked_case_id=linked,
+                source=source,
+                recorded_by_id=by,
+                created_at=now,
+            )
+        )
+        stored += 1
+    session.flush()
+    return stored
+
+
 def household_of(session: Session, case: Case) -> list[str]:
     """The references of the child's siblings in their household (not the child's own)."""
     if case.household_id is None:

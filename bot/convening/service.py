@@ -27,6 +27,7 @@ from bot.children.service import (
     add_child,
     children_linked_to,
     find_context,
+    link_in_network,
     record_household,
 )
 from bot.convening.calendar_invite import uid_for
@@ -573,8 +574,16 @@ def convene(
             through_context_id=through,
             now=now,
         )
-    if request.siblings:
-        record_household(session, named, now)
+    household = record_household(session, named, now) if request.siblings else None
+    link_in_network(
+        session,
+        cases if context is None else linked,
+        household=household,
+        context=context,
+        source=meeting.reference,
+        by=request.convenor.person_id,
+        now=now,
+    )
     meeting.calendar_uid = uid_for(meeting.reference)
     unreachable = _invite_agencies(
         session, meeting, request, partnership=partnership, calendar=calendar, now=now
