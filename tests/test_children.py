@@ -610,3 +610,51 @@ def test_one_set_of_minutes_a_section_per_child_and_each_childs_own_record(bot, 
     assert any("child-record" in json.dumps(c.args) for c in uploads)
     slack_text = all_slack_text(bot)
     assert SISTER not in slack_text and BROTHER not in slack_text and CHILD_NAME not in slack_text
+
+
+# ---------------------------------------------------------------- retention: one child's erasure
+
+
+def test_erasing_one_childs_case_removes_their_part_and_keeps_the_others(bot, clock) -> None:
+    from sqlalchemy import func
+
+    from bot.retention.jobs import run_retention
+
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    record_siblings(
+        bot,
+        meeting,
+        child_values("start", "joint", "needed"),
+        child_values("start", "single", "needed"),
+        child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    with Session(bot.runtime.engine) as session:
+        for reference in ("CS-1234567", BROTHER_REF):  # the first child's case and the third's close
+            case = session.exec(select(Case).where(Case.reference == reference)).one()
+            case.closed_at = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+            session.add(case)
+        session.commit()
+    clock.set(datetime(2052, 1, 10, 12, 0, tzinfo=UTC))
+    run_retention(bot.runtime, dry_run=False)
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        remaining = session.exec(select(Case.reference)).all()
+        kept = session.get(Meeting, meeting.id)
+        children = session.exec(select(DiscussionChild)).all()
+        enquiries = session.exec(select(Section47Enquiry)).all()
+        per_child = session.exec(select(Decision).where(Decision.case_id.is_not(None))).all()
+        records = session.exec(select(Document.kind).where(Document.case_id.is_not(None))).all()
+        sister = session.exec(select(Case).where(Case.reference == SISTER_REF)).one()
+        shared = session.exec(
+            select(func.count()).select_from(Decision).where(Decision.case_id.is_(None))
+        ).one()
+    assert remaining == [SISTER_REF]
+    # The discussion stays for the sister: her place, her decisions, her enquiry, her record.
+    assert kept is not None and kept.case_id == sister.id
+    assert [(c.case_id, c.position) for c in children] == [(sister.id, 1)]
+    assert [e.case_id for e in enquiries] == [sister.id]
+    assert {d.case_id for d in per_child} == {sister.id}
+    assert shared > 0
+    assert set(records) == {f"child_record:{SISTER_REF}", f"child_actions:{SISTER_REF}"}
+    assert not bot.local_slack.calls_to("conversations.archive")  # her discussion's channel stays

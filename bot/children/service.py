@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from bot.cases.models import Case
 from bot.children.models import DiscussionChild, Household
 from bot.convening.models import Meeting
+from bot.minutes.models import Decision
 from bot.panel.models import NetworkLink
 
 MAX_CHILDREN = 8  # per discussion: each takes a step of the recording form
@@ -324,3 +325,36 @@ def children_count(session: Session, meeting_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(DiscussionChild).where(col(DiscussionChild.meeting_id) == meeting_id)
     ).one()
+
+
+def erase_child_part(session: Session, case: Case) -> None:
+    """Before a child's case is erased: in every discussion that also concerns other
+    children, remove this child's part (their place, their decisions) and keep the others';
+    a discussion that named this child first is re-pointed at the next child. Discussions of
+    this child alone are left for the caller to erase whole."""
+    from sqlalchemy import delete, update
+
+    for link in session.exec(select(DiscussionChild).where(col(DiscussionChild.case_id) == case.id)):
+        others = session.exec(
+            select(DiscussionChild)
+            .where(
+                col(DiscussionChild.meeting_id) == link.meeting_id, col(DiscussionChild.case_id) != case.id
+            )
+            .order_by(col(DiscussionChild.position))
+        ).first()
+        if others is None:
+            continue
+        meeting = session.get(Meeting, link.meeting_id)
+        if meeting is not None and meeting.case_id == case.id:
+            meeting.case_id, meeting.episode_id = others.case_id, others.episode_id
+            session.add(meeting)
+        session.delete(link)
+    session.flush()
+    session.exec(delete(Decision).where(col(Decision.case_id) == case.id))
+    session.exec(
+        update(DiscussionChild)
+        .where(col(DiscussionChild.through_context_id) == case.id)
+        .values(through_context_id=None)
+    )
+    session.exec(update(Meeting).where(col(Meeting.context_case_id) == case.id).values(context_case_id=None))
+    session.flush()

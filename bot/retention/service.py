@@ -23,6 +23,8 @@ from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry
 from bot.audit.service import SYSTEM, record
 from bot.cases.models import Case, CaseEpisode, Section47Enquiry
+from bot.children.models import DiscussionChild
+from bot.children.service import erase_child_part
 from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.database import session_scope, stream_scope
 from bot.delivery.models import OutboxMessage, OutboxState
@@ -160,6 +162,8 @@ def _erase_panel_rows(session: Session, case: Case) -> None:
 
 def _erase_case(session: Session, case: Case, now: datetime, files: dict[int, list[str]]) -> None:
     _erase_panel_rows(session, case)
+    # A discussion of several children loses this child's part and is kept for the others.
+    erase_child_part(session, case)
     meetings = session.exec(select(Meeting).where(Meeting.case_id == case.id)).all()
     documents = session.exec(select(Document.id).where(Document.case_id == case.id)).all()
     _delete_slack_files(session, [d for d in documents if d], now, files)
@@ -204,6 +208,7 @@ def _erase_case(session: Session, case: Case, now: datetime, files: dict[int, li
         session.exec(delete(AgencyUpdateVersion).where(col(AgencyUpdateVersion.update_id).in_(updates)))
         session.exec(delete(AgencyUpdate).where(col(AgencyUpdate.meeting_id) == meeting.id))
         session.exec(delete(Decision).where(col(Decision.meeting_id) == meeting.id))
+        session.exec(delete(DiscussionChild).where(col(DiscussionChild.meeting_id) == meeting.id))
         session.exec(delete(Attendance).where(col(Attendance.meeting_id) == meeting.id))
         session.exec(
             delete(InvitationMessage).where(col(InvitationMessage.invitation_id).in_(invitation_ids))
