@@ -1045,16 +1045,135 @@ def step_close_case(bot: OfflineBot) -> None:
     _say(textwrap.indent(notice, "  | "))
 
 
+SIBLINGS = (
+    ("CS-4000001", "Mia Test-Sibling", "2012-03-09"),
+    ("CS-4000002", "Leo Test-Sibling", "2014-07-21"),
+)
+
+
+def step_siblings(bot: OfflineBot) -> None:
+    """Two siblings in one discussion: one form (*Add a child*), one channel, one set of
+    invitations; their decisions taken a step per child; each child's own record."""
+    import io
+
+    import docx
+
+    from bot.children import offline as children_offline
+    from bot.local_slack.signed_client import StateValue
+    from bot.minutes.models import Document
+
+    (first_ref, first_name, first_born), second = SIBLINGS
+    clock = _clock(bot)
+    clock.set(datetime(2026, 12, 8, 9, 30, tzinfo=UTC))  # Tuesday 8 December, 09:30 London
+    view = open_strategy_form(bot, SOCIAL_WORKER, first_ref)
+    view = children_offline.add_a_child(bot, SOCIAL_WORKER, view)
+    values = strategy_form_values(
+        case_reference=StateValue.text(first_ref),
+        child_name=StateValue.text(first_name),
+        child_date_of_birth=StateValue.datepicker(first_born),
+        referred_at=StateValue.datetimepicker(int(datetime(2026, 12, 8, 9, 0, tzinfo=UTC).timestamp())),
+        reason=StateValue.text("Both seen at a trap house with an older male; missing together twice."),
+        start=StateValue.datetimepicker(int(datetime(2026, 12, 8, 14, 0, tzinfo=UTC).timestamp())),
+        **children_offline.further_children(second, siblings=True),
+    )
+    response = bot.slack.view_submission(SOCIAL_WORKER, view, values=values)
+    bot.settle()
+    if response.body not in ("", "{}"):
+        raise RuntimeError(f"the siblings' form was refused: {response.body}")
+    with Session(bot.runtime.engine) as session:
+        meeting = session.exec(select(Meeting).order_by(col(Meeting.id).desc())).first()
+        assert meeting is not None
+        invited = session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)).all()
+    _say(
+        textwrap.fill(
+            f"/strategy new {first_ref}, then [Add a child]: the form grows in place with the second "
+            "child's reference, name and date of birth; 'siblings living together' is ticked",
+            96,
+        )
+    )
+    _say(
+        f"-> {meeting.reference}: one channel (#{meeting.reference.lower()}), {len(invited)} agencies "
+        "invited once each, one status message:"
+    )
+    _say("  " + _status_line(bot, meeting.id or 0, "Strategy discussion").replace("*", ""))
+    clock.set(datetime(2026, 12, 8, 15, 0, tzinfo=UTC))
+    bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR)
+    record_view = _opened(bot, "Record discussion")
+    shared = _record_when_and_who(bot, CHAIR, record_view, everyone="present")
+    shared_values: dict[str, dict[str, Any]] = {
+        "threshold_level": {"value": _choice("complex_significant")},
+        "review_date": {"value": {"type": "datepicker", "selected_date": "2026-12-15"}},
+        "harm": {
+            "value": _typed("Criminal exploitation of both; Leo is being groomed by his sister's contacts.")
+        },
+        "next_steps": {"value": _typed("ICPC for Mia; Leo's needs met under a child in need plan.")},
+    }
+    for topic, (answer, detail) in DECISIONS.items():
+        if topic in ("section_47", "enquiry_type", "icpc"):
+            continue
+        if answer:
+            shared_values[topic] = {"value": _radio(answer)}
+        shared_values[f"{topic}_detail"] = {"value": _typed(detail or None)}
+    first = bot.slack.view_submission(CHAIR, shared, values=shared_values)
+    children_offline.submit_child_steps(
+        bot,
+        CHAIR,
+        first.body,
+        [
+            children_offline.child_step_values(
+                "start",
+                "joint",
+                "needed",
+                "Exploited to carry drugs; significant harm.",
+                "CSC with Force CID",
+            ),
+            children_offline.child_step_values(
+                "no_enquiries",
+                "not_applicable",
+                "not_needed",
+                "At risk, not yet harmed: a child in need plan.",
+            ),
+        ],
+    )
+    bot.settle()
+    _say(
+        textwrap.fill(
+            "recorded in 4 steps: when and who, the decisions shared by both children, then a step "
+            f"for {first_ref} (section 47 enquiries start, joint) and one for {second[0]} (no enquiries)",
+            96,
+        )
+    )
+    _say(textwrap.fill(_status_line(bot, meeting.id or 0, "ICPC").replace("*", ""), 96))
+    with Session(bot.runtime.engine) as session:
+        records = session.exec(
+            select(Document)
+            .where(col(Document.meeting_id) == meeting.id, col(Document.kind).startswith("child_record:"))
+            .order_by(col(Document.id))
+        ).all()
+    _say("each child's own record and action log, privately to the convenor for the child's file:")
+    for document in records:
+        _say(f"  {document.filename}")
+    leo = docx.Document(io.BytesIO(records[-1].content))
+    rows = {row.cells[0].text: row.cells[1].text for row in leo.tables[0].rows}
+    harm = next(p.text for p in leo.paragraphs if p.text.startswith("Harm:"))
+    _say(textwrap.fill(f"in {second[0]}'s record: household {rows['Household (siblings)']}; {harm}", 96))
+    named = any(first_name.split()[0] in p.text for p in leo.paragraphs)
+    _say(f"his sister's name {'IS' if named else 'is not'} in it: she is {first_ref} there")
+    if named:
+        raise RuntimeError("a sibling's name is in another child's record")
+
+
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
     calendars = b"".join(
         u.content or b"" for u in bot.local_slack.uploaded_files() if u.filename.endswith(".ics")
     )
-    found = SAMPLE_CHILD_NAME in sent or SAMPLE_CHILD_NAME.encode() in calendars or "2011-05-01" in sent
+    names = [SAMPLE_CHILD_NAME, *(name for _, name, _ in SIBLINGS)]
+    found = any(name in sent or name.encode() in calendars for name in names) or "2011-05-01" in sent
     _say(
-        f"{len(bot.local_slack.calls)} Web API calls checked: the child's name "
-        f"{'WAS FOUND' if found else 'appears in none of them'} (it is only inside the Word "
+        f"{len(bot.local_slack.calls)} Web API calls checked: the children's names "
+        f"{'WERE FOUND' if found else 'appear in none of them'} (it is only inside the Word "
         "documents, which go to the discussion's private channel and to authorised people)"
     )
     if found:
@@ -1131,6 +1250,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The review day brings a follow-up discussion", step_review_follow_up),
     ("Out of hours: the Emergency Duty Team", step_out_of_hours),
     ("The ICPC, the assessment's outcome, and closing the case", step_close_case),
+    ("Two siblings in one discussion", step_siblings),
     ("Need to know", step_need_to_know),
     ("The month's timeliness report", step_monthly_report),
 ]

@@ -418,7 +418,7 @@ def test_recording_takes_each_childs_decisions_in_a_step_of_their_own(bot, clock
     due = enquiries[0].icpc_due_on.strftime("%a %d %b %Y")
     status = status_text(bot, meeting.id)
     assert f"CS-1234567 by {due}" in status and f"{SISTER_REF} by {due}" in status
-    assert f"{BROTHER_REF} none yet" in status
+    assert f"{BROTHER_REF} not set" in status
 
 
 def test_a_childs_step_is_checked_inline_and_nothing_is_stored_until_the_last(bot, clock) -> None:

@@ -174,7 +174,9 @@ def test_demo_plays_the_scenario_offline() -> None:
     assert "Health tries to answer for Force CID -> refused" in out
     assert "*West Midlands Police - Force CID*: no answer yet · escalated to duty" in out
     assert ":bust_in_silhouette: *Locate (missing children team)*: sending a delegate" in out
-    assert "the child's name appears in none of them" in out
+    assert "the children's names appear in none of them" in out
+    assert "SD-2026-0004: one channel (#sd-2026-0004)" in out and "CS-4000001, CS-4000002 (siblings)" in out
+    assert "his sister's name is not in it: she is CS-4000001 there" in out
     assert "Health submits at 13:20 -> version 1). It was after the deadline, so it is marked late." in out
     assert "(3 of 6 submitted; due Tue 10 Nov 2026 13:00)" in out
     assert "update: submitted, amended" in out

@@ -482,7 +482,7 @@ def icpc_line(summary: DiscussionSummary) -> str:
         parts = []
         for reference, due, state, anchor in summary.children_icpc:
             if due is None:
-                parts.append(f"{reference} none yet")
+                parts.append(f"{reference} not set")
             elif state in ("held", "not_required"):
                 parts.append(f"{reference} {'held' if state == 'held' else 'not required'}")
             else:
