@@ -190,6 +190,11 @@ def test_add_a_child_grows_the_form_in_place_and_siblings_convene_once(bot) -> N
         others = others_at_risk(session, cases[1], meeting)
     assert groups["household"] == [("Household of CS-1234567", ["CS-1234567", SISTER_REF, BROTHER_REF])]
     assert others.siblings == ["CS-1234567", BROTHER_REF] and others.alongside == []
+    # The convenor's Home tab lists each child's case, each on its own timeline.
+    bot.slack.event({"type": "app_home_opened", "user": SOCIAL_WORKER, "tab": "home", "channel": "D0HOME"})
+    bot.local_slack.wait_for(lambda calls: any(c.method == "views.publish" for c in calls))
+    home = json.dumps(bot.local_slack.home_view(SOCIAL_WORKER))
+    assert all(reference in home for reference in ("CS-1234567", SISTER_REF, BROTHER_REF))
     # Names never reach Slack.
     text = all_slack_text(bot)
     for name in (CHILD_NAME, SISTER, BROTHER, "Amara", "Tobi"):

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.audit.service import Actor, record
 from bot.cases.models import Case, CaseEpisode, EpisodeState, IcpcState, Section47Enquiry
+from bot.children.models import DiscussionChild
 from bot.convening.models import Meeting, MeetingState
 from bot.schedules import Partnership
 from bot.working_days import StatutoryCalendar, require_statutory
@@ -740,16 +741,15 @@ def cases_of(
     page: int = 0,
     per_page: int = CASES_PER_PAGE,
 ) -> tuple[list[CaseRow], bool]:
-    """A page of the open cases this person convenes or chairs a discussion of, oldest
-    referral first, and whether there is a further page. Three queries, whatever the page."""
+    """A page of the open cases this person convenes or chairs a discussion of (every child
+    of a discussion of several), oldest referral first, and whether there is a further page.
+    Four queries, whatever the page."""
     require_statutory(statutory)
-    mine = (
-        select(col(Meeting.episode_id))
-        .where(
-            col(Meeting.episode_id).is_not(None),
-            (col(Meeting.convenor_id) == person_id) | (col(Meeting.chair_id) == person_id),
-        )
-        .distinct()
+    theirs = (col(Meeting.convenor_id) == person_id) | (col(Meeting.chair_id) == person_id)
+    mine = (select(col(Meeting.episode_id)).where(col(Meeting.episode_id).is_not(None), theirs)).union(
+        select(col(DiscussionChild.episode_id))
+        .join(Meeting, col(Meeting.id) == col(DiscussionChild.meeting_id))
+        .where(col(DiscussionChild.episode_id).is_not(None), theirs)
     )
     rows = session.exec(
         select(CaseEpisode, col(Case.reference))
@@ -776,6 +776,20 @@ def cases_of(
     ):
         episode_id = meeting.episode_id or 0
         meetings[episode_id] = (meeting.reference, meeting.id or 0)
+        if meeting.review_state == "due" and meeting.review_on:
+            reviews[episode_id] = min(reviews.get(episode_id, meeting.review_on), meeting.review_on)
+    for meeting, child_episode in session.exec(  # the other children of discussions of several
+        select(Meeting, col(DiscussionChild.episode_id))
+        .join(DiscussionChild, col(DiscussionChild.meeting_id) == col(Meeting.id))
+        .where(
+            col(DiscussionChild.episode_id).in_(ids),
+            col(Meeting.episode_id) != col(DiscussionChild.episode_id),
+        )
+        .order_by(col(Meeting.id))
+    ):
+        episode_id = child_episode or 0
+        if (meeting.id or 0) > meetings.get(episode_id, ("", 0))[1]:
+            meetings[episode_id] = (meeting.reference, meeting.id or 0)
         if meeting.review_state == "due" and meeting.review_on:
             reviews[episode_id] = min(reviews.get(episode_id, meeting.review_on), meeting.review_on)
     today = statutory.local_date(now)
