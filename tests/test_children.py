@@ -634,6 +634,8 @@ def test_erasing_one_childs_case_removes_their_part_and_keeps_the_others(bot, cl
         child_values("start", "single", "needed"),
         child_values("no_enquiries", "not_applicable", "not_needed"),
     )
+    _add_action(bot, meeting, "", "Joint visit to the family home")
+    _add_action(bot, meeting, BROTHER_REF, "Return home interview after the park sighting")
     with Session(bot.runtime.engine) as session:
         for reference in ("CS-1234567", BROTHER_REF):  # the first child's case and the third's close
             case = session.exec(select(Case).where(Case.reference == reference)).one()
@@ -662,4 +664,12 @@ def test_erasing_one_childs_case_removes_their_part_and_keeps_the_others(bot, cl
     assert {d.case_id for d in per_child} == {sister.id}
     assert shared > 0
     assert set(records) == {f"child_record:{SISTER_REF}", f"child_actions:{SISTER_REF}"}
+    with Session(bot.runtime.engine) as session:
+        kinds = session.exec(select(Document.kind).where(Document.meeting_id == meeting.id)).all()
+    assert "minutes" not in kinds  # the minutes named the erased children; the sister's record stays
+    from bot.actions.models import Action
+
+    with Session(bot.runtime.engine) as session:
+        [shared_action] = session.exec(select(Action)).all()  # the brother's own action went with him
+    assert (shared_action.case_id, shared_action.concerns) == (sister.id, SISTER_REF)
     assert not bot.local_slack.calls_to("conversations.archive")  # her discussion's channel stays

@@ -334,7 +334,10 @@ def erase_child_part(session: Session, case: Case) -> None:
     this child alone are left for the caller to erase whole."""
     from sqlalchemy import delete, update
 
-    for link in session.exec(select(DiscussionChild).where(col(DiscussionChild.case_id) == case.id)):
+    from bot.actions.models import Action, ActionEvent, Chase
+    from bot.minutes.models import Document
+
+    for link in list(session.exec(select(DiscussionChild).where(col(DiscussionChild.case_id) == case.id))):
         others = session.exec(
             select(DiscussionChild)
             .where(
@@ -348,6 +351,27 @@ def erase_child_part(session: Session, case: Case) -> None:
         if meeting is not None and meeting.case_id == case.id:
             meeting.case_id, meeting.episode_id = others.case_id, others.episode_id
             session.add(meeting)
+        # The discussion's minutes and action log name this child: they go with their case
+        # (a new draft covers the others); actions shared with the others stay, without them.
+        session.exec(
+            update(Document)
+            .where(
+                col(Document.meeting_id) == link.meeting_id, col(Document.kind).in_(("minutes", "action_log"))
+            )
+            .values(case_id=case.id)
+        )
+        for action in list(session.exec(select(Action).where(col(Action.meeting_id) == link.meeting_id))):
+            named = [r.strip() for r in action.concerns.split(",") if r.strip()]
+            rest = [r for r in named if r != case.reference]
+            if rest and len(rest) < len(named):
+                action.concerns = ", ".join(rest)
+                if action.case_id == case.id:
+                    action.case_id = others.case_id
+                session.add(action)
+            elif action.case_id == case.id:  # this child's own action goes, with its history
+                session.exec(delete(Chase).where(col(Chase.action_id) == action.id))
+                session.exec(delete(ActionEvent).where(col(ActionEvent.action_id) == action.id))
+                session.delete(action)
         session.delete(link)
     session.flush()
     session.exec(delete(Decision).where(col(Decision.case_id) == case.id))
