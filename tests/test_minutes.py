@@ -91,7 +91,8 @@ def _text_of(content: bytes) -> str:
     for table in document.tables:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
+    # References are printed with non-breaking hyphens (U+2011) so they never split a line.
+    return "\n".join(parts).replace("\u2011", "-")
 
 
 def test_recording_before_the_discussion_or_by_someone_else_is_refused(bot) -> None:
@@ -195,7 +196,14 @@ def test_recording_writes_draft_minutes_holding_every_section(bot) -> None:
     ):
         assert expected in text, expected
     assert "49" not in text.replace("2026", "")
-    assert "RESTRICTED" in text
+    # A handling instruction, not a retired classification word; the draft is the full copy.
+    assert "RESTRICTED" not in text
+    assert "Handling instruction: Police information: not to be shared with the family" in text
+    assert "This copy: Full copy." in text
+    # the case's clocks and the threshold are on the record, and nothing is left blank
+    for label in ("Referral received", "Urgency", "To be held by", "Held within the timescale"):
+        assert label in text, label
+    assert "Complex / significant" in text and "Parents told of the enquiries" in text
     header = docx.Document(io.BytesIO(draft.content)).sections[0].header
     assert "OFFICIAL-SENSITIVE" in "\n".join(p.text for p in header.paragraphs) + "".join(
         c.text for t in header.tables for r in t.rows for c in r.cells

@@ -157,6 +157,7 @@ class ActionRow:
     updates: tuple[tuple[datetime, str, str], ...]
     chases: tuple[tuple[datetime, str, str, str], ...]
     id: int = 0
+    evidence: str = ""  # what the owner said was done, when marking it done
 
 
 def actions_of(
@@ -225,6 +226,9 @@ def actions_of(
                 updates=updates,
                 chases=chases,
                 id=action.id or 0,
+                evidence="; ".join(
+                    str(e.details.get("note")) for e in events if e.kind == "done" and e.details.get("note")
+                ),
             )
         )
     return rows

@@ -15,8 +15,9 @@ from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
 from bot.cases.links import Link
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
+from bot.documents.action_log import action_row
 from bot.minutes.documents import RenderedDocument
-from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, action_row, register_document_kind
+from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
 from bot.panel.documents import (
     PANEL_AGENDA_TEMPLATE,
     PANEL_MINUTES_TEMPLATE,
@@ -68,15 +69,17 @@ def _name(session: Session, person_id: int | None) -> str:
     return f"{person.name}, {person.role_title}" if person.role_title else person.name
 
 
-def _action_rows(rows: list[ActionRow], calendar: WorkingCalendar, carried: set[int]) -> list[dict[str, Any]]:
+def _action_rows(
+    rows: list[ActionRow], calendar: WorkingCalendar, carried: set[int], today: date
+) -> list[dict[str, Any]]:
     def when(moment: datetime | None) -> str:
         return calendar.local(moment).strftime("%d %b %Y %H:%M") if moment else ""
 
-    return [{**action_row(a, when), "carried_forward": a.id in carried} for a in rows]
+    return [{**action_row(a, when, today), "carried_forward": a.id in carried} for a in rows]
 
 
 def _actions(
-    session: Session, meeting: Meeting, panel_code: str, calendar: WorkingCalendar
+    session: Session, meeting: Meeting, panel_code: str, calendar: WorkingCalendar, today: date
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Actions carried forward from earlier sittings, and the whole log (carried + new)."""
     carried = carried_forward_actions(session, meeting, panel_code)
@@ -84,8 +87,8 @@ def _actions(
     earlier = actions_of(session, action_ids=sorted(carried_ids)) if carried_ids else []
     own = actions_of(session, meeting_id=meeting.id)
     return (
-        _action_rows(earlier, calendar, carried_ids),
-        _action_rows(earlier + own, calendar, carried_ids),
+        _action_rows(earlier, calendar, carried_ids, today),
+        _action_rows(earlier + own, calendar, carried_ids, today),
     )
 
 
@@ -126,7 +129,7 @@ def agenda_context(
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
     lines = agenda_lines(session, sitting, meeting, partnership=partnership)
-    carried, _ = _actions(session, meeting, panel.code, calendar)
+    carried, _ = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())
     groups = _groups(network_links(session, [case.id for _, _, case in agenda_items(session, sitting)]))
     moved = ""
     if sitting.held_on != sitting.scheduled_for:
@@ -327,7 +330,7 @@ def panel_minutes_context(
             }
         )
     groups = _groups(link_rows)
-    carried, log = _actions(session, meeting, panel.code, calendar)
+    carried, log = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())
     following = session.exec(
         select(PanelSitting)
         .where(PanelSitting.panel_code == panel.code, PanelSitting.held_on > sitting.held_on)
