@@ -205,7 +205,7 @@ def _sign_off(document: DocumentObject) -> None:
     document.add_paragraph("Circulated to:")
     document.add_paragraph("{%p for person in circulation %}")
     document.add_paragraph(
-        "{{ person.name }}, {{ person.agency }}{% if person.copy %} ({{ person.copy }}){% endif %}",
+        "{{ person.name }}, {{ person.agency }}{% if person.receives %} ({{ person.receives }}){% endif %}",
         style="List Bullet",
     )
     document.add_paragraph("{%p endfor %}")

@@ -200,10 +200,12 @@ def _circulation(
                 )
             except (KeyError, LookupError):
                 name = "The agency's lead"
-        listed.append({"name": name, "agency": agency.name, "copy": COPY_WORDS[copy_for(recipient, updates)]})
+        listed.append(
+            {"name": name, "agency": agency.name, "receives": COPY_WORDS[copy_for(recipient, updates)]}
+        )
     chair = person_words(session, meeting.chair_id)
     if chair:
-        listed.insert(0, {"name": chair, "agency": "Chair", "copy": COPY_WORDS[FULL]})
+        listed.insert(0, {"name": chair, "agency": "Chair", "receives": COPY_WORDS[FULL]})
     return listed
 
 
