@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.service import PRIORITIES, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overview
@@ -89,7 +89,7 @@ def recipients(session: Session, meeting: Meeting) -> list[tuple[Recipient, Atte
         select(Attendance, Agency)
         .join(Agency, Agency.id == Attendance.agency_id)
         .where(Attendance.meeting_id == meeting.id)
-        .order_by(Attendance.id)  # type: ignore[arg-type]
+        .order_by(col(Attendance.id))
     ).all()
     return [
         (Recipient(agency.code, agency.kind, a.status in ("present", "written_update")), a, agency)

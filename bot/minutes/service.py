@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
@@ -24,7 +24,7 @@ from bot.partnership.service import Member
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
 
-ATTENDANCE_WORDS = {
+ATTENDANCE_WORDS: dict[str, str] = {
     AttendanceStatus.PRESENT: "Present",
     AttendanceStatus.APOLOGIES: "Apologies",
     AttendanceStatus.WRITTEN_UPDATE: "Written update",
@@ -68,16 +68,16 @@ def attendance_defaults(session: Session, meeting: Meeting) -> dict[str, str]:
     defaults: dict[str, str] = {}
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id)
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
     ).all()
     recorded = {
         a.agency_id: a.status
-        for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
+        for a in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id))
     }
     for invitation, agency in rows:
         defaults[agency.code] = recorded.get(
-            agency.id, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
+            agency.id or 0, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
         )
     return defaults
 
@@ -87,7 +87,7 @@ def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, s
     answering person (or delegate) is named. The meeting has happened, so its invitations
     are no longer chased."""
     agencies = {a.code: a for a in session.exec(select(Agency))}
-    for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
+    for row in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id)):
         session.delete(row)
     session.flush()
     answered_by = _answering_people(session, meeting)
@@ -105,14 +105,14 @@ def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, s
                 recorded_at=now,
             )
         )
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         invitation.next_chase_at = None
         session.add(invitation)
 
 
 def _answering_people(session: Session, meeting: Meeting) -> dict[int, Person]:
     people: dict[int, Person] = {}
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         person_id = invitation.delegate_id or invitation.answered_by_id
         person = session.get(Person, person_id) if person_id else None
         if person is not None:
@@ -142,7 +142,9 @@ def _name(session: Session, person_id: int | None) -> str:
 
 def next_version(session: Session, meeting: Meeting, kind: str) -> int:
     latest = session.exec(
-        select(func.max(Document.version)).where(Document.meeting_id == meeting.id, Document.kind == kind)
+        select(func.max(col(Document.version))).where(
+            col(Document.meeting_id) == meeting.id, col(Document.kind) == kind
+        )
     ).one()
     return int(latest or 0) + 1
 
@@ -164,7 +166,7 @@ def previous_version(
     earlier = session.exec(
         select(Document)
         .where(Document.meeting_id == meeting.id, Document.kind == kind, Document.version < version)
-        .order_by(Document.version.desc())  # type: ignore[attr-defined]
+        .order_by(col(Document.version).desc())
     ).first()
     return (earlier.version, earlier.created_at) if earlier else None
 
@@ -291,9 +293,9 @@ def approve(
         raise RecordingRefused("That version has been replaced by a newer one.")
     newer = session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id,
-            Document.kind == document.kind,
-            Document.version > document.version,
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == document.kind,
+            col(Document.version) > document.version,
         )
     ).first()
     if newer is not None:
@@ -314,7 +316,9 @@ def approve(
     )
     for earlier in session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id, Document.kind == document.kind, Document.state == "approved"
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == document.kind,
+            col(Document.state) == "approved",
         )
     ):
         earlier.state = "superseded"
@@ -446,7 +450,7 @@ def copy_for_person(
 
 
 def latest(session: Session, meeting: Meeting, kind: str, *, approved_only: bool) -> Document | None:
-    query = select(Document).where(Document.meeting_id == meeting.id, Document.kind == kind)
+    query = select(Document).where(col(Document.meeting_id) == meeting.id, col(Document.kind) == kind)
     if approved_only:
-        query = query.where(Document.state == "approved")
-    return session.exec(query.order_by(Document.version.desc())).first()  # type: ignore[attr-defined]
+        query = query.where(col(Document.state) == "approved")
+    return session.exec(query.order_by(col(Document.version).desc())).first()
