@@ -697,7 +697,7 @@ def build_panel_minutes() -> DocumentObject:
         document,
         "Raised at: ",
         "{{ action.meeting }}{% if action.carried_forward %} (carried forward){% endif %}; "
-        "priority {{ action.priority }}; escalation level {{ action.escalation_level }}.",
+        "priority {{ action.priority }}; {{ action.escalation_level }}; evidence: {{ action.evidence }}.",
     )
     _action_updates(document, [3.2, 3.8, 10.0])
     document.add_paragraph("{%p if action.chases %}")

@@ -27,6 +27,7 @@ STATUS_WORDS = {
 }
 CHASE_STEPS = {
     "reminder": "Reminder",
+    "before_due": "Before the due date",
     "due_today": "Due today",
     "overdue": "Overdue",
     "escalate_lead": "Escalated to the agency lead",

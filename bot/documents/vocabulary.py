@@ -10,6 +10,7 @@ from bot.working_days import WorkingCalendar
 NONE_RECORDED = "None recorded"
 NOT_RECORDED = "Not recorded"
 NOT_YET = "Not yet"
+NOT_APPLICABLE = "Not applicable"
 NO_ICPC_DATE = "No ICPC date set"
 
 ATTENDANCE = {

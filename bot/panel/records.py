@@ -16,6 +16,7 @@ from bot.cases.links import Link
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.documents.action_log import action_row
+from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED
 from bot.minutes.documents import RenderedDocument
 from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
 from bot.panel.documents import (
@@ -266,17 +267,26 @@ def panel_minutes_context(
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
-    attendance = [
-        {
-            "agency": session.get_one(Agency, a.agency_id).name,
-            "name": a.name,
-            "role": a.role,
-            "status": ATTENDANCE_WORDS.get(a.status, a.status),
-        }
-        for a in session.exec(
-            select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
+    attendance = []
+    for a in session.exec(
+        select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
+    ):
+        agency = session.get_one(Agency, a.agency_id)
+        name, role = a.name, a.role
+        if not name:  # nobody answered by name: the agency's lead, from the schedules
+            try:
+                lead = partnership.agency(agency.code).lead_person()
+                name, role = lead.name, f"{lead.title} (agency lead)".strip()
+            except (KeyError, LookupError):
+                name, role = "No one named", "Agency lead"
+        attendance.append(
+            {
+                "agency": agency.name,
+                "name": name,
+                "role": role or NOT_RECORDED,
+                "status": ATTENDANCE_WORDS.get(a.status, a.status),
+            }
         )
-    ]
     items = agenda_items(session, sitting)
     case_ids = [case.id for _, _, case in items]
     heard_before = set(
@@ -306,15 +316,21 @@ def panel_minutes_context(
                 "reference": case.reference,
                 "subject": SUBJECT_KINDS.get(case.subject_kind, case.subject_kind),
                 "name": case.child_name if case.subject_kind == "child" else case.subject_label,
-                "date_of_birth": case.child_date_of_birth.strftime("%d %B %Y")
-                if case.child_date_of_birth
-                else "",
+                "date_of_birth": (
+                    case.child_date_of_birth.strftime("%d %B %Y")
+                    if case.child_date_of_birth
+                    else (NOT_RECORDED if case.subject_kind == "child" else NOT_APPLICABLE)
+                ),
                 "section": "Under review" if panel_case.id in heard_before else "New referral",
-                "risk_level": RISK_LEVELS.get(outcome.get("risk_level") or panel_case.risk_level, ""),
+                "risk_level": _risk_words(outcome.get("risk_level", ""), panel_case.risk_level),
                 "screening_result": SCREENING_RESULTS.get(
                     panel_case.screening_result, panel_case.screening_result
                 ),
-                "plan_status": outcome.get("plan_status") or panel_case.plan_status,
+                "plan_status": (
+                    outcome.get("plan_status") or panel_case.plan_status or NOT_RECORDED
+                    if case.subject_kind == "child"
+                    else NOT_APPLICABLE
+                ),
                 "reasons": _referral_reasons(session, panel_case.id),
                 "updates": _item_updates(session, meeting, item.id or 0, partnership, calendar, now),
                 "victims": outcome.get("victims", ""),
@@ -336,7 +352,9 @@ def panel_minutes_context(
         .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) > sitting.held_on)
         .order_by(col(PanelSitting.held_on))
     ).first()
-    circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
+    circulation = [
+        {"name": f"{a['name']}, {a['role']}", "agency": a["agency"], "receives": ""} for a in attendance
+    ]
     context = {
         **_heading(partnership, panel.name, meeting, calendar),
         "chair": _name(session, meeting.chair_id),
@@ -355,11 +373,28 @@ def panel_minutes_context(
         "themes": meeting.details.get("themes", ""),
         "network_note": NETWORK_NOTE,
         "actions": log,
-        "next_panel": _day(following.held_on, calendar) if following else "",
+        "next_panel": _day(following.held_on, calendar) if following else "Not yet scheduled",
         "circulation": circulation,
     }
     picture = network_picture(session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}")
     return context, picture
+
+
+def _risk_words(now: str, at_referral: str) -> str:
+    """Which risk level it is: now (as the panel rated it) and at referral, never one bare word."""
+    current = RISK_LEVELS.get(now, "")
+    referred = RISK_LEVELS.get(at_referral, "")
+    if current and referred:
+        return (
+            f"{current} (at referral and now)"
+            if current == referred
+            else f"{current} now (at referral: {referred})"
+        )
+    if current:
+        return f"{current} now"
+    if referred:
+        return f"{referred} at referral"
+    return NOT_RECORDED
 
 
 def _referral_reasons(session: Session, panel_case_id: int | None) -> str:
