@@ -301,8 +301,8 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
 
     import docx
 
-    from bot.minutes.documents import ACTION_LOG_TEMPLATE, render_document
     from bot.documents.action_log import action_log_context
+    from bot.minutes.documents import ACTION_LOG_TEMPLATE, render_document
 
     meeting = convene(bot)
     _add_action(bot, meeting)

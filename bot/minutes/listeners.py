@@ -35,7 +35,7 @@ from bot.cases.models import Case
 from bot.cases.timeline import TimelineRefused, icpc_target
 from bot.convening.effects import refresh_status
 from bot.convening.hours import EMERGENCY_DUTY_CONVENOR
-from bot.convening.models import Attendance, Meeting
+from bot.convening.models import Meeting
 from bot.convening.service import icpc_due
 from bot.convening.views import read_values
 from bot.database import read_scope, session_scope
@@ -69,6 +69,7 @@ from bot.minutes.service import (
     generate,
     latest,
     may_record,
+    minutes_recipients,
 )
 from bot.minutes.views import (
     ACTION_CALLBACK,
@@ -460,14 +461,11 @@ def _circulate_approved(
     effects.circulate(session, channel_copy, title, now)
     if channel_copy.id == approved.id:
         return
-    for attendance in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
-        person = session.get(Person, attendance.person_id) if attendance.person_id else None
-        if person is None or not person.slack_user_id:
+    for person in minutes_recipients(session, meeting):
+        if not person.slack_user_id:
             continue
-        if (
-            copy_for_person(session, approved, person, runtime.partnership, runtime.calendar, now).id
-            == approved.id
-        ):
+        entitled = copy_for_person(session, approved, person, runtime.partnership, runtime.calendar, now)
+        if entitled.id == approved.id:
             effects.send_privately(
                 session, approved, person.slack_user_id, f"{title} (full copy)", now, why="full-copy"
             )

@@ -449,6 +449,32 @@ def copy_for_person(
     return document if copy_for(Recipient(agency.code, agency.kind, took_part), updates) == FULL else shared
 
 
+def minutes_recipients(session: Session, meeting: Meeting) -> list[Person]:
+    """Who took part by name: each agency's named attendee, and the authors of the updates
+    the agencies submitted (an agency may take part by update without answering the
+    invitation). Each person once, in attendance order."""
+    from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
+
+    ids: list[int] = []
+    for attendance in session.exec(
+        select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
+    ):
+        if attendance.person_id:
+            ids.append(attendance.person_id)
+    authors = session.exec(
+        select(col(AgencyUpdateVersion.author_id))
+        .join(AgencyUpdate, col(AgencyUpdate.id) == col(AgencyUpdateVersion.update_id))
+        .where(col(AgencyUpdate.meeting_id) == meeting.id, col(AgencyUpdateVersion.is_draft).is_(False))
+    ).all()
+    ids.extend(authors)
+    people = []
+    for person_id in dict.fromkeys(ids):
+        person = session.get(Person, person_id)
+        if person is not None:
+            people.append(person)
+    return people
+
+
 def latest(session: Session, meeting: Meeting, kind: str, *, approved_only: bool) -> Document | None:
     query = select(Document).where(col(Document.meeting_id) == meeting.id, col(Document.kind) == kind)
     if approved_only:
