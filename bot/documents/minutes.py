@@ -87,8 +87,8 @@ def recipients(session: Session, meeting: Meeting) -> list[tuple[Recipient, Atte
     """Every agency on the attendance record, as a recipient of the minutes."""
     rows = session.exec(
         select(Attendance, Agency)
-        .join(Agency, Agency.id == Attendance.agency_id)
-        .where(Attendance.meeting_id == meeting.id)
+        .join(Agency, col(Agency.id) == col(Attendance.agency_id))
+        .where(col(Attendance.meeting_id) == meeting.id)
         .order_by(col(Attendance.id))
     ).all()
     return [
@@ -160,17 +160,22 @@ def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[st
     """Agencies as columns; each cell carries its word and its shade, so *current* and
     *historic* stand out among the *not present*."""
     summaries = [u.summary for u in updates]
-    rows = []
+    rows: list[dict[str, Any]] = []
+    codes: list[str] = []
     for indicator in partnership.agency_updates.risk_indicators:
         cells = []
         for summary in summaries:
             code = summary.risk_ratings.get(indicator.code, "")
-            cells.append({"word": RATINGS.get(code, "Not rated"), "code": code, "shade": RATING_SHADES[code]})
+            codes.append(code)
+            cells.append(
+                {
+                    "word": RATINGS.get(code, "Not rated"),
+                    "code": code,
+                    "shade": RATING_SHADES.get(code, "FFFFFF"),
+                }
+            )
         rows.append({"indicator": indicator.name, "ratings": cells})
-    counts = {
-        code: sum(1 for row in rows for cell in row["ratings"] if cell["code"] == code)
-        for code in ("current", "historic")
-    }
+    counts = {code: codes.count(code) for code in ("current", "historic")}
     return {
         "agencies": [s.agency_name for s in summaries],
         "rows": rows,
