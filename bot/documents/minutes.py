@@ -136,6 +136,13 @@ def _information(update: SharedUpdate, partnership: Partnership, *, withhold: bo
     }
 
 
+def nhs_words(number: str) -> str:
+    """An NHS number as it is read aloud and printed: 943 476 5919."""
+    if len(number) == 10 and number.isdigit():
+        return f"{number[:3]} {number[3:6]} {number[6:]}"
+    return filled(number, NOT_RECORDED)
+
+
 def _child(case: Case) -> dict[str, str]:
     return {
         "name": filled(case.child_name, NOT_RECORDED),
@@ -148,7 +155,7 @@ def _child(case: Case) -> dict[str, str]:
         "disability": filled(case.disability, NOT_RECORDED),
         "first_language": filled(case.first_language, NOT_RECORDED),
         "interpreter": INTERPRETER.get(case.interpreter_needed, NOT_RECORDED),
-        "nhs_number": filled(case.nhs_number, NOT_RECORDED),
+        "nhs_number": nhs_words(case.nhs_number),
         "legal_status": LEGAL_STATUS.get(case.legal_status, filled(case.legal_status, NOT_RECORDED)),
         "school": filled(case.school, NOT_RECORDED),
         "siblings": filled(case.siblings_and_others_at_risk, NONE_RECORDED),
