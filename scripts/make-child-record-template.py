@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import docx
 from docx.shared import Pt
 
 
-def table(document, headings: list[str], loop: str, cells: list[str]) -> None:
+def table(document: Any, headings: list[str], loop: str, cells: list[str]) -> None:
     rows = document.add_table(rows=4, cols=len(headings))
     rows.style = "Table Grid"
     for i, heading in enumerate(headings):
@@ -51,7 +52,9 @@ def main(target: Path) -> None:
         details.rows[row].cells[0].text = label
         details.rows[row].cells[1].text = value
     document.add_heading("Meeting details", level=2)
-    document.add_paragraph("{{ date }} at {{ time }} · chaired by {{ chair }} · {{ children_count }} children")
+    document.add_paragraph(
+        "{{ date }} at {{ time }} · chaired by {{ chair }} · {{ children_count }} children"
+    )
     document.add_heading("Attendance", level=2)
     table(
         document,
@@ -69,8 +72,14 @@ def main(target: Path) -> None:
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p for update in information_shared %}")
     document.add_paragraph("{{ update.agency }}")
-    document.add_paragraph("{%p if update.restricted %}")
-    document.add_paragraph("RESTRICTED: {{ update.restriction }}")
+    document.add_paragraph(
+        "Shared by {{ update.author }}, {{ update.role }} · lawful basis: {{ update.lawful_basis }}"
+    )
+    document.add_paragraph("{%p if update.handling %}")
+    document.add_paragraph("HANDLING: {{ update.handling }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p if update.withheld %}")
+    document.add_paragraph("{{ update.withheld_note }}")
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p for part in update.sections %}")
     document.add_paragraph("{{ part.label }}: {{ part.text }}")

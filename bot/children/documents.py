@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from bot.actions.service import actions_of
 from bot.audit.service import Actor, record
 from bot.cases.models import Case, IcpcState
 from bot.cases.service import name_parts
@@ -118,17 +117,17 @@ def _shared_decisions(session: Session, meeting: Meeting) -> dict[str, Decision]
 
 
 def _child_row(session: Session, child: ChildOfDiscussion, meeting: Meeting) -> dict[str, str]:
+    """The child as the minutes' children table shows them, with their siblings and others
+    at risk by reference."""
+    from bot.documents.minutes import _child
+
     household, alongside = others_line(session, child.case, meeting)
     at_risk = "; ".join(p for p in (f"Siblings: {household}" if household else "", alongside) if p)
-    return {
-        "name": child.case.child_name,
-        "date_of_birth": child.case.child_date_of_birth.strftime("%d %B %Y")
-        if child.case.child_date_of_birth
-        else "",
-        "case_reference": child.reference,
-        "school": child.case.school,
-        "siblings": "; ".join(p for p in (child.case.siblings_and_others_at_risk, at_risk) if p),
-    }
+    typed = child.case.siblings_and_others_at_risk
+    row = _child(child.case)
+    if at_risk:
+        row["siblings"] = "; ".join(p for p in (typed, at_risk) if p)
+    return row
 
 
 def _about(update: dict[str, Any], part: dict[str, Any]) -> str:
@@ -174,6 +173,8 @@ def for_several_children(session: Session, meeting: Meeting, context: dict[str, 
     quorum = next((r for r in context.get("decisions", []) if r.get("topic") == "Quorum"), None)
     context["decisions"] = rows + ([quorum] if quorum else [])
     context["icpc_date"] = "; ".join(icpc_lines)
+    context["icpc"] = "Per child: " + "; ".join(icpc_lines)
+    context["section_47"] = "Per child: see each child's decisions"
     context["information_shared"] = [_labelled(u) for u in context.get("information_shared", [])]
     return context
 
@@ -302,7 +303,14 @@ def generate_child_documents(
         session,
         meeting,
         minutes_context(
-            session, meeting, partnership=partnership, calendar=calendar, version=0, state="DRAFT", now=now
+            session,
+            meeting,
+            partnership=partnership,
+            calendar=calendar,
+            version=0,
+            state="DRAFT",
+            now=now,
+            copy=_convenors_copy(session, meeting, partnership, calendar, now),
         ),
     )
     generated_at = calendar.local(now).strftime("%d %B %Y %H:%M")
@@ -315,6 +323,8 @@ def generate_child_documents(
             minutes,
             templates_dir=templates_dir,
             partnership=partnership,
+            calendar=calendar,
+            now=now,
             generated_at=generated_at,
         ):
             document = Document(
@@ -345,6 +355,28 @@ def generate_child_documents(
     return documents
 
 
+def _convenors_copy(
+    session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar, now: datetime
+) -> str:
+    """The children's records go to the convenor: restricted agency text only if their
+    agency is entitled to it (bot.documents.handling), else withheld with a line saying so."""
+    from bot.convening.models import Attendance
+    from bot.documents.handling import Recipient
+    from bot.documents.minutes import SHARED, copy_for, shared_updates
+    from bot.partnership.models import Agency, Person
+
+    convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
+    agency = session.get(Agency, convenor.agency_id) if convenor is not None else None
+    if agency is None:
+        return SHARED
+    took_part = any(
+        a.agency_id == agency.id and a.status in ("present", "written_update")
+        for a in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id))
+    )
+    updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
+    return copy_for(Recipient(agency.code, agency.kind, took_part), updates)
+
+
 def _renderings(
     session: Session,
     meeting: Meeting,
@@ -353,6 +385,8 @@ def _renderings(
     *,
     templates_dir: Path,
     partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
     generated_at: str,
 ) -> list[tuple[str, tuple[int, RenderedDocument], str]]:
     record_kind = f"{CHILD_RECORD}:{child.reference}"[:40]
@@ -362,28 +396,19 @@ def _renderings(
     context = child_record_context(session, meeting, child, minutes, version=record_version, now=generated_at)
     record_doc = render_document(templates_dir / CHILD_RECORD_TEMPLATE, context)
 
-    def when(moment: datetime | None) -> str:
-        return moment.strftime("%d %b %Y %H:%M") if moment else ""
-
-    from bot.minutes.service import action_row
+    from bot.documents.action_log import action_log_context
 
     references = {c.reference for c in children_of(session, meeting)}
-    rows = [
-        action_row(a, when)
-        for a in actions_of(session, meeting_id=meeting.id)
-        if child.reference in a.concerns or not any(r in a.concerns for r in references)
-    ]
-    log = render_document(
-        templates_dir / ACTION_LOG_TEMPLATE,
-        {
-            "marking": partnership.settings.protective_marking,
-            "reference": meeting.reference,
-            "title": f"Action log: strategy discussion {meeting.reference}, for {child.reference}",
-            "generated_at": generated_at,
-            "version": actions_version,
-            "actions": rows,
-        },
+    log_context = action_log_context(
+        session, meeting, partnership=partnership, calendar=calendar, version=actions_version, now=now
     )
+    log_context["title"] += f", for {child.reference}"
+    log_context["actions"] = [
+        row
+        for row in log_context["actions"]
+        if child.reference in row["concerns"] or not any(r in row["concerns"] for r in references)
+    ]
+    log = render_document(templates_dir / ACTION_LOG_TEMPLATE, log_context)
     return [
         (record_kind, (record_version, record_doc), "child-record"),
         (actions_kind, (actions_version, log), "action-log"),

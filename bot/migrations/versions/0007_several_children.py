@@ -1,7 +1,7 @@
 """several children, or a context, in one discussion; households; decisions per child
 
-Revision ID: 0006_several_children
-Revises: 0005_scale_indexes
+Revision ID: 0007_several_children
+Revises: 0006_child_details
 Create Date: 2026-12-01 03:45:00
 
 Every existing strategy discussion's child becomes its first discussion child (position
@@ -16,8 +16,8 @@ from alembic import op
 
 from bot.database import UTCDateTime
 
-revision: str = "0006_several_children"
-down_revision: str | None = "0005_scale_indexes"
+revision: str = "0007_several_children"
+down_revision: str | None = "0006_child_details"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
