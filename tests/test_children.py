@@ -673,3 +673,60 @@ def test_erasing_one_childs_case_removes_their_part_and_keeps_the_others(bot, cl
         [shared_action] = session.exec(select(Action)).all()  # the brother's own action went with him
     assert (shared_action.case_id, shared_action.concerns) == (sister.id, SISTER_REF)
     assert not bot.local_slack.calls_to("conversations.archive")  # her discussion's channel stays
+
+
+# ---------------------------------------------------------------- a follow-up keeps every child
+
+
+def test_a_follow_up_concerns_every_child_and_keeps_each_childs_icpc_clock(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    record_siblings(
+        bot,
+        meeting,
+        child_values("start", "joint", "needed"),
+        child_values("start", "single", "needed"),
+        child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    with Session(bot.runtime.engine) as session:
+        before = {
+            c.case_id: c.episode_id
+            for c in session.exec(select(DiscussionChild).where(DiscussionChild.meeting_id == meeting.id))
+        }
+        icpc_before = {e.case_id: e.icpc_due_on for e in session.exec(select(Section47Enquiry))}
+    before_views = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.command("/strategy", f"follow-up {meeting.reference}", user_id=SOCIAL_WORKER)
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before_views
+    )
+    form = [c for c in calls if c.method == "views.open"][-1].response["view"]
+    values = {
+        "reason": {"value": StateValue.text("Review of progress for the three of them.")},
+        "concerns": {"value": StateValue.checkboxes(["county_lines"])},
+        "right_help_right_time_level": {"value": StateValue.static_select("complex_significant")},
+        "urgency": {"value": StateValue.static_select("standard")},
+        "start": {
+            "value": StateValue.datetimepicker(int(datetime(2026, 11, 12, 10, 0, tzinfo=UTC).timestamp()))
+        },
+        "held_already": {"value": StateValue.checkboxes([])},
+        "late_reason": {"value": StateValue.text(None)},
+        "out_of_hours_reason": {"value": StateValue.text(None)},
+        "format": {"value": StateValue.radio_buttons("call")},
+        "chair": {"value": StateValue.static_select(CHAIR)},
+        "extra_agencies": {"value": StateValue.multi_static_select([])},
+        "extra_people": {"value": StateValue.multi_users_select([])},
+    }
+    response = bot.slack.view_submission(SOCIAL_WORKER, form, values=values)
+    assert response.body in ("", "{}"), response.body
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        follow = session.exec(select(Meeting).where(Meeting.follows_meeting_id == meeting.id)).one()
+        after = {
+            c.case_id: c.episode_id
+            for c in session.exec(select(DiscussionChild).where(DiscussionChild.meeting_id == follow.id))
+        }
+    assert after == before  # every child, each on the same episode of their timeline
+    status = status_text(bot, follow.id)
+    due = icpc_before[next(iter(icpc_before))].strftime("%a %d %b %Y")
+    assert f"CS-1234567 by {due} (from {meeting.reference})" in status
+    assert f"{BROTHER_REF} not set" in status

@@ -58,6 +58,7 @@ from bot.cases.views import (
     outcome_modal,
     review_not_needed_modal,
 )
+from bot.children.service import ChildDetails, children_of
 from bot.convening import effects as convening_effects
 from bot.convening.models import Meeting
 from bot.convening.service import (
@@ -258,6 +259,7 @@ def follow_up_request(
     earlier discussion's, read from the record (never from the form)."""
     case = _case(session, earlier)
     assert case is not None and access.member is not None
+    context = session.get(Case, earlier.context_case_id) if earlier.context_case_id else None
     start = values.get("start")
     return ConveneRequest(
         convenor=access.member,
@@ -281,6 +283,14 @@ def follow_up_request(
         referred_at=None,  # set to the moment it is asked for
         out_of_hours_reason=values.get("out_of_hours_reason") or "",
         held_already=bool(values.get("held_already")),
+        # A discussion of several children is followed up for all of them, each on their own
+        # timeline (their section 47 enquiries continue; the ICPC clocks stand).
+        further_children=tuple(
+            ChildDetails(c.reference, c.case.child_name, c.case.child_date_of_birth)
+            for c in children_of(session, earlier)
+            if c.case.id != case.id
+        ),
+        context_reference=context.reference if context else "",
     )
 
 
