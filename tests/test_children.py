@@ -730,3 +730,22 @@ def test_a_follow_up_concerns_every_child_and_keeps_each_childs_icpc_clock(bot, 
     due = icpc_before[next(iter(icpc_before))].strftime("%a %d %b %Y")
     assert f"CS-1234567 by {due} (from {meeting.reference})" in status
     assert f"{BROTHER_REF} not set" in status
+
+
+def test_the_childs_record_template_is_checked_like_the_others(tmp_path) -> None:
+    """`python -m bot check` renders the child's record against its specimen: the shipped
+    template passes, and a tag its context does not provide is named with the file."""
+    import shutil
+    from pathlib import Path
+
+    from bot.documents.checks import template_problems
+
+    shipped = Path(__file__).resolve().parents[1] / "templates"
+    assert template_problems(shipped) == []
+    shutil.copytree(shipped, tmp_path / "templates")
+    path = tmp_path / "templates" / "child_record.docx"
+    document = docx.Document(str(path))
+    document.add_paragraph("{{ child.nickname }}")
+    document.save(str(path))
+    problems = template_problems(tmp_path / "templates")
+    assert len(problems) == 1 and problems[0].startswith("templates/child_record.docx: uses 'nickname'")

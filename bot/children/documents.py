@@ -413,3 +413,44 @@ def _renderings(
         (record_kind, (record_version, record_doc), "child-record"),
         (actions_kind, (actions_version, log), "action-log"),
     ]
+
+
+def child_record_specimen() -> dict[str, Any]:
+    """A child's record as the template sees it, for `python -m bot check` (every name the
+    template may use), built on the minutes' specimen."""
+    from bot.documents.specimens import minutes_specimen
+
+    minutes = minutes_specimen()
+    shared = {
+        key: minutes[key]
+        for key in (
+            "marking",
+            "confidentiality",
+            "partnership",
+            "reference",
+            "date",
+            "time",
+            "chair",
+            "attendance",
+            "reason",
+            "action_taken",
+            "information_shared",
+            "child_voice",
+            "risk_analysis",
+            "actions",
+            "review_date",
+            "next_steps",
+            "version",
+            "generated_at",
+        )
+    }
+    return shared | {
+        "children_count": 2,
+        "child": minutes["children"][0],
+        "household": "CS-2345678",
+        "others_at_risk": "CS-3456789 (linked through CTX-2026-0001)",
+        "shared_decisions": minutes["decisions"],
+        "child_decisions": minutes["decisions"][:3],
+        "icpc": "To be held by Tuesday 01 December 2026",
+        "assessment": "Due by Monday 18 January 2027",
+    }

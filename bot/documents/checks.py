@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import TemplateError, UndefinedError
 
+from bot.children.documents import CHILD_RECORD_TEMPLATE, child_record_specimen
 from bot.documents import specimens
 from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, TemplateContextError, render
 from bot.panel.documents import NETWORK_PICTURE, PANEL_AGENDA_TEMPLATE, PANEL_MINUTES_TEMPLATE
@@ -21,6 +22,7 @@ SPECIMENS: dict[str, Callable[[], dict[str, Any]]] = {
     ACTION_LOG_TEMPLATE: specimens.action_log_specimen,
     PANEL_MINUTES_TEMPLATE: lambda: specimens.panel_minutes_specimen() | {NETWORK_PICTURE: ""},
     PANEL_AGENDA_TEMPLATE: specimens.panel_agenda_specimen,
+    CHILD_RECORD_TEMPLATE: child_record_specimen,  # several children: each child's own record
 }
 _MISSING = re.compile(r"'(?:[^']*)' has no attribute '([^']+)'|'([^']+)' is undefined")
 
