@@ -749,3 +749,57 @@ def test_the_childs_record_template_is_checked_like_the_others(tmp_path) -> None
     document.save(str(path))
     problems = template_problems(tmp_path / "templates")
     assert len(problems) == 1 and problems[0].startswith("templates/child_record.docx: uses 'nickname'")
+
+
+def test_libreoffice_reads_a_childs_record_as_a_person_would(tmp_path) -> None:
+    """The child's record rendered, turned into a PDF by LibreOffice and read back: the
+    marking, the child, the others by reference only, their decisions and the shared ones."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    from bot.children.documents import CHILD_RECORD_TEMPLATE, child_record_specimen
+    from bot.minutes.documents import render
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    pdftotext = shutil.which("pdftotext")
+    if office is None or pdftotext is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("LibreOffice and pdftotext must be installed in CI")
+        pytest.skip("LibreOffice or pdftotext is not installed; CI installs them")
+    context = child_record_specimen()
+    template = Path(__file__).resolve().parents[1] / "templates" / CHILD_RECORD_TEMPLATE
+    document = tmp_path / "record.docx"
+    document.write_bytes(render(template, context))
+    profile = tmp_path / "lo-profile"
+    subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(document),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    text = subprocess.run(
+        [pdftotext, str(tmp_path / "record.pdf"), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    flat = " ".join(text.split()).replace("\u2011", "-")  # references print with non-breaking hyphens
+    assert context["marking"] in flat
+    reference = str(context["reference"]).replace("\u2011", "-")
+    assert f"Child's record of strategy discussion {reference}" in flat
+    assert context["child"]["name"] in flat
+    # Other children by reference only (a narrow cell may wrap a reference at its hyphen).
+    assert "Household (siblings)" in flat and "CS-2345678" in flat
+    assert "CS-3456789 (linked through CTX-2026" in flat
+    assert "Decisions for this child" in flat and "Decisions for all the children" in flat
+    assert "To be held by Tuesday 01 December 2026" in flat
