@@ -30,10 +30,9 @@ from bot.access import (
     value,
 )
 from bot.actions.service import NewAction, add_action, validate_action
-from bot.audit.service import Actor, record
+from bot.audit.service import record
 from bot.cases.models import Case
 from bot.cases.timeline import TimelineRefused, icpc_target
-from bot.children.documents import generate_child_documents
 from bot.children.service import child_names, subject_references
 from bot.convening.effects import refresh_status
 from bot.convening.hours import EMERGENCY_DUTY_CONVENOR
@@ -41,10 +40,15 @@ from bot.convening.models import Meeting
 from bot.convening.service import icpc_due
 from bot.convening.views import read_values
 from bot.database import read_scope, session_scope
-from bot.delivery.service import enqueue
 from bot.minutes import effects
 from bot.minutes.decisions import Answer
 from bot.minutes.models import Decision, Document
+from bot.minutes.record_documents import (
+    child_documents,
+    owe_record_documents,
+    send_draft_to_chair,
+    write_version,
+)
 from bot.minutes.record_views import (
     RECORD_CALLBACK,
     RECORD_CHILD_CALLBACK,
@@ -83,12 +87,10 @@ from bot.minutes.views import (
     ACTION_CALLBACK,
     action_added_view,
     action_modal,
-    approval_request,
 )
 from bot.partnership.models import Person
 from bot.partnership.service import Member
 from bot.runtime import Runtime
-from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
 # The emergency duty convenor records the out-of-hours discussion they convened.
@@ -305,60 +307,6 @@ def child_step(
     )
 
 
-def _generate(
-    session: Session, runtime: Runtime, meeting: Meeting, kind: str, actor: Actor, now: Any
-) -> Document:
-    """A new version of the minutes or the action log, rendered from the record."""
-    return generate(
-        session,
-        meeting,
-        kind,
-        templates_dir=runtime.settings.templates_dir,
-        partnership=runtime.partnership,
-        calendar=runtime.calendar,
-        actor=actor,
-        now=now,
-    )
-
-
-def _child_documents(session: Session, runtime: Runtime, meeting: Meeting, actor: Actor, now: Any) -> None:
-    """Several children: each child's own record and action log, privately to the
-    convenor (the lead practitioner files them); nothing for one child."""
-    documents = generate_child_documents(
-        session,
-        meeting,
-        templates_dir=runtime.settings.templates_dir,
-        partnership=runtime.partnership,
-        calendar=runtime.calendar,
-        actor=actor,
-        now=now,
-    )
-    convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
-    if convenor is None or not convenor.slack_user_id:
-        return
-    marking = runtime.partnership.settings.protective_marking
-    for document in documents:
-        comment = f"{marking}: for the child's file ({document.kind.split(':', 1)[-1]})"
-        effects.send_privately(session, document, convenor.slack_user_id, comment, now, why="child")
-
-
-def _send_draft_to_chair(
-    session: Session, runtime: Runtime, meeting: Meeting, document: Document, now: Any
-) -> None:
-    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
-    if chair is None or not chair.slack_user_id:
-        return
-    effects.send_privately(session, document, chair.slack_user_id, "", now, why="draft")
-    message = approval_request(meeting.reference, document.id or 0, document.version, meeting.id or 0)
-    enqueue(
-        session,
-        key=f"approval-request:{document.id}",
-        method="chat.postMessage",
-        arguments={"channel": chair.slack_user_id, **message},
-        now=now,
-    )
-
-
 def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners (the courier learns to upload documents in `bot.composition`)."""
 
@@ -416,7 +364,7 @@ def register(app: App, runtime: Runtime) -> None:
             _keep_draft(access.meeting.id, who, what, key=f"view:{view['id']}")
             ack(response_action="push", view=child_step(runtime, found, who, facts, 0))
             return
-        _store(ack, access, who, what, key=f"view:{view['id']}", now=now, body=body, client=client)
+        _store(ack, access, who, what, key=f"view:{view['id']}", now=now)
 
     def _keep_draft(meeting_id: int | None, who: WhenAndWho, what: WhatWasDecided, *, key: str) -> None:
         """The record so far, checked, kept on the discussion until the last child's step."""
@@ -432,9 +380,7 @@ def register(app: App, runtime: Runtime) -> None:
             session.add(meeting)
 
     @app.view(RECORD_CHILD_CALLBACK)
-    def child_recorded(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, access: Access
-    ) -> None:
+    def child_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
         """One child's step: checked, added to the draft; the next child's step, or (after
         the last) the whole record checked again and stored."""
         try:
@@ -475,7 +421,7 @@ def register(app: App, runtime: Runtime) -> None:
             _keep_draft(found.id, who, what, key=key)
             ack(response_action="push", view=child_step(runtime, found, who, facts, index + 1))
             return
-        _store(ack, access, who, what, key=key, now=now, body=body, client=client, several=True)
+        _store(ack, access, who, what, key=key, now=now)
 
     def _store(
         ack: Ack,
@@ -485,9 +431,6 @@ def register(app: App, runtime: Runtime) -> None:
         *,
         key: str,
         now: Any,
-        body: dict[str, Any],
-        client: WebClient,
-        several: bool = False,
     ) -> None:
         """Store the whole record (checked again inside), then the minutes and action log."""
         actor = access.actor
@@ -511,14 +454,10 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 if not fresh:
                     raise _AlreadyRecorded()
-                document = _generate(session, runtime, meeting, "minutes", actor, now)
-                _send_draft_to_chair(session, runtime, meeting, document, now)
-                # Decisions and actions go out the same working day, before the full minutes.
-                log = _generate(session, runtime, meeting, "action_log", actor, now)
-                marking = runtime.partnership.settings.protective_marking
-                effects.circulate(
-                    session, log, f"{marking}: decisions and action log of {meeting.reference}", now
-                )
+                # The minutes and the action log are written by the courier, after the
+                # acknowledgement (rendering Word documents can outlast Slack's 3 s), from
+                # the same committed record, and retried until written.
+                owe_record_documents(session, meeting, actor, key=key, now=now)
                 refresh_status(session, meeting.id or 0, now)
         except _AlreadyRecorded:
             ack(response_action="clear")
@@ -527,16 +466,6 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors={"section_47_detail": str(refused)})
             return
         ack(response_action="clear")
-        runtime.kick_delivery()
-        if several:
-            # Each child's own record and action log: rendered after the acknowledgement.
-            after_ack(runtime, body, client, _child_documents_later, access.meeting.id, actor, now)
-
-    def _child_documents_later(meeting_id: int | None, actor: Actor, now: Any) -> None:
-        with session_scope(runtime.engine) as session:
-            meeting = session.get(Meeting, meeting_id)
-            if meeting is not None:
-                _child_documents(session, runtime, meeting, actor, now)
         runtime.kick_delivery()
 
     @app.view(ACTION_CALLBACK)
@@ -608,7 +537,7 @@ def register(app: App, runtime: Runtime) -> None:
                     _circulate_approved(session, runtime, meeting, approved, marking, now)
                     companion = DOCUMENT_KINDS[approved.kind].companion
                     if companion:
-                        log = _generate(session, runtime, meeting, companion, access.actor, now)
+                        log = write_version(session, runtime, meeting, companion, access.actor, now)
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
@@ -637,8 +566,8 @@ def register(app: App, runtime: Runtime) -> None:
                 actor=access.actor,
                 now=now,
             )
-            _send_draft_to_chair(session, runtime, meeting, document, now)
-            _child_documents(session, runtime, meeting, access.actor, now)
+            send_draft_to_chair(session, runtime, meeting, document, now)
+            child_documents(session, runtime, meeting, access.actor, now)
         runtime.kick_delivery()
 
 
