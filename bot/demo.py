@@ -5,6 +5,7 @@ steps here."""
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 import time
 import urllib.request
@@ -240,8 +241,11 @@ def step_chasing(bot: OfflineBot) -> None:
             _say(f"  -> <@{call.args['channel']}>: {text[:110]}...")
 
 
-def _submit_update(bot: OfflineBot, user_id: str, agency_code: str, **changes: str) -> dict[str, Any]:
-    """Open the agency update form from the invitation and submit it."""
+def _submit_update(
+    bot: OfflineBot, user_id: str, agency_code: str, *, unrated: tuple[str, ...] = (), **changes: str
+) -> dict[str, Any]:
+    """Open the agency update form from the invitation and submit it, leaving the
+    indicators in `unrated` unrated (the agency does not know)."""
     before = len(bot.local_slack.calls_to("views.open"))
     bot.slack.block_actions(
         user_id, [{"action_id": "agency_update_open", "value": str(_invitation_id(bot, agency_code))}]
@@ -262,6 +266,8 @@ def _submit_update(bot: OfflineBot, user_id: str, agency_code: str, **changes: s
         block: {"value": {"type": "plain_text_input", "value": value}} for block, value in text.items()
     }
     for indicator in policy.risk_indicators:
+        if indicator.code in unrated:
+            continue
         rating = "current" if indicator.code in {"repeated_missing", "found_out_of_area"} else "not_present"
         values[f"risk:{indicator.code}"] = {
             "value": {"type": "static_select", "selected_option": {"value": rating}}
@@ -291,8 +297,15 @@ def step_agency_updates(bot: OfflineBot) -> None:
     )
     _say("Locate's delegate submits")
     _clock(bot).set(datetime(2026, 11, 10, 13, 20, tzinfo=UTC))  # updates were due at 13:00
-    late = _submit_update(bot, HEALTH, "health", involvement_current="School nurse review booked.")
+    late = _submit_update(
+        bot,
+        HEALTH,
+        "health",
+        unrated=("gang_connections", "controlling_peer_or_adult"),
+        involvement_current="School nurse review booked.",
+    )
     _say(f"Health submits at 13:20 -> {late['view']['blocks'][0]['text']['text'].splitlines()[1][-60:]}")
+    _say("  (Health leaves two risk indicators unrated: they are recorded as not known)")
     bot.settle()
     meeting = _meeting(bot)
     chair = "U0CSC004"
@@ -1044,6 +1057,60 @@ def step_close_case(bot: OfflineBot) -> None:
     _say(textwrap.indent(notice, "  | "))
 
 
+PANEL_ADMIN = "U0BSC001"
+
+
+def step_failed_message(bot: OfflineBot) -> None:
+    """A message Slack refuses for good is told to the panel administrators, who send it
+    again once the cause is fixed."""
+    from bot.database import session_scope
+    from bot.delivery.models import OutboxMessage, OutboxState
+    from bot.delivery.service import enqueue
+
+    meeting = _meeting(bot)
+    with session_scope(bot.runtime.engine) as session:  # as any capability owes Slack a message
+        entry = enqueue(
+            session,
+            key="demo-archived-channel",
+            method="chat.postMessage",
+            arguments={"channel": meeting.channel_id, "text": f"{meeting.reference}: a note."},
+            now=bot.clock.now(),
+        )
+        session.flush()
+        entry_id = entry.id
+    bot.local_slack.error_next("chat.postMessage", "is_archived")  # someone archived the channel
+    failures = logging.getLogger("bot.delivery.service")
+    level = failures.level
+    failures.setLevel(logging.CRITICAL)  # said below, without the wall-clock time
+    try:
+        bot.settle()
+    finally:
+        failures.setLevel(level)
+    dm = next(
+        c.args["text"]
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args["channel"] == PANEL_ADMIN and "failed for good" in c.args.get("text", "")
+    )
+    _say("Slack refuses a message to an archived channel (logged as an error: outbox.failed,")
+    _say(f"outbox_id={entry_id}, error=200 is_archived; never its text). The panel administrator's DM:")
+    _say(textwrap.indent(textwrap.fill(_slack_text(dm), 88), "  | "))
+    bot.slack.event({"type": "app_home_opened", "user": PANEL_ADMIN, "tab": "home"})
+    bot.local_slack.wait_for(
+        lambda calls: any(c.method == "views.publish" and c.args.get("user_id") == PANEL_ADMIN for c in calls)
+    )
+    blocks = (bot.local_slack.home_view(PANEL_ADMIN) or {}).get("blocks", [])
+    start = next(i for i, b in enumerate(blocks) if "Messages that failed" in json.dumps(b))
+    _say("and their Home tab lists it:")
+    _say(textwrap.indent(blocks_as_text(blocks[start : start + 2]), "  | "))
+    bot.slack.block_actions(PANEL_ADMIN, [{"action_id": "outbox_retry", "value": str(entry_id)}])
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        again = session.get(OutboxMessage, entry_id)
+        state = again.state if again else ""
+    outcome = "sent" if state == OutboxState.SENT else state
+    _say(f"the channel is unarchived; they press Send again -> {outcome}")
+
+
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
@@ -1083,6 +1150,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The review day brings a follow-up discussion", step_review_follow_up),
     ("Out of hours: the Emergency Duty Team", step_out_of_hours),
     ("The ICPC, the assessment's outcome, and closing the case", step_close_case),
+    ("Nothing fails silently: a message Slack refused", step_failed_message),
     ("Need to know", step_need_to_know),
 ]
 
