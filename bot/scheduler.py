@@ -53,6 +53,7 @@ def sweeps() -> tuple[Callable[[Runtime], int], ...]:
     from bot.convening.jobs import sweep_invitations
     from bot.minutes.jobs import sweep_minutes
     from bot.panel.jobs import sweep_panels
+    from bot.timeliness.jobs import send_monthly_report
 
     return (
         sweep_panels,
@@ -62,6 +63,7 @@ def sweeps() -> tuple[Callable[[Runtime], int], ...]:
         sweep_reviews,
         sweep_actions,
         send_digests,
+        send_monthly_report,
     )
 
 

@@ -91,7 +91,8 @@ def _text_of(content: bytes) -> str:
     for table in document.tables:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
+    # References are printed with non-breaking hyphens (U+2011) so they never split a line.
+    return "\n".join(parts).replace("\u2011", "-")
 
 
 def test_recording_before_the_discussion_or_by_someone_else_is_refused(bot) -> None:
@@ -195,7 +196,14 @@ def test_recording_writes_draft_minutes_holding_every_section(bot) -> None:
     ):
         assert expected in text, expected
     assert "49" not in text.replace("2026", "")
-    assert "RESTRICTED" in text
+    # A handling instruction, not a retired classification word; the draft is the full copy.
+    assert "RESTRICTED" not in text
+    assert "Handling instruction: Police information: not to be shared with the family" in text
+    assert "This copy: Full copy." in text
+    # the case's clocks and the threshold are on the record, and nothing is left blank
+    for label in ("Referral received", "Urgency", "To be held by", "Held within the timescale"):
+        assert label in text, label
+    assert "Complex / significant" in text and "Parents told of the enquiries" in text
     header = docx.Document(io.BytesIO(draft.content)).sections[0].header
     assert "OFFICIAL-SENSITIVE" in "\n".join(p.text for p in header.paragraphs) + "".join(
         c.text for t in header.tables for r in t.rows for c in r.cells
@@ -488,3 +496,44 @@ def test_an_unrated_risk_indicator_is_not_known_in_the_record_the_chairs_grid_an
     }
     assert rows[weapons.name] == ["Not known"] and rows[trauma.name] == ["Not known"]
     assert rows[next(i.name for i in policy.risk_indicators if i.code == "repeated_missing")] == ["Current"]
+
+
+def test_restricted_text_goes_only_to_the_agencies_entitled_to_it(bot) -> None:
+    """The police restrict their intelligence to social care and the police: the channel and
+    health receive the copy with it withheld; the police receive the full copy."""
+    meeting = convene(bot)
+    secret = "Seen with a known county lines associate at the Wellington Road address."
+    view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
+    bot.slack.view_submission(
+        POLICE_PPU, view, values=update_values(bot, new_police_intelligence=StateValue.text(secret))
+    )
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    draft = _documents(bot)[0]
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    settle(bot)
+    documents = {(d.kind, d.state): d for d in _documents(bot)}
+    full, shared = documents[("minutes", "approved")], documents[("minutes_shared", "approved")]
+    assert shared.sha256 == hashlib.sha256(shared.content).hexdigest() and shared.version == full.version
+    full_text, shared_text = _text_of(full.content), _text_of(shared.content)
+    instruction = "Police information: not to be shared with the family or beyond social care and the police"
+    assert secret in full_text and instruction in full_text
+    assert secret not in shared_text and instruction in shared_text
+    assert "The full text is withheld from this copy" in shared_text
+    assert "This copy: Copy with restricted information withheld." in shared_text
+    with Session(bot.runtime.engine) as session:
+        channel = session.get_one(Meeting, meeting.id).channel_id
+    to_channel = {u.filename for u in bot.local_slack.uploaded_files() if u.channel == channel}
+    assert "SD-2026-0001-minutes-v1-withheld.docx" in to_channel
+    assert "SD-2026-0001-minutes-v1.docx" not in to_channel
+    opened = {
+        c.args["users"]: c.response["channel"]["id"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    full_to = {
+        u.channel for u in bot.local_slack.uploaded_files() if u.filename == "SD-2026-0001-minutes-v1.docx"
+    }
+    assert opened[POLICE_PPU] in full_to  # the police took part and are entitled
+    assert opened.get(HEALTH) not in full_to  # health is not
+    # a download is the copy the person's agency is entitled to
+    assert "SD-2026-0001-minutes-v1-withheld.docx" in _minutes_reply(bot, HEALTH, meeting.reference)
+    assert "SD-2026-0001-minutes-v1.docx (approved)" in _minutes_reply(bot, POLICE_PPU, meeting.reference)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
@@ -449,9 +450,18 @@ class Outstanding:
     case_reference: str = ""  # a panel item's child or context
 
 
-def outstanding_updates(session: Session, *, starting_after: datetime | None = None) -> list[Outstanding]:
+def outstanding_updates(
+    session: Session,
+    *,
+    starting_after: datetime | None = None,
+    agency_id: int | None = None,
+    delegate_id: int | None = None,
+) -> list[Outstanding]:
     """Updates still owed: open discussions, agencies that have not declined, leaving out
-    the convenor's own agency (it presents at the discussion rather than writing ahead)."""
+    the convenor's own agency (it presents at the discussion rather than writing ahead).
+    With `agency_id` (and `delegate_id`), only what that agency (or that delegate) owes.
+    A fixed number of queries besides one per open panel sitting: the invitations, their
+    convenors' agencies, and every saved update of those discussions, read together."""
     query = (
         select(Invitation, Meeting, Agency)
         .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
@@ -461,22 +471,36 @@ def outstanding_updates(session: Session, *, starting_after: datetime | None = N
     )
     if starting_after is not None:
         query = query.where(col(Meeting.scheduled_start) > starting_after)
+    if agency_id is not None or delegate_id is not None:
+        query = query.where(
+            or_(col(Invitation.agency_id) == agency_id, col(Invitation.delegate_id) == delegate_id)
+        )
+    listed = session.exec(query).all()
+    meeting_ids = {meeting.id for _invitation, meeting, _agency in listed}
+    convenors = {meeting.convenor_id for _invitation, meeting, _agency in listed if meeting.convenor_id}
+    convenor_agency = (
+        dict(session.exec(select(Person.id, Person.agency_id).where(col(Person.id).in_(convenors))).all())
+        if convenors
+        else {}
+    )
+    saved = (
+        {
+            (u.meeting_id, u.agency_id, u.agenda_item_id): u
+            for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.meeting_id).in_(meeting_ids)))
+        }
+        if meeting_ids
+        else {}
+    )
     owed: list[Outstanding] = []
     items: dict[int, list[tuple[int, str]]] = {}  # per meeting, read once
-    for invitation, meeting, agency in session.exec(query).all():
-        convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
-        if convenor is not None and convenor.agency_id == agency.id and not meeting.details.get("panel"):
+    for invitation, meeting, agency in listed:
+        own = convenor_agency.get(meeting.convenor_id) == agency.id
+        if own and not meeting.details.get("panel"):
             continue
         if (meeting.id or 0) not in items:
             items[meeting.id or 0] = _items_of(session, meeting)
         for item_id, case_reference in items[meeting.id or 0]:
-            update = session.exec(
-                select(AgencyUpdate).where(
-                    col(AgencyUpdate.meeting_id) == meeting.id,
-                    col(AgencyUpdate.agency_id) == agency.id,
-                    col(AgencyUpdate.agenda_item_id) == item_id,
-                )
-            ).first()
+            update = saved.get((meeting.id or 0, agency.id or 0, item_id))
             if update is None or update.state != "submitted":
                 owed.append(Outstanding(invitation, meeting, agency, update, item_id, case_reference))
     return owed

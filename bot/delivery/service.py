@@ -140,14 +140,39 @@ def enqueue_refresh(
     the older is skipped, so Slack gets one update that shows the latest state and no
     change is lost to a race between rendering and committing.
     """
-    return enqueue(
-        session,
+    # The key is new by construction (a fresh uuid), so it is not looked up first.
+    message = OutboxMessage(
         key=f"{REFRESH_PREFIX}{purpose}:{subject_id}:{uuid.uuid4().hex}",
         method=method,
-        now=now,
+        arguments={},
         purpose=purpose,
         subject_id=subject_id,
+        next_attempt_at=now,
+        created_at=now,
     )
+    session.add(message)
+    return message
+
+
+def enqueue_many(session: Session, calls: list[tuple[str, str, dict[str, Any]]], *, now: datetime) -> int:
+    """Several calls (key, method, arguments) at once, each unless its key exists: one
+    look-up for all the keys where `enqueue` makes one each. Returns how many were added."""
+    keys = [key for key, _method, _arguments in calls]
+    if not keys:
+        return 0
+    with session.no_autoflush:
+        taken = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys))).all())
+    taken |= {m.key for m in session.new if isinstance(m, OutboxMessage)}
+    added = 0
+    for key, method, arguments in calls:
+        if key in taken:
+            continue
+        taken.add(key)
+        session.add(
+            OutboxMessage(key=key, method=method, arguments=arguments, next_attempt_at=now, created_at=now)
+        )
+        added += 1
+    return added
 
 
 def _refresh_order(session: Session, message: OutboxMessage) -> str:
