@@ -311,8 +311,8 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
 
     import docx
 
+    from bot.documents.action_log import action_log_context
     from bot.minutes.documents import ACTION_LOG_TEMPLATE, render_document
-    from bot.minutes.service import action_log_context
 
     meeting = convene(bot)
     _add_action(bot, meeting)
@@ -328,7 +328,8 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
             now=bot.clock.now(),
         )
     steps = [chase["step"] for chase in context["actions"][0]["chases"]]
-    assert steps == ["before_due", "overdue", "escalate_lead"]  # the missed repeats collapsed into one
+    # the missed repeats collapsed into one; each step in words, never a code
+    assert steps == ["Before the due date", "Overdue", "Escalated to the agency lead"]
     rendered = render_document(bot.runtime.settings.templates_dir / ACTION_LOG_TEMPLATE, context)
     text = "\n".join(
         cell.text
@@ -336,4 +337,5 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
         for row in table.rows
         for cell in row.cells
     )
-    assert "escalate_lead" in text and "before_due" in text
+    assert "Escalated to the agency lead" in text and "Before the due date" in text
+    assert "escalate_lead" not in text

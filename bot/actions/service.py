@@ -158,6 +158,7 @@ class ActionRow:
     updates: tuple[tuple[datetime, str, str], ...]
     chases: tuple[tuple[datetime, str, str, str], ...]
     id: int = 0
+    evidence: str = ""  # what the owner said was done, when marking it done
 
 
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.ESCALATED)
@@ -183,6 +184,7 @@ def _row(
     meeting: str,
     updates: tuple[tuple[datetime, str, str], ...] = (),
     chases: tuple[tuple[datetime, str, str, str], ...] = (),
+    evidence: str = "",
 ) -> ActionRow:
     return ActionRow(
         reference=action.reference,
@@ -201,6 +203,7 @@ def _row(
         updates=updates,
         chases=chases,
         id=action.id or 0,
+        evidence=evidence,
     )
 
 
@@ -250,8 +253,20 @@ def actions_of(
         chased.setdefault(chase.action_id or 0, []).append(
             (chase.at, names.get(chase.to_person_id, ""), chase.step, chase.via)
         )
+    evidence: dict[int, list[str]] = {}
+    for event in events:
+        if event.kind == "done" and event.details.get("note"):
+            evidence.setdefault(event.action_id, []).append(str(event.details["note"]))
     return [
-        _row(a, p, g, m, tuple(updates.get(a.id or 0, ())), tuple(chased.get(a.id or 0, ())))
+        _row(
+            a,
+            p,
+            g,
+            m,
+            tuple(updates.get(a.id or 0, ())),
+            tuple(chased.get(a.id or 0, ())),
+            "; ".join(evidence.get(a.id or 0, ())),
+        )
         for a, p, g, m in listed
     ]
 

@@ -38,7 +38,22 @@ TEXT_FIELDS: dict[str, str] = {
 }
 TEXT_LIMIT = 3000
 ROLE_LIMIT = 200
-RATINGS: dict[str, str] = {"not_present": "Not present", "historic": "Historic", "current": "Current"}
+RATINGS: dict[str, str] = {
+    "not_present": "Not present",
+    "historic": "Historic",
+    "current": "Current",
+    "not_known": "Not known",
+}
+# An indicator a submitted update leaves unrated: the agency does not know, which the
+# chair and the minutes must see as such rather than as "not present".
+NOT_KNOWN = "not_known"
+
+
+def rating_of(ratings: dict[str, str], code: str) -> str:
+    """A submitted update's rating of one indicator; unrated is *not known*."""
+    return ratings.get(code) or NOT_KNOWN
+
+
 OPEN_STATES = (MeetingState.CONVENING, MeetingState.SCHEDULED)
 
 
@@ -174,7 +189,7 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
     ratings = form.get("risk_ratings") or {}
     for code, rating in ratings.items():
         if rating and rating not in RATINGS:
-            errors[f"risk:{code}"] = "Choose not present, historic or current."
+            errors[f"risk:{code}"] = "Choose not present, historic, current or not known."
     for code in form.get("restrictions") or []:
         try:
             policy.restriction(code)
@@ -193,9 +208,6 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
         )
     if not basis:
         errors.setdefault("lawful_basis", "Choose the lawful basis for sharing this information.")
-    for indicator in policy.risk_indicators:
-        if not ratings.get(indicator.code):
-            errors.setdefault(f"risk:{indicator.code}", "Rate this: not present, historic or current.")
     return errors
 
 
@@ -251,6 +263,9 @@ def save(
     previous = latest_version(session, update)
     content = _content(form)
     ratings = {k: v for k, v in (form.get("risk_ratings") or {}).items() if v}
+    if submitting:  # what the agency left unrated it does not know, and the record says so
+        for indicator in partnership.agency_updates.risk_indicators:
+            ratings.setdefault(indicator.code, NOT_KNOWN)
     restrictions = sorted(form.get("restrictions") or [])
     unchanged = previous is not None and (
         previous.content == content

@@ -10,14 +10,17 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session, col, func, select
 
-from bot.access import ANYONE, MEMBER, Access, Rule, button, event, meeting_by_id, value
+from bot.access import ANYONE, MEMBER, Access, Rule, button, event, meeting_by_id, role, value
 from bot.agency_updates.service import deadline_for, outstanding_updates
+from bot.audit.service import record
 from bot.cases.timeline import cases_of
 from bot.cases.views import HOME_CASES_NEXT, HOME_CASES_PAGE, home_cases_blocks
 from bot.convening.models import Invitation, Meeting, MeetingState
 from bot.convening.service import OPEN_STATES, open_meetings_for
 from bot.convening.views import when
 from bot.database import session_scope
+from bot.delivery.failures import failed_page, retry_in
+from bot.delivery.views import HOME_FAILED_NEXT, HOME_FAILED_PAGE, RETRY_FAILED, failed_messages_blocks
 from bot.home.views import (
     RECORDS_PAGE_BUTTONS,
     RECORDS_PER_PAGE,
@@ -34,6 +37,7 @@ from bot.partnership.models import Agency
 from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.replies import tell
+from bot.timeliness import listeners as timeliness
 from bot.wording import render_message
 
 FILTERS = ("home_filter_state", "home_filter_agency", "home_filter_from")
@@ -47,6 +51,16 @@ RULES = (
     *(
         Rule(button(action_id), MEMBER, refusal="You are not listed in the partnership's schedules.")
         for action_id in (HOME_CASES_PAGE, HOME_CASES_NEXT)
+    ),
+    # Messages that failed for good: panel administrators only (the list, and sending again).
+    *(
+        Rule(
+            button(action_id),
+            role("panel_admin"),
+            refusal="Only panel administrators see the messages that failed.",
+            act="outbox.refused",
+        )
+        for action_id in (HOME_FAILED_PAGE, HOME_FAILED_NEXT, RETRY_FAILED)
     ),
     Rule(
         button("home_download"),
@@ -170,7 +184,12 @@ def register(app: App, runtime: Runtime) -> None:
     """Publish the Home tab when it is opened, and again when a filter changes."""
 
     def publish(
-        client: WebClient, access: Access, filters: dict[str, str], cases_page: int = 0, records_page: int = 0
+        client: WebClient,
+        access: Access,
+        filters: dict[str, str],
+        cases_page: int = 0,
+        failed_at: int = 0,
+        records_page: int = 0,
     ) -> None:
         records_total = 0
         updates: list[UpdateToWrite] = []
@@ -179,6 +198,8 @@ def register(app: App, runtime: Runtime) -> None:
         rows: list[RecordRow] | None = None
         agencies: list[tuple[str, str]] = []
         network: list[str] | None = None
+        timeliness_section = None
+        failed = None
         member, user_id = access.member, access.requested.user_id
         with session_scope(runtime.engine) as session:
             if member is not None:
@@ -201,7 +222,15 @@ def register(app: App, runtime: Runtime) -> None:
                 panels = panels_of_member(runtime.partnership, user_id)
                 if panels:
                     network = network_lines(session, runtime.partnership, panels)
+                timeliness_section = timeliness.home_blocks(session, runtime, member)
                 if member.has_role("panel_admin"):
+                    failed_rows, more_failed = failed_page(session, failed_at)
+                    failed = failed_messages_blocks(
+                        failed_rows,
+                        page=failed_at,
+                        more=more_failed,
+                        when=lambda moment: when(runtime.calendar, moment),
+                    )
                     rows, records_page, records_total = records(session, runtime, filters, records_page)
                     agencies = [(a.code, a.name) for a in runtime.partnership.agencies]
         intro = render_message(
@@ -220,6 +249,8 @@ def register(app: App, runtime: Runtime) -> None:
             agencies=agencies,
             network=network,
             cases=cases,
+            timeliness=timeliness_section,
+            failed=failed,
         )
         client.views_publish(user_id=user_id, view=view)
 
@@ -242,6 +273,34 @@ def register(app: App, runtime: Runtime) -> None:
 
     for action_id in (HOME_CASES_PAGE, HOME_CASES_NEXT):
         app.action(action_id)(turn_cases_page)
+
+    def turn_failed_page(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        page = int(access.requested.value) if access.requested.value.isdigit() else 0
+        publish(client, access, _filters_from(body.get("view")), failed_at=min(page, 100_000))
+
+    for action_id in (HOME_FAILED_PAGE, HOME_FAILED_NEXT):
+        app.action(action_id)(turn_failed_page)
+
+    @app.action(RETRY_FAILED)
+    def send_again(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        if not access.requested.value.isdigit():
+            return
+        entry, now = int(access.requested.value), runtime.clock.now()
+        with session_scope(runtime.engine) as session:
+            again = retry_in(session, [entry])
+            record(
+                session,
+                at=now,
+                actor=access.actor,
+                act="outbox.retried",
+                record_type="outbox",
+                record_id=entry,
+                details={"again": again},
+            )
+        runtime.kick_delivery()
+        publish(client, access, _filters_from(body.get("view")))
 
     def turn_records_page(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()

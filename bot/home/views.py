@@ -158,6 +158,8 @@ def home_view(
     agencies: list[tuple[str, str]] | None = None,
     network: list[str] | None = None,
     cases: list[Block] | None = None,
+    timeliness: list[Block] | None = None,
+    failed: list[Block] | None = None,
 ) -> dict:
     """The Home tab: marking, what the person can do, updates owed, open discussions."""
     blocks: list[Block] = [
@@ -185,6 +187,10 @@ def home_view(
             )
     if cases:  # issue 15: the open cases this person convenes or chairs, a page at a time
         blocks.extend(cases)
+    if timeliness:  # issue 18: administrators' and agency leads' headline figures
+        blocks.extend(timeliness)
+    if failed:  # panel administrators: messages that failed for good, a page at a time
+        blocks.extend(failed)
     if records is not None:
         blocks.extend(_records_section(records, filters or {}, agencies or [], records_page))
     if discussions:

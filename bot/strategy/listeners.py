@@ -37,6 +37,7 @@ from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal
 from bot.strategy.commands import AVAILABLE, grammar
+from bot.timeliness import listeners as timeliness
 from bot.wording import render_message
 
 NOT_LISTED = "You are not listed in the partnership's schedules."
@@ -115,6 +116,8 @@ def register(app: App, runtime: Runtime) -> None:
                 channel_id=access.requested.channel_id,
                 case_reference=access.requested.argument,
             )
+        elif sub == "report":  # the guard let only administrators and agency leads through
+            timeliness.answer_command(runtime, ack, command, client, respond, access)
         elif sub == "list":  # a convenor's open discussions grow with the caseload: after the ack
             ack()
             after_ack(
