@@ -29,6 +29,7 @@ POLICE_PPU = "U0PPU001"
 HEALTH = "U0HLT001"
 LOCATE = "U0LOC001"
 LOCATE_DELEGATE = "U0LOC002"
+POLICE_LEAD = "U0PPU020"
 PANEL_ADMIN = "U0BSC001"
 # Tuesday 10 November 2026, 10:00 in London: a working morning.
 DEMO_START = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
@@ -564,6 +565,13 @@ def step_chase_actions(bot: OfflineBot) -> None:
         if action.reference in json.dumps(call.args) and "blocks" in call.args:
             first = call.args["blocks"][0]["text"]["text"].splitlines()[0]
             _say(f"  -> <@{call.args['channel']}>: {first[:100]}")
+    # The agency lead's list: answered after the acknowledgement, a page at a time.
+    answered = len(bot.local_slack.responses())
+    bot.slack.command("/actions", "overdue", user_id=POLICE_LEAD)
+    bot.local_slack.wait_for(lambda _calls: len(bot.local_slack.responses()) > answered)
+    page = bot.local_slack.responses()[-1].args
+    _say(f"<@{POLICE_LEAD}> types /actions overdue and sees a page:")
+    _say(textwrap.indent(blocks_as_text(page["blocks"]).replace("*", ""), "  "))
     bot.slack.block_actions(POLICE_PPU, [{"action_id": "action_done", "value": str(action.id)}])
     modal = _opened(bot, "Mark action done")
     bot.slack.view_submission(
