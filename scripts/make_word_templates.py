@@ -741,31 +741,49 @@ def build_panel_agenda() -> DocumentObject:
             ("Panel", "{{ panel }}"),
             ("Date", "{{ date }}"),
             ("Time", "{{ time }}"),
+            ("Chair", "{{ chair }}"),
+            ("Venue", "{{ venue }}"),
+            ("Joining remotely", "{{ joining_link }}"),
             ("Referral cut-off", "{{ referral_cutoff }}"),
             ("Agency updates cut-off", "{{ updates_cutoff }}"),
+            ("Next panel", "{{ next_date }}"),
         ],
     )
     document.add_paragraph("{%p if moved_note %}")
     _labelled(document, "Date moved: ", "{{ moved_note }}")
     document.add_paragraph("{%p endif %}")
 
+    document.add_heading("Invited", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Representatives"],
+        "for invitee in invitees",
+        ["{{ invitee.agency }}", "{{ invitee.people }}"],
+        [6.0, 11.0],
+    )
+
     document.add_heading("Agenda", level=1)
     _loop_table(
         document,
-        ["Item", "Starts", "Minutes", "Section", "Title", "Risk level", "Screening", "Plan status"],
+        ["Item", "Starts", "Section", "Child or context", "Risk level", "Screening", "Plan status"],
         "for item in items",
         [
             "{{ item.number }}",
-            "{{ item.starts }}",
-            "{{ item.minutes }}",
+            "{{ item.starts }} ({{ item.minutes }} min)",
             "{{ item.section }}",
             "{{ item.title }}",
             "{{ item.risk_level }}",
             "{{ item.screening_result }}",
             "{{ item.plan_status }}",
         ],
-        [1.1, 1.4, 1.6, 2.8, 3.9, 2.0, 2.1, 2.1],
+        [1.1, 2.0, 2.6, 4.9, 2.0, 2.2, 2.2],
     )
+    document.add_paragraph(
+        "Children are named here so agencies can look them up before the panel. This agenda "
+        "is OFFICIAL-SENSITIVE: keep it to the people invited."
+    ).runs[0].italic = True
+    document.add_heading("Any other business", level=2)
+    document.add_paragraph("To be raised with the chair at the start of the panel.")
 
     _carried_actions(document)
     _contexts(document)

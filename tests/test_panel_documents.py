@@ -349,8 +349,8 @@ def test_action_log_marks_carried_forward_actions(minutes: DocumentObject) -> No
     assert rows[2][3] == "DC Lee Grant, West Midlands Police"
     assert rows[2][5] == "done"
     texts = _texts(minutes)
-    assert "Raised at: CEP-2026-0002 (carried forward); priority High; escalation level 1." in texts
-    assert "Raised at: CEP-2026-0003; priority High; escalation level 0." in texts
+    assert "Raised at: CEP-2026-0002 (carried forward); priority High; Escalated to the agency lead; evidence: None yet." in texts
+    assert "Raised at: CEP-2026-0003; priority High; Not escalated; evidence: None yet." in texts
     updates = [_rows(table) for table in _tables_with_header(minutes, "When", "By", "Update")]
     assert [len(table) - 1 for table in updates] == [1, 3]  # the third action has none
     assert "No updates recorded." in texts
@@ -500,7 +500,7 @@ def test_typed_text_appears_literally_in_the_agenda() -> None:
     context["items"][1]["title"] = HOSTILE
     context["moved_note"] = "<b>moved</b> & {{ date }}"
     document = _open(render_panel_agenda(AGENDA, context).content)
-    assert _rows(_table(document, "Item"))[2][4] == HOSTILE
+    assert _rows(_table(document, "Item"))[2][3] == HOSTILE
     assert "Date moved: <b>moved</b> & {{ date }}" in _texts(document)
     assert "49" not in _all_text(document)
 
@@ -523,6 +523,7 @@ def test_agenda_is_marked_and_has_its_details(agenda: DocumentObject) -> None:
     assert [p.text for p in agenda.paragraphs if p.style.name == "Heading 1"] == [
         "Protective marking and confidentiality",
         "Meeting details",
+        "Invited",
         "Agenda",
         "Actions from last time",
         "Suspected perpetrators",
@@ -533,6 +534,13 @@ def test_agenda_is_marked_and_has_its_details(agenda: DocumentObject) -> None:
     assert details["Date"] == "Tuesday 29 December 2026"
     assert details["Referral cut-off"] == "Monday 21 December 2026 at 17:00"
     assert details["Agency updates cut-off"] == "Wednesday 23 December 2026 at 17:00"
+    assert details["Chair"] == "Priya Shah, Head of Service"
+    assert details["Venue"].startswith("Room 2.14") and details["Next panel"] == "Tuesday 08 December 2026"
+    assert _rows(_table(agenda, "Agency", "Representatives"))[2] == [
+        "West Midlands Police",
+        "DC Lee Grant, Force CID",
+    ]
+    assert "Any other business" in [p.text for p in agenda.paragraphs if p.style.name == "Heading 2"]
     assert "Date moved: Moved from Monday 28 December 2026 (bank holiday) to the next working day." in _texts(
         agenda
     )
@@ -543,47 +551,23 @@ def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
     assert rows[0] == [
         "Item",
         "Starts",
-        "Minutes",
         "Section",
-        "Title",
+        "Child or context",
         "Risk level",
         "Screening",
         "Plan status",
     ]
-    assert rows[1:] == [
-        ["1", "10:00", "5", "Actions from last time", "Open actions from CEP-2026-0002", "", "", ""],
-        [
-            "2",
-            "10:05",
-            "20",
-            "New referrals",
-            "CS-778812 (Child)",
-            "High",
-            "Significant risk",
-            "Child protection plan",
-        ],
-        [
-            "3",
-            "10:25",
-            "15",
-            "Children under review",
-            "CS-660021 (Child)",
-            "Medium",
-            "Moderate risk",
-            "Child in need",
-        ],
-        [
-            "4",
-            "10:40",
-            "10",
-            "Locations",
-            "CX-000045 Northfield park",
-            "Medium",
-            "Location of concern",
-            "Disruption plan",
-        ],
-        ["5", "10:50", "10", "Themes and intelligence", "Themes and intelligence", "", "", ""],
+    assert rows[1][:3] == ["1", "10:00 (5 min)", "Actions from last time"]
+    assert rows[2] == [
+        "2",
+        "10:05 (20 min)",
+        "New referrals",
+        "CS-778812 (Child)",
+        "High",
+        "Significant risk",
+        "Child protection plan",
     ]
+    assert rows[5][:3] == ["5", "10:50 (10 min)", "Themes and intelligence"]
 
 
 def test_agenda_lists_carried_actions_and_contexts(agenda: DocumentObject) -> None:

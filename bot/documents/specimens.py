@@ -269,7 +269,7 @@ def _action(
         "completed": "",
         "status": status,
         "priority": "High",
-        "escalation_level": 1 if carried_from else 0,
+        "escalation_level": "Escalated to the agency lead" if carried_from else "Not escalated",
         "evidence": "None yet",
         "meeting": meeting,
         "carried_forward": bool(carried_from),
@@ -455,6 +455,14 @@ def panel_agenda_specimen() -> dict[str, Any]:
     ]
     starts = ["10:00", "10:05", "10:25", "10:40", "10:50"]
     return {
+        "chair": "Priya Shah, Head of Service",
+        "venue": "Room 2.14, Lancaster Circus, Birmingham B4 7DJ",
+        "joining_link": "Teams meeting link in the calendar invitation",
+        "invitees": [
+            {"agency": "Children's social care", "people": "Sam Okafor, Social Worker"},
+            {"agency": "West Midlands Police", "people": "DC Lee Grant, Force CID"},
+        ],
+        "next_date": "Tuesday 08 December 2026",
         "marking": MARKING,
         "confidentiality": CONFIDENTIALITY,
         "partnership": "Birmingham Safeguarding Children Partnership",

@@ -16,9 +16,10 @@ from bot.cases.links import Link
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.documents.action_log import action_row
-from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED
+from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED, no_break
 from bot.minutes.documents import RenderedDocument
 from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
+from bot.panel.calendar import next_sitting
 from bot.panel.documents import (
     PANEL_AGENDA_TEMPLATE,
     PANEL_MINUTES_TEMPLATE,
@@ -138,8 +139,23 @@ def agenda_context(
             f"This sitting moved from {_day(sitting.scheduled_for, calendar)} (a bank holiday) to "
             f"{_day(sitting.held_on, calendar)}."
         )
+    by_item = {item.id: case for item, _, case in agenda_items(session, sitting)}
+    following = next_sitting(panel, calendar, meeting.scheduled_start)
+    invitees = []
+    for code in panel.standing_agencies:
+        try:
+            agency = partnership.agency(code)
+        except KeyError:
+            continue
+        reps = [f"{p.name}, {p.title}" for p in agency.invitees()]
+        invitees.append({"agency": agency.name, "people": "; ".join(reps) or "The agency's representative"})
     return {
         **_heading(partnership, panel.name, meeting, calendar),
+        "chair": _name(session, meeting.chair_id) or NOT_RECORDED,
+        "venue": panel.venue or NOT_RECORDED,
+        "joining_link": panel.joining_link or "None: in person only",
+        "invitees": invitees,
+        "next_date": _day(following.held_on, calendar),
         "moved_note": moved,
         "referral_cutoff": calendar.local(sitting.referral_cutoff).strftime("%A %d %B %Y %H:%M"),
         "updates_cutoff": calendar.local(sitting.updates_cutoff).strftime("%A %d %B %Y %H:%M"),
@@ -150,10 +166,10 @@ def agenda_context(
                 "starts": calendar.local(line.starts).strftime("%H:%M"),
                 "minutes": line.minutes,
                 "section": SECTIONS.get(line.section, line.section),
-                "title": line.title,
-                "risk_level": line.risk_level,
-                "screening_result": line.screening_result,
-                "plan_status": line.plan_status,
+                "title": _agenda_title(line.title, by_item.get(line.item_id)),
+                "risk_level": line.risk_level or ("" if line.item_id is None else NOT_RECORDED),
+                "screening_result": line.screening_result or ("" if line.item_id is None else NOT_RECORDED),
+                "plan_status": _plan_words(line.plan_status, by_item.get(line.item_id)),
             }
             for number, line in enumerate(lines, start=1)
         ],
@@ -162,6 +178,25 @@ def agenda_context(
         "locations": groups["location"],
         "peer_groups": groups["peer_group"],
     }
+
+
+def _agenda_title(title: str, case: Case | None) -> str:
+    """A case line names the child as the panel knows them (name and date of birth), so
+    police and health can look them up before the panel; the agenda is a document, never Slack."""
+    if case is None:
+        return title
+    if case.subject_kind == "child":
+        born = f", born {case.child_date_of_birth:%d %B %Y}" if case.child_date_of_birth else ""
+        return f"{no_break(case.reference)}: {case.child_name or NOT_RECORDED}{born}"
+    return f"{no_break(case.reference)}: {case.subject_label or SUBJECT_KINDS.get(case.subject_kind, '')}"
+
+
+def _plan_words(plan: str, case: Case | None) -> str:
+    if case is None:
+        return ""
+    if case.subject_kind != "child":
+        return NOT_APPLICABLE
+    return plan or NOT_RECORDED
 
 
 def _render_agenda(
