@@ -792,6 +792,189 @@ def build_panel_agenda() -> DocumentObject:
     return document
 
 
+def build_timeliness_report() -> DocumentObject:
+    """The monthly timeliness report for the partnership's board: headline figures, the
+    charts, then a table for each measure. Figures only; the rows behind them go in the
+    data file sent with it."""
+    document = _new_document(landscape=False)
+    document.core_properties.title = "Timeliness report"
+    _header_and_footer(
+        document, "{{ partnership }}: timeliness, {{ period }}", "Generated {{ generated_at }}"
+    )
+    document.add_paragraph("Timeliness report: {{ period }}", style="Title")
+    _labelled(document, "Partnership: ", "{{ partnership }}")
+    _labelled(document, "Covers: ", "{{ scope }}")
+    _labelled(document, "As at: ", "{{ as_at }}")
+    _labelled(document, "Rows behind every figure: ", "{{ data_file }}")
+    document.add_paragraph(
+        "Working days are counted on the statutory calendar: Monday to Friday, less England and "
+        "Wales bank holidays. A discussion counts in the period it was held; an ICPC in the period "
+        "it was held (not required: when its enquiry started; not yet held: when its target fell); "
+        "an assessment when it was completed; an action when it was due."
+    )
+
+    document.add_heading("Headline", level=1)
+    document.add_paragraph("{%p for line in headline %}")
+    document.add_paragraph("{{ line }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{{ chart }}")
+
+    document.add_heading("Strategy discussions within their urgency's timescale", level=1)
+    _loop_table(
+        document,
+        ["Urgency", "Held", "Within timescale", "Late", "Share within", "Out of hours"],
+        "for row in discussions",
+        [
+            "{{ row.urgency }}",
+            "{{ row.held }}",
+            "{{ row.within }}",
+            "{{ row.late }}",
+            "{{ row.share }}",
+            "{{ row.out_of_hours }}",
+        ],
+        [3.5, 2.2, 3.0, 2.2, 3.0, 3.0],
+    )
+    document.add_heading("Working days from the referral to the discussion", level=2)
+    _labelled(
+        document,
+        "Discussions: ",
+        "{{ referral.count }}; median {{ referral.median }}, mean {{ referral.mean }}",
+    )
+    _loop_table(
+        document,
+        ["Working days", "Discussions"],
+        "for band in referral_bands",
+        ["{{ band.label }}", "{{ band.count }}"],
+        [6.0, 4.0],
+    )
+
+    document.add_heading("Initial child protection conferences", level=1)
+    _key_values(
+        document,
+        [
+            ("ICPCs held", "{{ icpc.held }}"),
+            ("Within 15 working days", "{{ icpc.within }} ({{ icpc.share }})"),
+            ("Late", "{{ icpc.late }}"),
+            ("Not required", "{{ icpc.not_required }}"),
+            ("Past the target, not yet held", "{{ icpc.outstanding }}"),
+            ("Section 47 enquiries started", "{{ icpc.started }}"),
+        ],
+    )
+    document.add_heading("ICPC working days summary", level=2)
+    _labelled(
+        document,
+        "Working days from S47ActualStartDate to DateOfInitialCPC: ",
+        "median {{ icpc.median }}, mean {{ icpc.mean }}",
+    )
+    _loop_table(
+        document,
+        ["Working days", "ICPCs"],
+        "for band in icpc_bands",
+        ["{{ band.label }}", "{{ band.count }}"],
+        [6.0, 4.0],
+    )
+
+    document.add_heading("Section 47 assessments (45 working days)", level=1)
+    _key_values(
+        document,
+        [
+            ("Completed", "{{ assessments.completed }}"),
+            ("Within 45 working days", "{{ assessments.within }} ({{ assessments.share }})"),
+            ("Late", "{{ assessments.late }}"),
+            ("Open past the deadline", "{{ assessments.open_past_deadline }}"),
+        ],
+    )
+
+    document.add_heading("Attendance by agency", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Invited", "Attended", "Delegate", "Written update", "Apologies", "Did not respond"],
+        "for a in agencies",
+        [
+            "{{ a.name }}",
+            "{{ a.invited }}",
+            "{{ a.attended }}",
+            "{{ a.delegate }}",
+            "{{ a.written_update }}",
+            "{{ a.apologies }}",
+            "{{ a.did_not_respond }}",
+        ],
+        [5.0, 1.8, 1.9, 1.9, 2.2, 2.1, 2.1],
+    )
+    document.add_heading("Agency updates", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Expected", "On time", "Late", "Missing", "Share on time"],
+        "for a in agencies",
+        [
+            "{{ a.name }}",
+            "{{ a.updates_expected }}",
+            "{{ a.updates_on_time }}",
+            "{{ a.updates_late }}",
+            "{{ a.updates_missing }}",
+            "{{ a.updates_share }}",
+        ],
+        [5.0, 2.4, 2.4, 2.4, 2.4, 2.4],
+    )
+    document.add_heading("Actions", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Due", "Done by the due date", "Done late", "Open past due", "Escalated", "Overdue now"],
+        "for a in agencies",
+        [
+            "{{ a.name }}",
+            "{{ a.actions_due }}",
+            "{{ a.actions_done_on_time }} ({{ a.actions_share }})",
+            "{{ a.actions_done_late }}",
+            "{{ a.actions_open_past_due }}",
+            "{{ a.actions_escalated }}",
+            "{{ a.overdue_now }}",
+        ],
+        [5.0, 1.6, 2.8, 1.9, 2.0, 2.0, 1.7],
+    )
+    document.add_heading("Actions by agency and priority", level=2)
+    _loop_table(
+        document,
+        [
+            "Agency",
+            "Priority",
+            "Due",
+            "Done by the due date",
+            "Done late",
+            "Open past due",
+            "Escalated",
+            "Overdue now",
+        ],
+        "for p in priorities",
+        [
+            "{{ p.agency }}",
+            "{{ p.priority }}",
+            "{{ p.due }}",
+            "{{ p.done_on_time }}",
+            "{{ p.done_late }}",
+            "{{ p.open_past_due }}",
+            "{{ p.escalated }}",
+            "{{ p.overdue_now }}",
+        ],
+        [4.0, 2.0, 1.4, 2.4, 1.8, 2.0, 1.8, 1.6],
+    )
+
+    document.add_heading("The panel", level=1)
+    _key_values(
+        document,
+        [
+            ("Reviews recorded", "{{ panel.items_reviewed }}"),
+            ("Children and contexts reviewed", "{{ panel.cases_reviewed }}"),
+            ("Stepped up", "{{ panel.stepped_up }}"),
+            ("Stepped down", "{{ panel.stepped_down }}"),
+            ("National Referral Mechanism referrals", "{{ panel.nrm_referrals }}"),
+        ],
+    )
+    closing = document.add_paragraph("Generated {{ generated_at }} from the record; {{ marking }}.")
+    closing.runs[0].italic = True
+    return document
+
+
 def main(argv: Sequence[str]) -> int:
     """Write every template (to ``templates/`` unless a folder is given)."""
     folder = Path(argv[0]) if argv else TEMPLATES
@@ -801,6 +984,7 @@ def main(argv: Sequence[str]) -> int:
         ("action_log.docx", build_action_log),
         ("panel_minutes.docx", build_panel_minutes),
         ("panel_agenda.docx", build_panel_agenda),
+        ("timeliness_report.docx", build_timeliness_report),
     ):
         build().save(str(folder / name))
         print(folder / name)

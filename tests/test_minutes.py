@@ -446,6 +446,58 @@ def test_the_chair_is_chased_once_when_approval_is_late(bot) -> None:
     assert len(chased) == 1
 
 
+def test_an_unrated_risk_indicator_is_not_known_in_the_record_the_chairs_grid_and_the_minutes(bot) -> None:
+    meeting = convene(bot)
+    policy = bot.runtime.partnership.agency_updates
+    weapons = next(i for i in policy.risk_indicators if i.code == "weapons")
+    trauma = next(i for i in policy.risk_indicators if i.code == "trauma")
+    view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
+    assert "recorded as *not known*" in json.dumps(view["blocks"])
+    options = next(b for b in view["blocks"] if b.get("block_id") == "risk:weapons")["element"]["options"]
+    assert [o["text"]["text"] for o in options] == ["Not present", "Historic", "Current", "Not known"]
+    values = update_values(
+        bot,
+        **{
+            "risk:weapons": StateValue.static_select(None),  # left unrated: optional means optional
+            "risk:trauma": StateValue.static_select("not_known"),
+        },
+    )
+    response = bot.slack.view_submission(POLICE_PPU, view, values=values)
+    assert response.status == 200 and json.loads(response.body or "{}").get("response_action") != "errors", (
+        response.body
+    )
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        from bot.agency_updates.models import AgencyUpdateVersion
+
+        version = session.exec(select(AgencyUpdateVersion)).one()
+    assert not version.is_draft
+    assert version.risk_ratings["weapons"] == "not_known" and version.risk_ratings["trauma"] == "not_known"
+    assert set(version.risk_ratings) == {i.code for i in policy.risk_indicators}
+    # the chair's combined risk grid says so
+    bot.slack.block_actions(CHAIR, [{"action_id": "agency_updates_read", "value": f"{meeting.id}:1"}])
+    opened = bot.local_slack.wait_for(
+        lambda calls: any(
+            c.method == "views.open" and c.ok and "Combined risk grid" in json.dumps(c.args) for c in calls
+        )
+    )
+    grid = json.dumps([c for c in opened if c.method == "views.open"][-1].response["view"])
+    assert f"*{weapons.name}*: _Public Protection Unit (Birmingham): not known_" in grid
+    assert f"*{trauma.name}*: _Public Protection Unit (Birmingham): not known_" in grid
+    # and so do the minutes' grid, read back from the Word document
+    bot.clock.set(AFTER_THE_MEETING)
+    _, recorded = _record(bot, meeting)
+    assert recorded.json() == {"response_action": "clear"}, recorded.body
+    draft = next(d for d in _documents(bot) if d.kind == "minutes")
+    rows = {
+        row.cells[0].text: [cell.text for cell in row.cells[1:]]
+        for table in docx.Document(io.BytesIO(draft.content)).tables
+        for row in table.rows
+    }
+    assert rows[weapons.name] == ["Not known"] and rows[trauma.name] == ["Not known"]
+    assert rows[next(i.name for i in policy.risk_indicators if i.code == "repeated_missing")] == ["Current"]
+
+
 def test_restricted_text_goes_only_to_the_agencies_entitled_to_it(bot) -> None:
     """The police restrict their intelligence to social care and the police: the channel and
     health receive the copy with it withheld; the police receive the full copy."""

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.actions.service import PRIORITIES, actions_of
-from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overview
+from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overview, rating_of
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.convening.vocabulary import CONCERNS, FORMATS, RIGHT_HELP_RIGHT_TIME
@@ -172,7 +172,7 @@ def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[st
     for indicator in partnership.agency_updates.risk_indicators:
         cells = []
         for summary in summaries:
-            code = summary.risk_ratings.get(indicator.code, "")
+            code = rating_of(summary.risk_ratings, indicator.code)  # unrated is not known
             codes.append(code)
             cells.append(
                 {

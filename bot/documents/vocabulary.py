@@ -19,9 +19,20 @@ ATTENDANCE = {
     "written_update": "Written update",
     "did_not_respond": "Did not respond",
 }
-RATINGS = {"current": "Current", "historic": "Historic", "not_present": "Not present"}
+RATINGS = {
+    "current": "Current",
+    "historic": "Historic",
+    "not_present": "Not present",
+    "not_known": "Not known",
+}
 # The combined grid marks each rating so it stands out in print and in grey-scale copies.
-RATING_SHADES = {"current": "F4B6B6", "historic": "FCE4B6", "not_present": "FFFFFF", "": "FFFFFF"}
+RATING_SHADES = {
+    "current": "F4B6B6",
+    "historic": "FCE4B6",
+    "not_known": "E7E6E6",
+    "not_present": "FFFFFF",
+    "": "FFFFFF",
+}
 
 AGENCY_KIND_WORDS = {
     "childrens_social_care": "Children's social care",

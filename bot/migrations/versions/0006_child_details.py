@@ -1,7 +1,7 @@
 """child details: what a local authority's record holds about the child, for the minutes
 
-Revision ID: 0005_child_details
-Revises: 0004_periodic_jobs
+Revision ID: 0006_child_details
+Revises: 0005_scale_indexes
 Create Date: 2026-12-01 04:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0005_child_details"
-down_revision: str | None = "0004_periodic_jobs"
+revision: str = "0006_child_details"
+down_revision: str | None = "0005_scale_indexes"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
