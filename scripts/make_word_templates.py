@@ -591,6 +591,7 @@ def build_panel_minutes() -> DocumentObject:
             ("Risk level", "{{ case.risk_level }}"),
             ("Screening result", "{{ case.screening_result }}"),
             ("Plan status", "{{ case.plan_status }}"),
+            ("Strategy discussion and ICPC", "{{ case.discussion }}"),
         ],
     )
     document.add_heading("Reasons for discussion", level=3)
@@ -608,7 +609,7 @@ def build_panel_minutes() -> DocumentObject:
         "{{ update.author }}, {{ update.role }}{% if update.late %} (received after the cut-off){% endif %}",
     )
     document.add_paragraph("{%p if update.restricted %}")
-    _red(document, "NOT FOR THE FAMILY: {{ update.restriction }}")
+    _red(document, "Handling instruction: {{ update.restriction }}")
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p if update.current_risks %}")
     _labelled(document, "Current risks: ", "{{ update.current_risks }}")
@@ -639,6 +640,10 @@ def build_panel_minutes() -> DocumentObject:
             ("Next review", "{{ case.next_review }}"),
         ],
     )
+    document.add_heading("Actions for this case", level=3)
+    document.add_paragraph("{%p for line in case.actions %}")
+    document.add_paragraph("{{ line }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
     document.add_paragraph("{%p if case.links %}")
     document.add_paragraph().add_run("Linked to").bold = True
     document.add_paragraph("{%p for link in case.links %}")

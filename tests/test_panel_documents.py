@@ -250,6 +250,7 @@ def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) ->
             "Locations",
             "Themes",
             "Decisions",
+            "Actions for this case",
         ]
     child = blocks["1. CS-778812 — Child"]
     assert _under(child, "Victims") == "Jayden is groomed to carry drugs out of area."
@@ -269,6 +270,7 @@ def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) ->
         "Risk level": "High",
         "Screening result": "Significant risk of criminal exploitation",
         "Plan status": "Child protection plan",
+        "Strategy discussion and ICPC": "SD\u20112026\u20110142 (04 March 2026); ICPC held 25 March 2026",
     }
     assert details[1]["Date of birth"] == "Not recorded"
     assert details[1]["Section"] == "Under review"
@@ -279,8 +281,9 @@ def test_agency_updates_show_restrictions_and_lateness(minutes: DocumentObject) 
     texts = [text for _, text in child]
     police, school = texts.index("West Midlands Police"), texts.index("Northfield Academy")
     assert ("Heading 4", "West Midlands Police") in child
-    flagged = [text for text in texts if text.startswith("NOT FOR THE FAMILY")]
-    assert flagged == ["NOT FOR THE FAMILY: Police intelligence: not to be shared with the family"]
+    flagged = [text for text in texts if text.startswith("Handling instruction")]
+    assert flagged == ["Handling instruction: Police information: not to be shared with the family"]
+    assert not any("NOT FOR THE FAMILY" in text or "RESTRICTED" in text for text in texts)
     assert police < texts.index(flagged[0]) < school  # under the agency it restricts, not the school
     assert "Current risks: Repeated missing episodes, Weapons" in texts
     assert "Shared by: DC Lee Grant, Force CID" in texts
@@ -318,7 +321,11 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
         },
     ]
     bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
-    assert bullets[:2] == ["Location: Northfield park", "Child: CS-778812"]
+    assert bullets[:2] == [
+        "CEP\u20112026\u20110003\u2011A01: Visit the address (DC Lee Grant, due 10 Nov, Open)",
+        "Location: Northfield park",
+    ]
+    assert "No actions were agreed for this case." in bullets and "Child: CS-778812" in bullets
 
 
 def test_perpetrators_locations_peer_groups_and_themes(minutes: DocumentObject) -> None:
@@ -349,7 +356,10 @@ def test_action_log_marks_carried_forward_actions(minutes: DocumentObject) -> No
     assert rows[2][3] == "DC Lee Grant, West Midlands Police"
     assert rows[2][5] == "done"
     texts = _texts(minutes)
-    assert "Raised at: CEP-2026-0002 (carried forward); priority High; Escalated to the agency lead; evidence: None yet." in texts
+    assert (
+        "Raised at: CEP-2026-0002 (carried forward); priority High; Escalated to the agency lead; evidence: None yet."
+        in texts
+    )
     assert "Raised at: CEP-2026-0003; priority High; Not escalated; evidence: None yet." in texts
     updates = [_rows(table) for table in _tables_with_header(minutes, "When", "By", "Update")]
     assert [len(table) - 1 for table in updates] == [1, 3]  # the third action has none

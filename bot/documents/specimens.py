@@ -344,7 +344,7 @@ def panel_minutes_specimen() -> dict[str, Any]:
                         "role": "Force CID",
                         "late": False,
                         "restricted": True,
-                        "restriction": "Police intelligence: not to be shared with the family",
+                        "restriction": "Police information: not to be shared with the family",
                         "current_risks": "Repeated missing episodes, Weapons",
                         "sections": [
                             {
@@ -377,6 +377,10 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "disruption": "Child abduction warning notice to 'T'.",
                 "next_review": "Tuesday 22 December 2026",
                 "links": [{"kind": "Location", "label": "Northfield park"}],
+                "discussion": "SD\u20112026\u20110142 (04 March 2026); ICPC held 25 March 2026",
+                "actions": [
+                    "CEP\u20112026\u20110003\u2011A01: Visit the address (DC Lee Grant, due 10 Nov, Open)"
+                ],
             },
             {
                 "number": 2,
@@ -400,6 +404,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "disruption": "",
                 "next_review": "Tuesday 26 January 2027",
                 "links": [],
+                "discussion": "No strategy discussion recorded",
+                "actions": ["No actions were agreed for this case."],
             },
             {
                 "number": 3,
@@ -423,6 +429,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "disruption": "Detached youth work on Friday evenings.",
                 "next_review": "Tuesday 22 December 2026",
                 "links": [{"kind": "Child", "label": "CS-778812"}],
+                "discussion": "Not applicable",
+                "actions": ["No actions were agreed for this case."],
             },
         ],
         "perpetrators": [{"label": "'T', adult male, 19", "linked": "CS-778812, CX-000046"}],

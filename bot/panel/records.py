@@ -12,10 +12,11 @@ from sqlmodel import Session, col, select
 
 from bot.actions.service import ActionRow, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
-from bot.cases.links import Link
+from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.documents.action_log import action_row
+from bot.documents.handling import restricted
 from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED, no_break
 from bot.minutes.documents import RenderedDocument
 from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
@@ -218,33 +219,51 @@ def _item_updates(
     deadline = deadline_for(meeting, partnership, calendar)
     policy = partnership.agency_updates
     names = {i.code: i.name for i in policy.risk_indicators}
+    kinds = {a.code: a.kind for a in session.exec(select(Agency))}
     out = []
     for update in overview(session, meeting, deadline=deadline, now=now, agenda_item_id=item_id):
         if update.state != "submitted":
             continue
-        restrictions = [policy.restriction(code).name for code in update.restrictions]
-        detail = update.content.get("restriction_detail", "")
+        handling = restricted(
+            partnership,
+            sharer_code=update.agency_code,
+            sharer_kind=kinds.get(update.agency_code, "other"),
+            codes=update.restrictions,
+            detail=update.content.get("restriction_detail", ""),
+        )
         out.append(
             {
                 "agency": update.agency_name,
                 "author": ", ".join(sorted(set(update.authors.values()))),
                 "role": update.content.get("role", ""),
                 "late": update.late,
-                "restricted": bool(update.not_for_family or restrictions),
-                "restriction": "; ".join(restrictions + ([detail] if detail else [])),
+                "restricted": handling is not None,
+                "restriction": handling.instruction if handling else "",
                 "current_risks": ", ".join(
                     names.get(code, code)
                     for code, rating in update.risk_ratings.items()
                     if rating == "current"
                 ),
                 "sections": [
-                    {"label": label, "text": update.content[name]}
+                    {"label": label, "text": _readable(name, update.content[name])}
                     for name, label in TEXT_FIELDS.items()
                     if name not in ("role", "restriction_detail") and update.content.get(name)
                 ],
             }
         )
     return out
+
+
+def _readable(field: str, text: str) -> str:
+    """Links as the panel reads them ("Location: Wellington Road flat"), not as typed
+    ("location: Wellington Road flat"); other fields as they were written."""
+    if field != "links":
+        return text
+    try:
+        links = parse_links(text)
+    except LinksInvalid:
+        return text
+    return "\n".join(f"{LINK_WORDS.get(link.kind, link.kind)}: {link.label}" for link in links) or text
 
 
 def network_picture(
@@ -378,10 +397,20 @@ def panel_minutes_context(
                 "disruption": outcome.get("disruption", ""),
                 "next_review": _day(date.fromisoformat(review), calendar) if review else "",
                 "links": links_by_case.get(case.reference, []),
+                "discussion": _discussion_line(session, case)
+                if case.subject_kind == "child"
+                else NOT_APPLICABLE,
             }
         )
     groups = _groups(link_rows)
     carried, log = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())
+    for entry in cases:
+        reference = str(entry["reference"]).replace("\u2011", "-").casefold()
+        entry["actions"] = [
+            f"{a['reference']}: {a['text']} ({a['owner']}, due {a['due']}, {a['status']})"
+            for a in log
+            if reference and reference in str(a["concerns"]).replace("\u2011", "-").casefold()
+        ] or ["No actions were agreed for this case."]
     following = session.exec(
         select(PanelSitting)
         .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) > sitting.held_on)
@@ -413,6 +442,33 @@ def panel_minutes_context(
     }
     picture = network_picture(session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}")
     return context, picture
+
+
+def _discussion_line(session: Session, case: Case) -> str:
+    """The child's latest strategy discussion and the ICPC it set, so the panel sees both."""
+    from bot.cases.models import IcpcState, Section47Enquiry
+
+    discussion = session.exec(
+        select(Meeting)
+        .where(col(Meeting.case_id) == case.id, col(Meeting.meeting_type) == "strategy_discussion")
+        .order_by(col(Meeting.scheduled_start).desc())
+    ).first()
+    if discussion is None:
+        return "No strategy discussion recorded"
+    when = discussion.held_at or discussion.scheduled_start
+    line = f"{no_break(discussion.reference)}" + (f" ({when:%d %B %Y})" if when else "")
+    enquiry = session.exec(
+        select(Section47Enquiry)
+        .where(col(Section47Enquiry.case_id) == case.id)
+        .order_by(col(Section47Enquiry.started_on).desc())
+    ).first()
+    if enquiry is None:
+        return f"{line}; no section 47 enquiry"
+    if enquiry.icpc_state == IcpcState.HELD and enquiry.icpc_held_on:
+        return f"{line}; ICPC held {enquiry.icpc_held_on:%d %B %Y}"
+    if enquiry.icpc_state == IcpcState.NOT_REQUIRED:
+        return f"{line}; ICPC not required"
+    return f"{line}; ICPC due by {enquiry.icpc_due_on:%d %B %Y}"
 
 
 def _risk_words(now: str, at_referral: str) -> str:
