@@ -23,6 +23,7 @@ from docx.table import Table
 
 from bot.documents.specimens import panel_agenda_specimen, panel_minutes_specimen
 from bot.minutes.documents import TemplateContextError, render, template_variables
+from bot.panel import network as network_module
 from bot.panel.documents import (
     PANEL_AGENDA_TEMPLATE,
     PANEL_AGENDA_VARIABLES,
@@ -397,7 +398,7 @@ def test_minutes_carry_exactly_one_picture_about_16_cm_wide(minutes: DocumentObj
     assert len(minutes.inline_shapes) == 1
     picture = minutes.inline_shapes[0]
     assert abs(picture.width - Cm(16)) < Cm(0.1)
-    assert abs(picture.height / picture.width - 1100 / 1600) < 0.01
+    assert abs(picture.height / picture.width - 1200 / 1600) < 0.01
     texts = _texts(minutes)
     assert NOTE in texts
     assert NO_LINKS not in texts
@@ -435,7 +436,9 @@ def _png_size(png: bytes) -> tuple[int, int]:
 def test_draw_network_makes_a_png_of_the_designed_size(network_png: bytes) -> None:
     assert network_png.startswith(b"\x89PNG")
     width, height = _png_size(network_png)
-    assert abs(width - 1600) <= 2 and abs(height - 1100) <= 2
+    assert abs(width - 1600) <= 2 and abs(height - 1200) <= 2
+    # drawn at its print size (16 cm wide), so its labels are at least 8 pt on paper
+    assert abs(width / network_module.DPI * 2.54 - 16) < 0.05 and network_module.LABEL_POINTS >= 8
 
 
 def test_draw_network_is_deterministic_whatever_the_input_order(network_png: bytes) -> None:

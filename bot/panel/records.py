@@ -267,7 +267,12 @@ def _readable(field: str, text: str) -> str:
 
 
 def network_picture(
-    session: Session, case_ids: list[int | None], rows: list[LinkRow], *, title: str
+    session: Session,
+    case_ids: list[int | None],
+    rows: list[LinkRow],
+    *,
+    title: str,
+    stepped_down: frozenset[str] = frozenset(),
 ) -> bytes | None:
     """The peer and location map of these cases, as a PNG (None when nothing is linked). A
     link naming a place, group or school the panel reviews as a context joins that context."""
@@ -280,8 +285,10 @@ def network_picture(
 
     def case_node(case: Case) -> str:
         key = f"case:{case.reference}"
-        label = case.reference if case.subject_kind == "child" else f"{case.reference}\n{case.subject_label}"
-        nodes.setdefault(key, NetworkNode(key, label, case.subject_kind))
+        # Children as the panel knows them (the picture is in the document, never in Slack).
+        name = case.child_name if case.subject_kind == "child" else case.subject_label
+        label = f"{name}\n{case.reference}" if name else case.reference
+        nodes.setdefault(key, NetworkNode(key, label, case.subject_kind, case.reference in stepped_down))
         return key
 
     for case in cases:
@@ -440,7 +447,12 @@ def panel_minutes_context(
         "next_panel": _day(following.held_on, calendar) if following else "Not yet scheduled",
         "circulation": circulation,
     }
-    picture = network_picture(session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}")
+    stepped = frozenset(
+        case.reference for item, _, case in items if (item.outcome or {}).get("decision") == "step_down"
+    )
+    picture = network_picture(
+        session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}", stepped_down=stepped
+    )
     return context, picture
 
 
