@@ -331,26 +331,23 @@ def build_minutes() -> DocumentObject:
 
     document.add_heading("Risk indicators", level=1)
     document.add_paragraph(
-        "Each agency's rating of each indicator. Current ratings are shaded red, historic ones "
-        "amber; 'Not rated' means that agency did not rate it. {{ risk_grid.summary }}."
+        "Which agencies rated each indicator current, historic, not known or not present "
+        "({{ risk_grid.agencies | join(', ') }}). Current is shaded red and historic amber. "
+        "{{ risk_grid.summary }}."
     )
-    # The agencies are columns: {%tc %} repeats a cell, {%tr %} a row; cellbg shades a cell.
-    grid = _table(
+    _loop_table(
         document,
-        ["Indicator", "{%tc for agency in risk_grid.agencies %}", "{{ agency }}", "{%tc endfor %}"],
+        ["Risk indicator", "Current", "Historic", "Not known", "Not present"],
+        "for row in risk_grid.rows",
         [
-            ["{%tr for row in risk_grid.rows %}", "", "", ""],
-            [
-                "{{ row.indicator }}",
-                "{%tc for rating in row.ratings %}",
-                "{% cellbg rating.shade %}{{ rating.word }}",
-                "{%tc endfor %}",
-            ],
-            ["{%tr endfor %}", "", "", ""],
+            "{{ row.indicator }}",
+            "{% cellbg row.current_shade %}{{ row.current }}",
+            "{% cellbg row.historic_shade %}{{ row.historic }}",
+            "{{ row.not_known }}",
+            "{{ row.not_present }}",
         ],
-        [5.0, 0.5, 2.4, 0.5],
+        [4.2, 3.2, 3.2, 3.2, 3.2],
     )
-    _small(grid, 8.0)
 
     document.add_heading("Risk analysis", level=1)
     for label, name in (
@@ -781,7 +778,7 @@ def build_panel_agenda() -> DocumentObject:
             "{{ item.screening_result }}",
             "{{ item.plan_status }}",
         ],
-        [1.1, 2.0, 2.6, 4.9, 2.0, 2.2, 2.2],
+        [1.0, 2.6, 2.5, 4.6, 1.8, 2.2, 2.3],
     )
     document.add_paragraph(
         "Children are named here so agencies can look them up before the panel. This agenda "

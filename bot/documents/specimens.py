@@ -18,10 +18,13 @@ NOTE = (
 )
 
 
-def _rating(code: str) -> dict[str, str]:
-    words = {"current": "Current", "historic": "Historic", "not_present": "Not present", "": "Not rated"}
-    shades = {"current": "F4B6B6", "historic": "FCE4B6", "not_present": "FFFFFF", "": "FFFFFF"}
-    return {"word": words[code], "code": code, "shade": shades[code]}
+def _grid_row(indicator: str, **ratings: str) -> dict[str, str]:
+    shades = {"current": "F4B6B6", "historic": "FCE4B6"}
+    row = {"indicator": indicator}
+    for code in ("current", "historic", "not_known", "not_present"):
+        row[code] = ratings.get(code, "None")
+        row[f"{code}_shade"] = shades.get(code, "FFFFFF") if code in ratings else "FFFFFF"
+    return row
 
 
 POLICE_HANDLING = "Police information: not to be shared with the family or beyond social care and the police"
@@ -121,12 +124,9 @@ def minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
         "risk_grid": {
             "agencies": ["West Midlands Police", "Locate"],
             "rows": [
-                {
-                    "indicator": "Repeated missing episodes",
-                    "ratings": [_rating("current"), _rating("current")],
-                },
-                {"indicator": "Excluded from school", "ratings": [_rating(""), _rating("historic")]},
-                {"indicator": "Weapons", "ratings": [_rating("not_present"), _rating("not_present")]},
+                _grid_row("Repeated missing episodes", current="West Midlands Police, Locate"),
+                _grid_row("Excluded from school", historic="Locate", not_known="West Midlands Police"),
+                _grid_row("Weapons", not_present="West Midlands Police, Locate"),
             ],
             "summary": "2 current and 1 historic ratings",
         },

@@ -113,7 +113,7 @@ def _heading(
         "confidentiality": settings.confidentiality_statement,
         "partnership": settings.name,
         "panel": panel,
-        "reference": meeting.reference,
+        "reference": no_break(meeting.reference),
         "date": _day(meeting.scheduled_start, calendar),
         "time": calendar.local(meeting.scheduled_start).strftime("%H:%M") if meeting.scheduled_start else "",
     }
