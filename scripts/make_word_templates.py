@@ -511,7 +511,7 @@ def _carried_actions(document: DocumentObject) -> None:
             "{{ action.status }}",
             "{{ action.meeting }}",
         ],
-        [2.6, 5.0, 2.2, 2.2, 1.8, 1.5, 1.7],
+        [3.4, 3.9, 1.9, 1.9, 1.7, 1.5, 2.7],
     )
     document.add_paragraph("{%p endif %}")
 
@@ -683,7 +683,7 @@ def build_panel_minutes() -> DocumentObject:
             "{{ action.status }}",
             "{{ action.priority }}",
         ],
-        [2.6, 5.2, 2.2, 2.6, 1.8, 1.4, 1.2],
+        [3.4, 3.7, 1.9, 2.6, 1.7, 1.9, 1.8],
     )
     document.add_heading("Updates and chases", level=2)
     document.add_paragraph("{%p for action in actions %}")
