@@ -623,3 +623,27 @@ def test_documents_read_as_a_person_would(tmp_path: Path) -> None:
     log = " ".join("\n".join(pages["action_log"]).split())
     assert "Birmingham Safeguarding Children Partnership" in log and "1 done, 1 chased" in log
     assert "Escalation: Not escalated" in log and "Evidence:" in log
+
+
+def test_check_names_a_tag_the_context_does_not_provide(tmp_path: Path) -> None:
+    """`python -m bot check` renders each template against its specimen: a tag a partnership
+    mistyped while restyling is named by file and tag; the shipped templates pass."""
+    from bot.documents.checks import template_problems
+
+    assert template_problems(TEMPLATES) == []
+    for name in TEMPLATES.glob("*.docx"):
+        shutil.copy(name, tmp_path / name.name)
+    target = tmp_path / MINUTES.name
+    source = zipfile.ZipFile(io.BytesIO(target.read_bytes()))
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(rewritten, "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"{{ child.nhs_number }}", b"{{ child.nhs }}", 1)
+                assert b"{{ child.nhs }}" in data
+            out.writestr(item, data)
+    target.write_bytes(rewritten.getvalue())
+    assert template_problems(tmp_path) == [
+        "templates/strategy_discussion_minutes.docx: uses 'nhs', which the document's context does not provide"
+    ]
