@@ -23,7 +23,19 @@ class ActionStatus(StrEnum):
 class Action(SQLModel, table=True):
     """One action: its owner, due date and where it stands in the chasing ladder."""
 
-    __table_args__ = (Index("ix_action_due_sweep", "status", "next_chase_at"),)
+    __table_args__ = (
+        Index("ix_action_due_sweep", "status", "next_chase_at"),
+        # The timeliness report: actions due in a period, and overdue now (migration 0005).
+        Index(
+            "ix_action_status_due",
+            "status",
+            "due_on",
+            "agency_id",
+            "priority",
+            "escalation_level",
+            "completed_at",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=40, unique=True, index=True)
