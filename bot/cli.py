@@ -132,11 +132,10 @@ def _engine():
 
 
 def _cmd_audit_verify(_args: argparse.Namespace) -> int:
-    from sqlmodel import Session
-
     from bot.audit.service import verify_chain
+    from bot.database import stream_scope
 
-    with Session(_engine()) as session:
+    with stream_scope(_engine()) as session:
         problems = verify_chain(session)
     for problem in problems:
         print(problem)
@@ -152,9 +151,8 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     from datetime import date, datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from sqlmodel import Session
-
     from bot.audit.service import export_rows
+    from bot.database import stream_scope
 
     zone = ZoneInfo(load_settings().timezone)
 
@@ -164,15 +162,19 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     start, end = moment(args.date_from), moment(args.date_to)
     if end is not None:
         end = end + timedelta(days=1)  # the end date is included
-    with Session(_engine()) as session:
-        rows = export_rows(session, start=start, end=end, case_reference=args.case)
     output = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    written = -1  # the header is not an entry
     try:
-        csv.writer(output).writerows(rows)
+        writer = csv.writer(output)
+        with stream_scope(_engine()) as session:
+            # Each row goes to the file as it is read: memory stays flat over years of entries.
+            for row in export_rows(session, start=start, end=end, case_reference=args.case):
+                writer.writerow(row)
+                written += 1
     finally:
         if args.output:
             output.close()
-    print(f"{len(rows) - 1} audit entries exported.", file=sys.stderr)
+    print(f"{written} audit entries exported.", file=sys.stderr)
     return 0
 
 
@@ -231,6 +233,37 @@ def _cmd_census(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    """List the messages that failed for good, with their reasons, oldest first, read a
+    batch at a time (whatever their number); or put some back to be sent again."""
+    from bot.delivery.failures import retry, retry_all_failed, stream_failed
+
+    engine = _engine()
+    if getattr(args, "outbox_command", None) == "retry":
+        if args.all_failed:
+            count = retry_all_failed(engine)
+        elif args.ids:
+            count = retry(engine, args.ids)
+        else:
+            print("retry: name the entries (ID ...) or --all-failed", file=sys.stderr)
+            return 2
+        print(f"{count} failed message(s) will be sent again (the running bot sends them within seconds).")
+        return 0
+    shown = 0
+    for failed in stream_failed(engine):
+        if args.limit and shown >= args.limit:
+            print("… more: raise --limit, or 0 for all")
+            break
+        what = failed.method + (f" ({failed.purpose})" if failed.purpose else "")
+        print(
+            f"{failed.id}\t{failed.created_at:%Y-%m-%d %H:%M}\t{what}\t"
+            f"{failed.attempts} attempt(s)\t{failed.reason or 'no reason recorded'}"
+        )
+        shown += 1
+    print(f"{shown} failed message(s) listed.", file=sys.stderr)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -283,6 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--dry-run", action="store_true", help="list what would be removed")
     mode.add_argument("--apply", action="store_true", help="remove it (and what Slack holds of it)")
     retention.set_defaults(handler=_cmd_retention)
+    outbox = commands.add_parser("outbox", help="list the messages that failed for good, with reasons")
+    outbox.add_argument("--limit", type=int, default=0, help="list at most this many (default: all)")
+    outbox.set_defaults(handler=_cmd_outbox)
+    outbox_commands = outbox.add_subparsers(dest="outbox_command")
+    retry = outbox_commands.add_parser("retry", help="send failed messages again: ID ... or --all-failed")
+    retry.add_argument("ids", metavar="ID", type=int, nargs="*")
+    retry.add_argument("--all-failed", action="store_true", help="every failed message")
+    retry.set_defaults(handler=_cmd_outbox)
     commands.add_parser(
         "check", help="validate settings, schedules/ and templates; reach the database and Slack"
     ).set_defaults(handler=_cmd_check)

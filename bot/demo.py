@@ -415,6 +415,7 @@ DECISIONS = {
     "legal_action": ("no", "Not at this stage: the safety plan is working."),
     "immediate_safety": ("", "Safety plan agreed with mother; missing protocol in place."),
     "sharing_with_family": ("yes", "Mother told today; police intelligence withheld."),
+    "parents_told": ("yes", "Told by the social worker at the home visit today."),
     "icpc": ("needed", ""),
     "dissent": ("no", ""),
 }

@@ -25,7 +25,9 @@ class Action(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_action_due_sweep", "status", "next_chase_at"),
-        # The timeliness report: actions due in a period, and overdue now (migration 0005).
+        Index("ix_action_agency_open_due", "agency_id", "status", "due_on"),
+        Index("ix_action_owner_open_due", "owner_id", "status", "due_on"),
+        # The timeliness report: actions due in a period, and overdue now (migration 0007).
         Index(
             "ix_action_status_due",
             "status",

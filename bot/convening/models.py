@@ -40,7 +40,10 @@ class Meeting(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_meeting_state_start", "state", "scheduled_start"),
-        Index("ix_meeting_held_at", "held_at"),  # the timeliness report's periods (migration 0005)
+        Index("ix_meeting_convenor_state", "convenor_id", "state"),
+        Index("ix_meeting_chair_state", "chair_id", "state"),
+        Index("ix_meeting_scheduled_start", "scheduled_start"),
+        Index("ix_meeting_held_at", "held_at"),  # the timeliness report's periods (migration 0007)
     )
 
     id: int | None = Field(default=None, primary_key=True)

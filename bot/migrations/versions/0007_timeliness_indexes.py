@@ -1,7 +1,7 @@
 """timeliness indexes: the monthly measures at five years' scale
 
-Revision ID: 0005_timeliness_indexes
-Revises: 0004_periodic_jobs
+Revision ID: 0007_timeliness_indexes
+Revises: 0006_child_details
 Create Date: 2026-12-01 04:10:00
 
 Two indexes the timeliness report (bot/timeliness/measures.py) reads through: actions by
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0005_timeliness_indexes"
-down_revision: str | None = "0004_periodic_jobs"
+revision: str = "0007_timeliness_indexes"
+down_revision: str | None = "0006_child_details"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
