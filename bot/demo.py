@@ -252,10 +252,14 @@ def step_chasing(bot: OfflineBot) -> None:
         steps = sweep_invitations(bot.runtime)
         bot.settle()
         _say(f"{label} ({bot.runtime.calendar.local(bot.clock.now()):%H:%M}): {_count(steps, 'chase step')}")
-    for call in bot.local_slack.calls_to("chat.postMessage"):
-        text = call.args.get("text", "")
-        if ("Reminder" in text or "Escalation" in text) and "Force CID" in text:
-            _say(f"  -> <@{call.args['channel']}>: {_first_line(text)}")
+    chases = [
+        ("Escalation" in text, _names.get(call.args["channel"], ""), call.args["channel"], _first_line(text))
+        for call in bot.local_slack.calls_to("chat.postMessage")
+        if ("Reminder" in (text := call.args.get("text", "")) or "Escalation" in text) and "Force CID" in text
+    ]
+    # Reminders, then escalations, each by name: delivery sends them in parallel, in any order.
+    for _, _, channel, first in sorted(chases):
+        _say(f"  -> <@{channel}>: {first}")
 
 
 def _submit_update(bot: OfflineBot, user_id: str, agency_code: str, **changes: str) -> dict[str, Any]:
