@@ -26,8 +26,9 @@ def capabilities() -> tuple[ModuleType, ...]:
     from bot.minutes import listeners as minutes
     from bot.panel import listeners as panel
     from bot.strategy import listeners as strategy
+    from bot.timeliness import listeners as timeliness
 
-    return (convening, agency_updates, minutes, actions, strategy, cases, panel, home)
+    return (convening, agency_updates, minutes, actions, strategy, cases, panel, timeliness, home)
 
 
 def build_app(
