@@ -41,14 +41,16 @@ def statutory_calendar_for(partnership: Partnership, timezone: str) -> Statutory
 
 def install_delivery(runtime: Runtime) -> None:
     """Teach the runtime's courier every capability's messages: convening (invitations,
-    status, channels, calendar files and e-mail) and minutes (document uploads, for the
-    panel's documents too)."""
+    status, channels, calendar files and e-mail), minutes (document uploads, for the
+    panel's documents too) and the partners' e-mails with their links."""
     from bot.convening import effects as convening
     from bot.minutes import effects as minutes
     from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
+    from bot.partners import effects as partners
 
     convening.install(runtime)
     minutes.install(runtime)
+    partners.install(runtime)
 
 
 def build_runtime(

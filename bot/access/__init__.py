@@ -36,6 +36,7 @@ from bot.access.rules import (
     event,
     form,
     form_closed,
+    page,
     part,
     role,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "meeting_by_id",
     "meeting_by_reference",
     "metadata",
+    "page",
     "part",
     "referral_by_id",
     "role",

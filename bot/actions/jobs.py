@@ -14,6 +14,7 @@ from bot.convening.models import Meeting
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
 from bot.delivery.service import enqueue
+from bot.partners.effects import email_action_chase
 from bot.partnership.models import Agency
 from bot.runtime import Runtime
 
@@ -60,6 +61,15 @@ def sweep_actions(runtime: Runtime) -> int:
                 case_reference=case.reference if case else "",
             )
             for person in chase.recipients:
+                email_action_chase(
+                    session,
+                    action=action,
+                    step_number=chase.step_number,
+                    headline=headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
+                    contact=person,
+                    runtime=runtime,
+                    now=now,
+                )
                 if person.slack_user_id:
                     enqueue(
                         session,
