@@ -11,7 +11,7 @@ import requests
 from sqlmodel import Session, select
 
 from bot.audit.models import AuditEntry
-from bot.convening.models import Invitation, Meeting
+from bot.convening.models import Invitation
 from bot.delivery.models import OutboxMessage
 from bot.partners.links import issue_link, token_for
 from bot.partners.models import PartnerLink, PartnerSession
@@ -60,7 +60,8 @@ def test_a_partner_without_slack_answers_from_the_emailed_link_once(database_url
         assert "samesite=strict" in page.history[0].headers["Set-Cookie"].lower()
 
         answered = browser.post(
-            page.url, data={"csrf_token": csrf_of(page.text), "answer": "attending", "delegate": "", "reason": ""}
+            page.url,
+            data={"csrf_token": csrf_of(page.text), "answer": "attending", "delegate": "", "reason": ""},
         )
         assert answered.status_code == 200 and "Your answer is recorded" in answered.text
         invitation = _invitation(bot, "education")
@@ -136,7 +137,9 @@ def test_the_same_validation_as_slack_beside_the_field(database_url, clock, tmp_
         assert empty.status_code == 400
         assert "Give a reason for declining." in empty.text and "govuk-error-summary" in empty.text
         assert 'href="#reason"' in empty.text
-        named = browser.post(page.url, data={"csrf_token": token, "answer": "declined", "reason": f"{CHILD_NAME} moved"})
+        named = browser.post(
+            page.url, data={"csrf_token": token, "answer": "declined", "reason": f"{CHILD_NAME} moved"}
+        )
         assert named.status_code == 400 and "name" in named.text.lower()
         no_delegate = browser.post(page.url, data={"csrf_token": token, "answer": "delegate", "delegate": ""})
         assert "Choose a delegate from" in no_delegate.text
@@ -157,7 +160,12 @@ def test_another_agencys_invitation_is_refused_by_the_guard(database_url, clock,
         with Session(bot.runtime.engine) as session:
             kaur = session.exec(select(Person).where(Person.email == KAUR)).one()
             link = issue_link(
-                session, person_id=kaur.id, purpose="invitation", subject_id=police.id, now=bot.clock.now(), days=1
+                session,
+                person_id=kaur.id,
+                purpose="invitation",
+                subject_id=police.id,
+                now=bot.clock.now(),
+                days=1,
             )
             session.commit()
             token = token_for(bot.runtime.settings.site_secret, link)
