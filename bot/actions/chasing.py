@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionStatus, Chase
 from bot.convening.models import Meeting
@@ -102,11 +102,11 @@ def claim_due_action_chases(
     rows = session.exec(
         select(Action)
         .where(
-            Action.status.in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),  # type: ignore[attr-defined]
-            Action.next_chase_at.is_not(None),  # type: ignore[union-attr]
-            Action.next_chase_at <= now,  # type: ignore[operator]
+            col(Action.status).in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),
+            col(Action.next_chase_at).is_not(None),
+            col(Action.next_chase_at) <= now,
         )
-        .order_by(Action.next_chase_at)
+        .order_by(col(Action.next_chase_at))
         .limit(limit)
     ).all()
     claimed: list[DueActionChase] = []
@@ -116,9 +116,9 @@ def claim_due_action_chases(
         while number < len(steps) and steps[number].at <= now:
             step = steps[number]
             following = steps[number + 1].at if number + 1 < len(steps) else None
-            won = session.exec(  # type: ignore[call-overload]
+            won = session.exec(
                 update(Action)
-                .where(Action.id == action.id, Action.chase_step == number)
+                .where(col(Action.id) == action.id, col(Action.chase_step) == number)
                 .values(chase_step=number + 1, next_chase_at=following)
             ).rowcount
             if not won:
@@ -136,15 +136,15 @@ def claim_due_action_chases(
             recipients = _recipients(session, partnership, action, step.kind)
             level = {"escalate_lead": 1, "escalate_chair": 2}.get(step.kind)
             if level is not None and level > action.escalation_level:
-                session.exec(  # type: ignore[call-overload]
+                session.exec(
                     update(Action)
-                    .where(Action.id == action.id)
+                    .where(col(Action.id) == action.id)
                     .values(
                         escalation_level=level, status=ActionStatus.ESCALATED if level == 2 else action.status
                     )
                 )
             for person in recipients:
-                stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
+                stored = session.exec(select(Person).where(col(Person.schedule_id) == person.id)).first()
                 session.add(
                     Chase(
                         action_id=action.id,

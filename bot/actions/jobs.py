@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.chasing import claim_due_action_chases
 from bot.actions.models import Action, ActionStatus
@@ -91,11 +91,11 @@ def overdue_rows(session: Session, runtime: Runtime, agency_id: int | None = Non
     """Open actions past their due date, for one agency or all."""
     today = runtime.calendar.local(runtime.clock.now()).date()
     query = select(Action).where(
-        Action.status.in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),  # type: ignore[attr-defined]
-        Action.due_on < today,  # type: ignore[operator]
+        col(Action.status).in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),
+        col(Action.due_on) < today,
     )
     if agency_id is not None:
-        query = query.where(Action.agency_id == agency_id)
+        query = query.where(col(Action.agency_id) == agency_id)
     references = {a.reference for a in session.exec(query)}
     meetings = {a.meeting_id for a in session.exec(query)}
     rows = [r for m in meetings for r in actions_of(session, meeting_id=m) if r.reference in references]
@@ -110,13 +110,16 @@ def send_digests(runtime: Runtime) -> int:
     day = runtime.calendar.local(now).date()
     sent = 0
     with session_scope(runtime.engine) as session:
-        for agency in session.exec(select(Agency).where(Agency.active == True)):  # noqa: E712
+        for agency in session.exec(select(Agency).where(col(Agency.active) == True)):  # noqa: E712
             lead = runtime.partnership.agency(agency.code).lead_person()
             rows = overdue_rows(session, runtime, agency.id)
             if not rows or not lead.slack_user_id:
                 continue
             key = f"digest:{agency.code}:{lead.slack_user_id}:{day.isoformat()}"
-            if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
+            if (
+                session.exec(select(col(OutboxMessage.id)).where(col(OutboxMessage.key) == key)).first()
+                is not None
+            ):
                 continue
             message = action_list(f"{agency.name}: overdue actions on {day:%a %d %b %Y}", [("Overdue", rows)])
             enqueue(

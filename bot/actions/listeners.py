@@ -4,12 +4,13 @@ in `RULES`; the guard decides before a listener runs, and before any form opens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access import (
     ANYONE,
@@ -159,7 +160,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.command("/actions")
     def actions_command(ack: Ack, command: dict[str, Any], client: WebClient, access: Access) -> None:
-        sub, member = access.requested.name.removeprefix("/actions").strip(), access.member
+        sub = access.requested.name.removeprefix("/actions").strip()
         today = runtime.calendar.local(runtime.clock.now()).date()
         soon_by = runtime.calendar.add_working_days(today, 2)
         if sub == "usage":
@@ -184,10 +185,12 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_type="ephemeral", **action_list(f"Actions of {access.meeting.reference}", groups))
         elif sub == "overdue":
             with read_scope(runtime.engine) as session:
-                if member.has_role("panel_admin"):
+                if access.known_member.has_role("panel_admin"):
                     rows, title = overdue_rows(session, runtime), "Overdue actions: all agencies"
                 else:
-                    agency = session.exec(select(Agency).where(Agency.code == member.agency_code)).one()
+                    agency = session.exec(
+                        select(Agency).where(col(Agency.code) == access.known_member.agency_code)
+                    ).one()
                     rows, title = overdue_rows(session, runtime, agency.id), f"Overdue actions: {agency.name}"
             ack(response_type="ephemeral", **action_list(title, [("Overdue", rows)]))
         else:  # mine
@@ -196,10 +199,12 @@ def register(app: App, runtime: Runtime) -> None:
                     r
                     for m in {
                         a.meeting_id
-                        for a in session.exec(select(Action).where(Action.owner_id == member.person_id))
+                        for a in session.exec(
+                            select(Action).where(col(Action.owner_id) == access.known_member.person_id)
+                        )
                     }
                     for r in actions_of(session, meeting_id=m)
-                    if r.owner_slack_id == member.slack_user_id
+                    if r.owner_slack_id == access.known_member.slack_user_id
                 ]
             ack(response_type="ephemeral", **action_list("Your open actions", _group(mine, today, soon_by)))
 
@@ -215,7 +220,7 @@ def register(app: App, runtime: Runtime) -> None:
         return handler
 
     def _reassign_view(session: Session, row: Action) -> dict[str, Any]:
-        agency = session.get(Agency, row.agency_id)
+        agency = session.get_one(Agency, row.agency_id)
         people = [
             (f"{p.name}, {p.title}", p.slack_user_id)
             for p in runtime.partnership.agency(agency.code).people()
@@ -239,7 +244,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action, changed = mark_done(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     _values(view).get("note") or "",
                     actor=access.actor,
                     partnership=runtime.partnership,
@@ -260,7 +265,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action = request_extension(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     values.get("due_on"),
                     values.get("reason") or "",
                     actor=access.actor,
@@ -294,10 +299,10 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         runtime.kick_delivery()
 
-    def _decide(accept: bool):
+    def _decide(accept: bool) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
-            now, request_id = runtime.clock.now(), access.record.id
+            now, request_id = runtime.clock.now(), access.known_record.id
             try:
                 with session_scope(runtime.engine) as session:
                     row, changed = decide_extension(
@@ -352,7 +357,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 row = snooze(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     actor=access.actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -377,7 +382,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action, owner = reassign(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     _values(view).get("owner") or "",
                     actor=access.actor,
                     partnership=runtime.partnership,

@@ -74,7 +74,7 @@ def validate_action(
 
 def _owner(session: Session, slack_id: str) -> Person | None:
     return session.exec(
-        select(Person).where(Person.slack_user_id == slack_id, Person.active == True)  # noqa: E712
+        select(Person).where(col(Person.slack_user_id) == slack_id, col(Person.active) == True)  # noqa: E712
     ).first()
 
 
@@ -91,14 +91,14 @@ def add_action(
 ) -> tuple[Action, bool]:
     """Store the action with its reference (e.g. SD-2026-0001-A03); a retried form (same key)
     returns the first. Returns the action and whether it was created now."""
-    existing = session.exec(select(Action).where(Action.submission_key == key)).first()
+    existing = session.exec(select(Action).where(col(Action.submission_key) == key)).first()
     if existing is not None:
         return existing, False
     owner = _owner(session, new.owner_slack_id or "")
     assert owner is not None
     today = calendar.local(now).date()
     due = new.due_on or default_due(partnership, calendar, meeting, new.priority, today)
-    number = len(session.exec(select(Action.id).where(Action.meeting_id == meeting.id)).all()) + 1
+    number = len(session.exec(select(col(Action.id)).where(col(Action.meeting_id) == meeting.id)).all()) + 1
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     action = Action(
         reference=f"{meeting.reference}-A{number:02d}",
@@ -159,6 +159,12 @@ class ActionRow:
     id: int = 0
 
 
+def _name_of(session: Session, person_id: int | None) -> str:
+    """A person's name for a log line; blank when no one is named or the person is gone."""
+    person = session.get(Person, person_id) if person_id else None
+    return person.name if person is not None else ""
+
+
 def actions_of(
     session: Session,
     *,
@@ -167,29 +173,25 @@ def actions_of(
     action_ids: list[int] | None = None,
 ) -> list[ActionRow]:
     """Every action of a meeting (or a case, or these ids), with its history, oldest first."""
-    query = select(Action).order_by(Action.id)
+    query = select(Action).order_by(col(Action.id))
     if action_ids is not None:
         query = query.where(col(Action.id).in_(action_ids))
     if meeting_id is not None:
-        query = query.where(Action.meeting_id == meeting_id)
+        query = query.where(col(Action.meeting_id) == meeting_id)
     if case_id is not None:
-        query = query.where(Action.case_id == case_id)
+        query = query.where(col(Action.case_id) == case_id)
     rows: list[ActionRow] = []
     for action in session.exec(query):
         owner = session.get(Person, action.owner_id)
         agency = session.get(Agency, action.agency_id)
         meeting = session.get(Meeting, action.meeting_id) if action.meeting_id else None
         events = session.exec(
-            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.at)
+            select(ActionEvent).where(col(ActionEvent.action_id) == action.id).order_by(col(ActionEvent.at))
         ).all()
         updates = tuple(
             (
                 event.at,
-                (
-                    session.get(Person, event.by_id).name
-                    if event.by_id and session.get(Person, event.by_id)
-                    else ""
-                ),
+                _name_of(session, event.by_id),
                 str(event.details.get("note") or event.kind),
             )
             for event in events
@@ -197,15 +199,13 @@ def actions_of(
         chases = tuple(
             (
                 chase.at,
-                (
-                    session.get(Person, chase.to_person_id).name
-                    if chase.to_person_id and session.get(Person, chase.to_person_id)
-                    else ""
-                ),
+                _name_of(session, chase.to_person_id),
                 chase.step,
                 chase.via,
             )
-            for chase in session.exec(select(Chase).where(Chase.action_id == action.id).order_by(Chase.at))
+            for chase in session.exec(
+                select(Chase).where(col(Chase.action_id) == action.id).order_by(col(Chase.at))
+            )
         )
         rows.append(
             ActionRow(
@@ -328,8 +328,8 @@ def latest_request(session: Session, action: Action) -> ActionEvent | None:
     """The most recent extension request on an action."""
     return session.exec(
         select(ActionEvent)
-        .where(ActionEvent.action_id == action.id, ActionEvent.kind == "extension_requested")
-        .order_by(ActionEvent.id.desc())  # type: ignore[union-attr]
+        .where(col(ActionEvent.action_id) == action.id, col(ActionEvent.kind) == "extension_requested")
+        .order_by(col(ActionEvent.id).desc())
     ).first()
 
 
@@ -355,9 +355,9 @@ def decide_extension(
         raise ActionRefused("Only the chair of the discussion can decide an extension.")
     decided = session.exec(
         select(ActionEvent).where(
-            ActionEvent.action_id == action.id,
-            ActionEvent.kind.in_(("extension_accepted", "extension_refused")),  # type: ignore[attr-defined]
-            ActionEvent.id > request.id,  # type: ignore[operator]
+            col(ActionEvent.action_id) == action.id,
+            col(ActionEvent.kind).in_(("extension_accepted", "extension_refused")),
+            col(ActionEvent.id) > request.id,
         )
     ).first()
     if decided is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.service import Actor, record
@@ -139,9 +139,9 @@ def check_may_write(context: UpdateContext, member: Member | None, now: datetime
 def current_update(session: Session, context: UpdateContext) -> AgencyUpdate | None:
     return session.exec(
         select(AgencyUpdate).where(
-            AgencyUpdate.meeting_id == context.meeting.id,
-            AgencyUpdate.agency_id == context.agency.id,
-            AgencyUpdate.agenda_item_id == context.agenda_item_id,
+            col(AgencyUpdate.meeting_id) == context.meeting.id,
+            col(AgencyUpdate.agency_id) == context.agency.id,
+            col(AgencyUpdate.agenda_item_id) == context.agenda_item_id,
         )
     ).first()
 
@@ -151,8 +151,8 @@ def latest_version(session: Session, update: AgencyUpdate | None) -> AgencyUpdat
         return None
     return session.exec(
         select(AgencyUpdateVersion)
-        .where(AgencyUpdateVersion.update_id == update.id)
-        .order_by(AgencyUpdateVersion.version.desc())  # type: ignore[attr-defined]
+        .where(col(AgencyUpdateVersion.update_id) == update.id)
+        .order_by(col(AgencyUpdateVersion.version).desc())
     ).first()
 
 
@@ -243,7 +243,7 @@ def save(
         session.flush()
     if session.exec(
         select(AgencyUpdateVersion).where(
-            AgencyUpdateVersion.update_id == update.id, AgencyUpdateVersion.submission_key == key
+            col(AgencyUpdateVersion.update_id) == update.id, col(AgencyUpdateVersion.submission_key) == key
         )
     ).first():
         return update, False
@@ -324,8 +324,8 @@ def contributions(session: Session, update: AgencyUpdate) -> dict[str, str]:
     previous: dict[str, Any] = {}
     versions = session.exec(
         select(AgencyUpdateVersion)
-        .where(AgencyUpdateVersion.update_id == update.id)
-        .order_by(AgencyUpdateVersion.version)
+        .where(col(AgencyUpdateVersion.update_id) == update.id)
+        .order_by(col(AgencyUpdateVersion.version))
     ).all()
     for version in versions:
         person = session.get(Person, version.author_id)
@@ -375,25 +375,28 @@ def overview(
     convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id)
-        .order_by(Invitation.id)
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
+        .order_by(col(Invitation.id))
     ).all()
     summaries: list[AgencyUpdateSummary] = []
     for _, agency in rows:
         update = session.exec(
             select(AgencyUpdate).where(
-                AgencyUpdate.meeting_id == meeting.id,
-                AgencyUpdate.agency_id == agency.id,
-                AgencyUpdate.agenda_item_id == agenda_item_id,
+                col(AgencyUpdate.meeting_id) == meeting.id,
+                col(AgencyUpdate.agency_id) == agency.id,
+                col(AgencyUpdate.agenda_item_id) == agenda_item_id,
             )
         ).first()
         submitted = None
         if update is not None and update.state == "submitted":
             submitted = session.exec(
                 select(AgencyUpdateVersion)
-                .where(AgencyUpdateVersion.update_id == update.id, AgencyUpdateVersion.is_draft == False)  # noqa: E712
-                .order_by(AgencyUpdateVersion.version.desc())  # type: ignore[attr-defined]
+                .where(
+                    col(AgencyUpdateVersion.update_id) == update.id,
+                    col(AgencyUpdateVersion.is_draft).is_(False),
+                )
+                .order_by(col(AgencyUpdateVersion.version).desc())
             ).first()
         if submitted is None and convenor is not None and agency.id == convenor.agency_id:
             continue
@@ -436,13 +439,13 @@ def outstanding_updates(session: Session, *, starting_after: datetime | None = N
     the convenor's own agency (it presents at the discussion rather than writing ahead)."""
     query = (
         select(Invitation, Meeting, Agency)
-        .join(Meeting, Meeting.id == Invitation.meeting_id)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Meeting.state.in_(OPEN_STATES), Invitation.state != "declined")  # type: ignore[attr-defined]
-        .order_by(Meeting.scheduled_start, Invitation.id)
+        .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Meeting.state).in_(OPEN_STATES), col(Invitation.state) != "declined")
+        .order_by(col(Meeting.scheduled_start), col(Invitation.id))
     )
     if starting_after is not None:
-        query = query.where(Meeting.scheduled_start > starting_after)  # type: ignore[operator]
+        query = query.where(col(Meeting.scheduled_start) > starting_after)
     owed: list[Outstanding] = []
     items: dict[int, list[tuple[int, str]]] = {}  # per meeting, read once
     for invitation, meeting, agency in session.exec(query).all():
@@ -454,9 +457,9 @@ def outstanding_updates(session: Session, *, starting_after: datetime | None = N
         for item_id, case_reference in items[meeting.id or 0]:
             update = session.exec(
                 select(AgencyUpdate).where(
-                    AgencyUpdate.meeting_id == meeting.id,
-                    AgencyUpdate.agency_id == agency.id,
-                    AgencyUpdate.agenda_item_id == item_id,
+                    col(AgencyUpdate.meeting_id) == meeting.id,
+                    col(AgencyUpdate.agency_id) == agency.id,
+                    col(AgencyUpdate.agenda_item_id) == item_id,
                 )
             ).first()
             if update is None or update.state != "submitted":
@@ -470,11 +473,11 @@ def _items_of(session: Session, meeting: Meeting) -> list[tuple[int, str]]:
     if not meeting.details.get("panel"):
         return [(0, "")]
     rows = session.exec(
-        select(AgendaItem.id, Case.reference)
-        .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
-        .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
-        .join(Case, Case.id == PanelCase.case_id)
-        .where(PanelSitting.meeting_id == meeting.id)
-        .order_by(AgendaItem.position)
+        select(col(AgendaItem.id), col(Case.reference))
+        .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
+        .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
+        .join(Case, col(Case.id) == col(PanelCase.case_id))
+        .where(col(PanelSitting.meeting_id) == meeting.id)
+        .order_by(col(AgendaItem.position))
     ).all()
     return [(item_id or 0, reference) for item_id, reference in rows]

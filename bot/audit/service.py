@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.audit.models import AuditEntry, AuditHead
 
@@ -62,7 +62,7 @@ def record(
     The head row is updated before it is read, so a concurrent writer waits for this
     transaction (row lock on PostgreSQL, the write lock on SQLite) instead of forking.
     """
-    session.exec(update(AuditHead).where(AuditHead.id == 1).values(sequence=AuditHead.sequence + 1))
+    session.exec(update(AuditHead).where(col(AuditHead.id) == 1).values(sequence=col(AuditHead.sequence) + 1))
     head = session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         head = AuditHead(id=1, sequence=1, last_hash=GENESIS_HASH)
@@ -95,15 +95,15 @@ def verify_chain(session: Session) -> list[str]:
     problems: list[str] = []
     previous = GENESIS_HASH
     expected_sequence = 1
-    first = session.exec(select(AuditEntry).order_by(AuditEntry.sequence)).first()
+    first = session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence))).first()
     if first is not None and first.sequence > 1:
         # Retention pruned the oldest entries; a later "audit.pruned" entry attests where
         # the remaining chain starts. Without that attestation the gap is a break.
-        for attestation in session.exec(select(AuditEntry).where(AuditEntry.act == "audit.pruned")):
+        for attestation in session.exec(select(AuditEntry).where(col(AuditEntry.act) == "audit.pruned")):
             if attestation.details.get("through_sequence") == first.sequence - 1:
                 previous = str(attestation.details.get("last_hash"))
                 expected_sequence = first.sequence
-    for entry in session.exec(select(AuditEntry).order_by(AuditEntry.sequence)):
+    for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence))):
         if entry.sequence != expected_sequence:
             problems.append(f"entry {expected_sequence} is missing (next is {entry.sequence})")
         if entry.previous_hash != previous:
@@ -143,13 +143,13 @@ def export_rows(
 ) -> list[list[str]]:
     """Audit entries as CSV rows (header first), for a date range and/or one case. The
     hashes are included so an exported extract can be checked against the live chain."""
-    query = select(AuditEntry).order_by(AuditEntry.sequence)
+    query = select(AuditEntry).order_by(col(AuditEntry.sequence))
     if start is not None:
-        query = query.where(AuditEntry.at >= start)
+        query = query.where(col(AuditEntry.at) >= start)
     if end is not None:
-        query = query.where(AuditEntry.at < end)
+        query = query.where(col(AuditEntry.at) < end)
     if case_reference:
-        query = query.where(AuditEntry.case_reference == case_reference.strip().upper())
+        query = query.where(col(AuditEntry.case_reference) == case_reference.strip().upper())
     rows = [list(EXPORT_COLUMNS)]
     for entry in session.exec(query):
         rows.append(

@@ -185,7 +185,7 @@ def open_follow_up_form(
         return f"{meeting.reference} was cancelled: follow the discussion that was held."
     kind = follow_up_type(partnership, earlier.meeting_type)
     meeting_type = partnership.meeting_type(kind)
-    deadlines = {
+    deadlines: dict[str, datetime] = {
         code: deadline_for(
             partnership, runtime.statutory_calendar, urgency=code, referred_at=now, meeting_type=kind
         )
@@ -392,7 +392,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     def _enquiry_of(access: Access) -> tuple[Any, str] | None:
         with read_scope(runtime.engine) as session:
-            meeting = session.get(Meeting, access.meeting.id)
+            meeting = session.get_one(Meeting, access.meeting.id)
             timeline = timeline_of_meeting(
                 session,
                 meeting,
@@ -450,7 +450,12 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with session_scope(runtime.engine) as session:
                 meeting = no_follow_up_needed(
-                    session, access.meeting.id or 0, reason, member=access.member, actor=access.actor, now=now
+                    session,
+                    access.meeting.id or 0,
+                    reason,
+                    member=access.known_member,
+                    actor=access.actor,
+                    now=now,
                 )
                 convening_effects.refresh_status(session, meeting.id or 0, now)
         except ReviewRefused as refused:
@@ -556,7 +561,7 @@ def register(app: App, runtime: Runtime) -> None:
                         session,
                         meeting.episode_id or 0,
                         request,
-                        member=access.member,
+                        member=access.known_member,
                         actor=access.actor,
                         partnership=runtime.partnership,
                         now=now,

@@ -128,8 +128,8 @@ def timeline_blocks(
             words = {"due": "review", "followed_up": "followed up", "not_needed": "no follow-up needed"}
             extra += f" · {words[d.review_state]} {_day(d.review_on)}"
         lines.append(f"• *{d.reference}* ({d.kind}) {when}{extra}")
-    for enquiry in timeline.enquiries:
-        lines.extend(_enquiry_lines(enquiry))
+    for each in timeline.enquiries:
+        lines.extend(_enquiry_lines(each))
     if timeline.closed_at:
         try:
             outcome = partnership.cases.closure_outcome(timeline.closure_outcome).name

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,7 +157,7 @@ def open_convene_form(
     """Open `/strategy new` with the deadlines and the first free slot filled in."""
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
-    deadlines = {
+    deadlines: dict[str, datetime] = {
         code: deadline_for(runtime.partnership, runtime.statutory_calendar, urgency=code, referred_at=now)
         for code in kind.urgencies.offered()
     }
@@ -232,7 +233,9 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         # One read-only transaction for everything the answer depends on.
         with read_scope(runtime.engine) as session:
-            request = _request_from(read_values(view["state"]), access.member, view, access.actor.team_id)
+            request = _request_from(
+                read_values(view["state"]), access.known_member, view, access.actor.team_id
+            )
             request = _as_follow_up_if_it_follows(session, request, runtime.partnership)
             errors = validate(
                 session,
@@ -272,7 +275,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     def _answer(access: Access, answer: Answer) -> str | None:
         """Record an answer; returns the refusal to show, or None when it was recorded."""
-        now, invitation_id = runtime.clock.now(), access.record.id
+        now, invitation_id = runtime.clock.now(), access.known_record.id
         try:
             with session_scope(runtime.engine) as session:
                 invitation, changed = answer_invitation(
@@ -288,7 +291,7 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
         return None
 
-    def _quick(state: InvitationState):
+    def _quick(state: InvitationState) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
 
@@ -304,7 +307,7 @@ def register(app: App, runtime: Runtime) -> None:
     app.action("invitation_attending")(_quick(InvitationState.ATTENDING))
     app.action("invitation_written_update")(_quick(InvitationState.WRITTEN_UPDATE))
 
-    def _agency_modal(opens: str):
+    def _agency_modal(opens: str) -> Callable[..., None]:
         """A button that opens a modal for the invited agency (the guard has checked)."""
 
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
@@ -315,7 +318,7 @@ def register(app: App, runtime: Runtime) -> None:
             invitation, meeting = access.row, access.meeting
             if opens == "delegate":
                 with read_scope(runtime.engine) as session:
-                    agency = session.get(Agency, invitation.agency_id)
+                    agency = session.get_one(Agency, invitation.agency_id)
                 people = [
                     (f"{p.name}, {p.title}", p.slack_user_id)
                     for p in runtime.partnership.agency(agency.code).people()
@@ -406,7 +409,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     start=start,
                     reason=reason,
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     now=now,
                 ):
@@ -447,7 +450,9 @@ def register(app: App, runtime: Runtime) -> None:
                 if mentions_child_of_case(session, meeting.case_id, reason):
                     ack(response_action="errors", errors={"reason": NAME_IN_SLACK_TEXT})
                     return
-                cancel(session, meeting, reason=reason, member=access.member, actor=access.actor, now=now)
+                cancel(
+                    session, meeting, reason=reason, member=access.known_member, actor=access.actor, now=now
+                )
                 effects.announce_cancelled(session, meeting, runtime, now)
         except ConveningRefused as refused:
             ack(response_action="errors", errors={"reason": str(refused)})
@@ -466,7 +471,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     start_enquiries=values.get("decision") == "start",
                     reason=values.get("reason") or "",
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     partnership=runtime.partnership,
                     statutory=runtime.statutory_calendar,

@@ -182,8 +182,9 @@ def convene_modal(
     kind = partnership.meeting_type(meeting_type)
     settings = partnership.settings
     urgencies = [
-        option(code, URGENCY_NAMES.get(code, code.title()), kind.urgencies.get(code).description)  # type: ignore[union-attr]
+        option(code, URGENCY_NAMES.get(code, code.title()), offered.description)
         for code in kind.urgencies.offered()
+        if (offered := kind.urgencies.get(code)) is not None
     ]
     default_urgency = next(o for o in urgencies if o.value == kind.default_urgency)
     chairs = [

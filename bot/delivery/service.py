@@ -29,9 +29,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.clock import Clock
 from bot.database import read_scope, session_scope
@@ -106,7 +106,7 @@ def enqueue(
         if isinstance(pending, OutboxMessage) and pending.key == key:
             return pending
     with session.no_autoflush:  # looking for this key must not write the entries added so far
-        existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+        existing = session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == key)).first()
     if existing is not None:
         return existing
     message = OutboxMessage(
@@ -147,14 +147,14 @@ def _refresh_order(session: Session, message: OutboxMessage) -> str:
     waiting (it will show the latest state), else "send"."""
     if not message.key.startswith(REFRESH_PREFIX):
         return "send"
-    siblings = select(OutboxMessage.id).where(
-        OutboxMessage.purpose == message.purpose,
-        OutboxMessage.subject_id == message.subject_id,
-        OutboxMessage.state == OutboxState.PENDING,
+    siblings = select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.purpose) == message.purpose,
+        col(OutboxMessage.subject_id) == message.subject_id,
+        col(OutboxMessage.state) == OutboxState.PENDING,
     )
-    if session.exec(siblings.where(OutboxMessage.id < (message.id or 0))).first() is not None:
+    if session.exec(siblings.where(col(OutboxMessage.id) < (message.id or 0))).first() is not None:
         return "wait"
-    if session.exec(siblings.where(OutboxMessage.id > (message.id or 0))).first() is not None:
+    if session.exec(siblings.where(col(OutboxMessage.id) > (message.id or 0))).first() is not None:
         return "skip"
     return "send"
 
@@ -177,11 +177,11 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     return (
-        (OutboxMessage.state == OutboxState.PENDING)
-        & (OutboxMessage.next_attempt_at <= now)
-        & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now)  # type: ignore[union-attr]
+        (col(OutboxMessage.state) == OutboxState.PENDING)
+        & (col(OutboxMessage.next_attempt_at) <= now)
+        & or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now)
     )
 
 
@@ -191,24 +191,24 @@ def _lease_batch(
     """Claim up to `size` of the oldest due entries in one transaction; entries this pass
     deferred (`excluded`) are left alone. Returns them detached, oldest first."""
     with session_scope(engine) as session:
-        query = select(OutboxMessage.id).where(_due(now))
+        query = select(col(OutboxMessage.id)).where(_due(now))
         if excluded:
-            query = query.where(OutboxMessage.id.not_in(excluded))  # type: ignore[union-attr]
+            query = query.where(col(OutboxMessage.id).not_in(excluded))
         # PostgreSQL: rows another deliverer has locked are someone else's; take the next.
         # (SQLite renders no FOR UPDATE: its write lock already makes this one at a time.)
-        query = query.order_by(OutboxMessage.id).limit(size).with_for_update(skip_locked=True)
+        query = query.order_by(col(OutboxMessage.id)).limit(size).with_for_update(skip_locked=True)
         candidates = list(session.exec(query))
         if not candidates:
             return []
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates), _due(now))  # type: ignore[union-attr]
-            .values(lease_owner=owner, lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .where(col(OutboxMessage.id).in_(candidates), _due(now))
+            .values(lease_owner=owner, lease_until=now + LEASE, attempts=col(OutboxMessage.attempts) + 1)
         )
         won = session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates), OutboxMessage.lease_owner == owner)  # type: ignore[union-attr]
-            .order_by(OutboxMessage.id)
+            .where(col(OutboxMessage.id).in_(candidates), col(OutboxMessage.lease_owner) == owner)
+            .order_by(col(OutboxMessage.id))
         ).all()
         session.expunge_all()
         return list(won)
@@ -248,14 +248,14 @@ def _release(engine: Engine, owner: str, ids: list[int]) -> None:
     if not ids:
         return
     with session_scope(engine) as session:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id.in_(ids),  # type: ignore[union-attr]
-                OutboxMessage.lease_owner == owner,
-                OutboxMessage.state == OutboxState.PENDING,
+                col(OutboxMessage.id).in_(ids),
+                col(OutboxMessage.lease_owner) == owner,
+                col(OutboxMessage.state) == OutboxState.PENDING,
             )
-            .values(lease_owner="", lease_until=None, attempts=OutboxMessage.attempts - 1)
+            .values(lease_owner="", lease_until=None, attempts=col(OutboxMessage.attempts) - 1)
         )
 
 
@@ -279,7 +279,8 @@ def _find_posted(client: WebClient, message: OutboxMessage) -> dict[str, Any] | 
         history = client.conversations_history(
             channel=channel, limit=200, include_all_metadata=True, cursor=cursor
         )
-        for posted in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for posted in messages:
             payload = (posted.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == message.key:
                 return {"ok": True, "channel": channel, "ts": posted["ts"], "message": posted}
@@ -297,7 +298,8 @@ def _find_channel(client: WebClient, message: OutboxMessage) -> dict[str, Any] |
         page = client.conversations_list(
             types="private_channel", exclude_archived=True, limit=1000, cursor=cursor
         )
-        for channel in page.get("channels", []):
+        channels: list[dict[str, Any]] = page.get("channels", [])
+        for channel in channels:
             if channel.get("name") == name:
                 return {"ok": True, "channel": channel}
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
@@ -331,7 +333,7 @@ def _call(client: WebClient, message: OutboxMessage, senders: dict[str, Sender])
             if found is not None:
                 return _Outcome(True, found)
         if code == "already_in_channel":
-            return _Outcome(True, dict(response.data) if response is not None else {})  # type: ignore[arg-type]
+            return _Outcome(True, dict(response.data) if response is not None else {})
         retry_after = None
         if response is not None and status == 429:
             retry_after = float(response.headers.get("Retry-After", "1") or 1)
@@ -567,5 +569,7 @@ def deliver_pending(engine: Engine, client: WebClient, clock: Clock, *, limit: i
 
 def pending_count(session: Session) -> int:
     """How many calls are still owed to Slack."""
-    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+    query = (
+        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == OutboxState.PENDING)
+    )
     return int(session.exec(query).one())

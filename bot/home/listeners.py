@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access import ANYONE, MEMBER, Access, Rule, button, event, meeting_by_id, value
 from bot.agency_updates.service import deadline_for, outstanding_updates
@@ -81,20 +81,20 @@ DOWNLOADABLE = ("minutes", "action_log", "panel_agenda")
 
 def records(session: Session, runtime: Runtime, filters: dict[str, str]) -> list[RecordRow]:
     """Discussions for a panel administrator, newest first, by state, agency and date."""
-    query = select(Meeting).order_by(Meeting.scheduled_start.desc())  # type: ignore[union-attr]
+    query = select(Meeting).order_by(col(Meeting.scheduled_start).desc())
     if filters.get("state") in STATE_FILTERS:
-        query = query.where(Meeting.state.in_(STATE_FILTERS[filters["state"]]))  # type: ignore[attr-defined]
+        query = query.where(col(Meeting.state).in_(STATE_FILTERS[filters["state"]]))
     if filters.get("agency", "any") != "any":
         query = (
-            query.join(Invitation, Invitation.meeting_id == Meeting.id)
-            .join(Agency, Agency.id == Invitation.agency_id)
-            .where(Agency.code == filters["agency"])
+            query.join(Invitation, col(Invitation.meeting_id) == col(Meeting.id))
+            .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+            .where(col(Agency.code) == filters["agency"])
         )
     if filters.get("from"):
         start = runtime.calendar.at(
             date.fromisoformat(filters["from"]), runtime.partnership.working_hours.start
         )
-        query = query.where(Meeting.scheduled_start >= start.replace(hour=0, minute=0))  # type: ignore[operator]
+        query = query.where(col(Meeting.scheduled_start) >= start.replace(hour=0, minute=0))
     rows = []
     for meeting in session.exec(query):
         approved = latest(session, meeting, minutes_kind(meeting), approved_only=True)

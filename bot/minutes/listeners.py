@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackObjectFormationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access import (
     Access,
@@ -160,7 +160,7 @@ def open_record_form(
         facts = recording_facts(session, fresh, runtime.partnership)
         attendance = {k: str(v) for k, v in attendance_defaults(session, fresh).items()}
         quorum = session.exec(
-            select(Decision).where(Decision.meeting_id == fresh.id, Decision.topic == "quorum")
+            select(Decision).where(col(Decision.meeting_id) == fresh.id, col(Decision.topic) == "quorum")
         ).first()
     start = fresh.held_at or fresh.scheduled_start
     end = fresh.ended_at or (start + timedelta(minutes=fresh.duration_minutes) if start else None)
@@ -186,7 +186,9 @@ def decisions_step(
 ) -> dict[str, Any]:
     """Step 2 (what was decided), pre-filled with what was recorded before, carrying step 1."""
     with read_scope(runtime.engine) as session:
-        stored = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
+        stored = {
+            d.topic: d for d in session.exec(select(Decision).where(col(Decision.meeting_id) == meeting.id))
+        }
         clocks = icpc_due(session, meeting)
     answers = {
         topic: Answer(
@@ -320,7 +322,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     who,
                     what,
-                    member=access.member,  # type: ignore[arg-type]
+                    member=access.known_member,
                     actor=actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -393,7 +395,7 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
-                document = session.get(Document, access.record.id)
+                document = session.get(Document, access.known_record.id)
                 if document is None or access.member is None:
                     raise RecordingRefused("That version no longer exists.")
                 approved, changed = approve(
@@ -422,7 +424,9 @@ def register(app: App, runtime: Runtime) -> None:
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
-            audit_refusal(runtime, access.actor, "document.approve_refused", access.record.id, str(refused))
+            audit_refusal(
+                runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
+            )
             tell(body, client, str(refused))
             return
         tell(body, client, reply)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.actions.service import PRIORITIES, ActionRow, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
@@ -26,7 +26,7 @@ from bot.partnership.service import Member
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
 
-ATTENDANCE_WORDS = {
+ATTENDANCE_WORDS: dict[str, str] = {
     AttendanceStatus.PRESENT: "Present",
     AttendanceStatus.APOLOGIES: "Apologies",
     AttendanceStatus.WRITTEN_UPDATE: "Written update",
@@ -70,16 +70,16 @@ def attendance_defaults(session: Session, meeting: Meeting) -> dict[str, str]:
     defaults: dict[str, str] = {}
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id)
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
     ).all()
     recorded = {
         a.agency_id: a.status
-        for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
+        for a in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id))
     }
     for invitation, agency in rows:
         defaults[agency.code] = recorded.get(
-            agency.id, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
+            agency.id or 0, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
         )
     return defaults
 
@@ -89,7 +89,7 @@ def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, s
     answering person (or delegate) is named. The meeting has happened, so its invitations
     are no longer chased."""
     agencies = {a.code: a for a in session.exec(select(Agency))}
-    for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
+    for row in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id)):
         session.delete(row)
     session.flush()
     answered_by = _answering_people(session, meeting)
@@ -107,7 +107,7 @@ def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, s
                 recorded_at=now,
             )
         )
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         invitation.next_chase_at = None
         session.add(invitation)
 
@@ -134,7 +134,7 @@ def action_row(a: ActionRow, when: Callable[[datetime | None], str]) -> dict[str
 
 def _answering_people(session: Session, meeting: Meeting) -> dict[int, Person]:
     people: dict[int, Person] = {}
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         person_id = invitation.delegate_id or invitation.answered_by_id
         person = session.get(Person, person_id) if person_id else None
         if person is not None:
@@ -178,17 +178,19 @@ def minutes_context(
     details; Slack never does."""
     case = _case(session, meeting)
     settings = partnership.settings
-    decisions = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
+    decisions = {
+        d.topic: d for d in session.exec(select(Decision).where(col(Decision.meeting_id) == meeting.id))
+    }
     narrative = dict(meeting.details.get("record", {}))
     attendance = [
         {
-            "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
+            "agency": session.get_one(Agency, a.agency_id).name,
             "name": a.name,
             "role": a.role,
             "status": ATTENDANCE_WORDS.get(AttendanceStatus(a.status), a.status),
         }
         for a in session.exec(
-            select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
+            select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
         )
     ]
     deadline = deadline_for(meeting, partnership, calendar)
@@ -332,7 +334,9 @@ def action_log_context(
 
 def next_version(session: Session, meeting: Meeting, kind: str) -> int:
     latest = session.exec(
-        select(func.max(Document.version)).where(Document.meeting_id == meeting.id, Document.kind == kind)
+        select(func.max(col(Document.version))).where(
+            col(Document.meeting_id) == meeting.id, col(Document.kind) == kind
+        )
     ).one()
     return int(latest or 0) + 1
 
@@ -461,9 +465,9 @@ def approve(
         raise RecordingRefused("That version has been replaced by a newer one.")
     newer = session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id,
-            Document.kind == document.kind,
-            Document.version > document.version,
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == document.kind,
+            col(Document.version) > document.version,
         )
     ).first()
     if newer is not None:
@@ -484,7 +488,9 @@ def approve(
     )
     for earlier in session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id, Document.kind == document.kind, Document.state == "approved"
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == document.kind,
+            col(Document.state) == "approved",
         )
     ):
         earlier.state = "superseded"
@@ -508,7 +514,7 @@ def approve(
 
 
 def latest(session: Session, meeting: Meeting, kind: str, *, approved_only: bool) -> Document | None:
-    query = select(Document).where(Document.meeting_id == meeting.id, Document.kind == kind)
+    query = select(Document).where(col(Document.meeting_id) == meeting.id, col(Document.kind) == kind)
     if approved_only:
-        query = query.where(Document.state == "approved")
-    return session.exec(query.order_by(Document.version.desc())).first()  # type: ignore[attr-defined]
+        query = query.where(col(Document.state) == "approved")
+    return session.exec(query.order_by(col(Document.version).desc())).first()

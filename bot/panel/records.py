@@ -126,7 +126,7 @@ def agenda_context(
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
     lines = agenda_lines(session, sitting, meeting, partnership=partnership)
-    carried, _ = _actions(session, meeting, panel.code, calendar)
+    carried = _actions(session, meeting, panel.code, calendar)[0]
     groups = _groups(network_links(session, [case.id for _, _, case in agenda_items(session, sitting)]))
     moved = ""
     if sitting.held_on != sitting.scheduled_for:
@@ -216,7 +216,7 @@ def network_picture(
     cases = session.exec(select(Case).where(col(Case.id).in_([i for i in case_ids if i]))).all()
     contexts = {
         (c.subject_kind, Link(c.subject_kind, c.subject_label).key): c
-        for c in session.exec(select(Case).where(Case.subject_kind != "child"))
+        for c in session.exec(select(Case).where(col(Case.subject_kind) != "child"))
     }
     nodes: dict[str, NetworkNode] = {}
 
@@ -265,22 +265,22 @@ def panel_minutes_context(
     panel = partnership.panel(sitting.panel_code)
     attendance = [
         {
-            "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
+            "agency": session.get_one(Agency, a.agency_id).name,
             "name": a.name,
             "role": a.role,
-            "status": ATTENDANCE_WORDS.get(a.status, a.status),  # type: ignore[call-overload]
+            "status": ATTENDANCE_WORDS.get(a.status, a.status),
         }
         for a in session.exec(
-            select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
+            select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
         )
     ]
     items = agenda_items(session, sitting)
     case_ids = [case.id for _, _, case in items]
     heard_before = set(
         session.exec(
-            select(AgendaItem.panel_case_id)
-            .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
-            .where(PanelSitting.panel_code == panel.code, PanelSitting.held_on < sitting.held_on)
+            select(col(AgendaItem.panel_case_id))
+            .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
+            .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) < sitting.held_on)
         ).all()
     )
     links_by_case: dict[str, list[dict[str, str]]] = {}
@@ -330,8 +330,8 @@ def panel_minutes_context(
     carried, log = _actions(session, meeting, panel.code, calendar)
     following = session.exec(
         select(PanelSitting)
-        .where(PanelSitting.panel_code == panel.code, PanelSitting.held_on > sitting.held_on)
-        .order_by(PanelSitting.held_on)
+        .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) > sitting.held_on)
+        .order_by(col(PanelSitting.held_on))
     ).first()
     circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
     context = {
@@ -363,7 +363,9 @@ def _referral_reasons(session: Session, panel_case_id: int | None) -> str:
     from bot.panel.models import Referral
 
     referrals = session.exec(
-        select(Referral).where(Referral.panel_case_id == panel_case_id).order_by(Referral.created_at)
+        select(Referral)
+        .where(col(Referral.panel_case_id) == panel_case_id)
+        .order_by(col(Referral.created_at))
     ).all()
     return "\n".join(f"{r.reference}: {r.reasons}" for r in referrals)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionEvent, Chase
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
@@ -56,26 +56,28 @@ def plan(session: Session, partnership: Partnership, now: datetime) -> Retention
     draft_cutoff = now - timedelta(days=policy.drafts_deleted_days_after_approval)
     for draft in session.exec(
         # Only minutes (strategy or panel) go through drafts; issued documents are kept.
-        select(Document).where(Document.state.in_(("draft", "superseded")))  # type: ignore[attr-defined]
+        select(Document).where(col(Document.state).in_(("draft", "superseded")))
     ):
         approved = session.exec(
             select(Document).where(
-                Document.meeting_id == draft.meeting_id,
-                Document.kind == draft.kind,
-                Document.state == "approved",
-                Document.version > draft.version,
-                Document.approved_at <= draft_cutoff,  # type: ignore[operator]
+                col(Document.meeting_id) == draft.meeting_id,
+                col(Document.kind) == draft.kind,
+                col(Document.state) == "approved",
+                col(Document.version) > draft.version,
+                col(Document.approved_at) <= draft_cutoff,
             )
         ).first()
         if approved is not None:
             result.drafts.append(draft)
     case_cutoff = now - timedelta(days=round(365.25 * policy.case_records_years_after_closure))
     result.cases = list(
-        session.exec(select(Case).where(Case.closed_at.is_not(None), Case.closed_at <= case_cutoff))  # type: ignore[union-attr, operator]
+        session.exec(select(Case).where(col(Case.closed_at).is_not(None), col(Case.closed_at) <= case_cutoff))
     )
     audit_cutoff = now - timedelta(days=round(365.25 * policy.audit_log_years))
     old = session.exec(
-        select(AuditEntry.sequence).where(AuditEntry.at < audit_cutoff).order_by(AuditEntry.sequence)
+        select(col(AuditEntry.sequence))
+        .where(col(AuditEntry.at) < audit_cutoff)
+        .order_by(col(AuditEntry.sequence))
     ).all()
     if old:
         result.audit_through, result.audit_count = max(old), len(old)
@@ -86,7 +88,7 @@ def _delete_slack_files(session: Session, document_ids: list[int], now: datetime
     """The files uploaded from these documents, wherever they were shared."""
     for message in session.exec(
         select(OutboxMessage).where(
-            OutboxMessage.method == "document.upload", OutboxMessage.state == OutboxState.SENT
+            col(OutboxMessage.method) == "document.upload", col(OutboxMessage.state) == OutboxState.SENT
         )
     ):
         if message.arguments.get("document_id") in document_ids:
@@ -105,24 +107,28 @@ def _erase_panel_rows(session: Session, case: Case) -> None:
     """The panel's rows about this child or context: referrals, its place under review, its
     agenda items with the agencies' pre-panel updates on them, and its links. The sitting's
     own minutes cover several children and are kept with the panel's records."""
-    panel_cases = [p.id for p in session.exec(select(PanelCase).where(PanelCase.case_id == case.id))]
-    items = [i.id for i in session.exec(select(AgendaItem).where(AgendaItem.panel_case_id.in_(panel_cases)))]  # type: ignore[union-attr]
-    updates = [u.id for u in session.exec(select(AgencyUpdate).where(AgencyUpdate.agenda_item_id.in_(items)))]  # type: ignore[attr-defined]
-    session.exec(delete(AgencyUpdateVersion).where(AgencyUpdateVersion.update_id.in_(updates)))  # type: ignore[call-overload, attr-defined]
-    session.exec(delete(AgencyUpdate).where(AgencyUpdate.id.in_(updates)))  # type: ignore[call-overload, union-attr]
-    session.exec(delete(Referral).where(Referral.case_id == case.id))  # type: ignore[call-overload]
-    session.exec(delete(AgendaItem).where(AgendaItem.id.in_(items)))  # type: ignore[call-overload, union-attr]
-    session.exec(delete(NetworkLink).where(NetworkLink.case_id == case.id))  # type: ignore[call-overload]
+    panel_cases = [p.id for p in session.exec(select(PanelCase).where(col(PanelCase.case_id) == case.id))]
+    items = [
+        i.id for i in session.exec(select(AgendaItem).where(col(AgendaItem.panel_case_id).in_(panel_cases)))
+    ]
+    updates = [
+        u.id for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.agenda_item_id).in_(items)))
+    ]
+    session.exec(delete(AgencyUpdateVersion).where(col(AgencyUpdateVersion.update_id).in_(updates)))
+    session.exec(delete(AgencyUpdate).where(col(AgencyUpdate.id).in_(updates)))
+    session.exec(delete(Referral).where(col(Referral.case_id) == case.id))
+    session.exec(delete(AgendaItem).where(col(AgendaItem.id).in_(items)))
+    session.exec(delete(NetworkLink).where(col(NetworkLink.case_id) == case.id))
     session.exec(
-        update(NetworkLink).where(NetworkLink.linked_case_id == case.id).values(linked_case_id=None)  # type: ignore[call-overload]
+        update(NetworkLink).where(col(NetworkLink.linked_case_id) == case.id).values(linked_case_id=None)
     )
-    session.exec(delete(PanelCase).where(PanelCase.case_id == case.id))  # type: ignore[call-overload]
+    session.exec(delete(PanelCase).where(col(PanelCase.case_id) == case.id))
 
 
 def _erase_case(session: Session, case: Case, now: datetime) -> None:
     _erase_panel_rows(session, case)
-    meetings = session.exec(select(Meeting).where(Meeting.case_id == case.id)).all()
-    documents = session.exec(select(Document).where(Document.case_id == case.id)).all()
+    meetings = session.exec(select(Meeting).where(col(Meeting.case_id) == case.id)).all()
+    documents = session.exec(select(Document).where(col(Document.case_id) == case.id)).all()
     _delete_slack_files(session, [d.id for d in documents if d.id], now)
     for meeting in meetings:
         if meeting.channel_id and meeting.status_message_ts:
@@ -141,11 +147,11 @@ def _erase_case(session: Session, case: Case, now: datetime) -> None:
                 arguments={"channel": meeting.channel_id},
                 now=now,
             )
-        invitations = session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)).all()
+        invitations = session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)).all()
         invitation_ids = [i.id for i in invitations]
         for row in session.exec(
-            select(InvitationMessage).where(InvitationMessage.invitation_id.in_(invitation_ids))
-        ):  # type: ignore[union-attr]
+            select(InvitationMessage).where(col(InvitationMessage.invitation_id).in_(invitation_ids))
+        ):
             if row.channel and row.ts:
                 enqueue(
                     session,
@@ -154,28 +160,30 @@ def _erase_case(session: Session, case: Case, now: datetime) -> None:
                     arguments={"channel": row.channel, "ts": row.ts},
                     now=now,
                 )
-        actions = [a.id for a in session.exec(select(Action).where(Action.meeting_id == meeting.id))]
+        actions = [a.id for a in session.exec(select(Action).where(col(Action.meeting_id) == meeting.id))]
         updates = [
-            u.id for u in session.exec(select(AgencyUpdate).where(AgencyUpdate.meeting_id == meeting.id))
+            u.id for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.meeting_id) == meeting.id))
         ]
-        session.exec(delete(Chase).where(Chase.action_id.in_(actions)))  # type: ignore[call-overload, union-attr]
-        session.exec(delete(Chase).where(Chase.invitation_id.in_(invitation_ids)))  # type: ignore[call-overload, union-attr]
-        session.exec(delete(ActionEvent).where(ActionEvent.action_id.in_(actions)))  # type: ignore[call-overload, attr-defined]
-        session.exec(delete(Action).where(Action.meeting_id == meeting.id))  # type: ignore[call-overload]
-        session.exec(delete(AgencyUpdateVersion).where(AgencyUpdateVersion.update_id.in_(updates)))  # type: ignore[call-overload, attr-defined]
-        session.exec(delete(AgencyUpdate).where(AgencyUpdate.meeting_id == meeting.id))  # type: ignore[call-overload]
-        session.exec(delete(Decision).where(Decision.meeting_id == meeting.id))  # type: ignore[call-overload]
-        session.exec(delete(Attendance).where(Attendance.meeting_id == meeting.id))  # type: ignore[call-overload]
-        session.exec(delete(InvitationMessage).where(InvitationMessage.invitation_id.in_(invitation_ids)))  # type: ignore[call-overload, union-attr]
-        session.exec(delete(Invitation).where(Invitation.meeting_id == meeting.id))  # type: ignore[call-overload]
-    session.exec(delete(Document).where(Document.case_id == case.id))  # type: ignore[call-overload]
+        session.exec(delete(Chase).where(col(Chase.action_id).in_(actions)))
+        session.exec(delete(Chase).where(col(Chase.invitation_id).in_(invitation_ids)))
+        session.exec(delete(ActionEvent).where(col(ActionEvent.action_id).in_(actions)))
+        session.exec(delete(Action).where(col(Action.meeting_id) == meeting.id))
+        session.exec(delete(AgencyUpdateVersion).where(col(AgencyUpdateVersion.update_id).in_(updates)))
+        session.exec(delete(AgencyUpdate).where(col(AgencyUpdate.meeting_id) == meeting.id))
+        session.exec(delete(Decision).where(col(Decision.meeting_id) == meeting.id))
+        session.exec(delete(Attendance).where(col(Attendance.meeting_id) == meeting.id))
+        session.exec(
+            delete(InvitationMessage).where(col(InvitationMessage.invitation_id).in_(invitation_ids))
+        )
+        session.exec(delete(Invitation).where(col(Invitation.meeting_id) == meeting.id))
+    session.exec(delete(Document).where(col(Document.case_id) == case.id))
     # The case's timeline: its enquiries refer to discussions, and discussions to episodes.
-    session.exec(delete(Section47Enquiry).where(Section47Enquiry.case_id == case.id))  # type: ignore[call-overload]
+    session.exec(delete(Section47Enquiry).where(col(Section47Enquiry.case_id) == case.id))
     for meeting in meetings:
-        session.exec(delete(Meeting).where(Meeting.follows_meeting_id == meeting.id))  # type: ignore[call-overload]
-    session.exec(delete(Action).where(Action.case_id == case.id))  # type: ignore[call-overload]
-    session.exec(delete(Meeting).where(Meeting.case_id == case.id))  # type: ignore[call-overload]
-    session.exec(delete(CaseEpisode).where(CaseEpisode.case_id == case.id))  # type: ignore[call-overload]
+        session.exec(delete(Meeting).where(col(Meeting.follows_meeting_id) == meeting.id))
+    session.exec(delete(Action).where(col(Action.case_id) == case.id))
+    session.exec(delete(Meeting).where(col(Meeting.case_id) == case.id))
+    session.exec(delete(CaseEpisode).where(col(CaseEpisode.case_id) == case.id))
     session.delete(case)
 
 
@@ -207,9 +215,9 @@ def apply(session: Session, result: RetentionPlan, now: datetime) -> list[str]:
         )
         _erase_case(session, case, now)
     if result.audit_through:
-        last = session.exec(select(AuditEntry).where(AuditEntry.sequence == result.audit_through)).one()
+        last = session.exec(select(AuditEntry).where(col(AuditEntry.sequence) == result.audit_through)).one()
         anchor = last.entry_hash
-        session.exec(delete(AuditEntry).where(AuditEntry.sequence <= result.audit_through))  # type: ignore[call-overload]
+        session.exec(delete(AuditEntry).where(col(AuditEntry.sequence) <= result.audit_through))
         record(
             session,
             at=now,

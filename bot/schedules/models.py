@@ -115,8 +115,8 @@ def _parse_hhmm(value: Any) -> Any:
         )
     if not isinstance(value, str) or not _HHMM.match(value.strip()):
         raise ValueError(f'{value!r} is not a time; write it as "HH:MM", e.g. "09:30"')
-    hours, minutes = value.strip().split(":")
-    return time(int(hours), int(minutes))
+    hour, minute = value.strip().split(":")
+    return time(int(hour), int(minute))
 
 
 def _check_reference_prefix(value: str) -> str:

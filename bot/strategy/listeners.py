@@ -116,7 +116,7 @@ def register(app: App, runtime: Runtime) -> None:
             with read_scope(runtime.engine) as session:
                 summaries = [
                     summarise(session, m, partnership=runtime.partnership, calendar=runtime.calendar, now=now)
-                    for m in open_meetings_for(session, member)
+                    for m in open_meetings_for(session, access.known_member)
                 ]
             ack(response_type="ephemeral", **discussion_list(summaries, calendar=runtime.calendar, now=now))
         elif sub == "minutes":
