@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.cases.models import Case
 from bot.convening.models import Invitation, Meeting
@@ -130,7 +130,7 @@ def email_invitations(session: Session, meeting: Meeting, runtime: Runtime, now:
     sent = 0
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
+        .join(Agency, col(Agency.id) == Invitation.agency_id)
         .where(Invitation.meeting_id == meeting.id)
     ).all()
     for invitation, agency in rows:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.audit.service import Actor, record
 from bot.partners.models import PartnerLink, PartnerSession
@@ -81,8 +81,8 @@ def issue_link(
             PartnerLink.subject_id == subject_id
             if subject_id is not None
             else PartnerLink.subject_id.is_(None),  # type: ignore[union-attr]
-            PartnerLink.redeemed_at.is_(None),  # type: ignore[union-attr]
-            PartnerLink.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(PartnerLink.redeemed_at).is_(None),
+            col(PartnerLink.revoked_at).is_(None),
             PartnerLink.expires_at > now + timedelta(days=1),
         )
     ).first()
@@ -130,13 +130,13 @@ def redeem(
 ) -> Opened:
     """Use a link once: mark it used, open a session, audit it; or raise `LinkRefused`."""
     link = check_link(session, secret, token, now)
-    won = session.exec(  # type: ignore[call-overload]
+    won = session.exec(
         update(PartnerLink)
         .where(
-            PartnerLink.id == link.id,
-            PartnerLink.redeemed_at.is_(None),  # type: ignore[union-attr]
-            PartnerLink.revoked_at.is_(None),  # type: ignore[union-attr]
-            PartnerLink.expires_at > now,
+            col(PartnerLink.id) == link.id,
+            col(PartnerLink.redeemed_at).is_(None),
+            col(PartnerLink.revoked_at).is_(None),
+            col(PartnerLink.expires_at) > now,
         )
         .values(redeemed_at=now)
     )

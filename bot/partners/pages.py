@@ -338,7 +338,7 @@ def my_actions(opened: PartnerSession) -> Any:
             select(Action, Meeting.reference)
             .outerjoin(Meeting, col(Meeting.id) == Action.meeting_id)
             .where(mine)
-            .order_by(col(Action.status) == "done", Action.due_on, Action.id)
+            .order_by(col(Action.status) == "done", col(Action.due_on), col(Action.id))
             .offset((page_number - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()

@@ -114,28 +114,20 @@ def member_by_person_id(session: Session, person_id: int) -> Member | None:
     """The active person with this id, as `member_by_slack_id` gives them: for the partner
     pages, where the person is the one a link was e-mailed to, Slack or not. One query."""
     rows = session.exec(
-        select(
-            Person.id,
-            Person.name,
-            Agency.code,
-            Agency.name,
-            PersonRole.role,
-            Person.slack_user_id,
-            Person.schedule_id,
-        )
-        .join(Agency, Agency.id == Person.agency_id)
-        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
-        .where(Person.id == person_id, Person.active == True)  # noqa: E712
+        select(Person, Agency.code, Agency.name, PersonRole.role)
+        .join(Agency, col(Agency.id) == col(Person.agency_id))
+        .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
+        .where(col(Person.id) == person_id, col(Person.active) == True)  # noqa: E712
     ).all()
     if not rows:
         return None
-    _, name, agency_code, agency_name, _, slack_user_id, schedule_id = rows[0]
+    person, agency_code, agency_name, _ = rows[0]
     return Member(
         person_id=person_id,
-        slack_user_id=slack_user_id or "",
-        name=name,
+        slack_user_id=person.slack_user_id or "",
+        name=person.name,
         agency_code=agency_code,
         agency_name=agency_name,
-        roles=frozenset(row[4] for row in rows if row[4] is not None),
-        schedule_id=schedule_id or "",
+        roles=frozenset(role for _, _, _, role in rows if role is not None),
+        schedule_id=person.schedule_id or "",
     )
