@@ -47,10 +47,12 @@ def install_delivery(runtime: Runtime) -> None:
     from bot.minutes import effects as minutes
     from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
     from bot.partners import effects as partners
+    from bot.partners import listeners as desk
 
     convening.install(runtime)
     minutes.install(runtime)
     partners.install(runtime)
+    desk.install(runtime)
 
 
 def build_runtime(

@@ -165,7 +165,7 @@ def test_another_agencys_invitation_is_refused_by_the_guard(database_url, clock,
                 purpose="invitation",
                 subject_id=police.id,
                 now=bot.clock.now(),
-                days=1,
+                lifetime=timedelta(days=1),
             )
             session.commit()
             token = token_for(bot.runtime.settings.site_secret, link)

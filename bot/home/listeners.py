@@ -186,6 +186,7 @@ def register(app: App, runtime: Runtime) -> None:
             agencies=agencies,
             network=network,
             cases=cases,
+            desk=member is not None and bool(member.roles & {"panel_admin", "agency_lead"}),
         )
         client.views_publish(user_id=user_id, view=view)
 

@@ -11,7 +11,7 @@ failure sends the same link. SMTP or GOV.UK Notify, by the EMAIL_PROVIDER settin
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -88,6 +88,10 @@ def wants_email(runtime: Runtime, slack_user_id: str | None, email: str | None) 
     return not slack_user_id or runtime.partnership.settings.partner_email == "everyone"
 
 
+def _lifetime(runtime: Runtime) -> timedelta:
+    return timedelta(days=runtime.partnership.settings.partner_link_days)
+
+
 def _split(text: str) -> tuple[str, str]:
     subject, _, body = text.partition("\n")
     return subject.strip(), body.strip() + "\n"
@@ -148,7 +152,7 @@ def email_invitations(session: Session, meeting: Meeting, runtime: Runtime, now:
                 purpose=INVITATION,
                 subject_id=invitation.id,
                 now=now,
-                days=runtime.partnership.settings.partner_link_days,
+                lifetime=_lifetime(runtime),
             )
             text = render_message(
                 runtime.settings.templates_dir,
@@ -189,7 +193,7 @@ def email_invitation_chase(
         purpose=INVITATION,
         subject_id=invitation.id,
         now=now,
-        days=runtime.partnership.settings.partner_link_days,
+        lifetime=_lifetime(runtime),
     )
     text = render_message(
         runtime.settings.templates_dir,
@@ -227,7 +231,7 @@ def email_action_chase(
         purpose=ACTIONS,
         subject_id=None,
         now=now,
-        days=runtime.partnership.settings.partner_link_days,
+        lifetime=_lifetime(runtime),
     )
     text = render_message(
         runtime.settings.templates_dir,

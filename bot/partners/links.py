@@ -68,7 +68,7 @@ def issue_link(
     purpose: str,
     subject_id: int | None,
     now: datetime,
-    days: int,
+    lifetime: timedelta,
 ) -> PartnerLink:
     """A link for one person and purpose; an unused, unexpired one for the same is reused,
     so a reminder does not leave several live links behind."""
@@ -83,7 +83,7 @@ def issue_link(
             else PartnerLink.subject_id.is_(None),  # type: ignore[union-attr]
             col(PartnerLink.redeemed_at).is_(None),
             col(PartnerLink.revoked_at).is_(None),
-            PartnerLink.expires_at > now + timedelta(days=1),
+            PartnerLink.expires_at > now + min(lifetime / 2, timedelta(days=1)),
         )
     ).first()
     if existing is not None:
@@ -94,7 +94,7 @@ def issue_link(
         subject_id=subject_id,
         nonce=secrets.token_urlsafe(24),
         created_at=now,
-        expires_at=now + timedelta(days=days),
+        expires_at=now + lifetime,
     )
     session.add(link)
     session.flush()
