@@ -183,3 +183,29 @@ def test_link_tries_are_rate_limited(database_url, clock, tmp_path) -> None:
         answers = [requests.get(f"{bot.base_url}/p/1.guess{n}").status_code for n in range(12)]
         assert answers[:10] == [404] * 10
         assert answers[10:] == [429, 429]
+
+
+def test_retention_removes_the_links_sessions_and_emails_with_the_case(database_url, clock, tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import func
+
+    from bot.cases.models import Case
+    from bot.retention.jobs import run_retention
+
+    with bot_with_mail(database_url, clock, tmp_path) as (bot, inbox):
+        convene(bot)
+        use_link(requests.Session(), inbox.links_to(KAUR)[0])
+        with Session(bot.runtime.engine) as session:
+            case = session.exec(select(Case)).one()
+            case.closed_at = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+            session.add(case)
+            session.commit()
+        bot.clock.set(datetime(2052, 1, 10, 12, 0, tzinfo=UTC))
+        run_retention(bot.runtime, dry_run=False)
+        with Session(bot.runtime.engine) as session:
+            for model in (PartnerLink, PartnerSession):
+                assert session.exec(select(func.count()).select_from(model)).one() == 0
+            assert not session.exec(
+                select(OutboxMessage).where(OutboxMessage.method == "partner.email")
+            ).all()

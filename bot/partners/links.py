@@ -197,3 +197,28 @@ def end_session(session: Session, cookie_value: str, now: datetime) -> None:
     if found is not None:
         found.ended_at = now
         session.add(found)
+
+
+def forget(session: Session, *, invitation_ids: list[int], action_ids: list[int]) -> None:
+    """Retention: the links to these invitations, their sessions, and the partner e-mails
+    about these invitations and actions (their text names the case) go with the case."""
+    from sqlalchemy import delete, or_
+
+    from bot.delivery.models import OutboxMessage
+
+    links = list(
+        session.exec(
+            select(PartnerLink.id).where(
+                col(PartnerLink.purpose) == INVITATION, col(PartnerLink.subject_id).in_(invitation_ids)
+            )
+        )
+    )
+    about_actions = [col(OutboxMessage.key).like(f"partner:action:{action_id}:%") for action_id in action_ids]
+    session.exec(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.method) == "partner.email",
+            or_(col(OutboxMessage.subject_id).in_(links), *about_actions),
+        )
+    )
+    session.exec(delete(PartnerSession).where(col(PartnerSession.link_id).in_(links)))
+    session.exec(delete(PartnerLink).where(col(PartnerLink.id).in_(links)))
