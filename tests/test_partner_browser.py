@@ -69,6 +69,16 @@ def test_a_partner_answers_in_the_browser_with_errors_shown_beside_the_field(
         assert _arrives(chrome, "/partner/invitation/answered")
         assert "Your answer is recorded" in chrome.page_source
         accessible(chrome, "answered")
+        chrome.find_element(By.PARTIAL_LINK_TEXT, "Write your agency").click()
+        assert _arrives(chrome, "/partner/update")
+        accessible(chrome, "agency-update")
+        chrome.find_element(By.CSS_SELECTOR, "button[value='submit']").click()
+        WebDriverWait(chrome, 10).until(lambda c: c.find_elements(By.CSS_SELECTOR, ".govuk-error-summary"))
+        assert (
+            "Say what your agency is doing now"
+            in chrome.find_element(By.ID, "involvement-current-error").text
+        )
+        accessible(chrome, "agency-update-errors")
         with Session(bot.runtime.engine) as session:
             invitation = session.exec(
                 select(Invitation)

@@ -209,3 +209,71 @@ def test_retention_removes_the_links_sessions_and_emails_with_the_case(database_
             assert not session.exec(
                 select(OutboxMessage).where(OutboxMessage.method == "partner.email")
             ).all()
+
+
+def test_the_agency_update_page_saves_drafts_submits_and_amends_like_the_modal(
+    database_url, clock, tmp_path
+) -> None:
+    from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
+
+    with bot_with_mail(database_url, clock, tmp_path) as (bot, inbox):
+        meeting = convene(bot)
+        browser = requests.Session()
+        use_link(browser, inbox.links_to(KAUR)[0])
+        url = f"{bot.base_url}/partner/update"
+        page = browser.get(url)
+        assert page.status_code == 200 and meeting.reference in page.text and CHILD_NAME not in page.text
+        token = csrf_of(page.text)
+        policy = bot.runtime.partnership.agency_updates
+        empty = browser.post(url, data={"csrf_token": token, "intent": "submit", "role": "DSL"})
+        assert empty.status_code == 400
+        assert "Say what your agency is doing now (or that it is not involved)." in empty.text
+        assert "Choose the lawful basis for sharing this information." in empty.text
+        assert 'href="#involvement-current"' in empty.text and 'id="involvement-current-error"' in empty.text
+        draft = browser.post(
+            url,
+            data={"csrf_token": token, "intent": "draft", "involvement_current": "Attends Year 9, on roll."},
+        )
+        assert draft.status_code == 200 and "Draft saved" in draft.text
+        assert "Attends Year 9, on roll." in browser.get(url).text  # the draft is loaded again
+        complete = {
+            "csrf_token": token,
+            "intent": "submit",
+            "role": "Designated Safeguarding Lead",
+            "involvement_current": "Attends Year 9, on roll; attendance 71% this term.",
+            "lawful_basis": policy.lawful_bases[0].code,
+            **{f"risk:{i.code}": "not_present" for i in policy.risk_indicators},
+        }
+        named = browser.post(url, data={**complete, "new_other": f"{CHILD_NAME} was seen"})
+        assert named.status_code == 400
+        sent = browser.post(url, data=complete)
+        assert sent.status_code == 200 and "Your update is submitted" in sent.text
+        with Session(bot.runtime.engine) as session:
+            update = session.exec(select(AgencyUpdate)).one()
+            versions = session.exec(select(AgencyUpdateVersion)).all()
+        assert update.state == "submitted" and len(versions) == 2
+        assert "agency_update.submitted" in _acts(bot)
+        amended = browser.post(url, data={**complete, "new_other": "Exclusion meeting booked."})
+        assert amended.status_code == 200
+        with Session(bot.runtime.engine) as session:
+            assert session.exec(select(AgencyUpdate)).one().amended
+        bot.clock.set(meeting.scheduled_start + timedelta(minutes=1))
+        browser2 = requests.Session()
+        invitation = _invitation(bot, "education")
+        with Session(bot.runtime.engine) as session:
+            kaur = session.exec(select(Person).where(Person.email == KAUR)).one()
+            link = issue_link(
+                session,
+                person_id=kaur.id,
+                purpose="invitation",
+                subject_id=invitation.id,
+                now=bot.clock.now(),
+                lifetime=timedelta(days=1),
+            )
+            session.commit()
+            fresh = f"{bot.base_url}/p/{token_for(bot.runtime.settings.site_secret, link)}"
+        use_link(browser2, fresh)
+        late = browser2.post(
+            url, data={**complete, "csrf_token": csrf_of(browser2.get(url).text), "new_other": "Late"}
+        )
+        assert late.status_code == 400 and "The discussion has started" in late.text

@@ -112,9 +112,9 @@ def _rules() -> Rules:
     if rules is None:
         import sys
 
-        from bot.partners import desk
+        from bot.partners import desk, update_page
 
-        rules = Rules.of(sys.modules[__name__], desk)
+        rules = Rules.of(sys.modules[__name__], desk, update_page)
         current_app.extensions["partner_rules"] = rules
     return rules
 
@@ -458,3 +458,12 @@ def _tell_chair(db: Any, action: Action, runtime: Runtime, now: Any) -> None:
         arguments={"channel": chair.slack_user_id, **message},
         now=now,
     )
+
+
+def _register_update_page() -> None:
+    from bot.partners import update_page
+
+    update_page.register(blueprint)
+
+
+_register_update_page()
