@@ -118,6 +118,18 @@ def read_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def stream_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only session inside a transaction, for reading a whole table in batches
+    (`yield_per`): PostgreSQL's server-side cursors live only in a transaction, so this is
+    not `read_scope`'s autocommit. On SQLite it does not take the write lock."""
+    with Session(engine.execution_options(read_only=True), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 def _reader(engine: Engine) -> Engine:
     """The engine as `read_scope` uses it. PostgreSQL reads in autocommit: at READ
     COMMITTED (its default, and the bot's) every statement takes its own snapshot anyway,

@@ -28,6 +28,7 @@ POLICE_PPU = "U0PPU001"
 HEALTH = "U0HLT001"
 LOCATE = "U0LOC001"
 LOCATE_DELEGATE = "U0LOC002"
+PANEL_ADMIN = "U0BSC001"
 # Tuesday 10 November 2026, 10:00 in London: a working morning.
 DEMO_START = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
 
@@ -414,6 +415,7 @@ DECISIONS = {
     "legal_action": ("no", "Not at this stage: the safety plan is working."),
     "immediate_safety": ("", "Safety plan agreed with mother; missing protocol in place."),
     "sharing_with_family": ("yes", "Mother told today; police intelligence withheld."),
+    "parents_told": ("yes", "Told by the social worker at the home visit today."),
     "icpc": ("needed", ""),
     "dissent": ("no", ""),
 }
@@ -1060,6 +1062,53 @@ def step_need_to_know(bot: OfflineBot) -> None:
         raise RuntimeError("the child's name reached Slack")
 
 
+def step_monthly_report(bot: OfflineBot) -> None:
+    """The first working day of the month: last month's timeliness report goes to the panel
+    administrators (once); an administrator asks for the figures in Slack."""
+    import io
+
+    import docx
+
+    from bot.timeliness.jobs import send_monthly_report
+
+    clock = _clock(bot)
+    first_working_day = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # Tuesday 1 December
+    if clock.now() < first_working_day:
+        clock.set(first_working_day)
+    send_monthly_report(bot.runtime)
+    bot.settle()
+    sent = [u for u in bot.local_slack.uploaded_files() if u.completed and "month-2026-11" in u.filename]
+    report = next(u for u in sent if u.filename.endswith(".docx"))
+    rows = next(u for u in sent if u.filename.endswith(".csv"))
+    administrators = len({u.channel for u in sent})
+    _say(
+        f"the sweep sent {report.filename} and {rows.filename} to {administrators} panel "
+        "administrators, by direct message (once: a second sweep sends nothing)"
+    )
+    document = docx.Document(io.BytesIO(report.content or b""))
+    headline = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "List Bullet"]
+    _say("the report's headline (the Word document, with its chart and a table for each measure):")
+    for line in headline:
+        _say(textwrap.indent(textwrap.fill(line, 96), "  | "))
+    bot.slack.command("/strategy", "report 2026-11", user_id=PANEL_ADMIN)
+    bot.settle()
+    reply = bot.local_slack.responses()[-1].args
+    agency_lines = [
+        b["text"]["text"].replace("*", "")
+        for b in reply.get("blocks", [])
+        if b["type"] == "section" and b["text"]["text"].startswith("*") and "attended" in b["text"]["text"]
+    ]
+    chart = next(u for u in bot.local_slack.uploaded_files() if u.filename == "timeliness-month-2026-11.png")
+    _say(
+        f"/strategy report 2026-11 (a panel administrator): the figures by agency, and "
+        f"{chart.filename} in a direct message; the last of {len(agency_lines)} agency lines:"
+    )
+    _say(textwrap.indent(textwrap.fill(agency_lines[-1], 96), "  | "))
+    for upload in (report, rows):
+        if SAMPLE_CHILD_NAME.encode() in (upload.content or b""):
+            raise RuntimeError("the child's name is in the timeliness report")
+
+
 SCENARIO: list[tuple[str, Step]] = [
     ("The bot answers its health check", step_health),
     ("Slack's signature is checked", step_forged_request),
@@ -1084,6 +1133,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("Out of hours: the Emergency Duty Team", step_out_of_hours),
     ("The ICPC, the assessment's outcome, and closing the case", step_close_case),
     ("Need to know", step_need_to_know),
+    ("The month's timeliness report", step_monthly_report),
 ]
 
 

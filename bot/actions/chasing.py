@@ -82,6 +82,8 @@ class DueActionChase:
 def _recipients(
     session: Session, partnership: Partnership, action: Action, kind: str
 ) -> list[ConfiguredPerson]:
+    """Who a step tells. The owner, agency, meeting and chair were read for the whole batch
+    by `_read_around`, so these look-ups are served from the session without a query."""
     owner = session.get(Person, action.owner_id)
     agency = session.get(Agency, action.agency_id)
     if kind == "escalate_lead" and agency is not None:
@@ -91,6 +93,26 @@ def _recipients(
         chair = session.get(Person, meeting.chair_id) if meeting and meeting.chair_id else None
         return [p for p in partnership.people() if chair is not None and p.id == chair.schedule_id]
     return [p for p in partnership.people() if owner is not None and p.id == owner.schedule_id]
+
+
+def _read_around(session: Session, actions: list[Action]) -> tuple[dict[str, int], list[object]]:
+    """Everything the claimed steps need besides the actions themselves, in four queries
+    for the whole batch (not per action): their meetings, owners and chairs, agencies, and
+    the stored id of each person in the schedules. The rows read are returned too: the
+    session holds them only while something refers to them."""
+    meetings = {a.meeting_id for a in actions if a.meeting_id}
+    read = session.exec(select(Meeting).where(col(Meeting.id).in_(meetings))).all()
+    chairs = {m.chair_id for m in read if m.chair_id}
+    people = session.exec(
+        select(Person).where(col(Person.id).in_({a.owner_id for a in actions} | chairs))
+    ).all()
+    agencies = session.exec(select(Agency).where(col(Agency.id).in_({a.agency_id for a in actions}))).all()
+    stored = session.exec(select(Person.schedule_id, Person.id).where(col(Person.schedule_id).is_not(None)))
+    return {schedule_id: person_id for schedule_id, person_id in stored if schedule_id and person_id}, [
+        *read,
+        *people,
+        *agencies,
+    ]
 
 
 def claim_due_action_chases(
@@ -110,6 +132,7 @@ def claim_due_action_chases(
         .limit(limit)
     ).all()
     claimed: list[DueActionChase] = []
+    stored, _kept = _read_around(session, list(rows)) if rows else ({}, [])
     for action in rows:
         steps = timeline(action, partnership, calendar)
         number = action.chase_step
@@ -144,12 +167,11 @@ def claim_due_action_chases(
                     )
                 )
             for person in recipients:
-                stored = session.exec(select(Person).where(col(Person.schedule_id) == person.id)).first()
                 session.add(
                     Chase(
                         action_id=action.id,
                         step=step.kind,
-                        to_person_id=stored.id if stored else None,
+                        to_person_id=stored.get(person.id),
                         via="slack_dm" if person.slack_user_id else ("email" if person.email else "none"),
                         at=now,
                     )

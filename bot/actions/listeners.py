@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.access import (
     ANYONE,
@@ -30,7 +30,6 @@ from bot.access import (
     value,
 )
 from bot.actions.commands import USAGE, grammar
-from bot.actions.jobs import overdue_rows
 from bot.actions.models import Action, ActionStatus
 from bot.actions.service import (
     ActionRefused,
@@ -39,6 +38,7 @@ from bot.actions.service import (
     decide_extension,
     latest_request,
     mark_done,
+    open_actions_page,
     reassign,
     request_extension,
     snooze,
@@ -46,8 +46,12 @@ from bot.actions.service import (
 from bot.actions.views import (
     DONE_CALLBACK,
     EXTENSION_CALLBACK,
+    MINE_PAGE,
+    OVERDUE_PAGE,
+    PAGE_BUTTONS,
     REASSIGN_CALLBACK,
     action_list,
+    action_page,
     done_modal,
     extension_modal,
     extension_request,
@@ -61,11 +65,13 @@ from bot.database import read_scope, session_scope
 from bot.delivery.service import enqueue
 from bot.minutes.listeners import MAY_ADD_ACTIONS, open_action_form
 from bot.partnership.models import Agency, Person
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
 OWNER_OR_LEAD = part(Part.OWNER, Part.OWNER_LEAD)
+NOT_LISTED = "You are not listed in the partnership's schedules."
 
 COMMANDS = {"/actions": grammar}
 RULES = (
@@ -81,6 +87,21 @@ RULES = (
         role("agency_lead", "panel_admin"),
         refusal="Overdue lists are for agency leads and panel administrators.",
         act="actions.overdue_refused",
+    ),
+    *(
+        Rule(
+            button(f"{MINE_PAGE}_{way}"), MEMBER, refusal="You are not listed in the partnership's schedules."
+        )
+        for way in ("previous", "next")
+    ),
+    *(
+        Rule(
+            button(f"{OVERDUE_PAGE}_{way}"),
+            role("agency_lead", "panel_admin"),
+            refusal="Overdue lists are for agency leads and panel administrators.",
+            act="actions.overdue_refused",
+        )
+        for way in ("previous", "next")
     ),
     Rule(
         command("/actions", "show"),
@@ -159,7 +180,9 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners; each acknowledges first."""
 
     @app.command("/actions")
-    def actions_command(ack: Ack, command: dict[str, Any], client: WebClient, access: Access) -> None:
+    def actions_command(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
         sub = access.requested.name.removeprefix("/actions").strip()
         today = runtime.calendar.local(runtime.clock.now()).date()
         soon_by = runtime.calendar.add_working_days(today, 2)
@@ -177,36 +200,62 @@ def register(app: App, runtime: Runtime) -> None:
             )
         elif sub == "show":
             with read_scope(runtime.engine) as session:
-                rows = actions_of(session, meeting_id=access.meeting.id)
+                rows = actions_of(session, meeting_id=access.meeting.id, history=False)
             groups = [
                 *_group(rows, today, soon_by),
                 ("Done", [r for r in rows if r.status == ActionStatus.DONE]),
             ]
             ack(response_type="ephemeral", **action_list(f"Actions of {access.meeting.reference}", groups))
-        elif sub == "overdue":
-            with read_scope(runtime.engine) as session:
-                if access.known_member.has_role("panel_admin"):
-                    rows, title = overdue_rows(session, runtime), "Overdue actions: all agencies"
-                else:
-                    agency = session.exec(
-                        select(Agency).where(col(Agency.code) == access.known_member.agency_code)
-                    ).one()
-                    rows, title = overdue_rows(session, runtime, agency.id), f"Overdue actions: {agency.name}"
-            ack(response_type="ephemeral", **action_list(title, [("Overdue", rows)]))
-        else:  # mine
-            with read_scope(runtime.engine) as session:
-                mine = [
-                    r
-                    for m in {
-                        a.meeting_id
-                        for a in session.exec(
-                            select(Action).where(col(Action.owner_id) == access.known_member.person_id)
-                        )
-                    }
-                    for r in actions_of(session, meeting_id=m)
-                    if r.owner_slack_id == access.known_member.slack_user_id
-                ]
-            ack(response_type="ephemeral", **action_list("Your open actions", _group(mine, today, soon_by)))
+        else:  # "overdue" or "mine": lists that grow with the years, read after the ack
+            ack()
+            builder = _overdue_page if sub == "overdue" else _mine_page
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(response_type="ephemeral", **builder(access.known_member, 0)),
+            )
+
+    def _overdue_page(member: Member, page: int) -> dict[str, Any]:
+        """An agency lead's agency's overdue actions, or every agency's for a panel administrator."""
+        today = runtime.calendar.local(runtime.clock.now()).date()
+        with read_scope(runtime.engine) as session:
+            if member.has_role("panel_admin"):
+                agency_id, title = None, "Overdue actions: all agencies"
+            else:
+                agency = session.exec(select(Agency).where(Agency.code == member.agency_code)).one()
+                agency_id, title = agency.id, f"Overdue actions: {agency.name}"
+            listed = open_actions_page(session, agency_id=agency_id, due_before=today, page=page)
+        return action_page(title, listed, page_buttons=OVERDUE_PAGE, today=today)
+
+    def _mine_page(member: Member, page: int) -> dict[str, Any]:
+        """The person's own open actions, the earliest due first."""
+        today = runtime.calendar.local(runtime.clock.now()).date()
+        soon_by = runtime.calendar.add_working_days(today, 2)
+        with read_scope(runtime.engine) as session:
+            listed = open_actions_page(session, owner_id=member.person_id, page=page)
+        return action_page("Your open actions", listed, page_buttons=MINE_PAGE, today=today, soon_by=soon_by)
+
+    def turn_page(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        """*Previous* or *Next* on a list: the page asked for, in place of the one shown."""
+        ack()
+        page = int(access.requested.value) if access.requested.value.isdigit() else 0
+        builder = _mine_page if access.requested.name.startswith(MINE_PAGE) else _overdue_page
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: respond(
+                response_type="ephemeral",
+                replace_original=True,
+                **builder(access.known_member, min(page, 100_000)),
+            ),
+        )
+
+    for action_id in PAGE_BUTTONS:
+        app.action(action_id)(turn_page)
 
     def _opens(builder):  # noqa: ANN001
         """A reminder's button that opens its form, for whoever the guard let through."""
@@ -388,11 +437,7 @@ def register(app: App, runtime: Runtime) -> None:
                     partnership=runtime.partnership,
                     now=now,
                 )
-                row = next(
-                    r
-                    for r in actions_of(session, meeting_id=action.meeting_id)
-                    if r.reference == action.reference
-                )
+                (row,) = actions_of(session, action_ids=[action.id or 0], history=False)
                 if owner.slack_user_id:
                     message = reminder_message(
                         row, action.id or 0, "This action is now yours.", case_reference=row.concerns

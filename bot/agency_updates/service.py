@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
@@ -37,7 +38,22 @@ TEXT_FIELDS: dict[str, str] = {
 }
 TEXT_LIMIT = 3000
 ROLE_LIMIT = 200
-RATINGS: dict[str, str] = {"not_present": "Not present", "historic": "Historic", "current": "Current"}
+RATINGS: dict[str, str] = {
+    "not_present": "Not present",
+    "historic": "Historic",
+    "current": "Current",
+    "not_known": "Not known",
+}
+# An indicator a submitted update leaves unrated: the agency does not know, which the
+# chair and the minutes must see as such rather than as "not present".
+NOT_KNOWN = "not_known"
+
+
+def rating_of(ratings: dict[str, str], code: str) -> str:
+    """A submitted update's rating of one indicator; unrated is *not known*."""
+    return ratings.get(code) or NOT_KNOWN
+
+
 OPEN_STATES = (MeetingState.CONVENING, MeetingState.SCHEDULED)
 
 
@@ -173,7 +189,7 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
     ratings = form.get("risk_ratings") or {}
     for code, rating in ratings.items():
         if rating and rating not in RATINGS:
-            errors[f"risk:{code}"] = "Choose not present, historic or current."
+            errors[f"risk:{code}"] = "Choose not present, historic, current or not known."
     for code in form.get("restrictions") or []:
         try:
             policy.restriction(code)
@@ -192,9 +208,6 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
         )
     if not basis:
         errors.setdefault("lawful_basis", "Choose the lawful basis for sharing this information.")
-    for indicator in policy.risk_indicators:
-        if not ratings.get(indicator.code):
-            errors.setdefault(f"risk:{indicator.code}", "Rate this: not present, historic or current.")
     return errors
 
 
@@ -250,6 +263,9 @@ def save(
     previous = latest_version(session, update)
     content = _content(form)
     ratings = {k: v for k, v in (form.get("risk_ratings") or {}).items() if v}
+    if submitting:  # what the agency left unrated it does not know, and the record says so
+        for indicator in partnership.agency_updates.risk_indicators:
+            ratings.setdefault(indicator.code, NOT_KNOWN)
     restrictions = sorted(form.get("restrictions") or [])
     unchanged = previous is not None and (
         previous.content == content
@@ -434,9 +450,18 @@ class Outstanding:
     case_reference: str = ""  # a panel item's child or context
 
 
-def outstanding_updates(session: Session, *, starting_after: datetime | None = None) -> list[Outstanding]:
+def outstanding_updates(
+    session: Session,
+    *,
+    starting_after: datetime | None = None,
+    agency_id: int | None = None,
+    delegate_id: int | None = None,
+) -> list[Outstanding]:
     """Updates still owed: open discussions, agencies that have not declined, leaving out
-    the convenor's own agency (it presents at the discussion rather than writing ahead)."""
+    the convenor's own agency (it presents at the discussion rather than writing ahead).
+    With `agency_id` (and `delegate_id`), only what that agency (or that delegate) owes.
+    A fixed number of queries besides one per open panel sitting: the invitations, their
+    convenors' agencies, and every saved update of those discussions, read together."""
     query = (
         select(Invitation, Meeting, Agency)
         .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
@@ -446,22 +471,36 @@ def outstanding_updates(session: Session, *, starting_after: datetime | None = N
     )
     if starting_after is not None:
         query = query.where(col(Meeting.scheduled_start) > starting_after)
+    if agency_id is not None or delegate_id is not None:
+        query = query.where(
+            or_(col(Invitation.agency_id) == agency_id, col(Invitation.delegate_id) == delegate_id)
+        )
+    listed = session.exec(query).all()
+    meeting_ids = {meeting.id for _invitation, meeting, _agency in listed}
+    convenors = {meeting.convenor_id for _invitation, meeting, _agency in listed if meeting.convenor_id}
+    convenor_agency = (
+        dict(session.exec(select(Person.id, Person.agency_id).where(col(Person.id).in_(convenors))).all())
+        if convenors
+        else {}
+    )
+    saved = (
+        {
+            (u.meeting_id, u.agency_id, u.agenda_item_id): u
+            for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.meeting_id).in_(meeting_ids)))
+        }
+        if meeting_ids
+        else {}
+    )
     owed: list[Outstanding] = []
     items: dict[int, list[tuple[int, str]]] = {}  # per meeting, read once
-    for invitation, meeting, agency in session.exec(query).all():
-        convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
-        if convenor is not None and convenor.agency_id == agency.id and not meeting.details.get("panel"):
+    for invitation, meeting, agency in listed:
+        own = convenor_agency.get(meeting.convenor_id) == agency.id
+        if own and not meeting.details.get("panel"):
             continue
         if (meeting.id or 0) not in items:
             items[meeting.id or 0] = _items_of(session, meeting)
         for item_id, case_reference in items[meeting.id or 0]:
-            update = session.exec(
-                select(AgencyUpdate).where(
-                    col(AgencyUpdate.meeting_id) == meeting.id,
-                    col(AgencyUpdate.agency_id) == agency.id,
-                    col(AgencyUpdate.agenda_item_id) == item_id,
-                )
-            ).first()
+            update = saved.get((meeting.id or 0, agency.id or 0, item_id))
             if update is None or update.state != "submitted":
                 owed.append(Outstanding(invitation, meeting, agency, update, item_id, case_reference))
     return owed

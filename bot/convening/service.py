@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import case as when_then
 from sqlmodel import Session, col, select
 
 from bot.audit.service import Actor, record
@@ -636,12 +637,119 @@ def find_meeting(session: Session, reference: str) -> Meeting | None:
     return session.exec(select(Meeting).where(col(Meeting.reference) == reference.strip().upper())).first()
 
 
-def open_meetings_for(session: Session, member: Member) -> list[Meeting]:
-    """The open discussions this person is involved in, soonest first."""
-    meetings = session.exec(
-        select(Meeting).where(col(Meeting.state).in_(OPEN_STATES)).order_by(col(Meeting.scheduled_start))
+def _involves(person_id: int | None) -> ColumnElement[bool]:
+    """A meeting `person_id` is involved in, as `involved_person_ids` says, as SQL."""
+    answered = select(col(Invitation.id)).where(
+        col(Invitation.meeting_id) == col(Meeting.id),
+        or_(col(Invitation.delegate_id) == person_id, col(Invitation.answered_by_id) == person_id),
+    )
+    received = (
+        select(col(InvitationMessage.id))
+        .join(Invitation, col(Invitation.id) == col(InvitationMessage.invitation_id))
+        .where(col(Invitation.meeting_id) == col(Meeting.id), col(InvitationMessage.person_id) == person_id)
+    )
+    return or_(
+        col(Meeting.convenor_id) == person_id,
+        col(Meeting.chair_id) == person_id,
+        col(Meeting.minute_taker_id) == person_id,
+        answered.exists(),
+        received.exists(),
+    )
+
+
+def open_meetings_for(session: Session, member: Member, *, limit: int | None = None) -> list[Meeting]:
+    """The open discussions this person is involved in, soonest first: one query."""
+    query = (
+        select(Meeting)
+        .where(col(Meeting.state).in_(OPEN_STATES), _involves(member.person_id))
+        .order_by(col(Meeting.scheduled_start), col(Meeting.id))
+    )
+    return list(session.exec(query.limit(limit) if limit else query).all())
+
+
+@dataclass(frozen=True)
+class ListedDiscussion:
+    """One line of `/strategy list`."""
+
+    meeting_id: int
+    reference: str
+    case_reference: str
+    start: datetime | None
+    deadline: datetime | None
+    answered: int
+    invited: int
+
+
+@dataclass(frozen=True)
+class DiscussionPage:
+    """A page of a person's open discussions, soonest first, and where it sits."""
+
+    rows: list[ListedDiscussion]
+    page: int
+    total: int
+    size: int
+
+    @property
+    def first(self) -> int:
+        return self.page * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.page * self.size + len(self.rows)
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total
+
+
+DISCUSSIONS_PER_PAGE = 20
+
+
+def open_discussions_page(
+    session: Session, member: Member, *, page: int = 0, size: int = DISCUSSIONS_PER_PAGE
+) -> DiscussionPage:
+    """A page of the open discussions this person is involved in: three queries however
+    many there are (how many, the page with its cases, and its invitations counted)."""
+    involved = (col(Meeting.state).in_(OPEN_STATES), _involves(member.person_id))
+    total = session.exec(select(func.count()).select_from(Meeting).where(*involved)).one()
+    page = max(0, min(page, max(total - 1, 0) // size))
+    listed = session.execute(
+        select(Meeting, col(Case.reference))
+        .outerjoin(Case, col(Case.id) == col(Meeting.case_id))
+        .where(*involved)
+        .order_by(col(Meeting.scheduled_start), col(Meeting.id))
+        .offset(page * size)
+        .limit(size)
     ).all()
-    return [m for m in meetings if member.person_id in involved_person_ids(session, m)]
+    ids = [meeting.id for meeting, _case in listed]
+    counts = (
+        {
+            meeting_id: (answered or 0, invited)
+            for meeting_id, answered, invited in session.execute(
+                select(
+                    col(Invitation.meeting_id),
+                    func.sum(when_then((col(Invitation.state) != InvitationState.INVITED, 1), else_=0)),
+                    func.count(),
+                )
+                .where(col(Invitation.meeting_id).in_(ids))
+                .group_by(col(Invitation.meeting_id))
+            ).all()
+        }
+        if ids
+        else {}
+    )
+    rows = [
+        ListedDiscussion(
+            meeting.id or 0,
+            meeting.reference,
+            reference or "",
+            meeting.scheduled_start,
+            meeting.deadline,
+            *counts.get(meeting.id or 0, (0, 0)),
+        )
+        for meeting, reference in listed
+    ]
+    return DiscussionPage(rows, page, total, size)
 
 
 @dataclass(frozen=True)

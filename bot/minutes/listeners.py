@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -65,9 +65,11 @@ from bot.minutes.service import (
     RecordingRefused,
     approve,
     attendance_defaults,
+    copy_for_person,
     generate,
     latest,
     may_record,
+    minutes_recipients,
 )
 from bot.minutes.views import (
     ACTION_CALLBACK,
@@ -412,12 +414,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting = session.get(Meeting, approved.meeting_id)
                     assert meeting is not None
                     marking = runtime.partnership.settings.protective_marking
-                    effects.circulate(
-                        session,
-                        approved,
-                        f"{marking}: approved minutes of {meeting.reference}, version {approved.version}",
-                        now,
-                    )
+                    _circulate_approved(session, runtime, meeting, approved, marking, now)
                     companion = DOCUMENT_KINDS[approved.kind].companion
                     if companion:
                         log = _generate(session, runtime, meeting, companion, access.actor, now)
@@ -451,6 +448,27 @@ def register(app: App, runtime: Runtime) -> None:
             )
             _send_draft_to_chair(session, runtime, meeting, document, now)
         runtime.kick_delivery()
+
+
+def _circulate_approved(
+    session: Session, runtime: Runtime, meeting: Meeting, approved: Document, marking: str, now: datetime
+) -> None:
+    """The channel receives the copy everyone there may read (restricted text withheld when
+    there is any); those who took part for an agency entitled to all of it receive the full
+    copy privately (bot.documents.handling)."""
+    title = f"{marking}: approved minutes of {meeting.reference}, version {approved.version}"
+    channel_copy = copy_for_person(session, approved, None, runtime.partnership, runtime.calendar, now)
+    effects.circulate(session, channel_copy, title, now)
+    if channel_copy.id == approved.id:
+        return
+    for person in minutes_recipients(session, meeting):
+        if not person.slack_user_id:
+            continue
+        entitled = copy_for_person(session, approved, person, runtime.partnership, runtime.calendar, now)
+        if entitled.id == approved.id:
+            effects.send_privately(
+                session, approved, person.slack_user_id, f"{title} (full copy)", now, why="full-copy"
+            )
 
 
 def open_action_form(runtime: Runtime, client: WebClient, *, meeting: Meeting, trigger_id: str) -> None:
@@ -509,6 +527,10 @@ def send_minutes(
         if not documents:
             return f"{meeting.reference} has no action log yet."
         case = session.get(Case, meeting.case_id) if meeting.case_id else None
+        person = session.get(Person, member.person_id) if member is not None else None
+        documents = [
+            copy_for_person(session, d, person, runtime.partnership, runtime.calendar, now) for d in documents
+        ]
         for document in documents:
             effects.send_privately(
                 session, document, user_id, "", now, why=f"download-{uuid.uuid4().hex[:8]}"

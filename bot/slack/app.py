@@ -27,8 +27,9 @@ def capabilities() -> tuple[ModuleType, ...]:
     from bot.panel import listeners as panel
     from bot.partners import listeners as partners
     from bot.strategy import listeners as strategy
+    from bot.timeliness import listeners as timeliness
 
-    return (convening, agency_updates, minutes, actions, strategy, cases, panel, home, partners)
+    return (convening, agency_updates, minutes, actions, strategy, cases, panel, timeliness, home, partners)
 
 
 def build_app(
