@@ -73,7 +73,11 @@ def test_an_administrator_signs_in_filters_and_exports_the_audit_trail(bot) -> N
     assert meeting.reference not in browser.get(f"{bot.base_url}/desk/?reference=ZZZ").text
     detail = browser.get(f"{bot.base_url}/desk/meetings/{meeting.id}")
     assert detail.status_code == 200 and "No approved documents yet." in detail.text
-    assert "not part of this version" in browser.get(f"{bot.base_url}/desk/timeliness").text
+    figures = browser.get(f"{bot.base_url}/desk/timeliness")
+    assert figures.status_code == 200 and "Strategy discussions held" in figures.text
+    chart = browser.get(f"{bot.base_url}/desk/timeliness/chart.png")
+    assert chart.headers["Content-Type"] == "image/png" and chart.content.startswith(b"\x89PNG")
+    assert "timeliness.report_viewed" in _acts(bot)
     export = browser.get(f"{bot.base_url}/desk/audit.csv")
     assert export.status_code == 200 and export.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(export.text)))

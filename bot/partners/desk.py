@@ -253,18 +253,57 @@ def _bind() -> None:
 
     @pages.needs_session(DESK)
     def desk_timeliness(opened: PartnerSession) -> Any:
+        """The timeliness figures of `bot.timeliness` (the `/timeliness` report), for the
+        period chosen; an agency lead sees their agency against the partnership."""
+        from bot.timeliness import service as timeliness
+        from bot.timeliness.periods import choices
+        from bot.timeliness.views import agencies_for, agency_line, headline_lines
+
+        runtime = pages._runtime()
         try:
-            pages._guarded("desk", opened)
+            access = pages._guarded("desk", opened)
         except PageRefused as refused:
             return _refused(refused)
-        figures = _timeliness(pages._runtime())
-        return render_template("desk/timeliness.html", figures=figures)
+        member = access.known_member
+        today = timeliness.today(runtime)
+        period = timeliness.period_asked(runtime, request.args.get("period", "")) or choices(today)[0]
+        scope = timeliness.scope_of(member)
+        with session_scope(runtime.engine) as session:
+            measures = timeliness.measures_for(session, runtime, period)
+            timeliness.audit_viewed(session, runtime, access.actor, period, scope, "timeliness.report_viewed")
+        plain = lambda line: line.replace("*", "")  # noqa: E731 - Slack's bold marks, not needed here
+        return render_template(
+            "desk/timeliness.html",
+            period=period,
+            periods=choices(today),
+            headline=[plain(line) for line in headline_lines(measures)],
+            agencies=[plain(agency_line(a)) for a in agencies_for(measures, scope)],
+        )
+
+    @pages.needs_session(DESK)
+    def desk_timeliness_chart(opened: PartnerSession) -> Any:
+        from bot.timeliness import service as timeliness
+        from bot.timeliness.charts import headline_chart
+        from bot.timeliness.periods import choices
+
+        runtime = pages._runtime()
+        try:
+            access = pages._guarded("desk", opened)
+        except PageRefused as refused:
+            return _refused(refused)
+        today = timeliness.today(runtime)
+        period = timeliness.period_asked(runtime, request.args.get("period", "")) or choices(today)[0]
+        with read_scope(runtime.engine) as session:
+            measures = timeliness.measures_for(session, runtime, period)
+        png = headline_chart(measures, timeliness.scope_of(access.known_member))
+        return Response(png, mimetype="image/png")
 
     blueprint.add_url_rule("/desk/", "home", desk_home)
     blueprint.add_url_rule("/desk/meetings/<int:meeting_id>", "meeting", desk_meeting)
     blueprint.add_url_rule("/desk/documents/<int:document_id>", "download", desk_download)
     blueprint.add_url_rule("/desk/audit.csv", "audit", desk_audit)
     blueprint.add_url_rule("/desk/timeliness", "timeliness", desk_timeliness)
+    blueprint.add_url_rule("/desk/timeliness/chart.png", "timeliness_chart", desk_timeliness_chart)
 
 
 def _audit_csv(engine: Any, since: datetime, until: datetime) -> Iterator[str]:
@@ -309,13 +348,3 @@ def _audit_csv(engine: Any, since: datetime, until: datetime) -> Iterator[str]:
 
 
 _bind()
-
-
-def _timeliness(runtime: Any) -> Any:
-    """The timeliness figures from `bot.timeliness` once it is part of the bot; None until
-    then (the page says so)."""
-    try:
-        from bot import timeliness  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return timeliness
