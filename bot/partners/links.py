@@ -26,7 +26,8 @@ from bot.partners.models import PartnerLink, PartnerSession
 INVITATION = "invitation"
 ACTIONS = "actions"
 DESK = "desk"
-PURPOSES = frozenset({INVITATION, ACTIONS, DESK})
+MINUTES = "minutes"
+PURPOSES = frozenset({INVITATION, ACTIONS, DESK, MINUTES})
 WEB = "web"  # the audit trail's name for the pages as the channel a person acted through
 
 

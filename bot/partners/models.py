@@ -45,3 +45,8 @@ class PartnerSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Downloading minutes: a code e-mailed to the link's address, confirmed on the page.
+    code_hash: str = Field(default="", max_length=64)
+    code_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    code_tries: int = 0
+    code_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -34,6 +34,7 @@ from bot.partners.links import (
     ACTIONS,
     DESK,
     INVITATION,
+    MINUTES,
     LinkRefused,
     audit_link_refused,
     check_link,
@@ -112,9 +113,9 @@ def _rules() -> Rules:
     if rules is None:
         import sys
 
-        from bot.partners import desk, update_page
+        from bot.partners import desk, minutes_page, update_page
 
-        rules = Rules.of(sys.modules[__name__], desk, update_page)
+        rules = Rules.of(sys.modules[__name__], desk, update_page, minutes_page)
         current_app.extensions["partner_rules"] = rules
     return rules
 
@@ -201,6 +202,7 @@ def use_link(token: str) -> Any:
     session.permanent = True
     session["sid"] = opened.cookie_value
     target = {
+        MINUTES: "partners.minutes",
         INVITATION: "partners.invitation",
         ACTIONS: "partners.my_actions",
         DESK: "desk.home",
@@ -461,9 +463,10 @@ def _tell_chair(db: Any, action: Action, runtime: Runtime, now: Any) -> None:
 
 
 def _register_update_page() -> None:
-    from bot.partners import update_page
+    from bot.partners import minutes_page, update_page
 
     update_page.register(blueprint)
+    minutes_page.register(blueprint)
 
 
 _register_update_page()

@@ -56,6 +56,12 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.Column("ended_at", UTCDateTime(), nullable=True),
+        sa.Column(
+            "code_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default=""
+        ),
+        sa.Column("code_expires_at", UTCDateTime(), nullable=True),
+        sa.Column("code_tries", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("code_confirmed_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["link_id"],
             ["partnerlink.id"],
