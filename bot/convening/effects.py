@@ -456,6 +456,7 @@ def _tell_convenor(
                     reference=meeting.reference,
                     people=[escape_mrkdwn(p) for p in unreachable],
                     email_sent=runtime.settings.email_enabled,
+                    links_sent=runtime.settings.partner_email_enabled,
                 ),
                 now=now,
             )

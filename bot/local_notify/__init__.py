@@ -51,13 +51,20 @@ class LocalNotify:
             def log_message(self, *_args: object) -> None:  # quiet
                 pass
 
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
+            def _answer(self, status: int, body: Any) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                """`/_sent`: what the stand-in accepted (for the demo; Notify has no such page)."""
+                if self.path == "/_sent":
+                    self._answer(200, notify.emails)
+                else:
+                    self._answer(404, {"status_code": 404})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
