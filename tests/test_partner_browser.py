@@ -145,3 +145,25 @@ def test_a_partner_marks_an_action_done_from_the_chase_email(database_url, clock
             done = session.exec(select(Action)).one()
             events = session.exec(select(ActionEvent.kind).where(ActionEvent.action_id == done.id)).all()
         assert done.status == "done" and "done" in events
+
+
+def test_the_desk_pages_pass_axe(bot) -> None:
+    from tests.test_partner_desk import PANEL_ADMIN, _sign_in_link
+
+    meeting = convene(bot)
+    link = _sign_in_link(bot, PANEL_ADMIN)
+    with chromium() as chrome:
+        chrome.get(link)
+        _press_continue(chrome)
+        assert _arrives(chrome, "/desk/")
+        assert meeting.reference in chrome.page_source
+        accessible(chrome, "desk")
+        chrome.find_element(By.ID, "reference").send_keys(meeting.reference[-4:])
+        chrome.find_element(By.CSS_SELECTOR, "form button.govuk-button").click()
+        WebDriverWait(chrome, 10).until(lambda c: "reference=" in c.current_url)
+        chrome.find_element(By.LINK_TEXT, meeting.reference).click()
+        assert _arrives(chrome, f"/desk/meetings/{meeting.id}")
+        accessible(chrome, "desk-meeting")
+        chrome.get(f"{bot.base_url}/desk/timeliness")
+        assert "Headline figures" in chrome.page_source
+        accessible(chrome, "desk-timeliness")
