@@ -172,6 +172,9 @@ def test_demo_plays_the_scenario_offline() -> None:
         "submitted for Saturday -> inline error: That is a Saturday. Only an emergency duty convenor" in out
     )
     assert "Health tries to answer for Force CID -> refused" in out
+    assert "E-mail to Harpreet Kaur (Education, no Slack): OFFICIAL-SENSITIVE: invitation to strategy" in out
+    assert "She chooses 'We will attend' and sends it -> 'Your answer is recorded'" in out
+    assert "The same link opened again -> 410" in out
     assert "*West Midlands Police - Force CID*: no answer yet · escalated to duty" in out
     assert ":bust_in_silhouette: *Locate (missing children team)*: sending a delegate" in out
     assert "the child's name appears in none of them" in out
