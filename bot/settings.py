@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:3000"
     web_secret_key: str = Field(default="", description="Signs partner links and cookies")
     web_cookie_secure: bool = True
+    # How many proxies in front of the bot set X-Forwarded-For (the partner pages' rate
+    # limits count per client address; behind a balancer that is the header's, not the peer's).
+    web_trusted_proxies: int = Field(default=0, ge=0, le=5)
 
     @property
     def email_enabled(self) -> bool:

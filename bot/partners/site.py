@@ -1,11 +1,13 @@
 """The partner pages as a Flask app, served from the same WSGI app as Slack's endpoint.
 
 GOV.UK Frontend's templates (`govuk-frontend-jinja`) and form widgets (`govuk-frontend-wtf`),
-its styles and scripts from `bot/partners/static/govuk` (installed from the npm package by
+its styles and scripts from `bot/partners/static` (installed from the npm package by
 `scripts/frontend`, never fetched at run time). Flask-WTF checks a CSRF token on every form.
 Every response carries the security headers: a strict Content Security Policy (scripts
-only from the bot, the one inline script with a nonce), HSTS, no framing, no referrer (so a
-link's token never leaks to another site) and no caching of pages.
+only from the bot, the one inline script with a nonce), HSTS, no framing, a same-origin
+referrer policy (a link's token never leaks to another site) and no caching of pages.
+Behind a balancer, WEB_TRUSTED_PROXIES says how many proxies' X-Forwarded-For to trust for
+the client address the rate limits count.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def _headers(response: Response) -> Response:
     response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Same-origin only: a link's token never reaches another site, and Flask-WTF's HTTPS
+    # check still sees the referrer of the bot's own forms.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if not request.path.startswith("/assets/"):
@@ -126,6 +130,13 @@ def build_site(runtime: Runtime) -> Flask:
             message="Shorten what you wrote and try again.",
         ), 413
 
+    if settings.web_trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxied = ProxyFix(
+            app.wsgi_app, x_for=settings.web_trusted_proxies, x_proto=settings.web_trusted_proxies
+        )
+        app.wsgi_app = proxied  # type: ignore[method-assign]
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(desk.blueprint)
     return app
