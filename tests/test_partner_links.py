@@ -277,3 +277,25 @@ def test_the_agency_update_page_saves_drafts_submits_and_amends_like_the_modal(
             url, data={**complete, "csrf_token": csrf_of(browser2.get(url).text), "new_other": "Late"}
         )
         assert late.status_code == 400 and "The discussion has started" in late.text
+
+
+def test_an_unanswered_invitation_is_chased_by_email_with_a_fresh_link(database_url, clock, tmp_path) -> None:
+    from bot.convening.jobs import sweep_invitations
+
+    with bot_with_mail(database_url, clock, tmp_path) as (bot, inbox):
+        convene(bot)
+        first = inbox.links_to(KAUR)
+        steps = 0
+        for _ in range(3):  # the partnership's ladder: an hour, then the next step
+            bot.clock.advance(timedelta(hours=1, minutes=1))
+            steps += sweep_invitations(bot.runtime)
+            settle(bot)
+        assert steps >= 1
+        chases = [m for m in inbox.to(KAUR) if "reminder" in m["Subject"] or "escalation" in m["Subject"]]
+        assert chases, [m["Subject"] for m in inbox.to(KAUR)]
+        text = chases[0].get_body(preferencelist=("plain",)).get_content()
+        assert "OFFICIAL-SENSITIVE" in text and CHILD_NAME not in text
+        # The link in the reminder is the one still unused (one live link per person and purpose).
+        assert inbox.links_to(KAUR)[-1] == first[0]
+        page = use_link(requests.Session(), inbox.links_to(KAUR)[-1])
+        assert page.url.endswith("/partner/invitation")
