@@ -48,6 +48,7 @@ def install_delivery(runtime: Runtime) -> None:
     from bot.convening import effects as convening
     from bot.delivery.failures import announce_failure
     from bot.minutes import effects as minutes
+    from bot.minutes import record_documents
     from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
     from bot.partners import effects as partners
     from bot.partners import listeners as desk
@@ -55,6 +56,7 @@ def install_delivery(runtime: Runtime) -> None:
 
     convening.install(runtime)
     minutes.install(runtime)
+    record_documents.install(runtime)
     timeliness.install(runtime)
     partners.install(runtime)
     desk.install(runtime)
