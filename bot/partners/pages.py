@@ -447,7 +447,7 @@ def _tell_chair(db: Any, action: Action, runtime: Runtime, now: Any) -> None:
     owner = db.get(Person, action.owner_id)
     message = extension_request(
         action.reference,
-        owner.slack_user_id if owner and owner.slack_user_id else "",
+        (owner.slack_user_id or owner.name) if owner else "",
         action.due_on,
         date.fromisoformat(asked.details["due_on"]),
         asked.details.get("note", ""),
