@@ -85,3 +85,23 @@ def test_a_partner_asks_for_more_time_and_cannot_touch_anothers_action(database_
             kinds = session.exec(select(ActionEvent.kind).where(ActionEvent.action_id == mine)).all()
             last = session.exec(select(AuditEntry.act).order_by(AuditEntry.sequence.desc())).first()
         assert "extension_requested" in kinds and last == "action.done_refused"
+
+
+def test_expired_links_and_their_sessions_go_a_month_after_they_expire(database_url, clock, tmp_path) -> None:
+    from bot.partners.models import PartnerLink, PartnerSession
+    from bot.retention.jobs import run_retention
+
+    with bot_with_mail(database_url, clock, tmp_path) as (bot, inbox):
+        convene(bot)
+        use_link(requests.Session(), inbox.links_to(KAUR)[0])
+        days = bot.runtime.partnership.settings.partner_link_days
+        bot.clock.advance(timedelta(days=days + 29))
+        assert not any("partner links" in line for line in run_retention(bot.runtime, dry_run=True))
+        bot.clock.advance(timedelta(days=2))
+        assert "1 partner links (and their sessions) expired over 30 days ago" in run_retention(
+            bot.runtime, dry_run=True
+        )
+        run_retention(bot.runtime, dry_run=False)
+        with Session(bot.runtime.engine) as session:
+            assert session.exec(select(PartnerLink)).all() == []
+            assert session.exec(select(PartnerSession)).all() == []

@@ -16,6 +16,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -223,3 +224,37 @@ def forget(session: Session, *, invitation_ids: list[int], action_ids: list[int]
     )
     session.exec(delete(PartnerSession).where(col(PartnerSession.link_id).in_(links)))
     session.exec(delete(PartnerLink).where(col(PartnerLink.id).in_(links)))
+
+
+# Used and expired links, and ended sessions, are kept this long for the audit trail's sake
+# (it names them by id), then removed by the nightly retention run.
+KEEP_EXPIRED = timedelta(days=30)
+PURGE_BATCH = 1000
+
+
+def expired_count(session: Session, before: datetime) -> int:
+    from sqlalchemy import func
+
+    return int(session.exec(select(func.count()).where(col(PartnerLink.expires_at) < before)).one())
+
+
+def purge_expired(engine: Any, before: datetime) -> int:
+    """Remove links that expired before `before` and their sessions, a batch per
+    transaction (a stopped run keeps what it did); returns how many links went."""
+    from sqlalchemy import delete
+
+    from bot.database import session_scope
+
+    removed = 0
+    while True:
+        with session_scope(engine) as session:
+            ids = list(
+                session.exec(
+                    select(PartnerLink.id).where(col(PartnerLink.expires_at) < before).limit(PURGE_BATCH)
+                )
+            )
+            if not ids:
+                return removed
+            session.exec(delete(PartnerSession).where(col(PartnerSession.link_id).in_(ids)))
+            session.exec(delete(PartnerLink).where(col(PartnerLink.id).in_(ids)))
+        removed += len(ids)
