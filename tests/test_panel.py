@@ -70,7 +70,8 @@ def _all_text(document) -> str:
     for table in document.tables:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
+    # References are printed with non-breaking hyphens (U+2011) so they never split a line.
+    return "\n".join(parts).replace("\u2011", "-")
 
 
 def test_each_panels_next_sitting_opens_once_with_its_standing_agencies_invited(bot) -> None:

@@ -1,7 +1,7 @@
 """partner links: e-mailed single-use links and the short sessions they open
 
-Revision ID: 0007_partner_links
-Revises: 0006_child_details
+Revision ID: 0008_partner_links
+Revises: 0007_timeliness_indexes
 Create Date: 2026-12-01 03:37:04.197383
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from bot.database import UTCDateTime
 
-revision: str = "0007_partner_links"
-down_revision: str | None = "0006_child_details"
+revision: str = "0008_partner_links"
+down_revision: str | None = "0007_timeliness_indexes"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
