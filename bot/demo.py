@@ -1196,13 +1196,14 @@ def step_monthly_report(bot: OfflineBot) -> None:
         clock.set(first_working_day)
     send_monthly_report(bot.runtime)
     bot.settle()
+    again = send_monthly_report(bot.runtime)
     sent = [u for u in bot.local_slack.uploaded_files() if u.completed and "month-2026-11" in u.filename]
     report = next(u for u in sent if u.filename.endswith(".docx"))
     rows = next(u for u in sent if u.filename.endswith(".csv"))
     administrators = len({u.channel for u in sent})
     _say(
         f"the sweep sent {report.filename} and {rows.filename} to {administrators} panel "
-        "administrators, by direct message (once: a second sweep sends nothing)"
+        f"administrators, by direct message; a second sweep sent it to {again} more (once a month)"
     )
     document = docx.Document(io.BytesIO(report.content or b""))
     headline = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "List Bullet"]
