@@ -289,7 +289,12 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     bot.settle()
     assert any("still to record: CTX-2026-0001" in t for t in _dm_texts(bot, CHAIR))
     record_item(
-        bot, CHAIR, items["CTX-2026-0001"].id or 0, outcome_values("step_down", review=None, risk="low")
+        bot,
+        CHAIR,
+        items["CTX-2026-0001"].id or 0,
+        outcome_values(
+            "step_down", review=None, risk="low", reason="Dealing has stopped since the closure order."
+        ),
     )
     record_attendance(
         bot, CHAIR, meeting, STANDING, "County lines recruitment through a music video channel."

@@ -10,15 +10,16 @@ from sqlmodel import Session, select
 
 from bot.agency_updates.service import deadline_for
 from bot.audit.service import Actor
+from bot.cases.models import Case
 from bot.convening.effects import announce, dm, open_in_slack
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.convening.views import when
 from bot.delivery.service import enqueue
 from bot.minutes import effects as documents
 from bot.minutes.service import generate
-from bot.panel.models import PanelSitting, Referral
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
 from bot.panel.service import OpenedSitting, agenda_items, agenda_lines
-from bot.panel.views import agenda_message, decision_request, update_request
+from bot.panel.views import agenda_message, convene_offer, decision_request, update_request
 from bot.panel.vocabulary import RISK_LEVELS, SCREENING_RESULTS, SUBJECT_KINDS
 from bot.partnership.models import Agency, Person
 from bot.runtime import Runtime
@@ -172,3 +173,31 @@ def tell_referrer(
             f"{referral.decline_reason}"
         )
     dm(session, key=f"referral-decided:{referral.id}", slack_id=person.slack_user_id, text=text, now=now)
+
+
+def offer_to_convene(
+    session: Session, item: AgendaItem, recorder_slack_id: str, runtime: Runtime, now: datetime
+) -> None:
+    """A step up to a strategy discussion: the recorder and the sitting's chair get a button
+    that opens /strategy new with the case and its links filled in (once per decision)."""
+    outcome = item.outcome or {}
+    if outcome.get("convenes") != "strategy_discussion" or item.stepped_up_meeting_id is not None:
+        return
+    sitting = session.get(PanelSitting, item.sitting_id)
+    meeting = session.get(Meeting, sitting.meeting_id) if sitting else None
+    panel_case = session.get(PanelCase, item.panel_case_id)
+    case = session.get(Case, panel_case.case_id) if panel_case else None
+    if meeting is None or case is None:
+        return
+    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
+    marking = runtime.partnership.settings.protective_marking
+    message = convene_offer(item.id or 0, meeting.reference, case.reference, marking)
+    for slack_id in dict.fromkeys([recorder_slack_id, chair.slack_user_id if chair else None]):
+        if slack_id:
+            enqueue(
+                session,
+                key=f"step-up-offer:{item.id}:{slack_id}",
+                method="chat.postMessage",
+                arguments={"channel": slack_id, **message},
+                now=now,
+            )

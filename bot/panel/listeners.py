@@ -18,6 +18,7 @@ from bot.access import (
     MEMBER,
     Access,
     Part,
+    Policy,
     Rule,
     agenda_item_by_id,
     both,
@@ -33,14 +34,17 @@ from bot.access import (
     value,
 )
 from bot.cases.models import Case
+from bot.convening.listeners import open_convene_form
 from bot.convening.models import Invitation, Meeting
+from bot.convening.service import CONVENING_ROLES
 from bot.convening.views import read_values, when
 from bot.database import read_scope, session_scope
 from bot.minutes.listeners import MAY_HAVE_MINUTES, _send_draft_to_chair, send_minutes
 from bot.minutes.service import attendance_defaults, generate
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
 from bot.panel.commands import USAGE, grammar
-from bot.panel.effects import ask_administrators, tell_referrer
+from bot.panel.decisions import destinations, step_up_prefill
+from bot.panel.effects import ask_administrators, offer_to_convene, tell_referrer
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.panel.service import (
     ItemOutcome,
@@ -85,6 +89,11 @@ NOT_LISTED = "You are not listed in the partnership's schedules."
 RECORDERS = part(Part.CHAIR, Part.MINUTE_TAKER, Part.PANEL_ADMIN)
 RECORDERS_NOTE = "Only the chair, the minute-taker or a panel administrator can record the panel."
 DECIDERS_NOTE = "Only the panel's administrators decide its referrals."
+# A convenor, and the decision must exist (a refusal reads the same either way).
+CONVENERS = Policy(
+    lambda m, r: m is not None and r is not None and bool(m.roles & frozenset(CONVENING_ROLES)),
+    f"role {'/'.join(CONVENING_ROLES)} and the decision exists",
+)
 
 COMMANDS = {"/panel": grammar}
 RULES = (
@@ -156,6 +165,13 @@ RULES = (
         refusal=RECORDERS_NOTE,
         act="panel.record_refused",
         field="themes",
+    ),
+    Rule(
+        button("panel_convene_step_up"),
+        CONVENERS,
+        agenda_item_by_id(value()),
+        refusal="Only children's social care convenors can convene a strategy discussion.",
+        act="discussion.convene_refused",
     ),
     Rule(
         button("panel_draft_minutes"),
@@ -398,6 +414,8 @@ def register(app: App, runtime: Runtime) -> None:
                 SUBJECT_KINDS.get(case.subject_kind, case.subject_kind),
                 item.outcome or {},
                 panel_case.risk_level,
+                destinations={d.value: d.label for d in destinations(partnership.panel_practice)},
+                agencies={a.code: a.name for a in partnership.agencies},
             ),
         )
 
@@ -420,20 +438,30 @@ def register(app: App, runtime: Runtime) -> None:
                     "risk_level",
                     "plan_status",
                     "links",
+                    "destination",
+                    "taken_by_agency",
+                    "taken_by_person",
                 )
             },
             next_review_on=values.get("next_review_on"),
+            chair_confirms=bool(values.get("chair_confirms")),
         )
         now, item_id = runtime.clock.now(), access.record.id
         with read_scope(runtime.engine) as session:
             child_name = child_name_of_item(session, item_id)
-        errors = validate_outcome(outcome, today=runtime.calendar.local(now).date(), child_name=child_name)
+        errors = validate_outcome(
+            outcome,
+            today=runtime.calendar.local(now).date(),
+            child_name=child_name,
+            partnership=partnership,
+            is_chair=Part.CHAIR in access.record.parts,
+        )
         if errors:
             ack(response_action="errors", errors=errors)
             return
         try:
             with session_scope(runtime.engine) as session:
-                record_item(
+                item = record_item(
                     session,
                     item_id,
                     outcome,
@@ -442,10 +470,32 @@ def register(app: App, runtime: Runtime) -> None:
                     partnership=partnership,
                     now=now,
                 )
+                offer_to_convene(session, item, access.actor.slack_user_id, runtime, now)
         except PanelRefused as refused:
             ack(response_action="errors", errors={"decision_reason": str(refused)})
             return
         ack()
+        runtime.kick_delivery()
+
+    @app.action("panel_convene_step_up")
+    def convene_step_up(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        with read_scope(runtime.engine) as session:
+            prefill = step_up_prefill(session, access.record.id)
+        if prefill is None:
+            tell(body, client, "That panel decision no longer exists.")
+            return
+        case_reference, reason = prefill
+        open_convene_form(
+            runtime,
+            client,
+            trigger_id=access.requested.trigger_id,
+            channel_id=access.actor.slack_user_id,
+            case_reference=case_reference,
+            reason=reason,
+            concerns=tuple(c.code for c in partnership.cases.concerns_of_kind("exploitation")[:1]),
+            metadata={"panel_item": access.record.id},
+        )
 
     @app.action("panel_record_sitting")
     def sitting_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:

@@ -85,14 +85,29 @@ def outcome_values(
     nrm: str = "none",
     links: str = "",
     risk: str = "high",
+    reason: str = "Risk still high; disruption under way.",
+    destination: str | None = None,
+    taken_by: str | None = None,
+    taken_by_person: str | None = None,
+    chair_confirms: bool = False,
 ) -> dict[str, dict[str, Any]]:
+    """The recording form's values; a step down goes to early help by default, a step up
+    to a strategy discussion."""
+    if destination is None:
+        destination = {"step_up": "up:strategy_discussion", "step_down": "down:early_help"}.get(decision, "")
+    if taken_by is None and destination.startswith("down:") and destination != "down:closure":
+        taken_by = "early-help"
     fields = {
         "victims": StateValue.text("Exploited to carry drugs to Coventry; debt bondage suspected."),
         "offenders": StateValue.text("Adult male known as T recruits at the park."),
         "locations": StateValue.text("Lodge Road park; trap house on Wellington Road."),
         "themes": StateValue.text("Recruitment through social media; older peers as go-betweens."),
         "decision": StateValue.static_select(decision),
-        "decision_reason": StateValue.text("Risk still high; disruption under way."),
+        "decision_reason": StateValue.text(reason),
+        "destination": StateValue.static_select(destination or None),
+        "taken_by_agency": StateValue.static_select(taken_by or None),
+        "taken_by_person": StateValue.text(taken_by_person),
+        "chair_confirms": StateValue.checkboxes(["yes"] if chair_confirms else []),
         "nrm": StateValue.static_select(nrm),
         "nrm_detail": StateValue.text("Submitted by the social worker" if nrm != "none" else None),
         "disruption": StateValue.text("Child abduction warning notice to T; park patrols."),

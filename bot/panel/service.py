@@ -25,6 +25,7 @@ from bot.convening.service import invite_agencies
 from bot.minutes.models import Document
 from bot.minutes.service import ATTENDANCE_WORDS, store_attendance
 from bot.panel.calendar import Sitting, next_sitting
+from bot.panel.decisions import contradiction, destination, destination_errors
 from bot.panel.models import (
     AgendaItem,
     NetworkLink,
@@ -852,12 +853,41 @@ class ItemOutcome:
     plan_status: str = ""
     next_review_on: date | None = None
     links: str = ""
+    destination: str = ""  # up:strategy_discussion, down:early_help ...
+    taken_by_agency: str = ""
+    taken_by_person: str = ""
+    chair_confirms: bool = False
 
 
-def validate_outcome(outcome: ItemOutcome, *, today: date, child_name: str = "") -> dict[str, str]:
+def validate_outcome(
+    outcome: ItemOutcome,
+    *,
+    today: date,
+    child_name: str = "",
+    partnership: Partnership | None = None,
+    is_chair: bool = False,
+) -> dict[str, str]:
     """Problems keyed by form block. New links show on the panel's Home tab, so they must
-    not name the child."""
+    not name the child. A step up or down names where it leads; a decision its own risk
+    level or reason contradicts needs the chair to confirm it."""
     errors: dict[str, str] = {}
+    if partnership is not None:
+        errors.update(
+            destination_errors(
+                partnership,
+                decision=outcome.decision,
+                chosen=outcome.destination,
+                taken_by_agency=outcome.taken_by_agency,
+                taken_by_person=outcome.taken_by_person,
+            )
+        )
+        against = contradiction(
+            partnership.panel_practice, outcome.decision, outcome.risk_level, outcome.decision_reason
+        )
+        if outcome.chair_confirms and not is_chair:
+            errors["chair_confirms"] = "Only the chair of this sitting can confirm a decision."
+        elif against and not outcome.chair_confirms and outcome.decision_reason.strip():
+            errors["decision_reason"] = f"{against} If the panel agreed it, the chair confirms it below."
     if child_name and mentions_child(outcome.links, child_name):
         errors["links"] = NAME_IN_SLACK_TEXT
     for name in OUTCOME_FIELDS:
@@ -920,6 +950,7 @@ def record_item(
         "nrm_detail": outcome.nrm_detail.strip(),
         "risk_level": outcome.risk_level,
         "next_review_on": outcome.next_review_on.isoformat() if outcome.next_review_on else "",
+        **_destination_record(outcome, partnership),
     }
     item.recorded_by_id, item.recorded_at = member.person_id, now
     session.add(item)
@@ -941,10 +972,38 @@ def record_item(
         record_type="agenda_item",
         record_id=item.id or 0,
         case_reference=case.reference,
-        details={"decision": outcome.decision, "nrm": outcome.nrm, "risk": outcome.risk_level},
+        details={
+            "decision": outcome.decision,
+            "destination": outcome.destination,
+            "chair_confirmed": outcome.chair_confirms,
+            "nrm": outcome.nrm,
+            "risk": outcome.risk_level,
+        },
     )
     session.flush()
     return item
+
+
+def _destination_record(outcome: ItemOutcome, partnership: Partnership) -> dict[str, Any]:
+    """Where the decision leads, in words as recorded (the configuration may change later)."""
+    found = destination(partnership.panel_practice, outcome.destination) if outcome.destination else None
+    agency = ""
+    if outcome.taken_by_agency:
+        try:
+            agency = partnership.agency(outcome.taken_by_agency).name
+        except KeyError:
+            agency = outcome.taken_by_agency
+    against = contradiction(
+        partnership.panel_practice, outcome.decision, outcome.risk_level, outcome.decision_reason
+    )
+    return {
+        "destination": outcome.destination if found else "",
+        "destination_name": found.name if found else "",
+        "convenes": found.convenes if found else "",
+        "taken_by_agency": outcome.taken_by_agency,
+        "taken_by": ", ".join(p for p in (outcome.taken_by_person.strip(), agency) if p),
+        "chair_confirmed": against if outcome.chair_confirms and against else "",
+    }
 
 
 def record_sitting(

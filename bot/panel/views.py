@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ContextBlock,
     DatePickerElement,
     InputBlock,
@@ -285,9 +286,18 @@ def recording_message(
 
 
 def item_modal(
-    item_id: int, reference: str, case_reference: str, subject: str, outcome: dict[str, Any], risk: str
+    item_id: int,
+    reference: str,
+    case_reference: str,
+    subject: str,
+    outcome: dict[str, Any],
+    risk: str,
+    *,
+    destinations: dict[str, str],
+    agencies: dict[str, str],
 ) -> dict[str, Any]:
-    """One child or context: VOLT, the decision, NRM, disruption, risk and next review."""
+    """One child or context: VOLT, the decision and where it leads, NRM, disruption, risk
+    and next review."""
     review = outcome.get("next_review_on") or ""
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference} · {subject} *{case_reference}*")),
@@ -299,6 +309,37 @@ def item_modal(
         _text("themes", "Themes and trends", optional=True, initial=outcome.get("themes")),
         _select("decision", "Decision", DECISIONS, initial=outcome.get("decision")),
         _text("decision_reason", "Why", initial=outcome.get("decision_reason")),
+        _select(
+            "destination",
+            "Where it leads (step up or step down)",
+            destinations,
+            initial=outcome.get("destination") or None,
+            optional=True,
+        ),
+        _select(
+            "taken_by_agency",
+            "Stepping down: the agency that takes it",
+            agencies,
+            initial=outcome.get("taken_by_agency") or None,
+            optional=True,
+        ),
+        _text(
+            "taken_by_person",
+            "Stepping down: who takes it (name and role)",
+            optional=True,
+            multiline=False,
+            limit=200,
+        ),
+        InputBlock(
+            block_id="chair_confirms",
+            label=PlainTextObject(text="Chair's confirmation"),
+            element=CheckboxesElement(
+                action_id="value",
+                options=[option("yes", "The chair confirms this decision against its risk level or reason")],
+            ),
+            optional=True,
+            hint=PlainTextObject(text="Only when the decision goes against the risk level; the chair only."),
+        ),
         _select("nrm", "National Referral Mechanism", NRM, initial=outcome.get("nrm") or "none"),
         _text(
             "nrm_detail",
@@ -355,3 +396,30 @@ def sitting_modal(
 
 def day(value: date) -> str:
     return value.strftime("%a %d %b %Y")
+
+
+def convene_offer(item_id: int, reference: str, case_reference: str, marking: str) -> dict[str, Any]:
+    """After a step up to a strategy discussion: a button to convene it, pre-filled."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{marking}* · {reference} stepped up *{case_reference}* to a strategy discussion. "
+                "Convene it now: the form has the case and its links filled in, and the discussion "
+                "is linked to the panel's decision."
+            )
+        ),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Convene the strategy discussion",
+                    action_id="panel_convene_step_up",
+                    value=str(item_id),
+                    style="primary",
+                )
+            ]
+        ),
+    ]
+    return {
+        "text": f"{marking}: convene the strategy discussion for {case_reference}",
+        "blocks": [b.to_dict() for b in blocks],
+    }

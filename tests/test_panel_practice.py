@@ -1,0 +1,222 @@
+"""The panel's practice through signed Slack requests, on SQLite and PostgreSQL, with an
+injected clock: step up and step down that lead somewhere, reviews when due, NRM records,
+suspected perpetrators and disruption, missing episodes and return home interviews."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from bot.convening.models import Meeting
+from bot.local_slack.signed_client import StateValue
+from bot.panel.jobs import sweep_panels
+from bot.panel.models import AgendaItem, PanelCase, Referral
+from tests.panel_support import (
+    CHAIR,
+    decide,
+    items_of,
+    opened_view,
+    outcome_values,
+    record_item,
+    refer,
+    sitting_for,
+    views_opened,
+)
+
+SOCIAL_WORKER = "U0CSC001"
+MINUTE_TAKER = "U0BSC002"  # pa-lewis: panel administrator and minute-taker
+POLICE = "U0PPU001"
+CHILD_A, CHILD_B = "CS-2000001", "CS-2000002"
+
+
+def _referred_and_on_the_agenda(bot, clock, children=(CHILD_A,)) -> tuple[Meeting, dict[str, AgendaItem]]:
+    """Children referred and accepted, the first sitting's agenda issued, the clock at the
+    sitting (24 November 2026)."""
+    sweep_panels(bot.runtime)
+    for number, reference in enumerate(children):
+        refer(bot, SOCIAL_WORKER, case_reference=reference, child_name=f"Test Child {number}")
+    with Session(bot.runtime.engine) as session:
+        pending = [r.id for r in session.exec(select(Referral).where(Referral.state == "pending"))]
+    for referral_id in pending:
+        decide(bot, referral_id or 0, accept=True)
+    meeting, sitting = sitting_for(bot, "2026-11-24")
+    clock.set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    return meeting, items_of(bot, sitting)
+
+
+def _item(bot, item_id: int) -> AgendaItem:
+    with Session(bot.runtime.engine) as session:
+        found = session.get(AgendaItem, item_id)
+        assert found is not None
+        return found
+
+
+def _posted(bot, channel: str) -> list[dict]:
+    return [
+        c.args
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == channel and c.ok
+    ]
+
+
+def test_a_step_down_names_where_it_goes_and_who_takes_it_and_a_contradiction_needs_the_chair(
+    bot, clock
+) -> None:
+    _, items = _referred_and_on_the_agenda(bot, clock)
+    item_id = items[CHILD_A].id or 0
+    # no destination: refused beside the field, nothing stored
+    bad = record_item(
+        bot, CHAIR, item_id, outcome_values("step_down", review=None, risk="low", destination="")
+    ).json()
+    assert bad["response_action"] == "errors" and "destination" in bad["errors"]
+    # a step up's destination is not a step down's
+    bad = record_item(
+        bot,
+        CHAIR,
+        item_id,
+        outcome_values("step_down", review=None, risk="low", destination="up:police_operation"),
+    ).json()
+    assert "destination" in bad["errors"]
+    # early help without an agency that takes it
+    bad = record_item(
+        bot, CHAIR, item_id, outcome_values("step_down", review=None, risk="low", taken_by="")
+    ).json()
+    assert "taken_by_agency" in bad["errors"]
+    # "Risk still high" as a reason to step down contradicts it
+    bad = record_item(bot, CHAIR, item_id, outcome_values("step_down", review=None, risk="low")).json()
+    assert "risk still high" in bad["errors"]["decision_reason"]
+    # stepping down at high risk contradicts the decision's own risk level
+    calm = "Engaging with the youth worker; no missing episodes since September."
+    bad = record_item(
+        bot, CHAIR, item_id, outcome_values("step_down", review=None, risk="high", reason=calm)
+    ).json()
+    assert "at high risk" in bad["errors"]["decision_reason"]
+    # only the chair may confirm it
+    bad = record_item(
+        bot,
+        MINUTE_TAKER,
+        item_id,
+        outcome_values("step_down", review=None, risk="high", reason=calm, chair_confirms=True),
+    ).json()
+    assert bad["errors"] == {"chair_confirms": "Only the chair of this sitting can confirm a decision."}
+    assert _item(bot, item_id).recorded_at is None  # nothing half-written
+    ok = record_item(
+        bot,
+        CHAIR,
+        item_id,
+        outcome_values(
+            "step_down",
+            review=None,
+            risk="high",
+            reason=calm,
+            chair_confirms=True,
+            taken_by_person="Early help lead",
+        ),
+    )
+    assert ok.status == 200 and not ok.body
+    outcome = _item(bot, item_id).outcome
+    assert outcome["destination_name"] == "Early help"
+    assert outcome["taken_by"].startswith("Early help lead, ")
+    assert "at high risk" in outcome["chair_confirmed"]
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(PanelCase)).one().state == "stepped_down"
+
+
+def test_a_step_up_to_a_strategy_discussion_offers_to_convene_it_pre_filled_and_links_it(bot, clock) -> None:
+    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    item_id = items[CHILD_A].id or 0
+    bad = record_item(
+        bot,
+        CHAIR,
+        item_id,
+        outcome_values("step_up", risk="high", reason="Risk reduced since the last panel."),
+    ).json()
+    assert "risk reduced" in bad["errors"]["decision_reason"]
+    record_item(
+        bot,
+        CHAIR,
+        item_id,
+        outcome_values("step_up", reason="Found in Coventry with cash; new older associate."),
+    )
+    bot.settle()
+    offers = [m for m in _posted(bot, CHAIR) if "panel_convene_step_up" in json.dumps(m.get("blocks"))]
+    assert len(offers) == 1 and CHILD_A in offers[0]["text"] and "Test Child" not in json.dumps(offers[0])
+    # someone who cannot convene is refused, the same words as for a decision that does not exist
+    refused = bot.slack.block_actions(POLICE, [{"action_id": "panel_convene_step_up", "value": str(item_id)}])
+    missing = bot.slack.block_actions(POLICE, [{"action_id": "panel_convene_step_up", "value": "999999"}])
+    assert refused.status == missing.status == 200
+    before = views_opened(bot)
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_convene_step_up", "value": str(item_id)}])
+    form = opened_view(bot, before)
+    blocks = {b.get("block_id"): b for b in form["blocks"]}
+    assert blocks["case_reference"]["element"]["initial_value"] == CHILD_A
+    assert meeting.reference in blocks["reason"]["element"]["initial_value"]
+    values = {
+        "case_reference": {"value": StateValue.text(CHILD_A)},
+        "child_name": {"value": StateValue.text("Test Child 0")},
+        "reason": {"value": StateValue.text(blocks["reason"]["element"]["initial_value"])},
+        "concerns": {"value": StateValue.checkboxes(["criminal_exploitation"])},
+        "right_help_right_time_level": {"value": StateValue.static_select("complex_significant")},
+        "urgency": {"value": StateValue.static_select("urgent")},
+        "start": {
+            "value": StateValue.datetimepicker(int(datetime(2026, 11, 25, 10, 0, tzinfo=UTC).timestamp()))
+        },
+        "format": {"value": StateValue.radio_buttons("call")},
+        "referred_at": {
+            "value": StateValue.datetimepicker(int(datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp()))
+        },
+        "chair": {"value": StateValue.static_select(CHAIR)},
+    }
+    submitted = bot.slack.view_submission(CHAIR, form, values=values)
+    assert submitted.status == 200 and not submitted.body, submitted.body
+    bot.settle()
+    linked = _item(bot, item_id).stepped_up_meeting_id
+    assert linked is not None
+    with Session(bot.runtime.engine) as session:
+        discussion = session.get(Meeting, linked)
+        assert discussion is not None and discussion.reference.startswith("SD-")
+
+
+def test_the_check_refuses_a_panel_without_a_chair_who_can_approve(tmp_path) -> None:
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    schedules = tmp_path / "schedules"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "schedules", schedules)
+    panels = yaml.safe_load((schedules / "panels.yaml").read_text())
+    panels["panels"][1].pop("chairs")
+    (schedules / "panels.yaml").write_text(yaml.safe_dump(panels))
+    practice = (schedules / "panel_practice.yaml").read_text()
+    (schedules / "panel_practice.yaml").write_text(practice.replace("taken_by: csc", "taken_by: social-care"))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SCHEDULES_DIR": str(schedules),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert (
+        "schedules/panels.yaml: panels[birmingham-mace-strategic].chairs: lists no chairs: nobody could "
+        "approve this panel's minutes"
+    ) in output
+    assert (
+        "schedules/panel_practice.yaml: step_down[child_in_need].taken_by: unknown agency 'social-care'"
+        in output
+    )
