@@ -717,7 +717,7 @@ def build_panel_agenda() -> DocumentObject:
     document.add_heading("Agenda", level=1)
     _loop_table(
         document,
-        ["Item", "Starts", "Minutes", "Section", "Title", "Risk level", "Screening", "Plan status"],
+        ["Item", "Starts", "Minutes", "Section", "Title", "Why it is here", "Risk level", "Screening", "Plan status"],
         "for item in items",
         [
             "{{ item.number }}",
@@ -725,12 +725,20 @@ def build_panel_agenda() -> DocumentObject:
             "{{ item.minutes }}",
             "{{ item.section }}",
             "{{ item.title }}",
+            "{{ item.why }}",
             "{{ item.risk_level }}",
             "{{ item.screening_result }}",
             "{{ item.plan_status }}",
         ],
-        [1.1, 1.4, 1.6, 2.8, 3.9, 2.0, 2.1, 2.1],
+        [1.0, 1.3, 1.1, 2.4, 3.0, 3.2, 1.5, 1.8, 1.7],
     )
+    document.add_heading("Not for discussion", level=2)
+    document.add_paragraph(
+        _or_else("not_for_discussion", "Every case under review is due at this sitting.")
+    )
+    document.add_paragraph(
+        "Cases under review whose review is not due and where nothing new has arrived, by reference only."
+    ).runs[0].italic = True
 
     _carried_actions(document)
     _contexts(document)

@@ -284,9 +284,11 @@ def agenda_context() -> dict[str, Any]:
                 "risk_level": risk,
                 "screening_result": screening,
                 "plan_status": plan,
+                "why": "review due 29 Dec 2026" if risk else "",
             }
             for n, (section, title, minutes, risk, screening, plan) in enumerate(sections)
         ],
+        "not_for_discussion": "CS-551234, CS-551235",
         "actions_from_last_time": [CARRIED],
         "perpetrators": [{"label": "'T', adult male, 19", "linked": "CS-778812"}],
         "locations": [{"label": "Northfield park", "linked": "CS-778812, CX-000045"}],
@@ -768,11 +770,12 @@ def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
         "Minutes",
         "Section",
         "Title",
+        "Why it is here",
         "Risk level",
         "Screening",
         "Plan status",
     ]
-    assert rows[1:] == [
+    assert [row[:5] + row[6:] for row in rows[1:]] == [
         ["1", "10:00", "5", "Actions from last time", "Open actions from CEP-2026-0002", "", "", ""],
         [
             "2",
@@ -806,6 +809,14 @@ def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
         ],
         ["5", "10:50", "10", "Themes and intelligence", "Themes and intelligence", "", "", ""],
     ]
+    assert [row[5] for row in rows[1:]] == [
+        "",
+        "review due 29 Dec 2026",
+        "review due 29 Dec 2026",
+        "review due 29 Dec 2026",
+        "",
+    ]
+    assert "CS-551234, CS-551235" in _texts(agenda)
 
 
 def test_agenda_lists_carried_actions_and_contexts(agenda: DocumentObject) -> None:

@@ -220,3 +220,76 @@ def test_the_check_refuses_a_panel_without_a_chair_who_can_approve(tmp_path) -> 
         "schedules/panel_practice.yaml: step_down[child_in_need].taken_by: unknown agency 'social-care'"
         in output
     )
+
+
+def test_only_cases_due_come_onto_the_agenda_and_it_says_why(bot, clock) -> None:
+    _, items = _referred_and_on_the_agenda(bot, clock, children=(CHILD_A, CHILD_B))
+    first = items_of(bot, sitting_for(bot, "2026-11-24")[1])
+    assert {i.reasons[0] for i in first.values()} == {"new to the panel"}
+    # A is reviewed again at the next sitting; B in a month
+    record_item(
+        bot, CHAIR, items[CHILD_A].id or 0, outcome_values(review="2026-12-08", reason="Still going missing.")
+    )
+    record_item(
+        bot, CHAIR, items[CHILD_B].id or 0, outcome_values(review="2027-01-05", reason="Plan holding.")
+    )
+    sweep_panels(bot.runtime)
+    following, next_sitting = sitting_for(bot, "2026-12-08")
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    due = items_of(bot, next_sitting)
+    assert list(due) == [CHILD_A] and due[CHILD_A].reasons == ["review due 08 Dec 2026"]
+    with Session(bot.runtime.engine) as session:
+        from bot.panel.models import PanelSitting
+
+        stored = session.get(PanelSitting, next_sitting.id)
+        assert stored is not None and stored.not_for_discussion == [CHILD_B]
+    agenda = [
+        c.args
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("text") == f"OFFICIAL-SENSITIVE: agenda for {following.reference}"
+    ]
+    text = json.dumps(agenda[0]["blocks"])
+    assert (
+        "review due 08 Dec 2026" in text
+        and f"*Not for discussion* (under review, not due): {CHILD_B}" in text
+    )
+    document = _document_text(bot, following, "panel_agenda")
+    assert "Why it is here" in document and "review due 08 Dec 2026" in document
+    assert "Not for discussion" in document and CHILD_B in document
+    assert "Test Child 1" not in document.split("Not for discussion")[1]  # by reference only
+
+    # something new brings B onto the sitting after: a referral and a new link
+    sweep_panels(bot.runtime)
+    clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+    refer(bot, POLICE, case_reference=CHILD_B, links="location: Wellington Road trap house")
+    clock.set(datetime(2026, 12, 16, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    third = items_of(bot, sitting_for(bot, "2026-12-22")[1])
+    assert CHILD_B in third
+    assert third[CHILD_B].reasons[0].startswith("new referral PR-2026-")
+    assert "new link: location" in third[CHILD_B].reasons
+
+
+def _document_text(bot, meeting: Meeting, kind: str) -> str:
+    import io
+
+    import docx
+
+    from bot.minutes.models import Document
+
+    with Session(bot.runtime.engine) as session:
+        row = session.exec(
+            select(Document)
+            .where(Document.meeting_id == meeting.id, Document.kind == kind)
+            .order_by(Document.version.desc())  # type: ignore[attr-defined]
+        ).first()
+        assert row is not None
+        document = docx.Document(io.BytesIO(row.content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row_ in table.rows:
+            parts.extend(cell.text for cell in row_.cells)
+    return "\n".join(parts)

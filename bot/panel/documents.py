@@ -62,6 +62,7 @@ PANEL_AGENDA_VARIABLES: frozenset[str] = frozenset(
         "updates_cutoff",
         "generated_at",
         "items",
+        "not_for_discussion",
         "actions_from_last_time",
         "perpetrators",
         "locations",

@@ -75,6 +75,7 @@ def issue_agenda_in_slack(session: Session, sitting: PanelSitting, runtime: Runt
         lines,
         lambda moment: runtime.calendar.local(moment).strftime("%H:%M"),
         moved,
+        list(sitting.not_for_discussion or []),
     )
     enqueue(
         session,

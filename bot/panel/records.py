@@ -150,9 +150,11 @@ def agenda_context(
                 "risk_level": line.risk_level,
                 "screening_result": line.screening_result,
                 "plan_status": line.plan_status,
+                "why": line.why,
             }
             for number, line in enumerate(lines, start=1)
         ],
+        "not_for_discussion": ", ".join(sitting.not_for_discussion or []),
         "actions_from_last_time": carried,
         "perpetrators": groups["suspected_perpetrator"],
         "locations": groups["location"],

@@ -35,6 +35,7 @@ from bot.panel.models import (
     Referral,
     ReferralState,
 )
+from bot.panel.reviews import candidates
 from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, RISK_ORDER, SCREENING_RESULTS, SUBJECT_KINDS
 from bot.partnership.models import Person
 from bot.partnership.service import Member
@@ -564,6 +565,7 @@ class AgendaLine:
     risk_level: str = ""
     screening_result: str = ""
     plan_status: str = ""
+    why: str = ""
 
 
 def _section_of(case: Case, heard_before: bool) -> str:
@@ -573,32 +575,23 @@ def _section_of(case: Case, heard_before: bool) -> str:
 
 
 def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partnership, now: datetime) -> bool:
-    """Fix the sitting's agenda at the referral cut-off: every case under review, new ones
-    first within each section, higher risk first. Returns False when it was already out."""
+    """Fix the sitting's agenda at the referral cut-off: the cases due (see `reviews`), new
+    ones first within each section, higher risk first; the rest are listed by reference as
+    not for discussion. Returns False when it was already out."""
     locked = session.get(PanelSitting, sitting.id, with_for_update=True, populate_existing=True)
     assert locked is not None
     if locked.agenda_issued_at is not None:
         return False
     panel = partnership.panel(locked.panel_code)
     timings = panel.agenda_minutes
-    rows = session.exec(
-        select(PanelCase, Case)
-        .join(Case, Case.id == PanelCase.case_id)
-        .where(PanelCase.panel_code == panel.code, PanelCase.state == PanelCaseState.UNDER_REVIEW)
-    ).all()
-    heard = set(
-        session.exec(
-            select(AgendaItem.panel_case_id)
-            .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
-            .where(PanelSitting.panel_code == panel.code, PanelSitting.id != locked.id)
-        ).all()
-    )
+    found = candidates(session, locked, partnership=partnership, now=now)
     order = list(SECTION_ORDER)
     entries = sorted(
-        ((_section_of(case, panel_case.id in heard), panel_case, case) for panel_case, case in rows),
+        ((_section_of(c.case, c.heard_before), c.panel_case, c.case, c.reasons) for c in found if c.due),
         key=lambda e: (order.index(e[0]), RISK_ORDER.get(e[1].risk_level, 3), e[2].reference),
     )
-    for position, (section, panel_case, _) in enumerate(entries, start=1):
+    locked.not_for_discussion = sorted(c.case.reference for c in found if not c.due)
+    for position, (section, panel_case, _, reasons) in enumerate(entries, start=1):
         minutes = {
             "new_referral": timings.new_referral,
             "under_review": timings.under_review,
@@ -610,6 +603,7 @@ def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partne
                 section=section,
                 position=position,
                 minutes=minutes,
+                reasons=list(reasons),
             )
         )
         for referral in session.exec(
@@ -631,7 +625,7 @@ def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partne
         act="panel.agenda_issued",
         record_type="meeting",
         record_id=meeting.reference if meeting else locked.id or 0,
-        details={"items": len(entries)},
+        details={"items": len(entries), "not_for_discussion": len(locked.not_for_discussion)},
     )
     session.flush()
     return True
@@ -720,6 +714,7 @@ def agenda_lines(
             risk_level=RISK_LEVELS.get(panel_case.risk_level, panel_case.risk_level),
             screening_result=SCREENING_RESULTS.get(panel_case.screening_result, panel_case.screening_result),
             plan_status=panel_case.plan_status,
+            why="; ".join(item.reasons or []),
         )
     if not perpetrators_added:
         add_perpetrators()

@@ -168,9 +168,16 @@ def decline_modal(referral_id: int, reference: str) -> dict[str, Any]:
 
 
 def agenda_message(
-    reference: str, panel: str, when: str, lines: list[AgendaLine], clock: Any, moved_note: str
+    reference: str,
+    panel: str,
+    when: str,
+    lines: list[AgendaLine],
+    clock: Any,
+    moved_note: str,
+    not_for_discussion: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The agenda in the panel's channel: a time for each item, by reference only."""
+    """The agenda in the panel's channel: a time for each item and why it is there, by
+    reference only; cases under review but not due are listed as not for discussion."""
     rows = []
     section = ""
     for line in lines:
@@ -178,7 +185,10 @@ def agenda_message(
             rows.append(f"*{SECTIONS.get(line.section, line.section)}*")
         section = line.section
         risk = f" · risk {line.risk_level}" if line.risk_level else ""
-        rows.append(f"`{clock(line.starts)}` {escape_mrkdwn(line.title)}{risk} ({line.minutes} min)")
+        why = f" · _{escape_mrkdwn(line.why)}_" if line.why else ""
+        rows.append(f"`{clock(line.starts)}` {escape_mrkdwn(line.title)}{risk} ({line.minutes} min){why}")
+    if not_for_discussion:
+        rows.append("*Not for discussion* (under review, not due): " + ", ".join(not_for_discussion))
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(text=f"{MARKING}\n*Agenda: {escape_mrkdwn(panel)} {reference}*, {when}")
