@@ -598,6 +598,7 @@ def build_panel_minutes() -> DocumentObject:
         document,
         [
             ("Step up, continue or step down", "{{ case.decision }}"),
+            ("Where it leads", _or_else("case.leads_to", "It stays with the panel")),
             ("Reason", "{{ case.decision_reason }}"),
             ("National Referral Mechanism", _or_else("case.nrm", "No referral")),
             ("Disruption", _or_else("case.disruption", "None agreed")),

@@ -325,7 +325,7 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
         "Themes",
         "Test Child Alpha",
         "Step down",
-        "Referral made",
+        "Reasonable grounds: Positive (17 November 2026)",
         "Child abduction warning notice",
         "Wellington Road trap house",
         "Disruption visit to Lodge Road park",

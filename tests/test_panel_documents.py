@@ -180,6 +180,7 @@ def minutes_context() -> dict[str, Any]:
                 "locations": "Northfield park; a flat on Bristol Road.",
                 "themes": "Out-of-area drug running on school days.",
                 "decision": "Step up",
+                "leads_to": "Strategy discussion (section 47); strategy discussion SD-2026-0042 convened",
                 "decision_reason": "Risk has risen since the last review.",
                 "nrm": "NRM referral made by children's social care on 20 November 2026",
                 "disruption": "Child abduction warning notice to 'T'.",
@@ -203,6 +204,7 @@ def minutes_context() -> dict[str, Any]:
                 "locations": "The skate park and the car park behind it.",
                 "themes": "",
                 "decision": "Step down",
+                "leads_to": "Team around the school; taken on by Ms Khan, Education",
                 "decision_reason": "No sightings for six weeks after patrols.",
                 "nrm": "",
                 "disruption": "",
@@ -226,6 +228,7 @@ def minutes_context() -> dict[str, Any]:
                 "locations": "Bristol Road.",
                 "themes": "Recruitment through social media.",
                 "decision": "Continue under review",
+                "leads_to": "",
                 "decision_reason": "Work with the group has only just started.",
                 "nrm": "",
                 "disruption": "Detached youth work on Friday evenings.",
@@ -521,6 +524,7 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
     assert decisions == [
         {
             "Step up, continue or step down": "Step up",
+            "Where it leads": "Strategy discussion (section 47); strategy discussion SD-2026-0042 convened",
             "Reason": "Risk has risen since the last review.",
             "National Referral Mechanism": "NRM referral made by children's social care on 20 November 2026",
             "Disruption": "Child abduction warning notice to 'T'.",
@@ -528,6 +532,7 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
         },
         {
             "Step up, continue or step down": "Step down",
+            "Where it leads": "Team around the school; taken on by Ms Khan, Education",
             "Reason": "No sightings for six weeks after patrols.",
             "National Referral Mechanism": "No referral",
             "Disruption": "None agreed",
@@ -535,6 +540,7 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
         },
         {
             "Step up, continue or step down": "Continue under review",
+            "Where it leads": "It stays with the panel",
             "Reason": "Work with the group has only just started.",
             "National Referral Mechanism": "No referral",
             "Disruption": "Detached youth work on Friday evenings.",

@@ -293,3 +293,78 @@ def _document_text(bot, meeting: Meeting, kind: str) -> str:
         for row_ in table.rows:
             parts.extend(cell.text for cell in row_.cells)
     return "\n".join(parts)
+
+
+def test_an_nrm_referral_is_a_record_for_children_only_and_an_overdue_decision_is_chased(bot, clock) -> None:
+    from bot.panel.models import NrmReferral
+    from tests.panel_support import ADMIN, nrm_values
+
+    sweep_panels(bot.runtime)
+    refer(bot, POLICE, subject="location", label="Lodge Road park", reasons="Daily dealing.")
+    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    context = next(reference for reference in items if reference.startswith("CTX-"))
+    # the form for a location has no NRM part, and one forced in is refused
+    before = views_opened(bot)
+    bot.slack.block_actions(
+        CHAIR, [{"action_id": f"panel_record_item_{items[context].id}", "value": str(items[context].id)}]
+    )
+    form = opened_view(bot, before)
+    assert not any(str(b.get("block_id", "")).startswith("nrm_") for b in form["blocks"])
+    child_form_values = outcome_values(nrm="awaited")
+    bad = bot.slack.view_submission(CHAIR, form, values=child_form_values).json()
+    assert (
+        bad["errors"]["nrm_referred_on"]
+        == "The National Referral Mechanism is for children only, not a context."
+    )
+    # a child's: every part checked beside its field
+    item_id = items[CHILD_A].id or 0
+    incomplete = outcome_values()
+    incomplete.update(
+        {
+            k: {"value": v}
+            for k, v in {**nrm_values("none"), "nrm_reference": StateValue.text("NRM-1")}.items()
+        }
+    )
+    bad = record_item(bot, CHAIR, item_id, incomplete).json()
+    assert set(bad["errors"]) >= {"nrm_referred_on", "nrm_first_responder", "nrm_first_responder_name"}
+    undated = outcome_values(nrm="awaited")
+    undated["nrm_reasonable_grounds"] = {"value": StateValue.static_select("positive")}
+    bad = record_item(bot, CHAIR, item_id, undated).json()
+    assert bad["errors"] == {"nrm_reasonable_grounds_on": "Give the date of the decision."}
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(NrmReferral)).first() is None  # nothing half-written
+    assert record_item(bot, CHAIR, item_id, outcome_values(nrm="awaited")).status == 200
+    with Session(bot.runtime.engine) as session:
+        stored = session.exec(select(NrmReferral)).one()
+        assert (stored.nrm_reference, stored.first_responder_agency, stored.reasonable_grounds) == (
+            "NRM-2026-118734",
+            "police-ppu",
+            "awaited",
+        )
+    # referred 12 November; five working days on, the reasonable-grounds decision is overdue
+    sweep_panels(bot.runtime)
+    sweep_panels(bot.runtime)
+    bot.settle()
+    chases = [m["text"] for m in _posted(bot, ADMIN) if "National Referral Mechanism" in m.get("text", "")]
+    assert len(chases) == 1 and "reasonable-grounds decision for *CS-2000001* is overdue" in chases[0]
+    # the decision arrives and is recorded: the minutes show the record
+    record_item(bot, CHAIR, item_id, outcome_values(nrm="referred"))
+    with Session(bot.runtime.engine) as session:
+        from bot.panel.records import panel_minutes_context
+
+        minutes, _ = panel_minutes_context(
+            session,
+            session.get(Meeting, meeting.id),
+            partnership=bot.runtime.partnership,
+            calendar=bot.runtime.calendar,
+            version=1,
+            state="DRAFT",
+            now=clock.now(),
+        )
+        assert session.exec(select(NrmReferral)).one().reasonable_grounds == "positive"
+    case = next(c for c in minutes["cases"] if c["reference"] == CHILD_A)
+    assert case["nrm"] == (
+        "Referred 12 November 2026 by DS Marsh, public protection, West Midlands Police - Public Protection Unit "
+        "(Birmingham) (NRM reference NRM-2026-118734). Reasonable grounds: Positive (17 November 2026). Conclusive grounds: "
+        "Awaited."
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.agency_updates.service import deadline_for
 from bot.audit.service import Actor
@@ -18,6 +18,7 @@ from bot.delivery.service import enqueue
 from bot.minutes import effects as documents
 from bot.minutes.service import generate
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
+from bot.panel.nrm import OverdueDecision
 from bot.panel.service import OpenedSitting, agenda_items, agenda_lines
 from bot.panel.views import agenda_message, convene_offer, decision_request, update_request
 from bot.panel.vocabulary import RISK_LEVELS, SCREENING_RESULTS, SUBJECT_KINDS
@@ -202,3 +203,31 @@ def offer_to_convene(
                 arguments={"channel": slack_id, **message},
                 now=now,
             )
+
+
+def _administrators(session: Session, runtime: Runtime, panel_code: str) -> list[str]:
+    try:
+        panel = runtime.partnership.panel(panel_code)
+    except KeyError:
+        return []
+    people = session.exec(select(Person).where(col(Person.schedule_id).in_(panel.administrators))).all()
+    return [p.slack_user_id for p in people if p.slack_user_id]
+
+
+def chase_nrm(session: Session, overdue: OverdueDecision, runtime: Runtime, now: datetime) -> None:
+    """An NRM decision is overdue: the panel's administrators hear it, by case reference."""
+    marking = runtime.partnership.settings.protective_marking
+    stage = overdue.stage.replace("_", "-")
+    text = (
+        f"*{marking}* · The National Referral Mechanism's {stage} decision for *{overdue.case_reference}* "
+        f"is overdue (awaited since {_day(overdue.since)}). Ask the first responder to follow it up, "
+        "then record the decision at the panel."
+    )
+    for slack_id in _administrators(session, runtime, overdue.panel_code):
+        dm(
+            session,
+            key=f"nrm-chase:{overdue.nrm_id}:{overdue.stage}:{slack_id}",
+            slack_id=slack_id,
+            text=text,
+            now=now,
+        )

@@ -4,12 +4,15 @@ restart catches up and two processes do each step once."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import col, select
 
 from bot.database import session_scope
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
-from bot.panel.effects import announce_sitting, issue_agenda_in_slack
-from bot.panel.models import PanelSitting
+from bot.panel.effects import announce_sitting, chase_nrm, issue_agenda_in_slack
+from bot.panel.models import NrmReferral, PanelSitting
+from bot.panel.nrm import overdue_decisions
 from bot.panel.service import issue_agenda, open_next_sittings
 from bot.runtime import Runtime
 
@@ -38,6 +41,24 @@ def sweep_panels(runtime: Runtime) -> int:
             ):
                 issue_agenda_in_slack(session, sitting, runtime, now)
                 steps += 1
+    steps += chase_nrm_decisions(runtime, now)
     if steps:
         runtime.kick_delivery()
     return steps
+
+
+def chase_nrm_decisions(runtime: Runtime, now: datetime) -> int:
+    """NRM decisions awaited past the configured working days: the panel's administrators
+    are told once per decision, in the same transaction that marks it chased."""
+    today = runtime.calendar.local(now).date()
+    chased = 0
+    with session_scope(runtime.engine) as session:
+        for overdue in overdue_decisions(session, runtime.partnership, runtime.calendar, today):
+            row = session.get(NrmReferral, overdue.nrm_id, with_for_update=True, populate_existing=True)
+            if row is None or overdue.stage in (row.chased or []):
+                continue
+            row.chased = [*(row.chased or []), overdue.stage]
+            session.add(row)
+            chase_nrm(session, overdue, runtime, now)
+            chased += 1
+    return chased

@@ -46,13 +46,13 @@ from bot.panel.commands import USAGE, grammar
 from bot.panel.decisions import destinations, step_up_prefill
 from bot.panel.effects import ask_administrators, offer_to_convene, tell_referrer
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
+from bot.panel.nrm import NrmForm, nrm_of
 from bot.panel.service import (
     ItemOutcome,
     PanelRefused,
     ReferralForm,
     agenda_lines,
     check_may_record_panel,
-    child_name_of_item,
     decide_referral,
     drafted,
     panels_administered,
@@ -62,6 +62,7 @@ from bot.panel.service import (
     record_sitting,
     refer,
     sitting_of,
+    subject_of_item,
     validate_outcome,
     validate_referral,
     validate_sitting,
@@ -398,6 +399,21 @@ def register(app: App, runtime: Runtime) -> None:
         with read_scope(runtime.engine) as session:
             panel_case = session.get(PanelCase, item.panel_case_id)
             case = session.get(Case, panel_case.case_id) if panel_case else None
+            row = nrm_of(session, case.id) if case and case.subject_kind == "child" else None
+            nrm = (
+                {
+                    "referred_on": row.referred_on,
+                    "reference": row.nrm_reference,
+                    "first_responder": row.first_responder_agency,
+                    "first_responder_name": row.first_responder_name,
+                    "reasonable_grounds": row.reasonable_grounds,
+                    "reasonable_grounds_on": row.reasonable_grounds_on,
+                    "conclusive_grounds": row.conclusive_grounds,
+                    "conclusive_grounds_on": row.conclusive_grounds_on,
+                }
+                if row
+                else {}
+            )
         try:
             if case is None or panel_case is None:
                 raise PanelRefused("That agenda item no longer exists.")
@@ -416,6 +432,11 @@ def register(app: App, runtime: Runtime) -> None:
                 panel_case.risk_level,
                 destinations={d.value: d.label for d in destinations(partnership.panel_practice)},
                 agencies={a.code: a.name for a in partnership.agencies},
+                responders={
+                    code: partnership.agency(code).name
+                    for code in partnership.panel_practice.nrm.first_responder_agencies
+                },
+                nrm=nrm,
             ),
         )
 
@@ -432,8 +453,6 @@ def register(app: App, runtime: Runtime) -> None:
                     "themes",
                     "decision",
                     "decision_reason",
-                    "nrm",
-                    "nrm_detail",
                     "disruption",
                     "risk_level",
                     "plan_status",
@@ -445,16 +464,18 @@ def register(app: App, runtime: Runtime) -> None:
             },
             next_review_on=values.get("next_review_on"),
             chair_confirms=bool(values.get("chair_confirms")),
+            nrm=NrmForm.from_values(values),
         )
         now, item_id = runtime.clock.now(), access.record.id
         with read_scope(runtime.engine) as session:
-            child_name = child_name_of_item(session, item_id)
+            child_name, subject_kind = subject_of_item(session, item_id)
         errors = validate_outcome(
             outcome,
             today=runtime.calendar.local(now).date(),
             child_name=child_name,
             partnership=partnership,
             is_chair=Part.CHAIR in access.record.parts,
+            subject_kind=subject_kind,
         )
         if errors:
             ack(response_action="errors", errors=errors)

@@ -108,8 +108,7 @@ def outcome_values(
         "taken_by_agency": StateValue.static_select(taken_by or None),
         "taken_by_person": StateValue.text(taken_by_person),
         "chair_confirms": StateValue.checkboxes(["yes"] if chair_confirms else []),
-        "nrm": StateValue.static_select(nrm),
-        "nrm_detail": StateValue.text("Submitted by the social worker" if nrm != "none" else None),
+        **nrm_values(nrm),
         "disruption": StateValue.text("Child abduction warning notice to T; park patrols."),
         "risk_level": StateValue.static_select(risk),
         "plan_status": StateValue.text("Child protection plan"),
@@ -117,6 +116,33 @@ def outcome_values(
         "links": StateValue.text(links or None),
     }
     return {block: {"value": element} for block, element in fields.items()}
+
+
+def nrm_values(nrm: str = "none") -> dict[str, Any]:
+    """The NRM part of the recording form: none, or a referral by the police with its
+    reasonable-grounds decision (`referred`), or awaiting it (`awaited`)."""
+    if nrm == "none":
+        return {
+            "nrm_referred_on": StateValue.datepicker(None),
+            "nrm_reference": StateValue.text(None),
+            "nrm_first_responder": StateValue.static_select(None),
+            "nrm_first_responder_name": StateValue.text(None),
+            "nrm_reasonable_grounds": StateValue.static_select(None),
+            "nrm_reasonable_grounds_on": StateValue.datepicker(None),
+            "nrm_conclusive_grounds": StateValue.static_select(None),
+            "nrm_conclusive_grounds_on": StateValue.datepicker(None),
+        }
+    decided = nrm == "referred"
+    return {
+        "nrm_referred_on": StateValue.datepicker("2026-11-12"),
+        "nrm_reference": StateValue.text("NRM-2026-118734"),
+        "nrm_first_responder": StateValue.static_select("police-ppu"),
+        "nrm_first_responder_name": StateValue.text("DS Marsh, public protection"),
+        "nrm_reasonable_grounds": StateValue.static_select("positive" if decided else "awaited"),
+        "nrm_reasonable_grounds_on": StateValue.datepicker("2026-11-17" if decided else None),
+        "nrm_conclusive_grounds": StateValue.static_select("awaited"),
+        "nrm_conclusive_grounds_on": StateValue.datepicker(None),
+    }
 
 
 def record_item(bot: OfflineBot, user_id: str, item_id: int, values: dict[str, Any]) -> SignedResponse:

@@ -295,10 +295,7 @@ def panel_minutes_context(
     for number, (item, panel_case, case) in enumerate(items, start=1):
         outcome = item.outcome or {}
         review = outcome.get("next_review_on") or ""
-        nrm = outcome.get("nrm", "")
-        nrm_text = ""
-        if nrm and nrm != "none":
-            nrm_text = NRM.get(nrm, nrm) + (f": {outcome['nrm_detail']}" if outcome.get("nrm_detail") else "")
+        nrm_text = nrm_sentence(outcome.get("nrm"), outcome.get("nrm_detail", ""))
         cases.append(
             {
                 "number": number,
@@ -323,6 +320,7 @@ def panel_minutes_context(
                 "decision": DECISIONS.get(outcome.get("decision", ""), "Not recorded"),
                 "decision_reason": outcome.get("decision_reason", ""),
                 "nrm": nrm_text,
+                "leads_to": _leads_to(session, item, outcome),
                 "disruption": outcome.get("disruption", ""),
                 "next_review": _day(date.fromisoformat(review), calendar) if review else "",
                 "links": links_by_case.get(case.reference, []),
@@ -359,6 +357,43 @@ def panel_minutes_context(
     }
     picture = network_picture(session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}")
     return context, picture
+
+
+def _leads_to(session: Session, item: AgendaItem, outcome: dict[str, Any]) -> str:
+    """Where the decision leads, who takes it, the discussion it convened, and the chair's
+    confirmation of a decision against its risk level or reason."""
+    parts = []
+    if outcome.get("destination_name"):
+        parts.append(outcome["destination_name"])
+    if outcome.get("taken_by"):
+        parts.append(f"taken on by {outcome['taken_by']}")
+    if item.stepped_up_meeting_id:
+        discussion = session.get(Meeting, item.stepped_up_meeting_id)
+        if discussion is not None:
+            parts.append(f"strategy discussion {discussion.reference} convened")
+    elif outcome.get("convenes"):
+        parts.append("strategy discussion to be convened")
+    sentence = "; ".join(parts)
+    if outcome.get("chair_confirmed"):
+        sentence += f". The chair confirmed this decision: {outcome['chair_confirmed']}"
+    return sentence
+
+
+def nrm_sentence(nrm: Any, detail: str = "") -> str:
+    """The child's NRM record in one sentence ('' when there is none). Sittings recorded
+    before the NRM became a record hold a position code and a note."""
+    if isinstance(nrm, dict) and nrm:
+        sentence = (
+            f"Referred {nrm['referred_on']} by {nrm['first_responder']} (NRM reference "
+            f"{nrm['reference']}). Reasonable grounds: {nrm['reasonable_grounds']}. Conclusive "
+            f"grounds: {nrm['conclusive_grounds']}."
+        )
+        if nrm.get("strategy_discussion"):
+            sentence += f" Strategy discussion {nrm['strategy_discussion']}."
+        return sentence
+    if isinstance(nrm, str) and nrm and nrm != "none":
+        return NRM.get(nrm, nrm) + (f": {detail}" if detail else "")
+    return ""
 
 
 def _referral_reasons(session: Session, panel_case_id: int | None) -> str:

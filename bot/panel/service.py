@@ -35,8 +35,9 @@ from bot.panel.models import (
     Referral,
     ReferralState,
 )
+from bot.panel.nrm import NrmForm, nrm_words, store_nrm, validate_nrm
 from bot.panel.reviews import candidates
-from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, RISK_ORDER, SCREENING_RESULTS, SUBJECT_KINDS
+from bot.panel.vocabulary import DECISIONS, RISK_LEVELS, RISK_ORDER, SCREENING_RESULTS, SUBJECT_KINDS
 from bot.partnership.models import Person
 from bot.partnership.service import Member
 from bot.references import next_reference
@@ -841,8 +842,7 @@ class ItemOutcome:
     themes: str = ""
     decision: str = ""
     decision_reason: str = ""
-    nrm: str = ""
-    nrm_detail: str = ""
+    nrm: NrmForm = field(default_factory=NrmForm)
     disruption: str = ""
     risk_level: str = ""
     plan_status: str = ""
@@ -861,6 +861,7 @@ def validate_outcome(
     child_name: str = "",
     partnership: Partnership | None = None,
     is_chair: bool = False,
+    subject_kind: str = "child",
 ) -> dict[str, str]:
     """Problems keyed by form block. New links show on the panel's Home tab, so they must
     not name the child. A step up or down names where it leads; a decision its own risk
@@ -893,8 +894,8 @@ def validate_outcome(
         errors["decision"] = "Record the decision: step up, continue under review or step down."
     elif not outcome.decision_reason.strip():
         errors["decision_reason"] = "Record why."
-    if outcome.nrm not in NRM:
-        errors["nrm"] = "Record the National Referral Mechanism position."
+    if partnership is not None:
+        errors.update(validate_nrm(outcome.nrm, partnership, subject_kind=subject_kind, today=today))
     if outcome.risk_level not in RISK_LEVELS:
         errors["risk_level"] = "Record the risk level now."
     if outcome.decision != "step_down":
@@ -910,10 +911,15 @@ def validate_outcome(
 
 
 def child_name_of_item(session: Session, item_id: int) -> str:
+    return subject_of_item(session, item_id)[0]
+
+
+def subject_of_item(session: Session, item_id: int) -> tuple[str, str]:
+    """The child's name (for the check that Slack text does not hold it) and the kind."""
     item = session.get(AgendaItem, item_id)
     panel_case = session.get(PanelCase, item.panel_case_id) if item else None
     case = session.get(Case, panel_case.case_id) if panel_case else None
-    return case.child_name if case else ""
+    return (case.child_name, case.subject_kind) if case else ("", "")
 
 
 def record_item(
@@ -941,8 +947,6 @@ def record_item(
     item.outcome = {
         **{name: getattr(outcome, name).strip() for name in OUTCOME_FIELDS},
         "decision": outcome.decision,
-        "nrm": outcome.nrm,
-        "nrm_detail": outcome.nrm_detail.strip(),
         "risk_level": outcome.risk_level,
         "next_review_on": outcome.next_review_on.isoformat() if outcome.next_review_on else "",
         **_destination_record(outcome, partnership),
@@ -959,6 +963,17 @@ def record_item(
     session.add(panel_case)
     links = [{"kind": link.kind, "label": link.label} for link in parse_links(outcome.links)]
     _store_links(session, case, links, source=meeting.reference, by=member.person_id, now=now)
+    nrm = store_nrm(
+        session,
+        case,
+        outcome.nrm,
+        panel_code=panel_case.panel_code,
+        by=member.person_id,
+        actor=actor,
+        key=f"item:{item.id}:{now.isoformat()}",
+        now=now,
+    )
+    item.outcome = {**item.outcome, "nrm": nrm_words(session, nrm, partnership)}
     record(
         session,
         at=now,
@@ -971,7 +986,7 @@ def record_item(
             "decision": outcome.decision,
             "destination": outcome.destination,
             "chair_confirmed": outcome.chair_confirms,
-            "nrm": outcome.nrm,
+            "nrm": outcome.nrm.given,
             "risk": outcome.risk_level,
         },
     )

@@ -24,8 +24,9 @@ from slack_sdk.models.blocks import (
 
 from bot.cases.links import HOW_TO
 from bot.minutes.service import ATTENDANCE_WORDS
+from bot.panel.nrm import DECISIONS as NRM_DECISIONS
 from bot.panel.service import AgendaLine
-from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, SCREENING_RESULTS, SECTIONS, SUBJECT_KINDS
+from bot.panel.vocabulary import DECISIONS, RISK_LEVELS, SCREENING_RESULTS, SECTIONS, SUBJECT_KINDS
 from bot.schedules import Panel
 from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
@@ -305,6 +306,8 @@ def item_modal(
     *,
     destinations: dict[str, str],
     agencies: dict[str, str],
+    responders: dict[str, str] | None = None,
+    nrm: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One child or context: VOLT, the decision and where it leads, NRM, disruption, risk
     and next review."""
@@ -350,15 +353,7 @@ def item_modal(
             optional=True,
             hint=PlainTextObject(text="Only when the decision goes against the risk level; the chair only."),
         ),
-        _select("nrm", "National Referral Mechanism", NRM, initial=outcome.get("nrm") or "none"),
-        _text(
-            "nrm_detail",
-            "NRM detail",
-            optional=True,
-            multiline=False,
-            limit=500,
-            initial=outcome.get("nrm_detail"),
-        ),
+        *(nrm_blocks(nrm or {}, responders) if subject == "Child" else []),
         _text("disruption", "Disruption actions", optional=True, initial=outcome.get("disruption")),
         _select("risk_level", "Risk level now", RISK_LEVELS, initial=outcome.get("risk_level") or risk),
         _text(
@@ -433,3 +428,72 @@ def convene_offer(item_id: int, reference: str, case_reference: str, marking: st
         "text": f"{marking}: convene the strategy discussion for {case_reference}",
         "blocks": [b.to_dict() for b in blocks],
     }
+
+
+def _date(block_id: str, label: str, initial: Any) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        element=DatePickerElement(action_id="value", initial_date=initial.isoformat() if initial else None),
+        optional=True,
+    )
+
+
+def nrm_blocks(nrm: dict[str, Any], responders: dict[str, str] | None) -> list[Block]:
+    """The child's National Referral Mechanism record (children only): leave it empty when
+    there is no referral."""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*National Referral Mechanism* (children only; leave empty if no referral)"
+            )
+        ),
+        _date("nrm_referred_on", "NRM: date referred", nrm.get("referred_on")),
+        _text(
+            "nrm_reference",
+            "NRM: reference",
+            optional=True,
+            multiline=False,
+            limit=60,
+            initial=nrm.get("reference"),
+        ),
+        _select(
+            "nrm_first_responder",
+            "NRM: first responder organisation",
+            responders or {},
+            initial=nrm.get("first_responder"),
+            optional=True,
+        ),
+        _text(
+            "nrm_first_responder_name",
+            "NRM: first responder (name and role)",
+            optional=True,
+            multiline=False,
+            limit=200,
+            initial=nrm.get("first_responder_name"),
+        ),
+        _select(
+            "nrm_reasonable_grounds",
+            "NRM: reasonable-grounds decision",
+            NRM_DECISIONS,
+            initial=nrm.get("reasonable_grounds"),
+            optional=True,
+        ),
+        _date(
+            "nrm_reasonable_grounds_on",
+            "NRM: reasonable-grounds decision date",
+            nrm.get("reasonable_grounds_on"),
+        ),
+        _select(
+            "nrm_conclusive_grounds",
+            "NRM: conclusive-grounds decision",
+            NRM_DECISIONS,
+            initial=nrm.get("conclusive_grounds"),
+            optional=True,
+        ),
+        _date(
+            "nrm_conclusive_grounds_on",
+            "NRM: conclusive-grounds decision date",
+            nrm.get("conclusive_grounds_on"),
+        ),
+    ]
