@@ -593,6 +593,14 @@ def build_panel_minutes() -> DocumentObject:
         document.add_heading(heading, level=3)
         document.add_paragraph(_or_else(f"case.{name}", "Nothing recorded."))
 
+    document.add_heading("Missing episodes and return home interviews", level=3)
+    document.add_paragraph("{%p if not case.missing %}")
+    document.add_paragraph("No missing episodes are recorded.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for line in case.missing %}")
+    document.add_paragraph("{{ line }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+
     document.add_heading("Decisions", level=3)
     _key_values(
         document,
@@ -718,7 +726,17 @@ def build_panel_agenda() -> DocumentObject:
     document.add_heading("Agenda", level=1)
     _loop_table(
         document,
-        ["Item", "Starts", "Minutes", "Section", "Title", "Why it is here", "Risk level", "Screening", "Plan status"],
+        [
+            "Item",
+            "Starts",
+            "Minutes",
+            "Section",
+            "Title",
+            "Why it is here",
+            "Risk level",
+            "Screening",
+            "Plan status",
+        ],
         "for item in items",
         [
             "{{ item.number }}",
@@ -734,12 +752,23 @@ def build_panel_agenda() -> DocumentObject:
         [1.0, 1.3, 1.1, 2.4, 3.0, 3.2, 1.5, 1.8, 1.7],
     )
     document.add_heading("Not for discussion", level=2)
-    document.add_paragraph(
-        _or_else("not_for_discussion", "Every case under review is due at this sitting.")
-    )
+    document.add_paragraph(_or_else("not_for_discussion", "Every case under review is due at this sitting."))
     document.add_paragraph(
         "Cases under review whose review is not due and where nothing new has arrived, by reference only."
     ).runs[0].italic = True
+
+    document.add_heading("Missing episodes and return home interviews", level=1)
+    document.add_paragraph("{%p if not missing_episodes %}")
+    document.add_paragraph("No missing episodes are recorded for the children on this agenda.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Child", "Episode and return home interview"],
+        "for item in missing_episodes",
+        ["{{ item.reference }}", "{{ item.episode }}"],
+        [3.0, 14.0],
+    )
+    document.add_paragraph("{%p endif %}")
 
     _carried_actions(document)
     _contexts(document)

@@ -181,6 +181,9 @@ def minutes_context() -> dict[str, Any]:
                 "themes": "Out-of-area drug running on school days.",
                 "decision": "Step up",
                 "leads_to": "Strategy discussion (section 47); strategy discussion SD-2026-0042 convened",
+                "missing": [
+                    "Missing from 12 Dec 2026 18:00 to 13 Dec 2026 09:30; found in Coventry (out of area)."
+                ],
                 "decision_reason": "Risk has risen since the last review.",
                 "nrm": "NRM referral made by children's social care on 20 November 2026",
                 "disruption": "Child abduction warning notice to 'T'.",
@@ -205,6 +208,7 @@ def minutes_context() -> dict[str, Any]:
                 "themes": "",
                 "decision": "Step down",
                 "leads_to": "Team around the school; taken on by Ms Khan, Education",
+                "missing": [],
                 "decision_reason": "No sightings for six weeks after patrols.",
                 "nrm": "",
                 "disruption": "",
@@ -229,6 +233,7 @@ def minutes_context() -> dict[str, Any]:
                 "themes": "Recruitment through social media.",
                 "decision": "Continue under review",
                 "leads_to": "",
+                "missing": [],
                 "decision_reason": "Work with the group has only just started.",
                 "nrm": "",
                 "disruption": "Detached youth work on Friday evenings.",
@@ -292,6 +297,13 @@ def agenda_context() -> dict[str, Any]:
             for n, (section, title, minutes, risk, screening, plan) in enumerate(sections)
         ],
         "not_for_discussion": "CS-551234, CS-551235",
+        "missing_episodes": [
+            {
+                "reference": "CS-778812",
+                "episode": "Missing from 12 Dec 2026 18:00 to 13 Dec 2026 09:30; found in Coventry (out of area). "
+                "Return home interview offered 14 Dec 2026 10:00 (within the timescale) by Locate: done.",
+            }
+        ],
         "actions_from_last_time": [CARRIED],
         "perpetrators": [{"label": "'T', adult male, 19", "linked": "CS-778812"}],
         "locations": [{"label": "Northfield park", "linked": "CS-778812, CX-000045"}],
@@ -476,9 +488,11 @@ def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) ->
             "Offenders",
             "Locations",
             "Themes",
+            "Missing episodes and return home interviews",
             "Decisions",
         ]
     child = blocks["1. CS-778812 — Child"]
+    assert _under(child, "Missing episodes and return home interviews").startswith("Missing from 12 Dec 2026")
     assert _under(child, "Victims") == "Jayden is groomed to carry drugs out of area."
     assert _under(child, "Offenders") == "Adult male known as 'T', 19, drives a grey Audi."
     assert _under(child, "Locations") == "Northfield park; a flat on Bristol Road."
@@ -548,7 +562,8 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
         },
     ]
     bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
-    assert bullets[:2] == ["Location: Northfield park", "Child: CS-778812"]
+    assert bullets[0].startswith("Missing from 12 Dec 2026")  # the first child's episode
+    assert bullets[1:3] == ["Location: Northfield park", "Child: CS-778812"]
 
 
 def test_perpetrators_locations_peer_groups_and_themes(minutes: DocumentObject) -> None:
@@ -754,6 +769,7 @@ def test_agenda_is_marked_and_has_its_details(agenda: DocumentObject) -> None:
         "Protective marking and confidentiality",
         "Meeting details",
         "Agenda",
+        "Missing episodes and return home interviews",
         "Actions from last time",
         "Suspected perpetrators",
         "Locations",

@@ -368,3 +368,115 @@ def test_an_nrm_referral_is_a_record_for_children_only_and_an_overdue_decision_i
         "(Birmingham) (NRM reference NRM-2026-118734). Reasonable grounds: Positive (17 November 2026). Conclusive grounds: "
         "Awaited."
     )
+
+
+LOCATE, LOCATE_2, LOCATE_LEAD, HEALTH = "U0LOC001", "U0LOC002", "U0LOC020", "U0HLT001"
+
+
+def _missing_form(bot, user_id: str, reference: str) -> dict:
+    before = views_opened(bot)
+    bot.slack.command("/panel", f"missing {reference}", user_id=user_id)
+    return opened_view(bot, before)
+
+
+def _episode_values(
+    went: datetime, back: datetime | None, where: str = "", out_of_area: bool = False
+) -> dict:
+    return {
+        "went_missing_at": {"value": StateValue.datetimepicker(int(went.timestamp()))},
+        "returned_at": {"value": StateValue.datetimepicker(int(back.timestamp()) if back else None)},
+        "where_found": {"value": StateValue.text(where or None)},
+        "out_of_area": {"value": StateValue.checkboxes(["yes"] if out_of_area else [])},
+    }
+
+
+def test_locate_records_a_missing_episode_and_the_return_home_interview_is_chased_until_recorded(
+    bot, clock
+) -> None:
+    from bot.panel.models import MissingEpisode
+
+    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    record_item(
+        bot, CHAIR, items[CHILD_A].id or 0, outcome_values(review="2027-01-05", reason="Plan holding.")
+    )
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    # health cannot record an episode; an unknown child is refused
+    refused = bot.slack.command("/panel", f"missing {CHILD_A}", user_id=HEALTH).json()
+    assert refused["text"].startswith("Missing episodes are recorded by")
+    unknown = bot.slack.command("/panel", "missing CS-9999999", user_id=LOCATE).json()
+    assert unknown["text"] == "No child with the reference CS-9999999 is known to the bot."
+    # Locate records the episode while the child is still missing: nothing is owed yet
+    went = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
+    form = _missing_form(bot, LOCATE, CHILD_A)
+    bad = bot.slack.view_submission(
+        LOCATE, form, values=_episode_values(went, datetime(2026, 11, 26, 17, 0, tzinfo=UTC))
+    ).json()
+    assert bad["errors"] == {
+        "returned_at": "The return is before the child went missing.",
+        "where_found": "Say where the child was found.",
+    }
+    named = bot.slack.view_submission(
+        LOCATE,
+        form,
+        values=_episode_values(went, datetime(2026, 11, 27, 7, 0, tzinfo=UTC), "Test Child 0's aunt"),
+    ).json()
+    assert "where_found" in named["errors"]  # never the child's name
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(MissingEpisode)).first() is None
+    form = _missing_form(bot, LOCATE, CHILD_A)
+    assert bot.slack.view_submission(LOCATE, form, values=_episode_values(went, None)).status == 200
+    bot.settle()
+    assert not [m for m in _posted(bot, LOCATE_2) if "return home interview" in m.get("text", "")]
+    # the child is found in Coventry: the form carries the open episode
+    form = _missing_form(bot, POLICE, CHILD_A)
+    assert "recording the return" in json.dumps(form["blocks"])
+    back = datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
+    bot.slack.view_submission(POLICE, form, values=_episode_values(went, back, "Coventry bus station", True))
+    bot.settle()
+    asked = [m for m in _posted(bot, LOCATE_2) if "return home interview" in m.get("text", "")]
+    assert len(asked) == 1 and "must be offered by *Mon 30 Nov 2026 08:30*" in json.dumps(asked[0]["blocks"])
+    assert "Test Child" not in json.dumps(asked)
+    with Session(bot.runtime.engine) as session:
+        episode = session.exec(select(MissingEpisode)).one()
+        assert episode.out_of_area and episode.interview_state == "owed"
+    # a sweep before it falls due asks nobody again; after the 72 hours it is overdue, to the lead too
+    sweep_panels(bot.runtime)
+    bot.settle()
+    assert len([m for m in _posted(bot, LOCATE_2) if "return home interview" in m.get("text", "")]) == 1
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    sweep_panels(bot.runtime)
+    bot.settle()
+    overdue = [m for m in _posted(bot, LOCATE_LEAD) if "is overdue" in m.get("text", "")]
+    assert len(overdue) == 1
+    # health cannot open the interview; Locate records it
+    refused = bot.slack.block_actions(
+        HEALTH, [{"action_id": "panel_return_interview", "value": str(episode.id)}]
+    )
+    assert refused.status == 200
+    before = views_opened(bot)
+    bot.slack.block_actions(LOCATE, [{"action_id": "panel_return_interview", "value": str(episode.id)}])
+    interview = opened_view(bot, before)
+    values = {
+        "offered_at": {
+            "value": StateValue.datetimepicker(int(datetime(2026, 11, 29, 14, 0, tzinfo=UTC).timestamp()))
+        },
+        "outcome": {"value": StateValue.static_select("done")},
+        "by": {"value": StateValue.text("Amira Farah, Locate return home worker")},
+    }
+    assert bot.slack.view_submission(LOCATE, interview, values=values).status == 200
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)  # the next sitting's agenda, and no more chases
+    bot.settle()
+    assert len([m for m in _posted(bot, LOCATE_LEAD) if "is overdue" in m.get("text", "")]) == 1
+    with Session(bot.runtime.engine) as session:
+        episode = session.exec(select(MissingEpisode)).one()
+        assert episode.interview_state == "done" and episode.next_chase_at is None
+    # the episode brings the case onto the next agenda, though its review is in January
+    following, next_sitting = sitting_for(bot, "2026-12-08")
+    due = items_of(bot, next_sitting)
+    assert list(due) == [CHILD_A] and due[CHILD_A].reasons == ["missing episode reported 27 Nov 2026"]
+    agenda = _document_text(bot, following, "panel_agenda")
+    assert "where found: Coventry bus station (out of area)" in agenda
+    assert "Return home interview offered 29 Nov 2026 14:00 (within the timescale) by Amira Farah" in agenda
+    del meeting

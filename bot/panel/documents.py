@@ -63,6 +63,7 @@ PANEL_AGENDA_VARIABLES: frozenset[str] = frozenset(
         "generated_at",
         "items",
         "not_for_discussion",
+        "missing_episodes",
         "actions_from_last_time",
         "perpetrators",
         "locations",

@@ -231,3 +231,50 @@ def chase_nrm(session: Session, overdue: OverdueDecision, runtime: Runtime, now:
             text=text,
             now=now,
         )
+
+
+def ask_for_interview(session: Session, episode_id: int, runtime: Runtime, now: datetime) -> None:
+    """The interview agency's contacts are asked for the return home interview (again at
+    each chase; once it is overdue, their agency lead too). The next chase is set here,
+    in the same transaction."""
+    from datetime import timedelta
+
+    from bot.panel.missing_views import interview_request
+    from bot.panel.models import MissingEpisode
+
+    episode = session.get(MissingEpisode, episode_id, with_for_update=True, populate_existing=True)
+    case = session.get(Case, episode.case_id) if episode else None
+    if (
+        episode is None
+        or case is None
+        or episode.interview_state != "owed"
+        or episode.interview_due_at is None
+    ):
+        return
+    practice = runtime.partnership.panel_practice.missing
+    agency = runtime.partnership.agency(practice.interview_agency)
+    overdue = now > episode.interview_due_at
+    people = [*agency.invitees()]
+    if overdue:
+        people.append(agency.lead_person())
+    message = interview_request(
+        episode.id or 0,
+        case.reference,
+        runtime.calendar.local(episode.interview_due_at).strftime("%a %d %b %Y %H:%M"),
+        overdue=overdue,
+        marking=runtime.partnership.settings.protective_marking,
+    )
+    for person in {p.id: p for p in people}.values():
+        if person.slack_user_id:
+            enqueue(
+                session,
+                key=f"return-interview:{episode.id}:{episode.chases}:{person.slack_user_id}",
+                method="chat.postMessage",
+                arguments={"channel": person.slack_user_id, **message},
+                now=now,
+            )
+    episode.chases += 1
+    episode.next_chase_at = now + timedelta(hours=practice.chase_every_hours)
+    if not overdue and episode.next_chase_at > episode.interview_due_at:
+        episode.next_chase_at = episode.interview_due_at  # chase again when it falls due
+    session.add(episode)

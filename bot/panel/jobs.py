@@ -10,7 +10,8 @@ from sqlmodel import col, select
 
 from bot.database import session_scope
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
-from bot.panel.effects import announce_sitting, chase_nrm, issue_agenda_in_slack
+from bot.panel.effects import announce_sitting, ask_for_interview, chase_nrm, issue_agenda_in_slack
+from bot.panel.missing import interviews_to_chase
 from bot.panel.models import NrmReferral, PanelSitting
 from bot.panel.nrm import overdue_decisions
 from bot.panel.service import issue_agenda, open_next_sittings
@@ -42,6 +43,7 @@ def sweep_panels(runtime: Runtime) -> int:
                 issue_agenda_in_slack(session, sitting, runtime, now)
                 steps += 1
     steps += chase_nrm_decisions(runtime, now)
+    steps += chase_return_interviews(runtime, now)
     if steps:
         runtime.kick_delivery()
     return steps
@@ -62,3 +64,14 @@ def chase_nrm_decisions(runtime: Runtime, now: datetime) -> int:
             chase_nrm(session, overdue, runtime, now)
             chased += 1
     return chased
+
+
+def chase_return_interviews(runtime: Runtime, now: datetime) -> int:
+    """Return home interviews owed and due a chase: each asked for again, once per turn
+    (the row is locked and its next chase moved in the same transaction)."""
+    with session_scope(runtime.engine) as session:
+        due = interviews_to_chase(session, now)
+    for episode_id in due:
+        with session_scope(runtime.engine) as session:
+            ask_for_interview(session, episode_id, runtime, now)
+    return len(due)

@@ -45,6 +45,7 @@ from bot.panel import records  # noqa: F401  (registers the panel's document kin
 from bot.panel.commands import USAGE, grammar
 from bot.panel.decisions import destinations, step_up_prefill
 from bot.panel.effects import ask_administrators, offer_to_convene, tell_referrer
+from bot.panel.missing_listeners import open_missing_form
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.panel.nrm import NrmForm, nrm_of
 from bot.panel.service import (
@@ -201,6 +202,8 @@ def register(app: App, runtime: Runtime) -> None:
                 client,
                 lambda: client.views_open(trigger_id=access.requested.trigger_id, view=view),
             )
+        elif sub == "missing":
+            open_missing_form(runtime, access, client, command, ack)
         elif sub == "referrals":
             ack(response_type="ephemeral", text=_referrals_text(access.member))
         elif sub == "next":

@@ -23,6 +23,7 @@ from bot.panel.documents import (
     render_panel_agenda,
     render_panel_minutes,
 )
+from bot.panel.missing import episode_lines
 from bot.panel.models import AgendaItem, PanelSitting
 from bot.panel.network import NetworkEdge, NetworkNode, draw_network
 from bot.panel.service import (
@@ -155,11 +156,25 @@ def agenda_context(
             for number, line in enumerate(lines, start=1)
         ],
         "not_for_discussion": ", ".join(sitting.not_for_discussion or []),
+        "missing_episodes": _agenda_episodes(session, sitting, calendar),
         "actions_from_last_time": carried,
         "perpetrators": groups["suspected_perpetrator"],
         "locations": groups["location"],
         "peer_groups": groups["peer_group"],
     }
+
+
+def _agenda_episodes(
+    session: Session, sitting: PanelSitting, calendar: WorkingCalendar
+) -> list[dict[str, str]]:
+    """Missing episodes and return home interviews of the children on the agenda."""
+    cases = {case.id: case.reference for _, _, case in agenda_items(session, sitting)}
+    lines = episode_lines(session, list(cases), calendar.local)
+    return [
+        {"reference": cases[case_id], "episode": line}
+        for case_id in cases
+        for line in lines.get(case_id or 0, [])
+    ]
 
 
 def _render_agenda(
@@ -291,6 +306,7 @@ def panel_minutes_context(
         links_by_case.setdefault(row.case_reference, []).append(
             {"kind": LINK_WORDS.get(row.kind, row.kind), "label": row.linked_reference or row.label}
         )
+    episodes = episode_lines(session, case_ids, calendar.local)
     cases = []
     for number, (item, panel_case, case) in enumerate(items, start=1):
         outcome = item.outcome or {}
@@ -321,6 +337,7 @@ def panel_minutes_context(
                 "decision_reason": outcome.get("decision_reason", ""),
                 "nrm": nrm_text,
                 "leads_to": _leads_to(session, item, outcome),
+                "missing": episodes.get(case.id or 0, []),
                 "disruption": outcome.get("disruption", ""),
                 "next_review": _day(date.fromisoformat(review), calendar) if review else "",
                 "links": links_by_case.get(case.reference, []),

@@ -71,6 +71,8 @@ class Tactic(_Model):
 
 
 class MissingPractice(_Model):
+    recorded_by: tuple[Code, ...] = Field(default=("locate",), min_length=1)
+    interview_agency: Code = "locate"
     return_interview_hours: Annotated[int, Field(gt=0, le=24 * 14)] = 72
     chase_every_hours: Annotated[int, Field(gt=0, le=24 * 7)] = 24
     repeated_episodes: Annotated[int, Field(gt=1, le=50)] = 3

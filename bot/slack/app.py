@@ -25,9 +25,10 @@ def capabilities() -> tuple[ModuleType, ...]:
     from bot.home import listeners as home
     from bot.minutes import listeners as minutes
     from bot.panel import listeners as panel
+    from bot.panel import missing_listeners as missing
     from bot.strategy import listeners as strategy
 
-    return (convening, agency_updates, minutes, actions, strategy, cases, panel, home)
+    return (convening, agency_updates, minutes, actions, strategy, cases, panel, missing, home)
 
 
 def build_app(
