@@ -480,3 +480,24 @@ def test_locate_records_a_missing_episode_and_the_return_home_interview_is_chase
     assert "where found: Coventry bus station (out of area)" in agenda
     assert "Return home interview offered 29 Nov 2026 14:00 (within the timescale) by Amira Farah" in agenda
     del meeting
+
+
+def test_referrals_still_waiting_are_chased_to_the_administrators_before_the_cut_off(bot, clock) -> None:
+    from tests.panel_support import ADMIN
+
+    sweep_panels(bot.runtime)
+    meeting, _ = sitting_for(bot, "2026-11-24")  # cut-off Tuesday 17 November, 17:00
+    refer(bot, SOCIAL_WORKER, case_reference=CHILD_A, child_name="Test Child 0")
+    clock.set(datetime(2026, 11, 16, 16, 0, tzinfo=UTC))  # before the chase point
+    sweep_panels(bot.runtime)
+    bot.settle()
+    assert not [m for m in _posted(bot, ADMIN) if "wait for your decision" in m.get("text", "")]
+    clock.set(datetime(2026, 11, 16, 17, 30, tzinfo=UTC))  # a working day before the cut-off
+    sweep_panels(bot.runtime)
+    sweep_panels(bot.runtime)
+    bot.settle()
+    chased = [m["text"] for m in _posted(bot, ADMIN) if "wait for your decision" in m.get("text", "")]
+    assert len(chased) == 1
+    assert f"before the cut-off for {meeting.reference}" in chased[0] and f"({CHILD_A})" in chased[0]
+    assert "Test Child" not in chased[0]
+    assert [m for m in _posted(bot, "U0BSC002") if "wait for your decision" in m.get("text", "")]

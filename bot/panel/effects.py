@@ -278,3 +278,38 @@ def ask_for_interview(session: Session, episode_id: int, runtime: Runtime, now: 
     if not overdue and episode.next_chase_at > episode.interview_due_at:
         episode.next_chase_at = episode.interview_due_at  # chase again when it falls due
     session.add(episode)
+
+
+def chase_referrals_of(session: Session, sitting_id: int, runtime: Runtime, now: datetime) -> int:
+    """The sitting's administrators hear which referrals still wait for a decision, once
+    per sitting (the row is locked and marked in the same transaction). 1 if chased."""
+    from bot.panel.service import pending_referrals
+
+    sitting = session.get(PanelSitting, sitting_id, with_for_update=True, populate_existing=True)
+    if sitting is None or sitting.referrals_chased_at is not None:
+        return 0
+    waiting = pending_referrals(session, [sitting.panel_code])
+    meeting = session.get(Meeting, sitting.meeting_id)
+    if not waiting or meeting is None:
+        return 0  # asked again at the next sweep: a referral may still arrive before the cut-off
+    sitting.referrals_chased_at = now
+    session.add(sitting)
+    marking = runtime.partnership.settings.protective_marking
+    cutoff = when(runtime.calendar, sitting.referral_cutoff)
+    passed = now >= sitting.referral_cutoff
+    listed = ", ".join(f"{r.reference} ({case.reference})" for r, case in waiting[:30])
+    more = f" and {len(waiting) - 30} more" if len(waiting) > 30 else ""
+    text = (
+        f"*{marking}* · {len(waiting)} referral(s) to {runtime.partnership.panel(sitting.panel_code).name} "
+        + (
+            f"missed the cut-off for {meeting.reference}; decide them for the following sitting: "
+            if passed
+            else f"wait for your decision before the cut-off for {meeting.reference} ({cutoff}): "
+        )
+        + listed
+        + more
+        + ". Use the buttons in your DMs or `/panel referrals`."
+    )
+    for slack_id in _administrators(session, runtime, sitting.panel_code):
+        dm(session, key=f"referrals-chase:{sitting.id}:{slack_id}", slack_id=slack_id, text=text, now=now)
+    return 1

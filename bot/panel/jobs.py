@@ -10,7 +10,13 @@ from sqlmodel import col, select
 
 from bot.database import session_scope
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
-from bot.panel.effects import announce_sitting, ask_for_interview, chase_nrm, issue_agenda_in_slack
+from bot.panel.effects import (
+    announce_sitting,
+    ask_for_interview,
+    chase_nrm,
+    chase_referrals_of,
+    issue_agenda_in_slack,
+)
 from bot.panel.missing import interviews_to_chase
 from bot.panel.models import NrmReferral, PanelSitting
 from bot.panel.nrm import overdue_decisions
@@ -36,12 +42,15 @@ def sweep_panels(runtime: Runtime) -> int:
         ).all()
     for sitting_id in due:
         with session_scope(runtime.engine) as session:
+            chase_referrals_of(session, sitting_id, runtime, now)  # those left waiting at the cut-off
+        with session_scope(runtime.engine) as session:
             sitting = session.get(PanelSitting, sitting_id)
             if sitting is not None and issue_agenda(
                 session, sitting, partnership=runtime.partnership, now=now
             ):
                 issue_agenda_in_slack(session, sitting, runtime, now)
                 steps += 1
+    steps += chase_pending_referrals(runtime, now)
     steps += chase_nrm_decisions(runtime, now)
     steps += chase_return_interviews(runtime, now)
     if steps:
@@ -75,3 +84,33 @@ def chase_return_interviews(runtime: Runtime, now: datetime) -> int:
         with session_scope(runtime.engine) as session:
             ask_for_interview(session, episode_id, runtime, now)
     return len(due)
+
+
+def referral_chase_at(sitting: PanelSitting, runtime: Runtime) -> datetime:
+    """When a sitting's pending referrals are chased: the configured working days before
+    its referral cut-off, at the cut-off's time of day."""
+    days = runtime.partnership.panel_practice.pending_referrals_chase_working_days
+    local = runtime.calendar.local(sitting.referral_cutoff)
+    if days == 0:
+        return sitting.referral_cutoff
+    day = runtime.calendar.add_working_days(local.date(), -days)
+    return local.replace(year=day.year, month=day.month, day=day.day).astimezone(
+        sitting.referral_cutoff.tzinfo
+    )
+
+
+def chase_pending_referrals(runtime: Runtime, now: datetime) -> int:
+    """Before each open sitting's cut-off, the administrators hear which referrals still
+    wait for their decision (once per sitting)."""
+    with session_scope(runtime.engine) as session:
+        open_sittings = session.exec(
+            select(PanelSitting).where(
+                col(PanelSitting.agenda_issued_at).is_(None), col(PanelSitting.referrals_chased_at).is_(None)
+            )
+        ).all()
+        due = [s.id for s in open_sittings if referral_chase_at(s, runtime) <= now]
+    chased = 0
+    for sitting_id in due:
+        with session_scope(runtime.engine) as session:
+            chased += chase_referrals_of(session, sitting_id or 0, runtime, now)
+    return chased
