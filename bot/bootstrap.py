@@ -61,6 +61,9 @@ def check_everything() -> list[str]:
     for name in REQUIRED_TEMPLATES:
         if not (templates_dir / name).is_file():
             problems.append(f"templates/{name}: missing")
+    from bot.documents.checks import template_problems
+
+    problems.extend(template_problems(templates_dir))
     return problems
 
 

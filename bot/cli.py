@@ -132,11 +132,10 @@ def _engine():
 
 
 def _cmd_audit_verify(_args: argparse.Namespace) -> int:
-    from sqlmodel import Session
-
     from bot.audit.service import verify_chain
+    from bot.database import stream_scope
 
-    with Session(_engine()) as session:
+    with stream_scope(_engine()) as session:
         problems = verify_chain(session)
     for problem in problems:
         print(problem)
@@ -152,9 +151,8 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     from datetime import date, datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from sqlmodel import Session
-
     from bot.audit.service import export_rows
+    from bot.database import stream_scope
 
     zone = ZoneInfo(load_settings().timezone)
 
@@ -164,15 +162,19 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     start, end = moment(args.date_from), moment(args.date_to)
     if end is not None:
         end = end + timedelta(days=1)  # the end date is included
-    with Session(_engine()) as session:
-        rows = export_rows(session, start=start, end=end, case_reference=args.case)
     output = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    written = -1  # the header is not an entry
     try:
-        csv.writer(output).writerows(rows)
+        writer = csv.writer(output)
+        with stream_scope(_engine()) as session:
+            # Each row goes to the file as it is read: memory stays flat over years of entries.
+            for row in export_rows(session, start=start, end=end, case_reference=args.case):
+                writer.writerow(row)
+                written += 1
     finally:
         if args.output:
             output.close()
-    print(f"{len(rows) - 1} audit entries exported.", file=sys.stderr)
+    print(f"{written} audit entries exported.", file=sys.stderr)
     return 0
 
 
@@ -189,6 +191,76 @@ def _cmd_retention(args: argparse.Namespace) -> int:
     if args.apply:
         print(f"{runtime.deliver_now()} Slack deletion(s) delivered.")
     print(f"{len(lines)} item(s).")
+    return 0
+
+
+def _cmd_census(args: argparse.Namespace) -> int:
+    """The Children in Need census's section 47 items as CSV and XML, the date problems the
+    census would reject, and the ICPC working days summary."""
+    from datetime import date
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from bot.composition import statutory_calendar_for
+    from bot.schedules import load_partnership
+    from bot.timeliness import census
+
+    settings = load_settings()
+    statutory = statutory_calendar_for(load_partnership(settings.schedules_dir), settings.timezone)
+    try:
+        first, last = date.fromisoformat(args.date_from), date.fromisoformat(args.date_to)
+    except ValueError:
+        print("error: --from and --to are dates, YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if last < first:
+        print("error: --to is before --from", file=sys.stderr)
+        return 2
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    with Session(_engine()) as session:
+        rows = list(census.census_rows(session, first=first, last=last, statutory=statutory))
+    stem = f"cin-census-section47-{first.isoformat()}-to-{last.isoformat()}"
+    (folder / f"{stem}.csv").write_bytes(census.as_csv(rows))
+    (folder / f"{stem}.xml").write_bytes(census.as_xml(rows))
+    print(f"{len(rows)} section 47 enquiries written to {folder / stem}.csv and .xml")
+    for line in census.summary_lines(census.icpc_summary(rows, statutory)):
+        print(line)
+    problems = census.date_problems(rows, statutory)
+    for problem in problems:
+        print(f"Date problem: {problem.case_reference} ({problem.started_by}): {problem.problem}")
+    print(f"{len(problems)} date problem(s).")
+    return 1 if problems else 0
+
+
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    """List the messages that failed for good, with their reasons, oldest first, read a
+    batch at a time (whatever their number); or put some back to be sent again."""
+    from bot.delivery.failures import retry, retry_all_failed, stream_failed
+
+    engine = _engine()
+    if getattr(args, "outbox_command", None) == "retry":
+        if args.all_failed:
+            count = retry_all_failed(engine)
+        elif args.ids:
+            count = retry(engine, args.ids)
+        else:
+            print("retry: name the entries (ID ...) or --all-failed", file=sys.stderr)
+            return 2
+        print(f"{count} failed message(s) will be sent again (the running bot sends them within seconds).")
+        return 0
+    shown = 0
+    for failed in stream_failed(engine):
+        if args.limit and shown >= args.limit:
+            print("… more: raise --limit, or 0 for all")
+            break
+        what = failed.method + (f" ({failed.purpose})" if failed.purpose else "")
+        print(
+            f"{failed.id}\t{failed.created_at:%Y-%m-%d %H:%M}\t{what}\t"
+            f"{failed.attempts} attempt(s)\t{failed.reason or 'no reason recorded'}"
+        )
+        shown += 1
+    print(f"{shown} failed message(s) listed.", file=sys.stderr)
     return 0
 
 
@@ -228,11 +300,30 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--case", help="only entries about this case reference")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(handler=_cmd_audit_export)
+    census = commands.add_parser(
+        "census", help="the Children in Need census's section 47 items (CSV, XML), date checks, ICPC summary"
+    )
+    census.add_argument(
+        "--from", dest="date_from", required=True, help="first S47ActualStartDate (YYYY-MM-DD)"
+    )
+    census.add_argument("--to", dest="date_to", required=True, help="last S47ActualStartDate (YYYY-MM-DD)")
+    census.add_argument(
+        "--output", "-o", default=".", help="folder to write the CSV and XML to (default: here)"
+    )
+    census.set_defaults(handler=_cmd_census)
     retention = commands.add_parser("retention", help="apply schedules/retention.yaml")
     mode = retention.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true", help="list what would be removed")
     mode.add_argument("--apply", action="store_true", help="remove it (and what Slack holds of it)")
     retention.set_defaults(handler=_cmd_retention)
+    outbox = commands.add_parser("outbox", help="list the messages that failed for good, with reasons")
+    outbox.add_argument("--limit", type=int, default=0, help="list at most this many (default: all)")
+    outbox.set_defaults(handler=_cmd_outbox)
+    outbox_commands = outbox.add_subparsers(dest="outbox_command")
+    retry = outbox_commands.add_parser("retry", help="send failed messages again: ID ... or --all-failed")
+    retry.add_argument("ids", metavar="ID", type=int, nargs="*")
+    retry.add_argument("--all-failed", action="store_true", help="every failed message")
+    retry.set_defaults(handler=_cmd_outbox)
     commands.add_parser(
         "check", help="validate settings, schedules/ and templates; reach the database and Slack"
     ).set_defaults(handler=_cmd_check)

@@ -41,14 +41,19 @@ def statutory_calendar_for(partnership: Partnership, timezone: str) -> Statutory
 
 def install_delivery(runtime: Runtime) -> None:
     """Teach the runtime's courier every capability's messages: convening (invitations,
-    status, channels, calendar files and e-mail) and minutes (document uploads, for the
-    panel's documents too)."""
+    status, channels, calendar files and e-mail), minutes (document uploads, for the
+    panel's documents and the timeliness report too), the timeliness report's charts, and
+    telling the panel administrators of a message that failed for good."""
     from bot.convening import effects as convening
+    from bot.delivery.failures import announce_failure
     from bot.minutes import effects as minutes
     from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
+    from bot.timeliness import effects as timeliness
 
     convening.install(runtime)
     minutes.install(runtime)
+    timeliness.install(runtime)
+    runtime.courier.on_failed(announce_failure)  # nothing fails silently
 
 
 def build_runtime(

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import DateTime, event, text
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -65,7 +66,7 @@ def make_engine(url: str) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below decides
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -73,7 +74,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection) -> None:  # noqa: ANN001
+        def _begin_immediate(connection: Connection) -> None:
             # Take the write lock at the start: a transaction that read first and wrote
             # later would otherwise fail at once ("database is locked") whenever another
             # writer committed in between. Now writers queue for the busy timeout instead.
@@ -115,6 +116,18 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     # Closing the session ends the read transaction and detaches what was read, still loaded.
     with Session(_reader(engine), expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def stream_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only session inside a transaction, for reading a whole table in batches
+    (`yield_per`): PostgreSQL's server-side cursors live only in a transaction, so this is
+    not `read_scope`'s autocommit. On SQLite it does not take the write lock."""
+    with Session(engine.execution_options(read_only=True), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def _reader(engine: Engine) -> Engine:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.clock import SettableClock
 from bot.convening.jobs import sweep_invitations
@@ -28,6 +28,7 @@ POLICE_PPU = "U0PPU001"
 HEALTH = "U0HLT001"
 LOCATE = "U0LOC001"
 LOCATE_DELEGATE = "U0LOC002"
+PANEL_ADMIN = "U0BSC001"
 # Tuesday 10 November 2026, 10:00 in London: a working morning.
 DEMO_START = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
 
@@ -36,6 +37,13 @@ Step = Callable[[OfflineBot], None]
 
 def _say(text: str) -> None:
     print(textwrap.indent(text, "    "))
+
+
+def _clock(bot: OfflineBot) -> SettableClock:
+    """The demo moves time itself, so its bot always runs on a settable clock."""
+    if not isinstance(bot.clock, SettableClock):
+        raise TypeError("the demo needs a SettableClock")
+    return bot.clock
 
 
 def _slack_text(body: str) -> str:
@@ -101,7 +109,7 @@ def step_home_tab(bot: OfflineBot) -> None:
 
 def _meeting(bot: OfflineBot) -> Meeting:
     with Session(bot.runtime.engine) as session:
-        meeting = session.exec(select(Meeting).order_by(Meeting.id)).first()
+        meeting = session.exec(select(Meeting).order_by(col(Meeting.id))).first()
     if meeting is None:
         raise RuntimeError("no discussion was convened")
     return meeting
@@ -111,8 +119,8 @@ def _invitation_id(bot: OfflineBot, agency_code: str) -> int:
     with Session(bot.runtime.engine) as session:
         invitation = session.exec(
             select(Invitation)
-            .join(Agency, Agency.id == Invitation.agency_id)
-            .where(Invitation.meeting_id == _meeting(bot).id, Agency.code == agency_code)
+            .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+            .where(col(Invitation.meeting_id) == _meeting(bot).id, col(Agency.code) == agency_code)
         ).one()
     return invitation.id or 0
 
@@ -151,10 +159,10 @@ def step_convene(bot: OfflineBot) -> None:
     _say(f"private channel #{channel.get('name')} created; convenor and chair invited")
     with Session(bot.runtime.engine) as session:
         rows = session.exec(
-            select(Agency.name, InvitationMessage.person_id)
-            .join(Invitation, Invitation.agency_id == Agency.id)
-            .join(InvitationMessage, InvitationMessage.invitation_id == Invitation.id)
-            .where(Invitation.meeting_id == meeting.id)
+            select(col(Agency.name), col(InvitationMessage.person_id))
+            .join(Invitation, col(Invitation.agency_id) == col(Agency.id))
+            .join(InvitationMessage, col(InvitationMessage.invitation_id) == col(Invitation.id))
+            .where(col(Invitation.meeting_id) == meeting.id)
         ).all()
     agencies = sorted({name for name, _ in rows})
     _say(f"{len(rows)} invitations sent by DM to {len(agencies)} agencies: {', '.join(agencies)}")
@@ -223,7 +231,7 @@ def step_chasing(bot: OfflineBot) -> None:
         ("+1 working hour", timedelta(hours=1, minutes=1)),
         ("+2 working hours", timedelta(hours=1)),
     ):
-        bot.clock.advance(advance)
+        _clock(bot).advance(advance)
         steps = sweep_invitations(bot.runtime)
         bot.settle()
         _say(f"{label} ({bot.runtime.calendar.local(bot.clock.now()):%H:%M}): {steps} chase step(s)")
@@ -283,7 +291,7 @@ def step_agency_updates(bot: OfflineBot) -> None:
         bot, LOCATE_DELEGATE, "locate", involvement_current="Return home interviews after each episode."
     )
     _say("Locate's delegate submits")
-    bot.clock.set(datetime(2026, 11, 10, 13, 20, tzinfo=UTC))  # updates were due at 13:00
+    _clock(bot).set(datetime(2026, 11, 10, 13, 20, tzinfo=UTC))  # updates were due at 13:00
     late = _submit_update(bot, HEALTH, "health", involvement_current="School nurse review booked.")
     _say(f"Health submits at 13:20 -> {late['view']['blocks'][0]['text']['text'].splitlines()[1][-60:]}")
     bot.settle()
@@ -353,7 +361,7 @@ def step_record(bot: OfflineBot) -> None:
     meeting = _meeting(bot)
     early = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR).json()
     _say(f"at 13:20, /strategy record -> {early['text']}")
-    bot.clock.set(datetime(2026, 11, 10, 15, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 11, 10, 15, 0, tzinfo=UTC))
     bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
     action_view = _opened(bot, "Add an action")
     for owner, text, priority in (
@@ -407,6 +415,7 @@ DECISIONS = {
     "legal_action": ("no", "Not at this stage: the safety plan is working."),
     "immediate_safety": ("", "Safety plan agreed with mother; missing protocol in place."),
     "sharing_with_family": ("yes", "Mother told today; police intelligence withheld."),
+    "parents_told": ("yes", "Told by the social worker at the home visit today."),
     "icpc": ("needed", ""),
     "dissent": ("no", ""),
 }
@@ -500,12 +509,12 @@ def step_approve(bot: OfflineBot) -> None:
     from bot.minutes.models import Document
 
     with Session(bot.runtime.engine) as session:
-        draft = session.exec(select(Document).where(Document.kind == "minutes")).one()
+        draft = session.exec(select(Document).where(col(Document.kind) == "minutes")).one()
     bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
     bot.settle()
     OUTPUT_DIR.mkdir(exist_ok=True)
     with Session(bot.runtime.engine) as session:
-        documents = session.exec(select(Document).order_by(Document.id)).all()
+        documents = session.exec(select(Document).order_by(col(Document.id))).all()
         for document in documents:
             path = OUTPUT_DIR / document.filename
             path.write_bytes(document.content)
@@ -524,7 +533,9 @@ def step_chase_actions(bot: OfflineBot) -> None:
     from bot.actions.models import Action
 
     with Session(bot.runtime.engine) as session:
-        action = session.exec(select(Action).where(Action.owner_id != 0, Action.priority == "high")).one()
+        action = session.exec(
+            select(Action).where(col(Action.owner_id) != 0, col(Action.priority) == "high")
+        ).one()
     _say(f"{action.reference} owned by <@{POLICE_PPU}>, due {action.due_on:%a %d %b}")
     for moment in (
         datetime(2026, 11, 12, 9, 0, tzinfo=UTC),
@@ -532,7 +543,7 @@ def step_chase_actions(bot: OfflineBot) -> None:
         datetime(2026, 11, 14, 11, 0, tzinfo=UTC),
         datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
     ):
-        bot.clock.set(moment)
+        _clock(bot).set(moment)
         taken = sweep_actions(bot.runtime)
         bot.settle()
         _say(f"{bot.runtime.calendar.local(moment):%a %d %b %H:%M}: {taken} chase step(s)")
@@ -577,7 +588,7 @@ def _panel_meeting(bot: OfflineBot, held_on: str) -> tuple[Meeting, Any]:
 
     with Session(bot.runtime.engine) as session:
         for sitting, meeting in session.exec(
-            select(PanelSitting, Meeting).join(Meeting, Meeting.id == PanelSitting.meeting_id)
+            select(PanelSitting, Meeting).join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
         ).all():
             if sitting.panel_code == panel_offline.PANEL and sitting.held_on.isoformat() == held_on:
                 return meeting, sitting
@@ -638,7 +649,7 @@ def step_panel_referrals(bot: OfflineBot) -> None:
         reasons="One missing episode; no exploitation indicators.",
     )
     with Session(bot.runtime.engine) as session:
-        referrals = session.exec(select(Referral).order_by(Referral.id)).all()
+        referrals = session.exec(select(Referral).order_by(col(Referral.id))).all()
     asks = bot.local_slack.calls_to("chat.postMessage")
     ask = next(
         c
@@ -661,7 +672,7 @@ def step_panel_referrals(bot: OfflineBot) -> None:
         links="location: Wellington Road flat",
     )
     with Session(bot.runtime.engine) as session:
-        for referral in session.exec(select(Referral).order_by(Referral.id)):
+        for referral in session.exec(select(Referral).order_by(col(Referral.id))):
             linked = " (linked to the case already under review)" if referral.linked_to_existing else ""
             _say(f"{referral.reference}: {referral.subject_kind} -> {referral.state}{linked}")
 
@@ -670,7 +681,7 @@ def step_panel_agenda(bot: OfflineBot) -> None:
     """At the referral cut-off the agenda goes out, and each agency is asked per item."""
     from bot.panel.jobs import sweep_panels
 
-    bot.clock.set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
     sweep_panels(bot.runtime)
     bot.settle()
     meeting, _ = _panel_meeting(bot, "2026-11-24")
@@ -721,10 +732,10 @@ def _panel_items(bot: OfflineBot, sitting: Any) -> dict[str, int]:
 
     with Session(bot.runtime.engine) as session:
         rows = session.exec(
-            select(AgendaItem.id, Case.reference)
-            .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
-            .join(Case, Case.id == PanelCase.case_id)
-            .where(AgendaItem.sitting_id == sitting.id)
+            select(col(AgendaItem.id), col(Case.reference))
+            .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
+            .join(Case, col(Case.id) == col(PanelCase.case_id))
+            .where(col(AgendaItem.sitting_id) == sitting.id)
         ).all()
     return {reference: item_id or 0 for item_id, reference in rows}
 
@@ -733,9 +744,9 @@ def _invitation_for(bot: OfflineBot, meeting: Meeting, agency_code: str) -> int:
     with Session(bot.runtime.engine) as session:
         return (
             session.exec(
-                select(Invitation.id)
-                .join(Agency, Agency.id == Invitation.agency_id)
-                .where(Invitation.meeting_id == meeting.id, Agency.code == agency_code)
+                select(col(Invitation.id))
+                .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+                .where(col(Invitation.meeting_id) == meeting.id, col(Agency.code) == agency_code)
             ).one()
             or 0
         )
@@ -764,7 +775,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
     from bot.minutes.models import Document
 
     meeting, sitting = _panel_meeting(bot, "2026-11-24")
-    bot.clock.set(datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
     recording = bot.slack.command("/panel", f"record {meeting.reference}", user_id=panel_offline.CHAIR).json()
     _say(f"/panel record {meeting.reference} (the chair):")
     _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
@@ -804,12 +815,12 @@ def step_panel_sits(bot: OfflineBot) -> None:
     )
     bot.settle()
     with Session(bot.runtime.engine) as session:
-        draft = session.exec(select(Document).where(Document.kind == "panel_minutes")).one()
+        draft = session.exec(select(Document).where(col(Document.kind) == "panel_minutes")).one()
     bot.slack.block_actions(panel_offline.CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
     bot.settle()
     OUTPUT_DIR.mkdir(exist_ok=True)
     with Session(bot.runtime.engine) as session:
-        for document in session.exec(select(Document).where(Document.meeting_id == meeting.id)):
+        for document in session.exec(select(Document).where(col(Document.meeting_id) == meeting.id)):
             path = OUTPUT_DIR / document.filename
             path.write_bytes(document.content)
             _say(f"{document.kind} v{document.version} ({document.state}): {path}")
@@ -821,7 +832,7 @@ def step_panel_carry_forward(bot: OfflineBot) -> None:
     from bot.panel.jobs import sweep_panels
 
     sweep_panels(bot.runtime)
-    bot.clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     sweep_panels(bot.runtime)
     bot.settle()
     meeting, sitting = _panel_meeting(bot, "2026-12-08")
@@ -887,7 +898,7 @@ def step_review_follow_up(bot: OfflineBot) -> None:
     from bot.cases.jobs import sweep_reviews
 
     first = _meeting(bot)
-    bot.clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     taken = sweep_reviews(bot.runtime)
     bot.settle()
     review = [
@@ -904,10 +915,10 @@ def step_review_follow_up(bot: OfflineBot) -> None:
     )
     bot.settle()
     with Session(bot.runtime.engine) as session:
-        follow = session.exec(select(Meeting).where(Meeting.follows_meeting_id == first.id)).one()
+        follow = session.exec(select(Meeting).where(col(Meeting.follows_meeting_id) == first.id)).one()
     kind = bot.runtime.partnership.meeting_type(follow.meeting_type).name
     _say(f"submitted -> HTTP {response.status}; {follow.reference}: {kind}, following {first.reference}")
-    bot.clock.set(datetime(2026, 12, 4, 11, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 4, 11, 0, tzinfo=UTC))
     bot.slack.command("/strategy", f"record {follow.reference}", user_id=CHAIR)
     view = _opened(bot, "Record discussion")
     step_two = _record_when_and_who(bot, CHAIR, view, everyone="present")
@@ -919,7 +930,7 @@ def step_review_follow_up(bot: OfflineBot) -> None:
 
 def step_out_of_hours(bot: OfflineBot) -> None:
     """Saturday night: the Emergency Duty Team convenes and records a discussion."""
-    bot.clock.set(datetime(2026, 12, 5, 21, 30, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 5, 21, 30, tzinfo=UTC))
     values = strategy_form_values(
         case_reference=_typed("CS-7654321"),
         child_name=_typed("Amara Test-Child"),
@@ -942,17 +953,17 @@ def step_out_of_hours(bot: OfflineBot) -> None:
     response = bot.slack.view_submission(EDT, view, values=values)
     bot.settle()
     with Session(bot.runtime.engine) as session:
-        meeting = session.exec(select(Meeting).order_by(Meeting.id.desc())).first()  # type: ignore[union-attr]
+        meeting = session.exec(select(Meeting).order_by(col(Meeting.id).desc()).limit(1)).one()
         chased = min(
             i.next_chase_at
-            for i in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id))
+            for i in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id))
             if i.next_chase_at
         )
     line = _status_line(bot, meeting.id or 0, "Out of hours")
     _say(f"the emergency duty convenor -> HTTP {response.status}; {meeting.reference}: {line}")
     first_chase = bot.runtime.calendar.local(chased)
     _say(f"invitations go now; chasing keeps to the service calendar: first at {first_chase:%a %d %b %H:%M}")
-    bot.clock.set(datetime(2026, 12, 5, 23, 15, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 5, 23, 15, tzinfo=UTC))
     bot.slack.command("/strategy", f"record {meeting.reference}", user_id=EDT)
     view = _opened(bot, "Record discussion")
     step_two = _record_when_and_who(
@@ -979,7 +990,7 @@ def step_close_case(bot: OfflineBot) -> None:
     """The ICPC and the assessment are recorded on the case's timeline, and the case closes:
     refused while an action is open, then with the action handed on."""
     first = _meeting(bot)
-    bot.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    _clock(bot).set(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
     timeline = _ephemeral_text(bot, SOCIAL_WORKER, first.reference)
     start = timeline.index("*Case CS-1234567: timeline*")
     _say("/strategy SD-2026-0001, the case's timeline:")
@@ -1038,7 +1049,9 @@ def step_close_case(bot: OfflineBot) -> None:
 def step_need_to_know(bot: OfflineBot) -> None:
     """The child's name and date of birth went into the record, never into Slack."""
     sent = "\n".join(json.dumps(c.args, default=str) for c in bot.local_slack.calls if c.method != "upload")
-    calendars = b"".join(u.content for u in bot.local_slack.uploaded_files() if u.filename.endswith(".ics"))
+    calendars = b"".join(
+        u.content or b"" for u in bot.local_slack.uploaded_files() if u.filename.endswith(".ics")
+    )
     found = SAMPLE_CHILD_NAME in sent or SAMPLE_CHILD_NAME.encode() in calendars or "2011-05-01" in sent
     _say(
         f"{len(bot.local_slack.calls)} Web API calls checked: the child's name "
@@ -1047,6 +1060,53 @@ def step_need_to_know(bot: OfflineBot) -> None:
     )
     if found:
         raise RuntimeError("the child's name reached Slack")
+
+
+def step_monthly_report(bot: OfflineBot) -> None:
+    """The first working day of the month: last month's timeliness report goes to the panel
+    administrators (once); an administrator asks for the figures in Slack."""
+    import io
+
+    import docx
+
+    from bot.timeliness.jobs import send_monthly_report
+
+    clock = _clock(bot)
+    first_working_day = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # Tuesday 1 December
+    if clock.now() < first_working_day:
+        clock.set(first_working_day)
+    send_monthly_report(bot.runtime)
+    bot.settle()
+    sent = [u for u in bot.local_slack.uploaded_files() if u.completed and "month-2026-11" in u.filename]
+    report = next(u for u in sent if u.filename.endswith(".docx"))
+    rows = next(u for u in sent if u.filename.endswith(".csv"))
+    administrators = len({u.channel for u in sent})
+    _say(
+        f"the sweep sent {report.filename} and {rows.filename} to {administrators} panel "
+        "administrators, by direct message (once: a second sweep sends nothing)"
+    )
+    document = docx.Document(io.BytesIO(report.content or b""))
+    headline = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "List Bullet"]
+    _say("the report's headline (the Word document, with its chart and a table for each measure):")
+    for line in headline:
+        _say(textwrap.indent(textwrap.fill(line, 96), "  | "))
+    bot.slack.command("/strategy", "report 2026-11", user_id=PANEL_ADMIN)
+    bot.settle()
+    reply = bot.local_slack.responses()[-1].args
+    agency_lines = [
+        b["text"]["text"].replace("*", "")
+        for b in reply.get("blocks", [])
+        if b["type"] == "section" and b["text"]["text"].startswith("*") and "attended" in b["text"]["text"]
+    ]
+    chart = next(u for u in bot.local_slack.uploaded_files() if u.filename == "timeliness-month-2026-11.png")
+    _say(
+        f"/strategy report 2026-11 (a panel administrator): the figures by agency, and "
+        f"{chart.filename} in a direct message; the last of {len(agency_lines)} agency lines:"
+    )
+    _say(textwrap.indent(textwrap.fill(agency_lines[-1], 96), "  | "))
+    for upload in (report, rows):
+        if SAMPLE_CHILD_NAME.encode() in (upload.content or b""):
+            raise RuntimeError("the child's name is in the timeliness report")
 
 
 SCENARIO: list[tuple[str, Step]] = [
@@ -1073,6 +1133,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("Out of hours: the Emergency Duty Team", step_out_of_hours),
     ("The ICPC, the assessment's outcome, and closing the case", step_close_case),
     ("Need to know", step_need_to_know),
+    ("The month's timeliness report", step_monthly_report),
 ]
 
 

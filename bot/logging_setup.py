@@ -158,7 +158,7 @@ def _not_the_bolt_client_warning(record: logging.LogRecord) -> bool:
     return record.msg != BOLT_CLIENT_WARNING
 
 
-class BotHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class BotHandler(logging.StreamHandler):
     """Standard error, with content withheld; a record that fails to format is reported
     by its logger alone (logging's default would print the record's values)."""
 

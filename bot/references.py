@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class ReferenceCounter(SQLModel, table=True):
@@ -25,15 +25,15 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
     numbers (the second waits for the first's commit) rather than one number twice.
     """
     for _ in range(3):
-        bumped = session.exec(  # type: ignore[call-overload]
+        bumped = session.exec(
             update(ReferenceCounter)
-            .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-            .values(last=ReferenceCounter.last + 1)
+            .where(col(ReferenceCounter.prefix) == prefix, col(ReferenceCounter.year) == year)
+            .values(last=col(ReferenceCounter.last) + 1)
         )
         if bumped.rowcount:
             counter = session.exec(
                 select(ReferenceCounter).where(
-                    ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
+                    col(ReferenceCounter.prefix) == prefix, col(ReferenceCounter.year) == year
                 )
             ).one()
             session.refresh(counter)

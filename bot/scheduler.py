@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.delivery.service import reclaim_dead_leases
 from bot.periodic.service import schedule_first_turn, take_turn
 from bot.runtime import DELIVERY_JOB_ID, Runtime
 
@@ -28,6 +29,10 @@ RETENTION_AT = (2, 30)  # each night at 02:30 local time
 # at most every 30 s (so a turn starts at most that late), and retention every minute.
 LONGEST_ASK_SECONDS = 30.0
 RETENTION_ASK_SECONDS = 60.0
+# How often each process looks for outbox entries due (one indexed query when none is):
+# with the lease (`bot.delivery.service.LEASE`, 10 s) an entry whose holder died is sent
+# within 15 s, and a retry's back-off is kept to within a few seconds.
+DELIVERY_POLL_SECONDS = 4.0
 
 
 def _deliver(runtime: Runtime) -> None:
@@ -48,6 +53,7 @@ def sweeps() -> tuple[Callable[[Runtime], int], ...]:
     from bot.convening.jobs import sweep_invitations
     from bot.minutes.jobs import sweep_minutes
     from bot.panel.jobs import sweep_panels
+    from bot.timeliness.jobs import send_monthly_report
 
     return (
         sweep_panels,
@@ -57,6 +63,7 @@ def sweeps() -> tuple[Callable[[Runtime], int], ...]:
         sweep_reviews,
         sweep_actions,
         send_digests,
+        send_monthly_report,
     )
 
 
@@ -129,7 +136,7 @@ def _retention_turn(runtime: Runtime) -> None:
 def start_scheduler(
     runtime: Runtime,
     *,
-    delivery_interval_seconds: float | None = 30,
+    delivery_interval_seconds: float | None = DELIVERY_POLL_SECONDS,
     sweep_interval_seconds: float | None = None,
 ) -> BackgroundScheduler:
     """Start the jobs: outbox delivery (on an interval and whenever kicked; none when the
@@ -166,6 +173,11 @@ def start_scheduler(
     scheduler.add_job(
         _retention_turn, "interval", seconds=RETENTION_ASK_SECONDS, id="retention-turn", **common
     )
+    if delivery_interval_seconds is not None:
+        try:  # a restart: what this host's dead process held is free at once
+            reclaim_dead_leases(runtime.engine, runtime.clock.now())
+        except Exception:
+            log.exception("could not free dead processes' leases", extra={"event": "outbox.reclaim_failed"})
     scheduler.start()
     runtime.scheduler = scheduler
     runtime.kick_delivery()

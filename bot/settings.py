@@ -10,6 +10,7 @@ TEMPLATES_DIR the defaults that ship inside the package are used (`bot.defaults`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -148,10 +149,10 @@ class Settings(BaseSettings):
             raise SettingsError("SLACK_SIGNING_SECRET: missing (from the app's Basic Information)")
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning pydantic's report into one line per bad setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as error:
         lines = []
         for problem in error.errors():

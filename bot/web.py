@@ -169,7 +169,7 @@ class BotHttpServer:
 
     @property
     def port(self) -> int:
-        return int(self._server.effective_port)  # type: ignore[union-attr]
+        return int(self._server.effective_port)
 
     @property
     def events_url(self) -> str:
@@ -194,6 +194,6 @@ class BotHttpServer:
         """Stop accepting, let requests in progress finish, then close."""
         self._stopping.set()
         self._server.close()
-        self._server.task_dispatcher.shutdown(timeout=5)  # type: ignore[union-attr]
+        self._server.task_dispatcher.shutdown(timeout=5)
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -134,6 +134,16 @@ def _table(
             cell.paragraphs[0].add_run(text)
     if widths:
         _set_widths(table, widths)
+    return _small(table)
+
+
+def _small(table: Table, size: float = 9.0) -> Table:
+    """Table text a point smaller than the body, so columns hold whole words."""
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(size)
     return table
 
 
@@ -194,7 +204,10 @@ def _sign_off(document: DocumentObject) -> None:
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("Circulated to:")
     document.add_paragraph("{%p for person in circulation %}")
-    document.add_paragraph("{{ person.name }}, {{ person.agency }}", style="List Bullet")
+    document.add_paragraph(
+        "{{ person.name }}, {{ person.agency }}{% if person.receives %} ({{ person.receives }}){% endif %}",
+        style="List Bullet",
+    )
     document.add_paragraph("{%p endfor %}")
     closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
     closing.runs[0].italic = True
@@ -222,16 +235,15 @@ def build_minutes() -> DocumentObject:
     _header_and_footer(
         document,
         "{{ partnership }} · Strategy discussion {{ reference }}",
-        "Version {{ version }} · {{ state }} · generated {{ generated_at }}",
+        "Version {{ version }} · {{ state }} · {{ copy }} · generated {{ generated_at }}",
     )
     document.add_paragraph("Strategy discussion minutes: {{ reference }}", style="Title")
     document.add_paragraph("{{ partnership }}")
+    _labelled(document, "Version: ", "{{ version }} ({{ state }}). {{ changes }}")
+    _labelled(document, "This copy: ", "{{ copy }}.")
 
     document.add_heading("Protective marking and confidentiality", level=1)
-    marking = document.add_paragraph()
-    run = marking.add_run("{{ marking }}")
-    run.bold = True
-    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    _red(document, "{{ marking }}")
     document.add_paragraph("{{ confidentiality }}")
 
     document.add_heading("Meeting details", level=1)
@@ -239,28 +251,46 @@ def build_minutes() -> DocumentObject:
         document,
         [
             ("Date", "{{ date }}"),
-            ("Time", "{{ time }}"),
+            ("Time", "{{ time }} to {{ end_time }}"),
             ("Format", "{{ format }}"),
             ("Chair", "{{ chair }}"),
             ("Minute-taker", "{{ minute_taker }}"),
             ("Initial or follow-up", "{{ kind }}{% if follows %} (follows {{ follows }}){% endif %}"),
+            ("Referral received", "{{ referral }}"),
+            ("Urgency", "{{ urgency }}"),
+            ("To be held by", "{{ deadline }}"),
+            (
+                "Held within the timescale",
+                "{{ held_within }}{% if late_reason %} (why later: {{ late_reason }}){% endif %}",
+            ),
+            ("Out of hours", "{{ out_of_hours }}"),
+            ("Right Help Right Time level", "{{ rhrt_level }}"),
+            ("Concerns", "{{ concerns }}"),
         ],
     )
 
     document.add_heading("Children", level=1)
-    _loop_table(
+    document.add_paragraph("{%p for child in children %}")
+    document.add_heading("{{ child.name }} ({{ child.case_reference }})", level=2)
+    _key_values(
         document,
-        ["Name", "Date of birth", "Case reference", "School", "Siblings and others at risk"],
-        "for child in children",
         [
-            "{{ child.name }}",
-            "{{ child.date_of_birth }}",
-            "{{ child.case_reference }}",
-            "{{ child.school }}",
-            "{{ child.siblings }}",
+            ("Name", "{{ child.name }}"),
+            ("Date of birth", "{{ child.date_of_birth }}"),
+            ("Case reference", "{{ child.case_reference }}"),
+            ("Sex", "{{ child.sex }}"),
+            ("Ethnicity", "{{ child.ethnicity }}"),
+            ("Disability", "{{ child.disability }}"),
+            ("First language", "{{ child.first_language }}"),
+            ("Interpreter needed", "{{ child.interpreter }}"),
+            ("NHS number", "{{ child.nhs_number }}"),
+            ("Legal status", "{{ child.legal_status }}"),
+            ("School", "{{ child.school }}"),
+            ("Siblings and others at risk", "{{ child.siblings }}"),
+            ("Parents and carers with parental responsibility", "{{ child.parents }}"),
         ],
-        [3.5, 2.5, 3.0, 3.5, 4.5],
     )
+    document.add_paragraph("{%p endfor %}")
 
     document.add_heading("Attendance", level=1)
     _loop_table(
@@ -268,7 +298,7 @@ def build_minutes() -> DocumentObject:
         ["Agency", "Name", "Role", "Status"],
         "for person in attendance",
         ["{{ person.agency }}", "{{ person.name }}", "{{ person.role }}", "{{ person.status }}"],
-        [4.5, 4.5, 4.5, 3.5],
+        [4.6, 4.0, 5.2, 3.2],
     )
 
     document.add_heading("Reason for the discussion", level=1)
@@ -283,11 +313,12 @@ def build_minutes() -> DocumentObject:
     document.add_paragraph("{%p for update in information_shared %}")
     document.add_heading("{{ update.agency }}", level=2)
     _labelled(document, "Shared by: ", "{{ update.author }}, {{ update.role }}")
-    document.add_paragraph("{%p if update.restricted %}")
-    restricted = document.add_paragraph()
-    run = restricted.add_run("RESTRICTED: {{ update.restriction }}")
-    run.bold = True
-    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    _labelled(document, "Lawful basis: ", "{{ update.lawful_basis }}")
+    document.add_paragraph("{%p if update.handling %}")
+    _red(document, "Handling instruction: {{ update.handling }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p if update.withheld %}")
+    document.add_paragraph("{{ update.withheld_note }}").runs[0].italic = True
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p for part in update.sections %}")
     document.add_heading("{{ part.label }}", level=3)
@@ -300,19 +331,26 @@ def build_minutes() -> DocumentObject:
 
     document.add_heading("Risk indicators", level=1)
     document.add_paragraph(
-        "Each agency's rating of each indicator: not present, historic or current. "
-        "A blank cell means that agency did not rate it."
+        "Each agency's rating of each indicator. Current ratings are shaded red, historic ones "
+        "amber; 'Not rated' means that agency did not rate it. {{ risk_grid.summary }}."
     )
-    # The agencies are columns: {%tc %} repeats a cell, {%tr %} a row.
-    _table(
+    # The agencies are columns: {%tc %} repeats a cell, {%tr %} a row; cellbg shades a cell.
+    grid = _table(
         document,
         ["Indicator", "{%tc for agency in risk_grid.agencies %}", "{{ agency }}", "{%tc endfor %}"],
         [
             ["{%tr for row in risk_grid.rows %}", "", "", ""],
-            ["{{ row.indicator }}", "{%tc for rating in row.ratings %}", "{{ rating }}", "{%tc endfor %}"],
+            [
+                "{{ row.indicator }}",
+                "{%tc for rating in row.ratings %}",
+                "{% cellbg rating.shade %}{{ rating.word }}",
+                "{%tc endfor %}",
+            ],
             ["{%tr endfor %}", "", "", ""],
         ],
+        [5.0, 0.5, 2.4, 0.5],
     )
+    _small(grid, 8.0)
 
     document.add_heading("Risk analysis", level=1)
     for label, name in (
@@ -327,101 +365,98 @@ def build_minutes() -> DocumentObject:
     document.add_heading("Decisions", level=1)
     _loop_table(
         document,
-        ["Topic", "Outcome", "Reason"],
+        ["Decision", "Outcome", "Detail"],
         "for decision in decisions",
         ["{{ decision.topic }}", "{{ decision.outcome }}", "{{ decision.reason }}"],
-        [4.0, 5.0, 8.0],
+        [4.6, 4.4, 8.0],
     )
 
     document.add_heading("Immediate safety plan", level=1)
     document.add_paragraph("{{ safety_plan }}")
 
     document.add_heading("Action plan", level=1)
+    document.add_paragraph("{%p if not actions %}")
+    document.add_paragraph("No actions were agreed.")
+    document.add_paragraph("{%p else %}")
     _loop_table(
         document,
-        ["Ref", "Action", "Owner", "Agency", "Due", "Priority", "Concerns"],
+        ["Reference", "Action", "Owner", "Due", "Priority"],
         "for action in actions",
         [
             "{{ action.reference }}",
-            "{{ action.text }}",
-            "{{ action.owner }}",
-            "{{ action.agency }}",
+            "{{ action.text }} (concerns: {{ action.concerns }})",
+            "{{ action.owner }}, {{ action.agency }}",
             "{{ action.due }}",
             "{{ action.priority }}",
-            "{{ action.concerns }}",
         ],
-        [1.6, 5.0, 2.6, 2.4, 2.0, 1.6, 1.8],
+        [3.4, 6.0, 3.6, 2.0, 2.0],
     )
+    document.add_paragraph("{%p endif %}")
 
     document.add_heading("Next steps", level=1)
     _key_values(
         document,
         [
-            ("ICPC date", "{% if icpc_date %}{{ icpc_date }}{% else %}No ICPC date set{% endif %}"),
+            ("Section 47 enquiry", "{{ section_47 }}"),
+            ("ICPC date", "{{ icpc_date }}"),
+            ("Initial child protection conference", "{{ icpc }}"),
+            ("Assessment to be completed by", "{{ assessment_deadline }}"),
             ("Review or next discussion", "{{ review_date }}"),
         ],
     )
     document.add_paragraph("{{ next_steps }}")
 
     document.add_heading("Dissent and escalation", level=1)
-    document.add_paragraph("{% if dissent %}{{ dissent }}{% else %}No dissent was recorded.{% endif %}")
+    document.add_paragraph("{{ dissent }}")
 
     _sign_off(document)
     return document
 
 
 def build_action_log() -> DocumentObject:
-    """Action log: every action with status and dates, then each one's updates and chases."""
+    """Action log: every action with status and dates, then each one's detail, updates and chases."""
     document = _new_document(landscape=True)
     document.core_properties.title = "Action log"
     _header_and_footer(
         document,
-        "Action log {{ reference }}",
+        "{{ partnership }} · Action log {{ reference }}",
         "Version {{ version }} · generated {{ generated_at }}",
     )
     document.add_paragraph("{{ title }}", style="Title")
+    document.add_paragraph("{{ partnership }}")
     _labelled(document, "Covers: ", "{{ reference }}")
-    _labelled(document, "Generated: ", "{{ generated_at }} (version {{ version }})")
+    _labelled(document, "Version: ", "{{ version }}, generated {{ generated_at }}. {{ changes }}")
 
     document.add_heading("Actions", level=1)
+    document.add_paragraph("{%p if not actions %}")
+    document.add_paragraph("No actions were agreed.")
+    document.add_paragraph("{%p else %}")
     _loop_table(
         document,
-        [
-            "Ref",
-            "Action",
-            "Concerns",
-            "Owner",
-            "Agency",
-            "Assigned",
-            "Due",
-            "Completed",
-            "Status",
-            "Priority",
-            "Escalation",
-            "Meeting",
-        ],
+        ["Reference", "Action", "Concerns", "Owner", "Assigned", "Due", "Completed", "Status", "Priority"],
         "for action in actions",
         [
             "{{ action.reference }}",
             "{{ action.text }}",
             "{{ action.concerns }}",
-            "{{ action.owner }}",
-            "{{ action.agency }}",
+            "{{ action.owner }}, {{ action.agency }}",
             "{{ action.assigned }}",
             "{{ action.due }}",
             "{{ action.completed }}",
             "{{ action.status }}",
             "{{ action.priority }}",
-            "{{ action.escalation_level }}",
-            "{{ action.meeting }}",
         ],
-        [1.5, 5.2, 2.0, 2.2, 2.0, 1.9, 1.9, 1.9, 1.6, 1.5, 1.6, 2.4],
+        [3.4, 6.0, 2.6, 3.6, 2.1, 2.1, 2.1, 1.8, 2.0],
     )
+    document.add_paragraph("{%p endif %}")
 
-    document.add_heading("Updates and chases", level=1)
+    document.add_heading("Each action: escalation, evidence, updates and chases", level=1)
     document.add_paragraph("{%p for action in actions %}")
     document.add_heading("{{ action.reference }}: {{ action.status }}", level=2)
     document.add_paragraph("{{ action.text }}")
+    _labelled(document, "Raised at: ", "{{ action.meeting }}")
+    _labelled(document, "Escalation: ", "{{ action.escalation_level }}")
+    _labelled(document, "Evidence: ", "{{ action.evidence }}")
     document.add_heading("Updates", level=3)
     _action_updates(document, [4.0, 5.0, 16.7])
     document.add_heading("Chase history", level=3)
@@ -671,7 +706,7 @@ def build_panel_minutes() -> DocumentObject:
         document,
         "Raised at: ",
         "{{ action.meeting }}{% if action.carried_forward %} (carried forward){% endif %}; "
-        "priority {{ action.priority }}; escalation level {{ action.escalation_level }}.",
+        "priority {{ action.priority }}; {{ action.escalation_level }}; evidence: {{ action.evidence }}.",
     )
     _action_updates(document, [3.2, 3.8, 10.0])
     document.add_paragraph("{%p if action.chases %}")
@@ -777,6 +812,189 @@ def build_panel_agenda() -> DocumentObject:
     return document
 
 
+def build_timeliness_report() -> DocumentObject:
+    """The monthly timeliness report for the partnership's board: headline figures, the
+    charts, then a table for each measure. Figures only; the rows behind them go in the
+    data file sent with it."""
+    document = _new_document(landscape=False)
+    document.core_properties.title = "Timeliness report"
+    _header_and_footer(
+        document, "{{ partnership }}: timeliness, {{ period }}", "Generated {{ generated_at }}"
+    )
+    document.add_paragraph("Timeliness report: {{ period }}", style="Title")
+    _labelled(document, "Partnership: ", "{{ partnership }}")
+    _labelled(document, "Covers: ", "{{ scope }}")
+    _labelled(document, "As at: ", "{{ as_at }}")
+    _labelled(document, "Rows behind every figure: ", "{{ data_file }}")
+    document.add_paragraph(
+        "Working days are counted on the statutory calendar: Monday to Friday, less England and "
+        "Wales bank holidays. A discussion counts in the period it was held; an ICPC in the period "
+        "it was held (not required: when its enquiry started; not yet held: when its target fell); "
+        "an assessment when it was completed; an action when it was due."
+    )
+
+    document.add_heading("Headline", level=1)
+    document.add_paragraph("{%p for line in headline %}")
+    document.add_paragraph("{{ line }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{{ chart }}")
+
+    document.add_heading("Strategy discussions within their urgency's timescale", level=1)
+    _loop_table(
+        document,
+        ["Urgency", "Held", "Within timescale", "Late", "Share within", "Out of hours"],
+        "for row in discussions",
+        [
+            "{{ row.urgency }}",
+            "{{ row.held }}",
+            "{{ row.within }}",
+            "{{ row.late }}",
+            "{{ row.share }}",
+            "{{ row.out_of_hours }}",
+        ],
+        [3.5, 2.2, 3.0, 2.2, 3.0, 3.0],
+    )
+    document.add_heading("Working days from the referral to the discussion", level=2)
+    _labelled(
+        document,
+        "Discussions: ",
+        "{{ referral.count }}; median {{ referral.median }}, mean {{ referral.mean }}",
+    )
+    _loop_table(
+        document,
+        ["Working days", "Discussions"],
+        "for band in referral_bands",
+        ["{{ band.label }}", "{{ band.count }}"],
+        [6.0, 4.0],
+    )
+
+    document.add_heading("Initial child protection conferences", level=1)
+    _key_values(
+        document,
+        [
+            ("ICPCs held", "{{ icpc.held }}"),
+            ("Within 15 working days", "{{ icpc.within }} ({{ icpc.share }})"),
+            ("Late", "{{ icpc.late }}"),
+            ("Not required", "{{ icpc.not_required }}"),
+            ("Past the target, not yet held", "{{ icpc.outstanding }}"),
+            ("Section 47 enquiries started", "{{ icpc.started }}"),
+        ],
+    )
+    document.add_heading("ICPC working days summary", level=2)
+    _labelled(
+        document,
+        "Working days from S47ActualStartDate to DateOfInitialCPC: ",
+        "median {{ icpc.median }}, mean {{ icpc.mean }}",
+    )
+    _loop_table(
+        document,
+        ["Working days", "ICPCs"],
+        "for band in icpc_bands",
+        ["{{ band.label }}", "{{ band.count }}"],
+        [6.0, 4.0],
+    )
+
+    document.add_heading("Section 47 assessments (45 working days)", level=1)
+    _key_values(
+        document,
+        [
+            ("Completed", "{{ assessments.completed }}"),
+            ("Within 45 working days", "{{ assessments.within }} ({{ assessments.share }})"),
+            ("Late", "{{ assessments.late }}"),
+            ("Open past the deadline", "{{ assessments.open_past_deadline }}"),
+        ],
+    )
+
+    document.add_heading("Attendance by agency", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Invited", "Attended", "Delegate", "Written update", "Apologies", "Did not respond"],
+        "for a in agencies",
+        [
+            "{{ a.name }}",
+            "{{ a.invited }}",
+            "{{ a.attended }}",
+            "{{ a.delegate }}",
+            "{{ a.written_update }}",
+            "{{ a.apologies }}",
+            "{{ a.did_not_respond }}",
+        ],
+        [5.0, 1.8, 1.9, 1.9, 2.2, 2.1, 2.1],
+    )
+    document.add_heading("Agency updates", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Expected", "On time", "Late", "Missing", "Share on time"],
+        "for a in agencies",
+        [
+            "{{ a.name }}",
+            "{{ a.updates_expected }}",
+            "{{ a.updates_on_time }}",
+            "{{ a.updates_late }}",
+            "{{ a.updates_missing }}",
+            "{{ a.updates_share }}",
+        ],
+        [5.0, 2.4, 2.4, 2.4, 2.4, 2.4],
+    )
+    document.add_heading("Actions", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Due", "Done by the due date", "Done late", "Open past due", "Escalated", "Overdue now"],
+        "for a in agencies",
+        [
+            "{{ a.name }}",
+            "{{ a.actions_due }}",
+            "{{ a.actions_done_on_time }} ({{ a.actions_share }})",
+            "{{ a.actions_done_late }}",
+            "{{ a.actions_open_past_due }}",
+            "{{ a.actions_escalated }}",
+            "{{ a.overdue_now }}",
+        ],
+        [5.0, 1.6, 2.8, 1.9, 2.0, 2.0, 1.7],
+    )
+    document.add_heading("Actions by agency and priority", level=2)
+    _loop_table(
+        document,
+        [
+            "Agency",
+            "Priority",
+            "Due",
+            "Done by the due date",
+            "Done late",
+            "Open past due",
+            "Escalated",
+            "Overdue now",
+        ],
+        "for p in priorities",
+        [
+            "{{ p.agency }}",
+            "{{ p.priority }}",
+            "{{ p.due }}",
+            "{{ p.done_on_time }}",
+            "{{ p.done_late }}",
+            "{{ p.open_past_due }}",
+            "{{ p.escalated }}",
+            "{{ p.overdue_now }}",
+        ],
+        [4.0, 2.0, 1.4, 2.4, 1.8, 2.0, 1.8, 1.6],
+    )
+
+    document.add_heading("The panel", level=1)
+    _key_values(
+        document,
+        [
+            ("Reviews recorded", "{{ panel.items_reviewed }}"),
+            ("Children and contexts reviewed", "{{ panel.cases_reviewed }}"),
+            ("Stepped up", "{{ panel.stepped_up }}"),
+            ("Stepped down", "{{ panel.stepped_down }}"),
+            ("National Referral Mechanism referrals", "{{ panel.nrm_referrals }}"),
+        ],
+    )
+    closing = document.add_paragraph("Generated {{ generated_at }} from the record; {{ marking }}.")
+    closing.runs[0].italic = True
+    return document
+
+
 def main(argv: Sequence[str]) -> int:
     """Write every template (to ``templates/`` unless a folder is given)."""
     folder = Path(argv[0]) if argv else TEMPLATES
@@ -786,6 +1004,7 @@ def main(argv: Sequence[str]) -> int:
         ("action_log.docx", build_action_log),
         ("panel_minutes.docx", build_panel_minutes),
         ("panel_agenda.docx", build_panel_agenda),
+        ("timeliness_report.docx", build_timeliness_report),
     ):
         build().save(str(folder / name))
         print(folder / name)

@@ -24,6 +24,7 @@ from tests.convening_support import (
     convene,
     settle,
     status_text,
+    wait_until,
 )
 from tests.minutes_support import action_values
 
@@ -53,6 +54,15 @@ def _add_action(bot, meeting, owner=POLICE_PPU, priority="normal") -> Action:
     bot.slack.view_submission(CHAIR, view, values=action_values(owner, priority=priority))
     with Session(bot.runtime.engine) as session:
         return session.exec(select(Action).order_by(Action.id.desc())).first()
+
+
+def _listed(bot, text: str, user_id: str) -> str:
+    """A list `/actions` answers after its acknowledgement (at the response URL), as JSON."""
+    before = len(bot.local_slack.responses())
+    response = bot.slack.command("/actions", text, user_id=user_id)
+    assert response.status == 200 and response.body in ("", "{}"), response.body
+    answers = wait_until(lambda: bot.local_slack.responses()[before:])
+    return json.dumps(answers[-1].args)
 
 
 def _dms(bot, user_id: str, words: str) -> list:
@@ -213,7 +223,7 @@ def test_reassigning_within_the_agency(bot) -> None:
     )
     settle(bot)
     assert _dms(bot, POLICE_PPU_2, "now yours")
-    mine = json.dumps(bot.slack.command("/actions", "", user_id=POLICE_PPU_2).json())
+    mine = _listed(bot, "", POLICE_PPU_2)
     assert action.reference in mine and "Later" in mine
 
 
@@ -221,7 +231,7 @@ def test_lists_and_the_daily_digest(bot) -> None:
     meeting = convene(bot)
     action = _add_action(bot, meeting)
     bot.clock.set(at(19, 10))
-    overdue = json.dumps(bot.slack.command("/actions", "overdue", user_id=PPU_LEAD).json())
+    overdue = _listed(bot, "overdue", PPU_LEAD)
     assert action.reference in overdue and "Public Protection Unit" in overdue
     refused = bot.slack.command("/actions", "overdue", user_id=POLICE_PPU).json()
     assert "for agency leads and panel administrators" in refused["text"]
@@ -301,8 +311,8 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
 
     import docx
 
+    from bot.documents.action_log import action_log_context
     from bot.minutes.documents import ACTION_LOG_TEMPLATE, render_document
-    from bot.minutes.service import action_log_context
 
     meeting = convene(bot)
     _add_action(bot, meeting)
@@ -318,7 +328,8 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
             now=bot.clock.now(),
         )
     steps = [chase["step"] for chase in context["actions"][0]["chases"]]
-    assert steps == ["before_due", "overdue", "escalate_lead"]  # the missed repeats collapsed into one
+    # the missed repeats collapsed into one; each step in words, never a code
+    assert steps == ["Before the due date", "Overdue", "Escalated to the agency lead"]
     rendered = render_document(bot.runtime.settings.templates_dir / ACTION_LOG_TEMPLATE, context)
     text = "\n".join(
         cell.text
@@ -326,4 +337,5 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
         for row in table.rows
         for cell in row.cells
     )
-    assert "escalate_lead" in text and "before_due" in text
+    assert "Escalated to the agency lead" in text and "Before the due date" in text
+    assert "escalate_lead" not in text

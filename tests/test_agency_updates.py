@@ -90,7 +90,7 @@ def test_missing_fields_and_overlong_text_get_inline_errors_and_store_nothing(bo
         involvement_current=StateValue.text("  "),
         lawful_basis=StateValue.static_select(None),
         new_other=StateValue.text("x" * 3001),
-        **{"risk:weapons": StateValue.static_select(None)},
+        **{"risk:weapons": StateValue.static_select("somewhat")},  # not a rating
     )
     body = bot.slack.view_submission(POLICE_PPU, view, values=values).json()
     assert body["response_action"] == "errors"

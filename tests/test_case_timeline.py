@@ -60,6 +60,7 @@ def decisions(**changes: Answer) -> dict[str, Answer]:
         "legal_action": Answer("not_yet", "Legal advice sought.", date(2026, 12, 18)),
         "immediate_safety": Answer("", "Safety plan agreed with mother."),
         "sharing_with_family": Answer("yes", "Mother told today; police intelligence withheld."),
+        "parents_told": Answer("yes", "Told at the home visit."),
         "icpc": Answer("needed", ""),
         "dissent": Answer("no", ""),
     }

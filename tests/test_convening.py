@@ -440,8 +440,10 @@ def test_only_the_convenor_or_chair_manage_the_discussion(bot) -> None:
 
 def test_strategy_list_and_show_are_for_the_people_involved(bot) -> None:
     meeting = convene(bot)
-    mine = bot.slack.command("/strategy", "list", user_id=POLICE_PPU).json()
-    assert "SD-2026-0001" in json.dumps(mine)
+    before = len(bot.local_slack.responses())
+    assert bot.slack.command("/strategy", "list", user_id=POLICE_PPU).body in ("", "{}")  # acknowledged
+    mine = bot.local_slack.wait_for(lambda calls: bot.local_slack.responses()[before:])  # then answered
+    assert mine and "SD-2026-0001" in json.dumps(bot.local_slack.responses()[before:][-1].args)
     shown = bot.slack.command("/strategy", "sd-2026-0001", user_id=POLICE_PPU).json()
     assert "Agencies" in json.dumps(shown) and CHILD_NAME not in json.dumps(shown)
     outsider = "U0EHP001"

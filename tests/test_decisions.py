@@ -31,6 +31,7 @@ def answers(**changes: Answer) -> dict[str, Answer]:
         "legal_action": Answer("not_yet", "Advice sought.", date(2026, 11, 20)),
         "immediate_safety": Answer("", "Safety plan."),
         "sharing_with_family": Answer("yes", "Mother told."),
+        "parents_told": Answer("yes", ""),
         "icpc": Answer("needed", ""),
         "dissent": Answer("no", ""),
     }

@@ -91,7 +91,8 @@ def _text_of(content: bytes) -> str:
     for table in document.tables:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
+    # References are printed with non-breaking hyphens (U+2011) so they never split a line.
+    return "\n".join(parts).replace("\u2011", "-")
 
 
 def test_recording_before_the_discussion_or_by_someone_else_is_refused(bot) -> None:
@@ -195,7 +196,14 @@ def test_recording_writes_draft_minutes_holding_every_section(bot) -> None:
     ):
         assert expected in text, expected
     assert "49" not in text.replace("2026", "")
-    assert "RESTRICTED" in text
+    # A handling instruction, not a retired classification word; the draft is the full copy.
+    assert "RESTRICTED" not in text
+    assert "Handling instruction: Police information: not to be shared with the family" in text
+    assert "This copy: Full copy." in text
+    # the case's clocks and the threshold are on the record, and nothing is left blank
+    for label in ("Referral received", "Urgency", "To be held by", "Held within the timescale"):
+        assert label in text, label
+    assert "Complex / significant" in text and "Parents told of the enquiries" in text
     header = docx.Document(io.BytesIO(draft.content)).sections[0].header
     assert "OFFICIAL-SENSITIVE" in "\n".join(p.text for p in header.paragraphs) + "".join(
         c.text for t in header.tables for r in t.rows for c in r.cells
@@ -436,3 +444,96 @@ def test_the_chair_is_chased_once_when_approval_is_late(bot) -> None:
         if c.args.get("channel") == CHAIR and "waited more than" in c.args.get("text", "")
     ]
     assert len(chased) == 1
+
+
+def test_an_unrated_risk_indicator_is_not_known_in_the_record_the_chairs_grid_and_the_minutes(bot) -> None:
+    meeting = convene(bot)
+    policy = bot.runtime.partnership.agency_updates
+    weapons = next(i for i in policy.risk_indicators if i.code == "weapons")
+    trauma = next(i for i in policy.risk_indicators if i.code == "trauma")
+    view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
+    assert "recorded as *not known*" in json.dumps(view["blocks"])
+    options = next(b for b in view["blocks"] if b.get("block_id") == "risk:weapons")["element"]["options"]
+    assert [o["text"]["text"] for o in options] == ["Not present", "Historic", "Current", "Not known"]
+    values = update_values(
+        bot,
+        **{
+            "risk:weapons": StateValue.static_select(None),  # left unrated: optional means optional
+            "risk:trauma": StateValue.static_select("not_known"),
+        },
+    )
+    response = bot.slack.view_submission(POLICE_PPU, view, values=values)
+    assert response.status == 200 and json.loads(response.body or "{}").get("response_action") != "errors", (
+        response.body
+    )
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        from bot.agency_updates.models import AgencyUpdateVersion
+
+        version = session.exec(select(AgencyUpdateVersion)).one()
+    assert not version.is_draft
+    assert version.risk_ratings["weapons"] == "not_known" and version.risk_ratings["trauma"] == "not_known"
+    assert set(version.risk_ratings) == {i.code for i in policy.risk_indicators}
+    # the chair's combined risk grid says so
+    bot.slack.block_actions(CHAIR, [{"action_id": "agency_updates_read", "value": f"{meeting.id}:1"}])
+    opened = bot.local_slack.wait_for(
+        lambda calls: any(
+            c.method == "views.open" and c.ok and "Combined risk grid" in json.dumps(c.args) for c in calls
+        )
+    )
+    grid = json.dumps([c for c in opened if c.method == "views.open"][-1].response["view"])
+    assert f"*{weapons.name}*: _Public Protection Unit (Birmingham): not known_" in grid
+    assert f"*{trauma.name}*: _Public Protection Unit (Birmingham): not known_" in grid
+    # and so do the minutes' grid, read back from the Word document
+    bot.clock.set(AFTER_THE_MEETING)
+    _, recorded = _record(bot, meeting)
+    assert recorded.json() == {"response_action": "clear"}, recorded.body
+    draft = next(d for d in _documents(bot) if d.kind == "minutes")
+    rows = {
+        row.cells[0].text: [cell.text for cell in row.cells[1:]]
+        for table in docx.Document(io.BytesIO(draft.content)).tables
+        for row in table.rows
+    }
+    assert rows[weapons.name] == ["Not known"] and rows[trauma.name] == ["Not known"]
+    assert rows[next(i.name for i in policy.risk_indicators if i.code == "repeated_missing")] == ["Current"]
+
+
+def test_restricted_text_goes_only_to_the_agencies_entitled_to_it(bot) -> None:
+    """The police restrict their intelligence to social care and the police: the channel and
+    health receive the copy with it withheld; the police receive the full copy."""
+    meeting = convene(bot)
+    secret = "Seen with a known county lines associate at the Wellington Road address."
+    view = open_update(bot, POLICE_PPU, invitation_for(bot, meeting, "police-ppu").id)
+    bot.slack.view_submission(
+        POLICE_PPU, view, values=update_values(bot, new_police_intelligence=StateValue.text(secret))
+    )
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    draft = _documents(bot)[0]
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    settle(bot)
+    documents = {(d.kind, d.state): d for d in _documents(bot)}
+    full, shared = documents[("minutes", "approved")], documents[("minutes_shared", "approved")]
+    assert shared.sha256 == hashlib.sha256(shared.content).hexdigest() and shared.version == full.version
+    full_text, shared_text = _text_of(full.content), _text_of(shared.content)
+    instruction = "Police information: not to be shared with the family or beyond social care and the police"
+    assert secret in full_text and instruction in full_text
+    assert secret not in shared_text and instruction in shared_text
+    assert "The full text is withheld from this copy" in shared_text
+    assert "This copy: Copy with restricted information withheld." in shared_text
+    with Session(bot.runtime.engine) as session:
+        channel = session.get_one(Meeting, meeting.id).channel_id
+    to_channel = {u.filename for u in bot.local_slack.uploaded_files() if u.channel == channel}
+    assert "SD-2026-0001-minutes-v1-withheld.docx" in to_channel
+    assert "SD-2026-0001-minutes-v1.docx" not in to_channel
+    opened = {
+        c.args["users"]: c.response["channel"]["id"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    full_to = {
+        u.channel for u in bot.local_slack.uploaded_files() if u.filename == "SD-2026-0001-minutes-v1.docx"
+    }
+    assert opened[POLICE_PPU] in full_to  # the police took part and are entitled
+    assert opened.get(HEALTH) not in full_to  # health is not
+    # a download is the copy the person's agency is entitled to
+    assert "SD-2026-0001-minutes-v1-withheld.docx" in _minutes_reply(bot, HEALTH, meeting.reference)
+    assert "SD-2026-0001-minutes-v1.docx (approved)" in _minutes_reply(bot, POLICE_PPU, meeting.reference)

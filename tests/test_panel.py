@@ -304,6 +304,7 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     bot.slack.view_submission(
         CHAIR, action_form, values=action_values(POLICE, text="Disruption visit to Lodge Road park")
     )
+    bot.settle()  # the action is stored after the acknowledgement: wait for it before drafting
     bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
     bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
     bot.settle()

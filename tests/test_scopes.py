@@ -101,23 +101,33 @@ def test_the_manifest_asks_for_exactly_what_the_bots_calls_need(bot) -> None:
     assert ("commands" in declared) == bool(MANIFEST["features"]["slash_commands"])
 
 
-def test_usage_hints_name_only_sub_commands_that_exist() -> None:
-    from bot.actions.commands import grammar as actions
-    from bot.panel.commands import grammar as panel
+def test_usage_hints_name_exactly_the_sub_commands_that_exist() -> None:
+    """Each command's usage hint names every sub-command the guard has a rule for, and
+    nothing else (`help` aside, which every command answers)."""
+    from bot.access.rules import Kind, Rules
     from bot.schedules import load_partnership
-    from bot.strategy.commands import grammar as strategy
+    from bot.slack.app import capabilities
 
     partnership = load_partnership(ROOT / "schedules")
-    grammars = {"/strategy": strategy, "/actions": actions, "/panel": panel}
+    rules = Rules.of(*capabilities())
     for entry in MANIFEST["features"]["slash_commands"]:
-        hint = entry["usage_hint"].strip("[]")
-        for alternative in (part.strip() for part in hint.split("|")):
-            text = alternative.replace(
-                "REF", "SD-2026-0001" if entry["command"] != "/panel" else "CEP-2026-0001"
-            )
-            text = text.replace("[case reference]", "").replace("[updates]", "updates").strip()
-            sub, _ = grammars[entry["command"]](text, partnership)
-            assert sub not in {"unknown", "usage"}, (entry["command"], alternative)
-    strategy_hint = next(e for e in MANIFEST["features"]["slash_commands"] if e["command"] == "/strategy")
-    for sub in ("record", "minutes", "updates"):
-        assert sub in strategy_hint["usage_hint"]
+        name = entry["command"]
+        grammar = rules.grammars[name]
+        hint = entry["usage_hint"]
+        alternatives = [part.strip() for part in hint.strip("[]").split("|")]
+        if hint.startswith("["):  # the whole hint optional: the command on its own
+            alternatives.append("")
+        reference = "CEP-2026-0001" if name == "/panel" else "SD-2026-0001"
+        named = set()
+        for alternative in alternatives:
+            text = alternative.replace("REF", reference).replace("[case reference]", "")
+            for variant in {text.replace("[updates]", ""), text.replace("[updates]", "updates")}:
+                sub, _ = grammar(variant.strip(), partnership)
+                assert sub not in {"unknown", "usage"} or alternative == "help", (name, alternative)
+                named.add(sub)
+        existing = {
+            key[1].split(" ", 1)[1]
+            for key in rules.exact
+            if key[0] == Kind.COMMAND and key[1].startswith(name + " ")
+        }
+        assert named - {"usage", "unknown"} == existing - {"usage", "unknown"}, (name, hint)

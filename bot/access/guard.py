@@ -43,6 +43,21 @@ class Access:
     record: Record | None
 
     @property
+    def known_member(self) -> Member:
+        """The member, for a listener whose rule admits only members (every rule but the
+        open ones): a missing one is a rule wrongly declared, said as such."""
+        if self.member is None:
+            raise LookupError(f"{self.requested.key}: its rule let through someone who is not a member")
+        return self.member
+
+    @property
+    def known_record(self) -> Record:
+        """The record, for a listener whose rule names one (the guard refuses when it is missing)."""
+        if self.record is None:
+            raise LookupError(f"{self.requested.key}: its rule names no record")
+        return self.record
+
+    @property
     def row(self) -> Any:
         """The record itself (a Meeting, an Action, an Invitation...); None if none was named."""
         return self.record.row if self.record is not None else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access.requests import Requested
 from bot.actions.models import Action, ActionEvent
@@ -108,14 +108,16 @@ def _meeting_parts(
     meeting_id = meeting.id if meeting is not None and meeting.id else NOTHING
     involved: set[int] = set()
     for delegate, answered_by in session.exec(
-        select(Invitation.delegate_id, Invitation.answered_by_id).where(Invitation.meeting_id == meeting_id)
+        select(col(Invitation.delegate_id), col(Invitation.answered_by_id)).where(
+            col(Invitation.meeting_id) == meeting_id
+        )
     ):
         involved.update(p for p in (delegate, answered_by) if p)
     involved.update(
         session.exec(
-            select(InvitationMessage.person_id)
-            .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-            .where(Invitation.meeting_id == meeting_id)
+            select(col(InvitationMessage.person_id))
+            .join(Invitation, col(Invitation.id) == col(InvitationMessage.invitation_id))
+            .where(col(Invitation.meeting_id) == meeting_id)
         )
     )
     if meeting is None or member is None:
@@ -181,14 +183,14 @@ class Locator:
 def _load_meeting_by_reference(
     session: Session, text: str, member: Member | None, partnership: Partnership
 ) -> Record | None:
-    meeting = session.exec(select(Meeting).where(Meeting.reference == (text or "-"))).first()
+    meeting = session.exec(select(Meeting).where(col(Meeting.reference) == (text or "-"))).first()
     return _meeting_record(session, meeting, member, partnership)
 
 
 def _load_sitting_by_reference(
     session: Session, text: str, member: Member | None, partnership: Partnership
 ) -> Record | None:
-    meeting = session.exec(select(Meeting).where(Meeting.reference == (text or "-"))).first()
+    meeting = session.exec(select(Meeting).where(col(Meeting.reference) == (text or "-"))).first()
     is_sitting = (
         meeting is not None and isinstance(meeting.details, dict) and bool(meeting.details.get("panel"))
     )
@@ -219,8 +221,8 @@ def _load_invitation(
     agency = session.get(Agency, invitation.agency_id if invitation else NOTHING)
     recipients = set(
         session.exec(
-            select(InvitationMessage.person_id).where(
-                InvitationMessage.invitation_id == (invitation.id if invitation else NOTHING)
+            select(col(InvitationMessage.person_id)).where(
+                col(InvitationMessage.invitation_id) == (invitation.id if invitation else NOTHING)
             )
         )
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionStatus, Chase
 from bot.convening.models import Meeting
@@ -82,6 +82,8 @@ class DueActionChase:
 def _recipients(
     session: Session, partnership: Partnership, action: Action, kind: str
 ) -> list[ConfiguredPerson]:
+    """Who a step tells. The owner, agency, meeting and chair were read for the whole batch
+    by `_read_around`, so these look-ups are served from the session without a query."""
     owner = session.get(Person, action.owner_id)
     agency = session.get(Agency, action.agency_id)
     if kind == "escalate_lead" and agency is not None:
@@ -93,6 +95,26 @@ def _recipients(
     return [p for p in partnership.people() if owner is not None and p.id == owner.schedule_id]
 
 
+def _read_around(session: Session, actions: list[Action]) -> tuple[dict[str, int], list[object]]:
+    """Everything the claimed steps need besides the actions themselves, in four queries
+    for the whole batch (not per action): their meetings, owners and chairs, agencies, and
+    the stored id of each person in the schedules. The rows read are returned too: the
+    session holds them only while something refers to them."""
+    meetings = {a.meeting_id for a in actions if a.meeting_id}
+    read = session.exec(select(Meeting).where(col(Meeting.id).in_(meetings))).all()
+    chairs = {m.chair_id for m in read if m.chair_id}
+    people = session.exec(
+        select(Person).where(col(Person.id).in_({a.owner_id for a in actions} | chairs))
+    ).all()
+    agencies = session.exec(select(Agency).where(col(Agency.id).in_({a.agency_id for a in actions}))).all()
+    stored = session.exec(select(Person.schedule_id, Person.id).where(col(Person.schedule_id).is_not(None)))
+    return {schedule_id: person_id for schedule_id, person_id in stored if schedule_id and person_id}, [
+        *read,
+        *people,
+        *agencies,
+    ]
+
+
 def claim_due_action_chases(
     session: Session, *, partnership: Partnership, calendar: WorkingCalendar, now: datetime, limit: int = 500
 ) -> list[DueActionChase]:
@@ -102,23 +124,24 @@ def claim_due_action_chases(
     rows = session.exec(
         select(Action)
         .where(
-            Action.status.in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),  # type: ignore[attr-defined]
-            Action.next_chase_at.is_not(None),  # type: ignore[union-attr]
-            Action.next_chase_at <= now,  # type: ignore[operator]
+            col(Action.status).in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),
+            col(Action.next_chase_at).is_not(None),
+            col(Action.next_chase_at) <= now,
         )
-        .order_by(Action.next_chase_at)
+        .order_by(col(Action.next_chase_at))
         .limit(limit)
     ).all()
     claimed: list[DueActionChase] = []
+    stored, _kept = _read_around(session, list(rows)) if rows else ({}, [])
     for action in rows:
         steps = timeline(action, partnership, calendar)
         number = action.chase_step
         while number < len(steps) and steps[number].at <= now:
             step = steps[number]
             following = steps[number + 1].at if number + 1 < len(steps) else None
-            won = session.exec(  # type: ignore[call-overload]
+            won = session.exec(
                 update(Action)
-                .where(Action.id == action.id, Action.chase_step == number)
+                .where(col(Action.id) == action.id, col(Action.chase_step) == number)
                 .values(chase_step=number + 1, next_chase_at=following)
             ).rowcount
             if not won:
@@ -136,20 +159,19 @@ def claim_due_action_chases(
             recipients = _recipients(session, partnership, action, step.kind)
             level = {"escalate_lead": 1, "escalate_chair": 2}.get(step.kind)
             if level is not None and level > action.escalation_level:
-                session.exec(  # type: ignore[call-overload]
+                session.exec(
                     update(Action)
-                    .where(Action.id == action.id)
+                    .where(col(Action.id) == action.id)
                     .values(
                         escalation_level=level, status=ActionStatus.ESCALATED if level == 2 else action.status
                     )
                 )
             for person in recipients:
-                stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
                 session.add(
                     Chase(
                         action_id=action.id,
                         step=step.kind,
-                        to_person_id=stored.id if stored else None,
+                        to_person_id=stored.get(person.id),
                         via="slack_dm" if person.slack_user_id else "none",
                         at=now,
                     )

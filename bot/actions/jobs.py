@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import col, select
 
 from bot.actions.chasing import claim_due_action_chases
-from bot.actions.models import Action, ActionStatus
-from bot.actions.service import actions_of
-from bot.actions.views import action_list, reminder_message
+from bot.actions.models import Action
+from bot.actions.service import actions_of, open_actions_page
+from bot.actions.views import OVERDUE_PAGE, action_page, reminder_message
 from bot.cases.models import Case
 from bot.convening.effects import refresh_status
-from bot.convening.models import Meeting
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
-from bot.delivery.service import enqueue
+from bot.delivery.service import enqueue, enqueue_many
 from bot.partnership.models import Agency
 from bot.runtime import Runtime
 
@@ -32,7 +31,9 @@ def headline(kind: str, overdue_days: int, due_text: str) -> str:
 
 def sweep_actions(runtime: Runtime) -> int:
     """Claim and send every action chase now due; returns how many steps were taken. Out of
-    working hours nothing is claimed: what fell due waits for the next working morning."""
+    working hours nothing is claimed: what fell due waits for the next working morning.
+    The cost is fixed per claim: the claimed actions' rows, cases and outbox keys are each
+    read once for the whole batch, never a meeting's other actions."""
     now = runtime.clock.now()
     if not runtime.calendar.is_working_time(now):
         return 0
@@ -41,79 +42,85 @@ def sweep_actions(runtime: Runtime) -> int:
         claimed = claim_due_action_chases(
             session, partnership=runtime.partnership, calendar=runtime.calendar, now=now
         )
+        ids = sorted({chase.action_id for chase in claimed})
+        rows = {r.id: r for r in actions_of(session, action_ids=ids, history=False)} if ids else {}
+        actions = (
+            {a.id: a for a in session.exec(select(Action).where(col(Action.id).in_(ids)))} if ids else {}
+        )
+        case_ids = {a.case_id for a in actions.values() if a.case_id}
+        cases = (
+            dict(session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(case_ids))).all())
+            if case_ids
+            else {}
+        )
+        calls: list[tuple[str, str, dict]] = []
         touched: set[int] = set()
         for chase in claimed:
-            action = session.get(Action, chase.action_id)
-            if action is None:
+            action, row = actions.get(chase.action_id), rows.get(chase.action_id)
+            if action is None or row is None:
                 continue
-            row = next(
-                r
-                for r in actions_of(session, meeting_id=action.meeting_id)
-                if r.reference == action.reference
-            )
             overdue = max(runtime.calendar.working_days_between(action.due_on, today), 0)
-            case = session.get(Case, action.case_id) if action.case_id else None
             message = reminder_message(
                 row,
                 action.id or 0,
                 headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
-                case_reference=case.reference if case else "",
+                case_reference=cases.get(action.case_id, ""),
             )
-            for person in chase.recipients:
-                if person.slack_user_id:
-                    enqueue(
-                        session,
-                        key=f"action-chase:{action.id}:{chase.step_number}:{person.slack_user_id}",
-                        method="chat.postMessage",
-                        arguments={"channel": person.slack_user_id, **message},
-                        now=now,
-                    )
+            calls += [
+                (
+                    f"action-chase:{action.id}:{chase.step_number}:{person.slack_user_id}",
+                    "chat.postMessage",
+                    {"channel": person.slack_user_id, **message},
+                )
+                for person in chase.recipients
+                if person.slack_user_id
+            ]
             if action.meeting_id:
                 touched.add(action.meeting_id)
-        for meeting_id in touched:
-            if session.get(Meeting, meeting_id) is not None:
-                refresh_status(session, meeting_id, now)
+        enqueue_many(session, calls, now=now)
+        for meeting_id in sorted(touched):
+            refresh_status(session, meeting_id, now)
     runtime.kick_delivery()
     return len(claimed)
 
 
-def overdue_rows(session: Session, runtime: Runtime, agency_id: int | None = None) -> list:
-    """Open actions past their due date, for one agency or all."""
-    today = runtime.calendar.local(runtime.clock.now()).date()
-    query = select(Action).where(
-        Action.status.in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),  # type: ignore[attr-defined]
-        Action.due_on < today,  # type: ignore[operator]
-    )
-    if agency_id is not None:
-        query = query.where(Action.agency_id == agency_id)
-    references = {a.reference for a in session.exec(query)}
-    meetings = {a.meeting_id for a in session.exec(query)}
-    rows = [r for m in meetings for r in actions_of(session, meeting_id=m) if r.reference in references]
-    return sorted(rows, key=lambda r: r.due)
-
-
 def send_digests(runtime: Runtime) -> int:
-    """Each agency lead's daily list of the agency's overdue actions, once a working day."""
+    """Each agency lead's daily list of the agency's overdue actions, once a working day.
+    Whether today's digests went is checked first, in one query; only an agency whose
+    digest has not gone has its overdue list read, and then one page of it."""
     now = runtime.clock.now()
     if not runtime.calendar.is_working_time(now):
         return 0
     day = runtime.calendar.local(now).date()
     sent = 0
     with session_scope(runtime.engine) as session:
-        for agency in session.exec(select(Agency).where(Agency.active == True)):  # noqa: E712
+        agencies = session.exec(select(Agency).where(Agency.active == True)).all()  # noqa: E712
+        keys: dict[str, tuple[Agency, str]] = {}
+        for agency in agencies:
             lead = runtime.partnership.agency(agency.code).lead_person()
-            rows = overdue_rows(session, runtime, agency.id)
-            if not rows or not lead.slack_user_id:
+            if lead.slack_user_id:
+                keys[f"digest:{agency.code}:{lead.slack_user_id}:{day.isoformat()}"] = (
+                    agency,
+                    lead.slack_user_id,
+                )
+        gone = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys))).all())
+        for key, (agency, lead_slack_id) in keys.items():
+            if key in gone:
                 continue
-            key = f"digest:{agency.code}:{lead.slack_user_id}:{day.isoformat()}"
-            if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
+            listed = open_actions_page(session, agency_id=agency.id, due_before=day)
+            if not listed.rows:
                 continue
-            message = action_list(f"{agency.name}: overdue actions on {day:%a %d %b %Y}", [("Overdue", rows)])
+            message = action_page(
+                f"{agency.name}: overdue actions on {day:%a %d %b %Y}",
+                listed,
+                page_buttons=OVERDUE_PAGE,
+                today=day,
+            )
             enqueue(
                 session,
                 key=key,
                 method="chat.postMessage",
-                arguments={"channel": lead.slack_user_id, **message},
+                arguments={"channel": lead_slack_id, **message},
                 now=now,
             )
             sent += 1

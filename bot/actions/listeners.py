@@ -4,10 +4,11 @@ in `RULES`; the guard decides before a listener runs, and before any form opens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlmodel import Session, select
 
@@ -29,7 +30,6 @@ from bot.access import (
     value,
 )
 from bot.actions.commands import USAGE, grammar
-from bot.actions.jobs import overdue_rows
 from bot.actions.models import Action, ActionStatus
 from bot.actions.service import (
     ActionRefused,
@@ -38,6 +38,7 @@ from bot.actions.service import (
     decide_extension,
     latest_request,
     mark_done,
+    open_actions_page,
     reassign,
     request_extension,
     snooze,
@@ -45,8 +46,12 @@ from bot.actions.service import (
 from bot.actions.views import (
     DONE_CALLBACK,
     EXTENSION_CALLBACK,
+    MINE_PAGE,
+    OVERDUE_PAGE,
+    PAGE_BUTTONS,
     REASSIGN_CALLBACK,
     action_list,
+    action_page,
     done_modal,
     extension_modal,
     extension_request,
@@ -60,11 +65,13 @@ from bot.database import read_scope, session_scope
 from bot.delivery.service import enqueue
 from bot.minutes.listeners import MAY_ADD_ACTIONS, open_action_form
 from bot.partnership.models import Agency, Person
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
 
 OWNER_OR_LEAD = part(Part.OWNER, Part.OWNER_LEAD)
+NOT_LISTED = "You are not listed in the partnership's schedules."
 
 COMMANDS = {"/actions": grammar}
 RULES = (
@@ -80,6 +87,21 @@ RULES = (
         role("agency_lead", "panel_admin"),
         refusal="Overdue lists are for agency leads and panel administrators.",
         act="actions.overdue_refused",
+    ),
+    *(
+        Rule(
+            button(f"{MINE_PAGE}_{way}"), MEMBER, refusal="You are not listed in the partnership's schedules."
+        )
+        for way in ("previous", "next")
+    ),
+    *(
+        Rule(
+            button(f"{OVERDUE_PAGE}_{way}"),
+            role("agency_lead", "panel_admin"),
+            refusal="Overdue lists are for agency leads and panel administrators.",
+            act="actions.overdue_refused",
+        )
+        for way in ("previous", "next")
     ),
     Rule(
         command("/actions", "show"),
@@ -158,8 +180,10 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners; each acknowledges first."""
 
     @app.command("/actions")
-    def actions_command(ack: Ack, command: dict[str, Any], client: WebClient, access: Access) -> None:
-        sub, member = access.requested.name.removeprefix("/actions").strip(), access.member
+    def actions_command(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        sub = access.requested.name.removeprefix("/actions").strip()
         today = runtime.calendar.local(runtime.clock.now()).date()
         soon_by = runtime.calendar.add_working_days(today, 2)
         if sub == "usage":
@@ -176,32 +200,62 @@ def register(app: App, runtime: Runtime) -> None:
             )
         elif sub == "show":
             with read_scope(runtime.engine) as session:
-                rows = actions_of(session, meeting_id=access.meeting.id)
+                rows = actions_of(session, meeting_id=access.meeting.id, history=False)
             groups = [
                 *_group(rows, today, soon_by),
                 ("Done", [r for r in rows if r.status == ActionStatus.DONE]),
             ]
             ack(response_type="ephemeral", **action_list(f"Actions of {access.meeting.reference}", groups))
-        elif sub == "overdue":
-            with read_scope(runtime.engine) as session:
-                if member.has_role("panel_admin"):
-                    rows, title = overdue_rows(session, runtime), "Overdue actions: all agencies"
-                else:
-                    agency = session.exec(select(Agency).where(Agency.code == member.agency_code)).one()
-                    rows, title = overdue_rows(session, runtime, agency.id), f"Overdue actions: {agency.name}"
-            ack(response_type="ephemeral", **action_list(title, [("Overdue", rows)]))
-        else:  # mine
-            with read_scope(runtime.engine) as session:
-                mine = [
-                    r
-                    for m in {
-                        a.meeting_id
-                        for a in session.exec(select(Action).where(Action.owner_id == member.person_id))
-                    }
-                    for r in actions_of(session, meeting_id=m)
-                    if r.owner_slack_id == member.slack_user_id
-                ]
-            ack(response_type="ephemeral", **action_list("Your open actions", _group(mine, today, soon_by)))
+        else:  # "overdue" or "mine": lists that grow with the years, read after the ack
+            ack()
+            builder = _overdue_page if sub == "overdue" else _mine_page
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(response_type="ephemeral", **builder(access.known_member, 0)),
+            )
+
+    def _overdue_page(member: Member, page: int) -> dict[str, Any]:
+        """An agency lead's agency's overdue actions, or every agency's for a panel administrator."""
+        today = runtime.calendar.local(runtime.clock.now()).date()
+        with read_scope(runtime.engine) as session:
+            if member.has_role("panel_admin"):
+                agency_id, title = None, "Overdue actions: all agencies"
+            else:
+                agency = session.exec(select(Agency).where(Agency.code == member.agency_code)).one()
+                agency_id, title = agency.id, f"Overdue actions: {agency.name}"
+            listed = open_actions_page(session, agency_id=agency_id, due_before=today, page=page)
+        return action_page(title, listed, page_buttons=OVERDUE_PAGE, today=today)
+
+    def _mine_page(member: Member, page: int) -> dict[str, Any]:
+        """The person's own open actions, the earliest due first."""
+        today = runtime.calendar.local(runtime.clock.now()).date()
+        soon_by = runtime.calendar.add_working_days(today, 2)
+        with read_scope(runtime.engine) as session:
+            listed = open_actions_page(session, owner_id=member.person_id, page=page)
+        return action_page("Your open actions", listed, page_buttons=MINE_PAGE, today=today, soon_by=soon_by)
+
+    def turn_page(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        """*Previous* or *Next* on a list: the page asked for, in place of the one shown."""
+        ack()
+        page = int(access.requested.value) if access.requested.value.isdigit() else 0
+        builder = _mine_page if access.requested.name.startswith(MINE_PAGE) else _overdue_page
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: respond(
+                response_type="ephemeral",
+                replace_original=True,
+                **builder(access.known_member, min(page, 100_000)),
+            ),
+        )
+
+    for action_id in PAGE_BUTTONS:
+        app.action(action_id)(turn_page)
 
     def _opens(builder):  # noqa: ANN001
         """A reminder's button that opens its form, for whoever the guard let through."""
@@ -215,7 +269,7 @@ def register(app: App, runtime: Runtime) -> None:
         return handler
 
     def _reassign_view(session: Session, row: Action) -> dict[str, Any]:
-        agency = session.get(Agency, row.agency_id)
+        agency = session.get_one(Agency, row.agency_id)
         people = [
             (f"{p.name}, {p.title}", p.slack_user_id)
             for p in runtime.partnership.agency(agency.code).people()
@@ -239,7 +293,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action, changed = mark_done(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     _values(view).get("note") or "",
                     actor=access.actor,
                     partnership=runtime.partnership,
@@ -260,7 +314,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action = request_extension(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     values.get("due_on"),
                     values.get("reason") or "",
                     actor=access.actor,
@@ -294,10 +348,10 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         runtime.kick_delivery()
 
-    def _decide(accept: bool):
+    def _decide(accept: bool) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
-            now, request_id = runtime.clock.now(), access.record.id
+            now, request_id = runtime.clock.now(), access.known_record.id
             try:
                 with session_scope(runtime.engine) as session:
                     row, changed = decide_extension(
@@ -352,7 +406,7 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 row = snooze(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     actor=access.actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -377,17 +431,13 @@ def register(app: App, runtime: Runtime) -> None:
             with session_scope(runtime.engine) as session:
                 action, owner = reassign(
                     session,
-                    access.record.id,
+                    access.known_record.id,
                     _values(view).get("owner") or "",
                     actor=access.actor,
                     partnership=runtime.partnership,
                     now=now,
                 )
-                row = next(
-                    r
-                    for r in actions_of(session, meeting_id=action.meeting_id)
-                    if r.reference == action.reference
-                )
+                (row,) = actions_of(session, action_ids=[action.id or 0], history=False)
                 if owner.slack_user_id:
                     message = reminder_message(
                         row, action.id or 0, "This action is now yours.", case_reference=row.concerns

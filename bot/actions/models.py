@@ -23,7 +23,11 @@ class ActionStatus(StrEnum):
 class Action(SQLModel, table=True):
     """One action: its owner, due date and where it stands in the chasing ladder."""
 
-    __table_args__ = (Index("ix_action_due_sweep", "status", "next_chase_at"),)
+    __table_args__ = (
+        Index("ix_action_due_sweep", "status", "next_chase_at"),
+        Index("ix_action_agency_open_due", "agency_id", "status", "due_on"),
+        Index("ix_action_owner_open_due", "owner_id", "status", "due_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=40, unique=True, index=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import ColumnElement, Select, func
 from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionEvent, ActionStatus, Chase
@@ -74,7 +75,7 @@ def validate_action(
 
 def _owner(session: Session, slack_id: str) -> Person | None:
     return session.exec(
-        select(Person).where(Person.slack_user_id == slack_id, Person.active == True)  # noqa: E712
+        select(Person).where(col(Person.slack_user_id) == slack_id, col(Person.active) == True)  # noqa: E712
     ).first()
 
 
@@ -91,14 +92,14 @@ def add_action(
 ) -> tuple[Action, bool]:
     """Store the action with its reference (e.g. SD-2026-0001-A03); a retried form (same key)
     returns the first. Returns the action and whether it was created now."""
-    existing = session.exec(select(Action).where(Action.submission_key == key)).first()
+    existing = session.exec(select(Action).where(col(Action.submission_key) == key)).first()
     if existing is not None:
         return existing, False
     owner = _owner(session, new.owner_slack_id or "")
     assert owner is not None
     today = calendar.local(now).date()
     due = new.due_on or default_due(partnership, calendar, meeting, new.priority, today)
-    number = len(session.exec(select(Action.id).where(Action.meeting_id == meeting.id)).all()) + 1
+    number = len(session.exec(select(col(Action.id)).where(col(Action.meeting_id) == meeting.id)).all()) + 1
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     action = Action(
         reference=f"{meeting.reference}-A{number:02d}",
@@ -157,6 +158,53 @@ class ActionRow:
     updates: tuple[tuple[datetime, str, str], ...]
     chases: tuple[tuple[datetime, str, str, str], ...]
     id: int = 0
+    evidence: str = ""  # what the owner said was done, when marking it done
+
+
+OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.ESCALATED)
+# Rows a list shows at a time: one section each, well inside Slack's 50 blocks a message.
+PAGE_SIZE = 20
+
+
+def _listed(session: Session, query: Select) -> list[tuple[Action, Person | None, Agency | None, str]]:
+    """The actions a query selects with their owner, agency and meeting, in one statement."""
+    joined = (
+        query.add_columns(Person, Agency, col(Meeting.reference))
+        .outerjoin(Person, col(Person.id) == col(Action.owner_id))
+        .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
+        .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
+    )
+    return [(a, p, g, m or "") for a, p, g, m in session.execute(joined).all()]
+
+
+def _row(
+    action: Action,
+    owner: Person | None,
+    agency: Agency | None,
+    meeting: str,
+    updates: tuple[tuple[datetime, str, str], ...] = (),
+    chases: tuple[tuple[datetime, str, str, str], ...] = (),
+    evidence: str = "",
+) -> ActionRow:
+    return ActionRow(
+        reference=action.reference,
+        text=action.text,
+        concerns=action.concerns,
+        owner=owner.name if owner else "",
+        owner_slack_id=owner.slack_user_id if owner else None,
+        agency=agency.name if agency else "",
+        assigned=action.assigned_on,
+        due=action.due_on,
+        completed=action.completed_at,
+        status=action.status,
+        priority=action.priority,
+        escalation_level=action.escalation_level,
+        meeting=meeting,
+        updates=updates,
+        chases=chases,
+        id=action.id or 0,
+        evidence=evidence,
+    )
 
 
 def actions_of(
@@ -165,69 +213,115 @@ def actions_of(
     meeting_id: int | None = None,
     case_id: int | None = None,
     action_ids: list[int] | None = None,
+    history: bool = True,
 ) -> list[ActionRow]:
-    """Every action of a meeting (or a case, or these ids), with its history, oldest first."""
-    query = select(Action).order_by(Action.id)
+    """Every action of a meeting (or a case, or these ids), with its history, oldest first.
+    Four statements however many actions: the actions with owner, agency and meeting; their
+    events; their chases; the names of who acted or was chased."""
+    query = select(Action).order_by(col(Action.id))
     if action_ids is not None:
         query = query.where(col(Action.id).in_(action_ids))
     if meeting_id is not None:
-        query = query.where(Action.meeting_id == meeting_id)
+        query = query.where(col(Action.meeting_id) == meeting_id)
     if case_id is not None:
-        query = query.where(Action.case_id == case_id)
-    rows: list[ActionRow] = []
-    for action in session.exec(query):
-        owner = session.get(Person, action.owner_id)
-        agency = session.get(Agency, action.agency_id)
-        meeting = session.get(Meeting, action.meeting_id) if action.meeting_id else None
-        events = session.exec(
-            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.at)
-        ).all()
-        updates = tuple(
-            (
-                event.at,
-                (
-                    session.get(Person, event.by_id).name
-                    if event.by_id and session.get(Person, event.by_id)
-                    else ""
-                ),
-                str(event.details.get("note") or event.kind),
-            )
-            for event in events
+        query = query.where(col(Action.case_id) == case_id)
+    listed = _listed(session, query)
+    ids = [action.id for action, *_ in listed]
+    if not history or not ids:
+        return [_row(*item) for item in listed]
+    events = session.exec(
+        select(ActionEvent)
+        .where(col(ActionEvent.action_id).in_(ids))
+        .order_by(col(ActionEvent.at), col(ActionEvent.id))
+    ).all()
+    chases = session.exec(
+        select(Chase).where(col(Chase.action_id).in_(ids)).order_by(col(Chase.at), col(Chase.id))
+    ).all()
+    people = {e.by_id for e in events if e.by_id} | {c.to_person_id for c in chases if c.to_person_id}
+    names = (
+        dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_(people))).all())
+        if people
+        else {}
+    )
+    updates: dict[int, list[tuple[datetime, str, str]]] = {}
+    for event in events:
+        updates.setdefault(event.action_id, []).append(
+            (event.at, names.get(event.by_id, ""), str(event.details.get("note") or event.kind))
         )
-        chases = tuple(
-            (
-                chase.at,
-                (
-                    session.get(Person, chase.to_person_id).name
-                    if chase.to_person_id and session.get(Person, chase.to_person_id)
-                    else ""
-                ),
-                chase.step,
-                chase.via,
-            )
-            for chase in session.exec(select(Chase).where(Chase.action_id == action.id).order_by(Chase.at))
+    chased: dict[int, list[tuple[datetime, str, str, str]]] = {}
+    for chase in chases:
+        chased.setdefault(chase.action_id or 0, []).append(
+            (chase.at, names.get(chase.to_person_id, ""), chase.step, chase.via)
         )
-        rows.append(
-            ActionRow(
-                reference=action.reference,
-                text=action.text,
-                concerns=action.concerns,
-                owner=owner.name if owner else "",
-                owner_slack_id=owner.slack_user_id if owner else None,
-                agency=agency.name if agency else "",
-                assigned=action.assigned_on,
-                due=action.due_on,
-                completed=action.completed_at,
-                status=action.status,
-                priority=action.priority,
-                escalation_level=action.escalation_level,
-                meeting=meeting.reference if meeting else "",
-                updates=updates,
-                chases=chases,
-                id=action.id or 0,
-            )
+    evidence: dict[int, list[str]] = {}
+    for event in events:
+        if event.kind == "done" and event.details.get("note"):
+            evidence.setdefault(event.action_id, []).append(str(event.details["note"]))
+    return [
+        _row(
+            a,
+            p,
+            g,
+            m,
+            tuple(updates.get(a.id or 0, ())),
+            tuple(chased.get(a.id or 0, ())),
+            "; ".join(evidence.get(a.id or 0, ())),
         )
-    return rows
+        for a, p, g, m in listed
+    ]
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    """One page of a list of actions, most urgent (earliest due) first, and where it sits."""
+
+    rows: list[ActionRow]
+    page: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        return self.page * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.page * self.size + len(self.rows)
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total
+
+
+def open_actions_page(
+    session: Session,
+    *,
+    owner_id: int | None = None,
+    agency_id: int | None = None,
+    due_before: date | None = None,
+    page: int = 0,
+    size: int = PAGE_SIZE,
+) -> ActionPage:
+    """Open actions (of one owner, one agency, or all; optionally only those due before a
+    day: the overdue), a page at a time: two statements whatever the number, a count and
+    the page, each served by an index on (owner or agency, status, due date)."""
+    conditions: list[ColumnElement[bool]] = [col(Action.status).in_(OPEN_STATUSES)]
+    if owner_id is not None:
+        conditions.append(col(Action.owner_id) == owner_id)
+    if agency_id is not None:
+        conditions.append(col(Action.agency_id) == agency_id)
+    if due_before is not None:
+        conditions.append(col(Action.due_on) < due_before)
+    total = session.exec(select(func.count()).select_from(Action).where(*conditions)).one()
+    page = max(0, min(page, max(total - 1, 0) // size))
+    query = (
+        select(Action)
+        .where(*conditions)
+        .order_by(col(Action.due_on), col(Action.id))
+        .offset(page * size)
+        .limit(size)
+    )
+    return ActionPage([_row(*item) for item in _listed(session, query)], page, total, size)
 
 
 class ActionRefused(Exception):
@@ -328,8 +422,8 @@ def latest_request(session: Session, action: Action) -> ActionEvent | None:
     """The most recent extension request on an action."""
     return session.exec(
         select(ActionEvent)
-        .where(ActionEvent.action_id == action.id, ActionEvent.kind == "extension_requested")
-        .order_by(ActionEvent.id.desc())  # type: ignore[union-attr]
+        .where(col(ActionEvent.action_id) == action.id, col(ActionEvent.kind) == "extension_requested")
+        .order_by(col(ActionEvent.id).desc())
     ).first()
 
 
@@ -355,9 +449,9 @@ def decide_extension(
         raise ActionRefused("Only the chair of the discussion can decide an extension.")
     decided = session.exec(
         select(ActionEvent).where(
-            ActionEvent.action_id == action.id,
-            ActionEvent.kind.in_(("extension_accepted", "extension_refused")),  # type: ignore[attr-defined]
-            ActionEvent.id > request.id,  # type: ignore[operator]
+            col(ActionEvent.action_id) == action.id,
+            col(ActionEvent.kind).in_(("extension_accepted", "extension_refused")),
+            col(ActionEvent.id) > request.id,
         )
     ).first()
     if decided is not None:

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.actions.service import ActionRow
+from bot.actions.service import ActionPage, ActionRow
 from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
 
@@ -150,21 +150,91 @@ def extension_request(
     }
 
 
+def _owner(r: ActionRow) -> str:
+    """The owner as Slack shows a person, or by name for a contact without Slack."""
+    return f"<@{r.owner_slack_id}>" if r.owner_slack_id else escape_mrkdwn(r.owner or "no owner")
+
+
+def _line(r: ActionRow) -> str:
+    return f"• *{r.reference}* {escape_mrkdwn(r.text[:120])} · {_owner(r)} · due {r.due:%a %d %b}" + (
+        f" · escalated ({r.escalation_level})" if r.escalation_level else ""
+    )
+
+
+def _sections(heading: str, lines: list[str]) -> list[Block]:
+    """A heading and its lines, split over as many sections as Slack's 3,000 characters
+    a section need: nothing is cut."""
+    blocks: list[Block] = []
+    text = heading
+    for line in lines:
+        if len(text) + len(line) + 1 > 2900:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+            text = ""
+        text = f"{text}\n{line}" if text else line
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    return blocks
+
+
 def action_list(title: str, groups: list[tuple[str, list[ActionRow]]]) -> dict[str, Any]:
-    """Actions grouped (overdue, due soon, later...), one line each, within Slack's limits."""
+    """One discussion's actions grouped (overdue, due soon, later, done), one line each.
+    Within Slack's 50 blocks; whatever does not fit is counted, never dropped silently."""
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{MARKING}\n*{escape_mrkdwn(title)}*"))]
     total = 0
     for heading, rows in groups:
         if not rows:
             continue
-        lines = [
-            f"• *{r.reference}* {escape_mrkdwn(r.text[:120])} · <@{r.owner_slack_id}> · due {r.due:%a %d %b}"
-            + (f" · escalated ({r.escalation_level})" if r.escalation_level else "")
-            for r in rows
-        ]
         total += len(rows)
-        text = f"*{heading}* ({len(rows)})\n" + "\n".join(lines)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=text[:2990])))
+        blocks.extend(_sections(f"*{heading}* ({len(rows)})", [_line(r) for r in rows]))
     if total == 0:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No open actions.")))
-    return {"text": title, "blocks": [b.to_dict() for b in blocks[:50]]}
+    if len(blocks) > 50:
+        note = "More than a message holds: the action log has every action."
+        blocks = [*blocks[:49], ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    return {"text": title, "blocks": [b.to_dict() for b in blocks]}
+
+
+MINE_PAGE = "actions_mine_page"
+OVERDUE_PAGE = "actions_overdue_page"
+PAGE_BUTTONS = tuple(f"{base}_{way}" for base in (MINE_PAGE, OVERDUE_PAGE) for way in ("previous", "next"))
+
+
+def action_page(
+    title: str, page: ActionPage, *, page_buttons: str, today: date, soon_by: date | None = None
+) -> dict[str, Any]:
+    """One page of a long list of open actions, most urgent first: where the page sits
+    ("21-40 of 1,534"), each action on its line, grouped by urgency when `soon_by` is given,
+    and *Previous* and *Next* buttons (`page_buttons` names them) when there is more."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{MARKING}\n*{escape_mrkdwn(title)}*"))]
+    if not page.rows:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No open actions.")))
+        return {"text": title, "blocks": [b.to_dict() for b in blocks]}
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{page.first:,}-{page.last:,} of {page.total:,}, the earliest due first"
+                )
+            ]
+        )
+    )
+    if soon_by is None:
+        groups = [("Overdue", page.rows)]
+    else:
+        groups = [
+            ("Overdue", [r for r in page.rows if r.due < today]),
+            ("Due soon", [r for r in page.rows if today <= r.due <= soon_by]),
+            ("Later", [r for r in page.rows if r.due > soon_by]),
+        ]
+    for heading, rows in groups:
+        if rows:
+            blocks.extend(_sections(f"*{heading}*", [_line(r) for r in rows]))
+    buttons = []
+    if page.page > 0:
+        buttons.append(
+            ButtonElement(text="Previous", action_id=f"{page_buttons}_previous", value=str(page.page - 1))
+        )
+    if page.has_next:
+        buttons.append(ButtonElement(text="Next", action_id=f"{page_buttons}_next", value=str(page.page + 1)))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="action_pages", elements=buttons))
+    return {"text": title, "blocks": [b.to_dict() for b in blocks]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.models import Chase
 from bot.agency_updates.service import Outstanding, deadline_for, outstanding_updates, working_time_before
@@ -48,8 +48,8 @@ def _recipients(session: Session, invitation: Invitation) -> list[Person]:
     people = list(
         session.exec(
             select(Person)
-            .join(InvitationMessage, InvitationMessage.person_id == Person.id)
-            .where(InvitationMessage.invitation_id == invitation.id)
+            .join(InvitationMessage, col(InvitationMessage.person_id) == col(Person.id))
+            .where(col(InvitationMessage.invitation_id) == invitation.id)
         )
     )
     if invitation.delegate_id:
@@ -90,7 +90,7 @@ def sweep_agency_updates(runtime: Runtime) -> int:
             )
             for person in _recipients(session, invitation):
                 key = f"update-reminder:{invitation.id}:{point}:{person.slack_user_id}"
-                if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first():
+                if session.exec(select(col(OutboxMessage.id)).where(col(OutboxMessage.key) == key)).first():
                     continue
                 try:
                     with session.begin_nested():

@@ -24,7 +24,9 @@ from bot.access import (
     part,
     value,
 )
+from bot.agency_updates.models import AgencyUpdate
 from bot.agency_updates.service import (
+    UpdateContext,
     UpdateRefused,
     check_may_write,
     context_for,
@@ -164,20 +166,22 @@ def register(app: App, runtime: Runtime) -> None:
     def open_form(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
         ack()
         # The button's value is the invitation, and the panel agenda item if there is one.
-        invitation_id, item_id = access.record.id, _second_number(access.requested.value)
+        invitation_id, item_id = access.known_record.id, _second_number(access.requested.value)
         try:
-            view = _form_view(invitation_id, item_id, access.member)
+            view = _form_view(invitation_id, item_id, access.known_member)
         except UpdateRefused as refused:  # e.g. the discussion is over: said where they are
             tell(body, client, str(refused))
             audit_refusal(runtime, access.actor, "agency_update.refused", invitation_id, str(refused))
             return
         client.views_open(trigger_id=access.requested.trigger_id, view=view)
 
-    def _store(access: Access, view: dict[str, Any], form: dict[str, Any], *, submitting: bool):
+    def _store(
+        access: Access, view: dict[str, Any], form: dict[str, Any], *, submitting: bool
+    ) -> tuple[UpdateContext, AgencyUpdate]:
         """Save the form as a new version (a draft or a submission) for the person who sent it;
         a refusal is audited and raised for the caller to show where the person is."""
         metadata_ = json.loads(view["private_metadata"])
-        invitation_id, now = access.record.id, runtime.clock.now()
+        invitation_id, now = access.known_record.id, runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
                 context = context_for(session, invitation_id, _item_of(metadata_))
@@ -185,7 +189,7 @@ def register(app: App, runtime: Runtime) -> None:
                     session,
                     context,
                     form,
-                    member=access.member,  # type: ignore[arg-type]
+                    member=access.known_member,
                     submitting=submitting,
                     key=_form_key(view["id"], form, submitting),
                     partnership=runtime.partnership,
@@ -216,7 +220,7 @@ def register(app: App, runtime: Runtime) -> None:
             saved_at = runtime.calendar.local(runtime.clock.now())
             note = f":floppy_disk: Draft saved at {saved_at:%H:%M} (version {update.current_version})."
         item_id = _item_of(json.loads(view["private_metadata"]))
-        refreshed = _form_view(access.record.id, item_id, access.member, note=note)
+        refreshed = _form_view(access.known_record.id, item_id, access.known_member, note=note)
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=refreshed)
 
     @app.view(UPDATE_CALLBACK)

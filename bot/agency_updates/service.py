@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.service import Actor, record
@@ -37,7 +38,22 @@ TEXT_FIELDS: dict[str, str] = {
 }
 TEXT_LIMIT = 3000
 ROLE_LIMIT = 200
-RATINGS: dict[str, str] = {"not_present": "Not present", "historic": "Historic", "current": "Current"}
+RATINGS: dict[str, str] = {
+    "not_present": "Not present",
+    "historic": "Historic",
+    "current": "Current",
+    "not_known": "Not known",
+}
+# An indicator a submitted update leaves unrated: the agency does not know, which the
+# chair and the minutes must see as such rather than as "not present".
+NOT_KNOWN = "not_known"
+
+
+def rating_of(ratings: dict[str, str], code: str) -> str:
+    """A submitted update's rating of one indicator; unrated is *not known*."""
+    return ratings.get(code) or NOT_KNOWN
+
+
 OPEN_STATES = (MeetingState.CONVENING, MeetingState.SCHEDULED)
 
 
@@ -139,9 +155,9 @@ def check_may_write(context: UpdateContext, member: Member | None, now: datetime
 def current_update(session: Session, context: UpdateContext) -> AgencyUpdate | None:
     return session.exec(
         select(AgencyUpdate).where(
-            AgencyUpdate.meeting_id == context.meeting.id,
-            AgencyUpdate.agency_id == context.agency.id,
-            AgencyUpdate.agenda_item_id == context.agenda_item_id,
+            col(AgencyUpdate.meeting_id) == context.meeting.id,
+            col(AgencyUpdate.agency_id) == context.agency.id,
+            col(AgencyUpdate.agenda_item_id) == context.agenda_item_id,
         )
     ).first()
 
@@ -151,8 +167,8 @@ def latest_version(session: Session, update: AgencyUpdate | None) -> AgencyUpdat
         return None
     return session.exec(
         select(AgencyUpdateVersion)
-        .where(AgencyUpdateVersion.update_id == update.id)
-        .order_by(AgencyUpdateVersion.version.desc())  # type: ignore[attr-defined]
+        .where(col(AgencyUpdateVersion.update_id) == update.id)
+        .order_by(col(AgencyUpdateVersion.version).desc())
     ).first()
 
 
@@ -173,7 +189,7 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
     ratings = form.get("risk_ratings") or {}
     for code, rating in ratings.items():
         if rating and rating not in RATINGS:
-            errors[f"risk:{code}"] = "Choose not present, historic or current."
+            errors[f"risk:{code}"] = "Choose not present, historic, current or not known."
     for code in form.get("restrictions") or []:
         try:
             policy.restriction(code)
@@ -192,9 +208,6 @@ def validate(form: dict[str, Any], partnership: Partnership, *, submitting: bool
         )
     if not basis:
         errors.setdefault("lawful_basis", "Choose the lawful basis for sharing this information.")
-    for indicator in policy.risk_indicators:
-        if not ratings.get(indicator.code):
-            errors.setdefault(f"risk:{indicator.code}", "Rate this: not present, historic or current.")
     return errors
 
 
@@ -243,13 +256,16 @@ def save(
         session.flush()
     if session.exec(
         select(AgencyUpdateVersion).where(
-            AgencyUpdateVersion.update_id == update.id, AgencyUpdateVersion.submission_key == key
+            col(AgencyUpdateVersion.update_id) == update.id, col(AgencyUpdateVersion.submission_key) == key
         )
     ).first():
         return update, False
     previous = latest_version(session, update)
     content = _content(form)
     ratings = {k: v for k, v in (form.get("risk_ratings") or {}).items() if v}
+    if submitting:  # what the agency left unrated it does not know, and the record says so
+        for indicator in partnership.agency_updates.risk_indicators:
+            ratings.setdefault(indicator.code, NOT_KNOWN)
     restrictions = sorted(form.get("restrictions") or [])
     unchanged = previous is not None and (
         previous.content == content
@@ -324,8 +340,8 @@ def contributions(session: Session, update: AgencyUpdate) -> dict[str, str]:
     previous: dict[str, Any] = {}
     versions = session.exec(
         select(AgencyUpdateVersion)
-        .where(AgencyUpdateVersion.update_id == update.id)
-        .order_by(AgencyUpdateVersion.version)
+        .where(col(AgencyUpdateVersion.update_id) == update.id)
+        .order_by(col(AgencyUpdateVersion.version))
     ).all()
     for version in versions:
         person = session.get(Person, version.author_id)
@@ -375,25 +391,28 @@ def overview(
     convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id)
-        .order_by(Invitation.id)
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
+        .order_by(col(Invitation.id))
     ).all()
     summaries: list[AgencyUpdateSummary] = []
     for _, agency in rows:
         update = session.exec(
             select(AgencyUpdate).where(
-                AgencyUpdate.meeting_id == meeting.id,
-                AgencyUpdate.agency_id == agency.id,
-                AgencyUpdate.agenda_item_id == agenda_item_id,
+                col(AgencyUpdate.meeting_id) == meeting.id,
+                col(AgencyUpdate.agency_id) == agency.id,
+                col(AgencyUpdate.agenda_item_id) == agenda_item_id,
             )
         ).first()
         submitted = None
         if update is not None and update.state == "submitted":
             submitted = session.exec(
                 select(AgencyUpdateVersion)
-                .where(AgencyUpdateVersion.update_id == update.id, AgencyUpdateVersion.is_draft == False)  # noqa: E712
-                .order_by(AgencyUpdateVersion.version.desc())  # type: ignore[attr-defined]
+                .where(
+                    col(AgencyUpdateVersion.update_id) == update.id,
+                    col(AgencyUpdateVersion.is_draft).is_(False),
+                )
+                .order_by(col(AgencyUpdateVersion.version).desc())
             ).first()
         if submitted is None and convenor is not None and agency.id == convenor.agency_id:
             continue
@@ -431,34 +450,57 @@ class Outstanding:
     case_reference: str = ""  # a panel item's child or context
 
 
-def outstanding_updates(session: Session, *, starting_after: datetime | None = None) -> list[Outstanding]:
+def outstanding_updates(
+    session: Session,
+    *,
+    starting_after: datetime | None = None,
+    agency_id: int | None = None,
+    delegate_id: int | None = None,
+) -> list[Outstanding]:
     """Updates still owed: open discussions, agencies that have not declined, leaving out
-    the convenor's own agency (it presents at the discussion rather than writing ahead)."""
+    the convenor's own agency (it presents at the discussion rather than writing ahead).
+    With `agency_id` (and `delegate_id`), only what that agency (or that delegate) owes.
+    A fixed number of queries besides one per open panel sitting: the invitations, their
+    convenors' agencies, and every saved update of those discussions, read together."""
     query = (
         select(Invitation, Meeting, Agency)
-        .join(Meeting, Meeting.id == Invitation.meeting_id)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Meeting.state.in_(OPEN_STATES), Invitation.state != "declined")  # type: ignore[attr-defined]
-        .order_by(Meeting.scheduled_start, Invitation.id)
+        .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Meeting.state).in_(OPEN_STATES), col(Invitation.state) != "declined")
+        .order_by(col(Meeting.scheduled_start), col(Invitation.id))
     )
     if starting_after is not None:
-        query = query.where(Meeting.scheduled_start > starting_after)  # type: ignore[operator]
+        query = query.where(col(Meeting.scheduled_start) > starting_after)
+    if agency_id is not None or delegate_id is not None:
+        query = query.where(
+            or_(col(Invitation.agency_id) == agency_id, col(Invitation.delegate_id) == delegate_id)
+        )
+    listed = session.exec(query).all()
+    meeting_ids = {meeting.id for _invitation, meeting, _agency in listed}
+    convenors = {meeting.convenor_id for _invitation, meeting, _agency in listed if meeting.convenor_id}
+    convenor_agency = (
+        dict(session.exec(select(Person.id, Person.agency_id).where(col(Person.id).in_(convenors))).all())
+        if convenors
+        else {}
+    )
+    saved = (
+        {
+            (u.meeting_id, u.agency_id, u.agenda_item_id): u
+            for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.meeting_id).in_(meeting_ids)))
+        }
+        if meeting_ids
+        else {}
+    )
     owed: list[Outstanding] = []
     items: dict[int, list[tuple[int, str]]] = {}  # per meeting, read once
-    for invitation, meeting, agency in session.exec(query).all():
-        convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
-        if convenor is not None and convenor.agency_id == agency.id and not meeting.details.get("panel"):
+    for invitation, meeting, agency in listed:
+        own = convenor_agency.get(meeting.convenor_id) == agency.id
+        if own and not meeting.details.get("panel"):
             continue
         if (meeting.id or 0) not in items:
             items[meeting.id or 0] = _items_of(session, meeting)
         for item_id, case_reference in items[meeting.id or 0]:
-            update = session.exec(
-                select(AgencyUpdate).where(
-                    AgencyUpdate.meeting_id == meeting.id,
-                    AgencyUpdate.agency_id == agency.id,
-                    AgencyUpdate.agenda_item_id == item_id,
-                )
-            ).first()
+            update = saved.get((meeting.id or 0, agency.id or 0, item_id))
             if update is None or update.state != "submitted":
                 owed.append(Outstanding(invitation, meeting, agency, update, item_id, case_reference))
     return owed
@@ -470,11 +512,11 @@ def _items_of(session: Session, meeting: Meeting) -> list[tuple[int, str]]:
     if not meeting.details.get("panel"):
         return [(0, "")]
     rows = session.exec(
-        select(AgendaItem.id, Case.reference)
-        .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
-        .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
-        .join(Case, Case.id == PanelCase.case_id)
-        .where(PanelSitting.meeting_id == meeting.id)
-        .order_by(AgendaItem.position)
+        select(col(AgendaItem.id), col(Case.reference))
+        .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
+        .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
+        .join(Case, col(Case.id) == col(PanelCase.case_id))
+        .where(col(PanelSitting.meeting_id) == meeting.id)
+        .order_by(col(AgendaItem.position))
     ).all()
     return [(item_id or 0, reference) for item_id, reference in rows]

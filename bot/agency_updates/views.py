@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.agency_updates.service import RATINGS, TEXT_FIELDS, AgencyUpdateSummary
+from bot.agency_updates.service import RATINGS, TEXT_FIELDS, AgencyUpdateSummary, rating_of
 from bot.cases.links import HOW_TO
 from bot.schedules import Partnership
 from bot.slack.blocks import MARKING, modal, option
@@ -99,6 +99,16 @@ def update_form(
         blocks.append(HeaderBlock(text=title))
         blocks.extend(_text_input(field, form) for field in fields)
     blocks.append(HeaderBlock(text="Risk indicators"))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Rate what your agency knows. "
+                    "An indicator you leave unrated is recorded as *not known*."
+                )
+            ]
+        )
+    )
     ratings = form.get("risk_ratings") or {}
     rating_options = [option(code, label) for code, label in RATINGS.items()]
     for indicator in policy.risk_indicators:
@@ -255,21 +265,24 @@ def overview_message(
 
 
 def risk_grid(summaries: list[AgencyUpdateSummary], partnership: Partnership) -> list[str]:
-    """Indicator by agency: current ratings in bold with a red mark, historic plain."""
+    """Indicator by agency: current ratings in bold with a red mark, historic plain, and
+    *not known* (rated so, or left unrated) in italics; not present is left out."""
     lines = []
     submitted = [s for s in summaries if s.state == "submitted"]
     for indicator in partnership.agency_updates.risk_indicators:
         cells = []
         for summary in submitted:
-            rating = summary.risk_ratings.get(indicator.code)
+            rating = rating_of(summary.risk_ratings, indicator.code)
             short = escape_mrkdwn(summary.agency_name.split(" - ")[-1][:45])
             if rating == "current":
                 cells.append(f":red_circle: *{short}: current*")
             elif rating == "historic":
                 cells.append(f"{short}: historic")
+            elif rating == "not_known":
+                cells.append(f"_{short}: not known_")
         if cells:
             lines.append(f"*{escape_mrkdwn(indicator.name)}*: " + " · ".join(cells))
-    return lines or ["No agency has rated any indicator as present."]
+    return lines or ["No agency has rated any indicator as present or not known."]
 
 
 def _chunks(lines: list[str], limit: int = 2900) -> list[str]:

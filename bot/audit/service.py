@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import Row, Select, func, update
+from sqlmodel import Session, col, select
 
 from bot.audit.models import AuditEntry, AuditHead
 
@@ -28,7 +29,7 @@ class Actor:
 SYSTEM = Actor(slack_user_id="system")
 
 
-def _entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: AuditEntry) -> str:
     payload = {
         "sequence": entry.sequence,
         "at": entry.at.isoformat(),
@@ -42,6 +43,12 @@ def _entry_hash(entry: AuditEntry) -> str:
         "details": entry.details,
         "previous_hash": entry.previous_hash,
     }
+    return hash_of(payload)
+
+
+def hash_of(payload: dict[str, Any]) -> str:
+    """The chain's hash of one entry's content (the keys `entry_hash` uses, `at` in ISO
+    form): shared by appending, verifying, and anything that writes entries in bulk."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -62,7 +69,7 @@ def record(
     The head row is updated before it is read, so a concurrent writer waits for this
     transaction (row lock on PostgreSQL, the write lock on SQLite) instead of forking.
     """
-    session.exec(update(AuditHead).where(AuditHead.id == 1).values(sequence=AuditHead.sequence + 1))
+    session.exec(update(AuditHead).where(col(AuditHead.id) == 1).values(sequence=col(AuditHead.sequence) + 1))
     head = session.get(AuditHead, 1, populate_existing=True)
     if head is None:
         head = AuditHead(id=1, sequence=1, last_hash=GENESIS_HASH)
@@ -82,7 +89,7 @@ def record(
         previous_hash=head.last_hash,
         entry_hash="",
     )
-    entry.entry_hash = _entry_hash(entry)
+    entry.entry_hash = entry_hash(entry)
     head.last_hash = entry.entry_hash
     session.add(entry)
     session.add(head)
@@ -90,28 +97,72 @@ def record(
     return entry
 
 
+# Rows read per round trip when the whole trail is read: memory stays flat however long it is.
+STREAM_BATCH = 5000
+HASHED_COLUMNS = tuple(
+    col(column)
+    for column in (
+        AuditEntry.sequence,
+        AuditEntry.at,
+        AuditEntry.team_id,
+        AuditEntry.actor_slack_id,
+        AuditEntry.actor_person_id,
+        AuditEntry.act,
+        AuditEntry.record_type,
+        AuditEntry.record_id,
+        AuditEntry.case_reference,
+        AuditEntry.details,
+        AuditEntry.previous_hash,
+        AuditEntry.entry_hash,
+    )
+)
+
+
+def _stream(session: Session, query: Select) -> Iterator[Row]:
+    """Rows as the database sends them, a batch at a time (a server-side cursor on
+    PostgreSQL), never the whole result in memory: the trail holds millions of entries."""
+    yield from session.execute(query.execution_options(yield_per=STREAM_BATCH))
+
+
+def _payload(row: Row) -> dict[str, Any]:
+    return {
+        "sequence": row.sequence,
+        "at": row.at.isoformat(),
+        "team_id": row.team_id,
+        "actor_slack_id": row.actor_slack_id,
+        "actor_person_id": row.actor_person_id,
+        "act": row.act,
+        "record_type": row.record_type,
+        "record_id": row.record_id,
+        "case_reference": row.case_reference,
+        "details": row.details,
+        "previous_hash": row.previous_hash,
+    }
+
+
 def verify_chain(session: Session) -> list[str]:
-    """Every break in the chain, as readable lines; an empty list means intact."""
+    """Every break in the chain, as readable lines; an empty list means intact. Streams the
+    trail in sequence order, holding one batch of rows at a time."""
     problems: list[str] = []
     previous = GENESIS_HASH
     expected_sequence = 1
-    first = session.exec(select(AuditEntry).order_by(AuditEntry.sequence)).first()
-    if first is not None and first.sequence > 1:
+    first = session.exec(select(func.min(col(AuditEntry.sequence)))).one()
+    if first is not None and first > 1:
         # Retention pruned the oldest entries; a later "audit.pruned" entry attests where
         # the remaining chain starts. Without that attestation the gap is a break.
-        for attestation in session.exec(select(AuditEntry).where(AuditEntry.act == "audit.pruned")):
-            if attestation.details.get("through_sequence") == first.sequence - 1:
+        for attestation in session.exec(select(AuditEntry).where(col(AuditEntry.act) == "audit.pruned")):
+            if attestation.details.get("through_sequence") == first - 1:
                 previous = str(attestation.details.get("last_hash"))
-                expected_sequence = first.sequence
-    for entry in session.exec(select(AuditEntry).order_by(AuditEntry.sequence)):
-        if entry.sequence != expected_sequence:
-            problems.append(f"entry {expected_sequence} is missing (next is {entry.sequence})")
-        if entry.previous_hash != previous:
-            problems.append(f"entry {entry.sequence} does not follow the entry before it")
-        if _entry_hash(entry) != entry.entry_hash:
-            problems.append(f"entry {entry.sequence} was changed after it was written")
-        previous = entry.entry_hash
-        expected_sequence = entry.sequence + 1
+                expected_sequence = first
+    for row in _stream(session, select(*HASHED_COLUMNS).order_by(col(AuditEntry.sequence))):
+        if row.sequence != expected_sequence:
+            problems.append(f"entry {expected_sequence} is missing (next is {row.sequence})")
+        if row.previous_hash != previous:
+            problems.append(f"entry {row.sequence} does not follow the entry before it")
+        if hash_of(_payload(row)) != row.entry_hash:
+            problems.append(f"entry {row.sequence} was changed after it was written")
+        previous = row.entry_hash
+        expected_sequence = row.sequence + 1
     head = session.get(AuditHead, 1)
     if head is not None and head.sequence != expected_sequence - 1:
         problems.append(f"the trail ends at {expected_sequence - 1} but {head.sequence} were written")
@@ -140,32 +191,30 @@ def export_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     case_reference: str | None = None,
-) -> list[list[str]]:
-    """Audit entries as CSV rows (header first), for a date range and/or one case. The
-    hashes are included so an exported extract can be checked against the live chain."""
-    query = select(AuditEntry).order_by(AuditEntry.sequence)
+) -> Iterator[list[str]]:
+    """Audit entries as CSV rows (header first), for a date range and/or one case, yielded
+    as they are read so an export of years holds one batch in memory. The hashes are
+    included so an exported extract can be checked against the live chain."""
+    query = select(*HASHED_COLUMNS).order_by(col(AuditEntry.sequence))
     if start is not None:
-        query = query.where(AuditEntry.at >= start)
+        query = query.where(col(AuditEntry.at) >= start)
     if end is not None:
-        query = query.where(AuditEntry.at < end)
+        query = query.where(col(AuditEntry.at) < end)
     if case_reference:
-        query = query.where(AuditEntry.case_reference == case_reference.strip().upper())
-    rows = [list(EXPORT_COLUMNS)]
-    for entry in session.exec(query):
-        rows.append(
-            [
-                str(entry.sequence),
-                entry.at.isoformat(),
-                entry.team_id,
-                entry.actor_slack_id,
-                "" if entry.actor_person_id is None else str(entry.actor_person_id),
-                entry.act,
-                entry.record_type,
-                entry.record_id,
-                entry.case_reference,
-                json.dumps(entry.details, sort_keys=True),
-                entry.previous_hash,
-                entry.entry_hash,
-            ]
-        )
-    return rows
+        query = query.where(col(AuditEntry.case_reference) == case_reference.strip().upper())
+    yield list(EXPORT_COLUMNS)
+    for entry in _stream(session, query):
+        yield [
+            str(entry.sequence),
+            entry.at.isoformat(),
+            entry.team_id,
+            entry.actor_slack_id,
+            "" if entry.actor_person_id is None else str(entry.actor_person_id),
+            entry.act,
+            entry.record_type,
+            entry.record_id,
+            entry.case_reference,
+            json.dumps(entry.details, sort_keys=True),
+            entry.previous_hash,
+            entry.entry_hash,
+        ]

@@ -113,8 +113,8 @@ def closure_problems(
     if case.child_name and request.hand_on_note and mentions_child(request.hand_on_note, case.child_name):
         errors["hand_on_note"] = NAME_IN_SLACK_TEXT
     unfinished = session.exec(
-        select(Section47Enquiry, Meeting.reference)
-        .join(Meeting, col(Meeting.id) == Section47Enquiry.started_by_meeting_id)
+        select(Section47Enquiry, col(Meeting.reference))
+        .join(Meeting, col(Meeting.id) == col(Section47Enquiry.started_by_meeting_id))
         .where(col(Section47Enquiry.episode_id) == episode.id, col(Section47Enquiry.completed_on).is_(None))
     ).first()
     if unfinished is not None:
@@ -200,7 +200,7 @@ def close_case(
         meeting.cancelled_reason = reason
         meeting.calendar_sequence += 1
         session.add(meeting)
-        for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+        for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
             invitation.next_chase_at = None
             session.add(invitation)
         record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.cases.closure import Closed
 from bot.cases.reviews import DueReview
@@ -64,7 +64,7 @@ def announce_closed(session: Session, closed: Closed, runtime: Runtime, now: dat
         kept_until=closed.records_kept_until.strftime("%d %B %Y") if closed.records_kept_until else "",
     )
     cancelled = {m.id for m in closed.cancelled}
-    for meeting in session.exec(select(Meeting).where(Meeting.episode_id == closed.episode.id)):
+    for meeting in session.exec(select(Meeting).where(col(Meeting.episode_id) == closed.episode.id)):
         if meeting.id in cancelled:
             continue
         enqueue(

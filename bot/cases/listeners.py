@@ -30,6 +30,7 @@ from bot.access import (
 )
 from bot.cases import effects as case_effects
 from bot.cases.closure import CloseRequest, ClosureRefused, close_case, closure_problems, open_actions
+from bot.cases.details import detail_problems, recorded_fields, save_details
 from bot.cases.models import Case, CaseEpisode
 from bot.cases.reviews import ReviewRefused, no_follow_up_needed
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
@@ -41,8 +42,10 @@ from bot.cases.timeline import (
 )
 from bot.cases.views import (
     CLOSE_CALLBACK,
+    DETAILS_CALLBACK,
     ICPC_CALLBACK,
     OPEN_CLOSE,
+    OPEN_DETAILS,
     OPEN_ICPC,
     OPEN_OUTCOME,
     OUTCOME_CALLBACK,
@@ -50,6 +53,7 @@ from bot.cases.views import (
     REVIEW_NOT_NEEDED,
     REVIEW_NOT_NEEDED_CALLBACK,
     close_modal,
+    details_modal,
     icpc_modal,
     outcome_modal,
     review_not_needed_modal,
@@ -140,6 +144,16 @@ RULES = (
         act="section_47.refused",
         field="outcome",
     ),
+    *both(
+        OPEN_DETAILS,
+        DETAILS_CALLBACK,
+        allow=CONVENOR_OR_CHAIR,
+        record_from_button=meeting_by_id(value()),
+        record_from_form=meeting_by_id(metadata("meeting_id")),
+        refusal=CASE_REFUSED,
+        act="case.details_refused",
+        field="school",
+    ),
     Rule(
         command("/strategy", "close"),
         CONVENOR_OR_CHAIR,
@@ -185,7 +199,7 @@ def open_follow_up_form(
         return f"{meeting.reference} was cancelled: follow the discussion that was held."
     kind = follow_up_type(partnership, earlier.meeting_type)
     meeting_type = partnership.meeting_type(kind)
-    deadlines = {
+    deadlines: dict[str, datetime] = {
         code: deadline_for(
             partnership, runtime.statutory_calendar, urgency=code, referred_at=now, meeting_type=kind
         )
@@ -392,7 +406,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     def _enquiry_of(access: Access) -> tuple[Any, str] | None:
         with read_scope(runtime.engine) as session:
-            meeting = session.get(Meeting, access.meeting.id)
+            meeting = session.get_one(Meeting, access.meeting.id)
             timeline = timeline_of_meeting(
                 session,
                 meeting,
@@ -433,6 +447,30 @@ def register(app: App, runtime: Runtime) -> None:
         if refusal:
             tell(body, client, refusal)
 
+    def _open_details(body: dict[str, Any], client: WebClient, access: Access) -> None:
+        with read_scope(runtime.engine) as session:
+            case = session.get_one(Case, access.meeting.case_id)
+            reference, recorded = case.reference, recorded_fields(case)
+        client.views_open(
+            trigger_id=access.requested.trigger_id,
+            view=details_modal(access.meeting.id or 0, reference, recorded),
+        )
+
+    @app.view(DETAILS_CALLBACK)
+    def details_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        values = {k: v for k, v in read_values(view["state"]).items() if isinstance(v, str) or v is None}
+        typed = {k: (v or "").strip() for k, v in values.items()}
+        errors = detail_problems(typed)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        now = runtime.clock.now()
+        with session_scope(runtime.engine) as session:
+            case = session.get_one(Case, access.meeting.case_id)
+            save_details(session, case, typed, actor=access.actor, now=now)
+        ack()
+
+    app.action(OPEN_DETAILS)(_modal_from(_open_details))
     app.action(REVIEW_NOT_NEEDED)(_modal_from(_open_review_not_needed))
     app.action(OPEN_ICPC)(_modal_from(_open_icpc))
     app.action(OPEN_OUTCOME)(_modal_from(_open_outcome))
@@ -450,7 +488,12 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with session_scope(runtime.engine) as session:
                 meeting = no_follow_up_needed(
-                    session, access.meeting.id or 0, reason, member=access.member, actor=access.actor, now=now
+                    session,
+                    access.meeting.id or 0,
+                    reason,
+                    member=access.known_member,
+                    actor=access.actor,
+                    now=now,
                 )
                 convening_effects.refresh_status(session, meeting.id or 0, now)
         except ReviewRefused as refused:
@@ -556,7 +599,7 @@ def register(app: App, runtime: Runtime) -> None:
                         session,
                         meeting.episode_id or 0,
                         request,
-                        member=access.member,
+                        member=access.known_member,
                         actor=access.actor,
                         partnership=runtime.partnership,
                         now=now,

@@ -30,6 +30,15 @@ class Case(SQLModel, table=True):
     school: str = Field(default="", max_length=200)
     siblings_and_others_at_risk: str = Field(default="", max_length=2000)
     right_help_right_time_level: str = Field(default="", max_length=40)
+    # What a local authority's record holds about the child (documents only, never Slack).
+    sex: str = Field(default="", max_length=20)  # bot.documents.vocabulary.SEX
+    ethnicity: str = Field(default="", max_length=100)
+    disability: str = Field(default="", max_length=500)
+    first_language: str = Field(default="", max_length=100)
+    interpreter_needed: str = Field(default="", max_length=10)  # "" | yes | no
+    nhs_number: str = Field(default="", max_length=12)
+    legal_status: str = Field(default="", max_length=30)  # bot.documents.vocabulary.LEGAL_STATUS
+    parents_and_carers: str = Field(default="", max_length=2000)  # with parental responsibility
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
     # Set when the case's last episode closes (the retention clock runs from here); cleared
     # if a new referral opens another episode.

@@ -68,7 +68,7 @@ def followed_up(
     session: Session, earlier: Meeting, follow_up: Meeting, *, actor: Actor, now: datetime
 ) -> None:
     """A follow-up to `earlier` was convened: its review is no longer chased."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Meeting)
         .where(col(Meeting.id) == earlier.id)
         .values(review_state=FOLLOWED_UP, review_next_chase_at=None)
@@ -119,7 +119,7 @@ def no_follow_up_needed(
 
 def end_reviews(session: Session, episode_id: int) -> int:
     """The case closed: none of its discussions' reviews is chased any more."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Meeting)
         .where(col(Meeting.episode_id) == episode_id, col(Meeting.review_state) == DUE)
         .values(review_state=ENDED, review_next_chase_at=None)
@@ -148,8 +148,8 @@ def claim_due_reviews(
     value read, so a second sweep or process claims nothing. Runs in the caller's
     transaction; an indexed look-up, however many discussions the record holds."""
     rows = session.exec(
-        select(Meeting, Case.reference)
-        .join(Case, col(Case.id) == Meeting.case_id)
+        select(Meeting, col(Case.reference))
+        .join(Case, col(Case.id) == col(Meeting.case_id))
         .where(
             col(Meeting.review_state) == DUE,
             col(Meeting.review_next_chase_at).is_not(None),
@@ -162,7 +162,7 @@ def claim_due_reviews(
     for meeting, case_reference in rows:
         step = meeting.review_chase_step
         if step >= len(STEPS) or meeting.review_on is None:
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 update(Meeting).where(col(Meeting.id) == meeting.id).values(review_next_chase_at=None)
             )
             continue
@@ -170,7 +170,7 @@ def claim_due_reviews(
         if step + 1 < len(STEPS):
             today = calendar.local(now).date()
             following = calendar.start_of_day(calendar.next_working_day(max(today, meeting.review_on)))
-        won = session.exec(  # type: ignore[call-overload]
+        won = session.exec(
             update(Meeting)
             .where(col(Meeting.id) == meeting.id, col(Meeting.review_chase_step) == step)
             .values(review_chase_step=step + 1, review_next_chase_at=following)

@@ -99,7 +99,9 @@ def _working_days(partnership: Partnership, meeting_type: str) -> tuple[int, int
 def open_episode(session: Session, case_id: int) -> CaseEpisode | None:
     """The child's open episode, if any."""
     return session.exec(
-        select(CaseEpisode).where(CaseEpisode.case_id == case_id, CaseEpisode.state == EpisodeState.OPEN)
+        select(CaseEpisode).where(
+            col(CaseEpisode.case_id) == case_id, col(CaseEpisode.state) == EpisodeState.OPEN
+        )
     ).first()
 
 
@@ -170,8 +172,8 @@ def enquiry_under_way(session: Session, episode_id: int | None) -> Section47Enqu
         return None
     return session.exec(
         select(Section47Enquiry).where(
-            Section47Enquiry.episode_id == episode_id,
-            Section47Enquiry.completed_on.is_(None),  # type: ignore[union-attr]
+            col(Section47Enquiry.episode_id) == episode_id,
+            col(Section47Enquiry.completed_on).is_(None),
         )
     ).first()
 
@@ -182,7 +184,7 @@ def enquiry_of_meeting(session: Session, meeting: Meeting) -> Section47Enquiry |
     if meeting.episode_id is None:
         return None
     started = session.exec(
-        select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting.id)
+        select(Section47Enquiry).where(col(Section47Enquiry.started_by_meeting_id) == meeting.id)
     ).first()
     if started is not None:
         return started
@@ -217,7 +219,7 @@ def start_section_47(
             "Help Right Time level the discussion agreed."
         )
     ours = session.exec(
-        select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting.id)
+        select(Section47Enquiry).where(col(Section47Enquiry.started_by_meeting_id) == meeting.id)
     ).first()
     if ours is not None:
         _restate_start(session, ours, meeting, statutory, partnership, actor, now)
@@ -297,7 +299,7 @@ def withdraw_section_47(session: Session, meeting: Meeting, *, actor: Actor, now
     """A corrected record says this discussion did not start section 47 enquiries: the
     enquiry it started goes, unless its ICPC or outcome is already recorded (then refused)."""
     ours = session.exec(
-        select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting.id)
+        select(Section47Enquiry).where(col(Section47Enquiry.started_by_meeting_id) == meeting.id)
     ).first()
     if ours is None:
         return False
@@ -568,18 +570,18 @@ def timeline_of_episode(
     latest = list(
         session.exec(
             select(Meeting)
-            .where(Meeting.episode_id == episode.id)
+            .where(col(Meeting.episode_id) == episode.id)
             .order_by(col(Meeting.id).desc())
             .limit(discussions_shown)
         )
     )
     total = session.exec(
-        select(func.count()).select_from(Meeting).where(Meeting.episode_id == episode.id)
+        select(func.count()).select_from(Meeting).where(col(Meeting.episode_id) == episode.id)
     ).one()
     enquiries = session.exec(
-        select(Section47Enquiry, Meeting.reference)
-        .join(Meeting, Meeting.id == Section47Enquiry.started_by_meeting_id)
-        .where(Section47Enquiry.episode_id == episode.id)
+        select(Section47Enquiry, col(Meeting.reference))
+        .join(Meeting, col(Meeting.id) == col(Section47Enquiry.started_by_meeting_id))
+        .where(col(Section47Enquiry.episode_id) == episode.id)
         .order_by(col(Section47Enquiry.id))
     ).all()
     today = statutory.local_date(now)
@@ -723,7 +725,7 @@ def cases_of(
     referral first, and whether there is a further page. Three queries, whatever the page."""
     require_statutory(statutory)
     mine = (
-        select(Meeting.episode_id)
+        select(col(Meeting.episode_id))
         .where(
             col(Meeting.episode_id).is_not(None),
             (col(Meeting.convenor_id) == person_id) | (col(Meeting.chair_id) == person_id),
@@ -731,8 +733,8 @@ def cases_of(
         .distinct()
     )
     rows = session.exec(
-        select(CaseEpisode, Case.reference)
-        .join(Case, col(Case.id) == CaseEpisode.case_id)
+        select(CaseEpisode, col(Case.reference))
+        .join(Case, col(Case.id) == col(CaseEpisode.case_id))
         .where(col(CaseEpisode.state) == EpisodeState.OPEN, col(CaseEpisode.id).in_(mine))
         .order_by(col(CaseEpisode.referred_at), col(CaseEpisode.id))
         .offset(max(page, 0) * per_page)
@@ -742,12 +744,12 @@ def cases_of(
     rows = rows[:per_page]
     ids = [episode.id for episode, _ in rows]
     enquiries: dict[int, Section47Enquiry] = {}
-    for enquiry in session.exec(
+    for latest_enquiry in session.exec(
         select(Section47Enquiry)
         .where(col(Section47Enquiry.episode_id).in_(ids))
         .order_by(col(Section47Enquiry.id))
     ):
-        enquiries[enquiry.episode_id] = enquiry  # the latest of each episode
+        enquiries[latest_enquiry.episode_id] = latest_enquiry  # the latest of each episode
     meetings: dict[int, tuple[str, int]] = {}
     reviews: dict[int, date] = {}
     for meeting in session.exec(
@@ -816,13 +818,15 @@ def section_47_rows(
     after = 0
     while True:
         rows = session.exec(
-            select(Section47Enquiry, Case.reference, CaseEpisode.referred_at, Meeting.reference)
-            .join(Case, Case.id == Section47Enquiry.case_id)
-            .join(CaseEpisode, CaseEpisode.id == Section47Enquiry.episode_id)
-            .join(Meeting, Meeting.id == Section47Enquiry.started_by_meeting_id)
+            select(
+                Section47Enquiry, col(Case.reference), col(CaseEpisode.referred_at), col(Meeting.reference)
+            )
+            .join(Case, col(Case.id) == col(Section47Enquiry.case_id))
+            .join(CaseEpisode, col(CaseEpisode.id) == col(Section47Enquiry.episode_id))
+            .join(Meeting, col(Meeting.id) == col(Section47Enquiry.started_by_meeting_id))
             .where(
-                Section47Enquiry.started_on >= started_from,  # type: ignore[operator]
-                Section47Enquiry.started_on <= started_to,  # type: ignore[operator]
+                col(Section47Enquiry.started_on) >= started_from,
+                col(Section47Enquiry.started_on) <= started_to,
                 col(Section47Enquiry.id) > after,
             )
             .order_by(col(Section47Enquiry.id))

@@ -128,8 +128,8 @@ def timeline_blocks(
             words = {"due": "review", "followed_up": "followed up", "not_needed": "no follow-up needed"}
             extra += f" · {words[d.review_state]} {_day(d.review_on)}"
         lines.append(f"• *{d.reference}* ({d.kind}) {when}{extra}")
-    for enquiry in timeline.enquiries:
-        lines.extend(_enquiry_lines(enquiry))
+    for each in timeline.enquiries:
+        lines.extend(_enquiry_lines(each))
     if timeline.closed_at:
         try:
             outcome = partnership.cases.closure_outcome(timeline.closure_outcome).name
@@ -158,6 +158,7 @@ def timeline_blocks(
                 buttons.append(
                     ButtonElement(text="Record the assessment outcome", action_id=OPEN_OUTCOME, value=value)
                 )
+        buttons.append(ButtonElement(text="Child's details", action_id=OPEN_DETAILS, value=value))
         buttons.append(
             ButtonElement(text="Close the case", action_id=OPEN_CLOSE, value=value, style="danger")
         )
@@ -219,6 +220,47 @@ def _text(block_id: str, label: str, limit: int, *, optional: bool = False, hint
 def _heading(case_reference: str, line: str) -> ContextBlock:
     return ContextBlock(
         elements=[MarkdownTextObject(text=f"{MARKING} · case {escape_mrkdwn(case_reference)} · {line}")]
+    )
+
+
+OPEN_DETAILS = "case_details_open"
+DETAILS_CALLBACK = "case_details"
+
+
+def details_modal(meeting_id: int, case_reference: str, recorded: list[str]) -> dict[str, Any]:
+    """The child's details for the minutes. Never pre-filled: Slack never shows a child's
+    details, so the form says only which are recorded, and a blank field keeps its value."""
+    from bot.cases.details import DETAIL_FIELDS
+
+    held = ", ".join(recorded) if recorded else "none yet"
+    blocks: list[Any] = [
+        _heading(case_reference, "the child's details for the minutes (never shown in Slack)"),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Recorded: {held}. Leave a field blank to keep what is recorded; "
+                    "type to replace it."
+                )
+            ]
+        ),
+    ]
+    for field in DETAIL_FIELDS:
+        if field.choices:
+            element: Any = StaticSelectElement(
+                action_id="value", options=[option(code, words) for code, words in field.choices.items()]
+            )
+        else:
+            element = PlainTextInputElement(
+                action_id="value", multiline=field.multiline, max_length=field.limit
+            )
+        blocks.append(_input(field.column, field.label, element, optional=True))
+    return modal(
+        title="Child's details",
+        callback_id=DETAILS_CALLBACK,
+        submit="Save",
+        close="Cancel",
+        metadata={"meeting_id": meeting_id},
+        blocks=blocks,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.models import Chase
 from bot.convening.models import Invitation, InvitationState, Meeting, MeetingState
@@ -92,22 +92,22 @@ def claim_due_chases(
     """
     rows = session.exec(
         select(Invitation, Meeting, Agency)
-        .join(Meeting, Meeting.id == Invitation.meeting_id)
-        .join(Agency, Agency.id == Invitation.agency_id)
+        .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
         .where(
-            Invitation.state == InvitationState.INVITED,
-            Invitation.next_chase_at.is_not(None),  # type: ignore[union-attr]
-            Invitation.next_chase_at <= now,  # type: ignore[operator]
+            col(Invitation.state) == InvitationState.INVITED,
+            col(Invitation.next_chase_at).is_not(None),
+            col(Invitation.next_chase_at) <= now,
         )
-        .order_by(Invitation.next_chase_at)
+        .order_by(col(Invitation.next_chase_at))
     ).all()
     claimed: list[DueChase] = []
     for invitation, meeting, agency in rows:
         if meeting.state not in (MeetingState.CONVENING, MeetingState.SCHEDULED) or (
             meeting.scheduled_start is not None and meeting.scheduled_start <= now
         ):
-            session.exec(  # type: ignore[call-overload]
-                update(Invitation).where(Invitation.id == invitation.id).values(next_chase_at=None)
+            session.exec(
+                update(Invitation).where(col(Invitation.id) == invitation.id).values(next_chase_at=None)
             )
             continue
         steps = timeline(partnership, calendar, agency.code, meeting.urgency, invitation.created_at)
@@ -115,9 +115,9 @@ def claim_due_chases(
         # Catch up on every step now due (after a restart several may be), one claim each.
         while number < len(steps) and steps[number].at <= now:
             following = steps[number + 1].at if number + 1 < len(steps) else None
-            won = session.exec(  # type: ignore[call-overload]
+            won = session.exec(
                 update(Invitation)
-                .where(Invitation.id == invitation.id, Invitation.chase_step == number)
+                .where(col(Invitation.id) == invitation.id, col(Invitation.chase_step) == number)
                 .values(chase_step=number + 1, next_chase_at=following)
             ).rowcount
             if not won:
@@ -150,7 +150,7 @@ def _record_step(
             p for p in partnership.people() if convenor is not None and p.id == convenor.schedule_id
         ]
     for person in recipients:
-        stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
+        stored = session.exec(select(Person).where(col(Person.schedule_id) == person.id)).first()
         session.add(
             Chase(
                 invitation_id=invitation.id,
@@ -174,5 +174,9 @@ def _step_name(step: ChaseStep, route: tuple[str, ...]) -> str:
 def chase_history(session: Session, invitation_id: int) -> list[Chase]:
     """The chases sent about one invitation, oldest first."""
     return list(
-        session.exec(select(Chase).where(Chase.invitation_id == invitation_id).order_by(Chase.at, Chase.id))
+        session.exec(
+            select(Chase)
+            .where(col(Chase.invitation_id) == invitation_id)
+            .order_by(col(Chase.at), col(Chase.id))
+        )
     )

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.cases.models import Case
 from bot.convening.calendar_invite import Attendee, build_invitation, filename_for
 from bot.convening.chasing import DueChase
 from bot.convening.models import Invitation, InvitationMessage, Meeting
-from bot.convening.summary import summarise
+from bot.convening.summary import DiscussionSummary, summarise
 from bot.convening.views import invitation_message, status_message, when
 from bot.delivery.email import CalendarEmail, EmailDeliveryError, send_calendar_email
 from bot.delivery.models import OutboxMessage
@@ -41,7 +41,7 @@ def install(runtime: Runtime) -> None:
     """Teach the runtime's courier how to render and record convening's messages."""
     courier = runtime.courier
 
-    def summary_of(session: Session, meeting: Meeting):
+    def summary_of(session: Session, meeting: Meeting) -> DiscussionSummary:
         return summarise(
             session,
             meeting,
@@ -189,8 +189,8 @@ def invitation_messages(session: Session, meeting: Meeting) -> list[InvitationMe
     return list(
         session.exec(
             select(InvitationMessage)
-            .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-            .where(Invitation.meeting_id == meeting.id)
+            .join(Invitation, col(Invitation.id) == col(InvitationMessage.invitation_id))
+            .where(col(Invitation.meeting_id) == meeting.id)
         )
     )
 
@@ -259,9 +259,9 @@ def _attendees(session: Session, meeting: Meeting) -> tuple[Attendee, list[Atten
         people[chair.id] = (chair, "CHAIR")
     rows = session.exec(
         select(Person)
-        .join(InvitationMessage, InvitationMessage.person_id == Person.id)
-        .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-        .where(Invitation.meeting_id == meeting.id)
+        .join(InvitationMessage, col(InvitationMessage.person_id) == col(Person.id))
+        .join(Invitation, col(Invitation.id) == col(InvitationMessage.invitation_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
     ).all()
     for person in rows:
         if person.id is not None and person.id not in people:
@@ -277,7 +277,7 @@ def _attendees(session: Session, meeting: Meeting) -> tuple[Attendee, list[Atten
 def _unreachable_emails(session: Session, meeting: Meeting, runtime: Runtime) -> list[str]:
     """E-mail addresses of invited contacts who have no Slack account."""
     emails: list[str] = []
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         agency = session.get(Agency, invitation.agency_id)
         if agency is None:
             continue
@@ -420,9 +420,9 @@ def _tell_convenor(
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     agencies = sorted(
         session.exec(
-            select(Agency.name)
-            .join(Invitation, Invitation.agency_id == Agency.id)
-            .where(Invitation.meeting_id == meeting.id)
+            select(col(Agency.name))
+            .join(Invitation, col(Invitation.agency_id) == col(Agency.id))
+            .where(col(Invitation.meeting_id) == meeting.id)
         )
     )
     if convenor:
@@ -467,7 +467,7 @@ def after_answer(
     # Each invitation shows its own agency's answer: only this agency's copies change.
     refresh_status(session, meeting.id or 0, now)
     for row in session.exec(
-        select(InvitationMessage).where(InvitationMessage.invitation_id == invitation.id)
+        select(InvitationMessage).where(col(InvitationMessage.invitation_id) == invitation.id)
     ):
         enqueue_refresh(
             session, purpose="invitation_refresh", subject_id=row.id or 0, method="chat.update", now=now
@@ -547,13 +547,13 @@ def send_chases(session: Session, chases: list[DueChase], runtime: Runtime, now:
                 text=text,
                 now=now,
             )
-            stored = session.exec(select(Person).where(Person.schedule_id == person.id)).first()
+            stored = session.exec(select(Person).where(col(Person.schedule_id) == person.id)).first()
             if stored is None:
                 continue
             exists = session.exec(
                 select(InvitationMessage).where(
-                    InvitationMessage.invitation_id == chase.invitation_id,
-                    InvitationMessage.person_id == stored.id,
+                    col(InvitationMessage.invitation_id) == chase.invitation_id,
+                    col(InvitationMessage.person_id) == stored.id,
                 )
             ).first()
             if exists is None:
@@ -621,9 +621,9 @@ def announce(session: Session, meeting: Meeting, what: str, text: str, now: date
 def _tell_invitees(session: Session, meeting: Meeting, what: str, text: str, now: datetime) -> None:
     rows = session.exec(
         select(Person)
-        .join(InvitationMessage, InvitationMessage.person_id == Person.id)
-        .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-        .where(Invitation.meeting_id == meeting.id)
+        .join(InvitationMessage, col(InvitationMessage.person_id) == col(Person.id))
+        .join(Invitation, col(Invitation.id) == col(InvitationMessage.invitation_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
     ).all()
     for person in {p.id: p for p in rows}.values():
         if person.slack_user_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.convening.chasing import claim_due_chases
 from bot.convening.effects import refresh_status, send_chases
@@ -31,9 +31,9 @@ def sweep_invitations(runtime: Runtime) -> int:
         if runtime.calendar.is_working_time(now):
             stale = session.exec(
                 select(Meeting).where(
-                    Meeting.state.in_(OPEN_STATES),  # type: ignore[attr-defined]
-                    Meeting.status_message_ts.is_not(None),  # type: ignore[union-attr]
-                    Meeting.status_refreshed_at < now - STATUS_REFRESH_EVERY,  # type: ignore[operator]
+                    col(Meeting.state).in_(OPEN_STATES),
+                    col(Meeting.status_message_ts).is_not(None),
+                    col(Meeting.status_refreshed_at) < now - STATUS_REFRESH_EVERY,
                 )
             ).all()
             for meeting in stale:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,7 +166,7 @@ def open_convene_form(
     a panel's step up, the case, its links and the sitting item it came from)."""
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
-    deadlines = {
+    deadlines: dict[str, datetime] = {
         code: deadline_for(runtime.partnership, runtime.statutory_calendar, urgency=code, referred_at=now)
         for code in kind.urgencies.offered()
     }
@@ -256,7 +257,9 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         # One read-only transaction for everything the answer depends on.
         with read_scope(runtime.engine) as session:
-            request = _request_from(read_values(view["state"]), access.member, view, access.actor.team_id)
+            request = _request_from(
+                read_values(view["state"]), access.known_member, view, access.actor.team_id
+            )
             request = _as_follow_up_if_it_follows(session, request, runtime.partnership)
             errors = validate(
                 session,
@@ -302,7 +305,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     def _answer(access: Access, answer: Answer) -> str | None:
         """Record an answer; returns the refusal to show, or None when it was recorded."""
-        now, invitation_id = runtime.clock.now(), access.record.id
+        now, invitation_id = runtime.clock.now(), access.known_record.id
         try:
             with session_scope(runtime.engine) as session:
                 invitation, changed = answer_invitation(
@@ -318,7 +321,7 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
         return None
 
-    def _quick(state: InvitationState):
+    def _quick(state: InvitationState) -> Callable[..., None]:
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
             ack()
 
@@ -334,7 +337,7 @@ def register(app: App, runtime: Runtime) -> None:
     app.action("invitation_attending")(_quick(InvitationState.ATTENDING))
     app.action("invitation_written_update")(_quick(InvitationState.WRITTEN_UPDATE))
 
-    def _agency_modal(opens: str):
+    def _agency_modal(opens: str) -> Callable[..., None]:
         """A button that opens a modal for the invited agency (the guard has checked)."""
 
         def handler(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
@@ -345,7 +348,7 @@ def register(app: App, runtime: Runtime) -> None:
             invitation, meeting = access.row, access.meeting
             if opens == "delegate":
                 with read_scope(runtime.engine) as session:
-                    agency = session.get(Agency, invitation.agency_id)
+                    agency = session.get_one(Agency, invitation.agency_id)
                 people = [
                     (f"{p.name}, {p.title}", p.slack_user_id)
                     for p in runtime.partnership.agency(agency.code).people()
@@ -436,7 +439,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     start=start,
                     reason=reason,
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     now=now,
                 ):
@@ -477,7 +480,9 @@ def register(app: App, runtime: Runtime) -> None:
                 if mentions_child_of_case(session, meeting.case_id, reason):
                     ack(response_action="errors", errors={"reason": NAME_IN_SLACK_TEXT})
                     return
-                cancel(session, meeting, reason=reason, member=access.member, actor=access.actor, now=now)
+                cancel(
+                    session, meeting, reason=reason, member=access.known_member, actor=access.actor, now=now
+                )
                 effects.announce_cancelled(session, meeting, runtime, now)
         except ConveningRefused as refused:
             ack(response_action="errors", errors={"reason": str(refused)})
@@ -496,7 +501,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     start_enquiries=values.get("decision") == "start",
                     reason=values.get("reason") or "",
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     partnership=runtime.partnership,
                     statutory=runtime.statutory_calendar,

@@ -38,7 +38,12 @@ class AttendanceStatus(StrEnum):
 class Meeting(SQLModel, table=True):
     """A strategy discussion (initial or follow-up) or a panel sitting."""
 
-    __table_args__ = (Index("ix_meeting_state_start", "state", "scheduled_start"),)
+    __table_args__ = (
+        Index("ix_meeting_state_start", "state", "scheduled_start"),
+        Index("ix_meeting_convenor_state", "convenor_id", "state"),
+        Index("ix_meeting_chair_state", "chair_id", "state"),
+        Index("ix_meeting_scheduled_start", "scheduled_start"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=40, unique=True, index=True)  # e.g. SD-2026-0001

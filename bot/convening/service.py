@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import case as when_then
+from sqlmodel import Session, col, select
 
 from bot.audit.service import Actor, record
 from bot.cases.models import Case, CaseEpisode, EpisodeState
@@ -147,7 +148,7 @@ def _chair(session: Session, partnership: Partnership, slack_id: str | None) -> 
     configured = partnership.person_by_slack_id(slack_id)
     if configured is None or "chair" not in partnership.roles_of(configured):
         return None
-    return session.exec(select(Person).where(Person.slack_user_id == slack_id)).first()
+    return session.exec(select(Person).where(col(Person.slack_user_id) == slack_id)).first()
 
 
 def validate(
@@ -228,7 +229,7 @@ def validate(
             f"{len(strangers)} of those chosen are not."
         )
     if "case_reference" not in errors:
-        case = session.exec(select(Case).where(Case.reference == reference)).first()
+        case = session.exec(select(Case).where(col(Case.reference) == reference)).first()
         if case is not None and case.child_name and request.child_name.strip():
             same_name = case.child_name.strip().casefold() == request.child_name.strip().casefold()
             same_birth = (
@@ -330,7 +331,7 @@ def concern_problems(partnership: Partnership, request: ConveneRequest) -> dict[
     if unknown:
         errors["concerns"] = "Choose the concerns from the list."
         return errors
-    others = [c for c in request.concerns if policy.concern(c).kind == "other"]  # type: ignore[union-attr]
+    others = [c for c in request.concerns if (concern := policy.concern(c)) and concern.kind == "other"]
     if others and not (request.extra_agencies or request.extra_people_slack_ids):
         names = " and ".join(policy.concern_name(c) for c in others)
         errors["extra_agencies"] = (
@@ -360,7 +361,7 @@ def agencies_for_concerns(
 
 def _schedule_person(session: Session, slack_id: str) -> Person | None:
     return session.exec(
-        select(Person).where(Person.slack_user_id == slack_id, Person.active == True)  # noqa: E712
+        select(Person).where(col(Person.slack_user_id) == slack_id, col(Person.active) == True)  # noqa: E712
     ).first()
 
 
@@ -371,8 +372,8 @@ def _schedule_people(session: Session, slack_ids: list[str]) -> dict[str, Person
         return people
     found = session.exec(
         select(Person)
-        .where(Person.slack_user_id.in_(set(slack_ids)), Person.active == True)  # type: ignore[union-attr]  # noqa: E712
-        .order_by(Person.id)
+        .where(col(Person.slack_user_id).in_(set(slack_ids)), col(Person.active) == True)  # noqa: E712
+        .order_by(col(Person.id))
     )
     for person in found:
         if person.slack_user_id and person.slack_user_id not in people:
@@ -403,14 +404,16 @@ def convene(
     episode or begins one from this referral; a follow-up joins its earlier discussion's
     episode and ends the chasing of that discussion's review date. A second request with
     the same submission key returns the first."""
-    existing = session.exec(select(Meeting).where(Meeting.submission_key == request.submission_key)).first()
+    existing = session.exec(
+        select(Meeting).where(col(Meeting.submission_key) == request.submission_key)
+    ).first()
     if existing is not None:
         return Convened(existing, created=False)
     if not may_convene(request.convenor):
         raise ConveningRefused("Only children's social care staff named as convenors can convene.")
     settings = partnership.settings
     reference = settings.normalise_case_reference(request.case_reference)
-    case = session.exec(select(Case).where(Case.reference == reference)).first()
+    case = session.exec(select(Case).where(col(Case.reference) == reference)).first()
     if case is None:
         case = Case(reference=reference, created_at=now)
     case.child_name = case.child_name or request.child_name.strip()
@@ -510,9 +513,9 @@ def convene(
 
 def _invited_codes(session: Session, meeting: Meeting) -> list[str]:
     rows = session.exec(
-        select(Agency.code)
-        .join(Invitation, Invitation.agency_id == Agency.id)
-        .where(Invitation.meeting_id == meeting.id)
+        select(col(Agency.code))
+        .join(Invitation, col(Invitation.agency_id) == col(Agency.id))
+        .where(col(Invitation.meeting_id) == meeting.id)
     )
     return sorted(rows)
 
@@ -569,7 +572,7 @@ def invite_agencies(
     unreachable: list[str] = []
     # Every agency row and every invited person in one query each, every invitation in one
     # INSERT, then every message in another: a convening is one short write transaction.
-    agencies = select(Agency).where(Agency.code.in_(list(wanted)))  # type: ignore[attr-defined]
+    agencies = select(Agency).where(col(Agency.code).in_(list(wanted)))
     rows = {row.code: row for row in session.exec(agencies)}
     recipients: dict[str, list[str]] = {}
     for code in wanted:
@@ -613,14 +616,14 @@ def invite_agencies(
 def involved_person_ids(session: Session, meeting: Meeting) -> set[int]:
     """Everyone with a need to know: convenor, chair, minute-taker, invitees, delegates."""
     people = {p for p in (meeting.convenor_id, meeting.chair_id, meeting.minute_taker_id) if p}
-    invitations = session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)).all()
+    invitations = session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)).all()
     for invitation in invitations:
         people.update(p for p in (invitation.delegate_id, invitation.answered_by_id) if p)
     people.update(
         session.exec(
-            select(InvitationMessage.person_id)
-            .join(Invitation, Invitation.id == InvitationMessage.invitation_id)
-            .where(Invitation.meeting_id == meeting.id)
+            select(col(InvitationMessage.person_id))
+            .join(Invitation, col(Invitation.id) == col(InvitationMessage.invitation_id))
+            .where(col(Invitation.meeting_id) == meeting.id)
         )
     )
     return people
@@ -631,15 +634,122 @@ def is_involved(session: Session, meeting: Meeting, member: Member | None) -> bo
 
 
 def find_meeting(session: Session, reference: str) -> Meeting | None:
-    return session.exec(select(Meeting).where(Meeting.reference == reference.strip().upper())).first()
+    return session.exec(select(Meeting).where(col(Meeting.reference) == reference.strip().upper())).first()
 
 
-def open_meetings_for(session: Session, member: Member) -> list[Meeting]:
-    """The open discussions this person is involved in, soonest first."""
-    meetings = session.exec(
-        select(Meeting).where(Meeting.state.in_(OPEN_STATES)).order_by(Meeting.scheduled_start)  # type: ignore[attr-defined]
+def _involves(person_id: int | None) -> ColumnElement[bool]:
+    """A meeting `person_id` is involved in, as `involved_person_ids` says, as SQL."""
+    answered = select(col(Invitation.id)).where(
+        col(Invitation.meeting_id) == col(Meeting.id),
+        or_(col(Invitation.delegate_id) == person_id, col(Invitation.answered_by_id) == person_id),
+    )
+    received = (
+        select(col(InvitationMessage.id))
+        .join(Invitation, col(Invitation.id) == col(InvitationMessage.invitation_id))
+        .where(col(Invitation.meeting_id) == col(Meeting.id), col(InvitationMessage.person_id) == person_id)
+    )
+    return or_(
+        col(Meeting.convenor_id) == person_id,
+        col(Meeting.chair_id) == person_id,
+        col(Meeting.minute_taker_id) == person_id,
+        answered.exists(),
+        received.exists(),
+    )
+
+
+def open_meetings_for(session: Session, member: Member, *, limit: int | None = None) -> list[Meeting]:
+    """The open discussions this person is involved in, soonest first: one query."""
+    query = (
+        select(Meeting)
+        .where(col(Meeting.state).in_(OPEN_STATES), _involves(member.person_id))
+        .order_by(col(Meeting.scheduled_start), col(Meeting.id))
+    )
+    return list(session.exec(query.limit(limit) if limit else query).all())
+
+
+@dataclass(frozen=True)
+class ListedDiscussion:
+    """One line of `/strategy list`."""
+
+    meeting_id: int
+    reference: str
+    case_reference: str
+    start: datetime | None
+    deadline: datetime | None
+    answered: int
+    invited: int
+
+
+@dataclass(frozen=True)
+class DiscussionPage:
+    """A page of a person's open discussions, soonest first, and where it sits."""
+
+    rows: list[ListedDiscussion]
+    page: int
+    total: int
+    size: int
+
+    @property
+    def first(self) -> int:
+        return self.page * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.page * self.size + len(self.rows)
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total
+
+
+DISCUSSIONS_PER_PAGE = 20
+
+
+def open_discussions_page(
+    session: Session, member: Member, *, page: int = 0, size: int = DISCUSSIONS_PER_PAGE
+) -> DiscussionPage:
+    """A page of the open discussions this person is involved in: three queries however
+    many there are (how many, the page with its cases, and its invitations counted)."""
+    involved = (col(Meeting.state).in_(OPEN_STATES), _involves(member.person_id))
+    total = session.exec(select(func.count()).select_from(Meeting).where(*involved)).one()
+    page = max(0, min(page, max(total - 1, 0) // size))
+    listed = session.execute(
+        select(Meeting, col(Case.reference))
+        .outerjoin(Case, col(Case.id) == col(Meeting.case_id))
+        .where(*involved)
+        .order_by(col(Meeting.scheduled_start), col(Meeting.id))
+        .offset(page * size)
+        .limit(size)
     ).all()
-    return [m for m in meetings if member.person_id in involved_person_ids(session, m)]
+    ids = [meeting.id for meeting, _case in listed]
+    counts = (
+        {
+            meeting_id: (answered or 0, invited)
+            for meeting_id, answered, invited in session.execute(
+                select(
+                    col(Invitation.meeting_id),
+                    func.sum(when_then((col(Invitation.state) != InvitationState.INVITED, 1), else_=0)),
+                    func.count(),
+                )
+                .where(col(Invitation.meeting_id).in_(ids))
+                .group_by(col(Invitation.meeting_id))
+            ).all()
+        }
+        if ids
+        else {}
+    )
+    rows = [
+        ListedDiscussion(
+            meeting.id or 0,
+            meeting.reference,
+            reference or "",
+            meeting.scheduled_start,
+            meeting.deadline,
+            *counts.get(meeting.id or 0, (0, 0)),
+        )
+        for meeting, reference in listed
+    ]
+    return DiscussionPage(rows, page, total, size)
 
 
 @dataclass(frozen=True)
@@ -670,7 +780,9 @@ def answer_invitation(
     assert agency is not None
     recipients = set(
         session.exec(
-            select(InvitationMessage.person_id).where(InvitationMessage.invitation_id == invitation.id)
+            select(col(InvitationMessage.person_id)).where(
+                col(InvitationMessage.invitation_id) == invitation.id
+            )
         )
     )
     allowed = member is not None and (member.agency_code == agency.code or member.person_id in recipients)
@@ -696,15 +808,15 @@ def answer_invitation(
         return invitation, False
     # Change it only if nobody else has since (a double click, two people at once): the
     # row lock covers PostgreSQL, this condition covers SQLite as well.
-    won = session.exec(  # type: ignore[call-overload]
+    won = session.exec(
         update(Invitation)
         .where(
-            Invitation.id == invitation.id,
-            Invitation.state == invitation.state,
-            Invitation.decline_reason == invitation.decline_reason,
-            Invitation.delegate_id.is_(None)  # type: ignore[union-attr]
+            col(Invitation.id) == invitation.id,
+            col(Invitation.state) == invitation.state,
+            col(Invitation.decline_reason) == invitation.decline_reason,
+            col(Invitation.delegate_id).is_(None)
             if invitation.delegate_id is None
-            else Invitation.delegate_id == invitation.delegate_id,
+            else col(Invitation.delegate_id) == invitation.delegate_id,
         )
         .values(
             state=answer.state,
@@ -743,8 +855,8 @@ def core_agencies_missing(session: Session, meeting: Meeting, partnership: Partn
     before the discussion. Recording checks who actually took part (`bot.minutes.quorum`)."""
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id)
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
     ).all()
     try:
         core = partnership.meeting_type(meeting.meeting_type).core_agencies
@@ -822,7 +934,7 @@ def record_section_47(
     except TimelineRefused as refused:
         raise ConveningRefused(str(refused)) from refused
     decision = session.exec(
-        select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == "section_47")
+        select(Decision).where(col(Decision.meeting_id) == meeting.id, col(Decision.topic) == "section_47")
     ).first() or Decision(meeting_id=meeting.id or 0, topic="section_47")
     decision.outcome = outcome
     decision.reason = reason.strip()
@@ -927,7 +1039,7 @@ def cancel(
     meeting.cancelled_reason = reason.strip()
     meeting.calendar_sequence += 1
     session.add(meeting)
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         invitation.next_chase_at = None
         session.add(invitation)
     record(

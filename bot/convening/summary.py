@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.actions.models import Chase
 from bot.cases.models import Case
@@ -97,9 +97,9 @@ def summarise(
     agencies: list[AgencyStatus] = []
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id)
-        .order_by(Invitation.id)
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
+        .order_by(col(Invitation.id))
     ).all()
     panel = partnership.panel(meeting.details["panel"]).name if meeting.details.get("panel") else ""
     icpc = None if panel else icpc_due(session, meeting)
@@ -108,13 +108,17 @@ def summarise(
         chases = tuple(
             ChaseLine(c.at, c.step, names[c.to_person_id].name if c.to_person_id in names else "")
             for c in session.exec(
-                select(Chase).where(Chase.invitation_id == invitation.id).order_by(Chase.at, Chase.id)
+                select(Chase)
+                .where(col(Chase.invitation_id) == invitation.id)
+                .order_by(col(Chase.at), col(Chase.id))
             )
         )
         recipients = tuple(
             names[pid].slack_user_id or ""
             for pid in session.exec(
-                select(InvitationMessage.person_id).where(InvitationMessage.invitation_id == invitation.id)
+                select(col(InvitationMessage.person_id)).where(
+                    col(InvitationMessage.invitation_id) == invitation.id
+                )
             )
             if pid in names
         )
@@ -192,7 +196,7 @@ def _action_counts(session: Session, meeting: Meeting, today: date) -> dict[str,
     """How the discussion's actions stand, for the status message."""
     from bot.actions.models import Action, ActionStatus
 
-    actions = session.exec(select(Action).where(Action.meeting_id == meeting.id)).all()
+    actions = session.exec(select(Action).where(col(Action.meeting_id) == meeting.id)).all()
     open_ = [a for a in actions if a.status in (ActionStatus.OPEN, ActionStatus.ESCALATED)]
     return {
         "actions_open": len(open_),

@@ -30,6 +30,7 @@ from slack_sdk.models.blocks import (
     UserMultiSelectElement,
 )
 
+from bot.convening.service import DiscussionPage
 from bot.convening.summary import AgencyStatus, DiscussionSummary
 from bot.convening.vocabulary import (
     ANSWERS,
@@ -185,8 +186,9 @@ def convene_modal(
     kind = partnership.meeting_type(meeting_type)
     settings = partnership.settings
     urgencies = [
-        option(code, URGENCY_NAMES.get(code, code.title()), kind.urgencies.get(code).description)  # type: ignore[union-attr]
+        option(code, URGENCY_NAMES.get(code, code.title()), offered.description)
         for code in kind.urgencies.offered()
+        if (offered := kind.urgencies.get(code)) is not None
     ]
     default_urgency = next(o for o in urgencies if o.value == kind.default_urgency)
     chairs = [
@@ -740,25 +742,46 @@ def discussion_details(
     return {"text": message["text"], "blocks": blocks}
 
 
-def discussion_list(
-    summaries: list[DiscussionSummary], *, calendar: WorkingCalendar, now: datetime
-) -> dict[str, Any]:
-    """`/strategy list`: my open discussions, one line each."""
-    if not summaries:
+LIST_PAGE = "strategy_list_page"
+LIST_PAGE_BUTTONS = (f"{LIST_PAGE}_previous", f"{LIST_PAGE}_next")
+
+
+def discussion_list(listed: DiscussionPage, *, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+    """`/strategy list`: a page of my open discussions, one line each, soonest first, with
+    where the page sits and *Previous* and *Next* when there are more."""
+    if not listed.rows:
         text = "You have no open strategy discussions."
         return {
             "text": text,
             "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()],
         }
-    lines = []
-    for s in summaries[:40]:
-        answered = sum(1 for a in s.agencies if a.state != "invited")
-        lines.append(
-            f"• *{s.reference}* (case {s.case_reference}) · {when(calendar, s.start)} · "
-            f"{answered}/{len(s.agencies)} answered · deadline {time_left(s.deadline, now)}"
+    lines = [
+        f"• *{s.reference}* (case {s.case_reference}) · {when(calendar, s.start)} · "
+        f"{s.answered}/{s.invited} answered · deadline {time_left(s.deadline, now)}"
+        for s in listed.rows
+    ]
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"{MARKING}\n*Your open strategy discussions*")),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{listed.first:,}-{listed.last:,} of {listed.total:,}, the soonest first"
+                )
+            ]
+        ),
+    ]
+    # Ten lines a section: each well inside Slack's 3,000 characters, so nothing is cut.
+    blocks += [
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines[i : i + 10])))
+        for i in range(0, len(lines), 10)
+    ]
+    buttons = []
+    if listed.page > 0:
+        buttons.append(
+            ButtonElement(text="Previous", action_id=LIST_PAGE_BUTTONS[0], value=str(listed.page - 1))
         )
-    text = f"{MARKING}\n*Your open strategy discussions*\n" + "\n".join(lines)
-    return {
-        "text": "Your open strategy discussions",
-        "blocks": [SectionBlock(text=MarkdownTextObject(text=text[:2990])).to_dict()],
-    }
+    if listed.has_next:
+        buttons.append(ButtonElement(text="Next", action_id=LIST_PAGE_BUTTONS[1], value=str(listed.page + 1)))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="discussion_pages", elements=buttons))
+    return {"text": "Your open strategy discussions", "blocks": [b.to_dict() for b in blocks]}

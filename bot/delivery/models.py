@@ -22,7 +22,10 @@ class OutboxState(StrEnum):
 class OutboxMessage(SQLModel, table=True):
     """One Web API call to make; `key` makes enqueueing idempotent."""
 
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_method_state", "method", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)

@@ -18,6 +18,8 @@ is looked up by name. Nothing is sent twice for a stalled call.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import uuid
 from collections import deque
@@ -29,9 +31,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.clock import Clock
 from bot.database import read_scope, session_scope
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 DeliveryHook = Callable[[Session, OutboxMessage, dict[str, Any]], None]
 Preparer = Callable[[Session, OutboxMessage], dict[str, Any]]
 Sender = Callable[[WebClient, OutboxMessage, dict[str, Any]], dict[str, Any]]
+FailureHook = Callable[[Session, OutboxMessage, datetime], None]
 
 
 METADATA_EVENT_TYPE = "safeguarding_bot_outbox"
@@ -70,7 +73,13 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MAX_BACKOFF = timedelta(minutes=15)
-LEASE = timedelta(minutes=2)
+# A lease is short and renewed by its holder while it works (every RENEW_EVERY), so an entry
+# leased by a process that died is free again within LEASE, and sent by the next pass of any
+# process (they poll every few seconds); a process that restarts on the same host frees its
+# dead predecessor's leases at once (`reclaim_dead_leases`).
+LEASE = timedelta(seconds=10)
+RENEW_EVERY = 2.0
+HOST = socket.gethostname()[:14]
 REFRESH_PREFIX = "refresh:"
 WAITING = "waiting for an earlier call"
 
@@ -106,7 +115,7 @@ def enqueue(
         if isinstance(pending, OutboxMessage) and pending.key == key:
             return pending
     with session.no_autoflush:  # looking for this key must not write the entries added so far
-        existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+        existing = session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == key)).first()
     if existing is not None:
         return existing
     message = OutboxMessage(
@@ -131,14 +140,39 @@ def enqueue_refresh(
     the older is skipped, so Slack gets one update that shows the latest state and no
     change is lost to a race between rendering and committing.
     """
-    return enqueue(
-        session,
+    # The key is new by construction (a fresh uuid), so it is not looked up first.
+    message = OutboxMessage(
         key=f"{REFRESH_PREFIX}{purpose}:{subject_id}:{uuid.uuid4().hex}",
         method=method,
-        now=now,
+        arguments={},
         purpose=purpose,
         subject_id=subject_id,
+        next_attempt_at=now,
+        created_at=now,
     )
+    session.add(message)
+    return message
+
+
+def enqueue_many(session: Session, calls: list[tuple[str, str, dict[str, Any]]], *, now: datetime) -> int:
+    """Several calls (key, method, arguments) at once, each unless its key exists: one
+    look-up for all the keys where `enqueue` makes one each. Returns how many were added."""
+    keys = [key for key, _method, _arguments in calls]
+    if not keys:
+        return 0
+    with session.no_autoflush:
+        taken = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys))).all())
+    taken |= {m.key for m in session.new if isinstance(m, OutboxMessage)}
+    added = 0
+    for key, method, arguments in calls:
+        if key in taken:
+            continue
+        taken.add(key)
+        session.add(
+            OutboxMessage(key=key, method=method, arguments=arguments, next_attempt_at=now, created_at=now)
+        )
+        added += 1
+    return added
 
 
 def _refresh_order(session: Session, message: OutboxMessage) -> str:
@@ -147,14 +181,14 @@ def _refresh_order(session: Session, message: OutboxMessage) -> str:
     waiting (it will show the latest state), else "send"."""
     if not message.key.startswith(REFRESH_PREFIX):
         return "send"
-    siblings = select(OutboxMessage.id).where(
-        OutboxMessage.purpose == message.purpose,
-        OutboxMessage.subject_id == message.subject_id,
-        OutboxMessage.state == OutboxState.PENDING,
+    siblings = select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.purpose) == message.purpose,
+        col(OutboxMessage.subject_id) == message.subject_id,
+        col(OutboxMessage.state) == OutboxState.PENDING,
     )
-    if session.exec(siblings.where(OutboxMessage.id < (message.id or 0))).first() is not None:
+    if session.exec(siblings.where(col(OutboxMessage.id) < (message.id or 0))).first() is not None:
         return "wait"
-    if session.exec(siblings.where(OutboxMessage.id > (message.id or 0))).first() is not None:
+    if session.exec(siblings.where(col(OutboxMessage.id) > (message.id or 0))).first() is not None:
         return "skip"
     return "send"
 
@@ -177,11 +211,11 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     return (
-        (OutboxMessage.state == OutboxState.PENDING)
-        & (OutboxMessage.next_attempt_at <= now)
-        & or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now)  # type: ignore[union-attr]
+        (col(OutboxMessage.state) == OutboxState.PENDING)
+        & (col(OutboxMessage.next_attempt_at) <= now)
+        & or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now)
     )
 
 
@@ -191,27 +225,137 @@ def _lease_batch(
     """Claim up to `size` of the oldest due entries in one transaction; entries this pass
     deferred (`excluded`) are left alone. Returns them detached, oldest first."""
     with session_scope(engine) as session:
-        query = select(OutboxMessage.id).where(_due(now))
+        query = select(col(OutboxMessage.id)).where(_due(now))
         if excluded:
-            query = query.where(OutboxMessage.id.not_in(excluded))  # type: ignore[union-attr]
+            query = query.where(col(OutboxMessage.id).not_in(excluded))
         # PostgreSQL: rows another deliverer has locked are someone else's; take the next.
         # (SQLite renders no FOR UPDATE: its write lock already makes this one at a time.)
-        query = query.order_by(OutboxMessage.id).limit(size).with_for_update(skip_locked=True)
+        query = query.order_by(col(OutboxMessage.id)).limit(size).with_for_update(skip_locked=True)
         candidates = list(session.exec(query))
         if not candidates:
             return []
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates), _due(now))  # type: ignore[union-attr]
-            .values(lease_owner=owner, lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .where(col(OutboxMessage.id).in_(candidates), _due(now))
+            .values(
+                lease_owner=owner,
+                lease_until=now + LEASE,
+                attempts=col(OutboxMessage.attempts) + 1,
+                # a lease that ran out unreturned: its holder died, perhaps mid-call, so
+                # look for the message in Slack before sending it again
+                uncertain=col(OutboxMessage.uncertain) | (col(OutboxMessage.lease_owner) != ""),
+            )
         )
         won = session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates), OutboxMessage.lease_owner == owner)  # type: ignore[union-attr]
-            .order_by(OutboxMessage.id)
+            .where(col(OutboxMessage.id).in_(candidates), col(OutboxMessage.lease_owner) == owner)
+            .order_by(col(OutboxMessage.id))
         ).all()
         session.expunge_all()
         return list(won)
+
+
+def lease_owner() -> str:
+    """A lease holder's name: host, process id and a random part (at most 40 characters),
+    so a restarted process can tell its dead predecessor's leases from live ones."""
+    return f"{HOST}/{os.getpid()}/{uuid.uuid4().hex[:16]}"
+
+
+_LIVE_OWNERS: set[str] = set()  # this process's passes now holding leases
+_LIVE_LOCK = threading.Lock()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dead_here(owner: str) -> bool:
+    """True when `owner` was a process on this host that is gone (or this process's own
+    id, reused after a restart, but not one of its live passes)."""
+    host, _, rest = owner.partition("/")
+    pid_text = rest.partition("/")[0]
+    if host != HOST or not pid_text.isdigit():
+        return False
+    with _LIVE_LOCK:
+        if owner in _LIVE_OWNERS:
+            return False
+    pid = int(pid_text)
+    return pid == os.getpid() or not _alive(pid)
+
+
+def reclaim_dead_leases(engine: Engine, now: datetime) -> int:
+    """On start: free the leases a dead process on this host still holds (their owner name
+    stays, so the next lease knows the call may have been made). Returns how many."""
+    with session_scope(engine) as session:
+        owners = session.exec(
+            select(OutboxMessage.lease_owner)
+            .where(
+                col(OutboxMessage.state) == OutboxState.PENDING,
+                col(OutboxMessage.lease_owner) != "",
+                col(OutboxMessage.lease_until) >= now,
+            )
+            .distinct()
+        ).all()
+        dead = [owner for owner in owners if _dead_here(owner)]
+        if not dead:
+            return 0
+        result = session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.lease_owner).in_(dead),
+                col(OutboxMessage.state) == OutboxState.PENDING,
+            )
+            .values(lease_until=now - timedelta(microseconds=1))
+        )
+        count = int(result.rowcount or 0)
+    log.warning(
+        "freed the outbox leases of a process that died",
+        extra={"event": "outbox.reclaimed", "count": count, "holders": len(dead)},
+    )
+    return count
+
+
+class _LeaseKeeper:
+    """Renews one pass's leases every RENEW_EVERY seconds while the pass works, so only a
+    holder that died (or hangs for LEASE) loses them."""
+
+    def __init__(self, engine: Engine, clock: Clock, owner: str) -> None:
+        self.engine, self.clock, self.owner = engine, clock, owner
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="outbox-lease", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        with _LIVE_LOCK:
+            _LIVE_OWNERS.add(self.owner)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+        with _LIVE_LOCK:
+            _LIVE_OWNERS.discard(self.owner)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(RENEW_EVERY):
+            try:
+                with session_scope(self.engine) as session:
+                    session.exec(
+                        update(OutboxMessage)
+                        .where(
+                            col(OutboxMessage.lease_owner) == self.owner,
+                            col(OutboxMessage.state) == OutboxState.PENDING,
+                        )
+                        .values(lease_until=self.clock.now() + LEASE)
+                    )
+            except Exception:  # the next renewal tries again; the lease has LEASE to run
+                log.warning("could not renew outbox leases", extra={"event": "outbox.renew_failed"})
 
 
 def _prepare(
@@ -248,14 +392,14 @@ def _release(engine: Engine, owner: str, ids: list[int]) -> None:
     if not ids:
         return
     with session_scope(engine) as session:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id.in_(ids),  # type: ignore[union-attr]
-                OutboxMessage.lease_owner == owner,
-                OutboxMessage.state == OutboxState.PENDING,
+                col(OutboxMessage.id).in_(ids),
+                col(OutboxMessage.lease_owner) == owner,
+                col(OutboxMessage.state) == OutboxState.PENDING,
             )
-            .values(lease_owner="", lease_until=None, attempts=OutboxMessage.attempts - 1)
+            .values(lease_owner="", lease_until=None, attempts=col(OutboxMessage.attempts) - 1)
         )
 
 
@@ -279,7 +423,8 @@ def _find_posted(client: WebClient, message: OutboxMessage) -> dict[str, Any] | 
         history = client.conversations_history(
             channel=channel, limit=200, include_all_metadata=True, cursor=cursor
         )
-        for posted in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for posted in messages:
             payload = (posted.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == message.key:
                 return {"ok": True, "channel": channel, "ts": posted["ts"], "message": posted}
@@ -297,7 +442,8 @@ def _find_channel(client: WebClient, message: OutboxMessage) -> dict[str, Any] |
         page = client.conversations_list(
             types="private_channel", exclude_archived=True, limit=1000, cursor=cursor
         )
-        for channel in page.get("channels", []):
+        channels: list[dict[str, Any]] = page.get("channels", [])
+        for channel in channels:
             if channel.get("name") == name:
                 return {"ok": True, "channel": channel}
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
@@ -331,7 +477,7 @@ def _call(client: WebClient, message: OutboxMessage, senders: dict[str, Sender])
             if found is not None:
                 return _Outcome(True, found)
         if code == "already_in_channel":
-            return _Outcome(True, dict(response.data) if response is not None else {})  # type: ignore[arg-type]
+            return _Outcome(True, dict(response.data) if response is not None else {})
         retry_after = None
         if response is not None and status == 429:
             retry_after = float(response.headers.get("Retry-After", "1") or 1)
@@ -359,6 +505,7 @@ def _settle(
     hooks: dict[str, DeliveryHook],
     *,
     prepared: bool = False,
+    failure_hooks: tuple[FailureHook, ...] = (),
 ) -> None:
     """Record the outcome of one attempt (and, when a preparer built them, the arguments
     actually sent) in one transaction, if the lease is still ours."""
@@ -398,6 +545,8 @@ def _settle(
                     "error": row.last_error,
                 },
             )
+            for announce in failure_hooks:  # in this transaction: told if and only if failed
+                announce(session, row, now)
         else:
             row.last_error = outcome.error[:500]
             row.uncertain = row.uncertain or outcome.uncertain
@@ -427,6 +576,12 @@ class Courier:
         self.hooks: dict[str, DeliveryHook] = {}
         self.preparers: dict[str, Preparer] = {}
         self.senders: dict[str, Sender] = {}
+        self.failure_hooks: tuple[FailureHook, ...] = ()
+
+    def on_failed(self, hook: FailureHook) -> FailureHook:
+        """Register what to do, in the same transaction, when an entry fails for good."""
+        self.failure_hooks = (*self.failure_hooks, hook)
+        return hook
 
     def on_delivered(self, purpose: str) -> Callable[[DeliveryHook], DeliveryHook]:
         """Register what to record once a call of this purpose succeeds."""
@@ -470,14 +625,15 @@ class Courier:
         many succeeded. Each worker calls `pause` before each entry (to let more urgent
         work go first)."""
         delivery = _Pass(self, engine, client, clock, limit=limit, workers=workers, pause=pause)
-        try:
-            if workers <= 1:
-                return delivery.work()
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier") as pool:
-                shares = [pool.submit(delivery.work) for _ in range(workers)]
-                return sum(share.result() for share in shares)
-        finally:
-            delivery.release_unsent()
+        with _LeaseKeeper(engine, clock, delivery.owner):
+            try:
+                if workers <= 1:
+                    return delivery.work()
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="courier") as pool:
+                    shares = [pool.submit(delivery.work) for _ in range(workers)]
+                    return sum(share.result() for share in shares)
+            finally:
+                delivery.release_unsent()
 
 
 class _Pass:
@@ -504,7 +660,7 @@ class _Pass:
     ) -> None:
         self.courier, self.engine, self.client, self.clock = courier, engine, client, clock
         self.pause = pause
-        self.owner = uuid.uuid4().hex
+        self.owner = lease_owner()
         self.batch = max(1, workers) * self.BATCH_PER_WORKER
         self.tries = max(2, workers)
         self.remaining = limit
@@ -542,7 +698,14 @@ class _Pass:
             message, early, built = prepared
             outcome = early or _call(self.client, message, courier.senders)
             _settle(
-                self.engine, message, outcome, self.clock.now(), self.owner, courier.hooks, prepared=built
+                self.engine,
+                message,
+                outcome,
+                self.clock.now(),
+                self.owner,
+                courier.hooks,
+                prepared=built,
+                failure_hooks=courier.failure_hooks,
             )
             with self.lock:
                 if outcome.defer:
@@ -567,5 +730,7 @@ def deliver_pending(engine: Engine, client: WebClient, clock: Clock, *, limit: i
 
 def pending_count(session: Session) -> int:
     """How many calls are still owed to Slack."""
-    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+    query = (
+        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.state) == OutboxState.PENDING)
+    )
     return int(session.exec(query).one())

@@ -68,11 +68,15 @@ class RecordRow:
 
 
 STATES = {"any": "Any state", "open": "Open", "held": "Held", "cancelled": "Cancelled"}
-RECORDS_SHOWN = 60
+RECORDS_PER_PAGE = 20
+RECORDS_PAGE_BUTTONS = ("home_records_previous", "home_records_next")
 
 
 def _records_section(
-    records: list[RecordRow], filters: dict[str, str], agencies: list[tuple[str, str]]
+    records: list[RecordRow],
+    filters: dict[str, str],
+    agencies: list[tuple[str, str]],
+    page: tuple[int, int] = (0, 0),
 ) -> list[Block]:
     """The panel administrator's list of discussions, filtered, each with its downloads."""
     state_options = [option(k, v) for k, v in STATES.items()]
@@ -104,7 +108,7 @@ def _records_section(
     ]
     if not records:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No meeting matches these filters.")))
-    for row in records[:RECORDS_SHOWN]:
+    for row in records:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
@@ -121,14 +125,18 @@ def _records_section(
                 ),
             )
         )
-    if len(records) > RECORDS_SHOWN:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=f"Showing {RECORDS_SHOWN} of {len(records)}: narrow the filters.")
-                ]
-            )
-        )
+    number, total = page
+    if records:
+        first = number * RECORDS_PER_PAGE + 1
+        shown = f"{first:,}-{first + len(records) - 1:,} of {total:,}, the newest first"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=shown)]))
+    buttons = []
+    if number > 0:
+        buttons.append(ButtonElement(text="Newer", action_id=RECORDS_PAGE_BUTTONS[0], value=str(number - 1)))
+    if (number + 1) * RECORDS_PER_PAGE < total:
+        buttons.append(ButtonElement(text="Older", action_id=RECORDS_PAGE_BUTTONS[1], value=str(number + 1)))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="record_pages", elements=buttons))
     return blocks
 
 
@@ -145,10 +153,13 @@ def home_view(
     discussions: list[OpenDiscussion] | None = None,
     *,
     records: list[RecordRow] | None = None,
+    records_page: tuple[int, int] = (0, 0),
     filters: dict[str, str] | None = None,
     agencies: list[tuple[str, str]] | None = None,
     network: list[str] | None = None,
     cases: list[Block] | None = None,
+    timeliness: list[Block] | None = None,
+    failed: list[Block] | None = None,
 ) -> dict:
     """The Home tab: marking, what the person can do, updates owed, open discussions."""
     blocks: list[Block] = [
@@ -176,8 +187,12 @@ def home_view(
             )
     if cases:  # issue 15: the open cases this person convenes or chairs, a page at a time
         blocks.extend(cases)
+    if timeliness:  # issue 18: administrators' and agency leads' headline figures
+        blocks.extend(timeliness)
+    if failed:  # panel administrators: messages that failed for good, a page at a time
+        blocks.extend(failed)
     if records is not None:
-        blocks.extend(_records_section(records, filters or {}, agencies or []))
+        blocks.extend(_records_section(records, filters or {}, agencies or [], records_page))
     if discussions:
         blocks.append(HeaderBlock(text="Your open strategy discussions"))
         lines = [f"• *{d.reference}* · {d.when} · {d.role}" for d in discussions[:40]]

@@ -1713,7 +1713,7 @@ class LocalSlack:
         entry["uses"] += 1
         channel = entry.get("channel")
         if payload.get("response_type") == "in_channel" and channel in self._channels:
-            content = {k: payload[k] for k in ("text", "blocks") if k in payload}
+            content: JsonDict = {k: payload[k] for k in ("text", "blocks") if k in payload}
             self._store_message(self._channels[channel], content, payload.get("thread_ts"))
         elif not payload.get("replace_original") and not payload.get("delete_original"):
             self._ephemerals.append(

@@ -85,6 +85,13 @@ TOPICS: tuple[Topic, ...] = (
         frozenset({"*"}),
     ),
     Topic(
+        "parents_told",
+        "Parents told of the enquiries",
+        {YES: "Told", NO: "Not told", NOT_YET: "Not yet decided", "not_applicable": "No enquiries"},
+        "When and by whom (or why not)",
+        frozenset({NO}),
+    ),
+    Topic(
         "icpc",
         "Initial child protection conference",
         {"needed": "Needed", "not_needed": "Not needed", NOT_YET: "Not yet decided"},

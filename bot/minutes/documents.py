@@ -48,9 +48,18 @@ MINUTES_VARIABLES: frozenset[str] = frozenset(
         "follows",
         "date",
         "time",
+        "end_time",
         "format",
         "chair",
         "minute_taker",
+        "referral",
+        "urgency",
+        "deadline",
+        "held_within",
+        "late_reason",
+        "out_of_hours",
+        "rhrt_level",
+        "concerns",
         "children",
         "attendance",
         "reason",
@@ -63,10 +72,15 @@ MINUTES_VARIABLES: frozenset[str] = frozenset(
         "safety_plan",
         "actions",
         "icpc_date",
+        "icpc",
+        "section_47",
+        "assessment_deadline",
         "review_date",
         "next_steps",
         "dissent",
         "circulation",
+        "copy",
+        "changes",
         "version",
         "state",
         "generated_at",
@@ -76,7 +90,7 @@ MINUTES_VARIABLES: frozenset[str] = frozenset(
 )
 
 ACTION_LOG_VARIABLES: frozenset[str] = frozenset(
-    {"marking", "reference", "title", "generated_at", "version", "actions"}
+    {"marking", "partnership", "reference", "title", "generated_at", "version", "changes", "actions"}
 )
 
 # The width of a picture placed with ``images=``: the A4 text width is 17 cm with the

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.convening.effects import dm
 from bot.convening.models import Meeting
@@ -24,17 +24,17 @@ def sweep_minutes(runtime: Runtime) -> int:
     queued = 0
     with session_scope(runtime.engine) as session:
         drafts = session.exec(
-            select(Document).where(Document.state == "draft")  # only minutes are approved as drafts
+            select(Document).where(col(Document.state) == "draft")  # only minutes are approved as drafts
         ).all()
         for draft in drafts:
             due_day = runtime.calendar.add_working_days(runtime.calendar.local(draft.created_at).date(), days)
             if now <= runtime.calendar.end_of_day(due_day):
                 continue
             newer = session.exec(
-                select(Document.id).where(
-                    Document.meeting_id == draft.meeting_id,
-                    Document.kind == draft.kind,
-                    Document.version > draft.version,
+                select(col(Document.id)).where(
+                    col(Document.meeting_id) == draft.meeting_id,
+                    col(Document.kind) == draft.kind,
+                    col(Document.version) > draft.version,
                 )
             ).first()
             meeting = session.get(Meeting, draft.meeting_id)
@@ -50,7 +50,10 @@ def sweep_minutes(runtime: Runtime) -> int:
                 days=days,
             )
             key = f"approval-late:{draft.id}"
-            if session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first() is not None:
+            if (
+                session.exec(select(col(OutboxMessage.id)).where(col(OutboxMessage.key) == key)).first()
+                is not None
+            ):
                 continue
             dm(session, key=key, slack_id=chair.slack_user_id, text=text, now=now)
             queued += 1

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackObjectFormationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.access import (
     Access,
@@ -65,9 +65,11 @@ from bot.minutes.service import (
     RecordingRefused,
     approve,
     attendance_defaults,
+    copy_for_person,
     generate,
     latest,
     may_record,
+    minutes_recipients,
 )
 from bot.minutes.views import (
     ACTION_CALLBACK,
@@ -160,7 +162,7 @@ def open_record_form(
         facts = recording_facts(session, fresh, runtime.partnership)
         attendance = {k: str(v) for k, v in attendance_defaults(session, fresh).items()}
         quorum = session.exec(
-            select(Decision).where(Decision.meeting_id == fresh.id, Decision.topic == "quorum")
+            select(Decision).where(col(Decision.meeting_id) == fresh.id, col(Decision.topic) == "quorum")
         ).first()
     start = fresh.held_at or fresh.scheduled_start
     end = fresh.ended_at or (start + timedelta(minutes=fresh.duration_minutes) if start else None)
@@ -186,7 +188,9 @@ def decisions_step(
 ) -> dict[str, Any]:
     """Step 2 (what was decided), pre-filled with what was recorded before, carrying step 1."""
     with read_scope(runtime.engine) as session:
-        stored = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
+        stored = {
+            d.topic: d for d in session.exec(select(Decision).where(col(Decision.meeting_id) == meeting.id))
+        }
         clocks = icpc_due(session, meeting)
     answers = {
         topic: Answer(
@@ -320,7 +324,7 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting,
                     who,
                     what,
-                    member=access.member,  # type: ignore[arg-type]
+                    member=access.known_member,
                     actor=actor,
                     partnership=runtime.partnership,
                     calendar=runtime.calendar,
@@ -393,7 +397,7 @@ def register(app: App, runtime: Runtime) -> None:
         now = runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
-                document = session.get(Document, access.record.id)
+                document = session.get(Document, access.known_record.id)
                 if document is None or access.member is None:
                     raise RecordingRefused("That version no longer exists.")
                 approved, changed = approve(
@@ -410,19 +414,16 @@ def register(app: App, runtime: Runtime) -> None:
                     meeting = session.get(Meeting, approved.meeting_id)
                     assert meeting is not None
                     marking = runtime.partnership.settings.protective_marking
-                    effects.circulate(
-                        session,
-                        approved,
-                        f"{marking}: approved minutes of {meeting.reference}, version {approved.version}",
-                        now,
-                    )
+                    _circulate_approved(session, runtime, meeting, approved, marking, now)
                     companion = DOCUMENT_KINDS[approved.kind].companion
                     if companion:
                         log = _generate(session, runtime, meeting, companion, access.actor, now)
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
-            audit_refusal(runtime, access.actor, "document.approve_refused", access.record.id, str(refused))
+            audit_refusal(
+                runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
+            )
             tell(body, client, str(refused))
             return
         tell(body, client, reply)
@@ -447,6 +448,27 @@ def register(app: App, runtime: Runtime) -> None:
             )
             _send_draft_to_chair(session, runtime, meeting, document, now)
         runtime.kick_delivery()
+
+
+def _circulate_approved(
+    session: Session, runtime: Runtime, meeting: Meeting, approved: Document, marking: str, now: datetime
+) -> None:
+    """The channel receives the copy everyone there may read (restricted text withheld when
+    there is any); those who took part for an agency entitled to all of it receive the full
+    copy privately (bot.documents.handling)."""
+    title = f"{marking}: approved minutes of {meeting.reference}, version {approved.version}"
+    channel_copy = copy_for_person(session, approved, None, runtime.partnership, runtime.calendar, now)
+    effects.circulate(session, channel_copy, title, now)
+    if channel_copy.id == approved.id:
+        return
+    for person in minutes_recipients(session, meeting):
+        if not person.slack_user_id:
+            continue
+        entitled = copy_for_person(session, approved, person, runtime.partnership, runtime.calendar, now)
+        if entitled.id == approved.id:
+            effects.send_privately(
+                session, approved, person.slack_user_id, f"{title} (full copy)", now, why="full-copy"
+            )
 
 
 def open_action_form(runtime: Runtime, client: WebClient, *, meeting: Meeting, trigger_id: str) -> None:
@@ -505,6 +527,10 @@ def send_minutes(
         if not documents:
             return f"{meeting.reference} has no action log yet."
         case = session.get(Case, meeting.case_id) if meeting.case_id else None
+        person = session.get(Person, member.person_id) if member is not None else None
+        documents = [
+            copy_for_person(session, d, person, runtime.partnership, runtime.calendar, now) for d in documents
+        ]
         for document in documents:
             effects.send_privately(
                 session, document, user_id, "", now, why=f"download-{uuid.uuid4().hex[:8]}"

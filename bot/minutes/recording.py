@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
@@ -94,7 +94,8 @@ class WhenAndWho:
         def moment(value: Any) -> datetime | None:
             return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
 
-        attendance = carried.get("a") if isinstance(carried.get("a"), dict) else {}
+        given = carried.get("a")
+        attendance: dict[Any, Any] = given if isinstance(given, dict) else {}
         return cls(
             actual_start=moment(carried.get("s")),
             actual_end=moment(carried.get("e")),
@@ -131,9 +132,9 @@ def recording_facts(session: Session, meeting: Meeting, partnership: Partnership
         AgencyFacts(a.code, a.name, a.kind)
         for a in session.exec(
             select(Agency)
-            .join(Invitation, Invitation.agency_id == Agency.id)
-            .where(Invitation.meeting_id == meeting.id)
-            .order_by(Invitation.id)  # type: ignore[arg-type]
+            .join(Invitation, col(Invitation.agency_id) == col(Agency.id))
+            .where(col(Invitation.meeting_id) == meeting.id)
+            .order_by(col(Invitation.id))
         )
     ]
     try:
@@ -373,7 +374,7 @@ def _decide(
     now: datetime,
 ) -> None:
     decision = session.exec(
-        select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == topic)
+        select(Decision).where(col(Decision.meeting_id) == meeting.id, col(Decision.topic) == topic)
     ).first() or Decision(meeting_id=meeting.id or 0, topic=topic)
     decision.outcome, decision.reason, decision.details = outcome, reason.strip(), details
     decision.recorded_by_id, decision.recorded_at = member.person_id, now

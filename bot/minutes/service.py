@@ -5,28 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from bot.actions.service import PRIORITIES, ActionRow, actions_of
-from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
-from bot.convening.vocabulary import FORMATS
-from bot.minutes.clocks import clocks_for_minutes
-from bot.minutes.clocks import decision_rows as explicit_decision_rows
+from bot.documents.action_log import action_log_context
+from bot.documents.handling import Recipient
+from bot.documents.minutes import FULL, SHARED, copy_for, has_restricted, minutes_context, shared_updates
 from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, RenderedDocument, render_document
-from bot.minutes.models import Decision, Document
+from bot.minutes.models import Document
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
 
-ATTENDANCE_WORDS = {
+ATTENDANCE_WORDS: dict[str, str] = {
     AttendanceStatus.PRESENT: "Present",
     AttendanceStatus.APOLOGIES: "Apologies",
     AttendanceStatus.WRITTEN_UPDATE: "Written update",
@@ -70,16 +68,16 @@ def attendance_defaults(session: Session, meeting: Meeting) -> dict[str, str]:
     defaults: dict[str, str] = {}
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id)
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id)
     ).all()
     recorded = {
         a.agency_id: a.status
-        for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
+        for a in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id))
     }
     for invitation, agency in rows:
         defaults[agency.code] = recorded.get(
-            agency.id, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
+            agency.id or 0, FROM_ANSWER.get(invitation.state, AttendanceStatus.DID_NOT_RESPOND)
         )
     return defaults
 
@@ -89,7 +87,7 @@ def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, s
     answering person (or delegate) is named. The meeting has happened, so its invitations
     are no longer chased."""
     agencies = {a.code: a for a in session.exec(select(Agency))}
-    for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)):
+    for row in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id)):
         session.delete(row)
     session.flush()
     answered_by = _answering_people(session, meeting)
@@ -107,34 +105,14 @@ def store_attendance(session: Session, meeting: Meeting, attendance: dict[str, s
                 recorded_at=now,
             )
         )
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         invitation.next_chase_at = None
         session.add(invitation)
 
 
-def action_row(a: ActionRow, when: Callable[[datetime | None], str]) -> dict[str, Any]:
-    """One action as the action log and the panel minutes show it."""
-    return {
-        "reference": a.reference,
-        "text": a.text,
-        "concerns": a.concerns,
-        "owner": a.owner,
-        "agency": a.agency,
-        "assigned": a.assigned.strftime("%d %b %Y"),
-        "due": a.due.strftime("%d %b %Y"),
-        "completed": when(a.completed),
-        "status": a.status,
-        "priority": PRIORITIES.get(a.priority, a.priority),
-        "escalation_level": a.escalation_level,
-        "meeting": a.meeting,
-        "updates": [{"at": when(at), "by": by, "text": text} for at, by, text in a.updates],
-        "chases": [{"at": when(at), "to": to, "step": step, "via": via} for at, to, step, via in a.chases],
-    }
-
-
 def _answering_people(session: Session, meeting: Meeting) -> dict[int, Person]:
     people: dict[int, Person] = {}
-    for invitation in session.exec(select(Invitation).where(Invitation.meeting_id == meeting.id)):
+    for invitation in session.exec(select(Invitation).where(col(Invitation.meeting_id) == meeting.id)):
         person_id = invitation.delegate_id or invitation.answered_by_id
         person = session.get(Person, person_id) if person_id else None
         if person is not None:
@@ -162,177 +140,11 @@ def _name(session: Session, person_id: int | None) -> str:
     )
 
 
-def minutes_context(
-    session: Session,
-    meeting: Meeting,
-    *,
-    partnership: Partnership,
-    calendar: WorkingCalendar,
-    version: int,
-    state: str,
-    now: datetime,
-    approved_by: str = "",
-    approved_at: str = "",
-) -> dict[str, Any]:
-    """Everything the minutes template shows, from the record. Documents carry the child's
-    details; Slack never does."""
-    case = _case(session, meeting)
-    settings = partnership.settings
-    decisions = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
-    narrative = dict(meeting.details.get("record", {}))
-    attendance = [
-        {
-            "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
-            "name": a.name,
-            "role": a.role,
-            "status": ATTENDANCE_WORDS.get(AttendanceStatus(a.status), a.status),
-        }
-        for a in session.exec(
-            select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
-        )
-    ]
-    deadline = deadline_for(meeting, partnership, calendar)
-    updates = [u for u in overview(session, meeting, deadline=deadline, now=now) if u.state == "submitted"]
-    policy = partnership.agency_updates
-    information = []
-    for update in updates:
-        restrictions = [policy.restriction(code).name for code in update.restrictions]
-        information.append(
-            {
-                "agency": update.agency_name,
-                "author": ", ".join(sorted(set(update.authors.values()))),
-                "role": update.content.get("role", ""),
-                "restricted": bool(update.not_for_family or restrictions),
-                "restriction": "; ".join(
-                    restrictions
-                    + (
-                        [update.content["restriction_detail"]]
-                        if update.content.get("restriction_detail")
-                        else []
-                    )
-                ),
-                "sections": [
-                    {"label": label, "text": update.content[field]}
-                    for field, label in TEXT_FIELDS.items()
-                    if field not in ("role", "restriction_detail") and update.content.get(field)
-                ],
-            }
-        )
-    grid_agencies = [u.agency_name for u in updates]
-    rating_words = {"current": "Current", "historic": "Historic", "not_present": "Not present"}
-    risk_rows = [
-        {
-            "indicator": indicator.name,
-            "ratings": [rating_words.get(u.risk_ratings.get(indicator.code, ""), "") for u in updates],
-        }
-        for indicator in policy.risk_indicators
-    ]
-    # Case timeline (issue 15): the clocks as stored on the case's timeline (statutory
-    # calendar); the ICPC target is the enquiry's, anchored to the discussion that started it.
-    clocks = clocks_for_minutes(session, meeting, partnership=partnership, calendar=calendar)
-    icpc_date = clocks["icpc_target"]
-    review = decisions.get("review")
-    review_date = ""
-    if review and review.details.get("date"):
-        review_date = date.fromisoformat(review.details["date"]).strftime("%A %d %B %Y")
-    decision_rows = explicit_decision_rows(decisions)  # issue 15: every decision, answered explicitly
-    actions = [
-        {
-            "reference": a.reference,
-            "text": a.text,
-            "owner": a.owner,
-            "agency": a.agency,
-            "due": a.due.strftime("%d %b %Y"),
-            "priority": PRIORITIES.get(a.priority, a.priority),
-            "concerns": a.concerns,
-            "status": a.status,
-        }
-        for a in actions_of(session, meeting_id=meeting.id)
-    ]
-    began = meeting.held_at or meeting.scheduled_start  # issue 15: the actual start once recorded
-    start = calendar.local(began) if began else None
-    follows = session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
-    circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
-    dissent = decisions.get("dissent")
-    return {
-        "marking": settings.protective_marking,
-        "confidentiality": settings.confidentiality_statement,
-        "partnership": settings.name,
-        "reference": meeting.reference,
-        "kind": "Follow-up" if follows else "Initial",
-        "follows": follows.reference if follows else "",
-        "date": start.strftime("%A %d %B %Y") if start else "",
-        "time": start.strftime("%H:%M") if start else "",
-        "format": FORMATS.get(meeting.format, meeting.format),
-        "chair": _name(session, meeting.chair_id),
-        "minute_taker": _name(session, meeting.minute_taker_id),
-        "children": [
-            {
-                "name": case.child_name,
-                "date_of_birth": case.child_date_of_birth.strftime("%d %B %Y")
-                if case.child_date_of_birth
-                else "",
-                "case_reference": case.reference,
-                "school": case.school,
-                "siblings": case.siblings_and_others_at_risk,
-            }
-        ],
-        "attendance": attendance,
-        "reason": meeting.reason,
-        "action_taken": narrative.get("action_taken", ""),
-        "information_shared": information,
-        "child_voice": narrative.get("child_voice", ""),
-        "risk_grid": {"agencies": grid_agencies, "rows": risk_rows},
-        "risk_analysis": {
-            "harm": narrative.get("harm", ""),
-            "likelihood": narrative.get("likelihood", ""),
-            "protective_factors": narrative.get("protective_factors", ""),
-            "extra_familial": narrative.get("extra_familial", ""),
-        },
-        "decisions": decision_rows,
-        "safety_plan": decisions["immediate_safety"].reason if "immediate_safety" in decisions else "",
-        "actions": actions,
-        "icpc_date": icpc_date,
-        "review_date": review_date,
-        "next_steps": narrative.get("next_steps", ""),
-        "dissent": dissent.reason if dissent else "",
-        "circulation": circulation,
-        "version": version,
-        "state": state,
-        "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
-        "approved_by": approved_by,
-        "approved_at": approved_at,
-        "clocks": clocks,  # issue 15: referral, actual times, out of hours, s47, ICPC, assessment, closure
-    }
-
-
-def action_log_context(
-    session: Session,
-    meeting: Meeting,
-    *,
-    partnership: Partnership,
-    calendar: WorkingCalendar,
-    version: int,
-    now: datetime,
-) -> dict[str, Any]:
-    """Every action of the discussion with its updates and chase history."""
-
-    def when(moment: datetime | None) -> str:
-        return calendar.local(moment).strftime("%d %b %Y %H:%M") if moment else ""
-
-    return {
-        "marking": partnership.settings.protective_marking,
-        "reference": meeting.reference,
-        "title": f"Action log: strategy discussion {meeting.reference}",
-        "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
-        "version": version,
-        "actions": [action_row(a, when) for a in actions_of(session, meeting_id=meeting.id)],
-    }
-
-
 def next_version(session: Session, meeting: Meeting, kind: str) -> int:
     latest = session.exec(
-        select(func.max(Document.version)).where(Document.meeting_id == meeting.id, Document.kind == kind)
+        select(func.max(col(Document.version))).where(
+            col(Document.meeting_id) == meeting.id, col(Document.kind) == kind
+        )
     ).one()
     return int(latest or 0) + 1
 
@@ -347,10 +159,24 @@ class DocumentKind:
     companion: str | None = None  # a document issued alongside on approval
 
 
+def previous_version(
+    session: Session, meeting: Meeting, kind: str, version: int
+) -> tuple[int, datetime] | None:
+    """The version before this one and when it was made, so a document says what changed."""
+    earlier = session.exec(
+        select(Document)
+        .where(Document.meeting_id == meeting.id, Document.kind == kind, Document.version < version)
+        .order_by(col(Document.version).desc())
+    ).first()
+    return (earlier.version, earlier.created_at) if earlier else None
+
+
 def _render_minutes(
-    session: Session, meeting: Meeting, *, templates_dir: Path, **context: Any
+    session: Session, meeting: Meeting, *, templates_dir: Path, copy: str = FULL, **context: Any
 ) -> RenderedDocument:
-    return render_document(templates_dir / MINUTES_TEMPLATE, minutes_context(session, meeting, **context))
+    previous = previous_version(session, meeting, "minutes", context["version"])
+    values = minutes_context(session, meeting, copy=copy, previous=previous, **context)
+    return render_document(templates_dir / MINUTES_TEMPLATE, values)
 
 
 def _render_action_log(
@@ -365,7 +191,13 @@ def _render_action_log(
     **_: Any,
 ) -> RenderedDocument:
     context = action_log_context(
-        session, meeting, partnership=partnership, calendar=calendar, version=version, now=now
+        session,
+        meeting,
+        partnership=partnership,
+        calendar=calendar,
+        version=version,
+        now=now,
+        previous=previous_version(session, meeting, "action_log", version),
     )
     return render_document(templates_dir / ACTION_LOG_TEMPLATE, context)
 
@@ -461,9 +293,9 @@ def approve(
         raise RecordingRefused("That version has been replaced by a newer one.")
     newer = session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id,
-            Document.kind == document.kind,
-            Document.version > document.version,
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == document.kind,
+            col(Document.version) > document.version,
         )
     ).first()
     if newer is not None:
@@ -484,7 +316,9 @@ def approve(
     )
     for earlier in session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id, Document.kind == document.kind, Document.state == "approved"
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == document.kind,
+            col(Document.state) == "approved",
         )
     ):
         earlier.state = "superseded"
@@ -493,6 +327,18 @@ def approve(
     document.state = "approved"
     document.approved_by_id, document.approved_at = member.person_id, now
     session.add(document)
+    if document.kind == "minutes":
+        _store_shared_copy(
+            session,
+            meeting,
+            document,
+            templates_dir=templates_dir,
+            partnership=partnership,
+            calendar=calendar,
+            now=now,
+            approved_by=approver,
+            approved_at=stamp,
+        )
     record(
         session,
         at=now,
@@ -507,8 +353,130 @@ def approve(
     return document, True
 
 
+SHARED_KIND = "minutes_shared"
+
+
+def _store_shared_copy(
+    session: Session,
+    meeting: Meeting,
+    document: Document,
+    *,
+    templates_dir: Path,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+    approved_by: str,
+    approved_at: str,
+) -> Document | None:
+    """Approved minutes holding restricted text get a second copy with that text withheld,
+    for everyone not entitled to all of it (bot.documents.handling). Stored like the full
+    copy, with its own hash, so what each recipient received is on the record."""
+    updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
+    if not has_restricted(updates):
+        return None
+    rendered = _render_minutes(
+        session,
+        meeting,
+        templates_dir=templates_dir,
+        copy=SHARED,
+        partnership=partnership,
+        calendar=calendar,
+        version=document.version,
+        state="APPROVED",
+        now=now,
+        approved_by=approved_by,
+        approved_at=approved_at,
+    )
+    for earlier in session.exec(
+        select(Document).where(
+            Document.meeting_id == meeting.id, Document.kind == SHARED_KIND, Document.state == "approved"
+        )
+    ):
+        earlier.state = "superseded"
+        session.add(earlier)
+    shared = Document(
+        meeting_id=meeting.id,
+        case_id=meeting.case_id,
+        kind=SHARED_KIND,
+        version=document.version,
+        state="approved",
+        filename=document.filename.replace(".docx", "-withheld.docx"),
+        sha256=rendered.sha256,
+        content=rendered.content,
+        created_by_id=document.approved_by_id,
+        created_at=now,
+        approved_by_id=document.approved_by_id,
+        approved_at=now,
+    )
+    session.add(shared)
+    session.flush()
+    return shared
+
+
+def copy_for_person(
+    session: Session,
+    document: Document,
+    person: Person | None,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+) -> Document:
+    """The copy of approved minutes this person receives: the full one when their agency
+    is entitled to every restricted text in it, else the copy with it withheld."""
+    if document.kind != "minutes" or document.state not in ("approved", "superseded"):
+        return document
+    shared = session.exec(
+        select(Document).where(
+            Document.meeting_id == document.meeting_id,
+            Document.kind == SHARED_KIND,
+            Document.version == document.version,
+        )
+    ).first()
+    if shared is None:
+        return document
+    meeting = session.get(Meeting, document.meeting_id)
+    assert meeting is not None
+    if person is not None and person.id == meeting.chair_id:
+        return document
+    updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
+    agency = session.get(Agency, person.agency_id) if person is not None else None
+    if agency is None:
+        return shared
+    took_part = any(
+        a.agency_id == agency.id and a.status in ("present", "written_update")
+        for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
+    )
+    return document if copy_for(Recipient(agency.code, agency.kind, took_part), updates) == FULL else shared
+
+
+def minutes_recipients(session: Session, meeting: Meeting) -> list[Person]:
+    """Who took part by name: each agency's named attendee, and the authors of the updates
+    the agencies submitted (an agency may take part by update without answering the
+    invitation). Each person once, in attendance order."""
+    from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
+
+    ids: list[int] = []
+    for attendance in session.exec(
+        select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
+    ):
+        if attendance.person_id:
+            ids.append(attendance.person_id)
+    authors = session.exec(
+        select(col(AgencyUpdateVersion.author_id))
+        .join(AgencyUpdate, col(AgencyUpdate.id) == col(AgencyUpdateVersion.update_id))
+        .where(col(AgencyUpdate.meeting_id) == meeting.id, col(AgencyUpdateVersion.is_draft).is_(False))
+    ).all()
+    ids.extend(authors)
+    people = []
+    for person_id in dict.fromkeys(ids):
+        person = session.get(Person, person_id)
+        if person is not None:
+            people.append(person)
+    return people
+
+
 def latest(session: Session, meeting: Meeting, kind: str, *, approved_only: bool) -> Document | None:
-    query = select(Document).where(Document.meeting_id == meeting.id, Document.kind == kind)
+    query = select(Document).where(col(Document.meeting_id) == meeting.id, col(Document.kind) == kind)
     if approved_only:
-        query = query.where(Document.state == "approved")
-    return session.exec(query.order_by(Document.version.desc())).first()  # type: ignore[attr-defined]
+        query = query.where(col(Document.state) == "approved")
+    return session.exec(query.order_by(col(Document.version).desc())).first()

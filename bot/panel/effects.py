@@ -105,15 +105,15 @@ def issue_agenda_in_slack(session: Session, sitting: PanelSitting, runtime: Runt
     due = when(runtime.calendar, deadline_for(meeting, runtime.partnership, runtime.calendar))
     rows = session.exec(
         select(Invitation, Agency)
-        .join(Agency, Agency.id == Invitation.agency_id)
-        .where(Invitation.meeting_id == meeting.id, Invitation.state != "declined")
+        .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+        .where(col(Invitation.meeting_id) == meeting.id, col(Invitation.state) != "declined")
     ).all()
     for invitation, agency in rows:
         request = update_request(meeting.reference, agency.name, due, invitation.id or 0, items)
         people = session.exec(
             select(Person)
-            .join(InvitationMessage, InvitationMessage.person_id == Person.id)
-            .where(InvitationMessage.invitation_id == invitation.id)
+            .join(InvitationMessage, col(InvitationMessage.person_id) == col(Person.id))
+            .where(col(InvitationMessage.invitation_id) == invitation.id)
         ).all()
         delegate = session.get(Person, invitation.delegate_id) if invitation.delegate_id else None
         for person in {p.id: p for p in [*people, *([delegate] if delegate else [])]}.values():

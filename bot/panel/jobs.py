@@ -36,8 +36,8 @@ def sweep_panels(runtime: Runtime) -> int:
             steps += 1
     with session_scope(runtime.engine) as session:
         due = session.exec(
-            select(PanelSitting.id).where(
-                col(PanelSitting.agenda_issued_at).is_(None), PanelSitting.referral_cutoff <= now
+            select(col(PanelSitting.id)).where(
+                col(PanelSitting.agenda_issued_at).is_(None), col(PanelSitting.referral_cutoff) <= now
             )
         ).all()
     for sitting_id in due:

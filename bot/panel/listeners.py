@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.access import (
     ANYONE,
@@ -260,9 +260,9 @@ def register(app: App, runtime: Runtime) -> None:
         with read_scope(runtime.engine) as session:
             rows = session.exec(
                 select(PanelSitting, Meeting)
-                .join(Meeting, Meeting.id == PanelSitting.meeting_id)
-                .where(Meeting.scheduled_start > runtime.clock.now())  # type: ignore[operator]
-                .order_by(Meeting.scheduled_start)
+                .join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
+                .where(col(Meeting.scheduled_start) > runtime.clock.now())
+                .order_by(col(Meeting.scheduled_start))
             ).all()
         if not rows:
             return "No panel sittings are open yet."
@@ -282,7 +282,7 @@ def register(app: App, runtime: Runtime) -> None:
             lines = agenda_lines(session, sitting, meeting, partnership=partnership)
             recorded = {
                 item.id or 0
-                for item in session.exec(select(AgendaItem).where(AgendaItem.sitting_id == sitting.id))
+                for item in session.exec(select(AgendaItem).where(col(AgendaItem.sitting_id) == sitting.id))
                 if item.recorded_at is not None
             }
         return recording_message(meeting_id, meeting.reference, lines, recorded)
@@ -315,7 +315,7 @@ def register(app: App, runtime: Runtime) -> None:
                 result = refer(
                     session,
                     form,
-                    member=access.member,
+                    member=access.known_member,
                     actor=access.actor,
                     key=f"view:{view['id']}",
                     partnership=partnership,
@@ -336,7 +336,7 @@ def register(app: App, runtime: Runtime) -> None:
         runtime.kick_delivery()
 
     def _decide(access: Access, *, accept: bool, reason: str) -> str:
-        now, referral_id = runtime.clock.now(), access.record.id
+        now, referral_id = runtime.clock.now(), access.known_record.id
         try:
             with session_scope(runtime.engine) as session:
                 referral, changed = decide_referral(
@@ -469,7 +469,7 @@ def register(app: App, runtime: Runtime) -> None:
             chair_confirms=bool(values.get("chair_confirms")),
             nrm=NrmForm.from_values(values),
         )
-        now, item_id = runtime.clock.now(), access.record.id
+        now, item_id = runtime.clock.now(), access.known_record.id
         with read_scope(runtime.engine) as session:
             child_name, subject_kind = subject_of_item(session, item_id)
         errors = validate_outcome(
@@ -530,9 +530,9 @@ def register(app: App, runtime: Runtime) -> None:
                 (agency.code, agency.name)
                 for _, agency in session.exec(
                     select(Invitation, Agency)
-                    .join(Agency, Agency.id == Invitation.agency_id)
-                    .where(Invitation.meeting_id == meeting.id)
-                    .order_by(Invitation.id)
+                    .join(Agency, col(Agency.id) == col(Invitation.agency_id))
+                    .where(col(Invitation.meeting_id) == meeting.id)
+                    .order_by(col(Invitation.id))
                 )
             ]
             defaults = attendance_defaults(session, meeting)

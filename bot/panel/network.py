@@ -18,6 +18,7 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 NODE_KINDS = ("child", "peer", "suspected_perpetrator", "location", "school", "peer_group")
 EDGE_KINDS = ("peer", "suspected_perpetrator", "location", "school", "peer_group", "linked_case")
@@ -36,7 +37,7 @@ _NODE_STYLE: dict[str, tuple[str, str, str, float]] = {
     "school": ("School", "#E69F00", "^", 140.0),
     "peer_group": ("Peer group", "#CC79A7", "h", 150.0),
 }
-_EDGE_STYLE: dict[str, tuple[str, str, str, float]] = {
+_EDGE_STYLE: dict[str, tuple[str, str, Literal["solid", "dashed"], float]] = {
     # kind: (legend label, colour, line style, width)
     "peer": ("Peer link", "#56B4E9", "solid", 1.0),
     "suspected_perpetrator": ("Suspected perpetrator link", "#D55E00", "solid", 1.4),

@@ -15,8 +15,10 @@ from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
 from bot.cases.links import Link
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
+from bot.documents.action_log import action_row
+from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED
 from bot.minutes.documents import RenderedDocument
-from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, action_row, register_document_kind
+from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
 from bot.panel.documents import (
     PANEL_AGENDA_TEMPLATE,
     PANEL_MINUTES_TEMPLATE,
@@ -69,15 +71,17 @@ def _name(session: Session, person_id: int | None) -> str:
     return f"{person.name}, {person.role_title}" if person.role_title else person.name
 
 
-def _action_rows(rows: list[ActionRow], calendar: WorkingCalendar, carried: set[int]) -> list[dict[str, Any]]:
+def _action_rows(
+    rows: list[ActionRow], calendar: WorkingCalendar, carried: set[int], today: date
+) -> list[dict[str, Any]]:
     def when(moment: datetime | None) -> str:
         return calendar.local(moment).strftime("%d %b %Y %H:%M") if moment else ""
 
-    return [{**action_row(a, when), "carried_forward": a.id in carried} for a in rows]
+    return [{**action_row(a, when, today), "carried_forward": a.id in carried} for a in rows]
 
 
 def _actions(
-    session: Session, meeting: Meeting, panel_code: str, calendar: WorkingCalendar
+    session: Session, meeting: Meeting, panel_code: str, calendar: WorkingCalendar, today: date
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Actions carried forward from earlier sittings, and the whole log (carried + new)."""
     carried = carried_forward_actions(session, meeting, panel_code)
@@ -85,8 +89,8 @@ def _actions(
     earlier = actions_of(session, action_ids=sorted(carried_ids)) if carried_ids else []
     own = actions_of(session, meeting_id=meeting.id)
     return (
-        _action_rows(earlier, calendar, carried_ids),
-        _action_rows(earlier + own, calendar, carried_ids),
+        _action_rows(earlier, calendar, carried_ids, today),
+        _action_rows(earlier + own, calendar, carried_ids, today),
     )
 
 
@@ -127,7 +131,7 @@ def agenda_context(
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
     lines = agenda_lines(session, sitting, meeting, partnership=partnership)
-    carried, _ = _actions(session, meeting, panel.code, calendar)
+    carried = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())[0]
     groups = _groups(network_links(session, [case.id for _, _, case in agenda_items(session, sitting)]))
     moved = ""
     if sitting.held_on != sitting.scheduled_for:
@@ -233,7 +237,7 @@ def network_picture(
     cases = session.exec(select(Case).where(col(Case.id).in_([i for i in case_ids if i]))).all()
     contexts = {
         (c.subject_kind, Link(c.subject_kind, c.subject_label).key): c
-        for c in session.exec(select(Case).where(Case.subject_kind != "child"))
+        for c in session.exec(select(Case).where(col(Case.subject_kind) != "child"))
     }
     nodes: dict[str, NetworkNode] = {}
 
@@ -280,24 +284,33 @@ def panel_minutes_context(
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
-    attendance = [
-        {
-            "agency": session.get(Agency, a.agency_id).name,  # type: ignore[union-attr]
-            "name": a.name,
-            "role": a.role,
-            "status": ATTENDANCE_WORDS.get(a.status, a.status),  # type: ignore[call-overload]
-        }
-        for a in session.exec(
-            select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
+    attendance = []
+    for a in session.exec(
+        select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
+    ):
+        agency = session.get_one(Agency, a.agency_id)
+        name, role = a.name, a.role
+        if not name:  # nobody answered by name: the agency's lead, from the schedules
+            try:
+                lead = partnership.agency(agency.code).lead_person()
+                name, role = lead.name, f"{lead.title} (agency lead)".strip()
+            except (KeyError, LookupError):
+                name, role = "No one named", "Agency lead"
+        attendance.append(
+            {
+                "agency": agency.name,
+                "name": name,
+                "role": role or NOT_RECORDED,
+                "status": ATTENDANCE_WORDS.get(a.status, a.status),
+            }
         )
-    ]
     items = agenda_items(session, sitting)
     case_ids = [case.id for _, _, case in items]
     heard_before = set(
         session.exec(
-            select(AgendaItem.panel_case_id)
-            .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
-            .where(PanelSitting.panel_code == panel.code, PanelSitting.held_on < sitting.held_on)
+            select(col(AgendaItem.panel_case_id))
+            .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
+            .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) < sitting.held_on)
         ).all()
     )
     links_by_case: dict[str, list[dict[str, str]]] = {}
@@ -318,15 +331,21 @@ def panel_minutes_context(
                 "reference": case.reference,
                 "subject": SUBJECT_KINDS.get(case.subject_kind, case.subject_kind),
                 "name": case.child_name if case.subject_kind == "child" else case.subject_label,
-                "date_of_birth": case.child_date_of_birth.strftime("%d %B %Y")
-                if case.child_date_of_birth
-                else "",
+                "date_of_birth": (
+                    case.child_date_of_birth.strftime("%d %B %Y")
+                    if case.child_date_of_birth
+                    else (NOT_RECORDED if case.subject_kind == "child" else NOT_APPLICABLE)
+                ),
                 "section": "Under review" if panel_case.id in heard_before else "New referral",
-                "risk_level": RISK_LEVELS.get(outcome.get("risk_level") or panel_case.risk_level, ""),
+                "risk_level": _risk_words(outcome.get("risk_level", ""), panel_case.risk_level),
                 "screening_result": SCREENING_RESULTS.get(
                     panel_case.screening_result, panel_case.screening_result
                 ),
-                "plan_status": outcome.get("plan_status") or panel_case.plan_status,
+                "plan_status": (
+                    outcome.get("plan_status") or panel_case.plan_status or NOT_RECORDED
+                    if case.subject_kind == "child"
+                    else NOT_APPLICABLE
+                ),
                 "reasons": _referral_reasons(session, panel_case.id),
                 "updates": _item_updates(session, meeting, item.id or 0, partnership, calendar, now),
                 "victims": outcome.get("victims", ""),
@@ -344,13 +363,15 @@ def panel_minutes_context(
             }
         )
     groups = _groups(link_rows)
-    carried, log = _actions(session, meeting, panel.code, calendar)
+    carried, log = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())
     following = session.exec(
         select(PanelSitting)
-        .where(PanelSitting.panel_code == panel.code, PanelSitting.held_on > sitting.held_on)
-        .order_by(PanelSitting.held_on)
+        .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) > sitting.held_on)
+        .order_by(col(PanelSitting.held_on))
     ).first()
-    circulation = [{"name": a["name"] or "(agency contact)", "agency": a["agency"]} for a in attendance]
+    circulation = [
+        {"name": f"{a['name']}, {a['role']}", "agency": a["agency"], "receives": ""} for a in attendance
+    ]
     context = {
         **_heading(partnership, panel.name, meeting, calendar),
         "chair": _name(session, meeting.chair_id),
@@ -369,7 +390,7 @@ def panel_minutes_context(
         "themes": meeting.details.get("themes", ""),
         "network_note": NETWORK_NOTE,
         "actions": log,
-        "next_panel": _day(following.held_on, calendar) if following else "",
+        "next_panel": _day(following.held_on, calendar) if following else "Not yet scheduled",
         "circulation": circulation,
     }
     picture = network_picture(session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}")
@@ -413,11 +434,30 @@ def nrm_sentence(nrm: Any, detail: str = "") -> str:
     return ""
 
 
+def _risk_words(now: str, at_referral: str) -> str:
+    """Which risk level it is: now (as the panel rated it) and at referral, never one bare word."""
+    current = RISK_LEVELS.get(now, "")
+    referred = RISK_LEVELS.get(at_referral, "")
+    if current and referred:
+        return (
+            f"{current} (at referral and now)"
+            if current == referred
+            else f"{current} now (at referral: {referred})"
+        )
+    if current:
+        return f"{current} now"
+    if referred:
+        return f"{referred} at referral"
+    return NOT_RECORDED
+
+
 def _referral_reasons(session: Session, panel_case_id: int | None) -> str:
     from bot.panel.models import Referral
 
     referrals = session.exec(
-        select(Referral).where(Referral.panel_case_id == panel_case_id).order_by(Referral.created_at)
+        select(Referral)
+        .where(col(Referral.panel_case_id) == panel_case_id)
+        .order_by(col(Referral.created_at))
     ).all()
     return "\n".join(f"{r.reference}: {r.reasons}" for r in referrals)
 

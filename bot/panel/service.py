@@ -54,7 +54,7 @@ class PanelRefused(Exception):
 
 
 def _person(session: Session, schedule_id: str) -> Person | None:
-    return session.exec(select(Person).where(Person.schedule_id == schedule_id)).first()
+    return session.exec(select(Person).where(col(Person.schedule_id) == schedule_id)).first()
 
 
 def is_administrator(panel: Panel, member: Member | None, partnership: Partnership) -> bool:
@@ -84,9 +84,11 @@ def network_lines(session: Session, partnership: Partnership, panels: list[Panel
     for panel in panels:
         cases = session.exec(
             select(Case)
-            .join(PanelCase, PanelCase.case_id == Case.id)
-            .where(PanelCase.panel_code == panel.code, PanelCase.state == PanelCaseState.UNDER_REVIEW)
-            .order_by(Case.reference)
+            .join(PanelCase, col(PanelCase.case_id) == col(Case.id))
+            .where(
+                col(PanelCase.panel_code) == panel.code, col(PanelCase.state) == PanelCaseState.UNDER_REVIEW
+            )
+            .order_by(col(Case.reference))
         ).all()
         links: dict[str, list[str]] = {}
         for row in network_links(session, [c.id for c in cases]):
@@ -106,7 +108,7 @@ def panels_administered(partnership: Partnership, member: Member | None) -> list
 
 
 def sitting_of(session: Session, meeting: Meeting) -> PanelSitting | None:
-    return session.exec(select(PanelSitting).where(PanelSitting.meeting_id == meeting.id)).first()
+    return session.exec(select(PanelSitting).where(col(PanelSitting.meeting_id) == meeting.id)).first()
 
 
 # ------------------------------------------------------------------------------ sittings
@@ -131,8 +133,9 @@ def open_next_sittings(
     for panel in partnership.panels:
         upcoming = next_sitting(panel, calendar, now)
         exists = session.exec(
-            select(PanelSitting.id).where(
-                PanelSitting.panel_code == panel.code, PanelSitting.scheduled_for == upcoming.scheduled_for
+            select(col(PanelSitting.id)).where(
+                col(PanelSitting.panel_code) == panel.code,
+                col(PanelSitting.scheduled_for) == upcoming.scheduled_for,
             )
         ).first()
         if exists is not None:
@@ -151,8 +154,8 @@ def _skipped_since_last(
     """Calendar dates between the last sitting opened and this one that the bank-holiday
     rule skipped, so people are told there is no panel that cycle."""
     last = session.exec(
-        select(PanelSitting.scheduled_for)
-        .where(PanelSitting.panel_code == panel.code)
+        select(col(PanelSitting.scheduled_for))
+        .where(col(PanelSitting.panel_code) == panel.code)
         .order_by(col(PanelSitting.scheduled_for).desc())
     ).first()
     if last is None:
@@ -275,7 +278,7 @@ def validate_referral(
         if problem:
             errors["case_reference"] = problem
         else:
-            known = session.exec(select(Case).where(Case.reference == reference)).first()
+            known = session.exec(select(Case).where(col(Case.reference) == reference)).first()
             if known is not None and known.subject_kind != "child":
                 errors["case_reference"] = f"{reference} is a context, not a child."
             elif known is None and not form.child_name.strip():
@@ -310,7 +313,7 @@ def validate_referral(
     if form.subject_kind == "child" and not name:
         known = session.exec(
             select(Case).where(
-                Case.reference == partnership.settings.normalise_case_reference(form.case_reference)
+                col(Case.reference) == partnership.settings.normalise_case_reference(form.case_reference)
             )
         ).first()
         name = known.child_name if known else ""
@@ -338,7 +341,7 @@ def _subject_case(
     """The child's case (made if new), or the context's (found by its name, else made)."""
     if form.subject_kind == "child":
         reference = partnership.settings.normalise_case_reference(form.case_reference)
-        case = session.exec(select(Case).where(Case.reference == reference)).first()
+        case = session.exec(select(Case).where(col(Case.reference) == reference)).first()
         if case is None:
             case = Case(reference=reference, subject_kind="child", created_at=now)
         case.child_name = case.child_name or form.child_name.strip()
@@ -348,7 +351,7 @@ def _subject_case(
         session.flush()
         return case
     key = Link(form.subject_kind, form.label).key
-    for case in session.exec(select(Case).where(Case.subject_kind == form.subject_kind)):
+    for case in session.exec(select(Case).where(col(Case.subject_kind) == form.subject_kind)):
         if Link(case.subject_kind, case.subject_label).key == key:
             return case
     case = Case(
@@ -375,9 +378,9 @@ def refer(
 ) -> Referred:
     """Store a referral. A child or context already under review is linked to its case at
     once (no second case, no decision needed); anything else waits for an administrator."""
-    existing = session.exec(select(Referral).where(Referral.submission_key == key)).first()
+    existing = session.exec(select(Referral).where(col(Referral.submission_key) == key)).first()
     if existing is not None:
-        return Referred(existing, session.get(Case, existing.case_id), created=False)  # type: ignore[arg-type]
+        return Referred(existing, session.get_one(Case, existing.case_id), created=False)
     panel = partnership.panel(form.panel_code)
     case = _subject_case(session, form, partnership, calendar, now)
     referral = Referral(
@@ -397,9 +400,9 @@ def refer(
     session.flush()
     under_review = session.exec(
         select(PanelCase).where(
-            PanelCase.panel_code == panel.code,
-            PanelCase.case_id == case.id,
-            PanelCase.state == PanelCaseState.UNDER_REVIEW,
+            col(PanelCase.panel_code) == panel.code,
+            col(PanelCase.case_id) == case.id,
+            col(PanelCase.state) == PanelCaseState.UNDER_REVIEW,
         )
     ).first()
     if under_review is not None:
@@ -447,7 +450,7 @@ def _store_links(
     stored = 0
     known = {
         (row.kind, row.label_key)
-        for row in session.exec(select(NetworkLink).where(NetworkLink.case_id == case.id))
+        for row in session.exec(select(NetworkLink).where(col(NetworkLink.case_id) == case.id))
     }
     for raw in links:
         link = Link(raw["kind"], raw["label"])
@@ -455,7 +458,7 @@ def _store_links(
             continue
         linked = None
         if link.kind == "case":
-            linked = session.exec(select(Case).where(Case.reference == link.label.upper())).first()
+            linked = session.exec(select(Case).where(col(Case.reference) == link.label.upper())).first()
         session.add(
             NetworkLink(
                 case_id=case.id or 0,
@@ -503,7 +506,9 @@ def decide_referral(
     referral.decided_by_id, referral.decided_at = member.person_id, now
     if accept:
         panel_case = session.exec(
-            select(PanelCase).where(PanelCase.panel_code == panel.code, PanelCase.case_id == case.id)
+            select(PanelCase).where(
+                col(PanelCase.panel_code) == panel.code, col(PanelCase.case_id) == case.id
+            )
         ).first()
         if panel_case is None:
             panel_case = PanelCase(panel_code=panel.code, case_id=case.id or 0, added_at=now)
@@ -542,9 +547,9 @@ def pending_referrals(session: Session, panel_codes: list[str]) -> list[tuple[Re
     return list(
         session.exec(
             select(Referral, Case)
-            .join(Case, Case.id == Referral.case_id)
-            .where(Referral.state == ReferralState.PENDING, col(Referral.panel_code).in_(panel_codes))
-            .order_by(Referral.created_at)
+            .join(Case, col(Case.id) == col(Referral.case_id))
+            .where(col(Referral.state) == ReferralState.PENDING, col(Referral.panel_code).in_(panel_codes))
+            .order_by(col(Referral.created_at))
         ).all()
     )
 
@@ -609,9 +614,9 @@ def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partne
         )
         for referral in session.exec(
             select(Referral).where(
-                Referral.panel_case_id == panel_case.id,
-                Referral.state == ReferralState.ACCEPTED,
-                Referral.sitting_id == None,  # noqa: E711
+                col(Referral.panel_case_id) == panel_case.id,
+                col(Referral.state) == ReferralState.ACCEPTED,
+                col(Referral.sitting_id) == None,  # noqa: E711
             )
         ):
             referral.sitting_id = locked.id
@@ -640,10 +645,10 @@ def agenda_items(session: Session, sitting: PanelSitting) -> list[tuple[AgendaIt
     return list(
         session.exec(
             select(AgendaItem, PanelCase, Case)
-            .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
-            .join(Case, Case.id == PanelCase.case_id)
-            .where(AgendaItem.sitting_id == sitting.id)
-            .order_by(AgendaItem.position)
+            .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
+            .join(Case, col(Case.id) == col(PanelCase.case_id))
+            .where(col(AgendaItem.sitting_id) == sitting.id)
+            .order_by(col(AgendaItem.position))
         ).all()
     )
 
@@ -651,11 +656,11 @@ def agenda_items(session: Session, sitting: PanelSitting) -> list[tuple[AgendaIt
 def carried_forward_actions(session: Session, meeting: Meeting, panel_code: str) -> list[Action]:
     """Open actions from this panel's earlier sittings: they carry forward until done."""
     earlier = (
-        select(PanelSitting.meeting_id)
-        .join(Meeting, Meeting.id == PanelSitting.meeting_id)
+        select(col(PanelSitting.meeting_id))
+        .join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
         .where(
-            PanelSitting.panel_code == panel_code,
-            Meeting.scheduled_start < meeting.scheduled_start,  # type: ignore[operator]
+            col(PanelSitting.panel_code) == panel_code,
+            col(Meeting.scheduled_start) < meeting.scheduled_start,
         )
     )
     return list(
@@ -665,7 +670,7 @@ def carried_forward_actions(session: Session, meeting: Meeting, panel_code: str)
                 col(Action.meeting_id).in_(earlier),
                 col(Action.status).in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),
             )
-            .order_by(Action.due_on, Action.id)
+            .order_by(col(Action.due_on), col(Action.id))
         ).all()
     )
 
@@ -747,7 +752,7 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
     references = {c.id: c.reference for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
     rows: dict[tuple[int, str, str], LinkRow] = {}
     for link in session.exec(
-        select(NetworkLink).where(col(NetworkLink.case_id).in_(ids)).order_by(NetworkLink.id)
+        select(NetworkLink).where(col(NetworkLink.case_id).in_(ids)).order_by(col(NetworkLink.id))
     ):
         linked = session.get(Case, link.linked_case_id) if link.linked_case_id else None
         rows.setdefault(
@@ -756,27 +761,27 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
         )
     updates = session.exec(
         select(AgencyUpdate, PanelCase)
-        .join(AgendaItem, AgendaItem.id == AgencyUpdate.agenda_item_id)
-        .join(PanelCase, PanelCase.id == AgendaItem.panel_case_id)
-        .where(col(PanelCase.case_id).in_(ids), AgencyUpdate.state == "submitted")
+        .join(AgendaItem, col(AgendaItem.id) == col(AgencyUpdate.agenda_item_id))
+        .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
+        .where(col(PanelCase.case_id).in_(ids), col(AgencyUpdate.state) == "submitted")
     ).all()
     for update, panel_case in updates:
         version = session.exec(
             select(AgencyUpdateVersion)
-            .where(AgencyUpdateVersion.update_id == update.id, AgencyUpdateVersion.is_draft == False)  # noqa: E712
+            .where(
+                col(AgencyUpdateVersion.update_id) == update.id, col(AgencyUpdateVersion.is_draft).is_(False)
+            )
             .order_by(col(AgencyUpdateVersion.version).desc())
         ).first()
         try:
             parsed = parse_links((version.content if version else {}).get("links", ""))
         except LinksInvalid:
             continue
-        for link in parsed:
-            linked = ""
-            if link.kind == "case":
-                linked = link.label.upper()
+        for written in parsed:  # a Link as the agency wrote it, not a stored NetworkLink
+            linked_reference = written.label.upper() if written.kind == "case" else ""
             rows.setdefault(
-                (panel_case.case_id, link.kind, link.key),
-                LinkRow(references[panel_case.case_id], link.kind, link.label, linked),
+                (panel_case.case_id, written.kind, written.key),
+                LinkRow(references[panel_case.case_id], written.kind, written.label, linked_reference),
             )
     return list(rows.values())
 
@@ -1064,11 +1069,11 @@ def _record_fingerprint(session: Session, meeting: Meeting, sitting: PanelSittin
         "themes": meeting.details.get("themes", ""),
         "attendance": sorted(
             (a.agency_id, a.status)
-            for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
+            for a in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id))
         ),
         "actions": sorted(
             (a.id, a.text, a.owner_id, a.due_on.isoformat())
-            for a in session.exec(select(Action).where(Action.meeting_id == meeting.id))
+            for a in session.exec(select(Action).where(col(Action.meeting_id) == meeting.id))
         ),
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
@@ -1102,8 +1107,8 @@ def drafted(meeting: Meeting, session: Session) -> None:
     sitting = sitting_of(session, meeting)
     assert sitting is not None
     version = session.exec(
-        select(func.max(Document.version)).where(
-            Document.meeting_id == meeting.id, Document.kind == "panel_minutes"
+        select(func.max(col(Document.version))).where(
+            col(Document.meeting_id) == meeting.id, col(Document.kind) == "panel_minutes"
         )
     ).one()
     meeting.details = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.partnership.models import Agency, Person, PersonRole
 from bot.schedules import Partnership
@@ -66,7 +66,7 @@ def sync_partnership(session: Session, partnership: Partnership, *, now: datetim
             wanted = set(partnership.roles_of(contact))
             held = {
                 row.role: row
-                for row in session.exec(select(PersonRole).where(PersonRole.person_id == person.id))
+                for row in session.exec(select(PersonRole).where(col(PersonRole.person_id) == person.id))
             }
             for role in wanted - held.keys():
                 session.add(PersonRole(person_id=person.id, role=role))
@@ -90,20 +90,20 @@ def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
 
     One query (a row per role), as every listener asks this before it answers."""
     rows = session.exec(
-        select(Person.id, Person.name, Agency.code, Agency.name, PersonRole.role)
-        .join(Agency, Agency.id == Person.agency_id)
-        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
-        .where(Person.slack_user_id == slack_user_id, Person.active == True)  # noqa: E712
-        .order_by(Person.id)
+        select(Person, col(Agency.code), col(Agency.name), col(PersonRole.role))
+        .join(Agency, col(Agency.id) == col(Person.agency_id))
+        .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
+        .where(col(Person.slack_user_id) == slack_user_id, col(Person.active) == True)  # noqa: E712
+        .order_by(col(Person.id))
     ).all()
     if not rows:
         return None
-    person_id, name, agency_code, agency_name, _ = rows[0]
+    person, agency_code, agency_name, _ = rows[0]
     return Member(
-        person_id=person_id or 0,
+        person_id=person.id or 0,
         slack_user_id=slack_user_id,
-        name=name,
+        name=person.name,
         agency_code=agency_code,
         agency_name=agency_name,
-        roles=frozenset(row[4] for row in rows if row[0] == person_id and row[4] is not None),
+        roles=frozenset(role for p, _, _, role in rows if p.id == person.id and role is not None),
     )

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from bot.database import session_scope
-from bot.retention.service import apply, plan
+from bot.database import read_scope
+from bot.retention.service import apply_in_batches, plan
 from bot.runtime import Runtime
 
 
 def run_retention(runtime: Runtime, *, dry_run: bool) -> list[str]:
     """What is (or would be) removed now, one line each."""
     now = runtime.clock.now()
-    with session_scope(runtime.engine) as session:
+    with read_scope(runtime.engine) as session:
         due = plan(session, runtime.partnership, now)
-        if dry_run:
-            lines = due.lines()
-            session.rollback()
-            return lines
-        removed = apply(session, due, now)
-    runtime.kick_delivery()
+    if dry_run:
+        return due.lines()
+    removed: list[str] = []
+    for line in apply_in_batches(runtime.engine, due, now):
+        removed.append(line)
+        runtime.kick_delivery()  # what each committed batch owes Slack can go at once
     return removed

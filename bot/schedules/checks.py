@@ -224,7 +224,8 @@ def _check_role_holders(col: Collector, loaded: Loaded) -> None:
         return
     holders: dict[str, set[str]] = {role: set() for role in ROLES}
     for number, (person, is_lead) in enumerate(_raw_people(entries)):
-        who = person.get("id") if isinstance(person.get("id"), str) else f"#{number}"
+        given = person.get("id")
+        who = given if isinstance(given, str) else f"#{number}"
         roles = person.get("roles")
         for role in roles if isinstance(roles, list) else []:
             if isinstance(role, str) and role in holders:

@@ -117,8 +117,8 @@ def _parse_hhmm(value: Any) -> Any:
         )
     if not isinstance(value, str) or not _HHMM.match(value.strip()):
         raise ValueError(f'{value!r} is not a time; write it as "HH:MM", e.g. "09:30"')
-    hours, minutes = value.strip().split(":")
-    return time(int(hours), int(minutes))
+    hour, minute = value.strip().split(":")
+    return time(int(hour), int(minute))
 
 
 def _check_reference_prefix(value: str) -> str:
@@ -765,6 +765,18 @@ class SharingRestriction(_Model):
     name: Label
     not_for_family: bool
     """True when the restriction means the child and family must not see the information."""
+    handling: Label | None = None
+    """The handling instruction documents print, after "<agency> information: ", e.g.
+    "not to be shared with the family". Left out: the name, as a sentence."""
+    full_text_to: tuple[Slug, ...] = ("took_part",)
+    """Who receives the full text in their copy of the minutes: agency kinds or codes, or
+    took_part (every agency that attended or sent a written update). The agency that shared
+    it always does; everyone else's copy says it is withheld."""
+
+    def instruction(self) -> str:
+        """The handling instruction as a phrase: "not to be shared with the family"."""
+        text = (self.handling or self.name).strip()
+        return text[:1].lower() + text[1:]
 
 
 def _by_length(duration: WorkingDuration, working_day_minutes: int | None) -> tuple[int, int]:

@@ -34,11 +34,15 @@ AVAILABLE: tuple[Usage, ...] = (
     Usage("/strategy minutes SD-2026-0001", "the approved minutes and action log, sent to you privately"),
     Usage("/strategy follow-up SD-2026-0001", "convene the follow-up to a discussion (same case, same ICPC)"),
     Usage("/strategy close SD-2026-0001", "close the case of a discussion (convenor or chair)"),
+    Usage(
+        "/strategy report [2026-11 | quarter:2026-4 | ytd]",
+        "timeliness figures and charts (panel administrators and agency leads)",
+    ),
     Usage("/actions add SD-2026-0001", "add an action to a discussion"),
     Usage("/strategy help", "show this help"),
 )
 
-KNOWN = {"help", "new", "list"}
+KNOWN = {"help", "new", "list", "report"}
 WITH_REFERENCE = {"record", "minutes", "follow-up", "close"}
 
 

@@ -15,6 +15,7 @@ from bot.access import (
     Access,
     Part,
     Rule,
+    button,
     command,
     meeting_by_reference,
     part,
@@ -24,17 +25,19 @@ from bot.agency_updates.listeners import overview_for
 from bot.audit.service import record
 from bot.cases.listeners import open_close_form, open_follow_up_form, timeline_for
 from bot.convening.listeners import open_convene_form
-from bot.convening.service import CONVENING_ROLES, open_meetings_for
+from bot.convening.service import CONVENING_ROLES, open_discussions_page
 from bot.convening.summary import summarise
-from bot.convening.views import discussion_details, discussion_list
+from bot.convening.views import LIST_PAGE_BUTTONS, discussion_details, discussion_list
 from bot.database import read_scope, session_scope
 from bot.minutes.listeners import MAY_RECORD, open_record_form, send_minutes
 from bot.minutes.recording import check_may_record_discussion
 from bot.minutes.service import RecordingRefused
+from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal
 from bot.strategy.commands import AVAILABLE, grammar
+from bot.timeliness import listeners as timeliness
 from bot.wording import render_message
 
 NOT_LISTED = "You are not listed in the partnership's schedules."
@@ -52,6 +55,7 @@ RULES = (
         act="discussion.convene_refused",
     ),
     Rule(command("/strategy", "list"), MEMBER, refusal=NOT_LISTED, act="discussion.list_refused"),
+    *(Rule(button(action_id), MEMBER, refusal=NOT_LISTED) for action_id in LIST_PAGE_BUTTONS),
     Rule(
         command("/strategy", "show"),
         part(Part.INVOLVED),
@@ -112,13 +116,16 @@ def register(app: App, runtime: Runtime) -> None:
                 channel_id=access.requested.channel_id,
                 case_reference=access.requested.argument,
             )
-        elif sub == "list":
-            with read_scope(runtime.engine) as session:
-                summaries = [
-                    summarise(session, m, partnership=runtime.partnership, calendar=runtime.calendar, now=now)
-                    for m in open_meetings_for(session, member)
-                ]
-            ack(response_type="ephemeral", **discussion_list(summaries, calendar=runtime.calendar, now=now))
+        elif sub == "report":  # the guard let only administrators and agency leads through
+            timeliness.answer_command(runtime, ack, command, client, respond, access)
+        elif sub == "list":  # a convenor's open discussions grow with the caseload: after the ack
+            ack()
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(response_type="ephemeral", **list_page(access.known_member, 0)),
+            )
         elif sub == "minutes":
             ack()  # sending documents writes to the outbox and the audit trail: after the ack
 
@@ -165,6 +172,29 @@ def register(app: App, runtime: Runtime) -> None:
             )
         else:  # "show" or "updates": the guard has found the discussion and the person involved
             show(ack, command, client, access)
+
+    def list_page(member: Member, page: int) -> dict[str, Any]:
+        """A page of the person's open discussions: three queries whatever their number."""
+        with read_scope(runtime.engine) as session:
+            listed = open_discussions_page(session, member, page=page)
+        return discussion_list(listed, calendar=runtime.calendar, now=runtime.clock.now())
+
+    def turn_list_page(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        ack()
+        page = min(int(access.requested.value), 100_000) if access.requested.value.isdigit() else 0
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: respond(
+                response_type="ephemeral", replace_original=True, **list_page(access.known_member, page)
+            ),
+        )
+
+    for action_id in LIST_PAGE_BUTTONS:
+        app.action(action_id)(turn_list_page)
 
     def show(ack: Ack, command: dict[str, Any], client: WebClient, access: Access) -> None:
         meeting, now = access.meeting, runtime.clock.now()

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 00:44:21.329565
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from bot.database import UTCDateTime

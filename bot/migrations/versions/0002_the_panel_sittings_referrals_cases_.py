@@ -8,7 +8,7 @@ Create Date: 2026-11-25 01:44:16.691427
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from bot.database import UTCDateTime

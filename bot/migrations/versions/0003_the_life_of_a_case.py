@@ -11,9 +11,10 @@ target and the assessment deadline counted on the statutory calendar (Europe/Lon
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from bot.database import UTCDateTime
@@ -92,7 +93,7 @@ def upgrade() -> None:
     # Columns are added in place (ALTER TABLE ... ADD COLUMN), not by rebuilding the table:
     # on SQLite a rebuild drops `meeting`, which every invitation, action and document refers
     # to, and would fail on a database that holds records.
-    text_default = {"nullable": False, "server_default": ""}
+    text_default: dict[str, Any] = {"nullable": False, "server_default": ""}
     op.add_column("meeting", sa.Column("referred_at", UTCDateTime(), nullable=True))
     op.add_column("meeting", sa.Column("ended_at", UTCDateTime(), nullable=True))
     if op.get_bind().dialect.name == "sqlite":

@@ -1,0 +1,360 @@
+"""The strategy discussion minutes as the template sees them: every heading of DESIGN.md §4
+filled from the record or marked plainly ("None recorded"), the case's clocks, the child's
+details, each agency's information under its handling instruction, and the circulation
+list saying which copy each recipient receives. Plain Python over the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.actions.service import PRIORITIES, actions_of
+from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overview, rating_of
+from bot.cases.models import Case
+from bot.convening.models import Attendance, Meeting
+from bot.convening.vocabulary import CONCERNS, FORMATS, RIGHT_HELP_RIGHT_TIME
+from bot.documents.handling import Recipient, Restricted, entitled_to_all, restricted
+from bot.documents.vocabulary import (
+    ATTENDANCE,
+    INTERPRETER,
+    LEGAL_STATUS,
+    NO_ICPC_DATE,
+    NONE_RECORDED,
+    NOT_RECORDED,
+    RATING_SHADES,
+    RATINGS,
+    SEX,
+    filled,
+    no_break,
+    short_day,
+)
+from bot.minutes.clocks import clocks_for_minutes, decision_rows
+from bot.minutes.models import Decision
+from bot.partnership.models import Agency, Person
+from bot.schedules import Partnership
+from bot.working_days import WorkingCalendar
+
+FULL, SHARED = "full", "shared"  # the two copies of approved minutes (bot.documents.handling)
+COPY_WORDS = {
+    FULL: "Full copy",
+    SHARED: "Copy with restricted information withheld",
+}
+
+
+def person_words(session: Session, person_id: int | None) -> str:
+    """'Name, role' as the record knows the person, or '' when there is none."""
+    person = session.get(Person, person_id) if person_id else None
+    if person is None:
+        return ""
+    return f"{person.name}, {person.role_title}" if person.role_title else person.name
+
+
+@dataclass(frozen=True)
+class SharedUpdate:
+    """One agency's submitted update with its handling, as the minutes print it."""
+
+    summary: AgencyUpdateSummary
+    kind: str
+    handling: Restricted | None
+
+
+def shared_updates(
+    session: Session, meeting: Meeting, *, partnership: Partnership, calendar: WorkingCalendar, now: datetime
+) -> list[SharedUpdate]:
+    """The submitted updates of a discussion, each with its handling instruction (if any)."""
+    deadline = deadline_for(meeting, partnership, calendar)
+    kinds = {a.code: a.kind for a in session.exec(select(Agency))}
+    found = []
+    for update in overview(session, meeting, deadline=deadline, now=now):
+        if update.state != "submitted":
+            continue
+        kind = kinds.get(update.agency_code, "other")
+        handling = restricted(
+            partnership,
+            sharer_code=update.agency_code,
+            sharer_kind=kind,
+            codes=update.restrictions,
+            detail=update.content.get("restriction_detail", ""),
+        )
+        found.append(SharedUpdate(update, kind, handling))
+    return found
+
+
+def recipients(session: Session, meeting: Meeting) -> list[tuple[Recipient, Attendance, Agency]]:
+    """Every agency on the attendance record, as a recipient of the minutes."""
+    rows = session.exec(
+        select(Attendance, Agency)
+        .join(Agency, col(Agency.id) == col(Attendance.agency_id))
+        .where(col(Attendance.meeting_id) == meeting.id)
+        .order_by(col(Attendance.id))
+    ).all()
+    return [
+        (Recipient(agency.code, agency.kind, a.status in ("present", "written_update")), a, agency)
+        for a, agency in rows
+    ]
+
+
+def copy_for(recipient: Recipient, updates: list[SharedUpdate]) -> str:
+    """Which copy this recipient receives: the full one only if every restriction allows it."""
+    items = [u.handling for u in updates if u.handling is not None]
+    return FULL if entitled_to_all(recipient, items) else SHARED
+
+
+def has_restricted(updates: list[SharedUpdate]) -> bool:
+    return any(u.handling is not None for u in updates)
+
+
+def _information(update: SharedUpdate, partnership: Partnership, *, withhold: bool) -> dict[str, Any]:
+    summary, handling = update.summary, update.handling
+    try:
+        basis = partnership.agency_updates.lawful_basis(summary.lawful_basis).name
+    except KeyError:
+        basis = summary.lawful_basis
+    sections = [
+        {"label": label, "text": summary.content[field]}
+        for field, label in TEXT_FIELDS.items()
+        if field not in ("role", "restriction_detail") and summary.content.get(field)
+    ]
+    withheld = bool(withhold and handling is not None)
+    return {
+        "agency": summary.agency_name,
+        "author": filled(", ".join(sorted(set(summary.authors.values()))), NOT_RECORDED),
+        "role": filled(summary.content.get("role"), NOT_RECORDED),
+        "lawful_basis": filled(basis, NOT_RECORDED),
+        "handling": handling.instruction if handling else "",
+        "withheld": withheld,
+        "withheld_note": (
+            f"The full text is withheld from this copy under its handling instruction. It is in "
+            f"the copies sent to {handling.holders(partnership)} and {summary.agency_name}."
+            if withheld and handling
+            else ""
+        ),
+        "sections": [] if withheld else (sections or [{"label": "Information", "text": NONE_RECORDED}]),
+    }
+
+
+def nhs_words(number: str) -> str:
+    """An NHS number as it is read aloud and printed: 943 476 5919."""
+    if len(number) == 10 and number.isdigit():
+        return f"{number[:3]} {number[3:6]} {number[6:]}"
+    return filled(number, NOT_RECORDED)
+
+
+def _child(case: Case) -> dict[str, str]:
+    return {
+        "name": filled(case.child_name, NOT_RECORDED),
+        "date_of_birth": case.child_date_of_birth.strftime("%d %B %Y")
+        if case.child_date_of_birth
+        else NOT_RECORDED,
+        "case_reference": no_break(case.reference),
+        "sex": SEX.get(case.sex, filled(case.sex, NOT_RECORDED)),
+        "ethnicity": filled(case.ethnicity, NOT_RECORDED),
+        "disability": filled(case.disability, NOT_RECORDED),
+        "first_language": filled(case.first_language, NOT_RECORDED),
+        "interpreter": INTERPRETER.get(case.interpreter_needed, NOT_RECORDED),
+        "nhs_number": nhs_words(case.nhs_number),
+        "legal_status": LEGAL_STATUS.get(case.legal_status, filled(case.legal_status, NOT_RECORDED)),
+        "school": filled(case.school, NOT_RECORDED),
+        "siblings": filled(case.siblings_and_others_at_risk, NONE_RECORDED),
+        "parents": filled(case.parents_and_carers, NOT_RECORDED),
+    }
+
+
+def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[str, Any]:
+    """Agencies as columns; each cell carries its word and its shade, so *current* and
+    *historic* stand out among the *not present*."""
+    summaries = [u.summary for u in updates]
+    rows: list[dict[str, Any]] = []
+    codes: list[str] = []
+    for indicator in partnership.agency_updates.risk_indicators:
+        cells = []
+        for summary in summaries:
+            code = rating_of(summary.risk_ratings, indicator.code)  # unrated is not known
+            codes.append(code)
+            cells.append(
+                {
+                    "word": RATINGS.get(code, "Not rated"),
+                    "code": code,
+                    "shade": RATING_SHADES.get(code, "FFFFFF"),
+                }
+            )
+        rows.append({"indicator": indicator.name, "ratings": cells})
+    counts = {code: codes.count(code) for code in ("current", "historic")}
+    return {
+        "agencies": [s.agency_name for s in summaries],
+        "rows": rows,
+        "summary": f"{counts['current']} current and {counts['historic']} historic ratings"
+        if summaries
+        else "No agency rated the risk indicators.",
+    }
+
+
+def _circulation(
+    session: Session, meeting: Meeting, partnership: Partnership, updates: list[SharedUpdate]
+) -> list[dict[str, str]]:
+    """Who the minutes go to: the named person who took part, or else the agency's lead
+    from the schedules (by role), and which copy each receives."""
+    listed = []
+    for recipient, attendance, agency in recipients(session, meeting):
+        name = (
+            f"{attendance.name}, {attendance.role}"
+            if attendance.name and attendance.role
+            else attendance.name
+        )
+        if not name:
+            try:
+                lead = partnership.agency(agency.code).lead_person()
+                name = (
+                    f"{lead.name}, {lead.title} (agency lead)" if lead.title else f"{lead.name} (agency lead)"
+                )
+            except (KeyError, LookupError):
+                name = "The agency's lead"
+        listed.append(
+            {"name": name, "agency": agency.name, "receives": COPY_WORDS[copy_for(recipient, updates)]}
+        )
+    chair = person_words(session, meeting.chair_id)
+    if chair:
+        listed.insert(0, {"name": chair, "agency": "Chair", "receives": COPY_WORDS[FULL]})
+    return listed
+
+
+def _decisions(decisions: dict[str, Decision]) -> list[dict[str, str]]:
+    """Every decision in full: an answer on every row, never a blank."""
+    return [
+        {
+            "topic": row["topic"],
+            "outcome": filled(row["outcome"], NOT_RECORDED),
+            "reason": filled(row["reason"], NONE_RECORDED),
+        }
+        for row in decision_rows(decisions)
+    ]
+
+
+def minutes_context(
+    session: Session,
+    meeting: Meeting,
+    *,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    version: int,
+    state: str,
+    now: datetime,
+    approved_by: str = "",
+    approved_at: str = "",
+    copy: str = FULL,
+    previous: tuple[int, datetime] | None = None,
+) -> dict[str, Any]:
+    """Everything the minutes template shows, from the record. Documents carry the child's
+    details; Slack never does. `copy` is FULL (the record, and those entitled to every
+    restricted text) or SHARED (each restricted text withheld, with a line saying so)."""
+    case = session.get(Case, meeting.case_id)
+    assert case is not None
+    settings = partnership.settings
+    decisions = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
+    narrative = dict(meeting.details.get("record", {}))
+    updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
+    attendance = [
+        {
+            "agency": agency.name,
+            "name": filled(a.name, "No one named"),
+            "role": filled(a.role, NOT_RECORDED),
+            "status": ATTENDANCE.get(a.status, a.status),
+        }
+        for _, a, agency in recipients(session, meeting)
+    ]
+    clocks = clocks_for_minutes(session, meeting, partnership=partnership, calendar=calendar)
+    began = meeting.held_at or meeting.scheduled_start
+    start = calendar.local(began) if began else None
+    end = calendar.local(meeting.ended_at) if meeting.held_at and meeting.ended_at else None
+    follows = session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
+    minute_taker = person_words(session, meeting.minute_taker_id) or person_words(session, meeting.chair_id)
+    review = decisions.get("review")
+    review_date = meeting.review_on
+    if review_date is None and review and review.details.get("date"):
+        review_date = date.fromisoformat(review.details["date"])
+    dissent = decisions.get("dissent")
+    safety = decisions.get("immediate_safety")
+    out_of_hours = "No"
+    if meeting.out_of_hours:
+        out_of_hours = f"Yes: {meeting.out_of_hours_reason}" if meeting.out_of_hours_reason else "Yes"
+    changes = "First version."
+    if previous is not None:
+        changes = (
+            f"Replaces version {previous[0]} of {calendar.local(previous[1]):%d %B %Y %H:%M}: "
+            "regenerated from the record as amended since."
+        )
+    return {
+        "marking": settings.protective_marking,
+        "confidentiality": settings.confidentiality_statement,
+        "partnership": settings.name,
+        "reference": no_break(meeting.reference),
+        "kind": "Follow-up" if follows else "Initial",
+        "follows": no_break(follows.reference) if follows else "",
+        "date": start.strftime("%A %d %B %Y") if start else NOT_RECORDED,
+        "time": start.strftime("%H:%M") if start else NOT_RECORDED,
+        "end_time": end.strftime("%H:%M") if end else NOT_RECORDED,
+        "format": FORMATS.get(meeting.format, meeting.format),
+        "chair": filled(person_words(session, meeting.chair_id), NOT_RECORDED),
+        "minute_taker": filled(minute_taker, NOT_RECORDED),
+        "referral": filled(clocks["referral"], NOT_RECORDED),
+        "urgency": filled(clocks["urgency"], NOT_RECORDED),
+        "deadline": filled(clocks["deadline"], NOT_RECORDED),
+        "held_within": filled(clocks["held_within_deadline"], "Not yet held"),
+        "late_reason": filled(meeting.late_reason, ""),
+        "out_of_hours": out_of_hours,
+        "rhrt_level": RIGHT_HELP_RIGHT_TIME.get(meeting.right_help_right_time_level, NOT_RECORDED),
+        "concerns": ", ".join(CONCERNS.get(c, c) for c in meeting.concerns) or NONE_RECORDED,
+        "children": [_child(case)],
+        "attendance": attendance,
+        "reason": filled(meeting.reason),
+        "action_taken": filled(narrative.get("action_taken")),
+        "information_shared": [_information(u, partnership, withhold=copy == SHARED) for u in updates],
+        "child_voice": filled(narrative.get("child_voice")),
+        "risk_grid": _risk_grid(updates, partnership),
+        "risk_analysis": {
+            key: filled(narrative.get(key))
+            for key in ("harm", "likelihood", "protective_factors", "extra_familial")
+        },
+        "decisions": _decisions(decisions),
+        "safety_plan": filled(safety.reason if safety else ""),
+        "actions": [
+            {
+                "reference": no_break(a.reference),
+                "text": a.text,
+                "owner": a.owner,
+                "agency": a.agency,
+                "due": short_day(a.due),
+                "priority": PRIORITIES.get(a.priority, a.priority),
+                "concerns": filled(a.concerns, NOT_RECORDED),
+                "status": a.status,
+            }
+            for a in actions_of(session, meeting_id=meeting.id)
+        ],
+        "icpc_date": filled(clocks["icpc_target"], NO_ICPC_DATE),
+        "icpc": filled(clocks["icpc"], "No initial child protection conference is due"),
+        "section_47": (
+            f"Started {clocks['section_47_started']}"
+            + (
+                ""
+                if clocks["section_47_started_here"]
+                else f" at {no_break(clocks['section_47_started_by'])}"
+            )
+            if clocks["section_47_started"]
+            else "No section 47 enquiry"
+        ),
+        "assessment_deadline": filled(clocks["assessment_deadline"], NOT_RECORDED),
+        "review_date": review_date.strftime("%A %d %B %Y") if review_date else "No review date set",
+        "next_steps": filled(narrative.get("next_steps")),
+        "dissent": filled(dissent.reason if dissent else "", "No dissent was recorded."),
+        "circulation": _circulation(session, meeting, partnership, updates),
+        "copy": COPY_WORDS[copy],
+        "changes": changes,
+        "version": version,
+        "state": state,
+        "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
+        "approved_by": approved_by,
+        "approved_at": approved_at,
+    }

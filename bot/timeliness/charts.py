@@ -1,0 +1,125 @@
+"""The report's pictures, drawn with matplotlib's Agg backend (no display, thread-safe
+figures): figures only, never a case reference or a name. matplotlib is imported inside
+the functions, so importing this module costs nothing before an acknowledgement."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from bot.timeliness.measures import ICPC_WORKING_DAYS, AgencyFigures, Measures
+
+DPI = 110
+GREEN, AMBER, RED, GREY = "#00703c", "#f47738", "#d4351c", "#b1b4b6"
+
+
+def _png(figure: object) -> bytes:
+    buffer = io.BytesIO()
+    # No metadata: matplotlib would write its version, making the bytes differ by installation.
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})  # type: ignore[attr-defined]
+    return buffer.getvalue()
+
+
+def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def agencies_shown(measures: Measures, agency_code: str | None) -> list[AgencyFigures]:
+    """Every agency with something to show; for an agency lead, theirs and the partnership."""
+    if agency_code:
+        own = measures.agency(agency_code)
+        return [a for a in (own, measures.partnership()) if a is not None]
+    return [a for a in measures.agencies if a.invited or a.updates_expected or a.actions_due or a.overdue_now]
+
+
+def headline_chart(measures: Measures, agency_code: str | None = None) -> bytes:
+    """Four panels: discussions by urgency, the ICPC working days summary, agency updates
+    and actions by agency (shares, so a small agency reads against the partnership)."""
+    figure = _figure(11, 8)
+    figure.suptitle(f"Timeliness: {measures.period.label}", fontsize=13, fontweight="bold", x=0.01, ha="left")
+    (urgency, icpc), (updates, actions) = figure.subplots(2, 2)
+
+    names = [u.urgency.capitalize() for u in measures.discussions] or ["(none held)"]
+    within = [u.within for u in measures.discussions] or [0]
+    late = [u.late for u in measures.discussions] or [0]
+    other = [u.held - u.within - u.late for u in measures.discussions] or [0]
+    urgency.bar(names, within, color=GREEN, label="Within timescale")
+    urgency.bar(names, late, bottom=within, color=RED, label="Late")
+    urgency.bar(
+        names,
+        other,
+        bottom=[a + b for a, b in zip(within, late, strict=True)],
+        color=GREY,
+        label="No deadline",
+    )
+    urgency.set_title("Strategy discussions held, by urgency", fontsize=10)
+    urgency.set_ylabel("Discussions")
+    urgency.legend(fontsize=8)
+    urgency.yaxis.get_major_locator().set_params(integer=True)
+
+    bands = measures.icpcs.working_days.bands
+    colours = [GREEN if _band_within(label) else RED for label, _ in bands]
+    icpc.bar([label for label, _ in bands], [count for _, count in bands], color=colours)
+    icpc.set_title(f"ICPCs: working days from the section 47 start (target {ICPC_WORKING_DAYS})", fontsize=10)
+    icpc.set_ylabel("ICPCs held")
+    icpc.yaxis.get_major_locator().set_params(integer=True)
+    icpc.tick_params(axis="x", labelsize=8)
+
+    shown = agencies_shown(measures, agency_code)
+    labels = [_short(a.name) for a in shown] or ["(none)"]
+    _shares(
+        updates,
+        labels,
+        [(a.updates_on_time, a.updates_late, a.updates_missing, 0) for a in shown] or [(0, 0, 0, 0)],
+        ("On time", "Late", "Missing", ""),
+        "Agency updates",
+    )
+    _shares(
+        actions,
+        labels,
+        [
+            (
+                a.actions_done_on_time,
+                a.actions_done_late,
+                a.actions_open_past_due,
+                a.actions_due - a.actions_done_on_time - a.actions_done_late - a.actions_open_past_due,
+            )
+            for a in shown
+        ]
+        or [(0, 0, 0, 0)],
+        ("Done by the due date", "Done late", "Open past due", "Not yet due, or handed on"),
+        "Actions due in the period",
+    )
+    return _png(figure)
+
+
+def _band_within(label: str) -> bool:
+    upper = label.split()[-1]
+    return upper.isdigit() and int(upper) <= ICPC_WORKING_DAYS
+
+
+def _short(name: str, width: int = 28) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _shares(
+    axes: Any, labels: list[str], rows: list[tuple[int, int, int, int]], legend: tuple[str, ...], title: str
+) -> None:
+    """A horizontal bar per agency, split into shares of its total (0 to 100%); a part with
+    no name is left out of the legend."""
+    left = [0.0] * len(rows)
+    for index, (name, colour) in enumerate(zip(legend, (GREEN, AMBER, RED, GREY), strict=True)):
+        values = [100 * row[index] / sum(row) if sum(row) else 0.0 for row in rows]
+        axes.barh(labels, values, left=left, color=colour, label=name or "_hidden")
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("Per cent")
+    axes.invert_yaxis()
+    axes.set_title(title, fontsize=10)
+    axes.tick_params(axis="y", labelsize=8)
+    axes.legend(fontsize=7, loc="lower right")

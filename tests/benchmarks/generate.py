@@ -1,0 +1,704 @@
+"""A partnership at scale, on demand: years of records in realistic shapes, loaded fast.
+
+`generate(engine, partnership, now=..., discussions=30_000)` fills a migrated database (whose
+agencies and people are already synced from the schedules) with strategy discussions spread
+over `years`, their invitations, agency updates (one version each), actions (about 4%
+overdue and still open, most done), chases, documents (a superseded draft and an approved
+version of each held discussion's minutes, and its action log), the uploads of those
+documents in the outbox, cases and episodes, and a valid hash-chained audit trail.
+Hundreds of extra people are added across the agencies; some of the schedules' people carry
+a large share (one convenor convenes a third of the discussions, one police officer owns
+one action in eight), so the bot's own users see what a large partnership's users see.
+
+On PostgreSQL rows go in with `COPY`; on SQLite with `executemany`. Ids are given here, so
+no row is read back. The tests use it at small sizes (`discussions=10` and `100`); the
+benchmark at the issue's (`python -m tests.benchmarks.generate --help`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from bot.actions.chasing import timeline
+from bot.actions.models import Action, ActionStatus, Chase
+from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
+from bot.audit.models import AuditEntry, AuditHead
+from bot.audit.service import GENESIS_HASH, hash_of
+from bot.cases.models import Case, CaseEpisode
+from bot.convening.models import Invitation, Meeting
+from bot.delivery.models import OutboxMessage
+from bot.minutes.models import Document
+from bot.partnership.models import Agency, Person
+from bot.references import ReferenceCounter
+from bot.schedules import Partnership
+from bot.working_days import ServiceCalendar
+
+# Who carries a large share: the sample convenor, the police officer the tests use.
+BUSY_CONVENOR = "U0CSC001"
+BUSY_OWNER = "U0PPU001"
+BATCH = 20_000
+
+
+GENERATED = (
+    Person,
+    Case,
+    CaseEpisode,
+    Meeting,
+    Invitation,
+    Action,
+    Chase,
+    AgencyUpdate,
+    AgencyUpdateVersion,
+    Document,
+    OutboxMessage,
+    AuditEntry,
+)
+
+
+@dataclass
+class Counts:
+    """Rows written per table, and how long it took."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, table: str, number: int) -> None:
+        self.rows[table] = self.rows.get(table, 0) + number
+
+    def __str__(self) -> str:
+        listed = ", ".join(f"{n:,} {t}" for t, n in self.rows.items())
+        return f"{listed} in {self.seconds:.1f} s"
+
+
+def _table(model: Any) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+class Loader:
+    """Writes rows to one table a batch at a time: COPY on PostgreSQL, executemany on SQLite."""
+
+    def __init__(self, connection: Connection, counts: Counts) -> None:
+        self.connection = connection
+        self.counts = counts
+        self.postgresql = connection.dialect.name == "postgresql"
+
+    def load(self, model: Any, rows: Iterable[dict[str, Any]]) -> None:
+        table = _table(model)
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                self._write(table, batch)
+                batch = []
+        if batch:
+            self._write(table, batch)
+
+    def _write(self, table: Table, batch: list[dict[str, Any]]) -> None:
+        self.counts.add(table.name, len(batch))
+        if not self.postgresql:
+            defaults = {c.name: None for c in table.columns}
+            self.connection.execute(table.insert(), [{**defaults, **row} for row in batch])
+            return
+        columns = list(batch[0])
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for row in batch:
+                copy.write_row([_plain(row[c]) for c in columns])
+
+    def next_id(self, model: Any) -> int:
+        table = _table(model)
+        return (self.connection.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+
+    def reset_sequences(self, models: Iterable[Any]) -> None:
+        """PostgreSQL: the id sequences after rows written with their ids."""
+        if not self.postgresql:
+            return
+        for model in models:
+            name = _table(model).name
+            self.connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                    f'COALESCE((SELECT MAX(id) FROM "{name}"), 0) + 1, false)'
+                )
+            )
+
+
+@dataclass
+class People:
+    """Who is in the partnership, by agency, as stored (ids) and who is busy."""
+
+    by_agency: dict[int, list[int]]
+    agency_codes: dict[int, str]
+    convenors: list[int]
+    chairs: list[int]
+    busy_convenor: int
+    busy_owner: int
+    busy_owner_agency: int
+
+
+def _add_people(
+    loader: Loader, session: Session, partnership: Partnership, extra: int, now: datetime
+) -> People:
+    agencies = {a.id: a.code for a in session.exec(select(Agency)).scalars()}  # type: ignore[call-overload]
+    people = list(session.exec(select(Person)).scalars())  # type: ignore[call-overload]
+    by_agency: dict[int, list[int]] = {}
+    for person in people:
+        by_agency.setdefault(person.agency_id, []).append(person.id)
+    first = loader.next_id(Person)
+    agency_ids = sorted(agencies)
+    rows = []
+    for number in range(extra):
+        agency_id = agency_ids[number % len(agency_ids)]
+        rows.append(
+            {
+                "id": first + number,
+                "agency_id": agency_id,
+                "name": f"Generated Person {number + 1}",
+                "role_title": "Practitioner",
+                "email": f"person{number + 1}@generated.example.org",
+                "active": True,
+                "updated_at": now,
+            }
+        )
+        by_agency.setdefault(agency_id, []).append(first + number)
+    loader.load(Person, rows)
+    by_slack = {p.slack_user_id: p for p in people if p.slack_user_id}
+    by_schedule = {p.schedule_id: p.id for p in people if p.schedule_id}
+    convenors = [by_schedule[p.id] for p in partnership.people_with_role("convenor") if p.id in by_schedule]
+    chairs = [by_schedule[p.id] for p in partnership.people_with_role("chair") if p.id in by_schedule]
+    csc = next(a for a, code in agencies.items() if code == "csc")
+    # Generated social workers convene too, so the busy convenor is one of many.
+    convenors += [r["id"] for r in rows if r["agency_id"] == csc]
+    owner = by_slack[BUSY_OWNER]
+    return People(
+        by_agency=by_agency,
+        agency_codes=agencies,
+        convenors=convenors,
+        chairs=chairs,
+        busy_convenor=by_slack[BUSY_CONVENOR].id,
+        busy_owner=owner.id,
+        busy_owner_agency=owner.agency_id,
+    )
+
+
+def _working_start(moment: datetime) -> datetime:
+    """A weekday at 10:00 UTC on or after the moment's day."""
+    day = moment.date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+
+
+def generate(
+    engine: Engine,
+    partnership: Partnership,
+    *,
+    now: datetime,
+    calendar: ServiceCalendar,
+    discussions: int = 30_000,
+    audit_entries: int | None = None,
+    years: float = 5,
+    actions_per_discussion: int = 10,
+    extra_people: int | None = None,
+    seed: int = 14,
+) -> Counts:
+    """Fill the database with `discussions` strategy discussions over `years` up to `now`
+    (a few days ahead too: the open ones), and everything hanging off them."""
+    random.seed(seed)
+    started = time.monotonic()
+    counts = Counts()
+    audit_entries = audit_entries if audit_entries is not None else discussions * 100 // 3
+    extra_people = extra_people if extra_people is not None else max(20, min(400, discussions // 75))
+    with engine.begin() as connection, Session(bind=connection) as session:
+        loader = Loader(connection, counts)
+        people = _add_people(loader, session, partnership, extra_people, now)
+        ids = {m: loader.next_id(m) for m in (Case, CaseEpisode, Meeting, Invitation, Action, Chase)}
+        ids |= {m: loader.next_id(m) for m in (AgencyUpdate, AgencyUpdateVersion, Document, OutboxMessage)}
+        before = session.exec(select(func.count()).select_from(_table(Meeting))).scalar_one()  # type: ignore[call-overload]
+        cases_before = session.exec(select(func.count()).select_from(_table(Case))).scalar_one()  # type: ignore[call-overload]
+        plan = _discussions(people, now, discussions, years, before=before, cases_before=cases_before)
+        loader.load(Case, _cases(plan, ids[Case], now))
+        loader.load(CaseEpisode, _episodes(plan, ids[Case], ids[CaseEpisode]))
+        loader.load(Meeting, _meetings(plan, ids, people))
+        agencies = sorted(a for a, code in people.agency_codes.items() if code != "partnership")
+        loader.load(Invitation, _invitations(plan, ids, agencies))
+        loader.load(AgencyUpdate, _updates(plan, ids, agencies, first=True))
+        loader.load(AgencyUpdateVersion, _updates(plan, ids, agencies, first=False))
+        actions = _actions(plan, ids, people, actions_per_discussion, now, partnership, calendar)
+        loader.load(Action, actions)
+        loader.load(Chase, _chases(plan, ids, actions_per_discussion))
+        loader.load(Document, _documents(plan, ids))
+        loader.load(OutboxMessage, _uploads(plan, ids))
+        _audit(loader, session, plan, audit_entries, now)
+        _counters(loader, session, plan)
+        loader.reset_sequences(GENERATED)
+        session.commit()  # joined to the connection's transaction, which commits as the block ends
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+    counts.seconds = time.monotonic() - started
+    return counts
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One discussion to write: its number, when, its state and its case."""
+
+    number: int  # in this run: ids follow on from it
+    serial: int  # in the database: references follow on from it
+    start: datetime
+    state: str
+    convenor: int
+    chair: int
+    case: int  # index into this run's cases
+    case_reference: str
+
+
+def _discussions(
+    people: People, now: datetime, count: int, years: float, *, before: int, cases_before: int
+) -> list[Planned]:
+    span = timedelta(days=365.25 * years)
+    first = now - span
+    cases = max(1, int(count * 0.6))
+    plan = []
+    for number in range(count):
+        # Spread evenly over the years, the last few days ahead of now.
+        start = _working_start(first + (span + timedelta(days=10)) * number / max(count, 1))
+        if start > now - timedelta(days=5):
+            state = "scheduled" if number % 3 else "convening"
+        else:
+            state = "cancelled" if number % 20 == 0 else "held"
+        convenor = (
+            people.busy_convenor if number % 3 == 0 else people.convenors[number % len(people.convenors)]
+        )
+        case = number % cases
+        chair = people.chairs[number % len(people.chairs)]
+        reference = f"CS-9{cases_before + case:06d}"
+        plan.append(Planned(number, before + number, start, state, convenor, chair, case, reference))
+    return plan
+
+
+def _reference(item: Planned) -> str:
+    return f"SD-{item.start.year}-{item.serial + 1:05d}"
+
+
+def _cases(plan: list[Planned], first: int, now: datetime) -> Iterator[dict[str, Any]]:
+    references = {p.case: p.case_reference for p in plan}
+    for index in range(max(p.case for p in plan) + 1):
+        yield {
+            "id": first + index,
+            "reference": references[index],
+            "subject_kind": "child",
+            "subject_label": "",
+            "child_name": f"Generated Child {index}",
+            "child_date_of_birth": date(2010, 1, 1) + timedelta(days=index % 2000),
+            "child_address": "",
+            "school": "",
+            "siblings_and_others_at_risk": "",
+            "right_help_right_time_level": "complex_significant",
+            "created_at": plan[min(index, len(plan) - 1)].start,
+            "closed_at": None,
+        }
+
+
+def _episodes(plan: list[Planned], first_case: int, first: int) -> Iterator[dict[str, Any]]:
+    for index in range(max(p.case for p in plan) + 1):
+        moment = plan[min(index, len(plan) - 1)].start - timedelta(days=1)
+        yield {
+            "id": first + index,
+            "case_id": first_case + index,
+            "state": "closed",  # one open episode per case is enforced; history is closed
+            "referred_at": moment,
+            "threshold_level": "complex_significant",
+            "threshold_decided_at": moment,
+            "threshold_decided_by_id": None,
+            "closed_at": None,
+            "closed_by_id": None,
+            "closure_outcome": "",
+            "closure_reason": "",
+            "created_at": moment,
+        }
+
+
+def _meetings(plan: list[Planned], ids: dict[Any, int], people: People) -> Iterator[dict[str, Any]]:
+    for item in plan:
+        held = item.state == "held"
+        yield {
+            "id": ids[Meeting] + item.number,
+            "reference": _reference(item),
+            "meeting_type": "strategy_discussion",
+            "case_id": ids[Case] + item.case,
+            "follows_meeting_id": None,
+            "state": item.state,
+            "urgency": "standard",
+            "format": "video",
+            "reason": "Generated discussion.",
+            "concerns": ["criminal_exploitation"],
+            "right_help_right_time_level": "complex_significant",
+            "scheduled_start": item.start,
+            "duration_minutes": 60,
+            "referred_at": item.start - timedelta(days=1),
+            "deadline": item.start + timedelta(days=2),
+            "late_reason": "",
+            "convenor_id": item.convenor,
+            "chair_id": item.chair,
+            "minute_taker_id": None,
+            "channel_id": f"CG{item.serial:08d}",
+            "status_message_ts": f"{item.start.timestamp():.6f}",
+            "calendar_uid": f"generated-{item.serial}@example.org",
+            "calendar_sequence": 0,
+            "submission_key": None,
+            "cancelled_reason": "Generated." if item.state == "cancelled" else "",
+            "status_refreshed_at": None,
+            "details": {},
+            "created_at": item.start - timedelta(days=1),
+            "held_at": item.start if held else None,
+            "ended_at": item.start + timedelta(hours=1) if held else None,
+            "episode_id": ids[CaseEpisode] + item.case,
+            "out_of_hours": False,
+            "out_of_hours_reason": "",
+            "review_on": None,
+            "review_state": "",
+            "review_chase_step": 0,
+            "review_next_chase_at": None,
+            "review_resolution": "",
+        }
+
+
+def _invitations(plan: list[Planned], ids: dict[Any, int], agencies: list[int]) -> Iterator[dict[str, Any]]:
+    for item in plan:
+        for offset, agency in enumerate(agencies):
+            answered = item.state == "held" or offset % 2 == 0
+            yield {
+                "id": ids[Invitation] + item.number * len(agencies) + offset,
+                "meeting_id": ids[Meeting] + item.number,
+                "agency_id": agency,
+                "required": True,
+                "why": "required",
+                "state": "attending" if answered else "invited",
+                "delegate_id": None,
+                "decline_reason": "",
+                "answered_by_id": None,
+                "answered_at": item.start - timedelta(hours=20) if answered else None,
+                "chase_step": 0,
+                "next_chase_at": None,
+                "created_at": item.start - timedelta(days=1),
+            }
+
+
+def _updates(
+    plan: list[Planned], ids: dict[Any, int], agencies: list[int], *, first: bool
+) -> Iterator[dict[str, Any]]:
+    """One agency update per agency but one (and its one version), for each discussion."""
+    writers = agencies[:-1]
+    for item in plan:
+        for offset, agency in enumerate(writers):
+            update_id = ids[AgencyUpdate] + item.number * len(writers) + offset
+            moment = item.start - timedelta(hours=18)
+            if first:
+                yield {
+                    "id": update_id,
+                    "meeting_id": ids[Meeting] + item.number,
+                    "agency_id": agency,
+                    "agenda_item_id": 0,
+                    "state": "submitted",
+                    "current_version": 1,
+                    "late": False,
+                    "amended": False,
+                    "first_submitted_at": moment,
+                    "submitted_at": moment,
+                }
+            else:
+                yield {
+                    "id": ids[AgencyUpdateVersion] + item.number * len(writers) + offset,
+                    "update_id": update_id,
+                    "version": 1,
+                    "is_draft": False,
+                    "author_id": 1,
+                    "submission_key": f"generated-{update_id}",
+                    "content": {"current_involvement": "Generated update."},
+                    "risk_ratings": {},
+                    "lawful_basis": "public_task",
+                    "restrictions": [],
+                    "not_for_family": False,
+                    "late": False,
+                    "created_at": moment,
+                }
+
+
+def _actions(
+    plan: list[Planned],
+    ids: dict[Any, int],
+    people: People,
+    per: int,
+    now: datetime,
+    partnership: Partnership,
+    calendar: ServiceCalendar,
+) -> list[dict[str, Any]]:
+    """About 4% of all actions overdue and open, the rest of the past done; the future open.
+    Open actions carry their place on the chasing timeline; about a third of the overdue
+    ones have a step due now (what a sweep claims)."""
+    agencies = sorted(people.by_agency)
+    rows = []
+    for item in plan:
+        if item.state == "cancelled":
+            continue
+        for offset in range(per):
+            number = item.number * per + offset
+            if number % 8 == 0:
+                owner, agency = people.busy_owner, people.busy_owner_agency
+            else:
+                agency = agencies[number % len(agencies)]
+                staff = people.by_agency[agency]
+                owner = staff[(number // len(agencies)) % len(staff)]
+            due = (item.start + timedelta(days=5 + number % 25)).date()
+            overdue = due < now.date()
+            open_ = not overdue or number % 100 < 4
+            row = {
+                "id": ids[Action] + number,
+                "reference": f"{_reference(item)}-A{offset + 1:02d}",
+                "meeting_id": ids[Meeting] + item.number,
+                "case_id": ids[Case] + item.case,
+                "concerns": item.case_reference,
+                "text": f"Generated action {offset + 1}: share the safety plan with the school.",
+                "owner_id": owner,
+                "agency_id": agency,
+                "priority": "normal",
+                "assigned_on": item.start.date(),
+                "due_on": due,
+                "completed_at": None if open_ else item.start + timedelta(days=3),
+                "status": ActionStatus.OPEN if open_ else ActionStatus.DONE,
+                "escalation_level": 0,
+                "chase_step": 0,
+                "snoozed_until": None,
+                "snoozes": 0,
+                "last_chased_at": None,
+                "next_chase_at": None,
+                "submission_key": None,
+                "created_at": item.start,
+            }
+            if open_:
+                _place_on_timeline(row, partnership, calendar, now, due_now=overdue and number % 3 == 0)
+            rows.append(row)
+    return rows
+
+
+def _place_on_timeline(
+    row: dict[str, Any], partnership: Partnership, calendar: ServiceCalendar, now: datetime, *, due_now: bool
+) -> None:
+    """Chase steps done up to now; with `due_now`, the last one passed is left to claim."""
+    action = Action(**{k: v for k, v in row.items() if k != "id"})
+    steps = timeline(action, partnership, calendar)
+    done = sum(1 for s in steps if s.at <= now)
+    if due_now and done:
+        done -= 1
+    row["chase_step"] = done
+    row["next_chase_at"] = steps[done].at if done < len(steps) else None
+    if row["next_chase_at"] is None:
+        row["status"] = ActionStatus.ESCALATED
+
+
+def _chases(plan: list[Planned], ids: dict[Any, int], per: int) -> Iterator[dict[str, Any]]:
+    """About one chase per action: the reminder on its due day."""
+    number = 0
+    for item in plan:
+        if item.state == "cancelled":
+            continue
+        for offset in range(per):
+            yield {
+                "id": ids[Chase] + number,
+                "action_id": ids[Action] + item.number * per + offset,
+                "invitation_id": None,
+                "step": "due_today",
+                "to_person_id": None,
+                "via": "slack_dm",
+                "outbox_key": None,
+                "at": item.start + timedelta(days=5),
+            }
+            number += 1
+
+
+def _held(plan: list[Planned]) -> Iterator[Planned]:
+    return (p for p in plan if p.state == "held")
+
+
+def _documents(plan: list[Planned], ids: dict[Any, int]) -> Iterator[dict[str, Any]]:
+    """A superseded draft and the approved minutes of every held discussion (what retention
+    clears once the policy's days have passed), and its action log."""
+    for index, item in enumerate(_held(plan)):
+        base = {
+            "meeting_id": ids[Meeting] + item.number,
+            "case_id": ids[Case] + item.case,
+            "sha256": "0" * 64,
+            "content": b"PK generated document",
+            "created_by_id": item.chair,
+            "created_at": item.start + timedelta(hours=2),
+            "circulated_at": None,
+        }
+        reference = _reference(item)
+        approved_at = item.start + timedelta(days=1)
+        yield {
+            **base,
+            "id": ids[Document] + index * 3,
+            "kind": "minutes",
+            "version": 1,
+            "state": "superseded",
+            "filename": f"{reference}-minutes-v1.docx",
+            "approved_by_id": None,
+            "approved_at": None,
+        }
+        yield {
+            **base,
+            "id": ids[Document] + index * 3 + 1,
+            "kind": "minutes",
+            "version": 2,
+            "state": "approved",
+            "filename": f"{reference}-minutes-v2.docx",
+            "approved_by_id": item.chair,
+            "approved_at": approved_at,
+        }
+        yield {
+            **base,
+            "id": ids[Document] + index * 3 + 2,
+            "kind": "action_log",
+            "version": 1,
+            "state": "approved",
+            "filename": f"{reference}-action-log-v1.docx",
+            "approved_by_id": item.chair,
+            "approved_at": approved_at,
+        }
+
+
+def _uploads(plan: list[Planned], ids: dict[Any, int]) -> Iterator[dict[str, Any]]:
+    """The outbox's record of each document uploaded to Slack (sent)."""
+    for index, item in enumerate(_held(plan)):
+        for kind in range(3):
+            document = ids[Document] + index * 3 + kind
+            yield {
+                "id": ids[OutboxMessage] + index * 3 + kind,
+                "key": f"generated-upload:{document}",
+                "method": "document.upload",
+                "arguments": {"document_id": document},
+                "purpose": "",
+                "subject_id": None,
+                "state": "sent",
+                "attempts": 1,
+                "next_attempt_at": item.start,
+                "lease_owner": "",
+                "lease_until": None,
+                "last_error": "",
+                "uncertain": False,
+                "result": {"file": {"id": f"FG{document:09d}"}},
+                "created_at": item.start,
+                "delivered_at": item.start,
+            }
+
+
+AUDITED_ACTS = ("discussion.viewed", "invitation.answered", "action.created", "document.downloaded")
+
+
+def _audit(loader: Loader, session: Session, plan: list[Planned], count: int, now: datetime) -> None:
+    """`count` entries spread over the years, chained after whatever is already there."""
+    head = session.get(AuditHead, 1)
+    sequence, previous = (head.sequence, head.last_hash) if head else (0, GENESIS_HASH)
+    first_at = plan[0].start if plan else now
+    span = (now - first_at) if now > first_at else timedelta(days=1)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal sequence, previous
+        first_id = loader.next_id(AuditEntry)
+        for number in range(count):
+            sequence += 1
+            item = plan[number * len(plan) // max(count, 1)] if plan else None
+            entry = {
+                "sequence": sequence,
+                "at": first_at + span * number / max(count, 1),
+                "team_id": "T0LOCAL",
+                "actor_slack_id": BUSY_CONVENOR,
+                "actor_person_id": None,
+                "act": AUDITED_ACTS[number % len(AUDITED_ACTS)],
+                "record_type": "meeting",
+                "record_id": _reference(item) if item else "",
+                "case_reference": item.case_reference if item else "",
+                "details": {},
+                "previous_hash": previous,
+            }
+            entry["entry_hash"] = hash_of({**entry, "at": entry["at"].isoformat()})
+            previous = entry["entry_hash"]
+            yield {"id": first_id + number, **entry}
+
+    loader.load(AuditEntry, rows())
+    if head is None:
+        session.add(AuditHead(id=1, sequence=sequence, last_hash=previous))
+    else:
+        head.sequence, head.last_hash = sequence, previous
+        session.add(head)
+    session.flush()
+
+
+def _counters(loader: Loader, session: Session, plan: list[Planned]) -> None:
+    """The reference counters past the generated numbers, so new discussions follow on."""
+    last: dict[int, int] = {}
+    for item in plan:
+        last[item.start.year] = max(last.get(item.start.year, 0), item.serial + 1)
+    for year, number in last.items():
+        counter = session.exec(  # type: ignore[call-overload]
+            select(ReferenceCounter).where(ReferenceCounter.prefix == "SD", ReferenceCounter.year == year)
+        ).scalar_one_or_none()
+        counter = counter or ReferenceCounter(prefix="SD", year=year)
+        counter.last = max(counter.last, number)
+        session.add(counter)
+    session.flush()
+
+
+def main() -> int:
+    """Fill a database (`--database-url`, migrated and synced here) at the size asked."""
+    from bot.clock import SettableClock
+    from bot.composition import build_runtime
+    from bot.database import session_scope, upgrade
+    from bot.partnership.service import sync_partnership
+    from bot.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0: 30,000 discussions, 1,000,000 audit")
+    parser.add_argument("--now", default="2026-11-10T10:00:00+00:00")
+    args = parser.parse_args()
+    settings = load_settings().model_copy(update={"database_url": args.database_url})
+    now = datetime.fromisoformat(args.now)
+    runtime = build_runtime(settings, clock=SettableClock(now))
+    upgrade(runtime.engine)
+    with session_scope(runtime.engine) as session:
+        sync_partnership(session, runtime.partnership, now=now)
+    counts = generate(
+        runtime.engine,
+        runtime.partnership,
+        now=now,
+        calendar=runtime.calendar,
+        discussions=int(30_000 * args.scale),
+        audit_entries=int(1_000_000 * args.scale),
+    )
+    print(counts)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
