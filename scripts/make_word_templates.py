@@ -658,6 +658,52 @@ def build_panel_minutes() -> DocumentObject:
 
     _contexts(document)
 
+    document.add_heading("Register of suspected perpetrators", level=1)
+    document.add_paragraph("{%p if not register %}")
+    document.add_paragraph("No suspected perpetrators on the register are linked to these cases.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Register ref", "Summary released by the police", "Linked cases"],
+        "for item in register",
+        ["{{ item.reference }}", "{{ item.summary }}", "{{ item.linked }}"],
+        [3.0, 9.5, 4.5],
+    )
+    document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Disruption activities", level=1)
+    document.add_paragraph("{%p if not disruptions %}")
+    document.add_paragraph("No disruption activities were agreed at this panel.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Action", "Case", "Tactic", "What", "Due", "Status"],
+        "for item in disruptions",
+        [
+            "{{ item.reference }}",
+            "{{ item.case }}",
+            "{{ item.tactic }}",
+            "{{ item.text }}",
+            "{{ item.due }}",
+            "{{ item.status }}",
+        ],
+        [3.0, 2.4, 3.0, 4.6, 2.0, 2.0],
+    )
+    document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Police intelligence", level=1)
+    document.add_paragraph("{%p if not intelligence %}")
+    document.add_paragraph("No police intelligence was recorded at this panel.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Handling code", "Intelligence"],
+        "for item in intelligence",
+        ["{{ item.handling_code }}", "{{ item.text }}"],
+        [5.0, 12.0],
+    )
+    document.add_paragraph("{%p endif %}")
+
     document.add_heading("Themes and intelligence", level=1)
     document.add_paragraph(_or_else("themes", "No themes or intelligence were recorded."))
 

@@ -56,6 +56,9 @@ MINUTES_HEADINGS = [
     "Suspected perpetrators",
     "Locations",
     "Peer groups",
+    "Register of suspected perpetrators",
+    "Disruption activities",
+    "Police intelligence",
     "Themes and intelligence",
     "Peer and location map",
     "Action log",
@@ -618,3 +621,21 @@ def test_agenda_without_a_move_or_carried_actions_says_so() -> None:
     assert "No open actions were carried forward from earlier panels." in texts
     assert "No suspected perpetrators were recorded for this panel." in texts
     assert not _tables_with_header(document, "Ref")
+
+
+def test_minutes_show_the_register_disruption_and_intelligence_by_handling_code(
+    minutes: DocumentObject,
+) -> None:
+    register = _rows(_table(minutes, "Register ref"))
+    assert register[1] == [
+        "SP-2026-0003",
+        "Adult male, 19, known as 'T'; a child abduction warning notice was served.",
+        "CS-778812",
+    ]
+    disruption = _rows(_table(minutes, "Action", "Case", "Tactic"))
+    assert disruption[1][2] == "Child abduction warning notice"
+    intelligence = _rows(_table(minutes, "Handling code"))
+    assert intelligence[1:] == [
+        ["P: may be shared with partner agencies", "Dealing moved to the canal path."],
+        ["4: police only", "Withheld from this copy by its handling code."],
+    ]

@@ -29,6 +29,7 @@ SOCIAL_WORKER = "U0CSC001"
 MINUTE_TAKER = "U0BSC002"  # pa-lewis: panel administrator and minute-taker
 POLICE = "U0PPU001"
 CHILD_A, CHILD_B = "CS-2000001", "CS-2000002"
+NAMES = ("Jordan Ashby", "Kai Morrow")
 
 
 def _referred_and_on_the_agenda(bot, clock, children=(CHILD_A,)) -> tuple[Meeting, dict[str, AgendaItem]]:
@@ -36,7 +37,7 @@ def _referred_and_on_the_agenda(bot, clock, children=(CHILD_A,)) -> tuple[Meetin
     sitting (24 November 2026)."""
     sweep_panels(bot.runtime)
     for number, reference in enumerate(children):
-        refer(bot, SOCIAL_WORKER, case_reference=reference, child_name=f"Test Child {number}")
+        refer(bot, SOCIAL_WORKER, case_reference=reference, child_name=NAMES[number])
     with Session(bot.runtime.engine) as session:
         pending = [r.id for r in session.exec(select(Referral).where(Referral.state == "pending"))]
     for referral_id in pending:
@@ -145,7 +146,7 @@ def test_a_step_up_to_a_strategy_discussion_offers_to_convene_it_pre_filled_and_
     )
     bot.settle()
     offers = [m for m in _posted(bot, CHAIR) if "panel_convene_step_up" in json.dumps(m.get("blocks"))]
-    assert len(offers) == 1 and CHILD_A in offers[0]["text"] and "Test Child" not in json.dumps(offers[0])
+    assert len(offers) == 1 and CHILD_A in offers[0]["text"] and "Ashby" not in json.dumps(offers[0])
     # someone who cannot convene is refused, the same words as for a decision that does not exist
     refused = bot.slack.block_actions(POLICE, [{"action_id": "panel_convene_step_up", "value": str(item_id)}])
     missing = bot.slack.block_actions(POLICE, [{"action_id": "panel_convene_step_up", "value": "999999"}])
@@ -158,7 +159,7 @@ def test_a_step_up_to_a_strategy_discussion_offers_to_convene_it_pre_filled_and_
     assert meeting.reference in blocks["reason"]["element"]["initial_value"]
     values = {
         "case_reference": {"value": StateValue.text(CHILD_A)},
-        "child_name": {"value": StateValue.text("Test Child 0")},
+        "child_name": {"value": StateValue.text("Jordan Ashby")},
         "reason": {"value": StateValue.text(blocks["reason"]["element"]["initial_value"])},
         "concerns": {"value": StateValue.checkboxes(["criminal_exploitation"])},
         "right_help_right_time_level": {"value": StateValue.static_select("complex_significant")},
@@ -258,7 +259,7 @@ def test_only_cases_due_come_onto_the_agenda_and_it_says_why(bot, clock) -> None
     document = _document_text(bot, following, "panel_agenda")
     assert "Why it is here" in document and "review due 08 Dec 2026" in document
     assert "Not for discussion" in document and CHILD_B in document
-    assert "Test Child 1" not in document.split("Not for discussion")[1]  # by reference only
+    assert "Kai Morrow" not in document.split("Not for discussion")[1]  # by reference only
 
     # something new brings B onto the sitting after: a referral and a new link
     sweep_panels(bot.runtime)
@@ -418,7 +419,7 @@ def test_locate_records_a_missing_episode_and_the_return_home_interview_is_chase
     named = bot.slack.view_submission(
         LOCATE,
         form,
-        values=_episode_values(went, datetime(2026, 11, 27, 7, 0, tzinfo=UTC), "Test Child 0's aunt"),
+        values=_episode_values(went, datetime(2026, 11, 27, 7, 0, tzinfo=UTC), "Jordan Ashby's aunt"),
     ).json()
     assert "where_found" in named["errors"]  # never the child's name
     with Session(bot.runtime.engine) as session:
@@ -435,7 +436,7 @@ def test_locate_records_a_missing_episode_and_the_return_home_interview_is_chase
     bot.settle()
     asked = [m for m in _posted(bot, LOCATE_2) if "return home interview" in m.get("text", "")]
     assert len(asked) == 1 and "must be offered by *Mon 30 Nov 2026 08:30*" in json.dumps(asked[0]["blocks"])
-    assert "Test Child" not in json.dumps(asked)
+    assert "Ashby" not in json.dumps(asked)
     with Session(bot.runtime.engine) as session:
         episode = session.exec(select(MissingEpisode)).one()
         assert episode.out_of_area and episode.interview_state == "owed"
@@ -487,7 +488,7 @@ def test_referrals_still_waiting_are_chased_to_the_administrators_before_the_cut
 
     sweep_panels(bot.runtime)
     meeting, _ = sitting_for(bot, "2026-11-24")  # cut-off Tuesday 17 November, 17:00
-    refer(bot, SOCIAL_WORKER, case_reference=CHILD_A, child_name="Test Child 0")
+    refer(bot, SOCIAL_WORKER, case_reference=CHILD_A, child_name="Jordan Ashby")
     clock.set(datetime(2026, 11, 16, 16, 0, tzinfo=UTC))  # before the chase point
     sweep_panels(bot.runtime)
     bot.settle()
@@ -499,5 +500,87 @@ def test_referrals_still_waiting_are_chased_to_the_administrators_before_the_cut
     chased = [m["text"] for m in _posted(bot, ADMIN) if "wait for your decision" in m.get("text", "")]
     assert len(chased) == 1
     assert f"before the cut-off for {meeting.reference}" in chased[0] and f"({CHILD_A})" in chased[0]
-    assert "Test Child" not in chased[0]
+    assert "Ashby" not in chased[0]
     assert [m for m in _posted(bot, "U0BSC002") if "wait for your decision" in m.get("text", "")]
+
+
+def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handling_code(bot, clock) -> None:
+    from bot.actions.models import Action
+    from bot.panel.models import Disruption, Intelligence, SuspectedPerpetrator
+    from tests.panel_support import ADMIN, record_attendance
+
+    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    # a social worker can neither add to nor see the register
+    refused = bot.slack.command("/panel", "perpetrators", user_id=SOCIAL_WORKER).json()
+    assert (
+        refused["text"] == "Only police and panel administrators see the register of suspected perpetrators."
+    )
+    before = views_opened(bot)
+    bot.slack.command("/panel", "perpetrator", user_id=POLICE)
+    form = opened_view(bot, before)
+    values = {
+        "panel": {"value": StateValue.static_select("birmingham-mace")},
+        "description": {"value": StateValue.text("Older man called Tee in the flats")},
+        "police_reference": {"value": StateValue.text("WMP/OP-LANTERN/17")},
+        "linked": {"value": StateValue.text(f"{CHILD_A}, CS-9999999")},
+        "summary": {"value": StateValue.text("Adult male, 19; a child abduction warning notice is planned.")},
+    }
+    bad = bot.slack.view_submission(POLICE, form, values=values).json()
+    assert bad["errors"] == {"linked": "Not known to the bot: CS-9999999."}
+    values["linked"] = {"value": StateValue.text(CHILD_A)}
+    assert bot.slack.view_submission(POLICE, form, values=values).status == 200
+    listed = bot.slack.command("/panel", "perpetrators", user_id=ADMIN).json()["text"]
+    assert "*SP-2026-0001* Older man called Tee in the flats" in listed and f"linked: {CHILD_A}" in listed
+    # a disruption activity agreed for the child becomes an action of the sitting
+    item_id = items[CHILD_A].id or 0
+    values = outcome_values(reason="Found in Coventry again.")
+    values.update(
+        {
+            "disruption_tactic": {"value": StateValue.static_select("cawn")},
+            "disruption_owner": {"value": StateValue.users_select(POLICE)},
+            "disruption_due": {"value": StateValue.datepicker("2026-11-10")},
+            "disruption_target": {"value": StateValue.text("SP-2026-0001")},
+        }
+    )
+    bad = record_item(bot, CHAIR, item_id, values).json()
+    assert bad["errors"] == {"disruption_due": "That date has passed."}
+    values["disruption_due"] = {"value": StateValue.datepicker("2026-12-01")}
+    assert record_item(bot, CHAIR, item_id, values).status == 200
+    with Session(bot.runtime.engine) as session:
+        disruption = session.exec(select(Disruption)).one()
+        action = session.get(Action, disruption.action_id)
+        perpetrator = session.exec(select(SuspectedPerpetrator)).one()
+        assert (
+            action is not None
+            and action.meeting_id == meeting.id
+            and action.due_on.isoformat() == "2026-12-01"
+        )
+        assert action.text == "Disruption: Child abduction warning notice (SP-2026-0001)"
+        assert disruption.perpetrator_id == perpetrator.id
+    # intelligence shared by the police at the panel carries its handling code
+    agencies = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
+    bad = record_attendance(
+        bot, CHAIR, meeting, agencies, "Recruitment online.", intelligence="T drives a grey car."
+    )
+    assert bad.json()["errors"] == {"handling_code": "Choose the handling code the intelligence carries."}
+    ok = record_attendance(
+        bot,
+        CHAIR,
+        meeting,
+        agencies,
+        "Recruitment online.",
+        intelligence="T drives a grey car.",
+        handling_code="4",
+    )
+    assert ok.status == 200
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(Intelligence)).one().handling_code == "4"
+    # the minutes every agency receives withhold it, and show the register's released summary
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.settle()
+    minutes = _document_text(bot, meeting, "panel_minutes")
+    assert "T drives a grey car" not in minutes
+    assert "4: police only" in minutes and "Withheld from this copy by its handling code." in minutes
+    assert "Adult male, 19; a child abduction warning notice is planned." in minutes
+    assert "WMP/OP-LANTERN/17" not in minutes and "Older man called Tee" not in minutes
+    assert "Disruption: Child abduction warning notice (SP-2026-0001)" in minutes

@@ -446,6 +446,30 @@ def panel_minutes_specimen() -> dict[str, Any]:
             _action(2, "Patrol Northfield park after school for four weeks.", updates=0),
         ],
         "next_panel": "Tuesday 22 December 2026",
+        "register": [
+            {
+                "reference": "SP-2026-0003",
+                "summary": "Adult male, 19, known as 'T'; a child abduction warning notice was served.",
+                "linked": "CS-778812",
+            }
+        ],
+        "disruptions": [
+            {
+                "reference": "CEP-2026-0003-A03",
+                "case": "CS-778812",
+                "tactic": "Child abduction warning notice",
+                "text": "Disruption: Child abduction warning notice (SP-2026-0003)",
+                "due": "01 Dec 2026",
+                "status": "open",
+            }
+        ],
+        "intelligence": [
+            {
+                "handling_code": "P: may be shared with partner agencies",
+                "text": "Dealing moved to the canal path.",
+            },
+            {"handling_code": "4: police only", "text": "Withheld from this copy by its handling code."},
+        ],
         "circulation": [
             {"name": "Priya Shah", "agency": "Children's social care", "receives": ""},
             {"name": "DC Lee Grant", "agency": "West Midlands Police", "receives": ""},

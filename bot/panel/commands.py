@@ -19,7 +19,7 @@ def grammar(text: str, _partnership: Partnership | None = None) -> tuple[str, st
     `usage`."""
     words = text.split()
     name = words[0].lower() if words else "help"
-    if name in {"help", "refer", "referrals", "next"} and len(words) <= 1:
+    if name in {"help", "refer", "referrals", "next", "perpetrator", "perpetrators"} and len(words) <= 1:
         return name, ""
     if name in {"record", "minutes", "missing"} and len(words) == 2:
         return name, words[1].upper()

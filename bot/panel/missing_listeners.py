@@ -157,7 +157,9 @@ def register(app: App, runtime: Runtime) -> None:
         episode: MissingEpisode = access.row
         if episode.interview_state in ("done", "declined"):
             tell(
-                body, client, f"The return home interview for {access.record.reference} is already recorded."
+                body,
+                client,
+                f"The return home interview for {access.known_record.reference} is already recorded.",
             )
             return
         due = (
@@ -167,7 +169,7 @@ def register(app: App, runtime: Runtime) -> None:
         )
         client.views_open(
             trigger_id=access.requested.trigger_id,
-            view=interview_modal(episode.id or 0, access.record.reference, due),
+            view=interview_modal(episode.id or 0, access.known_record.reference, due),
         )
 
     @app.view(INTERVIEW_CALLBACK)
@@ -188,7 +190,7 @@ def register(app: App, runtime: Runtime) -> None:
             return
         try:
             with session_scope(runtime.engine) as session:
-                record_interview(session, access.record.id, interview, actor=access.actor, now=now)
+                record_interview(session, access.known_record.id, interview, actor=access.actor, now=now)
         except MissingRefused as refused:
             ack(response_action="errors", errors={"offered_at": str(refused)})
             return

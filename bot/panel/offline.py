@@ -153,7 +153,14 @@ def record_item(bot: OfflineBot, user_id: str, item_id: int, values: dict[str, A
 
 
 def record_attendance(
-    bot: OfflineBot, user_id: str, meeting: Meeting, agencies: list[str], themes: str
+    bot: OfflineBot,
+    user_id: str,
+    meeting: Meeting,
+    agencies: list[str],
+    themes: str,
+    *,
+    intelligence: str = "",
+    handling_code: str | None = None,
 ) -> SignedResponse:
     before = views_opened(bot)
     bot.slack.block_actions(user_id, [{"action_id": "panel_record_sitting", "value": str(meeting.id)}])
@@ -162,4 +169,6 @@ def record_attendance(
         f"attendance:{code}": {"value": StateValue.static_select("present")} for code in agencies
     }
     values["themes"] = {"value": StateValue.text(themes)}
+    values["intelligence"] = {"value": StateValue.text(intelligence or None)}
+    values["handling_code"] = {"value": StateValue.static_select(handling_code)}
     return bot.slack.view_submission(user_id, view, values=values)

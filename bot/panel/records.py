@@ -28,6 +28,7 @@ from bot.panel.documents import (
 from bot.panel.missing import episode_lines
 from bot.panel.models import AgendaItem, PanelSitting
 from bot.panel.network import NetworkEdge, NetworkNode, draw_network
+from bot.panel.perpetrators import disruptions_of, intelligence_for_documents, perpetrators_of_cases
 from bot.panel.service import (
     LinkRow,
     agenda_items,
@@ -388,6 +389,9 @@ def panel_minutes_context(
         "locations": groups["location"],
         "peer_groups": groups["peer_group"],
         "themes": meeting.details.get("themes", ""),
+        "register": perpetrators_of_cases(session, case_ids),
+        "disruptions": disruptions_of(session, meeting, partnership, calendar),
+        "intelligence": intelligence_for_documents(session, meeting, partnership),
         "network_note": NETWORK_NOTE,
         "actions": log,
         "next_panel": _day(following.held_on, calendar) if following else "Not yet scheduled",

@@ -28,6 +28,7 @@ from bot.panel.calendar import Sitting, next_sitting
 from bot.panel.decisions import contradiction, destination, destination_errors
 from bot.panel.models import (
     AgendaItem,
+    Intelligence,
     NetworkLink,
     PanelCase,
     PanelCaseState,
@@ -1067,6 +1068,9 @@ def _record_fingerprint(session: Session, meeting: Meeting, sitting: PanelSittin
     state = {
         "items": [(item.id, item.outcome) for item, _, _ in agenda_items(session, sitting)],
         "themes": meeting.details.get("themes", ""),
+        "intelligence": sorted(
+            session.exec(select(Intelligence.id).where(Intelligence.meeting_id == meeting.id)).all()
+        ),
         "attendance": sorted(
             (a.agency_id, a.status)
             for a in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id))

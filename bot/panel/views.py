@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 
 from bot.cases.links import HOW_TO
@@ -35,6 +36,7 @@ REFER_CALLBACK = "panel_refer"
 DECLINE_CALLBACK = "panel_decline"
 ITEM_CALLBACK = "panel_item"
 SITTING_CALLBACK = "panel_sitting"
+PERPETRATOR_CALLBACK = "panel_perpetrator"
 BUTTONS_PER_ROW = 5
 
 
@@ -308,6 +310,7 @@ def item_modal(
     agencies: dict[str, str],
     responders: dict[str, str] | None = None,
     nrm: dict[str, Any] | None = None,
+    tactics: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One child or context: VOLT, the decision and where it leads, NRM, disruption, risk
     and next review."""
@@ -354,7 +357,8 @@ def item_modal(
             hint=PlainTextObject(text="Only when the decision goes against the risk level; the chair only."),
         ),
         *(nrm_blocks(nrm or {}, responders) if subject == "Child" else []),
-        _text("disruption", "Disruption actions", optional=True, initial=outcome.get("disruption")),
+        _text("disruption", "Disruption (notes)", optional=True, initial=outcome.get("disruption")),
+        *disruption_blocks(tactics or {}),
         _select("risk_level", "Risk level now", RISK_LEVELS, initial=outcome.get("risk_level") or risk),
         _text(
             "plan_status",
@@ -383,13 +387,29 @@ def item_modal(
 
 
 def sitting_modal(
-    meeting_id: int, reference: str, agencies: list[tuple[str, str]], defaults: dict[str, str], themes: str
+    meeting_id: int,
+    reference: str,
+    agencies: list[tuple[str, str]],
+    defaults: dict[str, str],
+    themes: str,
+    handling_codes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     words = {str(k): v for k, v in ATTENDANCE_WORDS.items()}
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference}"))]
     for code, name in agencies[:40]:
         blocks.append(_select(f"attendance:{code}", name[:75], words, initial=defaults.get(code)))
     blocks.append(_text("themes", "Themes and intelligence across the panel", optional=True, initial=themes))
+    if handling_codes:
+        blocks.append(
+            _text(
+                "intelligence",
+                "Police intelligence shared at the panel",
+                optional=True,
+                hint="Recorded with its handling code; withheld from copies going to agencies it is not "
+                "released to.",
+            )
+        )
+        blocks.append(_select("handling_code", "Its handling code", handling_codes, optional=True))
     return modal(
         title="Attendance and themes",
         callback_id=SITTING_CALLBACK,
@@ -497,3 +517,60 @@ def nrm_blocks(nrm: dict[str, Any], responders: dict[str, str] | None) -> list[B
             nrm.get("conclusive_grounds_on"),
         ),
     ]
+
+
+def disruption_blocks(tactics: dict[str, str]) -> list[Block]:
+    """A disruption activity agreed for this child or context: an action with its tactic,
+    owner and due date, chased like any other."""
+    return [
+        SectionBlock(text=MarkdownTextObject(text="*Disruption activity* (optional: becomes an action)")),
+        _select("disruption_tactic", "Disruption: tactic", tactics, optional=True),
+        InputBlock(
+            block_id="disruption_owner",
+            label=PlainTextObject(text="Disruption: owner"),
+            element=UserSelectElement(action_id="value"),
+            optional=True,
+        ),
+        InputBlock(
+            block_id="disruption_due",
+            label=PlainTextObject(text="Disruption: due"),
+            element=DatePickerElement(action_id="value"),
+            optional=True,
+        ),
+        _text(
+            "disruption_target",
+            "Disruption: aimed at",
+            optional=True,
+            multiline=False,
+            limit=200,
+            hint="A suspected perpetrator's reference (SP-…) or a place.",
+        ),
+    ]
+
+
+def perpetrator_modal(panels: dict[str, str], police: bool) -> dict[str, Any]:
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{MARKING} · The register is seen by police and panel administrators only. "
+                    "Describe them as the panel knows them; never a child's name."
+                )
+            ]
+        ),
+        _select("panel", "Panel", panels, initial=next(iter(panels), None)),
+        _text("description", "Description the panel knows them by", multiline=False, limit=200),
+        _text("police_reference", "Police reference", optional=True, multiline=False, limit=60),
+        _text("linked", "Linked children and contexts (case references)", optional=True, limit=1000),
+    ]
+    if police:
+        blocks.append(
+            _text(
+                "summary",
+                "Summary released to the panel's agencies",
+                optional=True,
+                limit=1000,
+                hint="Police only. Leave empty to keep the entry to police and administrators.",
+            )
+        )
+    return modal(title="Suspected perpetrator", callback_id=PERPETRATOR_CALLBACK, submit="Add", blocks=blocks)
