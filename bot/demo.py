@@ -861,9 +861,8 @@ def step_up_convenes(bot: OfflineBot) -> None:
     form = panel_offline.opened_view(bot, before)
     fields = {b.get("block_id"): b for b in form["blocks"]}
     reason = fields["reason"]["element"]["initial_value"]
-    _say(
-        f"the /strategy new form opens for {fields['case_reference']['element']['initial_value']}, reason filled in:"
-    )
+    case_reference = fields["case_reference"]["element"]["initial_value"]
+    _say(f"the /strategy new form opens for {case_reference}, reason filled in:")
     _say(textwrap.indent(reason, "  | "))
     start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     values = {
