@@ -47,11 +47,13 @@ def install_delivery(runtime: Runtime) -> None:
     from bot.convening import effects as convening
     from bot.delivery.failures import announce_failure
     from bot.minutes import effects as minutes
+    from bot.minutes import record_documents
     from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
     from bot.timeliness import effects as timeliness
 
     convening.install(runtime)
     minutes.install(runtime)
+    record_documents.install(runtime)
     timeliness.install(runtime)
     runtime.courier.on_failed(announce_failure)  # nothing fails silently
 

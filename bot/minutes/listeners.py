@@ -30,7 +30,7 @@ from bot.access import (
     value,
 )
 from bot.actions.service import NewAction, add_action, validate_action
-from bot.audit.service import Actor, record
+from bot.audit.service import record
 from bot.cases.models import Case
 from bot.cases.timeline import TimelineRefused, icpc_target
 from bot.convening.effects import refresh_status
@@ -39,10 +39,10 @@ from bot.convening.models import Meeting
 from bot.convening.service import icpc_due
 from bot.convening.views import read_values
 from bot.database import read_scope, session_scope
-from bot.delivery.service import enqueue
 from bot.minutes import effects
 from bot.minutes.decisions import Answer
 from bot.minutes.models import Decision, Document
+from bot.minutes.record_documents import owe_record_documents, send_draft_to_chair, write_version
 from bot.minutes.record_views import (
     RECORD_CALLBACK,
     RECORD_DECISIONS_CALLBACK,
@@ -75,7 +75,6 @@ from bot.minutes.views import (
     ACTION_CALLBACK,
     action_added_view,
     action_modal,
-    approval_request,
 )
 from bot.partnership.models import Person
 from bot.partnership.service import Member
@@ -233,39 +232,6 @@ def decisions_step(
     )
 
 
-def _generate(
-    session: Session, runtime: Runtime, meeting: Meeting, kind: str, actor: Actor, now: Any
-) -> Document:
-    """A new version of the minutes or the action log, rendered from the record."""
-    return generate(
-        session,
-        meeting,
-        kind,
-        templates_dir=runtime.settings.templates_dir,
-        partnership=runtime.partnership,
-        calendar=runtime.calendar,
-        actor=actor,
-        now=now,
-    )
-
-
-def _send_draft_to_chair(
-    session: Session, runtime: Runtime, meeting: Meeting, document: Document, now: Any
-) -> None:
-    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
-    if chair is None or not chair.slack_user_id:
-        return
-    effects.send_privately(session, document, chair.slack_user_id, "", now, why="draft")
-    message = approval_request(meeting.reference, document.id or 0, document.version, meeting.id or 0)
-    enqueue(
-        session,
-        key=f"approval-request:{document.id}",
-        method="chat.postMessage",
-        arguments={"channel": chair.slack_user_id, **message},
-        now=now,
-    )
-
-
 def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners (the courier learns to upload documents in `bot.composition`)."""
 
@@ -334,14 +300,10 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 if not fresh:
                     raise _AlreadyRecorded()
-                document = _generate(session, runtime, meeting, "minutes", actor, now)
-                _send_draft_to_chair(session, runtime, meeting, document, now)
-                # Decisions and actions go out the same working day, before the full minutes.
-                log = _generate(session, runtime, meeting, "action_log", actor, now)
-                marking = runtime.partnership.settings.protective_marking
-                effects.circulate(
-                    session, log, f"{marking}: decisions and action log of {meeting.reference}", now
-                )
+                # The minutes and the action log are written by the courier, after the
+                # acknowledgement (rendering Word documents can outlast Slack's 3 s), from
+                # the same committed record, and retried until written.
+                owe_record_documents(session, meeting, actor, key=f"view:{view['id']}", now=now)
                 refresh_status(session, meeting.id or 0, now)
         except _AlreadyRecorded:
             ack(response_action="clear")
@@ -417,7 +379,7 @@ def register(app: App, runtime: Runtime) -> None:
                     _circulate_approved(session, runtime, meeting, approved, marking, now)
                     companion = DOCUMENT_KINDS[approved.kind].companion
                     if companion:
-                        log = _generate(session, runtime, meeting, companion, access.actor, now)
+                        log = write_version(session, runtime, meeting, companion, access.actor, now)
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
@@ -446,7 +408,7 @@ def register(app: App, runtime: Runtime) -> None:
                 actor=access.actor,
                 now=now,
             )
-            _send_draft_to_chair(session, runtime, meeting, document, now)
+            send_draft_to_chair(session, runtime, meeting, document, now)
         runtime.kick_delivery()
 
 

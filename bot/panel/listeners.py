@@ -39,7 +39,8 @@ from bot.convening.models import Invitation, Meeting
 from bot.convening.service import CONVENING_ROLES
 from bot.convening.views import read_values, when
 from bot.database import read_scope, session_scope
-from bot.minutes.listeners import MAY_HAVE_MINUTES, _send_draft_to_chair, send_minutes
+from bot.minutes.listeners import MAY_HAVE_MINUTES, send_minutes
+from bot.minutes.record_documents import send_draft_to_chair
 from bot.minutes.service import attendance_defaults, generate
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
 from bot.panel.commands import USAGE, grammar
@@ -769,7 +770,7 @@ def register(app: App, runtime: Runtime) -> None:
                         actor=access.actor,
                         now=now,
                     )
-                    _send_draft_to_chair(session, runtime, meeting, document, now)
+                    send_draft_to_chair(session, runtime, meeting, document, now)
                     drafted(meeting, session)
                     reply = f"Draft {document.version} of {meeting.reference}'s minutes is with the chair."
             tell(body, client, reply)
