@@ -42,7 +42,7 @@ def sweep_panels(runtime: Runtime) -> int:
         ).all()
     for sitting_id in due:
         with session_scope(runtime.engine) as session:
-            chase_referrals_of(session, sitting_id, runtime, now)  # those left waiting at the cut-off
+            chase_referrals_of(session, sitting_id or 0, runtime, now)  # those left waiting at the cut-off
         with session_scope(runtime.engine) as session:
             sitting = session.get(PanelSitting, sitting_id)
             if sitting is not None and issue_agenda(

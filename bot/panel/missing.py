@@ -216,18 +216,19 @@ def within_time(episode: MissingEpisode) -> bool:
 
 def interviews_to_chase(session: Session, now: datetime, *, limit: int = 200) -> list[int]:
     """Episodes whose return home interview is owed and due a chase (by the index)."""
-    return list(
+    found = list(
         session.exec(
-            select(MissingEpisode.id)
+            select(col(MissingEpisode.id))
             .where(
                 col(MissingEpisode.next_chase_at).is_not(None),
                 col(MissingEpisode.next_chase_at) <= now,
                 MissingEpisode.interview_state == InterviewState.OWED,
             )
-            .order_by(MissingEpisode.next_chase_at)
+            .order_by(col(MissingEpisode.next_chase_at))
             .limit(limit)
         ).all()
     )
+    return [i for i in found if i is not None]
 
 
 def _when(moment: datetime | None, local: object) -> str:

@@ -248,12 +248,12 @@ def overdue_decisions(
     out: list[OverdueDecision] = []
     rows = session.exec(
         select(NrmReferral, Case)
-        .join(Case, Case.id == NrmReferral.case_id)
+        .join(Case, col(Case.id) == col(NrmReferral.case_id))
         .where(
             (NrmReferral.reasonable_grounds == "awaited")
             | ((NrmReferral.reasonable_grounds == "positive") & (NrmReferral.conclusive_grounds == "awaited"))
         )
-        .order_by(NrmReferral.id)
+        .order_by(col(NrmReferral.id))
         .limit(limit)
     ).all()
     for row, case in rows:

@@ -52,20 +52,23 @@ def candidates(
     practice = partnership.panel_practice.missing
     rows = session.exec(
         select(PanelCase, Case)
-        .join(Case, Case.id == PanelCase.case_id)
-        .where(PanelCase.panel_code == sitting.panel_code, PanelCase.state == PanelCaseState.UNDER_REVIEW)
+        .join(Case, col(Case.id) == col(PanelCase.case_id))
+        .where(
+            col(PanelCase.panel_code) == sitting.panel_code,
+            col(PanelCase.state) == PanelCaseState.UNDER_REVIEW,
+        )
     ).all()
     ids = [panel_case.id for panel_case, _ in rows]
     case_ids = [case.id for _, case in rows]
     last_heard: dict[int, datetime] = dict(
-        session.exec(  # type: ignore[arg-type]
+        session.exec(
             select(
-                AgendaItem.panel_case_id,
-                func.max(func.coalesce(AgendaItem.recorded_at, PanelSitting.agenda_issued_at)),
+                col(AgendaItem.panel_case_id),
+                func.max(func.coalesce(col(AgendaItem.recorded_at), col(PanelSitting.agenda_issued_at))),
             )
-            .join(PanelSitting, PanelSitting.id == AgendaItem.sitting_id)
-            .where(col(AgendaItem.panel_case_id).in_(ids), PanelSitting.id != sitting.id)
-            .group_by(AgendaItem.panel_case_id)
+            .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
+            .where(col(AgendaItem.panel_case_id).in_(ids), col(PanelSitting.id) != sitting.id)
+            .group_by(col(AgendaItem.panel_case_id))
         ).all()
     )
     new_referrals: dict[int, list[str]] = {}

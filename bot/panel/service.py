@@ -1069,7 +1069,11 @@ def _record_fingerprint(session: Session, meeting: Meeting, sitting: PanelSittin
         "items": [(item.id, item.outcome) for item, _, _ in agenda_items(session, sitting)],
         "themes": meeting.details.get("themes", ""),
         "intelligence": sorted(
-            session.exec(select(Intelligence.id).where(Intelligence.meeting_id == meeting.id)).all()
+            i
+            for i in session.exec(
+                select(col(Intelligence.id)).where(col(Intelligence.meeting_id) == meeting.id)
+            )
+            if i
         ),
         "attendance": sorted(
             (a.agency_id, a.status)

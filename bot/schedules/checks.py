@@ -513,9 +513,11 @@ def _check_panel_practice(col: Collector, loaded: Loaded) -> None:
         (("nrm", "first_responder_agencies", i), c)
         for i, c in enumerate(practice.nrm.first_responder_agencies)
     ]
-    for i, code in enumerate(practice.handling_codes):
+    for i, handling in enumerate(practice.handling_codes):
         named += [
-            (("handling_codes", i, "released_to", k), c) for k, c in enumerate(code.released_to) if c != "all"
+            (("handling_codes", i, "released_to", k), c)
+            for k, c in enumerate(handling.released_to)
+            if c != "all"
         ]
     for loc, code in named:
         if code not in agency_codes:

@@ -9,7 +9,7 @@ Create Date: 2026-12-01 03:34:53.322190
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from bot.database import UTCDateTime
