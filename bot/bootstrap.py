@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -95,14 +97,30 @@ def serve(settings: Settings) -> int:
     app = build_app(runtime, socket_mode=socket_mode, listener_executor=listeners)
     scheduler = start_scheduler(runtime)
     freeze_startup_heap()
-    try:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    # Slack's own Socket Mode client (slack_sdk's built-in one: no other dependency); it
+    # asks `apps.connections.open` through the runtime's Web API client for its URL.
+    handler = SocketModeHandler(app, settings.slack_app_token, web_client=runtime.client)
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
         log.info("starting in Socket Mode", extra={"event": "socket_mode.start"})
-        SocketModeHandler(app, settings.slack_app_token).start()
+        handler.connect()
+        while not stopping.wait(0.5):
+            pass
+        log.info("stopping: no more envelopes taken", extra={"event": "socket_mode.stopping"})
     finally:
+        handler.close()
         # Nothing acknowledged is cut off half-way: listeners, then what they handed over.
         listeners.shutdown(wait=True)
         followups.shutdown(wait=True)
         scheduler.shutdown(wait=False)
+        runtime.engine.dispose()
+        for sig, action in previous.items():
+            signal.signal(sig, action)
+        log.info(
+            "stopped: listener and follow-up pools closed, scheduler stopped, database closed",
+            extra={"event": "socket_mode.stopped"},
+        )
     return 0

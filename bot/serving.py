@@ -102,6 +102,10 @@ class BotWorkers(BaseApplication):
             if self.runtime.scheduler is not None:
                 self.runtime.scheduler.shutdown(wait=False)
             self.runtime.engine.dispose()
+        log.info(
+            "worker stopped: listener and follow-up pools closed, scheduler stopped, database closed",
+            extra={"event": "worker.stopped"},
+        )
 
 
 def serve_http(settings: Settings, prepared: Runtime) -> int:

@@ -331,26 +331,23 @@ def build_minutes() -> DocumentObject:
 
     document.add_heading("Risk indicators", level=1)
     document.add_paragraph(
-        "Each agency's rating of each indicator. Current ratings are shaded red, historic ones "
-        "amber; 'Not rated' means that agency did not rate it. {{ risk_grid.summary }}."
+        "Which agencies rated each indicator current, historic, not known or not present "
+        "({{ risk_grid.agencies | join(', ') }}). Current is shaded red and historic amber. "
+        "{{ risk_grid.summary }}."
     )
-    # The agencies are columns: {%tc %} repeats a cell, {%tr %} a row; cellbg shades a cell.
-    grid = _table(
+    _loop_table(
         document,
-        ["Indicator", "{%tc for agency in risk_grid.agencies %}", "{{ agency }}", "{%tc endfor %}"],
+        ["Risk indicator", "Current", "Historic", "Not known", "Not present"],
+        "for row in risk_grid.rows",
         [
-            ["{%tr for row in risk_grid.rows %}", "", "", ""],
-            [
-                "{{ row.indicator }}",
-                "{%tc for rating in row.ratings %}",
-                "{% cellbg rating.shade %}{{ rating.word }}",
-                "{%tc endfor %}",
-            ],
-            ["{%tr endfor %}", "", "", ""],
+            "{{ row.indicator }}",
+            "{% cellbg row.current_shade %}{{ row.current }}",
+            "{% cellbg row.historic_shade %}{{ row.historic }}",
+            "{{ row.not_known }}",
+            "{{ row.not_present }}",
         ],
-        [5.0, 0.5, 2.4, 0.5],
+        [4.2, 3.2, 3.2, 3.2, 3.2],
     )
-    _small(grid, 8.0)
 
     document.add_heading("Risk analysis", level=1)
     for label, name in (
@@ -514,7 +511,7 @@ def _carried_actions(document: DocumentObject) -> None:
             "{{ action.status }}",
             "{{ action.meeting }}",
         ],
-        [2.6, 5.0, 2.2, 2.2, 1.8, 1.5, 1.7],
+        [3.4, 3.9, 1.9, 1.9, 1.7, 1.5, 2.7],
     )
     document.add_paragraph("{%p endif %}")
 
@@ -591,6 +588,7 @@ def build_panel_minutes() -> DocumentObject:
             ("Risk level", "{{ case.risk_level }}"),
             ("Screening result", "{{ case.screening_result }}"),
             ("Plan status", "{{ case.plan_status }}"),
+            ("Strategy discussion and ICPC", "{{ case.discussion }}"),
         ],
     )
     document.add_heading("Reasons for discussion", level=3)
@@ -608,7 +606,7 @@ def build_panel_minutes() -> DocumentObject:
         "{{ update.author }}, {{ update.role }}{% if update.late %} (received after the cut-off){% endif %}",
     )
     document.add_paragraph("{%p if update.restricted %}")
-    _red(document, "NOT FOR THE FAMILY: {{ update.restriction }}")
+    _red(document, "Handling instruction: {{ update.restriction }}")
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p if update.current_risks %}")
     _labelled(document, "Current risks: ", "{{ update.current_risks }}")
@@ -648,6 +646,10 @@ def build_panel_minutes() -> DocumentObject:
             ("Next review", "{{ case.next_review }}"),
         ],
     )
+    document.add_heading("Actions for this case", level=3)
+    document.add_paragraph("{%p for line in case.actions %}")
+    document.add_paragraph("{{ line }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
     document.add_paragraph("{%p if case.links %}")
     document.add_paragraph().add_run("Linked to").bold = True
     document.add_paragraph("{%p for link in case.links %}")
@@ -736,7 +738,7 @@ def build_panel_minutes() -> DocumentObject:
             "{{ action.status }}",
             "{{ action.priority }}",
         ],
-        [2.6, 5.2, 2.2, 2.6, 1.8, 1.4, 1.2],
+        [3.4, 3.7, 1.9, 2.6, 1.7, 1.9, 1.8],
     )
     document.add_heading("Updates and chases", level=2)
     document.add_paragraph("{%p for action in actions %}")
@@ -796,13 +798,26 @@ def build_panel_agenda() -> DocumentObject:
             ("Panel", "{{ panel }}"),
             ("Date", "{{ date }}"),
             ("Time", "{{ time }}"),
+            ("Chair", "{{ chair }}"),
+            ("Venue", "{{ venue }}"),
+            ("Joining remotely", "{{ joining_link }}"),
             ("Referral cut-off", "{{ referral_cutoff }}"),
             ("Agency updates cut-off", "{{ updates_cutoff }}"),
+            ("Next panel", "{{ next_date }}"),
         ],
     )
     document.add_paragraph("{%p if moved_note %}")
     _labelled(document, "Date moved: ", "{{ moved_note }}")
     document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Invited", level=1)
+    _loop_table(
+        document,
+        ["Agency", "Representatives"],
+        "for invitee in invitees",
+        ["{{ invitee.agency }}", "{{ invitee.people }}"],
+        [6.0, 11.0],
+    )
 
     document.add_heading("Agenda", level=1)
     _loop_table(
@@ -810,9 +825,8 @@ def build_panel_agenda() -> DocumentObject:
         [
             "Item",
             "Starts",
-            "Minutes",
             "Section",
-            "Title",
+            "Child or context",
             "Why it is here",
             "Risk level",
             "Screening",
@@ -821,8 +835,7 @@ def build_panel_agenda() -> DocumentObject:
         "for item in items",
         [
             "{{ item.number }}",
-            "{{ item.starts }}",
-            "{{ item.minutes }}",
+            "{{ item.starts }} ({{ item.minutes }} min)",
             "{{ item.section }}",
             "{{ item.title }}",
             "{{ item.why }}",
@@ -830,8 +843,14 @@ def build_panel_agenda() -> DocumentObject:
             "{{ item.screening_result }}",
             "{{ item.plan_status }}",
         ],
-        [1.0, 1.3, 1.1, 2.4, 3.0, 3.2, 1.5, 1.8, 1.7],
+        [1.0, 2.4, 2.3, 3.8, 2.8, 1.6, 1.6, 1.7],
     )
+    document.add_paragraph(
+        "Children are named here so agencies can look them up before the panel. This agenda "
+        "is OFFICIAL-SENSITIVE: keep it to the people invited."
+    ).runs[0].italic = True
+    document.add_heading("Any other business", level=2)
+    document.add_paragraph("To be raised with the chair at the start of the panel.")
     document.add_heading("Not for discussion", level=2)
     document.add_paragraph(_or_else("not_for_discussion", "Every case under review is due at this sitting."))
     document.add_paragraph(
@@ -965,7 +984,7 @@ def build_timeliness_report() -> DocumentObject:
             "{{ a.apologies }}",
             "{{ a.did_not_respond }}",
         ],
-        [5.0, 1.8, 1.9, 1.9, 2.2, 2.1, 2.1],
+        [4.2, 1.8, 2.2, 2.1, 2.3, 2.2, 2.2],
     )
     document.add_heading("Agency updates", level=1)
     _loop_table(
@@ -996,7 +1015,7 @@ def build_timeliness_report() -> DocumentObject:
             "{{ a.actions_escalated }}",
             "{{ a.overdue_now }}",
         ],
-        [5.0, 1.6, 2.8, 1.9, 2.0, 2.0, 1.7],
+        [4.2, 1.5, 2.8, 1.9, 2.1, 2.3, 2.2],
     )
     document.add_heading("Actions by agency and priority", level=2)
     _loop_table(

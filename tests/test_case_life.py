@@ -402,7 +402,7 @@ def test_a_case_from_referral_to_closure_through_slack(bot) -> None:
         if c.args.get("text", "").startswith("*OFFICIAL-SENSITIVE* · Case CS-1234567 is closed")
     ]
     assert len(notices) == 2  # in the channel of each of its discussions
-    assert "1 open action(s) handed on to the core group of the child protection plan" in notices[0]
+    assert "1 open action handed on to the core group of the child protection plan" in notices[0]
     assert "kept until 02 December 2051" in notices[0]
     told = [c.args["text"] for c in posted if c.args.get("channel") == SOCIAL_WORKER]
     assert any(t.startswith("Case CS-1234567 is closed. Nothing about it is chased any more") for t in told)

@@ -494,8 +494,11 @@ def test_an_unrated_risk_indicator_is_not_known_in_the_record_the_chairs_grid_an
         for table in docx.Document(io.BytesIO(draft.content)).tables
         for row in table.rows
     }
-    assert rows[weapons.name] == ["Not known"] and rows[trauma.name] == ["Not known"]
-    assert rows[next(i.name for i in policy.risk_indicators if i.code == "repeated_missing")] == ["Current"]
+    # one column per rating (current, historic, not known, not present) naming the agencies
+    police = "West Midlands Police - Public Protection Unit (Birmingham)"
+    assert rows[weapons.name] == ["None", "None", police, "None"]
+    assert rows[trauma.name] == ["None", "None", police, "None"]
+    assert rows[next(i.name for i in policy.risk_indicators if i.code == "repeated_missing")][0] == police
 
 
 def test_restricted_text_goes_only_to_the_agencies_entitled_to_it(bot) -> None:

@@ -70,7 +70,8 @@ def _all_text(document) -> str:
     for table in document.tables:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
+    # References are printed with non-breaking hyphens (U+2011) so they never split a line.
+    return "\n".join(parts).replace("\u2011", "-")
 
 
 def test_each_panels_next_sitting_opens_once_with_its_standing_agencies_invited(bot) -> None:
@@ -299,9 +300,9 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     record_attendance(
         bot, CHAIR, meeting, STANDING, "County lines recruitment through a music video channel."
     )
-    before = views_opened(bot)
+    before = views_opened(bot)  # counted before asking, so the form waited for is this one
     bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
-    action_form = opened_view(bot, before)  # counted before: the form opens after the acknowledgement
+    action_form = opened_view(bot, before)
     bot.slack.view_submission(
         CHAIR, action_form, values=action_values(POLICE, text="Disruption visit to Lodge Road park")
     )

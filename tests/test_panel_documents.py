@@ -23,6 +23,7 @@ from docx.table import Table
 
 from bot.documents.specimens import panel_agenda_specimen, panel_minutes_specimen
 from bot.minutes.documents import TemplateContextError, render, template_variables
+from bot.panel import network as network_module
 from bot.panel.documents import (
     PANEL_AGENDA_TEMPLATE,
     PANEL_AGENDA_VARIABLES,
@@ -254,6 +255,7 @@ def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) ->
             "Themes",
             "Missing episodes and return home interviews",
             "Decisions",
+            "Actions for this case",
         ]
     child = blocks["1. CS-778812 — Child"]
     assert _under(child, "Victims") == "Jayden is groomed to carry drugs out of area."
@@ -273,6 +275,7 @@ def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) ->
         "Risk level": "High",
         "Screening result": "Significant risk of criminal exploitation",
         "Plan status": "Child protection plan",
+        "Strategy discussion and ICPC": "SD\u20112026\u20110142 (04 March 2026); ICPC held 25 March 2026",
     }
     assert details[1]["Date of birth"] == "Not recorded"
     assert details[1]["Section"] == "Under review"
@@ -283,8 +286,9 @@ def test_agency_updates_show_restrictions_and_lateness(minutes: DocumentObject) 
     texts = [text for _, text in child]
     police, school = texts.index("West Midlands Police"), texts.index("Northfield Academy")
     assert ("Heading 4", "West Midlands Police") in child
-    flagged = [text for text in texts if text.startswith("NOT FOR THE FAMILY")]
-    assert flagged == ["NOT FOR THE FAMILY: Police intelligence: not to be shared with the family"]
+    flagged = [text for text in texts if text.startswith("Handling instruction")]
+    assert flagged == ["Handling instruction: Police information: not to be shared with the family"]
+    assert not any("NOT FOR THE FAMILY" in text or "RESTRICTED" in text for text in texts)
     assert police < texts.index(flagged[0]) < school  # under the agency it restricts, not the school
     assert "Current risks: Repeated missing episodes, Weapons" in texts
     assert "Shared by: DC Lee Grant, Force CID" in texts
@@ -326,7 +330,11 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
     ]
     bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
     assert bullets[0].startswith("Missing from 12 Dec 2026")  # the first child's episode
-    assert bullets[1:3] == ["Location: Northfield park", "Child: CS-778812"]
+    assert bullets[1:3] == [
+        "CEP\u20112026\u20110003\u2011A01: Visit the address (DC Lee Grant, due 10 Nov, Open)",
+        "Location: Northfield park",
+    ]
+    assert "No actions were agreed for this case." in bullets and "Child: CS-778812" in bullets
 
 
 def test_perpetrators_locations_peer_groups_and_themes(minutes: DocumentObject) -> None:
@@ -357,8 +365,11 @@ def test_action_log_marks_carried_forward_actions(minutes: DocumentObject) -> No
     assert rows[2][3] == "DC Lee Grant, West Midlands Police"
     assert rows[2][5] == "done"
     texts = _texts(minutes)
-    assert "Raised at: CEP-2026-0002 (carried forward); priority High; escalation level 1." in texts
-    assert "Raised at: CEP-2026-0003; priority High; escalation level 0." in texts
+    assert (
+        "Raised at: CEP-2026-0002 (carried forward); priority High; Escalated to the agency lead; evidence: None yet."
+        in texts
+    )
+    assert "Raised at: CEP-2026-0003; priority High; Not escalated; evidence: None yet." in texts
     updates = [_rows(table) for table in _tables_with_header(minutes, "When", "By", "Update")]
     assert [len(table) - 1 for table in updates] == [1, 3]  # the third action has none
     assert "No updates recorded." in texts
@@ -395,7 +406,7 @@ def test_minutes_carry_exactly_one_picture_about_16_cm_wide(minutes: DocumentObj
     assert len(minutes.inline_shapes) == 1
     picture = minutes.inline_shapes[0]
     assert abs(picture.width - Cm(16)) < Cm(0.1)
-    assert abs(picture.height / picture.width - 1100 / 1600) < 0.01
+    assert abs(picture.height / picture.width - 1200 / 1600) < 0.01
     texts = _texts(minutes)
     assert NOTE in texts
     assert NO_LINKS not in texts
@@ -433,7 +444,9 @@ def _png_size(png: bytes) -> tuple[int, int]:
 def test_draw_network_makes_a_png_of_the_designed_size(network_png: bytes) -> None:
     assert network_png.startswith(b"\x89PNG")
     width, height = _png_size(network_png)
-    assert abs(width - 1600) <= 2 and abs(height - 1100) <= 2
+    assert abs(width - 1600) <= 2 and abs(height - 1200) <= 2
+    # drawn at its print size (16 cm wide), so its labels are at least 8 pt on paper
+    assert abs(width / network_module.DPI * 2.54 - 16) < 0.05 and network_module.LABEL_POINTS >= 8
 
 
 def test_draw_network_is_deterministic_whatever_the_input_order(network_png: bytes) -> None:
@@ -508,7 +521,7 @@ def test_typed_text_appears_literally_in_the_agenda() -> None:
     context["items"][1]["title"] = HOSTILE
     context["moved_note"] = "<b>moved</b> & {{ date }}"
     document = _open(render_panel_agenda(AGENDA, context).content)
-    assert _rows(_table(document, "Item"))[2][4] == HOSTILE
+    assert _rows(_table(document, "Item"))[2][3] == HOSTILE
     assert "Date moved: <b>moved</b> & {{ date }}" in _texts(document)
     assert "49" not in _all_text(document)
 
@@ -531,6 +544,7 @@ def test_agenda_is_marked_and_has_its_details(agenda: DocumentObject) -> None:
     assert [p.text for p in agenda.paragraphs if p.style.name == "Heading 1"] == [
         "Protective marking and confidentiality",
         "Meeting details",
+        "Invited",
         "Agenda",
         "Missing episodes and return home interviews",
         "Actions from last time",
@@ -542,6 +556,13 @@ def test_agenda_is_marked_and_has_its_details(agenda: DocumentObject) -> None:
     assert details["Date"] == "Tuesday 29 December 2026"
     assert details["Referral cut-off"] == "Monday 21 December 2026 at 17:00"
     assert details["Agency updates cut-off"] == "Wednesday 23 December 2026 at 17:00"
+    assert details["Chair"] == "Priya Shah, Head of Service"
+    assert details["Venue"].startswith("Room 2.14") and details["Next panel"] == "Tuesday 08 December 2026"
+    assert _rows(_table(agenda, "Agency", "Representatives"))[2] == [
+        "West Midlands Police",
+        "DC Lee Grant, Force CID",
+    ]
+    assert "Any other business" in [p.text for p in agenda.paragraphs if p.style.name == "Heading 2"]
     assert "Date moved: Moved from Monday 28 December 2026 (bank holiday) to the next working day." in _texts(
         agenda
     )
@@ -552,49 +573,25 @@ def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
     assert rows[0] == [
         "Item",
         "Starts",
-        "Minutes",
         "Section",
-        "Title",
+        "Child or context",
         "Why it is here",
         "Risk level",
         "Screening",
         "Plan status",
     ]
-    assert [row[:5] + row[6:] for row in rows[1:]] == [
-        ["1", "10:00", "5", "Actions from last time", "Open actions from CEP-2026-0002", "", "", ""],
-        [
-            "2",
-            "10:05",
-            "20",
-            "New referrals",
-            "CS-778812 (Child)",
-            "High",
-            "Significant risk",
-            "Child protection plan",
-        ],
-        [
-            "3",
-            "10:25",
-            "15",
-            "Children under review",
-            "CS-660021 (Child)",
-            "Medium",
-            "Moderate risk",
-            "Child in need",
-        ],
-        [
-            "4",
-            "10:40",
-            "10",
-            "Locations",
-            "CX-000045 Northfield park",
-            "Medium",
-            "Location of concern",
-            "Disruption plan",
-        ],
-        ["5", "10:50", "10", "Themes and intelligence", "Themes and intelligence", "", "", ""],
+    assert rows[1][:3] == ["1", "10:00 (5 min)", "Actions from last time"]
+    assert rows[2][:4] + rows[2][5:] == [
+        "2",
+        "10:05 (20 min)",
+        "New referrals",
+        "CS-778812 (Child)",
+        "High",
+        "Significant risk",
+        "Child protection plan",
     ]
-    why = [row[5] for row in rows[1:]]
+    assert rows[5][:3] == ["5", "10:50 (10 min)", "Themes and intelligence"]
+    why = [row[4] for row in rows[1:]]
     assert why == ["", "review due 29 Dec 2026", "review due 29 Dec 2026", "review due 29 Dec 2026", ""]
     texts = _texts(agenda)
     assert "CS-551234, CS-551235" in texts  # not for discussion, by reference only

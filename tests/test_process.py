@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -149,50 +150,100 @@ def test_two_worker_processes_serve_slack_and_sweep_once_per_interval(database_u
     assert {e["pid"] for e in sweeps} <= workers
 
 
-def test_demo_plays_the_scenario_offline() -> None:
+def _play_demo(cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    out = result.stdout
+    assert result.stderr == "", result.stderr  # nothing but the story on the terminal
+    return result.stdout
+
+
+def test_demo_plays_the_scenario_offline_as_a_practitioner_reads_it(tmp_path: Path) -> None:
+    out = _play_demo(tmp_path)
+    # The same story on every run: nothing depends on the machine's time, ports or timing.
+    again = _play_demo(tmp_path)
+    assert again.splitlines() == out.splitlines()
+
+    # No Slack markup: no user ids, no emoji codes, no bold or code marks.
+    assert not re.search(r"<[@#!]", out), re.findall(r".*<[@#!].*", out)[:3]
+    assert not re.search(r"\bU0[A-Z0-9]{5,}\b", out), re.findall(r".*\bU0[A-Z0-9]{5,}\b.*", out)[:3]
+    assert not re.search(r":[a-z][a-z0-9_+-]*:", out), re.findall(r".*:[a-z][a-z0-9_+-]*:.*", out)[:3]
+    assert not re.search(r"(^|[\s(])\*\S[^*\n]*\*", out), re.findall(r".*\*\S[^*\n]*\*.*", out)[:3]
+    assert "`" not in out
+    # London time throughout, and no sentence cut short.
+    assert "UTC" not in out
+    assert not [line for line in out.splitlines() if line.rstrip().endswith(("...", "…"))]
+    # Counts match what is listed.
+    invited = re.search(r"(\d+) invitations sent by DM to (\d+) agencies: (.*)", out)
+    assert invited and int(invited[2]) == len(invited[3].split(", ")), invited
+    sittings = re.search(r"the sweep opened (\d+) sittings?: (.*)", out)
+    assert sittings and int(sittings[1]) == len(sittings[2].split(", ")), sittings
+    assert not re.search(r"\(s\)", out)
+
+    # The story itself.
     assert "GET /healthz -> 200" in out
     assert "forged signature -> HTTP 401; ten-minute-old timestamp -> HTTP 401" in out
-    assert "`/strategy help`: show this help" in out
-    assert "I did not recognise `frobnicate`" in out
-    assert "You act for *Birmingham Children's Social Care* as a convenor" in out
+    assert "• /strategy help: show this help" in out
+    assert "I did not recognise frobnicate" in out
+    assert "You act for Birmingham Children's Social Care as a convenor" in out
+    assert "first free slot Tue 10 Nov 10:30\n" in out
     assert "stored as SD-2026-0001, deadline Wed 11 Nov 17:00" in out
     assert "private channel #sd-2026-0001 created" in out
     assert (
         "submitted for Saturday -> inline error: That is a Saturday. Only an emergency duty convenor" in out
     )
+    assert "Locate clicks [Sending a delegate] and picks Kieran Doyle" in out
     assert "Health tries to answer for Force CID -> refused" in out
-    assert "*West Midlands Police - Force CID*: no answer yet · escalated to duty" in out
-    assert ":bust_in_silhouette: *Locate (missing children team)*: sending a delegate" in out
+    assert (
+        "-> DS Tom Reilly: OFFICIAL-SENSITIVE · Escalation: West Midlands Police - Force CID has not" in out
+    )
+    assert "West Midlands Police - Force CID: no answer yet · escalated to duty" in out
+    assert "→ Locate (missing children team): sending a delegate (Kieran Doyle)" in out
     assert "the child's name appears in none of them" in out
-    assert "Health submits at 13:20 -> version 1). It was after the deadline, so it is marked late." in out
+    assert (
+        "Police (PPU) submits -> Thank you. West Midlands Police - Public Protection Unit (Birmingham)'s "
+        "update for SD-2026-0001 is submitted (version 1).\n" in out
+    )
+    assert "version 1). It was after the deadline, so it is marked late." in out
     assert "(3 of 6 submitted; due Tue 10 Nov 2026 13:00)" in out
     assert "update: submitted, amended" in out
+    assert "Convenor: Tola Adeyemi · Chair: Ruth Okonkwo" in out
     assert "/strategy record -> SD-2026-0001 has not happened yet" in out
-    assert "minutes v1 (approved), sha256" in out and "demo-output/SD-2026-0001-minutes-v1.docx" in out
+    assert "minutes v1 (approved" in out and "demo-output/SD-2026-0001-minutes-v1.docx" in out
     assert "circulated to the discussion's channel: SD-2026-0001-action-log-v1.docx" in out
-    assert "-> <@U0PPU020>: *OFFICIAL-SENSITIVE* · Escalation to the agency lead" in out
+    assert "Escalation to the agency lead" in out
     assert "the owner marks it done -> done; chasing stops" in out
     # the life of a case: the review day's follow-up, out of hours, the ICPC and closure
-    assert "the review sweep takes 1 step; <@U0CSC001> is asked" in out
+    assert "the review sweep takes 1 step; Tola Adeyemi is asked" in out
     assert "SD-2026-0002: Follow-up strategy discussion, following SD-2026-0001" in out
-    assert "*ICPC:* by Tue 01 Dec 2026 (15 working days after SD-2026-0001, which started section 47" in out
-    assert "SD-2026-0003: *Out of hours:* Found at an address linked to the county line tonight" in out
+    assert "ICPC: by Tue 01 Dec 2026 (15 working days after SD-2026-0001, which started section 47" in out
+    assert "SD-2026-0003: Out of hours: Found at an address linked to the county line tonight" in out
     assert "chasing keeps to the service calendar: first at Mon 07 Dec 09:20" in out
-    assert "*ICPC:* by Tue 29 Dec 2026 (15 working days after this discussion" in out
+    assert "ICPC: by Tue 29 Dec 2026 (15 working days after this discussion" in out
     assert "/strategy close SD-2026-0001 -> inline: Actions are still open (SD-2026-0001-A01)" in out
     assert "Case CS-1234567 is closed: Child protection plan." in out
-    assert out.rstrip().endswith("Demo finished.")
+
+    # It ends by naming every document it wrote, with its full path.
+    lines = out.rstrip().splitlines()
+    assert lines[-1] == "Demo finished."
+    heading = next(i for i, line in enumerate(lines) if line.startswith("Documents written ("))
+    named = [Path(line.strip()) for line in lines[heading + 1 : -1]]
+    assert int(re.findall(r"\d+", lines[heading])[0]) == len(named)
+    on_disk = sorted((tmp_path / "demo-output").iterdir())
+    assert sorted(named) == on_disk
+    assert all(path.is_absolute() and path.stat().st_size > 0 for path in named)
+    assert {p.name for p in named} >= {
+        "SD-2026-0001-minutes-v1.docx",
+        "CEP-2026-0001-panel-agenda-v1.docx",
+        "CEP-2026-0001-panel-minutes-v1.docx",
+    }
 
 
 def test_manifest_declares_what_the_bot_uses() -> None:

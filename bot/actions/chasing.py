@@ -51,8 +51,16 @@ def timeline(action: Action, partnership: Partnership, calendar: WorkingCalendar
             steps.append(ActionStep(calendar.start_of_day(day), "before_due"))
         if policy.remind_on_due_day and calendar.is_working_day(due):
             steps.append(ActionStep(calendar.start_of_day(due), "due_today"))
+        every_days = policy.overdue_reminder_every_working_days
+        day = due
         for repeat in range(1, OVERDUE_REPEATS + 1):
-            day = calendar.add_working_days(due, repeat * policy.overdue_reminder_every_working_days)
+            # Each repeat counts on from the last (the same day as counting repeat × every
+            # from the due date, without walking the calendar again from the start).
+            day = (
+                calendar.add_working_days(day, every_days)
+                if every_days > 0
+                else calendar.add_working_days(due, repeat * every_days)
+            )
             steps.append(ActionStep(calendar.start_of_day(day), "overdue"))
     lead_day = calendar.add_working_days(due, policy.escalate_to_agency_lead_after_working_days_overdue)
     chair_day = calendar.add_working_days(due, policy.escalate_to_chair_after_working_days_overdue)
@@ -132,6 +140,7 @@ def claim_due_action_chases(
         .limit(limit)
     ).all()
     claimed: list[DueActionChase] = []
+    chases: list[Chase] = []
     stored, _kept = _read_around(session, list(rows)) if rows else ({}, [])
     for action in rows:
         steps = timeline(action, partnership, calendar)
@@ -139,10 +148,13 @@ def claim_due_action_chases(
         while number < len(steps) and steps[number].at <= now:
             step = steps[number]
             following = steps[number + 1].at if number + 1 < len(steps) else None
+            # Not synchronised with the session: that would compare every object it holds,
+            # per claim; `number` carries the step on here instead.
             won = session.exec(
                 update(Action)
                 .where(col(Action.id) == action.id, col(Action.chase_step) == number)
                 .values(chase_step=number + 1, next_chase_at=following)
+                .execution_options(synchronize_session=False)
             ).rowcount
             if not won:
                 break
@@ -165,9 +177,11 @@ def claim_due_action_chases(
                     .values(
                         escalation_level=level, status=ActionStatus.ESCALATED if level == 2 else action.status
                     )
+                    .execution_options(synchronize_session=False)
                 )
+                action.escalation_level = level
             for person in recipients:
-                session.add(
+                chases.append(
                     Chase(
                         action_id=action.id,
                         step=step.kind,
@@ -177,5 +191,6 @@ def claim_due_action_chases(
                     )
                 )
             claimed.append(DueActionChase(action.id or 0, number - 1, step.kind, recipients))
+    session.add_all(chases)  # written together at the flush, not one by one between the claims
     session.flush()
     return claimed

@@ -9,10 +9,9 @@ from bot.actions.models import Action
 from bot.actions.service import actions_of, open_actions_page
 from bot.actions.views import OVERDUE_PAGE, action_page, reminder_message
 from bot.cases.models import Case
-from bot.convening.effects import refresh_status
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
-from bot.delivery.service import enqueue, enqueue_many
+from bot.delivery.service import enqueue, enqueue_many, refresh_many
 from bot.partnership.models import Agency
 from bot.runtime import Runtime
 
@@ -78,8 +77,10 @@ def sweep_actions(runtime: Runtime) -> int:
             if action.meeting_id:
                 touched.add(action.meeting_id)
         enqueue_many(session, calls, now=now)
-        for meeting_id in sorted(touched):
-            refresh_status(session, meeting_id, now)
+        # Each touched discussion's live status is re-rendered (as `refresh_status` asks).
+        refresh_many(
+            session, purpose="status_refresh", subject_ids=sorted(touched), method="chat.update", now=now
+        )
     runtime.kick_delivery()
     return len(claimed)
 

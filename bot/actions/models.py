@@ -27,6 +27,16 @@ class Action(SQLModel, table=True):
         Index("ix_action_due_sweep", "status", "next_chase_at"),
         Index("ix_action_agency_open_due", "agency_id", "status", "due_on"),
         Index("ix_action_owner_open_due", "owner_id", "status", "due_on"),
+        # The timeliness report: actions due in a period, and overdue now (migration 0007).
+        Index(
+            "ix_action_status_due",
+            "status",
+            "due_on",
+            "agency_id",
+            "priority",
+            "escalation_level",
+            "completed_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

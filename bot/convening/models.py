@@ -43,6 +43,7 @@ class Meeting(SQLModel, table=True):
         Index("ix_meeting_convenor_state", "convenor_id", "state"),
         Index("ix_meeting_chair_state", "chair_id", "state"),
         Index("ix_meeting_scheduled_start", "scheduled_start"),
+        Index("ix_meeting_held_at", "held_at"),  # the timeliness report's periods (migration 0007)
     )
 
     id: int | None = Field(default=None, primary_key=True)

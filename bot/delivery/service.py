@@ -31,7 +31,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -163,16 +163,64 @@ def enqueue_many(session: Session, calls: list[tuple[str, str, dict[str, Any]]],
     with session.no_autoflush:
         taken = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys))).all())
     taken |= {m.key for m in session.new if isinstance(m, OutboxMessage)}
-    added = 0
+    rows = []
     for key, method, arguments in calls:
-        if key in taken:
-            continue
-        taken.add(key)
-        session.add(
-            OutboxMessage(key=key, method=method, arguments=arguments, next_attempt_at=now, created_at=now)
-        )
-        added += 1
-    return added
+        if key not in taken:
+            taken.add(key)
+            rows.append(_row(key, method, arguments, now))
+    _insert(session, rows)
+    return len(rows)
+
+
+def refresh_many(
+    session: Session, *, purpose: str, subject_ids: list[int], method: str, now: datetime
+) -> None:
+    """`enqueue_refresh` for many messages at once, written in one statement."""
+    _insert(
+        session,
+        [
+            _row(
+                f"{REFRESH_PREFIX}{purpose}:{subject_id}:{uuid.uuid4().hex}",
+                method,
+                {},
+                now,
+                purpose,
+                subject_id,
+            )
+            for subject_id in subject_ids
+        ],
+    )
+
+
+def _row(
+    key: str,
+    method: str,
+    arguments: dict[str, Any],
+    now: datetime,
+    purpose: str = "",
+    subject_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "method": method,
+        "arguments": arguments,
+        "purpose": purpose,
+        "subject_id": subject_id,
+        "state": OutboxState.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_owner": "",
+        "last_error": "",
+        "uncertain": False,
+        "result": {},
+        "created_at": now,
+    }
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Outbox rows as one multi-row INSERT (no ORM object per row: a sweep writes hundreds)."""
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
 
 
 def _refresh_order(session: Session, message: OutboxMessage) -> str:

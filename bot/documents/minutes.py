@@ -25,7 +25,6 @@ from bot.documents.vocabulary import (
     NONE_RECORDED,
     NOT_RECORDED,
     RATING_SHADES,
-    RATINGS,
     SEX,
     filled,
     no_break,
@@ -163,25 +162,27 @@ def _child(case: Case) -> dict[str, str]:
     }
 
 
+GRID_COLUMNS = ("current", "historic", "not_known", "not_present")
+
+
 def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[str, Any]:
-    """Agencies as columns; each cell carries its word and its shade, so *current* and
-    *historic* stand out among the *not present*."""
+    """One row per indicator, one column per rating, naming the agencies that gave it: a
+    fixed four columns however many agencies rated, so no name is squeezed into a sliver,
+    and the current and historic cells shaded so they stand out among the not present."""
     summaries = [u.summary for u in updates]
     rows: list[dict[str, Any]] = []
     codes: list[str] = []
     for indicator in partnership.agency_updates.risk_indicators:
-        cells = []
+        by_rating: dict[str, list[str]] = {code: [] for code in GRID_COLUMNS}
         for summary in summaries:
             code = rating_of(summary.risk_ratings, indicator.code)  # unrated is not known
             codes.append(code)
-            cells.append(
-                {
-                    "word": RATINGS.get(code, "Not rated"),
-                    "code": code,
-                    "shade": RATING_SHADES.get(code, "FFFFFF"),
-                }
-            )
-        rows.append({"indicator": indicator.name, "ratings": cells})
+            by_rating.setdefault(code, []).append(summary.agency_name)
+        row: dict[str, Any] = {"indicator": indicator.name}
+        for code in GRID_COLUMNS:
+            row[code] = ", ".join(by_rating[code]) or "None"
+            row[f"{code}_shade"] = RATING_SHADES.get(code, "FFFFFF") if by_rating[code] else "FFFFFF"
+        rows.append(row)
     counts = {code: codes.count(code) for code in ("current", "historic")}
     return {
         "agencies": [s.agency_name for s in summaries],

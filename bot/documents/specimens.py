@@ -18,10 +18,13 @@ NOTE = (
 )
 
 
-def _rating(code: str) -> dict[str, str]:
-    words = {"current": "Current", "historic": "Historic", "not_present": "Not present", "": "Not rated"}
-    shades = {"current": "F4B6B6", "historic": "FCE4B6", "not_present": "FFFFFF", "": "FFFFFF"}
-    return {"word": words[code], "code": code, "shade": shades[code]}
+def _grid_row(indicator: str, **ratings: str) -> dict[str, str]:
+    shades = {"current": "F4B6B6", "historic": "FCE4B6"}
+    row = {"indicator": indicator}
+    for code in ("current", "historic", "not_known", "not_present"):
+        row[code] = ratings.get(code, "None")
+        row[f"{code}_shade"] = shades.get(code, "FFFFFF") if code in ratings else "FFFFFF"
+    return row
 
 
 POLICE_HANDLING = "Police information: not to be shared with the family or beyond social care and the police"
@@ -121,12 +124,9 @@ def minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
         "risk_grid": {
             "agencies": ["West Midlands Police", "Locate"],
             "rows": [
-                {
-                    "indicator": "Repeated missing episodes",
-                    "ratings": [_rating("current"), _rating("current")],
-                },
-                {"indicator": "Excluded from school", "ratings": [_rating(""), _rating("historic")]},
-                {"indicator": "Weapons", "ratings": [_rating("not_present"), _rating("not_present")]},
+                _grid_row("Repeated missing episodes", current="West Midlands Police, Locate"),
+                _grid_row("Excluded from school", historic="Locate", not_known="West Midlands Police"),
+                _grid_row("Weapons", not_present="West Midlands Police, Locate"),
             ],
             "summary": "2 current and 1 historic ratings",
         },
@@ -269,7 +269,7 @@ def _action(
         "completed": "",
         "status": status,
         "priority": "High",
-        "escalation_level": 1 if carried_from else 0,
+        "escalation_level": "Escalated to the agency lead" if carried_from else "Not escalated",
         "evidence": "None yet",
         "meeting": meeting,
         "carried_forward": bool(carried_from),
@@ -344,7 +344,7 @@ def panel_minutes_specimen() -> dict[str, Any]:
                         "role": "Force CID",
                         "late": False,
                         "restricted": True,
-                        "restriction": "Police intelligence: not to be shared with the family",
+                        "restriction": "Police information: not to be shared with the family",
                         "current_risks": "Repeated missing episodes, Weapons",
                         "sections": [
                             {
@@ -382,6 +382,10 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "disruption": "Child abduction warning notice to 'T'.",
                 "next_review": "Tuesday 22 December 2026",
                 "links": [{"kind": "Location", "label": "Northfield park"}],
+                "discussion": "SD\u20112026\u20110142 (04 March 2026); ICPC held 25 March 2026",
+                "actions": [
+                    "CEP\u20112026\u20110003\u2011A01: Visit the address (DC Lee Grant, due 10 Nov, Open)"
+                ],
             },
             {
                 "number": 2,
@@ -407,6 +411,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "disruption": "",
                 "next_review": "Tuesday 26 January 2027",
                 "links": [],
+                "discussion": "No strategy discussion recorded",
+                "actions": ["No actions were agreed for this case."],
             },
             {
                 "number": 3,
@@ -432,6 +438,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "disruption": "Detached youth work on Friday evenings.",
                 "next_review": "Tuesday 22 December 2026",
                 "links": [{"kind": "Child", "label": "CS-778812"}],
+                "discussion": "Not applicable",
+                "actions": ["No actions were agreed for this case."],
             },
         ],
         "perpetrators": [{"label": "'T', adult male, 19", "linked": "CS-778812, CX-000046"}],
@@ -488,6 +496,14 @@ def panel_agenda_specimen() -> dict[str, Any]:
     ]
     starts = ["10:00", "10:05", "10:25", "10:40", "10:50"]
     return {
+        "chair": "Priya Shah, Head of Service",
+        "venue": "Room 2.14, Lancaster Circus, Birmingham B4 7DJ",
+        "joining_link": "Teams meeting link in the calendar invitation",
+        "invitees": [
+            {"agency": "Children's social care", "people": "Sam Okafor, Social Worker"},
+            {"agency": "West Midlands Police", "people": "DC Lee Grant, Force CID"},
+        ],
+        "next_date": "Tuesday 08 December 2026",
         "marking": MARKING,
         "confidentiality": CONFIDENTIALITY,
         "partnership": "Birmingham Safeguarding Children Partnership",

@@ -124,11 +124,11 @@ def records(
         start = runtime.calendar.at(
             date.fromisoformat(filters["from"]), runtime.partnership.working_hours.start
         )
-        query = query.where(Meeting.scheduled_start >= start.replace(hour=0, minute=0))  # type: ignore[operator]
+        query = query.where(col(Meeting.scheduled_start) >= start.replace(hour=0, minute=0))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = max(0, min(page, max(total - 1, 0) // RECORDS_PER_PAGE))
     meetings = session.exec(
-        query.order_by(Meeting.scheduled_start.desc(), Meeting.id.desc())  # type: ignore[union-attr]
+        query.order_by(col(Meeting.scheduled_start).desc(), col(Meeting.id).desc())
         .offset(page * RECORDS_PER_PAGE)
         .limit(RECORDS_PER_PAGE)
     ).all()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -30,6 +30,9 @@ from slack_sdk.models.blocks import Block, BlockElement, TextObject
 from slack_sdk.models.views import View
 
 from bot.local_slack.scopes import manifest_scopes, needed_scopes
+
+if TYPE_CHECKING:
+    from bot.local_slack.socket_mode import SocketModeEndpoint
 
 __all__ = [
     "LocalSlack",
@@ -609,10 +612,12 @@ class LocalSlack:
         self._triggers: dict[str, tuple[float, bool]] = {}
         self._response_urls: dict[str, JsonDict] = {}
         self._files: dict[str, UploadedFile] = {}
+        self._socket_mode: SocketModeEndpoint | None = None
         self.add_user(bot_user_id, "bot", is_bot=True)
         self.add_channel("general", channel_id="C0GENERAL")
         self._methods: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -655,9 +660,22 @@ class LocalSlack:
         self._thread.start()
         return self
 
+    def socket_mode(self) -> SocketModeEndpoint:
+        """The Socket Mode endpoint whose URLs `apps.connections.open` hands out (started
+        on first use: it needs the `websockets` package, a test tool)."""
+        with self._lock:
+            if self._socket_mode is None:
+                from bot.local_slack.socket_mode import SocketModeEndpoint
+
+                self._socket_mode = SocketModeEndpoint()
+            return self._socket_mode
+
     def stop(self) -> None:
         """Shut the server down, releasing any stalled requests."""
         self._stopping.set()
+        if self._socket_mode is not None:
+            self._socket_mode.close()
+            self._socket_mode = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -1192,6 +1210,9 @@ class LocalSlack:
         return message
 
     # -- method handlers -----------------------------------------------------
+
+    def _apps_connections_open(self, _args: JsonDict) -> JsonDict:
+        return {"ok": True, "url": self.socket_mode().new_url()}
 
     def _auth_test(self, args: JsonDict) -> JsonDict:
         return {

@@ -23,7 +23,11 @@ from typing import Literal
 NODE_KINDS = ("child", "peer", "suspected_perpetrator", "location", "school", "peer_group")
 EDGE_KINDS = ("peer", "suspected_perpetrator", "location", "school", "peer_group", "linked_case")
 
-WIDTH_PX, HEIGHT_PX, DPI = 1600, 1100, 150
+# Drawn at its print size: 16 cm wide in the minutes (bot.minutes.documents.IMAGE_WIDTH_CM),
+# so a point in the figure is a point on paper and labels are at least LABEL_POINTS there.
+PRINT_WIDTH_IN, PRINT_HEIGHT_IN, DPI = 16 / 2.54, 12 / 2.54, 254
+WIDTH_PX, HEIGHT_PX = round(PRINT_WIDTH_IN * DPI), round(PRINT_HEIGHT_IN * DPI)
+LABEL_POINTS = 8.0
 LAYOUT_SEED = 20261124
 
 # Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), and a
@@ -55,6 +59,7 @@ class NetworkNode:
     key: str
     label: str
     kind: str
+    stepped_down: bool = False  # drawn apart: hollow, grey, and said in its label
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def _checked(
 def draw_network(
     nodes: Iterable[NetworkNode], edges: Iterable[NetworkEdge], *, title: str = ""
 ) -> bytes | None:
-    """The map as PNG bytes (about 1600x1100 px at 150 dpi), or None when nothing is linked.
+    """The map as PNG bytes (16 x 12 cm at 254 dpi, its print size), or None when nothing is linked.
 
     None rather than an empty picture, so the minutes can say that no links were recorded.
     """
@@ -121,12 +126,13 @@ def draw_network(
         graph, seed=LAYOUT_SEED, k=2.2 / math.sqrt(count), iterations=60 if count <= 300 else 30
     )
 
-    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    figure = Figure(figsize=(PRINT_WIDTH_IN, PRINT_HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(figure)
-    axes = figure.add_axes((0.01, 0.01, 0.74, 0.92 if title else 0.98))
+    # The map takes the page's width; the key sits underneath, across it.
+    axes = figure.add_axes((0.01, 0.24, 0.98, 0.68 if title else 0.74))
     axes.set_axis_off()
     if title:
-        figure.suptitle(title, x=0.01, y=0.985, ha="left", fontsize=11, fontweight="bold")
+        figure.suptitle(title, x=0.01, y=0.985, ha="left", fontsize=10, fontweight="bold")
 
     legend: list[Line2D] = []
     for kind, (label, colour, style, width) in _EDGE_STYLE.items():
@@ -139,7 +145,7 @@ def draw_network(
             )
             legend.append(Line2D([], [], color=colour, linestyle=style, linewidth=width, label=label))
     for kind, (label, colour, marker, size) in _NODE_STYLE.items():
-        keys = [node.key for node in ordered if node.kind == kind]
+        keys = [node.key for node in ordered if node.kind == kind and not node.stepped_down]
         if not keys:
             continue
         axes.scatter(
@@ -165,24 +171,59 @@ def draw_network(
             )
         )
 
-    font = 7.0 if count <= 60 else 5.5 if count <= 140 else 4.5
+    apart = [node.key for node in ordered if node.stepped_down]
+    if apart:
+        axes.scatter(
+            [positions[key][0] for key in apart],
+            [positions[key][1] for key in apart],
+            s=150.0,
+            c="white",
+            marker="o",
+            edgecolors="#888888",
+            linewidths=1.2,
+            linestyle="--",
+            zorder=2,
+        )
+        legend.append(
+            Line2D(
+                [],
+                [],
+                color="white",
+                marker="o",
+                linestyle="none",
+                markeredgecolor="#888888",
+                markersize=8,
+                label="Child, stepped down",
+            )
+        )
+    font = LABEL_POINTS + (1.0 if count <= 30 else 0.0)
     for node in ordered:
         x, y = positions[node.key]
         axes.annotate(
-            node.label,
+            node.label + ("\n(stepped down)" if node.stepped_down else ""),
             (x, y),
             xytext=(0, -7),
             textcoords="offset points",
             ha="center",
             va="top",
             fontsize=font,
+            color="#555555" if node.stepped_down else "black",
             zorder=3,
             # A pale backing keeps a label readable where it crosses a line.
             bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.7},
         )
-    axes.margins(x=0.14, y=0.08)  # room for labels at the edges
+    axes.margins(x=0.2, y=0.16)  # room for labels at the edges
     axes.autoscale_view()
-    figure.legend(handles=legend, loc="upper left", bbox_to_anchor=(0.76, 0.95), fontsize=8, frameon=False)
+    figure.legend(
+        handles=legend,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=3,
+        fontsize=LABEL_POINTS,
+        frameon=True,
+        title="Key",
+        title_fontsize=LABEL_POINTS,
+    )
 
     buffer = io.BytesIO()
     # No metadata: matplotlib writes its version into "Software", which would make the bytes

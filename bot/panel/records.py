@@ -12,13 +12,15 @@ from sqlmodel import Session, col, select
 
 from bot.actions.service import ActionRow, actions_of
 from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
-from bot.cases.links import Link
+from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.documents.action_log import action_row
-from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED
+from bot.documents.handling import restricted
+from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED, no_break
 from bot.minutes.documents import RenderedDocument
 from bot.minutes.service import ATTENDANCE_WORDS, DocumentKind, register_document_kind
+from bot.panel.calendar import next_sitting
 from bot.panel.documents import (
     PANEL_AGENDA_TEMPLATE,
     PANEL_MINUTES_TEMPLATE,
@@ -113,7 +115,7 @@ def _heading(
         "confidentiality": settings.confidentiality_statement,
         "partnership": settings.name,
         "panel": panel,
-        "reference": meeting.reference,
+        "reference": no_break(meeting.reference),
         "date": _day(meeting.scheduled_start, calendar),
         "time": calendar.local(meeting.scheduled_start).strftime("%H:%M") if meeting.scheduled_start else "",
     }
@@ -140,8 +142,23 @@ def agenda_context(
             f"This sitting moved from {_day(sitting.scheduled_for, calendar)} (a bank holiday) to "
             f"{_day(sitting.held_on, calendar)}."
         )
+    by_item = {item.id: case for item, _, case in agenda_items(session, sitting)}
+    following = next_sitting(panel, calendar, meeting.scheduled_start)
+    invitees = []
+    for code in panel.standing_agencies:
+        try:
+            agency = partnership.agency(code)
+        except KeyError:
+            continue
+        reps = [f"{p.name}, {p.title}" for p in agency.invitees()]
+        invitees.append({"agency": agency.name, "people": "; ".join(reps) or "The agency's representative"})
     return {
         **_heading(partnership, panel.name, meeting, calendar),
+        "chair": _name(session, meeting.chair_id) or NOT_RECORDED,
+        "venue": panel.venue or NOT_RECORDED,
+        "joining_link": panel.joining_link or "None: in person only",
+        "invitees": invitees,
+        "next_date": _day(following.held_on, calendar),
         "moved_note": moved,
         "referral_cutoff": calendar.local(sitting.referral_cutoff).strftime("%A %d %B %Y %H:%M"),
         "updates_cutoff": calendar.local(sitting.updates_cutoff).strftime("%A %d %B %Y %H:%M"),
@@ -152,10 +169,10 @@ def agenda_context(
                 "starts": calendar.local(line.starts).strftime("%H:%M"),
                 "minutes": line.minutes,
                 "section": SECTIONS.get(line.section, line.section),
-                "title": line.title,
-                "risk_level": line.risk_level,
-                "screening_result": line.screening_result,
-                "plan_status": line.plan_status,
+                "title": _agenda_title(line.title, by_item.get(line.item_id)),
+                "risk_level": line.risk_level or ("" if line.item_id is None else NOT_RECORDED),
+                "screening_result": line.screening_result or ("" if line.item_id is None else NOT_RECORDED),
+                "plan_status": _plan_words(line.plan_status, by_item.get(line.item_id)),
                 "why": line.why,
             }
             for number, line in enumerate(lines, start=1)
@@ -182,6 +199,25 @@ def _agenda_episodes(
     ]
 
 
+def _agenda_title(title: str, case: Case | None) -> str:
+    """A case line names the child as the panel knows them (name and date of birth), so
+    police and health can look them up before the panel; the agenda is a document, never Slack."""
+    if case is None:
+        return title
+    if case.subject_kind == "child":
+        born = f", born {case.child_date_of_birth:%d %B %Y}" if case.child_date_of_birth else ""
+        return f"{no_break(case.reference)}: {case.child_name or NOT_RECORDED}{born}"
+    return f"{no_break(case.reference)}: {case.subject_label or SUBJECT_KINDS.get(case.subject_kind, '')}"
+
+
+def _plan_words(plan: str, case: Case | None) -> str:
+    if case is None:
+        return ""
+    if case.subject_kind != "child":
+        return NOT_APPLICABLE
+    return plan or NOT_RECORDED
+
+
 def _render_agenda(
     session: Session, meeting: Meeting, *, templates_dir: Path, **context: Any
 ) -> RenderedDocument:
@@ -201,27 +237,33 @@ def _item_updates(
     deadline = deadline_for(meeting, partnership, calendar)
     policy = partnership.agency_updates
     names = {i.code: i.name for i in policy.risk_indicators}
+    kinds = {a.code: a.kind for a in session.exec(select(Agency))}
     out = []
     for update in overview(session, meeting, deadline=deadline, now=now, agenda_item_id=item_id):
         if update.state != "submitted":
             continue
-        restrictions = [policy.restriction(code).name for code in update.restrictions]
-        detail = update.content.get("restriction_detail", "")
+        handling = restricted(
+            partnership,
+            sharer_code=update.agency_code,
+            sharer_kind=kinds.get(update.agency_code, "other"),
+            codes=update.restrictions,
+            detail=update.content.get("restriction_detail", ""),
+        )
         out.append(
             {
                 "agency": update.agency_name,
                 "author": ", ".join(sorted(set(update.authors.values()))),
                 "role": update.content.get("role", ""),
                 "late": update.late,
-                "restricted": bool(update.not_for_family or restrictions),
-                "restriction": "; ".join(restrictions + ([detail] if detail else [])),
+                "restricted": handling is not None,
+                "restriction": handling.instruction if handling else "",
                 "current_risks": ", ".join(
                     names.get(code, code)
                     for code, rating in update.risk_ratings.items()
                     if rating == "current"
                 ),
                 "sections": [
-                    {"label": label, "text": update.content[name]}
+                    {"label": label, "text": _readable(name, update.content[name])}
                     for name, label in TEXT_FIELDS.items()
                     if name not in ("role", "restriction_detail") and update.content.get(name)
                 ],
@@ -230,8 +272,25 @@ def _item_updates(
     return out
 
 
+def _readable(field: str, text: str) -> str:
+    """Links as the panel reads them ("Location: Wellington Road flat"), not as typed
+    ("location: Wellington Road flat"); other fields as they were written."""
+    if field != "links":
+        return text
+    try:
+        links = parse_links(text)
+    except LinksInvalid:
+        return text
+    return "\n".join(f"{LINK_WORDS.get(link.kind, link.kind)}: {link.label}" for link in links) or text
+
+
 def network_picture(
-    session: Session, case_ids: list[int | None], rows: list[LinkRow], *, title: str
+    session: Session,
+    case_ids: list[int | None],
+    rows: list[LinkRow],
+    *,
+    title: str,
+    stepped_down: frozenset[str] = frozenset(),
 ) -> bytes | None:
     """The peer and location map of these cases, as a PNG (None when nothing is linked). A
     link naming a place, group or school the panel reviews as a context joins that context."""
@@ -244,8 +303,10 @@ def network_picture(
 
     def case_node(case: Case) -> str:
         key = f"case:{case.reference}"
-        label = case.reference if case.subject_kind == "child" else f"{case.reference}\n{case.subject_label}"
-        nodes.setdefault(key, NetworkNode(key, label, case.subject_kind))
+        # Children as the panel knows them (the picture is in the document, never in Slack).
+        name = case.child_name if case.subject_kind == "child" else case.subject_label
+        label = f"{name}\n{case.reference}" if name else case.reference
+        nodes.setdefault(key, NetworkNode(key, label, case.subject_kind, case.reference in stepped_down))
         return key
 
     for case in cases:
@@ -361,10 +422,20 @@ def panel_minutes_context(
                 "disruption": outcome.get("disruption", ""),
                 "next_review": _day(date.fromisoformat(review), calendar) if review else "",
                 "links": links_by_case.get(case.reference, []),
+                "discussion": _discussion_line(session, case)
+                if case.subject_kind == "child"
+                else NOT_APPLICABLE,
             }
         )
     groups = _groups(link_rows)
     carried, log = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())
+    for entry in cases:
+        reference = str(entry["reference"]).replace("\u2011", "-").casefold()
+        entry["actions"] = [
+            f"{a['reference']}: {a['text']} ({a['owner']}, due {a['due']}, {a['status']})"
+            for a in log
+            if reference and reference in str(a["concerns"]).replace("\u2011", "-").casefold()
+        ] or ["No actions were agreed for this case."]
     following = session.exec(
         select(PanelSitting)
         .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) > sitting.held_on)
@@ -397,7 +468,12 @@ def panel_minutes_context(
         "next_panel": _day(following.held_on, calendar) if following else "Not yet scheduled",
         "circulation": circulation,
     }
-    picture = network_picture(session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}")
+    stepped = frozenset(
+        case.reference for item, _, case in items if (item.outcome or {}).get("decision") == "step_down"
+    )
+    picture = network_picture(
+        session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}", stepped_down=stepped
+    )
     return context, picture
 
 
@@ -436,6 +512,33 @@ def nrm_sentence(nrm: Any, detail: str = "") -> str:
     if isinstance(nrm, str) and nrm and nrm != "none":
         return NRM.get(nrm, nrm) + (f": {detail}" if detail else "")
     return ""
+
+
+def _discussion_line(session: Session, case: Case) -> str:
+    """The child's latest strategy discussion and the ICPC it set, so the panel sees both."""
+    from bot.cases.models import IcpcState, Section47Enquiry
+
+    discussion = session.exec(
+        select(Meeting)
+        .where(col(Meeting.case_id) == case.id, col(Meeting.meeting_type) == "strategy_discussion")
+        .order_by(col(Meeting.scheduled_start).desc())
+    ).first()
+    if discussion is None:
+        return "No strategy discussion recorded"
+    when = discussion.held_at or discussion.scheduled_start
+    line = f"{no_break(discussion.reference)}" + (f" ({when:%d %B %Y})" if when else "")
+    enquiry = session.exec(
+        select(Section47Enquiry)
+        .where(col(Section47Enquiry.case_id) == case.id)
+        .order_by(col(Section47Enquiry.started_on).desc())
+    ).first()
+    if enquiry is None:
+        return f"{line}; no section 47 enquiry"
+    if enquiry.icpc_state == IcpcState.HELD and enquiry.icpc_held_on:
+        return f"{line}; ICPC held {enquiry.icpc_held_on:%d %B %Y}"
+    if enquiry.icpc_state == IcpcState.NOT_REQUIRED:
+        return f"{line}; ICPC not required"
+    return f"{line}; ICPC due by {enquiry.icpc_due_on:%d %B %Y}"
 
 
 def _risk_words(now: str, at_referral: str) -> str:

@@ -26,7 +26,7 @@ from bot.cases.models import Case, CaseEpisode, Section47Enquiry
 from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.database import session_scope, stream_scope
 from bot.delivery.models import OutboxMessage, OutboxState
-from bot.delivery.service import enqueue
+from bot.delivery.service import enqueue, enqueue_many
 from bot.minutes.models import Decision, Document
 from bot.panel.models import AgendaItem, NetworkLink, PanelCase, Referral
 from bot.schedules import Partnership
@@ -125,15 +125,12 @@ def _delete_slack_files(
 ) -> None:
     """The files uploaded from these documents, wherever they were shared."""
     files = uploaded_files(session) if files is None else files
-    for document_id in document_ids:
-        for file_id in files.get(document_id, ()):
-            enqueue(
-                session,
-                key=f"retention:file:{file_id}",
-                method="files.delete",
-                arguments={"file": file_id},
-                now=now,
-            )
+    calls = [
+        (f"retention:file:{file_id}", "files.delete", {"file": file_id})
+        for document_id in document_ids
+        for file_id in files.get(document_id, ())
+    ]
+    enqueue_many(session, calls, now=now)
 
 
 def _erase_panel_rows(session: Session, case: Case) -> None:
@@ -224,16 +221,21 @@ def _remove_drafts(
     session: Session, drafts: list[DraftToGo], now: datetime, files: dict[int, list[str]]
 ) -> None:
     _delete_slack_files(session, [d.id for d in drafts], now, files)
-    for draft in drafts:
-        record(
-            session,
-            at=now,
-            actor=SYSTEM,
-            act="retention.draft_deleted",
-            record_type="document",
-            record_id=draft.id,
-            details={"filename": draft.filename, "version": draft.version, "sha256": draft.sha256},
-        )
+    # One entry for the batch, naming each document removed with its hash: a backlog of
+    # thousands is audited in as many entries as batches, not three statements a draft.
+    record(
+        session,
+        at=now,
+        actor=SYSTEM,
+        act="retention.draft_deleted",
+        record_type="document",
+        record_id=f"{len(drafts)} document(s)",
+        details={
+            "documents": [
+                {"id": d.id, "filename": d.filename, "version": d.version, "sha256": d.sha256} for d in drafts
+            ]
+        },
+    )
     session.exec(delete(Document).where(col(Document.id).in_([d.id for d in drafts])))
 
 

@@ -589,6 +589,10 @@ class Panel(_Model):
     administrators: tuple[Slug, ...] = Field(min_length=1)
     chairs: tuple[Slug, ...] = ()
     agenda_minutes: AgendaTimings = AgendaTimings()
+    venue: str = ""
+    """Where it meets, as the agenda prints it (a room and address); optional."""
+    joining_link: str = ""
+    """How to join remotely (a video-call address or dial-in), as the agenda prints it; optional."""
 
     @model_validator(mode="after")
     def _first_date_on_weekday(self) -> Panel:

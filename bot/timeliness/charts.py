@@ -5,22 +5,25 @@ the functions, so importing this module costs nothing before an acknowledgement.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.timeliness.measures import ICPC_WORKING_DAYS, AgencyFigures, Measures
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DPI = 110
 GREEN, AMBER, RED, GREY = "#00703c", "#f47738", "#d4351c", "#b1b4b6"
 
 
-def _png(figure: object) -> bytes:
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     # No metadata: matplotlib would write its version, making the bytes differ by installation.
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})  # type: ignore[attr-defined]
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

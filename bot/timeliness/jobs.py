@@ -7,9 +7,7 @@ sweep, finds it there and does nothing; a failure rolls all of it back for the n
 from __future__ import annotations
 
 import logging
-from typing import cast
 
-from sqlalchemy import CursorResult
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
@@ -43,12 +41,17 @@ def send_monthly_report(runtime: Runtime) -> int:
         if session.get(PeriodicJob, name) is not None:  # the usual answer, from a read
             return 0
         dialect = sqlite if runtime.engine.dialect.name == "sqlite" else postgresql
-        claimed = session.execute(
-            dialect.insert(PeriodicJob)
-            .values(name=name, next_due_at=now, last_started_at=now, last_holder=HOLDER[:120])
-            .on_conflict_do_nothing(index_elements=["name"])
+        claimed = (
+            session.connection()
+            .execute(
+                dialect.insert(PeriodicJob)
+                .values(name=name, next_due_at=now, last_started_at=now, last_holder=HOLDER[:120])
+                .on_conflict_do_nothing(index_elements=["name"])
+                .returning(col(PeriodicJob.name))
+            )
+            .first()
         )
-        if cast(CursorResult, claimed).rowcount != 1:
+        if claimed is None:  # another process claimed the month a moment ago
             return 0
         admins = session.exec(
             select(col(Person.slack_user_id))

@@ -9,6 +9,7 @@ transitions in the years the report can reach (for London, two a year)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.database import UTCDateTime
 
 
-def transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[tuple[datetime, int]]:
+@lru_cache(maxsize=64)
+def transitions(zone: ZoneInfo, first_year: int, last_year: int) -> tuple[tuple[datetime, int], ...]:
     """The UTC instants from which the zone's offset changes, with the new offset in seconds,
-    preceded by the offset in force at the start of `first_year`."""
+    preceded by the offset in force at the start of `first_year` (worked out once per span)."""
 
     def offset(moment: datetime) -> int:
         found = moment.astimezone(zone).utcoffset()
@@ -38,7 +40,7 @@ def transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[tuple[d
                 low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
             found.append((high, offset(high)))
         moment = following
-    return found
+    return tuple(found)
 
 
 def local_date(

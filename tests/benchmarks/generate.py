@@ -630,7 +630,7 @@ def _audit(loader: Loader, session: Session, plan: list[Planned], count: int, no
             item = plan[number * len(plan) // max(count, 1)] if plan else None
             entry = {
                 "sequence": sequence,
-                "at": first_at + span * number / max(count, 1),
+                "at": first_at + span * (number / max(count, 1)),
                 "team_id": "T0LOCAL",
                 "actor_slack_id": BUSY_CONVENOR,
                 "actor_person_id": None,

@@ -1,8 +1,8 @@
 """the panel's practice: step up and down, reviews when due, NRM, perpetrators, disruption,
 intelligence with handling codes, missing episodes and return home interviews
 
-Revision ID: 0007_panel_practice
-Revises: 0006_child_details
+Revision ID: 0008_panel_practice
+Revises: 0007_timeliness_indexes
 Create Date: 2026-12-01 03:34:53.322190
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from bot.database import UTCDateTime
 
-revision: str = "0007_panel_practice"
-down_revision: str | None = "0006_child_details"
+revision: str = "0008_panel_practice"
+down_revision: str | None = "0007_timeliness_indexes"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

@@ -1,0 +1,282 @@
+"""bench_scale: what people and jobs see on a partnership's real database, against the same
+on an empty one, in the same run.
+
+Two scratch PostgreSQL databases (`BENCH_PG_URL`) are migrated and synced; one is filled by
+`generate` (at `--scale` 1: five years, 30,000 discussions, about 300,000 actions, 1,000,000
+audit entries), timed. Against each, the real app runs on loopback (`OfflineBot`: signed
+requests over HTTP, the local Slack), and each request is sent `--repeat` times: the time to
+the HTTP acknowledgement, and to what the person then sees (the response posted to the
+response URL, or the Home tab published). Then the jobs: one chasing sweep pass (claims up
+to 500 due steps and writes their reminders), the daily digests (twice: the second finds
+them gone), `python -m bot audit verify` and `audit export` of one year (each in its own
+process: wall time and peak memory, `ru_maxrss`), and retention removing the superseded
+drafts, in batches that commit. A target missed is printed as missed; the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.actions.jobs import send_digests, sweep_actions
+from bot.clock import SettableClock
+from bot.database import make_engine, session_scope, upgrade
+from bot.minutes.models import Document
+from bot.offline import OfflineBot
+from bot.partnership.service import sync_partnership
+from bot.retention.jobs import run_retention
+from tests.benchmarks.generate import generate
+from tests.benchmarks.support import BENCH_PG_URL, machine, quiet_logs, scratch_postgres, table, verdict
+
+NOW = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)  # a Tuesday morning, working time
+PANEL_ADMIN, PPU_LEAD, BUSY_OWNER, BUSY_CONVENOR = "U0BSC001", "U0PPU020", "U0PPU001", "U0CSC001"
+ACK_LIMIT, ACK_RATIO, SEEN_LIMIT, SWEEP_LIMIT = 3.0, 1.2, 1.0, 1.0
+VERIFY_MB, VERIFY_S_PER_MILLION, RETENTION_S = 200, 60, 300
+
+REQUESTS: list[tuple[str, str, str, str]] = [
+    # what, kind, user, text
+    ("Home tab, panel administrator", "home", PANEL_ADMIN, ""),
+    ("Home tab, convenor", "home", BUSY_CONVENOR, ""),
+    ("`/actions overdue`, agency lead", "command", PPU_LEAD, "overdue"),
+    ("`/actions overdue`, panel administrator", "command", PANEL_ADMIN, "overdue"),
+    ("*Next* on the overdue list, administrator", "next", PANEL_ADMIN, "1"),
+    ("`/actions`, owner of 1 in 8 actions", "command", BUSY_OWNER, ""),
+    ("`/strategy list`, convenor of a third", "strategy", BUSY_CONVENOR, "list"),
+]
+
+
+def _send(bot: OfflineBot, kind: str, user: str, text: str) -> tuple[float, float]:
+    """One request: seconds to the acknowledgement, and to what the person then sees."""
+    slack = bot.local_slack
+    published, answered = len(slack.calls_to("views.publish")), len(slack.responses())
+    started = time.perf_counter()
+    if kind == "home":
+        response = bot.slack.event({"type": "app_home_opened", "user": user, "tab": "home"})
+    elif kind == "next":
+        response = bot.slack.block_actions(
+            user,
+            [{"action_id": "actions_overdue_page_next", "value": text, "type": "button"}],
+            message={"ts": "1.0", "text": "Overdue actions"},
+            channel_id="D0BENCH",
+        )
+    else:
+        response = bot.slack.command("/strategy" if kind == "strategy" else "/actions", text, user_id=user)
+    acknowledged = time.perf_counter() - started
+    assert response.status == 200, response.status
+
+    def seen(_calls: object) -> bool:
+        if kind == "home":
+            return len(slack.calls_to("views.publish")) > published
+        return len(slack.responses()) > answered
+
+    slack.wait_for(seen, timeout=600, interval=0.005)
+    return acknowledged, time.perf_counter() - started
+
+
+def _requests(bot: OfflineBot, repeat: int) -> dict[str, tuple[list[float], list[float]]]:
+    figures: dict[str, tuple[list[float], list[float]]] = {}
+    for what, kind, user, text in REQUESTS:
+        _send(bot, kind, user, text)  # warm-up
+        acks, seens = [], []
+        for _ in range(repeat):
+            ack, seen = _send(bot, kind, user, text)
+            acks.append(ack)
+            seens.append(seen)
+            bot.wait_idle()
+        figures[what] = (acks, seens)
+    return figures
+
+
+def _child(url: str, argv: list[str]) -> tuple[float, float, str]:
+    """`python -m bot ARGV` in its own process: seconds, peak memory in MB, its last line."""
+    code = (
+        "import resource, sys\n"
+        "from bot.cli import main\n"
+        f"status = main({argv!r})\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(f'PEAK_MB {peak:.1f}', file=sys.stderr)\n"
+        "sys.exit(status)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    peak = float(next(line.split()[1] for line in done.stderr.splitlines() if line.startswith("PEAK_MB")))
+    said = [
+        line for line in (done.stdout + done.stderr).splitlines() if line and not line.startswith("PEAK_MB")
+    ]
+    return seconds, peak, f"exit {done.returncode}: {said[-1] if said else ''}"
+
+
+def _prepare(url: str, discussions: int, audit_entries: int) -> str:
+    bot_clock = SettableClock(NOW)
+    with OfflineBot(database_url=url, clock=bot_clock, delivery_interval_seconds=None) as bot:
+        with session_scope(bot.runtime.engine) as session:
+            sync_partnership(session, bot.runtime.partnership, now=NOW)
+        if not discussions:
+            return "empty"
+        counts = generate(
+            bot.runtime.engine,
+            bot.runtime.partnership,
+            now=NOW,
+            calendar=bot.runtime.calendar,
+            discussions=discussions,
+            audit_entries=audit_entries,
+        )
+    return str(counts)
+
+
+def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0: the issue's size")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    quiet_logs()
+    discussions, audit_entries = int(30_000 * args.scale), int(1_000_000 * args.scale)
+    print(f"bench_scale on {machine()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, scale {args.scale}")
+    misses: list[str] = []
+    with (
+        scratch_postgres(BENCH_PG_URL, "bench_scale_empty") as empty_url,
+        scratch_postgres(BENCH_PG_URL, "bench_scale_full") as full_url,
+    ):
+        for url in (empty_url, full_url):
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+        _prepare(empty_url, 0, 0)
+        generation_s, counts = _timed(lambda: _prepare(full_url, discussions, audit_entries))
+        print(f"generated: {counts}; {generation_s:.0f} s with start-up")
+        measured: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+        jobs: dict[str, list[str]] = {}
+        for label, url in (("empty", empty_url), ("full", full_url)):
+            with OfflineBot(
+                database_url=url, clock=SettableClock(NOW), delivery_interval_seconds=None
+            ) as bot:
+                measured[label] = _requests(bot, args.repeat)
+                sweep_s, claimed = _timed(lambda bot=bot: sweep_actions(bot.runtime))
+                digest_s, digests = _timed(lambda bot=bot: send_digests(bot.runtime))
+                again_s, _ = _timed(lambda bot=bot: send_digests(bot.runtime))
+                with session_scope(bot.runtime.engine) as session:
+                    documents = session.execute(select(func.count()).select_from(Document)).scalar_one()
+                jobs[label] = [
+                    f"{sweep_s * 1000:.0f} ms, {claimed} claimed",
+                    f"{digest_s * 1000:.0f} ms, {digests} sent; again {again_s * 1000:.0f} ms",
+                ]
+                if label == "full":
+                    if claimed < 500:
+                        misses.append(
+                            f"the sweep claimed {claimed}, not 500: the data is too small to judge it"
+                        )
+                    if sweep_s > SWEEP_LIMIT:
+                        misses.append(f"sweep pass of {claimed} claims {sweep_s:.2f} s > {SWEEP_LIMIT} s")
+        rows = []
+        for what, _kind, _user, _text in REQUESTS:
+            empty_acks, empty_seen = measured["empty"][what]
+            acks, seen = measured["full"][what]
+            ratio = max(acks) / max(empty_acks)
+            rows.append(
+                [
+                    what,
+                    f"{statistics.median(empty_acks) * 1000:.0f} / {max(empty_acks) * 1000:.0f}",
+                    f"{statistics.median(acks) * 1000:.0f} / {max(acks) * 1000:.0f}",
+                    f"{ratio:.2f}×",
+                    f"{statistics.median(empty_seen) * 1000:.0f}",
+                    f"{statistics.median(seen) * 1000:.0f} / {max(seen) * 1000:.0f}",
+                ]
+            )
+            if max(acks) > ACK_LIMIT:
+                misses.append(f"{what}: acknowledged in {max(acks):.2f} s > {ACK_LIMIT} s")
+            if ratio > ACK_RATIO:
+                misses.append(f"{what}: acknowledgement {ratio:.2f}× the empty database's > {ACK_RATIO}×")
+            if max(seen) > SEEN_LIMIT:
+                misses.append(f"{what}: seen after {max(seen):.2f} s > {SEEN_LIMIT} s")
+        print(
+            table(
+                [
+                    "request",
+                    "ack ms, empty (median / max)",
+                    "ack ms, full",
+                    "ack ratio (max)",
+                    "seen ms, empty",
+                    "seen ms, full (median / max)",
+                ],
+                rows,
+            )
+        )
+        print(
+            table(
+                ["job", "empty database", "full database"],
+                [
+                    ["sweep pass", jobs["empty"][0], jobs["full"][0]],
+                    ["daily digests", jobs["empty"][1], jobs["full"][1]],
+                ],
+            )
+        )
+        verify_s, verify_mb, verify_said = _child(full_url, ["audit", "verify"])
+        out = Path(f"/tmp/bench_scale_export_{os.getpid()}.csv")
+        export_s, export_mb, export_said = _child(
+            full_url, ["audit", "export", "--from", "2025-11-10", "--to", "2026-11-09", "-o", str(out)]
+        )
+        month_s, month_mb, _ = _child(
+            full_url, ["audit", "export", "--from", "2026-10-10", "--to", "2026-11-09", "-o", str(out)]
+        )
+        size_mb = out.stat().st_size / 2**20 if out.exists() else 0.0
+        out.unlink(missing_ok=True)
+        per_million = verify_s / max(audit_entries, 1) * 1_000_000
+        if verify_mb > VERIFY_MB or per_million > VERIFY_S_PER_MILLION:
+            misses.append(
+                f"audit verify {verify_s:.0f} s ({per_million:.0f} s a million), {verify_mb:.0f} MB"
+            )
+        if export_mb > 1.5 * month_mb:
+            misses.append(f"audit export of a year {export_mb:.0f} MB against a month's {month_mb:.0f} MB")
+        with OfflineBot(
+            database_url=full_url, clock=SettableClock(NOW), delivery_interval_seconds=None
+        ) as bot:
+            retention_s, removed = _timed(lambda: run_retention(bot.runtime, dry_run=False))
+        drafts = sum(1 for line in removed if line.startswith("draft"))
+        if retention_s > RETENTION_S:
+            misses.append(f"retention of {drafts} drafts {retention_s:.0f} s > {RETENTION_S} s")
+        print(
+            table(
+                ["job", "time", "peak memory", "said"],
+                [
+                    ["audit verify", f"{verify_s:.1f} s", f"{verify_mb:.0f} MB", verify_said],
+                    ["audit export, one year", f"{export_s:.1f} s", f"{export_mb:.0f} MB", export_said],
+                    [
+                        "audit export, one month",
+                        f"{month_s:.1f} s",
+                        f"{month_mb:.0f} MB",
+                        f"{size_mb:.0f} MB file",
+                    ],
+                    [
+                        "retention --apply",
+                        f"{retention_s:.1f} s",
+                        "",
+                        f"{drafts} drafts of {documents} documents",
+                    ],
+                ],
+            )
+        )
+    print(json.dumps({"misses": misses}))
+    return verdict("bench_scale", misses)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
