@@ -1,7 +1,7 @@
 """partner links: e-mailed single-use links and the short sessions they open
 
-Revision ID: 0008_partner_links
-Revises: 0007_timeliness_indexes
+Revision ID: 0009_partner_links
+Revises: 0008_panel_practice
 Create Date: 2026-12-01 03:37:04.197383
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from bot.database import UTCDateTime
 
-revision: str = "0008_partner_links"
-down_revision: str | None = "0007_timeliness_indexes"
+revision: str = "0009_partner_links"
+down_revision: str | None = "0008_panel_practice"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
