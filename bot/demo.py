@@ -245,6 +245,47 @@ def step_answers(bot: OfflineBot) -> None:
     _say(f"{len(changed)} messages updated in place (invitations and the live status)")
 
 
+def step_partner_without_slack(bot: OfflineBot) -> None:
+    """Education's designated safeguarding lead has no Slack: her invitation came by e-mail
+    (GOV.UK Notify, here the local stand-in) with her own link; she answers on the page."""
+    import re
+
+    import requests
+
+    notify = bot.runtime.settings.notify_base_url
+    emails = json.loads(urllib.request.urlopen(f"{notify}/_sent").read())  # the stand-in's log
+    mine = [e for e in emails if e["email_address"].startswith("h.kaur@")]
+    if not mine:
+        _say("No partner e-mail was sent (is e-mail configured?)")
+        return
+    subject, body = mine[0]["personalisation"]["subject"], mine[0]["personalisation"]["body"]
+    _say(f"E-mail to Harpreet Kaur (Education, no Slack): {subject}")
+    link = re.search(r"https?://\S+/p/\S+", body)
+    assert link is not None
+    browser = requests.Session()
+    shown = browser.get(link.group(0))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', shown.text)
+    assert token is not None
+    page = browser.post(link.group(0), data={"csrf_token": token.group(1)})
+    heading = re.search(r"<h1[^>]*>([^<]+)</h1>", page.text)
+    _say(
+        f"She opens her link and presses [Continue] -> page '{heading.group(1).strip() if heading else ''}', "
+        f"marked {'OFFICIAL-SENSITIVE' if 'OFFICIAL-SENSITIVE' in page.text else 'nothing'}"
+    )
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+    assert token is not None
+    answered = browser.post(page.url, data={"csrf_token": token.group(1), "answer": "attending"})
+    done = re.search(r'govuk-panel__title">\s*([^<]+?)\s*<', answered.text)
+    _say(f"She chooses 'We will attend' and sends it -> '{done.group(1) if done else answered.status_code}'")
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        invitation = session.get(Invitation, _invitation_id(bot, "education"))
+        state = invitation.state if invitation else "?"
+    _say(f"Education's invitation is now '{state}'; the discussion's status message in Slack is updated")
+    again = requests.get(link.group(0))
+    _say(f"The same link opened again -> {again.status_code}: this link cannot be used (used once, audited)")
+
+
 def step_chasing(bot: OfflineBot) -> None:
     """Force CID has not answered: an hour later it is reminded, then its duty officer is told."""
     for label, advance in (
@@ -572,6 +613,39 @@ def step_approve(bot: OfflineBot) -> None:
     channel = _meeting(bot).channel_id
     shared = sorted(u.filename for u in bot.local_slack.uploaded_files() if u.channel == channel)
     _say(f"circulated to the discussion's channel: {', '.join(shared)}")
+    _say_who_got_the_full_copy(bot)
+
+
+def _say_who_got_the_full_copy(bot: OfflineBot) -> None:
+    """The police restricted their update: its handling instruction, and who received the
+    full text (privately) rather than the copy with it withheld."""
+    import io
+
+    import docx
+
+    from bot.minutes.models import Document
+    from bot.partnership.models import Person
+
+    with Session(bot.runtime.engine) as session:
+        full = session.exec(
+            select(Document).where(col(Document.kind) == "minutes", col(Document.state) == "approved")
+        ).one()
+        people = {p.slack_user_id: p for p in session.exec(select(Person)) if p.slack_user_id}
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(full.content)).paragraphs)
+    instruction = next((line for line in text.splitlines() if line.startswith("Handling instruction")), "")
+    if instruction:
+        _say(instruction)
+    opened = {
+        c.response["channel"]["id"]: c.args["users"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    receivers = sorted(
+        {
+            f"{people[opened[u.channel]].name}, {people[opened[u.channel]].role_title}"
+            for u in bot.local_slack.uploaded_files()
+            if u.filename == full.filename and opened.get(u.channel) in people
+        }
+    )
+    _say(f"the full copy went privately to: {'; '.join(receivers) or 'nobody'}")
 
 
 def step_chase_actions(bot: OfflineBot) -> None:
@@ -847,13 +921,29 @@ def step_panel_sits(bot: OfflineBot) -> None:
     _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
     decisions = {
         "CS-1234567": panel_offline.outcome_values("continue", nrm="referred", review="2026-12-08"),
-        "CS-7654321": panel_offline.outcome_values("step_up", review="2026-12-08"),
-        "CS-5550001": panel_offline.outcome_values("step_down", review=None, risk="low"),
+        "CS-7654321": panel_offline.outcome_values(
+            "step_up", review="2026-12-08", reason="Found in Coventry with cash; a new older associate."
+        ),
+        "CS-5550001": panel_offline.outcome_values(
+            "step_down",
+            review=None,
+            risk="low",
+            reason="No missing episodes for eight weeks; back in school full time.",
+            taken_by_person="Early help family support worker",
+        ),
         "CTX-2026-0001": panel_offline.outcome_values("continue", review="2026-12-08", risk="medium"),
     }
-    for reference, item in _panel_items(bot, sitting).items():
+    refused = panel_offline.outcome_values("step_down", review=None, risk="low")
+    items = _panel_items(bot, sitting)
+    answer = panel_offline.record_item(bot, panel_offline.CHAIR, items["CS-5550001"], refused).json()
+    _say("a step down with the reason 'Risk still high' is refused beside the field:")
+    _say(f"  | {answer['errors']['decision_reason']}")
+    for reference, item in items.items():
         panel_offline.record_item(bot, panel_offline.CHAIR, item, decisions[reference])
         _say(f"{reference}: recorded under victims, offenders, locations and themes")
+    _say("CS-5550001 steps down to early help (taken on by the early help family support worker);")
+    _say("CS-1234567's NRM referral is recorded: referred 12 Nov by the police, reasonable grounds positive.")
+    step_up_convenes(bot)
     agencies = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
     panel_offline.record_attendance(
         bot,
@@ -891,6 +981,116 @@ def step_panel_sits(bot: OfflineBot) -> None:
             _say(f"{document.kind} v{document.version} ({document.state}): {path}")
 
 
+def step_up_convenes(bot: OfflineBot) -> None:
+    """The step up of CS-7654321 offers the chair a button that opens /strategy new with the
+    case and its links filled in; the discussion convened is linked to the decision."""
+    from bot.panel.models import AgendaItem
+
+    offer = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == panel_offline.CHAIR
+        and "panel_convene_step_up" in json.dumps(c.args.get("blocks"))
+    )
+    _say("the step up of CS-7654321, in the chair's DMs:")
+    _say(textwrap.indent(blocks_as_text(offer.args["blocks"]), "  | "))
+    item_id = offer.args["blocks"][1]["elements"][0]["value"]
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.block_actions(panel_offline.CHAIR, [{"action_id": "panel_convene_step_up", "value": item_id}])
+    form = panel_offline.opened_view(bot, before)
+    fields = {b.get("block_id"): b for b in form["blocks"]}
+    reason = fields["reason"]["element"]["initial_value"]
+    case_reference = fields["case_reference"]["element"]["initial_value"]
+    _say(f"the /strategy new form opens for {case_reference}, reason filled in:")
+    _say(textwrap.indent(reason, "  | "))
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    values = {
+        "case_reference": {"value": _typed("CS-7654321")},
+        "child_name": {"value": _typed(PANEL_CHILDREN[1][1])},
+        "referred_at": {
+            "value": {"type": "datetimepicker", "selected_date_time": int(_clock(bot).now().timestamp())}
+        },
+        "reason": {"value": _typed(reason)},
+        "concerns": {
+            "value": {"type": "checkboxes", "selected_options": [{"value": "criminal_exploitation"}]}
+        },
+        "right_help_right_time_level": {"value": _choice("complex_significant")},
+        "urgency": {"value": _choice("urgent")},
+        "start": {"value": {"type": "datetimepicker", "selected_date_time": int(start.timestamp())}},
+        "format": {"value": _radio("call")},
+        "chair": {"value": _choice(panel_offline.CHAIR)},
+    }
+    bot.slack.view_submission(panel_offline.CHAIR, form, values=values)
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        item = session.get(AgendaItem, int(item_id))
+        linked = (
+            session.get(Meeting, item.stepped_up_meeting_id) if item and item.stepped_up_meeting_id else None
+        )
+    if linked is None:
+        raise RuntimeError("the strategy discussion was not linked to the step up")
+    _say(f"{linked.reference} is convened and linked to the panel's decision.")
+
+
+def step_missing_episode(bot: OfflineBot) -> None:
+    """Locate records a missing episode; on the child's return the return home interview is
+    asked for, chased when it falls due, and recorded; it brings the case onto the agenda."""
+    from bot.panel.jobs import sweep_panels
+
+    _clock(bot).set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.command("/panel", "missing CS-1234567", user_id=LOCATE)
+    form = panel_offline.opened_view(bot, before)
+
+    def moment(value: datetime | None) -> dict[str, Any]:
+        return {"type": "datetimepicker", "selected_date_time": int(value.timestamp()) if value else None}
+
+    values = {
+        "went_missing_at": {"value": moment(datetime(2026, 11, 26, 18, 0, tzinfo=UTC))},
+        "returned_at": {"value": moment(datetime(2026, 11, 27, 8, 30, tzinfo=UTC))},
+        "where_found": {"value": _typed("Coventry bus station")},
+        "out_of_area": {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}},
+    }
+    bot.slack.view_submission(LOCATE, form, values=values)
+    bot.settle()
+    _say(
+        "/panel missing CS-1234567 (Locate): missing Thu 26 Nov 18:00, found in Coventry "
+        "Fri 27 Nov 08:30 (out of area)"
+    )
+    ask = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == LOCATE_DELEGATE
+        and "panel_return_interview" in json.dumps(c.args.get("blocks"))
+    )
+    _say("Locate's contacts are asked:")
+    _say(textwrap.indent(blocks_as_text(ask.args["blocks"]), "  | "))
+    _clock(bot).set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    overdue = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if "is overdue" in c.args.get("text", "") and "return home interview" in c.args.get("text", "")
+    ]
+    _say(f"not recorded within 72 hours: the sweep chases Locate and its lead ({len(overdue)} messages)")
+    episode_id = ask.args["blocks"][1]["elements"][0]["value"]
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.block_actions(LOCATE, [{"action_id": "panel_return_interview", "value": episode_id}])
+    interview = panel_offline.opened_view(bot, before)
+    bot.slack.view_submission(
+        LOCATE,
+        interview,
+        values={
+            "offered_at": {"value": moment(datetime(2026, 11, 29, 14, 0, tzinfo=UTC))},
+            "outcome": {"value": _choice("done")},
+            "by": {"value": _typed("Amira Farah, Locate return home worker")},
+        },
+    )
+    bot.settle()
+    _say("Locate records it: offered Sun 29 Nov 14:00 (within 72 hours) by Amira Farah, done.")
+
+
 def step_panel_carry_forward(bot: OfflineBot) -> None:
     """The next sitting opens; at its cut-off the children still under review and the open
     action carry forward; the child stepped down does not."""
@@ -905,6 +1105,12 @@ def step_panel_carry_forward(bot: OfflineBot) -> None:
         f"{meeting.reference} agenda: {', '.join(sorted(_panel_items(bot, sitting)))} "
         "(CS-5550001 stepped down)"
     )
+    from bot.panel.models import AgendaItem
+
+    with Session(bot.runtime.engine) as session:
+        for reference, item_id in sorted(_panel_items(bot, sitting).items()):
+            item = session.get(AgendaItem, item_id)
+            _say(f"  {reference}: on the agenda because {'; '.join(item.reasons) if item else ''}")
     agenda = next(
         c
         for c in bot.local_slack.calls_to("chat.postMessage")
@@ -1315,13 +1521,14 @@ def step_monthly_report(bot: OfflineBot) -> None:
         clock.set(first_working_day)
     send_monthly_report(bot.runtime)
     bot.settle()
+    again = send_monthly_report(bot.runtime)
     sent = [u for u in bot.local_slack.uploaded_files() if u.completed and "month-2026-11" in u.filename]
     report = next(u for u in sent if u.filename.endswith(".docx"))
     rows = next(u for u in sent if u.filename.endswith(".csv"))
     administrators = len({u.channel for u in sent})
     _say(
         f"the sweep sent {report.filename} and {rows.filename} to {administrators} panel "
-        "administrators, by direct message (once: a second sweep sends nothing)"
+        f"administrators, by direct message; a second sweep sent it to {again} more (once a month)"
     )
     document = docx.Document(io.BytesIO(report.content or b""))
     headline = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "List Bullet"]
@@ -1355,6 +1562,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The Home tab", step_home_tab),
     ("Convening a strategy discussion", step_convene),
     ("Agencies answer their invitations", step_answers),
+    ("A partner without Slack answers from an e-mailed link", step_partner_without_slack),
     ("An agency that does not answer is chased and escalated", step_chasing),
     ("Agencies send their updates", step_agency_updates),
     ("The live status message", step_status),
@@ -1366,6 +1574,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The agenda at the referral cut-off", step_panel_agenda),
     ("Pre-panel updates, one per child or context", step_panel_updates),
     ("The panel sits: VOLT minutes with the network picture", step_panel_sits),
+    ("Locate: a missing episode and its return home interview", step_missing_episode),
     ("Carried forward to the next sitting", step_panel_carry_forward),
     ("The review day brings a follow-up discussion", step_review_follow_up),
     ("Out of hours: the Emergency Duty Team", step_out_of_hours),
@@ -1379,8 +1588,19 @@ SCENARIO: list[tuple[str, Step]] = [
 
 def run_demo(*, verbose: bool = False) -> int:
     """Play the scenario and print each step; non-zero if a step fails."""
+    from bot.local_notify import API_KEY, TEMPLATE_ID, LocalNotify
+
     clock = SettableClock(DEMO_START)
-    with OfflineBot(clock=clock) as bot:
+    with (
+        LocalNotify() as notify,
+        OfflineBot(
+            clock=clock,
+            email_provider="notify",
+            notify_api_key=API_KEY,
+            notify_base_url=notify.base_url,
+            notify_template_id=TEMPLATE_ID,
+        ) as bot,
+    ):
         _names.clear()
         _names.update({p.slack_user_id: p.name for p in bot.runtime.partnership.people() if p.slack_user_id})
         _written.clear()

@@ -13,6 +13,7 @@ from bot.panel.offline import (  # noqa: F401  (re-exported for the tests)
     CHAIR,
     PANEL,
     decide,
+    nrm_values,
     opened_view,
     outcome_values,
     record_attendance,

@@ -14,7 +14,7 @@ from bot.minutes.models import Decision
 
 
 def test_the_migration_makes_each_discussions_child_its_first_child(engine) -> None:
-    """A record from before this version (at 0007): every strategy discussion's child becomes
+    """A record from before this version (at 0009): every strategy discussion's child becomes
     its first discussion child on the discussion's episode; a panel sitting gets none; the
     decisions stay the discussion's own and one decision per topic is still enforced."""
     from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ def test_the_migration_makes_each_discussions_child_its_first_child(engine) -> N
     metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE alembic_version"))
-    upgrade(engine, "0007_timeliness_indexes")
+    upgrade(engine, "0009_partner_links")
     meeting_row = (
         "INSERT INTO meeting (id, reference, meeting_type, case_id, state, urgency, format, reason, concerns, "
         "right_help_right_time_level, scheduled_start, duration_minutes, late_reason, calendar_sequence, "

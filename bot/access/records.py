@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from bot.access.requests import Requested
 from bot.actions.models import Action, ActionEvent
+from bot.cases.models import Case
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.minutes.models import Document
-from bot.panel.models import AgendaItem, PanelSitting, Referral
+from bot.panel.models import AgendaItem, MissingEpisode, PanelSitting, Referral
 from bot.partnership.models import Agency
 from bot.partnership.service import Member
 from bot.schedules import Partnership
@@ -138,9 +139,22 @@ def _meeting_parts(
     return parts
 
 
+def configured_person(partnership: Partnership, member: Member | None) -> Any:
+    """The person as the schedules name them: by Slack id, or (on the partner pages, for
+    people without Slack) by their id in agencies.yaml."""
+    if member is None:
+        return None
+    if member.slack_user_id:
+        return partnership.person_by_slack_id(member.slack_user_id)
+    try:
+        return partnership.person(member.schedule_id) if member.schedule_id else None
+    except KeyError:
+        return None
+
+
 def administers(partnership: Partnership, member: Member | None, panel_code: str) -> bool:
     """Whether the person is named as an administrator of this panel (in memory)."""
-    configured = partnership.person_by_slack_id(member.slack_user_id) if member else None
+    configured = configured_person(partnership, member)
     if configured is None:
         return False
     try:
@@ -253,7 +267,7 @@ def _action_parts(
         return meeting, parts
     if member.person_id == action.owner_id:
         parts.add(Part.OWNER)
-    configured = partnership.person_by_slack_id(member.slack_user_id)
+    configured = configured_person(partnership, member)
     if agency is not None and configured is not None:
         try:
             if partnership.agency(agency.code).lead_person().id == configured.id:
@@ -327,6 +341,27 @@ def _load_agenda_item(
     return Record(
         "agenda_item", item.id or 0, meeting.reference, item, meeting, frozenset(parts), meeting.case_id
     )
+
+
+def _load_missing_episode(
+    session: Session, text: str, member: Member | None, partnership: Partnership
+) -> Record | None:
+    """A missing episode; the agencies that record episodes and offer return home
+    interviews have the AGENCY part in it."""
+    episode = session.get(MissingEpisode, _id(text))
+    case = session.get(Case, episode.case_id if episode else NOTHING)
+    if episode is None or case is None:
+        return None
+    practice = partnership.panel_practice.missing
+    agencies = {practice.interview_agency, *practice.recorded_by}
+    parts = {Part.AGENCY} if member is not None and member.agency_code in agencies else set()
+    return Record(
+        "missing_episode", episode.id or 0, case.reference, episode, None, frozenset(parts), case.id
+    )
+
+
+def missing_episode_by_id(source: Source) -> Locator:
+    return Locator("missing_episode", source, _load_missing_episode)
 
 
 def meeting_by_reference() -> Locator:

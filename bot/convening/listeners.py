@@ -161,15 +161,39 @@ RULES = (
 
 
 def open_convene_form(
-    runtime: Runtime, client: WebClient, *, trigger_id: str, channel_id: str, case_reference: str
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    trigger_id: str,
+    channel_id: str,
+    case_reference: str,
+    reason: str = "",
+    concerns: tuple[str, ...] = (),
+    metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Open `/strategy new` with the deadlines and the first free slot filled in."""
-    view = _convene_view(runtime, channel_id=channel_id, case_reference=case_reference, further_children=0)
+    """Open `/strategy new` with the deadlines and the first free slot filled in (and, from
+    a panel's step up, the case, its links and the sitting item it came from)."""
+    view = _convene_view(
+        runtime,
+        channel_id=channel_id,
+        case_reference=case_reference,
+        further_children=0,
+        reason=reason,
+        concerns=concerns,
+        metadata=metadata,
+    )
     client.views_open(trigger_id=trigger_id, view=view)
 
 
 def _convene_view(
-    runtime: Runtime, *, channel_id: str, case_reference: str, further_children: int
+    runtime: Runtime,
+    *,
+    channel_id: str,
+    case_reference: str,
+    further_children: int,
+    reason: str = "",
+    concerns: tuple[str, ...] = (),
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `/strategy new` form with `further_children` more children than the first."""
     now = runtime.clock.now()
@@ -190,9 +214,13 @@ def _convene_view(
         calendar=runtime.calendar,
         now=now,
         case_reference=case_reference.strip().upper()[:40],
-        private_metadata=json.dumps({"channel": channel_id, "children": further_children}),
+        private_metadata=json.dumps(
+            {"channel": channel_id, **(metadata or {}), "children": further_children}
+        ),
         deadlines=deadlines,
         proposed_start=proposed,
+        reason=reason,
+        concerns=concerns,
         further_children=further_children,
         max_children=MAX_CHILDREN,
     )
@@ -247,6 +275,19 @@ def _as_follow_up_if_it_follows(session: Any, request: ConveneRequest, partnersh
         return request
 
 
+def step_up_convened(session: Any, metadata: str, meeting: Meeting, now: datetime) -> None:
+    """A discussion convened from a panel's step up is linked to the panel's decision."""
+    try:
+        found = json.loads(metadata or "{}")
+    except ValueError:
+        return
+    item_id = found.get("panel_item") if isinstance(found, dict) else None
+    if isinstance(item_id, int):
+        from bot.panel.decisions import link_step_up
+
+        link_step_up(session, item_id, meeting, now)
+
+
 def register(app: App, runtime: Runtime) -> None:
     """Attach convening's listeners (the courier learns its messages in `bot.composition`)."""
 
@@ -273,7 +314,12 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        after_ack(runtime, body, client, lambda: _convene(request, view["id"], now))
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: _convene(request, view["id"], now, view.get("private_metadata", "")),
+        )
 
     @app.action(ADD_CHILD_ACTION)
     def add_child(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
@@ -296,12 +342,13 @@ def register(app: App, runtime: Runtime) -> None:
                     channel_id=str(carried.get("channel") or ""),
                     case_reference="",
                     further_children=count,
+                    metadata={k: v for k, v in carried.items() if k not in ("channel", "children")},
                 ),
             )
 
         after_ack(runtime, body, client, update)
 
-    def _convene(request: ConveneRequest, view_id: str, now: datetime) -> None:
+    def _convene(request: ConveneRequest, view_id: str, now: datetime, metadata: str = "") -> None:
         """Store a validated submission and what it owes Slack; once per view (the
         submission key), however often Slack sends it."""
         try:
@@ -316,6 +363,7 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 if result.created:
                     effects.announce_convened(session, result.meeting, result.unreachable, runtime, now)
+                    step_up_convened(session, metadata, result.meeting, now)
         except IntegrityError:
             log.info(
                 "a duplicate submission lost the race; the first is kept",

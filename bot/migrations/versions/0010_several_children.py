@@ -1,7 +1,7 @@
 """several children, or a context, in one discussion; households; decisions per child
 
-Revision ID: 0008_several_children
-Revises: 0007_timeliness_indexes
+Revision ID: 0010_several_children
+Revises: 0009_partner_links
 Create Date: 2026-12-01 03:45:00
 
 Every existing strategy discussion's child becomes its first discussion child (position
@@ -16,8 +16,8 @@ from alembic import op
 
 from bot.database import UTCDateTime
 
-revision: str = "0008_several_children"
-down_revision: str | None = "0007_timeliness_indexes"
+revision: str = "0010_several_children"
+down_revision: str | None = "0009_partner_links"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
