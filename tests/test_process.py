@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.local_slack import LocalSlack, SignedSlackClient
+from bot_offline.local_slack import LocalSlack, SignedSlackClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "process-test-secret"

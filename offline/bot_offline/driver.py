@@ -20,14 +20,14 @@ from bot.bootstrap import freeze_startup_heap
 from bot.clock import Clock, SystemClock
 from bot.composition import build_runtime
 from bot.health import readiness_for
-from bot.local_slack import LocalSlack, SignedSlackClient
-from bot.local_slack.signed_client import StateValue
 from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
 from bot.slack.client import make_web_client
 from bot.web import BotHttpServer, BotWsgiApp
+from bot_offline.local_slack import LocalSlack, SignedSlackClient
+from bot_offline.local_slack.signed_client import StateValue
 
 SIGNING_SECRET = "local-signing-secret"
 # The sample case the demo and tests convene for: a fictional child, never shown in Slack.
