@@ -19,8 +19,8 @@ from bot.clock import SettableClock
 from bot.composition import build_runtime
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.minutes.models import Document
-from bot.panel import offline as panel
 from bot.settings import load_settings
+from bot_offline import panel
 from bot_offline.driver import BOT_TOKEN, OfflineBot, open_strategy_form, strategy_form_values
 from bot_offline.local_slack import LocalSlack
 
