@@ -619,6 +619,12 @@ def test_documents_read_as_a_person_would(tmp_path: Path) -> None:
     hostile = " ".join("\n".join(pages["hostile"]).split())
     assert "{{ 7*7 }}" in hostile and "{% for x in y %}" in hostile and "<w:p>" in hostile
     assert len(pages["hostile"]) >= 3
+    # the panel's documents: whole references and headers in their tables too
+    panel_words = set().union(*(_words(page) for page in pages["agenda"] + pages["panel_minutes"]))
+    for whole in ("CEP-2026-0002-A04", "Priority", "Status", "Representatives", "Screening"):
+        assert whole in panel_words, whole
+    agenda = " ".join("\n".join(pages["agenda"]).split())
+    assert "Any other business" in agenda and "Next panel Tuesday 08 December 2026" in agenda
     # the action log names the partnership and says what changed
     log = " ".join("\n".join(pages["action_log"]).split())
     assert "Birmingham Safeguarding Children Partnership" in log and "1 done, 1 chased" in log

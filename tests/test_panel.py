@@ -295,8 +295,9 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     record_attendance(
         bot, CHAIR, meeting, STANDING, "County lines recruitment through a music video channel."
     )
+    before = views_opened(bot)  # counted before asking, so the form waited for is this one
     bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
-    action_form = opened_view(bot, views_opened(bot) - 1)
+    action_form = opened_view(bot, before)
     bot.slack.view_submission(
         CHAIR, action_form, values=action_values(POLICE, text="Disruption visit to Lodge Road park")
     )

@@ -572,6 +572,39 @@ def step_approve(bot: OfflineBot) -> None:
     channel = _meeting(bot).channel_id
     shared = sorted(u.filename for u in bot.local_slack.uploaded_files() if u.channel == channel)
     _say(f"circulated to the discussion's channel: {', '.join(shared)}")
+    _say_who_got_the_full_copy(bot)
+
+
+def _say_who_got_the_full_copy(bot: OfflineBot) -> None:
+    """The police restricted their update: its handling instruction, and who received the
+    full text (privately) rather than the copy with it withheld."""
+    import io
+
+    import docx
+
+    from bot.minutes.models import Document
+    from bot.partnership.models import Person
+
+    with Session(bot.runtime.engine) as session:
+        full = session.exec(
+            select(Document).where(col(Document.kind) == "minutes", col(Document.state) == "approved")
+        ).one()
+        people = {p.slack_user_id: p for p in session.exec(select(Person)) if p.slack_user_id}
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(full.content)).paragraphs)
+    instruction = next((line for line in text.splitlines() if line.startswith("Handling instruction")), "")
+    if instruction:
+        _say(instruction)
+    opened = {
+        c.response["channel"]["id"]: c.args["users"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    receivers = sorted(
+        {
+            f"{people[opened[u.channel]].name}, {people[opened[u.channel]].role_title}"
+            for u in bot.local_slack.uploaded_files()
+            if u.filename == full.filename and opened.get(u.channel) in people
+        }
+    )
+    _say(f"the full copy went privately to: {'; '.join(receivers) or 'nobody'}")
 
 
 def step_chase_actions(bot: OfflineBot) -> None:
@@ -1196,13 +1229,14 @@ def step_monthly_report(bot: OfflineBot) -> None:
         clock.set(first_working_day)
     send_monthly_report(bot.runtime)
     bot.settle()
+    again = send_monthly_report(bot.runtime)
     sent = [u for u in bot.local_slack.uploaded_files() if u.completed and "month-2026-11" in u.filename]
     report = next(u for u in sent if u.filename.endswith(".docx"))
     rows = next(u for u in sent if u.filename.endswith(".csv"))
     administrators = len({u.channel for u in sent})
     _say(
         f"the sweep sent {report.filename} and {rows.filename} to {administrators} panel "
-        "administrators, by direct message (once: a second sweep sends nothing)"
+        f"administrators, by direct message; a second sweep sent it to {again} more (once a month)"
     )
     document = docx.Document(io.BytesIO(report.content or b""))
     headline = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "List Bullet"]

@@ -9,7 +9,7 @@ the HTTP acknowledgement, and to what the person then sees (the response posted 
 response URL, or the Home tab published). Then the jobs: one chasing sweep pass (claims up
 to 500 due steps and writes their reminders), the daily digests (twice: the second finds
 them gone), `python -m bot audit verify` and `audit export` of one year (each in its own
-process: wall time and peak memory, `ru_maxrss`), and retention removing the superseded
+process: wall time and peak memory, the child's own `VmHWM`), and retention removing the superseded
 drafts, in batches that commit. A target missed is printed as missed; the exit status is 1.
 """
 
@@ -99,12 +99,14 @@ def _requests(bot: OfflineBot, repeat: int) -> dict[str, tuple[list[float], list
 
 
 def _child(url: str, argv: list[str]) -> tuple[float, float, str]:
-    """`python -m bot ARGV` in its own process: seconds, peak memory in MB, its last line."""
+    """`python -m bot ARGV` in its own process: seconds, peak memory in MB (its own VmHWM:
+    `ru_maxrss` would carry the benchmark's own size over the fork), its last line."""
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         "from bot.cli import main\n"
         f"status = main({argv!r})\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "proc = dict(line.split(':', 1) for line in open('/proc/self/status'))\n"
+        "peak = int(proc['VmHWM'].split()[0]) / 1024\n"
         "print(f'PEAK_MB {peak:.1f}', file=sys.stderr)\n"
         "sys.exit(status)\n"
     )

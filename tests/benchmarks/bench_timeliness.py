@@ -86,6 +86,13 @@ def bulk(engine: Engine, model: Any, rows: Iterable[dict[str, Any]]) -> int:
         return 0
     rows = itertools.chain([first], rows)
     names = [n for n in columns(model) if n != "id" or "id" in first]  # ids given, or the database's
+    # A column the generator does not name takes the model's plain default ("" for text).
+    defaults = {
+        name: field.default
+        for name, field in model.model_fields.items()
+        if isinstance(field.default, str | int | bool) and name in names
+    }
+    rows = ({**defaults, **row} for row in rows)
     count = 0
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()

@@ -112,9 +112,16 @@ class Loader:
 
     def _write(self, table: Table, batch: list[dict[str, Any]]) -> None:
         self.counts.add(table.name, len(batch))
+        # Columns a row leaves out take their model default (a column added by a later
+        # migration, say), else NULL.
+        defaults = {
+            c.name: c.default.arg if c.default is not None and c.default.is_scalar else None
+            for c in table.columns
+            if c.name not in batch[0]
+        }
+        batch = [{**defaults, **row} for row in batch]
         if not self.postgresql:
-            defaults = {c.name: None for c in table.columns}
-            self.connection.execute(table.insert(), [{**defaults, **row} for row in batch])
+            self.connection.execute(table.insert(), batch)
             return
         columns = list(batch[0])
         quoted = ", ".join(f'"{c}"' for c in columns)
