@@ -70,8 +70,16 @@ def main(argv: list[str]) -> int:
             (work / f"{name}.docx").write_bytes(content)
             paths.append(str(work / f"{name}.docx"))
         subprocess.run(
-            [office, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless",
-             "--convert-to", "pdf", "--outdir", str(work), *paths],
+            [
+                office,
+                f"-env:UserInstallation={(work / 'profile').as_uri()}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(work),
+                *paths,
+            ],
             check=True,
             capture_output=True,
             timeout=600,
@@ -82,8 +90,18 @@ def main(argv: list[str]) -> int:
             if name == "minutes-withheld":
                 first = last = 3  # the page with the withheld police update
             subprocess.run(
-                [pdftoppm, "-png", "-r", "60", "-f", str(first), "-l", str(last), str(work / f"{name}.pdf"),
-                 str(out / name)],
+                [
+                    pdftoppm,
+                    "-png",
+                    "-r",
+                    "60",
+                    "-f",
+                    str(first),
+                    "-l",
+                    str(last),
+                    str(work / f"{name}.pdf"),
+                    str(out / name),
+                ],
                 check=True,
             )
     for picture in sorted(out.glob("*.png")):

@@ -626,11 +626,20 @@ def build_panel_minutes() -> DocumentObject:
         document.add_heading(heading, level=3)
         document.add_paragraph(_or_else(f"case.{name}", "Nothing recorded."))
 
+    document.add_heading("Missing episodes and return home interviews", level=3)
+    document.add_paragraph("{%p if not case.missing %}")
+    document.add_paragraph("No missing episodes are recorded.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for line in case.missing %}")
+    document.add_paragraph("{{ line }}", style="List Bullet")
+    document.add_paragraph("{%p endfor %}")
+
     document.add_heading("Decisions", level=3)
     _key_values(
         document,
         [
             ("Step up, continue or step down", "{{ case.decision }}"),
+            ("Where it leads", _or_else("case.leads_to", "It stays with the panel")),
             ("Reason", "{{ case.decision_reason }}"),
             ("National Referral Mechanism", _or_else("case.nrm", "No referral")),
             ("Disruption", _or_else("case.disruption", "None agreed")),
@@ -650,6 +659,52 @@ def build_panel_minutes() -> DocumentObject:
     document.add_paragraph("{%p endfor %}")
 
     _contexts(document)
+
+    document.add_heading("Register of suspected perpetrators", level=1)
+    document.add_paragraph("{%p if not register %}")
+    document.add_paragraph("No suspected perpetrators on the register are linked to these cases.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Register ref", "Summary released by the police", "Linked cases"],
+        "for item in register",
+        ["{{ item.reference }}", "{{ item.summary }}", "{{ item.linked }}"],
+        [3.0, 9.5, 4.5],
+    )
+    document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Disruption activities", level=1)
+    document.add_paragraph("{%p if not disruptions %}")
+    document.add_paragraph("No disruption activities were agreed at this panel.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Action", "Case", "Tactic", "What", "Due", "Status"],
+        "for item in disruptions",
+        [
+            "{{ item.reference }}",
+            "{{ item.case }}",
+            "{{ item.tactic }}",
+            "{{ item.text }}",
+            "{{ item.due }}",
+            "{{ item.status }}",
+        ],
+        [3.0, 2.4, 3.0, 4.6, 2.0, 2.0],
+    )
+    document.add_paragraph("{%p endif %}")
+
+    document.add_heading("Police intelligence", level=1)
+    document.add_paragraph("{%p if not intelligence %}")
+    document.add_paragraph("No police intelligence was recorded at this panel.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Handling code", "Intelligence"],
+        "for item in intelligence",
+        ["{{ item.handling_code }}", "{{ item.text }}"],
+        [5.0, 12.0],
+    )
+    document.add_paragraph("{%p endif %}")
 
     document.add_heading("Themes and intelligence", level=1)
     document.add_paragraph(_or_else("themes", "No themes or intelligence were recorded."))
@@ -767,18 +822,28 @@ def build_panel_agenda() -> DocumentObject:
     document.add_heading("Agenda", level=1)
     _loop_table(
         document,
-        ["Item", "Starts", "Section", "Child or context", "Risk level", "Screening", "Plan status"],
+        [
+            "Item",
+            "Starts",
+            "Section",
+            "Child or context",
+            "Why it is here",
+            "Risk level",
+            "Screening",
+            "Plan status",
+        ],
         "for item in items",
         [
             "{{ item.number }}",
             "{{ item.starts }} ({{ item.minutes }} min)",
             "{{ item.section }}",
             "{{ item.title }}",
+            "{{ item.why }}",
             "{{ item.risk_level }}",
             "{{ item.screening_result }}",
             "{{ item.plan_status }}",
         ],
-        [1.0, 2.6, 2.5, 4.6, 1.8, 2.2, 2.3],
+        [1.0, 2.4, 2.3, 3.8, 2.8, 1.6, 1.6, 1.7],
     )
     document.add_paragraph(
         "Children are named here so agencies can look them up before the panel. This agenda "
@@ -786,6 +851,24 @@ def build_panel_agenda() -> DocumentObject:
     ).runs[0].italic = True
     document.add_heading("Any other business", level=2)
     document.add_paragraph("To be raised with the chair at the start of the panel.")
+    document.add_heading("Not for discussion", level=2)
+    document.add_paragraph(_or_else("not_for_discussion", "Every case under review is due at this sitting."))
+    document.add_paragraph(
+        "Cases under review whose review is not due and where nothing new has arrived, by reference only."
+    ).runs[0].italic = True
+
+    document.add_heading("Missing episodes and return home interviews", level=1)
+    document.add_paragraph("{%p if not missing_episodes %}")
+    document.add_paragraph("No missing episodes are recorded for the children on this agenda.")
+    document.add_paragraph("{%p else %}")
+    _loop_table(
+        document,
+        ["Child", "Episode and return home interview"],
+        "for item in missing_episodes",
+        ["{{ item.reference }}", "{{ item.episode }}"],
+        [3.0, 14.0],
+    )
+    document.add_paragraph("{%p endif %}")
 
     _carried_actions(document)
     _contexts(document)

@@ -14,6 +14,7 @@ from bot_offline.panel import (  # noqa: F401  (re-exported for the tests)
     CHAIR,
     PANEL,
     decide,
+    nrm_values,
     opened_view,
     outcome_values,
     record_attendance,

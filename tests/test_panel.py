@@ -290,7 +290,12 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     bot.settle()
     assert any("still to record: CTX-2026-0001" in t for t in _dm_texts(bot, CHAIR))
     record_item(
-        bot, CHAIR, items["CTX-2026-0001"].id or 0, outcome_values("step_down", review=None, risk="low")
+        bot,
+        CHAIR,
+        items["CTX-2026-0001"].id or 0,
+        outcome_values(
+            "step_down", review=None, risk="low", reason="Dealing has stopped since the closure order."
+        ),
     )
     record_attendance(
         bot, CHAIR, meeting, STANDING, "County lines recruitment through a music video channel."
@@ -301,6 +306,7 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     bot.slack.view_submission(
         CHAIR, action_form, values=action_values(POLICE, text="Disruption visit to Lodge Road park")
     )
+    bot.settle()  # the action is stored after the acknowledgement: wait for it before drafting
     bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
     bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
     bot.settle()
@@ -322,7 +328,7 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
         "Themes",
         "Test Child Alpha",
         "Step down",
-        "Referral made",
+        "Reasonable grounds: Positive (17 November 2026)",
         "Child abduction warning notice",
         "Wellington Road trap house",
         "Disruption visit to Lodge Road park",

@@ -57,6 +57,9 @@ MINUTES_HEADINGS = [
     "Suspected perpetrators",
     "Locations",
     "Peer groups",
+    "Register of suspected perpetrators",
+    "Disruption activities",
+    "Police intelligence",
     "Themes and intelligence",
     "Peer and location map",
     "Action log",
@@ -250,6 +253,7 @@ def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) ->
             "Offenders",
             "Locations",
             "Themes",
+            "Missing episodes and return home interviews",
             "Decisions",
             "Actions for this case",
         ]
@@ -301,6 +305,7 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
     assert decisions == [
         {
             "Step up, continue or step down": "Step up",
+            "Where it leads": "Strategy discussion (section 47); strategy discussion SD-2026-0042 convened",
             "Reason": "Risk has risen since the last review.",
             "National Referral Mechanism": "NRM referral made by children's social care on 20 November 2026",
             "Disruption": "Child abduction warning notice to 'T'.",
@@ -308,6 +313,7 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
         },
         {
             "Step up, continue or step down": "Step down",
+            "Where it leads": "Team around the school; taken on by Ms Khan, Education",
             "Reason": "No sightings for six weeks after patrols.",
             "National Referral Mechanism": "No referral",
             "Disruption": "None agreed",
@@ -315,6 +321,7 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
         },
         {
             "Step up, continue or step down": "Continue under review",
+            "Where it leads": "It stays with the panel",
             "Reason": "Work with the group has only just started.",
             "National Referral Mechanism": "No referral",
             "Disruption": "Detached youth work on Friday evenings.",
@@ -322,7 +329,8 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
         },
     ]
     bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
-    assert bullets[:2] == [
+    assert bullets[0].startswith("Missing from 12 Dec 2026")  # the first child's episode
+    assert bullets[1:3] == [
         "CEP\u20112026\u20110003\u2011A01: Visit the address (DC Lee Grant, due 10 Nov, Open)",
         "Location: Northfield park",
     ]
@@ -538,6 +546,7 @@ def test_agenda_is_marked_and_has_its_details(agenda: DocumentObject) -> None:
         "Meeting details",
         "Invited",
         "Agenda",
+        "Missing episodes and return home interviews",
         "Actions from last time",
         "Suspected perpetrators",
         "Locations",
@@ -566,12 +575,13 @@ def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
         "Starts",
         "Section",
         "Child or context",
+        "Why it is here",
         "Risk level",
         "Screening",
         "Plan status",
     ]
     assert rows[1][:3] == ["1", "10:00 (5 min)", "Actions from last time"]
-    assert rows[2] == [
+    assert rows[2][:4] + rows[2][5:] == [
         "2",
         "10:05 (20 min)",
         "New referrals",
@@ -581,6 +591,12 @@ def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
         "Child protection plan",
     ]
     assert rows[5][:3] == ["5", "10:50 (10 min)", "Themes and intelligence"]
+    why = [row[4] for row in rows[1:]]
+    assert why == ["", "review due 29 Dec 2026", "review due 29 Dec 2026", "review due 29 Dec 2026", ""]
+    texts = _texts(agenda)
+    assert "CS-551234, CS-551235" in texts  # not for discussion, by reference only
+    episodes = _rows(_table(agenda, "Child", "Episode and return home interview"))
+    assert episodes[1][0] == "CS-778812" and "(within the timescale) by Locate: done." in episodes[1][1]
 
 
 def test_agenda_lists_carried_actions_and_contexts(agenda: DocumentObject) -> None:
@@ -602,3 +618,21 @@ def test_agenda_without_a_move_or_carried_actions_says_so() -> None:
     assert "No open actions were carried forward from earlier panels." in texts
     assert "No suspected perpetrators were recorded for this panel." in texts
     assert not _tables_with_header(document, "Ref")
+
+
+def test_minutes_show_the_register_disruption_and_intelligence_by_handling_code(
+    minutes: DocumentObject,
+) -> None:
+    register = _rows(_table(minutes, "Register ref"))
+    assert register[1] == [
+        "SP-2026-0003",
+        "Adult male, 19, known as 'T'; a child abduction warning notice was served.",
+        "CS-778812",
+    ]
+    disruption = _rows(_table(minutes, "Action", "Case", "Tactic"))
+    assert disruption[1][2] == "Child abduction warning notice"
+    intelligence = _rows(_table(minutes, "Handling code"))
+    assert intelligence[1:] == [
+        ["P: may be shared with partner agencies", "Dealing moved to the canal path."],
+        ["4: police only", "Withheld from this copy by its handling code."],
+    ]

@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from bot.access.requests import Requested
 from bot.actions.models import Action, ActionEvent
+from bot.cases.models import Case
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.minutes.models import Document
-from bot.panel.models import AgendaItem, PanelSitting, Referral
+from bot.panel.models import AgendaItem, MissingEpisode, PanelSitting, Referral
 from bot.partnership.models import Agency
 from bot.partnership.service import Member
 from bot.schedules import Partnership
@@ -327,6 +328,27 @@ def _load_agenda_item(
     return Record(
         "agenda_item", item.id or 0, meeting.reference, item, meeting, frozenset(parts), meeting.case_id
     )
+
+
+def _load_missing_episode(
+    session: Session, text: str, member: Member | None, partnership: Partnership
+) -> Record | None:
+    """A missing episode; the agencies that record episodes and offer return home
+    interviews have the AGENCY part in it."""
+    episode = session.get(MissingEpisode, _id(text))
+    case = session.get(Case, episode.case_id if episode else NOTHING)
+    if episode is None or case is None:
+        return None
+    practice = partnership.panel_practice.missing
+    agencies = {practice.interview_agency, *practice.recorded_by}
+    parts = {Part.AGENCY} if member is not None and member.agency_code in agencies else set()
+    return Record(
+        "missing_episode", episode.id or 0, case.reference, episode, None, frozenset(parts), case.id
+    )
+
+
+def missing_episode_by_id(source: Source) -> Locator:
+    return Locator("missing_episode", source, _load_missing_episode)
 
 
 def meeting_by_reference() -> Locator:

@@ -152,9 +152,18 @@ RULES = (
 
 
 def open_convene_form(
-    runtime: Runtime, client: WebClient, *, trigger_id: str, channel_id: str, case_reference: str
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    trigger_id: str,
+    channel_id: str,
+    case_reference: str,
+    reason: str = "",
+    concerns: tuple[str, ...] = (),
+    metadata: dict[str, Any] | None = None,
 ) -> None:
-    """Open `/strategy new` with the deadlines and the first free slot filled in."""
+    """Open `/strategy new` with the deadlines and the first free slot filled in (and, from
+    a panel's step up, the case, its links and the sitting item it came from)."""
     now = runtime.clock.now()
     kind = runtime.partnership.meeting_type("strategy_discussion")
     deadlines: dict[str, datetime] = {
@@ -173,9 +182,11 @@ def open_convene_form(
         calendar=runtime.calendar,
         now=now,
         case_reference=case_reference.strip().upper()[:40],
-        private_metadata=json.dumps({"channel": channel_id}),
+        private_metadata=json.dumps({"channel": channel_id, **(metadata or {})}),
         deadlines=deadlines,
         proposed_start=proposed,
+        reason=reason,
+        concerns=concerns,
     )
     client.views_open(trigger_id=trigger_id, view=view)
 
@@ -223,6 +234,19 @@ def _as_follow_up_if_it_follows(session: Any, request: ConveneRequest, partnersh
         return request
 
 
+def step_up_convened(session: Any, metadata: str, meeting: Meeting, now: datetime) -> None:
+    """A discussion convened from a panel's step up is linked to the panel's decision."""
+    try:
+        found = json.loads(metadata or "{}")
+    except ValueError:
+        return
+    item_id = found.get("panel_item") if isinstance(found, dict) else None
+    if isinstance(item_id, int):
+        from bot.panel.decisions import link_step_up
+
+        link_step_up(session, item_id, meeting, now)
+
+
 def register(app: App, runtime: Runtime) -> None:
     """Attach convening's listeners (the courier learns its messages in `bot.composition`)."""
 
@@ -249,9 +273,14 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        after_ack(runtime, body, client, lambda: _convene(request, view["id"], now))
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: _convene(request, view["id"], now, view.get("private_metadata", "")),
+        )
 
-    def _convene(request: ConveneRequest, view_id: str, now: datetime) -> None:
+    def _convene(request: ConveneRequest, view_id: str, now: datetime, metadata: str = "") -> None:
         """Store a validated submission and what it owes Slack; once per view (the
         submission key), however often Slack sends it."""
         try:
@@ -266,6 +295,7 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 if result.created:
                     effects.announce_convened(session, result.meeting, result.unreachable, runtime, now)
+                    step_up_convened(session, metadata, result.meeting, now)
         except IntegrityError:
             log.info(
                 "a duplicate submission lost the race; the first is kept",

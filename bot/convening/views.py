@@ -176,9 +176,12 @@ def convene_modal(
     deadlines: dict[str, datetime],
     proposed_start: datetime,
     follow_up: FollowUpOf | None = None,
+    reason: str = "",
+    concerns: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The `/strategy new` form, or (given `follow_up`) the form for a follow-up discussion,
-    which carries the case and asks neither the child's details nor the referral."""
+    which carries the case and asks neither the child's details nor the referral. `reason`
+    and `concerns` pre-fill it (a panel's step up fills in the case and its links)."""
     meeting_type = follow_up.meeting_type if follow_up else "strategy_discussion"
     kind = partnership.meeting_type(meeting_type)
     settings = partnership.settings
@@ -254,9 +257,11 @@ def convene_modal(
             "What the follow-up is for (new information, progress)"
             if follow_up
             else "Reason for the discussion, and action already taken",
-            PlainTextInputElement(action_id="value", multiline=True, max_length=3000),
+            PlainTextInputElement(
+                action_id="value", multiline=True, max_length=3000, initial_value=reason[:3000] or None
+            ),
         ),
-        *_concern_blocks(partnership, follow_up.concerns if follow_up else ()),
+        *_concern_blocks(partnership, follow_up.concerns if follow_up else concerns),
         _input(
             "right_help_right_time_level",
             "Right Help Right Time level",

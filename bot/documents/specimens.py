@@ -372,6 +372,11 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "locations": "Northfield park; a flat on Bristol Road.",
                 "themes": "Out-of-area drug running on school days.",
                 "decision": "Step up",
+                "leads_to": "Strategy discussion (section 47); strategy discussion SD-2026-0042 convened",
+                "missing": [
+                    "Missing from 12 Dec 2026 18:00 to 13 Dec 2026 09:30; where found: Coventry "
+                    "(out of area)."
+                ],
                 "decision_reason": "Risk has risen since the last review.",
                 "nrm": "NRM referral made by children's social care on 20 November 2026",
                 "disruption": "Child abduction warning notice to 'T'.",
@@ -399,6 +404,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "locations": "The skate park and the car park behind it.",
                 "themes": "",
                 "decision": "Step down",
+                "leads_to": "Team around the school; taken on by Ms Khan, Education",
+                "missing": [],
                 "decision_reason": "No sightings for six weeks after patrols.",
                 "nrm": "",
                 "disruption": "",
@@ -424,6 +431,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "locations": "Bristol Road.",
                 "themes": "Recruitment through social media.",
                 "decision": "Continue under review",
+                "leads_to": "",
+                "missing": [],
                 "decision_reason": "Work with the group has only just started.",
                 "nrm": "",
                 "disruption": "Detached youth work on Friday evenings.",
@@ -445,6 +454,30 @@ def panel_minutes_specimen() -> dict[str, Any]:
             _action(2, "Patrol Northfield park after school for four weeks.", updates=0),
         ],
         "next_panel": "Tuesday 22 December 2026",
+        "register": [
+            {
+                "reference": "SP-2026-0003",
+                "summary": "Adult male, 19, known as 'T'; a child abduction warning notice was served.",
+                "linked": "CS-778812",
+            }
+        ],
+        "disruptions": [
+            {
+                "reference": "CEP-2026-0003-A03",
+                "case": "CS-778812",
+                "tactic": "Child abduction warning notice",
+                "text": "Disruption: Child abduction warning notice (SP-2026-0003)",
+                "due": "01 Dec 2026",
+                "status": "open",
+            }
+        ],
+        "intelligence": [
+            {
+                "handling_code": "P: may be shared with partner agencies",
+                "text": "Dealing moved to the canal path.",
+            },
+            {"handling_code": "4: police only", "text": "Withheld from this copy by its handling code."},
+        ],
         "circulation": [
             {"name": "Priya Shah", "agency": "Children's social care", "receives": ""},
             {"name": "DC Lee Grant", "agency": "West Midlands Police", "receives": ""},
@@ -492,8 +525,18 @@ def panel_agenda_specimen() -> dict[str, Any]:
                 "risk_level": risk,
                 "screening_result": screening,
                 "plan_status": plan,
+                "why": "review due 29 Dec 2026" if risk else "",
             }
             for n, (section, title, minutes, risk, screening, plan) in enumerate(sections)
+        ],
+        "not_for_discussion": "CS-551234, CS-551235",
+        "missing_episodes": [
+            {
+                "reference": "CS-778812",
+                "episode": "Missing from 12 Dec 2026 18:00 to 13 Dec 2026 09:30; where found: Coventry (out "
+                "of area). Return home interview offered 14 Dec 2026 10:00 (within the timescale) by "
+                "Locate: done.",
+            }
         ],
         "actions_from_last_time": [CARRIED],
         "perpetrators": [{"label": "'T', adult male, 19", "linked": "CS-778812"}],

@@ -10,16 +10,17 @@ if TYPE_CHECKING:
 USAGE = (
     "`/panel refer` refer a child or a context · `/panel referrals` referrals to decide "
     "(administrators) · `/panel next` the next sittings · `/panel record REF` record a sitting · "
-    "`/panel minutes REF` its minutes"
+    "`/panel minutes REF` its minutes · `/panel missing CASE` a missing episode (Locate)"
 )
 
 
 def grammar(text: str, _partnership: Partnership | None = None) -> tuple[str, str]:
-    """`help`, `refer`, `referrals`, `next`, `record REF`, `minutes REF`, or `usage`."""
+    """`help`, `refer`, `referrals`, `next`, `record REF`, `minutes REF`, `missing CASE`, or
+    `usage`."""
     words = text.split()
     name = words[0].lower() if words else "help"
-    if name in {"help", "refer", "referrals", "next"} and len(words) <= 1:
+    if name in {"help", "refer", "referrals", "next", "perpetrator", "perpetrators"} and len(words) <= 1:
         return name, ""
-    if name in {"record", "minutes"} and len(words) == 2:
+    if name in {"record", "minutes", "missing"} and len(words) == 2:
         return name, words[1].upper()
     return "usage", ""

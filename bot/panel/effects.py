@@ -10,15 +10,17 @@ from sqlmodel import Session, col, select
 
 from bot.agency_updates.service import deadline_for
 from bot.audit.service import Actor
+from bot.cases.models import Case
 from bot.convening.effects import announce, dm, open_in_slack
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.convening.views import when
 from bot.delivery.service import enqueue
 from bot.minutes import effects as documents
 from bot.minutes.service import generate
-from bot.panel.models import PanelSitting, Referral
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
+from bot.panel.nrm import OverdueDecision
 from bot.panel.service import OpenedSitting, agenda_items, agenda_lines
-from bot.panel.views import agenda_message, decision_request, update_request
+from bot.panel.views import agenda_message, convene_offer, decision_request, update_request
 from bot.panel.vocabulary import RISK_LEVELS, SCREENING_RESULTS, SUBJECT_KINDS
 from bot.partnership.models import Agency, Person
 from bot.runtime import Runtime
@@ -74,6 +76,7 @@ def issue_agenda_in_slack(session: Session, sitting: PanelSitting, runtime: Runt
         lines,
         lambda moment: runtime.calendar.local(moment).strftime("%H:%M"),
         moved,
+        list(sitting.not_for_discussion or []),
     )
     enqueue(
         session,
@@ -172,3 +175,141 @@ def tell_referrer(
             f"{referral.decline_reason}"
         )
     dm(session, key=f"referral-decided:{referral.id}", slack_id=person.slack_user_id, text=text, now=now)
+
+
+def offer_to_convene(
+    session: Session, item: AgendaItem, recorder_slack_id: str, runtime: Runtime, now: datetime
+) -> None:
+    """A step up to a strategy discussion: the recorder and the sitting's chair get a button
+    that opens /strategy new with the case and its links filled in (once per decision)."""
+    outcome = item.outcome or {}
+    if outcome.get("convenes") != "strategy_discussion" or item.stepped_up_meeting_id is not None:
+        return
+    sitting = session.get(PanelSitting, item.sitting_id)
+    meeting = session.get(Meeting, sitting.meeting_id) if sitting else None
+    panel_case = session.get(PanelCase, item.panel_case_id)
+    case = session.get(Case, panel_case.case_id) if panel_case else None
+    if meeting is None or case is None:
+        return
+    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
+    marking = runtime.partnership.settings.protective_marking
+    message = convene_offer(item.id or 0, meeting.reference, case.reference, marking)
+    for slack_id in dict.fromkeys([recorder_slack_id, chair.slack_user_id if chair else None]):
+        if slack_id:
+            enqueue(
+                session,
+                key=f"step-up-offer:{item.id}:{slack_id}",
+                method="chat.postMessage",
+                arguments={"channel": slack_id, **message},
+                now=now,
+            )
+
+
+def _administrators(session: Session, runtime: Runtime, panel_code: str) -> list[str]:
+    try:
+        panel = runtime.partnership.panel(panel_code)
+    except KeyError:
+        return []
+    people = session.exec(select(Person).where(col(Person.schedule_id).in_(panel.administrators))).all()
+    return [p.slack_user_id for p in people if p.slack_user_id]
+
+
+def chase_nrm(session: Session, overdue: OverdueDecision, runtime: Runtime, now: datetime) -> None:
+    """An NRM decision is overdue: the panel's administrators hear it, by case reference."""
+    marking = runtime.partnership.settings.protective_marking
+    stage = overdue.stage.replace("_", "-")
+    text = (
+        f"*{marking}* · The National Referral Mechanism's {stage} decision for *{overdue.case_reference}* "
+        f"is overdue (awaited since {_day(overdue.since)}). Ask the first responder to follow it up, "
+        "then record the decision at the panel."
+    )
+    for slack_id in _administrators(session, runtime, overdue.panel_code):
+        dm(
+            session,
+            key=f"nrm-chase:{overdue.nrm_id}:{overdue.stage}:{slack_id}",
+            slack_id=slack_id,
+            text=text,
+            now=now,
+        )
+
+
+def ask_for_interview(session: Session, episode_id: int, runtime: Runtime, now: datetime) -> None:
+    """The interview agency's contacts are asked for the return home interview (again at
+    each chase; once it is overdue, their agency lead too). The next chase is set here,
+    in the same transaction."""
+    from datetime import timedelta
+
+    from bot.panel.missing_views import interview_request
+    from bot.panel.models import MissingEpisode
+
+    episode = session.get(MissingEpisode, episode_id, with_for_update=True, populate_existing=True)
+    case = session.get(Case, episode.case_id) if episode else None
+    if (
+        episode is None
+        or case is None
+        or episode.interview_state != "owed"
+        or episode.interview_due_at is None
+    ):
+        return
+    practice = runtime.partnership.panel_practice.missing
+    agency = runtime.partnership.agency(practice.interview_agency)
+    overdue = now > episode.interview_due_at
+    people = [*agency.invitees()]
+    if overdue:
+        people.append(agency.lead_person())
+    message = interview_request(
+        episode.id or 0,
+        case.reference,
+        runtime.calendar.local(episode.interview_due_at).strftime("%a %d %b %Y %H:%M"),
+        overdue=overdue,
+        marking=runtime.partnership.settings.protective_marking,
+    )
+    for person in {p.id: p for p in people}.values():
+        if person.slack_user_id:
+            enqueue(
+                session,
+                key=f"return-interview:{episode.id}:{episode.chases}:{person.slack_user_id}",
+                method="chat.postMessage",
+                arguments={"channel": person.slack_user_id, **message},
+                now=now,
+            )
+    episode.chases += 1
+    episode.next_chase_at = now + timedelta(hours=practice.chase_every_hours)
+    if not overdue and episode.next_chase_at > episode.interview_due_at:
+        episode.next_chase_at = episode.interview_due_at  # chase again when it falls due
+    session.add(episode)
+
+
+def chase_referrals_of(session: Session, sitting_id: int, runtime: Runtime, now: datetime) -> int:
+    """The sitting's administrators hear which referrals still wait for a decision, once
+    per sitting (the row is locked and marked in the same transaction). 1 if chased."""
+    from bot.panel.service import pending_referrals
+
+    sitting = session.get(PanelSitting, sitting_id, with_for_update=True, populate_existing=True)
+    if sitting is None or sitting.referrals_chased_at is not None:
+        return 0
+    waiting = pending_referrals(session, [sitting.panel_code])
+    meeting = session.get(Meeting, sitting.meeting_id)
+    if not waiting or meeting is None:
+        return 0  # asked again at the next sweep: a referral may still arrive before the cut-off
+    sitting.referrals_chased_at = now
+    session.add(sitting)
+    marking = runtime.partnership.settings.protective_marking
+    cutoff = when(runtime.calendar, sitting.referral_cutoff)
+    passed = now >= sitting.referral_cutoff
+    listed = ", ".join(f"{r.reference} ({case.reference})" for r, case in waiting[:30])
+    more = f" and {len(waiting) - 30} more" if len(waiting) > 30 else ""
+    text = (
+        f"*{marking}* · {len(waiting)} referral(s) to {runtime.partnership.panel(sitting.panel_code).name} "
+        + (
+            f"missed the cut-off for {meeting.reference}; decide them for the following sitting: "
+            if passed
+            else f"wait for your decision before the cut-off for {meeting.reference} ({cutoff}): "
+        )
+        + listed
+        + more
+        + ". Use the buttons in your DMs or `/panel referrals`."
+    )
+    for slack_id in _administrators(session, runtime, sitting.panel_code):
+        dm(session, key=f"referrals-chase:{sitting.id}:{slack_id}", slack_id=slack_id, text=text, now=now)
+    return 1

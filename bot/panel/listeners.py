@@ -18,6 +18,7 @@ from bot.access import (
     MEMBER,
     Access,
     Part,
+    Policy,
     Rule,
     agenda_item_by_id,
     both,
@@ -33,7 +34,9 @@ from bot.access import (
     value,
 )
 from bot.cases.models import Case
+from bot.convening.listeners import open_convene_form
 from bot.convening.models import Invitation, Meeting
+from bot.convening.service import CONVENING_ROLES
 from bot.convening.views import read_values, when
 from bot.database import read_scope, session_scope
 from bot.minutes.listeners import MAY_HAVE_MINUTES, send_minutes
@@ -41,15 +44,31 @@ from bot.minutes.record_documents import send_draft_to_chair
 from bot.minutes.service import attendance_defaults, generate
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
 from bot.panel.commands import USAGE, grammar
-from bot.panel.effects import ask_administrators, tell_referrer
+from bot.panel.decisions import destinations, step_up_prefill
+from bot.panel.effects import ask_administrators, offer_to_convene, tell_referrer
+from bot.panel.missing_listeners import open_missing_form
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
+from bot.panel.nrm import NrmForm, nrm_of
+from bot.panel.perpetrators import (
+    DisruptionForm,
+    PerpetratorForm,
+    RegisterRefused,
+    add_disruption,
+    add_intelligence,
+    add_perpetrator,
+    check_sees_register,
+    is_police,
+    register_page,
+    validate_disruption,
+    validate_intelligence,
+    validate_perpetrator,
+)
 from bot.panel.service import (
     ItemOutcome,
     PanelRefused,
     ReferralForm,
     agenda_lines,
     check_may_record_panel,
-    child_name_of_item,
     decide_referral,
     drafted,
     panels_administered,
@@ -59,6 +78,7 @@ from bot.panel.service import (
     record_sitting,
     refer,
     sitting_of,
+    subject_of_item,
     validate_outcome,
     validate_referral,
     validate_sitting,
@@ -66,10 +86,12 @@ from bot.panel.service import (
 from bot.panel.views import (
     DECLINE_CALLBACK,
     ITEM_CALLBACK,
+    PERPETRATOR_CALLBACK,
     REFER_CALLBACK,
     SITTING_CALLBACK,
     decline_modal,
     item_modal,
+    perpetrator_modal,
     recording_message,
     referral_done,
     referral_modal,
@@ -81,11 +103,17 @@ from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
+from bot.wording import escape_mrkdwn
 
 NOT_LISTED = "You are not listed in the partnership's schedules."
 RECORDERS = part(Part.CHAIR, Part.MINUTE_TAKER, Part.PANEL_ADMIN)
 RECORDERS_NOTE = "Only the chair, the minute-taker or a panel administrator can record the panel."
 DECIDERS_NOTE = "Only the panel's administrators decide its referrals."
+# A convenor, and the decision must exist (a refusal reads the same either way).
+CONVENERS = Policy(
+    lambda m, r: m is not None and r is not None and bool(m.roles & frozenset(CONVENING_ROLES)),
+    f"role {'/'.join(CONVENING_ROLES)} and the decision exists",
+)
 
 COMMANDS = {"/panel": grammar}
 RULES = (
@@ -112,6 +140,15 @@ RULES = (
         sitting_by_reference(),
         refusal="Only the people who took part in {argument} and panel administrators can have its minutes.",
         act="document.download_refused",
+    ),
+    Rule(command("/panel", "perpetrator"), MEMBER, refusal=NOT_LISTED, act="panel.register_refused"),
+    Rule(command("/panel", "perpetrators"), MEMBER, refusal=NOT_LISTED, act="panel.register_refused"),
+    Rule(
+        form(PERPETRATOR_CALLBACK),
+        MEMBER,
+        refusal=NOT_LISTED,
+        act="panel.register_refused",
+        field="description",
     ),
     Rule(form(REFER_CALLBACK), MEMBER, refusal=NOT_LISTED, act="panel.refused", field="reasons"),
     Rule(
@@ -159,6 +196,13 @@ RULES = (
         field="themes",
     ),
     Rule(
+        button("panel_convene_step_up"),
+        CONVENERS,
+        agenda_item_by_id(value()),
+        refusal="Only children's social care convenors can convene a strategy discussion.",
+        act="discussion.convene_refused",
+    ),
+    Rule(
         button("panel_draft_minutes"),
         RECORDERS,
         sitting_by_id(value()),
@@ -166,6 +210,12 @@ RULES = (
         act="panel.record_refused",
     ),
 )
+
+
+def _case_of_item(session: Any, item_id: int) -> int | None:
+    item = session.get(AgendaItem, item_id)
+    panel_case = session.get(PanelCase, item.panel_case_id) if item else None
+    return panel_case.case_id if panel_case else None
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -185,6 +235,10 @@ def register(app: App, runtime: Runtime) -> None:
                 client,
                 lambda: client.views_open(trigger_id=access.requested.trigger_id, view=view),
             )
+        elif sub in ("perpetrator", "perpetrators"):
+            _register(sub, ack, command, client, access)
+        elif sub == "missing":
+            open_missing_form(runtime, access, client, command, ack)
         elif sub == "referrals":
             ack(response_type="ephemeral", text=_referrals_text(access.member))
         elif sub == "next":
@@ -218,6 +272,91 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_type="ephemeral", **_recording(meeting.id or 0))
         else:
             ack(response_type="ephemeral", text=USAGE)
+
+    def _register(sub: str, ack: Ack, command: dict[str, Any], client: WebClient, access: Access) -> None:
+        """`/panel perpetrator` adds to the register; `/panel perpetrators` lists a page."""
+        try:
+            check_sees_register(access.member, partnership)
+        except RegisterRefused as refused:
+            ack(response_type="ephemeral", text=str(refused))
+            after_ack(
+                runtime,
+                command,
+                client,
+                audit_refusal,
+                runtime,
+                access.actor,
+                "panel.register_refused",
+                sub,
+                str(refused),
+            )
+            return
+        if sub == "perpetrators":
+            ack(response_type="ephemeral", text=_register_text())
+            return
+        ack()
+        view = perpetrator_modal(
+            {p.code: p.name for p in partnership.panels}, is_police(access.member, partnership)
+        )
+        after_ack(
+            runtime,
+            command,
+            client,
+            lambda: client.views_open(trigger_id=access.requested.trigger_id, view=view),
+        )
+
+    def _register_text() -> str:
+        with read_scope(runtime.engine) as session:
+            rows = register_page(session, [p.code for p in partnership.panels])
+        if not rows:
+            return "The register of suspected perpetrators is empty."
+        lines = [
+            f"• *{row.reference}* {escape_mrkdwn(row.description)}"
+            + (f" · police ref {escape_mrkdwn(row.police_reference)}" if row.police_reference else "")
+            + (f" · linked: {', '.join(links)}" if links else "")
+            + (" · summary released" if row.released_summary else " · police and administrators only")
+            for row, links in rows
+        ]
+        return "*OFFICIAL-SENSITIVE* · Suspected perpetrators (newest first):\n" + "\n".join(lines)
+
+    @app.view(PERPETRATOR_CALLBACK)
+    def perpetrator_added(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        values = read_values(view["state"])
+        form = PerpetratorForm(
+            panel_code=values.get("panel") or "",
+            description=values.get("description") or "",
+            police_reference=values.get("police_reference") or "",
+            linked=values.get("linked") or "",
+            summary=values.get("summary") or "",
+        )
+        now = runtime.clock.now()
+        try:
+            check_sees_register(access.member, partnership)
+            with session_scope(runtime.engine) as session:
+                errors = validate_perpetrator(
+                    session, form, partnership, police=is_police(access.member, partnership)
+                )
+                if errors:
+                    ack(response_action="errors", errors=errors)
+                    return
+                assert access.member is not None
+                add_perpetrator(
+                    session,
+                    form,
+                    member=access.member,
+                    actor=access.actor,
+                    key=f"view:{view['id']}",
+                    partnership=partnership,
+                    calendar=runtime.calendar,
+                    now=now,
+                )
+        except RegisterRefused as refused:
+            ack(response_action="errors", errors={"description": str(refused)})
+            return
+        except IntegrityError:
+            ack()
+            return
+        ack()
 
     def _referrals_text(member: Member | None) -> str:
         panels = panels_administered(partnership, member)
@@ -383,6 +522,21 @@ def register(app: App, runtime: Runtime) -> None:
         with read_scope(runtime.engine) as session:
             panel_case = session.get(PanelCase, item.panel_case_id)
             case = session.get(Case, panel_case.case_id) if panel_case else None
+            row = nrm_of(session, case.id) if case and case.subject_kind == "child" else None
+            nrm = (
+                {
+                    "referred_on": row.referred_on,
+                    "reference": row.nrm_reference,
+                    "first_responder": row.first_responder_agency,
+                    "first_responder_name": row.first_responder_name,
+                    "reasonable_grounds": row.reasonable_grounds,
+                    "reasonable_grounds_on": row.reasonable_grounds_on,
+                    "conclusive_grounds": row.conclusive_grounds,
+                    "conclusive_grounds_on": row.conclusive_grounds_on,
+                }
+                if row
+                else {}
+            )
         try:
             if case is None or panel_case is None:
                 raise PanelRefused("That agenda item no longer exists.")
@@ -399,6 +553,14 @@ def register(app: App, runtime: Runtime) -> None:
                 SUBJECT_KINDS.get(case.subject_kind, case.subject_kind),
                 item.outcome or {},
                 panel_case.risk_level,
+                destinations={d.value: d.label for d in destinations(partnership.panel_practice)},
+                agencies={a.code: a.name for a in partnership.agencies},
+                responders={
+                    code: partnership.agency(code).name
+                    for code in partnership.panel_practice.nrm.first_responder_agencies
+                },
+                nrm=nrm,
+                tactics={t.code: t.name for t in partnership.panel_practice.disruption_tactics},
             ),
         )
 
@@ -415,26 +577,52 @@ def register(app: App, runtime: Runtime) -> None:
                     "themes",
                     "decision",
                     "decision_reason",
-                    "nrm",
-                    "nrm_detail",
                     "disruption",
                     "risk_level",
                     "plan_status",
                     "links",
+                    "destination",
+                    "taken_by_agency",
+                    "taken_by_person",
                 )
             },
             next_review_on=values.get("next_review_on"),
+            chair_confirms=bool(values.get("chair_confirms")),
+            nrm=NrmForm.from_values(values),
+        )
+        disruption = DisruptionForm(
+            tactic=values.get("disruption_tactic") or "",
+            owner_slack_id=values.get("disruption_owner"),
+            due_on=values.get("disruption_due"),
+            target=values.get("disruption_target") or "",
         )
         now, item_id = runtime.clock.now(), access.known_record.id
         with read_scope(runtime.engine) as session:
-            child_name = child_name_of_item(session, item_id)
-        errors = validate_outcome(outcome, today=runtime.calendar.local(now).date(), child_name=child_name)
+            child_name, subject_kind = subject_of_item(session, item_id)
+            disruption_errors = validate_disruption(
+                session,
+                disruption,
+                partnership,
+                case_id=_case_of_item(session, item_id),
+                today=runtime.calendar.local(now).date(),
+            )
+        errors = (
+            validate_outcome(
+                outcome,
+                today=runtime.calendar.local(now).date(),
+                child_name=child_name,
+                partnership=partnership,
+                is_chair=Part.CHAIR in access.known_record.parts,
+                subject_kind=subject_kind,
+            )
+            | disruption_errors
+        )
         if errors:
             ack(response_action="errors", errors=errors)
             return
         try:
             with session_scope(runtime.engine) as session:
-                record_item(
+                item = record_item(
                     session,
                     item_id,
                     outcome,
@@ -443,10 +631,47 @@ def register(app: App, runtime: Runtime) -> None:
                     partnership=partnership,
                     now=now,
                 )
+                offer_to_convene(session, item, access.actor.slack_user_id, runtime, now)
+                case = session.get(Case, _case_of_item(session, item_id))
+                if case is not None and access.meeting is not None:
+                    meeting_row = session.get(Meeting, access.meeting.id)
+                    assert meeting_row is not None
+                    add_disruption(
+                        session,
+                        meeting_row,
+                        case,
+                        disruption,
+                        partnership=partnership,
+                        calendar=runtime.calendar,
+                        actor=access.actor,
+                        key=f"disruption:{view['id']}",
+                        now=now,
+                    )
         except PanelRefused as refused:
             ack(response_action="errors", errors={"decision_reason": str(refused)})
             return
         ack()
+        runtime.kick_delivery()
+
+    @app.action("panel_convene_step_up")
+    def convene_step_up(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        with read_scope(runtime.engine) as session:
+            prefill = step_up_prefill(session, access.known_record.id)
+        if prefill is None:
+            tell(body, client, "That panel decision no longer exists.")
+            return
+        case_reference, reason = prefill
+        open_convene_form(
+            runtime,
+            client,
+            trigger_id=access.requested.trigger_id,
+            channel_id=access.actor.slack_user_id,
+            case_reference=case_reference,
+            reason=reason,
+            concerns=tuple(c.code for c in partnership.cases.concerns_of_kind("exploitation")[:1]),
+            metadata={"panel_item": access.known_record.id},
+        )
 
     @app.action("panel_record_sitting")
     def sitting_clicked(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
@@ -471,7 +696,12 @@ def register(app: App, runtime: Runtime) -> None:
         client.views_open(
             trigger_id=access.requested.trigger_id,
             view=sitting_modal(
-                meeting.id or 0, meeting.reference, agencies, defaults, meeting.details.get("themes", "")
+                meeting.id or 0,
+                meeting.reference,
+                agencies,
+                defaults,
+                meeting.details.get("themes", ""),
+                {c.code: c.name for c in partnership.panel_practice.handling_codes},
             ),
         )
 
@@ -482,7 +712,8 @@ def register(app: App, runtime: Runtime) -> None:
             k.removeprefix("attendance:"): v or "" for k, v in values.items() if k.startswith("attendance:")
         }
         themes = values.get("themes") or ""
-        errors = validate_sitting(attendance, themes)
+        intelligence, code = values.get("intelligence") or "", values.get("handling_code") or ""
+        errors = validate_sitting(attendance, themes) | validate_intelligence(intelligence, code, partnership)
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -498,6 +729,16 @@ def register(app: App, runtime: Runtime) -> None:
                     member=access.member,
                     actor=access.actor,
                     partnership=partnership,
+                    now=runtime.clock.now(),
+                )
+                add_intelligence(
+                    session,
+                    meeting,
+                    intelligence,
+                    code,
+                    by=access.member.person_id if access.member else None,
+                    actor=access.actor,
+                    key=f"intelligence:{view['id']}",
                     now=runtime.clock.now(),
                 )
         except PanelRefused as refused:

@@ -27,6 +27,9 @@ class PanelSitting(SQLModel, table=True):
     referral_cutoff: datetime = Field(sa_type=UTCDateTime)
     updates_cutoff: datetime = Field(sa_type=UTCDateTime)
     agenda_issued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Cases under review but not due, fixed with the agenda: listed by reference only.
+    not_for_discussion: list[str] = Field(default_factory=list, sa_type=JSON)
+    referrals_chased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
 
 
@@ -96,6 +99,10 @@ class AgendaItem(SQLModel, table=True):
     position: int
     minutes: int
     outcome: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # VOLT and decisions
+    # Why the case is on this agenda: review due, new referral, missing episode, new link.
+    reasons: list[str] = Field(default_factory=list, sa_type=JSON)
+    # The strategy discussion a step up convened, once convened.
+    stepped_up_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
     recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
     recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -114,4 +121,110 @@ class NetworkLink(SQLModel, table=True):
     linked_case_id: int | None = Field(default=None, foreign_key="case.id")
     source: str = Field(max_length=40)  # referral PR-… | panel CEP-…
     recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class NrmReferral(SQLModel, table=True):
+    """A child's referral to the National Referral Mechanism, and the Home Office's
+    reasonable-grounds and conclusive-grounds decisions as they arrive."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    panel_code: str = Field(max_length=60)
+    referred_on: date
+    nrm_reference: str = Field(default="", max_length=60)
+    first_responder_agency: str = Field(max_length=60)  # agency code
+    first_responder_name: str = Field(max_length=200)
+    reasonable_grounds: str = Field(default="awaited", max_length=20)  # awaited | positive | negative
+    reasonable_grounds_on: date | None = None
+    conclusive_grounds: str = Field(default="awaited", max_length=20)
+    conclusive_grounds_on: date | None = None
+    strategy_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    chased: list[str] = Field(default_factory=list, sa_type=JSON)  # decisions already chased
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    submission_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class SuspectedPerpetrator(SQLModel, table=True):
+    """Someone the panel suspects of exploiting children: a record of their own, seen by
+    police and administrators only unless a police member releases a summary."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40, unique=True, index=True)  # SP-2026-0001
+    panel_code: str = Field(max_length=60, index=True)
+    description: str = Field(max_length=200)  # how the panel knows them: "adult male known as T"
+    police_reference: str = Field(default="", max_length=60)
+    released_summary: str = Field(default="", max_length=1000)
+    released_by_id: int | None = Field(default=None, foreign_key="person.id")
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    submission_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class PerpetratorLink(SQLModel, table=True):
+    """A suspected perpetrator linked to a child or context."""
+
+    __table_args__ = (UniqueConstraint("perpetrator_id", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    perpetrator_id: int = Field(foreign_key="suspectedperpetrator.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class Disruption(SQLModel, table=True):
+    """A disruption activity: an action (owner, due date, chased like any other) with its
+    tactic from the configured list, who or where it targets, and its outcome."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", unique=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    perpetrator_id: int | None = Field(default=None, foreign_key="suspectedperpetrator.id")
+    tactic: str = Field(max_length=40)
+    outcome: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class Intelligence(SQLModel, table=True):
+    """Police intelligence shared at the panel, with its handling code: documents going
+    to agencies it is not released to show it as withheld."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    text: str = Field(max_length=3000)
+    handling_code: str = Field(max_length=40)
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    submission_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class InterviewState(StrEnum):
+    NOT_YET = "not_yet"  # the child has not returned
+    OWED = "owed"
+    DONE = "done"
+    DECLINED = "declined"
+
+
+class MissingEpisode(SQLModel, table=True):
+    """A child's missing episode, as Locate records it, and the return home interview owed
+    after it (offered within the configured hours of the return)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    went_missing_at: datetime = Field(sa_type=UTCDateTime)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    where_found: str = Field(default="", max_length=300)
+    out_of_area: bool = False
+    reported_by_id: int | None = Field(default=None, foreign_key="person.id")
+    interview_state: str = Field(default=InterviewState.NOT_YET, max_length=20)
+    interview_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    interview_offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    interview_by: str = Field(default="", max_length=200)
+    interview_recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_chase_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    chases: int = 0
+    submission_key: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)

@@ -27,8 +27,10 @@ from bot.panel.documents import (
     render_panel_agenda,
     render_panel_minutes,
 )
+from bot.panel.missing import episode_lines
 from bot.panel.models import AgendaItem, PanelSitting
 from bot.panel.network import NetworkEdge, NetworkNode, draw_network
+from bot.panel.perpetrators import disruptions_of, intelligence_for_documents, perpetrators_of_cases
 from bot.panel.service import (
     LinkRow,
     agenda_items,
@@ -171,14 +173,30 @@ def agenda_context(
                 "risk_level": line.risk_level or ("" if line.item_id is None else NOT_RECORDED),
                 "screening_result": line.screening_result or ("" if line.item_id is None else NOT_RECORDED),
                 "plan_status": _plan_words(line.plan_status, by_item.get(line.item_id)),
+                "why": line.why,
             }
             for number, line in enumerate(lines, start=1)
         ],
+        "not_for_discussion": ", ".join(sitting.not_for_discussion or []),
+        "missing_episodes": _agenda_episodes(session, sitting, calendar),
         "actions_from_last_time": carried,
         "perpetrators": groups["suspected_perpetrator"],
         "locations": groups["location"],
         "peer_groups": groups["peer_group"],
     }
+
+
+def _agenda_episodes(
+    session: Session, sitting: PanelSitting, calendar: WorkingCalendar
+) -> list[dict[str, str]]:
+    """Missing episodes and return home interviews of the children on the agenda."""
+    cases = {case.id: case.reference for _, _, case in agenda_items(session, sitting)}
+    lines = episode_lines(session, list(cases), calendar.local)
+    return [
+        {"reference": cases[case_id], "episode": line}
+        for case_id in cases
+        for line in lines.get(case_id or 0, [])
+    ]
 
 
 def _agenda_title(title: str, case: Case | None) -> str:
@@ -363,14 +381,12 @@ def panel_minutes_context(
         links_by_case.setdefault(row.case_reference, []).append(
             {"kind": LINK_WORDS.get(row.kind, row.kind), "label": row.linked_reference or row.label}
         )
+    episodes = episode_lines(session, case_ids, calendar.local)
     cases = []
     for number, (item, panel_case, case) in enumerate(items, start=1):
         outcome = item.outcome or {}
         review = outcome.get("next_review_on") or ""
-        nrm = outcome.get("nrm", "")
-        nrm_text = ""
-        if nrm and nrm != "none":
-            nrm_text = NRM.get(nrm, nrm) + (f": {outcome['nrm_detail']}" if outcome.get("nrm_detail") else "")
+        nrm_text = nrm_sentence(outcome.get("nrm"), outcome.get("nrm_detail", ""))
         cases.append(
             {
                 "number": number,
@@ -401,6 +417,8 @@ def panel_minutes_context(
                 "decision": DECISIONS.get(outcome.get("decision", ""), "Not recorded"),
                 "decision_reason": outcome.get("decision_reason", ""),
                 "nrm": nrm_text,
+                "leads_to": _leads_to(session, item, outcome),
+                "missing": episodes.get(case.id or 0, []),
                 "disruption": outcome.get("disruption", ""),
                 "next_review": _day(date.fromisoformat(review), calendar) if review else "",
                 "links": links_by_case.get(case.reference, []),
@@ -442,6 +460,9 @@ def panel_minutes_context(
         "locations": groups["location"],
         "peer_groups": groups["peer_group"],
         "themes": meeting.details.get("themes", ""),
+        "register": perpetrators_of_cases(session, case_ids),
+        "disruptions": disruptions_of(session, meeting, partnership, calendar),
+        "intelligence": intelligence_for_documents(session, meeting, partnership),
         "network_note": NETWORK_NOTE,
         "actions": log,
         "next_panel": _day(following.held_on, calendar) if following else "Not yet scheduled",
@@ -454,6 +475,43 @@ def panel_minutes_context(
         session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}", stepped_down=stepped
     )
     return context, picture
+
+
+def _leads_to(session: Session, item: AgendaItem, outcome: dict[str, Any]) -> str:
+    """Where the decision leads, who takes it, the discussion it convened, and the chair's
+    confirmation of a decision against its risk level or reason."""
+    parts = []
+    if outcome.get("destination_name"):
+        parts.append(outcome["destination_name"])
+    if outcome.get("taken_by"):
+        parts.append(f"taken on by {outcome['taken_by']}")
+    if item.stepped_up_meeting_id:
+        discussion = session.get(Meeting, item.stepped_up_meeting_id)
+        if discussion is not None:
+            parts.append(f"strategy discussion {discussion.reference} convened")
+    elif outcome.get("convenes"):
+        parts.append("strategy discussion to be convened")
+    sentence = "; ".join(parts)
+    if outcome.get("chair_confirmed"):
+        sentence += f". The chair confirmed this decision: {outcome['chair_confirmed']}"
+    return sentence
+
+
+def nrm_sentence(nrm: Any, detail: str = "") -> str:
+    """The child's NRM record in one sentence ('' when there is none). Sittings recorded
+    before the NRM became a record hold a position code and a note."""
+    if isinstance(nrm, dict) and nrm:
+        sentence = (
+            f"Referred {nrm['referred_on']} by {nrm['first_responder']} (NRM reference "
+            f"{nrm['reference']}). Reasonable grounds: {nrm['reasonable_grounds']}. Conclusive "
+            f"grounds: {nrm['conclusive_grounds']}."
+        )
+        if nrm.get("strategy_discussion"):
+            sentence += f" Strategy discussion {nrm['strategy_discussion']}."
+        return sentence
+    if isinstance(nrm, str) and nrm and nrm != "none":
+        return NRM.get(nrm, nrm) + (f": {detail}" if detail else "")
+    return ""
 
 
 def _discussion_line(session: Session, case: Case) -> str:

@@ -25,8 +25,10 @@ from bot.convening.service import invite_agencies
 from bot.minutes.models import Document
 from bot.minutes.service import ATTENDANCE_WORDS, store_attendance
 from bot.panel.calendar import Sitting, next_sitting
+from bot.panel.decisions import contradiction, destination, destination_errors
 from bot.panel.models import (
     AgendaItem,
+    Intelligence,
     NetworkLink,
     PanelCase,
     PanelCaseState,
@@ -34,7 +36,9 @@ from bot.panel.models import (
     Referral,
     ReferralState,
 )
-from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, RISK_ORDER, SCREENING_RESULTS, SUBJECT_KINDS
+from bot.panel.nrm import NrmForm, nrm_words, store_nrm, validate_nrm
+from bot.panel.reviews import candidates
+from bot.panel.vocabulary import DECISIONS, RISK_LEVELS, RISK_ORDER, SCREENING_RESULTS, SUBJECT_KINDS
 from bot.partnership.models import Person
 from bot.partnership.service import Member
 from bot.references import next_reference
@@ -568,6 +572,7 @@ class AgendaLine:
     risk_level: str = ""
     screening_result: str = ""
     plan_status: str = ""
+    why: str = ""
 
 
 def _section_of(case: Case, heard_before: bool) -> str:
@@ -577,32 +582,23 @@ def _section_of(case: Case, heard_before: bool) -> str:
 
 
 def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partnership, now: datetime) -> bool:
-    """Fix the sitting's agenda at the referral cut-off: every case under review, new ones
-    first within each section, higher risk first. Returns False when it was already out."""
+    """Fix the sitting's agenda at the referral cut-off: the cases due (see `reviews`), new
+    ones first within each section, higher risk first; the rest are listed by reference as
+    not for discussion. Returns False when it was already out."""
     locked = session.get(PanelSitting, sitting.id, with_for_update=True, populate_existing=True)
     assert locked is not None
     if locked.agenda_issued_at is not None:
         return False
     panel = partnership.panel(locked.panel_code)
     timings = panel.agenda_minutes
-    rows = session.exec(
-        select(PanelCase, Case)
-        .join(Case, col(Case.id) == col(PanelCase.case_id))
-        .where(col(PanelCase.panel_code) == panel.code, col(PanelCase.state) == PanelCaseState.UNDER_REVIEW)
-    ).all()
-    heard = set(
-        session.exec(
-            select(col(AgendaItem.panel_case_id))
-            .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
-            .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.id) != locked.id)
-        ).all()
-    )
+    found = candidates(session, locked, partnership=partnership, now=now)
     order = list(SECTION_ORDER)
     entries = sorted(
-        ((_section_of(case, panel_case.id in heard), panel_case, case) for panel_case, case in rows),
+        ((_section_of(c.case, c.heard_before), c.panel_case, c.case, c.reasons) for c in found if c.due),
         key=lambda e: (order.index(e[0]), RISK_ORDER.get(e[1].risk_level, 3), e[2].reference),
     )
-    for position, (section, panel_case, _) in enumerate(entries, start=1):
+    locked.not_for_discussion = sorted(c.case.reference for c in found if not c.due)
+    for position, (section, panel_case, _, reasons) in enumerate(entries, start=1):
         minutes = {
             "new_referral": timings.new_referral,
             "under_review": timings.under_review,
@@ -614,6 +610,7 @@ def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partne
                 section=section,
                 position=position,
                 minutes=minutes,
+                reasons=list(reasons),
             )
         )
         for referral in session.exec(
@@ -635,7 +632,7 @@ def issue_agenda(session: Session, sitting: PanelSitting, *, partnership: Partne
         act="panel.agenda_issued",
         record_type="meeting",
         record_id=meeting.reference if meeting else locked.id or 0,
-        details={"items": len(entries)},
+        details={"items": len(entries), "not_for_discussion": len(locked.not_for_discussion)},
     )
     session.flush()
     return True
@@ -724,6 +721,7 @@ def agenda_lines(
             risk_level=RISK_LEVELS.get(panel_case.risk_level, panel_case.risk_level),
             screening_result=SCREENING_RESULTS.get(panel_case.screening_result, panel_case.screening_result),
             plan_status=panel_case.plan_status,
+            why="; ".join(item.reasons or []),
         )
     if not perpetrators_added:
         add_perpetrators()
@@ -850,19 +848,48 @@ class ItemOutcome:
     themes: str = ""
     decision: str = ""
     decision_reason: str = ""
-    nrm: str = ""
-    nrm_detail: str = ""
+    nrm: NrmForm = field(default_factory=NrmForm)
     disruption: str = ""
     risk_level: str = ""
     plan_status: str = ""
     next_review_on: date | None = None
     links: str = ""
+    destination: str = ""  # up:strategy_discussion, down:early_help ...
+    taken_by_agency: str = ""
+    taken_by_person: str = ""
+    chair_confirms: bool = False
 
 
-def validate_outcome(outcome: ItemOutcome, *, today: date, child_name: str = "") -> dict[str, str]:
+def validate_outcome(
+    outcome: ItemOutcome,
+    *,
+    today: date,
+    child_name: str = "",
+    partnership: Partnership | None = None,
+    is_chair: bool = False,
+    subject_kind: str = "child",
+) -> dict[str, str]:
     """Problems keyed by form block. New links show on the panel's Home tab, so they must
-    not name the child."""
+    not name the child. A step up or down names where it leads; a decision its own risk
+    level or reason contradicts needs the chair to confirm it."""
     errors: dict[str, str] = {}
+    if partnership is not None:
+        errors.update(
+            destination_errors(
+                partnership,
+                decision=outcome.decision,
+                chosen=outcome.destination,
+                taken_by_agency=outcome.taken_by_agency,
+                taken_by_person=outcome.taken_by_person,
+            )
+        )
+        against = contradiction(
+            partnership.panel_practice, outcome.decision, outcome.risk_level, outcome.decision_reason
+        )
+        if outcome.chair_confirms and not is_chair:
+            errors["chair_confirms"] = "Only the chair of this sitting can confirm a decision."
+        elif against and not outcome.chair_confirms and outcome.decision_reason.strip():
+            errors["decision_reason"] = f"{against} If the panel agreed it, the chair confirms it below."
     if child_name and mentions_child(outcome.links, child_name):
         errors["links"] = NAME_IN_SLACK_TEXT
     for name in OUTCOME_FIELDS:
@@ -873,8 +900,8 @@ def validate_outcome(outcome: ItemOutcome, *, today: date, child_name: str = "")
         errors["decision"] = "Record the decision: step up, continue under review or step down."
     elif not outcome.decision_reason.strip():
         errors["decision_reason"] = "Record why."
-    if outcome.nrm not in NRM:
-        errors["nrm"] = "Record the National Referral Mechanism position."
+    if partnership is not None:
+        errors.update(validate_nrm(outcome.nrm, partnership, subject_kind=subject_kind, today=today))
     if outcome.risk_level not in RISK_LEVELS:
         errors["risk_level"] = "Record the risk level now."
     if outcome.decision != "step_down":
@@ -890,10 +917,15 @@ def validate_outcome(outcome: ItemOutcome, *, today: date, child_name: str = "")
 
 
 def child_name_of_item(session: Session, item_id: int) -> str:
+    return subject_of_item(session, item_id)[0]
+
+
+def subject_of_item(session: Session, item_id: int) -> tuple[str, str]:
+    """The child's name (for the check that Slack text does not hold it) and the kind."""
     item = session.get(AgendaItem, item_id)
     panel_case = session.get(PanelCase, item.panel_case_id) if item else None
     case = session.get(Case, panel_case.case_id) if panel_case else None
-    return case.child_name if case else ""
+    return (case.child_name, case.subject_kind) if case else ("", "")
 
 
 def record_item(
@@ -921,10 +953,9 @@ def record_item(
     item.outcome = {
         **{name: getattr(outcome, name).strip() for name in OUTCOME_FIELDS},
         "decision": outcome.decision,
-        "nrm": outcome.nrm,
-        "nrm_detail": outcome.nrm_detail.strip(),
         "risk_level": outcome.risk_level,
         "next_review_on": outcome.next_review_on.isoformat() if outcome.next_review_on else "",
+        **_destination_record(outcome, partnership),
     }
     item.recorded_by_id, item.recorded_at = member.person_id, now
     session.add(item)
@@ -938,6 +969,17 @@ def record_item(
     session.add(panel_case)
     links = [{"kind": link.kind, "label": link.label} for link in parse_links(outcome.links)]
     _store_links(session, case, links, source=meeting.reference, by=member.person_id, now=now)
+    nrm = store_nrm(
+        session,
+        case,
+        outcome.nrm,
+        panel_code=panel_case.panel_code,
+        by=member.person_id,
+        actor=actor,
+        key=f"item:{item.id}:{now.isoformat()}",
+        now=now,
+    )
+    item.outcome = {**item.outcome, "nrm": nrm_words(session, nrm, partnership)}
     record(
         session,
         at=now,
@@ -946,10 +988,38 @@ def record_item(
         record_type="agenda_item",
         record_id=item.id or 0,
         case_reference=case.reference,
-        details={"decision": outcome.decision, "nrm": outcome.nrm, "risk": outcome.risk_level},
+        details={
+            "decision": outcome.decision,
+            "destination": outcome.destination,
+            "chair_confirmed": outcome.chair_confirms,
+            "nrm": outcome.nrm.given,
+            "risk": outcome.risk_level,
+        },
     )
     session.flush()
     return item
+
+
+def _destination_record(outcome: ItemOutcome, partnership: Partnership) -> dict[str, Any]:
+    """Where the decision leads, in words as recorded (the configuration may change later)."""
+    found = destination(partnership.panel_practice, outcome.destination) if outcome.destination else None
+    agency = ""
+    if outcome.taken_by_agency:
+        try:
+            agency = partnership.agency(outcome.taken_by_agency).name
+        except KeyError:
+            agency = outcome.taken_by_agency
+    against = contradiction(
+        partnership.panel_practice, outcome.decision, outcome.risk_level, outcome.decision_reason
+    )
+    return {
+        "destination": outcome.destination if found else "",
+        "destination_name": found.name if found else "",
+        "convenes": found.convenes if found else "",
+        "taken_by_agency": outcome.taken_by_agency,
+        "taken_by": ", ".join(p for p in (outcome.taken_by_person.strip(), agency) if p),
+        "chair_confirmed": against if outcome.chair_confirms and against else "",
+    }
 
 
 def record_sitting(
@@ -998,6 +1068,13 @@ def _record_fingerprint(session: Session, meeting: Meeting, sitting: PanelSittin
     state = {
         "items": [(item.id, item.outcome) for item, _, _ in agenda_items(session, sitting)],
         "themes": meeting.details.get("themes", ""),
+        "intelligence": sorted(
+            i
+            for i in session.exec(
+                select(col(Intelligence.id)).where(col(Intelligence.meeting_id) == meeting.id)
+            )
+            if i
+        ),
         "attendance": sorted(
             (a.agency_id, a.status)
             for a in session.exec(select(Attendance).where(col(Attendance.meeting_id) == meeting.id))

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ContextBlock,
     DatePickerElement,
     InputBlock,
@@ -19,12 +20,14 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 
 from bot.cases.links import HOW_TO
 from bot.minutes.service import ATTENDANCE_WORDS
+from bot.panel.nrm import DECISIONS as NRM_DECISIONS
 from bot.panel.service import AgendaLine
-from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, SCREENING_RESULTS, SECTIONS, SUBJECT_KINDS
+from bot.panel.vocabulary import DECISIONS, RISK_LEVELS, SCREENING_RESULTS, SECTIONS, SUBJECT_KINDS
 from bot.schedules import Panel
 from bot.slack.blocks import MARKING, modal, option
 from bot.wording import escape_mrkdwn
@@ -33,6 +36,7 @@ REFER_CALLBACK = "panel_refer"
 DECLINE_CALLBACK = "panel_decline"
 ITEM_CALLBACK = "panel_item"
 SITTING_CALLBACK = "panel_sitting"
+PERPETRATOR_CALLBACK = "panel_perpetrator"
 BUTTONS_PER_ROW = 5
 
 
@@ -167,9 +171,16 @@ def decline_modal(referral_id: int, reference: str) -> dict[str, Any]:
 
 
 def agenda_message(
-    reference: str, panel: str, when: str, lines: list[AgendaLine], clock: Any, moved_note: str
+    reference: str,
+    panel: str,
+    when: str,
+    lines: list[AgendaLine],
+    clock: Any,
+    moved_note: str,
+    not_for_discussion: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The agenda in the panel's channel: a time for each item, by reference only."""
+    """The agenda in the panel's channel: a time for each item and why it is there, by
+    reference only; cases under review but not due are listed as not for discussion."""
     rows = []
     section = ""
     for line in lines:
@@ -177,7 +188,10 @@ def agenda_message(
             rows.append(f"*{SECTIONS.get(line.section, line.section)}*")
         section = line.section
         risk = f" · risk {line.risk_level}" if line.risk_level else ""
-        rows.append(f"`{clock(line.starts)}` {escape_mrkdwn(line.title)}{risk} ({line.minutes} min)")
+        why = f" · _{escape_mrkdwn(line.why)}_" if line.why else ""
+        rows.append(f"`{clock(line.starts)}` {escape_mrkdwn(line.title)}{risk} ({line.minutes} min){why}")
+    if not_for_discussion:
+        rows.append("*Not for discussion* (under review, not due): " + ", ".join(not_for_discussion))
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(text=f"{MARKING}\n*Agenda: {escape_mrkdwn(panel)} {reference}*, {when}")
@@ -285,9 +299,21 @@ def recording_message(
 
 
 def item_modal(
-    item_id: int, reference: str, case_reference: str, subject: str, outcome: dict[str, Any], risk: str
+    item_id: int,
+    reference: str,
+    case_reference: str,
+    subject: str,
+    outcome: dict[str, Any],
+    risk: str,
+    *,
+    destinations: dict[str, str],
+    agencies: dict[str, str],
+    responders: dict[str, str] | None = None,
+    nrm: dict[str, Any] | None = None,
+    tactics: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One child or context: VOLT, the decision, NRM, disruption, risk and next review."""
+    """One child or context: VOLT, the decision and where it leads, NRM, disruption, risk
+    and next review."""
     review = outcome.get("next_review_on") or ""
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference} · {subject} *{case_reference}*")),
@@ -299,16 +325,40 @@ def item_modal(
         _text("themes", "Themes and trends", optional=True, initial=outcome.get("themes")),
         _select("decision", "Decision", DECISIONS, initial=outcome.get("decision")),
         _text("decision_reason", "Why", initial=outcome.get("decision_reason")),
-        _select("nrm", "National Referral Mechanism", NRM, initial=outcome.get("nrm") or "none"),
+        _select(
+            "destination",
+            "Where it leads (step up or step down)",
+            destinations,
+            initial=outcome.get("destination") or None,
+            optional=True,
+        ),
+        _select(
+            "taken_by_agency",
+            "Stepping down: the agency that takes it",
+            agencies,
+            initial=outcome.get("taken_by_agency") or None,
+            optional=True,
+        ),
         _text(
-            "nrm_detail",
-            "NRM detail",
+            "taken_by_person",
+            "Stepping down: who takes it (name and role)",
             optional=True,
             multiline=False,
-            limit=500,
-            initial=outcome.get("nrm_detail"),
+            limit=200,
         ),
-        _text("disruption", "Disruption actions", optional=True, initial=outcome.get("disruption")),
+        InputBlock(
+            block_id="chair_confirms",
+            label=PlainTextObject(text="Chair's confirmation"),
+            element=CheckboxesElement(
+                action_id="value",
+                options=[option("yes", "The chair confirms this decision against its risk level or reason")],
+            ),
+            optional=True,
+            hint=PlainTextObject(text="Only when the decision goes against the risk level; the chair only."),
+        ),
+        *(nrm_blocks(nrm or {}, responders) if subject == "Child" else []),
+        _text("disruption", "Disruption (notes)", optional=True, initial=outcome.get("disruption")),
+        *disruption_blocks(tactics or {}),
         _select("risk_level", "Risk level now", RISK_LEVELS, initial=outcome.get("risk_level") or risk),
         _text(
             "plan_status",
@@ -337,13 +387,29 @@ def item_modal(
 
 
 def sitting_modal(
-    meeting_id: int, reference: str, agencies: list[tuple[str, str]], defaults: dict[str, str], themes: str
+    meeting_id: int,
+    reference: str,
+    agencies: list[tuple[str, str]],
+    defaults: dict[str, str],
+    themes: str,
+    handling_codes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     words = {str(k): v for k, v in ATTENDANCE_WORDS.items()}
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{MARKING} · {reference}"))]
     for code, name in agencies[:40]:
         blocks.append(_select(f"attendance:{code}", name[:75], words, initial=defaults.get(code)))
     blocks.append(_text("themes", "Themes and intelligence across the panel", optional=True, initial=themes))
+    if handling_codes:
+        blocks.append(
+            _text(
+                "intelligence",
+                "Police intelligence shared at the panel",
+                optional=True,
+                hint="Recorded with its handling code; withheld from copies going to agencies it is not "
+                "released to.",
+            )
+        )
+        blocks.append(_select("handling_code", "Its handling code", handling_codes, optional=True))
     return modal(
         title="Attendance and themes",
         callback_id=SITTING_CALLBACK,
@@ -355,3 +421,156 @@ def sitting_modal(
 
 def day(value: date) -> str:
     return value.strftime("%a %d %b %Y")
+
+
+def convene_offer(item_id: int, reference: str, case_reference: str, marking: str) -> dict[str, Any]:
+    """After a step up to a strategy discussion: a button to convene it, pre-filled."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{marking}* · {reference} stepped up *{case_reference}* to a strategy discussion. "
+                "Convene it now: the form has the case and its links filled in, and the discussion "
+                "is linked to the panel's decision."
+            )
+        ),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Convene the strategy discussion",
+                    action_id="panel_convene_step_up",
+                    value=str(item_id),
+                    style="primary",
+                )
+            ]
+        ),
+    ]
+    return {
+        "text": f"{marking}: convene the strategy discussion for {case_reference}",
+        "blocks": [b.to_dict() for b in blocks],
+    }
+
+
+def _date(block_id: str, label: str, initial: Any) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        element=DatePickerElement(action_id="value", initial_date=initial.isoformat() if initial else None),
+        optional=True,
+    )
+
+
+def nrm_blocks(nrm: dict[str, Any], responders: dict[str, str] | None) -> list[Block]:
+    """The child's National Referral Mechanism record (children only): leave it empty when
+    there is no referral."""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="*National Referral Mechanism* (children only; leave empty if no referral)"
+            )
+        ),
+        _date("nrm_referred_on", "NRM: date referred", nrm.get("referred_on")),
+        _text(
+            "nrm_reference",
+            "NRM: reference",
+            optional=True,
+            multiline=False,
+            limit=60,
+            initial=nrm.get("reference"),
+        ),
+        _select(
+            "nrm_first_responder",
+            "NRM: first responder organisation",
+            responders or {},
+            initial=nrm.get("first_responder"),
+            optional=True,
+        ),
+        _text(
+            "nrm_first_responder_name",
+            "NRM: first responder (name and role)",
+            optional=True,
+            multiline=False,
+            limit=200,
+            initial=nrm.get("first_responder_name"),
+        ),
+        _select(
+            "nrm_reasonable_grounds",
+            "NRM: reasonable-grounds decision",
+            NRM_DECISIONS,
+            initial=nrm.get("reasonable_grounds"),
+            optional=True,
+        ),
+        _date(
+            "nrm_reasonable_grounds_on",
+            "NRM: reasonable-grounds decision date",
+            nrm.get("reasonable_grounds_on"),
+        ),
+        _select(
+            "nrm_conclusive_grounds",
+            "NRM: conclusive-grounds decision",
+            NRM_DECISIONS,
+            initial=nrm.get("conclusive_grounds"),
+            optional=True,
+        ),
+        _date(
+            "nrm_conclusive_grounds_on",
+            "NRM: conclusive-grounds decision date",
+            nrm.get("conclusive_grounds_on"),
+        ),
+    ]
+
+
+def disruption_blocks(tactics: dict[str, str]) -> list[Block]:
+    """A disruption activity agreed for this child or context: an action with its tactic,
+    owner and due date, chased like any other."""
+    return [
+        SectionBlock(text=MarkdownTextObject(text="*Disruption activity* (optional: becomes an action)")),
+        _select("disruption_tactic", "Disruption: tactic", tactics, optional=True),
+        InputBlock(
+            block_id="disruption_owner",
+            label=PlainTextObject(text="Disruption: owner"),
+            element=UserSelectElement(action_id="value"),
+            optional=True,
+        ),
+        InputBlock(
+            block_id="disruption_due",
+            label=PlainTextObject(text="Disruption: due"),
+            element=DatePickerElement(action_id="value"),
+            optional=True,
+        ),
+        _text(
+            "disruption_target",
+            "Disruption: aimed at",
+            optional=True,
+            multiline=False,
+            limit=200,
+            hint="A suspected perpetrator's reference (SP-…) or a place.",
+        ),
+    ]
+
+
+def perpetrator_modal(panels: dict[str, str], police: bool) -> dict[str, Any]:
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{MARKING} · The register is seen by police and panel administrators only. "
+                    "Describe them as the panel knows them; never a child's name."
+                )
+            ]
+        ),
+        _select("panel", "Panel", panels, initial=next(iter(panels), None)),
+        _text("description", "Description the panel knows them by", multiline=False, limit=200),
+        _text("police_reference", "Police reference", optional=True, multiline=False, limit=60),
+        _text("linked", "Linked children and contexts (case references)", optional=True, limit=1000),
+    ]
+    if police:
+        blocks.append(
+            _text(
+                "summary",
+                "Summary released to the panel's agencies",
+                optional=True,
+                limit=1000,
+                hint="Police only. Leave empty to keep the entry to police and administrators.",
+            )
+        )
+    return modal(title="Suspected perpetrator", callback_id=PERPETRATOR_CALLBACK, submit="Add", blocks=blocks)

@@ -28,12 +28,14 @@ from bot.schedules.models import (
     RetentionPolicy,
     RoleDefinition,
 )
+from bot.schedules.practice import PanelPractice
 from bot.schedules.problems import (
     AGENCIES,
     AGENCY_UPDATES,
     CASES,
     CHASING,
     MEETING_TYPES,
+    PANEL_PRACTICE,
     PANELS,
     ROLES_FILE,
     Collector,
@@ -54,6 +56,7 @@ class Loaded:
     retention: RetentionPolicy | None
     agency_updates: AgencyUpdatePolicy | None = None
     cases: CasePolicy | None = None
+    panel_practice: PanelPractice | None = None
 
 
 def _raw_entries(col: Collector, filename: str, key: str) -> list[Any] | None:
@@ -403,6 +406,22 @@ def _check_panels(col: Collector, loaded: Loaded) -> None:
                         (*base, "standing_agencies"),
                         f"leaves out '{code}', which {mt.code} requires (meeting_types.yaml)",
                     )
+        if not panel.chairs:
+            col.add(
+                PANELS,
+                (*base, "chairs"),
+                "lists no chairs: nobody could approve this panel's minutes (name at least one "
+                "person with the role 'chair')",
+            )
+        elif all(c in people for c in panel.chairs) and not any(
+            "chair" in people[c].roles and people[c].slack_user_id for c in panel.chairs
+        ):
+            col.add(
+                PANELS,
+                (*base, "chairs"),
+                "has no chair who can approve the minutes: each listed chair needs the role 'chair' "
+                "and a slack_user_id in agencies.yaml",
+            )
         for list_name, role in (("administrators", "panel_admin"), ("chairs", "chair")):
             for k, person_id in enumerate(getattr(panel, list_name)):
                 loc: Loc = (*base, list_name, k)
@@ -478,3 +497,30 @@ def run_checks(col: Collector, loaded: Loaded) -> None:
     _check_panels(col, loaded)
     _check_agency_updates(col)
     _check_cases(col, loaded)
+    _check_panel_practice(col, loaded)
+
+
+def _check_panel_practice(col: Collector, loaded: Loaded) -> None:
+    """Agencies named in panel_practice.yaml exist in agencies.yaml."""
+    practice = loaded.panel_practice
+    agency_codes = _raw_codes(_raw_entries(col, AGENCIES, "agencies"))
+    if practice is None or agency_codes is None:
+        return
+    named: list[tuple[Loc, str]] = [
+        (("step_down", i, "taken_by"), s.taken_by) for i, s in enumerate(practice.step_down) if s.taken_by
+    ]
+    named += [
+        (("nrm", "first_responder_agencies", i), c)
+        for i, c in enumerate(practice.nrm.first_responder_agencies)
+    ]
+    for i, handling in enumerate(practice.handling_codes):
+        named += [
+            (("handling_codes", i, "released_to", k), c)
+            for k, c in enumerate(handling.released_to)
+            if c != "all"
+        ]
+    for loc, code in named:
+        if code not in agency_codes:
+            col.add(
+                PANEL_PRACTICE, loc, f"unknown agency '{code}' (agencies.yaml has: {_listing(agency_codes)})"
+            )

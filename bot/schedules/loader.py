@@ -32,6 +32,7 @@ from bot.schedules.models import (
     RetentionPolicy,
     RoleDefinition,
 )
+from bot.schedules.practice import PanelPractice
 from bot.schedules.problems import (
     AGENCIES,
     AGENCY_UPDATES,
@@ -39,6 +40,7 @@ from bot.schedules.problems import (
     CHASING,
     FILES,
     MEETING_TYPES,
+    PANEL_PRACTICE,
     PANELS,
     PARTNERSHIP,
     RETENTION,
@@ -290,7 +292,7 @@ def _load(directory: Path) -> tuple[Loaded, Collector]:
     col = Collector(Path(directory))
     if not col.directory.is_dir():
         col.problems.append(SchedulesProblem(str(directory), "", "schedules directory not found"))
-        return Loaded(None, None, None, None, None, None, None, None, None), col
+        return Loaded(None, None, None, None, None, None, None, None, None, None), col
     chasing = _object_file(col, CHASING, ChasingPolicy)
     loaded = Loaded(
         settings=_object_file(col, PARTNERSHIP, PartnershipSettings),
@@ -308,6 +310,7 @@ def _load(directory: Path) -> tuple[Loaded, Collector]:
             {"working_day_minutes": chasing.working_hours.minutes} if chasing else None,
         ),
         cases=_object_file(col, CASES, CasePolicy),
+        panel_practice=_object_file(col, PANEL_PRACTICE, PanelPractice),
     )
     run_checks(col, loaded)
     order = {col.display(name): i for i, name in enumerate(FILES)}
@@ -335,6 +338,7 @@ def load_partnership(directory: Path) -> Partnership:
         or loaded.retention is None
         or loaded.agency_updates is None
         or loaded.cases is None
+        or loaded.panel_practice is None
     ):
         raise ScheduleError([SchedulesProblem(str(directory), "", "incomplete schedules")])
     return Partnership(
@@ -347,4 +351,5 @@ def load_partnership(directory: Path) -> Partnership:
         retention=loaded.retention,
         agency_updates=loaded.agency_updates,
         cases=loaded.cases,
+        panel_practice=loaded.panel_practice,
     )

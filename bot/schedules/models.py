@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.schedules.practice import PanelPractice
+
 # --------------------------------------------------------------------------- vocabulary
 
 ROLES: tuple[str, ...] = (
@@ -997,6 +999,7 @@ class Partnership(_Model):
     retention: RetentionPolicy
     agency_updates: AgencyUpdatePolicy
     cases: CasePolicy
+    panel_practice: PanelPractice
 
     _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
     _people: dict[str, Person] = PrivateAttr(default_factory=dict)

@@ -20,6 +20,7 @@ PANELS = "panels.yaml"
 RETENTION = "retention.yaml"
 AGENCY_UPDATES = "agency_updates.yaml"
 CASES = "cases.yaml"
+PANEL_PRACTICE = "panel_practice.yaml"
 FILES: tuple[str, ...] = (
     PARTNERSHIP,
     AGENCIES,
@@ -30,6 +31,7 @@ FILES: tuple[str, ...] = (
     RETENTION,
     AGENCY_UPDATES,
     CASES,
+    PANEL_PRACTICE,
 )
 """Every file the bot needs, in the order problems are reported."""
 

@@ -25,10 +25,11 @@ def capabilities() -> tuple[ModuleType, ...]:
     from bot.home import listeners as home
     from bot.minutes import listeners as minutes
     from bot.panel import listeners as panel
+    from bot.panel import missing_listeners as missing
     from bot.strategy import listeners as strategy
     from bot.timeliness import listeners as timeliness
 
-    return (convening, agency_updates, minutes, actions, strategy, cases, panel, timeliness, home)
+    return (convening, agency_updates, minutes, actions, strategy, cases, panel, missing, timeliness, home)
 
 
 def build_app(

@@ -880,13 +880,29 @@ def step_panel_sits(bot: OfflineBot) -> None:
     _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
     decisions = {
         "CS-1234567": panel_offline.outcome_values("continue", nrm="referred", review="2026-12-08"),
-        "CS-7654321": panel_offline.outcome_values("step_up", review="2026-12-08"),
-        "CS-5550001": panel_offline.outcome_values("step_down", review=None, risk="low"),
+        "CS-7654321": panel_offline.outcome_values(
+            "step_up", review="2026-12-08", reason="Found in Coventry with cash; a new older associate."
+        ),
+        "CS-5550001": panel_offline.outcome_values(
+            "step_down",
+            review=None,
+            risk="low",
+            reason="No missing episodes for eight weeks; back in school full time.",
+            taken_by_person="Early help family support worker",
+        ),
         "CTX-2026-0001": panel_offline.outcome_values("continue", review="2026-12-08", risk="medium"),
     }
-    for reference, item in _panel_items(bot, sitting).items():
+    refused = panel_offline.outcome_values("step_down", review=None, risk="low")
+    items = _panel_items(bot, sitting)
+    answer = panel_offline.record_item(bot, panel_offline.CHAIR, items["CS-5550001"], refused).json()
+    _say("a step down with the reason 'Risk still high' is refused beside the field:")
+    _say(f"  | {answer['errors']['decision_reason']}")
+    for reference, item in items.items():
         panel_offline.record_item(bot, panel_offline.CHAIR, item, decisions[reference])
         _say(f"{reference}: recorded under victims, offenders, locations and themes")
+    _say("CS-5550001 steps down to early help (taken on by the early help family support worker);")
+    _say("CS-1234567's NRM referral is recorded: referred 12 Nov by the police, reasonable grounds positive.")
+    step_up_convenes(bot)
     agencies = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
     panel_offline.record_attendance(
         bot,
@@ -924,6 +940,116 @@ def step_panel_sits(bot: OfflineBot) -> None:
             _say(f"{document.kind} v{document.version} ({document.state}): {path}")
 
 
+def step_up_convenes(bot: OfflineBot) -> None:
+    """The step up of CS-7654321 offers the chair a button that opens /strategy new with the
+    case and its links filled in; the discussion convened is linked to the decision."""
+    from bot.panel.models import AgendaItem
+
+    offer = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == panel_offline.CHAIR
+        and "panel_convene_step_up" in json.dumps(c.args.get("blocks"))
+    )
+    _say("the step up of CS-7654321, in the chair's DMs:")
+    _say(textwrap.indent(blocks_as_text(offer.args["blocks"]), "  | "))
+    item_id = offer.args["blocks"][1]["elements"][0]["value"]
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.block_actions(panel_offline.CHAIR, [{"action_id": "panel_convene_step_up", "value": item_id}])
+    form = panel_offline.opened_view(bot, before)
+    fields = {b.get("block_id"): b for b in form["blocks"]}
+    reason = fields["reason"]["element"]["initial_value"]
+    case_reference = fields["case_reference"]["element"]["initial_value"]
+    _say(f"the /strategy new form opens for {case_reference}, reason filled in:")
+    _say(textwrap.indent(reason, "  | "))
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    values = {
+        "case_reference": {"value": _typed("CS-7654321")},
+        "child_name": {"value": _typed(PANEL_CHILDREN[1][1])},
+        "referred_at": {
+            "value": {"type": "datetimepicker", "selected_date_time": int(_clock(bot).now().timestamp())}
+        },
+        "reason": {"value": _typed(reason)},
+        "concerns": {
+            "value": {"type": "checkboxes", "selected_options": [{"value": "criminal_exploitation"}]}
+        },
+        "right_help_right_time_level": {"value": _choice("complex_significant")},
+        "urgency": {"value": _choice("urgent")},
+        "start": {"value": {"type": "datetimepicker", "selected_date_time": int(start.timestamp())}},
+        "format": {"value": _radio("call")},
+        "chair": {"value": _choice(panel_offline.CHAIR)},
+    }
+    bot.slack.view_submission(panel_offline.CHAIR, form, values=values)
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        item = session.get(AgendaItem, int(item_id))
+        linked = (
+            session.get(Meeting, item.stepped_up_meeting_id) if item and item.stepped_up_meeting_id else None
+        )
+    if linked is None:
+        raise RuntimeError("the strategy discussion was not linked to the step up")
+    _say(f"{linked.reference} is convened and linked to the panel's decision.")
+
+
+def step_missing_episode(bot: OfflineBot) -> None:
+    """Locate records a missing episode; on the child's return the return home interview is
+    asked for, chased when it falls due, and recorded; it brings the case onto the agenda."""
+    from bot.panel.jobs import sweep_panels
+
+    _clock(bot).set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.command("/panel", "missing CS-1234567", user_id=LOCATE)
+    form = panel_offline.opened_view(bot, before)
+
+    def moment(value: datetime | None) -> dict[str, Any]:
+        return {"type": "datetimepicker", "selected_date_time": int(value.timestamp()) if value else None}
+
+    values = {
+        "went_missing_at": {"value": moment(datetime(2026, 11, 26, 18, 0, tzinfo=UTC))},
+        "returned_at": {"value": moment(datetime(2026, 11, 27, 8, 30, tzinfo=UTC))},
+        "where_found": {"value": _typed("Coventry bus station")},
+        "out_of_area": {"value": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}},
+    }
+    bot.slack.view_submission(LOCATE, form, values=values)
+    bot.settle()
+    _say(
+        "/panel missing CS-1234567 (Locate): missing Thu 26 Nov 18:00, found in Coventry "
+        "Fri 27 Nov 08:30 (out of area)"
+    )
+    ask = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == LOCATE_DELEGATE
+        and "panel_return_interview" in json.dumps(c.args.get("blocks"))
+    )
+    _say("Locate's contacts are asked:")
+    _say(textwrap.indent(blocks_as_text(ask.args["blocks"]), "  | "))
+    _clock(bot).set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    overdue = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if "is overdue" in c.args.get("text", "") and "return home interview" in c.args.get("text", "")
+    ]
+    _say(f"not recorded within 72 hours: the sweep chases Locate and its lead ({len(overdue)} messages)")
+    episode_id = ask.args["blocks"][1]["elements"][0]["value"]
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.block_actions(LOCATE, [{"action_id": "panel_return_interview", "value": episode_id}])
+    interview = panel_offline.opened_view(bot, before)
+    bot.slack.view_submission(
+        LOCATE,
+        interview,
+        values={
+            "offered_at": {"value": moment(datetime(2026, 11, 29, 14, 0, tzinfo=UTC))},
+            "outcome": {"value": _choice("done")},
+            "by": {"value": _typed("Amira Farah, Locate return home worker")},
+        },
+    )
+    bot.settle()
+    _say("Locate records it: offered Sun 29 Nov 14:00 (within 72 hours) by Amira Farah, done.")
+
+
 def step_panel_carry_forward(bot: OfflineBot) -> None:
     """The next sitting opens; at its cut-off the children still under review and the open
     action carry forward; the child stepped down does not."""
@@ -938,6 +1064,12 @@ def step_panel_carry_forward(bot: OfflineBot) -> None:
         f"{meeting.reference} agenda: {', '.join(sorted(_panel_items(bot, sitting)))} "
         "(CS-5550001 stepped down)"
     )
+    from bot.panel.models import AgendaItem
+
+    with Session(bot.runtime.engine) as session:
+        for reference, item_id in sorted(_panel_items(bot, sitting).items()):
+            item = session.get(AgendaItem, item_id)
+            _say(f"  {reference}: on the agenda because {'; '.join(item.reasons) if item else ''}")
     agenda = next(
         c
         for c in bot.local_slack.calls_to("chat.postMessage")
@@ -1281,6 +1413,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The agenda at the referral cut-off", step_panel_agenda),
     ("Pre-panel updates, one per child or context", step_panel_updates),
     ("The panel sits: VOLT minutes with the network picture", step_panel_sits),
+    ("Locate: a missing episode and its return home interview", step_missing_episode),
     ("Carried forward to the next sitting", step_panel_carry_forward),
     ("The review day brings a follow-up discussion", step_review_follow_up),
     ("Out of hours: the Emergency Duty Team", step_out_of_hours),

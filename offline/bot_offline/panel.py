@@ -85,16 +85,30 @@ def outcome_values(
     nrm: str = "none",
     links: str = "",
     risk: str = "high",
+    reason: str = "Risk still high; disruption under way.",
+    destination: str | None = None,
+    taken_by: str | None = None,
+    taken_by_person: str | None = None,
+    chair_confirms: bool = False,
 ) -> dict[str, dict[str, Any]]:
+    """The recording form's values; a step down goes to early help by default, a step up
+    to a strategy discussion."""
+    if destination is None:
+        destination = {"step_up": "up:strategy_discussion", "step_down": "down:early_help"}.get(decision, "")
+    if taken_by is None and destination.startswith("down:") and destination != "down:closure":
+        taken_by = "early-help"
     fields = {
         "victims": StateValue.text("Exploited to carry drugs to Coventry; debt bondage suspected."),
         "offenders": StateValue.text("Adult male known as T recruits at the park."),
         "locations": StateValue.text("Lodge Road park; trap house on Wellington Road."),
         "themes": StateValue.text("Recruitment through social media; older peers as go-betweens."),
         "decision": StateValue.static_select(decision),
-        "decision_reason": StateValue.text("Risk still high; disruption under way."),
-        "nrm": StateValue.static_select(nrm),
-        "nrm_detail": StateValue.text("Submitted by the social worker" if nrm != "none" else None),
+        "decision_reason": StateValue.text(reason),
+        "destination": StateValue.static_select(destination or None),
+        "taken_by_agency": StateValue.static_select(taken_by or None),
+        "taken_by_person": StateValue.text(taken_by_person),
+        "chair_confirms": StateValue.checkboxes(["yes"] if chair_confirms else []),
+        **nrm_values(nrm),
         "disruption": StateValue.text("Child abduction warning notice to T; park patrols."),
         "risk_level": StateValue.static_select(risk),
         "plan_status": StateValue.text("Child protection plan"),
@@ -102,6 +116,33 @@ def outcome_values(
         "links": StateValue.text(links or None),
     }
     return {block: {"value": element} for block, element in fields.items()}
+
+
+def nrm_values(nrm: str = "none") -> dict[str, Any]:
+    """The NRM part of the recording form: none, or a referral by the police with its
+    reasonable-grounds decision (`referred`), or awaiting it (`awaited`)."""
+    if nrm == "none":
+        return {
+            "nrm_referred_on": StateValue.datepicker(None),
+            "nrm_reference": StateValue.text(None),
+            "nrm_first_responder": StateValue.static_select(None),
+            "nrm_first_responder_name": StateValue.text(None),
+            "nrm_reasonable_grounds": StateValue.static_select(None),
+            "nrm_reasonable_grounds_on": StateValue.datepicker(None),
+            "nrm_conclusive_grounds": StateValue.static_select(None),
+            "nrm_conclusive_grounds_on": StateValue.datepicker(None),
+        }
+    decided = nrm == "referred"
+    return {
+        "nrm_referred_on": StateValue.datepicker("2026-11-12"),
+        "nrm_reference": StateValue.text("NRM-2026-118734"),
+        "nrm_first_responder": StateValue.static_select("police-ppu"),
+        "nrm_first_responder_name": StateValue.text("DS Marsh, public protection"),
+        "nrm_reasonable_grounds": StateValue.static_select("positive" if decided else "awaited"),
+        "nrm_reasonable_grounds_on": StateValue.datepicker("2026-11-17" if decided else None),
+        "nrm_conclusive_grounds": StateValue.static_select("awaited"),
+        "nrm_conclusive_grounds_on": StateValue.datepicker(None),
+    }
 
 
 def record_item(bot: OfflineBot, user_id: str, item_id: int, values: dict[str, Any]) -> SignedResponse:
@@ -112,7 +153,14 @@ def record_item(bot: OfflineBot, user_id: str, item_id: int, values: dict[str, A
 
 
 def record_attendance(
-    bot: OfflineBot, user_id: str, meeting: Meeting, agencies: list[str], themes: str
+    bot: OfflineBot,
+    user_id: str,
+    meeting: Meeting,
+    agencies: list[str],
+    themes: str,
+    *,
+    intelligence: str = "",
+    handling_code: str | None = None,
 ) -> SignedResponse:
     before = views_opened(bot)
     bot.slack.block_actions(user_id, [{"action_id": "panel_record_sitting", "value": str(meeting.id)}])
@@ -121,4 +169,6 @@ def record_attendance(
         f"attendance:{code}": {"value": StateValue.static_select("present")} for code in agencies
     }
     values["themes"] = {"value": StateValue.text(themes)}
+    values["intelligence"] = {"value": StateValue.text(intelligence or None)}
+    values["handling_code"] = {"value": StateValue.static_select(handling_code)}
     return bot.slack.view_submission(user_id, view, values=values)
