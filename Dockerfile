@@ -11,7 +11,9 @@ COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY schedules ./schedules
 COPY templates ./templates
-COPY scripts/package ./scripts/package
+COPY scripts/package scripts/frontend ./scripts/
+# bot/partners/static holds GOV.UK Frontend's assets when scripts/setup (or scripts/frontend)
+# has run in the build context; otherwise the build needs npm for scripts/frontend.
 RUN bash scripts/package /src/dist
 
 FROM python:3.11-slim

@@ -42,19 +42,24 @@ def statutory_calendar_for(partnership: Partnership, timezone: str) -> Statutory
 def install_delivery(runtime: Runtime) -> None:
     """Teach the runtime's courier every capability's messages: convening (invitations,
     status, channels, calendar files and e-mail), minutes (document uploads, for the
-    panel's documents and the timeliness report too), the timeliness report's charts, and
-    telling the panel administrators of a message that failed for good."""
+    panel's documents and the timeliness report too), the timeliness report's charts,
+    the partners' e-mails with their links and the desk's sign-in DM, and telling the panel
+    administrators of a message that failed for good."""
     from bot.convening import effects as convening
     from bot.delivery.failures import announce_failure
     from bot.minutes import effects as minutes
     from bot.minutes import record_documents
     from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
+    from bot.partners import effects as partners
+    from bot.partners import listeners as desk
     from bot.timeliness import effects as timeliness
 
     convening.install(runtime)
     minutes.install(runtime)
     record_documents.install(runtime)
     timeliness.install(runtime)
+    partners.install(runtime)
+    desk.install(runtime)
     runtime.courier.on_failed(announce_failure)  # nothing fails silently
 
 

@@ -10,6 +10,7 @@ from bot.convening.models import Attendance, Invitation, InvitationMessage, Meet
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Decision, Document
 from bot.panel.models import AgendaItem, NetworkLink, PanelCase, PanelSitting, Referral
+from bot.partners.models import PartnerLink, PartnerSession
 from bot.partnership.models import Agency, Person, PersonRole
 from bot.periodic.models import PeriodicJob
 from bot.references import ReferenceCounter
@@ -38,6 +39,8 @@ __all__ = [
     "OutboxMessage",
     "PanelCase",
     "PanelSitting",
+    "PartnerLink",
+    "PartnerSession",
     "PeriodicJob",
     "Person",
     "PersonRole",

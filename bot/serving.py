@@ -70,6 +70,7 @@ class BotWorkers(BaseApplication):
         from bot.bootstrap import freeze_startup_heap
         from bot.composition import build_runtime
         from bot.health import readiness_for
+        from bot.partners.site import build_site
         from bot.scheduler import start_scheduler
         from bot.slack.app import build_app
         from bot.web import BotWsgiApp
@@ -92,6 +93,7 @@ class BotWorkers(BaseApplication):
             runtime.acknowledgements,
             signing_secret=settings.slack_signing_secret,
             readiness=readiness_for(runtime),
+            site=build_site(runtime),
         )
 
     def _worker_exit(self, _server: Any, _worker: Any) -> None:

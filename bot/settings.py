@@ -65,11 +65,41 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = Field(default=20, gt=0)
+    # How partner e-mails (links to the pages) go: SMTP as above, or GOV.UK Notify.
+    email_provider: str = Field(default="smtp", pattern="^(smtp|notify)$")
+    notify_api_key: str = Field(default="", description="GOV.UK Notify API key")
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_id: str = Field(default="", description="Notify template: ((subject)), ((body))")
+    # The partner pages: the address people reach the bot at (links in e-mails start with
+    # it), the key that signs links and cookies, and whether cookies need HTTPS.
+    public_base_url: str = "http://localhost:3000"
+    web_secret_key: str = Field(default="", description="Signs partner links and cookies")
+    web_cookie_secure: bool = True
+    # How many proxies in front of the bot set X-Forwarded-For (the partner pages' rate
+    # limits count per client address; behind a balancer that is the header's, not the peer's).
+    web_trusted_proxies: int = Field(default=0, ge=0, le=5)
 
     @property
     def email_enabled(self) -> bool:
         """E-mail goes out only when a server and a sender are configured."""
         return bool(self.smtp_host and self.smtp_from)
+
+    @property
+    def partner_email_enabled(self) -> bool:
+        """Partner e-mails go out by Notify when it is chosen and configured, else by SMTP."""
+        if self.email_provider == "notify":
+            return bool(self.notify_api_key and self.notify_template_id)
+        return self.email_enabled
+
+    @property
+    def site_secret(self) -> bytes:
+        """The key for links and cookies: WEB_SECRET_KEY, else one derived from the Slack
+        signing secret (so a deployment has one without another setting to lose)."""
+        import hashlib
+
+        if self.web_secret_key:
+            return self.web_secret_key.encode()
+        return hashlib.sha256(b"partner-pages:" + self.slack_signing_secret.encode()).digest()
 
     @field_validator("slack_api_url")
     @classmethod

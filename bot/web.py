@@ -7,6 +7,9 @@ body, and a verified one whose body is not what Slack sends (a `payload` that is
 object, a JSON body that is not an object) gets 400: either way with one log line naming
 the reason and nothing of the request, before any listener, middleware or error handler
 runs, so nothing reaches Slack. Bolt then checks the signature again, as a second line.
+
+Every other path goes to the partner pages and the administrators' desk (`site`, a Flask
+app from `bot.partners.site`), when the server has one: one WSGI app serves both.
 """
 
 from __future__ import annotations
@@ -89,8 +92,10 @@ class BotWsgiApp:
         signing_secret: str | None = None,
         wall_clock: Callable[[], float] | None = None,
         readiness: Readiness | None = None,
+        site: Callable[..., Iterable[bytes]] | None = None,
     ) -> None:
         self._app = app
+        self._site = site
         self._health = HealthEndpoints(readiness or Readiness(engine))
         self._acknowledgements = acknowledgements
         secret = signing_secret if signing_secret is not None else (app._signing_secret or "")
@@ -101,6 +106,8 @@ class BotWsgiApp:
         if path in HEALTH_PATHS and method == "GET":
             return self._health(environ, start_response)
         if path != EVENTS_PATH:
+            if self._site is not None:
+                return self._site(environ, start_response)
             return _plain(start_response, "404 Not Found", b"not found\n")
         if method != "POST":
             return _plain(start_response, "405 Method Not Allowed", b"method not allowed\n")

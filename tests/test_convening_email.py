@@ -22,7 +22,9 @@ class Inbox:
         self.messages: list[tuple[list[str], bytes]] = []
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        # Calendar invitations only: partners' links come separately (tests/test_partner_links.py).
+        if b"text/calendar" in envelope.content:
+            self.messages.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
 

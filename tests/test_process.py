@@ -201,6 +201,9 @@ def test_demo_plays_the_scenario_offline_as_a_practitioner_reads_it(tmp_path: Pa
     )
     assert "Locate clicks [Sending a delegate] and picks Kieran Doyle" in out
     assert "Health tries to answer for Force CID -> refused" in out
+    assert "E-mail to Harpreet Kaur (Education, no Slack): OFFICIAL-SENSITIVE: invitation to strategy" in out
+    assert "She chooses 'We will attend' and sends it -> 'Your answer is recorded'" in out
+    assert "The same link opened again -> 410" in out
     assert (
         "-> DS Tom Reilly: OFFICIAL-SENSITIVE · Escalation: West Midlands Police - Force CID has not" in out
     )

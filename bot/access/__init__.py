@@ -37,6 +37,7 @@ from bot.access.rules import (
     event,
     form,
     form_closed,
+    page,
     part,
     role,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "meeting_by_reference",
     "metadata",
     "missing_episode_by_id",
+    "page",
     "part",
     "referral_by_id",
     "role",

@@ -139,9 +139,22 @@ def _meeting_parts(
     return parts
 
 
+def configured_person(partnership: Partnership, member: Member | None) -> Any:
+    """The person as the schedules name them: by Slack id, or (on the partner pages, for
+    people without Slack) by their id in agencies.yaml."""
+    if member is None:
+        return None
+    if member.slack_user_id:
+        return partnership.person_by_slack_id(member.slack_user_id)
+    try:
+        return partnership.person(member.schedule_id) if member.schedule_id else None
+    except KeyError:
+        return None
+
+
 def administers(partnership: Partnership, member: Member | None, panel_code: str) -> bool:
     """Whether the person is named as an administrator of this panel (in memory)."""
-    configured = partnership.person_by_slack_id(member.slack_user_id) if member else None
+    configured = configured_person(partnership, member)
     if configured is None:
         return False
     try:
@@ -254,7 +267,7 @@ def _action_parts(
         return meeting, parts
     if member.person_id == action.owner_id:
         parts.add(Part.OWNER)
-    configured = partnership.person_by_slack_id(member.slack_user_id)
+    configured = configured_person(partnership, member)
     if agency is not None and configured is not None:
         try:
             if partnership.agency(agency.code).lead_person().id == configured.id:

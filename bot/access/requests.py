@@ -25,6 +25,7 @@ class Kind(StrEnum):
     FORM = "form"  # view_submission: a modal's submit
     FORM_CLOSED = "form_closed"  # view_closed
     EVENT = "event"  # an Events API delivery
+    PAGE = "page"  # a partner page (bot.partners): shown, or its form sent
     OTHER = "other"  # anything else (shortcuts, options...): no rule, so refused
 
 

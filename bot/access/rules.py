@@ -80,6 +80,11 @@ def event(event_type: str) -> Key:
     return Kind.EVENT, event_type
 
 
+def page(name: str) -> Key:
+    """A partner page (shown or sent), by its name in `bot.partners.pages`."""
+    return Kind.PAGE, name
+
+
 @dataclass(frozen=True)
 class Rule:
     """Who may make one kind of request, and what they are told when they may not."""

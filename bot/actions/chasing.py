@@ -186,7 +186,7 @@ def claim_due_action_chases(
                         action_id=action.id,
                         step=step.kind,
                         to_person_id=stored.get(person.id),
-                        via="slack_dm" if person.slack_user_id else "none",
+                        via="slack_dm" if person.slack_user_id else ("email" if person.email else "none"),
                         at=now,
                     )
                 )

@@ -12,6 +12,7 @@ from bot.cases.models import Case
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
 from bot.delivery.service import enqueue, enqueue_many, refresh_many
+from bot.partners.effects import email_action_chase
 from bot.partnership.models import Agency
 from bot.runtime import Runtime
 
@@ -65,6 +66,16 @@ def sweep_actions(runtime: Runtime) -> int:
                 headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
                 case_reference=cases.get(action.case_id, ""),
             )
+            for person in chase.recipients:
+                email_action_chase(
+                    session,
+                    action=action,
+                    step_number=chase.step_number,
+                    headline=headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
+                    contact=person,
+                    runtime=runtime,
+                    now=now,
+                )
             calls += [
                 (
                     f"action-chase:{action.id}:{chase.step_number}:{person.slack_user_id}",

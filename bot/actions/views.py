@@ -126,13 +126,18 @@ def reassign_modal(action_id: int, reference: str, people: list[tuple[str, str]]
     )
 
 
+def _who(owner: str) -> str:
+    """A Slack mention for a Slack id; a partner without Slack (the partner pages) by name."""
+    return f"<@{owner}>" if owner[:1] in ("U", "W") and owner.isalnum() else escape_mrkdwn(owner)
+
+
 def extension_request(
     reference: str, owner: str, current: date, wanted: date, reason: str, value: str
 ) -> dict[str, Any]:
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"{MARKING}\n<@{owner}> asks to move *{reference}* from {current:%a %d %b} to "
+                text=f"{MARKING}\n{_who(owner)} asks to move *{reference}* from {current:%a %d %b} to "
                 f"*{wanted:%a %d %b %Y}*: {escape_mrkdwn(reason[:800])}"
             )
         ),

@@ -411,6 +411,9 @@ def open_in_slack(
         subject_id=meeting.id,
     )
     send_calendar(session, meeting, runtime, now)
+    from bot.partners.effects import email_invitations
+
+    email_invitations(session, meeting, runtime, now)
 
 
 def _tell_convenor(
@@ -453,6 +456,7 @@ def _tell_convenor(
                     reference=meeting.reference,
                     people=[escape_mrkdwn(p) for p in unreachable],
                     email_sent=runtime.settings.email_enabled,
+                    links_sent=runtime.settings.partner_email_enabled,
                 ),
                 now=now,
             )
@@ -537,7 +541,18 @@ def send_chases(session: Session, chases: list[DueChase], runtime: Runtime, now:
             "invitation_reminder.md.j2" if chase.step.route_index == 0 else "invitation_escalation.md.j2"
         )
         text = render_message(templates, template, **context)
+        from bot.partners.effects import email_invitation_chase
+
         for person in chase.recipients:
+            email_invitation_chase(
+                session,
+                invitation_id=chase.invitation_id,
+                step_number=chase.step_number,
+                first=chase.step.route_index == 0,
+                contact=person,
+                runtime=runtime,
+                now=now,
+            )
             if not person.slack_user_id:
                 continue
             dm(

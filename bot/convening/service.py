@@ -759,6 +759,8 @@ class Answer:
     state: InvitationState
     delegate_slack_id: str | None = None
     reason: str = ""
+    # The partner pages name a delegate by their person id (they may have no Slack).
+    delegate_person_id: int | None = None
 
 
 def answer_invitation(
@@ -792,8 +794,12 @@ def answer_invitation(
         raise ConveningRefused(f"{meeting.reference} is {meeting.state}; answers are closed.")
     delegate_id = None
     if answer.state == InvitationState.DELEGATE:
-        delegate = _schedule_person(session, answer.delegate_slack_id or "")
-        if delegate is None or delegate.agency_id != agency.id:
+        delegate = (
+            session.get(Person, answer.delegate_person_id)
+            if answer.delegate_person_id is not None
+            else _schedule_person(session, answer.delegate_slack_id or "")
+        )
+        if delegate is None or not delegate.active or delegate.agency_id != agency.id:
             raise ConveningRefused(f"Choose a delegate from {agency.name}.")
         delegate_id = delegate.id
     reason = answer.reason.strip() if answer.state == InvitationState.DECLINED else ""

@@ -171,9 +171,41 @@ def send_calendar_email(settings: Settings, email: CalendarEmail, *, message_id:
     if not settings.email_enabled:
         raise EmailDeliveryError("e-mail is not configured (SMTP_HOST, SMTP_FROM)", permanent=True)
     message_id = _message_id(message_id, settings.smtp_from)
-    message = build_message(settings, email, message_id)
+    _deliver(settings, build_message(settings, email, message_id), email.to)
+    log.info(
+        "calendar e-mail sent",
+        extra={"event": "email.sent", "message_id": message_id, "recipients": len(email.to)},
+    )
+
+
+def send_plain_email(
+    settings: Settings, to: tuple[str, ...], subject: str, body: str, *, message_id: str | None = None
+) -> None:
+    """A plain-text e-mail (a partner's link to a page), marked like the invitations; raises
+    `EmailDeliveryError` saying whether to retry, as `send_calendar_email` does."""
+    if not settings.email_enabled:
+        raise EmailDeliveryError("e-mail is not configured (SMTP_HOST, SMTP_FROM)", permanent=True)
+    for address in to:
+        _, parsed = parseaddr(address)
+        if "@" not in parsed or any(c in address for c in "\r\n"):
+            raise EmailDeliveryError("a recipient is not an e-mail address", permanent=True)
+    message_id = _message_id(message_id, settings.smtp_from)
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = ", ".join(to)
+    message["Subject"] = _marked(subject)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id
+    message["X-Protective-Marking"] = MARKING
+    message.set_content(body, subtype="plain", charset="utf-8")
+    _deliver(settings, message, to)
+    log.info("e-mail sent", extra={"event": "email.sent", "message_id": message_id, "recipients": len(to)})
+
+
+def _deliver(settings: Settings, message: EmailMessage, to: tuple[str, ...]) -> None:
+    """One message to the server, every failure as `EmailDeliveryError`."""
     try:
-        refused = _send(settings, message, email.to)
+        refused = _send(settings, message, to)
     except EmailDeliveryError:
         raise
     except smtplib.SMTPRecipientsRefused as error:
@@ -217,12 +249,8 @@ def send_calendar_email(settings: Settings, email: CalendarEmail, *, message_id:
     if refused:
         codes = [code for code, _ in refused.values()]
         raise EmailDeliveryError(
-            f"{len(refused)} of {len(email.to)} recipients were refused",
+            f"{len(refused)} of {len(to)} recipients were refused",
             permanent=all(500 <= code < 600 for code in codes),
             code=max(codes),
             refused=tuple(refused),
         )
-    log.info(
-        "calendar e-mail sent",
-        extra={"event": "email.sent", "message_id": message_id, "recipients": len(email.to)},
-    )

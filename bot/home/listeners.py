@@ -251,6 +251,7 @@ def register(app: App, runtime: Runtime) -> None:
             cases=cases,
             timeliness=timeliness_section,
             failed=failed,
+            desk=member is not None and bool(member.roles & {"panel_admin", "agency_lead"}),
         )
         client.views_publish(user_id=user_id, view=view)
 

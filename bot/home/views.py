@@ -160,6 +160,7 @@ def home_view(
     cases: list[Block] | None = None,
     timeliness: list[Block] | None = None,
     failed: list[Block] | None = None,
+    desk: bool = False,
 ) -> dict:
     """The Home tab: marking, what the person can do, updates owed, open discussions."""
     blocks: list[Block] = [
@@ -185,6 +186,18 @@ def home_view(
                     ),
                 )
             )
+    if desk:  # issue 21: panel administrators and agency leads sign in to the desk from here
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="*Administrators' desk*: discussions and panels, downloads, the audit export "
+                    "and timeliness, in your browser. The link comes to you here, for you only."
+                ),
+                accessory=ButtonElement(
+                    text="Send me a sign-in link", action_id="desk_sign_in", value="desk"
+                ),
+            )
+        )
     if cases:  # issue 15: the open cases this person convenes or chairs, a page at a time
         blocks.extend(cases)
     if timeliness:  # issue 18: administrators' and agency leads' headline figures

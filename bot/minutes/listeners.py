@@ -418,6 +418,9 @@ def _circulate_approved(
     """The channel receives the copy everyone there may read (restricted text withheld when
     there is any); those who took part for an agency entitled to all of it receive the full
     copy privately (bot.documents.handling)."""
+    from bot.partners.minutes_page import email_minutes
+
+    email_minutes(session, meeting, runtime, now)  # partners without Slack: a link by e-mail
     title = f"{marking}: approved minutes of {meeting.reference}, version {approved.version}"
     channel_copy = copy_for_person(session, approved, None, runtime.partnership, runtime.calendar, now)
     effects.circulate(session, channel_copy, title, now)

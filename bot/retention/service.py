@@ -29,6 +29,7 @@ from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import enqueue, enqueue_many
 from bot.minutes.models import Decision, Document
 from bot.panel.models import AgendaItem, NetworkLink, PanelCase, Referral
+from bot.partners.links import forget as forget_partner_links
 from bot.schedules import Partnership
 
 
@@ -194,6 +195,11 @@ def _erase_case(session: Session, case: Case, now: datetime, files: dict[int, li
         updates = [
             u.id for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.meeting_id) == meeting.id))
         ]
+        forget_partner_links(
+            session,
+            invitation_ids=[i for i in invitation_ids if i is not None],
+            action_ids=[i for i in actions if i is not None],
+        )
         session.exec(delete(Chase).where(col(Chase.action_id).in_(actions)))
         session.exec(delete(Chase).where(col(Chase.invitation_id).in_(invitation_ids)))
         session.exec(delete(ActionEvent).where(col(ActionEvent.action_id).in_(actions)))

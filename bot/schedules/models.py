@@ -959,6 +959,12 @@ class PartnershipSettings(_Model):
     confidentiality_statement: Text
     channel_prefix: ChannelPrefix
     minimum_notice_minutes: Annotated[int, Field(ge=0, le=24 * 60)]
+    # Who gets e-mailed links to the partner pages: contacts without Slack only, or
+    # everyone with an e-mail address as well as their Slack message.
+    partner_email: Literal["without_slack", "everyone"] = "without_slack"
+    # How long an e-mailed link stays usable, and a session once it is used.
+    partner_link_days: Annotated[int, Field(ge=1, le=28)] = 7
+    partner_session_minutes: Annotated[int, Field(ge=5, le=240)] = 30
 
     @field_validator("panel_reference_prefix")
     @classmethod

@@ -26,10 +26,23 @@ def capabilities() -> tuple[ModuleType, ...]:
     from bot.minutes import listeners as minutes
     from bot.panel import listeners as panel
     from bot.panel import missing_listeners as missing
+    from bot.partners import listeners as partners
     from bot.strategy import listeners as strategy
     from bot.timeliness import listeners as timeliness
 
-    return (convening, agency_updates, minutes, actions, strategy, cases, panel, missing, timeliness, home)
+    return (
+        convening,
+        agency_updates,
+        minutes,
+        actions,
+        strategy,
+        cases,
+        panel,
+        missing,
+        timeliness,
+        home,
+        partners,
+    )
 
 
 def build_app(

@@ -245,6 +245,47 @@ def step_answers(bot: OfflineBot) -> None:
     _say(f"{len(changed)} messages updated in place (invitations and the live status)")
 
 
+def step_partner_without_slack(bot: OfflineBot) -> None:
+    """Education's designated safeguarding lead has no Slack: her invitation came by e-mail
+    (GOV.UK Notify, here the local stand-in) with her own link; she answers on the page."""
+    import re
+
+    import requests
+
+    notify = bot.runtime.settings.notify_base_url
+    emails = json.loads(urllib.request.urlopen(f"{notify}/_sent").read())  # the stand-in's log
+    mine = [e for e in emails if e["email_address"].startswith("h.kaur@")]
+    if not mine:
+        _say("No partner e-mail was sent (is e-mail configured?)")
+        return
+    subject, body = mine[0]["personalisation"]["subject"], mine[0]["personalisation"]["body"]
+    _say(f"E-mail to Harpreet Kaur (Education, no Slack): {subject}")
+    link = re.search(r"https?://\S+/p/\S+", body)
+    assert link is not None
+    browser = requests.Session()
+    shown = browser.get(link.group(0))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', shown.text)
+    assert token is not None
+    page = browser.post(link.group(0), data={"csrf_token": token.group(1)})
+    heading = re.search(r"<h1[^>]*>([^<]+)</h1>", page.text)
+    _say(
+        f"She opens her link and presses [Continue] -> page '{heading.group(1).strip() if heading else ''}', "
+        f"marked {'OFFICIAL-SENSITIVE' if 'OFFICIAL-SENSITIVE' in page.text else 'nothing'}"
+    )
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+    assert token is not None
+    answered = browser.post(page.url, data={"csrf_token": token.group(1), "answer": "attending"})
+    done = re.search(r'govuk-panel__title">\s*([^<]+?)\s*<', answered.text)
+    _say(f"She chooses 'We will attend' and sends it -> '{done.group(1) if done else answered.status_code}'")
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        invitation = session.get(Invitation, _invitation_id(bot, "education"))
+        state = invitation.state if invitation else "?"
+    _say(f"Education's invitation is now '{state}'; the discussion's status message in Slack is updated")
+    again = requests.get(link.group(0))
+    _say(f"The same link opened again -> {again.status_code}: this link cannot be used (used once, audited)")
+
+
 def step_chasing(bot: OfflineBot) -> None:
     """Force CID has not answered: an hour later it is reminded, then its duty officer is told."""
     for label, advance in (
@@ -1402,6 +1443,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The Home tab", step_home_tab),
     ("Convening a strategy discussion", step_convene),
     ("Agencies answer their invitations", step_answers),
+    ("A partner without Slack answers from an e-mailed link", step_partner_without_slack),
     ("An agency that does not answer is chased and escalated", step_chasing),
     ("Agencies send their updates", step_agency_updates),
     ("The live status message", step_status),
@@ -1426,8 +1468,19 @@ SCENARIO: list[tuple[str, Step]] = [
 
 def run_demo(*, verbose: bool = False) -> int:
     """Play the scenario and print each step; non-zero if a step fails."""
+    from bot.local_notify import API_KEY, TEMPLATE_ID, LocalNotify
+
     clock = SettableClock(DEMO_START)
-    with OfflineBot(clock=clock) as bot:
+    with (
+        LocalNotify() as notify,
+        OfflineBot(
+            clock=clock,
+            email_provider="notify",
+            notify_api_key=API_KEY,
+            notify_base_url=notify.base_url,
+            notify_template_id=TEMPLATE_ID,
+        ) as bot,
+    ):
         _names.clear()
         _names.update({p.slack_user_id: p.name for p in bot.runtime.partnership.people() if p.slack_user_id})
         _written.clear()

@@ -20,6 +20,7 @@ from bot.bootstrap import freeze_startup_heap
 from bot.clock import Clock, SystemClock
 from bot.composition import build_runtime
 from bot.health import readiness_for
+from bot.partners.site import build_site
 from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, load_settings
@@ -114,7 +115,12 @@ class OfflineBot:
                 slack_app_token="",
                 slack_api_url=self.local_slack.api_url,
                 database_url=self.database_url,
-                **self.setting_overrides,
+                **{
+                    # Plain HTTP on loopback: cookies without HTTPS; a fixed key for links.
+                    "web_cookie_secure": False,
+                    "web_secret_key": "offline-partner-pages-key",
+                    **self.setting_overrides,
+                },
             )
             # The local Slack answers at once: a 500 it was told to give is retried after
             # 50 ms rather than Slack's half second, the same retries at a tenth of the wait.
@@ -133,8 +139,13 @@ class OfflineBot:
                 self.runtime.acknowledgements,
                 signing_secret=SIGNING_SECRET,
                 readiness=readiness_for(self.runtime),
+                site=build_site(self.runtime),
             )
             self.server = BotHttpServer(wsgi).start()
+            # E-mailed links point at this server (its port is known only now).
+            if "public_base_url" not in self.setting_overrides:
+                self.settings = self.settings.model_copy(update={"public_base_url": self.base_url})
+                self.runtime.settings = self.settings
             start_scheduler(
                 self.runtime,
                 delivery_interval_seconds=self.delivery_interval_seconds,
