@@ -265,7 +265,19 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    # The demo, its local Slack and offline driver are a separate distribution, so that a
+    # deployment carries no test server; imported only when asked for.
+    try:
+        from bot_offline.demo import run_demo
+    except ModuleNotFoundError as missing:
+        if not (missing.name or "").startswith("bot_offline"):
+            raise
+        print(
+            "python -m bot demo: the demo is not installed; install safeguarding-panel-bot-offline "
+            "(in a checkout: pip install -e offline; or its wheel from bash scripts/package)",
+            file=sys.stderr,
+        )
+        return 2
 
     # The demo's story is its output; the refusals it provokes on purpose (a forged signature)
     # would log warnings with the machine's time in them. Errors still show.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.local_slack.signed_client import StateValue
+from bot_offline.local_slack.signed_client import StateValue
 
 
 def update_values(bot, **overrides: Any) -> dict[str, dict[str, Any]]:

@@ -161,7 +161,7 @@ def clock() -> SettableClock:
 @pytest.fixture
 def bot(database_url: str, clock: SettableClock, tmp_path):
     """The real app on loopback with a local Slack and a fresh database."""
-    from bot.offline import OfflineBot
+    from bot_offline.driver import OfflineBot
 
     with OfflineBot(database_url=database_url, clock=clock, work_dir=tmp_path) as running:
         yield running
@@ -177,7 +177,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="module")
 def fuzz_bot(tmp_path_factory):
     """One running bot with one convened discussion, shared by the fuzzing examples."""
-    from bot.offline import OfflineBot
+    from bot_offline.driver import OfflineBot
     from tests.convening_support import convene
 
     clock = SettableClock(datetime(2026, 11, 10, 10, 0, tzinfo=UTC))
@@ -192,7 +192,7 @@ def _panel_with_an_agenda(running, clock: SettableClock) -> None:
     """A panel sitting whose agenda holds one accepted child (item 1, referral 1), and a
     referral still waiting (2), so hostile payloads reach the panel's listeners too."""
     from bot.panel.jobs import sweep_panels
-    from bot.panel.offline import decide, refer
+    from bot_offline.panel import decide, refer
 
     sweep_panels(running.runtime)
     refer(running, "U0CSC001", case_reference="CS-3000001", child_name="Fuzz Test-Child")

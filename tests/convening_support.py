@@ -11,9 +11,15 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.convening.models import Invitation, InvitationMessage, Meeting
-from bot.local_slack.signed_client import StateValue
-from bot.offline import SAMPLE_CHAIR, SAMPLE_CHILD_NAME, OfflineBot, open_strategy_form, strategy_form_values
 from bot.partnership.models import Agency
+from bot_offline.driver import (
+    SAMPLE_CHAIR,
+    SAMPLE_CHILD_NAME,
+    OfflineBot,
+    open_strategy_form,
+    strategy_form_values,
+)
+from bot_offline.local_slack.signed_client import StateValue
 
 SOCIAL_WORKER = "U0CSC001"
 CHAIR = SAMPLE_CHAIR

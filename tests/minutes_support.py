@@ -9,7 +9,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.local_slack.signed_client import StateValue
+from bot_offline.local_slack.signed_client import StateValue
 
 
 def _epoch(year: int, month: int, day: int, hour: int, minute: int = 0) -> int:

@@ -1,14 +1,15 @@
 """Reading the panel's records back for the tests; the Slack flows themselves live in
-`bot.panel.offline`, shared with the demo."""
+`bot_offline.panel`, shared with the demo."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
 from bot.convening.models import Invitation, Meeting
-from bot.offline import OfflineBot
 from bot.panel.models import AgendaItem, PanelSitting
-from bot.panel.offline import (  # noqa: F401  (re-exported for the tests)
+from bot.partnership.models import Agency
+from bot_offline.driver import OfflineBot
+from bot_offline.panel import (  # noqa: F401  (re-exported for the tests)
     ADMIN,
     CHAIR,
     PANEL,
@@ -22,7 +23,6 @@ from bot.panel.offline import (  # noqa: F401  (re-exported for the tests)
     referral_values,
     views_opened,
 )
-from bot.partnership.models import Agency
 
 
 def sitting_for(bot: OfflineBot, held_on_iso: str) -> tuple[Meeting, PanelSitting]:

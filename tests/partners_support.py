@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import requests
 from aiosmtpd.controller import Controller
 
-from bot.offline import OfflineBot
+from bot_offline.driver import OfflineBot
 
 LINK = re.compile(r"https?://[^\s]+/p/[0-9]+\.[A-Za-z0-9_-]+")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

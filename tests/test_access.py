@@ -145,7 +145,7 @@ def test_forms_and_the_buttons_that_open_them_refuse_in_the_same_words() -> None
 def _panel(bot) -> tuple[Meeting, AgendaItem, Referral]:
     """A panel sitting with an agenda item and a referral waiting for a decision."""
     from bot.panel.jobs import sweep_panels
-    from bot.panel.offline import decide, refer
+    from bot_offline.panel import decide, refer
 
     start = bot.clock.now()
     sweep_panels(bot.runtime)

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.actions.jobs import send_digests, sweep_actions
 from bot.actions.models import Action, ActionEvent, Chase
-from bot.local_slack.signed_client import StateValue
+from bot_offline.local_slack.signed_client import StateValue
 from tests.convening_support import (
     CHAIR,
     POLICE_PPU,
@@ -274,8 +274,8 @@ def test_slack_failing_during_a_sweep_loses_no_reminder_and_repeats_none(
 ) -> None:
     from datetime import timedelta
 
-    from bot.local_slack import LocalSlack
-    from bot.offline import BOT_TOKEN, OfflineBot
+    from bot_offline.driver import BOT_TOKEN, OfflineBot
+    from bot_offline.local_slack import LocalSlack
 
     with LocalSlack(bot_token=BOT_TOKEN) as slack:
         with OfflineBot(

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 from bot.agency_updates.jobs import sweep_agency_updates
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry
-from bot.local_slack.signed_client import StateValue
+from bot_offline.local_slack.signed_client import StateValue
 from tests.agency_updates_support import open_update, update_values
 from tests.convening_support import (
     CHAIR,

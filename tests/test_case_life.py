@@ -16,8 +16,8 @@ from bot.audit.models import AuditEntry
 from bot.cases.jobs import sweep_reviews
 from bot.cases.models import Case, CaseEpisode, IcpcState, Section47Enquiry
 from bot.convening.models import Invitation, Meeting
-from bot.local_slack.signed_client import StateValue
 from bot.partnership.models import Agency
+from bot_offline.local_slack.signed_client import StateValue
 from tests.convening_support import (
     CHAIR,
     CHILD_NAME,

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from bot.audit.models import AuditEntry
 from bot.cases.models import Case
-from bot.local_slack.signed_client import StateValue
 from bot.minutes.models import Document
+from bot_offline.local_slack.signed_client import StateValue
 from tests.convening_support import HEALTH, SOCIAL_WORKER, all_slack_text, convene, settle
 from tests.test_case_life import _click, _opened, _record
 from tests.test_minutes import AFTER_THE_MEETING, _text_of

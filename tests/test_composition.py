@@ -18,11 +18,11 @@ from sqlmodel import Session, select
 from bot.clock import SettableClock
 from bot.composition import build_runtime
 from bot.delivery.models import OutboxMessage, OutboxState
-from bot.local_slack import LocalSlack
 from bot.minutes.models import Document
-from bot.offline import BOT_TOKEN, OfflineBot, open_strategy_form, strategy_form_values
-from bot.panel import offline as panel
 from bot.settings import load_settings
+from bot_offline import panel
+from bot_offline.driver import BOT_TOKEN, OfflineBot, open_strategy_form, strategy_form_values
+from bot_offline.local_slack import LocalSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 SOCIAL_WORKER = "U0CSC001"

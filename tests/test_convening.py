@@ -16,7 +16,7 @@ from bot.cases.models import Case
 from bot.convening.jobs import sweep_invitations
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.delivery.models import OutboxMessage, OutboxState
-from bot.local_slack.signed_client import StateValue
+from bot_offline.local_slack.signed_client import StateValue
 from tests.convening_support import (
     CHAIR,
     CHILD_NAME,
@@ -603,8 +603,8 @@ def test_a_stalled_post_is_not_sent_twice(bot) -> None:
 
 
 def test_a_restart_in_the_middle_loses_nothing_and_sends_nothing_twice(database_url, clock, tmp_path) -> None:
-    from bot.local_slack import LocalSlack
-    from bot.offline import BOT_TOKEN, OfflineBot
+    from bot_offline.driver import BOT_TOKEN, OfflineBot
+    from bot_offline.local_slack import LocalSlack
 
     with LocalSlack(bot_token=BOT_TOKEN) as slack:
         with OfflineBot(

@@ -10,8 +10,8 @@ from datetime import timedelta
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
-from bot.local_slack.signed_client import StateValue
-from bot.offline import OfflineBot
+from bot_offline.driver import OfflineBot
+from bot_offline.local_slack.signed_client import StateValue
 from tests.convening_support import SOCIAL_WORKER, convene, settle
 
 

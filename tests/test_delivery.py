@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import Courier, Defer, deliver_pending, enqueue, pending_count
-from bot.local_slack import LocalSlack
 from bot.runtime import AcknowledgementsFirst
 from bot.slack.client import make_web_client
+from bot_offline.local_slack import LocalSlack
 
 CHANNEL = "G0CASES"  # the bot posts to private channels and DMs only, never public ones
 

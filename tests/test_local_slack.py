@@ -22,14 +22,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.local_slack import (
+from bot_offline.local_slack import (
     LocalSlack,
     SignedSlackClient,
     StateValue,
     validate_message_blocks,
     validate_view,
 )
-from bot.local_slack.scopes import EVERY_SCOPE
+from bot_offline.local_slack.scopes import EVERY_SCOPE
 
 TOKEN = "xoxb-local"
 SECRET = "test-signing-secret"

@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.local_slack import LocalSlack, SignedSlackClient
-from bot.local_slack.signed_client import sign
 from bot.logging_setup import WITHHELD, configure
-from bot.offline import SAMPLE_CHILD_NAME, strategy_form_values
+from bot_offline.driver import SAMPLE_CHILD_NAME, strategy_form_values
+from bot_offline.local_slack import LocalSlack, SignedSlackClient
+from bot_offline.local_slack.signed_client import sign
 from tests.test_process import _free_port, _wait_healthy
 
 SECRET = "log-test-secret"

@@ -14,8 +14,8 @@ from sqlmodel import Session, func, select
 from bot.actions.models import Action
 from bot.audit.models import AuditEntry
 from bot.convening.models import Attendance, Meeting
-from bot.local_slack.signed_client import StateValue
 from bot.minutes.models import Decision, Document
+from bot_offline.local_slack.signed_client import StateValue
 from tests.agency_updates_support import open_update, update_values
 from tests.convening_support import (
     CHAIR,

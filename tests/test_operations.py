@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 import bot
-from bot.local_slack import LocalSlack
 from bot.preflight import check_slack, manifest_scopes
 from bot.settings import load_settings
+from bot_offline.local_slack import LocalSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 UNREACHABLE = "postgresql://nobody:secret-password@127.0.0.1:1/none"

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.database import make_engine, session_scope
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import enqueue
-from bot.local_slack import LocalSlack
+from bot_offline.local_slack import LocalSlack
 from tests.test_process import _bot_environment, _free_port, _wait_healthy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -15,10 +15,10 @@ from sqlmodel import Session, func, select
 from bot.actions.models import Action
 from bot.agency_updates.models import AgencyUpdate
 from bot.cases.models import Case
-from bot.local_slack.signed_client import StateValue
 from bot.minutes.models import Document
 from bot.panel.jobs import sweep_panels
 from bot.panel.models import NetworkLink, PanelCase, PanelSitting, Referral
+from bot_offline.local_slack.signed_client import StateValue
 from tests.agency_updates_support import update_values
 from tests.minutes_support import action_values
 from tests.panel_support import (

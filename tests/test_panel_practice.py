@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from bot.convening.models import Meeting
-from bot.local_slack.signed_client import StateValue
 from bot.panel.jobs import sweep_panels
 from bot.panel.models import AgendaItem, PanelCase, Referral
+from bot_offline.local_slack.signed_client import StateValue
 from tests.panel_support import (
     CHAIR,
     decide,

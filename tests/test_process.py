@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.local_slack import LocalSlack, SignedSlackClient
+from bot_offline.local_slack import LocalSlack, SignedSlackClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "process-test-secret"
@@ -227,9 +227,10 @@ def test_demo_plays_the_scenario_offline_as_a_practitioner_reads_it(tmp_path: Pa
     assert "the owner marks it done -> done; chasing stops" in out
     # the life of a case: the review day's follow-up, out of hours, the ICPC and closure
     assert "the review sweep takes 1 step; Tola Adeyemi is asked" in out
-    assert "SD-2026-0002: Follow-up strategy discussion, following SD-2026-0001" in out
+    assert ": Follow-up strategy discussion, following SD-2026-0001" in out
     assert "ICPC: by Tue 01 Dec 2026 (15 working days after SD-2026-0001, which started section 47" in out
-    assert "SD-2026-0003: Out of hours: Found at an address linked to the county line tonight" in out
+    assert ": Out of hours: Found at an address linked to the county line tonight" in out
+    assert "as held 22:05-22:50" in out
     assert "chasing keeps to the service calendar: first at Mon 07 Dec 09:20" in out
     assert "ICPC: by Tue 29 Dec 2026 (15 working days after this discussion" in out
     assert "/strategy close SD-2026-0001 -> inline: Actions are still open (SD-2026-0001-A01)" in out

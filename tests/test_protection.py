@@ -22,8 +22,8 @@ from bot.audit.service import Actor, record, verify_chain
 from bot.convening.models import Invitation, Meeting
 from bot.database import session_scope
 from bot.minutes.models import Document
-from bot.offline import SAMPLE_CHILD_NAME
 from bot.panel.models import AgendaItem, PanelCase, Referral
+from bot_offline.driver import SAMPLE_CHILD_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 

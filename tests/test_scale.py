@@ -23,8 +23,8 @@ from sqlalchemy.engine import Engine
 from bot.actions.jobs import send_digests, sweep_actions
 from bot.audit.service import verify_chain
 from bot.database import read_scope, stream_scope
-from bot.offline import OfflineBot
 from bot.retention.service import plan
+from bot_offline.driver import OfflineBot
 from tests.benchmarks.generate import generate
 
 SMALL, LARGE = 20, 200  # discussions; actions, audit entries and the rest follow

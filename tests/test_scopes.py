@@ -18,8 +18,8 @@ from bot.convening.models import Meeting
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
 from bot.delivery.service import enqueue
-from bot.local_slack import LocalSlack
-from bot.local_slack.scopes import manifest_scopes
+from bot_offline.local_slack import LocalSlack
+from bot_offline.local_slack.scopes import manifest_scopes
 from tests.convening_support import POLICE_PPU, convene
 
 ROOT = Path(__file__).resolve().parent.parent

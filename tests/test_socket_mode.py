@@ -18,10 +18,10 @@ from sqlmodel import Session, func, select
 
 from bot.agency_updates.models import AgencyUpdateVersion
 from bot.clock import SettableClock
-from bot.local_slack import LocalSlack
-from bot.local_slack.signed_client import StateValue
-from bot.local_slack.socket_mode import SocketModeSlackClient
-from bot.offline import BOT_TOKEN, OfflineBot
+from bot_offline.driver import BOT_TOKEN, OfflineBot
+from bot_offline.local_slack import LocalSlack
+from bot_offline.local_slack.signed_client import StateValue
+from bot_offline.local_slack.socket_mode import SocketModeSlackClient
 from tests.agency_updates_support import update_values
 from tests.convening_support import POLICE_PPU, SOCIAL_WORKER, convene, invitation_for
 from tests.test_process import _bot_environment, _free_port, _wait_healthy

@@ -14,9 +14,9 @@ from sqlmodel import Session, func, select
 
 from bot.audit.models import AuditEntry
 from bot.delivery.models import OutboxMessage
-from bot.local_slack.signed_client import sign
-from bot.offline import SIGNING_SECRET
 from bot.slack.signature import SlackSignature, signature_of
+from bot_offline.driver import SIGNING_SECRET
+from bot_offline.local_slack.signed_client import sign
 
 USER = "U0CSC001"
 

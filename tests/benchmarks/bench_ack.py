@@ -30,8 +30,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from bot.local_slack import StateValue
-from bot.offline import BOT_TOKEN, SIGNING_SECRET, OfflineBot
+from bot_offline.driver import BOT_TOKEN, SIGNING_SECRET, OfflineBot
+from bot_offline.local_slack import StateValue
 from tests.benchmarks.load import LoadResult, PreparedRequest, fire
 from tests.benchmarks.support import (
     BENCH_PG_URL,

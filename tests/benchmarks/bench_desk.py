@@ -16,9 +16,9 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from bot.convening.models import Meeting
-from bot.offline import OfflineBot
 from bot.partners.links import issue_link, token_for
 from bot.partnership.models import Person
+from bot_offline.driver import OfflineBot
 
 CSRF = 'name="csrf_token" type="hidden" value="'
 

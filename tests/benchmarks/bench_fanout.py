@@ -27,8 +27,8 @@ from sqlmodel import Session, func, select
 
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.delivery.service import pending_count
-from bot.local_slack import RecordedCall, StateValue
-from bot.offline import BOT_TOKEN, OfflineBot
+from bot_offline.driver import BOT_TOKEN, OfflineBot
+from bot_offline.local_slack import RecordedCall, StateValue
 from tests.benchmarks.bench_ack import fresh_view, proposed_start
 from tests.benchmarks.support import machine, quiet_logs, table, verdict
 from tests.convening_support import SOCIAL_WORKER, form_values, open_form, wait_until

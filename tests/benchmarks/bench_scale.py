@@ -33,9 +33,9 @@ from bot.actions.jobs import send_digests, sweep_actions
 from bot.clock import SettableClock
 from bot.database import make_engine, session_scope, upgrade
 from bot.minutes.models import Document
-from bot.offline import OfflineBot
 from bot.partnership.service import sync_partnership
 from bot.retention.jobs import run_retention
+from bot_offline.driver import OfflineBot
 from tests.benchmarks.generate import generate
 from tests.benchmarks.support import BENCH_PG_URL, machine, quiet_logs, scratch_postgres, table, verdict
 

@@ -20,8 +20,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import create_engine
 
-from bot.local_slack import LocalSlack, SendOptions, SignedResponse, SignedSlackClient, sign
 from bot.web import BotHttpServer, BotWsgiApp
+from bot_offline.local_slack import LocalSlack, SendOptions, SignedResponse, SignedSlackClient, sign
 from tests.benchmarks.load import PreparedRequest
 
 # The PostgreSQL server for scratch databases; used only to create and drop them.

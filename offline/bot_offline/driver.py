@@ -20,8 +20,6 @@ from bot.bootstrap import freeze_startup_heap
 from bot.clock import Clock, SystemClock
 from bot.composition import build_runtime
 from bot.health import readiness_for
-from bot.local_slack import LocalSlack, SignedSlackClient
-from bot.local_slack.signed_client import StateValue
 from bot.partners.site import build_site
 from bot.runtime import Runtime
 from bot.scheduler import start_scheduler
@@ -29,6 +27,8 @@ from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
 from bot.slack.client import make_web_client
 from bot.web import BotHttpServer, BotWsgiApp
+from bot_offline.local_slack import LocalSlack, SignedSlackClient
+from bot_offline.local_slack.signed_client import StateValue
 
 SIGNING_SECRET = "local-signing-secret"
 # The sample case the demo and tests convene for: a fictional child, never shown in Slack.

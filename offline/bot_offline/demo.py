@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 from bot.clock import SettableClock
 from bot.convening.jobs import sweep_invitations
 from bot.convening.models import Invitation, InvitationMessage, Meeting
-from bot.demo_reading import plain
-from bot.offline import SAMPLE_CHILD_NAME, OfflineBot, open_strategy_form, strategy_form_values
-from bot.panel import offline as panel_offline
 from bot.partnership.models import Agency
+from bot_offline import panel as panel_offline
+from bot_offline.driver import SAMPLE_CHILD_NAME, OfflineBot, open_strategy_form, strategy_form_values
+from bot_offline.reading import plain
 
 # The demo's people come from the sample partnership in schedules/.
 SOCIAL_WORKER = "U0CSC001"

@@ -33,7 +33,7 @@ _BARE_CHANNEL = re.compile(r"<#[A-Z0-9]+>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _BARE_LINK = re.compile(r"<((?:https?|mailto):[^<>]+)>")
-_EMOJI = re.compile(r":([a-z0-9_+\-]+):")
+_EMOJI = re.compile(r":([a-z][a-z0-9_+\-]*):")  # a name, not the minutes of "22:05-22:50"
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
@@ -49,7 +49,7 @@ def plain(text: str, name_of: Callable[[str], str | None]) -> str:
     text = _SPECIAL.sub(lambda m: f"@{m[1]}", text)
     text = _LINK.sub(lambda m: m[2], text)
     text = _BARE_LINK.sub(lambda m: m[1], text)
-    text = _EMOJI.sub(lambda m: SYMBOLS.get(m[1], m[0] if m[1].isdigit() else ""), text)
+    text = _EMOJI.sub(lambda m: SYMBOLS.get(m[1], ""), text)
     for pattern in (_CODE, _BOLD, _ITALIC, _STRIKE):
         text = pattern.sub(lambda m: m[1], text)
     text = html.unescape(text)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot.local_slack.signed_client import API_APP_ID, SendOptions, SignedResponse, SignedSlackClient
+from bot_offline.local_slack.signed_client import API_APP_ID, SendOptions, SignedResponse, SignedSlackClient
 
 JsonDict = dict[str, Any]
 ACK_SECONDS = 3.0  # Slack's deadline for an acknowledgement

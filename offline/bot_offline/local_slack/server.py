@@ -29,10 +29,10 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block, BlockElement, TextObject
 from slack_sdk.models.views import View
 
-from bot.local_slack.scopes import manifest_scopes, needed_scopes
+from bot_offline.local_slack.scopes import manifest_scopes, needed_scopes
 
 if TYPE_CHECKING:
-    from bot.local_slack.socket_mode import SocketModeEndpoint
+    from bot_offline.local_slack.socket_mode import SocketModeEndpoint
 
 __all__ = [
     "LocalSlack",
@@ -665,7 +665,7 @@ class LocalSlack:
         on first use: it needs the `websockets` package, a test tool)."""
         with self._lock:
             if self._socket_mode is None:
-                from bot.local_slack.socket_mode import SocketModeEndpoint
+                from bot_offline.local_slack.socket_mode import SocketModeEndpoint
 
                 self._socket_mode = SocketModeEndpoint()
             return self._socket_mode

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.convening.models import Meeting
-from bot.local_slack.signed_client import SignedResponse, StateValue
-from bot.offline import OfflineBot
+from bot_offline.driver import OfflineBot
+from bot_offline.local_slack.signed_client import SignedResponse, StateValue
 
 PANEL = "birmingham-mace"
 ADMIN = "U0BSC001"

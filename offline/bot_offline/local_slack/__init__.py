@@ -1,6 +1,6 @@
 """Local stand-ins for Slack: a Web API server and a client that signs requests like Slack."""
 
-from bot.local_slack.server import (
+from bot_offline.local_slack.server import (
     LocalSlack,
     RecordedCall,
     UploadedFile,
@@ -8,7 +8,7 @@ from bot.local_slack.server import (
     validate_message_metadata,
     validate_view,
 )
-from bot.local_slack.signed_client import (
+from bot_offline.local_slack.signed_client import (
     SendOptions,
     SignedResponse,
     SignedSlackClient,

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from bot.preflight import MANIFEST
+
 READ = {
     "public_channel": "channels:read",
     "private_channel": "groups:read",
@@ -87,6 +89,6 @@ def needed_scopes(method: str, args: dict[str, Any], kind_of: Callable[[str], st
 
 def manifest_scopes(manifest: Path | None = None) -> frozenset[str]:
     """The bot token scopes an app manifest asks for (the bot's own, by default)."""
-    path = manifest or Path(__file__).resolve().parent.parent / "slack" / "manifest.yaml"
+    path = manifest or MANIFEST
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return frozenset(data["oauth_config"]["scopes"]["bot"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack
 from urllib.parse import urlencode
 
-from bot.local_slack.server import LocalSlack
+from bot_offline.local_slack.server import LocalSlack
 
 __all__ = [
     "SendOptions",
