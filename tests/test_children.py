@@ -95,7 +95,7 @@ def test_the_migration_makes_each_discussions_child_its_first_child(engine) -> N
 from bot.audit.models import AuditEntry  # noqa: E402
 from bot.cases.models import Case, CaseEpisode  # noqa: E402
 from bot.convening.models import Invitation, Meeting  # noqa: E402
-from bot.local_slack.signed_client import StateValue  # noqa: E402
+from bot_offline.local_slack.signed_client import StateValue  # noqa: E402
 from tests.convening_support import (  # noqa: E402
     CHILD_NAME,
     SOCIAL_WORKER,
@@ -235,7 +235,7 @@ def test_a_context_from_the_register_brings_its_linked_children(bot) -> None:
     concerns both, each linked through it, and the status names the context and references."""
     from bot.panel.jobs import sweep_panels
     from bot.panel.models import Referral
-    from bot.panel.offline import decide, refer
+    from bot_offline.panel import decide, refer
 
     sweep_panels(bot.runtime)
     refer(bot, SOCIAL_WORKER, case_reference="CS-2000001", child_name="Test Child Alpha")

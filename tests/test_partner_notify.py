@@ -11,8 +11,8 @@ import requests
 from sqlmodel import Session, select
 
 from bot.delivery.models import OutboxMessage
-from bot.local_notify import API_KEY, TEMPLATE_ID, LocalNotify
 from bot_offline.driver import OfflineBot
+from bot_offline.local_notify import API_KEY, TEMPLATE_ID, LocalNotify
 from tests.convening_support import CHILD_NAME, convene, settle
 from tests.partners_support import KAUR, use_link
 

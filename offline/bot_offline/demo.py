@@ -1330,9 +1330,9 @@ def step_siblings(bot: OfflineBot) -> None:
 
     import docx
 
-    from bot.children import offline as children_offline
-    from bot.local_slack.signed_client import StateValue
     from bot.minutes.models import Document
+    from bot_offline import children as children_offline
+    from bot_offline.local_slack.signed_client import StateValue
 
     (first_ref, first_name, first_born), second = SIBLINGS
     clock = _clock(bot)
@@ -1588,7 +1588,7 @@ SCENARIO: list[tuple[str, Step]] = [
 
 def run_demo(*, verbose: bool = False) -> int:
     """Play the scenario and print each step; non-zero if a step fails."""
-    from bot.local_notify import API_KEY, TEMPLATE_ID, LocalNotify
+    from bot_offline.local_notify import API_KEY, TEMPLATE_ID, LocalNotify
 
     clock = SettableClock(DEMO_START)
     with (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.local_slack.signed_client import StateValue
-from bot.offline import OfflineBot
+from bot_offline.driver import OfflineBot
+from bot_offline.local_slack.signed_client import StateValue
 
 ADD_CHILD = "convene_add_child"
 
