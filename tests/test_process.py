@@ -210,7 +210,9 @@ def test_demo_plays_the_scenario_offline_as_a_practitioner_reads_it(tmp_path: Pa
     assert "West Midlands Police - Force CID: no answer yet · escalated to duty" in out
     assert "→ Locate (missing children team): sending a delegate (Kieran Doyle)" in out
     assert "the children's names appear in none of them" in out
-    assert "SD-2026-0004: one channel (#sd-2026-0004)" in out and "CS-4000001, CS-4000002 (siblings)" in out
+    # the siblings' discussion: its number depends on the discussions convened before it
+    assert re.search(r"(SD-2026-\d{4}): one channel \(#(?i:\1)\)", out), "one channel for the siblings"
+    assert "CS-4000001, CS-4000002 (siblings)" in out
     assert "his sister's name is not in it: she is CS-4000001 there" in out
     assert (
         "Police (PPU) submits -> Thank you. West Midlands Police - Public Protection Unit (Birmingham)'s "

@@ -668,10 +668,14 @@ def step_chase_actions(bot: OfflineBot) -> None:
         taken = sweep_actions(bot.runtime)
         bot.settle()
         _say(f"{bot.runtime.calendar.local(moment):%a %d %b %H:%M}: {_count(taken, 'chase step')}")
-    for call in bot.local_slack.calls_to("chat.postMessage"):
-        if action.reference in json.dumps(call.args) and "blocks" in call.args:
-            first = call.args["blocks"][0]["text"]["text"].splitlines()[0]
-            _say(f"  -> <@{call.args['channel']}>: {first}")
+    chased = sorted(
+        (_names.get(call.args["channel"], ""), call.args["channel"], call.args["blocks"][0]["text"]["text"])
+        for call in bot.local_slack.calls_to("chat.postMessage")
+        if action.reference in json.dumps(call.args) and "blocks" in call.args
+    )
+    # By name: delivery sends the reminder and the escalation in parallel, in any order.
+    for _, channel, text in chased:
+        _say(f"  -> <@{channel}>: {text.splitlines()[0]}")
     # The agency lead's list: answered after the acknowledgement, a page at a time.
     answered = len(bot.local_slack.responses())
     bot.slack.command("/actions", "overdue", user_id=POLICE_LEAD)
