@@ -26,6 +26,7 @@ from bot.cases.models import IcpcState, Section47Enquiry
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
 from bot.panel.models import AgendaItem, PanelSitting
 from bot.partnership.models import Agency, Person
+from bot.timeliness.filters import OPEN_STATES, overdue_now, period_filters
 from bot.timeliness.local_dates import local_date
 from bot.timeliness.periods import Period
 from bot.working_days import StatutoryCalendar, require_statutory
@@ -49,7 +50,6 @@ DAYS_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("4 days or more", 4, None),
 )
 PRIORITIES = ("immediate", "high", "normal", "low")
-COUNTED_STATUSES = tuple(s for s in ActionStatus if s != ActionStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -189,22 +189,12 @@ def spread(days: list[int], bands: tuple[tuple[str, int, int | None], ...]) -> S
     )
 
 
-def _discussions(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Strategy discussions (those on a case's timeline; panel sittings have none) held in
-    the window."""
-    return and_(
-        col(Meeting.episode_id).is_not(None),
-        col(Meeting.held_at) >= start,
-        col(Meeting.held_at) < end,
-    )
-
-
 def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, now: datetime) -> Measures:
     """Count every measure for `period` as at `now`: ten statements, whatever the record's size."""
     require_statutory(statutory)
-    start, end = period.window(statutory.timezone)
     today = statutory.local_date(now)
-    held = _discussions(start, end)
+    counted = period_filters(period, statutory.timezone)
+    held = counted.discussions_held
     agencies = {
         agency_id: AgencyFigures(code, name)
         for agency_id, code, name in session.execute(
@@ -245,13 +235,8 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
 
     # 3 and 4. ICPCs and 45-day assessments (one pass over the enquiries that touch the period).
     s47 = Section47Enquiry
-    icpc_in = and_(col(s47.icpc_held_on) >= period.first, col(s47.icpc_held_on) <= period.last)
-    started_in = and_(col(s47.started_on) >= period.first, col(s47.started_on) <= period.last)
-    due_in = and_(col(s47.icpc_due_on) >= period.first, col(s47.icpc_due_on) <= period.last)
-    done_in = and_(col(s47.completed_on) >= period.first, col(s47.completed_on) <= period.last)
-    assess_due_in = and_(
-        col(s47.assessment_due_on) >= period.first, col(s47.assessment_due_on) <= period.last
-    )
+    icpc_in, started_in, due_in = counted.icpc_held, counted.enquiry_started, counted.icpc_due
+    done_in, assess_due_in = counted.assessment_completed, counted.assessment_due
 
     row = session.execute(
         select(
@@ -265,7 +250,7 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
             count_if(
                 and_(assess_due_in, col(s47.completed_on).is_(None), col(s47.assessment_due_on) < today)
             ),
-        ).where(or_(icpc_in, started_in, due_in, done_in, assess_due_in))
+        ).where(counted.enquiries)
     ).one()
     icpc_held, icpc_within, not_required, outstanding, started, completed, assessed_within, open_late = (
         int(v or 0) for v in row
@@ -360,7 +345,6 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
         period.first.year - 2,
         today.year + 1,
     )
-    open_states = (ActionStatus.OPEN, ActionStatus.ESCALATED)
     done = col(Action.status) == ActionStatus.DONE
     for agency_id, priority, due, on_time, done_late, past_due, escalated, handed_on in session.execute(
         select(
@@ -369,16 +353,11 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
             func.count(),
             count_if(and_(done, done_on <= col(Action.due_on))),
             count_if(and_(done, or_(col(Action.completed_at).is_(None), done_on > col(Action.due_on)))),
-            count_if(and_(col(Action.status).in_(open_states), col(Action.due_on) < today)),
+            count_if(and_(col(Action.status).in_(OPEN_STATES), col(Action.due_on) < today)),
             count_if(or_(col(Action.escalation_level) > 0, col(Action.status) == ActionStatus.ESCALATED)),
             count_if(col(Action.status) == ActionStatus.HANDED_ON),
         )
-        .where(
-            # Every status but cancelled, named, so the (status, due_on) index is ranged per status.
-            col(Action.status).in_(COUNTED_STATUSES),
-            col(Action.due_on) >= period.first,
-            col(Action.due_on) <= period.last,
-        )
+        .where(counted.actions_due)
         .group_by(col(Action.agency_id), col(Action.priority))
     ):
         figures = agencies.get(agency_id)
@@ -399,7 +378,7 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
     # 8. Overdue now, whatever the period: open or escalated, past the due date today.
     for agency_id, priority, count in session.execute(
         select(col(Action.agency_id), col(Action.priority), func.count())
-        .where(col(Action.status).in_(open_states), col(Action.due_on) < today)
+        .where(overdue_now(today))
         .group_by(col(Action.agency_id), col(Action.priority))
     ):
         figures = agencies.get(agency_id)
@@ -420,11 +399,7 @@ def measure(session: Session, period: Period, *, statutory: StatutoryCalendar, n
             count_if(nrm == "referred"),
         )
         .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
-        .where(
-            col(PanelSitting.held_on) >= period.first,
-            col(PanelSitting.held_on) <= period.last,
-            col(AgendaItem.recorded_at).is_not(None),
-        )
+        .where(counted.panel_reviews)
     ).one()
     panel = PanelFigures(*(int(v or 0) for v in panel_row))
 

@@ -21,6 +21,7 @@ from bot.cases.models import Case, IcpcState, Section47Enquiry
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.partnership.models import Agency, Person
+from bot.timeliness.filters import overdue_now, period_filters
 from bot.timeliness.periods import Period
 from bot.working_days import StatutoryCalendar, require_statutory
 
@@ -47,12 +48,10 @@ def _day(value: date | None) -> str:
 def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now: datetime) -> Iterator[Row]:
     """Every row, measure by measure, in the order the report shows the figures."""
     require_statutory(statutory)
-    start, end = period.window(statutory.timezone)
     today = statutory.local_date(now)
     local = statutory.local_date
-    held = and_(
-        col(Meeting.episode_id).is_not(None), col(Meeting.held_at) >= start, col(Meeting.held_at) < end
-    )
+    counted_in = period_filters(period, statutory.timezone)
+    held = counted_in.discussions_held
 
     def stream(statement: Any) -> Any:
         return session.execute(statement.execution_options(yield_per=BATCH))
@@ -91,18 +90,11 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         )
 
     s47 = Section47Enquiry
-    icpc_in = and_(col(s47.icpc_held_on) >= period.first, col(s47.icpc_held_on) <= period.last)
-    started_in = and_(col(s47.started_on) >= period.first, col(s47.started_on) <= period.last)
-    due_in = and_(col(s47.icpc_due_on) >= period.first, col(s47.icpc_due_on) <= period.last)
-    done_in = and_(col(s47.completed_on) >= period.first, col(s47.completed_on) <= period.last)
-    assess_due_in = and_(
-        col(s47.assessment_due_on) >= period.first, col(s47.assessment_due_on) <= period.last
-    )
     for enquiry, case_reference, started_by in stream(
         select(s47, col(Case.reference), col(Meeting.reference))
         .join(Case, col(Case.id) == col(s47.case_id))
         .join(Meeting, col(Meeting.id) == col(s47.started_by_meeting_id))
-        .where(or_(icpc_in, started_in, due_in, done_in, assess_due_in))
+        .where(counted_in.enquiries)
         .order_by(col(s47.started_on), col(s47.id))
     ):
         held_on, due_on = enquiry.icpc_held_on, enquiry.icpc_due_on
@@ -200,20 +192,15 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
     for action, code in stream(
         select(Action, col(Agency.code))
         .join(Agency, col(Agency.id) == col(Action.agency_id))
-        .where(
-            col(Action.due_on) >= period.first,
-            col(Action.due_on) <= period.last,
-            col(Action.status) != ActionStatus.CANCELLED,
-        )
+        .where(counted_in.actions_due)
         .order_by(col(Action.due_on), col(Action.id))
     ):
         yield _action_row("action due", action, code, today, statutory)
 
-    open_states = (ActionStatus.OPEN, ActionStatus.ESCALATED)
     for action, code in stream(
         select(Action, col(Agency.code))
         .join(Agency, col(Agency.id) == col(Action.agency_id))
-        .where(col(Action.status).in_(open_states), col(Action.due_on) < today)
+        .where(overdue_now(today))
         .order_by(col(Action.due_on), col(Action.id))
     ):
         yield (
@@ -235,11 +222,7 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         .join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
         .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
         .join(Case, col(Case.id) == col(PanelCase.case_id))
-        .where(
-            col(PanelSitting.held_on) >= period.first,
-            col(PanelSitting.held_on) <= period.last,
-            col(AgendaItem.recorded_at).is_not(None),
-        )
+        .where(counted_in.panel_reviews)
         .order_by(col(PanelSitting.held_on), col(AgendaItem.position))
     ):
         decision = str((outcome or {}).get("decision", ""))
