@@ -1060,6 +1060,106 @@ def build_timeliness_report() -> DocumentObject:
     return document
 
 
+def build_child_record() -> DocumentObject:
+    """One child's own record of a discussion of several children, for their file: what was
+    decided for this child and the shared parts; any other child by case reference only."""
+    document = _new_document(landscape=False)
+    document.core_properties.title = "Child's record of strategy discussion"
+    document.add_heading("Child's record of strategy discussion {{ reference }}", level=1)
+    document.add_paragraph("{{ partnership }}")
+    _marking_block(document)
+    document.add_paragraph(
+        "This record is for the file of the child named below. It holds what the discussion "
+        "decided for this child and the parts it shared for all the children it concerned; "
+        "any other child is named by their case reference only."
+    )
+    document.add_heading("The child", level=2)
+    _key_values(
+        document,
+        [
+            ("Name", "{{ child.name }}"),
+            ("Date of birth", "{{ child.date_of_birth }}"),
+            ("Case reference", "{{ child.case_reference }}"),
+            ("School", "{{ child.school }}"),
+            ("Household (siblings)", "{{ household }}"),
+            ("Others at risk", "{{ others_at_risk }}"),
+        ],
+    )
+    document.add_heading("Meeting details", level=2)
+    document.add_paragraph(
+        "{{ date }} at {{ time }} · chaired by {{ chair }} · {{ children_count }} children"
+    )
+    document.add_heading("Attendance", level=2)
+    _loop_table(
+        document,
+        ["Agency", "Name", "Role", "Status"],
+        "for person in attendance",
+        ["{{ person.agency }}", "{{ person.name }}", "{{ person.role }}", "{{ person.status }}"],
+        [4.5, 4.5, 4.5, 3.5],
+    )
+    document.add_heading("Reason for the discussion", level=2)
+    document.add_paragraph("{{ reason }}")
+    document.add_heading("Action already taken", level=2)
+    document.add_paragraph("{{ action_taken }}")
+    document.add_heading("Information shared by agency", level=2)
+    document.add_paragraph("{%p if not information_shared %}")
+    document.add_paragraph("No agency information about this child was recorded.")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for update in information_shared %}")
+    document.add_paragraph("{{ update.agency }}")
+    document.add_paragraph(
+        "Shared by {{ update.author }}, {{ update.role }} · lawful basis: {{ update.lawful_basis }}"
+    )
+    document.add_paragraph("{%p if update.handling %}")
+    _red(document, "HANDLING: {{ update.handling }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p if update.withheld %}")
+    document.add_paragraph("{{ update.withheld_note }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p for part in update.sections %}")
+    document.add_paragraph("{{ part.label }}: {{ part.text }}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_paragraph("{%p endfor %}")
+    document.add_heading("The children's voice", level=2)
+    document.add_paragraph("{{ child_voice }}")
+    document.add_heading("Risk analysis", level=2)
+    _labelled(document, "Harm: ", "{{ risk_analysis.harm }}")
+    _labelled(document, "Likelihood: ", "{{ risk_analysis.likelihood }}")
+    _labelled(document, "Protective factors: ", "{{ risk_analysis.protective_factors }}")
+    _labelled(document, "Extra-familial context: ", "{{ risk_analysis.extra_familial }}")
+    decisions = (
+        ["Topic", "Outcome", "Reason"],
+        ["{{ decision.topic }}", "{{ decision.outcome }}", "{{ decision.reason }}"],
+    )
+    document.add_heading("Decisions for this child", level=2)
+    _loop_table(document, decisions[0], "for decision in child_decisions", decisions[1], [4.0, 5.0, 8.0])
+    _labelled(document, "ICPC: ", "{{ icpc }}")
+    _labelled(document, "Assessment: ", "{{ assessment }}")
+    document.add_heading("Decisions for all the children", level=2)
+    _loop_table(document, decisions[0], "for decision in shared_decisions", decisions[1], [4.0, 5.0, 8.0])
+    document.add_heading("Actions for this child", level=2)
+    _loop_table(
+        document,
+        ["Ref", "Action", "Owner", "Agency", "Due", "Status"],
+        "for action in actions",
+        [
+            "{{ action.reference }}",
+            "{{ action.text }}",
+            "{{ action.owner }}",
+            "{{ action.agency }}",
+            "{{ action.due }}",
+            "{{ action.status }}",
+        ],
+        [3.4, 4.6, 2.6, 2.2, 2.2, 2.0],
+    )
+    document.add_heading("Next steps", level=2)
+    _labelled(document, "Review or next discussion: ", "{{ review_date }}")
+    document.add_paragraph("{{ next_steps }}")
+    closing = document.add_paragraph("Version {{ version }} · generated {{ generated_at }}")
+    closing.runs[0].italic = True
+    return document
+
+
 def main(argv: Sequence[str]) -> int:
     """Write every template (to ``templates/`` unless a folder is given)."""
     folder = Path(argv[0]) if argv else TEMPLATES
@@ -1070,6 +1170,7 @@ def main(argv: Sequence[str]) -> int:
         ("panel_minutes.docx", build_panel_minutes),
         ("panel_agenda.docx", build_panel_agenda),
         ("timeliness_report.docx", build_timeliness_report),
+        ("child_record.docx", build_child_record),
     ):
         build().save(str(folder / name))
         print(folder / name)
