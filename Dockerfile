@@ -1,19 +1,27 @@
 # The bot as a container: the wheel built in one stage, installed into a clean image in the
 # next, run as an unprivileged user. Build from the repository root:
 #     docker build -t safeguarding-panel-bot .
-# The build and install steps are scripts/package and scripts/install-package, the very
-# commands CI runs (.ci/run) to build the wheel, install it in a fresh environment outside
-# the repository and start it, so a green CI proves these steps.
+# It works on a clean clone: the partner pages' GOV.UK Frontend assets, which the repository
+# does not keep, are fetched from npm in a stage of their own (the build context's copy, if
+# any, is left out by .dockerignore, so every image has the pinned version).
+# The steps are scripts/frontend, scripts/package and scripts/install-package, the very
+# commands CI runs (.ci/run: scripts/check-package fetches the assets on its fresh clone,
+# builds the wheel, installs it in a fresh environment outside the repository and starts it,
+# and fails if this file stops running any of them), so a green CI proves these steps.
+
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /src
+COPY scripts/frontend ./scripts/
+RUN bash scripts/frontend
 
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
+COPY --from=frontend /src/bot/partners/static/ ./bot/partners/static/
 COPY schedules ./schedules
 COPY templates ./templates
 COPY scripts/package scripts/frontend ./scripts/
-# bot/partners/static holds GOV.UK Frontend's assets when scripts/setup (or scripts/frontend)
-# has run in the build context; otherwise the build needs npm for scripts/frontend.
 RUN bash scripts/package /src/dist
 
 FROM python:3.11-slim
