@@ -351,7 +351,7 @@ def test_an_nrm_referral_is_a_record_for_children_only_and_an_overdue_decision_i
     # the decision arrives and is recorded: the minutes show the record
     record_item(bot, CHAIR, item_id, outcome_values(nrm="referred"))
     with Session(bot.runtime.engine) as session:
-        from bot.panel.records import panel_minutes_context
+        from bot.documents.panel import panel_minutes_context
 
         minutes, _ = panel_minutes_context(
             session,
