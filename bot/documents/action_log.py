@@ -50,7 +50,7 @@ def action_row(a: ActionRow, when: Callable[[datetime | None], str], today: Any)
     return {
         "reference": no_break(a.reference),
         "text": a.text,
-        "concerns": filled(a.concerns, NONE_RECORDED),
+        "concerns": no_break(filled(a.concerns, NONE_RECORDED)),  # references, never split
         "owner": a.owner,
         "agency": a.agency,
         "assigned": short_day(a.assigned),

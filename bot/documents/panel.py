@@ -11,19 +11,28 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.actions.service import ActionRow, actions_of
-from bot.agency_updates.service import TEXT_FIELDS, deadline_for, overview
+from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overview
 from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.documents.action_log import action_row
-from bot.documents.handling import restricted
+from bot.documents.changes import Part, PreviousVersion, changes_since, fingerprint
+from bot.documents.handling import (
+    Recipient,
+    Restricted,
+    entitled_to_all,
+    intelligence_handling,
+    restricted,
+    withheld_note,
+)
+from bot.documents.minutes import COPY_WORDS, FULL, SHARED
 from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED, no_break
 from bot.minutes.service import ATTENDANCE_WORDS
 from bot.panel.calendar import next_sitting
 from bot.panel.missing import episode_lines
-from bot.panel.models import AgendaItem, PanelSitting
+from bot.panel.models import AgendaItem, Intelligence, PanelSitting
 from bot.panel.network import NetworkEdge, NetworkNode, draw_network
-from bot.panel.perpetrators import disruptions_of, intelligence_for_documents, perpetrators_of_cases
+from bot.panel.perpetrators import disruptions_of, perpetrators_of_cases
 from bot.panel.service import (
     LinkRow,
     agenda_items,
@@ -50,6 +59,86 @@ LINK_WORDS = {
     "peer_group": "Peer group",
     "case": "Linked case",
 }
+
+
+# The parts a version names when it says what changed, in each document's order.
+_HEADING_WORDS = {
+    "date": "date",
+    "time": "time",
+    "minute_taker": "minute-taker",
+    "joining_link": "joining link",
+}
+AGENDA_PARTS = (
+    Part(
+        "Meeting details",
+        ("date", "time", "chair", "venue", "joining_link", "referral_cutoff", "updates_cutoff", "next_date"),
+        words=_HEADING_WORDS
+        | {
+            "referral_cutoff": "referral cut-off",
+            "updates_cutoff": "updates cut-off",
+            "next_date": "next panel",
+        },
+    ),
+    Part("Date moved", ("moved_note",)),
+    Part("Invited", ("invitees",)),
+    Part(
+        "Agenda",
+        ("items",),
+        itemised="title",
+        item_label="item",
+        ignore=("number", "starts"),
+        words={
+            "risk_level": "risk level",
+            "screening_result": "screening",
+            "plan_status": "plan status",
+            "why": "why it is here",
+        },
+    ),
+    Part("Not for discussion", ("not_for_discussion",)),
+    Part("Missing episodes and return home interviews", ("missing_episodes",)),
+    Part("Actions from last time", ("actions_from_last_time",)),
+    Part("Suspected perpetrators", ("perpetrators",)),
+    Part("Locations", ("locations",)),
+    Part("Peer groups", ("peer_groups",)),
+)
+PANEL_MINUTES_PARTS = (
+    Part("Meeting details", ("date", "time", "chair", "minute_taker"), words=_HEADING_WORDS),
+    Part("Attendance", ("attendance",)),
+    Part("Actions from last time", ("actions_from_last_time",)),
+    Part(
+        "Cases",
+        ("cases",),
+        itemised="reference",
+        item_label="case",
+        ignore=("number",),
+        words={
+            "date_of_birth": "date of birth",
+            "risk_level": "risk level",
+            "screening_result": "screening result",
+            "plan_status": "plan status",
+            "reasons": "reasons for discussion",
+            "updates": "agency updates",
+            "decision_reason": "reason",
+            "nrm": "National Referral Mechanism",
+            "leads_to": "where it leads",
+            "missing": "missing episodes",
+            "next_review": "next review",
+            "links": "links",
+            "discussion": "strategy discussion and ICPC",
+            "actions": "actions",
+        },
+    ),
+    Part("Suspected perpetrators", ("perpetrators",)),
+    Part("Locations", ("locations",)),
+    Part("Peer groups", ("peer_groups",)),
+    Part("Register of suspected perpetrators", ("register",)),
+    Part("Disruption activities", ("disruptions",)),
+    Part("Police intelligence", ("intelligence",)),
+    Part("Themes and intelligence", ("themes",)),
+    Part("Action log", ("actions",)),
+    Part("Next panel", ("next_panel",)),
+    Part("Circulation", ("circulation",)),
+)
 
 
 def _day(value: datetime | date | None, calendar: WorkingCalendar) -> str:
@@ -121,8 +210,13 @@ def agenda_context(
     partnership: Partnership,
     calendar: WorkingCalendar,
     now: datetime,
+    version: int = 1,
+    previous: PreviousVersion | None = None,
     **_: Any,
 ) -> dict[str, Any]:
+    """The agenda at the cut-off: when and where, who is invited, the timed items naming
+    each child as the panel knows them, and what the panel reviews; its version and what
+    changed since the one before."""
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
@@ -145,7 +239,7 @@ def agenda_context(
             continue
         reps = [f"{p.name}, {p.title}" for p in agency.invitees()]
         invitees.append({"agency": agency.name, "people": "; ".join(reps) or "The agency's representative"})
-    return {
+    context: dict[str, Any] = {
         **_heading(partnership, panel.name, meeting, calendar),
         "chair": _name(session, meeting.chair_id) or NOT_RECORDED,
         "venue": panel.venue or NOT_RECORDED,
@@ -156,6 +250,8 @@ def agenda_context(
         "referral_cutoff": calendar.local(sitting.referral_cutoff).strftime("%A %d %B %Y %H:%M"),
         "updates_cutoff": calendar.local(sitting.updates_cutoff).strftime("%A %d %B %Y %H:%M"),
         "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
+        "version": version,
+        "changes": "",
         "items": [
             {
                 "number": number,
@@ -177,6 +273,8 @@ def agenda_context(
         "locations": groups["location"],
         "peer_groups": groups["peer_group"],
     }
+    context["changes"] = changes_since(context, previous, AGENDA_PARTS, calendar)
+    return context
 
 
 def _agenda_episodes(
@@ -211,19 +309,18 @@ def _plan_words(plan: str, case: Case | None) -> str:
     return plan or NOT_RECORDED
 
 
-def _item_updates(
+def _submitted(
     session: Session,
     meeting: Meeting,
     item_id: int,
     partnership: Partnership,
     calendar: WorkingCalendar,
     now: datetime,
-) -> list[dict[str, Any]]:
+) -> list[tuple[AgencyUpdateSummary, Restricted | None]]:
+    """The updates submitted for one agenda item, each with its handling (if any)."""
     deadline = deadline_for(meeting, partnership, calendar)
-    policy = partnership.agency_updates
-    names = {i.code: i.name for i in policy.risk_indicators}
     kinds = {a.code: a.kind for a in session.exec(select(Agency))}
-    out = []
+    found = []
     for update in overview(session, meeting, deadline=deadline, now=now, agenda_item_id=item_id):
         if update.state != "submitted":
             continue
@@ -234,20 +331,48 @@ def _item_updates(
             codes=update.restrictions,
             detail=update.content.get("restriction_detail", ""),
         )
+        found.append((update, handling))
+    return found
+
+
+def _item_updates(
+    session: Session,
+    meeting: Meeting,
+    item_id: int,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+    *,
+    withhold: bool,
+) -> list[dict[str, Any]]:
+    """Each agency's update on one case; in the copy for those not entitled to a restricted
+    update, its handling instruction and a line saying the text is withheld, without it."""
+    names = {i.code: i.name for i in partnership.agency_updates.risk_indicators}
+    out = []
+    for update, handling in _submitted(session, meeting, item_id, partnership, calendar, now):
+        withheld = withhold and handling is not None
         out.append(
             {
+                # the full content, so the withheld copy says what changed as the full one does
+                "fingerprint": fingerprint([update.agency_name, update.content, update.authors, update.late]),
                 "agency": update.agency_name,
                 "author": ", ".join(sorted(set(update.authors.values()))),
                 "role": update.content.get("role", ""),
                 "late": update.late,
                 "restricted": handling is not None,
                 "restriction": handling.instruction if handling else "",
+                "withheld": withheld,
+                "withheld_note": withheld_note(handling, partnership, update.agency_name)
+                if withheld and handling
+                else "",
                 "current_risks": ", ".join(
                     names.get(code, code)
                     for code, rating in update.risk_ratings.items()
                     if rating == "current"
                 ),
-                "sections": [
+                "sections": []
+                if withheld
+                else [
                     {"label": label, "text": _readable(name, update.content[name])}
                     for name, label in TEXT_FIELDS.items()
                     if name not in ("role", "restriction_detail") and update.content.get(name)
@@ -255,6 +380,63 @@ def _item_updates(
             }
         )
     return out
+
+
+def _intelligence(
+    session: Session, meeting: Meeting, partnership: Partnership
+) -> list[tuple[Intelligence, str, Restricted | None]]:
+    """The sitting's police intelligence, each with its handling code's name and, unless
+    the code releases it to every agency, its restriction."""
+    rows = session.exec(
+        select(Intelligence).where(Intelligence.meeting_id == meeting.id).order_by(col(Intelligence.id))
+    ).all()
+    found = []
+    for row in rows:
+        code = partnership.panel_practice.handling_code(row.handling_code)
+        found.append(
+            (
+                row,
+                code.name if code else row.handling_code,
+                intelligence_handling(partnership, row.handling_code, sharer_code=""),
+            )
+        )
+    return found
+
+
+def _intelligence_rows(
+    session: Session, meeting: Meeting, partnership: Partnership, *, withhold: bool
+) -> list[dict[str, str]]:
+    """Intelligence as a copy shows it: in full, or withheld under its handling code with
+    the agencies that hold it named."""
+    out = []
+    for row, name, handling in _intelligence(session, meeting, partnership):
+        if withhold and handling is not None:
+            text = (
+                "Withheld from this copy by its handling code. It is in the copies sent to "
+                f"{handling.holders(partnership)}."
+            )
+        else:
+            text = row.text
+        out.append({"handling_code": name, "text": text, "fingerprint": fingerprint([name, row.text])})
+    return out
+
+
+def panel_restricted(
+    session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar, now: datetime
+) -> list[Restricted]:
+    """Every restricted text the panel minutes hold: agencies' updates under a handling
+    instruction and intelligence under a handling code that does not release it to all.
+    Those entitled to all receive the full minutes; the others the copy with them withheld."""
+    sitting = sitting_of(session, meeting)
+    items = agenda_items(session, sitting) if sitting is not None else []
+    found = [
+        handling
+        for item, _, _ in items
+        for _, handling in _submitted(session, meeting, item.id or 0, partnership, calendar, now)
+        if handling is not None
+    ]
+    found += [h for _, _, h in _intelligence(session, meeting, partnership) if h is not None]
+    return found
 
 
 def _readable(field: str, text: str) -> str:
@@ -324,14 +506,20 @@ def panel_minutes_context(
     now: datetime,
     approved_by: str = "",
     approved_at: str = "",
+    copy: str = FULL,
+    previous: PreviousVersion | None = None,
     **_: Any,
 ) -> tuple[dict[str, Any], bytes | None]:
     """The VOLT minutes: attendance, each case with the agencies' updates and the panel's
-    decisions, the contextual picture, and the action log with carried-forward actions."""
+    decisions, the contextual picture, and the action log with carried-forward actions.
+    `copy` is FULL (the record, and those entitled to every restricted text) or SHARED
+    (each restricted update and intelligence withheld, with a line saying so)."""
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
+    held_back = panel_restricted(session, meeting, partnership, calendar, now)
     attendance = []
+    recipients: list[Recipient] = []
     for a in session.exec(
         select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
     ):
@@ -351,6 +539,7 @@ def panel_minutes_context(
                 "status": ATTENDANCE_WORDS.get(a.status, a.status),
             }
         )
+        recipients.append(Recipient(agency.code, agency.kind, a.status in ("present", "written_update")))
     items = agenda_items(session, sitting)
     case_ids = [case.id for _, _, case in items]
     heard_before = set(
@@ -394,7 +583,9 @@ def panel_minutes_context(
                     else NOT_APPLICABLE
                 ),
                 "reasons": _referral_reasons(session, panel_case.id),
-                "updates": _item_updates(session, meeting, item.id or 0, partnership, calendar, now),
+                "updates": _item_updates(
+                    session, meeting, item.id or 0, partnership, calendar, now, withhold=copy == SHARED
+                ),
                 "victims": outcome.get("victims", ""),
                 "offenders": outcome.get("offenders", ""),
                 "locations": outcome.get("locations", ""),
@@ -405,7 +596,7 @@ def panel_minutes_context(
                 "leads_to": _leads_to(session, item, outcome),
                 "missing": episodes.get(case.id or 0, []),
                 "disruption": outcome.get("disruption", ""),
-                "next_review": _day(date.fromisoformat(review), calendar) if review else "",
+                "next_review": _review_words(review, outcome.get("decision", ""), calendar),
                 "links": links_by_case.get(case.reference, []),
                 "discussion": _discussion_line(session, case)
                 if case.subject_kind == "child"
@@ -426,13 +617,26 @@ def panel_minutes_context(
         .where(col(PanelSitting.panel_code) == panel.code, col(PanelSitting.held_on) > sitting.held_on)
         .order_by(col(PanelSitting.held_on))
     ).first()
+    following_on = (
+        following.held_on if following else next_sitting(panel, calendar, meeting.scheduled_start).held_on
+    )
     circulation = [
-        {"name": f"{a['name']}, {a['role']}", "agency": a["agency"], "receives": ""} for a in attendance
+        {
+            "name": f"{a['name']}, {a['role']}",
+            "agency": a["agency"],
+            "receives": COPY_WORDS[FULL if entitled_to_all(recipient, held_back) else SHARED],
+        }
+        for a, recipient in zip(attendance, recipients, strict=True)
     ]
+    chair = _name(session, meeting.chair_id)
+    if chair:
+        circulation.insert(0, {"name": chair, "agency": "Chair", "receives": COPY_WORDS[FULL]})
     context = {
         **_heading(partnership, panel.name, meeting, calendar),
-        "chair": _name(session, meeting.chair_id),
-        "minute_taker": _name(session, meeting.minute_taker_id),
+        "chair": chair or NOT_RECORDED,
+        "minute_taker": _name(session, meeting.minute_taker_id) or chair or NOT_RECORDED,
+        "copy": COPY_WORDS[copy],
+        "changes": "",
         "version": version,
         "state": state,
         "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
@@ -447,12 +651,13 @@ def panel_minutes_context(
         "themes": meeting.details.get("themes", ""),
         "register": perpetrators_of_cases(session, case_ids),
         "disruptions": disruptions_of(session, meeting, partnership, calendar),
-        "intelligence": intelligence_for_documents(session, meeting, partnership),
+        "intelligence": _intelligence_rows(session, meeting, partnership, withhold=copy == SHARED),
         "network_note": NETWORK_NOTE,
         "actions": log,
-        "next_panel": _day(following.held_on, calendar) if following else "Not yet scheduled",
+        "next_panel": _day(following_on, calendar),
         "circulation": circulation,
     }
+    context["changes"] = changes_since(context, previous, PANEL_MINUTES_PARTS, calendar)
     stepped = frozenset(
         case.reference for item, _, case in items if (item.outcome or {}).get("decision") == "step_down"
     )
@@ -460,6 +665,15 @@ def panel_minutes_context(
         session, case_ids, link_rows, title=f"{panel.name} {meeting.reference}", stepped_down=stepped
     )
     return context, picture
+
+
+def _review_words(review: str, decision: str, calendar: WorkingCalendar) -> str:
+    """When the panel next reviews the case, or plainly why it does not."""
+    if review:
+        return _day(date.fromisoformat(review), calendar)
+    if decision == "step_down":
+        return "None: stepped down from the panel"
+    return "No review date set"
 
 
 def _leads_to(session: Session, item: AgendaItem, outcome: dict[str, Any]) -> str:

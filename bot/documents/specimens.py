@@ -292,8 +292,35 @@ CARRIED = _action(
 )
 
 
-def panel_minutes_specimen() -> dict[str, Any]:
-    """A sitting that reviews a child (stepped up, NRM referral), a location and a peer group."""
+PANEL_WITHHELD = "Copy with restricted information withheld"
+INTELLIGENCE_WITHHELD = (
+    "Withheld from this copy by its handling code. It is in the copies sent to "
+    "West Midlands Police - Force CID, West Midlands Police - Public Protection Unit."
+)
+
+
+def panel_minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
+    """A sitting that reviews a child (stepped up, NRM referral), a location and a peer group;
+    `withheld` gives the copy for an agency not entitled to the police's restricted text."""
+    police_update = {
+        "agency": "West Midlands Police",
+        "author": "DC Lee Grant",
+        "role": "Force CID",
+        "late": False,
+        "restricted": True,
+        "restriction": "Police information: not to be shared with the family",
+        "withheld": withheld,
+        "withheld_note": (
+            "The full text is withheld from this copy under its handling instruction. It is in "
+            "the copies sent to Children's social care, Police and West Midlands Police."
+            if withheld
+            else ""
+        ),
+        "current_risks": "Repeated missing episodes, Weapons",
+        "sections": []
+        if withheld
+        else [{"label": "Police intelligence", "text": "Seen with a known county lines associate."}],
+    }
     return {
         "marking": MARKING,
         "confidentiality": CONFIDENTIALITY,
@@ -306,6 +333,9 @@ def panel_minutes_specimen() -> dict[str, Any]:
         "minute_taker": "Tom Reed",
         "version": 2,
         "state": "DRAFT",
+        "copy": PANEL_WITHHELD if withheld else "Full copy",
+        "changes": "Since version 1 (24 November 2026 12:45): changed Attendance; case CS-778812 "
+        "(decision, next review); Action log.",
         "generated_at": "24 November 2026 at 14:02",
         "approved_by": "",
         "approved_at": "",
@@ -338,21 +368,7 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "plan_status": "Child protection plan",
                 "reasons": "Three missing episodes since October; found in Stoke with cash.",
                 "updates": [
-                    {
-                        "agency": "West Midlands Police",
-                        "author": "DC Lee Grant",
-                        "role": "Force CID",
-                        "late": False,
-                        "restricted": True,
-                        "restriction": "Police information: not to be shared with the family",
-                        "current_risks": "Repeated missing episodes, Weapons",
-                        "sections": [
-                            {
-                                "label": "Police intelligence",
-                                "text": "Seen with a known county lines associate.",
-                            }
-                        ],
-                    },
+                    police_update,
                     {
                         "agency": "Northfield Academy",
                         "author": "Jo Patel",
@@ -360,6 +376,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                         "late": True,
                         "restricted": False,
                         "restriction": "",
+                        "withheld": False,
+                        "withheld_note": "",
                         "current_risks": "",
                         "sections": [
                             {"label": "School attendance", "text": "Attendance 71% this term."},
@@ -476,11 +494,15 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "handling_code": "P: may be shared with partner agencies",
                 "text": "Dealing moved to the canal path.",
             },
-            {"handling_code": "4: police only", "text": "Withheld from this copy by its handling code."},
+            {
+                "handling_code": "4: police only",
+                "text": INTELLIGENCE_WITHHELD if withheld else "T uses a grey Audi from the Lodge Road garage.",
+            },
         ],
         "circulation": [
-            {"name": "Priya Shah", "agency": "Children's social care", "receives": ""},
-            {"name": "DC Lee Grant", "agency": "West Midlands Police", "receives": ""},
+            {"name": "Priya Shah, Head of Service", "agency": "Chair", "receives": "Full copy"},
+            {"name": "DC Lee Grant, Force CID", "agency": "West Midlands Police", "receives": "Full copy"},
+            {"name": "Ana Costa, Case manager", "agency": "Youth Justice Service", "receives": PANEL_WITHHELD},
         ],
     }
 
@@ -488,13 +510,35 @@ def panel_minutes_specimen() -> dict[str, Any]:
 def panel_agenda_specimen() -> dict[str, Any]:
     """The agenda of the same sitting, moved off a bank holiday."""
     sections = [
-        ("Actions from last time", "Open actions from CEP-2026-0002", 5, "", "", ""),
-        ("New referrals", "CS-778812 (Child)", 20, "High", "Significant risk", "Child protection plan"),
-        ("Children under review", "CS-660021 (Child)", 15, "Medium", "Moderate risk", "Child in need"),
-        ("Locations", "CX-000045 Northfield park", 10, "Medium", "Location of concern", "Disruption plan"),
+        ("Attendance and confidentiality", "Attendance and confidentiality", 5, "", "", ""),
+        ("Actions from last time", "Actions from last time (1 open)", 5, "", "", ""),
+        (
+            "New referrals",
+            "CS\u2011778812: Jayden Miller, born 12 June 2010",
+            20,
+            "High",
+            "Significant risk (screening tool)",
+            "Not recorded",
+        ),
+        (
+            "Children under review",
+            "CS\u2011660021: Amara Test-Child, born 14 March 2011",
+            15,
+            "Medium",
+            "Moderate risk (screening tool)",
+            "Child in need",
+        ),
+        (
+            "Locations",
+            "CX\u2011000045: Northfield park",
+            10,
+            "Medium",
+            "Significant risk (screening tool)",
+            "Not applicable",
+        ),
         ("Themes and intelligence", "Themes and intelligence", 10, "", "", ""),
     ]
-    starts = ["10:00", "10:05", "10:25", "10:40", "10:50"]
+    starts = ["10:00", "10:05", "10:10", "10:30", "10:45", "10:55"]
     return {
         "chair": "Priya Shah, Head of Service",
         "venue": "Room 2.14, Lancaster Circus, Birmingham B4 7DJ",
@@ -515,6 +559,9 @@ def panel_agenda_specimen() -> dict[str, Any]:
         "referral_cutoff": "Monday 21 December 2026 at 17:00",
         "updates_cutoff": "Wednesday 23 December 2026 at 17:00",
         "generated_at": "22 December 2026 at 09:00",
+        "version": 2,
+        "changes": "Since version 1 (21 December 2026 17:00): changed item CS-660021: Amara Test-Child, "
+        "born 14 March 2011 (risk level); Missing episodes and return home interviews.",
         "items": [
             {
                 "number": n + 1,
