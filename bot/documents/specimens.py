@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.documents.vocabulary import no_break, references_unbroken
+
 MARKING = "OFFICIAL-SENSITIVE"
 CONFIDENTIALITY = (
     "This record contains personal information shared to safeguard children. "
@@ -157,7 +159,7 @@ def minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
                 "agency": "Children's social care",
                 "due": "11 Mar 2025",
                 "priority": "Immediate (safety)",
-                "concerns": "Jayden",
+                "concerns": "CS\u2011778812",
                 "status": "open",
             },
         ],
@@ -183,7 +185,8 @@ def minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
             },
         ],
         "copy": "Copy with restricted information withheld" if withheld else "Full copy",
-        "changes": "Replaces version 1 of 04 March 2025 12:10: regenerated from the record as amended since.",
+        "changes": "Since version 1 (04 March 2025 12:10): changed Meeting details (end time); Decisions; "
+        "Action plan.",
         "version": 2,
         "state": "DRAFT",
         "generated_at": "04 March 2025 14:02",
@@ -206,7 +209,7 @@ def action_log_specimen() -> dict[str, Any]:
             {
                 "reference": "SD\u20112025\u20110142\u2011A1",
                 "text": "Complete the single assessment.",
-                "concerns": "Jayden",
+                "concerns": "CS\u2011778812",
                 "owner": "Sam Okafor",
                 "agency": "Children's social care",
                 "assigned": "04 Mar 2025",
@@ -255,13 +258,19 @@ def action_log_specimen() -> dict[str, Any]:
 
 
 def _action(
-    number: int, text: str, *, carried_from: str = "", status: str = "open", updates: int = 1
+    number: int,
+    text: str,
+    *,
+    carried_from: str = "",
+    status: str = "open",
+    updates: int = 1,
+    concerns: str = "CS\u2011778812",
 ) -> dict[str, Any]:
     meeting = carried_from or "CEP-2026-0003"
     return {
-        "reference": f"{meeting}-A{number:02d}",
-        "text": text,
-        "concerns": "CS-778812",
+        "reference": no_break(f"{meeting}-A{number:02d}"),
+        "text": references_unbroken(text),
+        "concerns": concerns,
         "owner": "DC Lee Grant",
         "agency": "West Midlands Police",
         "assigned": "27 Oct 2026",
@@ -271,7 +280,7 @@ def _action(
         "priority": "High",
         "escalation_level": "Escalated to the agency lead" if carried_from else "Not escalated",
         "evidence": "None yet",
-        "meeting": meeting,
+        "meeting": no_break(meeting),
         "carried_forward": bool(carried_from),
         "updates": [
             {
@@ -326,7 +335,7 @@ def panel_minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
         "confidentiality": CONFIDENTIALITY,
         "partnership": "Birmingham Safeguarding Children Partnership",
         "panel": "Criminal Exploitation Panel (North)",
-        "reference": "CEP-2026-0003",
+        "reference": "CEP\u20112026\u20110003",  # as the code gives it: never split
         "date": "Tuesday 24 November 2026",
         "time": "10:00",
         "chair": "Priya Shah, Head of Service",
@@ -469,7 +478,12 @@ def panel_minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
         "actions": [
             CARRIED,
             _action(1, "Make the NRM referral for CS-778812.", status="done", updates=3),
-            _action(2, "Patrol Northfield park after school for four weeks.", updates=0),
+            _action(
+                2,
+                "Patrol Northfield park after school for four weeks.",
+                updates=0,
+                concerns="CS\u2011778812, CX\u2011000045",
+            ),
         ],
         "next_panel": "Tuesday 22 December 2026",
         "register": [
@@ -496,13 +510,19 @@ def panel_minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
             },
             {
                 "handling_code": "4: police only",
-                "text": INTELLIGENCE_WITHHELD if withheld else "T uses a grey Audi from the Lodge Road garage.",
+                "text": INTELLIGENCE_WITHHELD
+                if withheld
+                else "T uses a grey Audi from the Lodge Road garage.",
             },
         ],
         "circulation": [
             {"name": "Priya Shah, Head of Service", "agency": "Chair", "receives": "Full copy"},
             {"name": "DC Lee Grant, Force CID", "agency": "West Midlands Police", "receives": "Full copy"},
-            {"name": "Ana Costa, Case manager", "agency": "Youth Justice Service", "receives": PANEL_WITHHELD},
+            {
+                "name": "Ana Costa, Case manager",
+                "agency": "Youth Justice Service",
+                "receives": PANEL_WITHHELD,
+            },
         ],
     }
 
@@ -552,7 +572,7 @@ def panel_agenda_specimen() -> dict[str, Any]:
         "confidentiality": CONFIDENTIALITY,
         "partnership": "Birmingham Safeguarding Children Partnership",
         "panel": "Criminal Exploitation Panel (North)",
-        "reference": "CEP-2026-0003",
+        "reference": "CEP\u20112026\u20110003",  # as the code gives it: never split
         "date": "Tuesday 29 December 2026",
         "time": "10:00",
         "moved_note": "Moved from Monday 28 December 2026 (bank holiday) to the next working day.",
