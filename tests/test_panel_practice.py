@@ -617,3 +617,10 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     assert (
         f"Sending you {reference}-panel-minutes-v1-withheld.docx (approved) in a direct message." in replies
     )
+    # a new draft after the themes are corrected says which part changed
+    record_attendance(bot, CHAIR, meeting, agencies, "Recruitment online and at the park.")
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.settle()
+    second = _document_text(bot, meeting, "panel_minutes")
+    said = next(line for line in second.splitlines() if line.startswith("Version: 2"))
+    assert "Since version 1 (" in said and said.endswith("changed Themes and intelligence."), said
