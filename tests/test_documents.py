@@ -777,3 +777,30 @@ def test_references_in_typed_text_never_split_and_the_words_around_them_stay() -
     assert references_unbroken(typed) == (
         "Make the NRM referral for CS\u2011778812 and CEP\u20112026\u20110002\u2011A04; a well-known park."
     )
+
+
+def test_the_risk_grid_says_all_agencies_rather_than_repeating_every_name() -> None:
+    from bot.agency_updates.service import AgencyUpdateSummary
+    from bot.documents.minutes import SharedUpdate, _risk_grid
+    from bot.schedules import default_schedules_dir, load_partnership
+
+    partnership = load_partnership(default_schedules_dir())
+    indicators = [i.code for i in partnership.agency_updates.risk_indicators]
+
+    def update(name: str, ratings: dict[str, str]) -> SharedUpdate:
+        summary = AgencyUpdateSummary(
+            name, name, "submitted", False, False, None, 1, {}, ratings, "", (), False, {}
+        )
+        return SharedUpdate(summary, "other", None)
+
+    absent = dict.fromkeys(indicators, "not_present")
+    three = [
+        update("Police", absent | {indicators[0]: "current"}),
+        update("Health", absent),
+        update("Locate", absent | {indicators[0]: "current"}),
+    ]
+    rows = _risk_grid(three, partnership)["rows"]
+    assert rows[0]["current"] == "Police, Locate" and rows[0]["not_present"] == "Health"
+    assert rows[1]["not_present"] == "All 3 agencies" and rows[1]["current"] == "None"
+    # two agencies are always named
+    assert _risk_grid(three[:2], partnership)["rows"][1]["not_present"] == "Police, Health"

@@ -253,7 +253,7 @@ def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[st
             by_rating.setdefault(code, []).append(summary.agency_name)
         row: dict[str, Any] = {"indicator": indicator.name}
         for code in GRID_COLUMNS:
-            row[code] = ", ".join(by_rating[code]) or "None"
+            row[code] = _who(by_rating[code], len(summaries))
             row[f"{code}_shade"] = RATING_SHADES.get(code, "FFFFFF") if by_rating[code] else "FFFFFF"
         rows.append(row)
     counts = {code: codes.count(code) for code in ("current", "historic")}
@@ -264,6 +264,16 @@ def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[st
         if summaries
         else "No agency rated the risk indicators.",
     }
+
+
+def _who(agencies: list[str], rating: int) -> str:
+    """The agencies in one cell: by name, or "All 3 agencies" when every agency that rated is
+    there (they are named above the grid), so a grid of mostly *not present* stays short."""
+    if not agencies:
+        return "None"
+    if rating >= 3 and len(agencies) == rating:
+        return f"All {rating} agencies"
+    return ", ".join(agencies)
 
 
 def _circulation(
