@@ -214,7 +214,7 @@ def verify_chain(session: Session) -> list[str]:
             if attestation.details.get("through_sequence") == first - 1:
                 previous = str(attestation.details.get("last_hash"))
                 expected_sequence = first
-    sha256, canonical, loads, iso, entry_text = hashlib.sha256, _CANONICAL, json.loads, _iso_utc, canonical_entry
+    sha256, canonical, loads, iso = hashlib.sha256, _CANONICAL, json.loads, _iso_utc
     for (
         sequence,
         at,
@@ -248,7 +248,7 @@ def verify_chain(session: Session) -> list[str]:
             previous_hash,
         )
         try:
-            text = entry_text(*fields)
+            text = canonical_entry(*fields)
         except TypeError:  # a NULL where text belongs: hashed as `hash_of` would, as null
             text = canonical(dict(zip(_HASHED_KEYS, fields, strict=True)) | {"details": loads(details)})
         if sha256(text.encode("utf-8")).hexdigest() != stored_hash:
