@@ -41,6 +41,9 @@ from bot.cases.models import Case, CaseEpisode
 from bot.convening.models import Invitation, Meeting
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Document
+from bot.panel.calendar import next_sitting, sittings
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
+from bot.panel.service import REFERRAL_PREFIX
 from bot.partnership.models import Agency, Person
 from bot.references import ReferenceCounter
 from bot.schedules import Partnership
@@ -65,6 +68,10 @@ GENERATED = (
     Document,
     OutboxMessage,
     AuditEntry,
+    PanelSitting,
+    Referral,
+    PanelCase,
+    AgendaItem,
 )
 
 
@@ -296,6 +303,7 @@ def generate(
         loader.load(Chase, _chases(plan, ids, actions_per_discussion))
         loader.load(Document, _documents(plan, ids))
         loader.load(OutboxMessage, _uploads(plan, ids))
+        _panels(loader, session, people, partnership, calendar, now=now, years=years)
         _audit(loader, session, plan, audit_entries, now)
         _counters(loader, session, plan)
         loader.reset_sequences(GENERATED)
@@ -662,6 +670,289 @@ def _uploads(plan: list[Planned], ids: dict[Any, int]) -> Iterator[dict[str, Any
                 "created_at": item.start,
                 "delivered_at": item.start,
             }
+
+
+# A panel's children and contexts: new referrals each sitting, kept under review for a few
+# sittings (carried forward onto each agenda), then stepped down.
+REFERRALS_PER_SITTING = 4
+DECLINED_EVERY = 6  # one referral in six is declined
+PENDING_FOR_NEXT = 3  # referrals waiting for the administrator before the next sitting
+
+
+def _panels(
+    loader: Loader,
+    session: Session,
+    people: People,
+    partnership: Partnership,
+    calendar: ServiceCalendar,
+    *,
+    now: datetime,
+    years: float,
+) -> None:
+    """Every panel's sittings, each fortnight (its configured calendar, from its first date or
+    `years` back) up to now, held with their agendas: new referrals first heard, and the
+    children under review carried forward from sitting to sitting until stepped down; then
+    the next sitting, open, with referrals waiting for a decision. Each panel child has a
+    case of its own (`CS-8…`), so the discussions' cases are left as they are."""
+    if not partnership.panels:
+        return
+    agency_ids = {code: agency_id for agency_id, code in people.agency_codes.items()}
+    stored = dict(session.exec(select(Person.schedule_id, Person.id)).all())  # type: ignore[call-overload]
+    ids = {m: loader.next_id(m) for m in (Meeting, Invitation, Case, CaseEpisode)}
+    ids |= {m: loader.next_id(m) for m in (PanelSitting, Referral, PanelCase, AgendaItem)}
+    meetings, invitations, sitting_rows, cases, episodes = [], [], [], [], []
+    referrals, panel_cases, items = [], [], []
+    # References follow on from those already given; sittings already stored are left alone
+    # (a second run adds discussions, not the same sittings again).
+    serials: dict[tuple[str, int], int] = {
+        (c.prefix, c.year): c.last
+        for c in session.exec(select(ReferenceCounter)).scalars()  # type: ignore[call-overload]
+    }
+    existing = set(session.exec(select(PanelSitting.panel_code, PanelSitting.scheduled_for)).all())  # type: ignore[call-overload]
+    first_case = session.exec(select(func.count()).select_from(_table(Case))).scalar_one()  # type: ignore[call-overload]
+    start = (now - timedelta(days=365.25 * years)).date()
+    for panel in partnership.panels:
+        kind = partnership.meeting_type(panel.meeting_type)
+        administrator = stored.get(panel.administrators[0])
+        chair = stored.get(panel.chairs[0]) if panel.chairs else None
+        held = [
+            s for s in sittings(panel, calendar, max(start, panel.first_date), now.date()) if s.starts < now
+        ]
+        upcoming = next_sitting(panel, calendar, now)
+        under_review: list[tuple[int, int, str]] = []  # panel case id, sittings left, risk
+        if any((panel.code, s.scheduled_for) in existing for s in [*held, upcoming]):
+            continue
+        for number, sitting in enumerate([*held, upcoming]):
+            is_held = sitting.starts < now
+            year = calendar.local(sitting.starts).year
+            prefix = partnership.settings.panel_reference_prefix
+            serials[(prefix, year)] = serials.get((prefix, year), 0) + 1
+            meeting_id = ids[Meeting] + len(meetings)
+            reference = f"{prefix}-{year}-{serials[(prefix, year)]:04d}"
+            meetings.append(
+                {
+                    "id": meeting_id,
+                    "reference": reference,
+                    "meeting_type": panel.meeting_type,
+                    "case_id": None,
+                    "follows_meeting_id": None,
+                    "state": "held" if is_held else "scheduled",
+                    "urgency": kind.default_urgency,
+                    "format": "meeting",
+                    "reason": f"{panel.name}: scheduled sitting",
+                    "concerns": [],
+                    "right_help_right_time_level": "",
+                    "scheduled_start": sitting.starts,
+                    "duration_minutes": panel.duration_minutes,
+                    "referred_at": None,
+                    "deadline": sitting.starts,
+                    "late_reason": "",
+                    "convenor_id": administrator,
+                    "chair_id": chair,
+                    "minute_taker_id": None,
+                    "channel_id": f"CP{meeting_id:08d}",
+                    "status_message_ts": f"{sitting.starts.timestamp():.6f}",
+                    "calendar_uid": f"generated-panel-{meeting_id}@example.org",
+                    "calendar_sequence": 0,
+                    "submission_key": None,
+                    "cancelled_reason": "",
+                    "status_refreshed_at": None,
+                    "details": {
+                        "panel": panel.code,
+                        "scheduled_for": sitting.scheduled_for.isoformat(),
+                        "referral_cutoff": sitting.referral_cutoff.isoformat(),
+                        "updates_cutoff": sitting.updates_cutoff.isoformat(),
+                        "skipped": [],
+                    },
+                    "created_at": sitting.starts - timedelta(days=14),
+                    "held_at": sitting.starts if is_held else None,
+                    "ended_at": sitting.starts + timedelta(minutes=panel.duration_minutes)
+                    if is_held
+                    else None,
+                    "episode_id": None,
+                    "out_of_hours": False,
+                    "out_of_hours_reason": "",
+                    "review_on": None,
+                    "review_state": "",
+                    "review_chase_step": 0,
+                    "review_next_chase_at": None,
+                    "review_resolution": "",
+                }
+            )
+            for code in panel.standing_agencies:
+                if code not in agency_ids:
+                    continue
+                invitations.append(
+                    {
+                        "id": ids[Invitation] + len(invitations),
+                        "meeting_id": meeting_id,
+                        "agency_id": agency_ids[code],
+                        "required": True,
+                        "why": "required",
+                        "state": "attending" if is_held else "invited",
+                        "delegate_id": None,
+                        "decline_reason": "",
+                        "answered_by_id": None,
+                        "answered_at": sitting.starts - timedelta(days=2) if is_held else None,
+                        "chase_step": 0,
+                        "next_chase_at": None,
+                        "created_at": sitting.starts - timedelta(days=14),
+                    }
+                )
+            sitting_id = ids[PanelSitting] + len(sitting_rows)
+            issued = sitting.referral_cutoff if sitting.referral_cutoff <= now else None
+            # The children referred for this sitting: new cases, most accepted.
+            new = REFERRALS_PER_SITTING if is_held else PENDING_FOR_NEXT
+            for offset in range(new):
+                case_index = len(cases)
+                referred_at = sitting.referral_cutoff - timedelta(days=3 + offset)
+                case_id = ids[Case] + case_index
+                cases.append(
+                    {
+                        "id": case_id,
+                        "reference": f"CS-8{first_case + case_index:06d}",
+                        "subject_kind": "child",
+                        "subject_label": "",
+                        "child_name": f"Generated Panel Child {case_index}",
+                        "child_date_of_birth": date(2009, 1, 1) + timedelta(days=case_index % 2000),
+                        "child_address": "",
+                        "school": "",
+                        "siblings_and_others_at_risk": "",
+                        "right_help_right_time_level": "complex_significant",
+                        "created_at": referred_at,
+                        "closed_at": None,
+                    }
+                )
+                episodes.append(
+                    {
+                        "id": ids[CaseEpisode] + case_index,
+                        "case_id": case_id,
+                        "state": "closed",
+                        "referred_at": referred_at,
+                        "threshold_level": "complex_significant",
+                        "threshold_decided_at": referred_at,
+                        "threshold_decided_by_id": None,
+                        "closed_at": None,
+                        "closed_by_id": None,
+                        "closure_outcome": "",
+                        "closure_reason": "",
+                        "created_at": referred_at,
+                    }
+                )
+                pending = not is_held
+                declined = is_held and (len(referrals) % DECLINED_EVERY == DECLINED_EVERY - 1)
+                risk = ("high", "medium", "low")[len(referrals) % 3]
+                panel_case_id = None
+                if is_held and not declined:
+                    panel_case_id = ids[PanelCase] + len(panel_cases)
+                    stays = 3 + len(panel_cases) % 8  # sittings under review, carried forward
+                    stepped_down = number + stays < len(held)
+                    last_sitting = held[min(number + stays, len(held) - 1)]
+                    panel_cases.append(
+                        {
+                            "id": panel_case_id,
+                            "panel_code": panel.code,
+                            "case_id": case_id,
+                            "state": "stepped_down" if stepped_down else "under_review",
+                            "risk_level": risk,
+                            "screening_result": "moderate",
+                            "plan_status": "Safety plan in place.",
+                            "next_review_on": None if stepped_down else upcoming.held_on,
+                            "added_at": referred_at + timedelta(days=1),
+                            "stepped_down_at": last_sitting.starts if stepped_down else None,
+                        }
+                    )
+                    under_review.append((panel_case_id, stays, risk))
+                year_referred = calendar.local(referred_at).year
+                serials[(REFERRAL_PREFIX, year_referred)] = (
+                    serials.get((REFERRAL_PREFIX, year_referred), 0) + 1
+                )
+                referral_id = ids[Referral] + len(referrals)
+                referrals.append(
+                    {
+                        "id": referral_id,
+                        "reference": f"{REFERRAL_PREFIX}-{year_referred}-"
+                        f"{serials[(REFERRAL_PREFIX, year_referred)]:04d}",
+                        "panel_code": panel.code,
+                        "subject_kind": "child",
+                        "case_id": case_id,
+                        "reasons": "Generated referral: going missing, found out of area.",
+                        "risk_level": risk,
+                        "screening_result": "moderate",
+                        "links": [],
+                        "referred_by_id": people.busy_owner,
+                        "state": "pending" if pending else ("declined" if declined else "accepted"),
+                        "sitting_id": sitting_id if is_held and not declined else None,
+                        "panel_case_id": panel_case_id,
+                        "linked_to_existing": False,
+                        "decided_by_id": None if pending else administrator,
+                        "decided_at": None if pending else referred_at + timedelta(days=1),
+                        "decline_reason": "Below the panel's threshold." if declined else "",
+                        "submission_key": f"generated-referral-{referral_id}",
+                        "created_at": referred_at,
+                    }
+                )
+            # The agenda: every child under review, the new ones first, then those carried forward.
+            if is_held or issued is not None:
+                still = []
+                for position, (panel_case_id, left, risk) in enumerate(reversed(under_review), start=1):
+                    first_time = left == 3 + (panel_case_id - ids[PanelCase]) % 8
+                    items.append(
+                        {
+                            "id": ids[AgendaItem] + len(items),
+                            "sitting_id": sitting_id,
+                            "panel_case_id": panel_case_id,
+                            "section": "new_referral" if first_time else "under_review",
+                            "position": position,
+                            "minutes": 15 if first_time else 5,
+                            "outcome": {
+                                "decision": "step_down" if left == 1 else "continue",
+                                "risk_level": risk,
+                                "plan_status": "Safety plan in place.",
+                                "next_review_on": "",
+                            }
+                            if is_held
+                            else {},
+                            "reasons": ["new to the panel"] if first_time else ["review due"],
+                            "stepped_up_meeting_id": None,
+                            "recorded_by_id": administrator if is_held else None,
+                            "recorded_at": sitting.starts + timedelta(hours=1) if is_held else None,
+                        }
+                    )
+                    if left > 1:
+                        still.append((panel_case_id, left - 1, risk))
+                under_review = still
+            sitting_rows.append(
+                {
+                    "id": sitting_id,
+                    "panel_code": panel.code,
+                    "meeting_id": meeting_id,
+                    "scheduled_for": sitting.scheduled_for,
+                    "held_on": sitting.held_on,
+                    "referral_cutoff": sitting.referral_cutoff,
+                    "updates_cutoff": sitting.updates_cutoff,
+                    "agenda_issued_at": issued,
+                    "not_for_discussion": [],
+                    "referrals_chased_at": None,
+                    "created_at": sitting.starts - timedelta(days=14),
+                }
+            )
+    loader.load(Case, cases)
+    loader.load(CaseEpisode, episodes)
+    loader.load(Meeting, meetings)
+    loader.load(Invitation, invitations)
+    loader.load(PanelSitting, sitting_rows)
+    loader.load(PanelCase, panel_cases)
+    loader.load(Referral, referrals)
+    loader.load(AgendaItem, items)
+    for (prefix, year), number in serials.items():
+        counter = session.exec(  # type: ignore[call-overload]
+            select(ReferenceCounter).where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
+        ).scalar_one_or_none()
+        counter = counter or ReferenceCounter(prefix=prefix, year=year)
+        counter.last = max(counter.last, number)
+        session.add(counter)
+    session.flush()
 
 
 AUDITED_ACTS = ("discussion.viewed", "invitation.answered", "action.created", "document.downloaded")
