@@ -36,8 +36,29 @@ class ActionStep:
     kind: str  # before_due | due_today | overdue | every_hours | escalate_lead | escalate_chair
 
 
-def timeline(action: Action, partnership: Partnership, calendar: WorkingCalendar) -> list[ActionStep]:
-    """Every chase step for the action, in order, after it was assigned."""
+# The dated steps of a due date, kept for one batch of claims: many actions share a due date,
+# and walking the working-day calendar for each is most of a sweep's own time.
+DatedSteps = dict[tuple[str, object, object], list[ActionStep]]
+
+
+def timeline(
+    action: Action, partnership: Partnership, calendar: WorkingCalendar, known: DatedSteps | None = None
+) -> list[ActionStep]:
+    """Every chase step for the action, in order, after it was assigned. `known` keeps the
+    steps worked out for each due date (and, when immediate, creation time) across calls
+    with the same partnership and calendar."""
+    key = (action.priority, action.due_on, action.created_at if action.priority == "immediate" else None)
+    steps = known.get(key) if known is not None else None
+    if steps is None:
+        steps = _dated_steps(action, partnership, calendar)
+        if known is not None:
+            known[key] = steps
+    kept = [s for s in steps if s.at > action.created_at]
+    return sorted(kept, key=lambda s: (s.at, s.kind.startswith("escalate")))
+
+
+def _dated_steps(action: Action, partnership: Partnership, calendar: WorkingCalendar) -> list[ActionStep]:
+    """The steps of the action's due date (and creation time, when immediate), unfiltered."""
     policy = partnership.chasing.actions
     due = action.due_on
     steps: list[ActionStep] = []
@@ -68,8 +89,7 @@ def timeline(action: Action, partnership: Partnership, calendar: WorkingCalendar
     chair_day = calendar.add_working_days(due, policy.escalate_to_chair_after_working_days_overdue)
     steps.append(ActionStep(calendar.start_of_day(lead_day), "escalate_lead"))
     steps.append(ActionStep(calendar.start_of_day(chair_day), "escalate_chair"))
-    kept = [s for s in steps if s.at > action.created_at]
-    return sorted(kept, key=lambda s: (s.at, s.kind.startswith("escalate")))
+    return steps
 
 
 def reschedule(action: Action, partnership: Partnership, calendar: WorkingCalendar, now: datetime) -> None:
@@ -197,8 +217,9 @@ def claim_due_action_chases(
     stored, _kept = _read_around(session, list(rows)) if rows else ({}, [])
     # Each action's steps now due, from its stored step to the last one passed.
     due: list[tuple[Action, list[ActionStep], int, int]] = []
+    known: DatedSteps = {}
     for action in rows:
-        steps = timeline(action, partnership, calendar)
+        steps = timeline(action, partnership, calendar, known)
         last = action.chase_step
         while last < len(steps) and steps[last].at <= now:
             last += 1

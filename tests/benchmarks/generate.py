@@ -32,7 +32,7 @@ from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from bot.actions.chasing import timeline
+from bot.actions.chasing import DatedSteps, timeline
 from bot.actions.models import Action, ActionStatus, Chase
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry, AuditHead
@@ -518,6 +518,7 @@ def _actions(
     ones have a step due now (what a sweep claims)."""
     agencies = sorted(people.by_agency)
     rows = []
+    known: DatedSteps = {}  # the chasing steps of each due date, worked out once
     for item in plan:
         if item.state == "cancelled":
             continue
@@ -556,17 +557,25 @@ def _actions(
                 "created_at": item.start,
             }
             if open_:
-                _place_on_timeline(row, partnership, calendar, now, due_now=overdue and number % 3 == 0)
+                _place_on_timeline(
+                    row, partnership, calendar, now, due_now=overdue and number % 3 == 0, known=known
+                )
             rows.append(row)
     return rows
 
 
 def _place_on_timeline(
-    row: dict[str, Any], partnership: Partnership, calendar: ServiceCalendar, now: datetime, *, due_now: bool
+    row: dict[str, Any],
+    partnership: Partnership,
+    calendar: ServiceCalendar,
+    now: datetime,
+    *,
+    due_now: bool,
+    known: DatedSteps,
 ) -> None:
     """Chase steps done up to now; with `due_now`, the last one passed is left to claim."""
     action = Action(**{k: v for k, v in row.items() if k != "id"})
-    steps = timeline(action, partnership, calendar)
+    steps = timeline(action, partnership, calendar, known)
     done = sum(1 for s in steps if s.at <= now)
     if due_now and done:
         done -= 1
