@@ -6,7 +6,8 @@ Two scratch PostgreSQL databases (`BENCH_PG_URL`) are migrated and synced; one i
 audit entries), timed. Against each, the real app runs on loopback (`OfflineBot`: signed
 requests over HTTP, the local Slack), and each request is sent `--repeat` times: the time to
 the HTTP acknowledgement, and to what the person then sees (the response posted to the
-response URL, or the Home tab published). Then the jobs: one chasing sweep pass (claims up
+response URL, the Home tab published, or the acknowledgement itself where it carries the
+answer, as the panel's lists do). Then the jobs: one chasing sweep pass (claims up
 to 500 due steps and writes their reminders), the daily digests (twice: the second finds
 them gone), `python -m bot audit verify` and `audit export` of one year (each in its own
 process: wall time and peak memory, the child's own `VmHWM`), and retention removing the superseded
@@ -53,6 +54,9 @@ REQUESTS: list[tuple[str, str, str, str]] = [
     ("*Next* on the overdue list, administrator", "next", PANEL_ADMIN, "1"),
     ("`/actions`, owner of 1 in 8 actions", "command", BUSY_OWNER, ""),
     ("`/strategy list`, convenor of a third", "strategy", BUSY_CONVENOR, "list"),
+    # The panel's answers come in the acknowledgement itself: seen when acknowledged.
+    ("`/panel referrals`, panel administrator", "panel", PANEL_ADMIN, "referrals"),
+    ("`/panel next`, panel administrator", "panel", PANEL_ADMIN, "next"),
 ]
 
 
@@ -71,9 +75,12 @@ def _send(bot: OfflineBot, kind: str, user: str, text: str) -> tuple[float, floa
             channel_id="D0BENCH",
         )
     else:
-        response = bot.slack.command("/strategy" if kind == "strategy" else "/actions", text, user_id=user)
+        name = {"strategy": "/strategy", "panel": "/panel"}.get(kind, "/actions")
+        response = bot.slack.command(name, text, user_id=user)
     acknowledged = time.perf_counter() - started
     assert response.status == 200, response.status
+    if kind == "panel":
+        return acknowledged, acknowledged
 
     def seen(_calls: object) -> bool:
         if kind == "home":
