@@ -4,7 +4,8 @@ on an empty one, in the same run.
 Two scratch PostgreSQL databases (`BENCH_PG_URL`) are migrated and synced; one is filled by
 `generate` (at `--scale` 1: five years, 30,000 discussions, about 300,000 actions, 1,000,000
 audit entries), timed. Against each, the real app runs on loopback (`OfflineBot`: signed
-requests over HTTP, the local Slack), and each request is sent `--repeat` times: the time to
+requests over HTTP, the local Slack), both at once, and each request is sent `--repeat`
+times to each in turn (so a shared machine's changing load falls on both alike): the time to
 the HTTP acknowledgement, and to what the person then sees (the response posted to the
 response URL, the Home tab published, or the acknowledgement itself where it carries the
 answer, as the panel's lists do). Then the jobs: one chasing sweep pass (claims up
@@ -91,17 +92,26 @@ def _send(bot: OfflineBot, kind: str, user: str, text: str) -> tuple[float, floa
     return acknowledged, time.perf_counter() - started
 
 
-def _requests(bot: OfflineBot, repeat: int) -> dict[str, tuple[list[float], list[float]]]:
-    figures: dict[str, tuple[list[float], list[float]]] = {}
+def _requests(
+    bots: dict[str, OfflineBot], repeat: int
+) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
+    """Each request sent to both apps in turn (the order alternating), so that both
+    databases are measured under the same load on a shared machine, not minutes apart."""
+    figures: dict[str, dict[str, tuple[list[float], list[float]]]] = {label: {} for label in bots}
     for what, kind, user, text in REQUESTS:
-        _send(bot, kind, user, text)  # warm-up
-        acks, seens = [], []
-        for _ in range(repeat):
-            ack, seen = _send(bot, kind, user, text)
-            acks.append(ack)
-            seens.append(seen)
+        for bot in bots.values():
+            _send(bot, kind, user, text)  # warm-up
             bot.wait_idle()
-        figures[what] = (acks, seens)
+        taken: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in bots}
+        for number in range(repeat):
+            order = list(bots) if number % 2 == 0 else list(reversed(bots))
+            for label in order:
+                ack, seen = _send(bots[label], kind, user, text)
+                taken[label][0].append(ack)
+                taken[label][1].append(seen)
+                bots[label].wait_idle()
+        for label in bots:
+            figures[label][what] = taken[label]
     return figures
 
 
@@ -172,13 +182,18 @@ def main(argv: list[str] | None = None) -> int:
         _prepare(empty_url, 0, 0)
         generation_s, counts = _timed(lambda: _prepare(full_url, discussions, audit_entries))
         print(f"generated: {counts}; {generation_s:.0f} s with start-up")
-        measured: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
         jobs: dict[str, list[str]] = {}
-        for label, url in (("empty", empty_url), ("full", full_url)):
-            with OfflineBot(
-                database_url=url, clock=SettableClock(NOW), delivery_interval_seconds=None
-            ) as bot:
-                measured[label] = _requests(bot, args.repeat)
+        with (
+            OfflineBot(
+                database_url=empty_url, clock=SettableClock(NOW), delivery_interval_seconds=None
+            ) as empty,
+            OfflineBot(
+                database_url=full_url, clock=SettableClock(NOW), delivery_interval_seconds=None
+            ) as full,
+        ):
+            bots = {"empty": empty, "full": full}
+            measured = _requests(bots, args.repeat)
+            for label, bot in bots.items():
                 sweep_s, claimed = _timed(lambda bot=bot: sweep_actions(bot.runtime))
                 digest_s, digests = _timed(lambda bot=bot: send_digests(bot.runtime))
                 again_s, _ = _timed(lambda bot=bot: send_digests(bot.runtime))
