@@ -372,8 +372,8 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     assert "Disruption visit to Lodge Road park" in agenda  # an open action from last time
     with Session(bot.runtime.engine) as session:
         # what the code gives each panel template is exactly what the template uses
+        from bot.documents.panel import agenda_context, panel_minutes_context
         from bot.panel.documents import PANEL_AGENDA_VARIABLES, PANEL_MINUTES_VARIABLES
-        from bot.panel.records import agenda_context, panel_minutes_context
 
         common = {
             "partnership": bot.runtime.partnership,
