@@ -441,6 +441,25 @@ def test_administrators_list_referrals_and_others_are_told_no(bot) -> None:
     assert "CEP-2026-0001" in upcoming["text"] and "Tue 24 Nov 2026 10:00" in upcoming["text"]
 
 
+def test_the_referrals_list_is_bounded_and_says_when_more_wait(bot) -> None:
+    """Read before the acknowledgement, the list is one page: the oldest 30, and a line
+    saying more are waiting, never cut silently."""
+    sweep_panels(bot.runtime)
+    refer(bot, SOCIAL_WORKER, case_reference=CHILD_A, child_name="Test Child Alpha")
+    with Session(bot.runtime.engine) as session:
+        first = session.exec(select(Referral)).one()
+        copied = first.model_dump(exclude={"id", "reference", "submission_key"})
+        for number in range(2, 33):
+            session.add(
+                Referral(**copied, reference=f"PR-2026-{number:04d}", submission_key=f"bounded-{number}")
+            )
+        session.commit()
+    listing = bot.slack.command("/panel", "referrals", user_id=ADMIN).json()["text"]
+    assert listing.count("• *PR-2026-") == 30
+    assert "PR-2026-0001" in listing and "PR-2026-0030" in listing and "PR-2026-0031" not in listing
+    assert "More are waiting: these are the 30 referred longest ago." in listing
+
+
 def _through_agenda(bot, clock):
     """Two children referred and accepted, and the agenda issued for 24 November."""
     sweep_panels(bot.runtime)
