@@ -803,3 +803,115 @@ def test_libreoffice_reads_a_childs_record_as_a_person_would(tmp_path) -> None:
     assert "CS-3456789 (linked through CTX-2026" in flat
     assert "Decisions for this child" in flat and "Decisions for all the children" in flat
     assert "To be held by Tuesday 01 December 2026" in flat
+
+
+# ---------------------------------------------------------------- a child's actions and discussions
+
+from bot.actions.jobs import send_digests, sweep_actions  # noqa: E402
+from bot.actions.models import Action, Chase  # noqa: E402
+from tests.convening_support import wait_until  # noqa: E402
+
+OUTSIDER = "U0EHP001"  # early help: in the schedules, in none of these discussions
+PPU_LEAD = "U0PPU020"
+
+
+def _answered_later(bot, command: str, text: str, user_id: str) -> str:
+    """What a command answers after its acknowledgement (at the response URL), as JSON."""
+    before = len(bot.local_slack.responses())
+    response = bot.slack.command(command, text, user_id=user_id)
+    assert response.status == 200 and response.body in ("", "{}"), response.body  # acknowledged first
+    answers = wait_until(lambda: bot.local_slack.responses()[before:])
+    return json.dumps(answers[-1].args)
+
+
+def _siblings_with_actions(bot) -> tuple[Meeting, dict[str, Action]]:
+    meeting = convene_siblings(bot)
+    _add_action(bot, meeting, BROTHER_REF, "Return home interview after the park sighting")
+    _add_action(bot, meeting, "", "Joint visit to the family home")
+    with Session(bot.runtime.engine) as session:
+        return meeting, {a.text: a for a in session.exec(select(Action))}
+
+
+def test_a_childs_actions_and_discussions_by_their_case_reference(bot) -> None:
+    meeting, actions = _siblings_with_actions(bot)
+    own = actions["Return home interview after the park sighting"]
+    shared = actions["Joint visit to the family home"]
+    brother = _answered_later(bot, "/actions", BROTHER_REF, CHAIR)
+    assert f"Open actions for {BROTHER_REF}" in brother and "1-2 of 2" in brother
+    assert own.reference in brother and shared.reference in brother
+    assert f"for {BROTHER_REF}" in brother  # his own, by reference
+    assert f"for CS-1234567, {SISTER_REF}, {BROTHER_REF}" in brother  # the shared one names them all
+    sister = _answered_later(bot, "/actions", SISTER_REF.lower(), POLICE_PPU)  # typed in lower case
+    assert shared.reference in sister and own.reference not in sister  # never her brother's own
+    # The discussions concerning a child: the siblings' one, with the others by reference.
+    discussions = _answered_later(bot, "/strategy", SISTER_REF, CHAIR)
+    assert f"Discussions concerning {SISTER_REF}" in discussions and meeting.reference in discussions
+    assert f"with CS-1234567, {BROTHER_REF}" in discussions
+    for text in (brother, sister, discussions):
+        assert SISTER not in text and BROTHER not in text and CHILD_NAME not in text
+    # Someone in none of the child's discussions is refused in the same words whether or
+    # not the case exists, and nothing is listed.
+    for command in ("/actions", "/strategy"):
+        known = bot.slack.command(command, SISTER_REF, user_id=OUTSIDER).json()["text"]
+        unknown = bot.slack.command(command, "CS-7777777", user_id=OUTSIDER).json()["text"]
+        assert known.replace(SISTER_REF, "REF") == unknown.replace("CS-7777777", "REF")
+        assert "I cannot show you" in known
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        refusals = session.exec(
+            select(AuditEntry).where(AuditEntry.act.in_(["actions.view_refused", "discussion.view_refused"]))
+        ).all()
+    assert len(refusals) == 4
+
+
+def test_each_childs_actions_are_chased_and_digested_by_their_case_reference(bot, clock) -> None:
+    """The ladder runs per action, so per child: his own action is chased and escalated
+    naming him by reference, the shared one names them all, and once the shared one is done
+    only his is chased on; the agency lead's digest says whom each action is for."""
+    meeting, actions = _siblings_with_actions(bot)
+    own = actions["Return home interview after the park sighting"]
+    shared = actions["Joint visit to the family home"]
+    clock.set(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))  # a working day before both are due
+    assert sweep_actions(bot.runtime) == 2
+    settle(bot)
+    reminders = [
+        json.dumps(c.args)
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == POLICE_PPU and "Reminder" in json.dumps(c.args)
+    ]
+    assert any(own.reference in r and f"(for {BROTHER_REF})" in r for r in reminders)
+    assert any(
+        shared.reference in r and f"(for CS-1234567, {SISTER_REF}, {BROTHER_REF})" in r for r in reminders
+    )
+    # The shared visit is made (the owner's *Mark done*): its ladder stops, his goes on.
+    bot.slack.block_actions(POLICE_PPU, [{"action_id": "action_done", "value": str(shared.id)}])
+    calls = bot.local_slack.wait_for(
+        lambda calls: any(c.method == "views.open" and "Mark action done" in json.dumps(c.args) for c in calls)
+    )
+    modal = [c for c in calls if c.method == "views.open"][-1].response["view"]
+    bot.slack.view_submission(POLICE_PPU, modal, values={"note": {"value": StateValue.text("Visit made")}})
+    with Session(bot.runtime.engine) as session:
+        assert session.get(Action, shared.id).status == "done"
+    clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))  # two working days overdue
+    assert sweep_actions(bot.runtime) >= 1
+    settle(bot)
+    escalations = [
+        json.dumps(c.args)
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == PPU_LEAD and "Escalation" in json.dumps(c.args)
+    ]
+    assert len(escalations) == 1 and own.reference in escalations[0] and BROTHER_REF in escalations[0]
+    with Session(bot.runtime.engine) as session:
+        chased = {c.action_id for c in session.exec(select(Chase).where(Chase.at >= clock.now()))}
+    assert chased == {own.id}
+    assert send_digests(bot.runtime) >= 1
+    settle(bot)
+    digest = [
+        json.dumps(c.args)
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == PPU_LEAD and "overdue actions on" in json.dumps(c.args)
+    ]
+    assert digest and own.reference in digest[-1] and f"for {BROTHER_REF}" in digest[-1]
+    assert shared.reference not in digest[-1]
+    text = all_slack_text(bot)
+    assert SISTER not in text and BROTHER not in text and CHILD_NAME not in text
