@@ -847,8 +847,8 @@ def test_a_childs_actions_and_discussions_by_their_case_reference(bot) -> None:
     discussions = _answered_later(bot, "/strategy", SISTER_REF, CHAIR)
     assert f"Discussions concerning {SISTER_REF}" in discussions and meeting.reference in discussions
     assert f"with CS-1234567, {BROTHER_REF}" in discussions
-    for text in (brother, sister, discussions):
-        assert SISTER not in text and BROTHER not in text and CHILD_NAME not in text
+    for answer in (brother, sister, discussions):
+        assert SISTER not in answer and BROTHER not in answer and CHILD_NAME not in answer
     # Someone in none of the child's discussions is refused in the same words whether or
     # not the case exists, and nothing is listed.
     for command in ("/actions", "/strategy"):
@@ -868,7 +868,7 @@ def test_each_childs_actions_are_chased_and_digested_by_their_case_reference(bot
     """The ladder runs per action, so per child: his own action is chased and escalated
     naming him by reference, the shared one names them all, and once the shared one is done
     only his is chased on; the agency lead's digest says whom each action is for."""
-    meeting, actions = _siblings_with_actions(bot)
+    _meeting, actions = _siblings_with_actions(bot)
     own = actions["Return home interview after the park sighting"]
     shared = actions["Joint visit to the family home"]
     clock.set(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))  # a working day before both are due
@@ -886,7 +886,9 @@ def test_each_childs_actions_are_chased_and_digested_by_their_case_reference(bot
     # The shared visit is made (the owner's *Mark done*): its ladder stops, his goes on.
     bot.slack.block_actions(POLICE_PPU, [{"action_id": "action_done", "value": str(shared.id)}])
     calls = bot.local_slack.wait_for(
-        lambda calls: any(c.method == "views.open" and "Mark action done" in json.dumps(c.args) for c in calls)
+        lambda calls: any(
+            c.method == "views.open" and "Mark action done" in json.dumps(c.args) for c in calls
+        )
     )
     modal = [c for c in calls if c.method == "views.open"][-1].response["view"]
     bot.slack.view_submission(POLICE_PPU, modal, values={"note": {"value": StateValue.text("Visit made")}})
