@@ -917,3 +917,76 @@ def test_each_childs_actions_are_chased_and_digested_by_their_case_reference(bot
     assert shared.reference not in digest[-1]
     text = all_slack_text(bot)
     assert SISTER not in text and BROTHER not in text and CHILD_NAME not in text
+
+
+# ---------------------------------------------------------------- the audit trail by case
+
+import csv  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def _exported(database_url: str, reference: str) -> list[dict[str, str]]:
+    """`python -m bot audit export --case REF`, as an administrator runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["DATABASE_URL"] = database_url
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "audit", "export", "--case", reference.lower()],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def test_the_audit_trail_by_case_holds_the_shared_part_and_only_that_childs_own(
+    bot, clock, database_url
+) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    record_siblings(
+        bot,
+        meeting,
+        child_values("start", "joint", "needed"),
+        child_values("start", "single", "needed"),
+        child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    _add_action(bot, meeting, BROTHER_REF, "Return home interview after the park sighting")
+    _add_action(bot, meeting, "", "Joint visit to the family home")
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        actions = {a.text: a.reference for a in session.exec(select(Action))}
+    own, shared = (
+        actions["Return home interview after the park sighting"],
+        actions["Joint visit to the family home"],
+    )
+    sister = _exported(database_url, SISTER_REF)
+    acts = {(r["act"], r["record_id"]) for r in sister}
+    # The discussion's shared part, filed under the first child, is in her trail...
+    assert ("discussion.convened", meeting.reference) in acts
+    assert ("discussion.recorded", meeting.reference) in acts
+    assert ("action.created", shared) in acts
+    assert any(r["act"] == "document.generated" and '"kind": "minutes"' in r["details"] for r in sister)
+    # ...with her own entries, and none of her brother's own.
+    assert {r["case_reference"] for r in sister if r["act"] == "discussion.child_recorded"} == {SISTER_REF}
+    assert {r["case_reference"] for r in sister if r["act"] == "discussion.child_added"} == {SISTER_REF}
+    assert ("action.created", own) not in acts
+    assert BROTHER_REF not in {r["case_reference"] for r in sister}
+    recorded = next(r for r in sister if r["act"] == "discussion.recorded")
+    assert BROTHER_REF not in recorded["details"]  # the shared entry carries no child's decision
+    # His trail has his own action; the first child's has the shared part but not his action.
+    assert ("action.created", own) in {
+        (r["act"], r["record_id"]) for r in _exported(database_url, BROTHER_REF)
+    }
+    first = _exported(database_url, "CS-1234567")
+    assert ("action.created", shared) in {(r["act"], r["record_id"]) for r in first}
+    assert ("action.created", own) not in {(r["act"], r["record_id"]) for r in first}
+    assert not {SISTER_REF, BROTHER_REF} & {r["case_reference"] for r in first}
+    for rows in (sister, first):
+        text_of_rows = json.dumps(rows)
+        assert SISTER not in text_of_rows and BROTHER not in text_of_rows and CHILD_NAME not in text_of_rows

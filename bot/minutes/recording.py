@@ -440,6 +440,7 @@ def save_record(
                 now,
             )
     outcome = outcomes.get("") or ", ".join(f"{ref}: {o}" for ref, o in outcomes.items())
+    per_child = {ref: o for ref, o in outcomes.items() if ref}
     _decide(
         session,
         meeting,
@@ -485,8 +486,9 @@ def save_record(
         case_reference=case.reference if case else "",
         details={
             "decisions": sorted(topic.code for topic in TOPICS),
-            "section_47": outcome,
-            "children": {ref: o for ref, o in outcomes.items() if ref},
+            # Several children: each child's outcome is in their own entry, below, so one
+            # child's audit trail never carries another's decisions.
+            "section_47": "per child" if per_child else outcome,
             "actual_start": who.actual_start.isoformat(),
             "actual_end": who.actual_end.isoformat(),
             "out_of_hours": meeting.out_of_hours,
@@ -495,6 +497,17 @@ def save_record(
             "review_on": what.review_date.isoformat() if what.review_date else None,
         },
     )
+    for reference, child_outcome in per_child.items():
+        record(
+            session,
+            at=now,
+            actor=actor,
+            act="discussion.child_recorded",
+            record_type="meeting",
+            record_id=meeting.reference,
+            case_reference=reference,
+            details={"section_47": child_outcome},
+        )
     session.flush()
     return True
 
