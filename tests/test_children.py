@@ -990,3 +990,85 @@ def test_the_audit_trail_by_case_holds_the_shared_part_and_only_that_childs_own(
     for rows in (sister, first):
         text_of_rows = json.dumps(rows)
         assert SISTER not in text_of_rows and BROTHER not in text_of_rows and CHILD_NAME not in text_of_rows
+
+
+# ---------------------------------------------------------------- two people recording at once
+
+MINUTE_TAKER = "U0BSC002"  # Owen Lewis: a minute-taker (and panel administrator)
+
+
+def _open_record_as(bot, meeting: Meeting, user_id: str) -> dict:
+    before = len(bot.local_slack.calls_to("views.open"))
+    response = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=user_id)
+    assert response.status == 200 and response.body in ("", "{}"), response.body  # acknowledged first
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
+    )
+    return [c for c in calls if c.method == "views.open"][-1].response["view"]
+
+
+def test_two_people_recording_at_once_share_one_draft_and_a_stale_save_is_refused(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    chairs, takers = _open_record_as(bot, meeting, CHAIR), _open_record_as(bot, meeting, MINUTE_TAKER)
+    # The chair saves step 1 first: education sent a written update only.
+    chair_values = when_and_who_values(
+        AGENCIES, **{"attendance:education": StateValue.static_select("written_update")}
+    )
+    shared = _pushed(bot.slack.view_submission(CHAIR, chairs, values=chair_values), "V-chair-2")
+    # The minute-taker's form was opened on the version before: saving it would overwrite
+    # the chair's, so it is refused on the form, saying whose version and what to do.
+    stale = bot.slack.view_submission(MINUTE_TAKER, takers, values=when_and_who_values(AGENCIES))
+    message = json.loads(stale.body)["errors"]["actual_start"]
+    assert "Ruth Okonkwo saved a newer version of this record at 15:00" in message
+    assert f"/strategy record {meeting.reference}" in message
+    with Session(bot.runtime.engine) as session:
+        draft = session.get(Meeting, meeting.id).details["record_draft"]
+    assert draft["who"]["a"]["education"] != draft["who"]["a"]["csc"]  # still the chair's
+    # Opened again, the minute-taker's form carries on from the chair's draft.
+    again = _open_record_as(bot, meeting, MINUTE_TAKER)
+    assert "Carrying on from the draft Ruth Okonkwo saved at 15:00" in json.dumps(again)
+    education = next(b for b in again["blocks"] if b.get("block_id") == "attendance:education")
+    assert education["element"]["initial_option"]["value"] == "written_update"
+    # The minute-taker goes on to the shared decisions; the chair's step 2, opened on the
+    # version before that, is refused in turn, and a retry of the same form saves nothing twice.
+    taker_shared = _pushed(bot.slack.view_submission(MINUTE_TAKER, again, values=chair_values), "V-taker-2")
+    shared_values = {
+        k: v for k, v in decision_values().items() if not k.startswith(("section_47", "enquiry_type", "icpc"))
+    }
+    refused = bot.slack.view_submission(CHAIR, shared, values=shared_values)
+    assert "Owen Lewis saved a newer version" in json.loads(refused.body)["errors"]["threshold_level"]
+    first_child = _pushed(bot.slack.view_submission(MINUTE_TAKER, taker_shared, values=shared_values), "V-c1")
+    retried = _pushed(bot.slack.view_submission(MINUTE_TAKER, taker_shared, values=shared_values), "V-c1")
+    assert retried["private_metadata"] == first_child["private_metadata"]  # Slack's retry: same step
+    response = bot.slack.view_submission(
+        MINUTE_TAKER, first_child, values=child_values("start", "joint", "needed")
+    )
+    response = bot.slack.view_submission(
+        MINUTE_TAKER, _pushed(response, "V-c2"), values=child_values("start", "single", "needed")
+    )
+    response = bot.slack.view_submission(
+        MINUTE_TAKER,
+        _pushed(response, "V-c3"),
+        values=child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    assert json.loads(response.body) == {"response_action": "clear"}
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        fresh = session.get(Meeting, meeting.id)
+        from bot.convening.models import Attendance
+        from bot.partnership.models import Agency
+
+        education = session.exec(select(Agency).where(Agency.code == "education")).one()
+        attended = session.exec(
+            select(Attendance).where(
+                Attendance.meeting_id == meeting.id, Attendance.agency_id == education.id
+            )
+        ).one()
+    assert fresh.state == "held" and "record_draft" not in fresh.details
+    assert attended.status == "written_update"  # the chair's step 1, carried on by the minute-taker
+    # The chair's first step-1 form, submitted again now, cannot overwrite the stored record.
+    late = bot.slack.view_submission(CHAIR, chairs, values=when_and_who_values(AGENCIES))
+    assert "Owen Lewis saved a newer version" in json.loads(late.body)["errors"]["actual_start"]
+    with Session(bot.runtime.engine) as session:
+        assert "record_draft" not in session.get(Meeting, meeting.id).details
