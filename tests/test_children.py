@@ -610,7 +610,7 @@ def test_one_set_of_minutes_a_section_per_child_and_each_childs_own_record(bot, 
     assert "Return home interview" not in sister_log
     brother_log = _text_of(logs[f"child_actions:{BROTHER_REF}"].content)
     assert "Return home interview" in brother_log and "Joint visit" in brother_log
-    # The records go privately to the convenor, never to a channel; Slack never names a child.
+    # The records go privately (drafts to the chair to approve), never to a channel; Slack never names a child.
     uploads = [c for c in bot.local_slack.calls_to("files.completeUploadExternal")]
     assert any("child-record" in json.dumps(c.args) for c in uploads)
     slack_text = all_slack_text(bot)
@@ -1072,3 +1072,82 @@ def test_two_people_recording_at_once_share_one_draft_and_a_stale_save_is_refuse
     assert "Owen Lewis saved a newer version" in json.loads(late.body)["errors"]["actual_start"]
     with Session(bot.runtime.engine) as session:
         assert "record_draft" not in session.get(Meeting, meeting.id).details
+
+
+# ---------------------------------------------------------------- each child's record, approved
+
+
+def _received(bot, user_id: str) -> set[str]:
+    """The files uploaded into a person's direct messages with the bot."""
+    opened = {
+        c.args["users"]: c.response["channel"]["id"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    return {u.filename for u in bot.local_slack.uploaded_files() if u.channel == opened.get(user_id)}
+
+
+def test_each_childs_record_is_approved_by_the_chair_before_it_goes_to_their_file(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    record_siblings(
+        bot,
+        meeting,
+        child_values("start", "joint", "needed"),
+        child_values("start", "single", "needed"),
+        child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        records = {
+            d.kind.split(":")[1]: d
+            for d in session.exec(select(Document))
+            if d.kind.startswith("child_record:")
+        }
+    sister = records[SISTER_REF]
+    assert {d.state for d in records.values()} == {"draft"}
+    assert "DRAFT: not yet approved by the chair" in _text_of(sister.content)
+    # The drafts go to the chair, with a button each; the convenor has the children's
+    # action logs, but no record yet.
+    assert sister.filename in _received(bot, CHAIR) and sister.filename not in _received(bot, SOCIAL_WORKER)
+    assert any(
+        f.startswith(f"{meeting.reference}-{SISTER_REF}-action-log") for f in _received(bot, SOCIAL_WORKER)
+    )
+    asked = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and "child_record_approve" in json.dumps(c.args) and SISTER_REF in json.dumps(c.args)
+    ]
+    assert len(asked) == 1 and SISTER not in json.dumps(asked[0].args)
+    # Only the chair approves: anyone else is refused and nothing moves.
+    bot.slack.block_actions(SOCIAL_WORKER, [{"action_id": "child_record_approve", "value": str(sister.id)}])
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        assert session.get(Document, sister.id).state == "draft"
+        assert session.exec(select(AuditEntry).where(AuditEntry.act == "document.approve_refused")).all()
+    # The chair approves (twice: a double click); it is locked, stamped, and sent once.
+    for _ in range(2):
+        response = bot.slack.block_actions(
+            CHAIR, [{"action_id": "child_record_approve", "value": str(sister.id)}]
+        )
+        assert response.status == 200
+        settle(bot)
+    with Session(bot.runtime.engine) as session:
+        approved = session.get(Document, sister.id)
+        brother = session.get(Document, records[BROTHER_REF].id)
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.act == "document.approved", AuditEntry.record_id == str(sister.id)
+            )
+        ).all()
+    assert approved.state == "approved" and approved.approved_at is not None and brother.state == "draft"
+    text = _text_of(approved.content)
+    assert "Approved by Ruth Okonkwo on 10 November 2026 15:00" in text and SISTER in text
+    assert [e.case_reference for e in entries] == [SISTER_REF]
+    sent = [u for u in bot.local_slack.uploaded_files() if u.filename == sister.filename]
+    convenor_dm = {
+        c.response["channel"]["id"]
+        for c in bot.local_slack.calls_to("conversations.open")
+        if c.args["users"] == SOCIAL_WORKER
+    }
+    assert len([u for u in sent if u.channel in convenor_dm]) == 1
+    assert records[BROTHER_REF].filename not in _received(bot, SOCIAL_WORKER)
+    assert SISTER not in all_slack_text(bot)

@@ -47,6 +47,7 @@ from bot.minutes.record_documents import (
     child_documents,
     owe_record_documents,
     send_draft_to_chair,
+    send_to_convenor,
     write_version,
 )
 from bot.minutes.record_views import (
@@ -91,6 +92,7 @@ from bot.minutes.service import (
 )
 from bot.minutes.views import (
     ACTION_CALLBACK,
+    CHILD_RECORD_APPROVE,
     action_added_view,
     action_modal,
 )
@@ -155,6 +157,13 @@ RULES = (
         part(Part.CHAIR),
         document_by_id(value()),
         refusal="Only the chair of the discussion can approve its minutes.",
+        act="document.approve_refused",
+    ),
+    Rule(
+        button(CHILD_RECORD_APPROVE),
+        part(Part.CHAIR),
+        document_by_id(value()),
+        refusal="Only the chair of the discussion can approve a child's record.",
         act="document.approve_refused",
     ),
     Rule(
@@ -680,6 +689,43 @@ def register(app: App, runtime: Runtime) -> None:
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
+            audit_refusal(
+                runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
+            )
+            tell(body, client, str(refused))
+            return
+        tell(body, client, reply)
+        runtime.kick_delivery()
+
+    @app.action(CHILD_RECORD_APPROVE)
+    def child_record_approved(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        """The chair approves a child's record: locked, then sent to the convenor for the
+        child's file (once, however many clicks)."""
+        from bot.children.documents import ChildRecordRefused, approve_child_record
+
+        ack()
+        now = runtime.clock.now()
+        try:
+            with session_scope(runtime.engine) as session:
+                approved, changed = approve_child_record(
+                    session,
+                    access.known_record.id,
+                    chair_person_id=access.known_member.person_id,
+                    actor=access.actor,
+                    templates_dir=runtime.settings.templates_dir,
+                    partnership=runtime.partnership,
+                    calendar=runtime.calendar,
+                    now=now,
+                )
+                if changed:
+                    meeting = session.get_one(Meeting, approved.meeting_id)
+                    send_to_convenor(session, runtime, meeting, approved, now)
+                reference = approved.kind.split(":", 1)[-1]
+                reply = (
+                    f"The record of {reference}, version {approved.version}, is approved and sent to "
+                    "the convenor for the child's file."
+                )
+        except ChildRecordRefused as refused:
             audit_refusal(
                 runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
             )
