@@ -834,10 +834,15 @@ def _siblings_with_actions(bot) -> tuple[Meeting, dict[str, Action]]:
 
 def test_a_childs_actions_and_discussions_by_their_case_reference(bot) -> None:
     meeting, actions = _siblings_with_actions(bot)
+    _add_action(bot, meeting, "The park on Lee Street", "Disruption patrols at the park")  # no child named
+    with Session(bot.runtime.engine) as session:
+        actions = {a.text: a for a in session.exec(select(Action))}
     own = actions["Return home interview after the park sighting"]
     shared = actions["Joint visit to the family home"]
+    place = actions["Disruption patrols at the park"]
     brother = _answered_later(bot, "/actions", BROTHER_REF, CHAIR)
-    assert f"Open actions for {BROTHER_REF}" in brother and "1-2 of 2" in brother
+    assert f"Open actions for {BROTHER_REF}" in brother and "1-3 of 3" in brother
+    assert place.reference in brother and "for The park on Lee Street" in brother  # shared: names none
     assert own.reference in brother and shared.reference in brother
     assert f"for {BROTHER_REF}" in brother  # his own, by reference
     assert f"for CS-1234567, {SISTER_REF}, {BROTHER_REF}" in brother  # the shared one names them all

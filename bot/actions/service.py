@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func
 from sqlmodel import Session, col, select
@@ -343,27 +344,36 @@ def open_actions_page(
     return ActionPage([_row(*item) for item in _listed(session, query)], page, total, size)
 
 
-def _concerns_child(reference: str) -> ColumnElement[bool]:
-    """An action's `concerns` names this reference as one of its comma-separated references
-    (not as part of a longer one): the shared actions of a discussion of several children."""
+def _concerns_child(reference: Any) -> ColumnElement[bool]:
+    """An action's `concerns` names this reference (a value, or a column) as one of its
+    comma-separated references, not as part of a longer one."""
     concerns = col(Action.concerns)
     return (
         (concerns == reference)
-        | concerns.like(f"{reference},%")
-        | concerns.like(f"%, {reference}")
-        | concerns.like(f"%, {reference},%")
+        | concerns.like(reference + ",%")
+        | concerns.like("%, " + reference)
+        | concerns.like("%, " + reference + ",%")
     )
 
 
 def child_actions_condition(case: Case) -> ColumnElement[bool]:
     """The actions of one child: their own (`case_id`), and the shared actions of every
-    discussion concerning them (a discussion of several children names them all in
-    `concerns`); never another child's own action. A condition, so lists stay one statement."""
+    discussion concerning them: those naming them among others, and those naming none of
+    the discussion's children (the context's, say); never another child's own action. A
+    condition, so lists stay one statement."""
     from bot.children.models import DiscussionChild
 
     discussions = select(col(DiscussionChild.meeting_id)).where(col(DiscussionChild.case_id) == case.id)
+    names_a_child = (
+        select(col(DiscussionChild.id))
+        .join(Case, col(Case.id) == col(DiscussionChild.case_id))
+        .where(
+            col(DiscussionChild.meeting_id) == col(Action.meeting_id), _concerns_child(col(Case.reference))
+        )
+        .exists()
+    )
     return (col(Action.case_id) == case.id) | (
-        col(Action.meeting_id).in_(discussions) & _concerns_child(case.reference)
+        col(Action.meeting_id).in_(discussions) & (_concerns_child(case.reference) | ~names_a_child)
     )
 
 
