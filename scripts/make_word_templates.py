@@ -1162,7 +1162,13 @@ def build_child_record() -> DocumentObject:
     document.add_heading("Next steps", level=2)
     _labelled(document, "Review or next discussion: ", "{{ review_date }}")
     document.add_paragraph("{{ next_steps }}")
-    closing = document.add_paragraph("Version {{ version }} · generated {{ generated_at }}")
+    # Approved by the chair like the minutes before it goes to the child's file.
+    document.add_paragraph("{%p if state == 'APPROVED' %}")
+    document.add_paragraph("Approved by {{ approved_by }} on {{ approved_at }}.")
+    document.add_paragraph("{%p else %}")
+    document.add_paragraph("DRAFT: not yet approved by the chair ({{ chair }}).")
+    document.add_paragraph("{%p endif %}")
+    closing = document.add_paragraph("Version {{ version }} · {{ state }} · generated {{ generated_at }}")
     closing.runs[0].italic = True
     return document
 

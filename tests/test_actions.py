@@ -372,7 +372,7 @@ def test_a_reminder_is_exactly_the_block_kit_slack_sdk_would_build() -> None:
     built = reminder_message(row, 42, headline, case_reference="CS-1")
     text = (
         f"{MARKING} · {headline}\n*{row.reference}*: {escape_mrkdwn(row.text)}\n"
-        f"Owner <@U0PPU001> ({escape_mrkdwn(row.agency)}) · due Mon 09 Nov 2026 · from SD-2026-0001 (case CS-1)"
+        f"Owner <@U0PPU001> ({escape_mrkdwn(row.agency)}) · due Mon 09 Nov 2026 · from SD-2026-0001 (for CS-1)"
     )
     expected = [
         SectionBlock(text=MarkdownTextObject(text=text)),

@@ -610,7 +610,7 @@ def test_one_set_of_minutes_a_section_per_child_and_each_childs_own_record(bot, 
     assert "Return home interview" not in sister_log
     brother_log = _text_of(logs[f"child_actions:{BROTHER_REF}"].content)
     assert "Return home interview" in brother_log and "Joint visit" in brother_log
-    # The records go privately to the convenor, never to a channel; Slack never names a child.
+    # The records go privately (drafts to the chair to approve), never to a channel; Slack never names a child.
     uploads = [c for c in bot.local_slack.calls_to("files.completeUploadExternal")]
     assert any("child-record" in json.dumps(c.args) for c in uploads)
     slack_text = all_slack_text(bot)
@@ -803,3 +803,356 @@ def test_libreoffice_reads_a_childs_record_as_a_person_would(tmp_path) -> None:
     assert "CS-3456789 (linked through CTX-2026" in flat
     assert "Decisions for this child" in flat and "Decisions for all the children" in flat
     assert "To be held by Tuesday 01 December 2026" in flat
+
+
+# ---------------------------------------------------------------- a child's actions and discussions
+
+from bot.actions.jobs import send_digests, sweep_actions  # noqa: E402
+from bot.actions.models import Action, Chase  # noqa: E402
+from tests.convening_support import wait_until  # noqa: E402
+
+OUTSIDER = "U0EHP001"  # early help: in the schedules, in none of these discussions
+PPU_LEAD = "U0PPU020"
+
+
+def _answered_later(bot, command: str, text: str, user_id: str) -> str:
+    """What a command answers after its acknowledgement (at the response URL), as JSON."""
+    before = len(bot.local_slack.responses())
+    response = bot.slack.command(command, text, user_id=user_id)
+    assert response.status == 200 and response.body in ("", "{}"), response.body  # acknowledged first
+    answers = wait_until(lambda: bot.local_slack.responses()[before:])
+    return json.dumps(answers[-1].args)
+
+
+def _siblings_with_actions(bot) -> tuple[Meeting, dict[str, Action]]:
+    meeting = convene_siblings(bot)
+    _add_action(bot, meeting, BROTHER_REF, "Return home interview after the park sighting")
+    _add_action(bot, meeting, "", "Joint visit to the family home")
+    with Session(bot.runtime.engine) as session:
+        return meeting, {a.text: a for a in session.exec(select(Action))}
+
+
+def test_a_childs_actions_and_discussions_by_their_case_reference(bot) -> None:
+    meeting, actions = _siblings_with_actions(bot)
+    _add_action(bot, meeting, "The park on Lee Street", "Disruption patrols at the park")  # no child named
+    with Session(bot.runtime.engine) as session:
+        actions = {a.text: a for a in session.exec(select(Action))}
+    own = actions["Return home interview after the park sighting"]
+    shared = actions["Joint visit to the family home"]
+    place = actions["Disruption patrols at the park"]
+    brother = _answered_later(bot, "/actions", BROTHER_REF, CHAIR)
+    assert f"Open actions for {BROTHER_REF}" in brother and "1-3 of 3" in brother
+    assert place.reference in brother and "for The park on Lee Street" in brother  # shared: names none
+    assert own.reference in brother and shared.reference in brother
+    assert f"for {BROTHER_REF}" in brother  # his own, by reference
+    assert f"for CS-1234567, {SISTER_REF}, {BROTHER_REF}" in brother  # the shared one names them all
+    sister = _answered_later(bot, "/actions", SISTER_REF.lower(), POLICE_PPU)  # typed in lower case
+    assert shared.reference in sister and own.reference not in sister  # never her brother's own
+    # The discussions concerning a child: the siblings' one, with the others by reference.
+    discussions = _answered_later(bot, "/strategy", SISTER_REF, CHAIR)
+    assert f"Discussions concerning {SISTER_REF}" in discussions and meeting.reference in discussions
+    assert f"with CS-1234567, {BROTHER_REF}" in discussions
+    for answer in (brother, sister, discussions):
+        assert SISTER not in answer and BROTHER not in answer and CHILD_NAME not in answer
+    # Someone in none of the child's discussions is refused in the same words whether or
+    # not the case exists, and nothing is listed.
+    for command in ("/actions", "/strategy"):
+        known = bot.slack.command(command, SISTER_REF, user_id=OUTSIDER).json()["text"]
+        unknown = bot.slack.command(command, "CS-7777777", user_id=OUTSIDER).json()["text"]
+        assert known.replace(SISTER_REF, "REF") == unknown.replace("CS-7777777", "REF")
+        assert "I cannot show you" in known
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        refusals = session.exec(
+            select(AuditEntry).where(AuditEntry.act.in_(["actions.view_refused", "discussion.view_refused"]))
+        ).all()
+    assert len(refusals) == 4
+
+
+def test_each_childs_actions_are_chased_and_digested_by_their_case_reference(bot, clock) -> None:
+    """The ladder runs per action, so per child: his own action is chased and escalated
+    naming him by reference, the shared one names them all, and once the shared one is done
+    only his is chased on; the agency lead's digest says whom each action is for."""
+    _meeting, actions = _siblings_with_actions(bot)
+    own = actions["Return home interview after the park sighting"]
+    shared = actions["Joint visit to the family home"]
+    clock.set(datetime(2026, 11, 16, 9, 0, tzinfo=UTC))  # a working day before both are due
+    assert sweep_actions(bot.runtime) == 2
+    settle(bot)
+    reminders = [
+        json.dumps(c.args)
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == POLICE_PPU and "Reminder" in json.dumps(c.args)
+    ]
+    assert any(own.reference in r and f"(for {BROTHER_REF})" in r for r in reminders)
+    assert any(
+        shared.reference in r and f"(for CS-1234567, {SISTER_REF}, {BROTHER_REF})" in r for r in reminders
+    )
+    # The shared visit is made (the owner's *Mark done*): its ladder stops, his goes on.
+    bot.slack.block_actions(POLICE_PPU, [{"action_id": "action_done", "value": str(shared.id)}])
+    calls = bot.local_slack.wait_for(
+        lambda calls: any(
+            c.method == "views.open" and "Mark action done" in json.dumps(c.args) for c in calls
+        )
+    )
+    modal = [c for c in calls if c.method == "views.open"][-1].response["view"]
+    bot.slack.view_submission(POLICE_PPU, modal, values={"note": {"value": StateValue.text("Visit made")}})
+    with Session(bot.runtime.engine) as session:
+        assert session.get(Action, shared.id).status == "done"
+    clock.set(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))  # two working days overdue
+    assert sweep_actions(bot.runtime) >= 1
+    settle(bot)
+    escalations = [
+        json.dumps(c.args)
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == PPU_LEAD and "Escalation" in json.dumps(c.args)
+    ]
+    assert len(escalations) == 1 and own.reference in escalations[0] and BROTHER_REF in escalations[0]
+    with Session(bot.runtime.engine) as session:
+        chased = {c.action_id for c in session.exec(select(Chase).where(Chase.at >= clock.now()))}
+    assert chased == {own.id}
+    assert send_digests(bot.runtime) >= 1
+    settle(bot)
+    digest = [
+        json.dumps(c.args)
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and c.args.get("channel") == PPU_LEAD and "overdue actions on" in json.dumps(c.args)
+    ]
+    assert digest and own.reference in digest[-1] and f"for {BROTHER_REF}" in digest[-1]
+    assert shared.reference not in digest[-1]
+    text = all_slack_text(bot)
+    assert SISTER not in text and BROTHER not in text and CHILD_NAME not in text
+
+
+# ---------------------------------------------------------------- the audit trail by case
+
+import csv  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def _exported(database_url: str, reference: str) -> list[dict[str, str]]:
+    """`python -m bot audit export --case REF`, as an administrator runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["DATABASE_URL"] = database_url
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "audit", "export", "--case", reference.lower()],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def test_the_audit_trail_by_case_holds_the_shared_part_and_only_that_childs_own(
+    bot, clock, database_url
+) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    record_siblings(
+        bot,
+        meeting,
+        child_values("start", "joint", "needed"),
+        child_values("start", "single", "needed"),
+        child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    _add_action(bot, meeting, BROTHER_REF, "Return home interview after the park sighting")
+    _add_action(bot, meeting, "", "Joint visit to the family home")
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        actions = {a.text: a.reference for a in session.exec(select(Action))}
+    own, shared = (
+        actions["Return home interview after the park sighting"],
+        actions["Joint visit to the family home"],
+    )
+    sister = _exported(database_url, SISTER_REF)
+    acts = {(r["act"], r["record_id"]) for r in sister}
+    # The discussion's shared part, filed under the first child, is in her trail...
+    assert ("discussion.convened", meeting.reference) in acts
+    assert ("discussion.recorded", meeting.reference) in acts
+    assert ("action.created", shared) in acts
+    assert any(r["act"] == "document.generated" and '"kind": "minutes"' in r["details"] for r in sister)
+    # ...with her own entries, and none of her brother's own.
+    assert {r["case_reference"] for r in sister if r["act"] == "discussion.child_recorded"} == {SISTER_REF}
+    assert {r["case_reference"] for r in sister if r["act"] == "discussion.child_added"} == {SISTER_REF}
+    assert ("action.created", own) not in acts
+    assert BROTHER_REF not in {r["case_reference"] for r in sister}
+    recorded = next(r for r in sister if r["act"] == "discussion.recorded")
+    assert BROTHER_REF not in recorded["details"]  # the shared entry carries no child's decision
+    # His trail has his own action; the first child's has the shared part but not his action.
+    assert ("action.created", own) in {
+        (r["act"], r["record_id"]) for r in _exported(database_url, BROTHER_REF)
+    }
+    first = _exported(database_url, "CS-1234567")
+    assert ("action.created", shared) in {(r["act"], r["record_id"]) for r in first}
+    assert ("action.created", own) not in {(r["act"], r["record_id"]) for r in first}
+    assert not {SISTER_REF, BROTHER_REF} & {r["case_reference"] for r in first}
+    for rows in (sister, first):
+        text_of_rows = json.dumps(rows)
+        assert SISTER not in text_of_rows and BROTHER not in text_of_rows and CHILD_NAME not in text_of_rows
+
+
+# ---------------------------------------------------------------- two people recording at once
+
+MINUTE_TAKER = "U0BSC002"  # Owen Lewis: a minute-taker (and panel administrator)
+
+
+def _open_record_as(bot, meeting: Meeting, user_id: str) -> dict:
+    before = len(bot.local_slack.calls_to("views.open"))
+    response = bot.slack.command("/strategy", f"record {meeting.reference}", user_id=user_id)
+    assert response.status == 200 and response.body in ("", "{}"), response.body  # acknowledged first
+    calls = bot.local_slack.wait_for(
+        lambda calls: len([c for c in calls if c.method == "views.open"]) > before
+    )
+    return [c for c in calls if c.method == "views.open"][-1].response["view"]
+
+
+def test_two_people_recording_at_once_share_one_draft_and_a_stale_save_is_refused(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    chairs, takers = _open_record_as(bot, meeting, CHAIR), _open_record_as(bot, meeting, MINUTE_TAKER)
+    # The chair saves step 1 first: education sent a written update only.
+    chair_values = when_and_who_values(
+        AGENCIES, **{"attendance:education": StateValue.static_select("written_update")}
+    )
+    shared = _pushed(bot.slack.view_submission(CHAIR, chairs, values=chair_values), "V-chair-2")
+    # The minute-taker's form was opened on the version before: saving it would overwrite
+    # the chair's, so it is refused on the form, saying whose version and what to do.
+    stale = bot.slack.view_submission(MINUTE_TAKER, takers, values=when_and_who_values(AGENCIES))
+    message = json.loads(stale.body)["errors"]["actual_start"]
+    assert "Ruth Okonkwo saved a newer version of this record at 15:00" in message
+    assert f"/strategy record {meeting.reference}" in message
+    with Session(bot.runtime.engine) as session:
+        draft = session.get(Meeting, meeting.id).details["record_draft"]
+    assert draft["who"]["a"]["education"] != draft["who"]["a"]["csc"]  # still the chair's
+    # Opened again, the minute-taker's form carries on from the chair's draft.
+    again = _open_record_as(bot, meeting, MINUTE_TAKER)
+    assert "Carrying on from the draft Ruth Okonkwo saved at 15:00" in json.dumps(again)
+    education = next(b for b in again["blocks"] if b.get("block_id") == "attendance:education")
+    assert education["element"]["initial_option"]["value"] == "written_update"
+    # The minute-taker goes on to the shared decisions; the chair's step 2, opened on the
+    # version before that, is refused in turn, and a retry of the same form saves nothing twice.
+    taker_shared = _pushed(bot.slack.view_submission(MINUTE_TAKER, again, values=chair_values), "V-taker-2")
+    shared_values = {
+        k: v for k, v in decision_values().items() if not k.startswith(("section_47", "enquiry_type", "icpc"))
+    }
+    refused = bot.slack.view_submission(CHAIR, shared, values=shared_values)
+    assert "Owen Lewis saved a newer version" in json.loads(refused.body)["errors"]["threshold_level"]
+    first_child = _pushed(bot.slack.view_submission(MINUTE_TAKER, taker_shared, values=shared_values), "V-c1")
+    retried = _pushed(bot.slack.view_submission(MINUTE_TAKER, taker_shared, values=shared_values), "V-c1")
+    assert retried["private_metadata"] == first_child["private_metadata"]  # Slack's retry: same step
+    response = bot.slack.view_submission(
+        MINUTE_TAKER, first_child, values=child_values("start", "joint", "needed")
+    )
+    response = bot.slack.view_submission(
+        MINUTE_TAKER, _pushed(response, "V-c2"), values=child_values("start", "single", "needed")
+    )
+    response = bot.slack.view_submission(
+        MINUTE_TAKER,
+        _pushed(response, "V-c3"),
+        values=child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    assert json.loads(response.body) == {"response_action": "clear"}
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        fresh = session.get(Meeting, meeting.id)
+        from bot.convening.models import Attendance
+        from bot.partnership.models import Agency
+
+        education = session.exec(select(Agency).where(Agency.code == "education")).one()
+        attended = session.exec(
+            select(Attendance).where(
+                Attendance.meeting_id == meeting.id, Attendance.agency_id == education.id
+            )
+        ).one()
+    assert fresh.state == "held" and "record_draft" not in fresh.details
+    assert attended.status == "written_update"  # the chair's step 1, carried on by the minute-taker
+    # The chair's first step-1 form, submitted again now, cannot overwrite the stored record.
+    late = bot.slack.view_submission(CHAIR, chairs, values=when_and_who_values(AGENCIES))
+    assert "Owen Lewis saved a newer version" in json.loads(late.body)["errors"]["actual_start"]
+    with Session(bot.runtime.engine) as session:
+        assert "record_draft" not in session.get(Meeting, meeting.id).details
+
+
+# ---------------------------------------------------------------- each child's record, approved
+
+
+def _received(bot, user_id: str) -> set[str]:
+    """The files uploaded into a person's direct messages with the bot."""
+    opened = {
+        c.args["users"]: c.response["channel"]["id"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    return {u.filename for u in bot.local_slack.uploaded_files() if u.channel == opened.get(user_id)}
+
+
+def test_each_childs_record_is_approved_by_the_chair_before_it_goes_to_their_file(bot, clock) -> None:
+    meeting = convene_siblings(bot)
+    clock.set(AFTER_THE_MEETING)
+    record_siblings(
+        bot,
+        meeting,
+        child_values("start", "joint", "needed"),
+        child_values("start", "single", "needed"),
+        child_values("no_enquiries", "not_applicable", "not_needed"),
+    )
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        records = {
+            d.kind.split(":")[1]: d
+            for d in session.exec(select(Document))
+            if d.kind.startswith("child_record:")
+        }
+    sister = records[SISTER_REF]
+    assert {d.state for d in records.values()} == {"draft"}
+    assert "DRAFT: not yet approved by the chair" in _text_of(sister.content)
+    # The drafts go to the chair, with a button each; the convenor has the children's
+    # action logs, but no record yet.
+    assert sister.filename in _received(bot, CHAIR) and sister.filename not in _received(bot, SOCIAL_WORKER)
+    assert any(
+        f.startswith(f"{meeting.reference}-{SISTER_REF}-action-log") for f in _received(bot, SOCIAL_WORKER)
+    )
+    asked = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.ok and "child_record_approve" in json.dumps(c.args) and SISTER_REF in json.dumps(c.args)
+    ]
+    assert len(asked) == 1 and SISTER not in json.dumps(asked[0].args)
+    # Only the chair approves: anyone else is refused and nothing moves.
+    bot.slack.block_actions(SOCIAL_WORKER, [{"action_id": "child_record_approve", "value": str(sister.id)}])
+    settle(bot)
+    with Session(bot.runtime.engine) as session:
+        assert session.get(Document, sister.id).state == "draft"
+        assert session.exec(select(AuditEntry).where(AuditEntry.act == "document.approve_refused")).all()
+    # The chair approves (twice: a double click); it is locked, stamped, and sent once.
+    for _ in range(2):
+        response = bot.slack.block_actions(
+            CHAIR, [{"action_id": "child_record_approve", "value": str(sister.id)}]
+        )
+        assert response.status == 200
+        settle(bot)
+    with Session(bot.runtime.engine) as session:
+        approved = session.get(Document, sister.id)
+        brother = session.get(Document, records[BROTHER_REF].id)
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.act == "document.approved", AuditEntry.record_id == str(sister.id)
+            )
+        ).all()
+    assert approved.state == "approved" and approved.approved_at is not None and brother.state == "draft"
+    text = _text_of(approved.content)
+    assert "Approved by Ruth Okonkwo on 10 November 2026 15:00" in text and SISTER in text
+    assert [e.case_reference for e in entries] == [SISTER_REF]
+    sent = [u for u in bot.local_slack.uploaded_files() if u.filename == sister.filename]
+    convenor_dm = {
+        c.response["channel"]["id"]
+        for c in bot.local_slack.calls_to("conversations.open")
+        if c.args["users"] == SOCIAL_WORKER
+    }
+    assert len([u for u in sent if u.channel in convenor_dm]) == 1
+    assert records[BROTHER_REF].filename not in _received(bot, SOCIAL_WORKER)
+    assert SISTER not in all_slack_text(bot)

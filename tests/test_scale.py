@@ -130,6 +130,20 @@ def test_action_lists_cost_the_same_at_ten_times_the_data(quiet_bot, text, user_
     assert small == large, (small, large)
 
 
+@pytest.mark.parametrize(
+    ("command", "shows"),
+    [("/actions", "Open actions for CS-9000000"), ("/strategy", "Discussions concerning CS-9000000")],
+)
+def test_a_childs_lists_cost_the_same_at_ten_times_the_data(quiet_bot, command, shows) -> None:
+    """`/actions CS-…` and `/strategy CS-…`: the guard's look-up of the child and the page
+    of their actions or discussions, the same statements however many there are."""
+    send = _answered(quiet_bot, command, "CS-9000000", PANEL_ADMIN)
+    small, large = _at_both_sizes(quiet_bot, send)
+    answer = send()
+    assert shows in answer and " of " in answer
+    assert small == large, (small, large)
+
+
 def test_a_page_turned_costs_the_same_at_ten_times_the_data(quiet_bot) -> None:
     def send() -> None:
         before = len(quiet_bot.local_slack.responses())

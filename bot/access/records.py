@@ -360,6 +360,82 @@ def _load_missing_episode(
     )
 
 
+def case_argument(requested: Requested) -> str:
+    """A command's argument as a case reference would be typed: upper-cased, short, and only
+    letters, digits and hyphens (the loader checks it against the partnership's format)."""
+    text = requested.argument.strip().upper()
+    return text if 0 < len(text) <= 40 and re.fullmatch(r"[A-Z0-9-]+", text) else ""
+
+
+def _load_child(
+    session: Session, text: str, member: Member | None, partnership: Partnership
+) -> Record | None:
+    """A child's case by its reference, with the person's part: INVOLVED in any discussion
+    concerning the child (first child or one of several), PANEL_ADMIN for an administrator of
+    any panel. Three reads whether or not the case exists: the case, the discussions where
+    the person has a part of their own, and the invitations naming them."""
+    valid = bool(text) and partnership.settings.matches_case_reference(text)
+    case = session.exec(select(Case).where(col(Case.reference) == (text if valid else "-"))).first()
+    return _child_record(session, case, member, partnership)
+
+
+def _load_child_by_id(
+    session: Session, text: str, member: Member | None, partnership: Partnership
+) -> Record | None:
+    return _child_record(session, session.get(Case, _id(text)), member, partnership)
+
+
+def _child_record(
+    session: Session, case: Case | None, member: Member | None, partnership: Partnership
+) -> Record | None:
+    """The child's case as a record, with the person's parts (the same reads, found or not)."""
+    from bot.children.service import concerning_child
+
+    case_id = case.id if case is not None and case.subject_kind == "child" else NOTHING
+    concerning = concerning_child(case_id)
+    person = member.person_id if member is not None and member.person_id else NOTHING
+    holds = session.exec(
+        select(col(Meeting.id))
+        .where(
+            col(Meeting.id).in_(concerning),
+            (col(Meeting.convenor_id) == person)
+            | (col(Meeting.chair_id) == person)
+            | (col(Meeting.minute_taker_id) == person),
+        )
+        .limit(1)
+    ).first()
+    invited = session.exec(
+        select(col(Invitation.id))
+        .outerjoin(InvitationMessage, col(InvitationMessage.invitation_id) == col(Invitation.id))
+        .where(
+            col(Invitation.meeting_id).in_(concerning),
+            (col(Invitation.delegate_id) == person)
+            | (col(Invitation.answered_by_id) == person)
+            | (col(InvitationMessage.person_id) == person),
+        )
+        .limit(1)
+    ).first()
+    if case is None or case_id == NOTHING:
+        return None
+    parts: set[Part] = set()
+    if member is not None and (holds is not None or invited is not None):
+        parts.add(Part.INVOLVED)
+    configured = configured_person(partnership, member)
+    if configured is not None and any(configured.id in p.administrators for p in partnership.panels):
+        parts.add(Part.PANEL_ADMIN)
+    return Record("child", case.id or 0, case.reference, case, None, frozenset(parts), case.id)
+
+
+def child_by_reference() -> Locator:
+    """A child's case by the case reference typed after a command (`/actions CS-1234567`)."""
+    return Locator("child", case_argument, _load_child)
+
+
+def child_by_id(source: Source) -> Locator:
+    """A child's case by its id (a page button of the child's list carries it)."""
+    return Locator("child", source, _load_child_by_id)
+
+
 def missing_episode_by_id(source: Source) -> Locator:
     return Locator("missing_episode", source, _load_missing_episode)
 

@@ -14,8 +14,9 @@ USAGE = (
 )
 
 
-def grammar(text: str, _partnership: Partnership | None = None) -> tuple[str, str]:
-    """`mine` (nothing typed), `overdue`, `add REF`, `show REF`, or `usage`."""
+def grammar(text: str, partnership: Partnership | None = None) -> tuple[str, str]:
+    """`mine` (nothing typed), `overdue`, `add REF`, `show REF` (a discussion), `child REF`
+    (a child's case reference, in the partnership's format), or `usage`."""
     words = text.split()
     if not words:
         return "mine", ""
@@ -25,5 +26,8 @@ def grammar(text: str, _partnership: Partnership | None = None) -> tuple[str, st
     if len(words) == 1 and first == "overdue":
         return "overdue", ""
     if len(words) == 1 and first != "help":
-        return "show", words[0].upper()
+        typed = words[0].upper()
+        if partnership is not None and partnership.settings.matches_case_reference(typed):
+            return "child", typed
+        return "show", typed
     return "usage", ""

@@ -64,7 +64,9 @@ def sweep_actions(runtime: Runtime) -> int:
                 row,
                 action.id or 0,
                 headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
-                case_reference=cases.get(action.case_id, ""),
+                # Whom it is for, by case reference: the child's own, or every child of the
+                # discussion for a shared action; never a name.
+                case_reference=action.concerns or cases.get(action.case_id, ""),
             )
             for person in chase.recipients:
                 email_action_chase(

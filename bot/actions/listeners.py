@@ -21,6 +21,8 @@ from bot.access import (
     action_by_id,
     both,
     button,
+    child_by_id,
+    child_by_reference,
     command,
     extension_by_id,
     meeting_by_reference,
@@ -35,6 +37,7 @@ from bot.actions.service import (
     ActionRefused,
     ActionRow,
     actions_of,
+    child_actions_page,
     decide_extension,
     latest_request,
     mark_done,
@@ -44,6 +47,8 @@ from bot.actions.service import (
     snooze,
 )
 from bot.actions.views import (
+    CHILD_PAGE,
+    CHILD_PAGE_BUTTONS,
     DONE_CALLBACK,
     EXTENSION_CALLBACK,
     MINE_PAGE,
@@ -58,6 +63,7 @@ from bot.actions.views import (
     reassign_modal,
     reminder_message,
 )
+from bot.cases.models import Case
 from bot.convening.effects import dm, refresh_status
 from bot.convening.models import Meeting
 from bot.convening.views import read_values
@@ -72,6 +78,9 @@ from bot.slack.replies import audit_refusal, tell
 
 OWNER_OR_LEAD = part(Part.OWNER, Part.OWNER_LEAD)
 NOT_LISTED = "You are not listed in the partnership's schedules."
+
+MAY_SEE_CHILD = part(Part.INVOLVED, Part.PANEL_ADMIN)
+CHILD_REFUSAL = "I cannot show you the actions of {argument}."
 
 COMMANDS = {"/actions": grammar}
 RULES = (
@@ -109,6 +118,26 @@ RULES = (
         meeting_by_reference(),
         refusal="I cannot show you the actions of {argument}.",
         act="actions.view_refused",
+    ),
+    # A child's actions, by their case reference: for whoever took part in a discussion
+    # concerning the child, and panel administrators; refused in the same words whether or
+    # not the case exists.
+    Rule(
+        command("/actions", "child"),
+        MAY_SEE_CHILD,
+        child_by_reference(),
+        refusal=CHILD_REFUSAL,
+        act="actions.view_refused",
+    ),
+    *(
+        Rule(
+            button(action_id),
+            MAY_SEE_CHILD,
+            child_by_id(value(0)),
+            refusal="I cannot show you those actions.",
+            act="actions.view_refused",
+        )
+        for action_id in CHILD_PAGE_BUTTONS
     ),
     Rule(
         command("/actions", "add"),
@@ -206,6 +235,15 @@ def register(app: App, runtime: Runtime) -> None:
                 ("Done", [r for r in rows if r.status == ActionStatus.DONE]),
             ]
             ack(response_type="ephemeral", **action_list(f"Actions of {access.meeting.reference}", groups))
+        elif sub == "child":  # a child's actions grow with their discussions: after the ack
+            ack()
+            case_id = access.known_record.id
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(response_type="ephemeral", **_child_page(case_id, 0)),
+            )
         else:  # "overdue" or "mine": lists that grow with the years, read after the ack
             ack()
             builder = _overdue_page if sub == "overdue" else _mine_page
@@ -235,6 +273,36 @@ def register(app: App, runtime: Runtime) -> None:
         with read_scope(runtime.engine) as session:
             listed = open_actions_page(session, owner_id=member.person_id, page=page)
         return action_page("Your open actions", listed, page_buttons=MINE_PAGE, today=today, soon_by=soon_by)
+
+    def _child_page(case_id: int, page: int) -> dict[str, Any]:
+        """One child's open actions (their own and the shared ones), the earliest due first."""
+        today = runtime.calendar.local(runtime.clock.now()).date()
+        soon_by = runtime.calendar.add_working_days(today, 2)
+        with read_scope(runtime.engine) as session:
+            case = session.get_one(Case, case_id)
+            listed = child_actions_page(session, case, page=page)
+            title = f"Open actions for {case.reference}"
+        return action_page(
+            title, listed, page_buttons=CHILD_PAGE, today=today, soon_by=soon_by, carried=str(case_id)
+        )
+
+    def turn_child_page(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        """*Previous* or *Next* on a child's list (the guard has checked the child again)."""
+        ack()
+        asked = access.requested.value.split(":")[-1]
+        page = min(int(asked), 100_000) if asked.isdigit() else 0
+        case_id = access.known_record.id
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: respond(response_type="ephemeral", replace_original=True, **_child_page(case_id, page)),
+        )
+
+    for action_id in CHILD_PAGE_BUTTONS:
+        app.action(action_id)(turn_child_page)
 
     def turn_page(
         ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access

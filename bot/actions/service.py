@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func
 from sqlmodel import Session, col, select
@@ -115,7 +116,7 @@ def add_action(
 
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     # With several children, an action naming one of them (by reference) is theirs; one
-    # naming none concerns them all.
+    # naming none concerns them all (the shared part).
     named = child_named(session, meeting, new.concerns)
     action = Action(
         reference=f"{meeting.reference}-A{number:02d}",
@@ -139,6 +140,7 @@ def add_action(
     reschedule(action, partnership, calendar, now)
     session.add(action)
     session.flush()
+    concerned = named or case  # the audit trail files the action under its own child
     session.add(
         ActionEvent(action_id=action.id or 0, kind="created", by_id=actor.person_id, details={}, at=now)
     )
@@ -149,7 +151,7 @@ def add_action(
         act="action.created",
         record_type="action",
         record_id=action.reference,
-        case_reference=case.reference if case else "",
+        case_reference=concerned.reference if concerned is not None else "",
         details={"owner": owner.slack_user_id, "due": due.isoformat(), "priority": new.priority},
     )
     session.flush()
@@ -330,6 +332,55 @@ def open_actions_page(
         conditions.append(col(Action.agency_id) == agency_id)
     if due_before is not None:
         conditions.append(col(Action.due_on) < due_before)
+    total = session.exec(select(func.count()).select_from(Action).where(*conditions)).one()
+    page = max(0, min(page, max(total - 1, 0) // size))
+    query = (
+        select(Action)
+        .where(*conditions)
+        .order_by(col(Action.due_on), col(Action.id))
+        .offset(page * size)
+        .limit(size)
+    )
+    return ActionPage([_row(*item) for item in _listed(session, query)], page, total, size)
+
+
+def _concerns_child(reference: Any) -> ColumnElement[bool]:
+    """An action's `concerns` names this reference (a value, or a column) as one of its
+    comma-separated references, not as part of a longer one."""
+    concerns = col(Action.concerns)
+    return (
+        (concerns == reference)
+        | concerns.like(reference + ",%")
+        | concerns.like("%, " + reference)
+        | concerns.like("%, " + reference + ",%")
+    )
+
+
+def child_actions_condition(case: Case) -> ColumnElement[bool]:
+    """The actions of one child: their own (`case_id`), and the shared actions of every
+    discussion concerning them: those naming them among others, and those naming none of
+    the discussion's children (the context's, say); never another child's own action. A
+    condition, so lists stay one statement."""
+    from bot.children.models import DiscussionChild
+
+    discussions = select(col(DiscussionChild.meeting_id)).where(col(DiscussionChild.case_id) == case.id)
+    names_a_child = (
+        select(col(DiscussionChild.id))
+        .join(Case, col(Case.id) == col(DiscussionChild.case_id))
+        .where(
+            col(DiscussionChild.meeting_id) == col(Action.meeting_id), _concerns_child(col(Case.reference))
+        )
+        .exists()
+    )
+    return (col(Action.case_id) == case.id) | (
+        col(Action.meeting_id).in_(discussions) & (_concerns_child(case.reference) | ~names_a_child)
+    )
+
+
+def child_actions_page(session: Session, case: Case, *, page: int = 0, size: int = PAGE_SIZE) -> ActionPage:
+    """One child's open actions (their own and their discussions' shared ones), the earliest
+    due first, a page at a time: two statements whatever the number, a count and the page."""
+    conditions = (col(Action.status).in_(OPEN_STATUSES), child_actions_condition(case))
     total = session.exec(select(func.count()).select_from(Action).where(*conditions)).one()
     page = max(0, min(page, max(total - 1, 0) // size))
     query = (

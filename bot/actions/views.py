@@ -36,7 +36,7 @@ def reminder_message(row: ActionRow, action_id: int, headline: str, *, case_refe
     text = (
         f"{MARKING} · {headline}\n*{row.reference}*: {escape_mrkdwn(row.text[:1500])}\n"
         f"Owner <@{row.owner_slack_id}> ({escape_mrkdwn(row.agency)}) · due {row.due:%a %d %b %Y} · "
-        f"from {row.meeting} (case {case_reference})"
+        f"from {row.meeting} (for {escape_mrkdwn(case_reference)})"
     )
     answers = (
         ("Mark done", "action_done"),
@@ -169,8 +169,12 @@ def _owner(r: ActionRow) -> str:
 
 
 def _line(r: ActionRow) -> str:
-    return f"• *{r.reference}* {escape_mrkdwn(r.text[:120])} · {_owner(r)} · due {r.due:%a %d %b}" + (
-        f" · escalated ({r.escalation_level})" if r.escalation_level else ""
+    """One action: reference, words, owner, due date, and whom it is for (case references
+    only: a child's own action names them, a shared one every child of the discussion)."""
+    return (
+        f"• *{r.reference}* {escape_mrkdwn(r.text[:120])} · {_owner(r)} · due {r.due:%a %d %b}"
+        + (f" · for {escape_mrkdwn(r.concerns[:100])}" if r.concerns else "")
+        + (f" · escalated ({r.escalation_level})" if r.escalation_level else "")
     )
 
 
@@ -208,15 +212,24 @@ def action_list(title: str, groups: list[tuple[str, list[ActionRow]]]) -> dict[s
 
 MINE_PAGE = "actions_mine_page"
 OVERDUE_PAGE = "actions_overdue_page"
+CHILD_PAGE = "actions_child_page"  # a child's actions: the button's value is "case id:page"
 PAGE_BUTTONS = tuple(f"{base}_{way}" for base in (MINE_PAGE, OVERDUE_PAGE) for way in ("previous", "next"))
+CHILD_PAGE_BUTTONS = tuple(f"{CHILD_PAGE}_{way}" for way in ("previous", "next"))
 
 
 def action_page(
-    title: str, page: ActionPage, *, page_buttons: str, today: date, soon_by: date | None = None
+    title: str,
+    page: ActionPage,
+    *,
+    page_buttons: str,
+    today: date,
+    soon_by: date | None = None,
+    carried: str = "",
 ) -> dict[str, Any]:
     """One page of a long list of open actions, most urgent first: where the page sits
     ("21-40 of 1,534"), each action on its line, grouped by urgency when `soon_by` is given,
-    and *Previous* and *Next* buttons (`page_buttons` names them) when there is more."""
+    and *Previous* and *Next* buttons (`page_buttons` names them) when there is more; their
+    value is the page, after `carried` and a colon when given (a child's case id)."""
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"{MARKING}\n*{escape_mrkdwn(title)}*"))]
     if not page.rows:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No open actions.")))
@@ -244,10 +257,18 @@ def action_page(
     buttons = []
     if page.page > 0:
         buttons.append(
-            ButtonElement(text="Previous", action_id=f"{page_buttons}_previous", value=str(page.page - 1))
+            ButtonElement(
+                text="Previous", action_id=f"{page_buttons}_previous", value=_value(carried, page.page - 1)
+            )
         )
     if page.has_next:
-        buttons.append(ButtonElement(text="Next", action_id=f"{page_buttons}_next", value=str(page.page + 1)))
+        buttons.append(
+            ButtonElement(text="Next", action_id=f"{page_buttons}_next", value=_value(carried, page.page + 1))
+        )
     if buttons:
         blocks.append(ActionsBlock(block_id="action_pages", elements=buttons))
     return {"text": title, "blocks": [b.to_dict() for b in blocks]}
+
+
+def _value(carried: str, page: int) -> str:
+    return f"{carried}:{page}" if carried else str(page)

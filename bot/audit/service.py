@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, update
+from sqlalchemy import ColumnElement, Row, Select, String, cast, func, update
 from sqlmodel import Session, col, select
 
 from bot.audit.models import AuditEntry, AuditHead
@@ -261,6 +261,63 @@ def verify_chain(session: Session) -> list[str]:
     return problems
 
 
+# Entries about one child of a discussion of several, written under the discussion's
+# reference: they belong to that child's trail alone, not to the shared part.
+CHILD_ACTS = ("discussion.child_added", "discussion.child_recorded")
+
+
+def about_case(session: Session, reference: str) -> ColumnElement[bool]:
+    """Which entries are about a case: those filed under its reference, and, for a child,
+    the shared part of every discussion concerning them (filed under the discussion's first
+    child): the discussion's own entries, its invitations, agency updates and shared
+    documents, and the actions the child shares. Another child's own entries (their
+    actions, their record, their decisions) are not among them. One condition (sub-queries,
+    no rows read here), so the export still streams."""
+    from bot.actions.models import Action
+    from bot.actions.service import child_actions_condition
+    from bot.agency_updates.models import AgencyUpdate
+    from bot.cases.models import Case
+    from bot.children.service import concerning_child
+    from bot.convening.models import Invitation, Meeting
+    from bot.minutes.models import Document
+
+    filed = col(AuditEntry.case_reference) == reference
+    case = session.exec(select(Case).where(col(Case.reference) == reference)).first()
+    if case is None or case.subject_kind != "child":
+        return filed
+    meetings = concerning_child(case.id)
+    record_id = col(AuditEntry.record_id)
+    kind = col(AuditEntry.record_type)
+    as_text = lambda column: cast(column, String)  # noqa: E731 - record ids are stored as text
+    shared_documents = select(as_text(Document.id)).where(
+        col(Document.meeting_id).in_(meetings),
+        col(Document.kind).in_(("minutes", "action_log", "minutes_shared")),
+    )
+    return (
+        filed
+        | (
+            (kind == "meeting")
+            & record_id.in_(select(col(Meeting.reference)).where(col(Meeting.id).in_(meetings)))
+            & col(AuditEntry.act).not_in(CHILD_ACTS)
+        )
+        | (
+            (kind == "action")
+            & record_id.in_(select(col(Action.reference)).where(child_actions_condition(case)))
+        )
+        | ((kind == "document") & record_id.in_(shared_documents))
+        | (
+            (kind == "invitation")
+            & record_id.in_(select(as_text(Invitation.id)).where(col(Invitation.meeting_id).in_(meetings)))
+        )
+        | (
+            (kind == "agency_update")
+            & record_id.in_(
+                select(as_text(AgencyUpdate.id)).where(col(AgencyUpdate.meeting_id).in_(meetings))
+            )
+        )
+    )
+
+
 EXPORT_COLUMNS = (
     "sequence",
     "at",
@@ -293,7 +350,7 @@ def export_rows(
     if end is not None:
         query = query.where(col(AuditEntry.at) < end)
     if case_reference:
-        query = query.where(col(AuditEntry.case_reference) == case_reference.strip().upper())
+        query = query.where(about_case(session, case_reference.strip().upper()))
     yield list(EXPORT_COLUMNS)
     for entry in _stream(session, query):
         yield [

@@ -217,9 +217,13 @@ def child_record_context(
     *,
     version: int,
     now: str,
+    state: str = "DRAFT",
+    approved_by: str = "",
+    approved_at: str = "",
 ) -> dict[str, Any]:
     """One child's own record, from the minutes' context: their details, the shared parts,
-    their decisions, clocks and actions. Other children by reference only."""
+    their decisions, clocks and actions. Other children by reference only. A DRAFT until
+    the chair approves it, like the minutes."""
     household, alongside = others_line(session, child.case, meeting)
     icpc, assessment = _clocks(session, meeting, child)
     reference = child.reference
@@ -275,6 +279,9 @@ def child_record_context(
         "review_date": minutes["review_date"],
         "version": version,
         "generated_at": now,
+        "state": state,
+        "approved_by": approved_by,
+        "approved_at": approved_at,
     }
 
 
@@ -299,25 +306,11 @@ def generate_child_documents(
 ) -> list[Document]:
     """Each child's own record and action log (new versions), stored with the child's case,
     from the same record as the minutes. Nothing for a discussion of one child."""
-    from bot.minutes.service import minutes_context
 
     children = children_of(session, meeting)
     if len(children) < 2:
         return []
-    minutes = for_several_children(
-        session,
-        meeting,
-        minutes_context(
-            session,
-            meeting,
-            partnership=partnership,
-            calendar=calendar,
-            version=0,
-            state="DRAFT",
-            now=now,
-            copy=_convenors_copy(session, meeting, partnership, calendar, now),
-        ),
-    )
+    minutes = _minutes_for_children(session, meeting, partnership, calendar, now)
     generated_at = calendar.local(now).strftime("%d %B %Y %H:%M")
     documents = []
     for child in children:
@@ -337,7 +330,9 @@ def generate_child_documents(
                 case_id=child.case.id,
                 kind=kind,
                 version=rendered[0],
-                state="issued",
+                # The child's record waits for the chair's approval; their action log is
+                # issued, like the discussion's.
+                state="draft" if kind.startswith(f"{CHILD_RECORD}:") else "issued",
                 filename=f"{meeting.reference}-{child.reference}-{stem}-v{rendered[0]}.docx",
                 sha256=rendered[1].sha256,
                 content=rendered[1].content,
@@ -447,6 +442,9 @@ def child_record_specimen() -> dict[str, Any]:
             "next_steps",
             "version",
             "generated_at",
+            "state",
+            "approved_by",
+            "approved_at",
         )
     }
     return shared | {
@@ -459,3 +457,115 @@ def child_record_specimen() -> dict[str, Any]:
         "icpc": "To be held by Tuesday 01 December 2026",
         "assessment": "Due by Monday 18 January 2027",
     }
+
+
+def _minutes_for_children(
+    session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar, now: datetime
+) -> dict[str, Any]:
+    """The minutes' context the children's records are cut from (the convenor's copy)."""
+    from bot.minutes.service import minutes_context
+
+    return for_several_children(
+        session,
+        meeting,
+        minutes_context(
+            session,
+            meeting,
+            partnership=partnership,
+            calendar=calendar,
+            version=0,
+            state="DRAFT",
+            now=now,
+            copy=_convenors_copy(session, meeting, partnership, calendar, now),
+        ),
+    )
+
+
+class ChildRecordRefused(Exception):
+    """The chair may not approve this version (someone else, or it was replaced); says why."""
+
+
+def is_child_record(document: Document) -> bool:
+    return document.kind.startswith(f"{CHILD_RECORD}:")
+
+
+def approve_child_record(
+    session: Session,
+    document_id: int,
+    *,
+    chair_person_id: int,
+    actor: Actor,
+    templates_dir: Path,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    now: datetime,
+) -> tuple[Document, bool]:
+    """The chair approves a child's record, as the minutes are approved: re-rendered from
+    the record as APPROVED with who and when, locked with its hash, earlier approved
+    versions superseded. Returns the record and whether this call approved it (False when
+    it already was: a double click approves, and sends, once)."""
+    from bot.partnership.models import Person
+
+    locked = session.get(Document, document_id, with_for_update=True, populate_existing=True)
+    if locked is None or not is_child_record(locked):
+        raise ChildRecordRefused("That version no longer exists.")
+    meeting = session.get(Meeting, locked.meeting_id)
+    if meeting is None or chair_person_id != meeting.chair_id:
+        raise ChildRecordRefused("Only the chair of the discussion can approve a child's record.")
+    if locked.state == "approved":
+        return locked, False
+    if locked.state != "draft":
+        raise ChildRecordRefused("That version has been replaced by a newer one.")
+    newer = session.exec(
+        select(Document).where(
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == locked.kind,
+            col(Document.version) > locked.version,
+        )
+    ).first()
+    if newer is not None:
+        raise ChildRecordRefused(f"There is a newer draft (version {newer.version}); approve that one.")
+    reference = locked.kind.split(":", 1)[1]
+    child = next((c for c in children_of(session, meeting) if c.reference == reference), None)
+    if child is None:
+        raise ChildRecordRefused("That child is no longer part of the discussion.")
+    chair = session.get(Person, chair_person_id)
+    stamp = calendar.local(now).strftime("%d %B %Y %H:%M")
+    minutes = _minutes_for_children(session, meeting, partnership, calendar, now)
+    context = child_record_context(
+        session,
+        meeting,
+        child,
+        minutes,
+        version=locked.version,
+        now=stamp,
+        state="APPROVED",
+        approved_by=chair.name if chair else "",
+        approved_at=stamp,
+    )
+    rendered = render_document(templates_dir / CHILD_RECORD_TEMPLATE, context)
+    for earlier in session.exec(
+        select(Document).where(
+            col(Document.meeting_id) == meeting.id,
+            col(Document.kind) == locked.kind,
+            col(Document.state) == "approved",
+        )
+    ):
+        earlier.state = "superseded"
+        session.add(earlier)
+    locked.content, locked.sha256 = rendered.content, rendered.sha256
+    locked.state = "approved"
+    locked.approved_by_id, locked.approved_at = chair_person_id, now
+    session.add(locked)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        act="document.approved",
+        record_type="document",
+        record_id=locked.id or 0,
+        case_reference=reference,
+        details={"kind": CHILD_RECORD, "version": locked.version, "sha256": locked.sha256},
+    )
+    session.flush()
+    return locked, True

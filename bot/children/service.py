@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -382,3 +383,73 @@ def erase_child_part(session: Session, case: Case) -> None:
     )
     session.exec(update(Meeting).where(col(Meeting.context_case_id) == case.id).values(context_case_id=None))
     session.flush()
+
+
+DISCUSSIONS_PAGE = 20  # a child's discussions a message lists at a time
+
+
+@dataclass(frozen=True)
+class ChildDiscussion:
+    """One discussion concerning a child, as `/strategy CS-…` lists it (references only)."""
+
+    reference: str
+    meeting_type: str
+    state: str
+    scheduled_start: datetime | None
+    others: tuple[str, ...]  # the other children it concerns, by case reference
+
+
+@dataclass(frozen=True)
+class ChildDiscussionsPage:
+    case_reference: str
+    rows: list[ChildDiscussion]
+    page: int
+    total: int
+    size: int = DISCUSSIONS_PAGE
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.size + len(self.rows) < self.total
+
+
+def concerning_child(case_id: int | None) -> Any:
+    """The ids of every discussion concerning the child: as its first child, or one of several."""
+    return (
+        select(col(Meeting.id))
+        .where(col(Meeting.case_id) == case_id)
+        .union(select(col(DiscussionChild.meeting_id)).where(col(DiscussionChild.case_id) == case_id))
+    )
+
+
+def child_discussions_page(
+    session: Session, case: Case, *, page: int = 0, size: int = DISCUSSIONS_PAGE
+) -> ChildDiscussionsPage:
+    """The discussions concerning one child, the latest first, a page at a time: three
+    statements whatever their number (a count, the page, the other children of the page)."""
+    concerning = col(Meeting.id).in_(concerning_child(case.id))
+    total = session.exec(select(func.count()).select_from(Meeting).where(concerning)).one()
+    page = max(0, min(page, max(total - 1, 0) // size))
+    meetings = session.exec(
+        select(Meeting)
+        .where(concerning)
+        .order_by(col(Meeting.scheduled_start).desc(), col(Meeting.id).desc())
+        .offset(page * size)
+        .limit(size)
+    ).all()
+    others: dict[int, list[str]] = {}
+    ids = [m.id for m in meetings]
+    if ids:
+        for meeting_id, reference in session.exec(
+            select(DiscussionChild.meeting_id, Case.reference)
+            .join(Case, col(Case.id) == DiscussionChild.case_id)
+            .where(col(DiscussionChild.meeting_id).in_(ids), col(DiscussionChild.case_id) != case.id)
+            .order_by(col(DiscussionChild.meeting_id), col(DiscussionChild.position))
+        ):
+            others.setdefault(meeting_id, []).append(reference)
+    rows = [
+        ChildDiscussion(
+            m.reference, m.meeting_type, m.state, m.scheduled_start, tuple(others.get(m.id or 0, ()))
+        )
+        for m in meetings
+    ]
+    return ChildDiscussionsPage(case.reference, rows, page, total, size)

@@ -47,6 +47,7 @@ from bot.minutes.record_documents import (
     child_documents,
     owe_record_documents,
     send_draft_to_chair,
+    send_to_convenor,
     write_version,
 )
 from bot.minutes.record_views import (
@@ -61,13 +62,19 @@ from bot.minutes.record_views import (
     when_and_who_from,
 )
 from bot.minutes.recording import (
+    SAVED,
     ChildFacts,
+    DraftOutOfDate,
     RecordingFacts,
     WhatWasDecided,
     WhenAndWho,
     check_may_record_discussion,
     child_decision_problems,
+    claim_version,
+    draft_of,
+    record_version,
     recording_facts,
+    save_draft,
     save_record,
     what_was_decided_problems,
     when_and_who_problems,
@@ -85,6 +92,7 @@ from bot.minutes.service import (
 )
 from bot.minutes.views import (
     ACTION_CALLBACK,
+    CHILD_RECORD_APPROVE,
     action_added_view,
     action_modal,
 )
@@ -92,6 +100,7 @@ from bot.partnership.models import Person
 from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.replies import audit_refusal, tell
+from bot.wording import escape_mrkdwn
 
 # The emergency duty convenor records the out-of-hours discussion they convened.
 EMERGENCY_DUTY_RECORDS = Policy(
@@ -151,6 +160,13 @@ RULES = (
         act="document.approve_refused",
     ),
     Rule(
+        button(CHILD_RECORD_APPROVE),
+        part(Part.CHAIR),
+        document_by_id(value()),
+        refusal="Only the chair of the discussion can approve a child's record.",
+        act="document.approve_refused",
+    ),
+    Rule(
         button("minutes_regenerate"),
         MAY_RECORD | part(Part.PANEL_ADMIN),
         meeting_by_id(value()),
@@ -185,6 +201,27 @@ def open_record_form(
         ).first()
     start = fresh.held_at or fresh.scheduled_start
     end = fresh.ended_at or (start + timedelta(minutes=fresh.duration_minutes) if start else None)
+    end = min(end, now) if end else None
+    out_of_hours_reason = fresh.out_of_hours_reason
+    quorum_reason, proceeds = (quorum.reason if quorum else ""), bool(quorum and quorum.outcome == "proceed")
+    # Someone is recording already: carry on from their draft, the same one for everyone.
+    draft, note = draft_of(fresh), ""
+    if isinstance(draft.get("who"), dict):
+        who = WhenAndWho.from_metadata(draft["who"])
+        attendance = {**attendance, **{k: str(v) for k, v in who.attendance.items() if v}}
+        start, end = who.actual_start or start, who.actual_end or end
+        out_of_hours_reason, quorum_reason, proceeds = (
+            who.out_of_hours_reason,
+            who.quorum_reason,
+            who.chair_proceeds,
+        )
+        saved = fresh.details.get(SAVED) or {}
+        at = datetime.fromisoformat(saved["at"]) if saved.get("at") else now
+        note = (
+            f"Carrying on from the draft {escape_mrkdwn(str(saved.get('by') or 'someone'))} saved at "
+            f"{runtime.calendar.local(at):%H:%M on %a %d %b}: everyone recording this discussion "
+            "works on the same draft."
+        )
     names = {a.code: a.name for a in facts.agencies}
     view = record_step_one(
         meeting_id=fresh.id or 0,
@@ -193,19 +230,22 @@ def open_record_form(
         core=[names[code] for code in facts.core if code in names],
         attendance=attendance,
         actual_start=start,
-        actual_end=min(end, now) if end else None,
-        out_of_hours_reason=fresh.out_of_hours_reason,
-        quorum_reason=quorum.reason if quorum else "",
-        chair_proceeds=bool(quorum and quorum.outcome == "proceed"),
+        actual_end=end,
+        out_of_hours_reason=out_of_hours_reason,
+        quorum_reason=quorum_reason,
+        chair_proceeds=proceeds,
+        version=record_version(fresh),
+        note=note,
     )
     client.views_open(trigger_id=trigger_id, view=view)
     return None
 
 
 def decisions_step(
-    runtime: Runtime, meeting: Meeting, who: WhenAndWho, facts: RecordingFacts
+    runtime: Runtime, meeting: Meeting, who: WhenAndWho, facts: RecordingFacts, *, version: int = 0
 ) -> dict[str, Any]:
-    """Step 2 (what was decided), pre-filled with what was recorded before, carrying step 1."""
+    """Step 2 (what was decided), pre-filled with the shared draft if someone saved one,
+    else with what was recorded before; it carries step 1 and the draft's version."""
     with read_scope(runtime.engine) as session:
         stored = {
             d.topic: d
@@ -229,6 +269,18 @@ def decisions_step(
     review = stored.get("review")
     narrative = dict(meeting.details.get("record", {}))
     narrative.setdefault("action_taken", meeting.reason)
+    threshold = meeting.right_help_right_time_level
+    review_date = (
+        date.fromisoformat(review.details["date"])
+        if review and isinstance(review.details, dict) and review.details.get("date")
+        else None
+    )
+    drafted = draft_of(meeting).get("what")
+    if isinstance(drafted, dict):
+        what = WhatWasDecided.from_draft(drafted)
+        narrative = {**narrative, **{k: v for k, v in what.narrative.items() if v}}
+        answers = {**answers, **{k: a for k, a in what.decisions.items() if a.outcome or a.detail}}
+        threshold, review_date = what.threshold_level or threshold, what.review_date or review_date
     if clocks is not None and clocks.anchored_to != meeting.reference:
         hint = (
             f"Section 47 enquiries started at {clocks.anchored_to}: the ICPC is due by "
@@ -243,15 +295,14 @@ def decisions_step(
             f"If section 47 enquiries start, the ICPC must be held by {due:%A %d %B %Y} "
             f"({days} working days, weekends and bank holidays left out)."
         )
+    carried = {**json.loads(who.to_metadata(meeting.id or 0)), "v": version}
     return record_step_two(
-        carried=who.to_metadata(meeting.id or 0),
+        carried=json.dumps(carried, ensure_ascii=False, separators=(",", ":")),
         reference=meeting.reference,
-        threshold_level=meeting.right_help_right_time_level,
+        threshold_level=threshold,
         narrative=narrative,
         decisions=answers,
-        review_date=date.fromisoformat(review.details["date"])
-        if review and isinstance(review.details, dict) and review.details.get("date")
-        else None,
+        review_date=review_date,
         enquiry_under_way_from=facts.enquiry_under_way_from,
         icpc_hint=hint,
         children=[c.reference for c in facts.children],
@@ -259,7 +310,13 @@ def decisions_step(
 
 
 def child_step(
-    runtime: Runtime, meeting: Meeting, who: WhenAndWho, facts: RecordingFacts, index: int
+    runtime: Runtime,
+    meeting: Meeting,
+    who: WhenAndWho,
+    facts: RecordingFacts,
+    index: int,
+    *,
+    version: int = 0,
 ) -> dict[str, Any]:
     """The step for the child at `index`: their decisions, pre-filled from what was recorded
     for them before, with their own ICPC clock."""
@@ -281,6 +338,9 @@ def child_step(
         )
         for d in stored
     }
+    drafted = draft_of(meeting).get("what")
+    if isinstance(drafted, dict):  # the shared draft's answers for this child, if any
+        answers = {**answers, **WhatWasDecided.from_draft(drafted).per_child.get(child.case_id, {})}
     if clocks is not None and clocks.anchored_to != meeting.reference:
         hint = (
             f"{child.reference}: section 47 enquiries started at {clocks.anchored_to}; the ICPC is due "
@@ -304,11 +364,36 @@ def child_step(
         decisions=answers,
         enquiry_under_way_from=child.enquiry_under_way_from,
         icpc_hint=hint,
+        version=version,
     )
+
+
+def _carried(view: dict[str, Any]) -> dict[str, Any]:
+    """A step's private metadata (what the steps before carried, and the draft's version)."""
+    try:
+        carried = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return carried if isinstance(carried, dict) else {}
+
+
+def _version(carried: dict[str, Any]) -> int:
+    value = carried.get("v")
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the listeners (the courier learns to upload documents in `bot.composition`)."""
+
+    def out_of_date(stale: DraftOutOfDate, reference: str) -> str:
+        """Said on the form, where the person is: whose newer version this form would have
+        overwritten, and how to carry on from it (nothing from this form was saved)."""
+        return (
+            f"{stale.by} saved a newer version of this record at {runtime.calendar.local(stale.at):%H:%M} "
+            f"(version {stale.version}), so this form was not saved: it would have overwritten theirs. "
+            f"Copy anything you need from here, then open the record again (/strategy record {reference}) "
+            "to carry on from their version."
+        )
 
     @app.view(RECORD_CALLBACK)
     def when_and_who(ack: Ack, view: dict[str, Any], access: Access) -> None:
@@ -324,7 +409,23 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_action="errors", errors=errors)
             return
         try:
-            step_two = decisions_step(runtime, meeting, who, facts)
+            with session_scope(runtime.engine) as session:
+                version = save_draft(
+                    session,
+                    meeting.id or 0,
+                    expected=_version(_carried(view)),
+                    form=str(view.get("id") or ""),
+                    by=access.known_member.name,
+                    now=now,
+                    who=who,
+                )
+        except DraftOutOfDate as stale:
+            ack(response_action="errors", errors={"actual_start": out_of_date(stale, meeting.reference)})
+            return
+        with read_scope(runtime.engine) as session:
+            meeting = session.get_one(Meeting, meeting.id)
+        try:
+            step_two = decisions_step(runtime, meeting, who, facts, version=version)
         except SlackObjectFormationError:  # step 1 would not fit in the form's metadata
             ack(
                 response_action="errors",
@@ -359,35 +460,56 @@ def register(app: App, runtime: Runtime) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        expected = _version(carried if isinstance(carried, dict) else {})
         if facts.children:
-            # Several children: the shared record waits (a draft) for a step per child.
-            _keep_draft(access.meeting.id, who, what, key=f"view:{view['id']}")
-            ack(response_action="push", view=child_step(runtime, found, who, facts, 0))
+            # Several children: the shared record waits (the draft) for a step per child.
+            version = _keep_draft(
+                ack, access, who, what, expected=expected, form=view["id"], key=f"view:{view['id']}"
+            )
+            if version is not None:
+                with read_scope(runtime.engine) as session:
+                    found = session.get_one(Meeting, found.id)
+                ack(response_action="push", view=child_step(runtime, found, who, facts, 0, version=version))
             return
-        _store(ack, access, who, what, key=f"view:{view['id']}", now=now)
+        _store(ack, access, who, what, key=f"view:{view['id']}", now=now, expected=expected, form=view["id"])
 
-    def _keep_draft(meeting_id: int | None, who: WhenAndWho, what: WhatWasDecided, *, key: str) -> None:
-        """The record so far, checked, kept on the discussion until the last child's step."""
-        with session_scope(runtime.engine) as session:
-            meeting = session.get(Meeting, meeting_id, with_for_update=True)
-            if meeting is None:
-                return
-            carried = json.loads(who.to_metadata(meeting.id or 0))
-            meeting.details = {
-                **meeting.details,
-                "record_draft": {"who": carried, "what": what.to_draft(), "key": key},
-            }
-            session.add(meeting)
+    def _keep_draft(
+        ack: Ack,
+        access: Access,
+        who: WhenAndWho,
+        what: WhatWasDecided,
+        *,
+        expected: int,
+        form: str,
+        key: str = "",
+        field: str = "threshold_level",
+    ) -> int | None:
+        """The record so far, checked, saved as the shared draft until the last child's
+        step; None (the form told why) when someone saved a newer version meanwhile."""
+        try:
+            with session_scope(runtime.engine) as session:
+                return save_draft(
+                    session,
+                    access.meeting.id,
+                    expected=expected,
+                    form=form,
+                    by=access.known_member.name,
+                    now=runtime.clock.now(),
+                    who=who,
+                    what=what,
+                    key=key,
+                )
+        except DraftOutOfDate as stale:
+            ack(response_action="errors", errors={field: out_of_date(stale, access.meeting.reference)})
+            return None
 
     @app.view(RECORD_CHILD_CALLBACK)
     def child_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
         """One child's step: checked, added to the draft; the next child's step, or (after
         the last) the whole record checked again and stored."""
-        try:
-            carried = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            carried = {}
-        index = carried.get("child") if isinstance(carried, dict) else None
+        carried = _carried(view)
+        index = carried.get("child")
+        expected = _version(carried)
         now = runtime.clock.now()
         with read_scope(runtime.engine) as session:
             found = session.get(Meeting, access.meeting.id)
@@ -418,10 +540,16 @@ def register(app: App, runtime: Runtime) -> None:
             return
         key = str(draft.get("key") or f"view:{view['id']}")
         if index + 1 < len(facts.children):
-            _keep_draft(found.id, who, what, key=key)
-            ack(response_action="push", view=child_step(runtime, found, who, facts, index + 1))
+            version = _keep_draft(
+                ack, access, who, what, expected=expected, form=view["id"], field="section_47"
+            )
+            if version is not None:
+                with read_scope(runtime.engine) as session:
+                    found = session.get_one(Meeting, found.id)
+                step = child_step(runtime, found, who, facts, index + 1, version=version)
+                ack(response_action="push", view=step)
             return
-        _store(ack, access, who, what, key=key, now=now)
+        _store(ack, access, who, what, key=key, now=now, expected=expected, form=view["id"])
 
     def _store(
         ack: Ack,
@@ -431,14 +559,28 @@ def register(app: App, runtime: Runtime) -> None:
         *,
         key: str,
         now: Any,
+        expected: int,
+        form: str,
     ) -> None:
-        """Store the whole record (checked again inside), then the minutes and action log."""
+        """Store the whole record (checked again inside), then the minutes and action log,
+        unless someone saved a newer version since this form was opened."""
         actor = access.actor
         try:
             with session_scope(runtime.engine) as session:
                 meeting = session.get(Meeting, access.meeting.id)
                 if meeting is None:
                     raise RecordingRefused("That discussion no longer exists.")
+                if key not in meeting.details.get("recorded_forms", []):  # else a retry, told below
+                    meeting, _ = claim_version(
+                        session,
+                        meeting.id or 0,
+                        expected=expected,
+                        form=form,
+                        by=access.known_member.name,
+                        now=now,
+                    )
+                    session.add(meeting)
+                    session.flush()
                 fresh = save_record(
                     session,
                     meeting,
@@ -461,6 +603,12 @@ def register(app: App, runtime: Runtime) -> None:
                 refresh_status(session, meeting.id or 0, now)
         except _AlreadyRecorded:
             ack(response_action="clear")
+            return
+        except DraftOutOfDate as stale:
+            ack(
+                response_action="errors",
+                errors={"section_47_detail": out_of_date(stale, access.meeting.reference)},
+            )
             return
         except (RecordingRefused, TimelineRefused) as refused:
             ack(response_action="errors", errors={"section_47_detail": str(refused)})
@@ -541,6 +689,43 @@ def register(app: App, runtime: Runtime) -> None:
                         effects.circulate(session, log, f"{marking}: action log of {meeting.reference}", now)
                 reply = f"Version {approved.version} is approved and circulated to the discussion's channel."
         except RecordingRefused as refused:
+            audit_refusal(
+                runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
+            )
+            tell(body, client, str(refused))
+            return
+        tell(body, client, reply)
+        runtime.kick_delivery()
+
+    @app.action(CHILD_RECORD_APPROVE)
+    def child_record_approved(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        """The chair approves a child's record: locked, then sent to the convenor for the
+        child's file (once, however many clicks)."""
+        from bot.children.documents import ChildRecordRefused, approve_child_record
+
+        ack()
+        now = runtime.clock.now()
+        try:
+            with session_scope(runtime.engine) as session:
+                approved, changed = approve_child_record(
+                    session,
+                    access.known_record.id,
+                    chair_person_id=access.known_member.person_id,
+                    actor=access.actor,
+                    templates_dir=runtime.settings.templates_dir,
+                    partnership=runtime.partnership,
+                    calendar=runtime.calendar,
+                    now=now,
+                )
+                if changed:
+                    meeting = session.get_one(Meeting, approved.meeting_id)
+                    send_to_convenor(session, runtime, meeting, approved, now)
+                reference = approved.kind.split(":", 1)[-1]
+                reply = (
+                    f"The record of {reference}, version {approved.version}, is approved and sent to "
+                    "the convenor for the child's file."
+                )
+        except ChildRecordRefused as refused:
             audit_refusal(
                 runtime, access.actor, "document.approve_refused", access.known_record.id, str(refused)
             )

@@ -23,7 +23,7 @@ from bot.delivery.service import Skip, enqueue
 from bot.minutes import effects
 from bot.minutes.models import Document
 from bot.minutes.service import generate
-from bot.minutes.views import approval_request
+from bot.minutes.views import approval_request, child_record_approval
 from bot.partnership.models import Person
 from bot.runtime import Runtime
 
@@ -80,9 +80,10 @@ def send_draft_to_chair(
 
 
 def child_documents(session: Session, runtime: Runtime, meeting: Meeting, actor: Actor, now: Any) -> None:
-    """Several children: each child's own record and action log, privately to the
-    convenor (the lead practitioner files them); nothing for one child."""
-    from bot.children.documents import generate_child_documents
+    """Several children: each child's action log privately to the convenor (the lead
+    practitioner files it), and each child's own record, a draft, privately to the chair
+    to approve (it goes to the convenor once approved); nothing for one child."""
+    from bot.children.documents import generate_child_documents, is_child_record
 
     documents = generate_child_documents(
         session,
@@ -93,13 +94,34 @@ def child_documents(session: Session, runtime: Runtime, meeting: Meeting, actor:
         actor=actor,
         now=now,
     )
+    chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
+    for document in documents:
+        if is_child_record(document) and chair is not None and chair.slack_user_id:
+            effects.send_privately(session, document, chair.slack_user_id, "", now, why="draft")
+            message = child_record_approval(
+                meeting.reference, document.kind.split(":", 1)[-1], document.id or 0, document.version
+            )
+            enqueue(
+                session,
+                key=f"approval-request:{document.id}",
+                method="chat.postMessage",
+                arguments={"channel": chair.slack_user_id, **message},
+                now=now,
+            )
+        elif not is_child_record(document):
+            send_to_convenor(session, runtime, meeting, document, now)
+
+
+def send_to_convenor(
+    session: Session, runtime: Runtime, meeting: Meeting, document: Document, now: Any
+) -> None:
+    """A document for a child's file, privately to the convenor (the lead practitioner)."""
     convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
     if convenor is None or not convenor.slack_user_id:
         return
     marking = runtime.partnership.settings.protective_marking
-    for document in documents:
-        comment = f"{marking}: for the child's file ({document.kind.split(':', 1)[-1]})"
-        effects.send_privately(session, document, convenor.slack_user_id, comment, now, why="child")
+    comment = f"{marking}: for the child's file ({document.kind.split(':', 1)[-1]})"
+    effects.send_privately(session, document, convenor.slack_user_id, comment, now, why="child")
 
 
 def install(runtime: Runtime) -> None:

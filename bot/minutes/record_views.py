@@ -107,8 +107,11 @@ def record_step_one(
     out_of_hours_reason: str,
     quorum_reason: str = "",
     chair_proceeds: bool = False,
+    version: int = 0,
+    note: str = "",
 ) -> dict[str, Any]:
-    """Step 1: when it actually ran, why out of hours, who took part, the quorum."""
+    """Step 1: when it actually ran, why out of hours, who took part, the quorum. It
+    carries the version of the shared draft it was opened on; `note` says whose draft."""
     statuses = [option(str(k), v) for k, v in ATTENDANCE_WORDS.items()]
     proceed = option("yes", "The chair decided to go ahead as a strategy discussion")
     blocks: list[Block] = [
@@ -120,6 +123,7 @@ def record_step_one(
                 )
             ]
         ),
+        *([ContextBlock(elements=[MarkdownTextObject(text=note)])] if note else []),
         _input(
             "actual_start",
             "When it actually began",
@@ -186,7 +190,7 @@ def record_step_one(
         title="Record discussion",
         submit="Next",
         close="Cancel",
-        metadata={"meeting_id": meeting_id, "step": 1},
+        metadata={"meeting_id": meeting_id, "step": 1, "v": version},
         blocks=blocks,
     )
 
@@ -307,9 +311,11 @@ def record_child_step(
     decisions: dict[str, Answer],
     enquiry_under_way_from: str,
     icpc_hint: str,
+    version: int = 0,
 ) -> dict[str, Any]:
-    """One child's step: their section 47 decision and why, the enquiry and who leads it,
-    and their ICPC. About a dozen blocks, whatever the number of children."""
+    """One child's step (carrying the shared draft's version): their section 47 decision
+    and why, the enquiry and who leads it, and their ICPC. About a dozen blocks, whatever
+    the number of children."""
     last = number == total
     blocks: list[Block] = [
         ContextBlock(
@@ -328,7 +334,7 @@ def record_child_step(
         title="Record discussion",
         submit="Record" if last else "Next child",
         close="Back",
-        metadata={"meeting_id": meeting_id, "child": number - 1},
+        metadata={"meeting_id": meeting_id, "child": number - 1, "v": version},
         blocks=blocks,
     )
 

@@ -440,6 +440,7 @@ def save_record(
                 now,
             )
     outcome = outcomes.get("") or ", ".join(f"{ref}: {o}" for ref, o in outcomes.items())
+    per_child = {ref: o for ref, o in outcomes.items() if ref}
     _decide(
         session,
         meeting,
@@ -485,8 +486,9 @@ def save_record(
         case_reference=case.reference if case else "",
         details={
             "decisions": sorted(topic.code for topic in TOPICS),
-            "section_47": outcome,
-            "children": {ref: o for ref, o in outcomes.items() if ref},
+            # Several children: each child's outcome is in their own entry, below, so one
+            # child's audit trail never carries another's decisions.
+            "section_47": "per child" if per_child else outcome,
             "actual_start": who.actual_start.isoformat(),
             "actual_end": who.actual_end.isoformat(),
             "out_of_hours": meeting.out_of_hours,
@@ -495,6 +497,17 @@ def save_record(
             "review_on": what.review_date.isoformat() if what.review_date else None,
         },
     )
+    for reference, child_outcome in per_child.items():
+        record(
+            session,
+            at=now,
+            actor=actor,
+            act="discussion.child_recorded",
+            record_type="meeting",
+            record_id=meeting.reference,
+            case_reference=reference,
+            details={"section_47": child_outcome},
+        )
     session.flush()
     return True
 
@@ -521,3 +534,87 @@ def _decide(
     decision.outcome, decision.reason, decision.details = outcome, reason.strip(), details
     decision.recorded_by_id, decision.recorded_at = member.person_id, now
     session.add(decision)
+
+
+# ------------------------------------------------------------------ the shared draft
+
+DRAFT = "record_draft"  # the record so far, on the discussion, until it is stored
+VERSION = "record_version"  # how many times the record (draft or stored) was saved; never reset
+SAVED = "record_saved"  # who saved it last, when, and from which form
+
+
+class DraftOutOfDate(Exception):
+    """Someone saved the record after this form was opened: saving it would overwrite
+    their version. Says who and when, for the person to re-open the record."""
+
+    def __init__(self, by: str, at: datetime, version: int) -> None:
+        super().__init__(f"{by} saved version {version}")
+        self.by, self.at, self.version = by, at, version
+
+
+def record_version(meeting: Meeting) -> int:
+    """The version a form opened now works from (0 before anything was saved)."""
+    value = (meeting.details or {}).get(VERSION)
+    return value if isinstance(value, int) else 0
+
+
+def draft_of(meeting: Meeting) -> dict[str, Any]:
+    """The draft two people recording at once share (empty when there is none)."""
+    draft = (meeting.details or {}).get(DRAFT)
+    return draft if isinstance(draft, dict) else {}
+
+
+def claim_version(
+    session: Session, meeting_id: int, *, expected: int, form: str, by: str, now: datetime
+) -> tuple[Meeting, int | None]:
+    """Optimistic concurrency on the record: lock the discussion and check that nobody saved
+    since the form was opened (version `expected`); the caller then writes and the version
+    moves on. Returns the locked discussion and the new version, or None when this very
+    form was saved already (Slack retried it). Raises DraftOutOfDate otherwise."""
+    meeting = session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
+    if meeting is None:
+        raise RecordingRefused("That discussion no longer exists.")
+    current = record_version(meeting)
+    saved = (meeting.details or {}).get(SAVED)
+    saved = saved if isinstance(saved, dict) else {}
+    if current == expected + 1 and saved.get("form") == form:
+        return meeting, None
+    if current != expected:
+        at = saved.get("at")
+        raise DraftOutOfDate(
+            str(saved.get("by") or "Someone"), datetime.fromisoformat(at) if at else now, current
+        )
+    meeting.details = {
+        **meeting.details,
+        VERSION: current + 1,
+        SAVED: {"by": by, "at": now.isoformat(), "form": form},
+    }
+    return meeting, current + 1
+
+
+def save_draft(
+    session: Session,
+    meeting_id: int,
+    *,
+    expected: int,
+    form: str,
+    by: str,
+    now: datetime,
+    who: WhenAndWho,
+    what: WhatWasDecided | None = None,
+    key: str = "",
+) -> int:
+    """Save the record so far as the shared draft, if nobody saved since this form was
+    opened. Returns the draft's version now."""
+    meeting, version = claim_version(session, meeting_id, expected=expected, form=form, by=by, now=now)
+    if version is None:
+        return expected + 1
+    draft = draft_of(meeting)
+    draft = {**draft, "who": json.loads(who.to_metadata(meeting.id or 0))}
+    if what is not None:
+        draft["what"] = what.to_draft()
+    if key:
+        draft["key"] = key
+    meeting.details = {**meeting.details, DRAFT: draft}
+    session.add(meeting)
+    return version

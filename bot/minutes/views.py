@@ -138,3 +138,37 @@ def approval_request(reference: str, document_id: int, version: int, meeting_id:
         "text": f"OFFICIAL-SENSITIVE: draft minutes of {reference} (version {version}) to approve",
         "blocks": [b.to_dict() for b in blocks],
     }
+
+
+CHILD_RECORD_APPROVE = "child_record_approve"
+
+
+def child_record_approval(
+    reference: str, child_reference: str, document_id: int, version: int
+) -> dict[str, Any]:
+    """The chair's message with a child's draft record (for the child's file): approve it,
+    as the minutes are approved, before it goes to the convenor. References only."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{MARKING}\nDraft record of *{escape_mrkdwn(child_reference)}* for their file, from "
+                f"*{escape_mrkdwn(reference)}*, version {version}, is in this conversation. Approve it to "
+                "lock this version and send it to the convenor for the child's file."
+            )
+        ),
+        ActionsBlock(
+            block_id="child_record_approval",
+            elements=[
+                ButtonElement(
+                    text=f"Approve {child_reference}'s record, version {version}"[:75],
+                    action_id=CHILD_RECORD_APPROVE,
+                    value=str(document_id),
+                    style="primary",
+                ),
+            ],
+        ),
+    ]
+    return {
+        "text": f"OFFICIAL-SENSITIVE: draft record of {child_reference} (version {version}) to approve",
+        "blocks": [b.to_dict() for b in blocks],
+    }

@@ -29,6 +29,7 @@ AVAILABLE: tuple[Usage, ...] = (
     Usage("/strategy new [case reference]", "convene a section 47 strategy discussion"),
     Usage("/strategy list", "your open discussions and where each stands"),
     Usage("/strategy SD-2026-0001", "one discussion: agencies, answers, chasing, deadlines"),
+    Usage("/strategy CS-1234567", "the discussions concerning one child, by their case reference"),
     Usage("/strategy SD-2026-0001 updates", "the agencies' updates: submitted, late, missing"),
     Usage("/strategy record SD-2026-0001", "record attendance and decisions (chair or minute-taker)"),
     Usage("/strategy minutes SD-2026-0001", "the approved minutes and action log, sent to you privately"),
@@ -74,4 +75,7 @@ def grammar(text: str, partnership: Partnership) -> tuple[str, str]:
     """`/strategy` for the guard: the sub-command asked for, and its reference (or, for an
     unknown one, what was typed, for the help to quote)."""
     request = parse(text, partnership.settings.discussion_reference_prefix)
+    typed = partnership.settings.normalise_case_reference(text)
+    if request.name == "unknown" and " " not in typed and partnership.settings.matches_case_reference(typed):
+        return "child", typed  # a child's case reference: the discussions concerning them
     return request.name, request.argument

@@ -16,14 +16,20 @@ from bot.access import (
     Part,
     Rule,
     button,
+    child_by_id,
+    child_by_reference,
     command,
     meeting_by_reference,
     part,
     role,
+    value,
 )
 from bot.agency_updates.listeners import overview_for
 from bot.audit.service import record
 from bot.cases.listeners import open_close_form, open_follow_up_form, timeline_for
+from bot.cases.models import Case
+from bot.children.service import child_discussions_page
+from bot.children.views import CHILD_DISCUSSIONS_BUTTONS, child_discussions
 from bot.convening.listeners import open_convene_form
 from bot.convening.service import CONVENING_ROLES, open_discussions_page
 from bot.convening.summary import summarise
@@ -62,6 +68,25 @@ RULES = (
         meeting_by_reference(),
         refusal=NOT_INVOLVED,
         act="discussion.view_refused",
+    ),
+    # The discussions concerning one child: for whoever took part in one of them, and
+    # panel administrators; refused in the same words whether or not the case exists.
+    Rule(
+        command("/strategy", "child"),
+        part(Part.INVOLVED, Part.PANEL_ADMIN),
+        child_by_reference(),
+        refusal="I cannot show you the discussions concerning {argument}.",
+        act="discussion.view_refused",
+    ),
+    *(
+        Rule(
+            button(action_id),
+            part(Part.INVOLVED, Part.PANEL_ADMIN),
+            child_by_id(value(0)),
+            refusal="I cannot show you those discussions.",
+            act="discussion.view_refused",
+        )
+        for action_id in CHILD_DISCUSSIONS_BUTTONS
     ),
     Rule(
         command("/strategy", "updates"),
@@ -126,6 +151,15 @@ def register(app: App, runtime: Runtime) -> None:
                 client,
                 lambda: respond(response_type="ephemeral", **list_page(access.known_member, 0)),
             )
+        elif sub == "child":  # a child's discussions grow over the years: after the ack
+            ack()
+            case_id = access.known_record.id
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(response_type="ephemeral", **child_page(case_id, 0)),
+            )
         elif sub == "minutes":
             ack()  # sending documents writes to the outbox and the audit trail: after the ack
 
@@ -172,6 +206,29 @@ def register(app: App, runtime: Runtime) -> None:
             )
         else:  # "show" or "updates": the guard has found the discussion and the person involved
             show(ack, command, client, access)
+
+    def child_page(case_id: int, page: int) -> dict[str, Any]:
+        """A page of the discussions concerning one child: three queries whatever their number."""
+        with read_scope(runtime.engine) as session:
+            listed = child_discussions_page(session, session.get_one(Case, case_id), page=page)
+        return child_discussions(listed, case_id=case_id, calendar=runtime.calendar)
+
+    def turn_child_page(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        ack()
+        asked = access.requested.value.split(":")[-1]
+        page = min(int(asked), 100_000) if asked.isdigit() else 0
+        case_id = access.known_record.id
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: respond(response_type="ephemeral", replace_original=True, **child_page(case_id, page)),
+        )
+
+    for action_id in CHILD_DISCUSSIONS_BUTTONS:
+        app.action(action_id)(turn_child_page)
 
     def list_page(member: Member, page: int) -> dict[str, Any]:
         """A page of the person's open discussions: three queries whatever their number."""

@@ -1440,10 +1440,18 @@ def step_siblings(bot: OfflineBot) -> None:
             .where(col(Document.meeting_id) == meeting.id, col(Document.kind).startswith("child_record:"))
             .order_by(col(Document.id))
         ).all()
-    _say("each child's own record and action log, privately to the convenor for the child's file:")
+    _say("each child's own record, a draft for the chair to approve before it goes to their file:")
     for document in records:
-        _say(f"  {document.filename}")
-    leo = docx.Document(io.BytesIO(records[-1].content))
+        _say(f"  {document.filename} ({document.state})")
+    # The chair approves the brother's record, as the minutes are approved: it is locked,
+    # stamped, and only then sent to the convenor for his file.
+    bot.slack.block_actions(CHAIR, [{"action_id": "child_record_approve", "value": str(records[-1].id)}])
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        approved = session.get_one(Document, records[-1].id)
+    leo = docx.Document(io.BytesIO(approved.content))
+    stamp = next((p.text for p in leo.paragraphs if p.text.startswith("Approved by")), "not approved")
+    _say(f"the chair approves {second[0]}'s record: {approved.state}; {stamp} It goes to the convenor.")
     rows = {row.cells[0].text: row.cells[1].text for row in leo.tables[0].rows}
     harm = next(p.text for p in leo.paragraphs if p.text.startswith("Harm:"))
     _say(textwrap.fill(f"in {second[0]}'s record: household {rows['Household (siblings)']}; {harm}", 96))
