@@ -596,6 +596,9 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft_id)}])
     bot.settle()
     shared = _document_text(bot, meeting, "panel_minutes_shared")
+    with Session(bot.runtime.engine) as session:  # one restricted text: full and none, no other set
+        kinds = session.exec(select(Document.kind).where(Document.meeting_id == meeting.id)).all()
+    assert sorted(k for k in kinds if k.startswith("panel_minutes_shared")) == ["panel_minutes_shared"]
     assert "T drives a grey car" not in shared and "4: police only" in shared
     assert "Withheld from this copy by its handling code. It is in the copies sent to" in shared
     assert "This copy: Copy with restricted information withheld." in shared
