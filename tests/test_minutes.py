@@ -609,3 +609,16 @@ def test_each_agency_receives_exactly_the_restricted_text_it_is_entitled_to(bot)
     assert part.filename in _minutes_reply(bot, LOCATE, meeting.reference)
     assert part.filename in _minutes_reply(bot, HEALTH, meeting.reference)
     assert f"{full.filename} (approved)" in _minutes_reply(bot, POLICE_PPU, meeting.reference)
+    # retention erases every copy with the case, the partial one too
+    from bot.cases.models import Case
+    from bot.retention.jobs import run_retention
+
+    with Session(bot.runtime.engine) as session:
+        case = session.exec(select(Case)).one()
+        case.closed_at = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+        session.add(case)
+        session.commit()
+    bot.clock.set(datetime(2052, 1, 10, 12, 0, tzinfo=UTC))
+    run_retention(bot.runtime, dry_run=False)
+    settle(bot)
+    assert _documents(bot) == []
