@@ -561,7 +561,7 @@ def _own_update(bot, meeting, user_id: str, agency: str, text: str, restrictions
     assert json.loads(response.body or "{}").get("response_action") != "errors", response.body
 
 
-def test_each_agency_receives_exactly_the_restricted_text_it_is_entitled_to(bot) -> None:
+def test_each_agency_receives_exactly_the_restricted_text_it_is_entitled_to(bot, tmp_path) -> None:
     """Health shares an update with those who took part; the police restrict theirs to social
     care and the police. Locate took part: its copy holds health's text and withholds the
     police's with the line saying so; the police get everything; the channel gets none. One
@@ -591,6 +591,13 @@ def test_each_agency_receives_exactly_the_restricted_text_it_is_entitled_to(bot)
     assert texts[part.kind].count(withheld_line) == 1  # the police's text, with the line saying so
     assert "This copy: Copy with some restricted information withheld." in texts[part.kind]
     assert part.sha256 == hashlib.sha256(part.content).hexdigest() and part.version == full.version
+    # and as a reader sees it: the partial copy through LibreOffice to PDF, read back
+    from tests.test_documents import _convert_all, _office
+
+    office = _office()
+    assert office is not None, "LibreOffice is needed to read the copy back"
+    read = " ".join(" ".join(_convert_all(office, {"part": part.content}, tmp_path)["part"]).split())
+    assert shared_with_all in read and police_only not in read and withheld_line in read
     # circulation: the channel gets the shared copy only; locate its own copy privately
     with Session(bot.runtime.engine) as session:
         channel = session.get_one(Meeting, meeting.id).channel_id
