@@ -21,6 +21,7 @@ from tests.convening_support import (
     CHAIR,
     CHILD_NAME,
     HEALTH,
+    LOCATE,
     POLICE_PPU,
     SOCIAL_WORKER,
     convene,
@@ -545,3 +546,86 @@ def test_restricted_text_goes_only_to_the_agencies_entitled_to_it(bot) -> None:
     # a download is the copy the person's agency is entitled to
     assert "SD-2026-0001-minutes-v1-withheld.docx" in _minutes_reply(bot, HEALTH, meeting.reference)
     assert "SD-2026-0001-minutes-v1.docx (approved)" in _minutes_reply(bot, POLICE_PPU, meeting.reference)
+
+
+def _own_update(bot, meeting, user_id: str, agency: str, text: str, restrictions: list[str]) -> None:
+    """An agency's update whose only text of its own is `text`, under these restrictions."""
+    view = open_update(bot, user_id, invitation_for(bot, meeting, agency).id)
+    values = update_values(
+        bot,
+        involvement_current=StateValue.text(text),
+        new_police_intelligence=StateValue.text(None),
+        restrictions=StateValue.checkboxes(restrictions),
+    )
+    response = bot.slack.view_submission(user_id, view, values=values)
+    assert json.loads(response.body or "{}").get("response_action") != "errors", response.body
+
+
+def test_each_agency_receives_exactly_the_restricted_text_it_is_entitled_to(bot, tmp_path) -> None:
+    """Health shares an update with those who took part; the police restrict theirs to social
+    care and the police. Locate took part: its copy holds health's text and withholds the
+    police's with the line saying so; the police get everything; the channel gets none. One
+    copy per distinct set among the recipients, found by every route that hands one out."""
+    meeting = convene(bot)
+    shared_with_all = "Seen at the walk-in centre with an injury to the hand, health visitor told."
+    police_only = "Phone seized from an adult linked to the Wellington Road county line."
+    _own_update(bot, meeting, HEALTH, "health", shared_with_all, ["not_outside_meeting"])
+    _own_update(bot, meeting, POLICE_PPU, "police-ppu", police_only, ["police_intelligence"])
+    _own_update(bot, meeting, LOCATE, "locate", "Weekly sessions with the youth worker.", [])
+    bot.clock.set(AFTER_THE_MEETING)
+    _record(bot, meeting)
+    draft = next(d for d in _documents(bot) if d.kind == "minutes")
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
+    settle(bot)
+    approved = [d for d in _documents(bot) if d.state == "approved" and d.kind.startswith("minutes")]
+    by_kind = {d.kind: d for d in approved}
+    partial = [d for d in approved if d.kind.startswith("minutes_shared_")]
+    # full, the channel's, and one for {health's text}: locate and health share that set
+    assert len(approved) == 3 and len(partial) == 1, sorted(by_kind)
+    full, shared, part = by_kind["minutes"], by_kind["minutes_shared"], partial[0]
+    texts = {d.kind: " ".join(_text_of(d.content).split()) for d in approved}
+    withheld_line = "The full text is withheld from this copy under its handling instruction."
+    assert shared_with_all in texts["minutes"] and police_only in texts["minutes"]
+    assert shared_with_all not in texts["minutes_shared"] and police_only not in texts["minutes_shared"]
+    assert shared_with_all in texts[part.kind] and police_only not in texts[part.kind]
+    assert texts[part.kind].count(withheld_line) == 1  # the police's text, with the line saying so
+    assert "This copy: Copy with some restricted information withheld." in texts[part.kind]
+    assert part.sha256 == hashlib.sha256(part.content).hexdigest() and part.version == full.version
+    # and as a reader sees it: the partial copy through LibreOffice to PDF, read back
+    from tests.test_documents import _convert_all, _office
+
+    office = _office()
+    assert office is not None, "LibreOffice is needed to read the copy back"
+    read = " ".join(" ".join(_convert_all(office, {"part": part.content}, tmp_path)["part"]).split())
+    assert shared_with_all in read and police_only not in read and withheld_line in read
+    # circulation: the channel gets the shared copy only; locate its own copy privately
+    with Session(bot.runtime.engine) as session:
+        channel = session.get_one(Meeting, meeting.id).channel_id
+    uploads = bot.local_slack.uploaded_files()
+    assert {u.filename for u in uploads if u.channel == channel} & {full.filename, part.filename} == set()
+    assert shared.filename in {u.filename for u in uploads if u.channel == channel}
+    opened = {
+        c.args["users"]: c.response["channel"]["id"] for c in bot.local_slack.calls_to("conversations.open")
+    }
+    received = {
+        who: {u.filename for u in uploads if u.channel == opened.get(who)} for who in (LOCATE, POLICE_PPU)
+    }
+    assert part.filename in received[LOCATE] and full.filename not in received[LOCATE]
+    assert full.filename in received[POLICE_PPU]
+    # a download gives each person the copy for their set
+    assert part.filename in _minutes_reply(bot, LOCATE, meeting.reference)
+    assert part.filename in _minutes_reply(bot, HEALTH, meeting.reference)
+    assert f"{full.filename} (approved)" in _minutes_reply(bot, POLICE_PPU, meeting.reference)
+    # retention erases every copy with the case, the partial one too
+    from bot.cases.models import Case
+    from bot.retention.jobs import run_retention
+
+    with Session(bot.runtime.engine) as session:
+        case = session.exec(select(Case)).one()
+        case.closed_at = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+        session.add(case)
+        session.commit()
+    bot.clock.set(datetime(2052, 1, 10, 12, 0, tzinfo=UTC))
+    run_retention(bot.runtime, dry_run=False)
+    settle(bot)
+    assert _documents(bot) == []

@@ -596,6 +596,9 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft_id)}])
     bot.settle()
     shared = _document_text(bot, meeting, "panel_minutes_shared")
+    with Session(bot.runtime.engine) as session:  # one restricted text: full and none, no other set
+        kinds = session.exec(select(Document.kind).where(Document.meeting_id == meeting.id)).all()
+    assert sorted(k for k in kinds if k.startswith("panel_minutes_shared")) == ["panel_minutes_shared"]
     assert "T drives a grey car" not in shared and "4: police only" in shared
     assert "Withheld from this copy by its handling code. It is in the copies sent to" in shared
     assert "This copy: Copy with restricted information withheld." in shared
@@ -624,3 +627,73 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     second = _document_text(bot, meeting, "panel_minutes")
     said = next(line for line in second.splitlines() if line.startswith("Version: 2"))
     assert "Since version 1 (" in said and said.endswith("changed Themes and intelligence."), said
+
+
+def test_panel_minutes_give_each_agency_exactly_the_restricted_text_it_is_entitled_to(bot, clock) -> None:
+    """The police's pre-panel update is shared with those who took part; their intelligence
+    (code C) with social care and the police only. The youth justice service took part: its
+    copy holds the update and withholds the intelligence; the police's is the full one."""
+    from bot.minutes.models import Document
+    from tests.agency_updates_support import update_values
+    from tests.panel_support import invitation_of, record_attendance
+
+    youth_justice = "U0YOS001"
+    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    item = items[CHILD_A]
+    shared_update = "Stopped twice near the Wellington Road flat with an older male."
+    intelligence = "The older male uses a grey Audi registered out of area."
+    invitation = invitation_of(bot, meeting, "police-ppu")
+    before = views_opened(bot)
+    bot.slack.block_actions(
+        POLICE, [{"action_id": f"agency_update_open_{item.id}", "value": f"{invitation.id}:{item.id}"}]
+    )
+    form = opened_view(bot, before)
+    values = update_values(
+        bot,
+        involvement_current=StateValue.text(shared_update),
+        new_police_intelligence=StateValue.text(None),
+        restrictions=StateValue.checkboxes(["not_outside_meeting"]),
+    )
+    submitted = bot.slack.view_submission(POLICE, form, values=values)
+    assert json.loads(submitted.body or "{}").get("response_action") != "errors", submitted.body
+    bot.settle()
+    assert record_item(bot, CHAIR, item.id or 0, outcome_values()).status == 200
+    agencies = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
+    recorded = record_attendance(
+        bot, CHAIR, meeting, agencies, "Recruitment online.", intelligence=intelligence, handling_code="C"
+    )
+    assert recorded.status == 200, recorded.body
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        draft_id = session.exec(
+            select(Document.id).where(Document.meeting_id == meeting.id, Document.kind == "panel_minutes")
+        ).one()
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft_id)}])
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        copies = {
+            d.kind: d
+            for d in session.exec(
+                select(Document).where(Document.meeting_id == meeting.id, Document.state == "approved")
+            )
+            if d.kind.startswith("panel_minutes")
+        }
+    partial = [kind for kind in copies if kind.startswith("panel_minutes_shared_")]
+    assert len(copies) == 3 and len(partial) == 1, sorted(copies)  # full, none, {the update}
+    full = " ".join(_document_text(bot, meeting, "panel_minutes").split())
+    none = " ".join(_document_text(bot, meeting, "panel_minutes_shared").split())
+    part = " ".join(_document_text(bot, meeting, partial[0]).split())
+    assert shared_update in full and intelligence in full
+    assert shared_update not in none and intelligence not in none
+    assert shared_update in part and intelligence not in part
+    assert "Withheld from this copy by its handling code. It is in the copies sent to" in part
+    assert "This copy: Copy with some restricted information withheld." in part
+    # asked for the minutes, each receives the copy for their set
+    bot.local_slack.reset_calls()
+    for user in (youth_justice, POLICE):
+        bot.slack.command("/panel", f"minutes {meeting.reference}", user_id=user)
+    bot.settle()
+    replies = [c.args.get("text", "") for c in bot.local_slack.calls_to("response_url")]
+    assert f"Sending you {copies[partial[0]].filename} (approved) in a direct message." in replies, replies
+    assert f"Sending you {copies['panel_minutes'].filename} (approved) in a direct message." in replies

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, func, select
 
@@ -27,6 +27,9 @@ from bot.minutes.documents import RenderedDocument, render_document
 from bot.minutes.models import Decision, Document
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
+
+if TYPE_CHECKING:
+    from bot.documents.minutes import Copy
 
 CHILD_RECORD_TEMPLATE = "child_record.docx"
 ACTION_LOG_TEMPLATE = "action_log.docx"
@@ -357,8 +360,8 @@ def generate_child_documents(
 
 def _convenors_copy(
     session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar, now: datetime
-) -> str:
-    """The children's records go to the convenor: restricted agency text only if their
+) -> Copy:
+    """The children's records go to the convenor: each restricted agency text only if their
     agency is entitled to it (bot.documents.handling), else withheld with a line saying so."""
     from bot.convening.models import Attendance
     from bot.documents.handling import Recipient

@@ -7,15 +7,19 @@ and the full text goes only into the copies of the agencies the restriction allo
 (``full_text_to``). Everyone else's copy keeps the instruction and a line saying the text
 was withheld and who holds it.
 
-Two copies of approved minutes exist at most: the full copy (the record) and the shared
-copy with every restricted text withheld. A recipient receives the full copy only when it
-is entitled to every restricted text in it, so nothing reaches someone it should not.
+Approved minutes are written once per entitlement: the full copy (the record, for those
+entitled to every restricted text), the shared copy with every restricted text withheld
+(the channel's), and one copy for each other set of restricted texts some recipient is
+entitled to (`entitlement`), withholding exactly the others. So an agency entitled to some
+of them receives those and nothing more; the count is bounded by the recipients' distinct
+sets, never every combination.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from hashlib import sha256
 
 from bot.documents.vocabulary import AGENCY_KIND_WORDS
 from bot.schedules import Partnership
@@ -122,3 +126,16 @@ def withheld_note(handling: Restricted, partnership: Partnership, sharer_name: s
 def entitled_to_all(recipient: Recipient, items: Iterable[Restricted]) -> bool:
     """Whether this recipient may have the full copy: every restricted text allows it."""
     return all(item.allows(recipient) for item in items)
+
+
+def entitlement(recipient: Recipient, items: Iterable[Restricted]) -> frozenset[Restricted]:
+    """The restricted texts this recipient may read in full. Two texts under the same
+    handling allow the same recipients, so a set of handlings says what a copy holds."""
+    return frozenset(item for item in items if item.allows(recipient))
+
+
+def entitlement_key(entitled: frozenset[Restricted]) -> str:
+    """A short name for a set of restricted texts, the same whenever the set is, so its
+    copy is found again (and written once) by that name."""
+    lines = sorted(f"{r.sharer_code}|{r.instruction}|{','.join(sorted(r.full_text_to))}" for r in entitled)
+    return sha256("\n".join(lines).encode()).hexdigest()[:10]

@@ -17,7 +17,7 @@ from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.convening.vocabulary import CONCERNS, FORMATS, RIGHT_HELP_RIGHT_TIME
 from bot.documents.changes import Part, PreviousVersion, changes_since, fingerprint
-from bot.documents.handling import Recipient, Restricted, entitled_to_all, restricted, withheld_note
+from bot.documents.handling import Recipient, Restricted, entitlement, restricted, withheld_note
 from bot.documents.vocabulary import (
     ATTENDANCE,
     INTERPRETER,
@@ -37,11 +37,36 @@ from bot.partnership.models import Agency, Person
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
 
-FULL, SHARED = "full", "shared"  # the two copies of approved minutes (bot.documents.handling)
+FULL, SHARED = "full", "shared"  # every restricted text shown, or none (bot.documents.handling)
+# A copy: FULL, SHARED, or the restricted texts it shows (the others withheld).
+Copy = str | frozenset[Restricted]
 COPY_WORDS = {
     FULL: "Full copy",
     SHARED: "Copy with restricted information withheld",
 }
+PARTLY_WITHHELD = "Copy with some restricted information withheld"
+
+
+def copy_words(copy: Copy) -> str:
+    """What a copy is, as the document's header and circulation list say it."""
+    return COPY_WORDS[copy] if isinstance(copy, str) else PARTLY_WITHHELD
+
+
+def shows(copy: Copy, handling: Restricted | None) -> bool:
+    """Whether this copy shows a text in full: unrestricted text always; restricted text
+    in the full copy, or in a copy for a set of texts that holds it."""
+    if handling is None or copy == FULL:
+        return True
+    return isinstance(copy, frozenset) and handling in copy
+
+
+def copy_of(recipient: Recipient, items: list[Restricted]) -> Copy:
+    """The copy for this recipient: FULL when entitled to every restricted text, SHARED to
+    none, else the set it is entitled to."""
+    entitled = entitlement(recipient, items)
+    if entitled >= frozenset(items):
+        return FULL
+    return entitled or SHARED
 
 
 # The parts a version names when it says what changed, in the minutes' order.
@@ -172,13 +197,12 @@ def recipients(session: Session, meeting: Meeting) -> list[tuple[Recipient, Atte
     ]
 
 
-def copy_for(recipient: Recipient, updates: list[SharedUpdate]) -> str:
-    """Which copy this recipient receives: the full one only if every restriction allows it."""
-    items = [u.handling for u in updates if u.handling is not None]
-    return FULL if entitled_to_all(recipient, items) else SHARED
+def copy_for(recipient: Recipient, updates: list[SharedUpdate]) -> Copy:
+    """Which copy this recipient receives: each restricted text only if it allows them."""
+    return copy_of(recipient, [u.handling for u in updates if u.handling is not None])
 
 
-def _information(update: SharedUpdate, partnership: Partnership, *, withhold: bool) -> dict[str, Any]:
+def _information(update: SharedUpdate, partnership: Partnership, *, copy: Copy) -> dict[str, Any]:
     summary, handling = update.summary, update.handling
     try:
         basis = partnership.agency_updates.lawful_basis(summary.lawful_basis).name
@@ -189,7 +213,7 @@ def _information(update: SharedUpdate, partnership: Partnership, *, withhold: bo
         for field, label in TEXT_FIELDS.items()
         if field not in ("role", "restriction_detail") and summary.content.get(field)
     ]
-    withheld = bool(withhold and handling is not None)
+    withheld = not shows(copy, handling)
     return {
         # the full content, so the withheld copy says what changed exactly as the full one does
         "fingerprint": fingerprint([summary.agency_name, summary.content, summary.authors, basis]),
@@ -297,7 +321,7 @@ def _circulation(
             except (KeyError, LookupError):
                 name = "The agency's lead"
         listed.append(
-            {"name": name, "agency": agency.name, "receives": COPY_WORDS[copy_for(recipient, updates)]}
+            {"name": name, "agency": agency.name, "receives": copy_words(copy_for(recipient, updates))}
         )
     chair = person_words(session, meeting.chair_id)
     if chair:
@@ -329,12 +353,13 @@ def minutes_context(
     now: datetime,
     approved_by: str = "",
     approved_at: str = "",
-    copy: str = FULL,
+    copy: Copy = FULL,
     previous: PreviousVersion | None = None,
 ) -> dict[str, Any]:
     """Everything the minutes template shows, from the record. Documents carry the child's
     details; Slack never does. `copy` is FULL (the record, and those entitled to every
-    restricted text) or SHARED (each restricted text withheld, with a line saying so)."""
+    restricted text), SHARED (each restricted text withheld, with a line saying so) or the
+    set of restricted texts a recipient may read (the others withheld)."""
     case = session.get(Case, meeting.case_id)
     assert case is not None
     settings = partnership.settings
@@ -390,7 +415,7 @@ def minutes_context(
         "attendance": attendance,
         "reason": filled(meeting.reason),
         "action_taken": filled(narrative.get("action_taken")),
-        "information_shared": [_information(u, partnership, withhold=copy == SHARED) for u in updates],
+        "information_shared": [_information(u, partnership, copy=copy) for u in updates],
         "child_voice": filled(narrative.get("child_voice")),
         "risk_grid": _risk_grid(updates, partnership),
         "risk_analysis": {
@@ -429,7 +454,7 @@ def minutes_context(
         "next_steps": filled(narrative.get("next_steps")),
         "dissent": filled(dissent.reason if dissent else "", "No dissent was recorded."),
         "circulation": _circulation(session, meeting, partnership, updates),
-        "copy": COPY_WORDS[copy],
+        "copy": copy_words(copy),
         "changes": "",
         "version": version,
         "state": state,

@@ -20,12 +20,11 @@ from bot.documents.changes import Part, PreviousVersion, changes_since, fingerpr
 from bot.documents.handling import (
     Recipient,
     Restricted,
-    entitled_to_all,
     intelligence_handling,
     restricted,
     withheld_note,
 )
-from bot.documents.minutes import COPY_WORDS, FULL, SHARED
+from bot.documents.minutes import COPY_WORDS, FULL, Copy, copy_of, copy_words, shows
 from bot.documents.vocabulary import NOT_APPLICABLE, NOT_RECORDED, no_break
 from bot.minutes.service import ATTENDANCE_WORDS
 from bot.panel.calendar import next_sitting
@@ -343,14 +342,14 @@ def _item_updates(
     calendar: WorkingCalendar,
     now: datetime,
     *,
-    withhold: bool,
+    copy: Copy,
 ) -> list[dict[str, Any]]:
     """Each agency's update on one case; in the copy for those not entitled to a restricted
     update, its handling instruction and a line saying the text is withheld, without it."""
     names = {i.code: i.name for i in partnership.agency_updates.risk_indicators}
     out = []
     for update, handling in _submitted(session, meeting, item_id, partnership, calendar, now):
-        withheld = withhold and handling is not None
+        withheld = not shows(copy, handling)
         out.append(
             {
                 # the full content, so the withheld copy says what changed as the full one does
@@ -404,13 +403,13 @@ def _intelligence(
 
 
 def _intelligence_rows(
-    session: Session, meeting: Meeting, partnership: Partnership, *, withhold: bool
+    session: Session, meeting: Meeting, partnership: Partnership, *, copy: Copy
 ) -> list[dict[str, str]]:
     """Intelligence as a copy shows it: in full, or withheld under its handling code with
     the agencies that hold it named."""
     out = []
     for row, name, handling in _intelligence(session, meeting, partnership):
-        if withhold and handling is not None:
+        if handling is not None and not shows(copy, handling):
             text = (
                 "Withheld from this copy by its handling code. It is in the copies sent to "
                 f"{handling.holders(partnership)}."
@@ -506,14 +505,15 @@ def panel_minutes_context(
     now: datetime,
     approved_by: str = "",
     approved_at: str = "",
-    copy: str = FULL,
+    copy: Copy = FULL,
     previous: PreviousVersion | None = None,
     **_: Any,
 ) -> tuple[dict[str, Any], bytes | None]:
     """The VOLT minutes: attendance, each case with the agencies' updates and the panel's
     decisions, the contextual picture, and the action log with carried-forward actions.
-    `copy` is FULL (the record, and those entitled to every restricted text) or SHARED
-    (each restricted update and intelligence withheld, with a line saying so)."""
+    `copy` is FULL (the record, and those entitled to every restricted text), SHARED
+    (each restricted update and intelligence withheld, with a line saying so) or the set of
+    restricted texts a recipient may read (the others withheld)."""
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
@@ -584,7 +584,7 @@ def panel_minutes_context(
                 ),
                 "reasons": _referral_reasons(session, panel_case.id),
                 "updates": _item_updates(
-                    session, meeting, item.id or 0, partnership, calendar, now, withhold=copy == SHARED
+                    session, meeting, item.id or 0, partnership, calendar, now, copy=copy
                 ),
                 "victims": outcome.get("victims", ""),
                 "offenders": outcome.get("offenders", ""),
@@ -624,7 +624,7 @@ def panel_minutes_context(
         {
             "name": f"{a['name']}, {a['role']}",
             "agency": a["agency"],
-            "receives": COPY_WORDS[FULL if entitled_to_all(recipient, held_back) else SHARED],
+            "receives": copy_words(copy_of(recipient, held_back)),
         }
         for a, recipient in zip(attendance, recipients, strict=True)
     ]
@@ -635,7 +635,7 @@ def panel_minutes_context(
         **_heading(partnership, panel.name, meeting, calendar),
         "chair": chair or NOT_RECORDED,
         "minute_taker": _name(session, meeting.minute_taker_id) or chair or NOT_RECORDED,
-        "copy": COPY_WORDS[copy],
+        "copy": copy_words(copy),
         "changes": "",
         "version": version,
         "state": state,
@@ -651,7 +651,7 @@ def panel_minutes_context(
         "themes": meeting.details.get("themes", ""),
         "register": perpetrators_of_cases(session, case_ids),
         "disruptions": disruptions_of(session, meeting, partnership, calendar),
-        "intelligence": _intelligence_rows(session, meeting, partnership, withhold=copy == SHARED),
+        "intelligence": _intelligence_rows(session, meeting, partnership, copy=copy),
         "network_note": NETWORK_NOTE,
         "actions": log,
         "next_panel": _day(following_on, calendar),

@@ -760,8 +760,8 @@ def _circulate_approved(
     session: Session, runtime: Runtime, meeting: Meeting, approved: Document, marking: str, now: datetime
 ) -> None:
     """The channel receives the copy everyone there may read (restricted text withheld when
-    there is any); those who took part for an agency entitled to all of it receive the full
-    copy privately (bot.documents.handling)."""
+    there is any); those who took part for an agency entitled to some or all of it receive
+    privately the copy showing exactly that (bot.documents.handling)."""
     from bot.partners.minutes_page import email_minutes
 
     email_minutes(session, meeting, runtime, now)  # partners without Slack: a link by e-mail
@@ -777,6 +777,10 @@ def _circulate_approved(
         if entitled.id == approved.id:
             effects.send_privately(
                 session, approved, person.slack_user_id, f"{title} (full copy)", now, why="full-copy"
+            )
+        elif entitled.id != channel_copy.id:  # entitled to some of the restricted text
+            effects.send_privately(
+                session, entitled, person.slack_user_id, f"{title} (your agency's copy)", now, why="own-copy"
             )
 
 

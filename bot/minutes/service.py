@@ -16,8 +16,17 @@ from bot.cases.models import Case
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
 from bot.documents.action_log import action_log_context
 from bot.documents.changes import PreviousVersion, changes_since, fingerprints
-from bot.documents.handling import Recipient, Restricted, entitled_to_all
-from bot.documents.minutes import FULL, MINUTES_PARTS, SHARED, minutes_context, shared_updates
+from bot.documents.handling import Recipient, Restricted, entitlement_key
+from bot.documents.minutes import (
+    FULL,
+    MINUTES_PARTS,
+    SHARED,
+    Copy,
+    copy_of,
+    minutes_context,
+    recipients,
+    shared_updates,
+)
 from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, RenderedDocument, render_document
 from bot.minutes.models import Document
 from bot.partnership.models import Agency, Person
@@ -159,14 +168,17 @@ class DocumentKind:
     approvable: bool
     companion: str | None = None  # a document issued alongside on approval
     # The restricted texts the document holds (bot.documents.handling): approved, it gets a
-    # second copy with them withheld for everyone not entitled to all of them. The render
-    # then takes `copy` (FULL or SHARED).
+    # copy per set of them its recipients are entitled to, the others withheld. The render
+    # then takes `copy` (FULL, SHARED or the set it shows).
     restricted: (
         Callable[[Session, Meeting, Partnership, WorkingCalendar, datetime], list[Restricted]] | None
     ) = None
 
-    def shared_kind(self, kind: str) -> str:
-        """The kind under which the copy with restricted text withheld is stored."""
+    def shared_kind(self, kind: str, copy: Copy = SHARED) -> str:
+        """The kind under which a copy withholding restricted text is stored: the shared
+        copy (all withheld) by the kind's name, a copy for a set of texts by the set's key."""
+        if isinstance(copy, frozenset):
+            return f"{kind}_shared_{entitlement_key(copy)}"
         return f"{kind}_shared"
 
 
@@ -404,52 +416,72 @@ def _store_shared_copy(
     now: datetime,
     approved_by: str,
     approved_at: str,
-) -> Document | None:
-    """Approved minutes holding restricted text get a second copy with that text withheld,
-    for everyone not entitled to all of it (bot.documents.handling). Stored like the full
-    copy, with its own hash, so what each recipient received is on the record."""
+) -> list[Document]:
+    """Approved minutes holding restricted text get a copy per entitlement besides the full
+    one: the shared copy with all of it withheld (the channel's), and one for each other set
+    of restricted texts an agency on the attendance is entitled to (bot.documents.handling),
+    so the copies are as many as the distinct sets, not every combination. Each is stored
+    like the full copy, with its own hash, so what each recipient received is on the record."""
     described = DOCUMENT_KINDS[document.kind]
     assert described.restricted is not None
-    if not described.restricted(session, meeting, partnership, calendar, now):
-        return None
-    shared_kind = described.shared_kind(document.kind)
-    rendered = described.render(
-        session,
-        meeting,
-        templates_dir=templates_dir,
-        copy=SHARED,
-        partnership=partnership,
-        calendar=calendar,
-        version=document.version,
-        state="APPROVED",
-        now=now,
-        approved_by=approved_by,
-        approved_at=approved_at,
-    )
-    for earlier in session.exec(
-        select(Document).where(
-            Document.meeting_id == meeting.id, Document.kind == shared_kind, Document.state == "approved"
+    items = described.restricted(session, meeting, partnership, calendar, now)
+    if not items:
+        return []
+    copies: list[Copy] = [SHARED]
+    for recipient, _, _ in recipients(session, meeting):
+        copy = copy_of(recipient, items)
+        if isinstance(copy, frozenset) and copy not in copies:
+            copies.append(copy)
+    stored = []
+    for copy in copies:
+        kind = described.shared_kind(document.kind, copy)
+        existing = session.exec(
+            select(Document).where(
+                Document.meeting_id == meeting.id, Document.kind == kind, Document.version == document.version
+            )
+        ).first()
+        if existing is not None:  # written already (a retried approval): once per set
+            stored.append(existing)
+            continue
+        rendered = described.render(
+            session,
+            meeting,
+            templates_dir=templates_dir,
+            copy=copy,
+            partnership=partnership,
+            calendar=calendar,
+            version=document.version,
+            state="APPROVED",
+            now=now,
+            approved_by=approved_by,
+            approved_at=approved_at,
         )
-    ):
-        earlier.state = "superseded"
-        session.add(earlier)
-    shared = Document(
-        meeting_id=meeting.id,
-        case_id=meeting.case_id,
-        kind=shared_kind,
-        version=document.version,
-        state="approved",
-        filename=document.filename.replace(".docx", "-withheld.docx"),
-        sha256=rendered.sha256,
-        content=rendered.content,
-        created_by_id=document.approved_by_id,
-        created_at=now,
-        approved_by_id=document.approved_by_id,
-        approved_at=now,
-    )
-    session.add(shared)
-    session.flush()
-    return shared
+        for earlier in session.exec(
+            select(Document).where(
+                Document.meeting_id == meeting.id, Document.kind == kind, Document.state == "approved"
+            )
+        ):
+            earlier.state = "superseded"
+            session.add(earlier)
+        suffix = "-withheld" if copy == SHARED else f"-withheld-{kind.rsplit('_', 1)[-1]}"
+        shared = Document(
+            meeting_id=meeting.id,
+            case_id=meeting.case_id,
+            kind=kind,
+            version=document.version,
+            state="approved",
+            filename=document.filename.replace(".docx", f"{suffix}.docx"),
+            sha256=rendered.sha256,
+            content=rendered.content,
+            created_by_id=document.approved_by_id,
+            created_at=now,
+            approved_by_id=document.approved_by_id,
+            approved_at=now,
+        )
+        session.add(shared)
+        session.flush()
+        stored.append(shared)
+    return stored
 
 
 def copy_for_person(
@@ -461,18 +493,24 @@ def copy_for_person(
     now: datetime,
 ) -> Document:
     """The copy of approved minutes this person receives: the full one when their agency
-    is entitled to every restricted text in it, else the copy with it withheld. Strategy
-    discussion and panel minutes alike (`DocumentKind.restricted`)."""
+    is entitled to every restricted text in it, else the copy showing exactly the texts it
+    is entitled to (none for the channel). Strategy discussion and panel minutes alike
+    (`DocumentKind.restricted`). Were no copy written for their set, the shared one: never
+    more than they may read."""
     described = DOCUMENT_KINDS.get(document.kind)
     if described is None or described.restricted is None or document.state not in ("approved", "superseded"):
         return document
-    shared = session.exec(
-        select(Document).where(
-            Document.meeting_id == document.meeting_id,
-            Document.kind == described.shared_kind(document.kind),
-            Document.version == document.version,
+    copies = {
+        c.kind: c
+        for c in session.exec(
+            select(Document).where(
+                Document.meeting_id == document.meeting_id,
+                col(Document.kind).startswith(described.shared_kind(document.kind, SHARED), autoescape=True),
+                Document.version == document.version,
+            )
         )
-    ).first()
+    }
+    shared = copies.get(described.shared_kind(document.kind, SHARED))
     if shared is None:
         return document
     meeting = session.get(Meeting, document.meeting_id)
@@ -487,8 +525,10 @@ def copy_for_person(
         for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
     )
     items = described.restricted(session, meeting, partnership, calendar, now)
-    recipient = Recipient(agency.code, agency.kind, took_part)
-    return document if entitled_to_all(recipient, items) else shared
+    copy = copy_of(Recipient(agency.code, agency.kind, took_part), items)
+    if copy == FULL:
+        return document
+    return copies.get(described.shared_kind(document.kind, copy), shared)
 
 
 def minutes_recipients(session: Session, meeting: Meeting) -> list[Person]:

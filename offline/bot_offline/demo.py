@@ -991,11 +991,12 @@ def step_panel_sits(bot: OfflineBot) -> None:
     channel = meeting.channel_id
     for upload in bot.local_slack.uploaded_files()[uploaded_before:]:
         if upload.filename.startswith(f"{meeting.reference}-panel-minutes"):
-            where = (
-                "the panel's channel (every agency)"
-                if upload.channel == channel
-                else "privately, to someone who took part for an agency entitled to it all"
-            )
+            if upload.channel == channel:
+                where = "the panel's channel (every agency)"
+            elif "-withheld-" in upload.filename:  # a copy for a set of the restricted texts
+                where = "privately, to someone who took part, with the texts their agency may read"
+            else:
+                where = "privately, to someone who took part for an agency entitled to it all"
             _say(f"  {upload.filename} -> {where}")
 
 
