@@ -185,6 +185,58 @@ def test_link_tries_are_rate_limited(database_url, clock, tmp_path) -> None:
         assert answers[10:] == [429, 429]
 
 
+def test_link_tries_are_counted_once_across_two_app_instances(database_url, clock, tmp_path) -> None:
+    """Two server processes (each its own site and database engine, as two gunicorn workers
+    have) share the one limit: ten tries in all, not ten each."""
+    import dataclasses
+
+    from bot.database import make_engine
+    from bot.partners.pages import LINK_TRIES_PER_MINUTE
+    from bot.partners.site import build_site
+
+    with bot_with_mail(database_url, clock, tmp_path) as (bot, _inbox):
+        other_engine = make_engine(bot.database_url)
+        try:
+            first = build_site(bot.runtime).test_client()
+            second = build_site(dataclasses.replace(bot.runtime, engine=other_engine)).test_client()
+            answers = [
+                (first if n % 2 else second).get(f"/p/1.guess{n}").status_code
+                for n in range(LINK_TRIES_PER_MINUTE + 2)
+            ]
+            assert answers == [404] * LINK_TRIES_PER_MINUTE + [429, 429]
+            # Another client address has its own count, on either instance.
+            elsewhere = {"REMOTE_ADDR": "192.0.2.7"}
+            assert second.get("/p/1.guess", environ_base=elsewhere).status_code == 404
+        finally:
+            other_engine.dispose()
+
+
+def test_the_shared_throttle_counts_per_window_and_forgets_old_windows(database_url, tmp_path) -> None:
+    from bot.database import make_engine
+    from bot.partners.models import PartnerTry
+    from bot.partners.throttle import Throttle
+
+    now = [6000.0]
+    engines = [make_engine(database_url), make_engine(database_url)]
+    try:
+        one, two = (Throttle(engine, "links", limit=3, window=60, clock=lambda: now[0]) for engine in engines)
+        assert [one.allow("a"), two.allow("a"), one.allow("a"), two.allow("a")] == [True, True, True, False]
+        forms = Throttle(engines[0], "forms", limit=3, window=60, clock=lambda: now[0])
+        assert forms.allow("a") and one.allow("b")  # another bucket, another client: their own counts
+        now[0] += 60
+        assert two.allow("a")  # a new window
+        now[0] += 120
+        assert one.allow("c")
+        with Session(engines[0]) as session:
+            windows = set(session.exec(select(PartnerTry.slot)))
+            stored = set(session.exec(select(PartnerTry.key)))
+        assert windows == {int(now[0] // 60)}  # the old windows were removed
+        assert not any("c" == key or "links" in key for key in stored)  # only hashes are kept
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
 def test_retention_removes_the_links_sessions_and_emails_with_the_case(database_url, clock, tmp_path) -> None:
     from datetime import UTC, datetime
 

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 from werkzeug.wrappers import Response
 
@@ -92,11 +93,11 @@ LINK_TRIES_PER_MINUTE = 10
 FORM_POSTS_PER_MINUTE = 30
 
 
-def throttles() -> dict[str, Throttle]:
-    """Each site's own counters (one per server process)."""
+def throttles(engine: Engine) -> dict[str, Throttle]:
+    """The site's counters, kept in the database and so shared by every process."""
     return {
-        "links": Throttle(limit=LINK_TRIES_PER_MINUTE, window=60),
-        "forms": Throttle(limit=FORM_POSTS_PER_MINUTE, window=60),
+        "links": Throttle(engine, "links", limit=LINK_TRIES_PER_MINUTE, window=60),
+        "forms": Throttle(engine, "forms", limit=FORM_POSTS_PER_MINUTE, window=60),
     }
 
 

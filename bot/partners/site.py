@@ -1,4 +1,4 @@
-"""The partner pages as a Flask app, served from the same WSGI app as Slack's endpoint.
+"""The partner pages as a Flask app, on which `bot.web` mounts Slack's endpoint (one WSGI app).
 
 GOV.UK Frontend's templates (`govuk-frontend-jinja`) and form widgets (`govuk-frontend-wtf`),
 its styles and scripts from `bot/partners/static` (installed from the npm package by
@@ -32,7 +32,8 @@ SERVICE_NAME = "Safeguarding partnership"
 COOKIE = "partner_session"
 
 
-def _headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
+    """Every response's security headers (pages, Slack's endpoint, the health checks)."""
     nonce = getattr(g, "csp_nonce", "")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "
@@ -88,7 +89,7 @@ def build_site(runtime: Runtime) -> Flask:
         MAX_CONTENT_LENGTH=200_000,
     )
     app.extensions["runtime"] = runtime
-    app.extensions["partner_throttles"] = pages.throttles()
+    app.extensions["partner_throttles"] = pages.throttles(runtime.engine)
     CSRFProtect(app)
     WTFormsHelpers(app)
 
@@ -105,7 +106,7 @@ def build_site(runtime: Runtime) -> Flask:
             "serviceName": SERVICE_NAME,
         }
 
-    app.after_request(_headers)
+    app.after_request(security_headers)
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError) -> tuple[str, int]:
