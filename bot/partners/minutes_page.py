@@ -24,7 +24,7 @@ from bot.database import read_scope, session_scope
 from bot.minutes.models import Document
 from bot.minutes.service import copy_for_person, minutes_recipients
 from bot.partners.guard import PageRefused
-from bot.partners.links import MINUTES, issue_link
+from bot.partners.links import MINUTES
 from bot.partners.models import PartnerSession
 from bot.partnership.models import Person
 from bot.runtime import Runtime
@@ -46,29 +46,25 @@ RULES = (
 
 def email_minutes(session: Session, meeting: Meeting, runtime: Runtime, now: datetime) -> int:
     """A link to the approved minutes for each person who took part and gets e-mails."""
-    from bot.partners.effects import _context, _enqueue, _lifetime, wants_email
+    from bot.partners.effects import email_link, wants_email
 
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     sent = 0
     for person in minutes_recipients(session, meeting):
         if not wants_email(runtime, person.slack_user_id, person.email):
             continue
-        link = issue_link(
+        email_link(
             session,
-            person_id=person.id or 0,
+            runtime,
+            person,
             purpose=MINUTES,
             subject_id=meeting.id,
+            template="partner_minutes.txt.j2",
+            key=f"partner:minutes:{meeting.id}:{person.id}:{{link}}",
             now=now,
-            lifetime=_lifetime(runtime),
-        )
-        text = render_message(
-            runtime.settings.templates_dir,
-            "partner_minutes.txt.j2",
             reference=meeting.reference,
             case_reference=case.reference if case else "",
-            **_context(runtime, person, link),
         )
-        _enqueue(session, f"partner:minutes:{meeting.id}:{person.id}:{link.id}", link, text, now)
         sent += 1
     return sent
 
@@ -116,7 +112,7 @@ def register(blueprint: Any) -> None:
     @blueprint.route("/partner/minutes/code", methods=["POST"])
     @pages.needs_session(MINUTES)
     def send_code(opened: PartnerSession) -> Any:
-        from bot.partners.effects import _enqueue
+        from bot.partners.effects import enqueue_email
         from bot.partners.models import PartnerLink
 
         try:
@@ -144,7 +140,7 @@ def register(blueprint: Any) -> None:
                 code=code,
                 minutes=CODE_MINUTES,
             )
-            _enqueue(session, f"partner:code:{current.id}:{secrets.token_hex(4)}", link, text, now)
+            enqueue_email(session, f"partner:code:{current.id}:{secrets.token_hex(4)}", link, text, now)
             record(
                 session,
                 at=now,
