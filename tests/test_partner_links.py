@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import requests
 from sqlmodel import Session, select
 
@@ -351,3 +352,34 @@ def test_an_unanswered_invitation_is_chased_by_email_with_a_fresh_link(database_
         assert inbox.links_to(KAUR)[-1] == first[0]
         page = use_link(requests.Session(), inbox.links_to(KAUR)[-1])
         assert page.url.endswith("/partner/invitation")
+
+
+@pytest.mark.parametrize("choice", ["without_slack", "everyone"])
+def test_partner_email_everyone_also_emails_contacts_who_have_slack(
+    database_url, clock, tmp_path, choice
+) -> None:
+    """`partner_email: everyone`: an invited contact with a Slack id gets their DM and, as
+    well, an e-mail with their own link; with the default only those without Slack do."""
+    import shutil
+
+    from bot.defaults import default_schedules_dir
+
+    schedules = tmp_path / "schedules"
+    shutil.copytree(default_schedules_dir(), schedules)
+    partnership = schedules / "partnership.yaml"
+    text = partnership.read_text()
+    assert text.count("partner_email: without_slack") == 1
+    partnership.write_text(text.replace("partner_email: without_slack", f"partner_email: {choice}"))
+    with bot_with_mail(database_url, clock, tmp_path, schedules_dir=schedules) as (bot, inbox):
+        meeting = convene(bot)
+        police = [c for c in bot.runtime.partnership.agency("police-ppu").invitees() if c.slack_user_id]
+        assert police and all(c.email for c in police)
+        direct = {c.args.get("channel") for c in bot.local_slack.calls_to("chat.postMessage") if c.ok}
+        assert {c.slack_user_id for c in police} <= direct  # Slack's DM either way
+        assert len(inbox.links_to(KAUR)) == 1  # no Slack: e-mailed either way
+        for contact in police:
+            links = inbox.links_to(contact.email)
+            assert len(links) == (1 if choice == "everyone" else 0)
+        if choice == "everyone":
+            page = use_link(requests.Session(), inbox.links_to(police[0].email)[0])
+            assert page.url.endswith("/partner/invitation") and meeting.reference in page.text
