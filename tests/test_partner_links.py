@@ -192,7 +192,7 @@ def test_link_tries_are_counted_once_across_two_app_instances(database_url, cloc
     import dataclasses
 
     from bot.database import make_engine
-    from bot.partners.pages import LINK_TRIES_PER_MINUTE
+    from bot.partners.guard import LINK_TRIES_PER_MINUTE
     from bot.partners.site import build_site
 
     with bot_with_mail(database_url, clock, tmp_path) as (bot, _inbox):

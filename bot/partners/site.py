@@ -56,7 +56,8 @@ def security_headers(response: Response) -> Response:
 
 def build_site(runtime: Runtime) -> Flask:
     """The Flask app for the partner pages (and, in `bot.partners.desk`, the desk)."""
-    from bot.partners import desk, pages
+    from bot.access import Rules
+    from bot.partners import desk, guard, minutes_page, pages, update_page
 
     settings = runtime.settings
     app = Flask(
@@ -89,7 +90,8 @@ def build_site(runtime: Runtime) -> Flask:
         MAX_CONTENT_LENGTH=200_000,
     )
     app.extensions["runtime"] = runtime
-    app.extensions["partner_throttles"] = pages.throttles(runtime.engine)
+    app.extensions["partner_throttles"] = guard.throttles(runtime.engine)
+    app.extensions["partner_rules"] = Rules.of(pages, update_page, minutes_page, desk)
     CSRFProtect(app)
     WTFormsHelpers(app)
 
@@ -139,5 +141,7 @@ def build_site(runtime: Runtime) -> Flask:
         )
         app.wsgi_app = proxied  # type: ignore[method-assign]
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(update_page.blueprint)
+    app.register_blueprint(minutes_page.blueprint)
     app.register_blueprint(desk.blueprint)
     return app
