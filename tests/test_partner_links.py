@@ -103,7 +103,7 @@ def test_altered_expired_and_unknown_links_are_refused_and_audited(database_url,
         assert expired.status_code == 410
         with Session(bot.runtime.engine) as session:
             assert session.exec(select(PartnerSession)).all() == []
-            assert session.exec(select(PartnerLink)).one().redeemed_at is None
+            assert session.get(PartnerLink, int(link_id)).redeemed_at is None
         assert _invitation(bot, "education").state == "invited"
 
 
@@ -115,8 +115,9 @@ def test_forms_need_their_csrf_token_and_sessions_end(database_url, clock, tmp_p
         shown = browser.get(link)
         refused = browser.post(link, data={"submit": "Continue"})  # no token
         assert refused.status_code == 400
+        link_id = int(link.rsplit("/", 1)[1].split(".")[0])
         with Session(bot.runtime.engine) as session:
-            assert session.exec(select(PartnerLink)).one().redeemed_at is None
+            assert session.get(PartnerLink, link_id).redeemed_at is None
         page = browser.post(link, data={"csrf_token": csrf_of(shown.text)})
         assert page.url.endswith("/partner/invitation")
         forged = browser.post(page.url, data={"answer": "declined", "reason": "Not our case"})
