@@ -1,7 +1,7 @@
 """partner tries: the pages' rate limits, shared by every process through the database
 
-Revision ID: 0011_partners_tries
-Revises: 0010_several_children
+Revision ID: 0012_partners_tries
+Revises: 0011_documents_fingerprints
 Create Date: 2026-12-01 08:20:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0011_partners_tries"
-down_revision: str | None = "0010_several_children"
+revision: str = "0012_partners_tries"
+down_revision: str | None = "0011_documents_fingerprints"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
