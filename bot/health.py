@@ -11,10 +11,9 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,27 +116,3 @@ def readiness_for(runtime: Runtime) -> Readiness:
         return scheduler is not None and scheduler.running
 
     return Readiness(runtime.engine, SlackProbe(runtime.client), scheduler_running)
-
-
-class HealthEndpoints:
-    """Answers the health paths (see the module's docstring) as a small WSGI application."""
-
-    def __init__(self, readiness: Readiness) -> None:
-        self.readiness = readiness
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == LIVE_PATH:
-            report: dict[str, Any] = {"ok": True}
-        else:
-            report = self.readiness.report()
-        body = json.dumps(report).encode()
-        status = "200 OK" if report["ok"] else "503 Service Unavailable"
-        start_response(
-            status,
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Cache-Control", "no-store"),
-            ],
-        )
-        return [body]

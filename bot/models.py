@@ -11,7 +11,7 @@ from bot.convening.models import Attendance, Invitation, InvitationMessage, Meet
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Decision, Document
 from bot.panel.models import AgendaItem, NetworkLink, PanelCase, PanelSitting, Referral
-from bot.partners.models import PartnerLink, PartnerSession
+from bot.partners.models import PartnerLink, PartnerSession, PartnerTry
 from bot.partnership.models import Agency, Person, PersonRole
 from bot.periodic.models import PeriodicJob
 from bot.references import ReferenceCounter
@@ -44,6 +44,7 @@ __all__ = [
     "PanelSitting",
     "PartnerLink",
     "PartnerSession",
+    "PartnerTry",
     "PeriodicJob",
     "Person",
     "PersonRole",

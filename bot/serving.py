@@ -3,9 +3,11 @@
 The master validates the settings and schedules, migrates the database and syncs the
 partnership once, then forks; it starts no threads of its own. Each worker builds its own
 runtime (engine, Slack client, listener and follow-up pools, scheduler) from the one
-composition root and serves `BotWsgiApp` on gunicorn's threaded worker. The workers share
-nothing but the database: outbox entries are leased, sweep steps claimed, and each periodic
-job's turn is taken from the database (`bot.periodic`), so scheduled work is done once.
+composition root and serves its one Flask app (`bot.web.build_web_app`: Slack's events
+through Bolt's Flask adapter, the health checks, the partner pages) on gunicorn's threaded
+worker. The workers share nothing but the database: outbox entries are leased, sweep steps
+claimed, link tries counted, and each periodic job's turn is taken from the database
+(`bot.periodic`), so scheduled work is done once.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class BotWorkers(BaseApplication):
         from bot.partners.site import build_site
         from bot.scheduler import start_scheduler
         from bot.slack.app import build_app
-        from bot.web import BotWsgiApp
+        from bot.web import build_web_app
 
         settings = self.settings
         # The master migrated the database and synced the partnership before forking.
@@ -87,7 +89,7 @@ class BotWorkers(BaseApplication):
         self.runtime = runtime
         freeze_startup_heap()
         log.info("worker ready", extra={"event": "worker.ready"})
-        return BotWsgiApp(
+        return build_web_app(
             app,
             runtime.engine,
             runtime.acknowledgements,

@@ -1,5 +1,7 @@
-"""HTTP mode: every Slack request at POST /slack/events, and the health checks for the
-balancer (`bot.health`: /healthz/live, /healthz/ready and /healthz).
+"""HTTP mode: one Flask WSGI app serves Slack's requests at POST /slack/events (through
+Bolt's Flask adapter), the health checks for the balancer (`bot.health`: /healthz/live,
+/healthz/ready and /healthz) and, when the server has them, the partner pages and the
+administrators' desk (`bot.partners.site`).
 
 A request to /slack/events is checked here before Bolt sees it: its signature strictly
 (`bot.slack.signature`), then its body's shape. An unverified request gets 401 with a fixed
@@ -7,9 +9,7 @@ body, and a verified one whose body is not what Slack sends (a `payload` that is
 object, a JSON body that is not an object) gets 400: either way with one log line naming
 the reason and nothing of the request, before any listener, middleware or error handler
 runs, so nothing reaches Slack. Bolt then checks the signature again, as a second line.
-
-Every other path goes to the partner pages and the administrators' desk (`site`, a Flask
-app from `bot.partners.site`), when the server has one: one WSGI app serves both.
+The endpoint is exempt from the pages' CSRF check (Slack signs its requests instead).
 """
 
 from __future__ import annotations
@@ -17,21 +17,22 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from slack_bolt import App, BoltRequest
-from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from flask import Blueprint, Flask, Request, Response, request
+from slack_bolt import App
+from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.adapter.flask.handler import to_bolt_request, to_flask_response
 from sqlalchemy.engine import Engine
 
-from bot.health import HEALTH_PATHS, HealthEndpoints, Readiness
+from bot.health import LIVE_PATH, READY_PATHS, Readiness
 from bot.runtime import AcknowledgementsFirst
 from bot.slack.signature import SlackSignature
 
 log = logging.getLogger(__name__)
 
-StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
 # Slack's largest requests (a big form's state) are well under this; more is not Slack.
 MAX_BODY_BYTES = 1_000_000
@@ -69,97 +70,111 @@ def body_problem(content_type: str, body: bytes) -> str:
     return ""
 
 
-def _plain(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
-    start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
-    return [body]
+def _plain(status: int, body: bytes) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
 
 
-class BotWsgiApp:
-    """A WSGI application: strict checks, then Bolt, for Slack's requests; the health checks.
+class CheckedSlackHandler(SlackRequestHandler):
+    """Bolt's Flask adapter behind the strict checks (see the module's docstring).
 
     Given `acknowledgements`, each Slack request counts as being answered until Bolt
-    returns its acknowledgement, and delivery holds back meanwhile. `readiness` defaults to
-    the database checks alone; the bot's servers give `bot.health.readiness_for(runtime)`."""
+    returns its acknowledgement, and delivery holds back meanwhile."""
 
     def __init__(
         self,
         app: App,
-        engine: Engine,
         acknowledgements: AcknowledgementsFirst | None = None,
         *,
         signing_secret: str | None = None,
         wall_clock: Callable[[], float] | None = None,
-        readiness: Readiness | None = None,
-        site: Callable[..., Iterable[bytes]] | None = None,
     ) -> None:
-        self._app = app
-        self._site = site
-        self._health = HealthEndpoints(readiness or Readiness(engine))
+        super().__init__(app)
         self._acknowledgements = acknowledgements
         secret = signing_secret if signing_secret is not None else (app._signing_secret or "")
         self._signature = SlackSignature(secret, wall_clock) if wall_clock else SlackSignature(secret)
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
-        if path in HEALTH_PATHS and method == "GET":
-            return self._health(environ, start_response)
-        if path != EVENTS_PATH:
-            if self._site is not None:
-                return self._site(environ, start_response)
-            return _plain(start_response, "404 Not Found", b"not found\n")
-        if method != "POST":
-            return _plain(start_response, "405 Method Not Allowed", b"method not allowed\n")
-        return self._slack(environ, start_response)
-
-    def _slack(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        length = str(environ.get("CONTENT_LENGTH") or "0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+    def handle(self, req: Request) -> Response:
+        if req.method != "POST":
+            return super().handle(req)
+        length = req.content_length
+        if (length is None and req.headers.get("Content-Length")) or (length or 0) > MAX_BODY_BYTES:
             log.warning("refused a request to %s: no usable length, or too long", EVENTS_PATH)
-            return _plain(start_response, "413 Content Too Large", MALFORMED)
-        body = environ["wsgi.input"].read(int(length)) if int(length) else b""
+            return _plain(413, MALFORMED)
+        req.max_content_length = MAX_BODY_BYTES  # the pages' smaller limit is for their forms
+        body = req.get_data(cache=True)
         problem = self._signature.problem(
-            environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE"), body
+            req.headers.get("X-Slack-Request-Timestamp"), req.headers.get("X-Slack-Signature"), body
         )
         if problem:
             log.warning("refused an unverified request to %s: %s", EVENTS_PATH, problem)
-            return _plain(start_response, "401 Unauthorized", UNVERIFIED)
-        problem = body_problem(str(environ.get("CONTENT_TYPE") or ""), body)
+            return _plain(401, UNVERIFIED)
+        problem = body_problem(req.content_type or "", body)
         if problem:
             log.warning("refused a malformed Slack request: %s", problem)
-            return _plain(start_response, "400 Bad Request", MALFORMED)
-        headers = {
-            key[5:].lower().replace("_", "-"): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        headers["content-type"] = str(environ.get("CONTENT_TYPE") or "")
+            return _plain(400, MALFORMED)
         try:
-            request = BoltRequest(
-                body=body.decode("utf-8"), query=environ.get("QUERY_STRING", ""), headers=headers
-            )
+            bolt_request = to_bolt_request(req)
         except Exception as error:  # a shape Bolt cannot read: still not Slack's
             log.warning("refused a Slack request Bolt could not read: %s", type(error).__name__)
-            return _plain(start_response, "400 Bad Request", MALFORMED)
+            return _plain(400, MALFORMED)
         if self._acknowledgements is None:
-            answer = self._app.dispatch(request)
-        else:
-            with self._acknowledgements.answering():
-                answer = self._app.dispatch(request)
-        response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
-        start_response(response.status, response.get_headers())
-        return response.get_body()
+            return to_flask_response(self.app.dispatch(bolt_request))
+        with self._acknowledgements.answering():
+            answer = self.app.dispatch(bolt_request)
+        return to_flask_response(answer)
+
+
+def build_web_app(
+    app: App,
+    engine: Engine,
+    acknowledgements: AcknowledgementsFirst | None = None,
+    *,
+    signing_secret: str | None = None,
+    wall_clock: Callable[[], float] | None = None,
+    readiness: Readiness | None = None,
+    site: Flask | None = None,
+) -> Flask:
+    """The one WSGI app: Slack's endpoint and the health checks, on `site` (the partner
+    pages, with their security headers) or, without one, on a Flask app of their own.
+    `readiness` defaults to the database checks alone; the bot's servers give
+    `bot.health.readiness_for(runtime)`."""
+    from bot.partners.site import security_headers
+
+    web = site
+    if web is None:
+        web = Flask(__name__)
+        web.after_request(security_headers)
+    checks = readiness or Readiness(engine)
+    slack = CheckedSlackHandler(app, acknowledgements, signing_secret=signing_secret, wall_clock=wall_clock)
+    endpoints = Blueprint("bot", __name__)
+
+    @endpoints.route(EVENTS_PATH, methods=["POST"])
+    def slack_events() -> Response:
+        return slack.handle(request)
+
+    def health() -> Response:
+        report: dict[str, Any] = {"ok": True} if request.path == LIVE_PATH else checks.report()
+        status = 200 if report["ok"] else 503
+        answer = Response(json.dumps(report), status=status, mimetype="application/json")
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
+
+    for path in (LIVE_PATH, *sorted(READY_PATHS)):
+        endpoints.add_url_rule(path, f"health{path.replace('/', '_')}", health, methods=["GET"])
+    csrf = web.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(endpoints)
+    web.register_blueprint(endpoints)
+    return web
 
 
 class BotHttpServer:
     """The WSGI app on waitress, in a background thread (tests, the demo) or in front."""
 
-    def __init__(
-        self, wsgi_app: BotWsgiApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8
-    ) -> None:
+    def __init__(self, wsgi_app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
         from waitress.server import create_server
 
+        self.app = wsgi_app
         self._server = create_server(
             wsgi_app,
             host=host,

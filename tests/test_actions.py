@@ -341,6 +341,52 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
     assert "escalate_lead" not in text
 
 
+def test_a_contact_without_slack_can_own_an_action_and_is_chased_by_email(
+    database_url, clock, tmp_path
+) -> None:
+    """The action form offers the contacts without Slack (and only them) as owners; one or
+    the other, not both; the owner's reminders go by e-mail with a link, not by DM."""
+    from tests.partners_support import KAUR, bot_with_mail
+
+    with bot_with_mail(database_url, clock, tmp_path) as (bot, inbox):
+        meeting = convene(bot)
+        bot.slack.command("/actions", f"add {meeting.reference}", user_id=CHAIR)
+        calls = bot.local_slack.wait_for(
+            lambda calls: any(
+                c.method == "views.open" and "Add an action" in json.dumps(c.args) for c in calls
+            )
+        )
+        view = next(c for c in calls if c.method == "views.open" and "Add an action" in json.dumps(c.args))
+        view = view.response["view"]
+        block = next(b for b in view["blocks"] if b.get("block_id") == "owner_contact")
+        offered = {o["value"] for o in block["element"]["options"]}
+        without_slack = {p.id for p in bot.runtime.partnership.people() if not p.slack_user_id and p.email}
+        assert offered == without_slack and "dsl-kaur" in offered
+        values = action_values(POLICE_PPU, text="Send the attendance record", due=date(2026, 11, 12))
+        values["owner_contact"] = {"value": StateValue.static_select("dsl-kaur")}
+        both = bot.slack.view_submission(CHAIR, {**view, "id": "both"}, values=values).json()
+        assert both["errors"]["owner"].startswith("Choose one owner")
+        values["owner"] = {"value": StateValue.users_select(None)}
+        added = bot.slack.view_submission(CHAIR, {**view, "id": "kaur"}, values=values).json()
+        assert "owned by Harpreet Kaur" in json.dumps(added)
+        with Session(bot.runtime.engine) as session:
+            action = session.exec(select(Action).order_by(Action.id.desc())).first()
+            from bot.partnership.models import Person
+
+            owner = session.get(Person, action.owner_id)
+        assert owner.email == KAUR and not owner.slack_user_id
+        before = len(inbox.links_to(KAUR))
+        dms = len(bot.local_slack.calls_to("chat.postMessage"))
+        assert _sweep_at(bot, at(11, 9, 30)) >= 1  # the reminder a working day before it is due
+        assert len(inbox.links_to(KAUR)) == before + 1
+        latest = inbox.to(KAUR)[-1].get_body(preferencelist=("plain",)).get_content()
+        assert action.reference in latest
+        assert all(
+            action.reference not in json.dumps(c.args)
+            for c in bot.local_slack.calls_to("chat.postMessage")[dms:]
+        )
+
+
 def test_a_reminder_is_exactly_the_block_kit_slack_sdk_would_build() -> None:
     """The reminder is written as plain dictionaries (a sweep writes hundreds); it must be
     what slack_sdk's models give, character for character, escapes included."""

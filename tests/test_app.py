@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 from bot.audit.models import AuditEntry
 from bot.database import make_engine
 from bot.delivery.models import OutboxMessage
-from bot.web import BotHttpServer, BotWsgiApp
+from bot.web import BotHttpServer, build_web_app
 
 SOCIAL_WORKER = "U0CSC001"
 
@@ -76,7 +76,7 @@ def test_readiness_fails_when_the_database_is_unreachable_but_the_process_is_liv
 
     unreachable = make_engine("postgresql://nobody@127.0.0.1:1/none")
     readiness = Readiness(unreachable, SlackProbe(bot.runtime.client), lambda: True)
-    server = BotHttpServer(BotWsgiApp(build_app(bot.runtime), unreachable, readiness=readiness)).start()
+    server = BotHttpServer(build_web_app(build_app(bot.runtime), unreachable, readiness=readiness)).start()
     try:
         status, body = _get(f"http://127.0.0.1:{server.port}/healthz/ready")
         live = _get(f"http://127.0.0.1:{server.port}/healthz/live")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import requests
 from sqlmodel import Session, select
 
@@ -102,7 +103,7 @@ def test_altered_expired_and_unknown_links_are_refused_and_audited(database_url,
         assert expired.status_code == 410
         with Session(bot.runtime.engine) as session:
             assert session.exec(select(PartnerSession)).all() == []
-            assert session.exec(select(PartnerLink)).one().redeemed_at is None
+            assert session.get(PartnerLink, int(link_id)).redeemed_at is None
         assert _invitation(bot, "education").state == "invited"
 
 
@@ -114,8 +115,9 @@ def test_forms_need_their_csrf_token_and_sessions_end(database_url, clock, tmp_p
         shown = browser.get(link)
         refused = browser.post(link, data={"submit": "Continue"})  # no token
         assert refused.status_code == 400
+        link_id = int(link.rsplit("/", 1)[1].split(".")[0])
         with Session(bot.runtime.engine) as session:
-            assert session.exec(select(PartnerLink)).one().redeemed_at is None
+            assert session.get(PartnerLink, link_id).redeemed_at is None
         page = browser.post(link, data={"csrf_token": csrf_of(shown.text)})
         assert page.url.endswith("/partner/invitation")
         forged = browser.post(page.url, data={"answer": "declined", "reason": "Not our case"})
@@ -183,6 +185,58 @@ def test_link_tries_are_rate_limited(database_url, clock, tmp_path) -> None:
         answers = [requests.get(f"{bot.base_url}/p/1.guess{n}").status_code for n in range(12)]
         assert answers[:10] == [404] * 10
         assert answers[10:] == [429, 429]
+
+
+def test_link_tries_are_counted_once_across_two_app_instances(database_url, clock, tmp_path) -> None:
+    """Two server processes (each its own site and database engine, as two gunicorn workers
+    have) share the one limit: ten tries in all, not ten each."""
+    import dataclasses
+
+    from bot.database import make_engine
+    from bot.partners.guard import LINK_TRIES_PER_MINUTE
+    from bot.partners.site import build_site
+
+    with bot_with_mail(database_url, clock, tmp_path) as (bot, _inbox):
+        other_engine = make_engine(bot.database_url)
+        try:
+            first = build_site(bot.runtime).test_client()
+            second = build_site(dataclasses.replace(bot.runtime, engine=other_engine)).test_client()
+            answers = [
+                (first if n % 2 else second).get(f"/p/1.guess{n}").status_code
+                for n in range(LINK_TRIES_PER_MINUTE + 2)
+            ]
+            assert answers == [404] * LINK_TRIES_PER_MINUTE + [429, 429]
+            # Another client address has its own count, on either instance.
+            elsewhere = {"REMOTE_ADDR": "192.0.2.7"}
+            assert second.get("/p/1.guess", environ_base=elsewhere).status_code == 404
+        finally:
+            other_engine.dispose()
+
+
+def test_the_shared_throttle_counts_per_window_and_forgets_old_windows(database_url, tmp_path) -> None:
+    from bot.database import make_engine
+    from bot.partners.models import PartnerTry
+    from bot.partners.throttle import Throttle
+
+    now = [6000.0]
+    engines = [make_engine(database_url), make_engine(database_url)]
+    try:
+        one, two = (Throttle(engine, "links", limit=3, window=60, clock=lambda: now[0]) for engine in engines)
+        assert [one.allow("a"), two.allow("a"), one.allow("a"), two.allow("a")] == [True, True, True, False]
+        forms = Throttle(engines[0], "forms", limit=3, window=60, clock=lambda: now[0])
+        assert forms.allow("a") and one.allow("b")  # another bucket, another client: their own counts
+        now[0] += 60
+        assert two.allow("a")  # a new window
+        now[0] += 120
+        assert one.allow("c")
+        with Session(engines[0]) as session:
+            windows = set(session.exec(select(PartnerTry.slot)))
+            stored = set(session.exec(select(PartnerTry.key)))
+        assert windows == {int(now[0] // 60)}  # the old windows were removed
+        assert not any(key == "c" or "links" in key for key in stored)  # only hashes are kept
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 def test_retention_removes_the_links_sessions_and_emails_with_the_case(database_url, clock, tmp_path) -> None:
@@ -299,3 +353,34 @@ def test_an_unanswered_invitation_is_chased_by_email_with_a_fresh_link(database_
         assert inbox.links_to(KAUR)[-1] == first[0]
         page = use_link(requests.Session(), inbox.links_to(KAUR)[-1])
         assert page.url.endswith("/partner/invitation")
+
+
+@pytest.mark.parametrize("choice", ["without_slack", "everyone"])
+def test_partner_email_everyone_also_emails_contacts_who_have_slack(
+    database_url, clock, tmp_path, choice
+) -> None:
+    """`partner_email: everyone`: an invited contact with a Slack id gets their DM and, as
+    well, an e-mail with their own link; with the default only those without Slack do."""
+    import shutil
+
+    from bot.defaults import default_schedules_dir
+
+    schedules = tmp_path / "schedules"
+    shutil.copytree(default_schedules_dir(), schedules)
+    partnership = schedules / "partnership.yaml"
+    text = partnership.read_text()
+    assert text.count("partner_email: without_slack") == 1
+    partnership.write_text(text.replace("partner_email: without_slack", f"partner_email: {choice}"))
+    with bot_with_mail(database_url, clock, tmp_path, schedules_dir=schedules) as (bot, inbox):
+        meeting = convene(bot)
+        police = [c for c in bot.runtime.partnership.agency("police-ppu").invitees() if c.slack_user_id]
+        assert police and all(c.email for c in police)
+        direct = {c.args.get("channel") for c in bot.local_slack.calls_to("chat.postMessage") if c.ok}
+        assert {c.slack_user_id for c in police} <= direct  # Slack's DM either way
+        assert len(inbox.links_to(KAUR)) == 1  # no Slack: e-mailed either way
+        for contact in police:
+            links = inbox.links_to(contact.email)
+            assert len(links) == (1 if choice == "everyone" else 0)
+        if choice == "everyone":
+            page = use_link(requests.Session(), inbox.links_to(police[0].email)[0])
+            assert page.url.endswith("/partner/invitation") and meeting.reference in page.text

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from bot_offline.local_slack import LocalSlack, SignedSlackClient
+from bot_offline.partner_browser import chromium_installed
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "process-test-secret"
@@ -150,8 +151,9 @@ def test_two_worker_processes_serve_slack_and_sweep_once_per_interval(database_u
     assert {e["pid"] for e in sweeps} <= workers
 
 
-def _play_demo(cwd: Path) -> str:
+def _play_demo(cwd: Path, **more: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
+    env.update(more)
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
         cwd=cwd,
@@ -168,8 +170,12 @@ def _play_demo(cwd: Path) -> str:
 def test_demo_plays_the_scenario_offline_as_a_practitioner_reads_it(tmp_path: Path) -> None:
     out = _play_demo(tmp_path)
     # The same story on every run: nothing depends on the machine's time, ports or timing.
-    again = _play_demo(tmp_path)
-    assert again.splitlines() == out.splitlines()
+    # The second run drives the partner pages over plain HTTP (as where Chromium is not
+    # installed): the same story, but for the words saying how the pages were opened.
+    again = _play_demo(tmp_path, DEMO_BROWSER="http")
+    browser = "in headless Chromium" if chromium_installed() else "over plain HTTP"
+    assert "over plain HTTP" in again
+    assert again.replace("over plain HTTP", browser).splitlines() == out.splitlines()
 
     # No Slack markup: no user ids, no emoji codes, no bold or code marks.
     assert not re.search(r"<[@#!]", out), re.findall(r".*<[@#!].*", out)[:3]
@@ -227,6 +233,19 @@ def test_demo_plays_the_scenario_offline_as_a_practitioner_reads_it(tmp_path: Pa
     assert "circulated to the discussion's channel: SD-2026-0001-action-log-v1.docx" in out
     assert "Escalation to the agency lead" in out
     assert "the owner marks it done -> done; chasing stops" in out
+    # a police officer without Slack: answers, writes the update and closes her action on the
+    # pages, in headless Chromium where it is installed (over plain HTTP otherwise)
+    browser = "in headless Chromium" if chromium_installed() else "over plain HTTP"
+    assert "E-mails to DC Priya Sandhu (Force CID, no Slack): 2" in out
+    assert f"She opens the reminder's link {browser}: 'Continue to your page'" in out
+    assert "presses [Continue] -> 'Answer the invitation to SD-2026-0001', marked OFFICIAL-SENSITIVE" in out
+    assert "chooses 'We will attend' and presses [Send] -> 'Your answer is recorded'" in out
+    assert "presses [Submit update] -> 'Your update is submitted' (after the deadline: marked late)" in out
+    assert "Force CID's invitation is now 'attending' and its update submitted (version 1)" in out
+    assert "SD-2026-0001-A03 is added, owned by DC Priya Sandhu, due Fri 13 Nov 2026; she has no Slack" in out
+    assert f"She opens the latest {browser} and presses [Continue] -> 'Your actions'" in out
+    assert "follows 'Mark done' beside SD-2026-0001-A03 -> 'Mark SD-2026-0001-A03 as done'" in out
+    assert "SD-2026-0001-A03 is now done; its chasing stops" in out
     # the life of a case: the review day's follow-up, out of hours, the ICPC and closure
     assert "the review sweep takes 1 step; Tola Adeyemi is asked" in out
     assert ": Follow-up strategy discussion, following SD-2026-0001" in out

@@ -73,7 +73,7 @@ def test_agency_lookup(partnership: Partnership) -> None:
     cid = partnership.agency("police-cid")
     assert cid.name == "West Midlands Police - Force CID"
     assert cid.kind == "police"
-    assert [p.id for p in cid.invitees()] == ["dc-okafor", "ds-reilly"]
+    assert [p.id for p in cid.invitees()] == ["dc-okafor", "ds-reilly", "dc-sandhu"]
     with pytest.raises(KeyError, match="no agency with code 'police'"):
         partnership.agency("police")
 
@@ -145,7 +145,7 @@ def test_escalation_route_and_duty_reference(partnership: Partnership) -> None:
     duty = cid.duty_person()
     assert duty is not None and duty.id == "ds-reilly"
     route = [[p.id for p in step] for step in cid.escalation_route()]
-    assert route == [["dc-okafor", "ds-reilly"], ["ds-reilly"], ["di-bennett"]]
+    assert route == [["dc-okafor", "ds-reilly", "dc-sandhu"], ["ds-reilly"], ["di-bennett"]]
     education = partnership.agency("education")
     assert [[p.id for p in s] for s in education.escalation_route()] == [
         ["edu-thompson", "dsl-kaur"],
@@ -263,7 +263,7 @@ def test_duty_reference_to_unknown_contact(copy: Path) -> None:
     edit_text(copy, "agencies.yaml", "    duty: ds-reilly\n", "    duty: ds-reily\n")
     assert lines(copy) == [
         "schedules/agencies.yaml: agencies[police-cid].duty: 'ds-reily' is not one of this "
-        "agency's contacts (dc-okafor, ds-reilly)"
+        "agency's contacts (dc-okafor, ds-reilly, dc-sandhu)"
     ]
 
 
@@ -627,6 +627,7 @@ def test_working_hours_and_closures(partnership: Partnership) -> None:
     assert [p.id for p in partnership.people_of("police-cid")] == [
         "dc-okafor",
         "ds-reilly",
+        "dc-sandhu",
         "di-bennett",
     ]
 

@@ -146,3 +146,26 @@ def test_the_signature_check_on_its_own() -> None:
     assert check.problem(str(now), good, body + b"&more")
     assert check.problem("0" * 13, good, body)  # thirteen digits is not a timestamp
     assert SlackSignature("", wall_clock=lambda: now).problem(str(now), good, body)
+
+
+def test_slack_the_pages_and_the_health_checks_are_one_flask_app_through_bolts_adapter(bot) -> None:
+    """One WSGI app (issue 21): Slack's endpoint is Bolt's Flask adapter on the pages' Flask
+    app, exempt from the pages' CSRF check, and every answer carries the security headers."""
+    import urllib.request
+
+    from flask import Flask
+    from slack_bolt.adapter.flask import SlackRequestHandler
+
+    web = bot.server.app
+    assert isinstance(web, Flask)
+    rules = {rule.rule: rule.endpoint for rule in web.url_map.iter_rules()}
+    assert {"/slack/events", "/healthz/ready", "/healthz/live", "/p/<token>", "/desk/"} <= set(rules)
+    handler = web.view_functions[rules["/slack/events"]].__closure__[0].cell_contents
+    assert isinstance(handler, SlackRequestHandler)
+    body = urlencode({"command": "/strategy", "text": "help", "user_id": USER, "team_id": "T0LOCAL"})
+    answer = _post(bot, body, "application/x-www-form-urlencoded", _headers(str(int(time.time())), body))
+    assert answer.status == 200  # no CSRF token, yet answered: Slack signs instead
+    for path in ("/healthz/live", "/partner/signed-out"):
+        with urllib.request.urlopen(f"{bot.base_url}{path}", timeout=5) as response:
+            assert response.headers["X-Frame-Options"] == "DENY"
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

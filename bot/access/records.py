@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, col, select
 
 from bot.access.requests import Requested
@@ -137,6 +138,20 @@ def _meeting_parts(
     if panel_code and administers(partnership, member, str(panel_code)):
         parts.add(Part.PANEL_ADMIN)
     return parts
+
+
+def meetings_listed_for(member: Member) -> ColumnElement[bool]:
+    """Which discussions and panels a list may show the member (the desk's): a panel
+    administrator sees every one, an agency lead those their agency was invited to. A
+    condition on `Meeting`, so a list stays one paged query."""
+    if member.has_role("panel_admin"):
+        return true()
+    invited = (
+        select(Invitation.meeting_id)
+        .join(Agency, col(Agency.id) == Invitation.agency_id)
+        .where(Agency.code == member.agency_code)
+    )
+    return col(Meeting.id).in_(invited)
 
 
 def configured_person(partnership: Partnership, member: Member | None) -> Any:

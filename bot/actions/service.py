@@ -36,6 +36,8 @@ class NewAction:
     priority: str
     due_on: date | None
     concerns: str
+    # Or a contact without Slack, by their id in the schedules (they are e-mailed links).
+    owner_contact: str | None = None
 
 
 def default_due(
@@ -74,9 +76,11 @@ def validate_action(
         errors["text"] = NAME_IN_SLACK_TEXT
     if names_a_child(new.concerns):
         errors["concerns"] = NAME_IN_SLACK_TEXT
-    if not new.owner_slack_id:
+    if not new.owner_slack_id and not new.owner_contact:
         errors["owner"] = "Choose who owns this action."
-    elif _owner(session, new.owner_slack_id) is None:
+    elif new.owner_slack_id and new.owner_contact:
+        errors["owner"] = "Choose one owner: someone in Slack or a contact without Slack, not both."
+    elif _owner_of(session, new) is None:
         errors["owner"] = "That person is not in the partnership's schedules."
     if new.priority not in PRIORITIES:
         errors["priority"] = "Choose a priority."
@@ -88,6 +92,19 @@ def validate_action(
 def _owner(session: Session, slack_id: str) -> Person | None:
     return session.exec(
         select(Person).where(col(Person.slack_user_id) == slack_id, col(Person.active) == True)  # noqa: E712
+    ).first()
+
+
+def _owner_of(session: Session, new: NewAction) -> Person | None:
+    """The owner chosen on the form: a Slack user, or a contact without Slack."""
+    if new.owner_slack_id:
+        return _owner(session, new.owner_slack_id)
+    return session.exec(
+        select(Person).where(
+            col(Person.schedule_id) == (new.owner_contact or ""),
+            col(Person.slack_user_id).is_(None) | (col(Person.slack_user_id) == ""),
+            col(Person.active) == True,  # noqa: E712
+        )
     ).first()
 
 
@@ -107,7 +124,7 @@ def add_action(
     existing = session.exec(select(Action).where(col(Action.submission_key) == key)).first()
     if existing is not None:
         return existing, False
-    owner = _owner(session, new.owner_slack_id or "")
+    owner = _owner_of(session, new)
     assert owner is not None
     today = calendar.local(now).date()
     due = new.due_on or default_due(partnership, calendar, meeting, new.priority, today)
@@ -152,7 +169,11 @@ def add_action(
         record_type="action",
         record_id=action.reference,
         case_reference=concerned.reference if concerned is not None else "",
-        details={"owner": owner.slack_user_id, "due": due.isoformat(), "priority": new.priority},
+        details={
+            "owner": owner.slack_user_id or owner.schedule_id,
+            "due": due.isoformat(),
+            "priority": new.priority,
+        },
     )
     session.flush()
     return action, True

@@ -625,6 +625,7 @@ def register(app: App, runtime: Runtime) -> None:
             priority=values.get("priority") or "",
             due_on=values.get("due_on"),
             concerns=values.get("concerns") or "",
+            owner_contact=values.get("owner_contact"),
         )
         now = runtime.clock.now()
         with session_scope(runtime.engine) as session:
@@ -654,8 +655,11 @@ def register(app: App, runtime: Runtime) -> None:
             except IntegrityError:
                 ack()
                 return
+            owner = session.get(Person, action.owner_id)
             done = action_added_view(
-                action.reference, action.due_on.strftime("%a %d %b %Y"), new.owner_slack_id or ""
+                action.reference,
+                action.due_on.strftime("%a %d %b %Y"),
+                new.owner_slack_id or (owner.name if owner else ""),
             )
         ack(response_action="update", view=done)
 
@@ -790,7 +794,11 @@ def open_action_form(runtime: Runtime, client: WebClient, *, meeting: Meeting, t
         case = session.get(Case, meeting.case_id) if meeting.case_id else None
         # Several children: the action concerns them all unless one reference is kept.
         concerns = subject_references(session, meeting) or (case.reference if case else "")
-    client.views_open(trigger_id=trigger_id, view=action_modal(meeting.id or 0, meeting.reference, concerns))
+    # Contacts without Slack can own actions too: their reminders come by e-mail.
+    contacts = [(p.id, p.name) for p in runtime.partnership.people() if not p.slack_user_id and p.email]
+    client.views_open(
+        trigger_id=trigger_id, view=action_modal(meeting.id or 0, meeting.reference, concerns, contacts)
+    )
 
 
 def minutes_kind(meeting: Meeting) -> str:

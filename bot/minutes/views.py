@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -60,8 +61,27 @@ def _radio(block_id: str, label: str, options: dict[str, str], chosen: str = "")
     )
 
 
-def action_modal(meeting_id: int, reference: str, case_reference: str) -> dict[str, Any]:
-    """One action: what, who, by when, how urgent, about whom."""
+def action_modal(
+    meeting_id: int, reference: str, case_reference: str, contacts: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """One action: what, who, by when, how urgent, about whom. The owner is someone in
+    Slack or, from `contacts` (id in the schedules, name), a contact without Slack, who
+    is e-mailed links to the partner pages."""
+    without_slack: list[Block] = (
+        [
+            InputBlock(
+                block_id="owner_contact",
+                label=PlainTextObject(text="Or a contact without Slack"),
+                element=StaticSelectElement(
+                    action_id="value", options=[option(key, name) for key, name in contacts[:100]]
+                ),
+                optional=True,
+                hint=PlainTextObject(text="They get their reminders by e-mail, with a link to mark it done."),
+            )
+        ]
+        if contacts
+        else []
+    )
     return modal(
         callback_id=ACTION_CALLBACK,
         title="Add an action",
@@ -75,7 +95,9 @@ def action_modal(meeting_id: int, reference: str, case_reference: str) -> dict[s
                 block_id="owner",
                 label=PlainTextObject(text="Owner"),
                 element=UserSelectElement(action_id="value"),
+                optional=bool(contacts),
             ),
+            *without_slack,
             InputBlock(
                 block_id="priority",
                 label=PlainTextObject(text="Priority"),
@@ -98,13 +120,15 @@ def action_modal(meeting_id: int, reference: str, case_reference: str) -> dict[s
 
 
 def action_added_view(reference: str, due: str, owner: str) -> dict[str, Any]:
+    """`owner` is a Slack id (shown as Slack shows the person) or a contact's name."""
+    shown = f"<@{owner}>" if owner[:1] in ("U", "W") and owner.isalnum() else escape_mrkdwn(owner)
     return modal(
         title="Action added",
         close="Done",
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"{MARKING}\n*{escape_mrkdwn(reference)}* is added, owned by <@{owner}>, due {due}."
+                    text=f"{MARKING}\n*{escape_mrkdwn(reference)}* is added, owned by {shown}, due {due}."
                 )
             )
         ],

@@ -108,7 +108,8 @@ def _context(runtime: Runtime, person: Person, link: PartnerLink) -> dict[str, A
     }
 
 
-def _enqueue(session: Session, key: str, link: PartnerLink, text: str, now: datetime) -> None:
+def enqueue_email(session: Session, key: str, link: PartnerLink, text: str, now: datetime) -> None:
+    """Queue an e-mail (its subject the text's first line) to the link's person."""
     subject, body = _split(text)
     enqueue(
         session,
@@ -119,6 +120,35 @@ def _enqueue(session: Session, key: str, link: PartnerLink, text: str, now: date
         purpose=PURPOSE,
         subject_id=link.id,
     )
+
+
+def email_link(
+    session: Session,
+    runtime: Runtime,
+    person: Person,
+    *,
+    purpose: str,
+    subject_id: int | None,
+    template: str,
+    key: str,
+    now: datetime,
+    **wording: Any,
+) -> PartnerLink:
+    """Every partner e-mail with a link: issue the person's link, word the e-mail from
+    `template` (with the marking, the person, the link and its expiry) and queue it."""
+    link = issue_link(
+        session,
+        person_id=person.id or 0,
+        purpose=purpose,
+        subject_id=subject_id,
+        now=now,
+        lifetime=_lifetime(runtime),
+    )
+    text = render_message(
+        runtime.settings.templates_dir, template, **wording, **_context(runtime, person, link)
+    )
+    enqueue_email(session, key.format(link=link.id), link, text, now)
+    return link
 
 
 def _stored(session: Session, schedule_id: str) -> Person | None:
@@ -146,24 +176,20 @@ def email_invitations(session: Session, meeting: Meeting, runtime: Runtime, now:
             person = _stored(session, contact.id)
             if person is None:
                 continue
-            link = issue_link(
+            email_link(
                 session,
-                person_id=person.id or 0,
+                runtime,
+                person,
                 purpose=INVITATION,
                 subject_id=invitation.id,
+                template="partner_invitation.txt.j2",
+                key=f"partner:invitation:{invitation.id}:{person.id}",
                 now=now,
-                lifetime=_lifetime(runtime),
-            )
-            text = render_message(
-                runtime.settings.templates_dir,
-                "partner_invitation.txt.j2",
                 agency=agency.name,
                 reference=meeting.reference,
                 case_reference=case.reference if case else "",
                 when=when(runtime.calendar, meeting.scheduled_start),
-                **_context(runtime, person, link),
             )
-            _enqueue(session, f"partner:invitation:{invitation.id}:{person.id}", link, text, now)
             sent += 1
     return sent
 
@@ -187,25 +213,21 @@ def email_invitation_chase(
     person = _stored(session, contact.id)
     if invitation is None or meeting is None or agency is None or person is None:
         return False
-    link = issue_link(
+    email_link(
         session,
-        person_id=person.id or 0,
+        runtime,
+        person,
         purpose=INVITATION,
         subject_id=invitation.id,
+        template="partner_invitation_chase.txt.j2",
+        key=f"partner:chase:{invitation_id}:{step_number}:{person.id}",
         now=now,
-        lifetime=_lifetime(runtime),
-    )
-    text = render_message(
-        runtime.settings.templates_dir,
-        "partner_invitation_chase.txt.j2",
         first=first,
         agency=agency.name,
         reference=meeting.reference,
         when=when(runtime.calendar, meeting.scheduled_start),
         deadline=when(runtime.calendar, meeting.deadline),
-        **_context(runtime, person, link),
     )
-    _enqueue(session, f"partner:chase:{invitation_id}:{step_number}:{person.id}", link, text, now)
     return True
 
 
@@ -225,21 +247,17 @@ def email_action_chase(
     person = _stored(session, contact.id)
     if person is None:
         return False
-    link = issue_link(
+    email_link(
         session,
-        person_id=person.id or 0,
+        runtime,
+        person,
         purpose=ACTIONS,
         subject_id=None,
+        template="partner_actions.txt.j2",
+        key=f"partner:action:{action.id}:{step_number}:{person.id}",
         now=now,
-        lifetime=_lifetime(runtime),
-    )
-    text = render_message(
-        runtime.settings.templates_dir,
-        "partner_actions.txt.j2",
         what="action",
         reference=action.reference,
         text=f"{action.reference}: {headline}",
-        **_context(runtime, person, link),
     )
-    _enqueue(session, f"partner:action:{action.id}:{step_number}:{person.id}", link, text, now)
     return True

@@ -9,26 +9,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response
 
-from bot.access import Part, Rule, meeting_by_id, page, part, role, value
+from bot.access import Access, Part, Rule, meeting_by_id, page, part, role, value
 from bot.audit.service import record
 from bot.cases.models import Case
 from bot.convening.models import Meeting
 from bot.database import read_scope, session_scope
 from bot.minutes.models import Document
 from bot.minutes.service import copy_for_person, minutes_recipients
-from bot.partners.guard import PageRefused
-from bot.partners.links import MINUTES, issue_link
+from bot.partners.guard import PageRefused, current_runtime, guarded, needs_session, problem
+from bot.partners.links import MINUTES
 from bot.partners.models import PartnerSession
 from bot.partnership.models import Person
 from bot.runtime import Runtime
 from bot.wording import render_message
+
+blueprint = Blueprint("partner_minutes", __name__)
 
 CODE_MINUTES = 10
 CODE_TRIES = 5
@@ -46,29 +50,25 @@ RULES = (
 
 def email_minutes(session: Session, meeting: Meeting, runtime: Runtime, now: datetime) -> int:
     """A link to the approved minutes for each person who took part and gets e-mails."""
-    from bot.partners.effects import _context, _enqueue, _lifetime, wants_email
+    from bot.partners.effects import email_link, wants_email
 
     case = session.get(Case, meeting.case_id) if meeting.case_id else None
     sent = 0
     for person in minutes_recipients(session, meeting):
         if not wants_email(runtime, person.slack_user_id, person.email):
             continue
-        link = issue_link(
+        email_link(
             session,
-            person_id=person.id or 0,
+            runtime,
+            person,
             purpose=MINUTES,
             subject_id=meeting.id,
+            template="partner_minutes.txt.j2",
+            key=f"partner:minutes:{meeting.id}:{person.id}:{{link}}",
             now=now,
-            lifetime=_lifetime(runtime),
-        )
-        text = render_message(
-            runtime.settings.templates_dir,
-            "partner_minutes.txt.j2",
             reference=meeting.reference,
             case_reference=case.reference if case else "",
-            **_context(runtime, person, link),
         )
-        _enqueue(session, f"partner:minutes:{meeting.id}:{person.id}:{link.id}", link, text, now)
         sent += 1
     return sent
 
@@ -86,149 +86,149 @@ def _approved(session: Session, meeting_id: int) -> Document | None:
     ).first()
 
 
-def register(blueprint: Any) -> None:
-    from bot.partners import pages
+def minutes_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A minutes page: a live minutes session (`needs_session`), then the rule, refused in
+    one set of words; the view gets the session and the access."""
 
-    def guarded(opened: PartnerSession) -> Any:
-        return pages._guarded("minutes_download", opened, str(opened.subject_id or ""))
-
-    @blueprint.route("/partner/minutes")
-    @pages.needs_session(MINUTES)
-    def minutes(opened: PartnerSession) -> Any:
+    @wraps(view)
+    def checked(opened: PartnerSession) -> Any:
         try:
-            access = guarded(opened)
+            access = guarded("minutes_download", opened, str(opened.subject_id or ""))
         except PageRefused as refused:
-            return pages._problem("You cannot have these minutes", str(refused), 403)
-        runtime = pages._runtime()
-        with read_scope(runtime.engine) as session:
-            current = session.get(PartnerSession, opened.id)
-            approved = _approved(session, access.known_record.id)
+            return problem("You cannot have these minutes", str(refused), 403)
+        return view(opened, access)
+
+    return needs_session(MINUTES)(checked)
+
+
+def check_code(current: PartnerSession, typed: str, now: datetime) -> tuple[str, str]:
+    """Try `typed` against the session's code, counting the try: the audit act, and the
+    error shown ("" when confirmed; "too_many" once the tries are used up, which ends
+    the code; "expired" or "wrong")."""
+    expired = current.code_expires_at is None or current.code_expires_at <= now
+    used_up = current.code_tries >= CODE_TRIES
+    right = bool(current.code_hash) and hmac.compare_digest(
+        current.code_hash, _code_hash(current.id or 0, typed)
+    )
+    if right and not expired and not used_up:
+        current.code_confirmed_at = now
+        return "partner_code.confirmed", ""
+    current.code_tries += 1
+    if used_up or current.code_tries >= CODE_TRIES:
+        current.code_hash = ""
+        return "partner_code.refused", "too_many"
+    return "partner_code.refused", "expired" if expired else "wrong"
+
+
+@blueprint.route("/partner/minutes")
+@minutes_view
+def minutes(opened: PartnerSession, access: Access) -> Any:
+    runtime = current_runtime()
+    with read_scope(runtime.engine) as session:
+        current = session.get(PartnerSession, opened.id)
+        approved = _approved(session, access.known_record.id)
+    assert current is not None
+    return render_template(
+        "partners/minutes.html",
+        meeting=access.known_record.row,
+        approved=approved,
+        confirmed=current.code_confirmed_at is not None,
+        code_sent=bool(current.code_hash),
+        error=request.args.get("error", ""),
+    )
+
+
+@blueprint.route("/partner/minutes/code", methods=["POST"])
+@minutes_view
+def send_code(opened: PartnerSession, access: Access) -> Any:
+    from bot.partners.effects import enqueue_email
+    from bot.partners.models import PartnerLink
+
+    runtime = current_runtime()
+    now = runtime.clock.now()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    with session_scope(runtime.engine) as session:
+        current = session.get(PartnerSession, opened.id)
+        link = session.get(PartnerLink, opened.link_id)
+        person = session.get(Person, opened.person_id)
+        assert current is not None and link is not None and person is not None
+        current.code_hash = _code_hash(current.id or 0, code)
+        current.code_expires_at = now + timedelta(minutes=CODE_MINUTES)
+        current.code_tries = 0
+        session.add(current)
+        text = render_message(
+            runtime.settings.templates_dir,
+            "partner_code.txt.j2",
+            marking=runtime.partnership.settings.protective_marking,
+            person=person.name,
+            reference=access.known_record.reference,
+            code=code,
+            minutes=CODE_MINUTES,
+        )
+        enqueue_email(session, f"partner:code:{current.id}:{secrets.token_hex(4)}", link, text, now)
+        record(
+            session,
+            at=now,
+            actor=access.actor,
+            act="partner_code.sent",
+            record_type="partner_session",
+            record_id=current.id or 0,
+        )
+    runtime.kick_delivery()
+    return redirect(url_for("partner_minutes.minutes"), 303)
+
+
+@blueprint.route("/partner/minutes/confirm", methods=["POST"])
+@minutes_view
+def confirm_code(opened: PartnerSession, access: Access) -> Any:
+    runtime = current_runtime()
+    now = runtime.clock.now()
+    typed = "".join(c for c in request.form.get("code", "") if c.isdigit())[:6]
+    with session_scope(runtime.engine) as session:
+        current = session.get(PartnerSession, opened.id, with_for_update=True)
         assert current is not None
-        return render_template(
-            "partners/minutes.html",
-            meeting=access.known_record.row,
-            approved=approved,
-            confirmed=current.code_confirmed_at is not None,
-            code_sent=bool(current.code_hash),
-            error=request.args.get("error", ""),
+        act, error = check_code(current, typed, now)
+        session.add(current)
+        record(
+            session,
+            at=now,
+            actor=access.actor,
+            act=act,
+            record_type="partner_session",
+            record_id=current.id or 0,
         )
+    return redirect(
+        url_for("partner_minutes.minutes", error=error) if error else url_for("partner_minutes.minutes"), 303
+    )
 
-    @blueprint.route("/partner/minutes/code", methods=["POST"])
-    @pages.needs_session(MINUTES)
-    def send_code(opened: PartnerSession) -> Any:
-        from bot.partners.effects import _enqueue
-        from bot.partners.models import PartnerLink
 
-        try:
-            access = guarded(opened)
-        except PageRefused as refused:
-            return pages._problem("You cannot have these minutes", str(refused), 403)
-        runtime = pages._runtime()
-        now = runtime.clock.now()
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        with session_scope(runtime.engine) as session:
-            current = session.get(PartnerSession, opened.id)
-            link = session.get(PartnerLink, opened.link_id)
-            person = session.get(Person, opened.person_id)
-            assert current is not None and link is not None and person is not None
-            current.code_hash = _code_hash(current.id or 0, code)
-            current.code_expires_at = now + timedelta(minutes=CODE_MINUTES)
-            current.code_tries = 0
-            session.add(current)
-            text = render_message(
-                runtime.settings.templates_dir,
-                "partner_code.txt.j2",
-                marking=runtime.partnership.settings.protective_marking,
-                person=person.name,
-                reference=access.known_record.reference,
-                code=code,
-                minutes=CODE_MINUTES,
-            )
-            _enqueue(session, f"partner:code:{current.id}:{secrets.token_hex(4)}", link, text, now)
-            record(
-                session,
-                at=now,
-                actor=access.actor,
-                act="partner_code.sent",
-                record_type="partner_session",
-                record_id=current.id or 0,
-            )
-        runtime.kick_delivery()
-        return redirect(url_for("partners.minutes"), 303)
-
-    @blueprint.route("/partner/minutes/confirm", methods=["POST"])
-    @pages.needs_session(MINUTES)
-    def confirm_code(opened: PartnerSession) -> Any:
-        try:
-            access = guarded(opened)
-        except PageRefused as refused:
-            return pages._problem("You cannot have these minutes", str(refused), 403)
-        runtime = pages._runtime()
-        now = runtime.clock.now()
-        typed = "".join(c for c in request.form.get("code", "") if c.isdigit())[:6]
-        with session_scope(runtime.engine) as session:
-            current = session.get(PartnerSession, opened.id, with_for_update=True)
-            assert current is not None
-            expired = current.code_expires_at is None or current.code_expires_at <= now
-            used_up = current.code_tries >= CODE_TRIES
-            right = bool(current.code_hash) and hmac.compare_digest(
-                current.code_hash, _code_hash(current.id or 0, typed)
-            )
-            if right and not expired and not used_up:
-                current.code_confirmed_at = now
-                act, error = "partner_code.confirmed", ""
-            else:
-                current.code_tries += 1
-                act = "partner_code.refused"
-                if used_up or current.code_tries >= CODE_TRIES:
-                    current.code_hash = ""
-                    error = "too_many"
-                else:
-                    error = "expired" if expired else "wrong"
-            session.add(current)
-            record(
-                session,
-                at=now,
-                actor=access.actor,
-                act=act,
-                record_type="partner_session",
-                record_id=current.id or 0,
-            )
-        return redirect(
-            url_for("partners.minutes", error=error) if error else url_for("partners.minutes"), 303
+@blueprint.route("/partner/minutes/download")
+@minutes_view
+def download(opened: PartnerSession, access: Access) -> Any:
+    runtime = current_runtime()
+    now = runtime.clock.now()
+    with session_scope(runtime.engine) as session:
+        current = session.get(PartnerSession, opened.id)
+        approved = _approved(session, access.known_record.id)
+        person = session.get(Person, opened.person_id)
+        if current is None or current.code_confirmed_at is None:
+            return redirect(url_for("partner_minutes.minutes"), 303)
+        if approved is None:
+            return problem("Not available", "These minutes are not approved yet.", 404)
+        copy = copy_for_person(session, approved, person, runtime.partnership, runtime.calendar, now)
+        content, filename = copy.content, copy.filename
+        record(
+            session,
+            at=now,
+            actor=access.actor,
+            act="document.downloaded",
+            record_type="document",
+            record_id=copy.id or 0,
+            details={"via": "partner page", "full": copy.id == approved.id},
         )
-
-    @blueprint.route("/partner/minutes/download")
-    @pages.needs_session(MINUTES)
-    def download(opened: PartnerSession) -> Any:
-        try:
-            access = guarded(opened)
-        except PageRefused as refused:
-            return pages._problem("You cannot have these minutes", str(refused), 403)
-        runtime = pages._runtime()
-        now = runtime.clock.now()
-        with session_scope(runtime.engine) as session:
-            current = session.get(PartnerSession, opened.id)
-            approved = _approved(session, access.known_record.id)
-            person = session.get(Person, opened.person_id)
-            if current is None or current.code_confirmed_at is None:
-                return redirect(url_for("partners.minutes"), 303)
-            if approved is None:
-                return pages._problem("Not available", "These minutes are not approved yet.", 404)
-            copy = copy_for_person(session, approved, person, runtime.partnership, runtime.calendar, now)
-            content, filename = copy.content, copy.filename
-            record(
-                session,
-                at=now,
-                actor=access.actor,
-                act="document.downloaded",
-                record_type="document",
-                record_id=copy.id or 0,
-                details={"via": "partner page", "full": copy.id == approved.id},
-            )
-        safe = "".join(c for c in filename if c.isalnum() or c in "-_.") or "minutes.docx"
-        return Response(
-            content,
-            mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-        )
+    safe = "".join(c for c in filename if c.isalnum() or c in "-_.") or "minutes.docx"
+    return Response(
+        content,
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )

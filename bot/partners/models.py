@@ -50,3 +50,13 @@ class PartnerSession(SQLModel, table=True):
     code_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     code_tries: int = 0
     code_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PartnerTry(SQLModel, table=True):
+    """Tries at the partner pages from one client in one bucket (links, forms) in one
+    window, shared by every process (`bot.partners.throttle`). `key` is a hash of the
+    bucket and the client's address, never the address itself."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    slot: int = Field(primary_key=True, index=True)  # whole windows since the epoch
+    tries: int = 0

@@ -10,15 +10,13 @@ answer does. Pages show case and discussion references, never a child's name.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from sqlmodel import col, func, select
 from werkzeug.wrappers import Response
 
-from bot.access import MEMBER, Part, Rule, Rules, action_by_id, invitation_by_id, page, part, value
+from bot.access import MEMBER, Part, Rule, action_by_id, invitation_by_id, page, part, value
 from bot.actions.models import Action
 from bot.actions.service import ActionRefused, latest_request, mark_done, request_extension
 from bot.cases.models import Case
@@ -29,7 +27,16 @@ from bot.convening.service import Answer, ConveningRefused, answer_invitation
 from bot.convening.views import when
 from bot.database import read_scope, session_scope
 from bot.partners import forms
-from bot.partners.guard import PageRefused, decide
+from bot.partners.guard import (
+    PageRefused,
+    allowed,
+    client,
+    current_runtime,
+    guarded,
+    needs_session,
+    problem,
+    too_many,
+)
 from bot.partners.links import (
     ACTIONS,
     DESK,
@@ -39,11 +46,9 @@ from bot.partners.links import (
     audit_link_refused,
     check_link,
     end_session,
-    live_session,
     redeem,
 )
 from bot.partners.models import PartnerSession
-from bot.partners.throttle import Throttle
 from bot.partnership.models import Agency, Person
 from bot.runtime import Runtime
 
@@ -87,95 +92,15 @@ LINK_REFUSED = (
     "This link cannot be used. Links work once and for a limited time. "
     "If you still need to answer, ask the person who contacted you for a new link."
 )
-# Per client address, per minute: tries at links (shown or used), and form posts.
-LINK_TRIES_PER_MINUTE = 10
-FORM_POSTS_PER_MINUTE = 30
-
-
-def throttles() -> dict[str, Throttle]:
-    """Each site's own counters (one per server process)."""
-    return {
-        "links": Throttle(limit=LINK_TRIES_PER_MINUTE, window=60),
-        "forms": Throttle(limit=FORM_POSTS_PER_MINUTE, window=60),
-    }
-
-
-def _allowed(bucket: str) -> bool:
-    return current_app.extensions["partner_throttles"][bucket].allow(_client())
-
-
-def _runtime() -> Runtime:
-    return current_app.extensions["runtime"]
-
-
-def _rules() -> Rules:
-    rules = current_app.extensions.get("partner_rules")
-    if rules is None:
-        import sys
-
-        from bot.partners import desk, minutes_page, update_page
-
-        rules = Rules.of(sys.modules[__name__], desk, update_page, minutes_page)
-        current_app.extensions["partner_rules"] = rules
-    return rules
-
-
-def _client() -> str:
-    return str(request.remote_addr or "unknown")[:60]
-
-
-def _problem(title: str, message: str, status: int) -> tuple[str, int]:
-    return render_template("partners/problem.html", title=title, message=message), status
-
-
-def _too_many() -> tuple[str, int]:
-    return _problem("Too many tries", "Wait a minute, then try again.", 429)
-
-
-def _current(purposes: frozenset[str]) -> PartnerSession | None:
-    runtime = _runtime()
-    with read_scope(runtime.engine) as db:
-        found = live_session(db, str(session.get("sid", "")), runtime.clock.now())
-    return found if found is not None and found.purpose in purposes else None
-
-
-def needs_session(*purposes: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The page needs a live session opened by a link for one of these purposes."""
-    allowed = frozenset(purposes)
-
-    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            if request.method == "POST" and not _allowed("forms"):
-                return _too_many()
-            opened = _current(allowed)
-            if opened is None:
-                return _problem(
-                    "Your session has ended",
-                    "For your security, these pages close after a short while. Use a new link from "
-                    "your e-mail, or ask the person who contacted you for one.",
-                    401,
-                )
-            return view(opened, *args, **kwargs)
-
-        return guarded
-
-    return wrap
-
-
-def _guarded(name: str, opened: PartnerSession, record_text: str = "") -> Any:
-    return decide(_runtime(), _rules(), name, person_id=opened.person_id, record_text=record_text)
-
-
 # ------------------------------------------------------------------------------ links
 
 
 @blueprint.route("/p/<token>", methods=["GET", "POST"])
 def use_link(token: str) -> Any:
     """GET shows a button (scanners that open links do not use them); POST uses the link."""
-    if not _allowed("links"):
-        return _too_many()
-    runtime = _runtime()
+    if not allowed("links"):
+        return too_many()
+    runtime = current_runtime()
     now = runtime.clock.now()
     form = forms.ContinueForm()
     try:
@@ -191,18 +116,18 @@ def use_link(token: str) -> Any:
                 token,
                 now=now,
                 minutes=runtime.partnership.settings.partner_session_minutes,
-                client=_client(),
+                client=client(),
             )
     except LinkRefused as refused:
         with session_scope(runtime.engine) as db:
-            audit_link_refused(db, refused, now=now, client=_client())
+            audit_link_refused(db, refused, now=now, client=client())
         log.info("refused a partner link: %s", refused.reason, extra={"event": "partners.link_refused"})
-        return _problem("This link cannot be used", LINK_REFUSED, 410 if refused.link else 404)
+        return problem("This link cannot be used", LINK_REFUSED, 410 if refused.link else 404)
     session.clear()
     session.permanent = True
     session["sid"] = opened.cookie_value
     target = {
-        MINUTES: "partners.minutes",
+        MINUTES: "partner_minutes.minutes",
         INVITATION: "partners.invitation",
         ACTIONS: "partners.my_actions",
         DESK: "desk.home",
@@ -212,7 +137,7 @@ def use_link(token: str) -> Any:
 
 @blueprint.route("/partner/sign-out", methods=["POST"])
 def sign_out() -> Response:
-    runtime = _runtime()
+    runtime = current_runtime()
     with session_scope(runtime.engine) as db:
         end_session(db, str(session.get("sid", "")), runtime.clock.now())
     session.clear()
@@ -221,14 +146,14 @@ def sign_out() -> Response:
 
 @blueprint.route("/partner/signed-out")
 def signed_out() -> tuple[str, int]:
-    return _problem("You have signed out", "You can close this window.", 200)
+    return problem("You have signed out", "You can close this window.", 200)
 
 
 # ------------------------------------------------------------------------------ invitation
 
 
 def _invitation_view(invitation_id: int) -> dict[str, Any]:
-    runtime = _runtime()
+    runtime = current_runtime()
     with read_scope(runtime.engine) as db:
         invitation = db.get(Invitation, invitation_id)
         assert invitation is not None
@@ -256,26 +181,26 @@ def _invitation_view(invitation_id: int) -> dict[str, Any]:
 @needs_session(INVITATION)
 def invitation(opened: PartnerSession) -> Any:
     try:
-        access = _guarded("invitation_answer", opened, str(opened.subject_id or ""))
+        access = guarded("invitation_answer", opened, str(opened.subject_id or ""))
     except PageRefused as refused:
-        return _problem("You cannot answer this invitation", str(refused), 403)
-    view = _invitation_view(access.record.id)
+        return problem("You cannot answer this invitation", str(refused), 403)
+    view = _invitation_view(access.known_record.id)
     form = forms.InvitationForm()
     form.delegate.choices = [("", "Choose someone"), *view["people"]]
     if request.method == "GET":
         return render_template("partners/invitation.html", form=form, **view)
     if form.validate_on_submit():
-        problem = _record_answer(access, form)
-        if problem is None:
+        refusal = _record_answer(access, form)
+        if refusal is None:
             return redirect(url_for("partners.invitation_answered"), 303)
-        field, message = problem
+        field, message = refusal
         getattr(form, field).errors = [message]
     return render_template("partners/invitation.html", form=form, **view), 400
 
 
 def _record_answer(access: Any, form: forms.InvitationForm) -> tuple[str, str] | None:
     """Record the answer as Slack's buttons and forms do; (field, message) if refused."""
-    runtime = _runtime()
+    runtime = current_runtime()
     choice = form.answer.data or ""
     if choice not in dict(forms.ANSWERS):
         return "answer", "Choose your agency's answer."
@@ -314,10 +239,10 @@ def _record_answer(access: Any, form: forms.InvitationForm) -> tuple[str, str] |
 @needs_session(INVITATION)
 def invitation_answered(opened: PartnerSession) -> Any:
     try:
-        access = _guarded("invitation_answer", opened, str(opened.subject_id or ""))
+        access = guarded("invitation_answer", opened, str(opened.subject_id or ""))
     except PageRefused as refused:
-        return _problem("You cannot answer this invitation", str(refused), 403)
-    return render_template("partners/answered.html", **_invitation_view(access.record.id))
+        return problem("You cannot answer this invitation", str(refused), 403)
+    return render_template("partners/answered.html", **_invitation_view(access.known_record.id))
 
 
 # ------------------------------------------------------------------------------ actions
@@ -327,10 +252,10 @@ def invitation_answered(opened: PartnerSession) -> Any:
 @needs_session(ACTIONS)
 def my_actions(opened: PartnerSession) -> Any:
     try:
-        _guarded("actions_mine", opened)
+        guarded("actions_mine", opened)
     except PageRefused as refused:
-        return _problem("You cannot see these actions", str(refused), 403)
-    runtime = _runtime()
+        return problem("You cannot see these actions", str(refused), 403)
+    runtime = current_runtime()
     number = request.args.get("page", "1")
     page_number = int(number) if number.isdigit() and 0 < int(number) < 100_000 else 1
     with read_scope(runtime.engine) as db:
@@ -357,7 +282,7 @@ def my_actions(opened: PartnerSession) -> Any:
 
 def _action_page(opened: PartnerSession, action_id: int, name: str) -> Any:
     try:
-        return _guarded(name, opened, str(action_id))
+        return guarded(name, opened, str(action_id))
     except PageRefused as refused:
         return refused
 
@@ -367,11 +292,11 @@ def _action_page(opened: PartnerSession, action_id: int, name: str) -> Any:
 def action_done(opened: PartnerSession, action_id: int) -> Any:
     access = _action_page(opened, action_id, "action_done")
     if isinstance(access, PageRefused):
-        return _problem("You cannot change this action", str(access), 403)
+        return problem("You cannot change this action", str(access), 403)
     form = forms.DoneForm()
     action = access.row
     if request.method == "POST" and form.validate_on_submit():
-        runtime = _runtime()
+        runtime = current_runtime()
         now = runtime.clock.now()
         note = (form.note.data or "").strip()
         try:
@@ -399,12 +324,12 @@ def action_done(opened: PartnerSession, action_id: int) -> Any:
 def action_extension(opened: PartnerSession, action_id: int) -> Any:
     access = _action_page(opened, action_id, "action_extension")
     if isinstance(access, PageRefused):
-        return _problem("You cannot change this action", str(access), 403)
+        return problem("You cannot change this action", str(access), 403)
     form = forms.ExtensionForm()
     action = access.row
     if request.method == "POST":
         form.validate_on_submit()
-        runtime = _runtime()
+        runtime = current_runtime()
         now = runtime.clock.now()
         reason = (form.reason.data or "").strip()
         try:
@@ -460,13 +385,3 @@ def _tell_chair(db: Any, action: Action, runtime: Runtime, now: Any) -> None:
         arguments={"channel": chair.slack_user_id, **message},
         now=now,
     )
-
-
-def _register_update_page() -> None:
-    from bot.partners import minutes_page, update_page
-
-    update_page.register(blueprint)
-    minutes_page.register(blueprint)
-
-
-_register_update_page()

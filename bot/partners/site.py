@@ -1,4 +1,4 @@
-"""The partner pages as a Flask app, served from the same WSGI app as Slack's endpoint.
+"""The partner pages as a Flask app, on which `bot.web` mounts Slack's endpoint (one WSGI app).
 
 GOV.UK Frontend's templates (`govuk-frontend-jinja`) and form widgets (`govuk-frontend-wtf`),
 its styles and scripts from `bot/partners/static` (installed from the npm package by
@@ -32,7 +32,8 @@ SERVICE_NAME = "Safeguarding partnership"
 COOKIE = "partner_session"
 
 
-def _headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
+    """Every response's security headers (pages, Slack's endpoint, the health checks)."""
     nonce = getattr(g, "csp_nonce", "")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "
@@ -55,7 +56,8 @@ def _headers(response: Response) -> Response:
 
 def build_site(runtime: Runtime) -> Flask:
     """The Flask app for the partner pages (and, in `bot.partners.desk`, the desk)."""
-    from bot.partners import desk, pages
+    from bot.access import Rules
+    from bot.partners import desk, guard, minutes_page, pages, update_page
 
     settings = runtime.settings
     app = Flask(
@@ -88,7 +90,8 @@ def build_site(runtime: Runtime) -> Flask:
         MAX_CONTENT_LENGTH=200_000,
     )
     app.extensions["runtime"] = runtime
-    app.extensions["partner_throttles"] = pages.throttles()
+    app.extensions["partner_throttles"] = guard.throttles(runtime.engine)
+    app.extensions["partner_rules"] = Rules.of(pages, update_page, minutes_page, desk)
     CSRFProtect(app)
     WTFormsHelpers(app)
 
@@ -105,7 +108,7 @@ def build_site(runtime: Runtime) -> Flask:
             "serviceName": SERVICE_NAME,
         }
 
-    app.after_request(_headers)
+    app.after_request(security_headers)
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError) -> tuple[str, int]:
@@ -138,5 +141,7 @@ def build_site(runtime: Runtime) -> Flask:
         )
         app.wsgi_app = proxied  # type: ignore[method-assign]
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(update_page.blueprint)
+    app.register_blueprint(minutes_page.blueprint)
     app.register_blueprint(desk.blueprint)
     return app

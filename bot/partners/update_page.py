@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response
 
 from bot.access import Part, Rule, invitation_by_id, page, part, value
@@ -32,10 +32,12 @@ from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
 from bot.convening.effects import refresh_status
 from bot.convening.views import when
 from bot.database import read_scope, session_scope
-from bot.partners.guard import PageRefused
+from bot.partners.guard import PageRefused, current_runtime, guarded, needs_session, problem
 from bot.partners.links import INVITATION
 from bot.partners.models import PartnerSession
 from bot.slack.replies import audit_refusal
+
+blueprint = Blueprint("partner_update", __name__)
 
 WRITERS_NOTE = "Only the invited agency (or its named delegate) can write its update."
 RULES = (
@@ -63,107 +65,104 @@ def anchor(block: str) -> str:
     return block.replace(":", "-").replace("_", "-")
 
 
-def register(blueprint: Any) -> None:
-    from bot.partners import pages
-
-    @blueprint.route("/partner/update", methods=["GET", "POST"])
-    @pages.needs_session(INVITATION)
-    def agency_update(opened: PartnerSession) -> Any:
-        runtime = pages._runtime()
-        try:
-            access = pages._guarded("agency_update", opened, str(opened.subject_id or ""))
-        except PageRefused as refused:
-            return pages._problem("You cannot write this update", str(refused), 403)
-        member, now = access.known_member, runtime.clock.now()
-        policy = runtime.partnership.agency_updates
-        indicators = [i.code for i in policy.risk_indicators]
-        with read_scope(runtime.engine) as session:
-            context = context_for(session, access.known_record.id)
-            update = current_update(session, context)
-            stored = form_from_version(latest_version(session, update))
-            deadline = deadline_for(context.meeting, runtime.partnership, runtime.calendar)
-        errors: dict[str, str] = {}
-        note = ""
-        status = 200
-        form = stored
-        if request.method == "POST":
-            form = read_page_form(request.form, indicators)
-            submitting = request.form.get("intent") == "submit"
-            errors = validate(form, runtime.partnership, submitting=submitting)
-            if not errors:
-                with read_scope(runtime.engine) as session:
-                    named = [
-                        f
-                        for f in TEXT_FIELDS
-                        if form.get(f) and mentions_child_of_case(session, context.meeting.case_id, form[f])
-                    ]
-                errors = {field: NAME_IN_SLACK_TEXT for field in named}
-            if not errors:
-                digest = hashlib.sha256(json.dumps(form, sort_keys=True).encode()).hexdigest()[:16]
-                key = f"{'submit' if submitting else 'draft'}:web:{opened.id}:{digest}"
-                try:
-                    with session_scope(runtime.engine) as session:
-                        writing = context_for(session, access.known_record.id)
-                        check_may_write(writing, member, now)
-                        update, _ = save(
-                            session,
-                            writing,
-                            form,
-                            member=member,
-                            submitting=submitting,
-                            key=key,
-                            partnership=runtime.partnership,
-                            calendar=runtime.calendar,
-                            actor=access.actor,
-                            now=now,
-                        )
-                        if submitting:
-                            refresh_status(session, writing.meeting.id or 0, now)
-                        version, late = update.current_version, update.late
-                except UpdateRefused as refused:
-                    audit_refusal(
-                        runtime, access.actor, "agency_update.refused", access.known_record.id, str(refused)
+@blueprint.route("/partner/update", methods=["GET", "POST"])
+@needs_session(INVITATION)
+def agency_update(opened: PartnerSession) -> Any:
+    runtime = current_runtime()
+    try:
+        access = guarded("agency_update", opened, str(opened.subject_id or ""))
+    except PageRefused as refused:
+        return problem("You cannot write this update", str(refused), 403)
+    member, now = access.known_member, runtime.clock.now()
+    policy = runtime.partnership.agency_updates
+    indicators = [i.code for i in policy.risk_indicators]
+    with read_scope(runtime.engine) as session:
+        context = context_for(session, access.known_record.id)
+        update = current_update(session, context)
+        stored = form_from_version(latest_version(session, update))
+        deadline = deadline_for(context.meeting, runtime.partnership, runtime.calendar)
+    errors: dict[str, str] = {}
+    note = ""
+    status = 200
+    form = stored
+    if request.method == "POST":
+        form = read_page_form(request.form, indicators)
+        submitting = request.form.get("intent") == "submit"
+        errors = validate(form, runtime.partnership, submitting=submitting)
+        if not errors:
+            with read_scope(runtime.engine) as session:
+                named = [
+                    f
+                    for f in TEXT_FIELDS
+                    if form.get(f) and mentions_child_of_case(session, context.meeting.case_id, form[f])
+                ]
+            errors = {field: NAME_IN_SLACK_TEXT for field in named}
+        if not errors:
+            digest = hashlib.sha256(json.dumps(form, sort_keys=True).encode()).hexdigest()[:16]
+            key = f"{'submit' if submitting else 'draft'}:web:{opened.id}:{digest}"
+            try:
+                with session_scope(runtime.engine) as session:
+                    writing = context_for(session, access.known_record.id)
+                    check_may_write(writing, member, now)
+                    update, _ = save(
+                        session,
+                        writing,
+                        form,
+                        member=member,
+                        submitting=submitting,
+                        key=key,
+                        partnership=runtime.partnership,
+                        calendar=runtime.calendar,
+                        actor=access.actor,
+                        now=now,
                     )
-                    errors = {"involvement_current": str(refused)}
-                else:
-                    runtime.kick_delivery()
                     if submitting:
-                        return render_template(
-                            "partners/update_sent.html",
-                            reference=context.meeting.reference,
-                            agency=context.agency.name,
-                            version=version,
-                            late=late,
-                        )
-                    saved = runtime.calendar.local(now)
-                    note = f"Draft saved at {saved:%H:%M} (version {version})."
-            if errors:
-                status = 400
-        elif update is not None:
-            note = (
-                f"You are amending the submitted update (version {update.current_version})."
-                if update.state == "submitted"
-                else f"Draft version {update.current_version} is loaded."
-            )
-        if not form.get("role"):
-            form["role"] = _title(runtime, member)
-        body = render_template(
-            "partners/update.html",
-            context=context,
-            deadline=when(runtime.calendar, deadline),
-            sections=SECTIONS,
-            after_risk=AFTER_RISK,
-            labels=TEXT_FIELDS,
-            ratings=RATINGS,
-            policy=policy,
-            form=form,
-            errors=errors,
-            error_list=[{"text": text, "href": f"#{anchor(block)}"} for block, text in errors.items()],
-            anchor=anchor,
-            note=note,
-            csrf_field=True,
+                        refresh_status(session, writing.meeting.id or 0, now)
+                    version, late = update.current_version, update.late
+            except UpdateRefused as refused:
+                audit_refusal(
+                    runtime, access.actor, "agency_update.refused", access.known_record.id, str(refused)
+                )
+                errors = {"involvement_current": str(refused)}
+            else:
+                runtime.kick_delivery()
+                if submitting:
+                    return render_template(
+                        "partners/update_sent.html",
+                        reference=context.meeting.reference,
+                        agency=context.agency.name,
+                        version=version,
+                        late=late,
+                    )
+                saved = runtime.calendar.local(now)
+                note = f"Draft saved at {saved:%H:%M} (version {version})."
+        if errors:
+            status = 400
+    elif update is not None:
+        note = (
+            f"You are amending the submitted update (version {update.current_version})."
+            if update.state == "submitted"
+            else f"Draft version {update.current_version} is loaded."
         )
-        return Response(body, status=status, mimetype="text/html")
+    if not form.get("role"):
+        form["role"] = _title(runtime, member)
+    body = render_template(
+        "partners/update.html",
+        context=context,
+        deadline=when(runtime.calendar, deadline),
+        sections=SECTIONS,
+        after_risk=AFTER_RISK,
+        labels=TEXT_FIELDS,
+        ratings=RATINGS,
+        policy=policy,
+        form=form,
+        errors=errors,
+        error_list=[{"text": text, "href": f"#{anchor(block)}"} for block, text in errors.items()],
+        anchor=anchor,
+        note=note,
+        csrf_field=True,
+    )
+    return Response(body, status=status, mimetype="text/html")
 
 
 def _title(runtime: Any, member: Any) -> str:

@@ -398,6 +398,87 @@ def step_status(bot: OfflineBot) -> None:
     _say(textwrap.indent(blocks_as_text(message["blocks"]), "  | "))
 
 
+POLICE_WITHOUT_SLACK = "priya.sandhu@police-cid.example"  # DC Priya Sandhu, Force CID
+
+
+def _emails_to(bot: OfflineBot, address: str) -> list[dict[str, Any]]:
+    """What the local Notify accepted for `address`, by subject (delivery runs in parallel)."""
+    notify = bot.runtime.settings.notify_base_url
+    emails = json.loads(urllib.request.urlopen(f"{notify}/_sent").read())  # the stand-in's log
+    mine = [e for e in emails if e["email_address"] == address]
+    return sorted(mine, key=lambda e: str(e["personalisation"]["subject"]))
+
+
+def _link_in(email: dict[str, Any]) -> str:
+    import re
+
+    found = re.search(r"https?://\S+/p/\S+", str(email["personalisation"]["body"]))
+    assert found is not None, "a partner e-mail without its link"
+    return found.group(0)
+
+
+def _update_fields(bot: OfflineBot) -> dict[str, str | list[str]]:
+    """Force CID's update as DC Sandhu types it on the page: every field the modal has."""
+    policy = bot.runtime.partnership.agency_updates
+    fields: dict[str, str | list[str]] = {
+        "role": "Detective Constable, Force CID",
+        "involvement_current": "Investigation opened into the line; he is a victim, not a suspect.",
+        "new_missing": "Found twice in a trap house out of area, by the line's runners.",
+        "new_police_intelligence": "The line's phone number is linked to two older males.",
+        "child_family_views": "Mother wants the police to act; he will not give a statement.",
+    }
+    for indicator in policy.risk_indicators:
+        current = indicator.code in {"repeated_missing", "found_out_of_area"}
+        fields[f"risk:{indicator.code}"] = "current" if current else "not_present"
+    fields["lawful_basis"] = "safeguarding"
+    fields["restrictions"] = ["police_intelligence"]
+    return fields
+
+
+def step_police_without_slack(bot: OfflineBot) -> None:
+    """Force CID's detective constable has no Slack: the invitation and the reminder came to
+    her by e-mail, each with her own link. She answers and writes Force CID's update on the
+    pages (in headless Chromium where it is installed, else over plain HTTP)."""
+    from bot.agency_updates.models import AgencyUpdate
+    from bot_offline.partner_browser import partner_browser
+
+    meeting = _meeting(bot)
+    mine = [
+        e for e in _emails_to(bot, POLICE_WITHOUT_SLACK) if meeting.reference in str(e["personalisation"])
+    ]
+    _say(f"E-mails to DC Priya Sandhu (Force CID, no Slack): {len(mine)}")
+    for email in mine:
+        _say(f"  {email['personalisation']['subject']}")
+    reminder = next((e for e in mine if "eminder" in str(e["personalisation"]["subject"])), mine[-1])
+    with partner_browser() as browser:
+        browser.open(_link_in(reminder))
+        _say(f"She opens the reminder's link {browser.how}: '{browser.heading}'")
+        browser.send({})
+        marked = "OFFICIAL-SENSITIVE" if "OFFICIAL-SENSITIVE" in browser.text else "nothing"
+        _say(f"  presses [Continue] -> '{browser.heading}', marked {marked}")
+        browser.send({"answer": "attending"})
+        _say(f"  chooses 'We will attend' and presses [Send] -> '{browser.heading}'")
+        browser.follow("Write your agency")
+        _say(f"  follows 'Write your agency's update' -> '{browser.heading}'")
+        browser.send(_update_fields(bot), ("intent", "submit"))
+        late = " (after the deadline: marked late)" if "after the deadline" in browser.text else ""
+        _say(f"  fills in every field, presses [Submit update] -> '{browser.heading}'{late}")
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        invitation = session.get(Invitation, _invitation_id(bot, "police-cid"))
+        update = session.exec(
+            select(AgencyUpdate).where(
+                col(AgencyUpdate.meeting_id) == meeting.id,
+                col(AgencyUpdate.agency_id) == (invitation.agency_id if invitation else 0),
+            )
+        ).first()
+    _say(
+        f"Force CID's invitation is now '{invitation.state if invitation else '?'}' and its update "
+        f"{update.state if update else 'missing'} (version {update.current_version if update else 0}); "
+        "the status message in Slack is updated"
+    )
+
+
 CHAIR = "U0CSC004"
 OUTPUT_DIR = Path("demo-output")
 # Every document the demo wrote, named again at its end with its full path.
@@ -468,6 +549,20 @@ def step_record(bot: OfflineBot) -> None:
             CHAIR, {**action_view, "id": f"{action_view['id']}-{priority}"}, values=values
         ).json()
         _say(done["view"]["blocks"][0]["text"]["text"].splitlines()[-1])
+    # Force CID's officer has no Slack: the chair picks her from the contacts without Slack.
+    values = {
+        "text": {"value": _typed("Visit the two addresses linked to the line's phone")},
+        "owner": {"value": {"type": "users_select", "selected_user": None}},
+        "owner_contact": {"value": _choice("dc-sandhu")},
+        "priority": {"value": _choice("normal")},
+        "due_on": {"value": {"type": "datepicker", "selected_date": "2026-11-13"}},
+        "concerns": {"value": _typed("CS-1234567")},
+    }
+    done = bot.slack.view_submission(
+        CHAIR, {**action_view, "id": f"{action_view['id']}-cid"}, values=values
+    ).json()
+    added = done["view"]["blocks"][0]["text"]["text"].splitlines()[-1].rstrip(".")
+    _say(f"{added}; she has no Slack, so her reminders come by e-mail")
     bot.slack.command("/strategy", f"record {meeting.reference}", user_id=CHAIR)
     view = _opened(bot, "Record discussion")
     step_two = _record_when_and_who(
@@ -692,6 +787,32 @@ def step_chase_actions(bot: OfflineBot) -> None:
     with Session(bot.runtime.engine) as session:
         done = session.get(Action, action.id)
     _say(f"the owner marks it done -> {done.status if done else '?'}; chasing stops")
+
+
+def step_police_action_done(bot: OfflineBot) -> None:
+    """DC Sandhu's action came due: its reminders came by e-mail with a link to her
+    actions, where she marks it done (the same browser as before)."""
+    from bot.actions.models import Action
+    from bot_offline.partner_browser import partner_browser
+
+    with Session(bot.runtime.engine) as session:
+        action = session.exec(select(Action).where(col(Action.priority) == "normal")).one()
+    reminders = [
+        e for e in _emails_to(bot, POLICE_WITHOUT_SLACK) if action.reference in str(e["personalisation"])
+    ]
+    _say(f"{_count(len(reminders), 'reminder')} e-mailed to DC Priya Sandhu about {action.reference}")
+    with partner_browser() as browser:
+        browser.open(_link_in(reminders[-1]))
+        browser.send({})
+        _say(f"She opens the latest {browser.how} and presses [Continue] -> '{browser.heading}'")
+        browser.follow("Mark done")
+        _say(f"  follows 'Mark done' beside {action.reference} -> '{browser.heading}'")
+        browser.send({"note": "Both addresses visited with housing; the line's phone seized."})
+        _say(f"  writes what was done and presses the button -> '{browser.heading}'")
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        done = session.get(Action, action.id)
+    _say(f"{action.reference} is now {done.status if done else '?'}; its chasing stops")
 
 
 # --------------------------------------------------------------------------------- panel
@@ -1593,9 +1714,11 @@ SCENARIO: list[tuple[str, Step]] = [
     ("An agency that does not answer is chased and escalated", step_chasing),
     ("Agencies send their updates", step_agency_updates),
     ("The live status message", step_status),
+    ("A police officer without Slack answers and writes her update on the pages", step_police_without_slack),
     ("Recording the discussion and its actions", step_record),
     ("The chair approves the minutes", step_approve),
     ("An overdue action is chased until it is done", step_chase_actions),
+    ("The police officer without Slack marks her action done on the pages", step_police_action_done),
     ("The panel's next sittings open", step_panel_sittings),
     ("Referrals to the Criminal Exploitation Panel", step_panel_referrals),
     ("The agenda at the referral cut-off", step_panel_agenda),

@@ -26,7 +26,7 @@ from bot.scheduler import start_scheduler
 from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
 from bot.slack.client import make_web_client
-from bot.web import BotHttpServer, BotWsgiApp
+from bot.web import BotHttpServer, build_web_app
 from bot_offline.local_slack import LocalSlack, SignedSlackClient
 from bot_offline.local_slack.signed_client import StateValue
 
@@ -133,7 +133,7 @@ class OfflineBot:
             self.followups = TrackingExecutor(self.followup_workers, thread_name_prefix="bot-followup")
             self.runtime.followups = self.followups
             app = build_app(self.runtime, listener_executor=self.listeners)
-            wsgi = BotWsgiApp(
+            wsgi = build_web_app(
                 app,
                 self.runtime.engine,
                 self.runtime.acknowledgements,

@@ -20,7 +20,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import create_engine
 
-from bot.web import BotHttpServer, BotWsgiApp
+from bot.web import BotHttpServer, build_web_app
 from bot_offline.local_slack import LocalSlack, SendOptions, SignedResponse, SignedSlackClient, sign
 from tests.benchmarks.load import PreparedRequest
 
@@ -99,7 +99,7 @@ class BareBoltServer:
         app.command("/strategy")(only_ack)
         app.view("strategy_new")(only_ack)
         self.engine = create_engine("sqlite://")  # only /healthz would use it
-        self.server = BotHttpServer(BotWsgiApp(app, self.engine))
+        self.server = BotHttpServer(build_web_app(app, self.engine))
 
     def __enter__(self) -> BareBoltServer:
         self.server.start()
