@@ -529,7 +529,7 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     assert bad["errors"] == {"linked": "Not known to the bot: CS-9999999."}
     values["linked"] = {"value": StateValue.text(CHILD_A)}
     assert bot.slack.view_submission(POLICE, form, values=values).status == 200
-    listed = bot.slack.command("/panel", "perpetrators", user_id=ADMIN).json()["text"]
+    listed = json.dumps(bot.slack.command("/panel", "perpetrators", user_id=ADMIN).json()["blocks"])
     assert "*SP-2026-0001* Older man called Tee in the flats" in listed and f"linked: {CHILD_A}" in listed
     # a disruption activity agreed for the child becomes an action of the sitting
     item_id = items[CHILD_A].id or 0

@@ -134,3 +134,95 @@ def test_a_crashed_nrm_chase_keeps_what_it_committed_and_the_next_pass_finishes(
     assert all("awaited since Tuesday 01 September 2026" in t for t in texts)
     assert json.dumps(texts).count("reasonable-grounds decision for") == len(texts)
 
+
+POLICE, SOCIAL_WORKER, ADMIN = "U0PPU001", "U0CSC001", "U0BSC001"
+
+
+def _perpetrators(bot: OfflineBot, how_many: int) -> None:
+    """Entries in the register, each linked to a child of its own."""
+    from bot.panel.models import PerpetratorLink, SuspectedPerpetrator
+
+    with Session(bot.runtime.engine) as session:
+        for _ in range(how_many):
+            _made[0] += 1
+            case = Case(reference=f"CS-{8000000 + _made[0]}", child_name="")
+            session.add(case)
+            session.flush()
+            row = SuspectedPerpetrator(
+                reference=f"SP-2026-{_made[0]:04d}",
+                panel_code=PANEL,
+                description=f"Adult known as T{_made[0]}",
+                submission_key=f"scale:sp:{_made[0]}",
+            )
+            session.add(row)
+            session.flush()
+            session.add(PerpetratorLink(perpetrator_id=row.id or 0, case_id=case.id or 0))
+        session.commit()
+
+
+def _listed(answer: dict) -> list[str]:
+    import re
+
+    return re.findall(r"\*(SP-2026-\d+)\*", json.dumps(answer))
+
+
+def _more(answer: dict) -> str | None:
+    for block in answer.get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id") == "panel_register_more":
+                return element["value"]
+    return None
+
+
+def test_the_register_is_paged_newest_first_for_police_and_administrators_only(quiet_bot) -> None:
+    from bot.panel.perpetrators import PAGE
+
+    _perpetrators(quiet_bot, 2 * PAGE + 5)
+    first = quiet_bot.slack.command("/panel", "perpetrators", user_id=POLICE).json()
+    newest = [f"SP-2026-{n:04d}" for n in range(_made[0], _made[0] - 2 * PAGE - 5, -1)]
+    assert _listed(first) == newest[:PAGE] and _more(first)
+    seen = _listed(first)
+    value = _more(first)
+    while value is not None:
+        before = len(quiet_bot.local_slack.responses())
+        quiet_bot.slack.block_actions(
+            ADMIN,
+            [{"action_id": "panel_register_more", "value": value, "type": "button"}],
+            message={"ts": "1.0", "text": "Suspected perpetrators"},
+            channel_id="D0BSC001",
+        )
+        quiet_bot.local_slack.wait_for(lambda _calls, n=before: quiet_bot.local_slack.responses()[n:])
+        page = quiet_bot.local_slack.responses()[-1].args
+        assert page["replace_original"] is True
+        seen += _listed(page)
+        value = _more(page)
+    assert seen == newest  # every entry once, newest first, the last page without More
+    # a social worker sees neither the register nor a page of it (the guard refuses both)
+    refused = quiet_bot.slack.command("/panel", "perpetrators", user_id=SOCIAL_WORKER).json()
+    assert (
+        refused["text"] == "Only police and panel administrators see the register of suspected perpetrators."
+    )
+    before = len(quiet_bot.local_slack.responses())
+    quiet_bot.slack.block_actions(
+        SOCIAL_WORKER,
+        [{"action_id": "panel_register_more", "value": str(_made[0]), "type": "button"}],
+        message={"ts": "1.0", "text": "Suspected perpetrators"},
+        channel_id="D0CSC001",
+    )
+    quiet_bot.wait_idle()
+    assert not _listed({"blocks": [r.args for r in quiet_bot.local_slack.responses()[before:]]})
+
+
+def test_a_page_of_the_register_costs_the_same_at_ten_times_the_entries(quiet_bot) -> None:
+    def send() -> int:
+        with counting(quiet_bot.runtime.engine) as statements:
+            answer = quiet_bot.slack.command("/panel", "perpetrators", user_id=POLICE).json()
+            quiet_bot.wait_idle()
+        assert _more(answer) is not None
+        return len(statements)
+
+    _perpetrators(quiet_bot, 40)
+    send()  # warm what is cached per process
+    small = send()
+    _perpetrators(quiet_bot, 360)
+    assert send() == small

@@ -20,6 +20,7 @@ from bot.access import (
     Part,
     Policy,
     Rule,
+    agency_kind,
     agenda_item_by_id,
     both,
     button,
@@ -88,6 +89,7 @@ from bot.panel.views import (
     ITEM_CALLBACK,
     PERPETRATOR_CALLBACK,
     REFER_CALLBACK,
+    REGISTER_MORE,
     SITTING_CALLBACK,
     decline_modal,
     item_modal,
@@ -95,6 +97,7 @@ from bot.panel.views import (
     recording_message,
     referral_done,
     referral_modal,
+    register_message,
     sitting_modal,
 )
 from bot.panel.vocabulary import SUBJECT_KINDS
@@ -103,7 +106,6 @@ from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
-from bot.wording import escape_mrkdwn
 
 NOT_LISTED = "You are not listed in the partnership's schedules."
 RECORDERS = part(Part.CHAIR, Part.MINUTE_TAKER, Part.PANEL_ADMIN)
@@ -114,6 +116,10 @@ CONVENERS = Policy(
     lambda m, r: m is not None and r is not None and bool(m.roles & frozenset(CONVENING_ROLES)),
     f"role {'/'.join(CONVENING_ROLES)} and the decision exists",
 )
+
+# The register of suspected perpetrators: police and panel administrators only.
+SEES_REGISTER = agency_kind("police") | role("panel_admin")
+REGISTER_NOTE = "Only police and panel administrators see the register of suspected perpetrators."
 
 COMMANDS = {"/panel": grammar}
 RULES = (
@@ -141,12 +147,17 @@ RULES = (
         refusal="Only the people who took part in {argument} and panel administrators can have its minutes.",
         act="document.download_refused",
     ),
-    Rule(command("/panel", "perpetrator"), MEMBER, refusal=NOT_LISTED, act="panel.register_refused"),
-    Rule(command("/panel", "perpetrators"), MEMBER, refusal=NOT_LISTED, act="panel.register_refused"),
+    Rule(
+        command("/panel", "perpetrator"), SEES_REGISTER, refusal=REGISTER_NOTE, act="panel.register_refused"
+    ),
+    Rule(
+        command("/panel", "perpetrators"), SEES_REGISTER, refusal=REGISTER_NOTE, act="panel.register_refused"
+    ),
+    Rule(button(REGISTER_MORE), SEES_REGISTER, refusal=REGISTER_NOTE, act="panel.register_refused"),
     Rule(
         form(PERPETRATOR_CALLBACK),
-        MEMBER,
-        refusal=NOT_LISTED,
+        SEES_REGISTER,
+        refusal=REGISTER_NOTE,
         act="panel.register_refused",
         field="description",
     ),
@@ -292,7 +303,7 @@ def register(app: App, runtime: Runtime) -> None:
             )
             return
         if sub == "perpetrators":
-            ack(response_type="ephemeral", text=_register_text())
+            ack(response_type="ephemeral", **_register_message(None))
             return
         ack()
         view = perpetrator_modal(
@@ -305,19 +316,25 @@ def register(app: App, runtime: Runtime) -> None:
             lambda: client.views_open(trigger_id=access.requested.trigger_id, view=view),
         )
 
-    def _register_text() -> str:
+    def _register_message(before: int | None) -> dict[str, Any]:
+        """A page of the register (two queries), older than the id `before` when given."""
         with read_scope(runtime.engine) as session:
-            rows = register_page(session, [p.code for p in partnership.panels])
-        if not rows:
-            return "The register of suspected perpetrators is empty."
-        lines = [
-            f"• *{row.reference}* {escape_mrkdwn(row.description)}"
-            + (f" · police ref {escape_mrkdwn(row.police_reference)}" if row.police_reference else "")
-            + (f" · linked: {', '.join(links)}" if links else "")
-            + (" · summary released" if row.released_summary else " · police and administrators only")
-            for row, links in rows
-        ]
-        return "*OFFICIAL-SENSITIVE* · Suspected perpetrators (newest first):\n" + "\n".join(lines)
+            rows, more_before = register_page(session, [p.code for p in partnership.panels], before=before)
+        return register_message(rows, before=more_before, marking=partnership.settings.protective_marking)
+
+    @app.action(REGISTER_MORE)
+    def register_more(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        ack()
+        text = access.requested.value
+        before = int(text) if text.isdigit() and len(text) <= 12 else None
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: respond(response_type="ephemeral", replace_original=True, **_register_message(before)),
+        )
 
     @app.view(PERPETRATOR_CALLBACK)
     def perpetrator_added(ack: Ack, view: dict[str, Any], access: Access) -> None:

@@ -33,6 +33,7 @@ class RegisterRefused(Exception):
 
 
 def is_police(member: Member | None, partnership: Partnership) -> bool:
+    """The guard's `SEES_REGISTER` reads the same from the member's agency kind."""
     if member is None:
         return False
     try:
@@ -140,16 +141,17 @@ def add_perpetrator(
 
 
 def register_page(
-    session: Session, panel_codes: list[str], *, page: int = 0
-) -> list[tuple[SuspectedPerpetrator, list[str]]]:
-    """A page of the register with each entry's linked references (two queries)."""
-    rows = session.exec(
-        select(SuspectedPerpetrator)
-        .where(col(SuspectedPerpetrator.panel_code).in_(panel_codes))
-        .order_by(col(SuspectedPerpetrator.id).desc())
-        .offset(page * PAGE)
-        .limit(PAGE)
-    ).all()
+    session: Session, panel_codes: list[str], *, before: int | None = None, per_page: int = PAGE
+) -> tuple[list[tuple[SuspectedPerpetrator, list[str]]], int | None]:
+    """A page of the register, newest first (entries older than `before`, an id), with each
+    entry's linked references, and the id the next page starts before (None: the last
+    page). Two queries, however long the register."""
+    query = select(SuspectedPerpetrator).where(col(SuspectedPerpetrator.panel_code).in_(panel_codes))
+    if before is not None:
+        query = query.where(col(SuspectedPerpetrator.id) < before)
+    rows = list(session.exec(query.order_by(col(SuspectedPerpetrator.id).desc()).limit(per_page + 1)))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
     links: dict[int, list[str]] = {}
     for perpetrator_id, reference in session.exec(
         select(PerpetratorLink.perpetrator_id, Case.reference)
@@ -157,7 +159,8 @@ def register_page(
         .where(col(PerpetratorLink.perpetrator_id).in_([r.id for r in rows]))
     ):
         links.setdefault(perpetrator_id, []).append(reference)
-    return [(row, sorted(links.get(row.id or 0, []))) for row in rows]
+    page = [(row, sorted(links.get(row.id or 0, []))) for row in rows]
+    return page, (rows[-1].id if more and rows else None)
 
 
 def perpetrators_of_cases(session: Session, case_ids: list[int | None]) -> list[dict[str, str]]:
