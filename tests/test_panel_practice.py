@@ -584,3 +584,135 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     assert "Adult male, 19; a child abduction warning notice is planned." in minutes
     assert "WMP/OP-LANTERN/17" not in minutes and "Older man called Tee" not in minutes
     assert "Disruption: Child abduction warning notice (SP-2026-0001)" in minutes
+
+
+def _disruption_agreed(bot, clock) -> tuple[Meeting, int]:
+    """A child on the agenda with a child abduction warning notice agreed for the police,
+    due 1 December; returns the sitting and the action's id."""
+    from bot.actions.models import Action
+    from bot.panel.models import Disruption
+
+    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    values = outcome_values(reason="Found in Coventry again.")
+    values.update(
+        {
+            "disruption_tactic": {"value": StateValue.static_select("cawn")},
+            "disruption_owner": {"value": StateValue.users_select(POLICE)},
+            "disruption_due": {"value": StateValue.datepicker("2026-12-01")},
+            "disruption_target": {"value": StateValue.text("Lodge Road flats")},
+        }
+    )
+    assert record_item(bot, CHAIR, items[CHILD_A].id or 0, values).status == 200
+    with Session(bot.runtime.engine) as session:
+        disruption = session.exec(select(Disruption)).one()
+        action = session.get(Action, disruption.action_id)
+        assert action is not None and action.status == "open" and disruption.result == ""
+        return meeting, action.id or 0
+
+
+def test_a_disruption_is_chased_until_its_owner_records_its_outcome(bot, clock) -> None:
+    from bot.actions.jobs import sweep_actions
+    from bot.actions.models import Action
+    from bot.panel.models import Disruption
+    from bot.panel.records import panel_minutes_context
+
+    meeting, action_id = _disruption_agreed(bot, clock)
+    # chased like any other action: on its due day the owner is reminded, with Mark done
+    clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    sweep_actions(bot.runtime)
+    bot.settle()
+    chases = [
+        m for m in _posted(bot, POLICE) if "Disruption: Child abduction warning notice" in json.dumps(m)
+    ]
+    assert chases and '"action_id": "action_done"' in json.dumps(chases[-1]["blocks"])
+    # Mark done opens the outcome form, not the plain one
+    before = views_opened(bot)
+    bot.slack.block_actions(POLICE, [{"action_id": "action_done", "value": str(action_id)}])
+    form = opened_view(bot, before)
+    assert form["callback_id"] == "disruption_outcome"
+    # the plain done form is refused for a disruption (its outcome is owed)
+    plain = dict(form, callback_id="action_done")
+    refused = bot.slack.view_submission(
+        POLICE, plain, values={"note": {"value": StateValue.text("Done.")}}
+    ).json()
+    assert refused["errors"] == {"note": "This is a disruption action: record its outcome with Mark done."}
+    # someone other than the owner or their lead cannot record it
+    refused = bot.slack.view_submission(
+        SOCIAL_WORKER,
+        form,
+        values={
+            "result": {"value": StateValue.static_select("achieved")},
+            "what_happened": {"value": StateValue.text("Served.")},
+        },
+    ).json()
+    assert refused["errors"] == {
+        "result": "Only the owner of the action or their agency lead can record its outcome."
+    }
+    # every part is checked, and the child's name refused; nothing is stored meanwhile
+    bad = bot.slack.view_submission(
+        POLICE,
+        form,
+        values={
+            "result": {"value": StateValue.static_select(None)},
+            "what_happened": {"value": StateValue.text(None)},
+        },
+    ).json()
+    assert set(bad["errors"]) == {"result", "what_happened"}
+    named = bot.slack.view_submission(
+        POLICE,
+        form,
+        values={
+            "result": {"value": StateValue.static_select("achieved")},
+            "what_happened": {"value": StateValue.text("Served on T; Jordan Ashby told.")},
+        },
+    ).json()
+    assert "must not name the child" in named["errors"]["what_happened"]
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(Disruption)).one().result == ""
+        assert session.get(Action, action_id).status == "open"
+    # the next working day it is overdue and chased again
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    sweep_actions(bot.runtime)
+    bot.settle()
+    chased_before = len(
+        [m for m in _posted(bot, POLICE) if "Disruption: Child abduction warning notice" in json.dumps(m)]
+    )
+    assert chased_before > len(chases)
+    values = {
+        "result": {"value": StateValue.static_select("achieved")},
+        "what_happened": {
+            "value": StateValue.text("Notice served on T at the Lodge Road flats on 1 December.")
+        },
+    }
+    assert bot.slack.view_submission(POLICE, form, values=values).status == 200
+    assert bot.slack.view_submission(POLICE, form, values=values).status == 200  # twice: no change
+    with Session(bot.runtime.engine) as session:
+        disruption = session.exec(select(Disruption)).one()
+        action = session.get(Action, action_id)
+        assert (disruption.result, action.status, action.next_chase_at) == ("achieved", "done", None)
+        assert disruption.outcome_recorded_at is not None
+    # no more chases once the outcome is in
+    for day in (3, 4, 7):
+        clock.set(datetime(2026, 12, day, 10, 0, tzinfo=UTC))
+        sweep_actions(bot.runtime)
+    bot.settle()
+    assert chased_before == len(
+        [m for m in _posted(bot, POLICE) if "Disruption: Child abduction warning notice" in json.dumps(m)]
+    )
+    # the minutes show it, with the outcome
+    with Session(bot.runtime.engine) as session:
+        minutes, _ = panel_minutes_context(
+            session,
+            session.get(Meeting, meeting.id),
+            partnership=bot.runtime.partnership,
+            calendar=bot.runtime.calendar,
+            version=1,
+            state="DRAFT",
+            now=clock.now(),
+        )
+    (row,) = minutes["disruptions"]
+    assert row["outcome"] == (
+        "Achieved (served, made or carried out): Notice served on T at the Lodge Road flats on 1 December. "
+        "(recorded 02 Dec 2026)"
+    )
+    assert row["status"].startswith("Done. Outcome: Achieved")

@@ -20,6 +20,7 @@ from bot.access import (
     Part,
     Policy,
     Rule,
+    action_by_id,
     agency_kind,
     agenda_item_by_id,
     both,
@@ -52,6 +53,7 @@ from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.panel.nrm import NrmForm, nrm_of
 from bot.panel.perpetrators import (
     DisruptionForm,
+    DisruptionOutcome,
     PerpetratorForm,
     RegisterRefused,
     add_disruption,
@@ -59,8 +61,10 @@ from bot.panel.perpetrators import (
     add_perpetrator,
     check_sees_register,
     is_police,
+    record_disruption_outcome,
     register_page,
     validate_disruption,
+    validate_disruption_outcome,
     validate_intelligence,
     validate_perpetrator,
 )
@@ -86,6 +90,7 @@ from bot.panel.service import (
 )
 from bot.panel.views import (
     DECLINE_CALLBACK,
+    DISRUPTION_OUTCOME_CALLBACK,
     ITEM_CALLBACK,
     PERPETRATOR_CALLBACK,
     REFER_CALLBACK,
@@ -220,6 +225,15 @@ RULES = (
         refusal=RECORDERS_NOTE,
         act="panel.record_refused",
     ),
+    # A disruption action's outcome: the form its Mark done opens (the same people).
+    Rule(
+        form(DISRUPTION_OUTCOME_CALLBACK),
+        part(Part.OWNER, Part.OWNER_LEAD),
+        action_by_id(metadata("action_id")),
+        refusal="Only the owner of the action or their agency lead can record its outcome.",
+        act="action.done_refused",
+        field="result",
+    ),
 )
 
 
@@ -335,6 +349,46 @@ def register(app: App, runtime: Runtime) -> None:
             client,
             lambda: respond(response_type="ephemeral", replace_original=True, **_register_message(before)),
         )
+
+    @app.view(DISRUPTION_OUTCOME_CALLBACK)
+    def disruption_outcome_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        """The owner records what came of a disruption: checked, stored with the action
+        marked done (its chasing stops), all or nothing; a second submission is a no-op."""
+        from bot.actions.service import ActionRefused
+        from bot.convening.effects import refresh_status
+        from bot.panel.perpetrators import disruption_of_action
+
+        values = read_values(view["state"])
+        outcome = DisruptionOutcome(result=values.get("result") or "", text=values.get("what_happened") or "")
+        now = runtime.clock.now()
+        try:
+            with session_scope(runtime.engine) as session:
+                disruption = disruption_of_action(session, access.known_record.id)
+                if disruption is None:
+                    ack(response_action="errors", errors={"result": "That action is not a disruption."})
+                    return
+                errors = (
+                    {} if disruption.result else validate_disruption_outcome(session, outcome, disruption)
+                )
+                if errors:
+                    ack(response_action="errors", errors=errors)
+                    return
+                _, recorded = record_disruption_outcome(
+                    session,
+                    access.known_record.id,
+                    outcome,
+                    actor=access.actor,
+                    partnership=partnership,
+                    now=now,
+                )
+                meeting_id = access.known_record.row.meeting_id
+                if recorded and meeting_id:
+                    refresh_status(session, meeting_id, now)
+        except ActionRefused as refused:
+            ack(response_action="errors", errors={"result": str(refused)})
+            return
+        ack()
+        runtime.kick_delivery()
 
     @app.view(PERPETRATOR_CALLBACK)
     def perpetrator_added(ack: Ack, view: dict[str, Any], access: Access) -> None:

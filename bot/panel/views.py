@@ -606,3 +606,31 @@ def register_message(
             )
         )
     return {"text": f"{marking}: suspected perpetrators", "blocks": [b.to_dict() for b in blocks]}
+
+
+DISRUPTION_OUTCOME_CALLBACK = "disruption_outcome"
+
+
+def disruption_outcome_modal(action_id: int, reference: str, tactic: str) -> dict[str, Any]:
+    """A disruption action is done: what came of it. Opened by the action's Mark done."""
+    from bot.panel.vocabulary import DISRUPTION_RESULTS
+
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"{MARKING} · *{reference}* · {escape_mrkdwn(tactic)}")]
+        ),
+        _select("result", "Outcome", DISRUPTION_RESULTS),
+        _text(
+            "what_happened",
+            "What happened",
+            limit=1000,
+            hint="Shown in Slack and the panel's minutes: use case references, never a child's name.",
+        ),
+    ]
+    return modal(
+        title="Disruption outcome",
+        callback_id=DISRUPTION_OUTCOME_CALLBACK,
+        submit="Record",
+        metadata={"action_id": action_id},
+        blocks=blocks,
+    )
