@@ -716,3 +716,71 @@ def test_a_disruption_is_chased_until_its_owner_records_its_outcome(bot, clock) 
         "(recorded 02 Dec 2026)"
     )
     assert row["status"].startswith("Done. Outcome: Achieved")
+
+
+def _timeline_text(bot, user_id: str, reference: str) -> tuple[str, list[dict]]:
+    answer = bot.slack.command("/strategy", reference, user_id=user_id).json()
+    blocks = answer.get("blocks", [])
+    text = "\n".join(str(b.get("text", {}).get("text", "")) for b in blocks if b.get("type") == "section")
+    return text, blocks
+
+
+def test_locate_records_a_missing_episode_from_the_case_and_it_shows_on_the_timeline(bot, clock) -> None:
+    from bot.panel.models import MissingEpisode
+    from tests.convening_support import convene
+
+    meeting = convene(bot)  # a strategy discussion for CS-1234567; Locate is invited
+    reference, case = meeting.reference, "CS-1234567"
+    # Locate sees the button on the case's timeline; health, also taking part, does not
+    text, blocks = _timeline_text(bot, LOCATE, reference)
+    assert f"Case {case}: timeline" in text and "case_missing_open" in json.dumps(blocks)
+    _, blocks = _timeline_text(bot, HEALTH, reference)
+    assert "case_missing_open" not in json.dumps(blocks)
+    # health pressing it anyway is told who records them; nothing opens
+    before = views_opened(bot)
+    bot.slack.block_actions(HEALTH, [{"action_id": "case_missing_open", "value": str(meeting.id)}])
+    bot.settle()
+    assert views_opened(bot) == before
+    told = [*bot.local_slack.responses(), *bot.local_slack.calls_to("chat.postMessage")]
+    assert [c for c in told if "Missing episodes are recorded by" in json.dumps(c.args)]
+    # someone with no part in the discussion is refused by the guard
+    before = views_opened(bot)
+    bot.slack.block_actions("U0EDU001", [{"action_id": "case_missing_open", "value": str(meeting.id)}])
+    bot.settle()
+    assert views_opened(bot) == before
+    # Locate opens the form from the case and records the episode and the return
+    clock.set(datetime(2026, 11, 12, 9, 0, tzinfo=UTC))
+    before = views_opened(bot)
+    bot.slack.block_actions(LOCATE, [{"action_id": "case_missing_open", "value": str(meeting.id)}])
+    form = opened_view(bot, before)
+    assert form["callback_id"] == "panel_missing" and json.loads(form["private_metadata"]) == {
+        "case_reference": case
+    }
+    went, back = datetime(2026, 11, 10, 20, 0, tzinfo=UTC), datetime(2026, 11, 11, 7, 30, tzinfo=UTC)
+    values = _episode_values(went, back, "Coventry bus station", True)
+    assert bot.slack.view_submission(LOCATE, form, values=values).status == 200
+    bot.settle()
+    text, _ = _timeline_text(bot, LOCATE, reference)
+    assert (
+        "*Missing* Tue 10 Nov 2026 20:00, back Wed 11 Nov 2026 07:30, found: Coventry bus station (out of area)"
+        " · return home interview owed by Sat 14 Nov 2026 07:30"
+    ) in text
+    # the interview is recorded: the timeline says when, by whom, and within the timescale
+    with Session(bot.runtime.engine) as session:
+        episode = session.exec(select(MissingEpisode)).one()
+    before = views_opened(bot)
+    bot.slack.block_actions(LOCATE, [{"action_id": "panel_return_interview", "value": str(episode.id)}])
+    interview = opened_view(bot, before)
+    offered = int(datetime(2026, 11, 11, 16, 0, tzinfo=UTC).timestamp())
+    interview_values = {
+        "offered_at": {"value": StateValue.datetimepicker(offered)},
+        "outcome": {"value": StateValue.static_select("done")},
+        "by": {"value": StateValue.text("Amira Farah, Locate return home worker")},
+    }
+    assert bot.slack.view_submission(LOCATE, interview, values=interview_values).status == 200
+    text, _ = _timeline_text(bot, SOCIAL_WORKER, reference)
+    assert (
+        "return home interview offered Wed 11 Nov 2026 16:00 (within the timescale) by Amira Farah, "
+        "Locate return home worker: done"
+    ) in text
+    assert "Jordan" not in text and "Ashby" not in text
