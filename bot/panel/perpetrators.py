@@ -273,6 +273,8 @@ def add_disruption(
     )
     if not created:
         return session.exec(select(Disruption).where(Disruption.action_id == action.id)).first()
+    action.case_id = case.id  # the child's (a sitting has no case of its own): its chases name it
+    session.add(action)
     target = form.target.strip().upper()
     perpetrator = session.exec(
         select(SuspectedPerpetrator).where(SuspectedPerpetrator.reference == target)
