@@ -602,6 +602,12 @@ def _disruption_agreed(bot, clock) -> tuple[Meeting, int]:
             "disruption_target": {"value": StateValue.text("Lodge Road flats")},
         }
     )
+    # what is typed is checked for the child's name (the tactic's own name is not typed)
+    named = dict(values, disruption_target={"value": StateValue.text("Jordan Ashby's uncle")})
+    bad = record_item(bot, CHAIR, items[CHILD_A].id or 0, named).json()
+    assert bad["errors"] == {
+        "disruption_target": "This is shown in Slack, so it must not name the child. Use the case reference instead."
+    }
     assert record_item(bot, CHAIR, items[CHILD_A].id or 0, values).status == 200
     with Session(bot.runtime.engine) as session:
         disruption = session.exec(select(Disruption)).one()

@@ -212,10 +212,10 @@ def validate_disruption(
     errors: dict[str, str] = {}
     if form.tactic not in {t.code for t in partnership.panel_practice.disruption_tactics}:
         errors["disruption_tactic"] = "Choose the disruption tactic."
-    problems = validate_action(
+    problems = validate_action(  # the words typed (the target) are checked, not the tactic's name
         session,
         NewAction(
-            text=_action_text(partnership, form),
+            text=form.target.strip() or "disruption",
             owner_slack_id=form.owner_slack_id,
             priority="high",
             due_on=form.due_on,

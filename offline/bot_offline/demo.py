@@ -929,7 +929,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
             **panel_offline.outcome_values(
                 "step_up", review="2026-12-08", reason="Found in Coventry with cash; a new older associate."
             ),
-            "disruption_tactic": {"value": _choice("civil_injunction")},
+            "disruption_tactic": {"value": _choice("cawn")},
             "disruption_owner": {"value": {"type": "users_select", "selected_user": POLICE_PPU}},
             "disruption_due": {"value": {"type": "datepicker", "selected_date": "2026-12-01"}},
             "disruption_target": {"value": _typed("Adult male known as T")},
@@ -954,7 +954,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
     _say("CS-5550001 steps down to early help (taken on by the early help family support worker);")
     _say("CS-1234567's NRM referral is recorded: referred 12 Nov by the police, reasonable grounds positive.")
     _say(
-        "CS-7654321: a disruption action, a civil injunction against the adult male known as T, "
+        "CS-7654321: a disruption action, a child abduction warning notice to the adult male known as T, "
         "owned by the police, due Tue 1 Dec"
     )
     step_up_convenes(bot)
@@ -1155,7 +1155,7 @@ def step_disruption_outcome(bot: OfflineBot) -> None:
         form,
         values={
             "result": {"value": _choice("achieved")},
-            "what_happened": {"value": _typed("Interim injunction granted against T on 1 December.")},
+            "what_happened": {"value": _typed("Notice served on T at the Lodge Road flats on 1 December.")},
         },
     )
     bot.settle()
