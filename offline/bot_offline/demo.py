@@ -1131,7 +1131,9 @@ def step_disruption_outcome(bot: OfflineBot) -> None:
     from bot.panel.models import Disruption
 
     with Session(bot.runtime.engine) as session:
-        row = session.exec(select(Disruption, Action).join(Action, Action.id == Disruption.action_id)).first()
+        row = session.exec(
+            select(Disruption, Action).join(Action, col(Action.id) == col(Disruption.action_id))
+        ).first()
     if row is None:
         raise RuntimeError("no disruption action was recorded at the panel")
     disruption, action = row
@@ -1164,9 +1166,7 @@ def step_disruption_outcome(bot: OfflineBot) -> None:
         closed = session.get(Action, action.id)
     if recorded is None or closed is None or not recorded.result:
         raise RuntimeError("the disruption's outcome was not recorded")
-    _say(
-        f"recorded: achieved, injunction granted; {action.reference} is {closed.status}, and no longer chased"
-    )
+    _say(f"recorded: achieved, notice served; {action.reference} is {closed.status}, and no longer chased")
 
 
 def step_panel_carry_forward(bot: OfflineBot) -> None:
