@@ -544,10 +544,12 @@ def build_panel_minutes() -> DocumentObject:
     _header_and_footer(
         document,
         "{{ partnership }} · {{ panel }} {{ reference }}",
-        "Version {{ version }} · {{ state }} · generated {{ generated_at }}",
+        "Version {{ version }} · {{ state }} · {{ copy }} · generated {{ generated_at }}",
     )
     document.add_paragraph("{{ panel }}: minutes {{ reference }}", style="Title")
     document.add_paragraph("{{ partnership }}")
+    _labelled(document, "Version: ", "{{ version }} ({{ state }}). {{ changes }}")
+    _labelled(document, "This copy: ", "{{ copy }}.")
     _marking_block(document)
 
     document.add_heading("Meeting details", level=1)
@@ -607,6 +609,9 @@ def build_panel_minutes() -> DocumentObject:
     )
     document.add_paragraph("{%p if update.restricted %}")
     _red(document, "Handling instruction: {{ update.restriction }}")
+    document.add_paragraph("{%p endif %}")
+    document.add_paragraph("{%p if update.withheld %}")
+    document.add_paragraph("{{ update.withheld_note }}").runs[0].italic = True
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p if update.current_risks %}")
     _labelled(document, "Current risks: ", "{{ update.current_risks }}")
@@ -738,7 +743,7 @@ def build_panel_minutes() -> DocumentObject:
             "{{ action.status }}",
             "{{ action.priority }}",
         ],
-        [3.4, 3.7, 1.9, 2.6, 1.7, 1.9, 1.8],
+        [3.4, 3.3, 2.7, 2.6, 1.7, 1.7, 1.6],
     )
     document.add_heading("Updates and chases", level=2)
     document.add_paragraph("{%p for action in actions %}")
@@ -780,15 +785,17 @@ def build_panel_minutes() -> DocumentObject:
 
 def build_panel_agenda() -> DocumentObject:
     """Criminal Exploitation Panel agenda: the timed items, then what the panel will review."""
-    document = _new_document(landscape=False)
+    # Landscape: the agenda's eight columns need the width, so no word or name is split.
+    document = _new_document(landscape=True)
     document.core_properties.title = "Criminal Exploitation Panel agenda"
     _header_and_footer(
         document,
         "{{ partnership }} · {{ panel }} {{ reference }}",
-        "Agenda · generated {{ generated_at }}",
+        "Agenda · version {{ version }} · generated {{ generated_at }}",
     )
     document.add_paragraph("{{ panel }}: agenda {{ reference }}", style="Title")
     document.add_paragraph("{{ partnership }}")
+    _labelled(document, "Version: ", "{{ version }}, generated {{ generated_at }}. {{ changes }}")
     _marking_block(document)
 
     document.add_heading("Meeting details", level=1)
@@ -843,7 +850,7 @@ def build_panel_agenda() -> DocumentObject:
             "{{ item.screening_result }}",
             "{{ item.plan_status }}",
         ],
-        [1.0, 2.4, 2.3, 3.8, 2.8, 1.6, 1.6, 1.7],
+        [1.4, 2.6, 3.2, 5.6, 4.6, 2.2, 3.4, 2.7],
     )
     document.add_paragraph(
         "Children are named here so agencies can look them up before the panel. This agenda "

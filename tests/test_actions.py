@@ -339,3 +339,55 @@ def test_every_chase_is_in_the_action_log(bot) -> None:
     )
     assert "Escalated to the agency lead" in text and "Before the due date" in text
     assert "escalate_lead" not in text
+
+
+def test_a_reminder_is_exactly_the_block_kit_slack_sdk_would_build() -> None:
+    """The reminder is written as plain dictionaries (a sweep writes hundreds); it must be
+    what slack_sdk's models give, character for character, escapes included."""
+    from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, SectionBlock
+
+    from bot.actions.service import ActionRow
+    from bot.actions.views import reminder_message
+    from bot.slack.blocks import MARKING
+    from bot.wording import escape_mrkdwn
+
+    row = ActionRow(
+        reference="SD-2026-0001-A01",
+        text="Share the <safety> plan & tell *school*",
+        concerns="CS-1",
+        owner="Officer",
+        owner_slack_id="U0PPU001",
+        agency="Police & PPU",
+        assigned=date(2026, 11, 2),
+        due=date(2026, 11, 9),
+        completed=None,
+        status="open",
+        priority="normal",
+        escalation_level=0,
+        meeting="SD-2026-0001",
+        updates=(),
+        chases=(),
+    )
+    headline = "This action is overdue by 1 working day."
+    built = reminder_message(row, 42, headline, case_reference="CS-1")
+    text = (
+        f"{MARKING} · {headline}\n*{row.reference}*: {escape_mrkdwn(row.text)}\n"
+        f"Owner <@U0PPU001> ({escape_mrkdwn(row.agency)}) · due Mon 09 Nov 2026 · from SD-2026-0001 (case CS-1)"
+    )
+    expected = [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id="action_answers",
+            elements=[
+                ButtonElement(text="Mark done", action_id="action_done", value="42", style="primary"),
+                ButtonElement(text="Ask for an extension", action_id="action_extension", value="42"),
+                ButtonElement(text="Snooze a working day", action_id="action_snooze", value="42"),
+                ButtonElement(text="Reassign", action_id="action_reassign", value="42"),
+            ],
+        ),
+    ]
+    assert built["blocks"] == [block.to_dict() for block in expected]
+    assert json.dumps(built["blocks"], sort_keys=True) == json.dumps(
+        [block.to_dict() for block in expected], sort_keys=True
+    )
+    assert built["text"] == f"OFFICIAL-SENSITIVE: {headline} (SD-2026-0001-A01)"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -15,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit.models import AuditEntry
-from bot.audit.service import Actor, record, verify_chain
+from bot.audit.service import Actor, canonical_entry, hash_of, record, verify_chain
 from bot.cases.models import Case
 from bot.convening.models import Invitation, Meeting
 from bot.database import read_scope, session_scope
@@ -81,6 +83,71 @@ def test_audit_chain_links_and_detects_a_changed_entry(engine) -> None:
         assert all(b.previous_hash == a.entry_hash for a, b in itertools.pairwise(entries))
     with engine.begin() as connection:
         connection.execute(text("UPDATE auditentry SET act = 'forged' WHERE sequence = 3"))
+    with Session(engine) as session:
+        assert verify_chain(session) == ["entry 3 was changed after it was written"]
+
+
+@pytest.mark.parametrize(
+    ("person", "details", "words"),
+    [
+        (None, {}, "plain"),
+        (42, {"b": [1, 2.5, None, True], "a": {"z": "y", "é": "ü"}}, 'quotes " and \\ and \n'),
+        (0, {"reason": "Café – “smart” quotes 👍"}, "Zoë’s school"),
+    ],
+)
+def test_the_fast_canonical_text_is_exactly_what_hash_of_hashes(person, details, words) -> None:
+    """`audit verify` writes each entry's text directly; it must be byte for byte what
+    `json.dumps` gives, or every entry would read as changed (or a change would pass)."""
+    payload = {
+        "sequence": 123_456,
+        "at": datetime(2026, 11, 10, 10, 0, 0, 1234, tzinfo=UTC).isoformat(),
+        "team_id": "T1",
+        "actor_slack_id": "U1",
+        "actor_person_id": person,
+        "act": "discussion.viewed",
+        "record_type": "meeting",
+        "record_id": words,
+        "case_reference": "CS-1",
+        "details": details,
+        "previous_hash": "a" * 64,
+    }
+    details_text = json.dumps(details, sort_keys=True, separators=(",", ":"))
+    text_ = canonical_entry(*[details_text if key == "details" else value for key, value in payload.items()])
+    assert hashlib.sha256(text_.encode("utf-8")).hexdigest() == hash_of(payload)
+
+
+def test_audit_chain_detects_changed_details_and_times(engine) -> None:
+    at = datetime(2026, 11, 10, 10, 0, 0, 500, tzinfo=UTC)
+    with session_scope(engine) as session:
+        for number in range(3):
+            record(
+                session,
+                at=at + timedelta(seconds=number),
+                actor=Actor("U1", "T1", person_id=number or None),
+                act="document.downloaded",
+                record_id=f"SD-2026-0000{number}",
+                details={"file": f"minutes-{number}.docx", "version": number, "nested": {"b": 1, "a": "é"}},
+            )
+    with Session(engine) as session:
+        assert verify_chain(session) == []
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE auditentry SET details = :details WHERE sequence = 2"),
+            {"details": json.dumps({"file": "other.docx", "version": 1, "nested": {"b": 1, "a": "é"}})},
+        )
+    with Session(engine) as session:
+        assert verify_chain(session) == ["entry 2 was changed after it was written"]
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE auditentry SET details = :details WHERE sequence = 2"),
+            {"details": json.dumps({"nested": {"a": "é", "b": 1}, "version": 1, "file": "minutes-1.docx"})},
+        )
+    with Session(engine) as session:
+        assert verify_chain(session) == []  # the same details, stored in another key order
+    with session_scope(engine) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.sequence == 3)).one()
+        entry.at = entry.at + timedelta(microseconds=1)
+        session.add(entry)
     with Session(engine) as session:
         assert verify_chain(session) == ["entry 3 was changed after it was written"]
 

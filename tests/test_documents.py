@@ -218,7 +218,7 @@ def test_minutes_tables_have_header_rows_and_the_values(minutes_document: Docume
     assert actions[0] == ["Reference", "Action", "Owner", "Due", "Priority"]
     assert actions[1] == [
         "SD-2025-0142-A1",
-        "Complete the single assessment. (concerns: Jayden)",
+        "Complete the single assessment. (concerns: CS-778812)",
         "Sam Okafor, Children's social care",
         "11 Mar 2025",
         "Immediate (safety)",
@@ -350,7 +350,7 @@ def test_action_log_lists_every_action_with_updates_and_chases() -> None:
     assert actions[1] == [
         "SD-2025-0142-A1",
         "Complete the single assessment.",
-        "Jayden",
+        "CS-778812",
         "Sam Okafor, Children's social care",
         "04 Mar 2025",
         "11 Mar 2025",
@@ -565,6 +565,10 @@ def test_documents_read_as_a_person_would(tmp_path: Path) -> None:
             "panel_minutes": render(
                 TEMPLATES / PANEL_MINUTES_TEMPLATE, panel_minutes_specimen() | {"network_picture": ""}
             ),
+            "panel_withheld": render(
+                TEMPLATES / PANEL_MINUTES_TEMPLATE,
+                panel_minutes_specimen(withheld=True) | {"network_picture": ""},
+            ),
         },
         tmp_path,
     )
@@ -619,12 +623,48 @@ def test_documents_read_as_a_person_would(tmp_path: Path) -> None:
     hostile = " ".join("\n".join(pages["hostile"]).split())
     assert "{{ 7*7 }}" in hostile and "{% for x in y %}" in hostile and "<w:p>" in hostile
     assert len(pages["hostile"]) >= 3
-    # the panel's documents: whole references and headers in their tables too
+    # the panel's documents: whole references, headers and values in their tables too (the
+    # agenda's eight columns split "Screeni/ng" and "Significa/nt" before it went landscape)
     panel_words = set().union(*(_words(page) for page in pages["agenda"] + pages["panel_minutes"]))
-    for whole in ("CEP-2026-0002-A04", "Priority", "Status", "Representatives", "Screening"):
+    for whole in (
+        "CEP-2026-0002-A04",
+        "CX-000045",
+        "Priority",
+        "Status",
+        "Representatives",
+        "Screening",
+        "Item",
+        "Significant",
+        "Moderate",
+        "confidentiality",
+        "applicable",
+        "CS-660021",
+    ):
         assert whole in panel_words, whole
+    # no reference is cut at a hyphen at the end of a line, in any document
+    for name, document_pages in pages.items():
+        cut = re.search(r"\b[A-Z]{2,4}-(\d{4}-)?$", "\n".join(document_pages), re.M)
+        assert cut is None, f"{name}: {cut.group(0) if cut else ''}"
     agenda = " ".join("\n".join(pages["agenda"]).split())
     assert "Any other business" in agenda and "Next panel Tuesday 08 December 2026" in agenda
+    # each panel document says which version it is and what changed since the last
+    assert "Version: 2, generated 22 December 2026 at 09:00. Since version 1 (" in agenda
+    assert "Agenda · version 2" in agenda
+    panel = " ".join("\n".join(pages["panel_minutes"]).split())
+    assert "Version: 2 (DRAFT). Since version 1 (24 November 2026 12:45): changed Attendance;" in panel
+    # the panel's withheld copy: instruction kept, text and police-only intelligence gone
+    withheld_panel = " ".join("\n".join(pages["panel_withheld"]).split())
+    assert "Seen with a known county lines associate." in panel
+    assert "T uses a grey Audi" in panel and "This copy: Full copy." in panel
+    assert "Seen with a known county lines associate." not in withheld_panel
+    assert "T uses a grey Audi" not in withheld_panel
+    assert "Handling instruction: Police information: not to be shared with the family" in withheld_panel
+    assert "The full text is withheld from this copy under its handling instruction." in withheld_panel
+    assert "Withheld from this copy by its handling code. It is in the copies sent to" in withheld_panel
+    assert "This copy: Copy with restricted information withheld." in withheld_panel
+    assert "(Copy with restricted information withheld)" in withheld_panel  # the circulation list
+    # the strategy minutes say which parts changed, not merely that something did
+    assert "Since version 1 (04 March 2025 12:10): changed Meeting details (end time); Decisions;" in flat
     # the action log names the partnership and says what changed
     log = " ".join("\n".join(pages["action_log"]).split())
     assert "Birmingham Safeguarding Children Partnership" in log and "1 done, 1 chased" in log
@@ -653,3 +693,114 @@ def test_check_names_a_tag_the_context_does_not_provide(tmp_path: Path) -> None:
     assert template_problems(tmp_path) == [
         "templates/strategy_discussion_minutes.docx: uses 'nhs', which the document's context does not provide"
     ]
+
+
+# (f) what changed since the version before, part by part
+
+
+def test_a_version_names_the_parts_and_fields_that_changed() -> None:
+    from datetime import UTC, datetime
+
+    from bot.documents.changes import Part, PreviousVersion, changes_since, fingerprints
+    from bot.working_days import WorkingCalendar
+
+    calendar = WorkingCalendar()
+    parts = (
+        Part("Meeting details", ("end_time", "chair"), words={"end_time": "end time"}),
+        Part("Cases", ("cases",), itemised="reference", item_label="case", ignore=("number",)),
+        Part("Decisions", ("decisions",)),
+        Part("Information", ("information",)),
+    )
+    before = {
+        "end_time": "15:00",
+        "chair": "Ruth",
+        "cases": [
+            {"number": 1, "reference": "CS-1", "decision": "Continue", "next_review": "8 Dec"},
+            {"number": 2, "reference": "CS-2", "decision": "Step up", "next_review": ""},
+        ],
+        "decisions": [{"topic": "Section 47", "outcome": "Yes"}],
+        "information": [{"fingerprint": "police-v1", "sections": ["Seen with T."]}],
+    }
+    previous = PreviousVersion(1, datetime(2026, 11, 10, 15, 0, tzinfo=UTC), fingerprints(before, parts))
+    assert changes_since(before, None, parts, calendar) == "First version."
+    assert changes_since(before, previous, parts, calendar) == (
+        "Since version 1 (10 November 2026 15:00): no change to the record."
+    )
+    after = {
+        **before,
+        "end_time": "15:20",
+        "cases": [
+            {"number": 1, "reference": "CS-2", "decision": "Step up", "next_review": ""},
+            {"number": 2, "reference": "CS-3", "decision": "Continue", "next_review": "8 Dec"},
+        ],
+        # the withheld copy: its text is gone, but its fingerprint is of the full text
+        "information": [{"fingerprint": "police-v1", "sections": []}],
+    }
+    assert changes_since(after, previous, parts, calendar) == (
+        "Since version 1 (10 November 2026 15:00): changed Meeting details (end time); "
+        "case CS-3 (added); case CS-1 (removed)."
+    )
+    after["cases"][0]["next_review"] = "22 Dec"
+    after["decisions"] = [{"topic": "Section 47", "outcome": "No"}]
+    said = changes_since(after, previous, parts, calendar)
+    assert "case CS-2 (next review)" in said and said.endswith("; Decisions.")
+    # a version written before fingerprints were kept says so, rather than guessing
+    assert changes_since(after, PreviousVersion(1, previous.at, {}), parts, calendar) == (
+        "Since version 1 (10 November 2026 15:00): which parts changed was not kept for that version."
+    )
+
+
+def test_a_decision_recorded_only_in_words_is_not_called_not_recorded() -> None:
+    from bot.documents.minutes import _decisions
+    from bot.minutes.models import Decision
+
+    rows = {
+        row["topic"]: row
+        for row in _decisions(
+            {
+                "immediate_safety": Decision(
+                    meeting_id=1, topic="immediate_safety", reason="Safety plan agreed."
+                )
+            }
+        )
+    }
+    safety = next(row for topic, row in rows.items() if topic.startswith("Immediate safety"))
+    assert safety["outcome"] == "As recorded in the detail" and safety["reason"] == "Safety plan agreed."
+    legal = next(row for topic, row in rows.items() if topic.startswith("Legal action"))
+    assert legal["outcome"] == "Not recorded" and legal["reason"] == "None recorded"
+
+
+def test_references_in_typed_text_never_split_and_the_words_around_them_stay() -> None:
+    from bot.documents.vocabulary import references_unbroken
+
+    typed = "Make the NRM referral for CS-778812 and CEP-2026-0002-A04; a well-known park."
+    assert references_unbroken(typed) == (
+        "Make the NRM referral for CS\u2011778812 and CEP\u20112026\u20110002\u2011A04; a well-known park."
+    )
+
+
+def test_the_risk_grid_says_all_agencies_rather_than_repeating_every_name() -> None:
+    from bot.agency_updates.service import AgencyUpdateSummary
+    from bot.documents.minutes import SharedUpdate, _risk_grid
+    from bot.schedules import default_schedules_dir, load_partnership
+
+    partnership = load_partnership(default_schedules_dir())
+    indicators = [i.code for i in partnership.agency_updates.risk_indicators]
+
+    def update(name: str, ratings: dict[str, str]) -> SharedUpdate:
+        summary = AgencyUpdateSummary(
+            name, name, "submitted", False, False, None, 1, {}, ratings, "", (), False, {}
+        )
+        return SharedUpdate(summary, "other", None)
+
+    absent = dict.fromkeys(indicators, "not_present")
+    three = [
+        update("Police", absent | {indicators[0]: "current"}),
+        update("Health", absent),
+        update("Locate", absent | {indicators[0]: "current"}),
+    ]
+    rows = _risk_grid(three, partnership)["rows"]
+    assert rows[0]["current"] == "Police, Locate" and rows[0]["not_present"] == "Health"
+    assert rows[1]["not_present"] == "All 3 agencies" and rows[1]["current"] == "None"
+    # two agencies are always named
+    assert _risk_grid(three[:2], partnership)["rows"][1]["not_present"] == "Police, Health"

@@ -272,6 +272,11 @@ def test_an_amendment_makes_a_new_version_and_keeps_the_old(bot) -> None:
     assert [(d.version, d.state) for d in minutes] == [(1, "superseded"), (2, "approved")]
     assert "escalated to the head of service" in _text_of(minutes[1].content)
     assert "escalated to the head of service" not in _text_of(minutes[0].content)
+    # each version says what changed, by part: only what the amendment touched
+    assert "Version: 1 (APPROVED). First version." in _text_of(minutes[0].content)
+    said = next(line for line in _text_of(minutes[1].content).splitlines() if line.startswith("Version: 2"))
+    assert "Since version 1 (" in said and "changed Decisions; Dissent and escalation." in said, said
+    assert minutes[1].sections and minutes[0].sections != minutes[1].sections
 
 
 def test_actions_need_an_owner_and_a_future_date_and_default_their_due_date(bot) -> None:

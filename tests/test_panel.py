@@ -372,8 +372,8 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     assert "Disruption visit to Lodge Road park" in agenda  # an open action from last time
     with Session(bot.runtime.engine) as session:
         # what the code gives each panel template is exactly what the template uses
+        from bot.documents.panel import agenda_context, panel_minutes_context
         from bot.panel.documents import PANEL_AGENDA_VARIABLES, PANEL_MINUTES_VARIABLES
-        from bot.panel.records import agenda_context, panel_minutes_context
 
         common = {
             "partnership": bot.runtime.partnership,
@@ -439,6 +439,25 @@ def test_administrators_list_referrals_and_others_are_told_no(bot) -> None:
     assert refused["text"] == "Only panel administrators decide referrals."
     upcoming = bot.slack.command("/panel", "next", user_id=POLICE).json()
     assert "CEP-2026-0001" in upcoming["text"] and "Tue 24 Nov 2026 10:00" in upcoming["text"]
+
+
+def test_the_referrals_list_is_bounded_and_says_when_more_wait(bot) -> None:
+    """Read before the acknowledgement, the list is one page: the oldest 30, and a line
+    saying more are waiting, never cut silently."""
+    sweep_panels(bot.runtime)
+    refer(bot, SOCIAL_WORKER, case_reference=CHILD_A, child_name="Test Child Alpha")
+    with Session(bot.runtime.engine) as session:
+        first = session.exec(select(Referral)).one()
+        copied = first.model_dump(exclude={"id", "reference", "submission_key"})
+        for number in range(2, 33):
+            session.add(
+                Referral(**copied, reference=f"PR-2026-{number:04d}", submission_key=f"bounded-{number}")
+            )
+        session.commit()
+    listing = bot.slack.command("/panel", "referrals", user_id=ADMIN).json()["text"]
+    assert listing.count("• *PR-2026-") == 30
+    assert "PR-2026-0001" in listing and "PR-2026-0030" in listing and "PR-2026-0031" not in listing
+    assert "More are waiting: these are the 30 referred longest ago." in listing
 
 
 def _through_agenda(bot, clock):

@@ -106,7 +106,16 @@ def network_png() -> bytes:
 
 
 def _open(content: bytes) -> DocumentObject:
-    return Document(io.BytesIO(content))
+    """The document as python-docx reads it, references' non-breaking hyphens read as '-'."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as copy_:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.endswith(".xml"):
+                data = data.replace("\u2011".encode(), b"-")
+            copy_.writestr(item, data)
+    return Document(io.BytesIO(buffer.getvalue()))
 
 
 def _tables_with_header(document: DocumentObject, *header: str) -> list[Table]:
@@ -201,7 +210,10 @@ def test_minutes_are_marked_on_every_page_and_headed_in_order(minutes: DocumentO
         header = "\n".join(p.text for p in section.header.paragraphs)
         footer = "\n".join(p.text for p in section.footer.paragraphs)
         assert MARKING in header and "CEP-2026-0003" in header
-        assert MARKING in footer and "Version 2 · DRAFT · generated 24 November 2026 at 14:02" in footer
+        assert (
+            MARKING in footer
+            and "Version 2 · DRAFT · Full copy · generated 24 November 2026 at 14:02" in footer
+        )
     title = [p.text for p in minutes.paragraphs if p.style.name == "Title"]
     assert title == ["Criminal Exploitation Panel (North): minutes CEP-2026-0003"]
     assert [p.text for p in minutes.paragraphs if p.style.name == "Heading 1"] == MINUTES_HEADINGS
@@ -275,7 +287,7 @@ def test_each_case_has_its_details_and_volt_headings(minutes: DocumentObject) ->
         "Risk level": "High",
         "Screening result": "Significant risk of criminal exploitation",
         "Plan status": "Child protection plan",
-        "Strategy discussion and ICPC": "SD\u20112026\u20110142 (04 March 2026); ICPC held 25 March 2026",
+        "Strategy discussion and ICPC": "SD-2026-0142 (04 March 2026); ICPC held 25 March 2026",
     }
     assert details[1]["Date of birth"] == "Not recorded"
     assert details[1]["Section"] == "Under review"
@@ -331,7 +343,7 @@ def test_decisions_record_step_up_or_down_nrm_and_disruption(minutes: DocumentOb
     bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
     assert bullets[0].startswith("Missing from 12 Dec 2026")  # the first child's episode
     assert bullets[1:3] == [
-        "CEP\u20112026\u20110003\u2011A01: Visit the address (DC Lee Grant, due 10 Nov, Open)",
+        "CEP-2026-0003-A01: Visit the address (DC Lee Grant, due 10 Nov, Open)",
         "Location: Northfield park",
     ]
     assert "No actions were agreed for this case." in bullets and "Child: CS-778812" in bullets
@@ -384,7 +396,12 @@ def test_next_panel_circulation_and_draft_sign_off(minutes: DocumentObject) -> N
     texts = _texts(minutes)
     assert texts[texts.index("Next panel") + 1] == "Tuesday 22 December 2026"
     bullets = [p.text for p in minutes.paragraphs if p.style.name == "List Bullet"]
-    assert bullets[-2:] == ["Priya Shah, Children's social care", "DC Lee Grant, West Midlands Police"]
+    # each person is told which copy they receive: the full one, or the one with text withheld
+    assert bullets[-3:] == [
+        "Priya Shah, Head of Service, Chair (Full copy)",
+        "DC Lee Grant, Force CID, West Midlands Police (Full copy)",
+        "Ana Costa, Case manager, Youth Justice Service (Copy with restricted information withheld)",
+    ]
     assert "DRAFT: not yet approved by the chair (Priya Shah, Head of Service)." in texts
 
 
@@ -580,19 +597,19 @@ def test_agenda_items_come_with_their_times(agenda: DocumentObject) -> None:
         "Screening",
         "Plan status",
     ]
-    assert rows[1][:3] == ["1", "10:00 (5 min)", "Actions from last time"]
-    assert rows[2][:4] + rows[2][5:] == [
-        "2",
-        "10:05 (20 min)",
+    assert rows[1][:3] == ["1", "10:00 (5 min)", "Attendance and confidentiality"]
+    assert rows[3][:4] + rows[3][5:] == [
+        "3",
+        "10:10 (20 min)",
         "New referrals",
-        "CS-778812 (Child)",
+        "CS-778812: Jayden Miller, born 12 June 2010",
         "High",
-        "Significant risk",
-        "Child protection plan",
+        "Significant risk (screening tool)",
+        "Not recorded",
     ]
-    assert rows[5][:3] == ["5", "10:50 (10 min)", "Themes and intelligence"]
+    assert rows[6][:3] == ["6", "10:55 (10 min)", "Themes and intelligence"]
     why = [row[4] for row in rows[1:]]
-    assert why == ["", "review due 29 Dec 2026", "review due 29 Dec 2026", "review due 29 Dec 2026", ""]
+    assert why == ["", "", "review due 29 Dec 2026", "review due 29 Dec 2026", "review due 29 Dec 2026", ""]
     texts = _texts(agenda)
     assert "CS-551234, CS-551235" in texts  # not for discussion, by reference only
     episodes = _rows(_table(agenda, "Child", "Episode and return home interview"))
@@ -631,8 +648,24 @@ def test_minutes_show_the_register_disruption_and_intelligence_by_handling_code(
     ]
     disruption = _rows(_table(minutes, "Action", "Case", "Tactic"))
     assert disruption[1][2] == "Child abduction warning notice"
+    # the full copy holds the police-only intelligence; the withheld copy says who holds it
     intelligence = _rows(_table(minutes, "Handling code"))
     assert intelligence[1:] == [
         ["P: may be shared with partner agencies", "Dealing moved to the canal path."],
-        ["4: police only", "Withheld from this copy by its handling code."],
+        ["4: police only", "T uses a grey Audi from the Lodge Road garage."],
     ]
+    withheld = _open(render_panel_minutes(MINUTES, panel_minutes_specimen(withheld=True), None).content)
+    assert _rows(_table(withheld, "Handling code"))[1:] == [
+        ["P: may be shared with partner agencies", "Dealing moved to the canal path."],
+        [
+            "4: police only",
+            "Withheld from this copy by its handling code. It is in the copies sent to West Midlands "
+            "Police - Force CID, West Midlands Police - Public Protection Unit.",
+        ],
+    ]
+    texts = _texts(withheld)
+    assert "Seen with a known county lines associate." not in texts
+    assert "Handling instruction: Police information: not to be shared with the family" in texts
+    assert any(t.startswith("The full text is withheld from this copy under its handling") for t in texts)
+    assert "This copy: Copy with restricted information withheld." in texts
+    assert "This copy: Full copy." in _texts(minutes)

@@ -351,7 +351,7 @@ def test_an_nrm_referral_is_a_record_for_children_only_and_an_overdue_decision_i
     # the decision arrives and is recorded: the minutes show the record
     record_item(bot, CHAIR, item_id, outcome_values(nrm="referred"))
     with Session(bot.runtime.engine) as session:
-        from bot.panel.records import panel_minutes_context
+        from bot.documents.panel import panel_minutes_context
 
         minutes, _ = panel_minutes_context(
             session,
@@ -575,15 +575,55 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     assert ok.status == 200
     with Session(bot.runtime.engine) as session:
         assert session.exec(select(Intelligence)).one().handling_code == "4"
-    # the minutes every agency receives withhold it, and show the register's released summary
+    # the record the chair approves holds it under its handling code, and the register's
+    # released summary (never the police's own description or reference)
     bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
     bot.settle()
-    minutes = _document_text(bot, meeting, "panel_minutes")
-    assert "T drives a grey car" not in minutes
-    assert "4: police only" in minutes and "Withheld from this copy by its handling code." in minutes
-    assert "Adult male, 19; a child abduction warning notice is planned." in minutes
-    assert "WMP/OP-LANTERN/17" not in minutes and "Older man called Tee" not in minutes
-    assert "Disruption: Child abduction warning notice (SP-2026-0001)" in minutes
+    record = _document_text(bot, meeting, "panel_minutes")
+    assert "T drives a grey car" in record and "4: police only" in record
+    assert "This copy: Full copy." in record
+    assert "Adult male, 19; a child abduction warning notice is planned." in record
+    assert "WMP/OP-LANTERN/17" not in record and "Older man called Tee" not in record
+    assert "Disruption: Child abduction warning notice (SP-2026-0001)" in record
+    # approved, a second copy withholds it from every agency the code does not release it to
+    from bot.minutes.models import Document
+
+    with Session(bot.runtime.engine) as session:
+        draft_id = session.exec(
+            select(Document.id).where(Document.meeting_id == meeting.id, Document.kind == "panel_minutes")
+        ).one()
+    bot.local_slack.reset_calls()
+    bot.slack.block_actions(CHAIR, [{"action_id": "minutes_approve", "value": str(draft_id)}])
+    bot.settle()
+    shared = _document_text(bot, meeting, "panel_minutes_shared")
+    assert "T drives a grey car" not in shared and "4: police only" in shared
+    assert "Withheld from this copy by its handling code. It is in the copies sent to" in shared
+    assert "This copy: Copy with restricted information withheld." in shared
+    assert "Adult male, 19; a child abduction warning notice is planned." in shared
+    # the channel (every agency) receives the withheld copy, never the full one; asked for
+    # the minutes, the police officer receives the full copy and the panel administrator
+    # (of the partnership, which the code does not release it to) the other
+    uploads = [(u.channel, u.filename) for u in bot.local_slack.uploaded_files()]
+    reference = meeting.reference
+    assert (meeting.channel_id, f"{reference}-panel-minutes-v1-withheld.docx") in uploads
+    full_to = {channel for channel, title in uploads if title == f"{reference}-panel-minutes-v1.docx"}
+    assert meeting.channel_id not in full_to
+    bot.local_slack.reset_calls()
+    bot.slack.command("/panel", f"minutes {reference}", user_id=POLICE)
+    bot.slack.command("/panel", f"minutes {reference}", user_id=MINUTE_TAKER)
+    bot.settle()
+    replies = [c.args.get("text", "") for c in bot.local_slack.calls_to("response_url")]
+    assert f"Sending you {reference}-panel-minutes-v1.docx (approved) in a direct message." in replies
+    assert (
+        f"Sending you {reference}-panel-minutes-v1-withheld.docx (approved) in a direct message." in replies
+    )
+    # a new draft after the themes are corrected says which part changed
+    record_attendance(bot, CHAIR, meeting, agencies, "Recruitment online and at the park.")
+    bot.slack.block_actions(CHAIR, [{"action_id": "panel_draft_minutes", "value": str(meeting.id)}])
+    bot.settle()
+    second = _document_text(bot, meeting, "panel_minutes")
+    said = next(line for line in second.splitlines() if line.startswith("Version: 2"))
+    assert "Since version 1 (" in said and said.endswith("changed Themes and intelligence."), said
 
 
 def _disruption_agreed(bot, clock) -> tuple[Meeting, int]:
@@ -619,8 +659,8 @@ def _disruption_agreed(bot, clock) -> tuple[Meeting, int]:
 def test_a_disruption_is_chased_until_its_owner_records_its_outcome(bot, clock) -> None:
     from bot.actions.jobs import sweep_actions
     from bot.actions.models import Action
+    from bot.documents.panel import panel_minutes_context
     from bot.panel.models import Disruption
-    from bot.panel.records import panel_minutes_context
 
     meeting, action_id = _disruption_agreed(bot, clock)
     # chased like any other action: on its due day the owner is reminded, with Mark done

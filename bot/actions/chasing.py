@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import case, literal, null, tuple_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionStatus, Chase
 from bot.convening.models import Meeting
+from bot.database import UTCDateTime
 from bot.partnership.models import Agency, Person
 from bot.schedules import Partnership
 from bot.schedules import Person as ConfiguredPerson
@@ -34,8 +36,29 @@ class ActionStep:
     kind: str  # before_due | due_today | overdue | every_hours | escalate_lead | escalate_chair
 
 
-def timeline(action: Action, partnership: Partnership, calendar: WorkingCalendar) -> list[ActionStep]:
-    """Every chase step for the action, in order, after it was assigned."""
+# The dated steps of a due date, kept for one batch of claims: many actions share a due date,
+# and walking the working-day calendar for each is most of a sweep's own time.
+DatedSteps = dict[tuple[str, object, object], list[ActionStep]]
+
+
+def timeline(
+    action: Action, partnership: Partnership, calendar: WorkingCalendar, known: DatedSteps | None = None
+) -> list[ActionStep]:
+    """Every chase step for the action, in order, after it was assigned. `known` keeps the
+    steps worked out for each due date (and, when immediate, creation time) across calls
+    with the same partnership and calendar."""
+    key = (action.priority, action.due_on, action.created_at if action.priority == "immediate" else None)
+    steps = known.get(key) if known is not None else None
+    if steps is None:
+        steps = _dated_steps(action, partnership, calendar)
+        if known is not None:
+            known[key] = steps
+    kept = [s for s in steps if s.at > action.created_at]
+    return sorted(kept, key=lambda s: (s.at, s.kind.startswith("escalate")))
+
+
+def _dated_steps(action: Action, partnership: Partnership, calendar: WorkingCalendar) -> list[ActionStep]:
+    """The steps of the action's due date (and creation time, when immediate), unfiltered."""
     policy = partnership.chasing.actions
     due = action.due_on
     steps: list[ActionStep] = []
@@ -66,8 +89,7 @@ def timeline(action: Action, partnership: Partnership, calendar: WorkingCalendar
     chair_day = calendar.add_working_days(due, policy.escalate_to_chair_after_working_days_overdue)
     steps.append(ActionStep(calendar.start_of_day(lead_day), "escalate_lead"))
     steps.append(ActionStep(calendar.start_of_day(chair_day), "escalate_chair"))
-    kept = [s for s in steps if s.at > action.created_at]
-    return sorted(kept, key=lambda s: (s.at, s.kind.startswith("escalate")))
+    return steps
 
 
 def reschedule(action: Action, partnership: Partnership, calendar: WorkingCalendar, now: datetime) -> None:
@@ -123,6 +145,57 @@ def _read_around(session: Session, actions: list[Action]) -> tuple[dict[str, int
     ]
 
 
+CLAIM_BATCH = 250  # actions claimed per statement (two CASE entries and a pair of ids each)
+
+
+def _claim(session: Session, due: list[tuple[Action, list[ActionStep], int, int]]) -> set[int]:
+    """Claim every action's due steps at once: each action moves from the step it was read
+    at to past the last one due, only if no other process moved it first (the stored step
+    is still the one read). One conditional update per batch, not per action; returns the
+    actions this process won."""
+    table = Action.__table__  # type: ignore[attr-defined]
+    won: set[int] = set()
+    for start in range(0, len(due), CLAIM_BATCH):
+        batch = due[start : start + CLAIM_BATCH]
+        following = {
+            action.id: steps[last].at if last < len(steps) else None for action, steps, _first, last in batch
+        }
+        statement = (
+            update(table)
+            .where(tuple_(table.c.id, table.c.chase_step).in_([(a.id, first) for a, _s, first, _l in batch]))
+            .values(
+                chase_step=case({a.id: last for a, _s, _f, last in batch}, value=table.c.id),
+                next_chase_at=case(
+                    {i: literal(at, UTCDateTime()) for i, at in following.items()},
+                    value=table.c.id,
+                    else_=null(),
+                ),
+            )
+            .returning(table.c.id)
+        )
+        won.update(session.execute(statement).scalars())
+    return won
+
+
+def _escalate(session: Session, levels: dict[int, int], actions: dict[int | None, Action]) -> None:
+    """Raise the escalation of the actions that reached a new level: one update per level.
+    The chair's level marks the action escalated. The objects read are told the new level
+    without being written again at the flush."""
+    for level in sorted(set(levels.values())):
+        ids = sorted(i for i, reached in levels.items() if reached == level)
+        values: dict[str, object] = {"escalation_level": level}
+        if level == 2:
+            values["status"] = ActionStatus.ESCALATED
+        session.exec(
+            update(Action)
+            .where(col(Action.id).in_(ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        for action_id in ids:
+            set_committed_value(actions[action_id], "escalation_level", level)
+
+
 def claim_due_action_chases(
     session: Session, *, partnership: Partnership, calendar: WorkingCalendar, now: datetime, limit: int = 500
 ) -> list[DueActionChase]:
@@ -142,44 +215,36 @@ def claim_due_action_chases(
     claimed: list[DueActionChase] = []
     chases: list[Chase] = []
     stored, _kept = _read_around(session, list(rows)) if rows else ({}, [])
+    # Each action's steps now due, from its stored step to the last one passed.
+    due: list[tuple[Action, list[ActionStep], int, int]] = []
+    known: DatedSteps = {}
     for action in rows:
-        steps = timeline(action, partnership, calendar)
-        number = action.chase_step
-        while number < len(steps) and steps[number].at <= now:
+        steps = timeline(action, partnership, calendar, known)
+        last = action.chase_step
+        while last < len(steps) and steps[last].at <= now:
+            last += 1
+        if last > action.chase_step:
+            due.append((action, steps, action.chase_step, last))
+    won = _claim(session, due)
+    levels: dict[int, int] = {}
+    for action, steps, first, last in due:
+        if action.id not in won:
+            continue  # another process claimed these steps first; it sends them
+        for number in range(first, last):
             step = steps[number]
-            following = steps[number + 1].at if number + 1 < len(steps) else None
-            # Not synchronised with the session: that would compare every object it holds,
-            # per claim; `number` carries the step on here instead.
-            won = session.exec(
-                update(Action)
-                .where(col(Action.id) == action.id, col(Action.chase_step) == number)
-                .values(chase_step=number + 1, next_chase_at=following)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not won:
-                break
-            number += 1
             snoozed = (
                 step.kind in REMINDERS and action.snoozed_until is not None and step.at < action.snoozed_until
             )
             if snoozed:
                 continue
             # Several reminders due at once (after an outage) collapse into the latest one.
-            later_reminder = any(s.kind in REMINDERS and s.at <= now for s in steps[number:])
+            later_reminder = any(s.kind in REMINDERS and s.at <= now for s in steps[number + 1 :])
             if step.kind in REMINDERS and later_reminder:
                 continue
             recipients = _recipients(session, partnership, action, step.kind)
             level = {"escalate_lead": 1, "escalate_chair": 2}.get(step.kind)
-            if level is not None and level > action.escalation_level:
-                session.exec(
-                    update(Action)
-                    .where(col(Action.id) == action.id)
-                    .values(
-                        escalation_level=level, status=ActionStatus.ESCALATED if level == 2 else action.status
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                action.escalation_level = level
+            if level is not None and level > max(action.escalation_level, levels.get(action.id or 0, 0)):
+                levels[action.id or 0] = level
             for person in recipients:
                 chases.append(
                     Chase(
@@ -190,7 +255,8 @@ def claim_due_action_chases(
                         at=now,
                     )
                 )
-            claimed.append(DueActionChase(action.id or 0, number - 1, step.kind, recipients))
+            claimed.append(DueActionChase(action.id or 0, number, step.kind, recipients))
+    _escalate(session, levels, {a.id: a for a, *_ in due})
     session.add_all(chases)  # written together at the flush, not one by one between the claims
     session.flush()
     return claimed

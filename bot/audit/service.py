@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, update
@@ -46,11 +46,43 @@ def entry_hash(entry: AuditEntry) -> str:
     return hash_of(payload)
 
 
+# Exactly what `json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)`
+# builds, made once: verifying a million entries should not build a million encoders.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+
+
 def hash_of(payload: dict[str, Any]) -> str:
     """The chain's hash of one entry's content (the keys `entry_hash` uses, `at` in ISO
     form): shared by appending, verifying, and anything that writes entries in bulk."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL(payload).encode("utf-8")).hexdigest()
+
+
+_STRING = json.encoder.encode_basestring_ascii  # what `json.dumps` writes a string with
+
+
+def canonical_entry(
+    sequence: int,
+    at: str,
+    team_id: str,
+    actor_slack_id: str,
+    actor_person_id: int | None,
+    act: str,
+    record_type: str,
+    record_id: str,
+    case_reference: str,
+    details: str,
+    previous_hash: str,
+) -> str:
+    """The text `hash_of` hashes for one entry, written directly (keys in sorted order), with
+    `details` already canonical JSON: four times faster than encoding a dictionary, which
+    counts when a million entries are verified or generated. A test holds it to `hash_of`."""
+    person = "null" if actor_person_id is None else int.__repr__(actor_person_id)
+    return (
+        f'{{"act":{_STRING(act)},"actor_person_id":{person},"actor_slack_id":{_STRING(actor_slack_id)},'
+        f'"at":{_STRING(at)},"case_reference":{_STRING(case_reference)},"details":{details},'
+        f'"previous_hash":{_STRING(previous_hash)},"record_id":{_STRING(record_id)},'
+        f'"record_type":{_STRING(record_type)},"sequence":{int.__repr__(sequence)},"team_id":{_STRING(team_id)}}}'
+    )
 
 
 def record(
@@ -124,20 +156,48 @@ def _stream(session: Session, query: Select) -> Iterator[Row]:
     yield from session.execute(query.execution_options(yield_per=STREAM_BATCH))
 
 
-def _payload(row: Row) -> dict[str, Any]:
-    return {
-        "sequence": row.sequence,
-        "at": row.at.isoformat(),
-        "team_id": row.team_id,
-        "actor_slack_id": row.actor_slack_id,
-        "actor_person_id": row.actor_person_id,
-        "act": row.act,
-        "record_type": row.record_type,
-        "record_id": row.record_id,
-        "case_reference": row.case_reference,
-        "details": row.details,
-        "previous_hash": row.previous_hash,
-    }
+# The trail as the driver sends it: plain tuples, the time and details as stored, so
+# verifying costs one hash a row and no objects (a million entries in seconds, not minutes).
+_RAW_TRAIL = (
+    "SELECT sequence, at, team_id, actor_slack_id, actor_person_id, act, record_type,"
+    " record_id, case_reference, CAST(details AS TEXT), previous_hash, entry_hash"
+    " FROM auditentry ORDER BY sequence"
+)
+
+
+_HASHED_KEYS = (
+    "sequence",
+    "at",
+    "team_id",
+    "actor_slack_id",
+    "actor_person_id",
+    "act",
+    "record_type",
+    "record_id",
+    "case_reference",
+    "details",
+    "previous_hash",
+)
+
+
+def _iso_utc(value: datetime | str) -> str:
+    """`at` as `entry_hash` saw it: aware, UTC, ISO. SQLite keeps the UTC time as text."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC).isoformat()
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC).isoformat()
+    return value.astimezone(UTC).isoformat()
+
+
+def _raw_trail(session: Session) -> Iterator[tuple[Any, ...]]:
+    """The whole trail in sequence order, a batch at a time (a server-side cursor on
+    PostgreSQL), as tuples straight from the driver, in the session's transaction."""
+    connection = session.connection().execution_options(stream_results=True, yield_per=STREAM_BATCH)
+    result = connection.exec_driver_sql(_RAW_TRAIL)
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 def verify_chain(session: Session) -> list[str]:
@@ -154,15 +214,47 @@ def verify_chain(session: Session) -> list[str]:
             if attestation.details.get("through_sequence") == first - 1:
                 previous = str(attestation.details.get("last_hash"))
                 expected_sequence = first
-    for row in _stream(session, select(*HASHED_COLUMNS).order_by(col(AuditEntry.sequence))):
-        if row.sequence != expected_sequence:
-            problems.append(f"entry {expected_sequence} is missing (next is {row.sequence})")
-        if row.previous_hash != previous:
-            problems.append(f"entry {row.sequence} does not follow the entry before it")
-        if hash_of(_payload(row)) != row.entry_hash:
-            problems.append(f"entry {row.sequence} was changed after it was written")
-        previous = row.entry_hash
-        expected_sequence = row.sequence + 1
+    sha256, canonical, loads, iso = hashlib.sha256, _CANONICAL, json.loads, _iso_utc
+    for (
+        sequence,
+        at,
+        team_id,
+        actor_slack_id,
+        actor_person_id,
+        act,
+        record_type,
+        record_id,
+        case_reference,
+        details,
+        previous_hash,
+        stored_hash,
+    ) in _raw_trail(session):
+        if sequence != expected_sequence:
+            problems.append(f"entry {expected_sequence} is missing (next is {sequence})")
+        if previous_hash != previous:
+            problems.append(f"entry {sequence} does not follow the entry before it")
+        canonical_details = "{}" if details == "{}" else canonical(loads(details))
+        fields = (
+            sequence,
+            iso(at),
+            team_id,
+            actor_slack_id,
+            actor_person_id,
+            act,
+            record_type,
+            record_id,
+            case_reference,
+            canonical_details,
+            previous_hash,
+        )
+        try:
+            text = canonical_entry(*fields)
+        except TypeError:  # a NULL where text belongs: hashed as `hash_of` would, as null
+            text = canonical(dict(zip(_HASHED_KEYS, fields, strict=True)) | {"details": loads(details)})
+        if sha256(text.encode("utf-8")).hexdigest() != stored_hash:
+            problems.append(f"entry {sequence} was changed after it was written")
+        previous = stored_hash
+        expected_sequence = sequence + 1
     head = session.get(AuditHead, 1)
     if head is not None and head.sequence != expected_sequence - 1:
         problems.append(f"the trail ends at {expected_sequence - 1} but {head.sequence} were written")

@@ -46,6 +46,11 @@ FIELD_PART = {
 }
 
 
+def _concerns(action: dict[str, Any]) -> str:
+    """The references an action concerns, as typed: documents print them unbreakable (U+2011)."""
+    return str(action.get("concerns", "")).replace("\u2011", "-")
+
+
 def _day(value: date | None) -> str:
     return value.strftime("%A %d %B %Y") if value else ""
 
@@ -228,7 +233,7 @@ def child_record_context(
     concerning = [
         a
         for a in minutes.get("actions", [])
-        if reference in a.get("concerns", "") or not any(r in a.get("concerns", "") for r in references)
+        if reference in _concerns(a) or not any(r in _concerns(a) for r in references)
     ]
     redact = _redactor(session, meeting, child)
     shared = {
@@ -406,7 +411,7 @@ def _renderings(
     log_context["actions"] = [
         row
         for row in log_context["actions"]
-        if child.reference in row["concerns"] or not any(r in row["concerns"] for r in references)
+        if child.reference in _concerns(row) or not any(r in _concerns(row) for r in references)
     ]
     log = render_document(templates_dir / ACTION_LOG_TEMPLATE, log_context)
     return [

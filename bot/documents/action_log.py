@@ -12,7 +12,15 @@ from sqlmodel import Session
 
 from bot.actions.service import PRIORITIES, ActionRow, actions_of
 from bot.convening.models import Meeting
-from bot.documents.vocabulary import NONE_RECORDED, NOT_YET, escalation_words, filled, no_break, short_day
+from bot.documents.vocabulary import (
+    NONE_RECORDED,
+    NOT_YET,
+    escalation_words,
+    filled,
+    no_break,
+    references_unbroken,
+    short_day,
+)
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
 
@@ -49,8 +57,8 @@ def action_row(a: ActionRow, when: Callable[[datetime | None], str], today: Any)
     """One action as the action log and the panel minutes show it."""
     return {
         "reference": no_break(a.reference),
-        "text": a.text,
-        "concerns": filled(a.concerns, NONE_RECORDED),
+        "text": references_unbroken(a.text),
+        "concerns": no_break(filled(a.concerns, NONE_RECORDED)),  # references, never split
         "owner": a.owner,
         "agency": a.agency,
         "assigned": short_day(a.assigned),

@@ -99,6 +99,26 @@ def _common(lists: list[frozenset[str]]) -> frozenset[str]:
     return common or min(lists, key=len)
 
 
+def intelligence_handling(partnership: Partnership, code: str, *, sharer_code: str) -> Restricted | None:
+    """Police intelligence under its handling code (schedules/panel_practice.yaml), as the
+    same kind of restriction as an agency's update, or None when the code releases it to
+    every agency. A code since removed from the schedules keeps the text with the police."""
+    handling = partnership.panel_practice.handling_code(code)
+    if handling is not None and handling.released_to_all():
+        return None
+    name = handling.name if handling is not None else code
+    released = frozenset(handling.released_to) if handling is not None else frozenset({"police"})
+    return Restricted(sharer_code, f"Police intelligence, handling code {name}", released)
+
+
+def withheld_note(handling: Restricted, partnership: Partnership, sharer_name: str) -> str:
+    """The line a copy carries in place of text withheld from it, saying who holds it."""
+    return (
+        f"The full text is withheld from this copy under its handling instruction. It is in "
+        f"the copies sent to {handling.holders(partnership)} and {sharer_name}."
+    )
+
+
 def entitled_to_all(recipient: Recipient, items: Iterable[Restricted]) -> bool:
     """Whether this recipient may have the full copy: every restricted text allows it."""
     return all(item.allows(recipient) for item in items)

@@ -16,7 +16,8 @@ from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadlin
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
 from bot.convening.vocabulary import CONCERNS, FORMATS, RIGHT_HELP_RIGHT_TIME
-from bot.documents.handling import Recipient, Restricted, entitled_to_all, restricted
+from bot.documents.changes import Part, PreviousVersion, changes_since, fingerprint
+from bot.documents.handling import Recipient, Restricted, entitled_to_all, restricted, withheld_note
 from bot.documents.vocabulary import (
     ATTENDANCE,
     INTERPRETER,
@@ -41,6 +42,81 @@ COPY_WORDS = {
     FULL: "Full copy",
     SHARED: "Copy with restricted information withheld",
 }
+
+
+# The parts a version names when it says what changed, in the minutes' order.
+MINUTES_PARTS = (
+    Part(
+        "Meeting details",
+        (
+            "kind",
+            "follows",
+            "date",
+            "time",
+            "end_time",
+            "format",
+            "chair",
+            "minute_taker",
+            "referral",
+            "urgency",
+            "deadline",
+            "held_within",
+            "late_reason",
+            "out_of_hours",
+            "rhrt_level",
+            "concerns",
+        ),
+        words={
+            "kind": "initial or follow-up",
+            "follows": "discussion followed",
+            "end_time": "end time",
+            "minute_taker": "minute-taker",
+            "referral": "referral date",
+            "held_within": "held within the timescale",
+            "late_reason": "reason for lateness",
+            "rhrt_level": "Right Help Right Time level",
+        },
+    ),
+    Part(
+        "Children",
+        ("children",),
+        itemised="case_reference",
+        item_label="child",
+        words={
+            "date_of_birth": "date of birth",
+            "case_reference": "case reference",
+            "first_language": "first language",
+            "nhs_number": "NHS number",
+            "legal_status": "legal status",
+            "siblings": "siblings and others at risk",
+            "parents": "parents and carers",
+        },
+    ),
+    Part("Attendance", ("attendance",)),
+    Part("Reason for the discussion", ("reason",)),
+    Part("Action already taken", ("action_taken",)),
+    Part("Information shared by agency", ("information_shared",)),
+    Part("The child's voice", ("child_voice",)),
+    Part("Risk indicators", ("risk_grid",)),
+    Part("Risk analysis", ("risk_analysis",)),
+    Part("Decisions", ("decisions",)),
+    Part("Immediate safety plan", ("safety_plan",)),
+    Part("Action plan", ("actions",)),
+    Part(
+        "Next steps",
+        ("section_47", "icpc_date", "icpc", "assessment_deadline", "review_date", "next_steps"),
+        words={
+            "section_47": "section 47 enquiry",
+            "icpc_date": "ICPC date",
+            "icpc": "initial child protection conference",
+            "assessment_deadline": "assessment deadline",
+            "review_date": "review date",
+            "next_steps": "next steps",
+        },
+    ),
+    Part("Dissent and escalation", ("dissent",)),
+    Part("Circulation", ("circulation",)),
+)
 
 
 def person_words(session: Session, person_id: int | None) -> str:
@@ -102,10 +178,6 @@ def copy_for(recipient: Recipient, updates: list[SharedUpdate]) -> str:
     return FULL if entitled_to_all(recipient, items) else SHARED
 
 
-def has_restricted(updates: list[SharedUpdate]) -> bool:
-    return any(u.handling is not None for u in updates)
-
-
 def _information(update: SharedUpdate, partnership: Partnership, *, withhold: bool) -> dict[str, Any]:
     summary, handling = update.summary, update.handling
     try:
@@ -119,18 +191,17 @@ def _information(update: SharedUpdate, partnership: Partnership, *, withhold: bo
     ]
     withheld = bool(withhold and handling is not None)
     return {
+        # the full content, so the withheld copy says what changed exactly as the full one does
+        "fingerprint": fingerprint([summary.agency_name, summary.content, summary.authors, basis]),
         "agency": summary.agency_name,
         "author": filled(", ".join(sorted(set(summary.authors.values()))), NOT_RECORDED),
         "role": filled(summary.content.get("role"), NOT_RECORDED),
         "lawful_basis": filled(basis, NOT_RECORDED),
         "handling": handling.instruction if handling else "",
         "withheld": withheld,
-        "withheld_note": (
-            f"The full text is withheld from this copy under its handling instruction. It is in "
-            f"the copies sent to {handling.holders(partnership)} and {summary.agency_name}."
-            if withheld and handling
-            else ""
-        ),
+        "withheld_note": withheld_note(handling, partnership, summary.agency_name)
+        if withheld and handling
+        else "",
         "sections": [] if withheld else (sections or [{"label": "Information", "text": NONE_RECORDED}]),
         # Several children: whom each part is about (bot.children.documents).
         "about": {k: v for k, v in summary.content.items() if k.startswith("about_")},
@@ -182,7 +253,7 @@ def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[st
             by_rating.setdefault(code, []).append(summary.agency_name)
         row: dict[str, Any] = {"indicator": indicator.name}
         for code in GRID_COLUMNS:
-            row[code] = ", ".join(by_rating[code]) or "None"
+            row[code] = _who(by_rating[code], len(summaries))
             row[f"{code}_shade"] = RATING_SHADES.get(code, "FFFFFF") if by_rating[code] else "FFFFFF"
         rows.append(row)
     counts = {code: codes.count(code) for code in ("current", "historic")}
@@ -193,6 +264,16 @@ def _risk_grid(updates: list[SharedUpdate], partnership: Partnership) -> dict[st
         if summaries
         else "No agency rated the risk indicators.",
     }
+
+
+def _who(agencies: list[str], rating: int) -> str:
+    """The agencies in one cell: by name, or "All 3 agencies" when every agency that rated is
+    there (they are named above the grid), so a grid of mostly *not present* stays short."""
+    if not agencies:
+        return "None"
+    if rating >= 3 and len(agencies) == rating:
+        return f"All {rating} agencies"
+    return ", ".join(agencies)
 
 
 def _circulation(
@@ -229,7 +310,8 @@ def _decisions(decisions: dict[str, Decision]) -> list[dict[str, str]]:
     return [
         {
             "topic": row["topic"],
-            "outcome": filled(row["outcome"], NOT_RECORDED),
+            # a decision recorded only in words (the safety plan) says so, not "Not recorded"
+            "outcome": filled(row["outcome"], "As recorded in the detail" if row["reason"] else NOT_RECORDED),
             "reason": filled(row["reason"], NONE_RECORDED),
         }
         for row in decision_rows(decisions)
@@ -248,7 +330,7 @@ def minutes_context(
     approved_by: str = "",
     approved_at: str = "",
     copy: str = FULL,
-    previous: tuple[int, datetime] | None = None,
+    previous: PreviousVersion | None = None,
 ) -> dict[str, Any]:
     """Everything the minutes template shows, from the record. Documents carry the child's
     details; Slack never does. `copy` is FULL (the record, and those entitled to every
@@ -283,13 +365,7 @@ def minutes_context(
     out_of_hours = "No"
     if meeting.out_of_hours:
         out_of_hours = f"Yes: {meeting.out_of_hours_reason}" if meeting.out_of_hours_reason else "Yes"
-    changes = "First version."
-    if previous is not None:
-        changes = (
-            f"Replaces version {previous[0]} of {calendar.local(previous[1]):%d %B %Y %H:%M}: "
-            "regenerated from the record as amended since."
-        )
-    return {
+    context: dict[str, Any] = {
         "marking": settings.protective_marking,
         "confidentiality": settings.confidentiality_statement,
         "partnership": settings.name,
@@ -331,7 +407,7 @@ def minutes_context(
                 "agency": a.agency,
                 "due": short_day(a.due),
                 "priority": PRIORITIES.get(a.priority, a.priority),
-                "concerns": filled(a.concerns, NOT_RECORDED),
+                "concerns": no_break(filled(a.concerns, NOT_RECORDED)),  # references, never split
                 "status": a.status,
             }
             for a in actions_of(session, meeting_id=meeting.id)
@@ -354,10 +430,12 @@ def minutes_context(
         "dissent": filled(dissent.reason if dissent else "", "No dissent was recorded."),
         "circulation": _circulation(session, meeting, partnership, updates),
         "copy": COPY_WORDS[copy],
-        "changes": changes,
+        "changes": "",
         "version": version,
         "state": state,
         "generated_at": calendar.local(now).strftime("%d %B %Y %H:%M"),
         "approved_by": approved_by,
         "approved_at": approved_at,
     }
+    context["changes"] = changes_since(context, previous, MINUTES_PARTS, calendar)
+    return context

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.documents.vocabulary import no_break, references_unbroken
+
 MARKING = "OFFICIAL-SENSITIVE"
 CONFIDENTIALITY = (
     "This record contains personal information shared to safeguard children. "
@@ -157,7 +159,7 @@ def minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
                 "agency": "Children's social care",
                 "due": "11 Mar 2025",
                 "priority": "Immediate (safety)",
-                "concerns": "Jayden",
+                "concerns": "CS\u2011778812",
                 "status": "open",
             },
         ],
@@ -183,7 +185,8 @@ def minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
             },
         ],
         "copy": "Copy with restricted information withheld" if withheld else "Full copy",
-        "changes": "Replaces version 1 of 04 March 2025 12:10: regenerated from the record as amended since.",
+        "changes": "Since version 1 (04 March 2025 12:10): changed Meeting details (end time); Decisions; "
+        "Action plan.",
         "version": 2,
         "state": "DRAFT",
         "generated_at": "04 March 2025 14:02",
@@ -206,7 +209,7 @@ def action_log_specimen() -> dict[str, Any]:
             {
                 "reference": "SD\u20112025\u20110142\u2011A1",
                 "text": "Complete the single assessment.",
-                "concerns": "Jayden",
+                "concerns": "CS\u2011778812",
                 "owner": "Sam Okafor",
                 "agency": "Children's social care",
                 "assigned": "04 Mar 2025",
@@ -255,13 +258,19 @@ def action_log_specimen() -> dict[str, Any]:
 
 
 def _action(
-    number: int, text: str, *, carried_from: str = "", status: str = "open", updates: int = 1
+    number: int,
+    text: str,
+    *,
+    carried_from: str = "",
+    status: str = "open",
+    updates: int = 1,
+    concerns: str = "CS\u2011778812",
 ) -> dict[str, Any]:
     meeting = carried_from or "CEP-2026-0003"
     return {
-        "reference": f"{meeting}-A{number:02d}",
-        "text": text,
-        "concerns": "CS-778812",
+        "reference": no_break(f"{meeting}-A{number:02d}"),
+        "text": references_unbroken(text),
+        "concerns": concerns,
         "owner": "DC Lee Grant",
         "agency": "West Midlands Police",
         "assigned": "27 Oct 2026",
@@ -271,7 +280,7 @@ def _action(
         "priority": "High",
         "escalation_level": "Escalated to the agency lead" if carried_from else "Not escalated",
         "evidence": "None yet",
-        "meeting": meeting,
+        "meeting": no_break(meeting),
         "carried_forward": bool(carried_from),
         "updates": [
             {
@@ -292,20 +301,50 @@ CARRIED = _action(
 )
 
 
-def panel_minutes_specimen() -> dict[str, Any]:
-    """A sitting that reviews a child (stepped up, NRM referral), a location and a peer group."""
+PANEL_WITHHELD = "Copy with restricted information withheld"
+INTELLIGENCE_WITHHELD = (
+    "Withheld from this copy by its handling code. It is in the copies sent to "
+    "West Midlands Police - Force CID, West Midlands Police - Public Protection Unit."
+)
+
+
+def panel_minutes_specimen(*, withheld: bool = False) -> dict[str, Any]:
+    """A sitting that reviews a child (stepped up, NRM referral), a location and a peer group;
+    `withheld` gives the copy for an agency not entitled to the police's restricted text."""
+    police_update = {
+        "agency": "West Midlands Police",
+        "author": "DC Lee Grant",
+        "role": "Force CID",
+        "late": False,
+        "restricted": True,
+        "restriction": "Police information: not to be shared with the family",
+        "withheld": withheld,
+        "withheld_note": (
+            "The full text is withheld from this copy under its handling instruction. It is in "
+            "the copies sent to Children's social care, Police and West Midlands Police."
+            if withheld
+            else ""
+        ),
+        "current_risks": "Repeated missing episodes, Weapons",
+        "sections": []
+        if withheld
+        else [{"label": "Police intelligence", "text": "Seen with a known county lines associate."}],
+    }
     return {
         "marking": MARKING,
         "confidentiality": CONFIDENTIALITY,
         "partnership": "Birmingham Safeguarding Children Partnership",
         "panel": "Criminal Exploitation Panel (North)",
-        "reference": "CEP-2026-0003",
+        "reference": "CEP\u20112026\u20110003",  # as the code gives it: never split
         "date": "Tuesday 24 November 2026",
         "time": "10:00",
         "chair": "Priya Shah, Head of Service",
         "minute_taker": "Tom Reed",
         "version": 2,
         "state": "DRAFT",
+        "copy": PANEL_WITHHELD if withheld else "Full copy",
+        "changes": "Since version 1 (24 November 2026 12:45): changed Attendance; case CS-778812 "
+        "(decision, next review); Action log.",
         "generated_at": "24 November 2026 at 14:02",
         "approved_by": "",
         "approved_at": "",
@@ -338,21 +377,7 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "plan_status": "Child protection plan",
                 "reasons": "Three missing episodes since October; found in Stoke with cash.",
                 "updates": [
-                    {
-                        "agency": "West Midlands Police",
-                        "author": "DC Lee Grant",
-                        "role": "Force CID",
-                        "late": False,
-                        "restricted": True,
-                        "restriction": "Police information: not to be shared with the family",
-                        "current_risks": "Repeated missing episodes, Weapons",
-                        "sections": [
-                            {
-                                "label": "Police intelligence",
-                                "text": "Seen with a known county lines associate.",
-                            }
-                        ],
-                    },
+                    police_update,
                     {
                         "agency": "Northfield Academy",
                         "author": "Jo Patel",
@@ -360,6 +385,8 @@ def panel_minutes_specimen() -> dict[str, Any]:
                         "late": True,
                         "restricted": False,
                         "restriction": "",
+                        "withheld": False,
+                        "withheld_note": "",
                         "current_risks": "",
                         "sections": [
                             {"label": "School attendance", "text": "Attendance 71% this term."},
@@ -451,7 +478,12 @@ def panel_minutes_specimen() -> dict[str, Any]:
         "actions": [
             CARRIED,
             _action(1, "Make the NRM referral for CS-778812.", status="done", updates=3),
-            _action(2, "Patrol Northfield park after school for four weeks.", updates=0),
+            _action(
+                2,
+                "Patrol Northfield park after school for four weeks.",
+                updates=0,
+                concerns="CS\u2011778812, CX\u2011000045",
+            ),
         ],
         "next_panel": "Tuesday 22 December 2026",
         "register": [
@@ -476,11 +508,21 @@ def panel_minutes_specimen() -> dict[str, Any]:
                 "handling_code": "P: may be shared with partner agencies",
                 "text": "Dealing moved to the canal path.",
             },
-            {"handling_code": "4: police only", "text": "Withheld from this copy by its handling code."},
+            {
+                "handling_code": "4: police only",
+                "text": INTELLIGENCE_WITHHELD
+                if withheld
+                else "T uses a grey Audi from the Lodge Road garage.",
+            },
         ],
         "circulation": [
-            {"name": "Priya Shah", "agency": "Children's social care", "receives": ""},
-            {"name": "DC Lee Grant", "agency": "West Midlands Police", "receives": ""},
+            {"name": "Priya Shah, Head of Service", "agency": "Chair", "receives": "Full copy"},
+            {"name": "DC Lee Grant, Force CID", "agency": "West Midlands Police", "receives": "Full copy"},
+            {
+                "name": "Ana Costa, Case manager",
+                "agency": "Youth Justice Service",
+                "receives": PANEL_WITHHELD,
+            },
         ],
     }
 
@@ -488,13 +530,35 @@ def panel_minutes_specimen() -> dict[str, Any]:
 def panel_agenda_specimen() -> dict[str, Any]:
     """The agenda of the same sitting, moved off a bank holiday."""
     sections = [
-        ("Actions from last time", "Open actions from CEP-2026-0002", 5, "", "", ""),
-        ("New referrals", "CS-778812 (Child)", 20, "High", "Significant risk", "Child protection plan"),
-        ("Children under review", "CS-660021 (Child)", 15, "Medium", "Moderate risk", "Child in need"),
-        ("Locations", "CX-000045 Northfield park", 10, "Medium", "Location of concern", "Disruption plan"),
+        ("Attendance and confidentiality", "Attendance and confidentiality", 5, "", "", ""),
+        ("Actions from last time", "Actions from last time (1 open)", 5, "", "", ""),
+        (
+            "New referrals",
+            "CS\u2011778812: Jayden Miller, born 12 June 2010",
+            20,
+            "High",
+            "Significant risk (screening tool)",
+            "Not recorded",
+        ),
+        (
+            "Children under review",
+            "CS\u2011660021: Amara Test-Child, born 14 March 2011",
+            15,
+            "Medium",
+            "Moderate risk (screening tool)",
+            "Child in need",
+        ),
+        (
+            "Locations",
+            "CX\u2011000045: Northfield park",
+            10,
+            "Medium",
+            "Significant risk (screening tool)",
+            "Not applicable",
+        ),
         ("Themes and intelligence", "Themes and intelligence", 10, "", "", ""),
     ]
-    starts = ["10:00", "10:05", "10:25", "10:40", "10:50"]
+    starts = ["10:00", "10:05", "10:10", "10:30", "10:45", "10:55"]
     return {
         "chair": "Priya Shah, Head of Service",
         "venue": "Room 2.14, Lancaster Circus, Birmingham B4 7DJ",
@@ -508,13 +572,16 @@ def panel_agenda_specimen() -> dict[str, Any]:
         "confidentiality": CONFIDENTIALITY,
         "partnership": "Birmingham Safeguarding Children Partnership",
         "panel": "Criminal Exploitation Panel (North)",
-        "reference": "CEP-2026-0003",
+        "reference": "CEP\u20112026\u20110003",  # as the code gives it: never split
         "date": "Tuesday 29 December 2026",
         "time": "10:00",
         "moved_note": "Moved from Monday 28 December 2026 (bank holiday) to the next working day.",
         "referral_cutoff": "Monday 21 December 2026 at 17:00",
         "updates_cutoff": "Wednesday 23 December 2026 at 17:00",
         "generated_at": "22 December 2026 at 09:00",
+        "version": 2,
+        "changes": "Since version 1 (21 December 2026 17:00): changed item CS-660021: Amara Test-Child, "
+        "born 14 March 2011 (risk level); Missing episodes and return home interviews.",
         "items": [
             {
                 "number": n + 1,

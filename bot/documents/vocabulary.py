@@ -3,6 +3,7 @@ same thing is always called the same."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from bot.working_days import WorkingCalendar
@@ -85,3 +86,12 @@ def escalation_words(level: int) -> str:
 def no_break(reference: str) -> str:
     """A reference that never splits over two lines: its hyphens become non-breaking."""
     return reference.replace("-", "\u2011")
+
+
+# A reference inside typed text (CS-1234567, CEP-2026-0002-A04): letters, then digits in groups.
+_REFERENCE = re.compile(r"\b[A-Z]{2,5}(?:-\d+)+(?:-A\d+)?\b")
+
+
+def references_unbroken(text: str) -> str:
+    """Typed text with every reference in it made unbreakable, the words around it unchanged."""
+    return _REFERENCE.sub(lambda found: no_break(found.group(0)), text)

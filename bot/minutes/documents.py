@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -168,11 +168,20 @@ class RenderedDocument:
 
     content: bytes
     sha256: str
+    # Each part's fingerprint (bot.documents.changes), kept with the version so the next
+    # one can say what changed; empty for a document that does not say.
+    sections: dict[str, str] = field(default_factory=dict)
 
 
 def render_document(
-    template_path: Path, context: dict[str, Any], *, images: dict[str, bytes] | None = None
+    template_path: Path,
+    context: dict[str, Any],
+    *,
+    images: dict[str, bytes] | None = None,
+    sections: dict[str, str] | None = None,
 ) -> RenderedDocument:
     """Render and fingerprint in one step, so the hash is always of exactly these bytes."""
     content = render(template_path, context, images=images)
-    return RenderedDocument(content=content, sha256=hashlib.sha256(content).hexdigest())
+    return RenderedDocument(
+        content=content, sha256=hashlib.sha256(content).hexdigest(), sections=dict(sections or {})
+    )

@@ -68,3 +68,6 @@ class Document(SQLModel, table=True):
     approved_by_id: int | None = Field(default=None, foreign_key="person.id")
     approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     circulated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A fingerprint of each part the version showed (bot.documents.changes), so the next
+    # version can say which parts changed; never the content itself.
+    sections: dict[str, str] = Field(default_factory=dict, sa_type=JSON)

@@ -15,8 +15,9 @@ from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Attendance, AttendanceStatus, Invitation, Meeting
 from bot.documents.action_log import action_log_context
-from bot.documents.handling import Recipient
-from bot.documents.minutes import FULL, SHARED, copy_for, has_restricted, minutes_context, shared_updates
+from bot.documents.changes import PreviousVersion, changes_since, fingerprints
+from bot.documents.handling import Recipient, Restricted, entitled_to_all
+from bot.documents.minutes import FULL, MINUTES_PARTS, SHARED, minutes_context, shared_updates
 from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, RenderedDocument, render_document
 from bot.minutes.models import Document
 from bot.partnership.models import Agency, Person
@@ -157,6 +158,16 @@ class DocumentKind:
     render: Callable[..., RenderedDocument]
     approvable: bool
     companion: str | None = None  # a document issued alongside on approval
+    # The restricted texts the document holds (bot.documents.handling): approved, it gets a
+    # second copy with them withheld for everyone not entitled to all of them. The render
+    # then takes `copy` (FULL or SHARED).
+    restricted: (
+        Callable[[Session, Meeting, Partnership, WorkingCalendar, datetime], list[Restricted]] | None
+    ) = None
+
+    def shared_kind(self, kind: str) -> str:
+        """The kind under which the copy with restricted text withheld is stored."""
+        return f"{kind}_shared"
 
 
 def previous_version(
@@ -171,15 +182,30 @@ def previous_version(
     return (earlier.version, earlier.created_at) if earlier else None
 
 
+def previous_document(session: Session, meeting: Meeting, kind: str, version: int) -> PreviousVersion | None:
+    """The version before this one with its parts' fingerprints, so a document can say
+    which parts changed (bot.documents.changes)."""
+    earlier = session.exec(
+        select(Document)
+        .where(Document.meeting_id == meeting.id, Document.kind == kind, Document.version < version)
+        .order_by(col(Document.version).desc())
+    ).first()
+    return PreviousVersion(earlier.version, earlier.created_at, earlier.sections or {}) if earlier else None
+
+
 def _render_minutes(
     session: Session, meeting: Meeting, *, templates_dir: Path, copy: str = FULL, **context: Any
 ) -> RenderedDocument:
     from bot.children.documents import for_several_children
 
-    previous = previous_version(session, meeting, "minutes", context["version"])
+    previous = previous_document(session, meeting, "minutes", context["version"])
     values = minutes_context(session, meeting, copy=copy, previous=previous, **context)
     values = for_several_children(session, meeting, values)  # a section per child, if several
-    return render_document(templates_dir / MINUTES_TEMPLATE, values)
+    # Said again once each child has their section, so a change to any child is named.
+    values["changes"] = changes_since(values, previous, MINUTES_PARTS, context["calendar"])
+    return render_document(
+        templates_dir / MINUTES_TEMPLATE, values, sections=fingerprints(values, MINUTES_PARTS)
+    )
 
 
 def _render_action_log(
@@ -205,8 +231,17 @@ def _render_action_log(
     return render_document(templates_dir / ACTION_LOG_TEMPLATE, context)
 
 
+def _minutes_restricted(
+    session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar, now: datetime
+) -> list[Restricted]:
+    updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
+    return [u.handling for u in updates if u.handling is not None]
+
+
 DOCUMENT_KINDS: dict[str, DocumentKind] = {
-    "minutes": DocumentKind(_render_minutes, approvable=True, companion="action_log"),
+    "minutes": DocumentKind(
+        _render_minutes, approvable=True, companion="action_log", restricted=_minutes_restricted
+    ),
     "action_log": DocumentKind(_render_action_log, approvable=False),
 }
 
@@ -250,6 +285,7 @@ def generate(
         filename=f"{meeting.reference}-{kind.replace('_', '-')}-v{version}.docx",
         sha256=rendered.sha256,
         content=rendered.content,
+        sections=rendered.sections,
         created_by_id=actor.person_id,
         created_at=now,
     )
@@ -327,10 +363,11 @@ def approve(
         earlier.state = "superseded"
         session.add(earlier)
     document.content, document.sha256 = rendered.content, rendered.sha256
+    document.sections = rendered.sections
     document.state = "approved"
     document.approved_by_id, document.approved_at = member.person_id, now
     session.add(document)
-    if document.kind == "minutes":
+    if DOCUMENT_KINDS[document.kind].restricted is not None:
         _store_shared_copy(
             session,
             meeting,
@@ -356,9 +393,6 @@ def approve(
     return document, True
 
 
-SHARED_KIND = "minutes_shared"
-
-
 def _store_shared_copy(
     session: Session,
     meeting: Meeting,
@@ -374,10 +408,12 @@ def _store_shared_copy(
     """Approved minutes holding restricted text get a second copy with that text withheld,
     for everyone not entitled to all of it (bot.documents.handling). Stored like the full
     copy, with its own hash, so what each recipient received is on the record."""
-    updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
-    if not has_restricted(updates):
+    described = DOCUMENT_KINDS[document.kind]
+    assert described.restricted is not None
+    if not described.restricted(session, meeting, partnership, calendar, now):
         return None
-    rendered = _render_minutes(
+    shared_kind = described.shared_kind(document.kind)
+    rendered = described.render(
         session,
         meeting,
         templates_dir=templates_dir,
@@ -392,7 +428,7 @@ def _store_shared_copy(
     )
     for earlier in session.exec(
         select(Document).where(
-            Document.meeting_id == meeting.id, Document.kind == SHARED_KIND, Document.state == "approved"
+            Document.meeting_id == meeting.id, Document.kind == shared_kind, Document.state == "approved"
         )
     ):
         earlier.state = "superseded"
@@ -400,7 +436,7 @@ def _store_shared_copy(
     shared = Document(
         meeting_id=meeting.id,
         case_id=meeting.case_id,
-        kind=SHARED_KIND,
+        kind=shared_kind,
         version=document.version,
         state="approved",
         filename=document.filename.replace(".docx", "-withheld.docx"),
@@ -425,13 +461,15 @@ def copy_for_person(
     now: datetime,
 ) -> Document:
     """The copy of approved minutes this person receives: the full one when their agency
-    is entitled to every restricted text in it, else the copy with it withheld."""
-    if document.kind != "minutes" or document.state not in ("approved", "superseded"):
+    is entitled to every restricted text in it, else the copy with it withheld. Strategy
+    discussion and panel minutes alike (`DocumentKind.restricted`)."""
+    described = DOCUMENT_KINDS.get(document.kind)
+    if described is None or described.restricted is None or document.state not in ("approved", "superseded"):
         return document
     shared = session.exec(
         select(Document).where(
             Document.meeting_id == document.meeting_id,
-            Document.kind == SHARED_KIND,
+            Document.kind == described.shared_kind(document.kind),
             Document.version == document.version,
         )
     ).first()
@@ -441,7 +479,6 @@ def copy_for_person(
     assert meeting is not None
     if person is not None and person.id == meeting.chair_id:
         return document
-    updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
     agency = session.get(Agency, person.agency_id) if person is not None else None
     if agency is None:
         return shared
@@ -449,7 +486,9 @@ def copy_for_person(
         a.agency_id == agency.id and a.status in ("present", "written_update")
         for a in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id))
     )
-    return document if copy_for(Recipient(agency.code, agency.kind, took_part), updates) == FULL else shared
+    items = described.restricted(session, meeting, partnership, calendar, now)
+    recipient = Recipient(agency.code, agency.kind, took_part)
+    return document if entitled_to_all(recipient, items) else shared
 
 
 def minutes_recipients(session: Session, meeting: Meeting) -> list[Person]:

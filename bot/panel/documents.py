@@ -28,6 +28,8 @@ PANEL_MINUTES_VARIABLES: frozenset[str] = frozenset(
         "time",
         "chair",
         "minute_taker",
+        "copy",
+        "changes",
         "version",
         "state",
         "generated_at",
@@ -69,6 +71,8 @@ PANEL_AGENDA_VARIABLES: frozenset[str] = frozenset(
         "referral_cutoff",
         "updates_cutoff",
         "generated_at",
+        "version",
+        "changes",
         "items",
         "not_for_discussion",
         "missing_episodes",
@@ -81,7 +85,11 @@ PANEL_AGENDA_VARIABLES: frozenset[str] = frozenset(
 
 
 def render_panel_minutes(
-    template_path: Path, context: dict[str, Any], network_png: bytes | None
+    template_path: Path,
+    context: dict[str, Any],
+    network_png: bytes | None,
+    *,
+    sections: dict[str, str] | None = None,
 ) -> RenderedDocument:
     """The minutes with the map as a picture, or with ``network_picture`` empty when there is
     none (the template then says no links were recorded).
@@ -91,10 +99,12 @@ def render_panel_minutes(
     """
     values = {name: value for name, value in context.items() if name != NETWORK_PICTURE}
     if network_png is None:
-        return render_document(template_path, values | {NETWORK_PICTURE: ""})
-    return render_document(template_path, values, images={NETWORK_PICTURE: network_png})
+        return render_document(template_path, values | {NETWORK_PICTURE: ""}, sections=sections)
+    return render_document(template_path, values, images={NETWORK_PICTURE: network_png}, sections=sections)
 
 
-def render_panel_agenda(template_path: Path, context: dict[str, Any]) -> RenderedDocument:
+def render_panel_agenda(
+    template_path: Path, context: dict[str, Any], *, sections: dict[str, str] | None = None
+) -> RenderedDocument:
     """The agenda: timed items, carried-forward actions and the contexts under review."""
-    return render_document(template_path, context)
+    return render_document(template_path, context, sections=sections)

@@ -116,6 +116,7 @@ NOT_LISTED = "You are not listed in the partnership's schedules."
 RECORDERS = part(Part.CHAIR, Part.MINUTE_TAKER, Part.PANEL_ADMIN)
 RECORDERS_NOTE = "Only the chair, the minute-taker or a panel administrator can record the panel."
 DECIDERS_NOTE = "Only the panel's administrators decide its referrals."
+REFERRALS_SHOWN = 30  # referrals listed by `/panel referrals`; a line says when more wait
 # A convenor, and the decision must exist (a refusal reads the same either way).
 CONVENERS = Policy(
     lambda m, r: m is not None and r is not None and bool(m.roles & frozenset(CONVENING_ROLES)),
@@ -434,14 +435,17 @@ def register(app: App, runtime: Runtime) -> None:
         if not panels:
             return "Only panel administrators decide referrals."
         with read_scope(runtime.engine) as session:
-            rows = pending_referrals(session, [p.code for p in panels])
+            # Read before the acknowledgement: one more than is shown, to say if there are more.
+            rows = pending_referrals(session, [p.code for p in panels], limit=REFERRALS_SHOWN + 1)
         if not rows:
             return "No referrals are waiting for a decision."
         lines = [
             f"• *{r.reference}* · {SUBJECT_KINDS.get(r.subject_kind, r.subject_kind)} {case.reference} · "
             f"risk {r.risk_level} · {r.reasons[:200]}"
-            for r, case in rows[:30]
+            for r, case in rows[:REFERRALS_SHOWN]
         ]
+        if len(rows) > REFERRALS_SHOWN:
+            lines.append(f"More are waiting: these are the {REFERRALS_SHOWN} referred longest ago.")
         return (
             "*OFFICIAL-SENSITIVE* · Referrals waiting for a decision (use the buttons in your DMs):\n"
             + "\n".join(lines)

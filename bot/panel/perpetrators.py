@@ -478,26 +478,3 @@ def add_intelligence(
         details={"handling_code": code},
     )
     return row
-
-
-def intelligence_for_documents(
-    session: Session, meeting: Meeting, partnership: Partnership, *, agency_code: str | None = None
-) -> list[dict[str, str]]:
-    """The sitting's intelligence as a document for every agency shows it: released text
-    where its handling code lets it reach them, otherwise that it is withheld and why.
-    `agency_code` names the one agency a copy goes to; None means every agency."""
-    out = []
-    for row in session.exec(
-        select(Intelligence).where(Intelligence.meeting_id == meeting.id).order_by(col(Intelligence.id))
-    ):
-        code = partnership.panel_practice.handling_code(row.handling_code)
-        released = code is not None and (
-            code.released_to_all() or (agency_code is not None and agency_code in code.released_to)
-        )
-        out.append(
-            {
-                "handling_code": code.name if code else row.handling_code,
-                "text": row.text if released else "Withheld from this copy by its handling code.",
-            }
-        )
-    return out

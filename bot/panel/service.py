@@ -544,15 +544,18 @@ def decide_referral(
     return referral, True
 
 
-def pending_referrals(session: Session, panel_codes: list[str]) -> list[tuple[Referral, Case]]:
-    return list(
-        session.exec(
-            select(Referral, Case)
-            .join(Case, col(Case.id) == col(Referral.case_id))
-            .where(col(Referral.state) == ReferralState.PENDING, col(Referral.panel_code).in_(panel_codes))
-            .order_by(col(Referral.created_at))
-        ).all()
+def pending_referrals(
+    session: Session, panel_codes: list[str], *, limit: int | None = None
+) -> list[tuple[Referral, Case]]:
+    """The referrals waiting for a decision, oldest first; at most `limit` of them (a list
+    read before an acknowledgement is bounded)."""
+    query = (
+        select(Referral, Case)
+        .join(Case, col(Case.id) == col(Referral.case_id))
+        .where(col(Referral.state) == ReferralState.PENDING, col(Referral.panel_code).in_(panel_codes))
+        .order_by(col(Referral.created_at), col(Referral.id))
     )
+    return list(session.exec(query if limit is None else query.limit(limit)).all())
 
 
 # -------------------------------------------------------------------------------- agenda

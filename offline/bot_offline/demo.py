@@ -965,7 +965,10 @@ def step_panel_sits(bot: OfflineBot) -> None:
         meeting,
         agencies,
         "Recruitment through a music video channel; a new line into Coventry.",
+        intelligence="T has moved the line to a flat above the Lodge Road garage.",
+        handling_code="C",
     )
+    _say("police intelligence is recorded under handling code C (police and children's social care only)")
     before = len(bot.local_slack.calls_to("views.open"))
     bot.slack.command("/actions", f"add {meeting.reference}", user_id=panel_offline.CHAIR)
     action_form = panel_offline.opened_view(bot, before)
@@ -986,6 +989,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
     bot.settle()
     with Session(bot.runtime.engine) as session:
         draft = session.exec(select(Document).where(col(Document.kind) == "panel_minutes")).one()
+    uploaded_before = len(bot.local_slack.uploaded_files())
     bot.slack.block_actions(panel_offline.CHAIR, [{"action_id": "minutes_approve", "value": str(draft.id)}])
     bot.settle()
     OUTPUT_DIR.mkdir(exist_ok=True)
@@ -993,6 +997,16 @@ def step_panel_sits(bot: OfflineBot) -> None:
         for document in session.exec(select(Document).where(col(Document.meeting_id) == meeting.id)):
             path = _keep(document.filename, document.content)
             _say(f"{document.kind} v{document.version} ({document.state}): {path}")
+    _say("on approval, who received which copy of the minutes (the circulation list says the same):")
+    channel = meeting.channel_id
+    for upload in bot.local_slack.uploaded_files()[uploaded_before:]:
+        if upload.filename.startswith(f"{meeting.reference}-panel-minutes"):
+            where = (
+                "the panel's channel (every agency)"
+                if upload.channel == channel
+                else "privately, to someone who took part for an agency entitled to it all"
+            )
+            _say(f"  {upload.filename} -> {where}")
 
 
 def step_up_convenes(bot: OfflineBot) -> None:

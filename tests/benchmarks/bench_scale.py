@@ -4,9 +4,11 @@ on an empty one, in the same run.
 Two scratch PostgreSQL databases (`BENCH_PG_URL`) are migrated and synced; one is filled by
 `generate` (at `--scale` 1: five years, 30,000 discussions, about 300,000 actions, 1,000,000
 audit entries), timed. Against each, the real app runs on loopback (`OfflineBot`: signed
-requests over HTTP, the local Slack), and each request is sent `--repeat` times: the time to
+requests over HTTP, the local Slack), both at once, and each request is sent `--repeat`
+times to each in turn (so a shared machine's changing load falls on both alike): the time to
 the HTTP acknowledgement, and to what the person then sees (the response posted to the
-response URL, or the Home tab published). Then the jobs: one chasing sweep pass (claims up
+response URL, the Home tab published, or the acknowledgement itself where it carries the
+answer, as the panel's lists do). Then the jobs: one chasing sweep pass (claims up
 to 500 due steps and writes their reminders), the daily digests (twice: the second finds
 them gone), `python -m bot audit verify` and `audit export` of one year (each in its own
 process: wall time and peak memory, the child's own `VmHWM`), and retention removing the superseded
@@ -53,6 +55,9 @@ REQUESTS: list[tuple[str, str, str, str]] = [
     ("*Next* on the overdue list, administrator", "next", PANEL_ADMIN, "1"),
     ("`/actions`, owner of 1 in 8 actions", "command", BUSY_OWNER, ""),
     ("`/strategy list`, convenor of a third", "strategy", BUSY_CONVENOR, "list"),
+    # The panel's answers come in the acknowledgement itself: seen when acknowledged.
+    ("`/panel referrals`, panel administrator", "panel", PANEL_ADMIN, "referrals"),
+    ("`/panel next`, panel administrator", "panel", PANEL_ADMIN, "next"),
 ]
 
 
@@ -71,9 +76,12 @@ def _send(bot: OfflineBot, kind: str, user: str, text: str) -> tuple[float, floa
             channel_id="D0BENCH",
         )
     else:
-        response = bot.slack.command("/strategy" if kind == "strategy" else "/actions", text, user_id=user)
+        name = {"strategy": "/strategy", "panel": "/panel"}.get(kind, "/actions")
+        response = bot.slack.command(name, text, user_id=user)
     acknowledged = time.perf_counter() - started
     assert response.status == 200, response.status
+    if kind == "panel":
+        return acknowledged, acknowledged
 
     def seen(_calls: object) -> bool:
         if kind == "home":
@@ -84,17 +92,26 @@ def _send(bot: OfflineBot, kind: str, user: str, text: str) -> tuple[float, floa
     return acknowledged, time.perf_counter() - started
 
 
-def _requests(bot: OfflineBot, repeat: int) -> dict[str, tuple[list[float], list[float]]]:
-    figures: dict[str, tuple[list[float], list[float]]] = {}
+def _requests(
+    bots: dict[str, OfflineBot], repeat: int
+) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
+    """Each request sent to both apps in turn (the order alternating), so that both
+    databases are measured under the same load on a shared machine, not minutes apart."""
+    figures: dict[str, dict[str, tuple[list[float], list[float]]]] = {label: {} for label in bots}
     for what, kind, user, text in REQUESTS:
-        _send(bot, kind, user, text)  # warm-up
-        acks, seens = [], []
-        for _ in range(repeat):
-            ack, seen = _send(bot, kind, user, text)
-            acks.append(ack)
-            seens.append(seen)
+        for bot in bots.values():
+            _send(bot, kind, user, text)  # warm-up
             bot.wait_idle()
-        figures[what] = (acks, seens)
+        taken: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in bots}
+        for number in range(repeat):
+            order = list(bots) if number % 2 == 0 else list(reversed(bots))
+            for label in order:
+                ack, seen = _send(bots[label], kind, user, text)
+                taken[label][0].append(ack)
+                taken[label][1].append(seen)
+                bots[label].wait_idle()
+        for label in bots:
+            figures[label][what] = taken[label]
     return figures
 
 
@@ -165,13 +182,18 @@ def main(argv: list[str] | None = None) -> int:
         _prepare(empty_url, 0, 0)
         generation_s, counts = _timed(lambda: _prepare(full_url, discussions, audit_entries))
         print(f"generated: {counts}; {generation_s:.0f} s with start-up")
-        measured: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
         jobs: dict[str, list[str]] = {}
-        for label, url in (("empty", empty_url), ("full", full_url)):
-            with OfflineBot(
-                database_url=url, clock=SettableClock(NOW), delivery_interval_seconds=None
-            ) as bot:
-                measured[label] = _requests(bot, args.repeat)
+        with (
+            OfflineBot(
+                database_url=empty_url, clock=SettableClock(NOW), delivery_interval_seconds=None
+            ) as empty,
+            OfflineBot(
+                database_url=full_url, clock=SettableClock(NOW), delivery_interval_seconds=None
+            ) as full,
+        ):
+            bots = {"empty": empty, "full": full}
+            measured = _requests(bots, args.repeat)
+            for label, bot in bots.items():
                 sweep_s, claimed = _timed(lambda bot=bot: sweep_actions(bot.runtime))
                 digest_s, digests = _timed(lambda bot=bot: send_digests(bot.runtime))
                 again_s, _ = _timed(lambda bot=bot: send_digests(bot.runtime))

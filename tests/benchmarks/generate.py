@@ -24,21 +24,26 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from hashlib import sha256
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from bot.actions.chasing import timeline
+from bot.actions.chasing import DatedSteps, timeline
 from bot.actions.models import Action, ActionStatus, Chase
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry, AuditHead
-from bot.audit.service import GENESIS_HASH, hash_of
+from bot.audit.service import GENESIS_HASH, canonical_entry
 from bot.cases.models import Case, CaseEpisode
 from bot.convening.models import Invitation, Meeting
 from bot.delivery.models import OutboxMessage
 from bot.minutes.models import Document
+from bot.panel.calendar import next_sitting, sittings
+from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
+from bot.panel.service import REFERRAL_PREFIX
 from bot.partnership.models import Agency, Person
 from bot.references import ReferenceCounter
 from bot.schedules import Partnership
@@ -63,6 +68,10 @@ GENERATED = (
     Document,
     OutboxMessage,
     AuditEntry,
+    PanelSitting,
+    Referral,
+    PanelCase,
+    AgendaItem,
 )
 
 
@@ -72,23 +81,26 @@ class Counts:
 
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per table, indexes, ANALYZE
 
     def add(self, table: str, number: int) -> None:
         self.rows[table] = self.rows.get(table, 0) + number
 
+    def timed(self, phase: str, started: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + time.monotonic() - started
+
     def __str__(self) -> str:
         listed = ", ".join(f"{n:,} {t}" for t, n in self.rows.items())
-        return f"{listed} in {self.seconds:.1f} s"
+        spent = ", ".join(f"{p} {s:.1f}" for p, s in sorted(self.phases.items(), key=lambda x: -x[1]))
+        return f"{listed} in {self.seconds:.1f} s ({spent})"
 
 
 def _table(model: Any) -> Table:
     return model.__table__  # type: ignore[no-any-return]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
+def _json_columns(table: Table) -> set[str]:
+    return {c.name for c in table.columns if isinstance(c.type, JSON)}
 
 
 class Loader:
@@ -101,6 +113,7 @@ class Loader:
 
     def load(self, model: Any, rows: Iterable[dict[str, Any]]) -> None:
         table = _table(model)
+        started = time.monotonic()
         batch: list[dict[str, Any]] = []
         for row in rows:
             batch.append(row)
@@ -109,6 +122,7 @@ class Loader:
                 batch = []
         if batch:
             self._write(table, batch)
+        self.counts.timed(table.name, started)
 
     def _write(self, table: Table, batch: list[dict[str, Any]]) -> None:
         self.counts.add(table.name, len(batch))
@@ -119,16 +133,48 @@ class Loader:
             for c in table.columns
             if c.name not in batch[0]
         }
-        batch = [{**defaults, **row} for row in batch]
         if not self.postgresql:
-            self.connection.execute(table.insert(), batch)
+            self.connection.execute(table.insert(), [{**defaults, **row} for row in batch])
             return
-        columns = list(batch[0])
+        given = list(batch[0])
+        columns = [*given, *defaults]
+        pick, fixed = itemgetter(*given), tuple(defaults.values())
         quoted = ", ".join(f'"{c}"' for c in columns)
+        # JSON columns go as text; every other value as it is (plain tuples, no per-value calls).
+        json_at = [i for i, c in enumerate(columns) if c in _json_columns(table)]
         cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
             for row in batch:
-                copy.write_row([_plain(row[c]) for c in columns])
+                values = [*pick(row), *fixed]
+                for i in json_at:
+                    values[i] = json.dumps(values[i])
+                copy.write_row(values)
+
+    def defer_indexes(self, models: Iterable[Any]) -> list[str]:
+        """PostgreSQL: drop the tables' secondary indexes before loading (one build after
+        the load is many times faster than keeping them up to date row by row); returns the
+        statements that build them again. Primary keys and constraints stay."""
+        if not self.postgresql:
+            return []
+        names = [_table(m).name for m in models]
+        found = self.connection.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = ANY(:names) AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+            ),
+            {"names": names},
+        ).all()
+        for name, _definition in found:
+            self.connection.execute(text(f'DROP INDEX "{name}"'))
+        return [definition for _name, definition in found]
+
+    def build_indexes(self, definitions: list[str]) -> None:
+        started = time.monotonic()
+        if definitions:
+            self.connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        for definition in definitions:
+            self.connection.execute(text(definition))
+        self.counts.timed("indexes", started)
 
     def next_id(self, model: Any) -> int:
         table = _table(model)
@@ -236,6 +282,7 @@ def generate(
     extra_people = extra_people if extra_people is not None else max(20, min(400, discussions // 75))
     with engine.begin() as connection, Session(bind=connection) as session:
         loader = Loader(connection, counts)
+        deferred = loader.defer_indexes(GENERATED)
         people = _add_people(loader, session, partnership, extra_people, now)
         ids = {m: loader.next_id(m) for m in (Case, CaseEpisode, Meeting, Invitation, Action, Chase)}
         ids |= {m: loader.next_id(m) for m in (AgencyUpdate, AgencyUpdateVersion, Document, OutboxMessage)}
@@ -249,18 +296,24 @@ def generate(
         loader.load(Invitation, _invitations(plan, ids, agencies))
         loader.load(AgencyUpdate, _updates(plan, ids, agencies, first=True))
         loader.load(AgencyUpdateVersion, _updates(plan, ids, agencies, first=False))
+        planned = time.monotonic()
         actions = _actions(plan, ids, people, actions_per_discussion, now, partnership, calendar)
+        counts.timed("timelines", planned)
         loader.load(Action, actions)
         loader.load(Chase, _chases(plan, ids, actions_per_discussion))
         loader.load(Document, _documents(plan, ids))
         loader.load(OutboxMessage, _uploads(plan, ids))
+        _panels(loader, session, people, partnership, calendar, now=now, years=years)
         _audit(loader, session, plan, audit_entries, now)
         _counters(loader, session, plan)
         loader.reset_sequences(GENERATED)
+        loader.build_indexes(deferred)
         session.commit()  # joined to the connection's transaction, which commits as the block ends
     if engine.dialect.name == "postgresql":
+        analysed = time.monotonic()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
+        counts.timed("ANALYZE", analysed)
     counts.seconds = time.monotonic() - started
     return counts
 
@@ -465,6 +518,7 @@ def _actions(
     ones have a step due now (what a sweep claims)."""
     agencies = sorted(people.by_agency)
     rows = []
+    known: DatedSteps = {}  # the chasing steps of each due date, worked out once
     for item in plan:
         if item.state == "cancelled":
             continue
@@ -503,17 +557,25 @@ def _actions(
                 "created_at": item.start,
             }
             if open_:
-                _place_on_timeline(row, partnership, calendar, now, due_now=overdue and number % 3 == 0)
+                _place_on_timeline(
+                    row, partnership, calendar, now, due_now=overdue and number % 3 == 0, known=known
+                )
             rows.append(row)
     return rows
 
 
 def _place_on_timeline(
-    row: dict[str, Any], partnership: Partnership, calendar: ServiceCalendar, now: datetime, *, due_now: bool
+    row: dict[str, Any],
+    partnership: Partnership,
+    calendar: ServiceCalendar,
+    now: datetime,
+    *,
+    due_now: bool,
+    known: DatedSteps,
 ) -> None:
     """Chase steps done up to now; with `due_now`, the last one passed is left to claim."""
     action = Action(**{k: v for k, v in row.items() if k != "id"})
-    steps = timeline(action, partnership, calendar)
+    steps = timeline(action, partnership, calendar, known)
     done = sum(1 for s in steps if s.at <= now)
     if due_now and done:
         done -= 1
@@ -619,6 +681,289 @@ def _uploads(plan: list[Planned], ids: dict[Any, int]) -> Iterator[dict[str, Any
             }
 
 
+# A panel's children and contexts: new referrals each sitting, kept under review for a few
+# sittings (carried forward onto each agenda), then stepped down.
+REFERRALS_PER_SITTING = 4
+DECLINED_EVERY = 6  # one referral in six is declined
+PENDING_FOR_NEXT = 3  # referrals waiting for the administrator before the next sitting
+
+
+def _panels(
+    loader: Loader,
+    session: Session,
+    people: People,
+    partnership: Partnership,
+    calendar: ServiceCalendar,
+    *,
+    now: datetime,
+    years: float,
+) -> None:
+    """Every panel's sittings, each fortnight (its configured calendar, from its first date or
+    `years` back) up to now, held with their agendas: new referrals first heard, and the
+    children under review carried forward from sitting to sitting until stepped down; then
+    the next sitting, open, with referrals waiting for a decision. Each panel child has a
+    case of its own (`CS-8…`), so the discussions' cases are left as they are."""
+    if not partnership.panels:
+        return
+    agency_ids = {code: agency_id for agency_id, code in people.agency_codes.items()}
+    stored = dict(session.exec(select(Person.schedule_id, Person.id)).all())  # type: ignore[call-overload]
+    ids = {m: loader.next_id(m) for m in (Meeting, Invitation, Case, CaseEpisode)}
+    ids |= {m: loader.next_id(m) for m in (PanelSitting, Referral, PanelCase, AgendaItem)}
+    meetings, invitations, sitting_rows, cases, episodes = [], [], [], [], []
+    referrals, panel_cases, items = [], [], []
+    # References follow on from those already given; sittings already stored are left alone
+    # (a second run adds discussions, not the same sittings again).
+    serials: dict[tuple[str, int], int] = {
+        (c.prefix, c.year): c.last
+        for c in session.exec(select(ReferenceCounter)).scalars()  # type: ignore[call-overload]
+    }
+    existing = set(session.exec(select(PanelSitting.panel_code, PanelSitting.scheduled_for)).all())  # type: ignore[call-overload]
+    first_case = session.exec(select(func.count()).select_from(_table(Case))).scalar_one()  # type: ignore[call-overload]
+    start = (now - timedelta(days=365.25 * years)).date()
+    for panel in partnership.panels:
+        kind = partnership.meeting_type(panel.meeting_type)
+        administrator = stored.get(panel.administrators[0])
+        chair = stored.get(panel.chairs[0]) if panel.chairs else None
+        held = [
+            s for s in sittings(panel, calendar, max(start, panel.first_date), now.date()) if s.starts < now
+        ]
+        upcoming = next_sitting(panel, calendar, now)
+        under_review: list[tuple[int, int, str]] = []  # panel case id, sittings left, risk
+        if any((panel.code, s.scheduled_for) in existing for s in [*held, upcoming]):
+            continue
+        for number, sitting in enumerate([*held, upcoming]):
+            is_held = sitting.starts < now
+            year = calendar.local(sitting.starts).year
+            prefix = partnership.settings.panel_reference_prefix
+            serials[(prefix, year)] = serials.get((prefix, year), 0) + 1
+            meeting_id = ids[Meeting] + len(meetings)
+            reference = f"{prefix}-{year}-{serials[(prefix, year)]:04d}"
+            meetings.append(
+                {
+                    "id": meeting_id,
+                    "reference": reference,
+                    "meeting_type": panel.meeting_type,
+                    "case_id": None,
+                    "follows_meeting_id": None,
+                    "state": "held" if is_held else "scheduled",
+                    "urgency": kind.default_urgency,
+                    "format": "meeting",
+                    "reason": f"{panel.name}: scheduled sitting",
+                    "concerns": [],
+                    "right_help_right_time_level": "",
+                    "scheduled_start": sitting.starts,
+                    "duration_minutes": panel.duration_minutes,
+                    "referred_at": None,
+                    "deadline": sitting.starts,
+                    "late_reason": "",
+                    "convenor_id": administrator,
+                    "chair_id": chair,
+                    "minute_taker_id": None,
+                    "channel_id": f"CP{meeting_id:08d}",
+                    "status_message_ts": f"{sitting.starts.timestamp():.6f}",
+                    "calendar_uid": f"generated-panel-{meeting_id}@example.org",
+                    "calendar_sequence": 0,
+                    "submission_key": None,
+                    "cancelled_reason": "",
+                    "status_refreshed_at": None,
+                    "details": {
+                        "panel": panel.code,
+                        "scheduled_for": sitting.scheduled_for.isoformat(),
+                        "referral_cutoff": sitting.referral_cutoff.isoformat(),
+                        "updates_cutoff": sitting.updates_cutoff.isoformat(),
+                        "skipped": [],
+                    },
+                    "created_at": sitting.starts - timedelta(days=14),
+                    "held_at": sitting.starts if is_held else None,
+                    "ended_at": sitting.starts + timedelta(minutes=panel.duration_minutes)
+                    if is_held
+                    else None,
+                    "episode_id": None,
+                    "out_of_hours": False,
+                    "out_of_hours_reason": "",
+                    "review_on": None,
+                    "review_state": "",
+                    "review_chase_step": 0,
+                    "review_next_chase_at": None,
+                    "review_resolution": "",
+                }
+            )
+            for code in panel.standing_agencies:
+                if code not in agency_ids:
+                    continue
+                invitations.append(
+                    {
+                        "id": ids[Invitation] + len(invitations),
+                        "meeting_id": meeting_id,
+                        "agency_id": agency_ids[code],
+                        "required": True,
+                        "why": "required",
+                        "state": "attending" if is_held else "invited",
+                        "delegate_id": None,
+                        "decline_reason": "",
+                        "answered_by_id": None,
+                        "answered_at": sitting.starts - timedelta(days=2) if is_held else None,
+                        "chase_step": 0,
+                        "next_chase_at": None,
+                        "created_at": sitting.starts - timedelta(days=14),
+                    }
+                )
+            sitting_id = ids[PanelSitting] + len(sitting_rows)
+            issued = sitting.referral_cutoff if sitting.referral_cutoff <= now else None
+            # The children referred for this sitting: new cases, most accepted.
+            new = REFERRALS_PER_SITTING if is_held else PENDING_FOR_NEXT
+            for offset in range(new):
+                case_index = len(cases)
+                referred_at = sitting.referral_cutoff - timedelta(days=3 + offset)
+                case_id = ids[Case] + case_index
+                cases.append(
+                    {
+                        "id": case_id,
+                        "reference": f"CS-8{first_case + case_index:06d}",
+                        "subject_kind": "child",
+                        "subject_label": "",
+                        "child_name": f"Generated Panel Child {case_index}",
+                        "child_date_of_birth": date(2009, 1, 1) + timedelta(days=case_index % 2000),
+                        "child_address": "",
+                        "school": "",
+                        "siblings_and_others_at_risk": "",
+                        "right_help_right_time_level": "complex_significant",
+                        "created_at": referred_at,
+                        "closed_at": None,
+                    }
+                )
+                episodes.append(
+                    {
+                        "id": ids[CaseEpisode] + case_index,
+                        "case_id": case_id,
+                        "state": "closed",
+                        "referred_at": referred_at,
+                        "threshold_level": "complex_significant",
+                        "threshold_decided_at": referred_at,
+                        "threshold_decided_by_id": None,
+                        "closed_at": None,
+                        "closed_by_id": None,
+                        "closure_outcome": "",
+                        "closure_reason": "",
+                        "created_at": referred_at,
+                    }
+                )
+                pending = not is_held
+                declined = is_held and (len(referrals) % DECLINED_EVERY == DECLINED_EVERY - 1)
+                risk = ("high", "medium", "low")[len(referrals) % 3]
+                panel_case_id = None
+                if is_held and not declined:
+                    panel_case_id = ids[PanelCase] + len(panel_cases)
+                    stays = 3 + len(panel_cases) % 8  # sittings under review, carried forward
+                    stepped_down = number + stays < len(held)
+                    last_sitting = held[min(number + stays, len(held) - 1)]
+                    panel_cases.append(
+                        {
+                            "id": panel_case_id,
+                            "panel_code": panel.code,
+                            "case_id": case_id,
+                            "state": "stepped_down" if stepped_down else "under_review",
+                            "risk_level": risk,
+                            "screening_result": "moderate",
+                            "plan_status": "Safety plan in place.",
+                            "next_review_on": None if stepped_down else upcoming.held_on,
+                            "added_at": referred_at + timedelta(days=1),
+                            "stepped_down_at": last_sitting.starts if stepped_down else None,
+                        }
+                    )
+                    under_review.append((panel_case_id, stays, risk))
+                year_referred = calendar.local(referred_at).year
+                serials[(REFERRAL_PREFIX, year_referred)] = (
+                    serials.get((REFERRAL_PREFIX, year_referred), 0) + 1
+                )
+                referral_id = ids[Referral] + len(referrals)
+                referrals.append(
+                    {
+                        "id": referral_id,
+                        "reference": f"{REFERRAL_PREFIX}-{year_referred}-"
+                        f"{serials[(REFERRAL_PREFIX, year_referred)]:04d}",
+                        "panel_code": panel.code,
+                        "subject_kind": "child",
+                        "case_id": case_id,
+                        "reasons": "Generated referral: going missing, found out of area.",
+                        "risk_level": risk,
+                        "screening_result": "moderate",
+                        "links": [],
+                        "referred_by_id": people.busy_owner,
+                        "state": "pending" if pending else ("declined" if declined else "accepted"),
+                        "sitting_id": sitting_id if is_held and not declined else None,
+                        "panel_case_id": panel_case_id,
+                        "linked_to_existing": False,
+                        "decided_by_id": None if pending else administrator,
+                        "decided_at": None if pending else referred_at + timedelta(days=1),
+                        "decline_reason": "Below the panel's threshold." if declined else "",
+                        "submission_key": f"generated-referral-{referral_id}",
+                        "created_at": referred_at,
+                    }
+                )
+            # The agenda: every child under review, the new ones first, then those carried forward.
+            if is_held or issued is not None:
+                still = []
+                for position, (panel_case_id, left, risk) in enumerate(reversed(under_review), start=1):
+                    first_time = left == 3 + (panel_case_id - ids[PanelCase]) % 8
+                    items.append(
+                        {
+                            "id": ids[AgendaItem] + len(items),
+                            "sitting_id": sitting_id,
+                            "panel_case_id": panel_case_id,
+                            "section": "new_referral" if first_time else "under_review",
+                            "position": position,
+                            "minutes": 15 if first_time else 5,
+                            "outcome": {
+                                "decision": "step_down" if left == 1 else "continue",
+                                "risk_level": risk,
+                                "plan_status": "Safety plan in place.",
+                                "next_review_on": "",
+                            }
+                            if is_held
+                            else {},
+                            "reasons": ["new to the panel"] if first_time else ["review due"],
+                            "stepped_up_meeting_id": None,
+                            "recorded_by_id": administrator if is_held else None,
+                            "recorded_at": sitting.starts + timedelta(hours=1) if is_held else None,
+                        }
+                    )
+                    if left > 1:
+                        still.append((panel_case_id, left - 1, risk))
+                under_review = still
+            sitting_rows.append(
+                {
+                    "id": sitting_id,
+                    "panel_code": panel.code,
+                    "meeting_id": meeting_id,
+                    "scheduled_for": sitting.scheduled_for,
+                    "held_on": sitting.held_on,
+                    "referral_cutoff": sitting.referral_cutoff,
+                    "updates_cutoff": sitting.updates_cutoff,
+                    "agenda_issued_at": issued,
+                    "not_for_discussion": [],
+                    "referrals_chased_at": None,
+                    "created_at": sitting.starts - timedelta(days=14),
+                }
+            )
+    loader.load(Case, cases)
+    loader.load(CaseEpisode, episodes)
+    loader.load(Meeting, meetings)
+    loader.load(Invitation, invitations)
+    loader.load(PanelSitting, sitting_rows)
+    loader.load(PanelCase, panel_cases)
+    loader.load(Referral, referrals)
+    loader.load(AgendaItem, items)
+    for (prefix, year), number in serials.items():
+        counter = session.exec(  # type: ignore[call-overload]
+            select(ReferenceCounter).where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
+        ).scalar_one_or_none()
+        counter = counter or ReferenceCounter(prefix=prefix, year=year)
+        counter.last = max(counter.last, number)
+        session.add(counter)
+    session.flush()
+
+
 AUDITED_ACTS = ("discussion.viewed", "invitation.answered", "action.created", "document.downloaded")
 
 
@@ -648,7 +993,21 @@ def _audit(loader: Loader, session: Session, plan: list[Planned], count: int, no
                 "details": {},
                 "previous_hash": previous,
             }
-            entry["entry_hash"] = hash_of({**entry, "at": entry["at"].isoformat()})
+            entry["entry_hash"] = sha256(
+                canonical_entry(
+                    sequence,
+                    entry["at"].isoformat(),
+                    "T0LOCAL",
+                    BUSY_CONVENOR,
+                    None,
+                    entry["act"],
+                    "meeting",
+                    entry["record_id"],
+                    entry["case_reference"],
+                    "{}",
+                    previous,
+                ).encode("utf-8")
+            ).hexdigest()
             previous = entry["entry_hash"]
             yield {"id": first_id + number, **entry}
 

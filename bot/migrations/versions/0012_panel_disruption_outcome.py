@@ -1,7 +1,7 @@
 """a disruption action's own outcome: its result, and when and by whom it was recorded
 
-Revision ID: 0011_panel_disruption_outcome
-Revises: 0010_several_children
+Revision ID: 0012_panel_disruption_outcome
+Revises: 0011_documents_fingerprints
 Create Date: 2026-12-01 08:30:00
 
 Existing disruptions have no result yet ('' means awaited); their free-text `outcome`
@@ -15,8 +15,8 @@ from alembic import op
 
 from bot.database import UTCDateTime
 
-revision: str = "0011_panel_disruption_outcome"
-down_revision: str | None = "0010_several_children"
+revision: str = "0012_panel_disruption_outcome"
+down_revision: str | None = "0011_documents_fingerprints"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
