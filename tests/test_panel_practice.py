@@ -529,7 +529,7 @@ def test_the_perpetrator_register_disruption_actions_and_intelligence_by_handlin
     assert bad["errors"] == {"linked": "Not known to the bot: CS-9999999."}
     values["linked"] = {"value": StateValue.text(CHILD_A)}
     assert bot.slack.view_submission(POLICE, form, values=values).status == 200
-    listed = bot.slack.command("/panel", "perpetrators", user_id=ADMIN).json()["text"]
+    listed = json.dumps(bot.slack.command("/panel", "perpetrators", user_id=ADMIN).json()["blocks"])
     assert "*SP-2026-0001* Older man called Tee in the flats" in listed and f"linked: {CHILD_A}" in listed
     # a disruption activity agreed for the child becomes an action of the sitting
     item_id = items[CHILD_A].id or 0
@@ -697,3 +697,209 @@ def test_panel_minutes_give_each_agency_exactly_the_restricted_text_it_is_entitl
     replies = [c.args.get("text", "") for c in bot.local_slack.calls_to("response_url")]
     assert f"Sending you {copies[partial[0]].filename} (approved) in a direct message." in replies, replies
     assert f"Sending you {copies['panel_minutes'].filename} (approved) in a direct message." in replies
+
+
+def _disruption_agreed(bot, clock) -> tuple[Meeting, int]:
+    """A child on the agenda with a child abduction warning notice agreed for the police,
+    due 1 December; returns the sitting and the action's id."""
+    from bot.actions.models import Action
+    from bot.panel.models import Disruption
+
+    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    values = outcome_values(reason="Found in Coventry again.")
+    values.update(
+        {
+            "disruption_tactic": {"value": StateValue.static_select("cawn")},
+            "disruption_owner": {"value": StateValue.users_select(POLICE)},
+            "disruption_due": {"value": StateValue.datepicker("2026-12-01")},
+            "disruption_target": {"value": StateValue.text("Lodge Road flats")},
+        }
+    )
+    # what is typed is checked for the child's name (the tactic's own name is not typed)
+    named = dict(values, disruption_target={"value": StateValue.text("Jordan Ashby's uncle")})
+    bad = record_item(bot, CHAIR, items[CHILD_A].id or 0, named).json()
+    assert bad["errors"] == {
+        "disruption_target": "This is shown in Slack, so it must not name the child. Use the case reference instead."
+    }
+    assert record_item(bot, CHAIR, items[CHILD_A].id or 0, values).status == 200
+    with Session(bot.runtime.engine) as session:
+        disruption = session.exec(select(Disruption)).one()
+        action = session.get(Action, disruption.action_id)
+        assert action is not None and action.status == "open" and disruption.result == ""
+        return meeting, action.id or 0
+
+
+def test_a_disruption_is_chased_until_its_owner_records_its_outcome(bot, clock) -> None:
+    from bot.actions.jobs import sweep_actions
+    from bot.actions.models import Action
+    from bot.documents.panel import panel_minutes_context
+    from bot.panel.models import Disruption
+
+    meeting, action_id = _disruption_agreed(bot, clock)
+    # chased like any other action: on its due day the owner is reminded, with Mark done
+    clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    sweep_actions(bot.runtime)
+    bot.settle()
+    chases = [
+        m for m in _posted(bot, POLICE) if "Disruption: Child abduction warning notice" in json.dumps(m)
+    ]
+    assert chases and '"action_id": "action_done"' in json.dumps(chases[-1]["blocks"])
+    # Mark done opens the outcome form, not the plain one
+    before = views_opened(bot)
+    bot.slack.block_actions(POLICE, [{"action_id": "action_done", "value": str(action_id)}])
+    form = opened_view(bot, before)
+    assert form["callback_id"] == "disruption_outcome"
+    # the plain done form is refused for a disruption (its outcome is owed)
+    plain = dict(form, callback_id="action_done")
+    refused = bot.slack.view_submission(
+        POLICE, plain, values={"note": {"value": StateValue.text("Done.")}}
+    ).json()
+    assert refused["errors"] == {"note": "This is a disruption action: record its outcome with Mark done."}
+    # someone other than the owner or their lead cannot record it
+    refused = bot.slack.view_submission(
+        SOCIAL_WORKER,
+        form,
+        values={
+            "result": {"value": StateValue.static_select("achieved")},
+            "what_happened": {"value": StateValue.text("Served.")},
+        },
+    ).json()
+    assert refused["errors"] == {
+        "result": "Only the owner of the action or their agency lead can record its outcome."
+    }
+    # every part is checked, and the child's name refused; nothing is stored meanwhile
+    bad = bot.slack.view_submission(
+        POLICE,
+        form,
+        values={
+            "result": {"value": StateValue.static_select(None)},
+            "what_happened": {"value": StateValue.text(None)},
+        },
+    ).json()
+    assert set(bad["errors"]) == {"result", "what_happened"}
+    named = bot.slack.view_submission(
+        POLICE,
+        form,
+        values={
+            "result": {"value": StateValue.static_select("achieved")},
+            "what_happened": {"value": StateValue.text("Served on T; Jordan Ashby told.")},
+        },
+    ).json()
+    assert "must not name the child" in named["errors"]["what_happened"]
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(Disruption)).one().result == ""
+        assert session.get(Action, action_id).status == "open"
+    # the next working day it is overdue and chased again
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    sweep_actions(bot.runtime)
+    bot.settle()
+    chased_before = len(
+        [m for m in _posted(bot, POLICE) if "Disruption: Child abduction warning notice" in json.dumps(m)]
+    )
+    assert chased_before > len(chases)
+    values = {
+        "result": {"value": StateValue.static_select("achieved")},
+        "what_happened": {
+            "value": StateValue.text("Notice served on T at the Lodge Road flats on 1 December.")
+        },
+    }
+    assert bot.slack.view_submission(POLICE, form, values=values).status == 200
+    assert bot.slack.view_submission(POLICE, form, values=values).status == 200  # twice: no change
+    with Session(bot.runtime.engine) as session:
+        disruption = session.exec(select(Disruption)).one()
+        action = session.get(Action, action_id)
+        assert (disruption.result, action.status, action.next_chase_at) == ("achieved", "done", None)
+        assert disruption.outcome_recorded_at is not None
+    # no more chases once the outcome is in
+    for day in (3, 4, 7):
+        clock.set(datetime(2026, 12, day, 10, 0, tzinfo=UTC))
+        sweep_actions(bot.runtime)
+    bot.settle()
+    assert chased_before == len(
+        [m for m in _posted(bot, POLICE) if "Disruption: Child abduction warning notice" in json.dumps(m)]
+    )
+    # the minutes show it, with the outcome
+    with Session(bot.runtime.engine) as session:
+        minutes, _ = panel_minutes_context(
+            session,
+            session.get(Meeting, meeting.id),
+            partnership=bot.runtime.partnership,
+            calendar=bot.runtime.calendar,
+            version=1,
+            state="DRAFT",
+            now=clock.now(),
+        )
+    (row,) = minutes["disruptions"]
+    assert row["outcome"] == (
+        "Achieved (served, made or carried out): Notice served on T at the Lodge Road flats on 1 December. "
+        "(recorded 02 Dec 2026)"
+    )
+    assert row["status"].startswith("Done. Outcome: Achieved")
+
+
+def _timeline_text(bot, user_id: str, reference: str) -> tuple[str, list[dict]]:
+    answer = bot.slack.command("/strategy", reference, user_id=user_id).json()
+    blocks = answer.get("blocks", [])
+    text = "\n".join(str(b.get("text", {}).get("text", "")) for b in blocks if b.get("type") == "section")
+    return text, blocks
+
+
+def test_locate_records_a_missing_episode_from_the_case_and_it_shows_on_the_timeline(bot, clock) -> None:
+    from bot.panel.models import MissingEpisode
+    from tests.convening_support import convene
+
+    meeting = convene(bot)  # a strategy discussion for CS-1234567; Locate is invited
+    reference, case = meeting.reference, "CS-1234567"
+    # Locate sees the button on the case's timeline; health, also taking part, does not
+    text, blocks = _timeline_text(bot, LOCATE, reference)
+    assert f"Case {case}: timeline" in text and "case_missing_open" in json.dumps(blocks)
+    _, blocks = _timeline_text(bot, HEALTH, reference)
+    assert "case_missing_open" not in json.dumps(blocks)
+    # health pressing it anyway is told who records them; nothing opens
+    before = views_opened(bot)
+    bot.slack.block_actions(HEALTH, [{"action_id": "case_missing_open", "value": str(meeting.id)}])
+    bot.settle()
+    assert views_opened(bot) == before
+    told = [*bot.local_slack.responses(), *bot.local_slack.calls_to("chat.postMessage")]
+    assert [c for c in told if "Missing episodes are recorded by" in json.dumps(c.args)]
+    # someone with no part in the discussion is refused by the guard
+    before = views_opened(bot)
+    bot.slack.block_actions("U0EDU001", [{"action_id": "case_missing_open", "value": str(meeting.id)}])
+    bot.settle()
+    assert views_opened(bot) == before
+    # Locate opens the form from the case and records the episode and the return
+    clock.set(datetime(2026, 11, 12, 9, 0, tzinfo=UTC))
+    before = views_opened(bot)
+    bot.slack.block_actions(LOCATE, [{"action_id": "case_missing_open", "value": str(meeting.id)}])
+    form = opened_view(bot, before)
+    assert form["callback_id"] == "panel_missing" and json.loads(form["private_metadata"]) == {
+        "case_reference": case
+    }
+    went, back = datetime(2026, 11, 10, 20, 0, tzinfo=UTC), datetime(2026, 11, 11, 7, 30, tzinfo=UTC)
+    values = _episode_values(went, back, "Coventry bus station", True)
+    assert bot.slack.view_submission(LOCATE, form, values=values).status == 200
+    bot.settle()
+    text, _ = _timeline_text(bot, LOCATE, reference)
+    assert (
+        "*Missing* Tue 10 Nov 2026 20:00, back Wed 11 Nov 2026 07:30, found: Coventry bus station (out of area)"
+        " · return home interview owed by Sat 14 Nov 2026 07:30"
+    ) in text
+    # the interview is recorded: the timeline says when, by whom, and within the timescale
+    with Session(bot.runtime.engine) as session:
+        episode = session.exec(select(MissingEpisode)).one()
+    before = views_opened(bot)
+    bot.slack.block_actions(LOCATE, [{"action_id": "panel_return_interview", "value": str(episode.id)}])
+    interview = opened_view(bot, before)
+    offered = int(datetime(2026, 11, 11, 16, 0, tzinfo=UTC).timestamp())
+    interview_values = {
+        "offered_at": {"value": StateValue.datetimepicker(offered)},
+        "outcome": {"value": StateValue.static_select("done")},
+        "by": {"value": StateValue.text("Amira Farah, Locate return home worker")},
+    }
+    assert bot.slack.view_submission(LOCATE, interview, values=interview_values).status == 200
+    text, _ = _timeline_text(bot, SOCIAL_WORKER, reference)
+    assert (
+        "return home interview offered Wed 11 Nov 2026 16:00 (within the timescale) by Amira Farah, "
+        "Locate return home worker: done"
+    ) in text
+    assert "Jordan" not in text and "Ashby" not in text

@@ -45,6 +45,12 @@ def role(*roles: str) -> Policy:
     return Policy(lambda m, r: m is not None and bool(m.roles & wanted), f"role {'/'.join(roles)}")
 
 
+def agency_kind(*kinds: str) -> Policy:
+    """Someone from an agency of one of these kinds in agencies.yaml (e.g. police)."""
+    wanted = frozenset(kinds)
+    return Policy(lambda m, r: m is not None and m.agency_kind in wanted, f"agency {'/'.join(kinds)}")
+
+
 def part(*parts: Part) -> Policy:
     """Someone with one of these parts in the record the request names (so it must exist)."""
     wanted = frozenset(parts)

@@ -345,7 +345,18 @@ def register(app: App, runtime: Runtime) -> None:
         ]
         return reassign_modal(row.id or 0, row.reference, people)
 
-    app.action("action_done")(_opens(lambda s, row: done_modal(row.id or 0, row.reference)))
+    def _done_view(session: Session, row: Action) -> dict[str, Any]:
+        """Mark done; for a disruption action, the panel's form for its outcome instead."""
+        from bot.panel.perpetrators import disruption_of_action
+        from bot.panel.views import disruption_outcome_modal
+
+        disruption = disruption_of_action(session, row.id)
+        if disruption is not None and not disruption.result:
+            tactic = runtime.partnership.panel_practice.tactic_name(disruption.tactic)
+            return disruption_outcome_modal(row.id or 0, row.reference, tactic)
+        return done_modal(row.id or 0, row.reference)
+
+    app.action("action_done")(_opens(_done_view))
     app.action("action_extension")(
         _opens(lambda s, row: extension_modal(row.id or 0, row.reference, row.due_on))
     )
@@ -356,9 +367,14 @@ def register(app: App, runtime: Runtime) -> None:
 
     @app.view(DONE_CALLBACK)
     def done_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        from bot.panel.perpetrators import disruption_of_action
+
         now = runtime.clock.now()
         try:
             with session_scope(runtime.engine) as session:
+                disruption = disruption_of_action(session, access.known_record.id)
+                if disruption is not None and not disruption.result:
+                    raise ActionRefused("This is a disruption action: record its outcome with Mark done.")
                 action, changed = mark_done(
                     session,
                     access.known_record.id,

@@ -315,7 +315,9 @@ def open_close_form(runtime: Runtime, client: WebClient, *, meeting: Meeting, tr
     return None
 
 
-def timeline_for(runtime: Runtime, meeting: Meeting, *, may_manage: bool) -> list[dict[str, Any]]:
+def timeline_for(
+    runtime: Runtime, meeting: Meeting, *, may_manage: bool, may_record_missing: bool = False
+) -> list[dict[str, Any]]:
     """The timeline blocks `/strategy REF` shows (as dicts), or none for a panel sitting."""
     from bot.cases.views import timeline_blocks
 
@@ -335,6 +337,7 @@ def timeline_for(runtime: Runtime, meeting: Meeting, *, may_manage: bool) -> lis
         calendar=runtime.calendar,
         meeting_id=meeting.id or 0,
         may_manage=may_manage,
+        may_record_missing=may_record_missing,
     )
     return [b.to_dict() for b in blocks]
 

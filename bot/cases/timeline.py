@@ -18,10 +18,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.actions.models import Action
 from bot.audit.service import Actor, record
 from bot.cases.models import Case, CaseEpisode, EpisodeState, IcpcState, Section47Enquiry
 from bot.children.models import DiscussionChild
 from bot.convening.models import Meeting, MeetingState
+from bot.panel.models import Disruption, MissingEpisode
 from bot.schedules import Partnership
 from bot.working_days import StatutoryCalendar, require_statutory
 
@@ -45,6 +47,7 @@ ICPC_WORDS: dict[str, str] = {
     IcpcState.NOT_REQUIRED: "not required",
 }
 DISCUSSIONS_SHOWN = 10  # a timeline shows the latest discussions and counts the rest
+PANEL_LINES_SHOWN = 5  # and the child's latest missing episodes and disruption activities
 
 
 class TimelineRefused(Exception):
@@ -504,6 +507,33 @@ class EnquiryLine:
 
 
 @dataclass(frozen=True)
+class MissingLine:
+    """A missing episode of the child and its return home interview (Locate's record)."""
+
+    episode_id: int
+    went_missing_at: datetime
+    returned_at: datetime | None
+    where_found: str
+    out_of_area: bool
+    interview_state: str  # not_yet | owed | done | declined
+    interview_due_at: datetime | None
+    interview_offered_at: datetime | None
+    interview_by: str
+
+
+@dataclass(frozen=True)
+class DisruptionLine:
+    """A disruption activity the panel agreed for the case, and its outcome once recorded."""
+
+    action_reference: str
+    tactic: str  # the code; the partnership's schedules name it
+    due_on: date
+    status: str
+    result: str  # "" while awaited
+    outcome: str
+
+
+@dataclass(frozen=True)
 class CaseTimeline:
     """A child's case from referral to closure, as `/strategy REF`, the Home tab and the
     minutes show it. Dates are the stored ones; no child's details, only the reference."""
@@ -522,6 +552,9 @@ class CaseTimeline:
     closure_outcome: str
     closure_reason: str
     records_kept_until: date | None  # closed: when the retention policy removes the record
+    missing_episodes: tuple[MissingLine, ...] = ()  # the latest, oldest first
+    earlier_missing_episodes: int = 0  # recorded before the ones listed
+    disruptions: tuple[DisruptionLine, ...] = ()  # the latest, oldest first
 
     @property
     def enquiry(self) -> EnquiryLine | None:
@@ -581,9 +614,10 @@ def timeline_of_episode(
     now: datetime,
     discussions_shown: int = DISCUSSIONS_SHOWN,
 ) -> CaseTimeline:
-    """One episode's timeline in four queries, however long the case has run: the case, the
+    """One episode's timeline in seven queries, however long the case has run: the case, the
     latest discussions (and a count of the rest), the enquiries with their starting
-    discussions' references."""
+    discussions' references, the child's latest missing episodes (and a count of the rest)
+    and disruption activities."""
     require_statutory(statutory)
     case = session.get(Case, episode.case_id)
     assert case is not None
@@ -604,6 +638,7 @@ def timeline_of_episode(
         .where(col(Section47Enquiry.episode_id) == episode.id)
         .order_by(col(Section47Enquiry.id))
     ).all()
+    missing, earlier_missing, disruptions = _panel_lines(session, case.id or 0)
     today = statutory.local_date(now)
     kept_until = None
     if episode.closed_at is not None:
@@ -624,6 +659,62 @@ def timeline_of_episode(
         closure_outcome=episode.closure_outcome,
         closure_reason=episode.closure_reason,
         records_kept_until=kept_until,
+        missing_episodes=missing,
+        earlier_missing_episodes=earlier_missing,
+        disruptions=disruptions,
+    )
+
+
+def _panel_lines(
+    session: Session, case_id: int, shown: int = PANEL_LINES_SHOWN
+) -> tuple[tuple[MissingLine, ...], int, tuple[DisruptionLine, ...]]:
+    """The child's latest missing episodes (with a count of the others) and disruption
+    activities, as Locate and the panel recorded them: three queries."""
+    episodes = list(
+        session.exec(
+            select(MissingEpisode)
+            .where(col(MissingEpisode.case_id) == case_id)
+            .order_by(col(MissingEpisode.went_missing_at).desc(), col(MissingEpisode.id).desc())
+            .limit(shown)
+        )
+    )
+    total = session.exec(
+        select(func.count()).select_from(MissingEpisode).where(col(MissingEpisode.case_id) == case_id)
+    ).one()
+    disruptions = session.exec(
+        select(Disruption, Action)
+        .join(Action, col(Action.id) == col(Disruption.action_id))
+        .where(col(Disruption.case_id) == case_id)
+        .order_by(col(Disruption.id).desc())
+        .limit(shown)
+    ).all()
+    return (
+        tuple(
+            MissingLine(
+                episode_id=e.id or 0,
+                went_missing_at=e.went_missing_at,
+                returned_at=e.returned_at,
+                where_found=e.where_found,
+                out_of_area=e.out_of_area,
+                interview_state=e.interview_state,
+                interview_due_at=e.interview_due_at,
+                interview_offered_at=e.interview_offered_at,
+                interview_by=e.interview_by,
+            )
+            for e in reversed(episodes)
+        ),
+        max(int(total) - len(episodes), 0),
+        tuple(
+            DisruptionLine(
+                action_reference=a.reference,
+                tactic=d.tactic,
+                due_on=a.due_on,
+                status=str(a.status),
+                result=d.result,
+                outcome=d.outcome,
+            )
+            for d, a in reversed(disruptions)
+        ),
     )
 
 

@@ -28,7 +28,15 @@ from slack_sdk.models.blocks import (
 from bot.cases.closure import REASON_LIMIT as CLOSURE_REASON_LIMIT
 from bot.cases.models import IcpcState
 from bot.cases.reviews import REASON_LIMIT as REVIEW_REASON_LIMIT
-from bot.cases.timeline import ASSESSMENT_OUTCOMES, SUBSTANTIATION, CaseRow, CaseTimeline, EnquiryLine
+from bot.cases.timeline import (
+    ASSESSMENT_OUTCOMES,
+    SUBSTANTIATION,
+    CaseRow,
+    CaseTimeline,
+    DisruptionLine,
+    EnquiryLine,
+    MissingLine,
+)
 from bot.convening.vocabulary import RIGHT_HELP_RIGHT_TIME
 from bot.schedules import Partnership
 from bot.slack.blocks import MARKING, modal, option
@@ -46,6 +54,8 @@ REVIEW_FOLLOW_UP = "review_follow_up"
 REVIEW_NOT_NEEDED = "review_not_needed_open"
 HOME_CASES_PAGE = "home_cases_page"
 HOME_CASES_NEXT = "home_cases_next"
+OPEN_MISSING = "case_missing_open"  # Locate records a missing episode from the case
+INTERVIEW_WORDS = {"done": "done", "declined": "declined by the child"}
 
 
 def _day(value: date | None) -> str:
@@ -96,6 +106,45 @@ def _enquiry_lines(enquiry: EnquiryLine) -> list[str]:
     return lines
 
 
+def _missing_line(line: MissingLine, calendar: WorkingCalendar) -> str:
+    """A missing episode and its return home interview, in a line."""
+    text = f"• *Missing* {_moment(calendar, line.went_missing_at)}"
+    if line.returned_at is None:
+        return text + ": not yet returned"
+    text += f", back {_moment(calendar, line.returned_at)}"
+    if line.where_found:
+        text += f", found: {escape_mrkdwn(line.where_found[:200])}"
+    text += " (out of area)" if line.out_of_area else ""
+    if line.interview_state in INTERVIEW_WORDS:
+        within = (
+            line.interview_offered_at is not None
+            and line.interview_due_at is not None
+            and line.interview_offered_at <= line.interview_due_at
+        )
+        by = escape_mrkdwn(line.interview_by[:200])
+        text += (
+            f" · return home interview offered {_moment(calendar, line.interview_offered_at)}"
+            f" ({'within' if within else 'outside'} the timescale) by {by}: "
+            f"{INTERVIEW_WORDS[line.interview_state]}"
+        )
+    else:
+        text += f" · return home interview owed by {_moment(calendar, line.interview_due_at)}"
+    return text
+
+
+def _disruption_line(line: DisruptionLine, partnership: Partnership) -> str:
+    from bot.panel.vocabulary import DISRUPTION_RESULTS
+
+    tactic = partnership.panel_practice.tactic_name(line.tactic)
+    text = f"• *Disruption* {line.action_reference} ({escape_mrkdwn(tactic)}), due {_day(line.due_on)}"
+    if line.result:
+        return (
+            text
+            + f": {DISRUPTION_RESULTS.get(line.result, line.result)}, {escape_mrkdwn(line.outcome[:300])}"
+        )
+    return text + f": {line.status.replace('_', ' ')}, outcome awaited"
+
+
 def timeline_blocks(
     timeline: CaseTimeline,
     *,
@@ -103,9 +152,11 @@ def timeline_blocks(
     calendar: WorkingCalendar,
     meeting_id: int,
     may_manage: bool,
+    may_record_missing: bool = False,
 ) -> list[Block]:
     """The case's timeline, oldest first, with buttons for its next steps (for the convenor
-    and the chair): record the ICPC, the assessment's outcome, close the case."""
+    and the chair): record the ICPC, the assessment's outcome, close the case; and, for the
+    agencies that record them, a missing episode."""
     level = RIGHT_HELP_RIGHT_TIME.get(timeline.threshold_level, timeline.threshold_level)
     lines = [
         f"*Referral:* {_moment(calendar, timeline.referred_at)}",
@@ -130,6 +181,10 @@ def timeline_blocks(
         lines.append(f"• *{d.reference}* ({d.kind}) {when}{extra}")
     for each in timeline.enquiries:
         lines.extend(_enquiry_lines(each))
+    if timeline.earlier_missing_episodes:
+        lines.append(f"_{timeline.earlier_missing_episodes} earlier missing episode(s) not shown_")
+    lines.extend(_missing_line(m, calendar) for m in timeline.missing_episodes)
+    lines.extend(_disruption_line(d, partnership) for d in timeline.disruptions)
     if timeline.closed_at:
         try:
             outcome = partnership.cases.closure_outcome(timeline.closure_outcome).name
@@ -163,6 +218,17 @@ def timeline_blocks(
             ButtonElement(text="Close the case", action_id=OPEN_CLOSE, value=value, style="danger")
         )
         blocks.append(ActionsBlock(block_id="case_timeline", elements=buttons))
+    if may_record_missing:
+        blocks.append(
+            ActionsBlock(
+                block_id="case_missing",
+                elements=[
+                    ButtonElement(
+                        text="Record a missing episode", action_id=OPEN_MISSING, value=str(meeting_id)
+                    )
+                ],
+            )
+        )
     return blocks
 
 

@@ -650,7 +650,7 @@ def panel_minutes_context(
         "peer_groups": groups["peer_group"],
         "themes": meeting.details.get("themes", ""),
         "register": perpetrators_of_cases(session, case_ids),
-        "disruptions": disruptions_of(session, meeting, partnership, calendar),
+        "disruptions": disruptions_of(session, meeting, partnership, calendar, case_ids),
         "intelligence": _intelligence_rows(session, meeting, partnership, copy=copy),
         "network_note": NETWORK_NOTE,
         "actions": log,

@@ -205,7 +205,8 @@ def offer_to_convene(
             )
 
 
-def _administrators(session: Session, runtime: Runtime, panel_code: str) -> list[str]:
+def panel_administrators(session: Session, runtime: Runtime, panel_code: str) -> list[str]:
+    """The Slack ids of the panel's administrators (one query)."""
     try:
         panel = runtime.partnership.panel(panel_code)
     except KeyError:
@@ -214,8 +215,15 @@ def _administrators(session: Session, runtime: Runtime, panel_code: str) -> list
     return [p.slack_user_id for p in people if p.slack_user_id]
 
 
-def chase_nrm(session: Session, overdue: OverdueDecision, runtime: Runtime, now: datetime) -> None:
-    """An NRM decision is overdue: the panel's administrators hear it, by case reference."""
+def chase_nrm(
+    session: Session,
+    overdue: OverdueDecision,
+    runtime: Runtime,
+    now: datetime,
+    administrators: list[str] | None = None,
+) -> None:
+    """An NRM decision is overdue: the panel's administrators (as read for the whole pass,
+    or read here) hear it, by case reference."""
     marking = runtime.partnership.settings.protective_marking
     stage = overdue.stage.replace("_", "-")
     text = (
@@ -223,7 +231,9 @@ def chase_nrm(session: Session, overdue: OverdueDecision, runtime: Runtime, now:
         f"is overdue (awaited since {_day(overdue.since)}). Ask the first responder to follow it up, "
         "then record the decision at the panel."
     )
-    for slack_id in _administrators(session, runtime, overdue.panel_code):
+    if administrators is None:
+        administrators = panel_administrators(session, runtime, overdue.panel_code)
+    for slack_id in administrators:
         dm(
             session,
             key=f"nrm-chase:{overdue.nrm_id}:{overdue.stage}:{slack_id}",
@@ -310,6 +320,6 @@ def chase_referrals_of(session: Session, sitting_id: int, runtime: Runtime, now:
         + more
         + ". Use the buttons in your DMs or `/panel referrals`."
     )
-    for slack_id in _administrators(session, runtime, sitting.panel_code):
+    for slack_id in panel_administrators(session, runtime, sitting.panel_code):
         dm(session, key=f"referrals-chase:{sitting.id}:{slack_id}", slack_id=slack_id, text=text, now=now)
     return 1

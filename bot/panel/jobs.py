@@ -16,10 +16,11 @@ from bot.panel.effects import (
     chase_nrm,
     chase_referrals_of,
     issue_agenda_in_slack,
+    panel_administrators,
 )
 from bot.panel.missing import interviews_to_chase
-from bot.panel.models import NrmReferral, PanelSitting
-from bot.panel.nrm import overdue_decisions
+from bot.panel.models import PanelSitting
+from bot.panel.nrm import NRM_BATCH, overdue_decisions
 from bot.panel.service import issue_agenda, open_next_sittings
 from bot.runtime import Runtime
 
@@ -58,32 +59,49 @@ def sweep_panels(runtime: Runtime) -> int:
     return steps
 
 
-def chase_nrm_decisions(runtime: Runtime, now: datetime) -> int:
-    """NRM decisions awaited past the configured working days: the panel's administrators
-    are told once per decision, in the same transaction that marks it chased."""
+def chase_nrm_decisions(runtime: Runtime, now: datetime, *, batch: int = NRM_BATCH) -> int:
+    """Every NRM decision awaited past the configured working days: the panel's
+    administrators are told once per decision. The pass reads the overdue referrals a batch
+    at a time and commits each batch with its chases (the rows marked chased in the same
+    transaction), so a crash loses at most the batch under way, the next pass carries on
+    from what was committed, and nothing is left for lack of room."""
     today = runtime.calendar.local(now).date()
-    chased = 0
-    with session_scope(runtime.engine) as session:
-        for overdue in overdue_decisions(session, runtime.partnership, runtime.calendar, today):
-            row = session.get(NrmReferral, overdue.nrm_id, with_for_update=True, populate_existing=True)
-            if row is None or overdue.stage in (row.chased or []):
-                continue
-            row.chased = [*(row.chased or []), overdue.stage]
-            session.add(row)
-            chase_nrm(session, overdue, runtime, now)
-            chased += 1
-    return chased
-
-
-def chase_return_interviews(runtime: Runtime, now: datetime) -> int:
-    """Return home interviews owed and due a chase: each asked for again, once per turn
-    (the row is locked and its next chase moved in the same transaction)."""
-    with session_scope(runtime.engine) as session:
-        due = interviews_to_chase(session, now)
-    for episode_id in due:
+    chased, after = 0, 0
+    administrators: dict[str, list[str]] = {}  # by panel, read once a pass
+    while True:
         with session_scope(runtime.engine) as session:
-            ask_for_interview(session, episode_id, runtime, now)
-    return len(due)
+            found, after_next = overdue_decisions(
+                session, runtime.partnership, runtime.calendar, today, after=after, batch=batch
+            )
+            for overdue, row in found:  # each row read and locked with its batch
+                row.chased = [*(row.chased or []), overdue.stage]
+                session.add(row)
+                if overdue.panel_code not in administrators:
+                    administrators[overdue.panel_code] = panel_administrators(
+                        session, runtime, overdue.panel_code
+                    )
+                chase_nrm(session, overdue, runtime, now, administrators[overdue.panel_code])
+                chased += 1
+        if after_next is None:
+            return chased
+        after = after_next
+
+
+def chase_return_interviews(runtime: Runtime, now: datetime, *, batch: int = 200) -> int:
+    """Return home interviews owed and due a chase: each asked for again, once per turn
+    (the row is locked and its next chase moved in the same transaction), every one of
+    them, a batch of ids at a time."""
+    chased, after = 0, 0
+    while True:
+        with session_scope(runtime.engine) as session:
+            due = interviews_to_chase(session, now, after=after, limit=batch)
+        for episode_id in due:
+            with session_scope(runtime.engine) as session:
+                ask_for_interview(session, episode_id, runtime, now)
+        chased += len(due)
+        if len(due) < batch:
+            return chased
+        after = due[-1]
 
 
 def referral_chase_at(sitting: PanelSitting, runtime: Runtime) -> datetime:

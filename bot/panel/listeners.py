@@ -20,6 +20,8 @@ from bot.access import (
     Part,
     Policy,
     Rule,
+    action_by_id,
+    agency_kind,
     agenda_item_by_id,
     both,
     button,
@@ -51,6 +53,7 @@ from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.panel.nrm import NrmForm, nrm_of
 from bot.panel.perpetrators import (
     DisruptionForm,
+    DisruptionOutcome,
     PerpetratorForm,
     RegisterRefused,
     add_disruption,
@@ -58,8 +61,10 @@ from bot.panel.perpetrators import (
     add_perpetrator,
     check_sees_register,
     is_police,
+    record_disruption_outcome,
     register_page,
     validate_disruption,
+    validate_disruption_outcome,
     validate_intelligence,
     validate_perpetrator,
 )
@@ -85,9 +90,11 @@ from bot.panel.service import (
 )
 from bot.panel.views import (
     DECLINE_CALLBACK,
+    DISRUPTION_OUTCOME_CALLBACK,
     ITEM_CALLBACK,
     PERPETRATOR_CALLBACK,
     REFER_CALLBACK,
+    REGISTER_MORE,
     SITTING_CALLBACK,
     decline_modal,
     item_modal,
@@ -95,6 +102,7 @@ from bot.panel.views import (
     recording_message,
     referral_done,
     referral_modal,
+    register_message,
     sitting_modal,
 )
 from bot.panel.vocabulary import SUBJECT_KINDS
@@ -103,7 +111,6 @@ from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
 from bot.slack.replies import audit_refusal, tell
-from bot.wording import escape_mrkdwn
 
 NOT_LISTED = "You are not listed in the partnership's schedules."
 RECORDERS = part(Part.CHAIR, Part.MINUTE_TAKER, Part.PANEL_ADMIN)
@@ -115,6 +122,10 @@ CONVENERS = Policy(
     lambda m, r: m is not None and r is not None and bool(m.roles & frozenset(CONVENING_ROLES)),
     f"role {'/'.join(CONVENING_ROLES)} and the decision exists",
 )
+
+# The register of suspected perpetrators: police and panel administrators only.
+SEES_REGISTER = agency_kind("police") | role("panel_admin")
+REGISTER_NOTE = "Only police and panel administrators see the register of suspected perpetrators."
 
 COMMANDS = {"/panel": grammar}
 RULES = (
@@ -142,12 +153,17 @@ RULES = (
         refusal="Only the people who took part in {argument} and panel administrators can have its minutes.",
         act="document.download_refused",
     ),
-    Rule(command("/panel", "perpetrator"), MEMBER, refusal=NOT_LISTED, act="panel.register_refused"),
-    Rule(command("/panel", "perpetrators"), MEMBER, refusal=NOT_LISTED, act="panel.register_refused"),
+    Rule(
+        command("/panel", "perpetrator"), SEES_REGISTER, refusal=REGISTER_NOTE, act="panel.register_refused"
+    ),
+    Rule(
+        command("/panel", "perpetrators"), SEES_REGISTER, refusal=REGISTER_NOTE, act="panel.register_refused"
+    ),
+    Rule(button(REGISTER_MORE), SEES_REGISTER, refusal=REGISTER_NOTE, act="panel.register_refused"),
     Rule(
         form(PERPETRATOR_CALLBACK),
-        MEMBER,
-        refusal=NOT_LISTED,
+        SEES_REGISTER,
+        refusal=REGISTER_NOTE,
         act="panel.register_refused",
         field="description",
     ),
@@ -209,6 +225,15 @@ RULES = (
         sitting_by_id(value()),
         refusal=RECORDERS_NOTE,
         act="panel.record_refused",
+    ),
+    # A disruption action's outcome: the form its Mark done opens (the same people).
+    Rule(
+        form(DISRUPTION_OUTCOME_CALLBACK),
+        part(Part.OWNER, Part.OWNER_LEAD),
+        action_by_id(metadata("action_id")),
+        refusal="Only the owner of the action or their agency lead can record its outcome.",
+        act="action.done_refused",
+        field="result",
     ),
 )
 
@@ -293,7 +318,7 @@ def register(app: App, runtime: Runtime) -> None:
             )
             return
         if sub == "perpetrators":
-            ack(response_type="ephemeral", text=_register_text())
+            ack(response_type="ephemeral", **_register_message(None))
             return
         ack()
         view = perpetrator_modal(
@@ -306,19 +331,65 @@ def register(app: App, runtime: Runtime) -> None:
             lambda: client.views_open(trigger_id=access.requested.trigger_id, view=view),
         )
 
-    def _register_text() -> str:
+    def _register_message(before: int | None) -> dict[str, Any]:
+        """A page of the register (two queries), older than the id `before` when given."""
         with read_scope(runtime.engine) as session:
-            rows = register_page(session, [p.code for p in partnership.panels])
-        if not rows:
-            return "The register of suspected perpetrators is empty."
-        lines = [
-            f"• *{row.reference}* {escape_mrkdwn(row.description)}"
-            + (f" · police ref {escape_mrkdwn(row.police_reference)}" if row.police_reference else "")
-            + (f" · linked: {', '.join(links)}" if links else "")
-            + (" · summary released" if row.released_summary else " · police and administrators only")
-            for row, links in rows
-        ]
-        return "*OFFICIAL-SENSITIVE* · Suspected perpetrators (newest first):\n" + "\n".join(lines)
+            rows, more_before = register_page(session, [p.code for p in partnership.panels], before=before)
+        return register_message(rows, before=more_before, marking=partnership.settings.protective_marking)
+
+    @app.action(REGISTER_MORE)
+    def register_more(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
+    ) -> None:
+        ack()
+        text = access.requested.value
+        before = int(text) if text.isdigit() and len(text) <= 12 else None
+        after_ack(
+            runtime,
+            body,
+            client,
+            lambda: respond(response_type="ephemeral", replace_original=True, **_register_message(before)),
+        )
+
+    @app.view(DISRUPTION_OUTCOME_CALLBACK)
+    def disruption_outcome_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
+        """The owner records what came of a disruption: checked, stored with the action
+        marked done (its chasing stops), all or nothing; a second submission is a no-op."""
+        from bot.actions.service import ActionRefused
+        from bot.convening.effects import refresh_status
+        from bot.panel.perpetrators import disruption_of_action
+
+        values = read_values(view["state"])
+        outcome = DisruptionOutcome(result=values.get("result") or "", text=values.get("what_happened") or "")
+        now = runtime.clock.now()
+        try:
+            with session_scope(runtime.engine) as session:
+                disruption = disruption_of_action(session, access.known_record.id)
+                if disruption is None:
+                    ack(response_action="errors", errors={"result": "That action is not a disruption."})
+                    return
+                errors = (
+                    {} if disruption.result else validate_disruption_outcome(session, outcome, disruption)
+                )
+                if errors:
+                    ack(response_action="errors", errors=errors)
+                    return
+                _, recorded = record_disruption_outcome(
+                    session,
+                    access.known_record.id,
+                    outcome,
+                    actor=access.actor,
+                    partnership=partnership,
+                    now=now,
+                )
+                meeting_id = access.known_record.row.meeting_id
+                if recorded and meeting_id:
+                    refresh_status(session, meeting_id, now)
+        except ActionRefused as refused:
+            ack(response_action="errors", errors={"result": str(refused)})
+            return
+        ack()
+        runtime.kick_delivery()
 
     @app.view(PERPETRATOR_CALLBACK)
     def perpetrator_added(ack: Ack, view: dict[str, Any], access: Access) -> None:

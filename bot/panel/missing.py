@@ -214,17 +214,19 @@ def within_time(episode: MissingEpisode) -> bool:
     )
 
 
-def interviews_to_chase(session: Session, now: datetime, *, limit: int = 200) -> list[int]:
-    """Episodes whose return home interview is owed and due a chase (by the index)."""
+def interviews_to_chase(session: Session, now: datetime, *, after: int = 0, limit: int = 200) -> list[int]:
+    """A batch of episodes (by id, after `after`) whose return home interview is owed and
+    due a chase; the caller reads on from the last until a batch comes back short."""
     found = list(
         session.exec(
             select(col(MissingEpisode.id))
             .where(
+                col(MissingEpisode.id) > after,
                 col(MissingEpisode.next_chase_at).is_not(None),
                 col(MissingEpisode.next_chase_at) <= now,
                 MissingEpisode.interview_state == InterviewState.OWED,
             )
-            .order_by(col(MissingEpisode.next_chase_at))
+            .order_by(col(MissingEpisode.id))
             .limit(limit)
         ).all()
     )

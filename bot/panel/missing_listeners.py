@@ -20,11 +20,14 @@ from bot.access import (
     button,
     command,
     form,
+    meeting_by_id,
     metadata,
     missing_episode_by_id,
     part,
     value,
 )
+from bot.cases.models import Case, CaseEpisode
+from bot.cases.views import OPEN_MISSING
 from bot.convening.views import read_values
 from bot.database import read_scope, session_scope
 from bot.panel.effects import ask_for_interview
@@ -51,6 +54,15 @@ INTERVIEWERS_NOTE = "Only the agencies that record missing episodes and return h
 
 RULES = (
     Rule(command("/panel", "missing"), MEMBER, refusal=NOT_LISTED, act="panel.missing_refused"),
+    # The button on a case's timeline (`/strategy REF`): someone involved in the discussion;
+    # the service then checks their agency records missing episodes.
+    Rule(
+        button(OPEN_MISSING),
+        part(Part.INVOLVED),
+        meeting_by_id(value()),
+        refusal="Only the people taking part in the discussion can record a missing episode from it.",
+        act="panel.missing_refused",
+    ),
     Rule(
         form(MISSING_CALLBACK),
         MEMBER,
@@ -111,8 +123,36 @@ def open_missing_form(
     )
 
 
+def open_missing_from_case(runtime: Runtime, access: Access, client: WebClient, body: dict[str, Any]) -> None:
+    """The timeline's button: the missing-episode form for the discussion's child (pre-filled
+    for an open episode), or why not, told where the person is."""
+    try:
+        check_may_record(access.member, runtime.partnership)
+        with read_scope(runtime.engine) as session:
+            meeting = access.meeting
+            episode_of_case = session.get(CaseEpisode, meeting.episode_id) if meeting.episode_id else None
+            case = session.get(Case, episode_of_case.case_id) if episode_of_case else None
+            case = case if case is not None and case.subject_kind == "child" else None
+            episode = open_episode(session, case.id) if case else None
+        if case is None:
+            raise MissingRefused(f"{meeting.reference} is not about a child's case.")
+    except MissingRefused as refused:
+        tell(body, client, str(refused))
+        audit_refusal(runtime, access.actor, "panel.missing_refused", access.meeting.reference, str(refused))
+        return
+    client.views_open(
+        trigger_id=access.requested.trigger_id,
+        view=missing_modal(case.reference, episode.went_missing_at if episode else None),
+    )
+
+
 def register(app: App, runtime: Runtime) -> None:
     partnership = runtime.partnership
+
+    @app.action(OPEN_MISSING)
+    def missing_from_case(ack: Ack, body: dict[str, Any], client: WebClient, access: Access) -> None:
+        ack()
+        after_ack(runtime, body, client, open_missing_from_case, runtime, access, client, body)
 
     @app.view(MISSING_CALLBACK)
     def missing_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:

@@ -183,7 +183,11 @@ class Disruption(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id", index=True)
     perpetrator_id: int | None = Field(default=None, foreign_key="suspectedperpetrator.id")
     tactic: str = Field(max_length=40)
-    outcome: str = Field(default="", max_length=1000)
+    # Its own outcome, recorded by the owner when it is done ('' until then: still chased).
+    result: str = Field(default="", max_length=30)  # bot.panel.vocabulary.DISRUPTION_RESULTS
+    outcome: str = Field(default="", max_length=1000)  # what happened
+    outcome_recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome_recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
 
 

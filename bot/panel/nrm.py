@@ -8,8 +8,9 @@ whom this panel does not refer.) Plain Python over the database: no Slack here."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.audit.service import Actor, record
@@ -240,35 +241,62 @@ class OverdueDecision:
     since: date
 
 
+def latest_overdue_start(calendar: WorkingCalendar, today: date, days: int) -> date:
+    """The last day a decision awaited since then is overdue today: the latest `since`
+    with `add_working_days(since, days) < today` (that count never goes back as `since`
+    moves on, so one day bounds them all and the database can filter by it)."""
+    day = calendar.add_working_days(today, -days)
+    while calendar.add_working_days(day, days) >= today:
+        day -= timedelta(days=1)
+    while calendar.add_working_days(day + timedelta(days=1), days) < today:
+        day += timedelta(days=1)
+    return day
+
+
+NRM_BATCH = 200
+
+
 def overdue_decisions(
-    session: Session, partnership: Partnership, calendar: WorkingCalendar, today: date, *, limit: int = 200
-) -> list[OverdueDecision]:
-    """NRM decisions awaited past the configured working days and not yet chased."""
+    session: Session,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    today: date,
+    *,
+    after: int = 0,
+    batch: int = NRM_BATCH,
+) -> tuple[list[tuple[OverdueDecision, NrmReferral]], int | None]:
+    """One batch of NRM referrals with a decision awaited past the configured working days
+    (by id, after `after`; those not yet chased, with their rows), and the id to read on
+    from, or None when none are left. The rows are locked (skipping those another process
+    holds), so a pass reading every batch chases each overdue decision once, and two
+    replicas never chase the same one."""
     practice = partnership.panel_practice.nrm
-    out: list[OverdueDecision] = []
+    rg_by = latest_overdue_start(calendar, today, practice.reasonable_grounds_working_days)
+    cg_by = latest_overdue_start(calendar, today, practice.conclusive_grounds_working_days)
+    rg_since = col(NrmReferral.referred_on)
+    cg_since = func.coalesce(col(NrmReferral.reasonable_grounds_on), col(NrmReferral.referred_on))
     rows = session.exec(
-        select(NrmReferral, Case)
+        select(NrmReferral, col(Case.reference))
         .join(Case, col(Case.id) == col(NrmReferral.case_id))
         .where(
-            (NrmReferral.reasonable_grounds == "awaited")
-            | ((NrmReferral.reasonable_grounds == "positive") & (NrmReferral.conclusive_grounds == "awaited"))
+            col(NrmReferral.id) > after,
+            ((col(NrmReferral.reasonable_grounds) == "awaited") & (rg_since <= rg_by))
+            | (
+                (col(NrmReferral.reasonable_grounds) == "positive")
+                & (col(NrmReferral.conclusive_grounds) == "awaited")
+                & (cg_since <= cg_by)
+            ),
         )
         .order_by(col(NrmReferral.id))
-        .limit(limit)
+        .limit(batch)
+        .with_for_update(of=NrmReferral, skip_locked=True)
     ).all()
-    for row, case in rows:
+    out: list[tuple[OverdueDecision, NrmReferral]] = []
+    for row, reference in rows:
         if row.reasonable_grounds == "awaited":
-            stage, since, days = (
-                "reasonable_grounds",
-                row.referred_on,
-                practice.reasonable_grounds_working_days,
-            )
+            stage, since = "reasonable_grounds", row.referred_on
         else:
-            stage = "conclusive_grounds"
-            since = row.reasonable_grounds_on or row.referred_on
-            days = practice.conclusive_grounds_working_days
-        if stage in (row.chased or []):
-            continue
-        if calendar.add_working_days(since, days) < today:
-            out.append(OverdueDecision(row.id or 0, case.reference, row.panel_code, stage, since))
-    return out
+            stage, since = "conclusive_grounds", row.reasonable_grounds_on or row.referred_on
+        if stage not in (row.chased or []):
+            out.append((OverdueDecision(row.id or 0, reference, row.panel_code, stage, since), row))
+    return out, (rows[-1][0].id or 0) if len(rows) == batch else None

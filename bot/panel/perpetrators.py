@@ -14,11 +14,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.actions.models import Action
-from bot.actions.service import NewAction, add_action, validate_action
+from bot.actions.service import NewAction, add_action, mark_done, validate_action
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Meeting
 from bot.panel.models import Disruption, Intelligence, PerpetratorLink, SuspectedPerpetrator
+from bot.panel.vocabulary import DISRUPTION_RESULTS
 from bot.partnership.service import Member
 from bot.references import next_reference
 from bot.schedules import Partnership
@@ -33,6 +34,7 @@ class RegisterRefused(Exception):
 
 
 def is_police(member: Member | None, partnership: Partnership) -> bool:
+    """The guard's `SEES_REGISTER` reads the same from the member's agency kind."""
     if member is None:
         return False
     try:
@@ -140,16 +142,17 @@ def add_perpetrator(
 
 
 def register_page(
-    session: Session, panel_codes: list[str], *, page: int = 0
-) -> list[tuple[SuspectedPerpetrator, list[str]]]:
-    """A page of the register with each entry's linked references (two queries)."""
-    rows = session.exec(
-        select(SuspectedPerpetrator)
-        .where(col(SuspectedPerpetrator.panel_code).in_(panel_codes))
-        .order_by(col(SuspectedPerpetrator.id).desc())
-        .offset(page * PAGE)
-        .limit(PAGE)
-    ).all()
+    session: Session, panel_codes: list[str], *, before: int | None = None, per_page: int = PAGE
+) -> tuple[list[tuple[SuspectedPerpetrator, list[str]]], int | None]:
+    """A page of the register, newest first (entries older than `before`, an id), with each
+    entry's linked references, and the id the next page starts before (None: the last
+    page). Two queries, however long the register."""
+    query = select(SuspectedPerpetrator).where(col(SuspectedPerpetrator.panel_code).in_(panel_codes))
+    if before is not None:
+        query = query.where(col(SuspectedPerpetrator.id) < before)
+    rows = list(session.exec(query.order_by(col(SuspectedPerpetrator.id).desc()).limit(per_page + 1)))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
     links: dict[int, list[str]] = {}
     for perpetrator_id, reference in session.exec(
         select(PerpetratorLink.perpetrator_id, Case.reference)
@@ -157,7 +160,8 @@ def register_page(
         .where(col(PerpetratorLink.perpetrator_id).in_([r.id for r in rows]))
     ):
         links.setdefault(perpetrator_id, []).append(reference)
-    return [(row, sorted(links.get(row.id or 0, []))) for row in rows]
+    page = [(row, sorted(links.get(row.id or 0, []))) for row in rows]
+    return page, (rows[-1].id if more and rows else None)
 
 
 def perpetrators_of_cases(session: Session, case_ids: list[int | None]) -> list[dict[str, str]]:
@@ -208,10 +212,10 @@ def validate_disruption(
     errors: dict[str, str] = {}
     if form.tactic not in {t.code for t in partnership.panel_practice.disruption_tactics}:
         errors["disruption_tactic"] = "Choose the disruption tactic."
-    problems = validate_action(
+    problems = validate_action(  # the words typed (the target) are checked, not the tactic's name
         session,
         NewAction(
-            text=_action_text(partnership, form),
+            text=form.target.strip() or "disruption",
             owner_slack_id=form.owner_slack_id,
             priority="high",
             due_on=form.due_on,
@@ -269,6 +273,8 @@ def add_disruption(
     )
     if not created:
         return session.exec(select(Disruption).where(Disruption.action_id == action.id)).first()
+    action.case_id = case.id  # the child's (a sitting has no case of its own): its chases name it
+    session.add(action)
     target = form.target.strip().upper()
     perpetrator = session.exec(
         select(SuspectedPerpetrator).where(SuspectedPerpetrator.reference == target)
@@ -286,27 +292,135 @@ def add_disruption(
 
 
 def disruptions_of(
-    session: Session, meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar
+    session: Session,
+    meeting: Meeting,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    case_ids: list[int | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The sitting's disruption activities for the minutes."""
+    """For the minutes: the sitting's disruption activities, and those agreed earlier for
+    the cases on its agenda (the latest 30), each with its status and its outcome once
+    recorded (in the status, as the template's table shows it)."""
+    ids = [i for i in (case_ids or []) if i]
+    mine = col(Action.meeting_id) == meeting.id
     rows = session.exec(
         select(Disruption, Action, Case)
         .join(Action, col(Action.id) == col(Disruption.action_id))
         .join(Case, col(Case.id) == col(Disruption.case_id))
-        .where(col(Action.meeting_id) == meeting.id)
-        .order_by(col(Action.id))
+        .where(mine | col(Disruption.case_id).in_(ids) if ids else mine)
+        .order_by(col(Action.id).desc())
+        .limit(30)
     ).all()
-    return [
-        {
-            "reference": action.reference,
-            "case": case.reference,
-            "tactic": partnership.panel_practice.tactic_name(disruption.tactic),
-            "text": action.text,
-            "due": action.due_on.strftime("%d %b %Y"),
-            "status": action.status,
-        }
-        for disruption, action, case in rows
-    ]
+    out = []
+    for disruption, action, case in reversed(rows):
+        outcome = outcome_words(disruption, calendar)
+        status = str(action.status).replace("_", " ").capitalize()
+        out.append(
+            {
+                "reference": action.reference,
+                "case": case.reference,
+                "tactic": partnership.panel_practice.tactic_name(disruption.tactic),
+                "text": action.text,
+                "due": action.due_on.strftime("%d %b %Y"),
+                "status": f"{status}. Outcome: {outcome}" if outcome else f"{status}. Outcome awaited",
+                "outcome": outcome,
+            }
+        )
+    return out
+
+
+def disruption_of_action(session: Session, action_id: int | None) -> Disruption | None:
+    """The disruption an action carries out, if it is one."""
+    return session.exec(select(Disruption).where(Disruption.action_id == (action_id or -1))).first()
+
+
+@dataclass(frozen=True)
+class DisruptionOutcome:
+    """What the owner records when the disruption is done: its result and what happened."""
+
+    result: str = ""
+    text: str = ""
+
+
+def validate_disruption_outcome(
+    session: Session, form: DisruptionOutcome, disruption: Disruption
+) -> dict[str, str]:
+    """Problems keyed by the outcome form's blocks; the text is shown in Slack, so it
+    must not name the child."""
+    from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child_of_case
+
+    errors: dict[str, str] = {}
+    if form.result not in DISRUPTION_RESULTS:
+        errors["result"] = "Choose what came of the disruption."
+    text = form.text.strip()
+    if not text:
+        errors["what_happened"] = "Say what happened (for example, the notice was served on 20 November)."
+    elif len(text) > 1000:
+        errors["what_happened"] = "Keep this under 1000 characters."
+    elif mentions_child_of_case(session, disruption.case_id, text):
+        errors["what_happened"] = NAME_IN_SLACK_TEXT
+    return errors
+
+
+def record_disruption_outcome(
+    session: Session,
+    action_id: int,
+    form: DisruptionOutcome,
+    *,
+    actor: Actor,
+    partnership: Partnership,
+    now: datetime,
+) -> tuple[Disruption, bool]:
+    """The disruption's outcome is recorded and its action marked done (so its chasing
+    stops), in one transaction; a second submission changes nothing. Returns the row and
+    whether this call recorded it. `ActionRefused` if the person may not close it."""
+    disruption = session.exec(
+        select(Disruption).where(Disruption.action_id == action_id).with_for_update()
+    ).first()
+    if disruption is None:
+        raise ValueError("not a disruption action")
+    if disruption.result:
+        return disruption, False
+    mark_done(
+        session,
+        action_id,
+        f"{DISRUPTION_RESULTS[form.result]}: {form.text.strip()}",
+        actor=actor,
+        partnership=partnership,
+        now=now,
+    )
+    disruption.result = form.result
+    disruption.outcome = form.text.strip()
+    disruption.outcome_recorded_at = now
+    disruption.outcome_recorded_by_id = actor.person_id
+    session.add(disruption)
+    case = session.get(Case, disruption.case_id)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        act="panel.disruption_outcome_recorded",
+        record_type="disruption",
+        record_id=disruption.id or 0,
+        case_reference=case.reference if case else "",
+        details={"result": form.result, "tactic": disruption.tactic},
+    )
+    session.flush()
+    return disruption, True
+
+
+def outcome_words(disruption: Disruption, calendar: WorkingCalendar) -> str:
+    """The outcome as the record and the minutes show it ('' while it is awaited)."""
+    if not disruption.result:
+        return ""
+    when = (
+        calendar.local(disruption.outcome_recorded_at).strftime("%d %b %Y")
+        if disruption.outcome_recorded_at
+        else ""
+    )
+    return f"{DISRUPTION_RESULTS.get(disruption.result, disruption.result)}: {disruption.outcome}" + (
+        f" (recorded {when})" if when else ""
+    )
 
 
 # -------------------------------------------------------------------- intelligence

@@ -574,3 +574,63 @@ def perpetrator_modal(panels: dict[str, str], police: bool) -> dict[str, Any]:
             )
         )
     return modal(title="Suspected perpetrator", callback_id=PERPETRATOR_CALLBACK, submit="Add", blocks=blocks)
+
+
+REGISTER_MORE = "panel_register_more"
+
+
+def register_message(
+    rows: list[tuple[Any, list[str]]], *, before: int | None, marking: str
+) -> dict[str, Any]:
+    """A page of the register of suspected perpetrators, newest first, with a More button
+    that carries the id the next page starts before. Only police and administrators see it."""
+    if not rows:
+        text = f"*{marking}* · The register of suspected perpetrators is empty."
+        return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*{marking}* · Suspected perpetrators (newest first):"))
+    ]
+    for row, links in rows:
+        line = (
+            f"• *{row.reference}* {escape_mrkdwn(row.description)}"
+            + (f" · police ref {escape_mrkdwn(row.police_reference)}" if row.police_reference else "")
+            + (f" · linked: {', '.join(links)}" if links else "")
+            + (" · summary released" if row.released_summary else " · police and administrators only")
+        )
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line[:2900])))
+    if before is not None:
+        blocks.append(
+            ActionsBlock(
+                block_id="panel_register_page",
+                elements=[ButtonElement(text="More", action_id=REGISTER_MORE, value=str(before))],
+            )
+        )
+    return {"text": f"{marking}: suspected perpetrators", "blocks": [b.to_dict() for b in blocks]}
+
+
+DISRUPTION_OUTCOME_CALLBACK = "disruption_outcome"
+
+
+def disruption_outcome_modal(action_id: int, reference: str, tactic: str) -> dict[str, Any]:
+    """A disruption action is done: what came of it. Opened by the action's Mark done."""
+    from bot.panel.vocabulary import DISRUPTION_RESULTS
+
+    blocks: list[Block] = [
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"{MARKING} · *{reference}* · {escape_mrkdwn(tactic)}")]
+        ),
+        _select("result", "Outcome", DISRUPTION_RESULTS),
+        _text(
+            "what_happened",
+            "What happened",
+            limit=1000,
+            hint="Shown in Slack and the panel's minutes: use case references, never a child's name.",
+        ),
+    ]
+    return modal(
+        title="Disruption outcome",
+        callback_id=DISRUPTION_OUTCOME_CALLBACK,
+        submit="Record",
+        metadata={"action_id": action_id},
+        blocks=blocks,
+    )

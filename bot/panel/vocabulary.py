@@ -38,3 +38,10 @@ SECTIONS: dict[str, str] = {
     "school": "Schools",
     "themes": "Themes and intelligence",
 }
+# What came of a disruption action, as its owner records it when it is done.
+DISRUPTION_RESULTS: dict[str, str] = {
+    "achieved": "Achieved (served, made or carried out)",
+    "partly": "Partly achieved",
+    "not_achieved": "Not achieved",
+    "withdrawn": "Withdrawn (no longer needed)",
+}

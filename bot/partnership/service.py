@@ -22,6 +22,7 @@ class Member:
     agency_name: str
     roles: frozenset[str]
     schedule_id: str = ""  # their id in agencies.yaml (for people without Slack)
+    agency_kind: str = ""  # the agency's kind in agencies.yaml: police, health, ...
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -91,7 +92,7 @@ def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
 
     One query (a row per role), as every listener asks this before it answers."""
     rows = session.exec(
-        select(Person, col(Agency.code), col(Agency.name), col(PersonRole.role))
+        select(Person, Agency, col(PersonRole.role))
         .join(Agency, col(Agency.id) == col(Person.agency_id))
         .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
         .where(col(Person.slack_user_id) == slack_user_id, col(Person.active) == True)  # noqa: E712
@@ -99,14 +100,15 @@ def member_by_slack_id(session: Session, slack_user_id: str) -> Member | None:
     ).all()
     if not rows:
         return None
-    person, agency_code, agency_name, _ = rows[0]
+    person, agency, _ = rows[0]
     return Member(
         person_id=person.id or 0,
         slack_user_id=slack_user_id,
         name=person.name,
-        agency_code=agency_code,
-        agency_name=agency_name,
-        roles=frozenset(role for p, _, _, role in rows if p.id == person.id and role is not None),
+        agency_code=agency.code,
+        agency_name=agency.name,
+        roles=frozenset(role for p, _, role in rows if p.id == person.id and role is not None),
+        agency_kind=agency.kind,
     )
 
 
@@ -114,20 +116,21 @@ def member_by_person_id(session: Session, person_id: int) -> Member | None:
     """The active person with this id, as `member_by_slack_id` gives them: for the partner
     pages, where the person is the one a link was e-mailed to, Slack or not. One query."""
     rows = session.exec(
-        select(Person, Agency.code, Agency.name, PersonRole.role)
+        select(Person, Agency, PersonRole.role)
         .join(Agency, col(Agency.id) == col(Person.agency_id))
         .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
         .where(col(Person.id) == person_id, col(Person.active) == True)  # noqa: E712
     ).all()
     if not rows:
         return None
-    person, agency_code, agency_name, _ = rows[0]
+    person, agency, _ = rows[0]
     return Member(
         person_id=person_id,
         slack_user_id=person.slack_user_id or "",
         name=person.name,
-        agency_code=agency_code,
-        agency_name=agency_name,
-        roles=frozenset(role for _, _, _, role in rows if role is not None),
+        agency_code=agency.code,
+        agency_name=agency.name,
+        roles=frozenset(role for _, _, role in rows if role is not None),
         schedule_id=person.schedule_id or "",
+        agency_kind=agency.kind,
     )

@@ -38,6 +38,7 @@ from bot.database import read_scope, session_scope
 from bot.minutes.listeners import MAY_RECORD, open_record_form, send_minutes
 from bot.minutes.recording import check_may_record_discussion
 from bot.minutes.service import RecordingRefused
+from bot.panel.missing import may_record_missing
 from bot.partnership.service import Member
 from bot.runtime import Runtime
 from bot.slack.followup import after_ack
@@ -269,7 +270,12 @@ def register(app: App, runtime: Runtime) -> None:
             )
             details["blocks"] = [
                 *details["blocks"][:2],
-                *timeline_for(runtime, meeting, may_manage=manages),
+                *timeline_for(
+                    runtime,
+                    meeting,
+                    may_manage=manages,
+                    may_record_missing=may_record_missing(access.member, runtime.partnership),
+                ),
                 *details["blocks"][2:],
             ][:50]
             ack(response_type="ephemeral", **details)

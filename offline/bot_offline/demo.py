@@ -1046,9 +1046,15 @@ def step_panel_sits(bot: OfflineBot) -> None:
     _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
     decisions = {
         "CS-1234567": panel_offline.outcome_values("continue", nrm="referred", review="2026-12-08"),
-        "CS-7654321": panel_offline.outcome_values(
-            "step_up", review="2026-12-08", reason="Found in Coventry with cash; a new older associate."
-        ),
+        "CS-7654321": {
+            **panel_offline.outcome_values(
+                "step_up", review="2026-12-08", reason="Found in Coventry with cash; a new older associate."
+            ),
+            "disruption_tactic": {"value": _choice("cawn")},
+            "disruption_owner": {"value": {"type": "users_select", "selected_user": POLICE_PPU}},
+            "disruption_due": {"value": {"type": "datepicker", "selected_date": "2026-12-01"}},
+            "disruption_target": {"value": _typed("Adult male known as T")},
+        },
         "CS-5550001": panel_offline.outcome_values(
             "step_down",
             review=None,
@@ -1068,6 +1074,10 @@ def step_panel_sits(bot: OfflineBot) -> None:
         _say(f"{reference}: recorded under victims, offenders, locations and themes")
     _say("CS-5550001 steps down to early help (taken on by the early help family support worker);")
     _say("CS-1234567's NRM referral is recorded: referred 12 Nov by the police, reasonable grounds positive.")
+    _say(
+        "CS-7654321: a disruption action, a child abduction warning notice to the adult male known as T, "
+        "owned by the police, due Tue 1 Dec"
+    )
     step_up_convenes(bot)
     agencies = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
     panel_offline.record_attendance(
@@ -1178,8 +1188,22 @@ def step_missing_episode(bot: OfflineBot) -> None:
     from bot.panel.jobs import sweep_panels
 
     _clock(bot).set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    timeline = bot.slack.command("/strategy", "SD-2026-0001", user_id=LOCATE).json().get("blocks", [])
+    button = next(
+        (
+            e
+            for b in timeline
+            for e in b.get("elements", [])
+            if isinstance(e, dict) and e.get("action_id") == "case_missing_open"
+        ),
+        None,
+    )
     before = len(bot.local_slack.calls_to("views.open"))
-    bot.slack.command("/panel", "missing CS-1234567", user_id=LOCATE)
+    if button is not None:  # from the case's timeline, as Locate takes part in its discussion
+        _say("/strategy SD-2026-0001 (Locate): the case's timeline offers Record a missing episode")
+        bot.slack.block_actions(LOCATE, [{"action_id": "case_missing_open", "value": button["value"]}])
+    else:
+        bot.slack.command("/panel", "missing CS-1234567", user_id=LOCATE)
     form = panel_offline.opened_view(bot, before)
 
     def moment(value: datetime | None) -> dict[str, Any]:
@@ -1194,7 +1218,7 @@ def step_missing_episode(bot: OfflineBot) -> None:
     bot.slack.view_submission(LOCATE, form, values=values)
     bot.settle()
     _say(
-        "/panel missing CS-1234567 (Locate): missing Thu 26 Nov 18:00, found in Coventry "
+        "the missing-episode form for CS-1234567 (Locate): missing Thu 26 Nov 18:00, found in Coventry "
         "Fri 27 Nov 08:30 (out of area)"
     )
     ask = next(
@@ -1229,6 +1253,56 @@ def step_missing_episode(bot: OfflineBot) -> None:
     )
     bot.settle()
     _say("Locate records it: offered Sun 29 Nov 14:00 (within 72 hours) by Amira Farah, done.")
+    timeline = bot.slack.command("/strategy", "SD-2026-0001", user_id=LOCATE).json().get("blocks", [])
+    line = next((t for t in blocks_as_text(timeline).splitlines() if "Missing" in t), "")
+    _say("on the case's timeline:")
+    _say(textwrap.indent(line.strip(), "  | "))
+
+
+def step_disruption_outcome(bot: OfflineBot) -> None:
+    """The disruption agreed at the panel is chased like any other action; its Mark done
+    asks for its outcome, which goes on the case's record and the next minutes."""
+    from bot.actions.jobs import sweep_actions
+    from bot.actions.models import Action
+    from bot.panel.models import Disruption
+
+    with Session(bot.runtime.engine) as session:
+        row = session.exec(
+            select(Disruption, Action).join(Action, col(Action.id) == col(Disruption.action_id))
+        ).first()
+    if row is None:
+        raise RuntimeError("no disruption action was recorded at the panel")
+    disruption, action = row
+    _clock(bot).set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    sweep_actions(bot.runtime)
+    bot.settle()
+    chase = [
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == POLICE_PPU and action.reference in json.dumps(c.args.get("blocks"))
+    ]
+    if chase:
+        _say(f"Wed 2 Dec: the owner is chased for {action.reference}:")
+        _say(textwrap.indent(blocks_as_text(chase[-1].args["blocks"]), "  | "))
+    before = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.block_actions(POLICE_PPU, [{"action_id": "action_done", "value": str(action.id)}])
+    form = panel_offline.opened_view(bot, before)
+    _say(f"Mark done opens the form for its outcome ({form['title']['text']})")
+    bot.slack.view_submission(
+        POLICE_PPU,
+        form,
+        values={
+            "result": {"value": _choice("achieved")},
+            "what_happened": {"value": _typed("Notice served on T at the Lodge Road flats on 1 December.")},
+        },
+    )
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        recorded = session.get(Disruption, disruption.id)
+        closed = session.get(Action, action.id)
+    if recorded is None or closed is None or not recorded.result:
+        raise RuntimeError("the disruption's outcome was not recorded")
+    _say(f"recorded: achieved, notice served; {action.reference} is {closed.status}, and no longer chased")
 
 
 def step_panel_carry_forward(bot: OfflineBot) -> None:
@@ -1726,6 +1800,7 @@ SCENARIO: list[tuple[str, Step]] = [
     ("The panel sits: VOLT minutes with the network picture", step_panel_sits),
     ("Locate: a missing episode and its return home interview", step_missing_episode),
     ("Carried forward to the next sitting", step_panel_carry_forward),
+    ("A disruption action is chased until its outcome is recorded", step_disruption_outcome),
     ("The review day brings a follow-up discussion", step_review_follow_up),
     ("Out of hours: the Emergency Duty Team", step_out_of_hours),
     ("The ICPC, the assessment's outcome, and closing the case", step_close_case),
