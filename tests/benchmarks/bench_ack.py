@@ -4,7 +4,8 @@ Signed `/strategy new` commands (the bot looks the person up, acks, then calls v
 and `/strategy new` form submissions (the bot validates against the database before it
 acks), sent over loopback by 1 and by 50 concurrent clients, against a bare Bolt app whose
 listeners only `ack()`, served by the same WSGI app and waitress server with the same
-signing. Target: the bot's p99 at most 1.5x the bare app's, and never above 1 s.
+signing. Target (issue 14): the bot's p99 at most 1.2x the bare app's, and never above
+1 s. A miss is printed as a miss and the run exits 1; the target is never loosened.
 
     python -m tests.benchmarks.bench_ack            # about a minute on 2 cores
     python -m tests.benchmarks.bench_ack --scale 0.3  # fewer samples, for a quick look
@@ -46,7 +47,7 @@ from tests.benchmarks.support import (
 )
 from tests.convening_support import SOCIAL_WORKER, at, form_values, open_form
 
-RATIO_TARGET = 1.5
+RATIO_TARGET = 1.2  # issue 14: acknowledgement p99 at most 1.2x the bare Bolt app
 CEILING_MS = 1000.0
 
 

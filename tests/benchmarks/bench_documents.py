@@ -26,7 +26,7 @@ that is how long a chair waits for the minutes.
 
 Each figure is the median of several renders after a warm-up; peak memory is measured
 separately under tracemalloc (which slows rendering) as the peak above what was allocated
-before. Targets: time and peak memory at most 1.5x the bare render; the 400-action log
+before. Targets: time and peak memory at most 1.3x the bare render (issue 14); the 400-action log
 rendered by the bot in under 3 s, and the panel minutes rendered and drawn in under 3 s
 (every run, not only the median).
 
@@ -79,7 +79,7 @@ from tests.benchmarks.support import machine, table, verdict
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 SCHEDULES = ROOT / "schedules"
-RATIO_TARGET = 1.5
+RATIO_TARGET = 1.3  # issue 14: a render at most 1.3x bare docxtpl; a miss stays a miss
 LARGE_TARGET_SECONDS = 3.0
 
 AGENCIES = [
