@@ -73,7 +73,7 @@ from bot.minutes.listeners import MAY_ADD_ACTIONS, open_action_form
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member
 from bot.runtime import Runtime
-from bot.slack.followup import after_ack
+from bot.slack.followup import after_ack, asked_page, replace_with_page
 from bot.slack.replies import audit_refusal, tell
 
 OWNER_OR_LEAD = part(Part.OWNER, Part.OWNER_LEAD)
@@ -291,15 +291,8 @@ def register(app: App, runtime: Runtime) -> None:
     ) -> None:
         """*Previous* or *Next* on a child's list (the guard has checked the child again)."""
         ack()
-        asked = access.requested.value.split(":")[-1]
-        page = min(int(asked), 100_000) if asked.isdigit() else 0
-        case_id = access.known_record.id
-        after_ack(
-            runtime,
-            body,
-            client,
-            lambda: respond(response_type="ephemeral", replace_original=True, **_child_page(case_id, page)),
-        )
+        page, case_id = asked_page(access.requested.value), access.known_record.id
+        replace_with_page(runtime, body, client, respond, lambda: _child_page(case_id, page))
 
     for action_id in CHILD_PAGE_BUTTONS:
         app.action(action_id)(turn_child_page)
@@ -309,18 +302,9 @@ def register(app: App, runtime: Runtime) -> None:
     ) -> None:
         """*Previous* or *Next* on a list: the page asked for, in place of the one shown."""
         ack()
-        page = int(access.requested.value) if access.requested.value.isdigit() else 0
+        page = asked_page(access.requested.value)
         builder = _mine_page if access.requested.name.startswith(MINE_PAGE) else _overdue_page
-        after_ack(
-            runtime,
-            body,
-            client,
-            lambda: respond(
-                response_type="ephemeral",
-                replace_original=True,
-                **builder(access.known_member, min(page, 100_000)),
-            ),
-        )
+        replace_with_page(runtime, body, client, respond, lambda: builder(access.known_member, page))
 
     for action_id in PAGE_BUTTONS:
         app.action(action_id)(turn_page)

@@ -318,20 +318,7 @@ def about_case(session: Session, reference: str) -> ColumnElement[bool]:
     )
 
 
-EXPORT_COLUMNS = (
-    "sequence",
-    "at",
-    "team_id",
-    "actor_slack_id",
-    "actor_person_id",
-    "act",
-    "record_type",
-    "record_id",
-    "case_reference",
-    "details",
-    "previous_hash",
-    "entry_hash",
-)
+EXPORT_COLUMNS = (*_HASHED_KEYS, "entry_hash")  # every hashed field, then the hash
 
 
 def export_rows(

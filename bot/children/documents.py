@@ -22,6 +22,7 @@ from bot.cases.service import name_parts
 from bot.cases.timeline import ASSESSMENT_OUTCOMES, SUBSTANTIATION, enquiry_of_meeting
 from bot.children.service import ChildOfDiscussion, children_of, others_at_risk
 from bot.convening.models import Meeting
+from bot.minutes.approval import locked_for_approval, store_approved
 from bot.minutes.decisions import CHILD_TOPICS, SHARED_TOPICS, Answer, Topic, answer_words
 from bot.minutes.documents import RenderedDocument, render_document
 from bot.minutes.models import Decision, Document
@@ -509,25 +510,16 @@ def approve_child_record(
     it already was: a double click approves, and sends, once)."""
     from bot.partnership.models import Person
 
-    locked = session.get(Document, document_id, with_for_update=True, populate_existing=True)
-    if locked is None or not is_child_record(locked):
-        raise ChildRecordRefused("That version no longer exists.")
-    meeting = session.get(Meeting, locked.meeting_id)
-    if meeting is None or chair_person_id != meeting.chair_id:
-        raise ChildRecordRefused("Only the chair of the discussion can approve a child's record.")
-    if locked.state == "approved":
+    locked, meeting, to_approve = locked_for_approval(
+        session,
+        document_id,
+        approver_id=chair_person_id,
+        refuse=ChildRecordRefused,
+        not_chair="Only the chair of the discussion can approve a child's record.",
+        approvable=is_child_record,
+    )
+    if not to_approve:
         return locked, False
-    if locked.state != "draft":
-        raise ChildRecordRefused("That version has been replaced by a newer one.")
-    newer = session.exec(
-        select(Document).where(
-            col(Document.meeting_id) == meeting.id,
-            col(Document.kind) == locked.kind,
-            col(Document.version) > locked.version,
-        )
-    ).first()
-    if newer is not None:
-        raise ChildRecordRefused(f"There is a newer draft (version {newer.version}); approve that one.")
     reference = locked.kind.split(":", 1)[1]
     child = next((c for c in children_of(session, meeting) if c.reference == reference), None)
     if child is None:
@@ -547,19 +539,7 @@ def approve_child_record(
         approved_at=stamp,
     )
     rendered = render_document(templates_dir / CHILD_RECORD_TEMPLATE, context)
-    for earlier in session.exec(
-        select(Document).where(
-            col(Document.meeting_id) == meeting.id,
-            col(Document.kind) == locked.kind,
-            col(Document.state) == "approved",
-        )
-    ):
-        earlier.state = "superseded"
-        session.add(earlier)
-    locked.content, locked.sha256 = rendered.content, rendered.sha256
-    locked.state = "approved"
-    locked.approved_by_id, locked.approved_at = chair_person_id, now
-    session.add(locked)
+    store_approved(session, locked, rendered, approver_id=chair_person_id, now=now)
     record(
         session,
         at=now,

@@ -27,6 +27,7 @@ from bot.documents.minutes import (
     recipients,
     shared_updates,
 )
+from bot.minutes.approval import locked_for_approval, store_approved
 from bot.minutes.documents import ACTION_LOG_TEMPLATE, MINUTES_TEMPLATE, RenderedDocument, render_document
 from bot.minutes.models import Document
 from bot.partnership.models import Agency, Person
@@ -330,27 +331,15 @@ def approve(
     """The chair approves a draft: it is re-rendered as APPROVED, locked and stored with its
     hash; earlier approved versions are superseded. Returns the approved document and
     whether this call approved it (False when it already was)."""
-    # Lock the row: a double click must approve (and circulate) once, not twice.
-    locked = session.get(Document, document.id, with_for_update=True, populate_existing=True)
-    assert locked is not None
-    document = locked
-    meeting = session.get(Meeting, document.meeting_id)
-    assert meeting is not None
-    if member.person_id != meeting.chair_id:
-        raise RecordingRefused("Only the chair of this discussion can approve its minutes.")
-    if document.state == "approved":
+    document, meeting, to_approve = locked_for_approval(
+        session,
+        document.id or 0,
+        approver_id=member.person_id,
+        refuse=RecordingRefused,
+        not_chair="Only the chair of this discussion can approve its minutes.",
+    )
+    if not to_approve:
         return document, False
-    if document.state != "draft":
-        raise RecordingRefused("That version has been replaced by a newer one.")
-    newer = session.exec(
-        select(Document).where(
-            col(Document.meeting_id) == meeting.id,
-            col(Document.kind) == document.kind,
-            col(Document.version) > document.version,
-        )
-    ).first()
-    if newer is not None:
-        raise RecordingRefused(f"There is a newer draft (version {newer.version}); approve that one.")
     approver = _name(session, member.person_id)
     stamp = calendar.local(now).strftime("%d %B %Y %H:%M")
     rendered = DOCUMENT_KINDS[document.kind].render(
@@ -365,20 +354,7 @@ def approve(
         approved_by=approver,
         approved_at=stamp,
     )
-    for earlier in session.exec(
-        select(Document).where(
-            col(Document.meeting_id) == meeting.id,
-            col(Document.kind) == document.kind,
-            col(Document.state) == "approved",
-        )
-    ):
-        earlier.state = "superseded"
-        session.add(earlier)
-    document.content, document.sha256 = rendered.content, rendered.sha256
-    document.sections = rendered.sections
-    document.state = "approved"
-    document.approved_by_id, document.approved_at = member.person_id, now
-    session.add(document)
+    store_approved(session, document, rendered, approver_id=member.person_id, now=now)
     if DOCUMENT_KINDS[document.kind].restricted is not None:
         _store_shared_copy(
             session,

@@ -39,7 +39,7 @@ from bot.convening.models import Meeting
 from bot.convening.views import when
 from bot.database import read_scope, session_scope
 from bot.minutes.models import Document
-from bot.partners.guard import PageRefused, current_runtime, guarded, needs_session, problem
+from bot.partners.guard import PageRefused, current_runtime, guarded, needs_session, problem, word_download
 from bot.partners.links import DESK
 from bot.partners.models import PartnerSession
 
@@ -205,12 +205,7 @@ def desk_download(opened: PartnerSession, document_id: int) -> Any:
             record_id=document.id or 0,
             details={"via": "desk"},
         )
-    safe = "".join(c for c in filename if c.isalnum() or c in "-_.") or "document.docx"
-    return Response(
-        content,
-        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
+    return word_download(content, filename, "document.docx")
 
 
 @needs_session(DESK)

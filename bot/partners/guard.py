@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import current_app, render_template, request, session
+from flask import Response, current_app, render_template, request, session
 from sqlalchemy.engine import Engine
 
 from bot.access import Access, Kind, Requested, Rules
@@ -98,6 +98,16 @@ def allowed(bucket: str) -> bool:
 
 def problem(title: str, message: str, status: int) -> tuple[str, int]:
     return render_template("partners/problem.html", title=title, message=message), status
+
+
+def word_download(content: bytes, filename: str, fallback: str) -> Response:
+    """A Word document as an attachment, its name cut to safe characters for the header."""
+    safe = "".join(c for c in filename if c.isalnum() or c in "-_.") or fallback
+    return Response(
+        content,
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
 
 
 def too_many() -> tuple[str, int]:

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlmodel import Session, col, select
-from werkzeug.wrappers import Response
 
 from bot.access import Access, Part, Rule, meeting_by_id, page, part, role, value
 from bot.audit.service import record
@@ -25,7 +24,7 @@ from bot.convening.models import Meeting
 from bot.database import read_scope, session_scope
 from bot.minutes.models import Document
 from bot.minutes.service import copy_for_person, minutes_recipients
-from bot.partners.guard import PageRefused, current_runtime, guarded, needs_session, problem
+from bot.partners.guard import PageRefused, current_runtime, guarded, needs_session, problem, word_download
 from bot.partners.links import MINUTES
 from bot.partners.models import PartnerSession
 from bot.partnership.models import Person
@@ -226,9 +225,4 @@ def download(opened: PartnerSession, access: Access) -> Any:
             record_id=copy.id or 0,
             details={"via": "partner page", "full": copy.id == approved.id},
         )
-    safe = "".join(c for c in filename if c.isalnum() or c in "-_.") or "minutes.docx"
-    return Response(
-        content,
-        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
+    return word_download(content, filename, "minutes.docx")

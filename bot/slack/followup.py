@@ -37,3 +37,27 @@ def after_ack(
             report_error(runtime.settings.templates_dir, error, body, client)
 
     runtime.after_ack(follow_up)
+
+
+# A list's *Previous* and *Next* buttons carry the page asked for (after the last ':'); a
+# forged number beyond any real list is capped rather than turned into a huge OFFSET.
+LAST_PAGE = 100_000
+
+
+def asked_page(value: str) -> int:
+    """The page a list's button asks for: its value's last ':'-separated part, capped."""
+    asked = value.split(":")[-1]
+    return min(int(asked), LAST_PAGE) if asked.isdigit() else 0
+
+
+def replace_with_page(
+    runtime: Runtime,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Callable[..., object],
+    page: Callable[[], dict[str, Any]],
+) -> None:
+    """After the ack, the list message is replaced, for the person only, by `page()`."""
+    after_ack(
+        runtime, body, client, lambda: respond(response_type="ephemeral", replace_original=True, **page())
+    )

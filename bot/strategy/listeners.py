@@ -41,7 +41,7 @@ from bot.minutes.service import RecordingRefused
 from bot.panel.missing import may_record_missing
 from bot.partnership.service import Member
 from bot.runtime import Runtime
-from bot.slack.followup import after_ack
+from bot.slack.followup import after_ack, asked_page, replace_with_page
 from bot.slack.replies import audit_refusal
 from bot.strategy.commands import AVAILABLE, grammar
 from bot.timeliness import listeners as timeliness
@@ -218,15 +218,8 @@ def register(app: App, runtime: Runtime) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
     ) -> None:
         ack()
-        asked = access.requested.value.split(":")[-1]
-        page = min(int(asked), 100_000) if asked.isdigit() else 0
-        case_id = access.known_record.id
-        after_ack(
-            runtime,
-            body,
-            client,
-            lambda: respond(response_type="ephemeral", replace_original=True, **child_page(case_id, page)),
-        )
+        page, case_id = asked_page(access.requested.value), access.known_record.id
+        replace_with_page(runtime, body, client, respond, lambda: child_page(case_id, page))
 
     for action_id in CHILD_DISCUSSIONS_BUTTONS:
         app.action(action_id)(turn_child_page)
@@ -241,15 +234,8 @@ def register(app: App, runtime: Runtime) -> None:
         ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, access: Access
     ) -> None:
         ack()
-        page = min(int(access.requested.value), 100_000) if access.requested.value.isdigit() else 0
-        after_ack(
-            runtime,
-            body,
-            client,
-            lambda: respond(
-                response_type="ephemeral", replace_original=True, **list_page(access.known_member, page)
-            ),
-        )
+        page = asked_page(access.requested.value)
+        replace_with_page(runtime, body, client, respond, lambda: list_page(access.known_member, page))
 
     for action_id in LIST_PAGE_BUTTONS:
         app.action(action_id)(turn_list_page)
