@@ -130,9 +130,19 @@ def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_outbox_command_lists_failed_messages_with_their_reasons_and_retries_them(
     bot, database_url
 ) -> None:
-    _enqueue(bot, 3)
-    bot.local_slack.error_next("chat.postMessage", "channel_not_found", times=2)
-    bot.local_slack.error_next("chat.postMessage", "msg_too_long", times=1)
+    # Two to a channel that does not exist (yet) and, between them, one too long for Slack:
+    # the local Slack refuses them itself, so the administrators' failure notices (sent
+    # alongside, to their DMs) cannot take an error meant for these three.
+    _enqueue(bot, 1, channel="C0NOWHERE", prefix="doomed-first")
+    with session_scope(bot.runtime.engine) as session:
+        enqueue(
+            session,
+            key="doomed-long",
+            method="chat.postMessage",
+            arguments={"channel": "C0GENERAL", "text": f"{SECRET_TEXT} " + "x" * 40_001},
+            now=bot.clock.now(),
+        )
+    _enqueue(bot, 1, channel="C0NOWHERE", prefix="doomed-last")
     bot.settle()
     failed = [e for e in _entries(bot) if e.state == OutboxState.FAILED]
     assert len(failed) == 3
@@ -155,6 +165,7 @@ def test_the_outbox_command_lists_failed_messages_with_their_reasons_and_retries
     assert SECRET_TEXT not in listed.stdout + listed.stderr
     limited = _cli(database_url, "--limit", "1")
     assert len([line for line in limited.stdout.splitlines() if "\t" in line]) == 1
+    bot.local_slack.add_channel("now-there", channel_id="C0NOWHERE")  # the cause is mended
     one = _cli(database_url, "retry", str(failed[0].id))
     assert one.returncode == 0 and one.stdout.startswith("1 failed message(s)"), one.stdout + one.stderr
     assert {e.id: e.state for e in _entries(bot)}[failed[0].id] in {OutboxState.PENDING, OutboxState.SENT}

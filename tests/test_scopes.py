@@ -121,7 +121,10 @@ def test_usage_hints_name_exactly_the_sub_commands_that_exist() -> None:
         reference = "CEP-2026-0001" if name == "/panel" else "SD-2026-0001"
         named = set()
         for alternative in alternatives:
-            text = alternative.replace("REF", reference)
+            # CASE: a child's case reference, in the partnership's own format
+            text = alternative.replace("REF", reference).replace(
+                "CASE", partnership.settings.case_reference.example
+            )
             bare = re.sub(r"\s*\[[^\]]+\]", "", text)  # optional parts left out
             for variant in {bare, text.replace("[updates]", "updates") if "[updates]" in text else bare}:
                 sub, _ = grammar(variant.strip(), partnership)

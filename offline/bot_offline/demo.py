@@ -1120,6 +1120,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
             _say(f"{document.kind} v{document.version} ({document.state}): {path}")
     _say("on approval, who received which copy of the minutes (the circulation list says the same):")
     channel = meeting.channel_id
+    received = []
     for upload in bot.local_slack.uploaded_files()[uploaded_before:]:
         if upload.filename.startswith(f"{meeting.reference}-panel-minutes"):
             if upload.channel == channel:
@@ -1128,7 +1129,11 @@ def step_panel_sits(bot: OfflineBot) -> None:
                 where = "privately, to someone who took part, with the texts their agency may read"
             else:
                 where = "privately, to someone who took part for an agency entitled to it all"
-            _say(f"  {upload.filename} -> {where}")
+            # the channel first, then the private copies: delivery sends them in parallel,
+            # so the order they arrived in differs from run to run
+            received.append((upload.channel != channel, upload.filename, where))
+    for _, filename, where in sorted(received):
+        _say(f"  {filename} -> {where}")
 
 
 def step_up_convenes(bot: OfflineBot) -> None:
