@@ -519,7 +519,9 @@ BUDGETS: dict[str, Budget] = {
 # to the discussions: past sittings, each with children referred, accepted, heard and
 # stepped down, their links, missing episodes, suspected perpetrators and disruptions. The
 # sitting measured is the latest held one, the same at both sizes; the history around it is
-# ten times longer at the larger size.
+# ten times longer at the larger size, and its agenda hears ten more children (one more at
+# the small size): 7 sittings, 20 panel cases, 34 referrals at the small size; 25, 104, 124
+# at the large.
 
 PANEL_CODE = "birmingham-mace"
 PANEL_CHAIR = "U0CSC005"  # chairs the MACE panel
@@ -578,8 +580,6 @@ def _panel_grown(bot: OfflineBot) -> None:
         )
         added = [s for s, _ in sittings if s.not_for_discussion == ["budget-history"]]
         wanted = discussions // 10 - len(added)
-        if wanted <= 0:
-            return
         _, template = sittings[-1]
         earliest = sittings[0][0].held_on
         now = bot.clock.now()
@@ -744,13 +744,80 @@ def _panel_grown(bot: OfflineBot) -> None:
                     )
                 )
         session.commit()
+    _panel_agenda_grown(bot, discussions)
 
 
-def _panel_sitting(bot: OfflineBot) -> Meeting:
-    """The MACE panel's latest held sitting (the same at both sizes), with the history grown."""
+def _panel_agenda_grown(bot: OfflineBot, discussions: int) -> None:
+    """The sitting measured hears more children at the larger size too: one more for each
+    twenty discussions (1 at the small size, 10 at the large), each referred, accepted
+    and recorded, so every list of its agenda is longer."""
+    from bot.cases.models import Case
+    from bot.panel.models import AgendaItem, NetworkLink, PanelCase, PanelSitting, Referral
+
+    meeting = _latest_sitting(bot)
+    police = _person(bot, PANEL_POLICE)
+    with _session(bot) as session:
+        sitting = session.exec(select(PanelSitting).where(PanelSitting.meeting_id == meeting.id)).one()
+        items = session.exec(select(AgendaItem).where(AgendaItem.sitting_id == sitting.id)).all()
+        added = [i for i in items if i.reasons == ["budget-agenda"]]
+        position = max((i.position for i in items), default=0)
+        for n in range(len(added), discussions // 20):
+            case = Case(reference=f"CS-5{n:06d}", child_name=f"Budget Agendachild{n}")
+            session.add(case)
+            session.flush()
+            panel_case = PanelCase(
+                panel_code=PANEL_CODE,
+                case_id=case.id or 0,
+                risk_level="high",
+                screening_result="significant",
+                plan_status="Child protection plan",
+            )
+            session.add(panel_case)
+            session.flush()
+            session.add(
+                Referral(
+                    reference=f"PR-2025-{8000 + n}",
+                    panel_code=PANEL_CODE,
+                    subject_kind="child",
+                    case_id=case.id or 0,
+                    reasons="Generated referral: found out of area with cash.",
+                    risk_level="high",
+                    screening_result="significant",
+                    referred_by_id=police.id or 0,
+                    state="accepted",
+                    sitting_id=sitting.id,
+                    panel_case_id=panel_case.id,
+                    submission_key=f"budget-agenda-referral-{n}",
+                )
+            )
+            session.add(
+                NetworkLink(
+                    case_id=case.id or 0,
+                    kind="location",
+                    label=f"Park {n % 7}",
+                    label_key=f"park {n % 7}",
+                    source=f"panel {meeting.reference}",
+                )
+            )
+            position += 1
+            session.add(
+                AgendaItem(
+                    sitting_id=sitting.id or 0,
+                    panel_case_id=panel_case.id or 0,
+                    section="new_referral",
+                    position=position,
+                    minutes=15,
+                    outcome={"decision": "continue", "risk_level": "high", "plan_status": "Held."},
+                    reasons=["budget-agenda"],
+                    recorded_at=meeting.scheduled_start,
+                )
+            )
+        session.commit()
+
+
+def _latest_sitting(bot: OfflineBot) -> Meeting:
     from bot.panel.models import PanelSitting
 
-    _panel_grown(bot)
     with _session(bot) as session:
         found = session.exec(
             select(Meeting)
@@ -760,6 +827,12 @@ def _panel_sitting(bot: OfflineBot) -> Meeting:
         ).first()
     assert found is not None
     return found
+
+
+def _panel_sitting(bot: OfflineBot) -> Meeting:
+    """The MACE panel's latest held sitting (the same at both sizes), with the panel grown."""
+    _panel_grown(bot)
+    return _latest_sitting(bot)
 
 
 def _panel_item(bot: OfflineBot) -> int:

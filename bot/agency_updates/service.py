@@ -373,26 +373,38 @@ def form_from_version(version: AgencyUpdateVersion | None) -> dict[str, Any]:
 
 def contributions(session: Session, update: AgencyUpdate) -> dict[str, str]:
     """Who last wrote each field: the author of the version that last changed it."""
-    authors: dict[str, str] = {}
-    previous: dict[str, Any] = {}
+    return _contributions(session, [update.id or 0]).get(update.id or 0, {})
+
+
+def _contributions(session: Session, update_ids: list[int]) -> dict[int, dict[str, str]]:
+    """`contributions` of several updates: two queries however many (versions, then their
+    authors' names)."""
+    if not update_ids:
+        return {}
     versions = session.exec(
         select(AgencyUpdateVersion)
-        .where(col(AgencyUpdateVersion.update_id) == update.id)
-        .order_by(col(AgencyUpdateVersion.version))
+        .where(col(AgencyUpdateVersion.update_id).in_(update_ids))
+        .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version))
     ).all()
+    author_ids = sorted({v.author_id for v in versions if v.author_id})
+    names = dict(
+        session.exec(select(col(Person.id), col(Person.name)).where(col(Person.id).in_(author_ids))).all()
+    )
+    found: dict[int, dict[str, str]] = {}
+    previous: dict[int, dict[str, Any]] = {}
     for version in versions:
-        person = session.get(Person, version.author_id)
-        name = person.name if person else "unknown"
+        authors = found.setdefault(version.update_id, {})
+        name = names.get(version.author_id, "unknown")
         current = {
             **version.content,
             "risk_ratings": version.risk_ratings,
             "lawful_basis": version.lawful_basis,
         }
         for field, value in current.items():
-            if value and value != previous.get(field):
+            if value and value != previous.get(version.update_id, {}).get(field):
                 authors[field] = name
-        previous = current
-    return authors
+        previous[version.update_id] = current
+    return found
 
 
 @dataclass(frozen=True)
@@ -425,6 +437,22 @@ def overview(
     """Every invited agency's update (or its absence), in invitation order. A draft counts as
     missing for the chair: only what was submitted is shown. The convenor's own agency
     presents at the discussion, so it is listed only if it chose to submit an update."""
+    return overviews(session, meeting, deadline=deadline, now=now, agenda_item_ids=[agenda_item_id])[
+        agenda_item_id
+    ]
+
+
+def overviews(
+    session: Session,
+    meeting: Meeting,
+    *,
+    deadline: datetime | None,
+    now: datetime,
+    agenda_item_ids: list[int],
+) -> dict[int, list[AgencyUpdateSummary]]:
+    """`overview` for each of a panel's agenda items (or a discussion's single item, 0), in
+    a fixed number of queries whatever the agencies, items and versions: invitations, the
+    updates, their submitted versions and who wrote them."""
     convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
     rows = session.exec(
         select(Invitation, Agency)
@@ -432,47 +460,59 @@ def overview(
         .where(col(Invitation.meeting_id) == meeting.id)
         .order_by(col(Invitation.id))
     ).all()
-    summaries: list[AgencyUpdateSummary] = []
-    for _, agency in rows:
-        update = session.exec(
-            select(AgencyUpdate).where(
-                col(AgencyUpdate.meeting_id) == meeting.id,
-                col(AgencyUpdate.agency_id) == agency.id,
-                col(AgencyUpdate.agenda_item_id) == agenda_item_id,
-            )
-        ).first()
-        submitted = None
-        if update is not None and update.state == "submitted":
-            submitted = session.exec(
-                select(AgencyUpdateVersion)
-                .where(
-                    col(AgencyUpdateVersion.update_id) == update.id,
-                    col(AgencyUpdateVersion.is_draft).is_(False),
-                )
-                .order_by(col(AgencyUpdateVersion.version).desc())
-            ).first()
-        if submitted is None and convenor is not None and agency.id == convenor.agency_id:
-            continue
-        state = "submitted" if submitted else ("draft" if update is not None else "missing")
-        late = bool(update and update.late) or (submitted is None and deadline is not None and now > deadline)
-        summaries.append(
-            AgencyUpdateSummary(
-                agency_code=agency.code,
-                agency_name=agency.name,
-                state=state,
-                late=late,
-                amended=bool(update and update.amended),
-                submitted_at=update.submitted_at if update else None,
-                version=submitted.version if submitted else 0,
-                content=dict(submitted.content) if submitted else {},
-                risk_ratings=dict(submitted.risk_ratings) if submitted else {},
-                lawful_basis=submitted.lawful_basis if submitted else "",
-                restrictions=tuple(submitted.restrictions) if submitted else (),
-                not_for_family=bool(submitted and submitted.not_for_family),
-                authors=contributions(session, update) if update is not None and submitted else {},
-            )
+    updates: dict[tuple[int, int], AgencyUpdate] = {}
+    for row in session.exec(
+        select(AgencyUpdate)
+        .where(
+            col(AgencyUpdate.meeting_id) == meeting.id,
+            col(AgencyUpdate.agenda_item_id).in_(agenda_item_ids),
         )
-    return summaries
+        .order_by(col(AgencyUpdate.id))
+    ):
+        updates.setdefault((row.agency_id, row.agenda_item_id), row)
+    wanted = [u.id for u in updates.values() if u.state == "submitted" and u.id]
+    newest: dict[int, AgencyUpdateVersion] = {}
+    if wanted:
+        for version in session.exec(
+            select(AgencyUpdateVersion)
+            .where(
+                col(AgencyUpdateVersion.update_id).in_(wanted),
+                col(AgencyUpdateVersion.is_draft).is_(False),
+            )
+            .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version).desc())
+        ):
+            newest.setdefault(version.update_id, version)
+    authors = _contributions(session, sorted(newest))
+    found: dict[int, list[AgencyUpdateSummary]] = {}
+    for item_id in agenda_item_ids:
+        summaries = found.setdefault(item_id, [])
+        for _, agency in rows:
+            update = updates.get((agency.id or 0, item_id))
+            submitted = newest.get(update.id or 0) if update is not None else None
+            if submitted is None and convenor is not None and agency.id == convenor.agency_id:
+                continue
+            state = "submitted" if submitted else ("draft" if update is not None else "missing")
+            late = bool(update and update.late) or (
+                submitted is None and deadline is not None and now > deadline
+            )
+            summaries.append(
+                AgencyUpdateSummary(
+                    agency_code=agency.code,
+                    agency_name=agency.name,
+                    state=state,
+                    late=late,
+                    amended=bool(update and update.amended),
+                    submitted_at=update.submitted_at if update else None,
+                    version=submitted.version if submitted else 0,
+                    content=dict(submitted.content) if submitted else {},
+                    risk_ratings=dict(submitted.risk_ratings) if submitted else {},
+                    lawful_basis=submitted.lawful_basis if submitted else "",
+                    restrictions=tuple(submitted.restrictions) if submitted else (),
+                    not_for_family=bool(submitted and submitted.not_for_family),
+                    authors=authors.get(update.id or 0, {}) if update is not None and submitted else {},
+                )
+            )
+    return found
 
 
 @dataclass(frozen=True)

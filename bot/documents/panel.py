@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.actions.service import ActionRow, actions_of
-from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overview
+from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overviews
 from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case
 from bot.convening.models import Attendance, Meeting
@@ -308,39 +308,41 @@ def _plan_words(plan: str, case: Case | None) -> str:
     return plan or NOT_RECORDED
 
 
+Submitted = dict[int, list[tuple[AgencyUpdateSummary, Restricted | None]]]
+
+
 def _submitted(
     session: Session,
     meeting: Meeting,
-    item_id: int,
+    item_ids: list[int],
     partnership: Partnership,
     calendar: WorkingCalendar,
     now: datetime,
-) -> list[tuple[AgencyUpdateSummary, Restricted | None]]:
-    """The updates submitted for one agenda item, each with its handling (if any)."""
+) -> Submitted:
+    """The updates submitted for each agenda item, each with its handling (if any): read
+    for every item at once, so the minutes send the same statements however long the agenda."""
     deadline = deadline_for(meeting, partnership, calendar)
     kinds = {a.code: a.kind for a in session.exec(select(Agency))}
-    found = []
-    for update in overview(session, meeting, deadline=deadline, now=now, agenda_item_id=item_id):
-        if update.state != "submitted":
-            continue
-        handling = restricted(
-            partnership,
-            sharer_code=update.agency_code,
-            sharer_kind=kinds.get(update.agency_code, "other"),
-            codes=update.restrictions,
-            detail=update.content.get("restriction_detail", ""),
-        )
-        found.append((update, handling))
+    found: Submitted = {}
+    every = overviews(session, meeting, deadline=deadline, now=now, agenda_item_ids=item_ids)
+    for item_id, updates in every.items():
+        for update in updates:
+            if update.state != "submitted":
+                continue
+            handling = restricted(
+                partnership,
+                sharer_code=update.agency_code,
+                sharer_kind=kinds.get(update.agency_code, "other"),
+                codes=update.restrictions,
+                detail=update.content.get("restriction_detail", ""),
+            )
+            found.setdefault(item_id, []).append((update, handling))
     return found
 
 
 def _item_updates(
-    session: Session,
-    meeting: Meeting,
-    item_id: int,
+    submitted: list[tuple[AgencyUpdateSummary, Restricted | None]],
     partnership: Partnership,
-    calendar: WorkingCalendar,
-    now: datetime,
     *,
     copy: Copy,
 ) -> list[dict[str, Any]]:
@@ -348,7 +350,7 @@ def _item_updates(
     update, its handling instruction and a line saying the text is withheld, without it."""
     names = {i.code: i.name for i in partnership.agency_updates.risk_indicators}
     out = []
-    for update, handling in _submitted(session, meeting, item_id, partnership, calendar, now):
+    for update, handling in submitted:
         withheld = not shows(copy, handling)
         out.append(
             {
@@ -428,10 +430,13 @@ def panel_restricted(
     Those entitled to all receive the full minutes; the others the copy with them withheld."""
     sitting = sitting_of(session, meeting)
     items = agenda_items(session, sitting) if sitting is not None else []
+    submitted = _submitted(
+        session, meeting, [item.id or 0 for item, _, _ in items], partnership, calendar, now
+    )
     found = [
         handling
         for item, _, _ in items
-        for _, handling in _submitted(session, meeting, item.id or 0, partnership, calendar, now)
+        for _, handling in submitted.get(item.id or 0, [])
         if handling is not None
     ]
     found += [h for _, _, h in _intelligence(session, meeting, partnership) if h is not None]
@@ -556,6 +561,22 @@ def panel_minutes_context(
             {"kind": LINK_WORDS.get(row.kind, row.kind), "label": row.linked_reference or row.label}
         )
     episodes = episode_lines(session, case_ids, calendar.local)
+    submitted = _submitted(
+        session, meeting, [item.id or 0 for item, _, _ in items], partnership, calendar, now
+    )
+    reasons = _referral_reasons(session, [panel_case.id for _, panel_case, _ in items])
+    discussion_lines = _discussion_lines(session, [case for _, _, case in items])
+    stepped_up = [item.stepped_up_meeting_id for item, _, _ in items if item.stepped_up_meeting_id]
+    convened = {
+        meeting_id or 0: reference
+        for meeting_id, reference in (
+            session.exec(
+                select(col(Meeting.id), col(Meeting.reference)).where(col(Meeting.id).in_(stepped_up))
+            ).all()
+            if stepped_up
+            else []
+        )
+    }
     cases = []
     for number, (item, panel_case, case) in enumerate(items, start=1):
         outcome = item.outcome or {}
@@ -582,10 +603,8 @@ def panel_minutes_context(
                     if case.subject_kind == "child"
                     else NOT_APPLICABLE
                 ),
-                "reasons": _referral_reasons(session, panel_case.id),
-                "updates": _item_updates(
-                    session, meeting, item.id or 0, partnership, calendar, now, copy=copy
-                ),
+                "reasons": reasons.get(panel_case.id or 0, ""),
+                "updates": _item_updates(submitted.get(item.id or 0, []), partnership, copy=copy),
                 "victims": outcome.get("victims", ""),
                 "offenders": outcome.get("offenders", ""),
                 "locations": outcome.get("locations", ""),
@@ -593,12 +612,12 @@ def panel_minutes_context(
                 "decision": DECISIONS.get(outcome.get("decision", ""), "Not recorded"),
                 "decision_reason": outcome.get("decision_reason", ""),
                 "nrm": nrm_text,
-                "leads_to": _leads_to(session, item, outcome),
+                "leads_to": _leads_to(convened, item, outcome),
                 "missing": episodes.get(case.id or 0, []),
                 "disruption": outcome.get("disruption", ""),
                 "next_review": _review_words(review, outcome.get("decision", ""), calendar),
                 "links": links_by_case.get(case.reference, []),
-                "discussion": _discussion_line(session, case)
+                "discussion": discussion_lines.get(case.id or 0, "No strategy discussion recorded")
                 if case.subject_kind == "child"
                 else NOT_APPLICABLE,
             }
@@ -676,7 +695,7 @@ def _review_words(review: str, decision: str, calendar: WorkingCalendar) -> str:
     return "No review date set"
 
 
-def _leads_to(session: Session, item: AgendaItem, outcome: dict[str, Any]) -> str:
+def _leads_to(convened: dict[int, str], item: AgendaItem, outcome: dict[str, Any]) -> str:
     """Where the decision leads, who takes it, the discussion it convened, and the chair's
     confirmation of a decision against its risk level or reason."""
     parts = []
@@ -685,9 +704,8 @@ def _leads_to(session: Session, item: AgendaItem, outcome: dict[str, Any]) -> st
     if outcome.get("taken_by"):
         parts.append(f"taken on by {outcome['taken_by']}")
     if item.stepped_up_meeting_id:
-        discussion = session.get(Meeting, item.stepped_up_meeting_id)
-        if discussion is not None:
-            parts.append(f"strategy discussion {discussion.reference} convened")
+        if item.stepped_up_meeting_id in convened:
+            parts.append(f"strategy discussion {convened[item.stepped_up_meeting_id]} convened")
     elif outcome.get("convenes"):
         parts.append("strategy discussion to be convened")
     sentence = "; ".join(parts)
@@ -713,31 +731,44 @@ def nrm_sentence(nrm: Any, detail: str = "") -> str:
     return ""
 
 
-def _discussion_line(session: Session, case: Case) -> str:
-    """The child's latest strategy discussion and the ICPC it set, so the panel sees both."""
+def _discussion_lines(session: Session, cases: list[Case]) -> dict[int, str]:
+    """Each child's latest strategy discussion and the ICPC it set, so the panel sees both:
+    two queries for the agenda (the discussions, the enquiries)."""
     from bot.cases.models import IcpcState, Section47Enquiry
 
-    discussion = session.exec(
+    ids = [case.id for case in cases if case.id and case.subject_kind == "child"]
+    discussions: dict[int, Meeting] = {}
+    for row in session.exec(
         select(Meeting)
-        .where(col(Meeting.case_id) == case.id, col(Meeting.meeting_type) == "strategy_discussion")
-        .order_by(col(Meeting.scheduled_start).desc())
-    ).first()
-    if discussion is None:
-        return "No strategy discussion recorded"
-    when = discussion.held_at or discussion.scheduled_start
-    line = f"{no_break(discussion.reference)}" + (f" ({when:%d %B %Y})" if when else "")
-    enquiry = session.exec(
+        .where(col(Meeting.case_id).in_(ids), col(Meeting.meeting_type) == "strategy_discussion")
+        .order_by(col(Meeting.scheduled_start).desc(), col(Meeting.id).desc())
+    ):
+        discussions.setdefault(row.case_id or 0, row)
+    enquiries: dict[int, Section47Enquiry] = {}
+    for found in session.exec(
         select(Section47Enquiry)
-        .where(col(Section47Enquiry.case_id) == case.id)
-        .order_by(col(Section47Enquiry.started_on).desc())
-    ).first()
-    if enquiry is None:
-        return f"{line}; no section 47 enquiry"
-    if enquiry.icpc_state == IcpcState.HELD and enquiry.icpc_held_on:
-        return f"{line}; ICPC held {enquiry.icpc_held_on:%d %B %Y}"
-    if enquiry.icpc_state == IcpcState.NOT_REQUIRED:
-        return f"{line}; ICPC not required"
-    return f"{line}; ICPC due by {enquiry.icpc_due_on:%d %B %Y}"
+        .where(col(Section47Enquiry.case_id).in_(list(discussions)))
+        .order_by(col(Section47Enquiry.started_on).desc(), col(Section47Enquiry.id).desc())
+    ):
+        enquiries.setdefault(found.case_id, found)
+    lines: dict[int, str] = {}
+    for case_id in ids:
+        discussion = discussions.get(case_id)
+        if discussion is None:
+            lines[case_id] = "No strategy discussion recorded"
+            continue
+        when = discussion.held_at or discussion.scheduled_start
+        line = f"{no_break(discussion.reference)}" + (f" ({when:%d %B %Y})" if when else "")
+        enquiry = enquiries.get(case_id)
+        if enquiry is None:
+            lines[case_id] = f"{line}; no section 47 enquiry"
+        elif enquiry.icpc_state == IcpcState.HELD and enquiry.icpc_held_on:
+            lines[case_id] = f"{line}; ICPC held {enquiry.icpc_held_on:%d %B %Y}"
+        elif enquiry.icpc_state == IcpcState.NOT_REQUIRED:
+            lines[case_id] = f"{line}; ICPC not required"
+        else:
+            lines[case_id] = f"{line}; ICPC due by {enquiry.icpc_due_on:%d %B %Y}"
+    return lines
 
 
 def _risk_words(now: str, at_referral: str) -> str:
@@ -757,12 +788,15 @@ def _risk_words(now: str, at_referral: str) -> str:
     return NOT_RECORDED
 
 
-def _referral_reasons(session: Session, panel_case_id: int | None) -> str:
+def _referral_reasons(session: Session, panel_case_ids: list[int | None]) -> dict[int, str]:
+    """Each panel case's referrals and their reasons, oldest first: one query for the agenda."""
     from bot.panel.models import Referral
 
-    referrals = session.exec(
+    found: dict[int, list[str]] = {}
+    for r in session.exec(
         select(Referral)
-        .where(col(Referral.panel_case_id) == panel_case_id)
-        .order_by(col(Referral.created_at))
-    ).all()
-    return "\n".join(f"{r.reference}: {r.reasons}" for r in referrals)
+        .where(col(Referral.panel_case_id).in_([i for i in panel_case_ids if i]))
+        .order_by(col(Referral.created_at), col(Referral.id))
+    ):
+        found.setdefault(r.panel_case_id or 0, []).append(f"{r.reference}: {r.reasons}")
+    return {key: "\n".join(lines) for key, lines in found.items()}
