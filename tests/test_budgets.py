@@ -520,8 +520,8 @@ BUDGETS: dict[str, Budget] = {
 # stepped down, their links, missing episodes, suspected perpetrators and disruptions. The
 # sitting measured is the latest held one, the same at both sizes; the history around it is
 # ten times longer at the larger size, and its agenda hears ten more children (one more at
-# the small size): 7 sittings, 20 panel cases, 34 referrals at the small size; 25, 104, 124
-# at the large.
+# the small size): about 7 sittings, 20 panel cases and 35 referrals at the small size;
+# 25, 100 and 120 at the large.
 
 PANEL_CODE = "birmingham-mace"
 PANEL_CHAIR = "U0CSC005"  # chairs the MACE panel
