@@ -17,9 +17,10 @@ fails when an entry point is in neither table, so a new listener cannot go unbud
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -513,34 +514,242 @@ BUDGETS: dict[str, Budget] = {
     ),
 }
 
+# ------------------------------------------------- strategy, invitations, children: helpers
+
+# What a form's submission did, read from the records on a thread the count leaves out
+# (`budget_support._where`), since an accepted form is acknowledged with an empty body.
+CHECK_THREAD = "budget-check"
+
+
+def _then(bot: OfflineBot, request: Request, check: Callable[[], str]) -> Request:
+    """The request, then what `check` finds once the work after it is done, as its answer."""
+
+    def run() -> str:
+        answer = request()
+        bot.wait_idle()
+        found: list[str] = []
+        reader = threading.Thread(target=lambda: found.append(check()), name=CHECK_THREAD)
+        reader.start()
+        reader.join()
+        return f"{getattr(answer, 'body', answer)}\n{''.join(found)}"
+
+    return run
+
+
+def _invitation_state(bot: OfflineBot, invitation_id: int) -> str:
+    with _session(bot) as session:
+        return f"invitation {session.get_one(Invitation, invitation_id).state}"
+
+
+def _meeting_now(bot: OfflineBot, meeting_id: int) -> Meeting:
+    with _session(bot) as session:
+        return session.get_one(Meeting, meeting_id)
+
+
+def _open_invitation(bot: OfflineBot) -> tuple[Invitation, str, str]:
+    """An unanswered invitation to one of the busy convenor's open strategy discussions, a
+    Slack member of its agency and the agency's code. Pinned to one shape: a panel
+    sitting's invitation (no case to read) is never chosen at one size and not the other."""
+    convenor = _person(bot, BUSY_CONVENOR)
+    slack_people = {
+        agency.code: next((p.slack_user_id for p in agency.people() if p.slack_user_id), None)
+        for agency in bot.runtime.partnership.agencies
+    }
+    with _session(bot) as session:
+        rows = session.exec(
+            select(Invitation, Agency.code)
+            .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
+            .join(Agency, col(Agency.id) == Invitation.agency_id)
+            .where(
+                Invitation.state == InvitationState.INVITED,
+                col(Meeting.state).in_(("scheduled", "convening")),
+                Meeting.meeting_type == "strategy_discussion",
+                Meeting.convenor_id == convenor.id,
+            )
+            .order_by(col(Invitation.id).desc())
+        ).all()
+    for invitation, code in rows:
+        if slack_people.get(code):
+            return invitation, slack_people[code] or "", code
+    raise AssertionError("no unanswered invitation to an agency with a Slack member")
+
+
+def _quick_answer(action_id: str) -> Callable[[OfflineBot], Request]:
+    def prepare(bot: OfflineBot) -> Request:
+        invitation, member, _ = _open_invitation(bot)
+        request = _button(action_id, str(invitation.id), member)(bot)
+        return _then(bot, request, lambda: _invitation_state(bot, invitation.id or 0))
+
+    return prepare
+
+
+def _answer_form(action_id: str, values: Callable[[OfflineBot, str, str], dict[str, Any]]):  # noqa: ANN202
+    """Open the agency's form from the invitation's button (uncounted), count its submission."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        invitation, member, code = _open_invitation(bot)
+        opener = _button(action_id, str(invitation.id), member)
+        request = _form(opener, member, lambda bot: values(bot, member, code))(bot)
+        return _then(bot, request, lambda: _invitation_state(bot, invitation.id or 0))
+
+    return prepare
+
+
+def _delegate(bot: OfflineBot, member: str, code: str) -> dict[str, Any]:
+    """Another of the agency's people on Slack (the member themself if none)."""
+    people = [p.slack_user_id for p in bot.runtime.partnership.agency(code).people() if p.slack_user_id]
+    chosen = next((p for p in people if p != member), member)
+    return {"delegate": {"value": StateValue.static_select(chosen)}}
+
+
+def _manage_form(
+    opener: str, states: tuple[str, ...], values: Callable[[OfflineBot, Meeting], dict[str, Any]],
+    check: Callable[[Meeting], str], meeting: Callable[[OfflineBot], Meeting] | None = None,
+) -> Callable[[OfflineBot], Request]:
+    """A discussion's management form, opened by its button as the convenor (uncounted)."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        chosen = meeting(bot) if meeting else _meeting(bot, *states)
+        button = _button(opener, str(chosen.id), BUSY_CONVENOR)
+        request = _form(button, BUSY_CONVENOR, lambda bot: values(bot, chosen))(bot)
+        return _then(bot, request, lambda: check(_meeting_now(bot, chosen.id or 0)))
+
+    return prepare
+
+
+def _new_start(bot: OfflineBot, meeting: Meeting) -> dict[str, Any]:
+    """11:00 on the working day after the later of its start and today: always a change."""
+    calendar = bot.runtime.calendar
+    today = calendar.local(bot.clock.now()).date()
+    start = calendar.local(meeting.scheduled_start).date() if meeting.scheduled_start else today
+    moved = calendar.at(calendar.add_working_days(max(start, today), 1), time(11, 0))
+    return {
+        "start": {"value": StateValue.datetimepicker(int(moved.timestamp()))},
+        "reason": _text("The chair is in court that morning."),
+    }
+
+
+def _undecided_held(bot: OfflineBot) -> Meeting:
+    """The busy convenor's latest held discussion with no section 47 decision yet."""
+    from bot.minutes.models import Decision
+
+    person = _person(bot, BUSY_CONVENOR)
+    decided = select(Decision.meeting_id).where(Decision.topic == "section_47")
+    with _session(bot) as session:
+        found = session.exec(
+            select(Meeting)
+            .where(
+                Meeting.state == "held",
+                Meeting.convenor_id == person.id,
+                col(Meeting.id).not_in(decided),
+            )
+            .order_by(col(Meeting.scheduled_start).desc())
+        ).first()
+    assert found is not None
+    return found
+
+
+def _section_47_recorded(meeting: Meeting, bot: OfflineBot) -> str:
+    from bot.minutes.models import Decision
+
+    with _session(bot) as session:
+        decision = session.exec(
+            select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == "section_47")
+        ).first()
+    return f"section 47: {decision.outcome}" if decision else "section 47: none"
+
+
+def _child_case(bot: OfflineBot) -> int:
+    """The case of the busy convenor's latest held discussion (it has open actions)."""
+    return _meeting(bot, "held").case_id or 0
+
+
+def _child_page_button(action_id: str, page: int, text: str) -> Callable[[OfflineBot], Request]:
+    return lambda bot: _button(
+        action_id, f"{_child_case(bot)}:{page}", BUSY_CONVENOR, message={"ts": "1.0", "text": text}
+    )(bot)
+
+
+BUDGETS.update(
+    {
+        # A child's discussions and actions, by their case reference, a page at a time.
+        "command /strategy child": Budget(
+            _command("/strategy", lambda bot: f"child {_case_reference(bot)}", BUSY_CONVENOR), "SD-"
+        ),
+        "command /actions child": Budget(
+            _command("/actions", _case_reference, BUSY_CONVENOR),  # `/actions CS-…`
+            "Open actions for CS-",
+        ),
+        "button strategy_child_page_next": Budget(
+            _child_page_button("strategy_child_page_next", 1, "Discussions"), "replace_original"
+        ),
+        "button strategy_child_page_previous": Budget(
+            _child_page_button("strategy_child_page_previous", 0, "Discussions"), "replace_original"
+        ),
+        "button actions_child_page_next": Budget(
+            _child_page_button("actions_child_page_next", 1, "Open actions"), "Open actions for CS-"
+        ),
+        "button actions_child_page_previous": Budget(
+            _child_page_button("actions_child_page_previous", 0, "Open actions"), "Open actions for CS-"
+        ),
+        # Invitations: answered by a member of the invited agency.
+        "button invitation_attending": Budget(_quick_answer("invitation_attending"), "invitation attending"),
+        "button invitation_written_update": Budget(
+            _quick_answer("invitation_written_update"), "invitation written_update"
+        ),
+        "form invitation_decline": Budget(
+            _answer_form(
+                "invitation_decline", lambda bot, member, code: {"reason": _text("Our officer is in court.")}
+            ),
+            "invitation declined",
+        ),
+        "form invitation_delegate": Budget(_answer_form("invitation_delegate", _delegate), "invitation delegate"),
+        # A discussion's management forms, as its convenor.
+        "form discussion_cancel": Budget(
+            _manage_form(
+                "open_cancel",
+                ("scheduled", "convening"),
+                lambda bot, meeting: {"reason": _text("The referral was withdrawn.")},
+                lambda meeting: f"discussion {meeting.state}",
+            ),
+            "discussion cancelled",
+        ),
+        "form discussion_reschedule": Budget(
+            lambda bot: _manage_form(
+                "open_reschedule",
+                ("scheduled", "convening"),
+                _new_start,
+                lambda meeting: f"moved to {meeting.scheduled_start:%a %H:%M}",
+            )(bot),
+            "moved to ",
+        ),
+        "form discussion_section_47": Budget(
+            lambda bot: _manage_form(
+                "open_section_47",
+                ("held",),
+                lambda bot, meeting: {
+                    "decision": {"value": StateValue.radio_buttons("no_enquiries")},
+                    "reason": _text("No sign of significant harm; a protective parent."),
+                },
+                lambda meeting: _section_47_recorded(meeting, bot),
+                meeting=_undecided_held,
+            )(bot),
+            "section 47: no_enquiries",
+        ),
+    }
+)  # strategy, invitations, children
+
+
 # Entry points measured elsewhere, or not by this table yet: each with why. The report of
 # issue 14 lists the second kind as not done.
 NOT_MEASURED: dict[str, str] = {
     **{
         name: "added with issues 16 and 19 in this round after the budgets were drawn up; not yet measured"
         for name in (
-            "button actions_child_page_next",
-            "button actions_child_page_previous",
             "button case_missing_open",
             "button child_record_approve",
             "button panel_register_more",
-            "button strategy_child_page_next",
-            "button strategy_child_page_previous",
-            "command /actions child",
-            "command /strategy child",
             "form disruption_outcome",
-        )
-    },
-    **{
-        name: (
-            "measured, but the invitation picked at 200 discussions belongs to a discussion whose "
-            "follow-up reads one more case row than the one picked at 20 (a record of another shape, "
-            "not growth with the data, as far as seen): to be pinned to one shape and measured again"
-        )
-        for name in (
-            "button invitation_attending",
-            "button invitation_written_update",
-            "form invitation_decline",
         )
     },
     **{
@@ -588,10 +797,6 @@ for _name in (
     "form case_details",
     "form case_icpc",
     "form case_outcome",
-    "form discussion_cancel",
-    "form discussion_reschedule",
-    "form discussion_section_47",
-    "form invitation_delegate",
     "form panel_decline",
     "form panel_item",
     "form panel_missing",
