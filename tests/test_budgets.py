@@ -609,7 +609,7 @@ def _manage_form(
     opener: str,
     states: tuple[str, ...],
     values: Callable[[OfflineBot, Meeting], dict[str, Any]],
-    check: Callable[[Meeting], str],
+    check: Callable[[Meeting, Meeting], str],
     meeting: Callable[[OfflineBot], Meeting] | None = None,
 ) -> Callable[[OfflineBot], Request]:
     """A discussion's management form, opened by its button as the convenor (uncounted)."""
@@ -618,7 +618,7 @@ def _manage_form(
         chosen = meeting(bot) if meeting else _meeting(bot, *states)
         button = _button(opener, str(chosen.id), BUSY_CONVENOR)
         request = _form(button, BUSY_CONVENOR, lambda bot: values(bot, chosen))(bot)
-        return _then(bot, request, lambda: check(_meeting_now(bot, chosen.id or 0)))
+        return _then(bot, request, lambda: check(chosen, _meeting_now(bot, chosen.id or 0)))
 
     return prepare
 
@@ -805,6 +805,11 @@ def _recording_values(view: dict[str, Any], meeting: Meeting, children: int) -> 
     return [who, shared, *[each] * (children + 1)]
 
 
+def _steps(children: int) -> int:
+    """Steps of the record form: when and who, what was decided, then one per child if several."""
+    return 2 + (children + 1 if children else 0)
+
+
 def _recording(
     bot: OfflineBot, meeting: Meeting, children: int, submitted: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -822,8 +827,7 @@ def _recording(
 def _recorded(bot: OfflineBot, *, children: int = 0) -> Meeting:
     """A discussion convened and recorded through Slack (uncounted)."""
     meeting = _convened(bot, children=children)
-    last = len(_recording_values({"blocks": []}, meeting, children)) - 1
-    view, values = _recording(bot, meeting, children, last)
+    view, values = _recording(bot, meeting, children, _steps(children) - 1)
     body = json.loads(bot.slack.view_submission(SAMPLE_CHAIR, view, values=values).body or "{}")
     assert body.get("response_action") == "clear", body
     bot.wait_idle()
@@ -924,7 +928,7 @@ BUDGETS.update(
         # step per child (the last stores the record).
         "form strategy_record": Budget(_record_step(1, 0), '"response_action": "push"'),
         "form strategy_record_decisions": Budget(_record_step(1, 1), '"response_action": "push"'),
-        "form strategy_record_child": Budget(_record_step(1, 3), '"response_action": "clear"'),
+        "form strategy_record_child": Budget(_record_step(1, _steps(1) - 1), '"response_action": "clear"'),
         # The chair approves the minutes, and a child's own record.
         "button minutes_approve": Budget(
             _approve("minutes_approve", 0, lambda kind: kind == "minutes"), "is approved and circulated"
@@ -935,12 +939,12 @@ BUDGETS.update(
         ),
         # A child's discussions and actions, by their case reference, a page at a time.
         "command /strategy child": Budget(
-            _command("/strategy", lambda bot: f"child {_case_reference(bot)}", BUSY_CONVENOR),
+            _command("/strategy", _case_reference, BUSY_CONVENOR),  # `/strategy CS-…`
             "Discussions concerning CS-",
         ),
         "command /actions child": Budget(
             _command("/actions", _case_reference, BUSY_CONVENOR),  # `/actions CS-…`
-            "Open actions for CS-",
+            "-A0",  # an action listed
         ),
         "button strategy_child_page_next": Budget(
             _child_page_button("strategy_child_page_next", 1, "Discussions"), "Discussions concerning CS-"
@@ -950,10 +954,10 @@ BUDGETS.update(
             "Discussions concerning CS-",
         ),
         "button actions_child_page_next": Budget(
-            _child_page_button("actions_child_page_next", 1, "Open actions"), "Open actions for CS-"
+            _child_page_button("actions_child_page_next", 1, "Open actions"), "-A0"
         ),
         "button actions_child_page_previous": Budget(
-            _child_page_button("actions_child_page_previous", 0, "Open actions"), "Open actions for CS-"
+            _child_page_button("actions_child_page_previous", 0, "Open actions"), "-A0"
         ),
         # Invitations: answered by a member of the invited agency.
         "button invitation_attending": Budget(_quick_answer("invitation_attending"), "invitation attending"),
@@ -975,7 +979,7 @@ BUDGETS.update(
                 "open_cancel",
                 ("scheduled", "convening"),
                 lambda bot, meeting: {"reason": _text("The referral was withdrawn.")},
-                lambda meeting: f"discussion {meeting.state}",
+                lambda before, after: f"discussion {after.state}",
             ),
             "discussion cancelled",
         ),
@@ -984,7 +988,11 @@ BUDGETS.update(
                 "open_reschedule",
                 ("scheduled", "convening"),
                 _new_start,
-                lambda meeting: f"moved to {meeting.scheduled_start:%a %H:%M}",
+                lambda before, after: (
+                    f"moved to {after.scheduled_start:%a %H:%M}"
+                    if after.scheduled_start != before.scheduled_start
+                    else "not moved"
+                ),
             )(bot),
             "moved to ",
         ),
@@ -996,7 +1004,7 @@ BUDGETS.update(
                     "decision": {"value": StateValue.radio_buttons("no_enquiries")},
                     "reason": _text("No sign of significant harm; a protective parent."),
                 },
-                lambda meeting: _section_47_recorded(meeting, bot),
+                lambda before, after: _section_47_recorded(after, bot),
                 meeting=_undecided_held,
             )(bot),
             "section 47: no_enquiries",
