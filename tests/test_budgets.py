@@ -1013,6 +1013,342 @@ BUDGETS.update(
 )  # strategy, invitations, children
 
 
+# ------------------------------------------------- actions, agency updates and the case's life
+# Forms that answer with an empty acknowledgement say nothing to measure `shows` against, so
+# their budgets read what the request left behind, through an engine of the test's own (only
+# the bot's engine is counted), and show that.
+
+PPU_COLLEAGUE = "U0PPU002"  # in the busy owner's agency: an action can be reassigned to them
+_NEXT_CHILD = iter(range(1, 1_000_000))  # each case convened here is a new child's: CS-7…
+# (the generator's discussions have CS-9… and its panel's children CS-8…)
+
+
+def _uncounted(bot: OfflineBot, read: Callable[[Session], str]) -> str:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(bot.database_url)
+    try:
+        with Session(engine) as session:
+            return read(session)
+    finally:
+        engine.dispose()
+
+
+def _reporting(bot: OfflineBot, request: Request, read: Callable[[Session], str]) -> Request:
+    """The request, then what it stored (read uncounted) beside its answer."""
+
+    def send() -> str:
+        answer = request()
+        bot.wait_idle()
+        return f"{getattr(answer, 'body', answer)}\n{_uncounted(bot, read)}"
+
+    return send
+
+
+def _day(bot: OfflineBot, days: int = 0) -> str:
+    return (bot.runtime.calendar.local(bot.clock.now()).date() + timedelta(days=days)).isoformat()
+
+
+def _convened_case(bot: OfflineBot, *, held: bool) -> Meeting:
+    """A new child's case, convened by the busy convenor through `/strategy new` (so it is
+    open, and the same shape at either size); `held`: held by phone an hour ago and recorded
+    by the chair through `/strategy record`, starting section 47 enquiries (ICPC needed) and
+    setting a review date."""
+    from bot.cases.models import Case
+    from bot_offline.driver import SAMPLE_CHAIR, open_strategy_form, strategy_form_values
+    from tests.minutes_support import record_steps
+
+    reference, now = f"CS-7{next(_NEXT_CHILD):06d}", bot.clock.now()
+    start = now - timedelta(hours=1) if held else now + timedelta(hours=4)
+    view = open_strategy_form(bot, BUSY_CONVENOR, reference)
+    values = {
+        "case_reference": StateValue.text(reference),
+        "referred_at": StateValue.datetimepicker(int((now - timedelta(hours=2)).timestamp())),
+        "start": StateValue.datetimepicker(int(start.timestamp())),
+        "held_already": StateValue.checkboxes(["yes"] if held else []),
+    }
+    convened = bot.slack.view_submission(BUSY_CONVENOR, view, values=strategy_form_values(**values))
+    assert convened.body in ("", "{}"), convened.body
+    bot.wait_idle()
+    with _session(bot) as session:
+        meeting = session.exec(
+            select(Meeting).join(Case, col(Case.id) == Meeting.case_id).where(Case.reference == reference)
+        ).one()
+    if held:
+        before = len(bot.local_slack.calls_to("views.open"))
+        bot.slack.command("/strategy", f"record {meeting.reference}", user_id=SAMPLE_CHAIR)
+        form = _opened(bot, before)
+        present = [
+            b["block_id"].removeprefix("attendance:")
+            for b in form["blocks"]
+            if b.get("block_id", "").startswith("attendance:")
+        ]
+        ran = {
+            "actual_start": StateValue.datetimepicker(int(start.timestamp())),
+            "actual_end": StateValue.datetimepicker(int((start + timedelta(minutes=40)).timestamp())),
+        }
+        decided = {
+            "review_date": StateValue.datepicker(_day(bot, 14)),
+            "legal_action_by": StateValue.datepicker(_day(bot, 10)),
+        }
+        _, recorded = record_steps(bot, SAMPLE_CHAIR, form, present, who=ran, what=decided)
+        assert recorded.json() == {"response_action": "clear"}, recorded.body
+        bot.wait_idle()
+    return meeting
+
+
+def _enquiry_of(meeting_id: int) -> Callable[[Session], str]:
+    from bot.cases.models import Section47Enquiry
+
+    def read(session: Session) -> str:
+        enquiry = session.exec(
+            select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting_id)
+        ).one()
+        held = f"held on {enquiry.icpc_held_on}" if enquiry.icpc_held_on else "not held"
+        return f"ICPC {enquiry.icpc_state}, {held}; outcome {enquiry.outcome or 'none'}"
+
+    return read
+
+
+def _icpc_held(bot: OfflineBot) -> dict[str, Any]:
+    return {
+        "icpc": {"value": StateValue.radio_buttons("held")},
+        "held_on": {"value": StateValue.datepicker(_day(bot))},
+        "not_required_reason": {"value": StateValue.text(None)},
+    }
+
+
+def _add_action(bot: OfflineBot) -> Request:
+    """An action added to the busy convenor's latest held discussion (its convenor may)."""
+    held = _meeting(bot, "held")
+    values = {
+        "text": _text("Share the safety plan with the school."),
+        "owner": {"value": StateValue.users_select(BUSY_OWNER)},
+        "priority": {"value": StateValue.static_select("normal")},
+        "due_on": {"value": StateValue.datepicker(_day(bot, 10))},
+        "concerns": _text(_case_reference(bot)),
+    }
+    return _form(
+        _command("/actions", f"add {held.reference}", BUSY_CONVENOR), BUSY_CONVENOR, lambda bot: values
+    )(bot)
+
+
+def _reassign(bot: OfflineBot) -> Request:
+    """One of the busy owner's open actions handed to a colleague in the same agency (a
+    different action each time: the last one is no longer theirs)."""
+    action_id = _open_action(bot).id or 0
+
+    def owner(session: Session) -> str:
+        action = session.get_one(Action, action_id)
+        return f"{action.reference} owned by {session.get_one(Person, action.owner_id).slack_user_id}"
+
+    request = _form(
+        _button("action_reassign", str(action_id), BUSY_OWNER),
+        BUSY_OWNER,
+        lambda bot: {"owner": {"value": StateValue.static_select(PPU_COLLEAGUE)}},
+    )(bot)
+    return _reporting(bot, request, owner)
+
+
+def _extension_asked(decision: str) -> Callable[[OfflineBot], Request]:
+    """The busy owner asks for an extension on the extension form (uncounted); the chair's
+    answer to it is counted."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        from bot.actions.models import ActionEvent
+
+        action = _open_action(bot)
+        wanted = max(action.due_on, bot.clock.now().date()) + timedelta(days=20)
+        asking = _form(
+            _button("action_extension", str(action.id), BUSY_OWNER),
+            BUSY_OWNER,
+            lambda bot: {
+                "due_on": {"value": StateValue.datepicker(wanted.isoformat())},
+                "reason": _text("Waiting for the school's records."),
+            },
+        )(bot)()
+        assert getattr(asking, "body", None) in ("", "{}"), asking
+        bot.wait_idle()
+        with _session(bot) as session:
+            asked = session.exec(
+                select(ActionEvent)
+                .where(ActionEvent.action_id == action.id, ActionEvent.kind == "extension_requested")
+                .order_by(col(ActionEvent.id).desc())
+            ).first()
+            meeting = session.get_one(Meeting, action.meeting_id)
+            chair = session.get_one(Person, meeting.chair_id)
+        assert asked is not None and chair.slack_user_id
+        return _button(decision, str(asked.id), chair.slack_user_id)(bot)
+
+    return prepare
+
+
+def _ppu_invitation(bot: OfflineBot) -> Invitation:
+    """The police PPU's invitation to the busy convenor's latest open discussion."""
+    meeting = _meeting(bot, "scheduled", "convening")
+    with _session(bot) as session:
+        return session.exec(
+            select(Invitation)
+            .join(Agency, col(Agency.id) == Invitation.agency_id)
+            .where(Invitation.meeting_id == meeting.id, Agency.code == "police-ppu")
+        ).one()
+
+
+def _update_form(bot: OfflineBot) -> dict[str, Any]:
+    before = len(bot.local_slack.calls_to("views.open"))
+    _button("agency_update_open", str(_ppu_invitation(bot).id), BUSY_OWNER)(bot)()
+    return _opened(bot, before)
+
+
+def _update_values(bot: OfflineBot) -> dict[str, Any]:
+    from tests.agency_updates_support import update_values
+
+    return update_values(bot)
+
+
+def _save_draft(bot: OfflineBot) -> Request:
+    """The police PPU's update form, opened (uncounted) and filled in, saved as a draft."""
+    form = _update_form(bot)
+    filled = {**form, "state": {"values": _update_values(bot)}}
+    return _button("agency_update_save_draft", "", BUSY_OWNER, view=filled)(bot)
+
+
+def _updates_page(bot: OfflineBot) -> Request:
+    """The convenor opens the agencies' updates (uncounted) and turns to page 2."""
+    meeting_id = _meeting(bot, "held").id
+    before = len(bot.local_slack.calls_to("views.open"))
+    _button("agency_updates_read", str(meeting_id), BUSY_CONVENOR)(bot)()
+    reader = _opened(bot, before)
+    return _button("agency_updates_page", f"{meeting_id}:2", BUSY_CONVENOR, view=reader)(bot)
+
+
+def _case_form(
+    opener: str,
+    held: bool,
+    values: Callable[[OfflineBot], dict[str, Any]],
+    read: Callable[[int], Callable[[Session], str]] | None = None,
+) -> Callable[[OfflineBot], Request]:
+    """A new case's form, opened by its button (uncounted); the submission counted, and
+    what it stored shown (`read`) when its answer says nothing."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        meeting_id = _convened_case(bot, held=held).id or 0
+        request = _form(_button(opener, str(meeting_id), BUSY_CONVENOR), BUSY_CONVENOR, values)(bot)
+        return _reporting(bot, request, read(meeting_id)) if read else request
+
+    return prepare
+
+
+def _case_button(opener: str, held: bool) -> Callable[[OfflineBot], Request]:
+    return lambda bot: _button(opener, str(_convened_case(bot, held=held).id), BUSY_CONVENOR)(bot)
+
+
+def _outcome(bot: OfflineBot) -> Request:
+    """The ICPC recorded on its form first (uncounted): an outcome needs it."""
+    meeting_id = _convened_case(bot, held=True).id or 0
+    _form(_button("case_icpc_open", str(meeting_id), BUSY_CONVENOR), BUSY_CONVENOR, _icpc_held)(bot)()
+    values = {
+        "substantiated": {"value": StateValue.radio_buttons("substantiated")},
+        "outcome": {"value": StateValue.radio_buttons("child_protection_plan")},
+        "completed_on": {"value": StateValue.datepicker(_day(bot))},
+    }
+    request = _form(
+        _button("case_outcome_open", str(meeting_id), BUSY_CONVENOR), BUSY_CONVENOR, lambda bot: values
+    )(bot)
+    return _reporting(bot, request, _enquiry_of(meeting_id))
+
+
+def _details(bot: OfflineBot) -> Request:
+    """On the busy convenor's latest held discussion whose case has no school recorded yet
+    (another each time, so what is shown is what this request stored)."""
+    from bot.cases.models import Case
+
+    person = _person(bot, BUSY_CONVENOR)
+    with _session(bot) as session:
+        held = session.exec(
+            select(Meeting)
+            .join(Case, col(Case.id) == Meeting.case_id)
+            .where(Meeting.state == "held", Meeting.convenor_id == person.id, Case.school == "")
+            .order_by(col(Meeting.scheduled_start).desc())
+        ).first()
+    assert held is not None
+    values = {"school": _text("Northfield Academy"), "sex": {"value": StateValue.static_select("male")}}
+    request = _form(
+        _button("case_details_open", str(held.id), BUSY_CONVENOR), BUSY_CONVENOR, lambda bot: values
+    )(bot)
+    return _reporting(bot, request, lambda s: f"school: {s.get_one(Case, held.case_id).school}")
+
+
+def _review_state(meeting_id: int) -> Callable[[Session], str]:
+    return lambda session: f"review {session.get_one(Meeting, meeting_id).review_state}"
+
+
+BUDGETS.update(
+    {
+        "form action_add": Budget(_add_action, "is added, owned by"),
+        "form action_reassign": Budget(_reassign, f"owned by {PPU_COLLEAGUE}"),
+        "button extension_accept": Budget(_extension_asked("extension_accept"), "extension accepted"),
+        "button extension_refuse": Budget(_extension_asked("extension_refuse"), "extension refused"),
+        "button ^agency_update_open(_\\d+)?$": Budget(
+            lambda bot: _button("agency_update_open", str(_ppu_invitation(bot).id), BUSY_OWNER)(bot),
+            "views.open",
+        ),
+        "button agency_update_save_draft": Budget(_save_draft, "Draft saved at"),
+        "form agency_update": Budget(
+            lambda bot: _form(
+                lambda bot: _button("agency_update_open", str(_ppu_invitation(bot).id), BUSY_OWNER)(bot),
+                BUSY_OWNER,
+                _update_values,
+            )(bot),
+            "submitted (version",
+        ),
+        "button agency_updates_page": Budget(_updates_page, "page 2 of"),
+        "button case_details_open": Budget(
+            _button("case_details_open", lambda bot: str(_meeting(bot, "held").id), BUSY_CONVENOR),
+            "views.open",
+        ),
+        "form case_details": Budget(_details, "school: Northfield Academy"),
+        "button case_icpc_open": Budget(_case_button("case_icpc_open", held=True), "Record the ICPC"),
+        "form case_icpc": Budget(
+            _case_form("case_icpc_open", True, _icpc_held, _enquiry_of), "ICPC held, held on"
+        ),
+        "button case_outcome_open": Budget(
+            _case_button("case_outcome_open", held=True), "Assessment outcome"
+        ),
+        "form case_outcome": Budget(_outcome, "outcome child_protection_plan"),
+        "button case_close_open": Budget(_case_button("case_close_open", held=False), "Close the case"),
+        "form case_close": Budget(
+            _case_form(
+                "case_close_open",
+                False,
+                lambda bot: {
+                    "outcome": {"value": StateValue.static_select("no_further_action")},
+                    "reason": _text("The family moved out of the area; the new authority has the case."),
+                    "hand_on": {"value": StateValue.checkboxes([])},
+                    "hand_on_note": _text(None),
+                },
+            ),
+            "is closed. Nothing about it is chased any more",
+        ),
+        "button review_follow_up": Budget(
+            _case_button("review_follow_up", held=True), "Follow-up discussion"
+        ),
+        "button review_not_needed_open": Budget(
+            _case_button("review_not_needed_open", held=True), "views.open"
+        ),
+        "form review_not_needed": Budget(
+            _case_form(
+                "review_not_needed_open",
+                True,
+                lambda bot: {"reason": _text("The child protection plan's core group reviews progress now.")},
+                _review_state,
+            ),
+            "review not_needed",
+        ),
+    }
+)  # actions, agency updates, the case
+
+
 # Entry points measured elsewhere, or not by this table yet: each with why. The report of
 # issue 14 lists the second kind as not done.
 NOT_MEASURED: dict[str, str] = {
@@ -1036,16 +1372,7 @@ NOT_MEASURED: dict[str, str] = {
 }
 NOT_YET = "not measured by this table yet: needs a scenario with valid form values or panel records"
 for _name in (
-    "button ^agency_update_open(_\\d+)?$",
-    "button agency_update_save_draft",
-    "button agency_updates_page",
-    "button case_close_open",
-    "button case_details_open",
-    "button case_icpc_open",
-    "button case_outcome_open",
     "button desk_sign_in",
-    "button extension_accept",
-    "button extension_refuse",
     "button outbox_retry",
     "button panel_convene_step_up",
     "button panel_draft_minutes",
@@ -1054,19 +1381,10 @@ for _name in (
     "button panel_referral_decline",
     "button panel_return_interview",
     "button ^panel_record_item_\\d+$",
-    "button review_follow_up",
-    "button review_not_needed_open",
     "button timeliness_download",
     "button timeliness_period",
     "command /panel minutes",
     "command /panel record",
-    "form action_add",
-    "form action_reassign",
-    "form agency_update",
-    "form case_close",
-    "form case_details",
-    "form case_icpc",
-    "form case_outcome",
     "form panel_decline",
     "form panel_item",
     "form panel_missing",
@@ -1074,7 +1392,6 @@ for _name in (
     "form panel_refer",
     "form panel_return_interview",
     "form panel_sitting",
-    "form review_not_needed",
     "page /desk/documents/<int:document_id>",
     "page /desk/timeliness/chart.png",
     "page /p/<token>",
