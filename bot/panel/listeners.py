@@ -47,7 +47,7 @@ from bot.minutes.service import attendance_defaults, generate
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
 from bot.panel.commands import USAGE, grammar
 from bot.panel.decisions import destinations, step_up_prefill
-from bot.panel.effects import ask_administrators, offer_to_convene, tell_referrer
+from bot.panel.effects import ask_administrators, follow_step_up, offer_to_convene, tell_referrer
 from bot.panel.missing_listeners import open_missing_form
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.panel.nrm import NrmForm, nrm_of
@@ -88,6 +88,7 @@ from bot.panel.service import (
     validate_referral,
     validate_sitting,
 )
+from bot.panel.stepup_listeners import operation_reply
 from bot.panel.views import (
     DECLINE_CALLBACK,
     DISRUPTION_OUTCOME_CALLBACK,
@@ -265,6 +266,16 @@ def register(app: App, runtime: Runtime) -> None:
             _register(sub, ack, command, client, access)
         elif sub == "missing":
             open_missing_form(runtime, access, client, command, ack)
+        elif sub == "operation":
+            ack()
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(
+                    text=operation_reply(runtime, access.requested.argument), response_type="ephemeral"
+                ),
+            )
         elif sub == "referrals":
             ack(response_type="ephemeral", text=_referrals_text(access.member))
         elif sub == "next":
@@ -707,6 +718,7 @@ def register(app: App, runtime: Runtime) -> None:
                     now=now,
                 )
                 offer_to_convene(session, item, access.actor.slack_user_id, runtime, now)
+                follow_step_up(session, item, access.actor, runtime, now)
                 case = session.get(Case, _case_of_item(session, item_id))
                 if case is not None and access.meeting is not None:
                     meeting_row = session.get(Meeting, access.meeting.id)
