@@ -418,6 +418,7 @@ class OperationLine:
     else does: its released summary, or that the police hold the details."""
 
     reference: str
+    agenda_item_id: int
     case_reference: str
     sitting: str
     name: str
@@ -462,6 +463,7 @@ def operation_lines(session: Session, case_ids: list[int | None]) -> dict[int, l
         out.setdefault(row.case_id, []).append(
             OperationLine(
                 reference=row.reference,
+                agenda_item_id=row.agenda_item_id,
                 case_reference=case_reference,
                 sitting=sitting,
                 name=row.name,
@@ -485,3 +487,38 @@ def operation_text(session: Session, row: PoliceOperation, marking: str) -> str:
         + found.words(full=True)
         + ("" if found.released_summary else ". No summary is released to the panel's agencies.")
     )
+
+
+@dataclass(frozen=True)
+class StepUpLinks:
+    """The conferences and police operations linked to a set of cases (three queries),
+    in words for a document: police operations in full only where `full`."""
+
+    conferences: dict[int, list[ConferenceLine]]
+    operations: dict[int, list[OperationLine]]
+
+    @classmethod
+    def of(cls, session: Session, case_ids: list[int | None]) -> StepUpLinks:
+        return cls(conference_lines(session, case_ids), operation_lines(session, case_ids))
+
+    @property
+    def any_operation(self) -> bool:
+        return any(self.operations.values())
+
+    def of_item(self, case_id: int, item_id: int, *, full: bool) -> list[str]:
+        """What this decision linked, and its state."""
+        return [c.words() for c in self.conferences.get(case_id, []) if c.agenda_item_id == item_id] + [
+            o.words(full=full) for o in self.operations.get(case_id, []) if o.agenda_item_id == item_id
+        ]
+
+    def of_case(self, case_id: int, *, full: bool, besides: int | None = None) -> list[str]:
+        """Every step up's link for the case (except decision `besides`), with the sitting."""
+        return [
+            f"stepped up at {c.sitting}: {c.words()}"
+            for c in self.conferences.get(case_id, [])
+            if c.agenda_item_id != besides
+        ] + [
+            f"stepped up at {o.sitting}: {o.words(full=full)}"
+            for o in self.operations.get(case_id, [])
+            if o.agenda_item_id != besides
+        ]
