@@ -55,7 +55,10 @@ def _told(bot, user_id: str, before: int) -> list[str]:
         c.args.get("text", "")
         for c in bot.local_slack.calls[before:]
         if c.ok
-        and (c.method == "response_url" or (c.method == "chat.postMessage" and c.args.get("channel") == user_id))
+        and (
+            c.method == "response_url"
+            or (c.method == "chat.postMessage" and c.args.get("channel") == user_id)
+        )
     ]
 
 
@@ -82,9 +85,7 @@ def test_a_step_up_to_a_conference_is_linked_to_the_childs_icpc_and_booked_by_th
     bot, clock
 ) -> None:
     # the child's strategy discussion started section 47 enquiries: the ICPC is due 1 December
-    discussion = convene(
-        bot, case_reference=StateValue.text(CHILD_A), child_name=StateValue.text(NAMES[0])
-    )
+    discussion = convene(bot, case_reference=StateValue.text(CHILD_A), child_name=StateValue.text(NAMES[0]))
     runtime = bot.runtime
     with session_scope(runtime.engine) as session:
         row = session.get(Meeting, discussion.id)
@@ -125,11 +126,13 @@ def test_a_step_up_to_a_conference_is_linked_to_the_childs_icpc_and_booked_by_th
     # the lead is asked to book it, by case reference only, with the action's own button
     asks = [m for m in _posted(bot, CSC_LEAD) if "child protection conference" in m.get("text", "")]
     assert len(asks) == 1 and CHILD_A in json.dumps(asks[0]) and "Ashby" not in json.dumps(asks[0])
+    assert action_reference in json.dumps(asks[0]) and "1 Dec 2026" in json.dumps(asks[0])
     assert '"action_id": "action_done"' in json.dumps(asks[0]["blocks"])
     # before it is booked: the minutes and the child's record say who books it and by when
     case = _minutes_case(bot, meeting)
-    assert "Child protection conference; child protection conference to be booked by Nadia Iqbal" in (
-        case["leads_to"]
+    assert (
+        "Child protection conference; child protection conference to be booked by Nadia Iqbal"
+        in (case["leads_to"])
     )
     assert "ICPC by 01 Dec 2026" in case["leads_to"]
     # someone who neither owns the action nor leads its agency cannot book it
@@ -144,7 +147,9 @@ def test_a_step_up_to_a_conference_is_linked_to_the_childs_icpc_and_booked_by_th
     booking = opened_view(bot, before)
     assert booking["callback_id"] == "panel_conference_booked"
     plain = dict(booking, callback_id="action_done")
-    refused = bot.slack.view_submission(CSC_LEAD, plain, values={"note": {"value": StateValue.text("Booked")}})
+    refused = bot.slack.view_submission(
+        CSC_LEAD, plain, values={"note": {"value": StateValue.text("Booked")}}
+    )
     assert "give its date with Mark done" in refused.json()["errors"]["note"]
     # a weekend is refused beside the field; a working day books it, once
     saturday = {"booked_for": {"value": StateValue.datepicker("2026-11-28")}}
@@ -191,7 +196,7 @@ def test_an_unbooked_conference_is_chased_like_any_other_action(bot, clock) -> N
 
     from bot.actions.jobs import sweep_actions
 
-    meeting, items = _referred_and_on_the_agenda(bot, clock)
+    _, items = _referred_and_on_the_agenda(bot, clock)
     values = outcome_values(
         "step_up", destination="up:child_protection_conference", reason="Concerns within the family too."
     )
@@ -250,7 +255,9 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
     assert bad["errors"]["lead_officer"] == "The lead officer must be from a police agency."
     assert "must not name the child" in bad["errors"]["summary"]
     values["lead_officer"] = {"value": StateValue.users_select("U0CID002")}
-    values["summary"] = {"value": StateValue.text("A police operation is disrupting the line the child runs for.")}
+    values["summary"] = {
+        "value": StateValue.text("A police operation is disrupting the line the child runs for.")
+    }
     for _ in range(2):  # a double submission records it once
         answer = bot.slack.view_submission(CID, operation_form, values=values)
         assert answer.status == 200 and not answer.body, answer.body
@@ -297,7 +304,9 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
     replies = [c.args.get("text", "") for c in bot.local_slack.calls_to("response_url")]
     reference = meeting.reference
     assert f"Sending you {reference}-panel-minutes-v1.docx (approved) in a direct message." in replies
-    assert f"Sending you {reference}-panel-minutes-v1-withheld.docx (approved) in a direct message." in replies
+    assert (
+        f"Sending you {reference}-panel-minutes-v1-withheld.docx (approved) in a direct message." in replies
+    )
     # a panel administrator may correct it but not release a summary (a police member's call)
     before = views_opened(bot)
     bot.slack.block_actions(MINUTE_TAKER, [{"action_id": "panel_operation_open", "value": str(item_id)}])
