@@ -216,6 +216,16 @@ def test_an_unbooked_conference_is_chased_like_any_other_action(bot, clock) -> N
     bot.settle()
     chased = [m for m in _posted(bot, CSC_LEAD) if reference in json.dumps(m)]
     assert chased, "the booking action was not chased"
+    # the decision recorded again without the conference: the booking is withdrawn, no longer chased
+    clock.set(datetime(2026, 11, 24, 16, 0, tzinfo=UTC))
+    form = _item_form(bot, CHAIR, items[CHILD_A].id or 0)
+    assert bot.slack.view_submission(CHAIR, form, values=outcome_values("continue")).status == 200
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        assert session.exec(select(ConferenceLink)).all() == []
+        action = session.exec(select(Action).where(Action.reference == reference)).one()
+        assert action.status == "cancelled" and action.next_chase_at is None
+    assert _acts(bot, "panel.conference_withdrawn") == 1
 
 
 def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
@@ -273,6 +283,7 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
     bot.settle()
     replies = [c.args.get("text", "") for c in bot.local_slack.calls_to("response_url")]
     assert any("Operation Larch" in r and "WMP/LARCH/2026/44" in r for r in replies), replies
+    assert _acts(bot, "panel.operation_viewed") == 1
     refused = [
         bot.slack.command("/panel", f"operation {ref}", user_id=SOCIAL_WORKER).json()["text"]
         for ref in ("PO-2026-0001", "PO-2026-0404")

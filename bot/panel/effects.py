@@ -329,11 +329,14 @@ def chase_referrals_of(session: Session, sitting_id: int, runtime: Runtime, now:
 def follow_step_up(session: Session, item: AgendaItem, actor: Actor, runtime: Runtime, now: datetime) -> None:
     """A step up to a child protection conference links it (once) and asks the booking
     agency's lead to book it; a step up to a police operation asks the leading police
-    agency's people to record it (once per decision)."""
-    from bot.panel.stepup import link_conference, links_of, operation_of_item
+    agency's people to record it (once per decision). A decision recorded again without
+    the conference withdraws a booking still owed."""
+    from bot.panel.stepup import link_conference, links_of, operation_of_item, withdraw_conference
     from bot.panel.stepup_views import booking_request, operation_request
 
     links = links_of(item.outcome or {})
+    if links != "conference":
+        withdraw_conference(session, item.id or 0, actor=actor, now=now)
     if not links:
         return
     sitting = session.get(PanelSitting, item.sitting_id)

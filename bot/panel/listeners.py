@@ -273,7 +273,8 @@ def register(app: App, runtime: Runtime) -> None:
                 command,
                 client,
                 lambda: respond(
-                    text=operation_reply(runtime, access.requested.argument), response_type="ephemeral"
+                    text=operation_reply(runtime, access.requested.argument, access.actor),
+                    response_type="ephemeral",
                 ),
             )
         elif sub == "referrals":

@@ -140,6 +140,45 @@ def link_conference(
     return link, True
 
 
+def withdraw_conference(session: Session, item_id: int, *, actor: Actor, now: datetime) -> bool:
+    """The decision was recorded again without the conference: a booking still owed is
+    withdrawn (its action cancelled, so it is no longer chased). A booked conference stays
+    on the record. True if one was withdrawn."""
+    from bot.actions.models import ActionEvent, ActionStatus
+
+    item = session.get(AgendaItem, item_id)
+    link = session.exec(select(ConferenceLink).where(ConferenceLink.agenda_item_id == item_id)).first()
+    if item is None or link is None or link.booked_for is not None or links_of(item.outcome) == "conference":
+        return False
+    action = session.get(Action, link.action_id) if link.action_id else None
+    if action is not None and action.status not in (ActionStatus.DONE, ActionStatus.CANCELLED):
+        action.status, action.next_chase_at = ActionStatus.CANCELLED, None
+        session.add(action)
+        session.add(
+            ActionEvent(
+                action_id=action.id or 0,
+                kind="cancelled",
+                by_id=actor.person_id,
+                details={"note": "The panel's decision no longer steps up to a conference."},
+                at=now,
+            )
+        )
+    case = session.get(Case, link.case_id)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        act="panel.conference_withdrawn",
+        record_type="agenda_item",
+        record_id=item_id,
+        case_reference=case.reference if case else "",
+        details={"action": action.reference if action else ""},
+    )
+    session.delete(link)
+    session.flush()
+    return True
+
+
 def conference_of_action(session: Session, action_id: int | None) -> ConferenceLink | None:
     """The conference an action books, if it is one."""
     return session.exec(select(ConferenceLink).where(ConferenceLink.action_id == (action_id or -1))).first()

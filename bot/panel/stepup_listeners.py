@@ -29,6 +29,7 @@ from bot.access import (
     value,
 )
 from bot.actions.service import ActionRefused
+from bot.audit.service import Actor, record
 from bot.convening.views import read_values
 from bot.database import read_scope, session_scope
 from bot.panel.perpetrators import is_police
@@ -89,13 +90,23 @@ RULES = (
 )
 
 
-def operation_reply(runtime: Runtime, reference: str) -> str:
-    """`/panel operation PO-…` (the guard let only police and administrators through)."""
+def operation_reply(runtime: Runtime, reference: str, actor: Actor) -> str:
+    """`/panel operation PO-…` (the guard let only police and administrators through);
+    the view is audited, as viewing a discussion is."""
     marking = runtime.partnership.settings.protective_marking
-    with read_scope(runtime.engine) as session:
-        row = operation_by_reference(session, reference.strip().upper())
+    wanted = reference.strip().upper()
+    with session_scope(runtime.engine) as session:
+        row = operation_by_reference(session, wanted)
         if row is None:
-            return f"There is no police operation {reference.strip().upper() or '(no reference given)'}."
+            return f"There is no police operation {wanted or '(no reference given)'}."
+        record(
+            session,
+            at=runtime.clock.now(),
+            actor=actor,
+            act="panel.operation_viewed",
+            record_type="police_operation",
+            record_id=row.reference,
+        )
         return operation_text(session, row, marking)
 
 
