@@ -318,6 +318,23 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
     assert (
         f"Sending you {reference}-panel-minutes-v1-withheld.docx (approved) in a direct message." in replies
     )
+    # the next agenda (a document every agency receives) says what the step up linked, as
+    # the released summary only
+    from datetime import UTC, datetime
+
+    from bot.panel.jobs import sweep_panels
+    from tests.panel_support import sitting_for
+
+    sweep_panels(bot.runtime)
+    following, _ = sitting_for(bot, "2026-12-08")
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    sweep_panels(bot.runtime)
+    bot.settle()
+    agenda = " ".join(_document_text(bot, following, "panel_agenda").split())
+    assert (
+        f"stepped up at {reference}: police operation: A police operation is disrupting the line" in agenda
+    )
+    assert "Operation Larch" not in agenda and "WMP/LARCH/2026/44" not in agenda
     # a panel administrator may correct it but not release a summary (a police member's call)
     before = views_opened(bot)
     bot.slack.block_actions(MINUTE_TAKER, [{"action_id": "panel_operation_open", "value": str(item_id)}])
