@@ -170,7 +170,9 @@ def test_a_step_up_to_a_conference_is_linked_to_the_childs_icpc_and_booked_by_th
     shown = json.dumps(bot.slack.command("/strategy", discussion.reference, user_id=SOCIAL_WORKER).json())
     assert f"stepped up at {meeting.reference}: child protection conference booked for 30 Nov 2026" in shown
     assert "Ashby" not in shown
-    # and so do the panel's minutes
+    # and so do the panel's record (/panel record) and its minutes
+    recording = json.dumps(bot.slack.command("/panel", f"record {meeting.reference}", user_id=CHAIR).json())
+    assert f"{CHILD_A}: child protection conference booked for 30 Nov 2026" in recording
     assert "child protection conference booked for 30 Nov 2026" in _minutes_case(bot, meeting)["leads_to"]
     # once the ICPC is held, on the section 47 enquiry, the link says so
     from bot.cases.timeline import record_icpc
@@ -277,6 +279,10 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
         assert (operation.reference, operation.name) == ("PO-2026-0001", "Operation Larch")
         assert operation.released_summary.startswith("A police operation is disrupting")
     assert _acts(bot, "panel.operation_recorded") == 1 and _acts(bot, "panel.operation_changed") == 0
+    # the sitting's record (its recorders are not all police) shows the released summary only
+    recording = json.dumps(bot.slack.command("/panel", f"record {meeting.reference}", user_id=CHAIR).json())
+    assert f"{CHILD_A}: police operation: A police operation is disrupting the line" in recording
+    assert "Operation Larch" not in recording and "WMP/LARCH" not in recording
     # /panel operation: police see it; anyone else the same refusal whether or not it exists
     seen = bot.slack.command("/panel", "operation PO-2026-0001", user_id=POLICE_PPU)
     assert seen.status == 200
@@ -331,9 +337,7 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
     sweep_panels(bot.runtime)
     bot.settle()
     agenda = " ".join(_document_text(bot, following, "panel_agenda").split())
-    assert (
-        f"stepped up at {reference}: police operation: A police operation is disrupting the line" in agenda
-    )
+    assert f"stepped up at {reference}: police operation: A police operation is disrupting the line" in agenda
     assert "Operation Larch" not in agenda and "WMP/LARCH/2026/44" not in agenda
     # a panel administrator may correct it but not release a summary (a police member's call)
     before = views_opened(bot)

@@ -72,6 +72,7 @@ from bot.panel.service import (
     ItemOutcome,
     PanelRefused,
     ReferralForm,
+    agenda_items,
     agenda_lines,
     check_may_record_panel,
     decide_referral,
@@ -88,6 +89,7 @@ from bot.panel.service import (
     validate_referral,
     validate_sitting,
 )
+from bot.panel.stepup import StepUpLinks
 from bot.panel.stepup_listeners import operation_reply
 from bot.panel.views import (
     DECLINE_CALLBACK,
@@ -492,7 +494,17 @@ def register(app: App, runtime: Runtime) -> None:
                 for item in session.exec(select(AgendaItem).where(col(AgendaItem.sitting_id) == sitting.id))
                 if item.recorded_at is not None
             }
-        return recording_message(meeting_id, meeting.reference, lines, recorded)
+            cases = {
+                case.id: (item.id or 0, case.reference) for item, _, case in agenda_items(session, sitting)
+            }
+            linked = StepUpLinks.of(session, list(cases))
+            # the recorders are not all police: an operation as its released summary only
+            step_ups = [
+                f"{reference}: {words}"
+                for case_id, (item_id, reference) in cases.items()
+                for words in linked.of_item(case_id or 0, item_id, full=False)
+            ]
+        return recording_message(meeting_id, meeting.reference, lines, recorded, step_ups)
 
     @app.view(REFER_CALLBACK)
     def referred(ack: Ack, view: dict[str, Any], access: Access) -> None:
