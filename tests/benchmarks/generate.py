@@ -5,7 +5,10 @@ agencies and people are already synced from the schedules) with strategy discuss
 over `years`, their invitations, agency updates (one version each), actions (about 4%
 overdue and still open, most done), chases, documents (a superseded draft and an approved
 version of each held discussion's minutes, and its action log), the uploads of those
-documents in the outbox, cases and episodes, and a valid hash-chained audit trail.
+documents in the outbox, cases and episodes, and a valid hash-chained audit trail; each
+panel's sittings with their referrals and agendas, and the panel's practice records
+(`panel_practice`: missing episodes and return home interviews, NRM referrals, suspected
+perpetrators with their disruption actions, the network of links).
 Hundreds of extra people are added across the agencies; some of the schedules' people carry
 a large share (one convenor convenes a third of the discussions, one police officer owns
 one action in eight), so the bot's own users see what a large partnership's users see.

@@ -20,6 +20,7 @@ PostgreSQL, executemany on SQLite), ids given, nothing read back.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ from bot.working_days import ServiceCalendar
 if TYPE_CHECKING:
     from tests.benchmarks.generate import Loader
 
+# Puts an open action on its chasing timeline (`due_now`: its last step passed left to claim).
+Timeline = Callable[[dict[str, Any], bool], None]
 PRACTICE_MODELS = (
     MissingEpisode,
     NrmReferral,
@@ -107,7 +110,7 @@ def write(
     calendar: ServiceCalendar,
     now: datetime,
     serials: dict[tuple[str, int], int],
-    place_on_timeline: Any = None,
+    place_on_timeline: Timeline | None = None,
 ) -> None:
     """Everything above for these children; `serials` (the reference counters) move on."""
     ids = {m: loader.next_id(m) for m in (*PRACTICE_MODELS, Case, Action)}
@@ -130,7 +133,7 @@ def write(
 
 def _episodes(
     children: list[Child], first: int, staff: Staff, partnership: Partnership, now: datetime
-) -> Any:
+) -> Iterator[dict[str, Any]]:
     practice = partnership.panel_practice.missing
     hours = timedelta(hours=practice.return_interview_hours)
     every = timedelta(hours=practice.chase_every_hours)
@@ -210,7 +213,7 @@ def _nrm(
     partnership: Partnership,
     calendar: ServiceCalendar,
     now: datetime,
-) -> Any:
+) -> Iterator[dict[str, Any]]:
     practice = partnership.panel_practice.nrm
     responders = list(practice.first_responder_agencies)
     today = now.date()
@@ -460,7 +463,7 @@ def _disruptions(
     staff: Staff,
     partnership: Partnership,
     now: datetime,
-    place_on_timeline: Any,
+    place_on_timeline: Timeline | None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """One to three disruption actions per suspected perpetrator, set at the sitting that
     first heard a linked child, owned by police; a closure order on a place now and then."""
@@ -514,7 +517,7 @@ def _disruptions(
                 "created_at": sitting.starts + timedelta(hours=2),
             }
             if open_ and place_on_timeline is not None:
-                place_on_timeline(action, due_now=overdue and count % 3 == 0)
+                place_on_timeline(action, overdue and count % 3 == 0)
             actions.append(action)
             result = "" if open_ else RESULTS[count % len(RESULTS)]
             disruptions.append(
