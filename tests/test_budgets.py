@@ -16,10 +16,12 @@ fails when an entry point is in neither table, so a new listener cannot go unbud
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +35,7 @@ from bot.partners.links import issue_link, token_for
 from bot.partners.site import build_site
 from bot.partnership.models import Agency, Person
 from bot.slack.app import build_app, capabilities
-from bot_offline.driver import OfflineBot
+from bot_offline.driver import OfflineBot, strategy_form_values
 from bot_offline.local_slack import StateValue
 from tests.budget_support import Statements, cli_names, counting, grow, job_names, listener_names, page_names
 from tests.partners_support import use_link
@@ -515,34 +517,849 @@ BUDGETS: dict[str, Budget] = {
     ),
 }
 
+# ------------------------------------------------- strategy, invitations, children: helpers
+
+# What a form's submission did, read from the records on a thread the count leaves out
+# (`budget_support._where`), since an accepted form is acknowledged with an empty body.
+CHECK_THREAD = "budget-check"
+
+
+def _then(bot: OfflineBot, request: Request, check: Callable[[], str]) -> Request:
+    """The request, then what `check` finds once the work after it is done, as its answer."""
+
+    def run() -> str:
+        answer = request()
+        bot.wait_idle()
+        found: list[str] = []
+        reader = threading.Thread(target=lambda: found.append(check()), name=CHECK_THREAD)
+        reader.start()
+        reader.join()
+        return f"{getattr(answer, 'body', answer)}\n{''.join(found)}"
+
+    return run
+
+
+def _invitation_state(bot: OfflineBot, invitation_id: int) -> str:
+    with _session(bot) as session:
+        return f"invitation {session.get_one(Invitation, invitation_id).state}"
+
+
+def _meeting_now(bot: OfflineBot, meeting_id: int) -> Meeting:
+    with _session(bot) as session:
+        return session.get_one(Meeting, meeting_id)
+
+
+def _open_invitation(bot: OfflineBot) -> tuple[Invitation, str, str]:
+    """An unanswered invitation to one of the busy convenor's open strategy discussions, a
+    Slack member of its agency and the agency's code. Pinned to one shape: a panel
+    sitting's invitation (no case to read) is never chosen at one size and not the other."""
+    convenor = _person(bot, BUSY_CONVENOR)
+    slack_people = {
+        agency.code: next((p.slack_user_id for p in agency.people() if p.slack_user_id), None)
+        for agency in bot.runtime.partnership.agencies
+    }
+    with _session(bot) as session:
+        rows = session.exec(
+            select(Invitation, Agency.code)
+            .join(Meeting, col(Meeting.id) == Invitation.meeting_id)
+            .join(Agency, col(Agency.id) == Invitation.agency_id)
+            .where(
+                Invitation.state == InvitationState.INVITED,
+                col(Meeting.state).in_(("scheduled", "convening")),
+                Meeting.meeting_type == "strategy_discussion",
+                Meeting.convenor_id == convenor.id,
+            )
+            .order_by(col(Invitation.id).desc())
+        ).all()
+    for invitation, code in rows:
+        if slack_people.get(code):
+            return invitation, slack_people[code] or "", code
+    raise AssertionError("no unanswered invitation to an agency with a Slack member")
+
+
+def _quick_answer(action_id: str) -> Callable[[OfflineBot], Request]:
+    def prepare(bot: OfflineBot) -> Request:
+        invitation, member, _ = _open_invitation(bot)
+        request = _button(action_id, str(invitation.id), member)(bot)
+        return _then(bot, request, lambda: _invitation_state(bot, invitation.id or 0))
+
+    return prepare
+
+
+def _answer_form(
+    action_id: str, values: Callable[[OfflineBot, str, str], dict[str, Any]]
+) -> Callable[[OfflineBot], Request]:
+    """Open the agency's form from the invitation's button (uncounted), count its submission."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        invitation, member, code = _open_invitation(bot)
+        opener = _button(action_id, str(invitation.id), member)
+        request = _form(opener, member, lambda bot: values(bot, member, code))(bot)
+        return _then(bot, request, lambda: _invitation_state(bot, invitation.id or 0))
+
+    return prepare
+
+
+def _delegate(bot: OfflineBot, member: str, code: str) -> dict[str, Any]:
+    """Another of the agency's people on Slack (the member themself if none)."""
+    people = [p.slack_user_id for p in bot.runtime.partnership.agency(code).people() if p.slack_user_id]
+    chosen = next((p for p in people if p != member), member)
+    return {"delegate": {"value": StateValue.static_select(chosen)}}
+
+
+def _manage_form(
+    opener: str,
+    states: tuple[str, ...],
+    values: Callable[[OfflineBot, Meeting], dict[str, Any]],
+    check: Callable[[Meeting, Meeting], str],
+    meeting: Callable[[OfflineBot], Meeting] | None = None,
+) -> Callable[[OfflineBot], Request]:
+    """A discussion's management form, opened by its button as the convenor (uncounted)."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        chosen = meeting(bot) if meeting else _meeting(bot, *states)
+        button = _button(opener, str(chosen.id), BUSY_CONVENOR)
+        request = _form(button, BUSY_CONVENOR, lambda bot: values(bot, chosen))(bot)
+        return _then(bot, request, lambda: check(chosen, _meeting_now(bot, chosen.id or 0)))
+
+    return prepare
+
+
+def _new_start(bot: OfflineBot, meeting: Meeting) -> dict[str, Any]:
+    """11:00 on the working day after the later of its start and today: always a change."""
+    calendar = bot.runtime.calendar
+    today = calendar.local(bot.clock.now()).date()
+    start = calendar.local(meeting.scheduled_start).date() if meeting.scheduled_start else today
+    moved = calendar.at(calendar.add_working_days(max(start, today), 1), time(11, 0))
+    return {
+        "start": {"value": StateValue.datetimepicker(int(moved.timestamp()))},
+        "reason": _text("The chair is in court that morning."),
+    }
+
+
+def _undecided_held(bot: OfflineBot) -> Meeting:
+    """The busy convenor's latest held discussion with no section 47 decision yet."""
+    from bot.minutes.models import Decision
+
+    person = _person(bot, BUSY_CONVENOR)
+    decided = select(Decision.meeting_id).where(Decision.topic == "section_47")
+    with _session(bot) as session:
+        found = session.exec(
+            select(Meeting)
+            .where(
+                Meeting.state == "held",
+                Meeting.convenor_id == person.id,
+                col(Meeting.id).not_in(decided),
+            )
+            .order_by(col(Meeting.scheduled_start).desc())
+        ).first()
+    assert found is not None
+    return found
+
+
+def _section_47_recorded(meeting: Meeting, bot: OfflineBot) -> str:
+    from bot.minutes.models import Decision
+
+    with _session(bot) as session:
+        decision = session.exec(
+            select(Decision).where(Decision.meeting_id == meeting.id, Decision.topic == "section_47")
+        ).first()
+    return f"section 47: {decision.outcome}" if decision else "section 47: none"
+
+
+def _child_case(bot: OfflineBot) -> int:
+    """The case of the busy convenor's latest held discussion (it has open actions)."""
+    return _meeting(bot, "held").case_id or 0
+
+
+def _child_page_button(action_id: str, page: int, text: str) -> Callable[[OfflineBot], Request]:
+    return lambda bot: _button(
+        action_id, f"{_child_case(bot)}:{page}", BUSY_CONVENOR, message={"ts": "1.0", "text": text}
+    )(bot)
+
+
+# Discussions convened and recorded through Slack in `prepare` (uncounted), so that what is
+# counted acts on a discussion of one known shape at both sizes: the sample chair, every
+# agency invited, one child or two (the generated ones have no children's rows and a closed
+# episode, so they cannot be recorded child by child or followed up).
+SAMPLE_CHAIR = "U0CSC004"
+_FRESH_CASES = itertools.count(1)
+
+
+def _fresh_case() -> str:
+    return f"CS-7{next(_FRESH_CASES):06d}"  # the generator's cases are CS-9…
+
+
+def _opened_by(bot: OfflineBot, request: Request) -> dict[str, Any]:
+    before = len(bot.local_slack.calls_to("views.open"))
+    request()
+    return _opened(bot, before)
+
+
+def _add_child_click(view: dict[str, Any]) -> dict[str, Any]:
+    block = next(b for b in view["blocks"] if b.get("block_id") == "children_actions")
+    button = block["elements"][0]
+    return {
+        "action_id": button["action_id"],
+        "block_id": "children_actions",
+        "value": button["value"],
+        "type": "button",
+    }
+
+
+def _with_a_child(bot: OfflineBot, view: dict[str, Any]) -> dict[str, Any]:
+    """*Add a child* clicked in the open form (uncounted): the form Slack shows instead."""
+    before = len(bot.local_slack.calls_to("views.update"))
+    bot.slack.block_actions(BUSY_CONVENOR, [_add_child_click(view)], view=view)
+    bot.wait_idle()
+    calls = bot.local_slack.calls_to("views.update")
+    assert len(calls) > before and calls[-1].ok, "no form was updated"
+    return dict(calls[-1].response["view"])
+
+
+def _prefilled(view: dict[str, Any], block_id: str) -> Any:
+    element = next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+    return element.get("initial_date_time")
+
+
+def _convene_values(
+    bot: OfflineBot, view: dict[str, Any], case: str, *, held: bool, children: int
+) -> dict[str, Any]:
+    """The form filled in: as offered (the first free slot), or held already yesterday."""
+    calendar = bot.runtime.calendar
+    if held:
+        day = calendar.previous_working_day(calendar.local(bot.clock.now()).date())
+        referred, start = calendar.at(day, time(9, 30)).timestamp(), calendar.at(day, time(14, 0)).timestamp()
+    else:
+        referred, start = _prefilled(view, "referred_at"), _prefilled(view, "start")
+    number = case.removeprefix("CS-")
+    fields: dict[str, Any] = {
+        "case_reference": StateValue.text(case),
+        "child_name": StateValue.text(f"Budget Child {number}"),
+        "referred_at": StateValue.datetimepicker(int(referred)),
+        "start": StateValue.datetimepicker(int(start)),
+        "held_already": StateValue.checkboxes(["yes"] if held else []),
+        "chair": StateValue.static_select(SAMPLE_CHAIR),
+    }
+    if children:
+        fields["siblings"] = StateValue.checkboxes(["yes"])
+    for child in range(1, children + 1):
+        fields[f"child_{child}_reference"] = StateValue.text(_fresh_case())
+        fields[f"child_{child}_name"] = StateValue.text(f"Budget Sibling {number} {child}")
+        fields[f"child_{child}_dob"] = StateValue.datepicker("2013-02-14")
+    return strategy_form_values(**fields)
+
+
+def _convened(bot: OfflineBot, *, children: int = 0) -> Meeting:
+    """A discussion the busy convenor convened through the form, held already (so it can
+    be recorded now), with `children` further children."""
+    case = _fresh_case()
+    view = _opened_by(bot, _command("/strategy", f"new {case}", BUSY_CONVENOR)(bot))
+    for _ in range(children):
+        view = _with_a_child(bot, view)
+    values = _convene_values(bot, view, case, held=True, children=children)
+    answer = bot.slack.view_submission(BUSY_CONVENOR, view, values=values)
+    assert answer.body in ("", "{}"), answer.body
+    bot.wait_idle()
+    return _convened_for(bot, case)
+
+
+def _convened_for(bot: OfflineBot, case: str) -> Meeting:
+    from bot.cases.models import Case
+
+    with _session(bot) as session:
+        return session.exec(
+            select(Meeting).join(Case, col(Case.id) == Meeting.case_id).where(Case.reference == case)
+        ).one()
+
+
+def _recording_values(view: dict[str, Any], meeting: Meeting, children: int) -> list[dict[str, Any]]:
+    """Each step's values: when and who (everyone invited present, as it was scheduled),
+    what was decided (shared, with several children), then each child's decisions."""
+    from tests.minutes_support import decision_values, when_and_who_values
+
+    assert meeting.scheduled_start is not None
+    started = int(meeting.scheduled_start.timestamp())
+    agencies = [
+        b["block_id"].split(":", 1)[1]
+        for b in view["blocks"]
+        if b.get("block_id", "").startswith("attendance:")
+    ]
+    who = when_and_who_values(
+        agencies,
+        actual_start=StateValue.datetimepicker(started),
+        actual_end=StateValue.datetimepicker(started + 50 * 60),
+    )
+    if not children:
+        return [who, decision_values()]
+    shared = {
+        k: v for k, v in decision_values().items() if not k.startswith(("section_47", "enquiry_type", "icpc"))
+    }
+    each = {
+        "section_47": {"value": StateValue.radio_buttons("start")},
+        "section_47_detail": _text("Reasonable cause to suspect significant harm."),
+        "enquiry_type": {"value": StateValue.radio_buttons("joint")},
+        "enquiry_type_detail": _text("Children's social care with Force CID"),
+        "icpc": {"value": StateValue.radio_buttons("needed")},
+        "icpc_detail": _text(None),
+        "icpc_by": {"value": StateValue.datepicker(None)},
+    }
+    return [who, shared, *[each] * (children + 1)]
+
+
+def _steps(children: int) -> int:
+    """Steps of the record form: when and who, what was decided, then one per child if several."""
+    return 2 + (children + 1 if children else 0)
+
+
+def _recording(
+    bot: OfflineBot, meeting: Meeting, children: int, submitted: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record form opened by the chair and its first `submitted` steps sent (uncounted):
+    the next step's view and values."""
+    view = _opened_by(bot, _command("/strategy", f"record {meeting.reference}", SAMPLE_CHAIR)(bot))
+    steps = _recording_values(view, meeting, children)
+    for step in range(submitted):
+        body = json.loads(bot.slack.view_submission(SAMPLE_CHAIR, view, values=steps[step]).body or "{}")
+        assert body.get("response_action") == "push", body
+        view = {**body["view"], "id": f"{view['id']}-{step + 1}"}
+    return view, steps[submitted]
+
+
+def _recorded(bot: OfflineBot, *, children: int = 0) -> Meeting:
+    """A discussion convened and recorded through Slack (uncounted)."""
+    meeting = _convened(bot, children=children)
+    view, values = _recording(bot, meeting, children, _steps(children) - 1)
+    body = json.loads(bot.slack.view_submission(SAMPLE_CHAIR, view, values=values).body or "{}")
+    assert body.get("response_action") == "clear", body
+    bot.wait_idle()
+    return _meeting_now(bot, meeting.id or 0)
+
+
+def _record_step(children: int, submitted: int) -> Callable[[OfflineBot], Request]:
+    def prepare(bot: OfflineBot) -> Request:
+        meeting = _convened(bot, children=children)
+        view, values = _recording(bot, meeting, children, submitted)
+        return lambda: bot.slack.view_submission(SAMPLE_CHAIR, view, values=values)
+
+    return prepare
+
+
+def _new_discussion(bot: OfflineBot) -> Request:
+    case = _fresh_case()
+    view = _opened_by(bot, _command("/strategy", f"new {case}", BUSY_CONVENOR)(bot))
+    values = _convene_values(bot, view, case, held=False, children=0)
+    request = lambda: bot.slack.view_submission(BUSY_CONVENOR, view, values=values)  # noqa: E731
+    return _then(bot, request, lambda: f"convened {_convened_for(bot, case).reference}")
+
+
+def _add_a_child(bot: OfflineBot) -> Request:
+    view = _opened_by(bot, _command("/strategy", f"new {_fresh_case()}", BUSY_CONVENOR)(bot))
+    return lambda: bot.slack.block_actions(BUSY_CONVENOR, [_add_child_click(view)], view=view)
+
+
+def _follow_up(bot: OfflineBot) -> Request:
+    """The follow-up of a recorded discussion, next working day at 10:00."""
+    earlier = _recorded(bot)
+    calendar = bot.runtime.calendar
+    start = calendar.at(calendar.add_working_days(calendar.local(bot.clock.now()).date(), 1), time(10, 0))
+    view = _opened_by(bot, _command("/strategy", f"follow-up {earlier.reference}", BUSY_CONVENOR)(bot))
+    values = {
+        "reason": _text("Review of progress."),
+        "concerns": {"value": StateValue.checkboxes(["county_lines"])},
+        "right_help_right_time_level": {"value": StateValue.static_select("complex_significant")},
+        "urgency": {"value": StateValue.static_select("standard")},
+        "start": {"value": StateValue.datetimepicker(int(start.timestamp()))},
+        "held_already": {"value": StateValue.checkboxes([])},
+        "late_reason": _text(None),
+        "out_of_hours_reason": _text(None),
+        "format": {"value": StateValue.radio_buttons("call")},
+        "chair": {"value": StateValue.static_select(SAMPLE_CHAIR)},
+        "extra_agencies": {"value": StateValue.multi_static_select([])},
+        "extra_people": {"value": StateValue.multi_users_select([])},
+    }
+
+    def followed() -> str:
+        with _session(bot) as session:
+            found = session.exec(select(Meeting).where(Meeting.follows_meeting_id == earlier.id)).first()
+        return f"followed up by {found.reference}" if found else "not followed up"
+
+    return _then(bot, lambda: bot.slack.view_submission(BUSY_CONVENOR, view, values=values), followed)
+
+
+def _draft(bot: OfflineBot, meeting: Meeting, kind: Callable[[str], bool]) -> int:
+    """A new draft of the recorded discussion's documents, made by its chair (uncounted)."""
+    from bot.minutes.models import Document
+
+    bot.slack.block_actions(
+        SAMPLE_CHAIR,
+        [
+            {
+                "action_id": "minutes_regenerate",
+                "block_id": "budget",
+                "value": str(meeting.id),
+                "type": "button",
+            }
+        ],
+    )
+    bot.wait_idle()
+    with _session(bot) as session:
+        drafts = session.exec(
+            select(Document)
+            .where(Document.meeting_id == meeting.id, Document.state == "draft")
+            .order_by(col(Document.id).desc())
+        ).all()
+    return next(d.id for d in drafts if kind(d.kind) and d.id)
+
+
+def _approve(action_id: str, children: int, kind: Callable[[str], bool]) -> Callable[[OfflineBot], Request]:
+    def prepare(bot: OfflineBot) -> Request:
+        document = _draft(bot, _recorded(bot, children=children), kind)
+        return _button(action_id, str(document), SAMPLE_CHAIR)(bot)
+
+    return prepare
+
+
+BUDGETS.update(
+    {
+        # Convening: the form, its *Add a child*, and a follow-up.
+        "form strategy_new": Budget(_new_discussion, "convened SD-"),
+        "button convene_add_child": Budget(_add_a_child, "views.update"),
+        "form strategy_follow_up": Budget(_follow_up, "followed up by SD-"),
+        # Recording a discussion of two children: when and who, what was decided, then a
+        # step per child (the last stores the record).
+        "form strategy_record": Budget(_record_step(1, 0), '"response_action": "push"'),
+        "form strategy_record_decisions": Budget(_record_step(1, 1), '"response_action": "push"'),
+        "form strategy_record_child": Budget(_record_step(1, _steps(1) - 1), '"response_action": "clear"'),
+        # The chair approves the minutes, and a child's own record.
+        "button minutes_approve": Budget(
+            _approve("minutes_approve", 0, lambda kind: kind == "minutes"), "is approved and circulated"
+        ),
+        "button child_record_approve": Budget(
+            _approve("child_record_approve", 1, lambda kind: kind.startswith("child_record:")),
+            "is approved and sent to the convenor",
+        ),
+        # A child's discussions and actions, by their case reference, a page at a time.
+        "command /strategy child": Budget(
+            _command("/strategy", _case_reference, BUSY_CONVENOR),  # `/strategy CS-…`
+            "Discussions concerning CS-",
+        ),
+        "command /actions child": Budget(
+            _command("/actions", _case_reference, BUSY_CONVENOR),  # `/actions CS-…`
+            "-A0",  # an action listed
+        ),
+        "button strategy_child_page_next": Budget(
+            _child_page_button("strategy_child_page_next", 1, "Discussions"), "Discussions concerning CS-"
+        ),
+        "button strategy_child_page_previous": Budget(
+            _child_page_button("strategy_child_page_previous", 0, "Discussions"),
+            "Discussions concerning CS-",
+        ),
+        "button actions_child_page_next": Budget(
+            _child_page_button("actions_child_page_next", 1, "Open actions"), "-A0"
+        ),
+        "button actions_child_page_previous": Budget(
+            _child_page_button("actions_child_page_previous", 0, "Open actions"), "-A0"
+        ),
+        # Invitations: answered by a member of the invited agency.
+        "button invitation_attending": Budget(_quick_answer("invitation_attending"), "invitation attending"),
+        "button invitation_written_update": Budget(
+            _quick_answer("invitation_written_update"), "invitation written_update"
+        ),
+        "form invitation_decline": Budget(
+            _answer_form(
+                "invitation_decline", lambda bot, member, code: {"reason": _text("Our officer is in court.")}
+            ),
+            "invitation declined",
+        ),
+        "form invitation_delegate": Budget(
+            _answer_form("invitation_delegate", _delegate), "invitation delegate"
+        ),
+        # A discussion's management forms, as its convenor.
+        "form discussion_cancel": Budget(
+            _manage_form(
+                "open_cancel",
+                ("scheduled", "convening"),
+                lambda bot, meeting: {"reason": _text("The referral was withdrawn.")},
+                lambda before, after: f"discussion {after.state}",
+            ),
+            "discussion cancelled",
+        ),
+        "form discussion_reschedule": Budget(
+            lambda bot: _manage_form(
+                "open_reschedule",
+                ("scheduled", "convening"),
+                _new_start,
+                lambda before, after: (
+                    f"moved to {after.scheduled_start:%a %H:%M}"
+                    if after.scheduled_start != before.scheduled_start
+                    else "not moved"
+                ),
+            )(bot),
+            "moved to ",
+        ),
+        "form discussion_section_47": Budget(
+            lambda bot: _manage_form(
+                "open_section_47",
+                ("held",),
+                lambda bot, meeting: {
+                    "decision": {"value": StateValue.radio_buttons("no_enquiries")},
+                    "reason": _text("No sign of significant harm; a protective parent."),
+                },
+                lambda before, after: _section_47_recorded(after, bot),
+                meeting=_undecided_held,
+            )(bot),
+            "section 47: no_enquiries",
+        ),
+    }
+)  # strategy, invitations, children
+
+
+# ------------------------------------------------- actions, agency updates and the case's life
+# Forms that answer with an empty acknowledgement say nothing to measure `shows` against, so
+# their budgets read what the request left behind, through an engine of the test's own (only
+# the bot's engine is counted), and show that.
+
+PPU_COLLEAGUE = "U0PPU002"  # in the busy owner's agency: an action can be reassigned to them
+_NEXT_CHILD = iter(range(1, 1_000_000))  # each case convened here is a new child's: CS-7…
+# (the generator's discussions have CS-9… and its panel's children CS-8…)
+
+
+def _uncounted(bot: OfflineBot, read: Callable[[Session], str]) -> str:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(bot.database_url)
+    try:
+        with Session(engine) as session:
+            return read(session)
+    finally:
+        engine.dispose()
+
+
+def _reporting(bot: OfflineBot, request: Request, read: Callable[[Session], str]) -> Request:
+    """The request, then what it stored (read uncounted) beside its answer."""
+
+    def send() -> str:
+        answer = request()
+        bot.wait_idle()
+        return f"{getattr(answer, 'body', answer)}\n{_uncounted(bot, read)}"
+
+    return send
+
+
+def _day(bot: OfflineBot, days: int = 0) -> str:
+    return (bot.runtime.calendar.local(bot.clock.now()).date() + timedelta(days=days)).isoformat()
+
+
+def _convened_case(bot: OfflineBot, *, held: bool) -> Meeting:
+    """A new child's case, convened by the busy convenor through `/strategy new` (so it is
+    open, and the same shape at either size); `held`: held by phone an hour ago and recorded
+    by the chair through `/strategy record`, starting section 47 enquiries (ICPC needed) and
+    setting a review date."""
+    from bot.cases.models import Case
+    from bot_offline.driver import SAMPLE_CHAIR, open_strategy_form, strategy_form_values
+    from tests.minutes_support import record_steps
+
+    reference, now = f"CS-7{next(_NEXT_CHILD):06d}", bot.clock.now()
+    start = now - timedelta(hours=1) if held else now + timedelta(hours=4)
+    view = open_strategy_form(bot, BUSY_CONVENOR, reference)
+    values = {
+        "case_reference": StateValue.text(reference),
+        "referred_at": StateValue.datetimepicker(int((now - timedelta(hours=2)).timestamp())),
+        "start": StateValue.datetimepicker(int(start.timestamp())),
+        "held_already": StateValue.checkboxes(["yes"] if held else []),
+    }
+    convened = bot.slack.view_submission(BUSY_CONVENOR, view, values=strategy_form_values(**values))
+    assert convened.body in ("", "{}"), convened.body
+    bot.wait_idle()
+    with _session(bot) as session:
+        meeting = session.exec(
+            select(Meeting).join(Case, col(Case.id) == Meeting.case_id).where(Case.reference == reference)
+        ).one()
+    if held:
+        before = len(bot.local_slack.calls_to("views.open"))
+        bot.slack.command("/strategy", f"record {meeting.reference}", user_id=SAMPLE_CHAIR)
+        form = _opened(bot, before)
+        present = [
+            b["block_id"].removeprefix("attendance:")
+            for b in form["blocks"]
+            if b.get("block_id", "").startswith("attendance:")
+        ]
+        ran = {
+            "actual_start": StateValue.datetimepicker(int(start.timestamp())),
+            "actual_end": StateValue.datetimepicker(int((start + timedelta(minutes=40)).timestamp())),
+        }
+        decided = {
+            "review_date": StateValue.datepicker(_day(bot, 14)),
+            "legal_action_by": StateValue.datepicker(_day(bot, 10)),
+        }
+        _, recorded = record_steps(bot, SAMPLE_CHAIR, form, present, who=ran, what=decided)
+        assert recorded.json() == {"response_action": "clear"}, recorded.body
+        bot.wait_idle()
+    return meeting
+
+
+def _enquiry_of(meeting_id: int) -> Callable[[Session], str]:
+    from bot.cases.models import Section47Enquiry
+
+    def read(session: Session) -> str:
+        enquiry = session.exec(
+            select(Section47Enquiry).where(Section47Enquiry.started_by_meeting_id == meeting_id)
+        ).one()
+        held = f"held on {enquiry.icpc_held_on}" if enquiry.icpc_held_on else "not held"
+        return f"ICPC {enquiry.icpc_state}, {held}; outcome {enquiry.outcome or 'none'}"
+
+    return read
+
+
+def _icpc_held(bot: OfflineBot) -> dict[str, Any]:
+    return {
+        "icpc": {"value": StateValue.radio_buttons("held")},
+        "held_on": {"value": StateValue.datepicker(_day(bot))},
+        "not_required_reason": {"value": StateValue.text(None)},
+    }
+
+
+def _add_action(bot: OfflineBot) -> Request:
+    """An action added to the busy convenor's latest held discussion (its convenor may)."""
+    held = _meeting(bot, "held")
+    values = {
+        "text": _text("Share the safety plan with the school."),
+        "owner": {"value": StateValue.users_select(BUSY_OWNER)},
+        "priority": {"value": StateValue.static_select("normal")},
+        "due_on": {"value": StateValue.datepicker(_day(bot, 10))},
+        "concerns": _text(_case_reference(bot)),
+    }
+    return _form(
+        _command("/actions", f"add {held.reference}", BUSY_CONVENOR), BUSY_CONVENOR, lambda bot: values
+    )(bot)
+
+
+def _reassign(bot: OfflineBot) -> Request:
+    """One of the busy owner's open actions handed to a colleague in the same agency (a
+    different action each time: the last one is no longer theirs)."""
+    action_id = _open_action(bot).id or 0
+
+    def owner(session: Session) -> str:
+        action = session.get_one(Action, action_id)
+        return f"{action.reference} owned by {session.get_one(Person, action.owner_id).slack_user_id}"
+
+    request = _form(
+        _button("action_reassign", str(action_id), BUSY_OWNER),
+        BUSY_OWNER,
+        lambda bot: {"owner": {"value": StateValue.static_select(PPU_COLLEAGUE)}},
+    )(bot)
+    return _reporting(bot, request, owner)
+
+
+def _extension_asked(decision: str) -> Callable[[OfflineBot], Request]:
+    """The busy owner asks for an extension on the extension form (uncounted); the chair's
+    answer to it is counted."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        from bot.actions.models import ActionEvent
+
+        action = _open_action(bot)
+        wanted = max(action.due_on, bot.clock.now().date()) + timedelta(days=20)
+        asking = _form(
+            _button("action_extension", str(action.id), BUSY_OWNER),
+            BUSY_OWNER,
+            lambda bot: {
+                "due_on": {"value": StateValue.datepicker(wanted.isoformat())},
+                "reason": _text("Waiting for the school's records."),
+            },
+        )(bot)()
+        assert getattr(asking, "body", None) in ("", "{}"), asking
+        bot.wait_idle()
+        with _session(bot) as session:
+            asked = session.exec(
+                select(ActionEvent)
+                .where(ActionEvent.action_id == action.id, ActionEvent.kind == "extension_requested")
+                .order_by(col(ActionEvent.id).desc())
+            ).first()
+            meeting = session.get_one(Meeting, action.meeting_id)
+            chair = session.get_one(Person, meeting.chair_id)
+        assert asked is not None and chair.slack_user_id
+        return _button(decision, str(asked.id), chair.slack_user_id)(bot)
+
+    return prepare
+
+
+def _ppu_invitation(bot: OfflineBot) -> Invitation:
+    """The police PPU's invitation to the busy convenor's latest open discussion."""
+    meeting = _meeting(bot, "scheduled", "convening")
+    with _session(bot) as session:
+        return session.exec(
+            select(Invitation)
+            .join(Agency, col(Agency.id) == Invitation.agency_id)
+            .where(Invitation.meeting_id == meeting.id, Agency.code == "police-ppu")
+        ).one()
+
+
+def _update_form(bot: OfflineBot) -> dict[str, Any]:
+    before = len(bot.local_slack.calls_to("views.open"))
+    _button("agency_update_open", str(_ppu_invitation(bot).id), BUSY_OWNER)(bot)()
+    return _opened(bot, before)
+
+
+def _update_values(bot: OfflineBot) -> dict[str, Any]:
+    from tests.agency_updates_support import update_values
+
+    return update_values(bot)
+
+
+def _save_draft(bot: OfflineBot) -> Request:
+    """The police PPU's update form, opened (uncounted) and filled in, saved as a draft."""
+    form = _update_form(bot)
+    filled = {**form, "state": {"values": _update_values(bot)}}
+    return _button("agency_update_save_draft", "", BUSY_OWNER, view=filled)(bot)
+
+
+def _updates_page(bot: OfflineBot) -> Request:
+    """The convenor opens the agencies' updates (uncounted) and turns to page 2."""
+    meeting_id = _meeting(bot, "held").id
+    before = len(bot.local_slack.calls_to("views.open"))
+    _button("agency_updates_read", str(meeting_id), BUSY_CONVENOR)(bot)()
+    reader = _opened(bot, before)
+    return _button("agency_updates_page", f"{meeting_id}:2", BUSY_CONVENOR, view=reader)(bot)
+
+
+def _case_form(
+    opener: str,
+    held: bool,
+    values: Callable[[OfflineBot], dict[str, Any]],
+    read: Callable[[int], Callable[[Session], str]] | None = None,
+) -> Callable[[OfflineBot], Request]:
+    """A new case's form, opened by its button (uncounted); the submission counted, and
+    what it stored shown (`read`) when its answer says nothing."""
+
+    def prepare(bot: OfflineBot) -> Request:
+        meeting_id = _convened_case(bot, held=held).id or 0
+        request = _form(_button(opener, str(meeting_id), BUSY_CONVENOR), BUSY_CONVENOR, values)(bot)
+        return _reporting(bot, request, read(meeting_id)) if read else request
+
+    return prepare
+
+
+def _case_button(opener: str, held: bool) -> Callable[[OfflineBot], Request]:
+    return lambda bot: _button(opener, str(_convened_case(bot, held=held).id), BUSY_CONVENOR)(bot)
+
+
+def _outcome(bot: OfflineBot) -> Request:
+    """The ICPC recorded on its form first (uncounted): an outcome needs it."""
+    meeting_id = _convened_case(bot, held=True).id or 0
+    _form(_button("case_icpc_open", str(meeting_id), BUSY_CONVENOR), BUSY_CONVENOR, _icpc_held)(bot)()
+    values = {
+        "substantiated": {"value": StateValue.radio_buttons("substantiated")},
+        "outcome": {"value": StateValue.radio_buttons("child_protection_plan")},
+        "completed_on": {"value": StateValue.datepicker(_day(bot))},
+    }
+    request = _form(
+        _button("case_outcome_open", str(meeting_id), BUSY_CONVENOR), BUSY_CONVENOR, lambda bot: values
+    )(bot)
+    return _reporting(bot, request, _enquiry_of(meeting_id))
+
+
+def _details(bot: OfflineBot) -> Request:
+    """On the busy convenor's latest held discussion whose case has no school recorded yet
+    (another each time, so what is shown is what this request stored)."""
+    from bot.cases.models import Case
+
+    person = _person(bot, BUSY_CONVENOR)
+    with _session(bot) as session:
+        held = session.exec(
+            select(Meeting)
+            .join(Case, col(Case.id) == Meeting.case_id)
+            .where(Meeting.state == "held", Meeting.convenor_id == person.id, Case.school == "")
+            .order_by(col(Meeting.scheduled_start).desc())
+        ).first()
+    assert held is not None
+    values = {"school": _text("Northfield Academy"), "sex": {"value": StateValue.static_select("male")}}
+    request = _form(
+        _button("case_details_open", str(held.id), BUSY_CONVENOR), BUSY_CONVENOR, lambda bot: values
+    )(bot)
+    return _reporting(bot, request, lambda s: f"school: {s.get_one(Case, held.case_id).school}")
+
+
+def _review_state(meeting_id: int) -> Callable[[Session], str]:
+    return lambda session: f"review {session.get_one(Meeting, meeting_id).review_state}"
+
+
+BUDGETS.update(
+    {
+        "form action_add": Budget(_add_action, "is added, owned by"),
+        "form action_reassign": Budget(_reassign, f"owned by {PPU_COLLEAGUE}"),
+        "button extension_accept": Budget(_extension_asked("extension_accept"), "extension accepted"),
+        "button extension_refuse": Budget(_extension_asked("extension_refuse"), "extension refused"),
+        "button ^agency_update_open(_\\d+)?$": Budget(
+            lambda bot: _button("agency_update_open", str(_ppu_invitation(bot).id), BUSY_OWNER)(bot),
+            "views.open",
+        ),
+        "button agency_update_save_draft": Budget(_save_draft, "Draft saved at"),
+        "form agency_update": Budget(
+            lambda bot: _form(
+                lambda bot: _button("agency_update_open", str(_ppu_invitation(bot).id), BUSY_OWNER)(bot),
+                BUSY_OWNER,
+                _update_values,
+            )(bot),
+            "submitted (version",
+        ),
+        "button agency_updates_page": Budget(_updates_page, "page 2 of"),
+        "button case_details_open": Budget(
+            _button("case_details_open", lambda bot: str(_meeting(bot, "held").id), BUSY_CONVENOR),
+            "views.open",
+        ),
+        "form case_details": Budget(_details, "school: Northfield Academy"),
+        "button case_icpc_open": Budget(_case_button("case_icpc_open", held=True), "Record the ICPC"),
+        "form case_icpc": Budget(
+            _case_form("case_icpc_open", True, _icpc_held, _enquiry_of), "ICPC held, held on"
+        ),
+        "button case_outcome_open": Budget(
+            _case_button("case_outcome_open", held=True), "Assessment outcome"
+        ),
+        "form case_outcome": Budget(_outcome, "outcome child_protection_plan"),
+        "button case_close_open": Budget(_case_button("case_close_open", held=False), "Close the case"),
+        "form case_close": Budget(
+            _case_form(
+                "case_close_open",
+                False,
+                lambda bot: {
+                    "outcome": {"value": StateValue.static_select("no_further_action")},
+                    "reason": _text("The family moved out of the area; the new authority has the case."),
+                    "hand_on": {"value": StateValue.checkboxes([])},
+                    "hand_on_note": _text(None),
+                },
+            ),
+            "is closed. Nothing about it is chased any more",
+        ),
+        "button review_follow_up": Budget(
+            _case_button("review_follow_up", held=True), "Follow-up discussion"
+        ),
+        "button review_not_needed_open": Budget(
+            _case_button("review_not_needed_open", held=True), "views.open"
+        ),
+        "form review_not_needed": Budget(
+            _case_form(
+                "review_not_needed_open",
+                True,
+                lambda bot: {"reason": _text("The child protection plan's core group reviews progress now.")},
+                _review_state,
+            ),
+            "review not_needed",
+        ),
+    }
+)  # actions, agency updates, the case
+
+
 # Entry points measured elsewhere, or not by this table yet: each with why. The report of
 # issue 14 lists the second kind as not done.
 NOT_MEASURED: dict[str, str] = {
     **{
         name: "added with issues 16 and 19 in this round after the budgets were drawn up; not yet measured"
         for name in (
-            "button actions_child_page_next",
-            "button actions_child_page_previous",
             "button case_missing_open",
-            "button child_record_approve",
             "button panel_register_more",
-            "button strategy_child_page_next",
-            "button strategy_child_page_previous",
-            "command /actions child",
-            "command /strategy child",
             "form disruption_outcome",
-        )
-    },
-    **{
-        name: (
-            "measured, but the invitation picked at 200 discussions belongs to a discussion whose "
-            "follow-up reads one more case row than the one picked at 20 (a record of another shape, "
-            "not growth with the data, as far as seen): to be pinned to one shape and measured again"
-        )
-        for name in (
-            "button invitation_attending",
-            "button invitation_written_update",
-            "form invitation_decline",
         )
     },
     **{
@@ -557,18 +1374,7 @@ NOT_MEASURED: dict[str, str] = {
 }
 NOT_YET = "not measured by this table yet: needs a scenario with valid form values or panel records"
 for _name in (
-    "button ^agency_update_open(_\\d+)?$",
-    "button agency_update_save_draft",
-    "button agency_updates_page",
-    "button case_close_open",
-    "button case_details_open",
-    "button case_icpc_open",
-    "button case_outcome_open",
-    "button convene_add_child",
     "button desk_sign_in",
-    "button extension_accept",
-    "button extension_refuse",
-    "button minutes_approve",
     "button outbox_retry",
     "button panel_convene_step_up",
     "button panel_draft_minutes",
@@ -577,23 +1383,10 @@ for _name in (
     "button panel_referral_decline",
     "button panel_return_interview",
     "button ^panel_record_item_\\d+$",
-    "button review_follow_up",
-    "button review_not_needed_open",
     "button timeliness_download",
     "button timeliness_period",
     "command /panel minutes",
     "command /panel record",
-    "form action_add",
-    "form action_reassign",
-    "form agency_update",
-    "form case_close",
-    "form case_details",
-    "form case_icpc",
-    "form case_outcome",
-    "form discussion_cancel",
-    "form discussion_reschedule",
-    "form discussion_section_47",
-    "form invitation_delegate",
     "form panel_decline",
     "form panel_item",
     "form panel_missing",
@@ -601,12 +1394,6 @@ for _name in (
     "form panel_refer",
     "form panel_return_interview",
     "form panel_sitting",
-    "form review_not_needed",
-    "form strategy_follow_up",
-    "form strategy_new",
-    "form strategy_record",
-    "form strategy_record_child",
-    "form strategy_record_decisions",
     "page /desk/documents/<int:document_id>",
     "page /desk/timeliness/chart.png",
     "page /p/<token>",

@@ -15,7 +15,9 @@ process: wall time and peak memory, the child's own `VmHWM`), and `retention --a
 the superseded drafts in batches that commit, in a process of its own: SIGKILLed once its
 first batch has committed (seen in the database), then run again to the end; the time of both
 against the five minutes, and what each left checked (every draft gone audited once, its
-Slack files queued, the chain intact). A target missed is printed as missed; the exit status is 1.
+Slack files queued, the chain intact). Last, every other entry point (each listener, page and
+job of the statement budgets' table, `every_entry`) against a small generated database. A
+target missed is printed as missed; the exit status is 1.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from bot.schedules import load_partnership
 from bot.settings import load_settings
 from bot_offline.driver import BOT_TOKEN, OfflineBot
 from bot_offline.local_slack import LocalSlack
+from tests.benchmarks.every_entry import HEADERS, judged, time_every_entry_point
 from tests.benchmarks.generate import generate
 from tests.benchmarks.support import BENCH_PG_URL, machine, quiet_logs, scratch_postgres, table, verdict
 from tests.retention_support import (
@@ -158,7 +161,7 @@ def _child(url: str, argv: list[str]) -> tuple[float, float, str]:
     return seconds, peak, f"exit {done.returncode}: {said[-1] if said else ''}"
 
 
-def _prepare(url: str, discussions: int, audit_entries: int) -> str:
+def _prepare(url: str, discussions: int, audit_entries: int, years: float = 5) -> str:
     bot_clock = SettableClock(NOW)
     with OfflineBot(database_url=url, clock=bot_clock, delivery_interval_seconds=None) as bot:
         with session_scope(bot.runtime.engine) as session:
@@ -172,6 +175,7 @@ def _prepare(url: str, discussions: int, audit_entries: int) -> str:
             calendar=bot.runtime.calendar,
             discussions=discussions,
             audit_entries=audit_entries,
+            years=years,
         )
     return str(counts)
 
@@ -239,6 +243,37 @@ def _retention_killed_and_resumed(url: str) -> Retention:
     return result
 
 
+# Timed above in their own processes (audit) or as the retention run itself.
+TIMED_ABOVE = ("cli audit verify", "cli audit export", "cli retention", "job run_retention")
+
+
+def _every_entry_point(small_url: str, full_url: str, repeat: int) -> list[str]:
+    """Each listener, page and job of the budgets' table, small database against full.
+    Every page request here comes from one address, 127.0.0.1, many times a minute: the
+    partner site's per-address limits (which would answer 429) are lifted for the run."""
+    from bot.partners import guard
+
+    guard.LINK_TRIES_PER_MINUTE = guard.FORM_POSTS_PER_MINUTE = 1_000_000
+    with (
+        OfflineBot(database_url=small_url, clock=SettableClock(NOW), delivery_interval_seconds=None) as small,
+        OfflineBot(database_url=full_url, clock=SettableClock(NOW), delivery_interval_seconds=None) as full,
+    ):
+        figures = time_every_entry_point(
+            {"small": small, "full": full}, repeat, skip=lambda name: name in TIMED_ABOVE
+        )
+    rows, misses = judged(
+        figures,
+        baseline="small",
+        full="full",
+        ack_limit=ACK_LIMIT,
+        ack_ratio=ACK_RATIO,
+        seen_limit=SEEN_LIMIT,
+    )
+    print(f"Every other entry point ({len(rows)}), {repeat} after a warm-up, against 20 discussions:")
+    print(table(HEADERS, rows))
+    return misses
+
+
 def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = work()
@@ -248,7 +283,10 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0: the issue's size")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--every-repeat", type=int, default=5, help="samples of each other entry point (0: skip them)"
+    )
     args = parser.parse_args(argv)
     quiet_logs()
     discussions, audit_entries = int(30_000 * args.scale), int(1_000_000 * args.scale)
@@ -257,12 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     with (
         scratch_postgres(BENCH_PG_URL, "bench_scale_empty") as empty_url,
         scratch_postgres(BENCH_PG_URL, "bench_scale_full") as full_url,
+        scratch_postgres(BENCH_PG_URL, "bench_scale_small") as small_url,
     ):
-        for url in (empty_url, full_url):
+        for url in (empty_url, full_url, small_url):
             engine = make_engine(url)
             upgrade(engine)
             engine.dispose()
         _prepare(empty_url, 0, 0)
+        _prepare(small_url, 20, 400, years=0.1)  # the statement budgets' small size
         generation_s, counts = _timed(lambda: _prepare(full_url, discussions, audit_entries))
         print(f"generated: {counts}; {generation_s:.0f} s with start-up")
         jobs: dict[str, list[str]] = {}
@@ -386,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             )
         )
+        if args.every_repeat:
+            misses += _every_entry_point(small_url, full_url, args.every_repeat)
     print(json.dumps({"misses": misses}))
     return verdict("bench_scale", misses)
 
