@@ -363,7 +363,9 @@ BUDGETS: dict[str, Budget] = {
         _command("/panel", lambda bot: f"missing {_case_reference(bot)}", "U0LOC001"), "views.open"
     ),
     "command /panel perpetrator": Budget(_command("/panel", "perpetrator", PANEL_ADMIN), "views.open"),
-    "command /panel perpetrators": Budget(_command("/panel", "perpetrators", PANEL_ADMIN), "register"),
+    "command /panel perpetrators": Budget(
+        _command("/panel", "perpetrators", PANEL_ADMIN), "Suspected perpetrators (newest first)"
+    ),
     # The Home tab and its buttons.
     "event app_home_opened": Budget(_home(PANEL_ADMIN), "views.publish"),
     "button home_records_next": Budget(_home_button("home_records_next", "1"), "views.publish"),
