@@ -179,11 +179,15 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_retention(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from bot.clock import SettableClock, SystemClock
     from bot.composition import build_runtime
     from bot.retention.jobs import run_retention
 
     settings = load_settings()
-    runtime = build_runtime(settings)
+    clock = SettableClock(datetime.fromisoformat(args.now)) if args.now else SystemClock()
+    runtime = build_runtime(settings, clock=clock)
     lines = run_retention(runtime, dry_run=not args.apply)
     verb = "Removed" if args.apply else "Would remove"
     for line in lines:
@@ -329,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode = retention.add_mutually_exclusive_group(required=True)
     mode.add_argument("--dry-run", action="store_true", help="list what would be removed")
     mode.add_argument("--apply", action="store_true", help="remove it (and what Slack holds of it)")
+    retention.add_argument("--now", help="the time to apply the policy at, ISO 8601 with offset (tests)")
     retention.set_defaults(handler=_cmd_retention)
     outbox = commands.add_parser("outbox", help="list the messages that failed for good, with reasons")
     outbox.add_argument("--limit", type=int, default=0, help="list at most this many (default: all)")

@@ -330,14 +330,24 @@ def register(app: App, runtime: Runtime) -> None:
         return reassign_modal(row.id or 0, row.reference, people)
 
     def _done_view(session: Session, row: Action) -> dict[str, Any]:
-        """Mark done; for a disruption action, the panel's form for its outcome instead."""
+        """Mark done; for a disruption action, the panel's form for its outcome instead, and
+        for a conference's booking, the date it is booked for."""
+        from bot.cases.models import Case
         from bot.panel.perpetrators import disruption_of_action
+        from bot.panel.stepup import conference_of_action
+        from bot.panel.stepup_views import booking_modal
         from bot.panel.views import disruption_outcome_modal
 
         disruption = disruption_of_action(session, row.id)
         if disruption is not None and not disruption.result:
             tactic = runtime.partnership.panel_practice.tactic_name(disruption.tactic)
             return disruption_outcome_modal(row.id or 0, row.reference, tactic)
+        conference = conference_of_action(session, row.id)
+        if conference is not None and conference.booked_for is None:
+            case = session.get(Case, conference.case_id)
+            return booking_modal(
+                row.id or 0, row.reference, case.reference if case else "", conference.due_on
+            )
         return done_modal(row.id or 0, row.reference)
 
     app.action("action_done")(_opens(_done_view))
@@ -352,6 +362,7 @@ def register(app: App, runtime: Runtime) -> None:
     @app.view(DONE_CALLBACK)
     def done_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         from bot.panel.perpetrators import disruption_of_action
+        from bot.panel.stepup import conference_of_action
 
         now = runtime.clock.now()
         try:
@@ -359,6 +370,9 @@ def register(app: App, runtime: Runtime) -> None:
                 disruption = disruption_of_action(session, access.known_record.id)
                 if disruption is not None and not disruption.result:
                     raise ActionRefused("This is a disruption action: record its outcome with Mark done.")
+                conference = conference_of_action(session, access.known_record.id)
+                if conference is not None and conference.booked_for is None:
+                    raise ActionRefused("This action books a conference: give its date with Mark done.")
                 action, changed = mark_done(
                     session,
                     access.known_record.id,

@@ -555,6 +555,9 @@ class CaseTimeline:
     missing_episodes: tuple[MissingLine, ...] = ()  # the latest, oldest first
     earlier_missing_episodes: int = 0  # recorded before the ones listed
     disruptions: tuple[DisruptionLine, ...] = ()  # the latest, oldest first
+    # What the panel's step ups linked: each conference and its state, each police
+    # operation as its released summary (or that the police hold the details).
+    step_ups: tuple[str, ...] = ()
 
     @property
     def enquiry(self) -> EnquiryLine | None:
@@ -614,10 +617,11 @@ def timeline_of_episode(
     now: datetime,
     discussions_shown: int = DISCUSSIONS_SHOWN,
 ) -> CaseTimeline:
-    """One episode's timeline in seven queries, however long the case has run: the case, the
+    """One episode's timeline in eleven queries, however long the case has run: the case, the
     latest discussions (and a count of the rest), the enquiries with their starting
-    discussions' references, the child's latest missing episodes (and a count of the rest)
-    and disruption activities."""
+    discussions' references, the child's latest missing episodes (and a count of the rest),
+    disruption activities, and the conferences and police operations the panel's step ups
+    linked."""
     require_statutory(statutory)
     case = session.get(Case, episode.case_id)
     assert case is not None
@@ -639,6 +643,9 @@ def timeline_of_episode(
         .order_by(col(Section47Enquiry.id))
     ).all()
     missing, earlier_missing, disruptions = _panel_lines(session, case.id or 0)
+    from bot.panel.stepup import StepUpLinks  # the panel's records, read for the child's
+
+    step_ups = StepUpLinks.of(session, [case.id]).of_case(case.id or 0, full=False)
     today = statutory.local_date(now)
     kept_until = None
     if episode.closed_at is not None:
@@ -662,6 +669,7 @@ def timeline_of_episode(
         missing_episodes=missing,
         earlier_missing_episodes=earlier_missing,
         disruptions=disruptions,
+        step_ups=tuple(step_ups),
     )
 
 

@@ -185,6 +185,7 @@ def timeline_blocks(
         lines.append(f"_{timeline.earlier_missing_episodes} earlier missing episode(s) not shown_")
     lines.extend(_missing_line(m, calendar) for m in timeline.missing_episodes)
     lines.extend(_disruption_line(d, partnership) for d in timeline.disruptions)
+    lines.extend(f"• *Panel step up* {escape_mrkdwn(words)}" for words in timeline.step_ups)
     if timeline.closed_at:
         try:
             outcome = partnership.cases.closure_outcome(timeline.closure_outcome).name

@@ -41,6 +41,7 @@ from bot.panel.service import (
     network_links,
     sitting_of,
 )
+from bot.panel.stepup import OPERATION_HANDLING, StepUpLinks
 from bot.panel.vocabulary import DECISIONS, NRM, RISK_LEVELS, SCREENING_RESULTS, SECTIONS, SUBJECT_KINDS
 from bot.partnership.models import Agency, Person
 from bot.schedules import Partnership
@@ -229,6 +230,8 @@ def agenda_context(
             f"{_day(sitting.held_on, calendar)}."
         )
     by_item = {item.id: case for item, _, case in agenda_items(session, sitting)}
+    # The agenda goes to every agency: a police operation only as its released summary.
+    linked = StepUpLinks.of(session, [case.id for case in by_item.values()])
     following = next_sitting(panel, calendar, meeting.scheduled_start)
     invitees = []
     for code in panel.standing_agencies:
@@ -261,7 +264,10 @@ def agenda_context(
                 "risk_level": line.risk_level or ("" if line.item_id is None else NOT_RECORDED),
                 "screening_result": line.screening_result or ("" if line.item_id is None else NOT_RECORDED),
                 "plan_status": _plan_words(line.plan_status, by_item.get(line.item_id)),
-                "why": line.why,
+                "why": "; ".join(
+                    [line.why] * bool(line.why)
+                    + linked.of_case(getattr(by_item.get(line.item_id), "id", 0) or 0, full=False)
+                ),
             }
             for number, line in enumerate(lines, start=1)
         ],
@@ -440,6 +446,8 @@ def panel_restricted(
         if handling is not None
     ]
     found += [h for _, _, h in _intelligence(session, meeting, partnership) if h is not None]
+    if StepUpLinks.of(session, [case.id for _, _, case in items]).any_operation:
+        found.append(OPERATION_HANDLING)
     return found
 
 
@@ -577,6 +585,8 @@ def panel_minutes_context(
             else []
         )
     }
+    linked = StepUpLinks.of(session, case_ids)
+    operations_shown = shows(copy, OPERATION_HANDLING)
     cases = []
     for number, (item, panel_case, case) in enumerate(items, start=1):
         outcome = item.outcome or {}
@@ -612,12 +622,19 @@ def panel_minutes_context(
                 "decision": DECISIONS.get(outcome.get("decision", ""), "Not recorded"),
                 "decision_reason": outcome.get("decision_reason", ""),
                 "nrm": nrm_text,
-                "leads_to": _leads_to(convened, item, outcome),
+                "leads_to": _leads_to(
+                    convened, item, outcome, linked.of_item(case.id or 0, item.id or 0, full=operations_shown)
+                ),
                 "missing": episodes.get(case.id or 0, []),
                 "disruption": outcome.get("disruption", ""),
                 "next_review": _review_words(review, outcome.get("decision", ""), calendar),
                 "links": links_by_case.get(case.reference, []),
-                "discussion": discussion_lines.get(case.id or 0, "No strategy discussion recorded")
+                "discussion": "; ".join(
+                    [
+                        discussion_lines.get(case.id or 0, "No strategy discussion recorded"),
+                        *linked.of_case(case.id or 0, full=operations_shown, besides=item.id),
+                    ]
+                )
                 if case.subject_kind == "child"
                 else NOT_APPLICABLE,
             }
@@ -695,9 +712,11 @@ def _review_words(review: str, decision: str, calendar: WorkingCalendar) -> str:
     return "No review date set"
 
 
-def _leads_to(convened: dict[int, str], item: AgendaItem, outcome: dict[str, Any]) -> str:
-    """Where the decision leads, who takes it, the discussion it convened, and the chair's
-    confirmation of a decision against its risk level or reason."""
+def _leads_to(convened: dict[int, str], item: AgendaItem, outcome: dict[str, Any], linked: list[str]) -> str:
+    """Where the decision leads, who takes it, the discussion it convened (`convened`: the
+    references of the agenda's, read at once), the conference or police operation it linked
+    and their state (as this copy may show them), and the chair's confirmation of a
+    decision against its risk level or reason."""
     parts = []
     if outcome.get("destination_name"):
         parts.append(outcome["destination_name"])
@@ -708,6 +727,9 @@ def _leads_to(convened: dict[int, str], item: AgendaItem, outcome: dict[str, Any
             parts.append(f"strategy discussion {convened[item.stepped_up_meeting_id]} convened")
     elif outcome.get("convenes"):
         parts.append("strategy discussion to be convened")
+    parts += linked
+    if not linked and outcome.get("links") == "police_operation" and outcome.get("decision") == "step_up":
+        parts.append("police operation to be recorded by the police")
     sentence = "; ".join(parts)
     if outcome.get("chair_confirmed"):
         sentence += f". The chair confirmed this decision: {outcome['chair_confirmed']}"

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from bot.actions.models import Action
 from bot.agency_updates.service import deadline_for
 from bot.audit.service import Actor
 from bot.cases.models import Case
@@ -323,3 +324,68 @@ def chase_referrals_of(session: Session, sitting_id: int, runtime: Runtime, now:
     for slack_id in panel_administrators(session, runtime, sitting.panel_code):
         dm(session, key=f"referrals-chase:{sitting.id}:{slack_id}", slack_id=slack_id, text=text, now=now)
     return 1
+
+
+def follow_step_up(session: Session, item: AgendaItem, actor: Actor, runtime: Runtime, now: datetime) -> None:
+    """A step up to a child protection conference links it (once) and asks the booking
+    agency's lead to book it; a step up to a police operation asks the leading police
+    agency's people to record it (once per decision). A decision recorded again without
+    the conference withdraws a booking still owed."""
+    from bot.panel.stepup import link_conference, links_of, operation_of_item, withdraw_conference
+    from bot.panel.stepup_views import booking_request, operation_request
+
+    links = links_of(item.outcome or {})
+    if links != "conference":
+        withdraw_conference(session, item.id or 0, actor=actor, now=now)
+    if not links:
+        return
+    sitting = session.get(PanelSitting, item.sitting_id)
+    meeting = session.get(Meeting, sitting.meeting_id) if sitting else None
+    panel_case = session.get(PanelCase, item.panel_case_id)
+    case = session.get(Case, panel_case.case_id) if panel_case else None
+    if meeting is None or case is None:
+        return
+    partnership = runtime.partnership
+    marking = partnership.settings.protective_marking
+    if links == "conference":
+        link, created = link_conference(
+            session,
+            item.id or 0,
+            partnership=partnership,
+            calendar=runtime.calendar,
+            statutory=runtime.statutory_calendar,
+            actor=actor,
+            now=now,
+        )
+        action = session.get(Action, link.action_id) if created and link and link.action_id else None
+        owner = session.get(Person, action.owner_id) if action else None
+        if link is not None and action is not None and owner is not None and owner.slack_user_id:
+            message = booking_request(
+                action.id or 0, action.reference, meeting.reference, case.reference, link.due_on, marking
+            )
+            enqueue(
+                session,
+                key=f"conference-booking:{link.id}",
+                method="chat.postMessage",
+                arguments={"channel": owner.slack_user_id, **message},
+                now=now,
+            )
+        return
+    if operation_of_item(session, item.id or 0) is not None:
+        return
+    step = partnership.panel_practice.step_up_named(
+        str((item.outcome or {}).get("destination", "")).split(":")[-1]
+    )
+    if step is None or not step.led_by:
+        return
+    agency = partnership.agency(step.led_by)
+    message = operation_request(item.id or 0, meeting.reference, case.reference, marking)
+    for slack_id in dict.fromkeys(p.slack_user_id for p in [*agency.invitees(), agency.lead_person()]):
+        if slack_id:
+            enqueue(
+                session,
+                key=f"operation-request:{item.id}:{slack_id}",
+                method="chat.postMessage",
+                arguments={"channel": slack_id, **message},
+                now=now,
+            )

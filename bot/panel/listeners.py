@@ -47,7 +47,7 @@ from bot.minutes.service import attendance_defaults, generate
 from bot.panel import records  # noqa: F401  (registers the panel's document kinds)
 from bot.panel.commands import USAGE, grammar
 from bot.panel.decisions import destinations, step_up_prefill
-from bot.panel.effects import ask_administrators, offer_to_convene, tell_referrer
+from bot.panel.effects import ask_administrators, follow_step_up, offer_to_convene, tell_referrer
 from bot.panel.missing_listeners import open_missing_form
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.panel.nrm import NrmForm, nrm_of
@@ -72,6 +72,7 @@ from bot.panel.service import (
     ItemOutcome,
     PanelRefused,
     ReferralForm,
+    agenda_items,
     agenda_lines,
     check_may_record_panel,
     decide_referral,
@@ -88,6 +89,8 @@ from bot.panel.service import (
     validate_referral,
     validate_sitting,
 )
+from bot.panel.stepup import StepUpLinks
+from bot.panel.stepup_listeners import operation_reply
 from bot.panel.views import (
     DECLINE_CALLBACK,
     DISRUPTION_OUTCOME_CALLBACK,
@@ -265,6 +268,17 @@ def register(app: App, runtime: Runtime) -> None:
             _register(sub, ack, command, client, access)
         elif sub == "missing":
             open_missing_form(runtime, access, client, command, ack)
+        elif sub == "operation":
+            ack()
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(
+                    text=operation_reply(runtime, access.requested.argument, access.actor),
+                    response_type="ephemeral",
+                ),
+            )
         elif sub == "referrals":
             ack(response_type="ephemeral", text=_referrals_text(access.member))
         elif sub == "next":
@@ -480,7 +494,17 @@ def register(app: App, runtime: Runtime) -> None:
                 for item in session.exec(select(AgendaItem).where(col(AgendaItem.sitting_id) == sitting.id))
                 if item.recorded_at is not None
             }
-        return recording_message(meeting_id, meeting.reference, lines, recorded)
+            cases = {
+                case.id: (item.id or 0, case.reference) for item, _, case in agenda_items(session, sitting)
+            }
+            linked = StepUpLinks.of(session, list(cases))
+            # the recorders are not all police: an operation as its released summary only
+            step_ups = [
+                f"{reference}: {words}"
+                for case_id, (item_id, reference) in cases.items()
+                for words in linked.of_item(case_id or 0, item_id, full=False)
+            ]
+        return recording_message(meeting_id, meeting.reference, lines, recorded, step_ups)
 
     @app.view(REFER_CALLBACK)
     def referred(ack: Ack, view: dict[str, Any], access: Access) -> None:
@@ -707,6 +731,7 @@ def register(app: App, runtime: Runtime) -> None:
                     now=now,
                 )
                 offer_to_convene(session, item, access.actor.slack_user_id, runtime, now)
+                follow_step_up(session, item, access.actor, runtime, now)
                 case = session.get(Case, _case_of_item(session, item_id))
                 if case is not None and access.meeting is not None:
                     meeting_row = session.get(Meeting, access.meeting.id)

@@ -232,3 +232,41 @@ class MissingEpisode(SQLModel, table=True):
     chases: int = 0
     submission_key: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class ConferenceLink(SQLModel, table=True):
+    """A step up to a child protection conference, linked to the child's section 47
+    enquiry (whose ICPC clock it keeps) and to the action that books it: the lead of the
+    booking agency owns it and is chased like any other action until it is booked."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agenda_item_id: int = Field(foreign_key="agendaitem.id", unique=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    enquiry_id: int | None = Field(default=None, foreign_key="section47enquiry.id")
+    action_id: int | None = Field(default=None, foreign_key="action.id", unique=True)
+    due_on: date  # the ICPC target (from the enquiry, or counted from the sitting)
+    booked_for: date | None = None  # the date the conference is booked for
+    booked_by_id: int | None = Field(default=None, foreign_key="person.id")
+    booked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+
+
+class PoliceOperation(SQLModel, table=True):
+    """A step up to a police operation: a record of its own, seen by police and panel
+    administrators only, unless a police member releases a summary to the panel."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40, unique=True, index=True)  # PO-2026-0001
+    panel_code: str = Field(max_length=60)
+    agenda_item_id: int = Field(foreign_key="agendaitem.id", unique=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    name: str = Field(max_length=200)  # the operation's name, e.g. Operation Larch
+    police_reference: str = Field(default="", max_length=60)
+    lead_officer_id: int = Field(foreign_key="person.id")
+    started_on: date
+    released_summary: str = Field(default="", max_length=1000)
+    released_by_id: int | None = Field(default=None, foreign_key="person.id")
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow_column_default, sa_type=UTCDateTime)

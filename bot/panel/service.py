@@ -1015,10 +1015,14 @@ def _destination_record(outcome: ItemOutcome, partnership: Partnership) -> dict[
     against = contradiction(
         partnership.panel_practice, outcome.decision, outcome.risk_level, outcome.decision_reason
     )
+    step_up = (
+        partnership.panel_practice.step_up_named(found.code) if found and found.direction == "up" else None
+    )
     return {
         "destination": outcome.destination if found else "",
         "destination_name": found.name if found else "",
         "convenes": found.convenes if found else "",
+        "links": step_up.links or "" if step_up else "",
         "taken_by_agency": outcome.taken_by_agency,
         "taken_by": ", ".join(p for p in (outcome.taken_by_person.strip(), agency) if p),
         "chair_confirmed": against if outcome.chair_confirms and against else "",

@@ -255,9 +255,14 @@ def update_request(
 
 
 def recording_message(
-    meeting_id: int, reference: str, lines: list[AgendaLine], recorded: set[int]
+    meeting_id: int,
+    reference: str,
+    lines: list[AgendaLine],
+    recorded: set[int],
+    step_ups: list[str] | None = None,
 ) -> dict[str, Any]:
-    """`/panel record REF`: attendance and themes, then each item, then the draft minutes."""
+    """`/panel record REF`: attendance and themes, then each item, then the draft minutes;
+    and what this sitting's step ups linked, with their state (case references only)."""
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
@@ -295,6 +300,9 @@ def recording_message(
                 ]
             )
         )
+    if step_ups:
+        text = "*Step ups*\n" + "\n".join(f"• {escape_mrkdwn(line)}" for line in step_ups[:30])
+        blocks.insert(2, SectionBlock(text=MarkdownTextObject(text=text[:2900])))
     return {"text": f"OFFICIAL-SENSITIVE: record {reference}", "blocks": [b.to_dict() for b in blocks[:50]]}
 
 

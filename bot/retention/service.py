@@ -30,7 +30,7 @@ from bot.database import session_scope, stream_scope
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import enqueue, enqueue_many
 from bot.minutes.models import Decision, Document
-from bot.panel.models import AgendaItem, NetworkLink, PanelCase, Referral
+from bot.panel.models import AgendaItem, ConferenceLink, NetworkLink, PanelCase, PoliceOperation, Referral
 from bot.partners.links import forget as forget_partner_links
 from bot.schedules import Partnership
 
@@ -150,6 +150,8 @@ def _erase_panel_rows(session: Session, case: Case) -> None:
     session.exec(delete(AgencyUpdateVersion).where(col(AgencyUpdateVersion.update_id).in_(updates)))
     session.exec(delete(AgencyUpdate).where(col(AgencyUpdate.id).in_(updates)))
     session.exec(delete(Referral).where(col(Referral.case_id) == case.id))
+    session.exec(delete(ConferenceLink).where(col(ConferenceLink.case_id) == case.id))
+    session.exec(delete(PoliceOperation).where(col(PoliceOperation.case_id) == case.id))
     session.exec(delete(AgendaItem).where(col(AgendaItem.id).in_(items)))
     session.exec(delete(NetworkLink).where(col(NetworkLink.case_id) == case.id))
     session.exec(

@@ -509,6 +509,7 @@ def _check_panel_practice(col: Collector, loaded: Loaded) -> None:
     named: list[tuple[Loc, str]] = [
         (("step_down", i, "taken_by"), s.taken_by) for i, s in enumerate(practice.step_down) if s.taken_by
     ]
+    named += [(("step_up", i, "led_by"), s.led_by) for i, s in enumerate(practice.step_up) if s.led_by]
     named += [
         (("nrm", "first_responder_agencies", i), c)
         for i, c in enumerate(practice.nrm.first_responder_agencies)

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 RiskLevel = Literal["high", "medium", "low"]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -24,6 +32,18 @@ class StepUp(_Model):
     code: Code
     name: Name
     convenes: Literal["strategy_discussion"] | None = None
+    # The record a step up links: the child's conference (booked by `led_by`'s lead and
+    # chased until booked) or a police operation (recorded by `led_by`'s people).
+    links: Literal["conference", "police_operation"] | None = None
+    led_by: Code | None = None
+
+    @model_validator(mode="after")
+    def _led(self) -> StepUp:
+        if self.links and not self.led_by:
+            raise ValueError(
+                f"step up {self.code!r} links a {self.links}: name the agency leading it (led_by)"
+            )
+        return self
 
 
 class StepDown(_Model):

@@ -26,6 +26,7 @@ def capabilities() -> tuple[ModuleType, ...]:
     from bot.minutes import listeners as minutes
     from bot.panel import listeners as panel
     from bot.panel import missing_listeners as missing
+    from bot.panel import stepup_listeners as stepup
     from bot.partners import listeners as partners
     from bot.strategy import listeners as strategy
     from bot.timeliness import listeners as timeliness
@@ -39,6 +40,7 @@ def capabilities() -> tuple[ModuleType, ...]:
         cases,
         panel,
         missing,
+        stepup,
         timeliness,
         home,
         partners,

@@ -1045,7 +1045,13 @@ def step_panel_sits(bot: OfflineBot) -> None:
     _say(f"/panel record {meeting.reference} (the chair):")
     _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
     decisions = {
-        "CS-1234567": panel_offline.outcome_values("continue", nrm="referred", review="2026-12-08"),
+        "CS-1234567": panel_offline.outcome_values(
+            "step_up",
+            nrm="referred",
+            review="2026-12-08",
+            reason="Linked to the line the police are targeting; found with cash in Coventry again.",
+            destination="up:police_operation",
+        ),
         "CS-7654321": {
             **panel_offline.outcome_values(
                 "step_up", review="2026-12-08", reason="Found in Coventry with cash; a new older associate."
@@ -1079,6 +1085,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
         "owned by the police, due Tue 1 Dec"
     )
     step_up_convenes(bot)
+    step_up_police_operation(bot)
     agencies = ["csc", "police-cid", "police-ppu", "locate", "yos", "health", "education", "early-help"]
     panel_offline.record_attendance(
         bot,
@@ -1185,6 +1192,45 @@ def step_up_convenes(bot: OfflineBot) -> None:
     if linked is None:
         raise RuntimeError("the strategy discussion was not linked to the step up")
     _say(f"{linked.reference} is convened and linked to the panel's decision.")
+
+
+def step_up_police_operation(bot: OfflineBot) -> None:
+    """The step up of CS-1234567 to a police operation: Force CID is asked to record it; a
+    social worker is refused; the officer records it with a summary released to the panel;
+    the police see the whole record, everyone else only that summary."""
+    cid = "U0CID001"
+    ask = next(
+        c
+        for c in bot.local_slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == cid and "panel_operation_open" in json.dumps(c.args.get("blocks"))
+    )
+    _say("CS-1234567 steps up to a police operation; in Force CID's DMs:")
+    _say(textwrap.indent(blocks_as_text(ask.args["blocks"]), "  | "))
+    item_id = ask.args["blocks"][1]["elements"][0]["value"]
+    before = len(bot.local_slack.calls)
+    bot.slack.block_actions(SOCIAL_WORKER, [{"action_id": "panel_operation_open", "value": item_id}])
+    bot.settle()
+    told = [c.args.get("text", "") for c in bot.local_slack.calls[before:] if c.args.get("text")]
+    _say(f"a social worker presses it -> refused: {told[-1] if told else '(no answer)'}")
+    opened = len(bot.local_slack.calls_to("views.open"))
+    bot.slack.block_actions(cid, [{"action_id": "panel_operation_open", "value": item_id}])
+    form = panel_offline.opened_view(bot, opened)
+    values = {
+        "name": {"value": _typed("Operation Larch")},
+        "police_reference": {"value": _typed("WMP/LARCH/2026/44")},
+        "lead_officer": {"value": {"type": "users_select", "selected_user": "U0CID002"}},
+        "started_on": {"value": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "summary": {"value": _typed("A police operation is disrupting the line into Coventry.")},
+    }
+    bot.slack.view_submission(cid, form, values=values)
+    bot.settle()
+    seen = bot.slack.command("/panel", "operation PO-2026-0001", user_id=POLICE_PPU)
+    bot.settle()
+    reply = next((c.args.get("text", "") for c in reversed(bot.local_slack.calls_to("response_url"))), "")
+    _say(f"/panel operation PO-2026-0001 (a police officer, HTTP {seen.status}):")
+    _say(f"  | {reply}")
+    refused = bot.slack.command("/panel", "operation PO-2026-0001", user_id=SOCIAL_WORKER).json()
+    _say(f"the same command from a social worker -> {refused.get('text', '')}")
 
 
 def step_missing_episode(bot: OfflineBot) -> None:

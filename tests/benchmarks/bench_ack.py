@@ -10,6 +10,13 @@ signing. Target (issue 14): the bot's p99 at most 1.2x the bare app's, and never
     python -m tests.benchmarks.bench_ack            # about a minute on 2 cores
     python -m tests.benchmarks.bench_ack --scale 0.3  # fewer samples, for a quick look
     python -m tests.benchmarks.bench_ack --database postgresql
+    python -m tests.benchmarks.bench_ack --server gunicorn   # as deployed: HTTP_WORKERS processes
+
+With `--server gunicorn` both run as production serves HTTP (`ack_processes`): the bot as
+`python -m bot run`, a gunicorn master with `--workers` pre-forked workers (default
+`HTTP_WORKERS`'s), and the bare app under the same gunicorn configuration (workers, the
+threaded worker, threads per worker, listener threads); the local Slack is called over HTTP
+from their processes.
 
 The bot's database is a SQLite file by default. With `--database postgresql` it is a
 scratch database `bench_ack_<pid>` created on `BENCH_PG_URL` (default
@@ -23,16 +30,23 @@ import argparse
 import multiprocessing
 import signal
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
+from bot.database import make_engine
+from bot.settings import Settings
 from bot_offline.driver import BOT_TOKEN, SIGNING_SECRET, OfflineBot
-from bot_offline.local_slack import StateValue
+from bot_offline.local_slack import LocalSlack, StateValue
+from tests.benchmarks.ack_processes import GunicornBare, GunicornBot
 from tests.benchmarks.load import LoadResult, PreparedRequest, fire
 from tests.benchmarks.support import (
     BENCH_PG_URL,
@@ -45,7 +59,7 @@ from tests.benchmarks.support import (
     table,
     verdict,
 )
-from tests.convening_support import SOCIAL_WORKER, at, form_values, open_form
+from tests.convening_support import SOCIAL_WORKER, at, form_values, open_form, prefilled
 
 RATIO_TARGET = 1.2  # issue 14: acknowledgement p99 at most 1.2x the bare Bolt app
 CEILING_MS = 1000.0
@@ -90,8 +104,12 @@ def scenarios(view: dict[str, Any], scale: float) -> list[Scenario]:
         recorder.view_submission(SOCIAL_WORKER, modal, values=values)
 
     def valid(recorder: RequestRecorder, number: int) -> None:
+        # Referred when the form was opened (as `submit` leaves it), so the proposed start is
+        # within the statutory deadline whatever today's date.
         values = form_values(
-            case_reference=StateValue.text(f"CS-{3000000 + number}"), start=StateValue.datetimepicker(start)
+            case_reference=StateValue.text(f"CS-{3000000 + number}"),
+            start=StateValue.datetimepicker(start),
+            referred_at=StateValue.datetimepicker(prefilled(view, "referred_at")),
         )
         recorder.view_submission(SOCIAL_WORKER, modal, values=values)
 
@@ -113,8 +131,7 @@ def check_answers(label: str, result: LoadResult, expected: str) -> list[str]:
     ]
 
 
-def database_version(bot: OfflineBot) -> str:
-    engine = bot.runtime.engine
+def database_version(engine: Engine) -> str:
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             return f"SQLite {connection.exec_driver_sql('SELECT sqlite_version()').scalar()} (file)"
@@ -133,6 +150,18 @@ def main(argv: list[str] | None = None) -> int:
         default="sqlite",
         help="the bot's database: a SQLite file, or a scratch PostgreSQL database",
     )
+    parser.add_argument(
+        "--server",
+        choices=("waitress", "gunicorn"),
+        default="waitress",
+        help="in this process (waitress), or as deployed (gunicorn, pre-forked workers)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=Settings.model_fields["http_workers"].default,
+        help="gunicorn worker processes, the same for both apps",
+    )
     args = parser.parse_args(argv)
     # Stopped with SIGTERM, still drop the scratch database (Ctrl-C already unwinds).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -147,15 +176,34 @@ def main(argv: list[str] | None = None) -> int:
         if args.database == "postgresql":
             database_url = stack.enter_context(scratch_postgres(BENCH_PG_URL, "bench_ack"))
         clients = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=spawn))
-        bot = stack.enter_context(OfflineBot(database_url=database_url))
-        bare = stack.enter_context(BareBoltServer(SIGNING_SECRET, BOT_TOKEN, bot.local_slack.api_url))
-        database = database_version(bot)
+        bot: OfflineBot | GunicornBot
+        if args.server == "gunicorn":
+            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-ack-")))
+            database_url = database_url or f"sqlite:///{work_dir / 'bot.sqlite3'}"
+            local_slack = stack.enter_context(LocalSlack(bot_token=BOT_TOKEN))
+            bot = stack.enter_context(GunicornBot(local_slack, database_url, args.workers, work_dir))
+            threads = Settings.model_fields["http_threads"].default
+            bare_url = stack.enter_context(
+                GunicornBare(local_slack.api_url, args.workers, threads, work_dir)
+            ).events_url
+            bot_url = bot.events_url
+            print(f"served by gunicorn, {args.workers} worker process(es) each, {threads} threads a worker")
+        else:
+            offline = stack.enter_context(OfflineBot(database_url=database_url))
+            bot, local_slack, database_url = offline, offline.local_slack, offline.database_url
+            bare_url = stack.enter_context(
+                BareBoltServer(SIGNING_SECRET, BOT_TOKEN, local_slack.api_url)
+            ).events_url
+            bot_url = offline.server.events_url
+        engine = make_engine(database_url)
+        database = database_version(engine)
+        engine.dispose()
         print(f"the bot's database: {database}")
         # Each command's trigger_id is used by the bot's views.open after the ack; requests
         # are prepared before they are sent, so the local Slack must not expire them.
-        bot.local_slack.trigger_ttl = None
-        view = open_form(bot)
-        recorder = RequestRecorder(SIGNING_SECRET, bot.local_slack)
+        local_slack.trigger_ttl = None
+        view = bot.open_form(SOCIAL_WORKER) if isinstance(bot, GunicornBot) else open_form(bot)
+        recorder = RequestRecorder(SIGNING_SECRET, local_slack)
         numbers = iter(range(1, 10_000_000))
 
         def prepare(scenario: Scenario, count: int) -> list[PreparedRequest]:
@@ -166,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         def run(url: str, requests: list[PreparedRequest], concurrency: int) -> LoadResult:
             return clients.submit(fire, url, requests, concurrency).result()
 
-        targets = {"bare": bare.events_url, "bot": bot.server.events_url}
+        targets = {"bare": bare_url, "bot": bot_url}
         for scenario in scenarios(view, args.scale):
             for url in targets.values():  # warm up: imports, caches, connections, auth.test
                 run(url, prepare(scenario, scenario.warmup), 1)

@@ -5,7 +5,10 @@ agencies and people are already synced from the schedules) with strategy discuss
 over `years`, their invitations, agency updates (one version each), actions (about 4%
 overdue and still open, most done), chases, documents (a superseded draft and an approved
 version of each held discussion's minutes, and its action log), the uploads of those
-documents in the outbox, cases and episodes, and a valid hash-chained audit trail.
+documents in the outbox, cases and episodes, and a valid hash-chained audit trail; each
+panel's sittings with their referrals and agendas, and the panel's practice records
+(`panel_practice`: missing episodes and return home interviews, NRM referrals, suspected
+perpetrators with their disruption actions, the network of links).
 Hundreds of extra people are added across the agencies; some of the schedules' people carry
 a large share (one convenor convenes a third of the discussions, one police officer owns
 one action in eight), so the bot's own users see what a large partnership's users see.
@@ -48,6 +51,8 @@ from bot.partnership.models import Agency, Person
 from bot.references import ReferenceCounter
 from bot.schedules import Partnership
 from bot.working_days import ServiceCalendar
+from tests.benchmarks import panel_practice
+from tests.benchmarks.panel_practice import PRACTICE_MODELS, Child, Sitting, Staff
 
 # Who carries a large share: the sample convenor, the police officer the tests use.
 BUSY_CONVENOR = "U0CSC001"
@@ -72,6 +77,7 @@ GENERATED = (
     Referral,
     PanelCase,
     AgendaItem,
+    *PRACTICE_MODELS,
 )
 
 
@@ -303,7 +309,25 @@ def generate(
         loader.load(Chase, _chases(plan, ids, actions_per_discussion))
         loader.load(Document, _documents(plan, ids))
         loader.load(OutboxMessage, _uploads(plan, ids))
-        _panels(loader, session, people, partnership, calendar, now=now, years=years)
+        serials: dict[tuple[str, int], int] = {
+            (c.prefix, c.year): c.last
+            for c in session.exec(select(ReferenceCounter)).scalars()  # type: ignore[call-overload]
+        }
+        children = _panels(loader, session, people, partnership, calendar, serials, now=now, years=years)
+        children += _discussion_children(plan, ids, partnership)
+        panel_practice.write(
+            loader,
+            children,
+            staff=_staff(people),
+            partnership=partnership,
+            calendar=calendar,
+            now=now,
+            serials=serials,
+            place_on_timeline=lambda row, due_now: _place_on_timeline(
+                row, partnership, calendar, now, due_now=due_now, known={}
+            ),
+        )
+        _reference_counters(session, serials)
         _audit(loader, session, plan, audit_entries, now)
         _counters(loader, session, plan)
         loader.reset_sequences(GENERATED)
@@ -694,29 +718,27 @@ def _panels(
     people: People,
     partnership: Partnership,
     calendar: ServiceCalendar,
+    serials: dict[tuple[str, int], int],
     *,
     now: datetime,
     years: float,
-) -> None:
+) -> list[Child]:
     """Every panel's sittings, each fortnight (its configured calendar, from its first date or
     `years` back) up to now, held with their agendas: new referrals first heard, and the
     children under review carried forward from sitting to sitting until stepped down; then
     the next sitting, open, with referrals waiting for a decision. Each panel child has a
     case of its own (`CS-8…`), so the discussions' cases are left as they are."""
     if not partnership.panels:
-        return
+        return []
     agency_ids = {code: agency_id for agency_id, code in people.agency_codes.items()}
     stored = dict(session.exec(select(Person.schedule_id, Person.id)).all())  # type: ignore[call-overload]
     ids = {m: loader.next_id(m) for m in (Meeting, Invitation, Case, CaseEpisode)}
     ids |= {m: loader.next_id(m) for m in (PanelSitting, Referral, PanelCase, AgendaItem)}
     meetings, invitations, sitting_rows, cases, episodes = [], [], [], [], []
     referrals, panel_cases, items = [], [], []
-    # References follow on from those already given; sittings already stored are left alone
-    # (a second run adds discussions, not the same sittings again).
-    serials: dict[tuple[str, int], int] = {
-        (c.prefix, c.year): c.last
-        for c in session.exec(select(ReferenceCounter)).scalars()  # type: ignore[call-overload]
-    }
+    # References follow on from those already given (`serials`); sittings already stored
+    # are left alone (a second run adds discussions, not the same sittings again).
+    children: list[Child] = []
     existing = set(session.exec(select(PanelSitting.panel_code, PanelSitting.scheduled_for)).all())  # type: ignore[call-overload]
     first_case = session.exec(select(func.count()).select_from(_table(Case))).scalar_one()  # type: ignore[call-overload]
     start = (now - timedelta(days=365.25 * years)).date()
@@ -901,6 +923,19 @@ def _panels(
                         "created_at": referred_at,
                     }
                 )
+                heard = is_held and not declined
+                children.append(
+                    Child(
+                        case_id=case_id,
+                        reference=cases[-1]["reference"],
+                        panel_code=panel.code,
+                        since=referred_at,
+                        referred_by=people.busy_owner,
+                        source=f"referral {referrals[-1]['reference']}",
+                        sitting=Sitting(meeting_id, reference, sitting.starts) if heard else None,
+                        stepped_down_at=panel_cases[-1]["stepped_down_at"] if heard else None,
+                    )
+                )
             # The agenda: every child under review, the new ones first, then those carried forward.
             if is_held or issued is not None:
                 still = []
@@ -954,6 +989,11 @@ def _panels(
     loader.load(PanelCase, panel_cases)
     loader.load(Referral, referrals)
     loader.load(AgendaItem, items)
+    return children
+
+
+def _reference_counters(session: Session, serials: dict[tuple[str, int], int]) -> None:
+    """The counters past the references given here, so the bot's new ones follow on."""
     for (prefix, year), number in serials.items():
         counter = session.exec(  # type: ignore[call-overload]
             select(ReferenceCounter).where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
@@ -965,6 +1005,43 @@ def _panels(
 
 
 AUDITED_ACTS = ("discussion.viewed", "invitation.answered", "action.created", "document.downloaded")
+
+
+def _discussion_children(plan: list[Planned], ids: dict[Any, int], partnership: Partnership) -> list[Child]:
+    """Each discussion's child, from its first discussion: its NRM referral (if any) links to it."""
+    panel = partnership.panels[0].code if partnership.panels else ""
+    first: dict[int, Planned] = {}
+    for item in plan:
+        first.setdefault(item.case, item)
+    return [
+        Child(
+            case_id=ids[Case] + item.case,
+            reference=item.case_reference,
+            panel_code=panel,
+            since=item.start,
+            referred_by=item.convenor,
+            source=f"discussion {_reference(item)}",
+            strategy_meeting_id=ids[Meeting] + item.number,
+            on_panel=False,
+        )
+        for item in first.values()
+    ]
+
+
+def _staff(people: People) -> Staff:
+    police = [
+        (person, agency)
+        for agency, code in sorted(people.agency_codes.items())
+        if code.startswith("police")
+        for person in people.by_agency.get(agency, [])
+    ]
+    locate = [
+        person
+        for agency, code in people.agency_codes.items()
+        if code == "locate"
+        for person in people.by_agency.get(agency, [])
+    ]
+    return Staff(police=police or [(people.busy_owner, people.busy_owner_agency)], locate=locate)
 
 
 def _audit(loader: Loader, session: Session, plan: list[Planned], count: int, now: datetime) -> None:

@@ -76,30 +76,36 @@ class RequestRecorder(SignedSlackClient):
         return prepared
 
 
+def bare_web_app(signing_secret: str, bot_token: str, api_url: str, executor: ThreadPoolExecutor) -> Any:
+    """A Bolt app configured like the bot's whose listeners only `ack()`, in the bot's own
+    WSGI app (the same strict signature check in front; /healthz on an in-memory database)."""
+    app = App(
+        client=WebClient(token=bot_token, base_url=api_url, timeout=5),
+        signing_secret=signing_secret,
+        request_verification_enabled=True,
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+        logger=logging.getLogger("bench.bare_bolt"),
+        listener_executor=executor,
+    )
+
+    def only_ack(ack: Ack) -> None:
+        ack()
+
+    app.command("/strategy")(only_ack)
+    app.view("strategy_new")(only_ack)
+    return build_web_app(app, create_engine("sqlite://"), signing_secret=signing_secret)
+
+
 class BareBoltServer:
     """The baseline: a Bolt app configured like the bot's whose listeners only `ack()`,
     behind the bot's own WSGI app and waitress server (same threads, same signing)."""
 
     def __init__(self, signing_secret: str, bot_token: str, api_url: str, listener_workers: int = 8) -> None:
         self.executor = ThreadPoolExecutor(max_workers=listener_workers, thread_name_prefix="bare-listener")
-        app = App(
-            client=WebClient(token=bot_token, base_url=api_url, timeout=5),
-            signing_secret=signing_secret,
-            request_verification_enabled=True,
-            token_verification_enabled=False,
-            raise_error_for_unhandled_request=False,
-            ignoring_self_events_enabled=True,
-            logger=logging.getLogger("bench.bare_bolt"),
-            listener_executor=self.executor,
-        )
-
-        def only_ack(ack: Ack) -> None:
-            ack()
-
-        app.command("/strategy")(only_ack)
-        app.view("strategy_new")(only_ack)
-        self.engine = create_engine("sqlite://")  # only /healthz would use it
-        self.server = BotHttpServer(build_web_app(app, self.engine))
+        self.web_app = bare_web_app(signing_secret, bot_token, api_url, self.executor)
+        self.server = BotHttpServer(self.web_app)
 
     def __enter__(self) -> BareBoltServer:
         self.server.start()
@@ -108,7 +114,6 @@ class BareBoltServer:
     def __exit__(self, *exc_info: object) -> None:
         self.server.stop()
         self.executor.shutdown(wait=True)
-        self.engine.dispose()
 
     @property
     def events_url(self) -> str:
