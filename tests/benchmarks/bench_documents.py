@@ -648,11 +648,11 @@ class Captured:
             self.calls.append((template_path, context, images))
             return self.original(template_path, context, images=images)
 
-        minutes_documents.render = render  # type: ignore[assignment]
+        minutes_documents.render = render
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        minutes_documents.render = self.original  # type: ignore[assignment]
+        minutes_documents.render = self.original
 
 
 def from_database(runtime: Runtime, document: Stored) -> bytes:
