@@ -53,6 +53,7 @@ from typing import Any
 
 from docx.shared import Cm
 from docxtpl import DocxTemplate, InlineImage
+from sqlalchemy import event
 from sqlmodel import Session
 
 from bot.actions.service import PRIORITIES
@@ -674,6 +675,15 @@ def from_database(runtime: Runtime, document: Stored) -> bytes:
     return rendered.content
 
 
+def recorder(sent: list[str]) -> Callable[..., None]:
+    """A `before_cursor_execute` listener that keeps every statement sent."""
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    return record
+
+
 def bare_from(template: Path, context: dict[str, Any], images: dict[str, bytes] | None) -> bytes:
     """Bare docxtpl on the bot's context: the picture as docxtpl's own InlineImage."""
     document = DocxTemplate(str(template))
@@ -747,8 +757,14 @@ def stored_documents(args: argparse.Namespace, url: str, misses: list[str]) -> N
         ]
         rows: list[list[Any]] = []
         for document in documents:
-            with Captured() as captured:
-                bot_bytes = from_database(runtime, document)  # warm-up, and the context it built
+            sent: list[str] = []
+            count = recorder(sent)
+            event.listen(runtime.engine, "before_cursor_execute", count)
+            try:
+                with Captured() as captured:
+                    bot_bytes = from_database(runtime, document)  # warm-up, and the context it built
+            finally:
+                event.remove(runtime.engine, "before_cursor_execute", count)
             (template, context, images), *more = captured.calls
             if more:
                 print(f"{document.name}: the bot rendered more than once; fix the benchmark")
@@ -798,6 +814,7 @@ def stored_documents(args: argparse.Namespace, url: str, misses: list[str]) -> N
                 [
                     document.name,
                     f"{len(bot_bytes) / 1024:.0f}",
+                    len(sent),
                     f"{bare_median * 1000:.0f}",
                     f"{render_median * 1000:.0f}",
                     f"{(bot_median - render_median) * 1000:.0f}",
@@ -822,6 +839,7 @@ def stored_documents(args: argparse.Namespace, url: str, misses: list[str]) -> N
                 [
                     "document (from the database)",
                     "KiB",
+                    "statements",
                     "bare ms",
                     "bot render only ms",
                     "context ms (difference)",
