@@ -348,8 +348,11 @@ BUDGETS: dict[str, Budget] = {
         _command("/strategy", lambda bot: f"minutes {_reference('held')(bot)}", BUSY_CONVENOR)
     ),
     "command /strategy report": Budget(_command("/strategy", "report", PANEL_ADMIN), "Strategy discussions"),
+    # A discussion recorded through Slack (a generated one's episode is closed, and the
+    # answer would be the refusal): the follow-up's form is what is measured.
     "command /strategy follow-up": Budget(
-        _command("/strategy", lambda bot: f"follow-up {_reference('held')(bot)}", BUSY_CONVENOR)
+        _command("/strategy", lambda bot: f"follow-up {_recorded(bot).reference}", BUSY_CONVENOR),
+        "Follow-up to *SD-",
     ),
     "command /strategy close": Budget(
         _command("/strategy", lambda bot: f"close {_reference('held')(bot)}", BUSY_CONVENOR)

@@ -3,6 +3,7 @@ versions, and the chair's combined view. Plain Python over the database."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -373,27 +374,29 @@ def form_from_version(version: AgencyUpdateVersion | None) -> dict[str, Any]:
 
 def contributions(session: Session, update: AgencyUpdate) -> dict[str, str]:
     """Who last wrote each field: the author of the version that last changed it."""
-    return _contributions(session, [update.id or 0]).get(update.id or 0, {})
-
-
-def _contributions(session: Session, update_ids: list[int]) -> dict[int, dict[str, str]]:
-    """`contributions` of several updates: two queries however many (versions, then their
-    authors' names)."""
-    if not update_ids:
-        return {}
-    versions = session.exec(
-        select(AgencyUpdateVersion)
-        .where(col(AgencyUpdateVersion.update_id).in_(update_ids))
-        .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version))
-    ).all()
-    author_ids = sorted({v.author_id for v in versions if v.author_id})
-    names = dict(
-        session.exec(select(col(Person.id), col(Person.name)).where(col(Person.id).in_(author_ids))).all()
+    versions = list(
+        session.exec(
+            select(AgencyUpdateVersion)
+            .where(col(AgencyUpdateVersion.update_id) == update.id)
+            .order_by(col(AgencyUpdateVersion.version))
+        ).all()
     )
-    found: dict[int, dict[str, str]] = {}
-    previous: dict[int, dict[str, Any]] = {}
+    return _authors_of(versions, _names(session, {v.author_id for v in versions}))
+
+
+def _names(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """People's names by id, in one statement (none for no one)."""
+    if not person_ids:
+        return {}
+    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(person_ids)))
+    return {person_id or 0: name for person_id, name in rows}
+
+
+def _authors_of(versions: list[AgencyUpdateVersion], names: dict[int, str]) -> dict[str, str]:
+    """Who last wrote each field, from an update's versions in order (drafts included)."""
+    authors: dict[str, str] = {}
+    previous: dict[str, Any] = {}
     for version in versions:
-        authors = found.setdefault(version.update_id, {})
         name = names.get(version.author_id, "unknown")
         current = {
             **version.content,
@@ -401,10 +404,10 @@ def _contributions(session: Session, update_ids: list[int]) -> dict[int, dict[st
             "lawful_basis": version.lawful_basis,
         }
         for field, value in current.items():
-            if value and value != previous.get(version.update_id, {}).get(field):
+            if value and value != previous.get(field):
                 authors[field] = name
-        previous[version.update_id] = current
-    return found
+        previous = current
+    return authors
 
 
 @dataclass(frozen=True)
@@ -437,22 +440,20 @@ def overview(
     """Every invited agency's update (or its absence), in invitation order. A draft counts as
     missing for the chair: only what was submitted is shown. The convenor's own agency
     presents at the discussion, so it is listed only if it chose to submit an update."""
-    return overviews(session, meeting, deadline=deadline, now=now, agenda_item_ids=[agenda_item_id])[
-        agenda_item_id
-    ]
+    return overviews(session, meeting, [agenda_item_id], deadline=deadline, now=now)[agenda_item_id]
 
 
 def overviews(
     session: Session,
     meeting: Meeting,
+    agenda_item_ids: list[int],
     *,
     deadline: datetime | None,
     now: datetime,
-    agenda_item_ids: list[int],
 ) -> dict[int, list[AgencyUpdateSummary]]:
-    """`overview` for each of a panel's agenda items (or a discussion's single item, 0), in
-    a fixed number of queries whatever the agencies, items and versions: invitations, the
-    updates, their submitted versions and who wrote them."""
+    """`overview` for several items of one meeting (a panel sitting's agenda) at once. A
+    fixed number of statements however many agencies, items and versions: the convenor,
+    the invitations with their agencies, the items' updates, their versions, the authors."""
     convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
     rows = session.exec(
         select(Invitation, Agency)
@@ -460,59 +461,74 @@ def overviews(
         .where(col(Invitation.meeting_id) == meeting.id)
         .order_by(col(Invitation.id))
     ).all()
+    wanted = sorted(set(agenda_item_ids))
     updates: dict[tuple[int, int], AgencyUpdate] = {}
-    for row in session.exec(
-        select(AgencyUpdate)
-        .where(
-            col(AgencyUpdate.meeting_id) == meeting.id,
-            col(AgencyUpdate.agenda_item_id).in_(agenda_item_ids),
-        )
-        .order_by(col(AgencyUpdate.id))
-    ):
-        updates.setdefault((row.agency_id, row.agenda_item_id), row)
-    wanted = [u.id for u in updates.values() if u.state == "submitted" and u.id]
-    newest: dict[int, AgencyUpdateVersion] = {}
-    if wanted:
+    if rows and wanted:
+        for update in session.exec(
+            select(AgencyUpdate)
+            .where(
+                col(AgencyUpdate.meeting_id) == meeting.id,
+                col(AgencyUpdate.agenda_item_id).in_(wanted),
+                col(AgencyUpdate.agency_id).in_({agency.id for _, agency in rows}),
+            )
+            .order_by(col(AgencyUpdate.id))
+        ):
+            updates.setdefault((update.agenda_item_id, update.agency_id), update)
+    submitted_ids = [u.id for u in updates.values() if u.state == "submitted" and u.id is not None]
+    versions: dict[int, list[AgencyUpdateVersion]] = {}
+    if submitted_ids:
         for version in session.exec(
             select(AgencyUpdateVersion)
-            .where(
-                col(AgencyUpdateVersion.update_id).in_(wanted),
-                col(AgencyUpdateVersion.is_draft).is_(False),
-            )
-            .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version).desc())
+            .where(col(AgencyUpdateVersion.update_id).in_(submitted_ids))
+            .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version))
         ):
-            newest.setdefault(version.update_id, version)
-    authors = _contributions(session, sorted(newest))
-    found: dict[int, list[AgencyUpdateSummary]] = {}
-    for item_id in agenda_item_ids:
-        summaries = found.setdefault(item_id, [])
-        for _, agency in rows:
-            update = updates.get((agency.id or 0, item_id))
-            submitted = newest.get(update.id or 0) if update is not None else None
-            if submitted is None and convenor is not None and agency.id == convenor.agency_id:
-                continue
-            state = "submitted" if submitted else ("draft" if update is not None else "missing")
-            late = bool(update and update.late) or (
-                submitted is None and deadline is not None and now > deadline
+            versions.setdefault(version.update_id, []).append(version)
+    names = _names(session, {v.author_id for listed in versions.values() for v in listed})
+    return {
+        item_id: _summaries(rows, updates, versions, names, item_id, convenor, deadline, now)
+        for item_id in agenda_item_ids
+    }
+
+
+def _summaries(
+    rows: Sequence[tuple[Invitation, Agency]],
+    updates: dict[tuple[int, int], AgencyUpdate],
+    versions: dict[int, list[AgencyUpdateVersion]],
+    names: dict[int, str],
+    item_id: int,
+    convenor: Person | None,
+    deadline: datetime | None,
+    now: datetime,
+) -> list[AgencyUpdateSummary]:
+    """One item's summaries, in invitation order, from what `overviews` read."""
+    summaries: list[AgencyUpdateSummary] = []
+    for _, agency in rows:
+        update = updates.get((item_id, agency.id or 0))
+        history = versions.get(update.id or 0, []) if update is not None else []
+        # the latest submission (a draft saved after it is not shown to the chair)
+        submitted = next((v for v in reversed(history) if not v.is_draft), None)
+        if submitted is None and convenor is not None and agency.id == convenor.agency_id:
+            continue
+        state = "submitted" if submitted else ("draft" if update is not None else "missing")
+        late = bool(update and update.late) or (submitted is None and deadline is not None and now > deadline)
+        summaries.append(
+            AgencyUpdateSummary(
+                agency_code=agency.code,
+                agency_name=agency.name,
+                state=state,
+                late=late,
+                amended=bool(update and update.amended),
+                submitted_at=update.submitted_at if update else None,
+                version=submitted.version if submitted else 0,
+                content=dict(submitted.content) if submitted else {},
+                risk_ratings=dict(submitted.risk_ratings) if submitted else {},
+                lawful_basis=submitted.lawful_basis if submitted else "",
+                restrictions=tuple(submitted.restrictions) if submitted else (),
+                not_for_family=bool(submitted and submitted.not_for_family),
+                authors=_authors_of(history, names) if update is not None and submitted else {},
             )
-            summaries.append(
-                AgencyUpdateSummary(
-                    agency_code=agency.code,
-                    agency_name=agency.name,
-                    state=state,
-                    late=late,
-                    amended=bool(update and update.amended),
-                    submitted_at=update.submitted_at if update else None,
-                    version=submitted.version if submitted else 0,
-                    content=dict(submitted.content) if submitted else {},
-                    risk_ratings=dict(submitted.risk_ratings) if submitted else {},
-                    lawful_basis=submitted.lawful_basis if submitted else "",
-                    restrictions=tuple(submitted.restrictions) if submitted else (),
-                    not_for_family=bool(submitted and submitted.not_for_family),
-                    authors=authors.get(update.id or 0, {}) if update is not None and submitted else {},
-                )
-            )
-    return found
+        )
+    return summaries
 
 
 @dataclass(frozen=True)
