@@ -2346,7 +2346,7 @@ def _newest(model: str, where: Callable[[Any], Any] | None = None) -> Callable[[
     return read
 
 
-def _outcome(bot: OfflineBot) -> dict[str, Any]:
+def _panel_outcome(bot: OfflineBot) -> dict[str, Any]:
     """The recording form filled as the chair would: continue under review, a review date."""
     from bot_offline.panel import outcome_values
 
@@ -2497,7 +2497,7 @@ BUDGETS.update(
         "form panel_item": Budget(
             _panel_form(
                 lambda bot: (f"panel_record_item_{_item_id(bot)}", _item_id(bot), PANEL_CHAIR),
-                lambda bot, view: _outcome(bot),
+                lambda bot, view: _panel_outcome(bot),
                 _item_recorded,
             ),
             "disruption under way",
