@@ -2575,6 +2575,176 @@ BUDGETS.update(
     }
 )  # the panel
 
+# ------------------------------------------------------------- the panel's step-up links
+
+CSC_LEAD = "U0CSC020"  # children's social care's lead: books the conferences
+CID = "U0CID001"  # Force CID: leads police operations
+_stepup_serial = [0]  # fresh children for each measurement (CS-3…, used by no other budget)
+
+
+def _stepup_child(bot: OfflineBot) -> str:
+    """A case reference no child has yet."""
+    from bot.cases.models import Case
+
+    while True:
+        _stepup_serial[0] += 1
+        reference = f"CS-3{_stepup_serial[0]:06d}"
+        with _session(bot) as session:
+            if session.exec(select(Case.id).where(Case.reference == reference)).first() is None:
+                return reference
+
+
+def _stepped_up(bot: OfflineBot, destination: str) -> int:
+    """A fresh child referred (`/panel refer`) and accepted through the app, heard at the
+    panel's earliest past sitting (its agenda item added as the agenda job would) and
+    stepped up there by the chair's recording form: the item's id."""
+    from bot.cases.models import Case
+    from bot.panel.models import AgendaItem, PanelCase, PanelSitting, Referral
+    from bot_offline.panel import decide, outcome_values, record_item, refer
+
+    _panel_grown(bot)
+    reference = _stepup_child(bot)
+    answer = refer(bot, BUSY_CONVENOR, case_reference=reference, child_name="Rowan Kestrel")
+    assert answer.status == 200 and "is recorded" in (answer.body or ""), answer.body
+    with _session(bot) as session:
+        referral = session.exec(
+            select(Referral)
+            .join(Case, col(Case.id) == col(Referral.case_id))
+            .where(Case.reference == reference)
+        ).one()
+    decide(bot, referral.id or 0, accept=True)
+    with _session(bot) as session:
+        panel_case = session.exec(
+            select(PanelCase)
+            .join(Case, col(Case.id) == col(PanelCase.case_id))
+            .where(Case.reference == reference, PanelCase.panel_code == PANEL_CODE)
+        ).one()
+        sitting = session.exec(
+            select(PanelSitting)
+            .join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
+            .where(PanelSitting.panel_code == PANEL_CODE, Meeting.state == "held")
+            .order_by(col(PanelSitting.held_on))
+        ).first()
+        assert sitting is not None
+        item = AgendaItem(
+            sitting_id=sitting.id or 0,
+            panel_case_id=panel_case.id or 0,
+            section="new_referral",
+            position=100 + _stepup_serial[0],
+            minutes=15,
+            reasons=["budget-stepup"],
+        )
+        session.add(item)
+        session.commit()
+        item_id = item.id or 0
+    values = outcome_values(
+        "step_up",
+        destination=destination,
+        review=(bot.clock.now().date() + timedelta(days=28)).isoformat(),
+        reason="Sexual exploitation now suspected alongside the county lines concerns.",
+    )
+    answer = record_item(bot, PANEL_CHAIR, item_id, values)
+    assert answer.status == 200 and not answer.body, answer.body
+    bot.wait_idle()
+    return item_id
+
+
+def _booking_owed(bot: OfflineBot) -> int:
+    """The action a fresh step up to a conference gives the social care lead, to book it."""
+    from bot.panel.models import ConferenceLink
+
+    item_id = _stepped_up(bot, "up:child_protection_conference")
+    with _session(bot) as session:
+        link = session.exec(select(ConferenceLink).where(ConferenceLink.agenda_item_id == item_id)).one()
+    assert link.booked_for is None and link.action_id is not None
+    return link.action_id
+
+
+def _working_day(bot: OfflineBot) -> str:
+    """The next working day after today, for the booking."""
+    day = bot.runtime.calendar.local(bot.clock.now()).date()
+    while True:
+        day += timedelta(days=1)
+        if bot.runtime.statutory_calendar.is_working_day(day):
+            return day.isoformat()
+
+
+def _operation_values(bot: OfflineBot) -> dict[str, Any]:
+    return {
+        "name": _text(f"Operation Larch {_panel_next()}"),
+        "police_reference": _text("WMP/LARCH/2026/44"),
+        "lead_officer": {"value": StateValue.users_select("U0CID002")},
+        "started_on": {"value": StateValue.datepicker(bot.clock.now().date().isoformat())},
+        "summary": _text("A police operation is disrupting the line the child runs for."),
+    }
+
+
+def _operation(bot: OfflineBot) -> str:
+    """A police operation recorded by Force CID on a fresh step up: its reference."""
+    from bot.panel.models import PoliceOperation
+
+    item_id = _stepped_up(bot, "up:police_operation")
+    view = _panel_form_of(bot, "panel_operation_open", str(item_id), CID)
+    answer = bot.slack.view_submission(CID, view, values=_operation_values(bot))
+    assert answer.status == 200 and not answer.body, answer.body
+    bot.wait_idle()
+    with _session(bot) as session:
+        row = session.exec(select(PoliceOperation).where(PoliceOperation.agenda_item_id == item_id)).one()
+    return row.reference
+
+
+def _stepup_form(
+    chosen: Callable[[OfflineBot], int], opener: str, user: str
+) -> Callable[[OfflineBot], Request]:
+    """A step up's form opened by its button (uncounted) on a fresh record, its submission
+    counted and checked by what that record holds after it: the operation recorded on the
+    item (`panel_operation`), or the conference booked by the action (`action_done`)."""
+    from bot.panel.models import ConferenceLink, PoliceOperation
+
+    def prepare(bot: OfflineBot) -> Request:
+        record_id = chosen(bot)
+        view = _panel_form_of(bot, opener, str(record_id), user)
+        if opener == "panel_operation_open":
+            filled: dict[str, Any] = _operation_values(bot)
+            query: Any = select(PoliceOperation).where(PoliceOperation.agenda_item_id == record_id)
+        else:
+            filled = {"booked_for": {"value": StateValue.datepicker(_working_day(bot))}}
+            query = select(ConferenceLink).where(ConferenceLink.action_id == record_id)
+
+        def stored() -> str:
+            with _session(bot) as session:
+                return repr(session.exec(query).first())
+
+        return lambda: _Checked(bot.slack.view_submission(user, view, values=filled), stored)
+
+    return prepare
+
+
+BUDGETS.update(
+    {
+        "button panel_operation_open": Budget(
+            _button(
+                "panel_operation_open",
+                lambda bot: str(_stepped_up(bot, "up:police_operation")),
+                CID,
+                message=PANEL_MESSAGE,
+            ),
+            '"callback_id": "panel_operation"',
+        ),
+        "form panel_operation": Budget(
+            _stepup_form(lambda bot: _stepped_up(bot, "up:police_operation"), "panel_operation_open", CID),
+            "name='Operation Larch",
+        ),
+        "command /panel operation": Budget(
+            _command("/panel", lambda bot: f"operation {_operation(bot)}", PANEL_POLICE),
+            "police operation Operation Larch",
+        ),
+        "form panel_conference_booked": Budget(
+            _stepup_form(_booking_owed, "action_done", CSC_LEAD), "booked_for=datetime.date("
+        ),
+    }
+)  # the panel's step-up links
+
 # Entry points measured elsewhere, or not by this table yet: each with why. The report of
 # issue 14 lists the second kind as not done.
 NOT_MEASURED: dict[str, str] = {
@@ -2587,15 +2757,6 @@ NOT_MEASURED: dict[str, str] = {
     "page /assets/<path:filename>": "static files",
     "page /partner/sign-out": "ends the session; reads no records",
     "page /partner/signed-out": "reads no records",
-    **{
-        name: "added with issue 19's step-up links (conference booking, police operation); not yet measured"
-        for name in (
-            "button panel_operation_open",
-            "command /panel operation",
-            "form panel_conference_booked",
-            "form panel_operation",
-        )
-    },
 }
 
 
