@@ -37,7 +37,15 @@ from bot.partnership.models import Agency, Person
 from bot.slack.app import build_app, capabilities
 from bot_offline.driver import OfflineBot, strategy_form_values
 from bot_offline.local_slack import StateValue
-from tests.budget_support import Statements, cli_names, counting, grow, job_names, listener_names, page_names
+from tests.budget_support import (
+    GrownData,
+    Statements,
+    cli_names,
+    counting,
+    job_names,
+    listener_names,
+    page_names,
+)
 from tests.partners_support import use_link
 
 SMALL, LARGE = 20, 200  # discussions; actions, audit entries and the rest follow
@@ -2769,6 +2777,12 @@ def quiet_bot(database_url: str, clock, tmp_path) -> Iterator[OfflineBot]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def grown_data(tmp_path_factory: pytest.TempPathFactory) -> GrownData:
+    """The generated partnership at both sizes, made once per worker and engine."""
+    return GrownData(tmp_path_factory.mktemp("grown"))
+
+
 def _entry_point(name: str) -> str:
     """The entry point a budget measures: a page's form post (`page <rule> POST`) is its page."""
     return name.removesuffix(" POST") if name.startswith("page ") else name
@@ -2809,16 +2823,21 @@ def _measure(bot: OfflineBot, budget: Budget) -> tuple[Statements, str]:
 
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))
-def test_the_statements_sent_do_not_grow_with_the_data(quiet_bot, name, monkeypatch) -> None:
+def test_the_statements_sent_do_not_grow_with_the_data(quiet_bot, grown_data, name, monkeypatch) -> None:
     """At ten times the data, no part of the work (up to the acknowledgement, after it, a
     job) sends more statements than before. Fewer is allowed: a list that was empty at
-    the small size (an agency with nothing overdue) skips its look-ups there."""
+    the small size (an agency with nothing overdue) skips its look-ups there.
+
+    The data is `grow`'s at SMALL and at LARGE discussions, generated once per worker and
+    put into this test's database (the small, then the large, each measured as it was
+    generated, so what one request changed at the small size is not in the large)."""
     budget = BUDGETS[name]
     if budget.batch_setting:
         monkeypatch.setattr(budget.batch_setting, 10_000_000)
-    grow(quiet_bot, SMALL)
+    at_small, at_large = grown_data.at(quiet_bot, SMALL, LARGE)
+    at_small.put_into(quiet_bot.runtime.engine)
     small, _ = _measure(quiet_bot, budget)
-    grow(quiet_bot, LARGE - SMALL)
+    at_large.put_into(quiet_bot.runtime.engine)
     large, seen = _measure(quiet_bot, budget)
     if budget.shows:
         assert budget.shows in seen, seen[:2000]
