@@ -778,7 +778,13 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
         select(AgencyUpdate, PanelCase)
         .join(AgendaItem, col(AgendaItem.id) == col(AgencyUpdate.agenda_item_id))
         .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
-        .where(col(PanelCase.case_id).in_(ids), col(AgencyUpdate.state) == "submitted")
+        .where(
+            col(PanelCase.case_id).in_(ids),
+            # never true of a strategy discussion's update (item 0): it lets PostgreSQL read
+            # the panels' updates through their index even while it counts none at all
+            col(AgencyUpdate.agenda_item_id) > 0,
+            col(AgencyUpdate.state) == "submitted",
+        )
     ).all()
     # each update's latest submitted version, all read in one statement
     submitted: dict[int, AgencyUpdateVersion] = {}
