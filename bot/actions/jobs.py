@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select as columns
+from sqlmodel import Session, col, select
 
 from bot.actions.chasing import claim_due_action_chases
 from bot.actions.models import Action
-from bot.actions.service import actions_of, open_actions_page
+from bot.actions.service import ActionRow, open_actions_page
 from bot.actions.views import OVERDUE_PAGE, action_page, reminder_message
 from bot.cases.models import Case
+from bot.convening.models import Meeting
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
 from bot.delivery.service import enqueue, enqueue_many, refresh_many
 from bot.partners.effects import email_action_chase
-from bot.partnership.models import Agency
+from bot.partnership.models import Agency, Person
 from bot.runtime import Runtime
 
 
@@ -43,30 +48,26 @@ def sweep_actions(runtime: Runtime) -> int:
             session, partnership=runtime.partnership, calendar=runtime.calendar, now=now
         )
         ids = sorted({chase.action_id for chase in claimed})
-        rows = {r.id: r for r in actions_of(session, action_ids=ids, history=False)} if ids else {}
-        actions = (
-            {a.id: a for a in session.exec(select(Action).where(col(Action.id).in_(ids)))} if ids else {}
-        )
-        case_ids = {a.case_id for a in actions.values() if a.case_id}
-        cases = (
-            dict(session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(case_ids))).all())
-            if case_ids
-            else {}
-        )
+        found = _claimed_actions(session, ids) if ids else {}
+        overdue_by: dict[date, int] = {}
         calls: list[tuple[str, str, dict]] = []
         touched: set[int] = set()
         for chase in claimed:
-            action, row = actions.get(chase.action_id), rows.get(chase.action_id)
-            if action is None or row is None:
+            if chase.action_id not in found:
                 continue
-            overdue = max(runtime.calendar.working_days_between(action.due_on, today), 0)
+            action, row, case_reference = found[chase.action_id]
+            overdue = overdue_by.get(action.due_on)
+            if overdue is None:
+                overdue = overdue_by[action.due_on] = max(
+                    runtime.calendar.working_days_between(action.due_on, today), 0
+                )
             message = reminder_message(
                 row,
                 action.id or 0,
                 headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
                 # Whom it is for, by case reference: the child's own, or every child of the
                 # discussion for a shared action; never a name.
-                case_reference=action.concerns or cases.get(action.case_id, ""),
+                case_reference=action.concerns or case_reference,
             )
             for person in chase.recipients:
                 email_action_chase(
@@ -96,6 +97,58 @@ def sweep_actions(runtime: Runtime) -> int:
         )
     runtime.kick_delivery()
     return len(claimed)
+
+
+def _claimed_actions(session: Session, ids: list[int]) -> dict[int, tuple[Any, ActionRow, str]]:
+    """The claimed actions as their reminders show them, in one statement of plain columns
+    (no objects): each action with its owner, agency, meeting and case reference."""
+    query = (
+        columns(
+            col(Action.id),
+            col(Action.reference),
+            col(Action.text),
+            col(Action.concerns),
+            col(Action.assigned_on),
+            col(Action.due_on),
+            col(Action.completed_at),
+            col(Action.status),
+            col(Action.priority),
+            col(Action.escalation_level),
+            col(Action.meeting_id),
+            col(Person.name),
+            col(Person.slack_user_id),
+            col(Agency.name).label("agency_name"),
+            col(Meeting.reference).label("meeting_reference"),
+            col(Case.reference).label("case_reference"),
+        )
+        .outerjoin(Person, col(Person.id) == col(Action.owner_id))
+        .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
+        .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
+        .outerjoin(Case, col(Case.id) == col(Action.case_id))
+        .where(col(Action.id).in_(ids))
+    )
+    found: dict[int, tuple[Any, ActionRow, str]] = {}
+    for r in session.execute(query):
+        row = ActionRow(
+            reference=r.reference,
+            text=r.text,
+            concerns=r.concerns,
+            owner=r.name or "",
+            owner_slack_id=r.slack_user_id,
+            agency=r.agency_name or "",
+            assigned=r.assigned_on,
+            due=r.due_on,
+            completed=r.completed_at,
+            status=r.status,
+            priority=r.priority,
+            escalation_level=r.escalation_level,
+            meeting=r.meeting_reference or "",
+            updates=(),
+            chases=(),
+            id=r.id or 0,
+        )
+        found[r.id] = (r, row, r.case_reference or "")
+    return found
 
 
 def send_digests(runtime: Runtime) -> int:
