@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import case, insert, literal, null, tuple_, update
@@ -23,6 +24,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionStatus, Chase
+from bot.cases.models import Case
 from bot.convening.models import Meeting
 from bot.database import UTCDateTime
 from bot.partnership.models import Agency, Person
@@ -177,58 +179,55 @@ class DueActionChase:
     step_number: int
     kind: str
     recipients: list[ConfiguredPerson]
+    action: Any = None  # the action as read for the claim, with its owner, agency, meeting and case
 
 
-@dataclass(frozen=True)
-class _Around:
-    """What the claimed steps need besides the actions, read for the whole batch: each
-    meeting's chair, each stored person's schedule id, each agency's code, and the stored
-    id of each person in the schedules."""
-
-    chairs: dict[int, int | None]
-    schedule_ids: dict[int, str | None]
-    agency_codes: dict[int, str]
-    stored: dict[str, int]
-
-
-def _recipients(partnership: Partnership, around: _Around, action: Any, kind: str) -> list[ConfiguredPerson]:
+def _recipients(
+    partnership: Partnership, schedule_of: dict[int, str], action: Any, kind: str
+) -> list[ConfiguredPerson]:
     """Who a step tells: the owner, the agency lead or the chair, looked up by id (the
     schedules' people are indexed once, at loading)."""
-    if kind == "escalate_lead" and action.agency_id in around.agency_codes:
-        return [partnership.agency(around.agency_codes[action.agency_id]).lead_person()]
+    if kind == "escalate_lead" and action.agency_code is not None:
+        return [partnership.agency(action.agency_code).lead_person()]
     if kind == "escalate_chair":
-        chair = around.chairs.get(action.meeting_id) if action.meeting_id else None
-        whom = around.schedule_ids.get(chair) if chair is not None else None
+        whom = schedule_of.get(action.chair_id) if action.chair_id else None
     else:
-        whom = around.schedule_ids.get(action.owner_id)
+        whom = schedule_of.get(action.owner_id)
     found = partnership.person_or_none(whom) if whom is not None else None
     return [found] if found is not None else []
 
 
-def _read_around(session: Session, actions: list[Any]) -> _Around:
-    """Everything the claimed steps need besides the actions themselves, in four queries
-    for the whole batch (not per action), as plain columns: their meetings' chairs, owners'
-    and chairs' schedule ids, agencies' codes, and the stored id of each scheduled person."""
-    meetings = {a.meeting_id for a in actions if a.meeting_id}
-    chairs = dict(
-        session.execute(select(Meeting.id, Meeting.chair_id).where(col(Meeting.id).in_(meetings))).all()
+def _read_around(session: Session, ids: list[int]) -> tuple[dict[int, Any], dict[str, int]]:
+    """Everything the claimed steps and their reminders need besides the due columns, in two
+    queries for the whole batch (not per action), as plain columns: each action with its
+    owner, agency, meeting (and chair) and case; and the stored id of each scheduled person."""
+    query: Any = (
+        columns(
+            col(Action.id),
+            col(Action.reference),
+            col(Action.text),
+            col(Action.concerns),
+            col(Action.assigned_on),
+            col(Action.completed_at),
+            col(Action.status),
+            col(Action.case_id),
+            col(Person.name).label("owner_name"),
+            col(Person.slack_user_id).label("owner_slack_id"),
+            col(Agency.code).label("agency_code"),
+            col(Agency.name).label("agency_name"),
+            col(Meeting.reference).label("meeting_reference"),
+            col(Meeting.chair_id),
+            col(Case.reference).label("case_reference"),
+        )
+        .outerjoin(Person, col(Person.id) == col(Action.owner_id))
+        .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
+        .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
+        .outerjoin(Case, col(Case.id) == col(Action.case_id))
+        .where(col(Action.id).in_(ids))
     )
-    wanted = {a.owner_id for a in actions} | {c for c in chairs.values() if c}
-    people = dict(
-        session.execute(select(Person.id, Person.schedule_id).where(col(Person.id).in_(wanted))).all()
-    )
-    codes = dict(
-        session.execute(
-            select(Agency.id, Agency.code).where(col(Agency.id).in_({a.agency_id for a in actions}))
-        ).all()
-    )
+    details = {r.id: r for r in session.execute(query)}
     stored = session.exec(select(Person.schedule_id, Person.id).where(col(Person.schedule_id).is_not(None)))
-    return _Around(
-        chairs,
-        people,
-        codes,
-        {schedule_id: person_id for schedule_id, person_id in stored if schedule_id and person_id},
-    )
+    return details, {schedule_id: person_id for schedule_id, person_id in stored if schedule_id and person_id}
 
 
 CLAIM_BATCH = 250  # actions claimed per statement (two CASE entries and a pair of ids each)
@@ -314,12 +313,17 @@ def claim_due_action_chases(
     ).all()
     claimed: list[DueActionChase] = []
     chases: list[dict[str, Any]] = []
-    around = _read_around(session, list(rows)) if rows else _Around({}, {}, {}, {})
+    details, stored = _read_around(session, [r.id for r in rows]) if rows else ({}, {})
+    schedule_of = {person_id: schedule_id for schedule_id, person_id in stored.items()}
     # Each action's steps now due, from its stored step to the last one passed.
     due: list[tuple[Any, list[ActionStep], int, int]] = []
     known: DatedSteps = {}
     days = BatchDays(calendar)
-    for action in rows:
+    for row in rows:
+        if row.id not in details:
+            continue
+        # The due columns and the rest, as one plain record (what the reminders show).
+        action = SimpleNamespace(**{**details[row.id]._mapping, **row._mapping})
         steps = timeline(action, partnership, calendar, known, days)
         last = action.chase_step
         while last < len(steps) and steps[last].at <= now:
@@ -342,7 +346,7 @@ def claim_due_action_chases(
             later_reminder = any(s.kind in REMINDERS and s.at <= now for s in steps[number + 1 :])
             if step.kind in REMINDERS and later_reminder:
                 continue
-            recipients = _recipients(partnership, around, action, step.kind)
+            recipients = _recipients(partnership, schedule_of, action, step.kind)
             level = {"escalate_lead": 1, "escalate_chair": 2}.get(step.kind)
             if level is not None and level > max(action.escalation_level, levels.get(action.id or 0, 0)):
                 levels[action.id or 0] = level
@@ -352,13 +356,13 @@ def claim_due_action_chases(
                         "action_id": action.id,
                         "invitation_id": None,
                         "step": step.kind,
-                        "to_person_id": around.stored.get(person.id),
+                        "to_person_id": stored.get(person.id),
                         "via": "slack_dm" if person.slack_user_id else ("email" if person.email else "none"),
                         "outbox_key": None,
                         "at": now,
                     }
                 )
-            claimed.append(DueActionChase(action.id or 0, number, step.kind, recipients))
+            claimed.append(DueActionChase(action.id or 0, number, step.kind, recipients, action))
     _escalate(session, levels)
     if chases:  # one multi-row INSERT for the batch (no object per chase)
         session.execute(insert(Chase), chases)

@@ -5,20 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select as columns
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.actions.chasing import claim_due_action_chases
-from bot.actions.models import Action
 from bot.actions.service import ActionRow, open_actions_page
 from bot.actions.views import OVERDUE_PAGE, action_page, reminder_message
-from bot.cases.models import Case
-from bot.convening.models import Meeting
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
 from bot.delivery.service import enqueue, enqueue_many, refresh_many
 from bot.partners.effects import email_action_chase
-from bot.partnership.models import Agency, Person
+from bot.partnership.models import Agency
 from bot.runtime import Runtime
 
 
@@ -47,15 +43,13 @@ def sweep_actions(runtime: Runtime) -> int:
         claimed = claim_due_action_chases(
             session, partnership=runtime.partnership, calendar=runtime.calendar, now=now
         )
-        ids = sorted({chase.action_id for chase in claimed})
-        found = _claimed_actions(session, ids) if ids else {}
+        rows: dict[int, ActionRow] = {}
         overdue_by: dict[date, int] = {}
         calls: list[tuple[str, str, dict]] = []
         touched: set[int] = set()
         for chase in claimed:
-            if chase.action_id not in found:
-                continue
-            action, row, case_reference = found[chase.action_id]
+            action = chase.action
+            row = rows.get(action.id) or rows.setdefault(action.id, _row(action))
             overdue = overdue_by.get(action.due_on)
             if overdue is None:
                 overdue = overdue_by[action.due_on] = max(
@@ -67,7 +61,7 @@ def sweep_actions(runtime: Runtime) -> int:
                 headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
                 # Whom it is for, by case reference: the child's own, or every child of the
                 # discussion for a shared action; never a name.
-                case_reference=action.concerns or case_reference,
+                case_reference=action.concerns or action.case_reference or "",
             )
             for person in chase.recipients:
                 email_action_chase(
@@ -99,56 +93,26 @@ def sweep_actions(runtime: Runtime) -> int:
     return len(claimed)
 
 
-def _claimed_actions(session: Session, ids: list[int]) -> dict[int, tuple[Any, ActionRow, str]]:
-    """The claimed actions as their reminders show them, in one statement of plain columns
-    (no objects): each action with its owner, agency, meeting and case reference."""
-    query = (
-        columns(
-            col(Action.id),
-            col(Action.reference),
-            col(Action.text),
-            col(Action.concerns),
-            col(Action.assigned_on),
-            col(Action.due_on),
-            col(Action.completed_at),
-            col(Action.status),
-            col(Action.priority),
-            col(Action.escalation_level),
-            col(Action.meeting_id),
-            col(Person.name),
-            col(Person.slack_user_id),
-            col(Agency.name).label("agency_name"),
-            col(Meeting.reference).label("meeting_reference"),
-            col(Case.reference).label("case_reference"),
-        )
-        .outerjoin(Person, col(Person.id) == col(Action.owner_id))
-        .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
-        .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
-        .outerjoin(Case, col(Case.id) == col(Action.case_id))
-        .where(col(Action.id).in_(ids))
+def _row(action: Any) -> ActionRow:
+    """The claimed action (as `claim_due_action_chases` read it) as a reminder shows it."""
+    return ActionRow(
+        reference=action.reference,
+        text=action.text,
+        concerns=action.concerns,
+        owner=action.owner_name or "",
+        owner_slack_id=action.owner_slack_id,
+        agency=action.agency_name or "",
+        assigned=action.assigned_on,
+        due=action.due_on,
+        completed=action.completed_at,
+        status=action.status,
+        priority=action.priority,
+        escalation_level=action.escalation_level,
+        meeting=action.meeting_reference or "",
+        updates=(),
+        chases=(),
+        id=action.id or 0,
     )
-    found: dict[int, tuple[Any, ActionRow, str]] = {}
-    for r in session.execute(query):
-        row = ActionRow(
-            reference=r.reference,
-            text=r.text,
-            concerns=r.concerns,
-            owner=r.name or "",
-            owner_slack_id=r.slack_user_id,
-            agency=r.agency_name or "",
-            assigned=r.assigned_on,
-            due=r.due_on,
-            completed=r.completed_at,
-            status=r.status,
-            priority=r.priority,
-            escalation_level=r.escalation_level,
-            meeting=r.meeting_reference or "",
-            updates=(),
-            chases=(),
-            id=r.id or 0,
-        )
-        found[r.id] = (r, row, r.case_reference or "")
-    return found
 
 
 def send_digests(runtime: Runtime) -> int:
