@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import argparse
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from graphlib import TopologicalSorter
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from bot.periodic.models import PeriodicJob
 from bot_offline.driver import OfflineBot
 from tests.benchmarks.generate import generate
 
@@ -82,6 +87,135 @@ def grow(bot: OfflineBot, discussions: int) -> None:
         audit_entries=discussions * 20,
         years=0.1,
     )
+
+
+# ------------------------------------------------------- the grown data, generated once
+
+
+# The scheduler's turns belong to the process running (its start wrote them, from the real
+# time): they stay as they are when a database's contents are replaced.
+LEFT_AS_IT_IS = PeriodicJob.__tablename__
+
+
+@dataclass
+class Contents:
+    """Every table's rows at one moment, to put into another database of the same schema in
+    one transaction: the partnership `grow` made, without generating it again (generating is
+    most of a budget test's time). PostgreSQL: each table's rows in `COPY`'s text form and
+    where each sequence stood; SQLite: a copy of the file."""
+
+    tables: tuple[str, ...]  # each after the tables it refers to
+    rows: dict[str, bytes] = field(default_factory=dict)
+    sequences: list[tuple[str, int, bool]] = field(default_factory=list)
+    file: Path | None = None
+
+    @classmethod
+    def of(cls, engine: Engine, keep_in: Path) -> Contents:
+        if engine.dialect.name == "sqlite":
+            keep_in.mkdir(parents=True, exist_ok=True)
+            file = keep_in / f"contents-{len(list(keep_in.iterdir()))}.sqlite3"
+            with closing(sqlite3.connect(str(engine.url.database))) as source:
+                with closing(sqlite3.connect(file)) as copy:
+                    source.backup(copy)
+                names = [
+                    name
+                    for (name,) in source.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+                    )
+                    if name != LEFT_AS_IT_IS
+                ]
+            return cls(tables=tuple(names), file=file)
+        with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            contents = cls(tables=_parents_first(raw))
+            for table in contents.tables:
+                with raw.cursor().copy(f"COPY {table} TO STDOUT") as copy:
+                    contents.rows[table] = b"".join(bytes(block) for block in copy)
+            contents.sequences = [
+                (sequence, *raw.execute(f"SELECT last_value, is_called FROM {sequence}").fetchone())
+                for (sequence,) in raw.execute(
+                    "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences"
+                    " WHERE schemaname = current_schema()"
+                )
+            ]
+            connection.rollback()
+        return contents
+
+    def put_into(self, engine: Engine) -> None:
+        """Replace every table's rows (but the scheduler's turns) with these, in one
+        transaction; the running bot's next statements see them."""
+        if self.file is not None:
+            self._put_into_sqlite(Path(str(engine.url.database)))
+            return
+        with engine.begin() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            for table in reversed(self.tables):  # those referring to a table go first
+                cursor.execute(f"DELETE FROM {table}")
+            for table in self.tables:
+                with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    copy.write(self.rows[table])
+            for sequence, last_value, is_called in self.sequences:
+                cursor.execute("SELECT setval(%s, %s, %s)", (sequence, last_value, is_called))
+
+    def _put_into_sqlite(self, path: Path) -> None:
+        with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as connection:
+            connection.execute("PRAGMA foreign_keys = OFF")  # the rows are whole; any order
+            connection.execute("ATTACH DATABASE ? AS grown", (str(self.file),))
+            connection.execute("BEGIN IMMEDIATE")
+            for table in self.tables:
+                columns = ", ".join(
+                    f'"{c[1]}"' for c in connection.execute(f'PRAGMA main.table_info("{table}")')
+                )
+                connection.execute(f'DELETE FROM main."{table}"')
+                connection.execute(
+                    f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM grown."{table}"'
+                )
+            connection.execute("COMMIT")
+            connection.execute("DETACH DATABASE grown")
+
+
+def _parents_first(raw: Any) -> tuple[str, ...]:
+    """The current schema's tables (but the scheduler's turns), each after those it refers to."""
+    tables = {
+        oid: f'"{name}"'
+        for oid, name in raw.execute(
+            "SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = current_schema()"
+            " AND c.relname <> %s",
+            (LEFT_AS_IT_IS,),
+        )
+    }
+    refers_to: dict[int, set[int]] = {oid: set() for oid in tables}
+    for child, parent in raw.execute(
+        "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid"
+    ):
+        if child in tables and parent in tables:
+            refers_to[child].add(parent)
+    return tuple(tables[oid] for oid in TopologicalSorter(refers_to).static_order())
+
+
+class GrownData:
+    """What `grow` made at a small and a large size, per engine and moment, for one worker:
+    generated by the first test that asks, on its own database, then put into each later
+    test's database instead of being generated again."""
+
+    def __init__(self, keep_in: Path) -> None:
+        self.keep_in = keep_in
+        self._made: dict[tuple[str, datetime], tuple[Contents, Contents]] = {}
+
+    def at(self, bot: OfflineBot, small: int, large: int) -> tuple[Contents, Contents]:
+        """The contents after `grow(small)` and after growing on to `large`, for a bot that
+        has only synced its partnership (whose database is left holding the large)."""
+        key = (bot.runtime.engine.dialect.name, bot.clock.now())
+        if key not in self._made:
+            grow(bot, small)
+            at_small = Contents.of(bot.runtime.engine, self.keep_in)
+            grow(bot, large - small)
+            self._made[key] = (at_small, Contents.of(bot.runtime.engine, self.keep_in))
+        return self._made[key]
 
 
 # ------------------------------------------------------------------ every entry point, named

@@ -65,6 +65,37 @@ def test_sync_is_idempotent_and_follows_edits(engine, tmp_path) -> None:
         assert member_by_slack_id(session, "U0CSC999") is not None
 
 
+def test_sync_follows_role_changes_and_marks_people_who_left_inactive(engine, tmp_path) -> None:
+    """A role given and one taken away, and a person left out of the schedules, on the
+    second sync of the same database."""
+    schedules = _copy_schedules(tmp_path)
+    with session_scope(engine) as session:
+        sync_partnership(session, load_partnership(schedules), now=NOW)
+    agencies = schedules / "agencies.yaml"
+    text = agencies.read_text()
+    first = "        slack_user_id: U0CSC001\n        roles: [convenor]\n"
+    second = "        slack_user_id: U0CSC002\n        roles: [convenor]\n"
+    third = "      - id: sw-chaudhry\n"
+    assert first in text and second in text and third in text
+    text = text.replace(first, first.replace("[convenor]", "[chair]"))
+    # Imran Chaudhry (U0CSC003) leaves: his entry goes, up to the next one's id.
+    start = text.index(third)
+    text = text[:start] + text[text.index("      - id:", start + len(third)) :]
+    agencies.write_text(text)
+    with session_scope(engine) as session:
+        sync_partnership(session, load_partnership(schedules), now=NOW)
+    with Session(engine) as session:
+        moved = member_by_slack_id(session, "U0CSC001")
+        assert moved is not None and moved.roles == frozenset({"chair"})
+        kept = member_by_slack_id(session, "U0CSC002")
+        assert kept is not None and kept.roles == frozenset({"convenor"})
+        assert member_by_slack_id(session, "U0CSC003") is None
+        left = session.exec(select(Person).where(Person.slack_user_id == "U0CSC003")).one()
+        assert not left.active
+        roles = session.exec(select(PersonRole.person_id, PersonRole.role)).all()
+        assert len(roles) == len(set(roles))
+
+
 def test_the_calendar_uses_the_partnerships_working_hours() -> None:
     partnership = load_partnership(ROOT / "schedules")
     calendar = calendar_for(partnership, "Europe/London")

@@ -22,7 +22,7 @@ class AgencyUpdate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)
-    agenda_item_id: int = 0
+    agenda_item_id: int = Field(default=0, index=True)  # a panel's item; 0 for a strategy discussion
     state: str = Field(default="draft", max_length=20)  # draft | submitted
     current_version: int = 0
     late: bool = False

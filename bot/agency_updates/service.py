@@ -3,6 +3,7 @@ versions, and the chair's combined view. Plain Python over the database."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -373,16 +374,30 @@ def form_from_version(version: AgencyUpdateVersion | None) -> dict[str, Any]:
 
 def contributions(session: Session, update: AgencyUpdate) -> dict[str, str]:
     """Who last wrote each field: the author of the version that last changed it."""
+    versions = list(
+        session.exec(
+            select(AgencyUpdateVersion)
+            .where(col(AgencyUpdateVersion.update_id) == update.id)
+            .order_by(col(AgencyUpdateVersion.version))
+        ).all()
+    )
+    return _authors_of(versions, _names(session, {v.author_id for v in versions}))
+
+
+def _names(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """People's names by id, in one statement (none for no one)."""
+    if not person_ids:
+        return {}
+    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(person_ids)))
+    return {person_id or 0: name for person_id, name in rows}
+
+
+def _authors_of(versions: list[AgencyUpdateVersion], names: dict[int, str]) -> dict[str, str]:
+    """Who last wrote each field, from an update's versions in order (drafts included)."""
     authors: dict[str, str] = {}
     previous: dict[str, Any] = {}
-    versions = session.exec(
-        select(AgencyUpdateVersion)
-        .where(col(AgencyUpdateVersion.update_id) == update.id)
-        .order_by(col(AgencyUpdateVersion.version))
-    ).all()
     for version in versions:
-        person = session.get(Person, version.author_id)
-        name = person.name if person else "unknown"
+        name = names.get(version.author_id, "unknown")
         current = {
             **version.content,
             "risk_ratings": version.risk_ratings,
@@ -425,6 +440,20 @@ def overview(
     """Every invited agency's update (or its absence), in invitation order. A draft counts as
     missing for the chair: only what was submitted is shown. The convenor's own agency
     presents at the discussion, so it is listed only if it chose to submit an update."""
+    return overviews(session, meeting, [agenda_item_id], deadline=deadline, now=now)[agenda_item_id]
+
+
+def overviews(
+    session: Session,
+    meeting: Meeting,
+    agenda_item_ids: list[int],
+    *,
+    deadline: datetime | None,
+    now: datetime,
+) -> dict[int, list[AgencyUpdateSummary]]:
+    """`overview` for several items of one meeting (a panel sitting's agenda) at once. A
+    fixed number of statements however many agencies, items and versions: the convenor,
+    the invitations with their agencies, the items' updates, their versions, the authors."""
     convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
     rows = session.exec(
         select(Invitation, Agency)
@@ -432,25 +461,52 @@ def overview(
         .where(col(Invitation.meeting_id) == meeting.id)
         .order_by(col(Invitation.id))
     ).all()
+    wanted = sorted(set(agenda_item_ids))
+    updates: dict[tuple[int, int], AgencyUpdate] = {}
+    if rows and wanted:
+        for update in session.exec(
+            select(AgencyUpdate)
+            .where(
+                col(AgencyUpdate.meeting_id) == meeting.id,
+                col(AgencyUpdate.agenda_item_id).in_(wanted),
+                col(AgencyUpdate.agency_id).in_({agency.id for _, agency in rows}),
+            )
+            .order_by(col(AgencyUpdate.id))
+        ):
+            updates.setdefault((update.agenda_item_id, update.agency_id), update)
+    submitted_ids = [u.id for u in updates.values() if u.state == "submitted" and u.id is not None]
+    versions: dict[int, list[AgencyUpdateVersion]] = {}
+    if submitted_ids:
+        for version in session.exec(
+            select(AgencyUpdateVersion)
+            .where(col(AgencyUpdateVersion.update_id).in_(submitted_ids))
+            .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version))
+        ):
+            versions.setdefault(version.update_id, []).append(version)
+    names = _names(session, {v.author_id for listed in versions.values() for v in listed})
+    return {
+        item_id: _summaries(rows, updates, versions, names, item_id, convenor, deadline, now)
+        for item_id in agenda_item_ids
+    }
+
+
+def _summaries(
+    rows: Sequence[tuple[Invitation, Agency]],
+    updates: dict[tuple[int, int], AgencyUpdate],
+    versions: dict[int, list[AgencyUpdateVersion]],
+    names: dict[int, str],
+    item_id: int,
+    convenor: Person | None,
+    deadline: datetime | None,
+    now: datetime,
+) -> list[AgencyUpdateSummary]:
+    """One item's summaries, in invitation order, from what `overviews` read."""
     summaries: list[AgencyUpdateSummary] = []
     for _, agency in rows:
-        update = session.exec(
-            select(AgencyUpdate).where(
-                col(AgencyUpdate.meeting_id) == meeting.id,
-                col(AgencyUpdate.agency_id) == agency.id,
-                col(AgencyUpdate.agenda_item_id) == agenda_item_id,
-            )
-        ).first()
-        submitted = None
-        if update is not None and update.state == "submitted":
-            submitted = session.exec(
-                select(AgencyUpdateVersion)
-                .where(
-                    col(AgencyUpdateVersion.update_id) == update.id,
-                    col(AgencyUpdateVersion.is_draft).is_(False),
-                )
-                .order_by(col(AgencyUpdateVersion.version).desc())
-            ).first()
+        update = updates.get((item_id, agency.id or 0))
+        history = versions.get(update.id or 0, []) if update is not None else []
+        # the latest submission (a draft saved after it is not shown to the chair)
+        submitted = next((v for v in reversed(history) if not v.is_draft), None)
         if submitted is None and convenor is not None and agency.id == convenor.agency_id:
             continue
         state = "submitted" if submitted else ("draft" if update is not None else "missing")
@@ -469,7 +525,7 @@ def overview(
                 lawful_basis=submitted.lawful_basis if submitted else "",
                 restrictions=tuple(submitted.restrictions) if submitted else (),
                 not_for_family=bool(submitted and submitted.not_for_family),
-                authors=contributions(session, update) if update is not None and submitted else {},
+                authors=_authors_of(history, names) if update is not None and submitted else {},
             )
         )
     return summaries

@@ -107,22 +107,13 @@ def _clocks(session: Session, meeting: Meeting, child: ChildOfDiscussion) -> tup
     return icpc, assessment
 
 
-def _child_decisions(session: Session, meeting: Meeting, case_id: int) -> dict[str, Decision]:
-    return {
-        d.topic: d
-        for d in session.exec(
-            select(Decision).where(col(Decision.meeting_id) == meeting.id, col(Decision.case_id) == case_id)
-        )
-    }
-
-
-def _shared_decisions(session: Session, meeting: Meeting) -> dict[str, Decision]:
-    return {
-        d.topic: d
-        for d in session.exec(
-            select(Decision).where(col(Decision.meeting_id) == meeting.id, col(Decision.case_id).is_(None))
-        )
-    }
+def _decisions_by_child(session: Session, meeting: Meeting) -> dict[int | None, dict[str, Decision]]:
+    """The discussion's decisions by child (None: those shared by all), in one statement
+    for every child rather than one each."""
+    found: dict[int | None, dict[str, Decision]] = {}
+    for d in session.exec(select(Decision).where(col(Decision.meeting_id) == meeting.id)):
+        found.setdefault(d.case_id, {})[d.topic] = d
+    return found
 
 
 def _child_row(session: Session, child: ChildOfDiscussion, meeting: Meeting) -> dict[str, str]:
@@ -167,14 +158,15 @@ def for_several_children(session: Session, meeting: Meeting, context: dict[str, 
     context = {**context, "children": [_child_row(session, c, meeting) for c in children]}
     if len(children) < 2:
         return context
-    rows = _decision_rows(_shared_decisions(session, meeting), SHARED_TOPICS)
+    decided = _decisions_by_child(session, meeting)
+    rows = _decision_rows(decided.get(None, {}), SHARED_TOPICS)
     icpc_lines = []
     for child in children:
         icpc, assessment = _clocks(session, meeting, child)
         rows.append(
             {"topic": f"For {child.reference} ({child.case.child_name})", "outcome": "", "reason": ""}
         )
-        rows += _decision_rows(_child_decisions(session, meeting, child.case.id or 0), CHILD_TOPICS)
+        rows += _decision_rows(decided.get(child.case.id or 0, {}), CHILD_TOPICS)
         rows.append({"topic": "Initial child protection conference date", "outcome": icpc, "reason": ""})
         if assessment:
             rows.append({"topic": "Assessment", "outcome": assessment, "reason": ""})
@@ -244,6 +236,7 @@ def child_record_context(
         if reference in _concerns(a) or not any(r in _concerns(a) for r in references)
     ]
     redact = _redactor(session, meeting, child)
+    decided = _decisions_by_child(session, meeting)
     shared = {
         "attendance": minutes["attendance"],
         "reason": minutes["reason"],
@@ -251,10 +244,8 @@ def child_record_context(
         "information_shared": information,
         "child_voice": minutes["child_voice"],
         "risk_analysis": minutes["risk_analysis"],
-        "shared_decisions": _decision_rows(_shared_decisions(session, meeting), SHARED_TOPICS),
-        "child_decisions": _decision_rows(
-            _child_decisions(session, meeting, child.case.id or 0), CHILD_TOPICS
-        ),
+        "shared_decisions": _decision_rows(decided.get(None, {}), SHARED_TOPICS),
+        "child_decisions": _decision_rows(decided.get(child.case.id or 0, {}), CHILD_TOPICS),
         "actions": concerning,
         "next_steps": minutes["next_steps"],
     }

@@ -11,9 +11,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.actions.service import ActionRow, actions_of
-from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overview
+from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadline_for, overviews
 from bot.cases.links import Link, LinksInvalid, parse_links
-from bot.cases.models import Case
+from bot.cases.models import Case, IcpcState, Section47Enquiry
 from bot.convening.models import Attendance, Meeting
 from bot.documents.action_log import action_row
 from bot.documents.changes import Part, PreviousVersion, changes_since, fingerprint
@@ -314,47 +314,48 @@ def _plan_words(plan: str, case: Case | None) -> str:
     return plan or NOT_RECORDED
 
 
+Submitted = dict[int, list[tuple[AgencyUpdateSummary, Restricted | None]]]
+
+
 def _submitted(
     session: Session,
     meeting: Meeting,
-    item_id: int,
+    item_ids: list[int],
     partnership: Partnership,
     calendar: WorkingCalendar,
     now: datetime,
-) -> list[tuple[AgencyUpdateSummary, Restricted | None]]:
-    """The updates submitted for one agenda item, each with its handling (if any)."""
+) -> Submitted:
+    """The updates submitted for each agenda item, each with its handling (if any): read
+    for the whole sitting at once, a fixed number of statements however many items."""
     deadline = deadline_for(meeting, partnership, calendar)
     kinds = {a.code: a.kind for a in session.exec(select(Agency))}
-    found = []
-    for update in overview(session, meeting, deadline=deadline, now=now, agenda_item_id=item_id):
-        if update.state != "submitted":
-            continue
-        handling = restricted(
-            partnership,
-            sharer_code=update.agency_code,
-            sharer_kind=kinds.get(update.agency_code, "other"),
-            codes=update.restrictions,
-            detail=update.content.get("restriction_detail", ""),
-        )
-        found.append((update, handling))
+    found: Submitted = {}
+    for item_id, summaries in overviews(session, meeting, item_ids, deadline=deadline, now=now).items():
+        found[item_id] = [
+            (
+                update,
+                restricted(
+                    partnership,
+                    sharer_code=update.agency_code,
+                    sharer_kind=kinds.get(update.agency_code, "other"),
+                    codes=update.restrictions,
+                    detail=update.content.get("restriction_detail", ""),
+                ),
+            )
+            for update in summaries
+            if update.state == "submitted"
+        ]
     return found
 
 
 def _item_updates(
-    session: Session,
-    meeting: Meeting,
-    item_id: int,
-    partnership: Partnership,
-    calendar: WorkingCalendar,
-    now: datetime,
-    *,
-    copy: Copy,
+    submitted: list[tuple[AgencyUpdateSummary, Restricted | None]], partnership: Partnership, *, copy: Copy
 ) -> list[dict[str, Any]]:
     """Each agency's update on one case; in the copy for those not entitled to a restricted
     update, its handling instruction and a line saying the text is withheld, without it."""
     names = {i.code: i.name for i in partnership.agency_updates.risk_indicators}
     out = []
-    for update, handling in _submitted(session, meeting, item_id, partnership, calendar, now):
+    for update, handling in submitted:
         withheld = not shows(copy, handling)
         out.append(
             {
@@ -409,12 +410,12 @@ def _intelligence(
 
 
 def _intelligence_rows(
-    session: Session, meeting: Meeting, partnership: Partnership, *, copy: Copy
+    intelligence: list[tuple[Intelligence, str, Restricted | None]], partnership: Partnership, *, copy: Copy
 ) -> list[dict[str, str]]:
     """Intelligence as a copy shows it: in full, or withheld under its handling code with
     the agencies that hold it named."""
     out = []
-    for row, name, handling in _intelligence(session, meeting, partnership):
+    for row, name, handling in intelligence:
         if handling is not None and not shows(copy, handling):
             text = (
                 "Withheld from this copy by its handling code. It is in the copies sent to "
@@ -434,14 +435,23 @@ def panel_restricted(
     Those entitled to all receive the full minutes; the others the copy with them withheld."""
     sitting = sitting_of(session, meeting)
     items = agenda_items(session, sitting) if sitting is not None else []
-    found = [
-        handling
-        for item, _, _ in items
-        for _, handling in _submitted(session, meeting, item.id or 0, partnership, calendar, now)
-        if handling is not None
-    ]
-    found += [h for _, _, h in _intelligence(session, meeting, partnership) if h is not None]
-    if StepUpLinks.of(session, [case.id for _, _, case in items]).any_operation:
+    submitted = _submitted(
+        session, meeting, [item.id or 0 for item, _, _ in items], partnership, calendar, now
+    )
+    linked = StepUpLinks.of(session, [case.id for _, _, case in items])
+    return _restricted_texts(submitted, _intelligence(session, meeting, partnership), linked)
+
+
+def _restricted_texts(
+    submitted: Submitted,
+    intelligence: list[tuple[Intelligence, str, Restricted | None]],
+    linked: StepUpLinks,
+) -> list[Restricted]:
+    """The handlings of the items' updates, in agenda order, then the intelligence's, then
+    a police operation's (when a step up linked one)."""
+    found = [handling for pairs in submitted.values() for _, handling in pairs if handling is not None]
+    found += [h for _, _, h in intelligence if h is not None]
+    if linked.any_operation:
         found.append(OPERATION_HANDLING)
     return found
 
@@ -525,13 +535,22 @@ def panel_minutes_context(
     sitting = sitting_of(session, meeting)
     assert sitting is not None and meeting.scheduled_start is not None
     panel = partnership.panel(sitting.panel_code)
-    held_back = panel_restricted(session, meeting, partnership, calendar, now)
+    items = agenda_items(session, sitting)
+    submitted = _submitted(
+        session, meeting, [item.id or 0 for item, _, _ in items], partnership, calendar, now
+    )
+    intelligence = _intelligence(session, meeting, partnership)
+    case_ids = [case.id for _, _, case in items]
+    linked = StepUpLinks.of(session, case_ids)
+    held_back = _restricted_texts(submitted, intelligence, linked)
     attendance = []
     recipients: list[Recipient] = []
-    for a in session.exec(
-        select(Attendance).where(col(Attendance.meeting_id) == meeting.id).order_by(col(Attendance.id))
+    for a, agency in session.exec(
+        select(Attendance, Agency)
+        .join(Agency, col(Agency.id) == col(Attendance.agency_id))
+        .where(col(Attendance.meeting_id) == meeting.id)
+        .order_by(col(Attendance.id))
     ):
-        agency = session.get_one(Agency, a.agency_id)
         name, role = a.name, a.role
         if not name:  # nobody answered by name: the agency's lead, from the schedules
             try:
@@ -548,8 +567,6 @@ def panel_minutes_context(
             }
         )
         recipients.append(Recipient(agency.code, agency.kind, a.status in ("present", "written_update")))
-    items = agenda_items(session, sitting)
-    case_ids = [case.id for _, _, case in items]
     heard_before = set(
         session.exec(
             select(col(AgendaItem.panel_case_id))
@@ -564,8 +581,10 @@ def panel_minutes_context(
             {"kind": LINK_WORDS.get(row.kind, row.kind), "label": row.linked_reference or row.label}
         )
     episodes = episode_lines(session, case_ids, calendar.local)
-    linked = StepUpLinks.of(session, case_ids)
     operations_shown = shows(copy, OPERATION_HANDLING)
+    reasons = _referral_reasons(session, [panel_case.id for _, panel_case, _ in items])
+    convened = _stepped_up(session, [item for item, _, _ in items])
+    discussions = _discussion_lines(session, [case for _, _, case in items])
     cases = []
     for number, (item, panel_case, case) in enumerate(items, start=1):
         outcome = item.outcome or {}
@@ -592,10 +611,8 @@ def panel_minutes_context(
                     if case.subject_kind == "child"
                     else NOT_APPLICABLE
                 ),
-                "reasons": _referral_reasons(session, panel_case.id),
-                "updates": _item_updates(
-                    session, meeting, item.id or 0, partnership, calendar, now, copy=copy
-                ),
+                "reasons": reasons.get(panel_case.id or 0, ""),
+                "updates": _item_updates(submitted.get(item.id or 0, []), partnership, copy=copy),
                 "victims": outcome.get("victims", ""),
                 "offenders": outcome.get("offenders", ""),
                 "locations": outcome.get("locations", ""),
@@ -604,7 +621,7 @@ def panel_minutes_context(
                 "decision_reason": outcome.get("decision_reason", ""),
                 "nrm": nrm_text,
                 "leads_to": _leads_to(
-                    session, item, outcome, linked.of_item(case.id or 0, item.id or 0, full=operations_shown)
+                    item, outcome, convened, linked.of_item(case.id or 0, item.id or 0, full=operations_shown)
                 ),
                 "missing": episodes.get(case.id or 0, []),
                 "disruption": outcome.get("disruption", ""),
@@ -612,7 +629,7 @@ def panel_minutes_context(
                 "links": links_by_case.get(case.reference, []),
                 "discussion": "; ".join(
                     [
-                        _discussion_line(session, case),
+                        discussions.get(case.id or 0, NO_DISCUSSION),
                         *linked.of_case(case.id or 0, full=operations_shown, besides=item.id),
                     ]
                 )
@@ -668,7 +685,7 @@ def panel_minutes_context(
         "themes": meeting.details.get("themes", ""),
         "register": perpetrators_of_cases(session, case_ids),
         "disruptions": disruptions_of(session, meeting, partnership, calendar, case_ids),
-        "intelligence": _intelligence_rows(session, meeting, partnership, copy=copy),
+        "intelligence": _intelligence_rows(intelligence, partnership, copy=copy),
         "network_note": NETWORK_NOTE,
         "actions": log,
         "next_panel": _day(following_on, calendar),
@@ -693,7 +710,17 @@ def _review_words(review: str, decision: str, calendar: WorkingCalendar) -> str:
     return "No review date set"
 
 
-def _leads_to(session: Session, item: AgendaItem, outcome: dict[str, Any], linked: list[str]) -> str:
+def _stepped_up(session: Session, items: list[AgendaItem]) -> dict[int, Meeting]:
+    """The strategy discussions the items' decisions convened, by id, in one statement."""
+    ids = {item.stepped_up_meeting_id for item in items if item.stepped_up_meeting_id}
+    if not ids:
+        return {}
+    return {m.id or 0: m for m in session.exec(select(Meeting).where(col(Meeting.id).in_(ids)))}
+
+
+def _leads_to(
+    item: AgendaItem, outcome: dict[str, Any], convened: dict[int, Meeting], linked: list[str]
+) -> str:
     """Where the decision leads, who takes it, the discussion it convened, the conference or
     police operation it linked and their state (as this copy may show them), and the
     chair's confirmation of a decision against its risk level or reason."""
@@ -703,7 +730,7 @@ def _leads_to(session: Session, item: AgendaItem, outcome: dict[str, Any], linke
     if outcome.get("taken_by"):
         parts.append(f"taken on by {outcome['taken_by']}")
     if item.stepped_up_meeting_id:
-        discussion = session.get(Meeting, item.stepped_up_meeting_id)
+        discussion = convened.get(item.stepped_up_meeting_id)
         if discussion is not None:
             parts.append(f"strategy discussion {discussion.reference} convened")
     elif outcome.get("convenes"):
@@ -734,24 +761,38 @@ def nrm_sentence(nrm: Any, detail: str = "") -> str:
     return ""
 
 
-def _discussion_line(session: Session, case: Case) -> str:
-    """The child's latest strategy discussion and the ICPC it set, so the panel sees both."""
-    from bot.cases.models import IcpcState, Section47Enquiry
+NO_DISCUSSION = "No strategy discussion recorded"
 
-    discussion = session.exec(
+
+def _discussion_lines(session: Session, cases: list[Case]) -> dict[int, str]:
+    """Each child's latest strategy discussion and the ICPC it set, so the panel sees both;
+    two statements for the whole agenda (the children's discussions, their enquiries)."""
+    ids = sorted({case.id for case in cases if case.id and case.subject_kind == "child"})
+    if not ids:
+        return {}
+    latest: dict[int, Meeting] = {}
+    for discussion in session.exec(
         select(Meeting)
-        .where(col(Meeting.case_id) == case.id, col(Meeting.meeting_type) == "strategy_discussion")
-        .order_by(col(Meeting.scheduled_start).desc())
-    ).first()
+        .where(col(Meeting.case_id).in_(ids), col(Meeting.meeting_type) == "strategy_discussion")
+        .order_by(col(Meeting.scheduled_start).desc(), col(Meeting.id).desc())
+    ):
+        latest.setdefault(discussion.case_id or 0, discussion)
+    enquiries: dict[int, Section47Enquiry] = {}
+    for enquiry in session.exec(
+        select(Section47Enquiry)
+        .where(col(Section47Enquiry.case_id).in_(ids))
+        .order_by(col(Section47Enquiry.started_on).desc(), col(Section47Enquiry.id).desc())
+    ):
+        enquiries.setdefault(enquiry.case_id, enquiry)
+    return {case_id: _discussion_words(latest.get(case_id), enquiries.get(case_id)) for case_id in ids}
+
+
+def _discussion_words(discussion: Meeting | None, enquiry: Section47Enquiry | None) -> str:
+    """One child's discussion line, from its latest discussion and section 47 enquiry."""
     if discussion is None:
-        return "No strategy discussion recorded"
+        return NO_DISCUSSION
     when = discussion.held_at or discussion.scheduled_start
     line = f"{no_break(discussion.reference)}" + (f" ({when:%d %B %Y})" if when else "")
-    enquiry = session.exec(
-        select(Section47Enquiry)
-        .where(col(Section47Enquiry.case_id) == case.id)
-        .order_by(col(Section47Enquiry.started_on).desc())
-    ).first()
     if enquiry is None:
         return f"{line}; no section 47 enquiry"
     if enquiry.icpc_state == IcpcState.HELD and enquiry.icpc_held_on:
@@ -778,12 +819,18 @@ def _risk_words(now: str, at_referral: str) -> str:
     return NOT_RECORDED
 
 
-def _referral_reasons(session: Session, panel_case_id: int | None) -> str:
+def _referral_reasons(session: Session, panel_case_ids: list[int | None]) -> dict[int, str]:
+    """Each panel case's referrals with their reasons, oldest first, in one statement."""
     from bot.panel.models import Referral
 
-    referrals = session.exec(
+    ids = sorted({i for i in panel_case_ids if i})
+    if not ids:
+        return {}
+    lines: dict[int, list[str]] = {}
+    for r in session.exec(
         select(Referral)
-        .where(col(Referral.panel_case_id) == panel_case_id)
-        .order_by(col(Referral.created_at))
-    ).all()
-    return "\n".join(f"{r.reference}: {r.reasons}" for r in referrals)
+        .where(col(Referral.panel_case_id).in_(ids))
+        .order_by(col(Referral.created_at), col(Referral.id))
+    ):
+        lines.setdefault(r.panel_case_id or 0, []).append(f"{r.reference}: {r.reasons}")
+    return {panel_case_id: "\n".join(found) for panel_case_id, found in lines.items()}

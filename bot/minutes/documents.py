@@ -128,7 +128,25 @@ def _environment() -> SandboxedEnvironment:
 
 def template_variables(path: Path) -> set[str]:
     """The top-level names a template uses, so a test can hold code and template together."""
-    return set(DocxTemplate(str(path)).get_undeclared_template_variables(jinja_env=_environment()))
+    return set(_names_used(path.read_bytes()))
+
+
+# The names each template uses, by its bytes: finding them parses the whole document and
+# its Jinja (about as long as rendering it), and every render checks them.
+_NAMES_USED: dict[bytes, frozenset[str]] = {}
+_NAMES_AT_MOST = 64
+
+
+def _names_used(content: bytes) -> frozenset[str]:
+    digest = hashlib.sha256(content).digest()
+    names = _NAMES_USED.get(digest)
+    if names is None:
+        template = DocxTemplate(io.BytesIO(content))
+        names = frozenset(template.get_undeclared_template_variables(jinja_env=_environment()))
+        if len(_NAMES_USED) >= _NAMES_AT_MOST:
+            _NAMES_USED.clear()
+        _NAMES_USED[digest] = names
+    return names
 
 
 def render(template_path: Path, context: dict[str, Any], *, images: dict[str, bytes] | None = None) -> bytes:
@@ -144,7 +162,7 @@ def render(template_path: Path, context: dict[str, Any], *, images: dict[str, by
     if clashing:
         raise TemplateContextError(f"{', '.join(sorted(clashing))} given both as a value and as an image")
     provided = set(context) | set(images)
-    missing = set(template.get_undeclared_template_variables(jinja_env=_environment())) - provided
+    missing = _names_used(template_path.read_bytes()) - provided
     if missing:
         raise TemplateContextError(
             f"{template_path.name} uses {', '.join(sorted(missing))}, which the context does not provide"

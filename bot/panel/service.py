@@ -755,28 +755,51 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
         return []
     references = {c.id: c.reference for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
     rows: dict[tuple[int, str, str], LinkRow] = {}
-    for link in session.exec(
+    links = session.exec(
         select(NetworkLink).where(col(NetworkLink.case_id).in_(ids)).order_by(col(NetworkLink.id))
-    ):
-        linked = session.get(Case, link.linked_case_id) if link.linked_case_id else None
+    ).all()
+    linked_ids = {link.linked_case_id for link in links if link.linked_case_id}
+    linked_references = (
+        {c.id: c.reference for c in session.exec(select(Case).where(col(Case.id).in_(linked_ids)))}
+        if linked_ids
+        else {}
+    )
+    for link in links:
         rows.setdefault(
             (link.case_id, link.kind, link.label_key),
-            LinkRow(references[link.case_id], link.kind, link.label, linked.reference if linked else ""),
+            LinkRow(
+                references[link.case_id],
+                link.kind,
+                link.label,
+                linked_references.get(link.linked_case_id, "") if link.linked_case_id else "",
+            ),
         )
     updates = session.exec(
         select(AgencyUpdate, PanelCase)
         .join(AgendaItem, col(AgendaItem.id) == col(AgencyUpdate.agenda_item_id))
         .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
-        .where(col(PanelCase.case_id).in_(ids), col(AgencyUpdate.state) == "submitted")
+        .where(
+            col(PanelCase.case_id).in_(ids),
+            # never true of a strategy discussion's update (item 0): it lets PostgreSQL read
+            # the panels' updates through their index even while it counts none at all
+            col(AgencyUpdate.agenda_item_id) > 0,
+            col(AgencyUpdate.state) == "submitted",
+        )
     ).all()
-    for update, panel_case in updates:
-        version = session.exec(
+    # each update's latest submitted version, all read in one statement
+    submitted: dict[int, AgencyUpdateVersion] = {}
+    if updates:
+        for stored in session.exec(
             select(AgencyUpdateVersion)
             .where(
-                col(AgencyUpdateVersion.update_id) == update.id, col(AgencyUpdateVersion.is_draft).is_(False)
+                col(AgencyUpdateVersion.update_id).in_({update.id for update, _ in updates}),
+                col(AgencyUpdateVersion.is_draft).is_(False),
             )
             .order_by(col(AgencyUpdateVersion.version).desc())
-        ).first()
+        ):
+            submitted.setdefault(stored.update_id, stored)
+    for update, panel_case in updates:
+        version = submitted.get(update.id or 0)
         try:
             parsed = parse_links((version.content if version else {}).get("links", ""))
         except LinksInvalid:

@@ -33,18 +33,26 @@ def sync_partnership(session: Session, partnership: Partnership, *, now: datetim
 
     People are matched by their id in the schedules, else Slack id, else e-mail; people no
     longer listed are marked inactive rather than deleted, because records refer to them.
+    Every start runs this, so it reads each table once and writes in a few flushes (new
+    agencies, then people, then roles) rather than a query or two per person.
     """
     agencies = {agency.code: agency for agency in session.exec(select(Agency))}
     people = list(session.exec(select(Person)))
     by_schedule_id = {person.schedule_id: person for person in people if person.schedule_id}
     by_slack = {person.slack_user_id: person for person in people if person.slack_user_id}
     by_email = {person.email.lower(): person for person in people if person.email}
-    seen_people: set[int] = set()
+    held_roles: dict[int, dict[str, PersonRole]] = {}
+    for row in session.exec(select(PersonRole).order_by(col(PersonRole.id))):
+        held_roles.setdefault(row.person_id, {})[row.role] = row
+    configured_agencies = []
     for configured in partnership.agencies:
         agency = agencies.get(configured.code) or Agency(code=configured.code, name="", kind="")
         agency.name, agency.kind, agency.active = configured.name, configured.kind, True
         session.add(agency)
-        session.flush()
+        configured_agencies.append((configured, agency))
+    session.flush()  # the new agencies' ids, for their people
+    placed = []
+    for configured, agency in configured_agencies:
         for contact in partnership.people_of(configured.code):
             person = (
                 by_schedule_id.get(contact.id)
@@ -62,18 +70,21 @@ def sync_partnership(session: Session, partnership: Partnership, *, now: datetim
             person.active = True
             person.updated_at = now
             session.add(person)
+            placed.append((person, contact))
+    session.flush()  # the new people's ids, for their roles
+    seen_people: set[int] = set()
+    for person, contact in placed:
+        assert person.id is not None
+        if person.id in seen_people:  # matched by two entries: the first one's roles are written first
             session.flush()
-            assert person.id is not None
-            seen_people.add(person.id)
-            wanted = set(partnership.roles_of(contact))
-            held = {
-                row.role: row
-                for row in session.exec(select(PersonRole).where(col(PersonRole.person_id) == person.id))
-            }
-            for role in wanted - held.keys():
-                session.add(PersonRole(person_id=person.id, role=role))
-            for role in held.keys() - wanted:
-                session.delete(held[role])
+        seen_people.add(person.id)
+        held = held_roles.setdefault(person.id, {})
+        wanted = set(partnership.roles_of(contact))
+        for role in sorted(wanted - held.keys()):
+            held[role] = PersonRole(person_id=person.id, role=role)
+            session.add(held[role])
+        for role in sorted(held.keys() - wanted):
+            session.delete(held.pop(role))
     for person in people:
         if person.id not in seen_people and person.active:
             person.active = False

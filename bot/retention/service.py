@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -23,16 +24,70 @@ from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
 from bot.audit.models import AuditEntry
 from bot.audit.service import SYSTEM, record
 from bot.cases.models import Case, CaseEpisode, Section47Enquiry
-from bot.children.models import DiscussionChild
+from bot.children.models import DiscussionChild, Household
 from bot.children.service import erase_child_part
 from bot.convening.models import Attendance, Invitation, InvitationMessage, Meeting
 from bot.database import session_scope, stream_scope
 from bot.delivery.models import OutboxMessage, OutboxState
 from bot.delivery.service import enqueue, enqueue_many
 from bot.minutes.models import Decision, Document
-from bot.panel.models import AgendaItem, ConferenceLink, NetworkLink, PanelCase, PoliceOperation, Referral
+from bot.panel.models import (
+    AgendaItem,
+    ConferenceLink,
+    Disruption,
+    Intelligence,
+    MissingEpisode,
+    NetworkLink,
+    NrmReferral,
+    PanelCase,
+    PerpetratorLink,
+    PoliceOperation,
+    Referral,
+    SuspectedPerpetrator,
+)
 from bot.partners.links import forget as forget_partner_links
 from bot.schedules import Partnership
+
+# What a case's erasure does with every table that refers, directly or through another row,
+# to a case (tests/test_retention_panel.py derives that list from the models and fails on a
+# table named in neither): erased with the case, or kept for a reason, with the rows that
+# named the case removed or re-pointed.
+ERASED_WITH_THE_CASE: dict[str, str] = {
+    "case": "the case itself",
+    "caseepisode": "its episodes of work",
+    "section47enquiry": "its section 47 enquiries",
+    "meeting": "its own discussions (one of several children's is kept for the others)",
+    "invitation": "the invitations to its discussions",
+    "invitationmessage": "the messages inviting to them (deleted in Slack too)",
+    "attendance": "who attended its discussions",
+    "agencyupdate": "agencies' updates for its discussions and its panel agenda items",
+    "agencyupdateversion": "every version of those updates",
+    "decision": "the decisions of its discussions, and about it in shared ones",
+    "discussionchild": "its place in every discussion",
+    "document": "its documents (their Slack files deleted too)",
+    "action": "its actions wherever agreed: its discussions', and the sitting's disruption and"
+    " conference-booking actions about it",
+    "actionevent": "those actions' history",
+    "chase": "the chases of those actions and of its invitations",
+    "referral": "its referrals to a panel",
+    "panelcase": "its place under a panel's review",
+    "agendaitem": "its items on the sittings' agendas",
+    "conferencelink": "its step ups to a child protection conference",
+    "policeoperation": "the police operations its step ups named: recorded for this case alone",
+    "networklink": "its network links, and other cases' links to it (a link to an erased case names only it)",
+    "nrmreferral": "its National Referral Mechanism referral (its chases leave the outbox)",
+    "missingepisode": "its missing episodes and return home interviews (their chases leave the outbox)",
+    "disruption": "the disruption activities agreed about it, with their actions",
+    "intelligence": "intelligence recorded about it or shared at its own discussions",
+    "perpetratorlink": "its links to suspected perpetrators",
+}
+KEPT_WITH_REASON: dict[str, str] = {
+    "panelsitting": "a sitting covers several children and is the panel's record; this case's agenda"
+    " items, updates and disruption actions on it are erased, the sitting itself is not about the child",
+    "suspectedperpetrator": "the register is the police's record of an adult; it goes with the case only"
+    " when no other child or context links to it and no other child's disruption targets it",
+    "household": "shared by siblings; it goes when its last member's case is erased",
+}
 
 
 @dataclass(frozen=True)
@@ -136,37 +191,142 @@ def _delete_slack_files(
     enqueue_many(session, calls, now=now)
 
 
-def _erase_panel_rows(session: Session, case: Case) -> None:
+def _ids(session: Session, column: Any, *where: Any) -> list[int]:
+    """The ids (or other int column) of the rows matching, without the Nones."""
+    return [i for i in session.exec(select(column).where(*where)) if i is not None]
+
+
+def _forget_panel_messages(
+    session: Session,
+    *,
+    episodes: list[int],
+    nrms: list[int],
+    referrals: list[int],
+    items: list[int],
+    conferences: list[int],
+) -> None:
+    """The bot's own messages about the child's panel records (return home interview and
+    NRM chases, referral decisions, step-up requests): their text names the child's case,
+    and one still pending must not go out after the case has gone."""
+    patterns = (
+        [f"return-interview:{i}:%" for i in episodes]
+        + [f"nrm-chase:{i}:%" for i in nrms]
+        + [f"referral-decision:{i}:%" for i in referrals]
+        + [f"step-up-offer:{i}:%" for i in items]
+        + [f"operation-request:{i}:%" for i in items]
+    )
+    exact = [f"referral-decided:{i}" for i in referrals] + [f"conference-booking:{i}" for i in conferences]
+    for start in range(0, len(patterns), 200):  # bounded statements, whatever the history
+        session.exec(
+            delete(OutboxMessage).where(
+                or_(*(col(OutboxMessage.key).like(p) for p in patterns[start : start + 200]))
+            )
+        )
+    if exact:
+        session.exec(delete(OutboxMessage).where(col(OutboxMessage.key).in_(exact)))
+
+
+def _erase_panel_rows(session: Session, case: Case) -> dict[str, Any]:
     """The panel's rows about this child or context: referrals, its place under review, its
-    agenda items with the agencies' pre-panel updates on them, and its links. The sitting's
-    own minutes cover several children and are kept with the panel's records."""
-    panel_cases = [p.id for p in session.exec(select(PanelCase).where(col(PanelCase.case_id) == case.id))]
-    items = [
-        i.id for i in session.exec(select(AgendaItem).where(col(AgendaItem.panel_case_id).in_(panel_cases)))
-    ]
-    updates = [
-        u.id for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.agenda_item_id).in_(items)))
-    ]
+    agenda items with the agencies' pre-panel updates on them, its step-ups (conference
+    links and police operations), missing episodes, NRM referral, disruption activities,
+    intelligence about it, its links to suspected perpetrators and its network links both
+    ways. The sitting's own minutes cover several children and are kept with the panel's
+    records. Returns the actions to erase with the case (the disruptions' and conference
+    bookings', which belong to the sitting's meeting) and what the audit entry names."""
+    cid = case.id
+    panel_cases = _ids(session, col(PanelCase.id), col(PanelCase.case_id) == cid)
+    items = _ids(session, col(AgendaItem.id), col(AgendaItem.panel_case_id).in_(panel_cases))
+    enquiries = _ids(session, col(Section47Enquiry.id), col(Section47Enquiry.case_id) == cid)
+    conference_where = or_(
+        col(ConferenceLink.case_id) == cid,
+        col(ConferenceLink.agenda_item_id).in_(items),
+        col(ConferenceLink.enquiry_id).in_(enquiries),
+    )
+    conferences = _ids(session, col(ConferenceLink.id), conference_where)
+    actions = _ids(session, col(ConferenceLink.action_id), conference_where)
+    actions += _ids(session, col(Disruption.action_id), col(Disruption.case_id) == cid)
+    episodes = _ids(session, col(MissingEpisode.id), col(MissingEpisode.case_id) == cid)
+    nrms = _ids(session, col(NrmReferral.id), col(NrmReferral.case_id) == cid)
+    referrals = _ids(session, col(Referral.id), col(Referral.case_id) == cid)
+    _forget_panel_messages(
+        session, episodes=episodes, nrms=nrms, referrals=referrals, items=items, conferences=conferences
+    )
+    updates = _ids(session, col(AgencyUpdate.id), col(AgencyUpdate.agenda_item_id).in_(items))
     session.exec(delete(AgencyUpdateVersion).where(col(AgencyUpdateVersion.update_id).in_(updates)))
     session.exec(delete(AgencyUpdate).where(col(AgencyUpdate.id).in_(updates)))
-    session.exec(delete(Referral).where(col(Referral.case_id) == case.id))
-    session.exec(delete(ConferenceLink).where(col(ConferenceLink.case_id) == case.id))
-    session.exec(delete(PoliceOperation).where(col(PoliceOperation.case_id) == case.id))
-    session.exec(delete(AgendaItem).where(col(AgendaItem.id).in_(items)))
-    session.exec(delete(NetworkLink).where(col(NetworkLink.case_id) == case.id))
     session.exec(
-        update(NetworkLink).where(col(NetworkLink.linked_case_id) == case.id).values(linked_case_id=None)
+        delete(Referral).where(
+            or_(col(Referral.case_id) == cid, col(Referral.panel_case_id).in_(panel_cases))
+        )
     )
-    session.exec(delete(PanelCase).where(col(PanelCase.case_id) == case.id))
+    session.exec(delete(ConferenceLink).where(col(ConferenceLink.id).in_(conferences)))
+    session.exec(
+        delete(PoliceOperation).where(
+            or_(col(PoliceOperation.case_id) == cid, col(PoliceOperation.agenda_item_id).in_(items))
+        )
+    )
+    session.exec(delete(Disruption).where(col(Disruption.case_id) == cid))
+    session.exec(delete(MissingEpisode).where(col(MissingEpisode.case_id) == cid))
+    session.exec(delete(NrmReferral).where(col(NrmReferral.case_id) == cid))
+    session.exec(delete(Intelligence).where(col(Intelligence.case_id) == cid))
+    # The register of suspected perpetrators is the police's: the child's links to it go,
+    # and an entry goes with them only when no other child or context (nor another child's
+    # disruption) still refers to it, since it was then recorded about this child alone.
+    linked = _ids(session, col(PerpetratorLink.perpetrator_id), col(PerpetratorLink.case_id) == cid)
+    session.exec(delete(PerpetratorLink).where(col(PerpetratorLink.case_id) == cid))
+    still_used = set(
+        _ids(session, col(PerpetratorLink.perpetrator_id), col(PerpetratorLink.perpetrator_id).in_(linked))
+    ) | set(_ids(session, col(Disruption.perpetrator_id), col(Disruption.perpetrator_id).in_(linked)))
+    alone = [p for p in linked if p not in still_used]
+    removed_perpetrators = sorted(
+        session.exec(select(SuspectedPerpetrator.reference).where(col(SuspectedPerpetrator.id).in_(alone)))
+    )
+    session.exec(delete(SuspectedPerpetrator).where(col(SuspectedPerpetrator.id).in_(alone)))
+    session.exec(delete(AgendaItem).where(col(AgendaItem.id).in_(items)))
+    # Links both ways: a link from another case to this one says nothing but this case.
+    session.exec(
+        delete(NetworkLink).where(
+            or_(col(NetworkLink.case_id) == cid, col(NetworkLink.linked_case_id) == cid)
+        )
+    )
+    session.exec(delete(PanelCase).where(col(PanelCase.id).in_(panel_cases)))
+    return {
+        "actions": actions,
+        "audit": {
+            "missing_episodes": len(episodes),
+            "nrm_referrals": len(nrms),
+            "perpetrator_links": len(linked),
+            "perpetrators_removed": removed_perpetrators,
+            "conference_links": len(conferences),
+        },
+    }
 
 
-def _erase_case(session: Session, case: Case, now: datetime, files: dict[int, list[str]]) -> None:
-    _erase_panel_rows(session, case)
+def _erase_actions(session: Session, actions: list[int]) -> None:
+    """Actions with their history, their chases and the partner links and e-mails about them."""
+    forget_partner_links(session, invitation_ids=[], action_ids=actions)
+    session.exec(delete(Chase).where(col(Chase.action_id).in_(actions)))
+    session.exec(delete(ActionEvent).where(col(ActionEvent.action_id).in_(actions)))
+    session.exec(delete(Action).where(col(Action.id).in_(actions)))
+
+
+def _erase_case(session: Session, case: Case, now: datetime, files: dict[int, list[str]]) -> dict[str, Any]:
+    """Everything about the case; returns what the audit entry names (counts and the
+    register entries that went, never the child's details)."""
+    panel = _erase_panel_rows(session, case)
     # A discussion of several children loses this child's part and is kept for the others.
     erase_child_part(session, case)
     meetings = session.exec(select(Meeting).where(Meeting.case_id == case.id)).all()
+    meeting_ids = [m.id for m in meetings if m.id is not None]
     documents = session.exec(select(Document.id).where(Document.case_id == case.id)).all()
     _delete_slack_files(session, [d for d in documents if d], now, files)
+    # The child's own actions wherever agreed (a disruption or a conference booking is the
+    # sitting's action about this child), and every action of the child's own meetings.
+    actions = set(panel["actions"])
+    actions |= set(_ids(session, col(Action.id), col(Action.case_id) == case.id))
+    actions |= set(_ids(session, col(Action.id), col(Action.meeting_id).in_(meeting_ids)))
+    _erase_actions(session, sorted(actions))
     for meeting in meetings:
         if meeting.channel_id and meeting.status_message_ts:
             enqueue(
@@ -197,19 +357,13 @@ def _erase_case(session: Session, case: Case, now: datetime, files: dict[int, li
                     arguments={"channel": row.channel, "ts": row.ts},
                     now=now,
                 )
-        actions = [a.id for a in session.exec(select(Action).where(col(Action.meeting_id) == meeting.id))]
         updates = [
             u.id for u in session.exec(select(AgencyUpdate).where(col(AgencyUpdate.meeting_id) == meeting.id))
         ]
         forget_partner_links(
-            session,
-            invitation_ids=[i for i in invitation_ids if i is not None],
-            action_ids=[i for i in actions if i is not None],
+            session, invitation_ids=[i for i in invitation_ids if i is not None], action_ids=[]
         )
-        session.exec(delete(Chase).where(col(Chase.action_id).in_(actions)))
         session.exec(delete(Chase).where(col(Chase.invitation_id).in_(invitation_ids)))
-        session.exec(delete(ActionEvent).where(col(ActionEvent.action_id).in_(actions)))
-        session.exec(delete(Action).where(col(Action.meeting_id) == meeting.id))
         session.exec(delete(AgencyUpdateVersion).where(col(AgencyUpdateVersion.update_id).in_(updates)))
         session.exec(delete(AgencyUpdate).where(col(AgencyUpdate.meeting_id) == meeting.id))
         session.exec(delete(Decision).where(col(Decision.meeting_id) == meeting.id))
@@ -219,15 +373,36 @@ def _erase_case(session: Session, case: Case, now: datetime, files: dict[int, li
             delete(InvitationMessage).where(col(InvitationMessage.invitation_id).in_(invitation_ids))
         )
         session.exec(delete(Invitation).where(col(Invitation.meeting_id) == meeting.id))
+    # What other records say of the child's meetings: intelligence shared there goes, and a
+    # step up or NRM referral of another case that pointed at one no longer does.
+    session.exec(delete(Intelligence).where(col(Intelligence.meeting_id).in_(meeting_ids)))
+    session.exec(
+        update(AgendaItem)
+        .where(col(AgendaItem.stepped_up_meeting_id).in_(meeting_ids))
+        .values(stepped_up_meeting_id=None)
+    )
+    session.exec(
+        update(NrmReferral)
+        .where(col(NrmReferral.strategy_meeting_id).in_(meeting_ids))
+        .values(strategy_meeting_id=None)
+    )
+    session.exec(delete(Decision).where(col(Decision.case_id) == case.id))
     session.exec(delete(Document).where(col(Document.case_id) == case.id))
     # The case's timeline: its enquiries refer to discussions, and discussions to episodes.
     session.exec(delete(Section47Enquiry).where(col(Section47Enquiry.case_id) == case.id))
     for meeting in meetings:
         session.exec(delete(Meeting).where(col(Meeting.follows_meeting_id) == meeting.id))
-    session.exec(delete(Action).where(col(Action.case_id) == case.id))
     session.exec(delete(Meeting).where(col(Meeting.case_id) == case.id))
     session.exec(delete(CaseEpisode).where(col(CaseEpisode.case_id) == case.id))
+    household = case.household_id
     session.delete(case)
+    session.flush()
+    if (
+        household is not None
+        and not session.exec(select(Case.id).where(col(Case.household_id) == household)).first()
+    ):
+        session.exec(delete(Household).where(col(Household.id) == household))  # its last member gone
+    return panel["audit"] | {"actions": len(actions)}
 
 
 def _remove_drafts(
@@ -253,16 +428,18 @@ def _remove_drafts(
 
 
 def _erase(session: Session, case: Case, now: datetime, files: dict[int, list[str]]) -> None:
+    reference = case.reference
+    erased = _erase_case(session, case, now, files)
     record(
         session,
         at=now,
         actor=SYSTEM,
         act="retention.case_erased",
         record_type="case",
-        record_id=case.reference,
-        case_reference=case.reference,
+        record_id=reference,
+        case_reference=reference,
+        details=erased,
     )
-    _erase_case(session, case, now, files)
 
 
 def _prune_audit(session: Session, result: RetentionPlan, now: datetime) -> None:

@@ -323,8 +323,37 @@ def check_schedules(directory: Path) -> list[SchedulesProblem]:
     return _load(directory)[1].problems
 
 
+# What each set of schedules gave, by the files' contents: a process that starts the bot
+# many times (the tests start one per test) parses and checks them once. A Partnership is
+# frozen, so sharing one is safe; files that fail are read again each time.
+_LOADED: dict[tuple[bytes | None, ...], Partnership] = {}
+_LOADED_AT_MOST = 8
+
+
+def _contents(directory: Path) -> tuple[bytes | None, ...] | None:
+    """Every schedules file's bytes (None where missing); None when a file cannot be read."""
+    try:
+        return tuple(
+            (directory / name).read_bytes() if (directory / name).is_file() else None for name in FILES
+        )
+    except OSError:
+        return None
+
+
 def load_partnership(directory: Path) -> Partnership:
     """Load `schedules/`, raising ScheduleError listing every problem if any are found."""
+    key = _contents(Path(directory))
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    partnership = _parse_partnership(directory)
+    if key is not None:
+        if len(_LOADED) >= _LOADED_AT_MOST:
+            _LOADED.clear()
+        _LOADED[key] = partnership
+    return partnership
+
+
+def _parse_partnership(directory: Path) -> Partnership:
     loaded, col = _load(directory)
     if col.problems:
         raise ScheduleError(col.problems)

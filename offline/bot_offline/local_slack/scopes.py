@@ -9,6 +9,7 @@ its app asks for and refuses the rest with `missing_scope`, as Slack does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,5 +91,11 @@ def needed_scopes(method: str, args: dict[str, Any], kind_of: Callable[[str], st
 def manifest_scopes(manifest: Path | None = None) -> frozenset[str]:
     """The bot token scopes an app manifest asks for (the bot's own, by default)."""
     path = manifest or MANIFEST
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return _scopes_in(path.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=4)
+def _scopes_in(manifest: str) -> frozenset[str]:
+    """Parsed once per process for each manifest text (every local Slack asks at start)."""
+    data = yaml.load(manifest, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return frozenset(data["oauth_config"]["scopes"]["bot"])
