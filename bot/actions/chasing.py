@@ -11,14 +11,20 @@ conditional update, so two bot processes never both send it.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import case, literal, null, tuple_, update
+from sqlalchemy import case, insert, literal, null, tuple_, update
+from sqlalchemy import select as columns
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionStatus, Chase
+from bot.cases.models import Case
 from bot.convening.models import Meeting
 from bot.database import UTCDateTime
 from bot.partnership.models import Agency, Person
@@ -36,28 +42,94 @@ class ActionStep:
     kind: str  # before_due | due_today | overdue | every_hours | escalate_lead | escalate_chair
 
 
+class BatchDays:
+    """The working calendar's day arithmetic for one batch of claims, from a table: the
+    working days around the batch's due dates are listed once (extended as needed), so
+    adding working days is an index step instead of a walk that asks, day by day, whether
+    each is a bank holiday. The answers are the calendar's own (`is_working_day` makes the
+    table); start-of-day times are kept per day."""
+
+    SPAN = timedelta(days=120)
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self.calendar = calendar
+        self.low: date | None = None  # the table covers low..high, both included
+        self.high: date | None = None
+        self.days: list[date] = []
+        self.starts: dict[date, datetime] = {}
+
+    def _cover(self, day: date) -> None:
+        """Extend the table (by whole spans) until `day` is inside it with a span to spare."""
+        if self.low is None or self.high is None:
+            self.low = self.high = day
+            self.days = [day] if self.calendar.is_working_day(day) else []
+        while day - self.SPAN < self.low:
+            start = self.low - self.SPAN
+            added = [start + timedelta(days=n) for n in range((self.low - start).days)]
+            self.days[:0] = [d for d in added if self.calendar.is_working_day(d)]
+            self.low = start
+        while day + self.SPAN > self.high:
+            end = self.high + self.SPAN
+            added = [self.high + timedelta(days=n) for n in range(1, (end - self.high).days + 1)]
+            self.days.extend(d for d in added if self.calendar.is_working_day(d))
+            self.high = end
+
+    def is_working_day(self, day: date) -> bool:
+        return self.calendar.is_working_day(day)
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """As `WorkingCalendar.add_working_days`: the table is whole between its ends, so
+        the nth working day from `day` is n places along it, once the table reaches it."""
+        while True:
+            self._cover(day)
+            if n > 0:
+                index = bisect.bisect_right(self.days, day) + n - 1
+            else:
+                index = bisect.bisect_left(self.days, day) + n
+            if 0 <= index < len(self.days):
+                return self.days[index]
+            assert self.low is not None and self.high is not None
+            self._cover(self.high if index >= 0 else self.low)  # one span further that way
+
+    def start_of_day(self, day: date) -> datetime:
+        start = self.starts.get(day)
+        if start is None:
+            start = self.starts[day] = self.calendar.start_of_day(day)
+        return start
+
+    def add_working_hours(self, moment: datetime, hours: timedelta) -> datetime:
+        return self.calendar.add_working_hours(moment, hours)
+
+
 # The dated steps of a due date, kept for one batch of claims: many actions share a due date,
 # and walking the working-day calendar for each is most of a sweep's own time.
 DatedSteps = dict[tuple[str, object, object], list[ActionStep]]
 
 
 def timeline(
-    action: Action, partnership: Partnership, calendar: WorkingCalendar, known: DatedSteps | None = None
+    action: Any,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+    known: DatedSteps | None = None,
+    days: BatchDays | None = None,
 ) -> list[ActionStep]:
-    """Every chase step for the action, in order, after it was assigned. `known` keeps the
-    steps worked out for each due date (and, when immediate, creation time) across calls
-    with the same partnership and calendar."""
+    """Every chase step for the action (an `Action`, or a row with its priority, due date and
+    creation time), in order, after it was assigned. `known` keeps the steps worked out for
+    each due date (and, when immediate, creation time) across calls with the same
+    partnership and calendar; `days` answers the calendar's questions from a table."""
     key = (action.priority, action.due_on, action.created_at if action.priority == "immediate" else None)
     steps = known.get(key) if known is not None else None
     if steps is None:
-        steps = _dated_steps(action, partnership, calendar)
+        steps = _dated_steps(action, partnership, days or calendar)
         if known is not None:
             known[key] = steps
     kept = [s for s in steps if s.at > action.created_at]
     return sorted(kept, key=lambda s: (s.at, s.kind.startswith("escalate")))
 
 
-def _dated_steps(action: Action, partnership: Partnership, calendar: WorkingCalendar) -> list[ActionStep]:
+def _dated_steps(
+    action: Any, partnership: Partnership, calendar: WorkingCalendar | BatchDays
+) -> list[ActionStep]:
     """The steps of the action's due date (and creation time, when immediate), unfiltered."""
     policy = partnership.chasing.actions
     due = action.due_on
@@ -107,48 +179,61 @@ class DueActionChase:
     step_number: int
     kind: str
     recipients: list[ConfiguredPerson]
+    action: Any = None  # the action as read for the claim, with its owner, agency, meeting and case
 
 
 def _recipients(
-    session: Session, partnership: Partnership, action: Action, kind: str
+    partnership: Partnership, schedule_of: dict[int, str], action: Any, kind: str
 ) -> list[ConfiguredPerson]:
-    """Who a step tells. The owner, agency, meeting and chair were read for the whole batch
-    by `_read_around`, so these look-ups are served from the session without a query."""
-    owner = session.get(Person, action.owner_id)
-    agency = session.get(Agency, action.agency_id)
-    if kind == "escalate_lead" and agency is not None:
-        return [partnership.agency(agency.code).lead_person()]
+    """Who a step tells: the owner, the agency lead or the chair, looked up by id (the
+    schedules' people are indexed once, at loading)."""
+    if kind == "escalate_lead" and action.agency_code is not None:
+        return [partnership.agency(action.agency_code).lead_person()]
     if kind == "escalate_chair":
-        meeting = session.get(Meeting, action.meeting_id) if action.meeting_id else None
-        chair = session.get(Person, meeting.chair_id) if meeting and meeting.chair_id else None
-        return [p for p in partnership.people() if chair is not None and p.id == chair.schedule_id]
-    return [p for p in partnership.people() if owner is not None and p.id == owner.schedule_id]
+        whom = schedule_of.get(action.chair_id) if action.chair_id else None
+    else:
+        whom = schedule_of.get(action.owner_id)
+    found = partnership.person_or_none(whom) if whom is not None else None
+    return [found] if found is not None else []
 
 
-def _read_around(session: Session, actions: list[Action]) -> tuple[dict[str, int], list[object]]:
-    """Everything the claimed steps need besides the actions themselves, in four queries
-    for the whole batch (not per action): their meetings, owners and chairs, agencies, and
-    the stored id of each person in the schedules. The rows read are returned too: the
-    session holds them only while something refers to them."""
-    meetings = {a.meeting_id for a in actions if a.meeting_id}
-    read = session.exec(select(Meeting).where(col(Meeting.id).in_(meetings))).all()
-    chairs = {m.chair_id for m in read if m.chair_id}
-    people = session.exec(
-        select(Person).where(col(Person.id).in_({a.owner_id for a in actions} | chairs))
-    ).all()
-    agencies = session.exec(select(Agency).where(col(Agency.id).in_({a.agency_id for a in actions}))).all()
+def _read_around(session: Session, ids: list[int]) -> tuple[dict[int, Any], dict[str, int]]:
+    """Everything the claimed steps and their reminders need besides the due columns, in two
+    queries for the whole batch (not per action), as plain columns: each action with its
+    owner, agency, meeting (and chair) and case; and the stored id of each scheduled person."""
+    query: Any = (
+        columns(
+            col(Action.id),
+            col(Action.reference),
+            col(Action.text),
+            col(Action.concerns),
+            col(Action.assigned_on),
+            col(Action.completed_at),
+            col(Action.status),
+            col(Action.case_id),
+            col(Person.name).label("owner_name"),
+            col(Person.slack_user_id).label("owner_slack_id"),
+            col(Agency.code).label("agency_code"),
+            col(Agency.name).label("agency_name"),
+            col(Meeting.reference).label("meeting_reference"),
+            col(Meeting.chair_id),
+            col(Case.reference).label("case_reference"),
+        )
+        .outerjoin(Person, col(Person.id) == col(Action.owner_id))
+        .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
+        .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
+        .outerjoin(Case, col(Case.id) == col(Action.case_id))
+        .where(col(Action.id).in_(ids))
+    )
+    details = {r.id: r for r in session.execute(query)}
     stored = session.exec(select(Person.schedule_id, Person.id).where(col(Person.schedule_id).is_not(None)))
-    return {schedule_id: person_id for schedule_id, person_id in stored if schedule_id and person_id}, [
-        *read,
-        *people,
-        *agencies,
-    ]
+    return details, {schedule_id: person_id for schedule_id, person_id in stored if schedule_id and person_id}
 
 
 CLAIM_BATCH = 250  # actions claimed per statement (two CASE entries and a pair of ids each)
 
 
-def _claim(session: Session, due: list[tuple[Action, list[ActionStep], int, int]]) -> set[int]:
+def _claim(session: Session, due: list[tuple[Any, list[ActionStep], int, int]]) -> set[int]:
     """Claim every action's due steps at once: each action moves from the step it was read
     at to past the last one due, only if no other process moved it first (the stored step
     is still the one read). One conditional update per batch, not per action; returns the
@@ -177,10 +262,10 @@ def _claim(session: Session, due: list[tuple[Action, list[ActionStep], int, int]
     return won
 
 
-def _escalate(session: Session, levels: dict[int, int], actions: dict[int | None, Action]) -> None:
+def _escalate(session: Session, levels: dict[int, int]) -> None:
     """Raise the escalation of the actions that reached a new level: one update per level.
-    The chair's level marks the action escalated. The objects read are told the new level
-    without being written again at the flush."""
+    The chair's level marks the action escalated. Any of them the session holds as objects
+    is told the new level without being written again at the flush."""
     for level in sorted(set(levels.values())):
         ids = sorted(i for i, reached in levels.items() if reached == level)
         values: dict[str, object] = {"escalation_level": level}
@@ -193,7 +278,9 @@ def _escalate(session: Session, levels: dict[int, int], actions: dict[int | None
             .execution_options(synchronize_session=False)
         )
         for action_id in ids:
-            set_committed_value(actions[action_id], "escalation_level", level)
+            held = session.identity_map.get(identity_key(Action, action_id))
+            if held is not None:
+                set_committed_value(held, "escalation_level", level)
 
 
 def claim_due_action_chases(
@@ -202,8 +289,20 @@ def claim_due_action_chases(
     """Claim every step now due (in the caller's transaction) and record a Chase for each;
     the caller sends the messages. A snoozed reminder is passed over silently; escalations
     are never snoozed."""
-    rows = session.exec(
-        select(Action)
+    # Plain rows of the columns a claim reads, not objects: a sweep claims hundreds.
+    rows = session.execute(
+        columns(
+            col(Action.id),
+            col(Action.priority),
+            col(Action.due_on),
+            col(Action.created_at),
+            col(Action.chase_step),
+            col(Action.snoozed_until),
+            col(Action.escalation_level),
+            col(Action.owner_id),
+            col(Action.agency_id),
+            col(Action.meeting_id),
+        )
         .where(
             col(Action.status).in_((ActionStatus.OPEN, ActionStatus.ESCALATED)),
             col(Action.next_chase_at).is_not(None),
@@ -213,13 +312,19 @@ def claim_due_action_chases(
         .limit(limit)
     ).all()
     claimed: list[DueActionChase] = []
-    chases: list[Chase] = []
-    stored, _kept = _read_around(session, list(rows)) if rows else ({}, [])
+    chases: list[dict[str, Any]] = []
+    details, stored = _read_around(session, [r.id for r in rows]) if rows else ({}, {})
+    schedule_of = {person_id: schedule_id for schedule_id, person_id in stored.items()}
     # Each action's steps now due, from its stored step to the last one passed.
-    due: list[tuple[Action, list[ActionStep], int, int]] = []
+    due: list[tuple[Any, list[ActionStep], int, int]] = []
     known: DatedSteps = {}
-    for action in rows:
-        steps = timeline(action, partnership, calendar, known)
+    days = BatchDays(calendar)
+    for row in rows:
+        if row.id not in details:
+            continue
+        # The due columns and the rest, as one plain record (what the reminders show).
+        action = SimpleNamespace(**{**details[row.id]._mapping, **row._mapping})
+        steps = timeline(action, partnership, calendar, known, days)
         last = action.chase_step
         while last < len(steps) and steps[last].at <= now:
             last += 1
@@ -241,22 +346,24 @@ def claim_due_action_chases(
             later_reminder = any(s.kind in REMINDERS and s.at <= now for s in steps[number + 1 :])
             if step.kind in REMINDERS and later_reminder:
                 continue
-            recipients = _recipients(session, partnership, action, step.kind)
+            recipients = _recipients(partnership, schedule_of, action, step.kind)
             level = {"escalate_lead": 1, "escalate_chair": 2}.get(step.kind)
             if level is not None and level > max(action.escalation_level, levels.get(action.id or 0, 0)):
                 levels[action.id or 0] = level
             for person in recipients:
                 chases.append(
-                    Chase(
-                        action_id=action.id,
-                        step=step.kind,
-                        to_person_id=stored.get(person.id),
-                        via="slack_dm" if person.slack_user_id else ("email" if person.email else "none"),
-                        at=now,
-                    )
+                    {
+                        "action_id": action.id,
+                        "invitation_id": None,
+                        "step": step.kind,
+                        "to_person_id": stored.get(person.id),
+                        "via": "slack_dm" if person.slack_user_id else ("email" if person.email else "none"),
+                        "outbox_key": None,
+                        "at": now,
+                    }
                 )
-            claimed.append(DueActionChase(action.id or 0, number, step.kind, recipients))
-    _escalate(session, levels, {a.id: a for a, *_ in due})
-    session.add_all(chases)  # written together at the flush, not one by one between the claims
-    session.flush()
+            claimed.append(DueActionChase(action.id or 0, number, step.kind, recipients, action))
+    _escalate(session, levels)
+    if chases:  # one multi-row INSERT for the batch (no object per chase)
+        session.execute(insert(Chase), chases)
     return claimed

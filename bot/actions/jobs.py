@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlmodel import col, select
 
 from bot.actions.chasing import claim_due_action_chases
-from bot.actions.models import Action
-from bot.actions.service import actions_of, open_actions_page
+from bot.actions.service import ActionRow, open_actions_page
 from bot.actions.views import OVERDUE_PAGE, action_page, reminder_message
-from bot.cases.models import Case
 from bot.database import session_scope
 from bot.delivery.models import OutboxMessage
 from bot.delivery.service import enqueue, enqueue_many, refresh_many
@@ -42,31 +43,25 @@ def sweep_actions(runtime: Runtime) -> int:
         claimed = claim_due_action_chases(
             session, partnership=runtime.partnership, calendar=runtime.calendar, now=now
         )
-        ids = sorted({chase.action_id for chase in claimed})
-        rows = {r.id: r for r in actions_of(session, action_ids=ids, history=False)} if ids else {}
-        actions = (
-            {a.id: a for a in session.exec(select(Action).where(col(Action.id).in_(ids)))} if ids else {}
-        )
-        case_ids = {a.case_id for a in actions.values() if a.case_id}
-        cases = (
-            dict(session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(case_ids))).all())
-            if case_ids
-            else {}
-        )
+        rows: dict[int, ActionRow] = {}
+        overdue_by: dict[date, int] = {}
         calls: list[tuple[str, str, dict]] = []
         touched: set[int] = set()
         for chase in claimed:
-            action, row = actions.get(chase.action_id), rows.get(chase.action_id)
-            if action is None or row is None:
-                continue
-            overdue = max(runtime.calendar.working_days_between(action.due_on, today), 0)
+            action = chase.action
+            row = rows.get(action.id) or rows.setdefault(action.id, _row(action))
+            overdue = overdue_by.get(action.due_on)
+            if overdue is None:
+                overdue = overdue_by[action.due_on] = max(
+                    runtime.calendar.working_days_between(action.due_on, today), 0
+                )
             message = reminder_message(
                 row,
                 action.id or 0,
                 headline(chase.kind, overdue, f"{action.due_on:%a %d %b}"),
                 # Whom it is for, by case reference: the child's own, or every child of the
                 # discussion for a shared action; never a name.
-                case_reference=action.concerns or cases.get(action.case_id, ""),
+                case_reference=action.concerns or action.case_reference or "",
             )
             for person in chase.recipients:
                 email_action_chase(
@@ -96,6 +91,28 @@ def sweep_actions(runtime: Runtime) -> int:
         )
     runtime.kick_delivery()
     return len(claimed)
+
+
+def _row(action: Any) -> ActionRow:
+    """The claimed action (as `claim_due_action_chases` read it) as a reminder shows it."""
+    return ActionRow(
+        reference=action.reference,
+        text=action.text,
+        concerns=action.concerns,
+        owner=action.owner_name or "",
+        owner_slack_id=action.owner_slack_id,
+        agency=action.agency_name or "",
+        assigned=action.assigned_on,
+        due=action.due_on,
+        completed=action.completed_at,
+        status=action.status,
+        priority=action.priority,
+        escalation_level=action.escalation_level,
+        meeting=action.meeting_reference or "",
+        updates=(),
+        chases=(),
+        id=action.id or 0,
+    )
 
 
 def send_digests(runtime: Runtime) -> int:

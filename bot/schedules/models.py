@@ -1053,6 +1053,10 @@ class Partnership(_Model):
         except KeyError:
             raise KeyError(f"no person with id {person_id!r}") from None
 
+    def person_or_none(self, person_id: str) -> Person | None:
+        """The person with this id, or None: a look-up, not a scan of everyone."""
+        return self._people.get(person_id)
+
     def agency_of(self, person: Person | str) -> Agency:
         """The agency a person belongs to."""
         person_id = person if isinstance(person, str) else person.id
