@@ -568,10 +568,12 @@ def _meeting_now(bot: OfflineBot, meeting_id: int) -> Meeting:
         return session.get_one(Meeting, meeting_id)
 
 
-def _open_invitation(bot: OfflineBot) -> tuple[Invitation, str, str]:
+def _open_invitation(bot: OfflineBot, *, convene: bool = True) -> tuple[Invitation, str, str]:
     """An unanswered invitation to one of the busy convenor's open strategy discussions, a
     Slack member of its agency and the agency's code. Pinned to one shape: a panel
-    sitting's invitation (no case to read) is never chosen at one size and not the other."""
+    sitting's invitation (no case to read) is never chosen at one size and not the other.
+    When every one has been answered (the benchmarks answer them again and again on one
+    database), the busy convenor convenes another (uncounted), of the same shape."""
     convenor = _person(bot, BUSY_CONVENOR)
     slack_people = {
         agency.code: next((p.slack_user_id for p in agency.people() if p.slack_user_id), None)
@@ -593,6 +595,9 @@ def _open_invitation(bot: OfflineBot) -> tuple[Invitation, str, str]:
     for invitation, code in rows:
         if slack_people.get(code):
             return invitation, slack_people[code] or "", code
+    if convene:
+        _convened_case(bot, held=False)
+        return _open_invitation(bot, convene=False)
     raise AssertionError("no unanswered invitation to an agency with a Slack member")
 
 
