@@ -24,6 +24,8 @@ from bot.database import make_engine, upgrade
 if TYPE_CHECKING:  # psycopg is the optional `postgresql` extra; SQLite tests run without it
     import psycopg
 
+    from bot_offline.driver import OfflineBot
+
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Each pytest-xdist worker ("gw0", "gw1", …; "main" without xdist) and each run has its own
@@ -339,6 +341,18 @@ def bot(database_url: str, clock: SettableClock, tmp_path):
     from bot_offline.driver import OfflineBot
 
     with OfflineBot(database_url=database_url, clock=clock, work_dir=tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def quiet_bot(database_url: str, clock: SettableClock, tmp_path: Path) -> Iterator[OfflineBot]:
+    """The app with no delivery of its own (no scheduler interval delivering the outbox), so
+    only the work a test counts reaches the database: the statement budgets' bot."""
+    from bot_offline.driver import OfflineBot
+
+    with OfflineBot(
+        database_url=database_url, clock=clock, work_dir=tmp_path, delivery_interval_seconds=None
+    ) as running:
         yield running
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import Any
@@ -2823,14 +2823,6 @@ NOT_MEASURED: dict[str, str] = {
     "page /partner/signed-out": "reads no records",
 }
 
-
-@pytest.fixture
-def quiet_bot(database_url: str, clock, tmp_path) -> Iterator[OfflineBot]:
-    """The app with no delivery of its own, so only the request's statements are counted."""
-    with OfflineBot(
-        database_url=database_url, clock=clock, work_dir=tmp_path, delivery_interval_seconds=None
-    ) as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ with the same statements whatever its length. Counted as `test_scale` counts the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -24,14 +23,6 @@ BATCH = 10
 PANEL = "birmingham-mace"
 ADMINS = 2  # pa-hussain and pa-lewis administer the MACE panel
 
-
-@pytest.fixture
-def quiet_bot(database_url: str, clock, tmp_path) -> Iterator[OfflineBot]:
-    """The app with no delivery of its own, so only the job's statements are counted."""
-    with OfflineBot(
-        database_url=database_url, clock=clock, work_dir=tmp_path, delivery_interval_seconds=None
-    ) as running:
-        yield running
 
 
 _made = [0]

@@ -50,14 +50,6 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-@pytest.fixture
-def quiet_bot(database_url: str, clock, tmp_path) -> Iterator[OfflineBot]:
-    """The app with no delivery of its own, so only the request's statements are counted."""
-    with OfflineBot(
-        database_url=database_url, clock=clock, work_dir=tmp_path, delivery_interval_seconds=None
-    ) as running:
-        yield running
-
 
 def _grow(bot: OfflineBot, discussions: int) -> None:
     generate(

@@ -12,11 +12,10 @@ fresh session (nothing cached from the last)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
@@ -38,14 +37,6 @@ UPDATE = {
     "links": "peer: Boy known as K\nlocation: Lodge Road park",
 }
 
-
-@pytest.fixture
-def quiet_bot(database_url: str, clock, tmp_path) -> Iterator[OfflineBot]:
-    """The app with no delivery of its own, so only the work counted reaches the database."""
-    with OfflineBot(
-        database_url=database_url, clock=clock, work_dir=tmp_path, delivery_interval_seconds=None
-    ) as running:
-        yield running
 
 
 def _statements(bot: OfflineBot, work: Callable[[Session], object]) -> list[str]:
