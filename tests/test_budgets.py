@@ -2824,7 +2824,6 @@ NOT_MEASURED: dict[str, str] = {
 }
 
 
-
 @pytest.fixture(scope="session")
 def grown_data(tmp_path_factory: pytest.TempPathFactory) -> GrownData:
     """The generated partnership at both sizes, made once per worker and engine."""

@@ -24,7 +24,6 @@ PANEL = "birmingham-mace"
 ADMINS = 2  # pa-hussain and pa-lewis administer the MACE panel
 
 
-
 _made = [0]
 
 

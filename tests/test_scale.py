@@ -50,7 +50,6 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-
 def _grow(bot: OfflineBot, discussions: int) -> None:
     generate(
         bot.runtime.engine,

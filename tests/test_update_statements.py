@@ -38,7 +38,6 @@ UPDATE = {
 }
 
 
-
 def _statements(bot: OfflineBot, work: Callable[[Session], object]) -> list[str]:
     """The statements this thread sends while `work` runs in a fresh session."""
     engine = bot.runtime.engine
