@@ -290,11 +290,22 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
     replies = [c.args.get("text", "") for c in bot.local_slack.calls_to("response_url")]
     assert any("Operation Larch" in r and "WMP/LARCH/2026/44" in r for r in replies), replies
     assert _acts(bot, "panel.operation_viewed") == 1
+    # (the guard's rule, not the listener: a reference that names nothing is refused in the
+    # same words to the police too, and every refusal is audited with the reference asked for)
+    asked = [(SOCIAL_WORKER, "PO-2026-0001"), (SOCIAL_WORKER, "PO-2026-0404"), (POLICE_PPU, "PO-2026-0404")]
     refused = [
-        bot.slack.command("/panel", f"operation {ref}", user_id=SOCIAL_WORKER).json()["text"]
-        for ref in ("PO-2026-0001", "PO-2026-0404")
+        bot.slack.command("/panel", f"operation {ref}", user_id=who).json()["text"] for who, ref in asked
     ]
-    assert refused[0] == refused[1] == "Only police and panel administrators see police operations."
+    assert set(refused) == {"Only police and panel administrators see police operations."}, refused
+    bot.settle()
+    with Session(bot.runtime.engine) as session:
+        audited = session.exec(
+            select(AuditEntry.actor_slack_id, AuditEntry.record_id)
+            .where(AuditEntry.act == "panel.operation_refused", AuditEntry.record_id.startswith("PO-"))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(row) for row in audited] == asked
+    assert _acts(bot, "panel.operation_viewed") == 1
     # the minutes: the full copy (the police's) names it; every other agency's withholds it
     from bot.minutes.models import Document
     from tests.panel_support import record_attendance

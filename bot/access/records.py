@@ -24,7 +24,7 @@ from bot.actions.models import Action, ActionEvent
 from bot.cases.models import Case
 from bot.convening.models import Invitation, InvitationMessage, Meeting
 from bot.minutes.models import Document
-from bot.panel.models import AgendaItem, MissingEpisode, PanelSitting, Referral
+from bot.panel.models import AgendaItem, MissingEpisode, PanelSitting, PoliceOperation, Referral
 from bot.partnership.models import Agency
 from bot.partnership.service import Member
 from bot.schedules import Partnership
@@ -375,6 +375,17 @@ def _load_missing_episode(
     )
 
 
+def _load_police_operation(
+    session: Session, text: str, member: Member | None, partnership: Partnership
+) -> Record | None:
+    """A police operation by its reference (PO-2026-0001): one read, found or not. Who may
+    see it is the rule's policy (police and panel administrators), not the listener's."""
+    row = session.exec(select(PoliceOperation).where(col(PoliceOperation.reference) == (text or "-"))).first()
+    if row is None:
+        return None
+    return Record("police_operation", row.id or 0, row.reference, row, None, frozenset(), row.case_id)
+
+
 def case_argument(requested: Requested) -> str:
     """A command's argument as a case reference would be typed: upper-cased, short, and only
     letters, digits and hyphens (the loader checks it against the partnership's format)."""
@@ -491,6 +502,11 @@ def document_by_id(source: Source) -> Locator:
 
 def referral_by_id(source: Source) -> Locator:
     return Locator("referral", source, _load_referral)
+
+
+def police_operation_by_reference() -> Locator:
+    """A police operation by the reference typed after a command (`/panel operation PO-…`)."""
+    return Locator("police_operation", argument, _load_police_operation)
 
 
 def agenda_item_by_id(source: Source) -> Locator:

@@ -55,11 +55,9 @@ from bot.panel.perpetrators import (
     DisruptionForm,
     DisruptionOutcome,
     PerpetratorForm,
-    RegisterRefused,
     add_disruption,
     add_intelligence,
     add_perpetrator,
-    check_sees_register,
     is_police,
     record_disruption_outcome,
     register_page,
@@ -275,7 +273,7 @@ def register(app: App, runtime: Runtime) -> None:
                 command,
                 client,
                 lambda: respond(
-                    text=operation_reply(runtime, access.requested.argument, access.actor),
+                    text=operation_reply(runtime, access),
                     response_type="ephemeral",
                 ),
             )
@@ -314,23 +312,8 @@ def register(app: App, runtime: Runtime) -> None:
             ack(response_type="ephemeral", text=USAGE)
 
     def _register(sub: str, ack: Ack, command: dict[str, Any], client: WebClient, access: Access) -> None:
-        """`/panel perpetrator` adds to the register; `/panel perpetrators` lists a page."""
-        try:
-            check_sees_register(access.member, partnership)
-        except RegisterRefused as refused:
-            ack(response_type="ephemeral", text=str(refused))
-            after_ack(
-                runtime,
-                command,
-                client,
-                audit_refusal,
-                runtime,
-                access.actor,
-                "panel.register_refused",
-                sub,
-                str(refused),
-            )
-            return
+        """`/panel perpetrator` adds to the register; `/panel perpetrators` lists a page
+        (the guard's `SEES_REGISTER` let only police and administrators this far)."""
         if sub == "perpetrators":
             ack(response_type="ephemeral", **_register_message(None))
             return
@@ -417,7 +400,6 @@ def register(app: App, runtime: Runtime) -> None:
         )
         now = runtime.clock.now()
         try:
-            check_sees_register(access.member, partnership)
             with session_scope(runtime.engine) as session:
                 errors = validate_perpetrator(
                     session, form, partnership, police=is_police(access.member, partnership)
@@ -436,9 +418,6 @@ def register(app: App, runtime: Runtime) -> None:
                     calendar=runtime.calendar,
                     now=now,
                 )
-        except RegisterRefused as refused:
-            ack(response_action="errors", errors={"description": str(refused)})
-            return
         except IntegrityError:
             ack()
             return

@@ -29,10 +29,6 @@ PREFIX = "SP"
 PAGE = 30
 
 
-class RegisterRefused(Exception):
-    """Only police and the panel's administrators see or change the register."""
-
-
 def is_police(member: Member | None, partnership: Partnership) -> bool:
     """The guard's `SEES_REGISTER` reads the same from the member's agency kind."""
     if member is None:
@@ -45,13 +41,6 @@ def is_police(member: Member | None, partnership: Partnership) -> bool:
 
 def sees_register(member: Member | None, partnership: Partnership) -> bool:
     return is_police(member, partnership) or (member is not None and "panel_admin" in member.roles)
-
-
-def check_sees_register(member: Member | None, partnership: Partnership) -> None:
-    if not sees_register(member, partnership):
-        raise RegisterRefused(
-            "Only police and panel administrators see the register of suspected perpetrators."
-        )
 
 
 @dataclass(frozen=True)

@@ -447,10 +447,6 @@ def operation_of_item(session: Session, item_id: int) -> PoliceOperation | None:
     return session.exec(select(PoliceOperation).where(PoliceOperation.agenda_item_id == item_id)).first()
 
 
-def operation_by_reference(session: Session, reference: str) -> PoliceOperation | None:
-    return session.exec(select(PoliceOperation).where(PoliceOperation.reference == reference)).first()
-
-
 @dataclass(frozen=True)
 class OperationLine:
     """A police operation as police and administrators see it (`full`), or as everyone

@@ -25,20 +25,21 @@ from bot.access import (
     form,
     metadata,
     part,
+    police_operation_by_reference,
     role,
     value,
 )
 from bot.actions.service import ActionRefused
-from bot.audit.service import Actor, record
+from bot.audit.service import record
 from bot.convening.views import read_values
 from bot.database import read_scope, session_scope
+from bot.panel.models import PoliceOperation
 from bot.panel.perpetrators import is_police
 from bot.panel.service import subject_of_item
 from bot.panel.stepup import (
     OperationForm,
     StepUpRefused,
     book_conference,
-    operation_by_reference,
     operation_of_item,
     operation_text,
     record_operation,
@@ -52,7 +53,7 @@ from bot.slack.replies import tell
 
 POLICE_OR_ADMIN = agency_kind("police") | role("panel_admin")
 OPERATIONS_NOTE = "Only police and panel administrators see police operations."
-# The decision must exist too; the refusal reads the same either way.
+# The decision (or the operation) must exist too; the refusal reads the same either way.
 SEES_OPERATION = Policy(
     lambda m, r: r is not None and POLICE_OR_ADMIN.allows(m, r), f"{POLICE_OR_ADMIN.says}, and it exists"
 )
@@ -60,7 +61,8 @@ SEES_OPERATION = Policy(
 RULES = (
     Rule(
         command("/panel", "operation"),
-        POLICE_OR_ADMIN,
+        SEES_OPERATION,
+        police_operation_by_reference(),
         refusal=OPERATIONS_NOTE,
         act="panel.operation_refused",
     ),
@@ -90,19 +92,19 @@ RULES = (
 )
 
 
-def operation_reply(runtime: Runtime, reference: str, actor: Actor) -> str:
-    """`/panel operation PO-…` (the guard let only police and administrators through);
-    the view is audited, as viewing a discussion is."""
+def operation_reply(runtime: Runtime, access: Access) -> str:
+    """`/panel operation PO-…`: the guard found the operation and let only police and
+    administrators through (anyone else, or a reference that names nothing, had its one
+    audited refusal); the view is audited, as viewing a discussion is."""
     marking = runtime.partnership.settings.protective_marking
-    wanted = reference.strip().upper()
     with session_scope(runtime.engine) as session:
-        row = operation_by_reference(session, wanted)
-        if row is None:
-            return f"There is no police operation {wanted or '(no reference given)'}."
+        row = session.get(PoliceOperation, access.known_record.id)
+        if row is None:  # erased between the guard's look-up and this one
+            return f"{access.known_record.reference} no longer exists."
         record(
             session,
             at=runtime.clock.now(),
-            actor=actor,
+            actor=access.actor,
             act="panel.operation_viewed",
             record_type="police_operation",
             record_id=row.reference,
