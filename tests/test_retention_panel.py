@@ -6,10 +6,12 @@ from the models, so a new table referring to a case cannot be missed silently.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, func, not_
+from sqlalchemy import Column, Connection, Engine, Table, event, func, not_, update
 from sqlmodel import Session, SQLModel, col, select
 
 import bot.models  # noqa: F401  (every table registered with the metadata)
@@ -131,6 +133,46 @@ def _dangling(session: Session) -> list[str]:
             if orphans:
                 found.append(f"{table.name}.{key.parent.name} -> {parent.table.name}: {orphans}")
     return found
+
+
+def _fill_as_the_migration_does(session: Session) -> None:
+    """Migration 0016's filling of the outbox's case, run on this database."""
+    import importlib
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    migration = importlib.import_module("bot.migrations.versions.0016_outbox_erasure_index")
+    with Operations.context(MigrationContext.configure(session.connection())):
+        migration._fill()
+    session.commit()
+
+
+@contextmanager
+def _statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL the engine runs inside the block."""
+    seen: list[str] = []
+
+    def hear(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", hear)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", hear)
+
+
+def _plan(connection: Connection, statement: str) -> str:
+    """The database's plan for a statement, as text (PostgreSQL told to avoid a sequential
+    scan where it can: on a test's few rows it would rightly prefer one)."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
+        return " ".join(str(row[-1]) for row in rows)
+    with connection.begin():
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}").all()
+    return " ".join(str(row[0]) for row in rows)
 
 
 def _perpetrator(bot, description: str, linked: str) -> None:
@@ -284,6 +326,18 @@ def test_a_closed_childs_panel_records_are_erased_and_other_childrens_are_untouc
         other_episode = session.exec(select(MissingEpisode.id).where(MissingEpisode.case_id == b)).one()
         assert any(k.startswith(f"return-interview:{other_episode}:") for k in keys)
         naming_b = _naming(session, b)
+        # the panel's messages carry their case; the migration fills it in for those already
+        # there from the record each key names, to the same cases
+        carried = dict(session.exec(select(OutboxMessage.id, OutboxMessage.case_id)).all())
+        assert {
+            carried[i]
+            for i, k in session.exec(select(OutboxMessage.id, OutboxMessage.key))
+            if k.startswith(("return-interview:", "nrm-chase:"))
+        } == {a, b}
+        session.exec(update(OutboxMessage).values(case_id=None))
+        session.commit()
+        _fill_as_the_migration_does(session)
+        assert dict(session.exec(select(OutboxMessage.id, OutboxMessage.case_id)).all()) == carried
         case = session.get(Case, a)
         assert case is not None
         case.closed_at = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
@@ -293,9 +347,17 @@ def test_a_closed_childs_panel_records_are_erased_and_other_childrens_are_untouc
     assert f"case {CHILD_A} (closed 04 Jan 2027) and all its records" in run_retention(
         bot.runtime, dry_run=True
     )
-    assert f"case {CHILD_A} (closed 04 Jan 2027) and all its records" in run_retention(
-        bot.runtime, dry_run=False
-    )
+    with _statements(engine) as statements:
+        assert f"case {CHILD_A} (closed 04 Jan 2027) and all its records" in run_retention(
+            bot.runtime, dry_run=False
+        )
+    # the erasure deletes the case's panel messages by their indexed case, never by a key
+    # pattern (the partner e-mails about its actions, by their links, are another statement)
+    outbox = [s for s in statements if s.upper().startswith("DELETE FROM OUTBOXMESSAGE")]
+    panel = [s for s in outbox if "subject_id" not in s]
+    assert len(panel) == 1 and "case_id" in panel[0] and "LIKE" not in panel[0].upper(), outbox
+    with engine.connect() as connection:
+        assert "ix_outboxmessage_case_id" in _plan(connection, "DELETE FROM outboxmessage WHERE case_id = 1")
     bot.settle()
     with Session(engine) as session:
         assert session.get(Case, a) is None

@@ -238,8 +238,10 @@ def dm(
     text: str,
     now: datetime,
     not_before: datetime | None = None,
+    case_id: int | None = None,
 ) -> None:
-    """A direct message to one person, through the outbox."""
+    """A direct message to one person, through the outbox (`case_id`: the child's case it
+    names, when erasing that case must take it too)."""
     enqueue(
         session,
         key=key,
@@ -247,6 +249,7 @@ def dm(
         arguments={"channel": slack_id, "text": text},
         now=now,
         not_before=not_before,
+        case_id=case_id,
     )
 
 

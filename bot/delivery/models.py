@@ -33,6 +33,9 @@ class OutboxMessage(SQLModel, table=True):
     arguments: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     purpose: str = Field(default="", max_length=60)  # names the hook run after delivery
     subject_id: int | None = None  # the row the hook updates (invitation, meeting...)
+    # The child's case a panel message names (referral decisions, chases, step-up requests):
+    # erasing the case deletes them by this index, not by patterns on `key`.
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     state: str = Field(default=OutboxState.PENDING, max_length=20)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)

@@ -106,6 +106,7 @@ def enqueue(
     purpose: str = "",
     subject_id: int | None = None,
     not_before: datetime | None = None,
+    case_id: int | None = None,
 ) -> OutboxMessage:
     """Add a call to the outbox unless one with this key exists; returns the entry.
 
@@ -124,6 +125,7 @@ def enqueue(
         arguments=arguments or {},
         purpose=purpose,
         subject_id=subject_id,
+        case_id=case_id,
         next_attempt_at=not_before or now,
         created_at=now,
     )

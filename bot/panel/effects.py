@@ -153,6 +153,7 @@ def ask_administrators(
             method="chat.postMessage",
             arguments={"channel": slack_id, **message},
             now=now,
+            case_id=referral.case_id,
         )
 
 
@@ -175,7 +176,14 @@ def tell_referrer(
             f"*{marking}* · Your referral {referral.reference} ({case_reference}) to {panel} is declined: "
             f"{referral.decline_reason}"
         )
-    dm(session, key=f"referral-decided:{referral.id}", slack_id=person.slack_user_id, text=text, now=now)
+    dm(
+        session,
+        key=f"referral-decided:{referral.id}",
+        slack_id=person.slack_user_id,
+        text=text,
+        now=now,
+        case_id=referral.case_id,
+    )
 
 
 def offer_to_convene(
@@ -203,6 +211,7 @@ def offer_to_convene(
                 method="chat.postMessage",
                 arguments={"channel": slack_id, **message},
                 now=now,
+                case_id=case.id,
             )
 
 
@@ -241,6 +250,7 @@ def chase_nrm(
             slack_id=slack_id,
             text=text,
             now=now,
+            case_id=overdue.case_id,
         )
 
 
@@ -283,6 +293,7 @@ def ask_for_interview(session: Session, episode_id: int, runtime: Runtime, now: 
                 method="chat.postMessage",
                 arguments={"channel": person.slack_user_id, **message},
                 now=now,
+                case_id=case.id,
             )
     episode.chases += 1
     episode.next_chase_at = now + timedelta(hours=practice.chase_every_hours)
@@ -369,6 +380,7 @@ def follow_step_up(session: Session, item: AgendaItem, actor: Actor, runtime: Ru
                 method="chat.postMessage",
                 arguments={"channel": owner.slack_user_id, **message},
                 now=now,
+                case_id=case.id,
             )
         return
     if operation_of_item(session, item.id or 0) is not None:
@@ -388,4 +400,5 @@ def follow_step_up(session: Session, item: AgendaItem, actor: Actor, runtime: Ru
                 method="chat.postMessage",
                 arguments={"channel": slack_id, **message},
                 now=now,
+                case_id=case.id,
             )

@@ -239,6 +239,7 @@ class OverdueDecision:
     panel_code: str
     stage: str  # reasonable_grounds | conclusive_grounds
     since: date
+    case_id: int | None = None  # the chase names the case: erasing it takes the chase
 
 
 def latest_overdue_start(calendar: WorkingCalendar, today: date, days: int) -> date:
@@ -298,5 +299,7 @@ def overdue_decisions(
         else:
             stage, since = "conclusive_grounds", row.reasonable_grounds_on or row.referred_on
         if stage not in (row.chased or []):
-            out.append((OverdueDecision(row.id or 0, reference, row.panel_code, stage, since), row))
+            out.append(
+                (OverdueDecision(row.id or 0, reference, row.panel_code, stage, since, row.case_id), row)
+            )
     return out, (rows[-1][0].id or 0) if len(rows) == batch else None

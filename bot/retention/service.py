@@ -80,6 +80,8 @@ ERASED_WITH_THE_CASE: dict[str, str] = {
     "disruption": "the disruption activities agreed about it, with their actions",
     "intelligence": "intelligence recorded about it or shared at its own discussions",
     "perpetratorlink": "its links to suspected perpetrators",
+    "outboxmessage": "the bot's panel messages naming it, sent or not (referral decisions, chases,"
+    " step-up requests), by their case",
 }
 KEPT_WITH_REASON: dict[str, str] = {
     "panelsitting": "a sitting covers several children and is the panel's record; this case's agenda"
@@ -196,34 +198,12 @@ def _ids(session: Session, column: Any, *where: Any) -> list[int]:
     return [i for i in session.exec(select(column).where(*where)) if i is not None]
 
 
-def _forget_panel_messages(
-    session: Session,
-    *,
-    episodes: list[int],
-    nrms: list[int],
-    referrals: list[int],
-    items: list[int],
-    conferences: list[int],
-) -> None:
+def _forget_panel_messages(session: Session, case_id: int | None) -> None:
     """The bot's own messages about the child's panel records (return home interview and
     NRM chases, referral decisions, step-up requests): their text names the child's case,
-    and one still pending must not go out after the case has gone."""
-    patterns = (
-        [f"return-interview:{i}:%" for i in episodes]
-        + [f"nrm-chase:{i}:%" for i in nrms]
-        + [f"referral-decision:{i}:%" for i in referrals]
-        + [f"step-up-offer:{i}:%" for i in items]
-        + [f"operation-request:{i}:%" for i in items]
-    )
-    exact = [f"referral-decided:{i}" for i in referrals] + [f"conference-booking:{i}" for i in conferences]
-    for start in range(0, len(patterns), 200):  # bounded statements, whatever the history
-        session.exec(
-            delete(OutboxMessage).where(
-                or_(*(col(OutboxMessage.key).like(p) for p in patterns[start : start + 200]))
-            )
-        )
-    if exact:
-        session.exec(delete(OutboxMessage).where(col(OutboxMessage.key).in_(exact)))
+    and one still pending must not go out after the case has gone. They carry the case
+    (`OutboxMessage.case_id`, indexed), so this is one indexed delete, whatever the outbox holds."""
+    session.exec(delete(OutboxMessage).where(col(OutboxMessage.case_id) == case_id))
 
 
 def _erase_panel_rows(session: Session, case: Case) -> dict[str, Any]:
@@ -248,10 +228,7 @@ def _erase_panel_rows(session: Session, case: Case) -> dict[str, Any]:
     actions += _ids(session, col(Disruption.action_id), col(Disruption.case_id) == cid)
     episodes = _ids(session, col(MissingEpisode.id), col(MissingEpisode.case_id) == cid)
     nrms = _ids(session, col(NrmReferral.id), col(NrmReferral.case_id) == cid)
-    referrals = _ids(session, col(Referral.id), col(Referral.case_id) == cid)
-    _forget_panel_messages(
-        session, episodes=episodes, nrms=nrms, referrals=referrals, items=items, conferences=conferences
-    )
+    _forget_panel_messages(session, cid)
     updates = _ids(session, col(AgencyUpdate.id), col(AgencyUpdate.agenda_item_id).in_(items))
     session.exec(delete(AgencyUpdateVersion).where(col(AgencyUpdateVersion.update_id).in_(updates)))
     session.exec(delete(AgencyUpdate).where(col(AgencyUpdate.id).in_(updates)))
