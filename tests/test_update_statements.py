@@ -182,6 +182,71 @@ def test_the_overview_reads_eight_agencies_updates_with_the_statements_of_two(qu
     assert len(eight[1]) == len(two[1]), (two[1], eight[1])
 
 
+def _drafts_after(session: Session, meeting_id: int, author_id: int, count: int) -> None:
+    """`count` more drafts of every update of the meeting, saved after its latest submission
+    by `author` (the chair is not shown them), each changing the role and adding a field."""
+    for update in session.exec(select(AgencyUpdate).where(AgencyUpdate.meeting_id == meeting_id)):
+        for _ in range(count):
+            update.current_version += 1
+            session.add(
+                AgencyUpdateVersion(
+                    update_id=update.id or 0,
+                    version=update.current_version,
+                    is_draft=True,
+                    author_id=author_id,
+                    submission_key=f"k-{update.id}-{update.current_version}",
+                    content={**UPDATE, "role": f"Draft {update.current_version}", "new_later": "Not yet."},
+                )
+            )
+        session.add(update)
+    session.commit()
+
+
+def test_the_overview_reads_only_the_versions_it_shows(quiet_bot) -> None:
+    """Drafts saved after the latest submission are neither read nor credited: the overview
+    shows that submission and who wrote each of its fields, in the same statements however
+    many drafts follow it."""
+    bot = quiet_bot
+    with Session(bot.runtime.engine) as session:
+        agencies = _agencies(session)[:2]
+        first_author = agencies[0][1][0].name
+        other = agencies[1][1][1]  # of another agency: a name the overview must not show
+        other_id, other_name = other.id or 0, other.name
+        meeting = _discussion(bot, session)
+        meeting_id = meeting.id or 0
+        _invite(session, meeting, agencies)
+        _drafts_after(session, meeting_id, other_id, 1)
+    loaded: list[int] = []
+
+    def heard(target: AgencyUpdateVersion, _context: Any) -> None:
+        loaded.append(target.version)
+
+    def chair_view(session: Session) -> list[Any]:
+        meeting = session.get_one(Meeting, meeting_id)
+        deadline = deadline_for(meeting, bot.runtime.partnership, bot.runtime.calendar)
+        return overview(session, meeting, deadline=deadline, now=bot.clock.now())
+
+    event.listen(AgencyUpdateVersion, "load", heard)
+    try:
+        one_draft = _statements(bot, chair_view)
+        assert sorted(loaded) == [1, 1, 2, 2, 3, 3], loaded  # the three shown of each, not the draft
+        with Session(bot.runtime.engine) as session:
+            _drafts_after(session, meeting_id, other_id, 5)
+        loaded.clear()
+        six_drafts = _statements(bot, chair_view)
+        assert sorted(loaded) == [1, 1, 2, 2, 3, 3], loaded
+        with Session(bot.runtime.engine) as session:
+            summaries = chair_view(session)
+    finally:
+        event.remove(AgencyUpdateVersion, "load", heard)
+    assert len(six_drafts) == len(one_draft), (one_draft, six_drafts)
+    assert [(s.state, s.version) for s in summaries] == [("submitted", 3)] * 2
+    assert summaries[0].content["role"] == UPDATE["role"] and "new_later" not in summaries[0].content
+    assert summaries[0].authors["role"] == first_author  # the first draft's, not the later draft's
+    assert "new_later" not in summaries[0].authors
+    assert other_name not in {name for s in summaries for name in s.authors.values()}
+
+
 # ------------------------------------------------------------------- a panel sitting
 
 

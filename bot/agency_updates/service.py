@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import false, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
@@ -453,7 +454,8 @@ def overviews(
 ) -> dict[int, list[AgencyUpdateSummary]]:
     """`overview` for several items of one meeting (a panel sitting's agenda) at once. A
     fixed number of statements however many agencies, items and versions: the convenor,
-    the invitations with their agencies, the items' updates, their versions, the authors."""
+    the invitations with their agencies, the items' updates, the versions shown (each
+    latest submission with those before it, never a draft saved since), the authors."""
     convenor = session.get(Person, meeting.convenor_id) if meeting.convenor_id else None
     rows = session.exec(
         select(Invitation, Agency)
@@ -477,9 +479,21 @@ def overviews(
     submitted_ids = [u.id for u in updates.values() if u.state == "submitted" and u.id is not None]
     versions: dict[int, list[AgencyUpdateVersion]] = {}
     if submitted_ids:
+        # Only what is shown: the latest submission and the versions before it (whose
+        # authors it credits); drafts saved since are the agency's and not read.
+        earlier = aliased(AgencyUpdateVersion)
+        latest_submission = (
+            select(func.max(earlier.version))
+            .where(earlier.update_id == AgencyUpdateVersion.update_id, earlier.is_draft == false())
+            .correlate(AgencyUpdateVersion)
+            .scalar_subquery()
+        )
         for version in session.exec(
             select(AgencyUpdateVersion)
-            .where(col(AgencyUpdateVersion.update_id).in_(submitted_ids))
+            .where(
+                col(AgencyUpdateVersion.update_id).in_(submitted_ids),
+                col(AgencyUpdateVersion.version) <= latest_submission,
+            )
             .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version))
         ):
             versions.setdefault(version.update_id, []).append(version)
