@@ -139,6 +139,19 @@ def test_forms_and_the_buttons_that_open_them_refuse_in_the_same_words() -> None
         assert opens.allow.says == submits.allow.says, action_id
 
 
+def test_the_forms_mark_done_opens_are_decided_as_mark_done_is() -> None:
+    """A conference's date and a disruption's outcome are Mark done's own form for those
+    actions: the same people (one policy, not a copy) and the same audited refusal."""
+    rules = _rules()
+    plain = rules.find(form("action_done"))
+    assert plain is not None and plain.record is not None
+    for callback_id in ("panel_conference_booked", "disruption_outcome"):
+        rule = rules.find(form(callback_id))
+        assert rule is not None and rule.record is not None, callback_id
+        assert rule.allow is plain.allow, callback_id
+        assert (rule.act, rule.record.kind) == (plain.act, plain.record.kind), callback_id
+
+
 # -------------------------------------------------------------- through signed requests
 
 

@@ -5,7 +5,7 @@ in `RULES`; the guard decides before a listener runs, and before any form opens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -25,6 +25,7 @@ from bot.access import (
     child_by_reference,
     command,
     extension_by_id,
+    form,
     meeting_by_reference,
     metadata,
     part,
@@ -196,6 +197,55 @@ RULES = (
 )
 
 
+def mark_done_rule(callback_id: str, *, refusal: str, field: str) -> Rule:
+    """The rule for a form that Mark done opens in place of the plain one (a conference's
+    date, a disruption's outcome): the same people as Mark done, the action's owner or
+    their agency lead, and refused as Mark done is."""
+    return Rule(
+        form(callback_id),
+        OWNER_OR_LEAD,
+        action_by_id(metadata("action_id")),
+        refusal=refusal,
+        act="action.done_refused",
+        field=field,
+    )
+
+
+# What a Mark done form stores, in one transaction: the action marked done with what it came
+# to (True when that changed anything), or the form's problems by block.
+Done = Callable[[Session, datetime], "bool | dict[str, str]"]
+
+
+def mark_done_submitted(
+    runtime: Runtime,
+    ack: Ack,
+    access: Access,
+    done: Done,
+    *,
+    field: str,
+    refusals: tuple[type[Exception], ...] = (ActionRefused,),
+) -> None:
+    """Every Mark done form (a note, a conference's date, a disruption's outcome) is
+    answered alike: `done` checks and stores it, all or nothing; its discussion's status
+    message is refreshed when anything changed (a second submission changes nothing);
+    problems and refusals are shown beside the form's fields."""
+    now = runtime.clock.now()
+    try:
+        with session_scope(runtime.engine) as session:
+            changed = done(session, now)
+            if isinstance(changed, dict):
+                ack(response_action="errors", errors=changed)
+                return
+            meeting_id = access.known_record.row.meeting_id
+            if changed and meeting_id:
+                refresh_status(session, meeting_id, now)
+    except refusals as refused:
+        ack(response_action="errors", errors={field: str(refused)})
+        return
+    ack()
+    runtime.kick_delivery()
+
+
 def _group(rows: list[ActionRow], today: date, soon_by: date) -> list[tuple[str, list[ActionRow]]]:
     open_rows = [r for r in rows if r.status in (ActionStatus.OPEN, ActionStatus.ESCALATED)]
     return [
@@ -364,30 +414,24 @@ def register(app: App, runtime: Runtime) -> None:
         from bot.panel.perpetrators import disruption_of_action
         from bot.panel.stepup import conference_of_action
 
-        now = runtime.clock.now()
-        try:
-            with session_scope(runtime.engine) as session:
-                disruption = disruption_of_action(session, access.known_record.id)
-                if disruption is not None and not disruption.result:
-                    raise ActionRefused("This is a disruption action: record its outcome with Mark done.")
-                conference = conference_of_action(session, access.known_record.id)
-                if conference is not None and conference.booked_for is None:
-                    raise ActionRefused("This action books a conference: give its date with Mark done.")
-                action, changed = mark_done(
-                    session,
-                    access.known_record.id,
-                    _values(view).get("note") or "",
-                    actor=access.actor,
-                    partnership=runtime.partnership,
-                    now=now,
-                )
-                if changed and action.meeting_id:
-                    refresh_status(session, action.meeting_id, now)
-        except ActionRefused as refused:
-            ack(response_action="errors", errors={"note": str(refused)})
-            return
-        ack()
-        runtime.kick_delivery()
+        def done(session: Session, now: datetime) -> bool:
+            disruption = disruption_of_action(session, access.known_record.id)
+            if disruption is not None and not disruption.result:
+                raise ActionRefused("This is a disruption action: record its outcome with Mark done.")
+            conference = conference_of_action(session, access.known_record.id)
+            if conference is not None and conference.booked_for is None:
+                raise ActionRefused("This action books a conference: give its date with Mark done.")
+            _, changed = mark_done(
+                session,
+                access.known_record.id,
+                _values(view).get("note") or "",
+                actor=access.actor,
+                partnership=runtime.partnership,
+                now=now,
+            )
+            return changed
+
+        mark_done_submitted(runtime, ack, access, done, field="note")
 
     @app.view(EXTENSION_CALLBACK)
     def extension_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:

@@ -4,7 +4,9 @@ its Word document, the pre-panel update requests, and the referral messages."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +27,28 @@ from bot.panel.views import agenda_message, convene_offer, decision_request, upd
 from bot.panel.vocabulary import RISK_LEVELS, SCREENING_RESULTS, SUBJECT_KINDS
 from bot.partnership.models import Agency, Person
 from bot.runtime import Runtime
+
+
+def post_about_case(
+    session: Session,
+    slack_ids: Iterable[str | None],
+    message: dict[str, Any],
+    *,
+    key: str,
+    case_id: int | None,
+    now: datetime,
+) -> None:
+    """A panel message about a child's case to each of these people, once each (its key is
+    `key` and their Slack id); it carries the case, so erasing the case takes it too."""
+    for slack_id in dict.fromkeys(s for s in slack_ids if s):
+        enqueue(
+            session,
+            key=f"{key}:{slack_id}",
+            method="chat.postMessage",
+            arguments={"channel": slack_id, **message},
+            now=now,
+            case_id=case_id,
+        )
 
 
 def _day(value: date) -> str:
@@ -146,15 +170,9 @@ def ask_administrators(
         SCREENING_RESULTS.get(referral.screening_result, referral.screening_result),
         panel.name,
     )
-    for slack_id in admins:
-        enqueue(
-            session,
-            key=f"referral-decision:{referral.id}:{slack_id}",
-            method="chat.postMessage",
-            arguments={"channel": slack_id, **message},
-            now=now,
-            case_id=referral.case_id,
-        )
+    post_about_case(
+        session, admins, message, key=f"referral-decision:{referral.id}", case_id=referral.case_id, now=now
+    )
 
 
 def tell_referrer(
@@ -203,16 +221,14 @@ def offer_to_convene(
     chair = session.get(Person, meeting.chair_id) if meeting.chair_id else None
     marking = runtime.partnership.settings.protective_marking
     message = convene_offer(item.id or 0, meeting.reference, case.reference, marking)
-    for slack_id in dict.fromkeys([recorder_slack_id, chair.slack_user_id if chair else None]):
-        if slack_id:
-            enqueue(
-                session,
-                key=f"step-up-offer:{item.id}:{slack_id}",
-                method="chat.postMessage",
-                arguments={"channel": slack_id, **message},
-                now=now,
-                case_id=case.id,
-            )
+    post_about_case(
+        session,
+        [recorder_slack_id, chair.slack_user_id if chair else None],
+        message,
+        key=f"step-up-offer:{item.id}",
+        case_id=case.id,
+        now=now,
+    )
 
 
 def panel_administrators(session: Session, runtime: Runtime, panel_code: str) -> list[str]:
@@ -285,16 +301,14 @@ def ask_for_interview(session: Session, episode_id: int, runtime: Runtime, now: 
         overdue=overdue,
         marking=runtime.partnership.settings.protective_marking,
     )
-    for person in {p.id: p for p in people}.values():
-        if person.slack_user_id:
-            enqueue(
-                session,
-                key=f"return-interview:{episode.id}:{episode.chases}:{person.slack_user_id}",
-                method="chat.postMessage",
-                arguments={"channel": person.slack_user_id, **message},
-                now=now,
-                case_id=case.id,
-            )
+    post_about_case(
+        session,
+        [p.slack_user_id for p in people],
+        message,
+        key=f"return-interview:{episode.id}:{episode.chases}",
+        case_id=case.id,
+        now=now,
+    )
     episode.chases += 1
     episode.next_chase_at = now + timedelta(hours=practice.chase_every_hours)
     if not overdue and episode.next_chase_at > episode.interview_due_at:
@@ -392,13 +406,11 @@ def follow_step_up(session: Session, item: AgendaItem, actor: Actor, runtime: Ru
         return
     agency = partnership.agency(step.led_by)
     message = operation_request(item.id or 0, meeting.reference, case.reference, marking)
-    for slack_id in dict.fromkeys(p.slack_user_id for p in [*agency.invitees(), agency.lead_person()]):
-        if slack_id:
-            enqueue(
-                session,
-                key=f"operation-request:{item.id}:{slack_id}",
-                method="chat.postMessage",
-                arguments={"channel": slack_id, **message},
-                now=now,
-                case_id=case.id,
-            )
+    post_about_case(
+        session,
+        [p.slack_user_id for p in [*agency.invitees(), agency.lead_person()]],
+        message,
+        key=f"operation-request:{item.id}",
+        case_id=case.id,
+        now=now,
+    )

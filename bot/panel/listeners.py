@@ -6,12 +6,13 @@ decides before a listener runs, and before any form opens."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.access import (
     ANYONE,
@@ -20,7 +21,6 @@ from bot.access import (
     Part,
     Policy,
     Rule,
-    action_by_id,
     agency_kind,
     agenda_item_by_id,
     both,
@@ -35,6 +35,7 @@ from bot.access import (
     sitting_by_reference,
     value,
 )
+from bot.actions.listeners import mark_done_rule, mark_done_submitted
 from bot.cases.models import Case
 from bot.convening.listeners import open_convene_form
 from bot.convening.models import Invitation, Meeting
@@ -227,13 +228,10 @@ RULES = (
         refusal=RECORDERS_NOTE,
         act="panel.record_refused",
     ),
-    # A disruption action's outcome: the form its Mark done opens (the same people).
-    Rule(
-        form(DISRUPTION_OUTCOME_CALLBACK),
-        part(Part.OWNER, Part.OWNER_LEAD),
-        action_by_id(metadata("action_id")),
+    # A disruption action's outcome: the form its Mark done opens.
+    mark_done_rule(
+        DISRUPTION_OUTCOME_CALLBACK,
         refusal="Only the owner of the action or their agency lead can record its outcome.",
-        act="action.done_refused",
         field="result",
     ),
 )
@@ -352,41 +350,24 @@ def register(app: App, runtime: Runtime) -> None:
     def disruption_outcome_recorded(ack: Ack, view: dict[str, Any], access: Access) -> None:
         """The owner records what came of a disruption: checked, stored with the action
         marked done (its chasing stops), all or nothing; a second submission is a no-op."""
-        from bot.actions.service import ActionRefused
-        from bot.convening.effects import refresh_status
         from bot.panel.perpetrators import disruption_of_action
 
         values = read_values(view["state"])
         outcome = DisruptionOutcome(result=values.get("result") or "", text=values.get("what_happened") or "")
-        now = runtime.clock.now()
-        try:
-            with session_scope(runtime.engine) as session:
-                disruption = disruption_of_action(session, access.known_record.id)
-                if disruption is None:
-                    ack(response_action="errors", errors={"result": "That action is not a disruption."})
-                    return
-                errors = (
-                    {} if disruption.result else validate_disruption_outcome(session, outcome, disruption)
-                )
-                if errors:
-                    ack(response_action="errors", errors=errors)
-                    return
-                _, recorded = record_disruption_outcome(
-                    session,
-                    access.known_record.id,
-                    outcome,
-                    actor=access.actor,
-                    partnership=partnership,
-                    now=now,
-                )
-                meeting_id = access.known_record.row.meeting_id
-                if recorded and meeting_id:
-                    refresh_status(session, meeting_id, now)
-        except ActionRefused as refused:
-            ack(response_action="errors", errors={"result": str(refused)})
-            return
-        ack()
-        runtime.kick_delivery()
+
+        def done(session: Session, now: datetime) -> bool | dict[str, str]:
+            disruption = disruption_of_action(session, access.known_record.id)
+            if disruption is None:
+                return {"result": "That action is not a disruption."}
+            errors = {} if disruption.result else validate_disruption_outcome(session, outcome, disruption)
+            if errors:
+                return errors
+            _, recorded = record_disruption_outcome(
+                session, access.known_record.id, outcome, actor=access.actor, partnership=partnership, now=now
+            )
+            return recorded
+
+        mark_done_submitted(runtime, ack, access, done, field="result")
 
     @app.view(PERPETRATOR_CALLBACK)
     def perpetrator_added(ack: Ack, view: dict[str, Any], access: Access) -> None:

@@ -6,29 +6,29 @@ only, and anyone else gets the same refusal whether or not it exists."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from bot.access import (
     Access,
-    Part,
     Policy,
     Rule,
-    action_by_id,
     agency_kind,
     agenda_item_by_id,
     button,
     command,
     form,
     metadata,
-    part,
     police_operation_by_reference,
     role,
     value,
 )
+from bot.actions.listeners import mark_done_rule, mark_done_submitted
 from bot.actions.service import ActionRefused
 from bot.audit.service import record
 from bot.convening.views import read_values
@@ -81,12 +81,9 @@ RULES = (
         act="panel.operation_refused",
         field="name",
     ),
-    Rule(
-        form(BOOKING_CALLBACK),
-        part(Part.OWNER, Part.OWNER_LEAD),
-        action_by_id(metadata("action_id")),
+    mark_done_rule(
+        BOOKING_CALLBACK,
         refusal="Only the owner of the action or their agency lead can book the conference.",
-        act="action.done_refused",
         field="booked_for",
     ),
 )
@@ -191,35 +188,27 @@ def register(app: App, runtime: Runtime) -> None:
     def booking_submitted(ack: Ack, view: dict[str, Any], access: Access) -> None:
         """The lead books the conference: the date is stored and the booking action marked
         done (its chasing stops), all or nothing; a second submission is a no-op."""
-        from bot.convening.effects import refresh_status
-
         booked_for = read_values(view["state"]).get("booked_for")
-        now = runtime.clock.now()
-        errors = validate_booking(
-            booked_for, statutory=runtime.statutory_calendar, today=runtime.calendar.local(now).date()
+
+        def done(session: Session, now: datetime) -> bool | dict[str, str]:
+            today = runtime.calendar.local(now).date()
+            errors = validate_booking(booked_for, statutory=runtime.statutory_calendar, today=today)
+            if errors:
+                return errors
+            assert booked_for is not None
+            _, booked = book_conference(
+                session,
+                access.known_record.id,
+                booked_for,
+                actor=access.actor,
+                partnership=partnership,
+                now=now,
+            )
+            return booked
+
+        mark_done_submitted(
+            runtime, ack, access, done, field="booked_for", refusals=(ActionRefused, StepUpRefused)
         )
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        assert booked_for is not None
-        try:
-            with session_scope(runtime.engine) as session:
-                _, booked = book_conference(
-                    session,
-                    access.known_record.id,
-                    booked_for,
-                    actor=access.actor,
-                    partnership=partnership,
-                    now=now,
-                )
-                meeting_id = access.known_record.row.meeting_id
-                if booked and meeting_id:
-                    refresh_status(session, meeting_id, now)
-        except (ActionRefused, StepUpRefused) as refused:
-            ack(response_action="errors", errors={"booked_for": str(refused)})
-            return
-        ack()
-        runtime.kick_delivery()
 
 
 def _case_reference(session: Any, item_id: int) -> str:
