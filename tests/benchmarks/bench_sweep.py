@@ -34,7 +34,7 @@ Target (issue 14): a pass that claims 500 due actions and writes their reminders
 1 s: every pass, first and later (at least 5 passes of 500 and one later pass in all,
 after one warm-up pass on its own copy).
 
-    python -m tests.benchmarks.bench_sweep                     # about 8 minutes on 2 cores
+    python -m tests.benchmarks.bench_sweep        # 17 minutes on 2 cores at load average 20-29
     python -m tests.benchmarks.bench_sweep --copies 1 --passes 3
 
 The scratch PostgreSQL databases (`bench_sweep_<pid>` and its copies) are created on
