@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import case, insert, literal, null, tuple_, update
+from sqlalchemy import DateTime, Integer, bindparam, case, insert, literal, null, text, tuple_, update
 from sqlalchemy import select as columns
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
@@ -197,34 +198,36 @@ def _recipients(
     return [found] if found is not None else []
 
 
+def _one(column: Any, key: Any, foreign_key: Any, label: str) -> Any:
+    """One column of the row an action's foreign key points at, as a correlated subquery:
+    a primary-key look-up per claimed action. Outer joins here let PostgreSQL hash the
+    whole meeting and case tables for a batch of 500 (tens of milliseconds a pass at
+    full size); the look-ups cost the same whatever the tables' size. NULL when the key
+    is, as the outer join gave."""
+    return columns(col(column)).where(col(key) == col(foreign_key)).scalar_subquery().label(label)
+
+
 def _read_around(session: Session, ids: list[int]) -> tuple[dict[int, Any], dict[str, int]]:
     """Everything the claimed steps and their reminders need besides the due columns, in two
     queries for the whole batch (not per action), as plain columns: each action with its
     owner, agency, meeting (and chair) and case; and the stored id of each scheduled person."""
-    query: Any = (
-        columns(
-            col(Action.id),
-            col(Action.reference),
-            col(Action.text),
-            col(Action.concerns),
-            col(Action.assigned_on),
-            col(Action.completed_at),
-            col(Action.status),
-            col(Action.case_id),
-            col(Person.name).label("owner_name"),
-            col(Person.slack_user_id).label("owner_slack_id"),
-            col(Agency.code).label("agency_code"),
-            col(Agency.name).label("agency_name"),
-            col(Meeting.reference).label("meeting_reference"),
-            col(Meeting.chair_id),
-            col(Case.reference).label("case_reference"),
-        )
-        .outerjoin(Person, col(Person.id) == col(Action.owner_id))
-        .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
-        .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
-        .outerjoin(Case, col(Case.id) == col(Action.case_id))
-        .where(col(Action.id).in_(ids))
-    )
+    query: Any = columns(
+        col(Action.id),
+        col(Action.reference),
+        col(Action.text),
+        col(Action.concerns),
+        col(Action.assigned_on),
+        col(Action.completed_at),
+        col(Action.status),
+        col(Action.case_id),
+        _one(Person.name, Person.id, Action.owner_id, "owner_name"),
+        _one(Person.slack_user_id, Person.id, Action.owner_id, "owner_slack_id"),
+        _one(Agency.code, Agency.id, Action.agency_id, "agency_code"),
+        _one(Agency.name, Agency.id, Action.agency_id, "agency_name"),
+        _one(Meeting.reference, Meeting.id, Action.meeting_id, "meeting_reference"),
+        _one(Meeting.chair_id, Meeting.id, Action.meeting_id, "chair_id"),
+        _one(Case.reference, Case.id, Action.case_id, "case_reference"),
+    ).where(col(Action.id).in_(ids))
     details = {r.id: r for r in session.execute(query)}
     stored = session.exec(select(Person.schedule_id, Person.id).where(col(Person.schedule_id).is_not(None)))
     return details, {schedule_id: person_id for schedule_id, person_id in stored if schedule_id and person_id}
@@ -240,8 +243,12 @@ def _claim(session: Session, due: list[tuple[Any, list[ActionStep], int, int]]) 
     actions this process won."""
     table = Action.__table__  # type: ignore[attr-defined]
     won: set[int] = set()
+    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(due), CLAIM_BATCH):
         batch = due[start : start + CLAIM_BATCH]
+        if postgres:
+            won.update(_claim_postgres(session, batch))
+            continue
         following = {
             action.id: steps[last].at if last < len(steps) else None for action, steps, _first, last in batch
         }
@@ -260,6 +267,41 @@ def _claim(session: Session, due: list[tuple[Any, list[ActionStep], int, int]]) 
         )
         won.update(session.execute(statement).scalars())
     return won
+
+
+# The same conditional claim on PostgreSQL, the batch passed as four arrays: a statement of
+# four parameters, whatever the batch's size. The CASE form's thousand parameters made
+# building the statement and psycopg's parsing of it a large part of a pass.
+_CLAIM_POSTGRES = text(
+    "UPDATE action SET chase_step = claimed.step_to, next_chase_at = claimed.chase_at"
+    " FROM unnest(:ids, :steps_from, :steps_to, :chase_at)"
+    " AS claimed(id, step_from, step_to, chase_at)"
+    " WHERE action.id = claimed.id AND action.chase_step = claimed.step_from"
+    " RETURNING action.id"
+).bindparams(
+    bindparam("ids", type_=ARRAY(Integer)),
+    bindparam("steps_from", type_=ARRAY(Integer)),
+    bindparam("steps_to", type_=ARRAY(Integer)),
+    bindparam("chase_at", type_=ARRAY(DateTime(timezone=True))),
+)
+
+
+def _claim_postgres(session: Session, batch: list[tuple[Any, list[ActionStep], int, int]]) -> list[int]:
+    """`_claim`'s update of one batch on PostgreSQL (the same rows, the same values)."""
+    return list(
+        session.execute(
+            _CLAIM_POSTGRES,
+            {
+                "ids": [action.id for action, _s, _f, _l in batch],
+                "steps_from": [first for _a, _s, first, _l in batch],
+                "steps_to": [last for _a, _s, _f, last in batch],
+                "chase_at": [
+                    steps[last].at.astimezone(UTC) if last < len(steps) else None
+                    for _a, steps, _f, last in batch
+                ],
+            },
+        ).scalars()
+    )
 
 
 def _escalate(session: Session, levels: dict[int, int]) -> None:
