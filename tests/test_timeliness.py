@@ -169,3 +169,58 @@ def test_the_template_and_the_report_name_the_same_things(runtime) -> None:
     )
     assert template_variables(runtime.settings.templates_dir / TEMPLATE) == set(VARIABLES)
     assert set(given) | {"chart"} == set(VARIABLES)
+
+
+@pytest.mark.parametrize("agency_code", [None, "police-ppu"])
+def test_the_chart_shows_every_name_and_figure_unclipped(runtime, agency_code) -> None:
+    """The chart's panels are placed by hand, not by matplotlib's layout (which doubled its
+    time): each panel with its title, ticks, labels and agency names (of the widest letter
+    here) lies whole inside the picture, apart from the others, and shows the figures."""
+    import dataclasses
+    import io
+
+    from PIL import Image
+
+    from bot.timeliness.charts import DPI, HEIGHT, WIDTH, agencies_shown, headline_chart, headline_figure
+
+    seed_december(runtime.engine)
+    found = december(runtime)
+    found = dataclasses.replace(
+        found,
+        agencies=tuple(dataclasses.replace(a, name=f"{n} {'W' * 40}") for n, a in enumerate(found.agencies)),
+        # counts as large as a big partnership's year, for the width of the axis's numbers
+        discussions=tuple(
+            dataclasses.replace(u, held=u.held * 99_999, within=u.within * 99_999, late=u.late * 99_999)
+            for u in found.discussions
+        ),
+    )
+    with Image.open(io.BytesIO(headline_chart(found, agency_code))) as picture:
+        assert picture.size == (round(WIDTH * DPI), round(HEIGHT * DPI))
+
+    figure = headline_figure(found, agency_code)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    whole = figure.bbox
+    boxes = [panel.get_tightbbox(renderer) for panel in figure.axes]  # what each panel draws
+    assert len(boxes) == 4
+    for box in [*boxes, figure.texts[0].get_window_extent(renderer)]:
+        assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 and box.y1 <= whole.y1, box
+    for first in range(4):
+        for second in range(first + 1, 4):
+            assert not boxes[first].overlaps(boxes[second]), (first, second)
+
+    assert figure.texts[0].get_text() == "Timeliness: December 2026"
+    urgency, _icpc, updates, actions = figure.axes
+    shown = agencies_shown(found, agency_code)
+    names = [f"{a.name[:27]}…" if len(a.name) > 28 else a.name for a in shown]
+    assert len(shown) >= 2 and any("WWW" in name for name in names)
+    for panel in (updates, actions):
+        assert [label.get_text() for label in panel.get_yticklabels()] == names
+    held = [getattr(u, part) for part in ("within", "late") for u in found.discussions]
+    assert [round(bar.get_height()) for bar in urgency.patches][: len(held)] == held
+    on_time = [
+        100 * a.updates_on_time / (a.updates_on_time + a.updates_late + a.updates_missing or 1) for a in shown
+    ]
+    assert [round(bar.get_width(), 6) for bar in updates.patches][: len(shown)] == [
+        round(v, 6) for v in on_time
+    ]

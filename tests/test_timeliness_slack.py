@@ -226,6 +226,17 @@ def test_the_word_report_and_its_rows_are_sent_on_request(seeded, tmp_path) -> N
     assert counted[("agency update", "missing")] == 2 and counted[("attendance", "delegate")] == 1
     assert counted[("action due", "done by the due date")] == 1 and counted[("action due", "done late")] == 1
     assert sum(v for (m, _), v in counted.items() if m == "action overdue now") == 3
+    # An action's row read from its columns alone (not the whole record) says all it did.
+    assert counted[("action due", "open past due; escalated")] == 1
+    assert counted[("action overdue now", "escalated")] == 1
+    late = next(r for r in rows if (r["measure"], r["counted_as"]) == ("action due", "done late"))
+    assert late["record"].startswith("ACT-2026-") and (
+        late["agency"],
+        late["category"],
+        late["from"],
+        late["to"],
+        late["target"],
+    ) == ("police-cid", "high", "2026-11-02", "2026-12-12", "2026-12-11")
     assert counted[("panel review", "NRM referred")] == 1
     late_icpc = next(r for r in rows if r["counted_as"] == "held late")
     assert (late_icpc["from"], late_icpc["to"], late_icpc["target"], late_icpc["working_days"]) == (
