@@ -176,6 +176,25 @@ def test_a_deferred_entry_is_sent_in_the_same_pass_once_what_it_waits_for_is(
     assert reply.arguments["thread_ts"] == first_ts["ts"]  # what was sent stays on the record
 
 
+def test_entries_left_waiting_do_not_use_up_a_pass(engine, clock, slack, client) -> None:
+    """As many old entries waiting for something that does not come as a pass's limit (a
+    channel never made): a newer entry is still sent, in the first pass, and those waiting
+    are left due, their attempts uncounted."""
+    courier = Courier()
+
+    @courier.on_prepare("waits")
+    def waits(session, message) -> dict:
+        raise Defer()
+
+    for number in range(6):
+        _post(engine, clock, f"waits-{number}", purpose="waits")
+    _post(engine, clock, "newer", text="the newer one")
+    assert courier.deliver_pending(engine, client, clock, limit=5) == 1
+    assert _state(engine, "newer").state == OutboxState.SENT
+    waiting = [_state(engine, f"waits-{number}") for number in range(6)]
+    assert all(e.state == OutboxState.PENDING and e.attempts == 0 and e.lease_until is None for e in waiting)
+
+
 def test_a_pass_stops_at_its_limit_and_leaves_the_rest_free(engine, clock, slack, client) -> None:
     for number in range(5):
         _post(engine, clock, f"limited-{number}", text=f"message {number}")

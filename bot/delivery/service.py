@@ -693,7 +693,8 @@ class _Pass:
     exists) is left out of the next leases until another entry of this pass is settled,
     which may be the one it waits for; then it is tried again, up to `max(2, workers)`
     times a pass (as often as the one-at-a-time workers before could). What is still
-    deferred when the pass ends waits for the next pass."""
+    deferred when the pass ends waits for the next pass. A deferral is not counted against
+    the pass's limit (it is not an attempt either)."""
 
     BATCH_PER_WORKER = 2
 
@@ -761,6 +762,10 @@ class _Pass:
                 if outcome.defer:
                     self.deferrals[message.id or 0] = self.deferrals.get(message.id or 0, 0) + 1
                     self.waiting.add(message.id or 0)
+                    # Not an attempt, so not counted against the pass's limit: else a backlog of
+                    # old entries waiting (as many as the limit) would use every pass up and
+                    # newer ones would never be sent. Each is deferred `tries` times a pass at most.
+                    self.remaining += 1
                 else:  # what the deferred wait for may have just happened
                     self.waiting = {entry for entry, times in self.deferrals.items() if times >= self.tries}
             delivered += outcome.ok
