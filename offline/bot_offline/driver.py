@@ -19,6 +19,8 @@ from typing import Any
 from bot.bootstrap import freeze_startup_heap
 from bot.clock import Clock, SystemClock
 from bot.composition import build_runtime
+from bot.database import read_scope
+from bot.delivery.service import pending_count
 from bot.health import readiness_for
 from bot.partners.site import build_site
 from bot.runtime import Runtime
@@ -173,11 +175,23 @@ class OfflineBot:
 
     def settle(self, passes: int = 5) -> None:
         """Let the work after each acknowledgement finish, then deliver what it queued
-        (unless this bot leaves delivery to another process: no delivery interval)."""
+        (unless this bot leaves delivery to another process: no delivery interval).
+
+        Up to `passes` rounds, but no more once nothing is left to do: every pool idle and
+        no outbox entry pending (a later pass would find nothing to lease; an entry waiting
+        for a retry is pending, so the passes go on as before). On PostgreSQL an idle pass
+        cost about 15 ms of CPU, and most settles ended in three or four of them."""
         for _ in range(passes):
             self.wait_idle()
-            if self.delivery_interval_seconds is not None:
-                self.runtime.deliver_now()
+            if self.delivery_interval_seconds is None:
+                continue
+            self.runtime.deliver_now()
+            if self.wait_idle(timeout=0) and self._nothing_pending():
+                return
+
+    def _nothing_pending(self) -> bool:
+        with read_scope(self.runtime.engine) as session:
+            return pending_count(session) == 0
 
     @property
     def base_url(self) -> str:
