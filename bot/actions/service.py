@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from bot.actions.models import Action, ActionEvent, ActionStatus, Chase
@@ -207,21 +208,31 @@ OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.ESCALATED)
 PAGE_SIZE = 20
 
 
-def _listed(session: Session, query: Select) -> list[tuple[Action, Person | None, Agency | None, str]]:
-    """The actions a query selects with their owner, agency and meeting, in one statement."""
+# What a row needs of the owner and agency: plain columns, not ORM objects (a log of 400
+# actions builds no Person or Agency instances).
+Listed = tuple[Action, str | None, str | None, str | None, str]
+
+
+def _listed(session: Session, query: Select) -> list[Listed]:
+    """The actions a query selects with their owner's name and Slack id, their agency's name
+    and their meeting's reference, in one statement."""
     joined = (
-        query.add_columns(Person, Agency, col(Meeting.reference))
+        query.add_columns(
+            col(Person.name), col(Person.slack_user_id), col(Agency.name), col(Meeting.reference)
+        )
         .outerjoin(Person, col(Person.id) == col(Action.owner_id))
         .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
         .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
     )
-    return [(a, p, g, m or "") for a, p, g, m in session.execute(joined).all()]
+    rows = session.execute(joined).all()
+    return [(a, owner, slack, agency, m or "") for a, owner, slack, agency, m in rows]
 
 
 def _row(
     action: Action,
-    owner: Person | None,
-    agency: Agency | None,
+    owner: str | None,
+    owner_slack_id: str | None,
+    agency: str | None,
     meeting: str,
     updates: tuple[tuple[datetime, str, str], ...] = (),
     chases: tuple[tuple[datetime, str, str, str], ...] = (),
@@ -231,9 +242,9 @@ def _row(
         reference=action.reference,
         text=action.text,
         concerns=action.concerns,
-        owner=owner.name if owner else "",
-        owner_slack_id=owner.slack_user_id if owner else None,
-        agency=agency.name if agency else "",
+        owner=owner or "",
+        owner_slack_id=owner_slack_id,
+        agency=agency or "",
         assigned=action.assigned_on,
         due=action.due_on,
         completed=action.completed_at,
@@ -270,13 +281,25 @@ def actions_of(
     ids = [action.id for action, *_ in listed]
     if not history or not ids:
         return [_row(*item) for item in listed]
-    events = session.exec(
-        select(ActionEvent)
+    # The history as plain rows (columns, not ORM objects): a log of 400 actions has
+    # thousands of events and chases, and only these fields are shown.
+    events = session.execute(
+        select_columns(
+            col(ActionEvent.action_id),
+            col(ActionEvent.kind),
+            col(ActionEvent.by_id),
+            col(ActionEvent.details),
+            col(ActionEvent.at),
+        )
         .where(col(ActionEvent.action_id).in_(ids))
         .order_by(col(ActionEvent.at), col(ActionEvent.id))
     ).all()
-    chases = session.exec(
-        select(Chase).where(col(Chase.action_id).in_(ids)).order_by(col(Chase.at), col(Chase.id))
+    chases = session.execute(
+        select_columns(
+            col(Chase.action_id), col(Chase.step), col(Chase.to_person_id), col(Chase.via), col(Chase.at)
+        )
+        .where(col(Chase.action_id).in_(ids))
+        .order_by(col(Chase.at), col(Chase.id))
     ).all()
     people = {e.by_id for e in events if e.by_id} | {c.to_person_id for c in chases if c.to_person_id}
     names = (
@@ -285,30 +308,23 @@ def actions_of(
         else {}
     )
     updates: dict[int, list[tuple[datetime, str, str]]] = {}
-    for event in events:
-        updates.setdefault(event.action_id, []).append(
-            (event.at, names.get(event.by_id, ""), str(event.details.get("note") or event.kind))
-        )
-    chased: dict[int, list[tuple[datetime, str, str, str]]] = {}
-    for chase in chases:
-        chased.setdefault(chase.action_id or 0, []).append(
-            (chase.at, names.get(chase.to_person_id, ""), chase.step, chase.via)
-        )
     evidence: dict[int, list[str]] = {}
-    for event in events:
-        if event.kind == "done" and event.details.get("note"):
-            evidence.setdefault(event.action_id, []).append(str(event.details["note"]))
+    for action_id, kind, by_id, details, at in events:
+        note = details.get("note")
+        updates.setdefault(action_id, []).append((at, names.get(by_id, ""), str(note or kind)))
+        if kind == "done" and note:
+            evidence.setdefault(action_id, []).append(str(note))
+    chased: dict[int, list[tuple[datetime, str, str, str]]] = {}
+    for action_id, step, to_person_id, via, at in chases:
+        chased.setdefault(action_id or 0, []).append((at, names.get(to_person_id, ""), step, via))
     return [
         _row(
-            a,
-            p,
-            g,
-            m,
-            tuple(updates.get(a.id or 0, ())),
-            tuple(chased.get(a.id or 0, ())),
-            "; ".join(evidence.get(a.id or 0, ())),
+            *item,
+            tuple(updates.get(item[0].id or 0, ())),
+            tuple(chased.get(item[0].id or 0, ())),
+            "; ".join(evidence.get(item[0].id or 0, ())),
         )
-        for a, p, g, m in listed
+        for item in listed
     ]
 
 

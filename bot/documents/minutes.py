@@ -301,12 +301,17 @@ def _who(agencies: list[str], rating: int) -> str:
 
 
 def _circulation(
-    session: Session, meeting: Meeting, partnership: Partnership, updates: list[SharedUpdate]
+    session: Session,
+    meeting: Meeting,
+    partnership: Partnership,
+    updates: list[SharedUpdate],
+    attended: list[tuple[Recipient, Attendance, Agency]],
 ) -> list[dict[str, str]]:
-    """Who the minutes go to: the named person who took part, or else the agency's lead
-    from the schedules (by role), and which copy each receives."""
+    """Who the minutes go to (`attended`: `recipients` of the meeting): the named person who
+    took part, or else the agency's lead from the schedules (by role), and which copy each
+    receives."""
     listed = []
-    for recipient, attendance, agency in recipients(session, meeting):
+    for recipient, attendance, agency in attended:
         name = (
             f"{attendance.name}, {attendance.role}"
             if attendance.name and attendance.role
@@ -366,6 +371,11 @@ def minutes_context(
     decisions = {d.topic: d for d in session.exec(select(Decision).where(Decision.meeting_id == meeting.id))}
     narrative = dict(meeting.details.get("record", {}))
     updates = shared_updates(session, meeting, partnership=partnership, calendar=calendar, now=now)
+    # The chair and minute-taker in one statement, held here so that `person_words` finds
+    # them in the session's (weak) identity map however often it names them.
+    named = {i for i in (meeting.chair_id, meeting.minute_taker_id) if i}
+    people = list(session.exec(select(Person).where(col(Person.id).in_(named)))) if named else []
+    attended = recipients(session, meeting)
     attendance = [
         {
             "agency": agency.name,
@@ -373,7 +383,7 @@ def minutes_context(
             "role": filled(a.role, NOT_RECORDED),
             "status": ATTENDANCE.get(a.status, a.status),
         }
-        for _, a, agency in recipients(session, meeting)
+        for _, a, agency in attended
     ]
     clocks = clocks_for_minutes(session, meeting, partnership=partnership, calendar=calendar)
     began = meeting.held_at or meeting.scheduled_start
@@ -453,7 +463,7 @@ def minutes_context(
         "review_date": review_date.strftime("%A %d %B %Y") if review_date else "No review date set",
         "next_steps": filled(narrative.get("next_steps")),
         "dissent": filled(dissent.reason if dissent else "", "No dissent was recorded."),
-        "circulation": _circulation(session, meeting, partnership, updates),
+        "circulation": _circulation(session, meeting, partnership, updates, attended),
         "copy": copy_words(copy),
         "changes": "",
         "version": version,
@@ -463,4 +473,5 @@ def minutes_context(
         "approved_at": approved_at,
     }
     context["changes"] = changes_since(context, previous, MINUTES_PARTS, calendar)
+    del people
     return context
