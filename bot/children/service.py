@@ -67,10 +67,11 @@ def children_of(session: Session, meeting: Meeting) -> list[ChildOfDiscussion]:
     return [ChildOfDiscussion(placeholder, case)]
 
 
-def subject_of(session: Session, meeting: Meeting) -> str:
+def subject_of(session: Session, meeting: Meeting, children: list[ChildOfDiscussion] | None = None) -> str:
     """What the discussion concerns, by reference only: `CS-1, CS-2 (siblings)` or
-    `LOC-1: CS-1, CS-2`."""
-    children = children_of(session, meeting)
+    `LOC-1: CS-1, CS-2`. `children`: the discussion's, when the caller has read them."""
+    if children is None:
+        children = children_of(session, meeting)
     references = ", ".join(c.reference for c in children)
     households = {c.case.household_id for c in children}
     if len(children) > 1 and len(households) == 1 and None not in households:

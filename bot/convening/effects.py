@@ -22,7 +22,7 @@ from bot.convening.summary import DiscussionSummary, summarise
 from bot.convening.views import invitation_message, status_message, when
 from bot.delivery.email import CalendarEmail, EmailDeliveryError, send_calendar_email
 from bot.delivery.models import OutboxMessage
-from bot.delivery.service import Defer, PermanentFailure, Skip, enqueue, enqueue_refresh
+from bot.delivery.service import Defer, PermanentFailure, Skip, enqueue, enqueue_refresh, look_up_keys
 from bot.partnership.models import Agency, Person
 from bot.runtime import Runtime
 from bot.wording import escape_mrkdwn, render_message
@@ -41,20 +41,24 @@ def install(runtime: Runtime) -> None:
     """Teach the runtime's courier how to render and record convening's messages."""
     courier = runtime.courier
 
-    def summary_of(session: Session, meeting: Meeting) -> DiscussionSummary:
+    def summary_of(
+        session: Session, meeting: Meeting, only_invitation: int | None = None
+    ) -> DiscussionSummary:
         return summarise(
             session,
             meeting,
             partnership=runtime.partnership,
             calendar=runtime.calendar,
             now=runtime.clock.now(),
+            only_invitation=only_invitation,
         )
 
     def render_invitation(session: Session, message_row: InvitationMessage) -> dict[str, Any]:
         invitation = session.get(Invitation, message_row.invitation_id)
         if invitation is None:
             raise Skip()
-        summary = summary_of(session, _meeting(session, invitation.meeting_id))
+        # Rendered once per person invited: read only what the invitation shows.
+        summary = summary_of(session, _meeting(session, invitation.meeting_id), only_invitation=invitation.id)
         agency = next(a for a in summary.agencies if a.invitation_id == invitation.id)
         return invitation_message(summary, agency, calendar=runtime.calendar)
 
@@ -327,6 +331,11 @@ def send_calendar(
     )
     filename = filename_for(meeting.reference, meeting.calendar_sequence, cancelled)
     content = base64.b64encode(ics).decode()
+    look_up_keys(
+        session,
+        [f"ics:{meeting.id}:{meeting.calendar_sequence}:{slack_id}" for slack_id in dict.fromkeys(slack_ids)]
+        + [f"email:{meeting.id}:{meeting.calendar_sequence}"],
+    )
     for slack_id in dict.fromkeys(slack_ids):
         enqueue(
             session,
@@ -381,6 +390,9 @@ def open_in_slack(
     """A meeting's private channel, its live status, every invitation and the calendar
     invitation; strategy discussions and panel sittings open the same way."""
     rows = invitation_messages(session, meeting)
+    look_up_keys(
+        session, [f"invitation:{row.id}" for row in rows] + [f"channel:{meeting.id}", f"status:{meeting.id}"]
+    )
     for row in rows:
         enqueue(
             session,

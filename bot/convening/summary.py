@@ -78,13 +78,6 @@ class DiscussionSummary:
     children_icpc: tuple[tuple[str, date | None, str, str], ...] = ()
 
 
-def _slack_id(session: Session, person_id: int | None) -> str | None:
-    if person_id is None:
-        return None
-    person = session.get(Person, person_id)
-    return person.slack_user_id if person else None
-
-
 def summarise(
     session: Session,
     meeting: Meeting,
@@ -92,23 +85,61 @@ def summarise(
     partnership: Partnership,
     calendar: WorkingCalendar,
     now: datetime,
+    only_invitation: int | None = None,
 ) -> DiscussionSummary:
-    """Read one discussion and its invitations into a summary for rendering."""
-    case = session.get(Case, meeting.case_id) if meeting.case_id else None
+    """Read one discussion and its invitations into a summary for rendering.
+
+    With `only_invitation`, a partial summary for that invitation's message (one is
+    rendered per person invited): the discussion and that one agency's answer, without
+    chases, recipients, clocks, updates, missing agencies or actions, which it does not show.
+    """
+    partial = only_invitation is not None
     follows = session.get(Meeting, meeting.follows_meeting_id) if meeting.follows_meeting_id else None
-    names = {p.id: p for p in session.exec(select(Person))}
-    agencies: list[AgencyStatus] = []
     rows = session.exec(
         select(Invitation, Agency)
         .join(Agency, col(Agency.id) == col(Invitation.agency_id))
         .where(col(Invitation.meeting_id) == meeting.id)
+        .where(*([col(Invitation.id) == only_invitation] if partial else []))
         .order_by(col(Invitation.id))
     ).all()
+    # Every invitation's chases and recipients in one query each, and only the people they
+    # name: a summary is rendered for each invitation sent, so its statements stay fixed.
+    invitation_ids = [invitation.id for invitation, _ in rows]
+    chases_of: dict[int | None, list[Chase]] = {}
+    recipients_of: dict[int | None, list[int]] = {}
+    if invitation_ids and not partial:
+        for chase in session.exec(
+            select(Chase)
+            .where(col(Chase.invitation_id).in_(invitation_ids))
+            .order_by(col(Chase.invitation_id), col(Chase.at), col(Chase.id))
+        ):
+            chases_of.setdefault(chase.invitation_id, []).append(chase)
+        for invitation_id, person_id in session.exec(
+            select(col(InvitationMessage.invitation_id), col(InvitationMessage.person_id))
+            .where(col(InvitationMessage.invitation_id).in_(invitation_ids))
+            .order_by(col(InvitationMessage.invitation_id), col(InvitationMessage.id))
+        ):
+            recipients_of.setdefault(invitation_id, []).append(person_id)
+    wanted = {meeting.convenor_id, meeting.chair_id}
+    for invitation, _ in rows:
+        wanted |= {invitation.delegate_id, invitation.answered_by_id}
+        wanted.update(recipients_of.get(invitation.id, ()))
+        wanted.update(c.to_person_id for c in chases_of.get(invitation.id, ()))
+    wanted.discard(None)
+    names = (
+        {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(wanted)))} if wanted else {}
+    )
+
+    def slack_id(person_id: int | None) -> str | None:
+        person = names.get(person_id) if person_id is not None else None
+        return person.slack_user_id if person else None
+
+    agencies: list[AgencyStatus] = []
     panel = partnership.panel(meeting.details["panel"]).name if meeting.details.get("panel") else ""
-    icpc = None if panel else icpc_due(session, meeting)
+    icpc = None if panel or partial else icpc_due(session, meeting)
     children = [] if panel else children_of(session, meeting)
     children_icpc: list[tuple[str, date | None, str, str]] = []
-    if len(children) > 1:
+    if len(children) > 1 and not partial:
         for child in children:
             clock = icpc_due(session, meeting, child.link.episode_id)
             children_icpc.append(
@@ -119,24 +150,14 @@ def summarise(
                     clock.anchored_to if clock else "",
                 )
             )
-    update_states = {} if panel else _update_states(session, meeting, partnership, calendar, now)
+    update_states = {} if panel or partial else _update_states(session, meeting, partnership, calendar, now)
     for invitation, agency in rows:
         chases = tuple(
             ChaseLine(c.at, c.step, names[c.to_person_id].name if c.to_person_id in names else "")
-            for c in session.exec(
-                select(Chase)
-                .where(col(Chase.invitation_id) == invitation.id)
-                .order_by(col(Chase.at), col(Chase.id))
-            )
+            for c in chases_of.get(invitation.id, ())
         )
         recipients = tuple(
-            names[pid].slack_user_id or ""
-            for pid in session.exec(
-                select(col(InvitationMessage.person_id)).where(
-                    col(InvitationMessage.invitation_id) == invitation.id
-                )
-            )
-            if pid in names
+            names[pid].slack_user_id or "" for pid in recipients_of.get(invitation.id, ()) if pid in names
         )
         delegate = names.get(invitation.delegate_id) if invitation.delegate_id else None
         agencies.append(
@@ -146,7 +167,7 @@ def summarise(
                 name=agency.name,
                 required=invitation.required,
                 state=invitation.state,
-                answered_by=_slack_id(session, invitation.answered_by_id),
+                answered_by=slack_id(invitation.answered_by_id),
                 answered_at=invitation.answered_at,
                 delegate=delegate.slack_user_id if delegate else None,
                 delegate_name=delegate.name if delegate else None,
@@ -156,10 +177,14 @@ def summarise(
                 update_state=update_states.get(agency.code, ""),
             )
         )
+    subject = subject_of(session, meeting, None if panel else children)
+    if not subject and meeting.case_id:  # read only when the children do not name it
+        case = session.get(Case, meeting.case_id)
+        subject = case.reference if case else ""
     return DiscussionSummary(
         meeting_id=meeting.id or 0,
         reference=meeting.reference,
-        case_reference=subject_of(session, meeting) or (case.reference if case else ""),
+        case_reference=subject,
         state=meeting.state,
         urgency=meeting.urgency,
         format=meeting.format,
@@ -168,8 +193,8 @@ def summarise(
         duration_minutes=meeting.duration_minutes,
         deadline=meeting.deadline,
         late_reason=meeting.late_reason,
-        convenor=_slack_id(session, meeting.convenor_id),
-        chair=_slack_id(session, meeting.chair_id),
+        convenor=slack_id(meeting.convenor_id),
+        chair=slack_id(meeting.chair_id),
         channel_id=meeting.channel_id,
         cancelled_reason=meeting.cancelled_reason,
         follows=follows.reference if follows else None,
@@ -181,10 +206,10 @@ def summarise(
         out_of_hours_reason=meeting.out_of_hours_reason,
         meeting_type=meeting.meeting_type,
         concern_names=tuple(partnership.cases.concern_name(c) for c in meeting.concerns),
-        core_missing=() if panel else tuple(core_agencies_missing(session, meeting, partnership)),
+        core_missing=() if panel or partial else tuple(core_agencies_missing(session, meeting, partnership)),
         panel=panel,
         agencies=tuple(agencies),
-        **_action_counts(session, meeting, calendar.local(now).date()),
+        **({} if partial else _action_counts(session, meeting, calendar.local(now).date())),
     )
 
 

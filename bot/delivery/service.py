@@ -115,10 +115,14 @@ def enqueue(
     for pending in session.new:
         if isinstance(pending, OutboxMessage) and pending.key == key:
             return pending
-    with session.no_autoflush:  # looking for this key must not write the entries added so far
-        existing = session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == key)).first()
-    if existing is not None:
-        return existing
+    absent = _absent_keys(session)
+    if key in absent:
+        absent.discard(key)  # from now on it is this session's entry
+    else:
+        with session.no_autoflush:  # looking for this key must not write the entries added so far
+            existing = session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == key)).first()
+        if existing is not None:
+            return existing
     message = OutboxMessage(
         key=key,
         method=method,
@@ -131,6 +135,28 @@ def enqueue(
     )
     session.add(message)
     return message
+
+
+_ABSENT_KEYS = "outbox_absent_keys"
+
+
+def _absent_keys(session: Session) -> set[str]:
+    """The keys `look_up_keys` found free in this session's current transaction."""
+    found = session.info.get(_ABSENT_KEYS)
+    if found is None or found[0] is not session.get_transaction():
+        return set()
+    keys: set[str] = found[1]
+    return keys
+
+
+def look_up_keys(session: Session, keys: list[str]) -> None:
+    """Look up in one query the keys about to be `enqueue`d (one look-up each otherwise);
+    those free are remembered for this transaction only."""
+    if not keys:
+        return
+    with session.no_autoflush:
+        taken = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys))).all())
+    session.info[_ABSENT_KEYS] = (session.get_transaction(), _absent_keys(session) | (set(keys) - taken))
 
 
 def enqueue_refresh(
