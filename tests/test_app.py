@@ -231,3 +231,43 @@ def test_a_failure_tells_the_person_an_error_id_and_logs_the_rest(bot, caplog) -
     logged = [record for record in caplog.records if getattr(record, "error_id", None) == found.group(1)]
     assert logged and logged[0].event == "listener.failed"
     assert logged[0].exc_info is not None
+
+
+def test_every_listener_answers_on_its_ack(bot) -> None:
+    """Every listener the bot registers is wrapped to answer on its ack (a registration
+    that bypassed the wrapper would make Slack wait for all the listener's work)."""
+    from bot.slack.app import build_app
+
+    app = build_app(bot.runtime)
+    listeners = app._listeners  # Bolt's registered listeners, read only
+    assert len(listeners) > 80
+    unwrapped = [
+        listener.ack_function.__name__
+        for listener in listeners
+        if not getattr(listener.ack_function, "answers_on_ack", False)
+    ]
+    assert unwrapped == []
+
+
+def test_the_answer_does_not_wait_for_the_work_after_the_ack(bot) -> None:
+    """A Home tab filter acknowledges, then publishes the tab in the listener itself: with
+    Slack's views.publish held back 2 s, the click is still answered at once, and the tab
+    is published once Slack answers."""
+    bot.local_slack.stall("views.publish", 2.0)
+    view = {"type": "home", "callback_id": "home", "blocks": []}
+    started = time.monotonic()
+    response = bot.slack.block_actions(
+        SOCIAL_WORKER,
+        [{"action_id": "home_filter_state", "type": "static_select", "selected_option": {"value": "open"}}],
+        view=view,
+    )
+    answered_after = time.monotonic() - started
+    assert response.status == 200
+    assert answered_after < 1.5, answered_after
+    bot.local_slack.wait_for(
+        lambda calls: any(
+            c.method == "views.publish" and c.args.get("user_id") == SOCIAL_WORKER for c in calls
+        ),
+        timeout=10,
+    )
+    assert time.monotonic() - started >= 2.0

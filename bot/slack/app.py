@@ -10,7 +10,8 @@ from slack_bolt import App
 
 from bot.access import Rules, install_guard
 from bot.runtime import Runtime
-from bot.slack.errors import install_error_handler
+from bot.slack.acknowledging import AcknowledgingApp
+from bot.slack.errors import install_error_handler, report_error
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,11 @@ def build_app(
     so nothing is cut off half-way.
     """
     settings = runtime.settings
-    app = App(
+    templates_dir = settings.templates_dir
+    app = AcknowledgingApp(
+        # Listeners run on this pool and the request answers on their ack (`bot.slack.acknowledging`).
+        pool=listener_executor,
+        report=lambda error, body, client: report_error(templates_dir, error, body, client),
         name="safeguarding-bot",  # given, so Bolt does not inspect the call stack for one
         client=runtime.client,
         signing_secret=settings.slack_signing_secret or None,
@@ -70,7 +75,6 @@ def build_app(
         ignoring_self_events_enabled=True,
         # A name outside `bot.`: Bolt's own messages are third-party logs (see logging_setup).
         logger=logging.getLogger("slack_bolt.App"),
-        listener_executor=listener_executor,
     )
     install_error_handler(app, settings.templates_dir)
     parts = capabilities()
