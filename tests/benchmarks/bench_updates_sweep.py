@@ -48,6 +48,15 @@ from tests.benchmarks.support import quiet_logs
 # That afternoon, in working time: the next day's discussions have passed their reminder
 # point (two working hours before their deadline; invitations went a day ahead).
 NOW = datetime(2026, 11, 10, 15, 30, tzinfo=UTC)
+# With --all-past-point: every discussion ahead moved to Thursday 14:00, invited ten days
+# before, and the clock at 13:30 that day: every invitation is past a point (as in test_scale).
+ALL_PAST_POINT = datetime(2026, 11, 12, 13, 30, tzinfo=UTC)
+MOVE_AHEAD = [
+    """UPDATE invitation SET created_at = '2026-11-02 10:00+00' WHERE meeting_id IN (SELECT id FROM meeting
+       WHERE state IN ('convening', 'scheduled') AND scheduled_start > '2026-11-10 10:00+00')""",
+    """UPDATE meeting SET scheduled_start = '2026-11-12 14:00+00'
+       WHERE state IN ('convening', 'scheduled') AND scheduled_start > '2026-11-10 10:00+00'""",
+]
 Sweep = Callable[[Runtime], int]
 
 GIVE_MESSAGES = """
@@ -147,10 +156,17 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", type=Path, help="a file with another sweep_agency_updates, run alternately"
     )
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--all-past-point", action="store_true", help="every invitation ahead past its point")
     args = parser.parse_args(argv)
     quiet_logs()
+    now = ALL_PAST_POINT if args.all_past_point else NOW
     settings = load_settings().model_copy(update={"database_url": args.database_url})
-    runtime = build_runtime(settings, clock=SettableClock(NOW))
+    runtime = build_runtime(settings, clock=SettableClock(now))
+    if args.all_past_point:
+        with Session(runtime.engine) as session:
+            for statement in MOVE_AHEAD:
+                session.execute(text(statement))
+            session.commit()
     sweeps: dict[str, Sweep] = {"new": sweep_agency_updates}
     if args.compare:
         sweeps = {"old": _load(args.compare), **sweeps}
@@ -161,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         session.commit()
     _phase("1 no one to remind", runtime, sweeps, args.rounds, None)
     with Session(runtime.engine) as session:
-        added = session.execute(text(GIVE_MESSAGES), {"now": NOW}).rowcount
-        removed = [session.execute(text(statement), {"now": NOW}).rowcount for statement in NOT_YET_WRITTEN]
+        added = session.execute(text(GIVE_MESSAGES), {"now": now}).rowcount
+        removed = [session.execute(text(statement), {"now": now}).rowcount for statement in NOT_YET_WRITTEN]
         session.commit()
     print(f"invitation messages added: {added}; updates of the discussions ahead removed: {removed}")
     written: dict[str, Any] = {}
