@@ -17,6 +17,8 @@ pass through a runtime built as the bot builds it (`build_runtime`; nothing deli
 
     python -m tests.benchmarks.bench_updates_sweep --database-url postgresql://…/db
     python -m tests.benchmarks.bench_updates_sweep --database-url … --compare old_jobs.py
+    python -m tests.benchmarks.bench_updates_sweep --database-url … --at 2026-11-10T10:00:00+00:00
+    python -m tests.benchmarks.bench_updates_sweep --database-url … --all-past-point
 
 The database is changed (phase 2's messages, the reminders): use a scratch copy.
 """
@@ -157,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--all-past-point", action="store_true", help="every invitation ahead past its point")
+    parser.add_argument("--at", type=datetime.fromisoformat, help=f"the clock (default {NOW.isoformat()})")
     args = parser.parse_args(argv)
     quiet_logs()
-    now = ALL_PAST_POINT if args.all_past_point else NOW
+    now = ALL_PAST_POINT if args.all_past_point else (args.at or NOW)
     settings = load_settings().model_copy(update={"database_url": args.database_url})
     runtime = build_runtime(settings, clock=SettableClock(now))
     if args.all_past_point:
