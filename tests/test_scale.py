@@ -17,13 +17,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from bot.actions.jobs import send_digests, sweep_actions
+from bot.agency_updates.jobs import CHUNK, sweep_agency_updates
+from bot.agency_updates.models import AgencyUpdate, AgencyUpdateVersion
+from bot.agency_updates.service import OPEN_STATES
 from bot.audit.service import verify_chain
-from bot.convening.models import Meeting
-from bot.database import read_scope, stream_scope
+from bot.convening.models import Invitation, InvitationMessage, Meeting
+from bot.database import read_scope, session_scope, stream_scope
+from bot.partnership.models import Person
 from bot.retention.service import plan
 from bot_offline.driver import OfflineBot
 from tests.benchmarks.generate import generate
@@ -226,3 +231,92 @@ def test_whole_table_jobs_send_the_same_statements_at_ten_times_the_data(quiet_b
 
     small, large = _at_both_sizes(quiet_bot, run)
     assert small == large, (small, large)
+
+
+def _updates_owed_and_past_their_point(bot: OfflineBot) -> int:
+    """Every discussion ahead moved to Thursday 12 November 14:00, invited ten days before,
+    nothing submitted for it, and each invitation sent to its agency's Slack people (two at
+    most, as the invitation's fan-out would): at 13:30 that day every invitation is past a
+    reminder point (late, or two working hours before its deadline). Returns how many
+    invitations that is; done again after growing, it touches only the new ones."""
+    start = datetime(2026, 11, 12, 14, 0, tzinfo=UTC)
+    with session_scope(bot.runtime.engine) as session:
+        ahead = select(Meeting.id).where(
+            col(Meeting.state).in_(OPEN_STATES),
+            col(Meeting.scheduled_start) > datetime(2026, 11, 10, 10, 0, tzinfo=UTC),
+        )
+        meeting_ids = list(session.execute(ahead).scalars())
+        session.execute(update(Meeting).where(Meeting.id.in_(meeting_ids)).values(scheduled_start=start))
+        session.execute(
+            update(Invitation)
+            .where(Invitation.meeting_id.in_(meeting_ids))
+            .values(created_at=datetime(2026, 11, 2, 10, 0, tzinfo=UTC))
+        )
+        updates = select(AgencyUpdate.id).where(AgencyUpdate.meeting_id.in_(meeting_ids))
+        session.execute(delete(AgencyUpdateVersion).where(AgencyUpdateVersion.update_id.in_(updates)))
+        session.execute(delete(AgencyUpdate).where(AgencyUpdate.meeting_id.in_(meeting_ids)))
+        people: dict[int, list[int]] = {}
+        for person_id, agency_id in session.execute(
+            select(Person.id, Person.agency_id).where(Person.slack_user_id.is_not(None)).order_by(Person.id)
+        ):
+            people.setdefault(agency_id, []).append(person_id)
+        sent = set(
+            session.execute(select(InvitationMessage.invitation_id, InvitationMessage.person_id)).all()
+        )
+        invitations = session.execute(
+            select(Invitation.id, Invitation.agency_id).where(Invitation.meeting_id.in_(meeting_ids))
+        ).all()
+        for invitation_id, agency_id in invitations:
+            for person_id in people.get(agency_id, [])[:2]:
+                if (invitation_id, person_id) not in sent:
+                    session.add(
+                        InvitationMessage(invitation_id=invitation_id, person_id=person_id, created_at=start)
+                    )
+    bot.clock.set(datetime(2026, 11, 12, 13, 30, tzinfo=UTC))
+    return len(invitations)
+
+
+def _selects(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.split(": ", 1)[1].lstrip().upper().startswith("SELECT")]
+
+
+def test_the_agency_updates_sweep_costs_the_same_at_ten_times_the_data(quiet_bot) -> None:
+    """A pass's reads are the same however many invitations are past their reminder point:
+    the invitations with their meetings, the people not yet reminded (their reminder's key
+    absent), and only when someone is, what they owe (saved updates, panel items) and the
+    keys; its writes are a savepoint with one INSERT each for the reminders and the chases
+    per chunk of reminders. Once all went, a pass is the same two statements at any size."""
+
+    postgres = quiet_bot.runtime.engine.dialect.name == "postgresql"
+
+    def sweep() -> tuple[int, list[str]]:
+        with counting(quiet_bot.runtime.engine) as statements:
+            queued = sweep_agency_updates(quiet_bot.runtime)
+        chunks = -(-queued // CHUNK)
+        writes = len(statements) - len(_selects(statements))
+        # PostgreSQL: SAVEPOINT, a multi-row INSERT for the reminders and one for the chases,
+        # RELEASE per chunk; SQLite begins its write transaction, and its INSERT ... RETURNING
+        # is row by row (no sentinel to match rows to ids), so two per reminder.
+        allowed = 4 * chunks if postgres else 1 + 2 * chunks + 2 * queued
+        assert writes <= allowed, "\n".join(s[:150] for s in statements)
+        return queued, [s.split("\n")[0][:100] for s in statements]
+
+    _grow(quiet_bot, SMALL)
+    small_invitations = _updates_owed_and_past_their_point(quiet_bot)
+    small_queued, small_first = sweep()
+    small_again = sweep()
+    _grow(quiet_bot, LARGE - SMALL)
+    large_invitations = _updates_owed_and_past_their_point(quiet_bot)
+    large_queued, large_first = sweep()
+    large_again = sweep()
+    assert small_invitations >= 10 and large_invitations >= 8 * small_invitations
+    assert small_queued > 0 and 8 * small_queued <= large_queued, (small_queued, large_queued)
+    # the first pass: the same reads, and on PostgreSQL writes a few per chunk, not per reminder
+    assert _selects(small_first) == _selects(large_first), (small_first, large_first)
+    if postgres and large_queued <= CHUNK:
+        assert small_first == large_first, (small_first, large_first)
+    # every reminder already sent: nothing queued, the same statements, and few of them
+    assert small_again[0] == large_again[0] == 0
+    assert small_again[1] == large_again[1], (small_again, large_again)
+    assert len(_selects(large_again[1])) == 2, large_again
+    assert len(large_again[1]) == (2 if postgres else 3), large_again  # SQLite's BEGIN IMMEDIATE

@@ -93,20 +93,38 @@ def working_time_before(calendar: WorkingCalendar, moment: datetime, span: timed
 def deadline_for(meeting: Meeting, partnership: Partnership, calendar: WorkingCalendar) -> datetime | None:
     """When updates are due: a panel sitting's own updates cut-off, or else the meeting
     type's policy for this urgency."""
-    if meeting.scheduled_start is None:
+    return deadline_of(
+        meeting.scheduled_start,
+        meeting.details,
+        meeting.meeting_type,
+        meeting.urgency,
+        partnership=partnership,
+        calendar=calendar,
+    )
+
+
+def deadline_of(
+    scheduled_start: datetime | None,
+    details: dict[str, Any],
+    meeting_type: str,
+    urgency: str,
+    *,
+    partnership: Partnership,
+    calendar: WorkingCalendar,
+) -> datetime | None:
+    """`deadline_for` from a meeting's columns alone, for a sweep that reads no whole rows."""
+    if scheduled_start is None:
         return None
-    if meeting.details.get("updates_cutoff"):
-        return datetime.fromisoformat(meeting.details["updates_cutoff"])
-    level = partnership.meeting_type(meeting.meeting_type).urgencies.get(meeting.urgency)
+    if details.get("updates_cutoff"):
+        return datetime.fromisoformat(details["updates_cutoff"])
+    level = partnership.meeting_type(meeting_type).urgencies.get(urgency)
     if level is None:
-        return meeting.scheduled_start
+        return scheduled_start
     due = level.updates_due
     if due.working_hours_before is not None:
-        return working_time_before(
-            calendar, meeting.scheduled_start, timedelta(hours=due.working_hours_before)
-        )
+        return working_time_before(calendar, scheduled_start, timedelta(hours=due.working_hours_before))
     days = due.end_of_working_days_before or 0
-    meeting_day = calendar.local(meeting.scheduled_start).date()
+    meeting_day = calendar.local(scheduled_start).date()
     return calendar.end_of_day(calendar.add_working_days(meeting_day, -days) if days else meeting_day)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import ColumnElement, insert, or_, update
+from sqlalchemy import ColumnElement, insert, inspect, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -112,9 +112,10 @@ def enqueue(
 
     The row is written with the session's next flush (at the latest, its commit), so the
     entries a handler adds go to the database together, in one multi-row INSERT."""
-    for pending in session.new:
-        if isinstance(pending, OutboxMessage) and pending.key == key:
-            return pending
+    pending = _pending(session)
+    added = pending.get(key)
+    if added is not None and inspect(added).pending:
+        return added  # added by this session and not yet written
     absent = _absent_keys(session)
     if key in absent:
         absent.discard(key)  # from now on it is this session's entry
@@ -134,10 +135,25 @@ def enqueue(
         created_at=now,
     )
     session.add(message)
+    pending[key] = message
     return message
 
 
 _ABSENT_KEYS = "outbox_absent_keys"
+_PENDING = "outbox_pending"
+
+
+def _pending(session: Session) -> dict[str, OutboxMessage]:
+    """The entries `enqueue` added in this session's current transaction, by key: looked
+    up by key rather than by a walk through every new object (a job adding thousands of
+    entries walked them all for each one). Only `enqueue` adds entries whose key may repeat
+    (`enqueue_refresh`'s are fresh uuids)."""
+    found = session.info.get(_PENDING)
+    if found is None or found[0] is not session.get_transaction():
+        found = (session.get_transaction(), {})
+        session.info[_PENDING] = found
+    entries: dict[str, OutboxMessage] = found[1]
+    return entries
 
 
 def _absent_keys(session: Session) -> set[str]:
