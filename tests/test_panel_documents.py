@@ -521,13 +521,13 @@ def _edge_band_is_background(png: bytes, band: int = 3) -> bool:
 
 def _crowded_edges() -> tuple[list[NetworkNode], list[NetworkEdge], str]:
     """Long names on every node (so the outermost ones are long), a stepped-down child, a
-    panel title too long for one line and every kind of node and link, so the key is full."""
+    panel title too long for three lines and every kind of node and link, so the key is full."""
     nodes, edges = network()
     place = "Wellington Road flat above the old chip shop by the bus station"
     nodes = [NetworkNode(n.key, f"{n.label} {place}", n.kind) for n in nodes]
     nodes.append(NetworkNode("CS-700001", "Stepped Down Child With A Long Name\nCS-700001", "child", True))
     edges.append(NetworkEdge("CS-700001", "loc:1", "location"))
-    title = "Criminal Exploitation Panel (Northfield, Longbridge and Selly Oak) " * 3
+    title = "Criminal Exploitation Panel (Northfield, Longbridge and Selly Oak) " * 5
     return nodes, edges, title
 
 

@@ -33,7 +33,7 @@ BACKGROUND = "#ffffff"
 OUTLINE = "#222222"  # markers' edge
 FRAME = "#cccccc"  # the key's frame, as matplotlib drew it
 LABEL_BACKING = (255, 255, 255, 178)  # white at 70 %: lines stay visible under a label
-DASH_POINTS = (3.7, 1.6)  # matplotlib's dashed pattern, in points for a 1 pt line
+DASH_PATTERN = (3.7, 1.6)  # matplotlib's dashes and gaps, in line widths
 MARKER_EDGE_POINTS = 0.5
 LINE_SPACING = 1.2  # multi-line labels, as matplotlib spaces them
 
@@ -81,6 +81,13 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
                 line += character
         lines.append(line)
     return lines
+
+
+def ellipsised(text: str, font: ImageFont.FreeTypeFont, width: float) -> str:
+    """The text with an ellipsis after as much of it as fits in `width` pixels."""
+    while text and text_width(font, f"{text}…") > width:
+        text = text[:-1]
+    return f"{text.rstrip()}…"
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ def line(
     if not dashed:
         draw.line((start, end), fill=colour, width=width)
         return
-    on, off = (part * width for part in DASH_POINTS)  # scaled by the width, as matplotlib does
+    on, off = (part * width for part in DASH_PATTERN)  # scaled by the width, as matplotlib does
     for piece in dashes(start, end, on, off):
         draw.line(piece, fill=colour, width=width)
 

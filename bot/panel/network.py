@@ -46,6 +46,8 @@ MARGIN_PX = round(0.01 * WIDTH_PX)  # kept clear at the picture's edges
 # takes about 52 ms for 280 KB (deeper searches find little more in flat colours and
 # anti-aliased text).
 PNG_COMPRESSION = 3
+TITLE_MAX_LINES = 3  # a longer title is cut short with an ellipsis
+STEPPED_DOWN_GREY = "#888888"
 
 # Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), and a
 # different marker for each kind, so the map still reads when printed in black and white.
@@ -167,7 +169,7 @@ def _legend_entries(ordered: list[NetworkNode], drawn_kinds: set[str]) -> list[t
         if kind in shown
     ]
     if any(node.stepped_down for node in ordered):
-        entries.append(("hollow", "#888888", "Child, stepped down"))
+        entries.append(("hollow", STEPPED_DOWN_GREY, "Child, stepped down"))
     return entries
 
 
@@ -221,6 +223,40 @@ def _draw_key(
     return (left, top, left + width, bottom)
 
 
+def _draw_title(draw: ImageDraw.ImageDraw, title: str) -> drawing.Box:
+    """The title in bold at the top left, wrapped rather than run off the picture (at most
+    TITLE_MAX_LINES lines: the minutes give the panel's name in full anyway)."""
+    font = drawing.load_font(_font_pixels(TITLE_POINTS), bold=True)
+    width = WIDTH_PX - 2 * MARGIN_PX
+    lines = drawing.wrap(title, font, width)
+    if len(lines) > TITLE_MAX_LINES:
+        lines = [*lines[: TITLE_MAX_LINES - 1], drawing.ellipsised(lines[TITLE_MAX_LINES - 1], font, width)]
+    block = drawing.TextBlock.of(lines, font)
+    top = 0.015 * HEIGHT_PX
+    block.draw(draw, MARGIN_PX, top, "#000000", centred=False)
+    return (MARGIN_PX, top, MARGIN_PX + block.width, top + block.height)
+
+
+def _node_shapes(
+    ordered: list[NetworkNode],
+) -> tuple[dict[str, tuple[str, str, float]], dict[str, drawing.TextBlock]]:
+    """Each node's (marker, colour, radius in pixels) and its label, wrapped and measured."""
+    count = len(ordered)
+    font = drawing.load_font(_font_pixels(LABEL_POINTS + (1.0 if count <= 30 else 0.0)))
+    scale = 1.0 if count <= 80 else 0.6  # smaller markers on a crowded map
+    shapes: dict[str, tuple[str, str, float]] = {}
+    labels: dict[str, drawing.TextBlock] = {}
+    for node in ordered:
+        if node.stepped_down:
+            shapes[node.key] = ("o", STEPPED_DOWN_GREY, math.sqrt(150.0) / 2 * PIXELS_PER_POINT)
+        else:
+            _, colour, marker, size = _NODE_STYLE[node.kind]
+            shapes[node.key] = (marker, colour, math.sqrt(size * scale) / 2 * PIXELS_PER_POINT)
+        text = node.label + ("\n(stepped down)" if node.stepped_down else "")
+        labels[node.key] = drawing.TextBlock.of(drawing.wrap(text, font, LABEL_MAX_WIDTH_PX), font)
+    return shapes, labels
+
+
 def draw_map(
     nodes: Iterable[NetworkNode], edges: Iterable[NetworkEdge], *, title: str = ""
 ) -> DrawnMap | None:
@@ -235,61 +271,35 @@ def draw_map(
     # RGBA drawing on an RGB picture blends: the labels' backings are see-through.
     draw = ImageDraw.Draw(image, "RGBA")
     boxes: list[drawing.Box] = []
-    count = len(ordered)
-
-    # The title at the top left, wrapped if a long panel name would run off the picture.
     map_top = 0.02 * HEIGHT_PX
     if title:
-        title_font = drawing.load_font(_font_pixels(TITLE_POINTS), bold=True)
-        block = drawing.TextBlock.of(drawing.wrap(title, title_font, WIDTH_PX - 2 * MARGIN_PX), title_font)
-        top = 0.015 * HEIGHT_PX
-        block.draw(draw, MARGIN_PX, top, "#000000", centred=False)
-        boxes.append((MARGIN_PX, top, MARGIN_PX + block.width, top + block.height))
-        map_top = top + block.height + 0.5 * title_font.size
-
-    # The key underneath, across the page.
+        boxes.append(_draw_title(draw, title))
+        map_top = boxes[-1][3] + 0.5 * _font_pixels(TITLE_POINTS)
     key_pixels = _font_pixels(LABEL_POINTS)
-    key = _draw_key(
-        draw, _legend_entries(ordered, set(drawn_links.values())), key_pixels, HEIGHT_PX - 0.5 * key_pixels
-    )
-    boxes.append(key)
-    map_bottom = key[1] - 0.5 * key_pixels
+    entries = _legend_entries(ordered, set(drawn_links.values()))
+    boxes.append(_draw_key(draw, entries, key_pixels, HEIGHT_PX - 0.5 * key_pixels))
+    map_bottom = boxes[-1][1] - 0.5 * key_pixels
 
-    # Every node's marker size and label, measured before placing, to leave room at the edges.
-    label_font = drawing.load_font(_font_pixels(LABEL_POINTS + (1.0 if count <= 30 else 0.0)))
-    pad = 0.1 * label_font.size
-    scale = 1.0 if count <= 80 else 0.6
-    shapes: dict[str, tuple[str, str, float]] = {}  # key: (marker, colour, radius)
-    labels: dict[str, drawing.TextBlock] = {}
-    for node in ordered:
-        if node.stepped_down:
-            shapes[node.key] = ("o", "#888888", math.sqrt(150.0) / 2 * PIXELS_PER_POINT)
-        else:
-            _, colour, marker, size = _NODE_STYLE[node.kind]
-            shapes[node.key] = (marker, colour, math.sqrt(size * scale) / 2 * PIXELS_PER_POINT)
-        text = node.label + ("\n(stepped down)" if node.stepped_down else "")
-        labels[node.key] = drawing.TextBlock.of(
-            drawing.wrap(text, label_font, LABEL_MAX_WIDTH_PX), label_font
-        )
+    # Room at the edges for the largest marker and the widest and tallest label, so every
+    # label lies wholly inside the picture wherever the layout puts its node.
+    shapes, labels = _node_shapes(ordered)
+    pad = 0.1 * next(iter(labels.values())).font.size
     reach = max(drawing.marker_reach(marker, radius) for marker, _, radius in shapes.values())
     below = max(_points(7.0), reach + _points(1.0))  # from a node's centre to its label's top
     inset_x = max(reach, max(block.width for block in labels.values()) / 2 + pad) + MARGIN_PX
-    inset_top = reach + pad
-    inset_bottom = below + max(block.height for block in labels.values()) + pad
-    xs = [x for x, _ in positions.values()]
-    ys = [y for _, y in positions.values()]
     left, right = inset_x, WIDTH_PX - inset_x
-    top, bottom = map_top + inset_top, map_bottom - inset_bottom
+    top = map_top + reach + pad
+    bottom = max(top, map_bottom - below - max(block.height for block in labels.values()) - pad)
+    low_x, high_x = min(x for x, _ in positions.values()), max(x for x, _ in positions.values())
+    low_y, high_y = min(y for _, y in positions.values()), max(y for _, y in positions.values())
 
-    def place(key: str) -> drawing.Point:
-        """The layout's position scaled into the drawing area (y down, as pixels go)."""
-        x, y = positions[key]
-        span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
-        across = (x - min(xs)) / span_x if span_x else 0.5
-        down = (max(ys) - y) / span_y if span_y else 0.5
+    def place(x: float, y: float) -> drawing.Point:
+        """A layout position scaled into the drawing area (y down, as pixels go)."""
+        across = (x - low_x) / (high_x - low_x) if high_x > low_x else 0.5
+        down = (high_y - y) / (high_y - low_y) if high_y > low_y else 0.5
         return (left + across * (right - left), top + down * (bottom - top))
 
-    points = {node.key: place(node.key) for node in ordered}
+    points = {key: place(x, y) for key, (x, y) in positions.items()}
     for kind, (_, colour, style, width) in _EDGE_STYLE.items():
         line_width = max(1, round(_points(width)))
         for (a, b), drawn in drawn_links.items():
@@ -302,7 +312,7 @@ def draw_map(
             drawing.hollow_dashed_circle(draw, points[node.key], radius, colour, round(_points(1.2)))
         else:
             drawing.marker(draw, marker, points[node.key], radius, colour, edge)
-    for node in ordered:
+    for node in ordered:  # labels last, over the lines, as matplotlib's annotations were
         x, y = points[node.key]
         colour = "#555555" if node.stepped_down else "#000000"
         boxes.append(drawing.label_with_backing(draw, labels[node.key], x, y + below, colour, pad))
