@@ -11,6 +11,8 @@ import copy
 import io
 import random
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -558,6 +560,23 @@ def test_no_label_title_or_key_runs_off_the_picture(network_png: bytes) -> None:
         png = draw_network(nodes, edges, title=title)
         assert png is not None and _edge_band_is_background(png)
     assert _edge_band_is_background(network_png)
+
+
+def test_drawing_the_map_does_not_import_matplotlib() -> None:
+    """Its fonts come from matplotlib's folder, but importing matplotlib (about 0.3 s, it
+    reads its settings) would be paid by the first map drawn in a process."""
+    script = (
+        "import sys\n"
+        "from bot.panel.network import NetworkEdge, NetworkNode, draw_network\n"
+        "nodes = [NetworkNode('a', 'A', 'child'), NetworkNode('b', 'B', 'location')]\n"
+        "assert draw_network(nodes, [NetworkEdge('a', 'b', 'location')], title='T')\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root, timeout=120
+    )
+    assert result.stdout.strip() == "False"
 
 
 def _colours(png: bytes) -> set[str]:

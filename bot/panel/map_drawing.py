@@ -16,6 +16,8 @@ then cannot change the picture.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
 import os
 from collections.abc import Sequence
@@ -38,11 +40,14 @@ MARKER_EDGE_POINTS = 0.5
 LINE_SPACING = 1.2  # multi-line labels, as matplotlib spaces them
 
 
+@functools.cache
 def fonts_directory() -> str:
-    """matplotlib's bundled DejaVu fonts (imported only for the path: no figure is made)."""
-    import matplotlib
-
-    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+    """matplotlib's bundled DejaVu fonts, found without importing matplotlib (its import reads
+    its settings, which the first map of a process would otherwise wait for)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("matplotlib, which bundles the map's fonts, is not installed")
+    return os.path.join(os.path.dirname(spec.origin), "mpl-data", "fonts", "ttf")
 
 
 def load_font(pixels: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
