@@ -11,6 +11,8 @@ import copy
 import io
 import random
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.shared import Cm
 from docx.table import Table
+from PIL import Image
 
 from bot.documents.specimens import panel_agenda_specimen, panel_minutes_specimen
 from bot.minutes.documents import TemplateContextError, render, template_variables
@@ -494,14 +497,118 @@ def test_draw_network_refuses_a_link_to_an_unknown_node_or_kind() -> None:
 
 
 def test_draw_network_copes_with_a_large_panel() -> None:
+    png = draw_network(*_large_panel())
+    assert png is not None
+    assert _png_size(png)[0] == pytest.approx(1600, abs=2)
+
+
+def _edge_band_is_background(png: bytes, band: int = 3) -> bool:
+    """True when the picture's outer `band` pixels all round are plain white: nothing drawn
+    (a label, the key, the title) runs into the edge, where it would be cut off."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width, height = image.size
+    strips = [
+        (0, 0, width, band),
+        (0, height - band, width, height),
+        (0, 0, band, height),
+        (width - band, 0, width, height),
+    ]
+    white = (255, 255, 255)
+    return all(
+        image.crop(strip).getcolors() == [((right - left) * (bottom - top), white)]
+        for strip in strips
+        for left, top, right, bottom in [strip]
+    )
+
+
+def _crowded_edges() -> tuple[list[NetworkNode], list[NetworkEdge], str]:
+    """Long names on every node (so the outermost ones are long), a stepped-down child, a
+    panel title too long for three lines and every kind of node and link, so the key is full."""
+    nodes, edges = network()
+    place = "Wellington Road flat above the old chip shop by the bus station"
+    nodes = [NetworkNode(n.key, f"{n.label} {place}", n.kind) for n in nodes]
+    nodes.append(NetworkNode("CS-700001", "Stepped Down Child With A Long Name\nCS-700001", "child", True))
+    edges.append(NetworkEdge("CS-700001", "loc:1", "location"))
+    title = "Criminal Exploitation Panel (Northfield, Longbridge and Selly Oak) " * 5
+    return nodes, edges, title
+
+
+def _large_panel() -> tuple[list[NetworkNode], list[NetworkEdge]]:
     nodes = [NetworkNode(f"child:{n}", f"CS-{700000 + n}", "child") for n in range(60)]
     kinds = ["peer", "suspected_perpetrator", "location", "school", "peer_group"]
     nodes += [NetworkNode(f"ctx:{n}", f"Context {n}", kinds[n % 5]) for n in range(140)]
     edges = [NetworkEdge(f"child:{n % 60}", f"ctx:{n}", kinds[n % 5]) for n in range(140)]
     edges += [NetworkEdge(f"child:{n}", f"ctx:{(n * 7) % 140}", kinds[(n * 7) % 5]) for n in range(60)]
-    png = draw_network(nodes, edges)
-    assert png is not None
-    assert _png_size(png)[0] == pytest.approx(1600, abs=2)
+    return nodes, edges
+
+
+def test_no_label_title_or_key_runs_off_the_picture(network_png: bytes) -> None:
+    crowded_nodes, crowded_links, long_title = _crowded_edges()
+    cases = [
+        (*network(), "Peer and location map"),
+        (crowded_nodes, crowded_links, long_title),
+        (*_large_panel(), ""),
+    ]
+    for nodes, edges, title in cases:
+        drawn = network_module.draw_map(nodes, edges, title=title)
+        assert drawn is not None
+        width, height = drawn.image.size
+        # every node's label, the title and the key, as placed
+        assert len(drawn.text_boxes) == len({n.key for n in nodes}) + 1 + (1 if title else 0)
+        for left, top, right, bottom in drawn.text_boxes:
+            assert 0 <= left < right <= width and 0 <= top < bottom <= height, (left, top, right, bottom)
+        png = draw_network(nodes, edges, title=title)
+        assert png is not None and _edge_band_is_background(png)
+    assert _edge_band_is_background(network_png)
+
+
+def test_drawing_the_map_does_not_import_matplotlib() -> None:
+    """Its fonts come from matplotlib's folder, but importing matplotlib (about 0.3 s, it
+    reads its settings) would be paid by the first map drawn in a process."""
+    script = (
+        "import sys\n"
+        "from bot.panel.network import NetworkEdge, NetworkNode, draw_network\n"
+        "nodes = [NetworkNode('a', 'A', 'child'), NetworkNode('b', 'B', 'location')]\n"
+        "assert draw_network(nodes, [NetworkEdge('a', 'b', 'location')], title='T')\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=root, timeout=120
+    )
+    assert result.stdout.strip() == "False"
+
+
+def _colours(png: bytes) -> set[str]:
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    counted = image.getcolors(image.width * image.height)
+    assert counted is not None
+    return {"#{:02X}{:02X}{:02X}".format(*rgb) for _, rgb in counted}
+
+
+OKABE_ITO = {
+    "child": "#0072B2",
+    "peer": "#56B4E9",
+    "suspected_perpetrator": "#D55E00",
+    "location": "#009E73",
+    "school": "#E69F00",
+    "peer_group": "#CC79A7",
+}
+
+
+def test_the_map_is_drawn_in_each_kinds_colour(network_png: bytes) -> None:
+    colours = _colours(network_png)
+    assert set(OKABE_ITO.values()) <= colours
+    assert "#555555" in colours  # the dashed 'linked case' line
+    # a kind not on the map is not drawn, nor in the key: no school, no orange anywhere
+    nodes, edges = network()
+    without_school = draw_network(
+        [n for n in nodes if n.kind != "school"], [e for e in edges if e.kind != "school"]
+    )
+    assert without_school is not None
+    colours = _colours(without_school)
+    assert OKABE_ITO["school"] not in colours
+    assert set(OKABE_ITO.values()) - {OKABE_ITO["school"]} <= colours
 
 
 # (d) typed text is text
