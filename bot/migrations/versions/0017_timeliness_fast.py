@@ -27,10 +27,13 @@ def _lz4_available() -> bool:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return False
-    methods = bind.execute(
-        sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
-    ).scalar()
-    return bool(methods) and "lz4" in methods
+    methods: list[str] = (
+        bind.execute(
+            sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        ).scalar()
+        or []
+    )
+    return "lz4" in methods
 
 
 def upgrade() -> None:
