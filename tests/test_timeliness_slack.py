@@ -254,8 +254,8 @@ def test_the_word_report_and_its_rows_are_sent_on_request(seeded, tmp_path) -> N
 
 
 def test_a_chart_that_cannot_be_drawn_sends_neither_document(seeded, monkeypatch) -> None:
-    """The chart is drawn on a thread of its own while the rows are read; if it fails, the
-    download fails whole: no document kept, queued or audited, and no promise of them."""
+    """A chart that cannot be drawn fails the download whole: no document kept, queued or
+    audited, and no promise of them."""
     from bot.minutes.models import Document
     from bot.timeliness import report
 

@@ -6,7 +6,6 @@ what the board was sent can be shown later, and go out through the outbox."""
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -147,16 +146,9 @@ def make_documents(
     now: datetime,
 ) -> tuple[Document, Document]:
     """Render the Word report and the rows' CSV and add both to the record (flushed, so they
-    have ids for the outbox).
-
-    The chart is drawn on a thread of its own while the rows are read: it needs no database,
-    and the rows' statements spend a third of their time waiting for PostgreSQL, time the
-    drawing fills (a chart is drawn from `measures` alone; the session stays on this thread)."""
+    have ids for the outbox)."""
     report_name, data_name = filenames(measures, agency_code)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="timeliness-chart") as drawer:
-        drawing = drawer.submit(headline_chart, measures, agency_code)
-        data = as_csv(rows(session, measures.period, statutory=statutory, now=measures.as_at))
-        chart = drawing.result()
+    chart = headline_chart(measures, agency_code)
     rendered = render_document(
         templates_dir / TEMPLATE,
         context(
@@ -169,6 +161,7 @@ def make_documents(
         ),
         images={"chart": chart},
     )
+    data = as_csv(rows(session, measures.period, statutory=statutory, now=measures.as_at))
     documents = []
     for kind, filename, content, sha in (
         (REPORT_KIND, report_name, rendered.content, rendered.sha256),
