@@ -454,6 +454,35 @@ def test_rendered_document_sha256_matches_its_bytes() -> None:
     assert other.sha256 != rendered.sha256
 
 
+def test_a_template_is_compiled_once_and_every_render_shows_its_own_values(monkeypatch) -> None:
+    """Rendering keeps each template's compiled Jinja (by the template's text), never the
+    values: the second render of the same template compiles nothing, gives the same bytes
+    for the same context, and shows a new context's values, typed text still inert."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from bot.minutes import documents
+
+    compiled: list[int] = []
+    compile_source = SandboxedEnvironment.from_string
+
+    def counting(self: Any, source: Any, *args: Any) -> Any:
+        compiled.append(len(source))
+        return compile_source(self, source, *args)
+
+    monkeypatch.setattr(documents, "_RENDERING", documents._CompiledOnce())
+    monkeypatch.setattr(SandboxedEnvironment, "from_string", counting)
+    first = render(MINUTES, minutes_context())
+    assert compiled, "the first render compiles the template"
+    compiled.clear()
+    assert render(MINUTES, minutes_context()) == first
+    hostile = render(MINUTES, _hostile_minutes())
+    assert compiled == []
+    text = _all_text(_open(hostile))
+    assert "{{ 7*7 }} label" in text and "49" not in text
+    assert " | ".join(HOSTILE) in [p.text for p in _open(hostile).paragraphs]
+    assert render(ACTION_LOG, action_log_context()) and compiled, "another template is compiled"
+
+
 # (e) as a reader sees it: LibreOffice turns the minutes into a PDF
 
 

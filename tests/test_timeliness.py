@@ -224,3 +224,43 @@ def test_the_chart_shows_every_name_and_figure_unclipped(runtime, agency_code) -
     assert [round(bar.get_width(), 6) for bar in updates.patches][: len(shown)] == [
         round(v, 6) for v in on_time
     ]
+
+
+def test_a_chart_drawn_lately_for_the_same_figures_is_reused_and_no_other(runtime, monkeypatch) -> None:
+    """The same figures draw the same picture, whenever they were counted (the moment is not
+    in it), so the picture is drawn once: the report's chart, then the Word report's. Any
+    figure changed, or another audience, draws afresh; only the last few are kept."""
+    import dataclasses
+    from datetime import timedelta
+
+    from bot.timeliness import charts
+
+    seed_december(runtime.engine)
+    found = december(runtime)
+    drawn: list[str] = []
+    draw = charts.headline_figure
+
+    def counting(measures, agency_code=None):  # type: ignore[no-untyped-def]
+        drawn.append(agency_code or "")
+        return draw(measures, agency_code)
+
+    monkeypatch.setattr(charts, "_drawn", type(charts._drawn)())
+    monkeypatch.setattr(charts, "headline_figure", counting)
+    picture = charts.headline_chart(found)
+    later = dataclasses.replace(found, as_at=found.as_at + timedelta(hours=3))
+    assert charts.headline_chart(later) == picture and len(drawn) == 1
+    # What the key leaves out is truly not in the picture: drawn afresh, byte for byte the same.
+    assert charts._png(draw(later)) == picture
+
+    one_more = dataclasses.replace(found.agencies[0], updates_late=found.agencies[0].updates_late + 1)
+    changed = dataclasses.replace(found, agencies=(one_more, *found.agencies[1:]))
+    assert charts.headline_chart(changed) != picture
+    assert charts.headline_chart(found, "police-ppu") != picture
+    assert drawn == ["", "", "police-ppu"]
+
+    monkeypatch.setattr(charts, "DRAWN_AT_MOST", 2)
+    charts.headline_chart(found, "csc")  # kept, and the two oldest go
+    assert len(charts._drawn) == 2
+    charts.headline_chart(found, "police-ppu")
+    charts.headline_chart(found)
+    assert drawn == ["", "", "police-ppu", "csc", ""]

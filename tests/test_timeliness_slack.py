@@ -253,6 +253,32 @@ def test_the_word_report_and_its_rows_are_sent_on_request(seeded, tmp_path) -> N
     assert "Strategy discussions held: 4; within their urgency's timescale 3 (75%)" in flat
 
 
+def test_a_chart_that_cannot_be_drawn_sends_neither_document(seeded, monkeypatch) -> None:
+    """A chart that cannot be drawn fails the download whole: no document kept, queued or
+    audited, and no promise of them."""
+    from bot.minutes.models import Document
+    from bot.timeliness import report
+
+    def broken(*_args: object) -> bytes:
+        raise RuntimeError("no chart")
+
+    monkeypatch.setattr(report, "headline_chart", broken)
+    bot = seeded
+    bot.slack.block_actions(
+        ADMIN,
+        [{"action_id": "timeliness_download", "value": "month:2026-12"}],
+        message={"ts": "1.000", "text": "x"},
+        channel_id="C0GENERAL",
+    )
+    bot.settle()
+    assert not _uploads(bot, ".docx") and not _uploads(bot, ".csv")
+    assert "Sending you" not in json.dumps(_replies(bot))
+    assert "document.downloaded" not in _acts(bot)
+    with Session(bot.runtime.engine) as session:
+        kinds = session.exec(select(Document.kind)).all()
+    assert not {report.REPORT_KIND, report.DATA_KIND} & set(kinds)
+
+
 def test_the_monthly_report_goes_to_administrators_on_the_first_working_day_once(seeded) -> None:
     """New Year's Day 2027 is a Friday bank holiday: December's report goes out on Monday 4
     January, in working hours, to both panel administrators, and only once."""

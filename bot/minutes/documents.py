@@ -25,13 +25,15 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from docx.shared import Cm
 from docxtpl import DocxTemplate, InlineImage
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -122,8 +124,44 @@ def _finalize(value: Any) -> Any:
 
 
 def _environment() -> SandboxedEnvironment:
-    """A fresh environment per render: sandboxed, strict, escaping every value."""
+    """A fresh environment: sandboxed, strict, escaping every value."""
     return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+
+
+class _CompiledOnce(SandboxedEnvironment):
+    """`_environment`'s settings, keeping the last templates compiled by their source text.
+
+    docxtpl turns a document's XML into Jinja source and compiles it on every render
+    (parsing, generating and compiling Python: about half of rendering a report); the
+    source is the same each time the same template file is rendered, so its compiled form
+    is kept. Only the template's text is the key: the values rendered are never kept."""
+
+    AT_MOST = 32
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+        self._compiled: OrderedDict[bytes, Template] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
+        with self._lock:
+            found = self._compiled.get(key)
+            if found is not None:
+                self._compiled.move_to_end(key)
+                return found
+        compiled = super().from_string(source)
+        with self._lock:
+            self._compiled[key] = compiled
+            while len(self._compiled) > self.AT_MOST:
+                self._compiled.popitem(last=False)
+        return compiled
+
+
+# Shared by every render (a Jinja environment and its templates are safe across threads).
+_RENDERING = _CompiledOnce()
 
 
 def template_variables(path: Path) -> set[str]:
@@ -174,7 +212,7 @@ def render(template_path: Path, context: dict[str, Any], *, images: dict[str, by
             name: InlineImage(template, io.BytesIO(content), width=Cm(IMAGE_WIDTH_CM))
             for name, content in images.items()
         }
-    template.render(context, jinja_env=_environment(), autoescape=True)
+    template.render(context, jinja_env=_RENDERING, autoescape=True)
     buffer = io.BytesIO()
     template.save(buffer)
     return buffer.getvalue()

