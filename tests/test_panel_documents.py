@@ -611,6 +611,18 @@ def test_the_map_is_drawn_in_each_kinds_colour(network_png: bytes) -> None:
     assert set(OKABE_ITO.values()) - {OKABE_ITO["school"]} <= colours
 
 
+def test_draw_network_lays_out_a_map_of_500_nodes_or_more() -> None:
+    """networkx lays out 500 nodes or more with scipy's sparse arrays (a large
+    partnership's panel reached that, and drafting its minutes failed without scipy)."""
+    kinds = ["peer", "suspected_perpetrator", "location", "school", "peer_group"]
+    nodes = [NetworkNode(f"child:{n}", f"CS-{700000 + n}", "child") for n in range(120)]
+    nodes += [NetworkNode(f"ctx:{n}", f"Context {n}", kinds[n % 5]) for n in range(400)]
+    edges = [NetworkEdge(f"child:{n % 120}", f"ctx:{n}", kinds[n % 5]) for n in range(400)]
+    png = draw_network(nodes, edges)
+    assert png is not None
+    assert _png_size(png) == (network_module.WIDTH_PX, network_module.HEIGHT_PX)
+
+
 # (d) typed text is text
 
 
