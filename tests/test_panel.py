@@ -19,6 +19,7 @@ from bot.minutes.models import Document
 from bot.panel.jobs import sweep_panels
 from bot.panel.models import NetworkLink, PanelCase, PanelSitting, Referral
 from bot_offline.local_slack.signed_client import StateValue
+from bot_offline.panel import recording as panel_recording
 from tests.agency_updates_support import update_values
 from tests.minutes_support import action_values
 from tests.panel_support import (
@@ -277,7 +278,7 @@ def test_a_full_panel_cycle_from_referral_to_approved_minutes_and_carry_forward(
     clock.set(datetime(2026, 11, 24, 12, 30, tzinfo=UTC))
     refused = bot.slack.command("/panel", f"record {meeting.reference}", user_id=POLICE).json()
     assert "Only the chair" in refused["text"]
-    recording = bot.slack.command("/panel", f"record {meeting.reference}", user_id=CHAIR).json()
+    recording = panel_recording(bot, CHAIR, meeting.reference)
     assert "panel_record_item_" in json.dumps(recording["blocks"])
     bad = record_item(bot, CHAIR, items[CHILD_A].id or 0, outcome_values(review=None)).json()
     assert bad["response_action"] == "errors" and "next_review_on" in bad["errors"]

@@ -20,6 +20,7 @@ from bot.database import session_scope
 from bot.panel.models import ConferenceLink, PoliceOperation
 from bot.partnership.models import Person
 from bot_offline.local_slack.signed_client import StateValue
+from bot_offline.panel import recording as panel_recording
 from tests.convening_support import convene
 from tests.panel_support import CHAIR, opened_view, outcome_values, views_opened
 from tests.test_panel_practice import (
@@ -171,7 +172,7 @@ def test_a_step_up_to_a_conference_is_linked_to_the_childs_icpc_and_booked_by_th
     assert f"stepped up at {meeting.reference}: child protection conference booked for 30 Nov 2026" in shown
     assert "Ashby" not in shown
     # and so do the panel's record (/panel record) and its minutes
-    recording = json.dumps(bot.slack.command("/panel", f"record {meeting.reference}", user_id=CHAIR).json())
+    recording = json.dumps(panel_recording(bot, CHAIR, meeting.reference))
     assert f"{CHILD_A}: child protection conference booked for 30 Nov 2026" in recording
     assert "child protection conference booked for 30 Nov 2026" in _minutes_case(bot, meeting)["leads_to"]
     # once the ICPC is held, on the section 47 enquiry, the link says so
@@ -280,7 +281,7 @@ def test_a_police_operation_is_seen_in_full_by_police_only(bot, clock) -> None:
         assert operation.released_summary.startswith("A police operation is disrupting")
     assert _acts(bot, "panel.operation_recorded") == 1 and _acts(bot, "panel.operation_changed") == 0
     # the sitting's record (its recorders are not all police) shows the released summary only
-    recording = json.dumps(bot.slack.command("/panel", f"record {meeting.reference}", user_id=CHAIR).json())
+    recording = json.dumps(panel_recording(bot, CHAIR, meeting.reference))
     assert f"{CHILD_A}: police operation: A police operation is disrupting the line" in recording
     assert "Operation Larch" not in recording and "WMP/LARCH" not in recording
     # /panel operation: police see it; anyone else the same refusal whether or not it exists

@@ -305,7 +305,16 @@ def register(app: App, runtime: Runtime) -> None:
                     str(refused),
                 )
                 return
-            ack(response_type="ephemeral", **_recording(meeting.id or 0))
+            # The agenda with what each child's record links to grows with the panel's history:
+            # read after the acknowledgement, the recording message sent to the chair alone.
+            ack()
+            meeting_id = meeting.id or 0
+            after_ack(
+                runtime,
+                command,
+                client,
+                lambda: respond(response_type="ephemeral", **_recording(meeting_id)),
+            )
         else:
             ack(response_type="ephemeral", text=USAGE)
 

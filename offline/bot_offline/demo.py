@@ -1041,7 +1041,7 @@ def step_panel_sits(bot: OfflineBot) -> None:
 
     meeting, sitting = _panel_meeting(bot, "2026-11-24")
     _clock(bot).set(datetime(2026, 11, 24, 12, 45, tzinfo=UTC))
-    recording = bot.slack.command("/panel", f"record {meeting.reference}", user_id=panel_offline.CHAIR).json()
+    recording = panel_offline.recording(bot, panel_offline.CHAIR, meeting.reference)
     _say(f"/panel record {meeting.reference} (the chair):")
     _say(textwrap.indent(blocks_as_text(recording["blocks"]), "  | "))
     decisions = {

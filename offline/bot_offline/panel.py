@@ -23,6 +23,19 @@ def opened_view(bot: OfflineBot, before: int) -> dict[str, Any]:
     return call.response["view"]
 
 
+def recording(bot: OfflineBot, user_id: str, reference: str) -> dict[str, Any]:
+    """`/panel record REF`: the recording message the chair is sent after the acknowledgement
+    (the message posted to the command's response URL)."""
+    before = len(bot.local_slack.responses())
+    answer = bot.slack.command("/panel", f"record {reference}", user_id=user_id)
+    assert answer.status == 200 and not answer.body, answer.body
+    bot.settle()
+    shown = bot.local_slack.responses()[before:]
+    assert shown, "no recording message was sent"
+    message: dict[str, Any] = shown[-1].args
+    return message
+
+
 def views_opened(bot: OfflineBot) -> int:
     return len(bot.local_slack.calls_to("views.open"))
 
