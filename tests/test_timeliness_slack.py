@@ -183,8 +183,8 @@ def _pdf_text(content: bytes, tmp_path: Path) -> str:
     return " ".join(text.split())
 
 
-def test_the_word_report_and_its_rows_are_sent_on_request(seeded, tmp_path) -> None:
-    bot = seeded
+def _ask_for_the_word_report(bot) -> None:
+    """The administrator's *Download* for December 2026, and what follows it."""
     bot.slack.block_actions(
         ADMIN,
         [{"action_id": "timeliness_download", "value": "month:2026-12"}],
@@ -192,6 +192,11 @@ def test_the_word_report_and_its_rows_are_sent_on_request(seeded, tmp_path) -> N
         channel_id="C0GENERAL",
     )
     bot.settle()
+
+
+def test_the_word_report_and_its_rows_are_sent_on_request(seeded, tmp_path) -> None:
+    bot = seeded
+    _ask_for_the_word_report(bot)
     [report] = _uploads(bot, ".docx")
     [data] = _uploads(bot, ".csv")
     assert report.filename == "timeliness-month-2026-12.docx"
@@ -264,13 +269,7 @@ def test_a_chart_that_cannot_be_drawn_sends_neither_document(seeded, monkeypatch
 
     monkeypatch.setattr(report, "headline_chart", broken)
     bot = seeded
-    bot.slack.block_actions(
-        ADMIN,
-        [{"action_id": "timeliness_download", "value": "month:2026-12"}],
-        message={"ts": "1.000", "text": "x"},
-        channel_id="C0GENERAL",
-    )
-    bot.settle()
+    _ask_for_the_word_report(bot)
     assert not _uploads(bot, ".docx") and not _uploads(bot, ".csv")
     assert "Sending you" not in json.dumps(_replies(bot))
     assert "document.downloaded" not in _acts(bot)
