@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     http_workers: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes")
     http_threads: int = Field(default=8, ge=1, le=256, description="request threads per worker")
-    listener_threads: int = Field(default=16, ge=1, le=256, description="Bolt listener threads")
+    listener_threads: int = Field(default=16, ge=1, le=256, description="listener pool threads")
     followup_threads: int = Field(default=8, ge=1, le=256, description="work after acknowledgements")
     delivery_threads: int = Field(default=8, ge=1, le=64, description="outbox couriers (PostgreSQL)")
     # Rehearsals and tests: sweep this often instead of chasing.yaml's sweep_interval_minutes.

@@ -22,11 +22,10 @@ instead of silently leaving a blank in a safeguarding record.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,24 +139,16 @@ class _CompiledOnce(SandboxedEnvironment):
 
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
-        self._compiled: OrderedDict[bytes, Template] = OrderedDict()
-        self._lock = threading.Lock()
+        # Keyed by the source text; thread-safe (two threads may compile the same text once each).
+        self._compiled = functools.lru_cache(maxsize=self.AT_MOST)(self._compiled_text)
+
+    def _compiled_text(self, source: str) -> Template:
+        return super().from_string(source)
 
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Template:
         if globals is not None or template_class is not None or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
-        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
-        with self._lock:
-            found = self._compiled.get(key)
-            if found is not None:
-                self._compiled.move_to_end(key)
-                return found
-        compiled = super().from_string(source)
-        with self._lock:
-            self._compiled[key] = compiled
-            while len(self._compiled) > self.AT_MOST:
-                self._compiled.popitem(last=False)
-        return compiled
+        return self._compiled(source)
 
 
 # Shared by every render (a Jinja environment and its templates are safe across threads).
