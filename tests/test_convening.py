@@ -278,8 +278,12 @@ def test_someone_from_another_agency_cannot_answer(bot) -> None:
 
 
 def _modal_opened(bot) -> dict:
-    call = bot.local_slack.wait_for(lambda calls: any(c.method == "views.open" and c.ok for c in calls[-3:]))
-    return [c for c in call if c.method == "views.open"][-1].response["view"]
+    """The form the last click opened: read once the click's work is done, not by looking
+    among the latest calls (its messages updated in place may come after it)."""
+    assert bot.wait_idle()
+    opened = bot.local_slack.calls_to("views.open")[-1]
+    assert opened.ok, opened.response
+    return opened.response["view"]
 
 
 def test_a_delegate_is_picked_from_the_agency(bot) -> None:

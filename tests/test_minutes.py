@@ -45,16 +45,9 @@ def _open(bot, user_id: str, command: str, text: str, title: str) -> dict:
     before = len(bot.local_slack.calls_to("views.open"))
     response = bot.slack.command(command, text, user_id=user_id)
     assert response.status == 200, response.body
-    calls = bot.local_slack.wait_for(
-        lambda calls: (
-            (
-                len([c for c in calls if c.method == "views.open"]) > before
-                and title in json.dumps(calls[-1].args)
-            )
-            or any(c.method == "views.open" and title in json.dumps(c.args) for c in calls[-3:])
-        )
-    )
-    return [c for c in calls if c.method == "views.open" and title in json.dumps(c.args)][-1].response["view"]
+    opened = bot.local_slack.wait_for_new("views.open", before)
+    assert title in json.dumps(opened.args), opened.args
+    return opened.response["view"]
 
 
 def _minutes_reply(bot, user_id: str, reference: str) -> str:

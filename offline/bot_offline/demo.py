@@ -206,13 +206,11 @@ def step_answers(bot: OfflineBot) -> None:
         HEALTH, [{"action_id": "invitation_written_update", "value": str(_invitation_id(bot, "health"))}]
     )
     _say("Health clicks [Written update only]")
+    forms = len(bot.local_slack.calls_to("views.open"))
     bot.slack.block_actions(
         LOCATE, [{"action_id": "invitation_delegate", "value": str(_invitation_id(bot, "locate"))}]
     )
-    opened = bot.local_slack.wait_for(
-        lambda calls: any(c.method == "views.open" and c.ok for c in calls[-3:])
-    )
-    modal = [c for c in opened if c.method == "views.open"][-1].response["view"]
+    modal = bot.local_slack.wait_for_new("views.open", forms).response["view"]
     bot.slack.view_submission(
         LOCATE,
         modal,

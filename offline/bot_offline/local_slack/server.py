@@ -790,6 +790,19 @@ class LocalSlack:
                 raise TimeoutError(f"condition not met within {timeout}s; calls seen: {seen}")
             time.sleep(interval)
 
+    def wait_for_new(self, method: str, seen: int, timeout: float = 5.0) -> RecordedCall:
+        """The first successful call to ``method`` after the ``seen`` there were already.
+
+        Counted by method, not by position among the latest calls: after a button, the bot's
+        other work (messages updated, the outbox) may land after the call a test waits for.
+        """
+
+        def new_ones(calls: list[RecordedCall]) -> list[RecordedCall]:
+            return [c for c in calls if c.method == method][seen:]
+
+        calls = self.wait_for(lambda calls: any(c.ok for c in new_ones(calls)), timeout)
+        return next(c for c in new_ones(calls) if c.ok)
+
     def responses(self) -> list[RecordedCall]:
         """Posts to response URLs (what Bolt's ``respond()`` sent), oldest first."""
         return [c for c in self.calls_to("response_url") if c.status == 200]
