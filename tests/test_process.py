@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot_offline.driver import SAMPLE_CHILD_NAME
 from bot_offline.local_slack import LocalSlack, SignedSlackClient
 from bot_offline.partner_browser import chromium_installed
 
@@ -151,28 +152,51 @@ def test_two_worker_processes_serve_slack_and_sweep_once_per_interval(database_u
     assert {e["pid"] for e in sweeps} <= workers
 
 
-def _play_demo(cwd: Path, **more: str) -> str:
+def _play_demo(cwd: Path, *args: str, **more: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
     env.update(more)
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
+        [sys.executable, "-m", "bot", "demo", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stderr == "", result.stderr  # nothing but the story on the terminal
-    return result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    return result
+
+
+def _logs_hold_nothing_of_the_child(logs: str) -> None:
+    """The whole demo's logs (the bot's and the offline Slack's): the sample child's name,
+    date of birth and what the agencies typed about him appear nowhere in them."""
+    assert "INFO" in logs  # the bot did log
+    for secret in (
+        SAMPLE_CHILD_NAME,
+        SAMPLE_CHILD_NAME.split()[0],
+        "2011-05-01",
+        "unexplained cash",
+        "owes money",
+        "Seen with older males",
+    ):
+        assert secret not in logs, secret
 
 
 def test_demo_plays_the_scenario_offline_as_a_practitioner_reads_it(tmp_path: Path) -> None:
-    out = _play_demo(tmp_path)
+    first = _play_demo(tmp_path)
+    out = first.stdout
+    assert first.stderr == "", first.stderr  # nothing but the story on the terminal
     # The same story on every run: nothing depends on the machine's time, ports or timing.
     # The second run drives the partner pages over plain HTTP (as where Chromium is not
-    # installed): the same story, but for the words saying how the pages were opened.
-    again = _play_demo(tmp_path, DEMO_BROWSER="http")
+    # installed): the same story, but for the words saying how the pages were opened. It
+    # logs as it goes (--verbose, to stderr), and those logs hold no child's details.
+    second = _play_demo(tmp_path, "--verbose", DEMO_BROWSER="http")
+    _logs_hold_nothing_of_the_child(second.stderr)
+    # --verbose also says where the app, the local Slack and the database are (ports and
+    # paths differ run to run): two lines more, before the story.
+    verbose_only = ("  app on http://127.0.0.1:", "  database ")
+    again = "\n".join(line for line in second.stdout.splitlines() if not line.startswith(verbose_only))
+    assert len(again.splitlines()) == len(second.stdout.splitlines()) - 2
     browser = "in headless Chromium" if chromium_installed() else "over plain HTTP"
     assert "over plain HTTP" in again
     assert again.replace("over plain HTTP", browser).splitlines() == out.splitlines()

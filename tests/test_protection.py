@@ -72,28 +72,8 @@ def test_audit_verify_and_export_from_the_command_line(engine, database_url) -> 
     assert "entry 2 was changed after it was written" in broken.stdout
 
 
-def test_the_logs_of_a_full_demo_hold_no_child_details_or_typed_text() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--verbose"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    logs = result.stderr
-    assert "INFO" in logs  # the bot did log
-    for secret in (
-        SAMPLE_CHILD_NAME,
-        SAMPLE_CHILD_NAME.split()[0],
-        "2011-05-01",
-        "unexplained cash",
-        "owes money",
-        "Seen with older males",
-    ):
-        assert secret not in logs, secret
+# The logs of a whole demo (run with --verbose) are checked for the child's details by the
+# demo's own test, on its second run (tests/test_process.py): one run of the demo less.
 
 
 def test_json_log_lines_carry_the_message_and_the_error_type() -> None:
