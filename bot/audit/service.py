@@ -340,17 +340,24 @@ def export_rows(
         query = query.where(about_case(session, case_reference.strip().upper()))
     yield list(EXPORT_COLUMNS)
     for entry in _stream(session, query):
-        yield [
-            str(entry.sequence),
-            entry.at.isoformat(),
-            entry.team_id,
-            entry.actor_slack_id,
-            "" if entry.actor_person_id is None else str(entry.actor_person_id),
-            entry.act,
-            entry.record_type,
-            entry.record_id,
-            entry.case_reference,
-            json.dumps(entry.details, sort_keys=True),
-            entry.previous_hash,
-            entry.entry_hash,
-        ]
+        yield export_row(entry)
+
+
+def export_row(entry: Row) -> list[str]:
+    """One entry, read as `HASHED_COLUMNS`, as every export writes it (the command line's
+    and the desk's download): the same columns and text, so either can be checked
+    against the live chain."""
+    return [
+        str(entry.sequence),
+        entry.at.isoformat(),
+        entry.team_id,
+        entry.actor_slack_id,
+        "" if entry.actor_person_id is None else str(entry.actor_person_id),
+        entry.act,
+        entry.record_type,
+        entry.record_id,
+        entry.case_reference,
+        json.dumps(entry.details, sort_keys=True),
+        entry.previous_hash,
+        entry.entry_hash,
+    ]
