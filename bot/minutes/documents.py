@@ -101,7 +101,7 @@ IMAGE_WIDTH_CM = 16.0
 # Everything XML 1.0 cannot carry: C0 controls other than tab and newline, surrogates,
 # and the two non-characters U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_BRACES = {"{": "&#123;", "}": "&#125;"}
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 
 
 class TemplateContextError(ValueError):
@@ -110,16 +110,26 @@ class TemplateContextError(ValueError):
 
 def _finalize(value: Any) -> Any:
     """Turn each ``{{ value }}`` into inert, well-formed XML text before it is written."""
+    if type(value) is str:  # most values: checked first, the rest of the tests skipped
+        return _inert(value)
     if value is None:
         return ""
     if hasattr(value, "__html__"):  # Markup, or docxtpl's RichText/Listing/InlineImage built by our code
         return value
     if isinstance(value, bool | int | float):
         return value
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    text = _NOT_XML.sub("", text)
-    escaped = str(escape(text))
-    return Markup(re.sub(r"[{}]", lambda match: _BRACES[match.group(0)], escaped))
+    return _inert(str(value))
+
+
+def _inert(text: str) -> Markup:
+    """Text escaped for XML, its braces as character references and what XML cannot carry
+    dropped (a report has tens of thousands of values, so the common case does least)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    escaped = escape(_NOT_XML.sub("", text))
+    if "{" in escaped or "}" in escaped:
+        return Markup(str(escaped).translate(_BRACES))
+    return escaped
 
 
 def _environment() -> SandboxedEnvironment:
@@ -155,6 +165,40 @@ class _CompiledOnce(SandboxedEnvironment):
 _RENDERING = _CompiledOnce()
 
 
+@functools.lru_cache(maxsize=32)
+def _patched(source: str) -> str:
+    """docxtpl's clean-up of a part's XML into Jinja source (a few dozen regular
+    expressions over the whole part), kept by the part's text: a template file gives the
+    same text, and so the same result, on every render."""
+    return DocxTemplate.patch_xml(_UNUSED_TEMPLATE, source)
+
+
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+_LISTING = re.compile("[\t\a\n\f]")
+
+
+class _Template(DocxTemplate):
+    """docxtpl's template, producing the very same XML with less repeated work: the
+    patched XML kept (`_patched`), and the line breaks and tabs typed into values
+    (docxtpl's `resolve_listing`) looked for only in the paragraphs that hold one, where
+    docxtpl takes every run and text of every paragraph apart to find none."""
+
+    def patch_xml(self, src_xml: str) -> str:
+        return _patched(src_xml)
+
+    def resolve_listing(self, xml: str) -> str:
+        if not _LISTING.search(xml):
+            return xml
+        resolve = super().resolve_listing
+        return _PARAGRAPH.sub(
+            lambda found: resolve(found.group(0)) if _LISTING.search(found.group(0)) else found.group(0), xml
+        )
+
+
+# patch_xml uses nothing of its template object; `_patched` has to name one.
+_UNUSED_TEMPLATE = DocxTemplate(io.BytesIO())
+
+
 def template_variables(path: Path) -> set[str]:
     """The top-level names a template uses, so a test can hold code and template together."""
     return set(_names_used(path.read_bytes()))
@@ -185,7 +229,7 @@ def render(template_path: Path, context: dict[str, Any], *, images: dict[str, by
     wide, under that name. A docxtpl picture belongs to one template object, so it has to be
     built here, where that object is; callers pass bytes and share this one render path.
     """
-    template = DocxTemplate(str(template_path))
+    template = _Template(str(template_path))
     images = images or {}
     clashing = set(images) & set(context)
     if clashing:
