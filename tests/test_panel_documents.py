@@ -471,13 +471,13 @@ def test_draw_network_makes_a_png_of_the_designed_size(network_png: bytes) -> No
 
 def test_draw_network_is_deterministic_whatever_the_input_order(network_png: bytes) -> None:
     nodes, edges = network()
-    network_module._encoded.cache_clear()  # drawn afresh, not the kept picture
+    network_module.forget_maps()  # drawn afresh, not the kept picture
     assert draw_network(nodes, edges, title="Peer and location map") == network_png
     shuffler = random.Random(3)
     shuffled_nodes, shuffled_edges = nodes[:], [NetworkEdge(e.b, e.a, e.kind) for e in edges]
     shuffler.shuffle(shuffled_nodes)
     shuffler.shuffle(shuffled_edges)
-    network_module._encoded.cache_clear()
+    network_module.forget_maps()
     assert draw_network(shuffled_nodes, shuffled_edges, title="Peer and location map") == network_png
     assert draw_network(nodes, edges[:-1], title="Peer and location map") != network_png
 
@@ -493,7 +493,7 @@ def test_draw_network_draws_the_same_map_once(monkeypatch: pytest.MonkeyPatch) -
         return draw_map(*args, **kwargs)
 
     monkeypatch.setattr(network_module, "draw_map", counting)
-    network_module._encoded.cache_clear()
+    network_module.forget_maps()
     nodes, edges = network()
     first = draw_network(nodes, edges, title="Sitting 1")
     assert draw_network(list(reversed(nodes)), edges, title="Sitting 1") == first

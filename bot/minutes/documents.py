@@ -26,6 +26,7 @@ import functools
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,7 @@ def _patched(source: str) -> str:
     return DocxTemplate.patch_xml(_UNUSED_TEMPLATE, source)
 
 
-_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+_CLOSE = "</w:p>"
 _LISTING = re.compile("[\t\a\n\f]")
 
 
@@ -187,12 +188,80 @@ class _Template(DocxTemplate):
         return _patched(src_xml)
 
     def resolve_listing(self, xml: str) -> str:
-        if not _LISTING.search(xml):
-            return xml
-        resolve = super().resolve_listing
-        return _PARAGRAPH.sub(
-            lambda found: resolve(found.group(0)) if _LISTING.search(found.group(0)) else found.group(0), xml
+        return resolved_listing(xml, _resolved_paragraph)
+
+
+# docxtpl's `resolve_listing` of one paragraph, its patterns compiled once (docxtpl looks
+# each one up again for every run and text); the test holds the two to the same output.
+_PARAGRAPH_PROPERTIES = re.compile(r"<w:pPr>.*?</w:pPr>")
+_RUN = re.compile(r"<w:r(?: [^>]*)?>.*?</w:r>", re.DOTALL)
+_RUN_PROPERTIES = re.compile(r"<w:rPr>.*?</w:rPr>")
+_TEXT = re.compile(r"<w:t(?: [^>]*)?>.*?</w:t>", re.DOTALL)
+
+
+def _resolved_paragraph(paragraph: str) -> str:
+    found = _PARAGRAPH_PROPERTIES.search(paragraph)
+    paragraph_properties = found.group(0) if found else ""
+
+    def run(match: re.Match[str]) -> str:
+        found = _RUN_PROPERTIES.search(match.group(0))
+        run_properties = found.group(0) if found else ""
+        tab = (
+            f'</w:t></w:r><w:r>{run_properties}<w:tab/></w:r><w:r>{run_properties}<w:t xml:space="preserve">'
         )
+        bell = f'</w:t></w:r></w:p><w:p>{paragraph_properties}<w:r>{run_properties}<w:t xml:space="preserve">'
+        page = (
+            '</w:t></w:r></w:p><w:p><w:r><w:br w:type="page"/></w:r></w:p>'
+            f'<w:p>{paragraph_properties}<w:r>{run_properties}<w:t xml:space="preserve">'
+        )
+
+        def text(match: re.Match[str]) -> str:
+            return (
+                match.group(0)
+                .replace("\t", tab)
+                .replace("\a", bell)
+                .replace("\n", '</w:t><w:br/><w:t xml:space="preserve">')
+                .replace("\f", page)
+            )
+
+        return _TEXT.sub(text, match.group(0))
+
+    return _RUN.sub(run, paragraph)
+
+
+def resolved_listing(xml: str, resolve: Callable[[str], str]) -> str:
+    """docxtpl's `resolve_listing` of the whole XML, calling it (`resolve`) only on the
+    paragraphs that hold a line break, tab, bell or form feed.
+
+    docxtpl's pattern cuts the XML into paragraphs from the left: each runs from a
+    paragraph's opening tag to the first closing tag after it. So whatever precedes a
+    closing tag, the paragraph holding a character (if any) opens at the first opening tag
+    after the last closing tag before it and ends at the first closing tag after that: it
+    is found from the character, without cutting up the paragraphs in between."""
+    out: list[str] = []
+    done = 0
+    for found in _LISTING.finditer(xml):
+        at = found.start()
+        if at < done:
+            continue  # in the paragraph just resolved
+        closed = xml.rfind(_CLOSE, 0, at)
+        after = 0 if closed < 0 else closed + len(_CLOSE)
+        # an opening tag starting at or before the character (looked for no further)
+        opens = [i for i in (xml.find("<w:p ", after, at + 5), xml.find("<w:p>", after, at + 5)) if i >= 0]
+        if not opens or min(opens) > at:
+            continue  # outside every paragraph: docxtpl leaves it too
+        opened = min(opens)
+        tag_ends = xml.find(">", opened)
+        ends = xml.find(_CLOSE, tag_ends + 1) if tag_ends >= 0 else -1
+        if ends < 0:
+            break  # no closing tag: docxtpl's pattern finds no paragraph from here on
+        ends += len(_CLOSE)
+        out += (xml[done:opened], resolve(xml[opened:ends]))
+        done = ends
+    if not out:
+        return xml
+    out.append(xml[done:])
+    return "".join(out)
 
 
 # patch_xml uses nothing of its template object; `_patched` has to name one.

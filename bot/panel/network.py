@@ -336,6 +336,11 @@ def draw_network(
     return _encoded(tuple(ordered), tuple(links), title)
 
 
+def forget_maps() -> None:
+    """Draw every map afresh from now on (a benchmark timing the drawing, a test of it)."""
+    _encoded.cache_clear()
+
+
 @functools.lru_cache(maxsize=MAPS_KEPT)
 def _encoded(
     ordered: tuple[NetworkNode, ...], links: tuple[tuple[str, str, str], ...], title: str
