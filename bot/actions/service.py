@@ -15,6 +15,7 @@ from bot.actions.models import Action, ActionEvent, ActionStatus, Chase
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Meeting
+from bot.database import among_ids
 from bot.partnership.models import Agency, Person
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
@@ -290,7 +291,7 @@ def actions_of(
     events; their chases; the names of who acted or was chased."""
     query = select(Action).order_by(col(Action.id))
     if action_ids is not None:
-        query = query.where(col(Action.id).in_(action_ids))
+        query = query.where(among_ids(col(Action.id), action_ids))
     if meeting_id is not None:
         query = query.where(col(Action.meeting_id) == meeting_id)
     if case_id is not None:
@@ -309,19 +310,19 @@ def actions_of(
             col(ActionEvent.details)["note"].as_string(),  # the one detail shown, not the whole JSON
             col(ActionEvent.at),
         )
-        .where(col(ActionEvent.action_id).in_(ids))
+        .where(among_ids(col(ActionEvent.action_id), ids))
         .order_by(col(ActionEvent.at), col(ActionEvent.id))
     ).all()
     chases = session.execute(
         select_columns(
             col(Chase.action_id), col(Chase.step), col(Chase.to_person_id), col(Chase.via), col(Chase.at)
         )
-        .where(col(Chase.action_id).in_(ids))
+        .where(among_ids(col(Chase.action_id), ids))
         .order_by(col(Chase.at), col(Chase.id))
     ).all()
     people = {e.by_id for e in events if e.by_id} | {c.to_person_id for c in chases if c.to_person_id}
     names = (
-        dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_(people))).all())
+        dict(session.exec(select(Person.id, Person.name).where(among_ids(col(Person.id), people))).all())
         if people
         else {}
     )

@@ -636,12 +636,14 @@ def panel_minutes_context(
         )
     groups = _groups(link_rows)
     carried, log = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())
+    # each action's references read once, not once for every case on the agenda
+    concerning = [(str(a["concerns"]).replace("\u2011", "-").casefold(), a) for a in log]
     for entry in cases:
         reference = str(entry["reference"]).replace("\u2011", "-").casefold()
         entry["actions"] = [
             f"{a['reference']}: {a['text']} ({a['owner']}, due {a['due']}, {a['status']})"
-            for a in log
-            if reference and reference in str(a["concerns"]).replace("\u2011", "-").casefold()
+            for concerns, a in concerning
+            if reference and reference in concerns
         ] or ["No actions were agreed for this case."]
     following = session.exec(
         select(PanelSitting)

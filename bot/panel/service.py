@@ -22,6 +22,7 @@ from bot.cases.service import NAME_IN_SLACK_TEXT, case_reference_problem, mentio
 from bot.convening.calendar_invite import uid_for
 from bot.convening.models import Attendance, Meeting, MeetingState
 from bot.convening.service import invite_agencies
+from bot.database import among_ids
 from bot.minutes.models import Document
 from bot.minutes.service import ATTENDANCE_WORDS, store_attendance
 from bot.panel.calendar import Sitting, next_sitting
@@ -795,7 +796,7 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
         for update_id, written_links in session.exec(
             select(AgencyUpdateVersion.update_id, col(AgencyUpdateVersion.content)["links"].as_string())
             .where(
-                col(AgencyUpdateVersion.update_id).in_({shared for shared, _ in updates}),
+                among_ids(col(AgencyUpdateVersion.update_id), (shared for shared, _ in updates)),
                 col(AgencyUpdateVersion.is_draft).is_(False),
             )
             .order_by(col(AgencyUpdateVersion.version).desc())
