@@ -546,6 +546,50 @@ def test_line_breaks_are_resolved_as_docxtpl_resolves_them(xml: str) -> None:
     assert documents._Template(io.BytesIO()).resolve_listing(xml) == stock.resolve_listing(xml)
 
 
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _table(grid: int, rows: list[list[int]]) -> str:
+    """A table with `grid` columns and rows of cells, each cell spanning the given count."""
+    cells = [
+        "<w:tr>"
+        + "".join(
+            "<w:tc>"
+            + (f'<w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr>' if span != 1 else "")
+            + "<w:p/></w:tc>"
+            for span in row
+        )
+        + "</w:tr>"
+        for row in rows
+    ]
+    columns = '<w:gridCol w:w="1000"/>' * grid
+    return f"<w:tbl><w:tblGrid>{columns}</w:tblGrid>{''.join(cells)}</w:tbl>"
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        [],
+        [_table(3, [[1, 1, 1], [1, 1, 1]])],
+        [_table(3, [[1, 2], [3]])],
+        [_table(2, [[1, 1], [1, 1, 1]])],  # a column loop made a row longer: widened
+        [_table(4, [[1, 1], [1, 2]])],  # fewer cells than columns: narrowed
+        [_table(4, [[1, 1, 1, 1]]), _table(2, [[1, 1, 1]])],  # one of several needs it
+        [_table(2, [])],  # no rows
+    ],
+)
+def test_tables_are_fixed_as_docxtpl_fixes_them(tables: list[str]) -> None:
+    from docxtpl import DocxTemplate
+    from lxml import etree
+
+    from bot.minutes import documents
+
+    xml = f"<w:body {_W}>{''.join(tables)}<w:p/></w:body>"
+    ours = documents._Template(io.BytesIO()).fix_tables(xml)
+    stock = DocxTemplate(io.BytesIO()).fix_tables(xml)
+    assert etree.tostring(ours) == etree.tostring(stock)
+
+
 # (e) as a reader sees it: LibreOffice turns the minutes into a PDF
 
 

@@ -35,6 +35,7 @@ from docx.shared import Cm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 from markupsafe import Markup, escape
 
 MINUTES_TEMPLATE = "strategy_discussion_minutes.docx"
@@ -189,6 +190,41 @@ class _Template(DocxTemplate):
 
     def resolve_listing(self, xml: str) -> str:
         return resolved_listing(xml, _resolved_paragraph)
+
+    def fix_tables(self, xml: str) -> Any:
+        """docxtpl's `fix_tables`, which widens or narrows a table's grid to its cells (a
+        column loop): every table is checked first, and the XML is read again and fixed by
+        docxtpl only when one needs it, rather than walking every cell of every table."""
+        tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+        return tree if _tables_fit(tree) else super().fix_tables(xml)
+
+
+def _tables_fit(tree: Any) -> bool:
+    """Whether docxtpl's `fix_tables` would leave every table as it is: no row has more
+    cells than the grid has columns, and some row's cells (with their spans) fill them."""
+    if "w" not in tree.nsmap:
+        return False  # docxtpl's own fails as it fails
+    ns = "{" + tree.nsmap["w"] + "}"
+    row, cell, properties, span, value = (ns + "tr", ns + "tc", ns + "tcPr", ns + "gridSpan", ns + "val")
+    for table in tree.iter(ns + "tbl"):
+        grid = table.find(ns + "tblGrid")
+        if grid is None:
+            return False
+        columns = len(grid.findall(ns + "gridCol"))
+        filled = False
+        for cells in (found.findall(cell) for found in table.iter(row)):
+            if len(cells) > columns:
+                return False
+            if not filled:
+                width = 0
+                for one in cells:
+                    spanned = one.find(properties)
+                    spanned = None if spanned is None else spanned.find(span)
+                    width += 1 if spanned is None else int(spanned.get(value))
+                filled = width >= columns
+        if not filled:
+            return False
+    return True
 
 
 # docxtpl's `resolve_listing` of one paragraph, its patterns compiled once (docxtpl looks
