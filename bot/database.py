@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import ColumnElement, DateTime, bindparam, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
@@ -21,6 +21,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # a new server process) is the slowest thing that can happen before an acknowledgement.
 POOL_SIZE = 36
 POOL_OVERFLOW = 12
+
+
+def among_ids(column: Any, ids: Iterable[int | None]) -> ColumnElement[bool]:
+    """``column IN (...)`` for a list of row ids, the ids written into the statement as
+    numbers rather than bound one placeholder each. psycopg reads every placeholder of a
+    statement in Python and keeps that reading only for statements of at most 50, so an
+    IN-list of 400 ids cost milliseconds on every execution. Only whole numbers are
+    written (each passed through ``int``), so nothing typed can reach the SQL."""
+    values = sorted({int(i) for i in ids if i is not None})
+    return column.in_(bindparam("ids", values, expanding=True, literal_execute=True, unique=True))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

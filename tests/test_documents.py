@@ -483,6 +483,113 @@ def test_a_template_is_compiled_once_and_every_render_shows_its_own_values(monke
     assert render(ACTION_LOG, action_log_context()) and compiled, "another template is compiled"
 
 
+def test_the_render_writes_exactly_what_docxtpl_writes() -> None:
+    """The bot's template keeps docxtpl's patched XML and resolves line breaks only in the
+    paragraphs holding one: the document is byte for byte the one docxtpl itself makes
+    with the same environment (hostile text, breaks and tabs included)."""
+    from docxtpl import DocxTemplate
+
+    from bot.minutes import documents
+
+    for template, context in (
+        (MINUTES, _hostile_minutes()),
+        (MINUTES, minutes_context() | {"child_voice": "one\ntwo\tthree\r\nfour"}),
+        (ACTION_LOG, action_log_context()),
+    ):
+        stock = DocxTemplate(str(template))
+        stock.render(context, jinja_env=documents._RENDERING, autoescape=True)
+        ours = documents._Template(str(template))
+        ours.render(context, jinja_env=documents._RENDERING, autoescape=True)
+        for part in ("body", "headers"):
+            assert _xml_parts(ours, part) == _xml_parts(stock, part)
+
+
+def _xml_parts(template: Any, which: str) -> list[str]:
+    if which == "body":
+        return [template.get_xml()]
+    return [
+        template.get_part_xml(part)
+        for _, part in (
+            *template.get_headers_footers(template.HEADER_URI),
+            *template.get_headers_footers(template.FOOTER_URI),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        "",
+        "no paragraphs at all\n",
+        '<w:p><w:r><w:t xml:space="preserve">a\nb\tc</w:t></w:r></w:p>',
+        '<w:body><w:p w:rsidR="1"><w:pPr><w:jc w:val="left"/></w:pPr><w:r><w:rPr><w:b/></w:rPr>'
+        "<w:t>x\ny</w:t></w:r></w:p><w:p><w:r><w:t>plain</w:t></w:r></w:p>"
+        "<w:p><w:r><w:t>tab\there\fpage\abell</w:t></w:r></w:p></w:body>",
+        # a paragraph inside another (a text box): docxtpl's pattern ends at the first close
+        "<w:p><w:r><w:t>outer\n</w:t></w:r><w:txbxContent><w:p><w:r><w:t>in\n</w:t></w:r></w:p>"
+        "</w:txbxContent><w:r><w:t>after\n</w:t></w:r></w:p><w:p><w:r><w:t>next\n</w:t></w:r></w:p>",
+        "<w:pPr>not a paragraph\n</w:pPr><w:p><w:r><w:t>a</w:t></w:r></w:p>between\n<w:p><w:r><w:t>b\n</w:t>"
+        "</w:r></w:p>",
+        "<w:p><w:r><w:t>never closed\n</w:t></w:r>",
+        "<w:p><w:r><w:t>one\n</w:t></w:r></w:p><w:p><w:r><w:t>open\n</w:t></w:r>",
+        # properties carried into the runs and paragraphs a tab, bell or form feed starts
+        '<w:p><w:pPr><w:ind w:left="1"/></w:pPr><w:r w:rsidR="2"><w:rPr><w:i/></w:rPr><w:t>a\tb\ac\fd\ne</w:t>'
+        '<w:t xml:space="preserve">f\tg</w:t></w:r><w:r><w:t>h\n</w:t></w:r></w:p>',
+    ],
+)
+def test_line_breaks_are_resolved_as_docxtpl_resolves_them(xml: str) -> None:
+    from docxtpl import DocxTemplate
+
+    from bot.minutes import documents
+
+    stock = DocxTemplate(io.BytesIO())
+    assert documents._Template(io.BytesIO()).resolve_listing(xml) == stock.resolve_listing(xml)
+
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _table(grid: int, rows: list[list[int]]) -> str:
+    """A table with `grid` columns and rows of cells, each cell spanning the given count."""
+    cells = [
+        "<w:tr>"
+        + "".join(
+            "<w:tc>"
+            + (f'<w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr>' if span != 1 else "")
+            + "<w:p/></w:tc>"
+            for span in row
+        )
+        + "</w:tr>"
+        for row in rows
+    ]
+    columns = '<w:gridCol w:w="1000"/>' * grid
+    return f"<w:tbl><w:tblGrid>{columns}</w:tblGrid>{''.join(cells)}</w:tbl>"
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        [],
+        [_table(3, [[1, 1, 1], [1, 1, 1]])],
+        [_table(3, [[1, 2], [3]])],
+        [_table(2, [[1, 1], [1, 1, 1]])],  # a column loop made a row longer: widened
+        [_table(4, [[1, 1], [1, 2]])],  # fewer cells than columns: narrowed
+        [_table(4, [[1, 1, 1, 1]]), _table(2, [[1, 1, 1]])],  # one of several needs it
+        [_table(2, [])],  # no rows
+    ],
+)
+def test_tables_are_fixed_as_docxtpl_fixes_them(tables: list[str]) -> None:
+    from docxtpl import DocxTemplate
+    from lxml import etree
+
+    from bot.minutes import documents
+
+    xml = f"<w:body {_W}>{''.join(tables)}<w:p/></w:body>"
+    ours = documents._Template(io.BytesIO()).fix_tables(xml)
+    stock = DocxTemplate(io.BytesIO()).fix_tables(xml)
+    assert etree.tostring(ours) == etree.tostring(stock)
+
+
 # (e) as a reader sees it: LibreOffice turns the minutes into a PDF
 
 

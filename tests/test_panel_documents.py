@@ -471,13 +471,36 @@ def test_draw_network_makes_a_png_of_the_designed_size(network_png: bytes) -> No
 
 def test_draw_network_is_deterministic_whatever_the_input_order(network_png: bytes) -> None:
     nodes, edges = network()
+    network_module.forget_maps()  # drawn afresh, not the kept picture
     assert draw_network(nodes, edges, title="Peer and location map") == network_png
     shuffler = random.Random(3)
     shuffled_nodes, shuffled_edges = nodes[:], [NetworkEdge(e.b, e.a, e.kind) for e in edges]
     shuffler.shuffle(shuffled_nodes)
     shuffler.shuffle(shuffled_edges)
+    network_module.forget_maps()
     assert draw_network(shuffled_nodes, shuffled_edges, title="Peer and location map") == network_png
     assert draw_network(nodes, edges[:-1], title="Peer and location map") != network_png
+
+
+def test_draw_network_draws_the_same_map_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An approved sitting's copies show one map: it is drawn once, the bytes kept; a map
+    with another title or another link is drawn for itself."""
+    drawn: list[str] = []
+    draw_map = network_module.draw_map
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        drawn.append(kwargs.get("title", ""))
+        return draw_map(*args, **kwargs)
+
+    monkeypatch.setattr(network_module, "draw_map", counting)
+    network_module.forget_maps()
+    nodes, edges = network()
+    first = draw_network(nodes, edges, title="Sitting 1")
+    assert draw_network(list(reversed(nodes)), edges, title="Sitting 1") == first
+    assert drawn == ["Sitting 1"]
+    assert draw_network(nodes, edges, title="Sitting 2") != first
+    assert draw_network(nodes, edges[:-1], title="Sitting 1") != first
+    assert drawn == ["Sitting 1", "Sitting 2", "Sitting 1"]
 
 
 def test_draw_network_without_links_draws_nothing() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy import select as select_columns
@@ -15,6 +15,7 @@ from bot.actions.models import Action, ActionEvent, ActionStatus, Chase
 from bot.audit.service import Actor, record
 from bot.cases.models import Case
 from bot.convening.models import Meeting
+from bot.database import among_ids
 from bot.partnership.models import Agency, Person
 from bot.schedules import Partnership
 from bot.working_days import WorkingCalendar
@@ -208,28 +209,46 @@ OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.ESCALATED)
 PAGE_SIZE = 20
 
 
-# What a row needs of the owner and agency: plain columns, not ORM objects (a log of 400
-# actions builds no Person or Agency instances).
-Listed = tuple[Action, str | None, str | None, str | None, str]
+class _Fields(NamedTuple):
+    """The columns of an action a row shows, read as plain values: a log of 400 actions
+    builds no Action, Person or Agency instances (their other columns are never shown)."""
+
+    id: int | None
+    reference: str
+    text: str
+    concerns: str
+    assigned_on: date
+    due_on: date
+    completed_at: datetime | None
+    status: str
+    priority: str
+    escalation_level: int
+
+
+_FIELDS = tuple(col(getattr(Action, name)) for name in _Fields._fields)
+Listed = tuple[_Fields, str | None, str | None, str | None, str]
 
 
 def _listed(session: Session, query: Select) -> list[Listed]:
     """The actions a query selects with their owner's name and Slack id, their agency's name
     and their meeting's reference, in one statement."""
     joined = (
-        query.add_columns(
-            col(Person.name), col(Person.slack_user_id), col(Agency.name), col(Meeting.reference)
+        query.with_only_columns(
+            *_FIELDS, col(Person.name), col(Person.slack_user_id), col(Agency.name), col(Meeting.reference)
         )
         .outerjoin(Person, col(Person.id) == col(Action.owner_id))
         .outerjoin(Agency, col(Agency.id) == col(Action.agency_id))
         .outerjoin(Meeting, col(Meeting.id) == col(Action.meeting_id))
     )
-    rows = session.execute(joined).all()
-    return [(a, owner, slack, agency, m or "") for a, owner, slack, agency, m in rows]
+    width = len(_FIELDS)
+    return [
+        (_Fields(*row[:width]), row[width], row[width + 1], row[width + 2], row[width + 3] or "")
+        for row in session.execute(joined)
+    ]
 
 
 def _row(
-    action: Action,
+    action: _Fields,
     owner: str | None,
     owner_slack_id: str | None,
     agency: str | None,
@@ -272,7 +291,7 @@ def actions_of(
     events; their chases; the names of who acted or was chased."""
     query = select(Action).order_by(col(Action.id))
     if action_ids is not None:
-        query = query.where(col(Action.id).in_(action_ids))
+        query = query.where(among_ids(col(Action.id), action_ids))
     if meeting_id is not None:
         query = query.where(col(Action.meeting_id) == meeting_id)
     if case_id is not None:
@@ -288,29 +307,28 @@ def actions_of(
             col(ActionEvent.action_id),
             col(ActionEvent.kind),
             col(ActionEvent.by_id),
-            col(ActionEvent.details),
+            col(ActionEvent.details)["note"].as_string(),  # the one detail shown, not the whole JSON
             col(ActionEvent.at),
         )
-        .where(col(ActionEvent.action_id).in_(ids))
+        .where(among_ids(col(ActionEvent.action_id), ids))
         .order_by(col(ActionEvent.at), col(ActionEvent.id))
     ).all()
     chases = session.execute(
         select_columns(
             col(Chase.action_id), col(Chase.step), col(Chase.to_person_id), col(Chase.via), col(Chase.at)
         )
-        .where(col(Chase.action_id).in_(ids))
+        .where(among_ids(col(Chase.action_id), ids))
         .order_by(col(Chase.at), col(Chase.id))
     ).all()
     people = {e.by_id for e in events if e.by_id} | {c.to_person_id for c in chases if c.to_person_id}
     names = (
-        dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_(people))).all())
+        dict(session.exec(select(Person.id, Person.name).where(among_ids(col(Person.id), people))).all())
         if people
         else {}
     )
     updates: dict[int, list[tuple[datetime, str, str]]] = {}
     evidence: dict[int, list[str]] = {}
-    for action_id, kind, by_id, details, at in events:
-        note = details.get("note")
+    for action_id, kind, by_id, note, at in events:
         updates.setdefault(action_id, []).append((at, names.get(by_id, ""), str(note or kind)))
         if kind == "done" and note:
             evidence.setdefault(action_id, []).append(str(note))

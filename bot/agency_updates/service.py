@@ -19,6 +19,7 @@ from bot.cases.models import Case
 from bot.cases.service import NAME_IN_SLACK_TEXT, mentions_child
 from bot.children.service import children_of
 from bot.convening.models import Invitation, Meeting, MeetingState
+from bot.database import among_ids
 from bot.panel.models import AgendaItem, PanelCase, PanelSitting
 from bot.partnership.models import Agency, Person
 from bot.partnership.service import Member
@@ -407,7 +408,7 @@ def _names(session: Session, person_ids: set[int]) -> dict[int, str]:
     """People's names by id, in one statement (none for no one)."""
     if not person_ids:
         return {}
-    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(person_ids)))
+    rows = session.exec(select(Person.id, Person.name).where(among_ids(col(Person.id), person_ids)))
     return {person_id or 0: name for person_id, name in rows}
 
 
@@ -509,7 +510,7 @@ def overviews(
         for version in session.exec(
             select(AgencyUpdateVersion)
             .where(
-                col(AgencyUpdateVersion.update_id).in_(submitted_ids),
+                among_ids(col(AgencyUpdateVersion.update_id), submitted_ids),
                 col(AgencyUpdateVersion.version) <= latest_submission,
             )
             .order_by(col(AgencyUpdateVersion.update_id), col(AgencyUpdateVersion.version))

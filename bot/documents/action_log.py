@@ -84,6 +84,22 @@ def action_row(a: ActionRow, when: Callable[[datetime | None], str], today: Any)
     }
 
 
+def moment_words(calendar: WorkingCalendar) -> Callable[[datetime | None], str]:
+    """A moment as the logs print it ("03 Nov 2026 14:05", local time), each moment worked
+    out once: a long log shows thousands, many of them the same (a sweep's chases)."""
+    said: dict[datetime, str] = {}
+
+    def when(moment: datetime | None) -> str:
+        if not moment:
+            return ""
+        words = said.get(moment)
+        if words is None:
+            words = said[moment] = calendar.local(moment).strftime("%d %b %Y %H:%M")
+        return words
+
+    return when
+
+
 def changes_since(
     rows: list[ActionRow], previous: tuple[int, datetime] | None, calendar: WorkingCalendar
 ) -> str:
@@ -121,9 +137,7 @@ def action_log_context(
 ) -> dict[str, Any]:
     """Every action of the discussion with its updates and chase history."""
 
-    def when(moment: datetime | None) -> str:
-        return calendar.local(moment).strftime("%d %b %Y %H:%M") if moment else ""
-
+    when = moment_words(calendar)
     rows = actions_of(session, meeting_id=meeting.id)
     today = calendar.local(now).date()
     return {

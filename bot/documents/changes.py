@@ -54,6 +54,8 @@ def fingerprint(value: Any) -> str:
 
 
 def _canonical(value: Any) -> Any:
+    if type(value) is str:  # most values: spared the abstract Mapping check below
+        return value
     if isinstance(value, Mapping):
         if "fingerprint" in value:
             return value["fingerprint"]

@@ -445,7 +445,8 @@ def minutes_context(
                 "concerns": no_break(filled(a.concerns, NOT_RECORDED)),  # references, never split
                 "status": a.status,
             }
-            for a in actions_of(session, meeting_id=meeting.id)
+            # the plan as agreed: no updates or chases are shown, so none are read
+            for a in actions_of(session, meeting_id=meeting.id, history=False)
         ],
         "icpc_date": filled(clocks["icpc_target"], NO_ICPC_DATE),
         "icpc": filled(clocks["icpc"], "No initial child protection conference is due"),

@@ -15,7 +15,7 @@ from bot.agency_updates.service import TEXT_FIELDS, AgencyUpdateSummary, deadlin
 from bot.cases.links import Link, LinksInvalid, parse_links
 from bot.cases.models import Case, IcpcState, Section47Enquiry
 from bot.convening.models import Attendance, Meeting
-from bot.documents.action_log import action_row
+from bot.documents.action_log import action_row, moment_words
 from bot.documents.changes import Part, PreviousVersion, changes_since, fingerprint
 from bot.documents.handling import (
     Recipient,
@@ -159,9 +159,7 @@ def _name(session: Session, person_id: int | None) -> str:
 def _action_rows(
     rows: list[ActionRow], calendar: WorkingCalendar, carried: set[int], today: date
 ) -> list[dict[str, Any]]:
-    def when(moment: datetime | None) -> str:
-        return calendar.local(moment).strftime("%d %b %Y %H:%M") if moment else ""
-
+    when = moment_words(calendar)
     return [{**action_row(a, when, today), "carried_forward": a.id in carried} for a in rows]
 
 
@@ -173,10 +171,9 @@ def _actions(
     carried_ids = {a.id for a in carried if a.id}
     earlier = actions_of(session, action_ids=sorted(carried_ids)) if carried_ids else []
     own = actions_of(session, meeting_id=meeting.id)
-    return (
-        _action_rows(earlier, calendar, carried_ids, today),
-        _action_rows(earlier + own, calendar, carried_ids, today),
-    )
+    carried_rows = _action_rows(earlier, calendar, carried_ids, today)
+    # the carried rows once, in both lists (nothing changes a row once it is built)
+    return carried_rows, carried_rows + _action_rows(own, calendar, carried_ids, today)
 
 
 def _groups(rows: list[LinkRow]) -> dict[str, list[dict[str, str]]]:
@@ -639,12 +636,14 @@ def panel_minutes_context(
         )
     groups = _groups(link_rows)
     carried, log = _actions(session, meeting, panel.code, calendar, calendar.local(now).date())
+    # each action's references read once, not once for every case on the agenda
+    concerning = [(str(a["concerns"]).replace("\u2011", "-").casefold(), a) for a in log]
     for entry in cases:
         reference = str(entry["reference"]).replace("\u2011", "-").casefold()
         entry["actions"] = [
             f"{a['reference']}: {a['text']} ({a['owner']}, due {a['due']}, {a['status']})"
-            for a in log
-            if reference and reference in str(a["concerns"]).replace("\u2011", "-").casefold()
+            for concerns, a in concerning
+            if reference and reference in concerns
         ] or ["No actions were agreed for this case."]
     following = session.exec(
         select(PanelSitting)

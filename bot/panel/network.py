@@ -16,6 +16,7 @@ start-up) stays cheap.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Iterable
@@ -48,6 +49,8 @@ MARGIN_PX = round(0.01 * WIDTH_PX)  # kept clear at the picture's edges
 PNG_COMPRESSION = 3
 TITLE_MAX_LINES = 3  # a longer title is cut short with an ellipsis
 STEPPED_DOWN_GREY = "#888888"
+# Pictures kept (about 0.3 MB each): a sitting's copies, and a few sittings drafted at once.
+MAPS_KEPT = 8
 
 # Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), and a
 # different marker for each kind, so the map still reads when printed in black and white.
@@ -325,8 +328,26 @@ def draw_network(
     """The map as PNG bytes (16 x 12 cm at 254 dpi, its print size), or None when nothing is linked.
 
     None rather than an empty picture, so the minutes can say that no links were recorded.
+    The same map (the same nodes, links and title) is drawn once and its bytes kept: an
+    approved panel's minutes are rendered again for each copy its recipients receive, and
+    a redraft that changes no link shows the same map (the picture depends only on them).
     """
-    drawn = draw_map(nodes, edges, title=title)
+    ordered, links = _checked(nodes, edges)
+    return _encoded(tuple(ordered), tuple(links), title)
+
+
+def forget_maps() -> None:
+    """Draw every map afresh from now on (a benchmark timing the drawing, a test of it)."""
+    _encoded.cache_clear()
+
+
+@functools.lru_cache(maxsize=MAPS_KEPT)
+def _encoded(
+    ordered: tuple[NetworkNode, ...], links: tuple[tuple[str, str, str], ...], title: str
+) -> bytes | None:
+    """`draw_network`'s picture of checked input, kept by that input (bytes are immutable,
+    so every caller may share them)."""
+    drawn = draw_map(ordered, [NetworkEdge(a, b, kind) for a, b, kind in links], title=title)
     if drawn is None:
         return None
     buffer = io.BytesIO()

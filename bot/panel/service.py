@@ -22,6 +22,7 @@ from bot.cases.service import NAME_IN_SLACK_TEXT, case_reference_problem, mentio
 from bot.convening.calendar_invite import uid_for
 from bot.convening.models import Attendance, Meeting, MeetingState
 from bot.convening.service import invite_agencies
+from bot.database import among_ids
 from bot.minutes.models import Document
 from bot.minutes.service import ATTENDANCE_WORDS, store_attendance
 from bot.panel.calendar import Sitting, next_sitting
@@ -753,14 +754,14 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
     ids = [i for i in case_ids if i]
     if not ids:
         return []
-    references = {c.id: c.reference for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
+    references = dict(session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(ids))).all())
     rows: dict[tuple[int, str, str], LinkRow] = {}
     links = session.exec(
         select(NetworkLink).where(col(NetworkLink.case_id).in_(ids)).order_by(col(NetworkLink.id))
     ).all()
     linked_ids = {link.linked_case_id for link in links if link.linked_case_id}
     linked_references = (
-        {c.id: c.reference for c in session.exec(select(Case).where(col(Case.id).in_(linked_ids)))}
+        dict(session.exec(select(Case.id, Case.reference).where(col(Case.id).in_(linked_ids))).all())
         if linked_ids
         else {}
     )
@@ -774,8 +775,10 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
                 linked_references.get(link.linked_case_id, "") if link.linked_case_id else "",
             ),
         )
+    # plain columns: an update's id and case, and only the links of its latest submission
+    # (the versions' other text is never needed here, so it is not read and decoded)
     updates = session.exec(
-        select(AgencyUpdate, PanelCase)
+        select(AgencyUpdate.id, PanelCase.case_id)
         .join(AgendaItem, col(AgendaItem.id) == col(AgencyUpdate.agenda_item_id))
         .join(PanelCase, col(PanelCase.id) == col(AgendaItem.panel_case_id))
         .where(
@@ -785,30 +788,30 @@ def network_links(session: Session, case_ids: list[int | None]) -> list[LinkRow]
             col(AgencyUpdate.agenda_item_id) > 0,
             col(AgencyUpdate.state) == "submitted",
         )
+        .order_by(col(AgencyUpdate.id))  # the first to name a link gives its label
     ).all()
-    # each update's latest submitted version, all read in one statement
-    submitted: dict[int, AgencyUpdateVersion] = {}
+    # each update's latest submitted version's links, all read in one statement
+    submitted: dict[int, str] = {}
     if updates:
-        for stored in session.exec(
-            select(AgencyUpdateVersion)
+        for update_id, written_links in session.exec(
+            select(AgencyUpdateVersion.update_id, col(AgencyUpdateVersion.content)["links"].as_string())
             .where(
-                col(AgencyUpdateVersion.update_id).in_({update.id for update, _ in updates}),
+                among_ids(col(AgencyUpdateVersion.update_id), (shared for shared, _ in updates)),
                 col(AgencyUpdateVersion.is_draft).is_(False),
             )
             .order_by(col(AgencyUpdateVersion.version).desc())
         ):
-            submitted.setdefault(stored.update_id, stored)
-    for update, panel_case in updates:
-        version = submitted.get(update.id or 0)
+            submitted.setdefault(update_id, written_links or "")
+    for shared_id, case_id in updates:
         try:
-            parsed = parse_links((version.content if version else {}).get("links", ""))
+            parsed = parse_links(submitted.get(shared_id or 0, ""))
         except LinksInvalid:
             continue
         for written in parsed:  # a Link as the agency wrote it, not a stored NetworkLink
             linked_reference = written.label.upper() if written.kind == "case" else ""
             rows.setdefault(
-                (panel_case.case_id, written.kind, written.key),
-                LinkRow(references[panel_case.case_id], written.kind, written.label, linked_reference),
+                (case_id, written.kind, written.key),
+                LinkRow(references[case_id], written.kind, written.label, linked_reference),
             )
     return list(rows.values())
 
